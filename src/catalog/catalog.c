@@ -229,6 +229,7 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "node", MT_TEXT);
 	add_column(t, "role", MT_TEXT);
 	add_load_columns(t);
+	add_column(t, "disk_bytes", MT_INT8); /* the copy's files, as its follower last reported */
 	c->tables[c->ntables++] = t;
 
 	t = virtual_table(CAT_VIRTUAL_ID_BASE + 13, "node_load");
@@ -782,6 +783,30 @@ static cat_table *table_by_id(catalog *c, uint32_t id)
 		if (c->tables[i]->id == id)
 			return c->tables[i];
 	return NULL;
+}
+
+void cat_node_files_begin(catalog *c, uint32_t node_id)
+{
+	for (int i = 0; i < c->ntables; i++) {
+		cat_table *t = c->tables[i];
+		for (uint32_t sh = 0; t->shards && sh < t->nshards; sh++) {
+			cat_placement *p = cat_placement_on(&t->shards[sh], node_id);
+			if (p)
+				p->file_bytes = 0;
+		}
+	}
+}
+
+void cat_node_file_bytes(catalog *c, uint32_t node_id, const char *file, uint64_t bytes)
+{
+	uint32_t tid, sh, gen;
+	cat_table *t;
+	cat_placement *p;
+	if (cat_placement_parse(file, &tid, &sh, &gen) != MUR_OK || !(t = table_by_id(c, tid)) ||
+	    !t->shards || sh >= t->nshards || t->shards[sh].gen != gen ||
+	    !(p = cat_placement_on(&t->shards[sh], node_id)))
+		return;
+	p->file_bytes = bytes;
 }
 
 cat_table *cat_table_by_id(catalog *c, uint32_t id) { return table_by_id(c, id); }

@@ -127,6 +127,9 @@ typedef struct cat_placement {
 				      since it last connected (repl_recover.c) */
 	uint64_t heard;            /* runtime: repl_heard's stamp of the last answer that set
 				      applied_lsn (a STATUS asked before it is stale) */
+	uint64_t file_bytes;       /* runtime: its file's bytes as its follower last measured
+				      them (heartbeats); 0 until it did.  Not its SQLite WAL:
+				      checkpointed every 5 s (storage/fwal.h), then scratch */
 } cat_placement;
 
 typedef struct cat_shard {
@@ -425,6 +428,12 @@ int cat_upsert_node(catalog *c, const char *name, const char *addr, cat_node_rol
 void cat_node_set_state(catalog *c, uint32_t node_id, cat_node_state st, int64_t heartbeat_ms);
 /* Runtime only (not stored): what the node's heartbeat reported. */
 void cat_node_set_disk_bytes(catalog *c, uint32_t node_id, uint64_t bytes);
+/* A follower's new measurement of its files: cat_node_files_begin zeroes
+ * the file_bytes of its placements, cat_node_file_bytes sets one file's
+ * (a placement's file, cat_placement_file; other files, its -wal and a
+ * shard's older generation's are not counted). */
+void cat_node_files_begin(catalog *c, uint32_t node_id);
+void cat_node_file_bytes(catalog *c, uint32_t node_id, const char *file, uint64_t bytes);
 void cat_placement_set_lsn(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
 			   uint64_t lsn);
 /* Placement membership and roles (durable). */

@@ -266,7 +266,10 @@ static void show_moves(cli_pg *c)
 	for (long i = 0; i < r.nrows; i++) {
 		double done = atof(val(&r, i, "bytes_done")),
 		       total = atof(val(&r, i, "bytes_total"));
-		double frac = total > 0 ? (done < total ? done / total : 1) : 0;
+		/* done: full, also when its size was not known (0 bytes) */
+		double frac = strcmp(val(&r, i, "state"), "done") == 0 ? 1
+			      : total > 0 ? (done < total ? done / total : 1)
+					  : 0;
 		const char *pause = val(&r, i, "pause_ms");
 		char b[STATUS_BAR_WIDTH + 4], to[64];
 		if (strcmp(val(&r, i, "kind"), "split") == 0) /* a split: no target */

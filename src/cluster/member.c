@@ -68,13 +68,18 @@ static void schedule_retry(clu_member *m, const char *why)
 static void send_heartbeat(uv_timer_t *t)
 {
 	clu_member *m = t->data;
-	mur_buf b;
+	mur_buf b, files;
 	mur_error err;
+	uint64_t disk;
+	int fresh = 0;
 
 	if (m->state != CM_WELCOMED)
 		return;
 	mur_buf_init(&b);
-	net_heartbeat_encode(mur_wall_ms(), m->cbs.disk_bytes ? m->cbs.disk_bytes(m->arg) : 0, &b);
+	mur_buf_init(&files);
+	disk = m->cbs.disk_bytes ? m->cbs.disk_bytes(m->arg, &files, &fresh) : 0;
+	net_heartbeat_encode(mur_wall_ms(), disk, fresh && mur_buf_ok(&files) ? &files : NULL, &b);
+	mur_buf_free(&files);
 	if (mur_buf_ok(&b) &&
 	    net_conn_send(m->conn, NET_MSG_HEARTBEAT, b.data, b.len, &err) != MUR_OK)
 		MLOG(WARN, "cluster", "cannot send heartbeat: %s", err.message);

@@ -56,8 +56,10 @@ typedef struct clu_member_cbs {
 	 * tasks with 08006) and reconnects. */
 	int (*on_task)(void *arg, uint64_t gen, char *payload, size_t len);
 	/* The bytes the follower holds on disk, sent with each HEARTBEAT; NULL:
-	 * 0 (not measured). */
-	uint64_t (*disk_bytes)(void *arg);
+	 * 0 (not measured).  When it measured them anew it sets *fresh and
+	 * puts each file's size into files (net_heartbeat_file_put): the
+	 * heartbeat carries them. */
+	uint64_t (*disk_bytes)(void *arg, mur_buf *files, int *fresh);
 } clu_member_cbs;
 
 /* Start connecting to leader_addr.  hello and cbs are copied. */

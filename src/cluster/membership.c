@@ -243,10 +243,15 @@ static void on_heartbeat(clu_link *k, const char *p, size_t len)
 {
 	clu_node *n = k->node;
 	int64_t their_ms, now_ms = mur_wall_ms();
-	uint64_t disk_bytes;
+	uint64_t disk_bytes, bytes;
+	const char *files;
+	size_t files_len;
+	char file[NET_NAME_MAX];
 	mur_error err;
+	mur_rd r;
 
-	if (net_heartbeat_decode(p, len, &their_ms, &disk_bytes, &err) != MUR_OK) {
+	if (net_heartbeat_decode(p, len, &their_ms, &disk_bytes, &files, &files_len, &err) !=
+	    MUR_OK) {
 		net_conn_close(k->conn, err.message);
 		return;
 	}
@@ -256,6 +261,12 @@ static void on_heartbeat(clu_link *k, const char *p, size_t len)
 		     (long long)(their_ms - now_ms));
 	}
 	cat_node_set_disk_bytes(k->l->cat, n->id, disk_bytes);
+	if (files) { /* a new measurement of its files: each copy's bytes */
+		cat_node_files_begin(k->l->cat, n->id);
+		mur_rd_init(&r, files, files_len);
+		while (net_heartbeat_file_next(&r, file, &bytes))
+			cat_node_file_bytes(k->l->cat, n->id, file, bytes);
+	}
 	clu_detector_seen(k->l, n);
 }
 

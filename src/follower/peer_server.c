@@ -420,7 +420,7 @@ static void keepalive_cb(uv_timer_t *t)
 	peer_session *ss = t->data;
 	mur_buf b;
 	mur_buf_init(&b);
-	net_heartbeat_encode(0, 0, &b);
+	net_heartbeat_encode(0, 0, NULL, &b);
 	send_frame(ss, NET_MSG_HEARTBEAT, &b);
 	mur_buf_free(&b);
 }

@@ -42,7 +42,9 @@
  *                      LEAD_OUTCOMES_SHOWN decisions recorded in the catalog
  *   murphy.shard_load  table_name, shard, node, role, period ('10s', '5min',
  *                      'total'), reads, writes, rows_read, rows_written, bytes_read,
- *                      bytes_written, cpu_ms: what each copy did (lead_load.c)
+ *                      bytes_written, cpu_ms: what each copy did (lead_load.c);
+ *                      disk_bytes: its files' size as its follower last reported
+ *                      (cat_placement.file_bytes; NULL: not yet)
  *   murphy.node_load   node, period, the same counters summed per follower, cpu_pct
  *                      (of one core over the period), placements, primaries,
  *                      disk_bytes
@@ -353,7 +355,10 @@ static void fill_rebalance_plan(lead_engine *e)
 		sqlite3_bind_int(st, 8, steps[i].target_copies);
 		sqlite3_bind_int64(st, 9, (sqlite3_int64)steps[i].bytes_estimate);
 		sqlite3_bind_int64(st, 10, (sqlite3_int64)steps[i].eta_ms);
-		bind_text(st, 11, steps[i].by_load ? "load" : "copies");
+		bind_text(st, 11,
+			  steps[i].by == REPL_REBALANCE_BY_LOAD   ? "load"
+			  : steps[i].by == REPL_REBALANCE_BY_SIZE ? "size"
+								  : "copies");
 		sqlite3_bind_double(st, 12, steps[i].load_ms);
 		step(st);
 	}
@@ -388,12 +393,13 @@ static void fill_settings(lead_engine *e)
 		 "this long, and as long as a copy may need it; past %d rows the oldest no copy "
 		 "needs go sooner (leader flag --txn-outcomes-keep-ms)",
 		 REPL_OUTCOMES_ROWS_MAX);
-	char rb_auto[8], rb_thr[32], rb_int[32], rb_mbps[32], sp_auto[8], sp_bytes[32],
+	char rb_auto[8], rb_thr[32], rb_int[32], rb_mbps[32], rb_base[32], sp_auto[8], sp_bytes[32],
 		sp_share[32], sp_cool[32];
 	repl_rebalance_get(e->repl, "murphy.auto_rebalance", rb_auto, sizeof rb_auto);
 	repl_rebalance_get(e->repl, "murphy.rebalance_threshold", rb_thr, sizeof rb_thr);
 	repl_rebalance_get(e->repl, "murphy.rebalance_interval_ms", rb_int, sizeof rb_int);
 	repl_rebalance_get(e->repl, "murphy.move_max_mbps", rb_mbps, sizeof rb_mbps);
+	repl_rebalance_get(e->repl, "murphy.rebalance_base_bytes", rb_base, sizeof rb_base);
 	repl_rebalance_get(e->repl, "murphy.auto_split", sp_auto, sizeof sp_auto);
 	repl_rebalance_get(e->repl, "murphy.split_max_bytes", sp_bytes, sizeof sp_bytes);
 	repl_rebalance_get(e->repl, "murphy.split_load_share", sp_share, sizeof sp_share);
@@ -405,6 +411,9 @@ static void fill_settings(lead_engine *e)
 		{"murphy.rebalance_threshold", rb_thr, NULL,
 		 "the automatic rebalancer moves once a follower holds (or works) this share more "
 		 "than the mean (ALTER SYSTEM SET)"},
+		{"murphy.rebalance_base_bytes", rb_base, "bytes",
+		 "a copy's size for the rebalancer's plan by size is its file's bytes plus this "
+		 "(ALTER SYSTEM SET; '100MB' or bytes)"},
 		{"murphy.rebalance_interval_ms", rb_int, "ms",
 		 "how often the automatic rebalancer plans (ALTER SYSTEM SET)"},
 		{"murphy.move_max_mbps (system)", rb_mbps, "MB/s",
@@ -815,8 +824,9 @@ static void fill_shard_load(lead_engine *e)
 {
 	uint64_t now_s = mur_now_ms() / 1000;
 	sqlite3_stmt *st;
-	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_shard_load VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-			   -1, &st, NULL);
+	sqlite3_prepare_v2(e->mem,
+			   "INSERT INTO murphy_shard_load VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+			   &st, NULL);
 	for (int i = 0; i < cat_table_count(e->cat) && e->copy_load; i++) {
 		const cat_table *t = cat_table_at(e->cat, i);
 		if (t->kind != CAT_TABLE_DISTRIBUTED)
@@ -833,6 +843,11 @@ static void fill_shard_load(lead_engine *e)
 					bind_text(st, 4,
 						  p->role == CAT_PRIMARY ? "primary" : "replica");
 					bind_load(st, 5, (load_window)w, &c);
+					if (p->file_bytes)
+						sqlite3_bind_int64(st, 13,
+								   (sqlite3_int64)p->file_bytes);
+					else
+						sqlite3_bind_null(st, 13);
 					step(st);
 				}
 			}
@@ -964,7 +979,7 @@ static const lead_view lead_views[] = {
 	{"murphy_shard_load", NULL,
 	 "DROP TABLE IF EXISTS murphy_shard_load;"
 	 "CREATE TABLE murphy_shard_load(table_name, shard, node, role, period, reads, writes,"
-	 " rows_read, rows_written, bytes_read, bytes_written, cpu_ms);",
+	 " rows_read, rows_written, bytes_read, bytes_written, cpu_ms, disk_bytes);",
 	 fill_shard_load},
 	{"murphy_node_load", NULL,
 	 "DROP TABLE IF EXISTS murphy_node_load;"

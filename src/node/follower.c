@@ -627,15 +627,26 @@ static void on_welcome(void *arg, uint32_t node_id)
  * stat per file, so not every 500 ms heartbeat. */
 #define FOLLOWER_DISK_EVERY_MS 5000
 
+/* Placement files only (their SQLite -wal and -shm, the follower WAL: the
+ * leader counts none of them per copy). */
+static void put_file(void *arg, const char *file, uint64_t bytes)
+{
+	size_t n = strlen(file);
+	if (n > 3 && strcmp(file + n - 3, ".db") == 0)
+		net_heartbeat_file_put(arg, file, bytes);
+}
+
 /* clu_member_cbs.disk_bytes: the data directory's bytes, measured at most
- * every FOLLOWER_DISK_EVERY_MS. */
-static uint64_t disk_bytes(void *arg)
+ * every FOLLOWER_DISK_EVERY_MS; each file's size with a new measurement
+ * (the leader's per-copy bytes: murphy.shard_load, the rebalancer). */
+static uint64_t disk_bytes(void *arg, mur_buf *files, int *fresh)
 {
 	follower *f = arg;
 	uint64_t now = mur_now_ms();
 	if (!f->disk_at_ms || now - f->disk_at_ms >= FOLLOWER_DISK_EVERY_MS) {
-		f->disk_bytes = stor_dir_bytes(f->stor);
+		f->disk_bytes = stor_dir_files(f->stor, put_file, files);
 		f->disk_at_ms = now;
+		*fresh = 1;
 	}
 	return f->disk_bytes;
 }

@@ -728,13 +728,20 @@ int repl_move_rate_parse(const char *v, uint64_t *max_bps);
 /* ---- the rebalancer (repl_rebalance.c) ---- */
 
 #define REPL_REBALANCE_MOVES_MAX 32 /* moves per plan: one call stays bounded */
+/* What a planned move evens out (murphy.rebalance_plan.reason). */
+typedef enum repl_rebalance_by {
+	REPL_REBALANCE_BY_COPIES = 0, /* 'copies' */
+	REPL_REBALANCE_BY_LOAD = 1,   /* 'load' */
+	REPL_REBALANCE_BY_SIZE = 2,   /* 'size': the bytes each follower holds */
+} repl_rebalance_by;
 /* One planned move (murphy.rebalance_plan). */
 typedef struct repl_rebalance_step {
 	uint32_t table_id, shard, source, target;
 	int tables;                       /* co-located tables whose shard moves with it */
 	int source_copies, target_copies; /* copies each held before this step */
-	uint64_t bytes_estimate, eta_ms;  /* from the source's disk bytes per copy */
-	int by_load;                      /* 0: evens out copies; 1: evens out load */
+	uint64_t bytes_estimate, eta_ms;  /* the source's files of the copies that move, as it
+					     last reported them (cat_placement.file_bytes) */
+	repl_rebalance_by by;             /* what the step evens out */
 	double load_ms; /* the copy's share of its shard's follower CPU over 5 min */
 } repl_rebalance_step;
 /* The load source's long window (load/load.h: 30 slots of 10 s). */

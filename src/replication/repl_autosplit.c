@@ -163,7 +163,7 @@ void repl_autosplit_destroy(repl_ctx *c)
 
 /* Bytes, with an optional unit (B, kB, MB, GB, TB: powers of 1024, as
  * PostgreSQL's memory settings); MUR_ERR when not one. */
-static int parse_bytes(const char *v, uint64_t *out)
+int repl_setting_bytes(const char *v, uint64_t *out)
 {
 	static const char *const units[] = {"", "B", "kB", "MB", "GB", "TB"};
 	static const int shifts[] = {0, 0, 10, 20, 30, 40};
@@ -197,8 +197,8 @@ int repl_autosplit_set(repl_ctx *c, const char *name, const char *value, mur_err
 			return repl_setting_bad(err, name, value, "on or off.");
 	} else if (strcmp(name, "murphy.split_max_bytes") == 0) {
 		uint64_t v = REPL_AUTOSPLIT_MAX_BYTES;
-		if (value &&
-		    (parse_bytes(value, &v) != MUR_OK || (v && v < REPL_AUTOSPLIT_MAX_BYTES_MIN)))
+		if (value && (repl_setting_bytes(value, &v) != MUR_OK ||
+			      (v && v < REPL_AUTOSPLIT_MAX_BYTES_MIN)))
 			return repl_setting_bad(err, name, value,
 						"Bytes (or kB, MB, GB): 0 (no splits by size), or "
 						"64kB to 1TB.");

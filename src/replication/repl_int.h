@@ -208,6 +208,9 @@ void repl_rebalance_destroy(repl_ctx *c);
 /* repl_rebalance.c, for the automatic splitter's settings: "on"/"off"…
  * as a boolean (MUR_ERR: neither); 22023 for value of name, hint want. */
 int repl_setting_bool(const char *v, int *out);
+/* Bytes, with an optional unit (B, kB, MB, GB, TB: powers of 1024), at
+ * most 1 TB (repl_autosplit.c). */
+int repl_setting_bytes(const char *v, uint64_t *out);
 int repl_setting_bad(mur_error *err, const char *name, const char *value, const char *want);
 /* Shard sh of table_id's follower CPU (ms) over the last window_s
  * seconds (repl_shard_load_fn; 0 without a load source). */

@@ -3,7 +3,8 @@
  * murphy.rebalance(), which carries the plan out with moves (repl_move.c),
  * and the automatic rebalancer that does the same in the background.
  *
- * The plan has two parts, both greedy, both preferring few moves:
+ * The plan has three parts, in this order, all greedy, all preferring few
+ * moves (docs/decisions.md, "The rebalancer"):
  *
  *  By copies.  Balance is counted in copies: every placement of a
  *  distributed table on each follower that is alive, connected and
@@ -13,8 +14,20 @@
  *  move from a to b the shard whose move lowers the gap the most — a shard
  *  moves with its co-located tables' same shard (repl_move_group_check),
  *  so a move of w copies is taken only when w < count(a) - count(b); among
- *  equal ones the coldest copy (least load, below), a replica before a
- *  primary (the primary spreader, repl_spread.c, need not follow).
+ *  equal ones one that keeps the bytes and the load in balance (keeps),
+ *  then the coldest copy (least load, below), a replica before a primary
+ *  (the primary spreader, repl_spread.c, need not follow).
+ *
+ *  By size.  A copy's size is its file's bytes as its follower last
+ *  reported them (heartbeats: cat_placement.file_bytes, the numbers of
+ *  murphy.shard_load.disk_bytes) plus murphy.rebalance_base_bytes (100 MB:
+ *  small shards are sized by their count); a follower's, the sum of its
+ *  copies'.  While the largest follower (a) holds more than (1 +
+ *  murphy.rebalance_threshold) times the mean, move the copy group of a
+ *  that lowers max(size(a), size(b)) the most, by 5 % at least, to the
+ *  smallest follower (b) — swapped with b's smallest group of as many
+ *  tables when the move alone would leave the copy counts uneven
+ *  (counts_even), and only when it keeps the loads in balance.
  *
  *  By load.  A shard's load is its followers' CPU time over the last 5 min
  *  (murphy.shard_load, through repl_set_shard_load), every copy's
@@ -25,15 +38,17 @@
  *  (1 + murphy.rebalance_threshold) times the mean, move the copy of a
  *  that lowers max(load(a), load(b)) the most to the least busy follower
  *  (b) — swapped with b's coldest copy when a holds no more copies than b,
- *  so the counts stay even and the two parts do not undo each other.  Only
+ *  so the counts stay even, and only when it keeps the sizes in balance:
+ *  no part undoes another (keeps).  Only
  *  shards without co-located partners on a move by load.  Loads are per
  *  shard, not per copy, so a move does not make its shard look cold.
  *
  * Each shard is planned once; the counts and loads are updated as if each
  * planned move were done.  At most REPL_REBALANCE_MOVES_MAX moves a plan.
- * The bytes of a move are an estimate: the source's data directory size
- * (heartbeats, murphy.node_load.disk_bytes) over its copies, times the
- * copies that move.  Nothing is queried to plan: the view answers at once.
+ * The bytes of a move are its copies' files as the source reported them
+ * (before its first report: its data directory over its copies, times the
+ * copies that move).  Nothing is queried to plan: the view answers at
+ * once.
  *
  * murphy.rebalance() starts the planned moves in one group (at most
  * REPL_MOVE_PARALLEL_MAX copying at once, each at most the session's
@@ -50,7 +65,7 @@
  * under-replicated shards, and the rebalancer waits for it.  A follower
  * that joins or comes back empty holds the fewest copies: the plan moves
  * copies to it.  Copies move only when the follower with the most holds at
- * least (1 + threshold) times the mean, or by load as above.
+ * least (1 + threshold) times the mean, or by size or load as above.
  */
 #include "replication/repl_int.h"
 
@@ -74,12 +89,22 @@
 /* A move by load must lower the busiest follower's load by this share at
  * least: smaller gains are within the measurement's noise. */
 #define REPL_REBALANCE_LOAD_GAIN 0.05
+/* A copy's size counts as its file's bytes plus this much
+ * (murphy.rebalance_base_bytes; Citus's rebalancer_by_disk_size_base_cost,
+ * 100 MB too): below it, sizes even out as copies do and small shards'
+ * bytes do not move anything. */
+#define REPL_REBALANCE_BASE_BYTES ((uint64_t)100 << 20)
+/* Below this many file bytes on all followers together sizes are noise
+ * (empty SQLite files): no move by size.  A move by size must lower the
+ * largest follower's size by REPL_REBALANCE_LOAD_GAIN at least. */
+#define REPL_REBALANCE_SIZE_MIN (1.0 * 1024 * 1024)
 
 struct repl_rebalancer {
 	int auto_on;
 	double threshold;
 	uint64_t interval_ms, max_bps;
-	int64_t last_ms; /* the automatic rebalancer last looked */
+	uint64_t base_bytes; /* murphy.rebalance_base_bytes */
+	int64_t last_ms;     /* the automatic rebalancer last looked */
 	repl_shard_load_fn load;
 	void *load_arg;
 };
@@ -88,6 +113,10 @@ typedef struct plan_state {
 	uint32_t nodes[CAT_NODES_MAX];
 	int counts[CAT_NODES_MAX];
 	double loads[CAT_NODES_MAX];
+	double bytes[CAT_NODES_MAX]; /* its copies' sizes: files (cat_placement.file_bytes)
+					plus base each */
+	double files;                /* all followers' file bytes */
+	double threshold, base;
 	int nnodes;
 	struct {
 		uint32_t table_id, shard;
@@ -101,6 +130,7 @@ static struct repl_rebalancer *rebal_of(repl_ctx *c)
 		c->rebal->auto_on = 1;
 		c->rebal->threshold = REPL_REBALANCE_THRESHOLD;
 		c->rebal->interval_ms = REPL_REBALANCE_INTERVAL_MS;
+		c->rebal->base_bytes = REPL_REBALANCE_BASE_BYTES;
 		c->rebal->last_ms = mur_wall_ms(); /* the first look one interval after start */
 	}
 	return c->rebal;
@@ -176,13 +206,20 @@ int repl_rebalance_set(repl_ctx *c, const char *name, const char *value, mur_err
 			return repl_setting_bad(err, name, value,
 						"MB/s: 0 (no limit), or 0.1 to 1000000.");
 		rb->max_bps = v;
+	} else if (strcmp(name, "murphy.rebalance_base_bytes") == 0) {
+		uint64_t v = REPL_REBALANCE_BASE_BYTES;
+		if (value && repl_setting_bytes(value, &v) != MUR_OK)
+			return repl_setting_bad(err, name, value,
+						"Bytes (or kB, MB, GB), 0 to 1TB.");
+		rb->base_bytes = v;
 	} else {
 		mur_error_set(err, SQLSTATE_UNDEFINED_OBJECT,
 			      "ALTER SYSTEM does not know parameter \"%s\"", name);
 		return mur_error_hint(err,
 				      "murphy sets murphy.auto_rebalance, "
 				      "murphy.rebalance_threshold, murphy.rebalance_interval_ms, "
-				      "murphy.move_max_mbps, murphy.auto_split, "
+				      "murphy.move_max_mbps, murphy.rebalance_base_bytes, "
+				      "murphy.auto_split, "
 				      "murphy.split_max_bytes, murphy.split_load_share and "
 				      "murphy.split_cooldown_ms this way."),
 		       MUR_ERR;
@@ -202,8 +239,10 @@ void repl_rebalance_load(repl_ctx *c) { cat_settings_each(c->cat, apply_stored, 
 
 const char *repl_rebalance_get(const repl_ctx *c, const char *name, char *buf, size_t bufsz)
 {
-	struct repl_rebalancer def =
-		{1, REPL_REBALANCE_THRESHOLD, REPL_REBALANCE_INTERVAL_MS, 0, 0, NULL, NULL};
+	struct repl_rebalancer def = {.auto_on = 1,
+				      .threshold = REPL_REBALANCE_THRESHOLD,
+				      .interval_ms = REPL_REBALANCE_INTERVAL_MS,
+				      .base_bytes = REPL_REBALANCE_BASE_BYTES};
 	const struct repl_rebalancer *rb = c->rebal ? c->rebal : &def;
 	if (strcmp(name, "murphy.auto_rebalance") == 0)
 		snprintf(buf, bufsz, "%s", rb->auto_on ? "on" : "off");
@@ -213,6 +252,8 @@ const char *repl_rebalance_get(const repl_ctx *c, const char *name, char *buf, s
 		snprintf(buf, bufsz, "%llu", (unsigned long long)rb->interval_ms);
 	else if (strcmp(name, "murphy.move_max_mbps") == 0)
 		snprintf(buf, bufsz, "%g", (double)rb->max_bps / (1024 * 1024));
+	else if (strcmp(name, "murphy.rebalance_base_bytes") == 0)
+		snprintf(buf, bufsz, "%llu", (unsigned long long)rb->base_bytes);
 	else
 		return repl_autosplit_get(c, name, buf, bufsz);
 	return buf;
@@ -242,10 +283,26 @@ static double copy_load(repl_ctx *c, const cat_table *t, uint32_t sh)
 	return window_s ? ms * REPL_LOAD_WINDOW_S / window_s : ms;
 }
 
-static void node_totals(repl_ctx *c, uint32_t node_id, int *count, double *load)
+/* The bytes of the copy of shard sh of t on node_id, as its follower last
+ * reported them; a copy not reported yet (moved in less than 5 s ago)
+ * holds what its shard's other copies hold: the largest of theirs. */
+static double copy_bytes(const cat_table *t, uint32_t sh, uint32_t node_id)
+{
+	const cat_shard *s = &t->shards[sh];
+	const cat_placement *p = cat_placement_on((cat_shard *)s, node_id);
+	uint64_t most = 0;
+	if (!p || p->file_bytes)
+		return p ? (double)p->file_bytes : 0;
+	for (int k = 0; k < s->nplacements; k++)
+		most = s->placements[k].file_bytes > most ? s->placements[k].file_bytes : most;
+	return (double)most;
+}
+
+static void node_totals(repl_ctx *c, uint32_t node_id, int *count, double *load, double *bytes)
 {
 	*count = 0;
 	*load = 0;
+	*bytes = 0;
 	for (int i = 0; i < cat_table_count(c->cat); i++) {
 		const cat_table *t = cat_table_at(c->cat, i);
 		if (!counted(t))
@@ -254,6 +311,7 @@ static void node_totals(repl_ctx *c, uint32_t node_id, int *count, double *load)
 			if (cat_placement_on((cat_shard *)&t->shards[sh], node_id)) {
 				(*count)++;
 				*load += copy_load(c, t, sh);
+				*bytes += copy_bytes(t, sh, node_id);
 			}
 	}
 }
@@ -266,7 +324,10 @@ static void plan_nodes(repl_ctx *c, plan_state *ps)
 		    !repl_connected(c, n->id) || !repl_node_reported(c, n->id))
 			continue;
 		ps->nodes[ps->nnodes] = n->id;
-		node_totals(c, n->id, &ps->counts[ps->nnodes], &ps->loads[ps->nnodes]);
+		node_totals(c, n->id, &ps->counts[ps->nnodes], &ps->loads[ps->nnodes],
+			    &ps->bytes[ps->nnodes]);
+		ps->files += ps->bytes[ps->nnodes];
+		ps->bytes[ps->nnodes] += ps->base * ps->counts[ps->nnodes];
 		ps->nnodes++;
 	}
 }
@@ -279,29 +340,80 @@ static int planned(const plan_state *ps, uint32_t table_id, uint32_t shard)
 	return 0;
 }
 
-/* The index of the follower with the most (most = 1) or fewest copies,
- * or load (by_load = 1). */
-static int extreme_by(const plan_state *ps, int most, int by_load)
+/* Follower i's copies, load or bytes. */
+static double measure(const plan_state *ps, repl_rebalance_by by, int i)
+{
+	return by == REPL_REBALANCE_BY_LOAD   ? ps->loads[i]
+	       : by == REPL_REBALANCE_BY_SIZE ? ps->bytes[i]
+					      : (double)ps->counts[i];
+}
+
+/* The index of the follower with the most (most = 1) or the fewest copies,
+ * load or bytes. */
+static int extreme_by(const plan_state *ps, int most, repl_rebalance_by by)
 {
 	int best = 0;
 	for (int i = 1; i < ps->nnodes; i++) {
-		double d = by_load ? ps->loads[i] - ps->loads[best]
-				   : (double)(ps->counts[i] - ps->counts[best]);
+		double d = measure(ps, by, i) - measure(ps, by, best);
 		if (most ? d > 0 : d < 0)
 			best = i;
 	}
 	return best;
 }
 
-static int extreme(const plan_state *ps, int most) { return extreme_by(ps, most, 0); }
+static int extreme(const plan_state *ps, int most)
+{
+	return extreme_by(ps, most, REPL_REBALANCE_BY_COPIES);
+}
 
-static int busiest(const plan_state *ps, int most) { return extreme_by(ps, most, 1); }
+static int busiest(const plan_state *ps, int most)
+{
+	return extreme_by(ps, most, REPL_REBALANCE_BY_LOAD);
+}
+
+/* Moving x (load or bytes; negative: the other way) from follower a to b
+ * keeps that measure's balance: neither ends above (1 + threshold) times
+ * the mean unless it was already, and then no higher than it was.  Below
+ * the measure's noise floor anything goes.  Each part of the plan checks
+ * the measures it does not even out with it, so no part undoes another. */
+static int keeps(const plan_state *ps, repl_rebalance_by by, int a, int b, double x)
+{
+	double total = 0, limit, na = measure(ps, by, a) - x, nb = measure(ps, by, b) + x;
+	for (int i = 0; i < ps->nnodes; i++)
+		total += measure(ps, by, i);
+	if (by == REPL_REBALANCE_BY_LOAD ? total < REPL_REBALANCE_LOAD_MIN_MS
+					 : ps->files < REPL_REBALANCE_SIZE_MIN)
+		return 1;
+	limit = total / ps->nnodes * (1 + ps->threshold);
+	return (na <= limit || na <= measure(ps, by, a)) &&
+	       (nb <= limit || nb <= measure(ps, by, b));
+}
+
+/* After w copies move from a to b (and w back when swap), the copy counts
+ * stay even: the most and the fewest at most one apart, or no further
+ * apart than before. */
+static int counts_even(const plan_state *ps, int a, int b, int w)
+{
+	int before_max = 0, before_min = 0, after_max = 0, after_min = 0;
+	for (int i = 0; i < ps->nnodes; i++) {
+		int n = ps->counts[i] - (i == a ? w : 0) + (i == b ? w : 0);
+		if (i == 0 || ps->counts[i] > before_max)
+			before_max = ps->counts[i];
+		if (i == 0 || ps->counts[i] < before_min)
+			before_min = ps->counts[i];
+		if (i == 0 || n > after_max)
+			after_max = n;
+		if (i == 0 || n < after_min)
+			after_min = n;
+	}
+	return after_max - after_min <= 1 || after_max - after_min <= before_max - before_min;
+}
 
 /* The co-located group shard sh of t would move with from `from` to `to`
- * (its size), or 0 when it cannot move (`to` holds a copy already, …) or
- * is planned already. */
-static int movable(repl_ctx *c, const plan_state *ps, cat_table *t, uint32_t sh,
-		   const cat_node *from, const cat_node *to)
+ * (its size; *bytes: its copies' bytes on `from` when not NULL), or 0 when
+ * it cannot move (`to` holds a copy already, …) or is planned already. */
+static int movable_bytes(repl_ctx *c, const plan_state *ps, cat_table *t, uint32_t sh,
+			 const cat_node *from, const cat_node *to, double *bytes)
 {
 	cat_table *group[REPL_MOVE_GROUP_MAX];
 	mur_error err;
@@ -313,11 +425,16 @@ static int movable(repl_ctx *c, const plan_state *ps, cat_table *t, uint32_t sh,
 	for (int k = 0; k < w; k++)
 		if (planned(ps, group[k]->id, sh))
 			return 0;
+	if (bytes) {
+		*bytes = 0;
+		for (int k = 0; k < w; k++)
+			*bytes += copy_bytes(group[k], sh, from->id);
+	}
 	return w;
 }
 
 static void step_fill(plan_state *ps, int a, int b, cat_table *t, uint32_t sh, int w, double load,
-		      int by_load, repl_rebalance_step *step)
+		      double bytes, repl_rebalance_by by, repl_rebalance_step *step)
 {
 	memset(step, 0, sizeof *step);
 	step->table_id = t->id;
@@ -327,61 +444,71 @@ static void step_fill(plan_state *ps, int a, int b, cat_table *t, uint32_t sh, i
 	step->target = ps->nodes[b];
 	step->source_copies = ps->counts[a];
 	step->target_copies = ps->counts[b];
-	step->by_load = by_load;
+	step->by = by;
 	step->load_ms = load;
+	step->bytes_estimate = (uint64_t)bytes;
 }
 
-/* By copies: the shard on a whose move to b lowers the gap the most (the
- * coldest, a replica first, among equals); 0 when none. */
+/* By copies: the shard on a whose move to b lowers the gap the most;
+ * among equals one that keeps the sizes and the loads in balance (keeps),
+ * then the coldest, then a replica; 0 when none. */
 static int best_move(repl_ctx *c, plan_state *ps, int a, int b, repl_rebalance_step *step)
 {
 	const cat_node *from = cat_node_by_id(c->cat, ps->nodes[a]);
 	const cat_node *to = cat_node_by_id(c->cat, ps->nodes[b]);
-	int gap = ps->counts[a] - ps->counts[b], best_w = 0, best_primary = 0;
+	int gap = ps->counts[a] - ps->counts[b], best_w = 0, best_primary = 0, best_keeps = 0;
 	double best_load = 0;
 	for (int i = 0; i < cat_table_count(c->cat); i++) {
 		cat_table *t = cat_table_by_id(c->cat, cat_table_at(c->cat, i)->id);
 		if (!t || !counted(t))
 			continue;
 		for (uint32_t sh = 0; sh < t->nshards; sh++) {
-			int w = movable(c, ps, t, sh, from, to), primary;
-			double load;
+			double load, bytes = 0;
+			int w = movable_bytes(c, ps, t, sh, from, to, &bytes), primary, ok;
 			if (!w || w >= gap || w < best_w)
 				continue;
 			load = copy_load(c, t, sh) * w;
 			primary = cat_placement_on(&t->shards[sh], from->id)->role == CAT_PRIMARY;
+			ok = keeps(ps, REPL_REBALANCE_BY_SIZE, a, b, bytes + ps->base * w) &&
+			     keeps(ps, REPL_REBALANCE_BY_LOAD, a, b, load);
 			if (w == best_w &&
-			    (load > best_load || (load == best_load && primary >= best_primary)))
+			    (ok < best_keeps ||
+			     (ok == best_keeps && (load > best_load || (load == best_load &&
+									primary >= best_primary)))))
 				continue;
 			best_w = w;
+			best_keeps = ok;
 			best_load = load;
 			best_primary = primary;
-			step_fill(ps, a, b, t, sh, w, load, 0, step);
+			step_fill(ps, a, b, t, sh, w, load, bytes, REPL_REBALANCE_BY_COPIES, step);
 		}
 	}
 	return best_w > 0;
 }
 
-/* The coldest single copy on b that a holds none of (the swap's other
- * half); 0 when none. */
-static int coldest(repl_ctx *c, plan_state *ps, int b, int a, repl_rebalance_step *step)
+/* The swap's other half: the copy group of w tables on b that a holds none
+ * of, the coldest (by = load) or the smallest (by = size); 0 when none. */
+static int swap_back(repl_ctx *c, plan_state *ps, int b, int a, int w, repl_rebalance_by by,
+		     repl_rebalance_step *step)
 {
 	const cat_node *from = cat_node_by_id(c->cat, ps->nodes[b]);
 	const cat_node *to = cat_node_by_id(c->cat, ps->nodes[a]);
 	int found = 0;
+	double best = 0;
 	for (int i = 0; i < cat_table_count(c->cat); i++) {
 		cat_table *t = cat_table_by_id(c->cat, cat_table_at(c->cat, i)->id);
 		if (!t || !counted(t))
 			continue;
 		for (uint32_t sh = 0; sh < t->nshards; sh++) {
-			double load;
-			if (movable(c, ps, t, sh, from, to) != 1)
+			double load, bytes = 0;
+			if (movable_bytes(c, ps, t, sh, from, to, &bytes) != w)
 				continue;
-			load = copy_load(c, t, sh);
-			if (found && load >= step->load_ms)
+			load = copy_load(c, t, sh) * w;
+			if (found && (by == REPL_REBALANCE_BY_LOAD ? load : bytes) >= best)
 				continue;
 			found = 1;
-			step_fill(ps, b, a, t, sh, 1, load, 1, step);
+			best = by == REPL_REBALANCE_BY_LOAD ? load : bytes;
+			step_fill(ps, b, a, t, sh, w, load, bytes, by, step);
 		}
 	}
 	return found;
@@ -396,7 +523,8 @@ static int load_steps(repl_ctx *c, plan_state *ps, double threshold, repl_rebala
 	int a = busiest(ps, 1), b = busiest(ps, 0), swap;
 	const cat_node *from = cat_node_by_id(c->cat, ps->nodes[a]);
 	const cat_node *to = cat_node_by_id(c->cat, ps->nodes[b]);
-	double total = 0, back = 0, best = ps->loads[a] * (1 - REPL_REBALANCE_LOAD_GAIN);
+	double total = 0, back = 0, back_bytes = 0,
+	       best = ps->loads[a] * (1 - REPL_REBALANCE_LOAD_GAIN);
 	int found = 0;
 	for (int i = 0; i < ps->nnodes; i++)
 		total += ps->loads[i];
@@ -405,18 +533,21 @@ static int load_steps(repl_ctx *c, plan_state *ps, double threshold, repl_rebala
 		return 0;
 	swap = ps->counts[a] <= ps->counts[b];
 	if (swap) {
-		if (!coldest(c, ps, b, a, &out[1]))
+		if (!swap_back(c, ps, b, a, 1, REPL_REBALANCE_BY_LOAD, &out[1]))
 			return 0;
 		back = out[1].load_ms;
+		back_bytes = (double)out[1].bytes_estimate;
 	}
 	for (int i = 0; i < cat_table_count(c->cat); i++) {
 		cat_table *t = cat_table_by_id(c->cat, cat_table_at(c->cat, i)->id);
 		if (!t || !counted(t))
 			continue;
 		for (uint32_t sh = 0; sh < t->nshards; sh++) {
-			double load, worse;
-			if (movable(c, ps, t, sh, from, to) != 1 ||
-			    (swap && t->id == out[1].table_id && sh == out[1].shard))
+			double load, worse, bytes = 0;
+			if (movable_bytes(c, ps, t, sh, from, to, &bytes) != 1 ||
+			    (swap && t->id == out[1].table_id && sh == out[1].shard) ||
+			    !keeps(ps, REPL_REBALANCE_BY_SIZE, a, b,
+				   bytes + ps->base - (swap ? back_bytes + ps->base : 0)))
 				continue;
 			load = copy_load(c, t, sh);
 			worse = ps->loads[a] - load + back;
@@ -426,10 +557,73 @@ static int load_steps(repl_ctx *c, plan_state *ps, double threshold, repl_rebala
 				continue;
 			best = worse;
 			found = 1;
-			step_fill(ps, a, b, t, sh, 1, load, 1, &out[0]);
+			step_fill(ps, a, b, t, sh, 1, load, bytes, REPL_REBALANCE_BY_LOAD, &out[0]);
 		}
 	}
 	return found ? 1 + swap : 0;
+}
+
+/* By size: the copy group of the follower holding the most bytes (a)
+ * whose move to the one holding the fewest (b) lowers the larger of the
+ * two the most — swapped with b's smallest group of as many tables when
+ * the move alone would leave the copy counts uneven (counts_even), and
+ * only when the loads stay in balance (keeps).  Fills one or two steps
+ * (at most room); returns how many. */
+static int size_steps(repl_ctx *c, plan_state *ps, repl_rebalance_step *out, int room)
+{
+	int a = extreme_by(ps, 1, REPL_REBALANCE_BY_SIZE),
+	    b = extreme_by(ps, 0, REPL_REBALANCE_BY_SIZE);
+	const cat_node *from = cat_node_by_id(c->cat, ps->nodes[a]);
+	const cat_node *to = cat_node_by_id(c->cat, ps->nodes[b]);
+	repl_rebalance_step back[REPL_MOVE_GROUP_MAX + 1];
+	signed char back_known[REPL_MOVE_GROUP_MAX + 1]; /* 0: not looked; 1: found; -1: none */
+	double total = 0, best = ps->bytes[a] * (1 - REPL_REBALANCE_LOAD_GAIN);
+	int found = 0;
+	for (int i = 0; i < ps->nnodes; i++)
+		total += ps->bytes[i];
+	if (a == b || ps->files < REPL_REBALANCE_SIZE_MIN ||
+	    ps->bytes[a] <= total / ps->nnodes * (1 + ps->threshold))
+		return 0;
+	memset(back_known, 0, sizeof back_known);
+	for (int i = 0; i < cat_table_count(c->cat); i++) {
+		cat_table *t = cat_table_by_id(c->cat, cat_table_at(c->cat, i)->id);
+		if (!t || !counted(t))
+			continue;
+		for (uint32_t sh = 0; sh < t->nshards; sh++) {
+			double bytes = 0, size, load, worse;
+			int w = movable_bytes(c, ps, t, sh, from, to, &bytes), swap;
+			if (!w)
+				continue;
+			load = copy_load(c, t, sh) * w;
+			size = bytes + ps->base * w;
+			swap = !counts_even(ps, a, b, w);
+			if (swap) {
+				if (room < 2)
+					continue;
+				if (!back_known[w])
+					back_known[w] = swap_back(c, ps, b, a, w,
+								  REPL_REBALANCE_BY_SIZE, &back[w])
+								? 1
+								: -1;
+				if (back_known[w] < 0)
+					continue;
+				size -= (double)back[w].bytes_estimate + ps->base * w;
+				load -= back[w].load_ms;
+			}
+			worse = ps->bytes[a] - size;
+			if (ps->bytes[b] + size > worse)
+				worse = ps->bytes[b] + size;
+			if (worse >= best || !keeps(ps, REPL_REBALANCE_BY_LOAD, a, b, load))
+				continue;
+			best = worse;
+			step_fill(ps, a, b, t, sh, w, copy_load(c, t, sh) * w, bytes,
+				  REPL_REBALANCE_BY_SIZE, &out[0]);
+			found = 1 + swap;
+			if (swap)
+				out[1] = back[w];
+		}
+	}
+	return found;
 }
 
 static void mark_planned(repl_ctx *c, plan_state *ps, const repl_rebalance_step *step)
@@ -454,17 +648,21 @@ static void mark_planned(repl_ctx *c, plan_state *ps, const repl_rebalance_step 
 	ps->counts[b] += step->tables;
 	ps->loads[a] -= step->load_ms;
 	ps->loads[b] += step->load_ms;
+	ps->bytes[a] -= (double)step->bytes_estimate + ps->base * step->tables;
+	ps->bytes[b] += (double)step->bytes_estimate + ps->base * step->tables;
 }
 
+/* The step's time at the move rate; its bytes are its copies' files as
+ * the source reported them — before its first report (up to 5 s after it
+ * connects), its data directory's bytes over its copies. */
 static void estimate(repl_ctx *c, repl_rebalance_step *step, uint64_t max_bps)
 {
 	const cat_node *n = cat_node_by_id(c->cat, step->source);
 	int copies;
-	double load;
-	node_totals(c, step->source, &copies, &load);
-	step->bytes_estimate = n && copies > 0
-				       ? n->disk_bytes / (uint64_t)copies * (uint64_t)step->tables
-				       : 0;
+	double load, bytes;
+	node_totals(c, step->source, &copies, &load, &bytes);
+	if (!step->bytes_estimate && n && copies > 0)
+		step->bytes_estimate = n->disk_bytes / (uint64_t)copies * (uint64_t)step->tables;
 	step->eta_ms = (uint64_t)((double)step->bytes_estimate * 1000.0 /
 				  repl_move_rate_estimate(c, max_bps));
 }
@@ -477,6 +675,8 @@ int repl_rebalance_plan(repl_ctx *c, uint64_t max_bps, repl_rebalance_step *out,
 	if (max > REPL_REBALANCE_MOVES_MAX)
 		max = REPL_REBALANCE_MOVES_MAX;
 	memset(&ps, 0, sizeof ps);
+	ps.threshold = threshold;
+	ps.base = c->rebal ? (double)c->rebal->base_bytes : (double)REPL_REBALANCE_BASE_BYTES;
 	plan_nodes(c, &ps);
 	while (ps.nnodes >= 2 && n < max) {
 		int a = extreme(&ps, 1), b = extreme(&ps, 0);
@@ -484,6 +684,9 @@ int repl_rebalance_plan(repl_ctx *c, uint64_t max_bps, repl_rebalance_step *out,
 			break;
 		mark_planned(c, &ps, &out[n++]);
 	}
+	while (ps.nnodes >= 2 && n < max && (k = size_steps(c, &ps, &out[n], max - n)) > 0)
+		for (int i = 0; i < k; i++)
+			mark_planned(c, &ps, &out[n++]);
 	while (ps.nnodes >= 2 && n + 1 < max && (k = load_steps(c, &ps, threshold, &out[n])) > 0)
 		for (int i = 0; i < k; i++)
 			mark_planned(c, &ps, &out[n++]);
@@ -566,13 +769,13 @@ static int settled(repl_ctx *c, const char **why)
 	return 1;
 }
 
-/* The plan's first step is worth a move: by load (the plan checked the
- * threshold), or the most copies above (1 + threshold) times the mean. */
+/* The plan's first step is worth a move: by size or load (the plan
+ * checked the threshold), or the most copies above (1 + threshold) times the mean. */
 static int worth(repl_ctx *c, const repl_rebalance_step *st)
 {
 	plan_state ps;
 	int total = 0;
-	if (st->by_load)
+	if (st->by != REPL_REBALANCE_BY_COPIES)
 		return 1;
 	memset(&ps, 0, sizeof ps);
 	plan_nodes(c, &ps);
@@ -615,10 +818,16 @@ void repl_rebalance_tick(repl_ctx *c)
 		     steps[i].shard, err.message);
 		return;
 	}
-	snprintf(reason, sizeof reason,
-		 "automatic rebalance %s: %d and %d copies, copy load %.0f ms over 5 min",
-		 steps[i].by_load ? "by load" : "by copies", steps[i].source_copies,
-		 steps[i].target_copies, steps[i].load_ms);
+	if (steps[i].by == REPL_REBALANCE_BY_SIZE)
+		snprintf(reason, sizeof reason,
+			 "automatic rebalance by size: %.0f kB, %d and %d copies",
+			 (double)steps[i].bytes_estimate / 1024, steps[i].source_copies,
+			 steps[i].target_copies);
+	else
+		snprintf(reason, sizeof reason,
+			 "automatic rebalance %s: %d and %d copies, copy load %.0f ms over 5 min",
+			 steps[i].by == REPL_REBALANCE_BY_LOAD ? "by load" : "by copies",
+			 steps[i].source_copies, steps[i].target_copies, steps[i].load_ms);
 	repl_move_group_reason(c, group, reason);
 	MLOG(INFO, "rebalance", "moving shard %u of table %u from %s to %s (%s)", steps[i].shard,
 	     steps[i].table_id, cat_node_name(c->cat, steps[i].source),

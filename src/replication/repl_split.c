@@ -21,7 +21,8 @@
  *                │           every copy current; co-located tables join)
  *                │  no bound given: QUERY to the primary for its median
  *                ▼  key, row count and bytes (a hash shard: its bytes;
- *                   the bound is the middle of its hash range)
+ *                   the bound is the middle of its hash range); each
+ *                   co-located table's primary for its bytes (sized)
  *             SIZING ───────────────────────────────────┐
  *                │ the bound is known                   │
  *                ▼                                      │
@@ -132,6 +133,12 @@ typedef struct split_copy {
 	int sent;
 } split_copy;
 
+/* A size query's answer: which table's. */
+typedef struct split_sizer {
+	struct repl_split_job *job;
+	int table;
+} split_sizer;
+
 typedef struct repl_split_job {
 	struct repl_split_job *next;
 	repl_ctx *c;
@@ -154,6 +161,9 @@ typedef struct repl_split_job {
 	int64_t deadline_ms;
 	split_copy copies[REPL_SPLIT_COPIES_MAX];
 	int ncopies, out, failed;
+	split_sizer sizers[CAT_SPLIT_TABLES_MAX];
+	int sizing;              /* size queries not answered */
+	uint64_t median_rows_hi; /* the first table's rows above its median */
 	char why[160];
 } repl_split_job;
 
@@ -610,9 +620,11 @@ static void bound_known(repl_split_job *j, uint64_t rows_hi)
 	send_all(j, STEP_PREPARE);
 }
 
+/* One table's size query (the first table's also asks for the median). */
 static void sized(void *arg, exec_result *res)
 {
-	repl_split_job *j = arg;
+	split_sizer *sz = arg;
+	repl_split_job *j = sz->job;
 	mur_rd rd;
 	mur_value v[3];
 	int ok = !res->failed && res->nrows == 1;
@@ -624,48 +636,66 @@ static void sized(void *arg, exec_result *res)
 		for (int i = 0; i < 3 && ok; i++)
 			ok = mur_row_get_value(&rd, &v[i]) == MUR_OK;
 	}
-	if (!ok)
+	if (!ok && sz->table == 0)
 		return split_abort(j, res->failed ? res->err.message
 						  : "the primary did not say what the shard holds");
+	/* a co-located table's size unknown: 0 bytes, the split goes on */
+	j->rows[sz->table]->bytes_total = ok && v[2].kind == MV_INT ? (uint64_t)v[2].i : 0;
+	if (sz->table == 0 && !j->by_hash) {
+		if (v[1].kind != MV_INT || v[1].i < 2 || v[0].kind == MV_NULL)
+			return split_abort(j, "the shard holds fewer than two rows: no median "
+					      "splits it");
+		if (set_bound(j, &v[0]) != MUR_OK)
+			return split_abort(j, "its median key is too long to be a bound");
+		j->median_rows_hi = (uint64_t)(v[1].i - v[1].i / 2);
+	}
+	if (--j->sizing > 0)
+		return;
+	j->rows[0]->estimate_bytes = 0; /* every table's files are split */
 	for (int i = 0; i < j->n; i++)
-		j->rows[i]->bytes_total = i == 0 && v[2].kind == MV_INT ? (uint64_t)v[2].i : 0;
-	j->rows[0]->estimate_bytes = j->rows[0]->bytes_total;
+		j->rows[0]->estimate_bytes += j->rows[i]->bytes_total;
 	j->rows[0]->estimate_ms = REPL_SPLIT_FIXED_MS +
-				  (uint64_t)((double)j->rows[0]->bytes_total * 1000.0 /
+				  (uint64_t)((double)j->rows[0]->estimate_bytes * 1000.0 /
 					     REPL_SPLIT_RATE_GUESS_BPS);
-	if (j->by_hash) /* the bound is the hash range's middle: known already */
-		return bound_known(j, 0);
-	if (v[1].kind != MV_INT || v[1].i < 2 || v[0].kind == MV_NULL)
-		return split_abort(j, "the shard holds fewer than two rows: no median splits it");
-	if (set_bound(j, &v[0]) != MUR_OK)
-		return split_abort(j, "its median key is too long to be a bound");
-	bound_known(j, (uint64_t)(v[1].i - v[1].i / 2));
+	/* a hash shard's bound is its hash range's middle: known already */
+	bound_known(j, j->by_hash ? 0 : j->median_rows_hi);
 }
 
-/* Ask the primary for the shard's median key, rows and bytes. */
-static int size_query(repl_ctx *c, repl_split_job *j, cat_table *t, mur_error *err)
+/* Ask the primary of table i's shard for its bytes (the pages its rows
+ * use) and, for the first table, its median key and rows. */
+static int size_query(repl_ctx *c, repl_split_job *j, int i, mur_error *err)
 {
-	uint32_t primary = repl_ensure_primary(c, t, j->shard);
-	const char *col = t->cols[t->dist_col].name;
-	char sql[512];
+	cat_table *t = cat_table_by_id(c->cat, j->ids[i]);
+	uint32_t primary = t ? repl_ensure_primary(c, t, j->shard) : 0;
+	const char *col = t ? t->cols[t->dist_col].name : "";
+	static const char pages[] = "(SELECT (page_count - freelist_count) * page_size FROM "
+				    "pragma_page_count(), pragma_freelist_count(), "
+				    "pragma_page_size())";
+	char sql[640];
 	exec_task task;
+	if (!t || !primary)
+		return mur_error_set(err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+				     "shard %u of %s has no current copy", j->shard,
+				     t ? t->name : "a co-located table");
 	memset(&task, 0, sizeof task);
 	task.kind = EXEC_TASK_QUERY;
 	task.nplacements = 1;
 	cat_placement_file(t, j->shard, task.placements[0], sizeof task.placements[0]);
-	snprintf(sql, sizeof sql,
-		 "SELECT (SELECT \"%s\" FROM main.\"%s\" ORDER BY \"%s\" LIMIT 1 OFFSET (SELECT "
-		 "count(*) / 2 FROM main.\"%s\")), (SELECT count(*) FROM main.\"%s\"), (SELECT "
-		 "(page_count - freelist_count) * page_size FROM pragma_page_count(), "
-		 "pragma_freelist_count(), pragma_page_size())",
-		 col, t->name, col, t->name, t->name);
+	if (i == 0)
+		snprintf(sql, sizeof sql,
+			 "SELECT (SELECT \"%s\" FROM main.\"%s\" ORDER BY \"%s\" LIMIT 1 OFFSET "
+			 "(SELECT count(*) / 2 FROM main.\"%s\")), (SELECT count(*) FROM "
+			 "main.\"%s\"), %s",
+			 col, t->name, col, t->name, t->name, pages);
+	else
+		snprintf(sql, sizeof sql, "SELECT NULL, NULL, %s", pages);
 	task.sql = sql;
-	if (!primary)
-		return mur_error_set(err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-				     "shard %u of %s has no current copy", j->shard, t->name);
-	if (c->tr.send(c->tr.ctx, primary, &task, sized, j, err) != MUR_OK)
+	j->sizers[i].job = j;
+	j->sizers[i].table = i;
+	if (c->tr.send(c->tr.ctx, primary, &task, sized, &j->sizers[i], err) != MUR_OK)
 		return MUR_ERR;
 	j->out++;
+	j->sizing++;
 	return MUR_OK;
 }
 
@@ -862,10 +892,11 @@ int repl_split_start(repl_ctx *c, const repl_split_req *rq, uint64_t *group, mur
 		return MUR_OK;
 	}
 	j->phase = SPLIT_SIZING;
-	if (size_query(c, j, t, err) != MUR_OK) {
-		split_abort(j, err->message);
-		return MUR_OK; /* the call answers why */
-	}
+	for (int i = 0; i < j->n; i++)
+		if (size_query(c, j, i, err) != MUR_OK) {
+			split_abort(j, err->message);
+			return MUR_OK; /* the call answers why */
+		}
 	return MUR_OK;
 }
 

@@ -140,7 +140,10 @@ void stor_dir_close(stor_dir *d)
 
 const char *stor_dir_path(const stor_dir *d) { return d->path; }
 
-uint64_t stor_dir_bytes(const stor_dir *d)
+uint64_t stor_dir_bytes(const stor_dir *d) { return stor_dir_files(d, NULL, NULL); }
+
+uint64_t stor_dir_files(const stor_dir *d, void (*fn)(void *arg, const char *file, uint64_t bytes),
+			void *arg)
 {
 	DIR *dir = opendir(d->path);
 	struct dirent *de;
@@ -150,8 +153,11 @@ uint64_t stor_dir_bytes(const stor_dir *d)
 	while ((de = readdir(dir)) != NULL) {
 		struct stat st;
 		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(st.st_mode))
+		    S_ISREG(st.st_mode)) {
 			sum += (uint64_t)st.st_size;
+			if (fn)
+				fn(arg, de->d_name, (uint64_t)st.st_size);
+		}
 	}
 	closedir(dir);
 	return sum;

@@ -136,6 +136,9 @@ const char *stor_dir_path(const stor_dir *d);
  * WALs, the follower WAL): what the follower holds on disk.  0 when the
  * directory cannot be read.  Costs a stat per file: call it seldom. */
 uint64_t stor_dir_bytes(const stor_dir *d);
+/* The same sum; each file's name and size go to fn (NULL: none). */
+uint64_t stor_dir_files(const stor_dir *d, void (*fn)(void *arg, const char *file, uint64_t bytes),
+			void *arg);
 /* Lower the open-placement bound (tests).  0 = STOR_DIR_OPEN_MAX. */
 void stor_dir_set_open_max(stor_dir *d, size_t n);
 /* Placements held in exclusive locking mode (db.c, "Locking") whose last

@@ -149,19 +149,55 @@ int net_refused_decode(const char *p, size_t len, char *out, mur_error *err)
 	return MUR_OK;
 }
 
-void net_heartbeat_encode(int64_t wall_ms, uint64_t disk_bytes, mur_buf *b)
+void net_heartbeat_encode(int64_t wall_ms, uint64_t disk_bytes, const mur_buf *files, mur_buf *b)
 {
 	mur_buf_put_i64(b, wall_ms);
 	mur_buf_put_u64(b, disk_bytes);
+	if (files) {
+		mur_buf_put_u8(b, 1);
+		mur_buf_put(b, files->data, files->len);
+	}
+}
+
+void net_heartbeat_file_put(mur_buf *b, const char *file, uint64_t bytes)
+{
+	size_t n = strlen(file);
+	if (n >= NET_NAME_MAX)
+		return;
+	mur_buf_put_lstr(b, file, n);
+	mur_buf_put_u64(b, bytes);
+}
+
+int net_heartbeat_file_next(mur_rd *r, char *file, uint64_t *bytes)
+{
+	if (mur_rd_left(r) == 0 || get_str(r, file, NET_NAME_MAX))
+		return 0;
+	*bytes = mur_rd_u64(r);
+	return mur_rd_ok(r);
 }
 
 int net_heartbeat_decode(const char *p, size_t len, int64_t *wall_ms, uint64_t *disk_bytes,
-			 mur_error *err)
+			 const char **files, size_t *files_len, mur_error *err)
 {
-	mur_rd r;
+	mur_rd r, list;
+	char file[NET_NAME_MAX];
+	uint64_t bytes;
 	mur_rd_init(&r, p, len);
 	*wall_ms = mur_rd_i64(&r);
 	*disk_bytes = mur_rd_ok(&r) && mur_rd_left(&r) > 0 ? mur_rd_u64(&r) : 0;
+	*files = NULL;
+	*files_len = 0;
+	if (mur_rd_ok(&r) && mur_rd_left(&r) > 0) {
+		if (mur_rd_u8(&r) != 1)
+			return malformed(err, "HEARTBEAT");
+		*files_len = mur_rd_left(&r);
+		*files = mur_rd_bytes(&r, *files_len);
+		mur_rd_init(&list, *files, *files_len);
+		while (net_heartbeat_file_next(&list, file, &bytes))
+			;
+		if (!mur_rd_ok(&list) || mur_rd_left(&list) != 0)
+			return malformed(err, "HEARTBEAT");
+	}
 	if (!mur_rd_ok(&r) || mur_rd_left(&r) != 0)
 		return malformed(err, "HEARTBEAT");
 	return MUR_OK;

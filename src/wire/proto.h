@@ -15,6 +15,9 @@
  *   REFUSED    leader → follower: str reason; the leader then closes
  *   HEARTBEAT  follower → leader: i64 follower wall clock, ms since epoch,
  *              u64 bytes of its data directory (murphy.node_load.disk_bytes)
+ *              [| u8 1 | (str file | u64 bytes)*: each regular file's size,
+ *              on the heartbeat after the follower measured them
+ *              (murphy.shard_load.disk_bytes, the rebalancer's size steps)]
  *   TASK       leader → follower: exec_task_encode bytes (wire/task.h)
  *   RESULT     follower → leader: exec_result_encode bytes
  *   PROGRESS   follower → leader, while a REBUILD/CATCHUP task runs:
@@ -101,8 +104,9 @@
  * proves the cluster secret instead of carrying it, wire/node_auth.h).  A
  * version-2 follower is refused with a message naming both versions; a
  * version-3 follower waits in vain for a version-2 leader's CHALLENGE and
- * retries (its log says the leader did not answer). */
-#define NET_PROTO_VERSION 3
+ * retries (its log says the leader did not answer); 4: HEARTBEAT may carry
+ * the follower's file sizes). */
+#define NET_PROTO_VERSION 4
 /* Random bytes of each side's nonce in the node handshake. */
 #define NET_NONCE_BYTES 32
 /* An HMAC-SHA256 proof of the cluster secret. */
@@ -191,10 +195,20 @@ void net_refused_encode(const char *reason, mur_buf *b);
 int net_refused_decode(const char *p, size_t len, char *out, mur_error *err);
 
 /* disk_bytes: the follower's data directory (stor_dir_bytes), 0 when not
- * measured; a HEARTBEAT of 8 bytes (before it) decodes with 0. */
-void net_heartbeat_encode(int64_t wall_ms, uint64_t disk_bytes, mur_buf *b);
+ * measured; a HEARTBEAT of 8 bytes (before it) decodes with 0.  files:
+ * NULL, or entries of net_heartbeat_file_put (possibly none) — a fresh
+ * measurement of every file.  decode: *files NULL when the heartbeat
+ * carries none, else the entries (all checked) to read with
+ * net_heartbeat_file_next. */
+void net_heartbeat_encode(int64_t wall_ms, uint64_t disk_bytes, const mur_buf *files, mur_buf *b);
 int net_heartbeat_decode(const char *p, size_t len, int64_t *wall_ms, uint64_t *disk_bytes,
-			 mur_error *err);
+			 const char **files, size_t *files_len, mur_error *err);
+/* One file of a HEARTBEAT's list (its name: at most NET_NAME_MAX - 1
+ * bytes, longer ones are not put). */
+void net_heartbeat_file_put(mur_buf *b, const char *file, uint64_t bytes);
+/* The next file of a decoded list: 1 (file holds NET_NAME_MAX bytes),
+ * 0 at its end. */
+int net_heartbeat_file_next(mur_rd *r, char *file, uint64_t *bytes);
 
 typedef struct net_progress {
 	uint64_t task_id;

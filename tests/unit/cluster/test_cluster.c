@@ -199,7 +199,7 @@ static void fake_heartbeat(fake *f)
 {
 	mur_buf b;
 	mur_buf_init(&b);
-	net_heartbeat_encode((int64_t)time(NULL) * 1000, 0, &b);
+	net_heartbeat_encode((int64_t)time(NULL) * 1000, 0, NULL, &b);
 	fake_send(f, NET_MSG_HEARTBEAT, &b);
 }
 

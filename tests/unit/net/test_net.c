@@ -638,6 +638,8 @@ static void test_proto_codecs(void **state)
 	uint32_t id;
 	int64_t ms;
 	uint64_t disk;
+	const char *hb_files;
+	size_t hb_len;
 	char reason[NET_REASON_MAX];
 
 	uint8_t proof[NET_PROOF_BYTES];
@@ -702,14 +704,51 @@ static void test_proto_codecs(void **state)
 	for (size_t n = 0; n < b.len; n++)
 		assert_int_equal(net_welcome_decode(b.data, n, &id, proof, &err), MUR_EPROTO);
 	mur_buf_reset(&b);
-	net_heartbeat_encode(-5, 123456789, &b);
-	assert_int_equal(net_heartbeat_decode(b.data, b.len, &ms, &disk, &err), MUR_OK);
+	net_heartbeat_encode(-5, 123456789, NULL, &b);
+	assert_int_equal(net_heartbeat_decode(b.data, b.len, &ms, &disk, &hb_files, &hb_len, &err),
+			 MUR_OK);
 	assert_int_equal(ms, -5);
 	assert_int_equal(disk, 123456789);
+	assert_null(hb_files);
 	/* an 8-byte HEARTBEAT (no disk bytes) still decodes, with 0 */
-	assert_int_equal(net_heartbeat_decode(b.data, 8, &ms, &disk, &err), MUR_OK);
+	assert_int_equal(net_heartbeat_decode(b.data, 8, &ms, &disk, &hb_files, &hb_len, &err),
+			 MUR_OK);
 	assert_int_equal(disk, 0);
-	assert_int_equal(net_heartbeat_decode(b.data, 12, &ms, &disk, &err), MUR_EPROTO);
+	assert_int_equal(net_heartbeat_decode(b.data, 12, &ms, &disk, &hb_files, &hb_len, &err),
+			 MUR_EPROTO);
+	/* with each file's size: read back in order; any cut is malformed */
+	{
+		mur_buf fl;
+		mur_rd rd;
+		char file[NET_NAME_MAX];
+		uint64_t fb;
+		mur_buf_init(&fl);
+		net_heartbeat_file_put(&fl, "t3_s1.db", 4096);
+		net_heartbeat_file_put(&fl, "t3_s1.db-wal", 7);
+		mur_buf_reset(&b);
+		net_heartbeat_encode(9, 4103, &fl, &b);
+		assert_int_equal(net_heartbeat_decode(b.data, b.len, &ms, &disk, &hb_files, &hb_len,
+						      &err),
+				 MUR_OK);
+		mur_rd_init(&rd, hb_files, hb_len);
+		assert_int_equal(net_heartbeat_file_next(&rd, file, &fb), 1);
+		assert_string_equal(file, "t3_s1.db");
+		assert_int_equal(fb, 4096);
+		assert_int_equal(net_heartbeat_file_next(&rd, file, &fb), 1);
+		assert_string_equal(file, "t3_s1.db-wal");
+		assert_int_equal(fb, 7);
+		assert_int_equal(net_heartbeat_file_next(&rd, file, &fb), 0);
+		/* cut inside an entry: malformed (17 + 20 bytes: the first entry whole) */
+		for (size_t n = 18; n < b.len; n++)
+			assert_int_equal(net_heartbeat_decode(b.data, n, &ms, &disk, &hb_files,
+							      &hb_len, &err),
+					 n == 17 + 4 + 8 + 8 ? MUR_OK : MUR_EPROTO);
+		b.data[16] = 2; /* not a list */
+		assert_int_equal(net_heartbeat_decode(b.data, b.len, &ms, &disk, &hb_files, &hb_len,
+						      &err),
+				 MUR_EPROTO);
+		mur_buf_free(&fl);
+	}
 	mur_buf_reset(&b);
 	net_refused_encode("wrong cluster secret", &b);
 	assert_int_equal(net_refused_decode(b.data, b.len, reason, &err), MUR_OK);
