@@ -19,7 +19,7 @@ import random
 
 import pytest
 
-from test_cursor_stream import cursor_rows
+from test_cursor_stream import cursor_rows, raw_execute_max_rows
 from test_cursor_whole_stream import check, cursor_line, growth, whole
 
 NO = 3000
@@ -60,6 +60,9 @@ STREAMED = [
     # a set operation's branches gathered into leader tables feed the IN set
     ("SELECT id, note FROM o WHERE note IN (SELECT t FROM li WHERE qty > 50 "
      "UNION SELECT 'n4')", None),
+    # correlated subqueries decorrelated into sets run once first
+    ("SELECT id, cust FROM o WHERE EXISTS (SELECT 1 FROM li WHERE li.t = o.note)", None),
+    ("SELECT id, (SELECT max(qty) FROM li WHERE li.t = o.note) FROM o", None),
     # a co-located join, GROUP BY of the distribution column, DISTINCT
     ("SELECT o.id, li.ln, li.qty FROM o JOIN li ON o.id = li.oid "
      "WHERE li.qty >= (SELECT avg(qty) FROM li) AND o.note IN (SELECT t FROM li)", None),
@@ -148,6 +151,44 @@ def test_subquery_error_ends_the_cursor(tables):
         finally:
             conn.rollback()
             conn.autocommit = True
+
+
+@pytest.mark.parametrize("sql,ordered", [
+    ("SELECT id, note FROM o WHERE cust < $1 AND cust IN (SELECT v + $1 - 20 FROM knob)", False),
+    ("SELECT oid, sum(qty) FROM li WHERE qty > (SELECT min(qty) + $1 FROM li) GROUP BY oid "
+     "ORDER BY sum(qty) DESC, oid", True),
+])
+def test_raw_execute_max_rows_with_subqueries(cluster, pg, pgconn, tables, sql, ordered):
+    """Execute with max rows (JDBC's fetch size), a parameter inside the
+    subquery too: PostgreSQL's rows, PortalSuspended count and final tag."""
+    line = cursor_line(tables, sql.replace("$1", "20"))
+    assert line.startswith("Cursor: streams"), line
+    m = raw_execute_max_rows(cluster.port, b"murphy", sql, ["20"], 30)
+    p = raw_execute_max_rows(pg.port, pgconn.info.dbname.encode(), sql, ["20"], 30,
+                             user=b"postgres")
+    assert len(m[0]) == len(p[0]) > 40
+    assert (m[0] if ordered else sorted(m[0])) == (p[0] if ordered else sorted(p[0]))
+    assert (m[1], m[2]) == (p[1], p[2]), (m[1:], p[1:])
+
+
+def test_close_mid_stream_then_again(tables):
+    """CLOSE after the first batch, DECLARE again in the block: rows as
+    PostgreSQL's (nothing of the first cursor's subqueries stays)."""
+    sql = "SELECT id FROM o WHERE cust > (SELECT v FROM knob WHERE k = 1) ORDER BY id"
+    res = []
+    for conn in (tables.m, tables.p):
+        conn.autocommit = False
+        with conn.cursor() as cur:
+            cur.execute("DECLARE c CURSOR FOR " + sql)
+            cur.execute("FETCH 3 FROM c")
+            first = cur.fetchall()
+            cur.execute("CLOSE c")
+            cur.execute("DECLARE c CURSOR FOR " + sql.replace("k = 1", "k = 3"))
+            cur.execute("FETCH ALL FROM c")
+            res.append((first, cur.fetchall()))
+        conn.rollback()
+        conn.autocommit = True
+    assert res[0] == res[1] and len(res[0][1]) > 100
 
 
 NBIG = 200000
