@@ -190,16 +190,18 @@ static void explain_join(lead_run *r, const plan_select *ps)
 static void explain_cursor(lead_run *r, const plan *p)
 {
 	const plan_select *ps = &p->u.select;
+	const char *subs = p->nsubs ? "; the subqueries run once, before the first batch" : "";
 	if (!lead_stream_wanted(p)) /* DECLARE, Execute with max rows (lead_stream.c) */
 		line(r->res, "  Cursor: the result is computed whole first%s%s",
 		     ps->batch_why ? ": " : "", ps->batch_why ? ps->batch_why : "");
 	else if (ps->batch_whole)
-		line(r->res, "  Cursor: streams: the query per shard in batches by %s%s",
-		     ps->batch_unique, ps->batch_nsort ? ", merged on the leader" : "");
+		line(r->res, "  Cursor: streams: the query per shard in batches by %s%s%s",
+		     ps->batch_unique, ps->batch_nsort ? ", merged on the leader" : "", subs);
 	else
-		line(r->res, "  Cursor: %s",
+		line(r->res, "  Cursor: %s%s",
 		     ps->batch_nsort ? "streams: sorted batches per shard, merged on the leader"
-				     : "streams: batches per shard in key order");
+				     : "streams: batches per shard in key order",
+		     subs);
 }
 
 static void explain_select(lead_run *r, const plan *p)

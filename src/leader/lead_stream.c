@@ -35,6 +35,13 @@
  * order of that shard's result; the plan's partial aggregate, leader
  * merge and final SQL do not apply to its batches (lead_select.c), and a
  * shard the plan prunes (a router query's others) reads nothing.
+ *
+ * Subqueries run first (scalar, IN / ANY / ALL, EXISTS: plan_sub) run
+ * once, in the first batch's run (lead_subq.c), which binds their values
+ * as parameters after the statement's own; those are kept with the
+ * statement's (bind_subs) and every later batch runs with them bound
+ * (lead_subq_wait runs nothing then): the subqueries are computed once,
+ * at DECLARE, as PostgreSQL computes an InitPlan once.
  */
 #include "leader/lead_int.h"
 
@@ -126,8 +133,9 @@ static int values_copy(const mur_value *vals, int n, mur_value *out, mur_buf *bu
 int lead_stream_wanted(const plan *p)
 {
 	const plan_select *ps = &p->u.select;
-	return p->kind == PLAN_SELECT && !p->nsubs && ps->batch_head && !ps->join_shuffle &&
-	       !ps->locks_rows && ps->tables[0]->kind == CAT_TABLE_DISTRIBUTED &&
+	return p->kind == PLAN_SELECT && sql_plan_subs_bound(p) && ps->batch_head &&
+	       !ps->join_shuffle && !ps->locks_rows &&
+	       ps->tables[0]->kind == CAT_TABLE_DISTRIBUTED &&
 	       (ps->batch_whole || /* the whole query per shard: sql/plan_batch_whole.c */
 		(ps->ntables == 1 && !ps->router && !ps->has_partial_agg && !ps->has_final_agg &&
 		 (!ps->final_sql || ps->batch_nsort)));
@@ -664,9 +672,34 @@ static int count_rows(lead_stream *st, lead_run *r, mur_error *err)
 	return MUR_OK;
 }
 
+/* The first batch's run ran the subqueries: their values (r's parameters
+ * after the statement's own) kept for the later batches. */
+static int bind_subs(lead_stream *st, const lead_run *r, mur_error *err)
+{
+	mur_value *params;
+	mur_buf buf;
+	if (r->nparams <= st->nparams)
+		return MUR_OK;
+	mur_buf_init(&buf);
+	if (!(params = calloc((size_t)r->nparams, sizeof *params)) ||
+	    values_copy(r->params, r->nparams, params, &buf) != MUR_OK) {
+		free(params);
+		mur_buf_free(&buf);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	}
+	free(st->params);
+	mur_buf_free(&st->param_buf);
+	st->params = params;
+	st->param_buf = buf;
+	st->nparams = r->nparams;
+	return MUR_OK;
+}
+
 int lead_stream_rows(lead_run *r, mur_error *err)
 {
 	lead_stream *st = r->stream;
+	if (bind_subs(st, r, err) != MUR_OK)
+		return MUR_ERR;
 	if (st->p->u.select.batch_nsort)
 		return sorted_rows(st, r, err); /* its tasks' rows: r->rows is empty */
 	int nk = st->p->u.select.batch_nkeys;

@@ -12,7 +12,9 @@
  * (SELECT ...), WITH, set operation branches) stay in the run and become
  * leader tables only around the leader SQL reading them (lead_subq_load).
  * Memory: the results belong to the run whose plan has the subqueries;
- * lead_subq_free (run_free) releases them.
+ * lead_subq_free (run_free) releases them.  A run whose parameters hold
+ * the subqueries' values already (a cursor's later batch: lead_stream.c
+ * bind_subs) runs none.
  */
 #include "leader/lead_int.h"
 
@@ -145,6 +147,8 @@ int lead_subq_wait(lead_run *r)
 	if (!p->nsubs || (p->kind != PLAN_SELECT && p->kind != PLAN_LEADER_SELECT) ||
 	    (r->subq && r->subq->next >= p->nsubs))
 		return 0;
+	if (!r->subq && r->nparams >= p->nparams_all && sql_plan_subs_bound(p))
+		return 0; /* their values bound already: a cursor's later batch (lead_stream.c) */
 	if ((!r->subq && subq_init(r) != MUR_OK) ||
 	    !(ch = lead_run_child(r, p->subs[r->subq->next].p, sub_done))) {
 		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");

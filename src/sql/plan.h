@@ -578,4 +578,10 @@ int sql_modify_route(const plan_modify *pm, const char *rows, size_t rows_len, u
  * FROM, DDL, roles and grants, EXPLAIN ANALYZE of one of them. */
 int sql_plan_writes(const plan *p);
 
+/* 1 when p reads its subqueries run first only through the parameters
+ * they bind (scalar, set, EXISTS values; no leader table of rows): with
+ * them bound, p is the same statement without subqueries (a cursor's
+ * later batches: leader/lead_stream.c). */
+int sql_plan_subs_bound(const plan *p);
+
 #endif

@@ -47,9 +47,15 @@
  * says so): aggregates over other groups, shuffled joins, windows over
  * other partitions, DISTINCT ON, grouping sets, a LIMIT / OFFSET that is
  * not a constant or parameter, an ORDER BY of a jsonb or array value or of
- * a volatile function, more than PLAN_BATCH_KEYS_MAX key values, subqueries run
- * before the statement, locking clauses, router plans (one shard: the
- * query is read whole there).
+ * a volatile function, more than PLAN_BATCH_KEYS_MAX key values, locking
+ * clauses, router plans (one shard: the query is read whole there).
+ *
+ * Uncorrelated scalar, IN / ANY / ALL and EXISTS subqueries run once
+ * before the statement (plan_subq.c) and bind parameters ?n+1... (a rows
+ * subquery of a distributed SELECT feeds one of them): a
+ * cursor runs them once, before its first batch, and keeps their values
+ * for the later batches (leader/lead_stream.c); with them bound it is the
+ * same statement, streamed as above (or as a plain scan: plan_batch.c).
  */
 #include "sql/sqlInt.h"
 
@@ -71,15 +77,14 @@ static int is_dist_col(const sql_query *q, const sql_expr *x)
 	       !sql_rte_nullable(q, x->rte);
 }
 
-/* x's value is the same each time a batch computes it again */
+/* x's value is the same each time a batch computes it again (a
+ * subquery's is bound once: lead_stream.c) */
 static int stable(const sql_expr *x)
 {
 	static const char *const volatile_fns[] = {"random", "nextval", "setval", "uuid",
 						   "clock",  "now",     "time",   "statement"};
 	if (!x)
 		return 1;
-	if (x->kind == SE_SUBQ)
-		return 0;
 	if (x->kind == SE_CALL && x->op)
 		for (size_t i = 0; i < sizeof volatile_fns / sizeof volatile_fns[0]; i++)
 			if (strstr(x->op, volatile_fns[i]))
@@ -347,9 +352,7 @@ int sql_plan_batch_whole(sql_ctx *c, const sql_query *q, plan *p)
 	sql_query *w;
 	sql_target *t;
 	mur_buf order;
-	if (p->nsubs)
-		ps->batch_why = "a subquery runs first and its rows are the statement's";
-	if (p->nsubs || ps->batch_head)
+	if (ps->batch_head) /* subqueries: values bound at DECLARE (sql_plan_subs_bound) */
 		return MUR_OK;
 	if ((ps->batch_why = whole_why(q, ps)))
 		return MUR_OK;

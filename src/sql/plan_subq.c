@@ -73,6 +73,14 @@ int sql_plan_subs(sql_ctx *c, plan *p)
 	return MUR_OK;
 }
 
+int sql_plan_subs_bound(const plan *p)
+{
+	/* a distributed SELECT's shard and final SQL read no leader table:
+	 * a rows subquery there (a set operation's branch, FROM inside a
+	 * subquery) feeds a subquery after it, whose value is bound */
+	return p->kind == PLAN_SELECT;
+}
+
 /* ---- set operations ---- */
 
 static const char *op_sql(const sql_setop *n)

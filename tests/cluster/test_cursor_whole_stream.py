@@ -210,7 +210,6 @@ def test_sorted_ties_come_in_sort_order(tables):
     ("SELECT DISTINCT ON (oid) oid, qty FROM li ORDER BY oid, qty", "DISTINCT ON"),
     ("SELECT oid, t, count(*) FROM li GROUP BY ROLLUP (oid, t)", "grouping sets"),
     ("SELECT id FROM o ORDER BY random()", "volatile"),
-    ("SELECT id FROM o WHERE note IN (SELECT t FROM li WHERE qty > 98)", "subquery"),
 ])
 def test_explain_says_why_a_cursor_is_whole(tables, sql, why):
     line = cursor_line(tables, sql)
