@@ -270,6 +270,29 @@ int stor_log_txn_state(stor_db *db, uint64_t txn_id, stor_txn_state *state, char
 						     : stor_map_sqlite_error(db->db, rc, err);
 }
 
+int stor_log_staged_list(stor_db *db, uint64_t min_txid, uint64_t max_txid, int max,
+			 stor_staged_fn each, void *arg, mur_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+	STOR_ASSERT_LOCKED(db);
+	assert(!db->in_txn);
+	if (stor_prepare(db,
+			 "SELECT txn_id, changeset FROM _murphy_log WHERE kind = ?1 AND"
+			 " txn_id >= ?2 AND txn_id < ?3 ORDER BY lsn DESC LIMIT ?4",
+			 &st, err) != MUR_OK)
+		return MUR_ERR;
+	sqlite3_bind_int(st, 1, STOR_ENTRY_STAGED);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)min_txid);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max_txid);
+	sqlite3_bind_int(st, 4, max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		each(arg, (uint64_t)sqlite3_column_int64(st, 0),
+		     (const char *)sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+	stor_release(db, st);
+	return rc == SQLITE_DONE ? MUR_OK : stor_map_sqlite_error(db->db, rc, err);
+}
+
 /* The log's size, oldest entry and open transaction, as of the open
  * transaction: from the cache (stor_db.logc / logp) or read once (a scan
  * of the log's rows, and of its open suffix).  stor_commit keeps the

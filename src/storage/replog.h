@@ -212,6 +212,16 @@ typedef enum stor_txn_state {
 int stor_log_txn_state(stor_db *db, uint64_t txn_id, stor_txn_state *state, char *parts,
 		       size_t parts_max, uint64_t *first_lsn, mur_error *err);
 
+/* The STAGED entries of this copy's log whose txn_id is in [min_txid,
+ * max_txid), newest first, at most max of them: each(arg, txn_id,
+ * participants, len) — a restarted leader's rebuild of the outcome rows a
+ * machine crash lost (docs/transactions.md, "A parallel commit's outcome
+ * row").  Reads every log row's kind and txn_id (not the changesets of
+ * the others).  Under lock, outside a transaction. */
+typedef void (*stor_staged_fn)(void *arg, uint64_t txn_id, const char *parts, size_t len);
+int stor_log_staged_list(stor_db *db, uint64_t min_txid, uint64_t max_txid, int max,
+			 stor_staged_fn each, void *arg, mur_error *err);
+
 /* ---- primary: capture ------------------------------------------- */
 
 /* Start recording row changes of every table in "main" except _murphy_*
