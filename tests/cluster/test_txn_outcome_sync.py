@@ -100,9 +100,9 @@ def test_commit_heard_then_leader_killed_before_its_row_is_synced(oc, point, clo
         # no copy held X open: the restart's listing of the copies' STAGED
         # entries found X without a row, asked every participant's copies,
         # and wrote the row back (before: "no row", the lookup's gap)
+        assert outcome_of(conn, txid) == "committed"
         assert REBUILT_LOG in log, "the restart did not list the staging markers"
         assert COMMITTED_LOG in log, "the listed transaction was not resolved"
-        assert outcome_of(conn, txid) == "committed"
     with conn.cursor() as cur:  # the shards take writes again
         cur.execute("UPDATE %s SET v = v + 1" % table)
     assert scalar(conn, "SELECT sum(v) FROM %s" % table) == 20 + 14
