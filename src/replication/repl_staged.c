@@ -46,6 +46,11 @@
  * abort's undo (txn_undo_start), which asks staged_hold again and hears
  * "aborted".
  *
+ * A transaction no copy holds open any more, whose row a machine crash
+ * lost, is found by the restart's listing of the copies' STAGED entries
+ * (repl_staged_rebuild.c) and resolved here the same way, with nothing
+ * held (repl_staged_resolve; its participants known from the start).
+ *
  * Memory: one repl_staged per transaction being resolved (c->staged, at
  * most REPL_STAGED_TXNS_MAX), freed once every shard it names is decided
  * (repl_staged_tick) or by repl_staged_destroy; one staged_ask per query
