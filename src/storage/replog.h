@@ -60,6 +60,10 @@
  * STOR_LOG_BYTES_MAX bytes of changesets (the newest entry is always kept,
  * and so is every entry of the open transaction: its undo needs them);
  * older entries are trimmed in the transaction that appends a new one.
+ * A STAGED entry is kept at least a second after it was put whatever the
+ * retention (STOR_STAGED_HOLD_*, storage_int.h): a leader whose machine
+ * crashed before it synced the transaction's outcome row (~50 ms after the
+ * decision) rebuilds the row from it (stor_log_staged_list).
  *
  * Entry encoding on the wire (stor_log_read → stor_apply_entries), one
  * after the other, big-endian (mur_buf; stor_entry_put / stor_entry_get):
