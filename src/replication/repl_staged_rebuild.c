@@ -43,11 +43,16 @@
 
 enum { RB_NODE_TODO = 0, RB_NODE_ASKED, RB_NODE_DONE };
 
+/* Listings of a connected follower that failed before it is given up
+ * (a copy it cannot read: its quorum-mates list the same entries). */
+#define RB_ATTEMPTS_MAX 3
+
 struct repl_srebuild {
 	uint64_t min_txid, max_txid; /* the txids listed: [min, max) */
 	uint8_t node[CAT_NODES_MAX]; /* RB_NODE_* */
 	int out[CAT_NODES_MAX];      /* queries in flight */
 	uint8_t failed[CAT_NODES_MAX];
+	uint8_t attempts[CAT_NODES_MAX]; /* failed listings while connected */
 	int done;
 	uint64_t start_us;
 	int copies, listed, resolved;
@@ -96,12 +101,31 @@ static int rb_entry(repl_ctx *c, struct repl_srebuild *rb, uint64_t txid, const 
 	return MUR_OK;
 }
 
+/* One query of node_id's listing is over: once none is left the node is
+ * listed, or (a query failed) listed again at the next tick — given up
+ * after RB_ATTEMPTS_MAX failures while connected. */
+static void rb_node_end(repl_ctx *c, struct repl_srebuild *rb, uint32_t node_id)
+{
+	uint32_t id = node_id % CAT_NODES_MAX;
+	if (--rb->out[id] > 0)
+		return;
+	rb->node[id] = RB_NODE_DONE;
+	if (rb->failed[id] && repl_connected(c, node_id) && ++rb->attempts[id] >= RB_ATTEMPTS_MAX)
+		MLOG(WARN, "recover",
+		     "%s: its copies' STAGED entries could not be listed (%d tries); an outcome "
+		     "row only they could rebuild stays missing",
+		     cat_node_name(c->cat, node_id), RB_ATTEMPTS_MAX);
+	else if (rb->failed[id])
+		rb->node[id] = RB_NODE_TODO;
+	rb_finish(c, rb);
+}
+
 static void rb_answer(void *arg, exec_result *res)
 {
 	rb_ask *a = arg;
 	repl_ctx *c = a->c;
 	struct repl_srebuild *rb = c->srebuild;
-	uint32_t id = a->node_id % CAT_NODES_MAX;
+	uint32_t node_id = a->node_id, id = node_id % CAT_NODES_MAX;
 	free(a);
 	if (!rb)
 		return;
@@ -124,10 +148,7 @@ static void rb_answer(void *arg, exec_result *res)
 			}
 		}
 	}
-	if (--rb->out[id] == 0) {
-		rb->node[id] = rb->failed[id] ? RB_NODE_TODO : RB_NODE_DONE;
-		rb_finish(c, rb);
-	}
+	rb_node_end(c, rb, node_id);
 }
 
 /* Ask each copy on node n for its log's STAGED entries. */
@@ -169,8 +190,7 @@ static void rb_list_node(repl_ctx *c, struct repl_srebuild *rb, const cat_node *
 			}
 		}
 	}
-	if (--rb->out[id] == 0)
-		rb->node[id] = rb->failed[id] ? RB_NODE_TODO : RB_NODE_DONE;
+	rb_node_end(c, rb, n->id);
 }
 
 static struct repl_srebuild *rb_start(repl_ctx *c)
