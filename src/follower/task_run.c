@@ -1116,8 +1116,18 @@ static int run_status(run_ctx *c)
 	return check_size(c, &c->res->rows);
 }
 
+/* One STAGED entry of the list: a row (txn_id INT, participants TEXT). */
+static void staged_row(void *arg, uint64_t txn_id, const char *parts, size_t len)
+{
+	run_ctx *c = arg;
+	mur_value v[2] = {mur_v_int((int64_t)txn_id), mur_v_text(parts ? parts : "", len)};
+	for (int i = 0; i < 2; i++)
+		mur_row_put_value(&c->res->rows, &v[i]);
+	c->res->nrows++;
+}
+
 /* Recovery's query: what placements[0]'s log says of txn_id (wire/task.h,
- * EXEC_TASK_TXN_STATE). */
+ * EXEC_TASK_TXN_STATE); txn_id 0: the log's STAGED entries. */
 static int run_txn_state(run_ctx *c)
 {
 	char parts[STOR_STAGED_BYTES_MAX + 1];
@@ -1126,6 +1136,15 @@ static int run_txn_state(run_ctx *c)
 	int rc;
 	if (open_main(c, 0) != MUR_OK)
 		return MUR_ERR;
+	if (c->t->txn_id == 0) {
+		rc = stor_log_staged_list(c->db, c->t->lsn, c->t->entry_id,
+					  EXEC_TXN_STAGED_LIST_MAX, staged_row, c, &c->res->err);
+		c->res->ncols = 2;
+		if (rc != MUR_OK)
+			fail(c, MUR_ERR);
+		close_main(c);
+		return rc == MUR_OK ? check_size(c, &c->res->rows) : MUR_ERR;
+	}
 	rc = stor_log_txn_state(c->db, c->t->txn_id, &st, parts, sizeof parts, &first,
 				&c->res->err);
 	if (rc == MUR_OK) {

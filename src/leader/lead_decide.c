@@ -34,8 +34,9 @@
  * for every row of that window instead of one per TPC-B transaction.  A
  * leader *process* killed meanwhile keeps them (cat_open replays the page
  * cache's slots); a *machine* crash loses them, and a restart then finds a
- * parallel commit from its staging markers while a copy holds it open
- * (docs/transactions.md, "A parallel commit's outcome row: written,
+ * parallel commit from its staging markers: while a copy holds it open
+ * (repl_staged.c), or else from the STAGED entries it lists in every
+ * copy's log at start (repl_staged_rebuild.c) (docs/transactions.md, "A parallel commit's outcome row: written,
  * synced later", says what is decided in each case and why nothing
  * committed is undone).
  *

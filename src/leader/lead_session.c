@@ -619,6 +619,10 @@ void lead_utility_start(lead_run *r)
 static void leader_select_run(lead_run *r)
 {
 	mur_error err;
+	/* after a restart: wait for the outcome rows' rebuild (else 55000) */
+	if (!r->failed && strstr(r->p->leader_sql, "murphy_transaction_outcomes") &&
+	    repl_outcomes_rebuilding(r->e->repl) && lead_run_park(r))
+		return;
 	r->e->local_session = r->s;
 	r->e->local_run = r;
 	if (!r->failed && (lead_local_materialize_views(r->e, r->p->leader_sql, &err) != MUR_OK ||

@@ -794,12 +794,20 @@ static void outcome_row(void *arg, uint64_t txid, const char *outcome, const cha
 	step(st);
 }
 
+static void outcome_unknown(void *arg, uint64_t txid)
+{
+	outcome_row(arg, txid, "unknown", NULL, 0);
+}
+
+/* The recorded outcomes, and "unknown" for each transaction a restart is
+ * still resolving from its staging markers (replication/repl_staged.c). */
 static void fill_outcomes(lead_engine *e)
 {
 	sqlite3_stmt *st;
 	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_transaction_outcomes VALUES (?,?,?,?)", -1,
 			   &st, NULL);
 	cat_txn_outcomes_each(e->cat, LEAD_OUTCOMES_SHOWN, outcome_row, st);
+	repl_staged_unknown_each(e->repl, outcome_unknown, st);
 	sqlite3_finalize(st);
 }
 
@@ -1044,6 +1052,17 @@ int lead_local_materialize_views(lead_engine *e, const char *sql, mur_error *err
 		int rc;
 		if (!lead_views[k].fill || !view_wanted(sql, k))
 			continue;
+		if (lead_views[k].fill == fill_outcomes && repl_outcomes_rebuilding(e->repl)) {
+			/* a txid without a row may still get one: no "no row" yet */
+			if (began)
+				sqlite3_exec(e->mem, "ROLLBACK", NULL, NULL, NULL);
+			mur_error_set(err, "55000",
+				      "murphy.transaction_outcomes is being rebuilt from the "
+				      "shards' "
+				      "staging markers after the leader's restart; ask again "
+				      "shortly");
+			return MUR_ERR;
+		}
 		if (!began) {
 			sqlite3_exec(e->mem, "BEGIN", NULL, NULL, NULL);
 			began = 1;

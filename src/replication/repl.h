@@ -207,6 +207,14 @@ void repl_outcome_marker_at(repl_ctx *c, uint64_t txid, uint32_t table_id, uint3
  * settled ones past REPL_OUTCOMES_ROWS_MAX), a bounded batch per call
  * (the leader's 1 s tick). */
 void repl_outcomes_trim(repl_ctx *c, int64_t now_ms);
+/* After a (re)start the outcome rows a machine crash lost are rebuilt from
+ * the STAGED entries in the copies' logs (repl_staged_rebuild.c): 1 while
+ * a copy not on a dead follower has not been listed yet — a txid without
+ * a row may still get one (murphy.transaction_outcomes says so). */
+int repl_outcomes_rebuilding(repl_ctx *c);
+/* fn(arg, txid) for each transaction being resolved from its staging
+ * markers and still undecided: its outcome is unknown for now. */
+void repl_staged_unknown_each(repl_ctx *c, void (*fn)(void *arg, uint64_t txid), void *arg);
 
 /* ---- quorum ---- */
 

@@ -129,6 +129,7 @@ struct repl_ctx {
 	repl_staged *staged;             /* staged transactions a restart resolves
 					    (repl_staged.c) */
 	struct repl_outcome_trim *otrim; /* repl_outcome.c; NULL until first used */
+	struct repl_srebuild *srebuild;  /* repl_staged_rebuild.c: the restart's listing */
 	repl_commit_report last_commit;  /* repl_lock.c: the newest finished commit */
 	repl_shard **shards;             /* hash table of runtime states, nbuckets chains */
 	uint32_t nbuckets, nshards;
@@ -314,6 +315,17 @@ int repl_staged_hold(repl_ctx *c, cat_table *t, uint32_t shard, cat_placement *p
 /* Ask the copies that did not answer again; forget resolved transactions
  * whose shards are all decided. */
 void repl_staged_tick(repl_ctx *c);
+/* Resolve txid, found STAGED (participants parts, len bytes) by the
+ * restart's listing with no outcome row: every participant's copies asked
+ * (as for a copy holding it open), committed → its row.  MUR_ERR when out
+ * of room (list it again later). */
+int repl_staged_resolve(repl_ctx *c, uint64_t txid, const char *parts, size_t len);
+/* Transactions the listing found still undecided (their copies not all
+ * answered). */
+int repl_staged_waiting(repl_ctx *c);
+/* repl_staged_rebuild.c: the listing (a tick's step; freeing). */
+void repl_staged_rebuild_tick(repl_ctx *c);
+void repl_staged_rebuild_destroy(repl_ctx *c);
 void repl_staged_destroy(repl_ctx *c);
 
 int repl_write_staged(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, repl_txn *tx,

@@ -418,6 +418,7 @@ static void action_done(void *arg, exec_result *res)
 			}
 			c->status_known[a->node_id % CAT_NODES_MAX] = 1;
 			report_absent(c, a->node_id);
+			repl_staged_rebuild_tick(c); /* list its copies' STAGED entries */
 			decide_all(c);
 			repl_resume_waiters(c);
 		} else {

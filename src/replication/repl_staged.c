@@ -46,6 +46,11 @@
  * abort's undo (txn_undo_start), which asks staged_hold again and hears
  * "aborted".
  *
+ * A transaction no copy holds open any more, whose row a machine crash
+ * lost, is found by the restart's listing of the copies' STAGED entries
+ * (repl_staged_rebuild.c) and resolved here the same way, with nothing
+ * held (repl_staged_resolve; its participants known from the start).
+ *
  * Memory: one repl_staged per transaction being resolved (c->staged, at
  * most REPL_STAGED_TXNS_MAX), freed once every shard it names is decided
  * (repl_staged_tick) or by repl_staged_destroy; one staged_ask per query
@@ -88,6 +93,7 @@ struct repl_staged {
 	uint64_t txid;
 	int outcome;     /* OUT_* */
 	int parts_known; /* a copy answered staged: shards[] holds every participant */
+	int rebuilt;     /* found by the restart's listing (repl_staged_rebuild.c) */
 	repl_quorum q;   /* the participants' write quorum (the marker's) */
 	staged_shard *shards;
 	int nshards, capshards;
@@ -439,8 +445,46 @@ int repl_staged_hold(repl_ctx *c, cat_table *t, uint32_t shard, cat_placement *p
 	return 1;
 }
 
+int repl_staged_resolve(repl_ctx *c, uint64_t txid, const char *parts, size_t len)
+{
+	repl_staged *r = staged_find(c, txid);
+	if (r)
+		return MUR_OK; /* being resolved already (a copy holds it open) */
+	if (!(r = staged_new(c, txid)))
+		return MUR_ERR; /* out of room: listed again later */
+	r->rebuilt = 1;
+	if (staged_parse(c, r, parts, len) != MUR_OK) {
+		MLOG(WARN, "recover",
+		     "transaction %llu: a staging marker whose participants cannot be read; "
+		     "its outcome is not rebuilt",
+		     (unsigned long long)txid);
+		c->staged = r->next; /* staged_new put it first */
+		staged_free(r);
+		return MUR_OK;
+	}
+	staged_ask_all(c, r);
+	staged_settle(c, r);
+	return MUR_OK;
+}
+
+void repl_staged_unknown_each(repl_ctx *c, void (*fn)(void *arg, uint64_t txid), void *arg)
+{
+	for (const repl_staged *r = c->staged; r; r = r->next)
+		if (r->outcome == REPL_STAGED_WAIT)
+			fn(arg, r->txid);
+}
+
+int repl_staged_waiting(repl_ctx *c)
+{
+	int n = 0;
+	for (const repl_staged *r = c->staged; r; r = r->next)
+		n += r->rebuilt && r->outcome == REPL_STAGED_WAIT;
+	return n;
+}
+
 void repl_staged_tick(repl_ctx *c)
 {
+	repl_staged_rebuild_tick(c);
 	for (repl_staged **pp = &c->staged; *pp;) {
 		repl_staged *r = *pp;
 		int decided = r->outcome != REPL_STAGED_WAIT;
@@ -464,6 +508,7 @@ void repl_staged_tick(repl_ctx *c)
 
 void repl_staged_destroy(repl_ctx *c)
 {
+	repl_staged_rebuild_destroy(c);
 	while (c->staged) {
 		repl_staged *r = c->staged;
 		c->staged = r->next;

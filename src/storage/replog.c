@@ -43,6 +43,7 @@
 
 #include "storage/fwal.h"
 #include "storage/storage_int.h"
+#include "common/clock.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -270,6 +271,29 @@ int stor_log_txn_state(stor_db *db, uint64_t txn_id, stor_txn_state *state, char
 						     : stor_map_sqlite_error(db->db, rc, err);
 }
 
+int stor_log_staged_list(stor_db *db, uint64_t min_txid, uint64_t max_txid, int max,
+			 stor_staged_fn each, void *arg, mur_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+	STOR_ASSERT_LOCKED(db);
+	assert(!db->in_txn);
+	if (stor_prepare(db,
+			 "SELECT txn_id, changeset FROM _murphy_log WHERE kind = ?1 AND"
+			 " txn_id >= ?2 AND txn_id < ?3 ORDER BY lsn DESC LIMIT ?4",
+			 &st, err) != MUR_OK)
+		return MUR_ERR;
+	sqlite3_bind_int(st, 1, STOR_ENTRY_STAGED);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)min_txid);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max_txid);
+	sqlite3_bind_int(st, 4, max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		each(arg, (uint64_t)sqlite3_column_int64(st, 0),
+		     (const char *)sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+	stor_release(db, st);
+	return rc == SQLITE_DONE ? MUR_OK : stor_map_sqlite_error(db->db, rc, err);
+}
+
 /* The log's size, oldest entry and open transaction, as of the open
  * transaction: from the cache (stor_db.logc / logp) or read once (a scan
  * of the log's rows, and of its open suffix).  stor_commit keeps the
@@ -325,12 +349,38 @@ static int next_entry(stor_db *db, uint64_t lsn, stor_log_cache *c, mur_error *e
 						     : stor_map_sqlite_error(db->db, rc, err);
 }
 
+/* A STAGED entry put at lsn now: remembered in its time bucket. */
+static void staged_hold_note(stor_db *db, uint64_t lsn)
+{
+	uint64_t b = mur_now_ms() / STOR_STAGED_HOLD_BUCKET_MS + 1;
+	int i = (int)(b % STOR_STAGED_HOLD_BUCKETS);
+	if (db->staged_hold[i].bucket != b) {
+		db->staged_hold[i].bucket = b;
+		db->staged_hold[i].lsn = lsn;
+	}
+}
+
+/* The oldest STAGED entry put in the last STOR_STAGED_HOLD_BUCKETS
+ * buckets; 0: none. */
+static uint64_t staged_hold_floor(const stor_db *db)
+{
+	uint64_t b = mur_now_ms() / STOR_STAGED_HOLD_BUCKET_MS + 1, floor = 0;
+	for (int i = 0; i < STOR_STAGED_HOLD_BUCKETS; i++)
+		if (db->staged_hold[i].bucket + STOR_STAGED_HOLD_BUCKETS > b &&
+		    (!floor || db->staged_hold[i].lsn < floor))
+			floor = db->staged_hold[i].lsn;
+	return floor;
+}
+
 /* Drop the oldest entries while the log holds more than STOR_LOG_KEEP
  * entries or its bytes exceed STOR_LOG_BYTES_MAX; never entry `newest`,
- * nor an entry of the open transaction (its undo needs them). */
+ * nor an entry of the open transaction (its undo needs them), nor a
+ * STAGED entry put in the last second (staged_hold_floor). */
 static int trim(stor_db *db, uint64_t newest, stor_log_cache *c, mur_error *err)
 {
+	uint64_t hold = staged_hold_floor(db);
 	while (c->first && c->first < newest && (!c->open_lsn || c->first < c->open_lsn) &&
+	       (!hold || c->first < hold) &&
 	       (newest - c->first + 1 > db->log_keep || c->bytes > db->log_bytes_max)) {
 		if (exec_ints(db, "DELETE FROM _murphy_log WHERE lsn = ?1", 1, (int64_t)c->first, 0,
 			      err) != MUR_OK)
@@ -450,6 +500,8 @@ static int log_put(stor_db *db, uint64_t lsn, const stor_entry *e, mur_error *er
 	if (rc != SQLITE_DONE)
 		return stor_map_sqlite_error(db->db, rc, err);
 	c.bytes += len;
+	if (e->kind == STOR_ENTRY_STAGED)
+		staged_hold_note(db, lsn);
 	if (!c.first) {
 		c.first = lsn;
 		c.first_len = len;

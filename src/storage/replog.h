@@ -60,6 +60,10 @@
  * STOR_LOG_BYTES_MAX bytes of changesets (the newest entry is always kept,
  * and so is every entry of the open transaction: its undo needs them);
  * older entries are trimmed in the transaction that appends a new one.
+ * A STAGED entry is kept at least a second after it was put whatever the
+ * retention (STOR_STAGED_HOLD_*, storage_int.h): a leader whose machine
+ * crashed before it synced the transaction's outcome row (~50 ms after the
+ * decision) rebuilds the row from it (stor_log_staged_list).
  *
  * Entry encoding on the wire (stor_log_read → stor_apply_entries), one
  * after the other, big-endian (mur_buf; stor_entry_put / stor_entry_get):
@@ -211,6 +215,16 @@ typedef enum stor_txn_state {
 } stor_txn_state;
 int stor_log_txn_state(stor_db *db, uint64_t txn_id, stor_txn_state *state, char *parts,
 		       size_t parts_max, uint64_t *first_lsn, mur_error *err);
+
+/* The STAGED entries of this copy's log whose txn_id is in [min_txid,
+ * max_txid), newest first, at most max of them: each(arg, txn_id,
+ * participants, len) — a restarted leader's rebuild of the outcome rows a
+ * machine crash lost (docs/transactions.md, "A parallel commit's outcome
+ * row").  Reads every log row's kind and txn_id (not the changesets of
+ * the others).  Under lock, outside a transaction. */
+typedef void (*stor_staged_fn)(void *arg, uint64_t txn_id, const char *parts, size_t len);
+int stor_log_staged_list(stor_db *db, uint64_t min_txid, uint64_t max_txid, int max,
+			 stor_staged_fn each, void *arg, mur_error *err);
 
 /* ---- primary: capture ------------------------------------------- */
 

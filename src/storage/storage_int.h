@@ -43,6 +43,14 @@ typedef struct stor_log_cache {
 	int open_staged;    /* the newest entry is open_txn's STAGED entry */
 } stor_log_cache;
 
+/* A STAGED entry is not trimmed for STOR_STAGED_HOLD_BUCKETS - 1 to
+ * STOR_STAGED_HOLD_BUCKETS buckets of STOR_STAGED_HOLD_BUCKET_MS after it
+ * was put (1-1.25 s), whatever the retention: a restarted leader may need
+ * it to rebuild an outcome row a machine crash lost, which the leader
+ * syncs within ~50 ms (replog.h, "Retention"). */
+#define STOR_STAGED_HOLD_BUCKETS 5
+#define STOR_STAGED_HOLD_BUCKET_MS 250
+
 struct stor_db {
 	sqlite3 *db; /* NULL once closed (dropped) */
 	char path[STOR_PATH_MAX];
@@ -59,6 +67,10 @@ struct stor_db {
 	int has_pending;        /* the open transaction moves the log position */
 	uint64_t log_keep;      /* retention: STOR_LOG_KEEP unless set (tests) */
 	uint64_t log_bytes_max; /* retention: STOR_LOG_BYTES_MAX unless set */
+	struct {
+		uint64_t bucket; /* mur_now_ms / STOR_STAGED_HOLD_BUCKET_MS; 0: none */
+		uint64_t lsn;    /* the oldest STAGED entry put in that bucket */
+	} staged_hold[STOR_STAGED_HOLD_BUCKETS]; /* replog.c, trim: kept a while */
 	int in_txn;
 	int split_half;      /* a split's half copy (stor_split_finish): an entry's change
 			   of a row it does not hold is skipped, not a conflict */

@@ -94,7 +94,11 @@ typedef enum exec_task_kind {
 					task's epoch observed first, as every task is: once a
 					newer leader asked, an older one's STAGED write is
 					refused (fenced), so a copy's answer cannot change
-					behind the asker */
+					behind the asker.  txn_id 0: the log's STAGED
+					entries whose txn_id is in [lsn, entry_id), newest
+					first, at most EXEC_TXN_STAGED_LIST_MAX: rows
+					(txn_id INT, participants TEXT) — a restart's
+					rebuild of lost outcome rows (repl_staged.c) */
 	EXEC_TASK_SPLIT = 16,          /* murphy.split_shard (storage's stor_split_*):
 					lsn 0: prepare the two halves of placements[0] (the
 					rows of table scan_table whose column scan_column is
@@ -241,6 +245,10 @@ typedef enum exec_entry_kind {
 /* A DDL entry's separator between its forward and undo SQL (storage's
  * STOR_DDL_SEP, checked where the follower passes one to the other). */
 #define EXEC_DDL_SEP '\x01'
+
+/* STAGED entries one EXEC_TASK_TXN_STATE list answers at most (~4 KiB
+ * each at worst: within the result's bound). */
+#define EXEC_TXN_STAGED_LIST_MAX 4096
 
 /* EXEC_TASK_TXN_STATE's state column: what a copy's log says of a
  * transaction (storage's stor_txn_state; checked where the follower passes

@@ -9,14 +9,25 @@ then the leader dies at that sync, before the row is durable:
   the written slot): the restart replays the row;
 - txn_outcome_lost: the slot zeroed and the row deleted first (what a
   machine crash there leaves): the restart finds the transaction from its
-  staging markers while a copy holds it open.
+  staging markers — while a copy holds it open (recovery asks), and when
+  none does (`closed`: the restart lists the STAGED entries of every
+  copy's log, repl_staged_rebuild.c) — and writes the row back.
 
 Either way the commit is on every copy of both participants, and the
 twin, a two-shard block of the same client rolled back just before
 (COMMIT of a failed block: ROLLBACK), is on none.  `closed`: after the
 COMMIT one-shard writes closed X on every copy of both participants
 before the kill, so no copy holds it open at the restart.
+
+test_lookup_waits_for_the_rebuild_then_answers: while a follower that is
+not declared dead has not listed its copies' STAGED entries, the lookup
+parks, then answers 55000 — never "no row" for a txid it may still find.
 """
+import os
+import signal
+import threading
+import time
+
 import psycopg2
 import pytest
 
@@ -26,6 +37,8 @@ from test_leader_crash import kill_leader
 from test_txn_atomic import ids_on_copies, scalar, two_shard_ids
 from test_txn_crash import DEAD_MS, SUSPECT_MS, wait_fault_reached, with_fault_point
 from test_txn_pcommit import COMMITTED_LOG, outcome_of, pc_connect
+
+REBUILT_LOG = "outcome rows rebuilt from the staging markers"
 
 
 @pytest.fixture
@@ -90,14 +103,75 @@ def test_commit_heard_then_leader_killed_before_its_row_is_synced(oc, point, clo
         # no row: the restart read the staging markers and wrote it
         assert COMMITTED_LOG in log, "the restart did not read the staging markers"
         assert outcome_of(conn, txid) == "committed"
-    if closed:  # no copy held X open: the restart had nothing to ask
-        assert COMMITTED_LOG not in log
+    if point == "txn_outcome_unsynced" and closed:
+        assert COMMITTED_LOG not in log  # the row replayed: nothing to ask
     if point == "txn_outcome_lost" and closed:
-        # nothing on any copy needs the row and none is written back: the
-        # lookup's gap after a machine crash (docs/transactions.md), the
-        # data kept all the same
-        assert outcome_of(conn, txid) is None
+        # no copy held X open: the restart's listing of the copies' STAGED
+        # entries found X without a row, asked every participant's copies,
+        # and wrote the row back (before: "no row", the lookup's gap)
+        assert outcome_of(conn, txid) == "committed"
+        assert REBUILT_LOG in log, "the restart did not list the staging markers"
+        assert COMMITTED_LOG in log, "the listed transaction was not resolved"
     with conn.cursor() as cur:  # the shards take writes again
         cur.execute("UPDATE %s SET v = v + 1" % table)
     assert scalar(conn, "SELECT sum(v) FROM %s" % table) == 20 + 14
+    conn.close()
+
+
+def test_lookup_waits_for_the_rebuild_then_answers(oc):
+    """Until every copy's STAGED entries are listed, the lookup does not
+    say "no row": a follower stopped (SIGSTOP, not declared dead) across
+    the restart holds it — parked 5 s, then 55000 — and once it answers
+    the row written back says committed.  (Before: no row at once.)"""
+    table = "os_wait"
+    a_id, b_id = make_table(oc, table)
+    with_fault_point(oc, "txn_outcome_lost")
+    blk = pc_connect(oc)
+    txid = scalar(blk, "SELECT txid_current()")
+    with blk.cursor() as cur:
+        cur.execute("UPDATE %s SET v = 7 WHERE id IN (%d, %d)" % (table, a_id, b_id))
+    blk.commit()
+    blk.close()
+    ac = oc.connect()
+    with ac.cursor() as cur:  # X closed on every copy
+        for i in (a_id, b_id):
+            cur.execute("UPDATE %s SET w = 1 WHERE id = %d" % (table, i))
+    ac.close()
+    wait_fault_reached(oc, "txn_outcome_lost")
+    kill_leader(oc)
+    f3 = oc.pid("f3")
+    os.kill(f3, signal.SIGSTOP)
+    started = []  # `local start` returns once every follower reported
+    starter = threading.Thread(target=lambda: started.append(oc.start()))
+    try:
+        starter.start()
+        deadline = time.monotonic() + 20
+        while True:  # the leader takes connections before f3 answers
+            try:
+                conn = oc.connect()
+                break
+            except psycopg2.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        t0 = time.monotonic()
+        with pytest.raises(psycopg2.Error) as e:
+            outcome_of(conn, txid)
+        assert e.value.pgcode == "55000", e.value
+        assert "being rebuilt" in str(e.value)
+        assert time.monotonic() - t0 >= 4  # parked first
+    finally:
+        os.kill(f3, signal.SIGCONT)
+        starter.join()
+    assert started, "the cluster did not start once f3 went on"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            assert outcome_of(conn, txid) == "committed"
+            break
+        except psycopg2.Error:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    assert REBUILT_LOG in oc.logs()
     conn.close()

@@ -73,6 +73,17 @@ static lf_task *sent(lf_fixture *fx, int kind, int from)
 	return NULL;
 }
 
+/* Tasks sent from `from` on, but the restart's listings of STAGED entries
+ * (TXN_STATE with txn_id 0, repl_staged_rebuild.c). */
+static int sent_but_listings(lf_fixture *fx, int from)
+{
+	int n = 0;
+	for (int i = from; i < lf_ntasks(fx); i++)
+		n += !(lf_task_at(fx, i)->kind == EXEC_TASK_TXN_STATE &&
+		       lf_task_at(fx, i)->txn_id == 0);
+	return n;
+}
+
 static void assert_copy(lf_fixture *fx, int n, uint64_t lsn, uint64_t last_id)
 {
 	const char *file = lf_file(fx, "t", 0);
@@ -245,8 +256,8 @@ static lf_fixture *restart_with_insert(lf_query **q, int *before, uint64_t *newe
 	*q = lf_exec(fx, NULL, "INSERT INTO t VALUES (1, 'a')");
 	lf_connect(fx, lf_node(fx, 2));
 	lf_settle(fx);
-	assert_false(lf_done(*q));                    /* two reports, but the window is not over */
-	assert_int_equal(lf_ntasks(fx), *before + 1); /* f2's STATUS, nothing else */
+	assert_false(lf_done(*q)); /* two reports, but the window is not over */
+	assert_int_equal(sent_but_listings(fx, *before), 1); /* f2's STATUS, nothing else */
 	return fx;
 }
 

@@ -1676,6 +1676,52 @@ static void reopen_dirs(void)
 	must(stor_dir_open(p, &repl, &err), &err);
 }
 
+/* The restart's listing (EXEC_TASK_TXN_STATE with txn_id 0): the STAGED
+ * entries of txids in [lsn, entry_id), newest first — and a STAGED entry
+ * put a moment ago stays in the log whatever the retention (STOR_STAGED_
+ * HOLD_*), so a leader that lost its outcome row can still find it.
+ * Before the hold, retention 2 trimmed X's STAGED entry at the fifth
+ * entry after it: the listing came back empty. */
+static void test_txn_staged_listed_and_kept(void **state)
+{
+	(void)state;
+	exec_result w, r;
+	tb b;
+	mur_rd rd;
+	mur_value v[2];
+	reset_dirs();
+	stor_dir_set_log_retention(prim, 2, 0);
+	insert1(1, "a", 131, &w);
+	exec_result_free(&w);
+	assert_int_equal(insert_txn(prim, 2, "x", 132, TXN_X, &w), MUR_OK);
+	exec_result_free(&w);
+	assert_int_equal(staged_write(prim, 3, 133, TXN_X, PARTS_XY, &w), MUR_OK);
+	exec_result_free(&w);
+	for (int i = 4; i <= 8; i++) { /* autocommit entries: X closed, then past retention */
+		insert1(i, "z", (uint64_t)(130 + i), &w);
+		exec_result_free(&w);
+	}
+	tb_init(&b, EXEC_TASK_TXN_STATE, NULL);
+	b.t.txn_id = 0;
+	b.t.lsn = 1;
+	b.t.entry_id = (uint64_t)INT64_MAX;
+	run_ok(prim, &b, &r);
+	assert_int_equal(r.nrows, 1);
+	assert_int_equal(r.ncols, 2);
+	mur_rd_init(&rd, r.rows.data, r.rows.len);
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(mur_row_get_value(&rd, &v[k]), MUR_OK);
+	assert_true((uint64_t)v[0].i == TXN_X);
+	assert_int_equal((int)v[1].len, (int)strlen(PARTS_XY));
+	assert_memory_equal(v[1].s, PARTS_XY, v[1].len);
+	exec_result_free(&r);
+	b.t.entry_id = TXN_X; /* [1, X): not listed */
+	run_ok(prim, &b, &r);
+	assert_int_equal(r.nrows, 0);
+	exec_result_free(&r);
+	stor_dir_set_log_retention(prim, 0, 0);
+}
+
 /* Parallel commits without commit markers (replog.h): any entry may
  * follow X's STAGED entry, and closes X.  Y's data after it opens Y (X is
  * no longer open, also as read back from the log's rows), an undo back to
@@ -2017,6 +2063,7 @@ int main(void)
 		cmocka_unit_test(test_txn_staged_marker),
 		cmocka_unit_test(test_txn_staged_undo_and_catch_up),
 		cmocka_unit_test(test_txn_staged_closed_by_the_next_entry),
+		cmocka_unit_test(test_txn_staged_listed_and_kept),
 		cmocka_unit_test(test_split_rounds_and_finish),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
