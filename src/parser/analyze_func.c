@@ -73,6 +73,7 @@ static const fn_def fn_defs[] = {
 	{"strpos", 2, 2, "SS", R_INT4, "instr"},
 	{"left", 2, 2, "SI", R_TEXT, "mur_left"},
 	{"concat_ws", 2, SQL_ARGS_MAX, "SA", R_TEXT, "mur_concat_ws"},
+	{"format", 1, SQL_ARGS_MAX, "SA", R_TEXT, "mur_format"},
 	{"lpad", 2, 3, "SIS", R_TEXT, "mur_lpad"},
 	{"rpad", 2, 3, "SIS", R_TEXT, "mur_rpad"},
 	{"split_part", 3, 3, "SSI", R_TEXT, "mur_split_part"},

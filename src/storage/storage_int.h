@@ -182,6 +182,9 @@ int stor_entry_check(const stor_entry *e, mur_error *err);
 
 /* SQL functions (sqlfn.c, sqlfn_text.c) */
 
+/* format(formatstr, args...) as PostgreSQL's (sqlfn_format.c). */
+void stor_fn_format(sqlite3_context *cx, int argc, sqlite3_value **v);
+
 /* Fail the call with "SQLSTATE:<state>:<message>" (errmap.c reads it). */
 void stor_fn_fail(sqlite3_context *cx, const char *state, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

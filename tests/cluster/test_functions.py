@@ -55,6 +55,15 @@ QUERIES = [
     "SELECT initcap(w), count(*) FROM words GROUP BY initcap(w)",
     "SELECT md5(w) AS h FROM words WHERE md5(w) > '8' ORDER BY h",
     "SELECT id, lpad(reverse(w), 12, '.') || rpad(upper(w), 4) AS x FROM words ORDER BY id",
+    # format(): on the followers and over constants
+    "SELECT id, format('%s|%L|%s', w, w, d), format('[%10s][%-6s]', w, d), format(w) FROM words",
+    "SELECT id, format('%I', d) FROM words WHERE d IS NOT NULL",
+    "SELECT format('%s-%L-%I', 'x', 'y''z', 'Col'), format('%s %s', 'a', NULL), format(NULL), "
+    "format('%L %L %L', NULL, 'a\\b', 42), format('%%%s%%', 'p'), format('%s', true)",
+    "SELECT format('%2$s %1$s %s', 'a', 'b'), format('|%*s|%-*s|', 5, 'x', 4, 'y'), "
+    "format('|%*s|', -5, 'x'), format('%3$s %1$*2$s', 'x', 6, 'y'), format('%5s|', chr(233))",
+    "SELECT format('%I', 'abc'), format('%I', '1a'), format('%I', 'a\"b'), format('%I', 'A b')",
+    "SELECT format('%s|%s|%s', 1.50::numeric(5, 2), date '2024-02-29', ARRAY[1, NULL])",
 ]
 
 
@@ -76,6 +85,12 @@ def test_text_function(db, sql):
     ("SELECT lpad(5, 3)", "42883"),
     ("SELECT md5(1)", "42883"),
     ("SELECT starts_with(w) FROM words", "42883"),
+    ("SELECT format('%s %s', 1)", "22023"),
+    ("SELECT format('%x', 1)", "22023"),
+    ("SELECT format('%', 1)", "22023"),
+    ("SELECT format('%0$s', 1)", "22023"),
+    ("SELECT format('%I', NULL)", "22004"),
+    ("SELECT format('%I', w) FROM words", "22004"),
 ])
 def test_text_function_error(db, sql, sqlstate):
     db.both_error(sql, sqlstate)
