@@ -123,6 +123,11 @@ LITERALS = [
     "SELECT ('{\"n\": 42}'::jsonb -> 'n')::int + 1, ('{\"f\": true}'::jsonb -> 'f')::boolean",
     "SELECT '{\"a\": 1}'::jsonb = '{ \"a\" : 1 }', '[1, 2]'::jsonb < '[1, 3]', "
     "'{\"a\": 1}'::jsonb > '[1, 2, 3]', '[]'::jsonb < 'null', '1.0'::jsonb = '1.00'",
+    # arrays become JSON arrays (they were JSON strings "{1,2}")
+    "SELECT to_json(ARRAY[1, NULL, 3]), to_jsonb(ARRAY[1.50, -2]), to_json(ARRAY['x', 'y \"q\"', NULL])",
+    "SELECT json_build_object('a', ARRAY[1, 2], 'b', ARRAY[true, false]), "
+    "jsonb_build_object('t', ARRAY['x'], 'e', '{}'::int[]), json_build_array(ARRAY['2024-01-01'::date]), "
+    "jsonb_build_array(ARRAY['2024-01-01 10:00'::timestamp], ARRAY[7])",
 ]
 
 
