@@ -128,6 +128,13 @@ LITERALS = [
     "SELECT json_build_object('a', ARRAY[1, 2], 'b', ARRAY[true, false]), "
     "jsonb_build_object('t', ARRAY['x'], 'e', '{}'::int[]), json_build_array(ARRAY['2024-01-01'::date]), "
     "jsonb_build_array(ARRAY['2024-01-01 10:00'::timestamp], ARRAY[7])",
+    # a text[] value as the key list or path (was 42883 "jsonb ?| text[]")
+    "SELECT '{\"a\":1}'::jsonb ?| ARRAY['a', 'b'], '{\"a\":1}'::jsonb ?& ARRAY['a', 'b'], "
+    "'{\"a\":1, \"b\": 2}'::jsonb ?& ARRAY['a', 'b'], '{\"a\":1}'::jsonb ?| ARRAY[NULL, 'a'], "
+    "'{\"a\":1}'::jsonb ?| ARRAY[]::text[], '{\"a\":1}'::jsonb ?& ARRAY[]::text[]",
+    "SELECT '{\"a\":{\"b\":[1,2]}}'::jsonb #> ARRAY['a', 'b'], "
+    "'{\"a\":{\"b\":[1,2]}}'::jsonb #>> ARRAY['a', 'b', '1'], "
+    "'{\"a\":{\"b\":[1,2]}}'::jsonb #- ARRAY['a', 'b'], '{\"a b\":1, \"c\\\"d\": 2}'::jsonb ?& ARRAY['c\"d', 'a b']",
 ]
 
 
