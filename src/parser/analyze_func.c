@@ -121,6 +121,7 @@ static const fn_def fn_defs[] = {
 	{"statement_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
 	{"clock_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
 	{"date_trunc", 2, 2, "ST", R_TS, "mur_date_trunc"},
+	{"make_date", 3, 3, "I", R_DATE, "mur_make_date"},
 	{"date_part", 2, 2, "ST", R_FLOAT8, "mur_extract"},
 	{"extract", 2, 2, "SD", R_NUMERIC, "mur_extract_date"},
 	{"extract", 2, 2, "ST", R_NUMERIC, "mur_extract_num"},

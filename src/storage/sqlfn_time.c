@@ -4,6 +4,7 @@
  * a date '2024-03-01'); the session's time zone is always UTC.
  *
  *   mur_now, mur_current_date    UTC, canonical timestamp text
+ *   mur_make_date(y, m, d)       make_date (sqlfn_make.c)
  *   mur_date_trunc, mur_extract (date_part: float8), mur_extract_num /
  *   mur_extract_date (EXTRACT: numeric, exact), mur_date_add, mur_date_diff
  *   mur_tz_trunc(field, tstz, zone)  date_trunc of a timestamptz in a zone
@@ -801,6 +802,7 @@ static const stor_fn_def time_fns[] = {
 	{"mur_extract_num", 2, 1, fn_extract_num},
 	{"mur_extract_date", 2, 1, fn_extract_date},
 	{"mur_date_add", 2, 1, fn_date_add},
+	{"mur_make_date", 3, 1, stor_fn_make_date},
 	{"mur_date_diff", 2, 1, fn_date_diff},
 	{"mur_to_char", 3, 1, fn_to_char},
 	{"mur_tz_trunc", 3, 1, fn_tz_trunc},

@@ -96,6 +96,39 @@ def test_text_function_error(db, sql, sqlstate):
     db.both_error(sql, sqlstate)
 
 
+@pytest.mark.parametrize("sql", [
+    "SELECT make_date(2024, 2, 29), make_date(2023, 12, 31), make_date(1, 1, 1), "
+    "make_date(9999, 12, 31), make_date(2024, 1, NULL)",
+    "SELECT make_date(2024, 1, 31) + interval '1 month', make_date(2024, 3, 1) - 1, "
+    "extract(dow from make_date(2024, 5, 17))",
+    "SELECT id, make_date(2000 + id, 1 + id % 12, 1 + id) FROM words ORDER BY id",
+])
+def test_make_date(db, sql):
+    db.both(sql)
+
+
+@pytest.mark.parametrize("sql, sqlstate", [
+    ("SELECT make_date(2024, 2, 30)", "22008"),
+    ("SELECT make_date(2023, 2, 29)", "22008"),
+    ("SELECT make_date(0, 2, 3)", "22008"),
+    ("SELECT make_date(2024, 13, 1)", "22008"),
+    ("SELECT make_date(2024, 1, 0)", "22008"),
+    ("SELECT id, make_date(2024, 2, 20 + id) FROM words", "22008"),
+    ("SELECT make_date(2024, 1.5, 1)", "42883"),
+])
+def test_make_date_error(db, sql, sqlstate):
+    err = db.both_error(sql, sqlstate)
+    if sqlstate == "22008":
+        assert str(err).startswith("date field value out of range: ")
+
+
+def test_make_date_murphy_cannot_hold_is_0A000(db):
+    for sql in ("SELECT make_date(-44, 3, 15)", "SELECT make_date(10000, 1, 1)"):
+        with pytest.raises(Exception) as e:
+            db.murphy(sql)
+        assert e.value.pgcode == "0A000", e.value
+
+
 def test_md5_of_many_lengths(db):
     """Every length from 0 to 130 bytes (one and two padding blocks)."""
     for n in range(0, 131, 7):
