@@ -122,6 +122,8 @@ static const fn_def fn_defs[] = {
 	{"clock_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
 	{"date_trunc", 2, 2, "ST", R_TS, "mur_date_trunc"},
 	{"make_date", 3, 3, "I", R_DATE, "mur_make_date"},
+	{"isfinite", 1, 1, "T", R_BOOL, "mur_isfinite"},
+	{"isfinite", 1, 1, "V", R_BOOL, "mur_isfinite"},
 	{"date_part", 2, 2, "ST", R_FLOAT8, "mur_extract"},
 	{"extract", 2, 2, "SD", R_NUMERIC, "mur_extract_date"},
 	{"extract", 2, 2, "ST", R_NUMERIC, "mur_extract_num"},

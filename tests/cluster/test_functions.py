@@ -102,6 +102,12 @@ def test_text_function_error(db, sql, sqlstate):
     "SELECT make_date(2024, 1, 31) + interval '1 month', make_date(2024, 3, 1) - 1, "
     "extract(dow from make_date(2024, 5, 17))",
     "SELECT id, make_date(2000 + id, 1 + id % 12, 1 + id) FROM words ORDER BY id",
+    # isfinite (was 42883)
+    "SELECT isfinite(date 'infinity'), isfinite(date '-infinity'), isfinite(date '2024-01-01'), "
+    "isfinite(timestamp 'infinity'), isfinite(timestamptz '2024-01-01 10:00+02'), "
+    "isfinite(NULL::date), isfinite(now()), isfinite(interval '1 day')",
+    "SELECT id, isfinite(CASE WHEN id % 2 = 0 THEN date 'infinity' ELSE make_date(2024, 1, id) "
+    "END) FROM words ORDER BY id",
 ])
 def test_make_date(db, sql):
     db.both(sql)
