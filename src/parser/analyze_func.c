@@ -46,6 +46,7 @@ enum {
 	R_UUID,
 	R_INTERVAL,
 	R_BYTEA,
+	R_TEXT_ARRAY,
 };
 
 typedef struct fn_def {
@@ -89,6 +90,7 @@ static const fn_def fn_defs[] = {
 	{"octet_length", 1, 1, "P", R_INT4, "mur_octet_length"},
 	{"regexp_replace", 3, 4, "SSSS", R_TEXT, "mur_regexp_replace"},
 	{"regexp_like", 2, 3, "SSS", R_BOOL, "mur_regexp_like"},
+	{"regexp_match", 2, 3, "SSS", R_TEXT_ARRAY, "mur_regexp_match"},
 	{"right", 2, 2, "SI", R_TEXT, "mur_right"},
 	{"abs", 1, 1, "N", R_SAME, "mur_abs"},
 	{"round", 1, 1, "N", R_ROUND, "mur_round"},
@@ -237,6 +239,8 @@ static mur_type result_type(const fn_def *d, sql_expr **args, int n)
 		return MT_INTERVAL;
 	case R_BYTEA:
 		return MT_BYTEA;
+	case R_TEXT_ARRAY:
+		return MT_TEXT_ARRAY;
 	case R_SAME:
 		return args[0]->type;
 	case R_TS:

@@ -204,6 +204,12 @@ REGEX = [
     "SELECT regexp_replace('aaa', 'a*', '-', 'g'), regexp_replace('abc', '', '-', 'g'), "
     "regexp_replace('a.b.c', '\\.', '\\\\', 'g')",
     "SELECT count(*) FROM words WHERE w ~ '\u00e9|\u00f6|\u20ac'",
+    # regexp_match (was 42883): groups, no groups, no match, NULL groups, flags
+    "SELECT id, regexp_match(w, '([a-z]+) ([a-z]+)'), regexp_match(w, 'l+'), "
+    "regexp_match(w, '(x)|(o)', 'i') FROM words",
+    "SELECT regexp_match('a1b22c333', '\\d+'), regexp_match('foobarbequebaz', '(bar)(beque)'), "
+    "regexp_match('x \"y\" z', '\"(.*)\"'), (regexp_match('k=v', '(\\w+)=(\\w+)'))[2], "
+    "regexp_match('', '^$'), regexp_match('a, b', '(a)(,)( )(b)')::text",
 ]
 
 
@@ -216,6 +222,8 @@ def test_regex(db, sql):
     ("SELECT 'a' ~ '('", "2201B"),
     ("SELECT regexp_replace('a', 'a', 'b', 'z')", "22023"),
     ("SELECT 1 ~ 'a'", "42883"),
+    ("SELECT regexp_match('abc', 'b', 'g')", "22023"),
+    ("SELECT regexp_match(w, '(') FROM words", "2201B"),
 ])
 def test_regex_error(db, sql, sqlstate):
     db.both_error(sql, sqlstate)
