@@ -202,6 +202,10 @@ static void check_done(lead_run *r, lead_run *child)
 	check_next(r);
 }
 
+/* The schema a statement of ours names t in: the tables of a created
+ * schema are not found by their bare name. */
+static const char *schema_of(const cat_table *t) { return t->schema[0] ? t->schema : "public"; }
+
 /* Read the other table for item idx's value (its lock is held): a child
  * run that answers check_done.  MUR_ERR (r failed) when it could not
  * start. */
@@ -213,13 +217,13 @@ static int start_read(lead_run *r, int idx)
 	const cat_table *p = cat_table_by_id((catalog *)cat, it->k->ref_table_id);
 	const cat_table *other = r->fk->deleting ? t : p;
 	const cat_column *col = r->fk->deleting ? &t->cols[it->k->col] : &p->cols[it->k->ref_col];
-	char sql[3 * CAT_NAME_MAX + 64];
+	char sql[4 * CAT_NAME_MAX + 64];
 	mur_type type = col->type;
 	plan *pl = NULL;
 	lead_run *child;
 	mur_error err;
-	snprintf(sql, sizeof sql, "SELECT 1 FROM \"%s\" WHERE \"%s\" = $1 LIMIT 1", other->name,
-		 col->name);
+	snprintf(sql, sizeof sql, "SELECT 1 FROM \"%s\".\"%s\" WHERE \"%s\" = $1 LIMIT 1",
+		 schema_of(other), other->name, col->name);
 	if (sql_prepare(cat, sql, 1, &type, &pl, &err) != MUR_OK) {
 		lead_run_fail(r, &err);
 		return MUR_ERR;
@@ -264,15 +268,17 @@ static void act_on(lead_run *r, const fk_item *it)
 	const catalog *cat = r->e->cat;
 	const cat_table *t = cat_table_by_id((catalog *)cat, it->k->table_id);
 	const char *a = t->cols[it->k->col].name;
-	char sql[3 * CAT_NAME_MAX + 64];
+	char sql[4 * CAT_NAME_MAX + 64];
 	mur_type type = t->cols[it->k->col].type;
 	plan *pl = NULL;
 	lead_run *child;
 	mur_error err;
 	if (it->k->on_delete == CAT_FK_CASCADE)
-		snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE \"%s\" = $1", t->name, a);
+		snprintf(sql, sizeof sql, "DELETE FROM \"%s\".\"%s\" WHERE \"%s\" = $1",
+			 schema_of(t), t->name, a);
 	else
-		snprintf(sql, sizeof sql, "UPDATE \"%s\" SET \"%s\" = NULL WHERE \"%s\" = $1",
+		snprintf(sql, sizeof sql,
+			 "UPDATE \"%s\".\"%s\" SET \"%s\" = NULL WHERE \"%s\" = $1", schema_of(t),
 			 t->name, a, a);
 	if (sql_prepare(cat, sql, 1, &type, &pl, &err) != MUR_OK ||
 	    !(child = lead_run_child(r, pl, acted))) {

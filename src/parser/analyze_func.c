@@ -46,6 +46,7 @@ enum {
 	R_UUID,
 	R_INTERVAL,
 	R_BYTEA,
+	R_TEXT_ARRAY,
 };
 
 typedef struct fn_def {
@@ -73,6 +74,7 @@ static const fn_def fn_defs[] = {
 	{"strpos", 2, 2, "SS", R_INT4, "instr"},
 	{"left", 2, 2, "SI", R_TEXT, "mur_left"},
 	{"concat_ws", 2, SQL_ARGS_MAX, "SA", R_TEXT, "mur_concat_ws"},
+	{"format", 1, SQL_ARGS_MAX, "SA", R_TEXT, "mur_format"},
 	{"lpad", 2, 3, "SIS", R_TEXT, "mur_lpad"},
 	{"rpad", 2, 3, "SIS", R_TEXT, "mur_rpad"},
 	{"split_part", 3, 3, "SSI", R_TEXT, "mur_split_part"},
@@ -88,6 +90,7 @@ static const fn_def fn_defs[] = {
 	{"octet_length", 1, 1, "P", R_INT4, "mur_octet_length"},
 	{"regexp_replace", 3, 4, "SSSS", R_TEXT, "mur_regexp_replace"},
 	{"regexp_like", 2, 3, "SSS", R_BOOL, "mur_regexp_like"},
+	{"regexp_match", 2, 3, "SSS", R_TEXT_ARRAY, "mur_regexp_match"},
 	{"right", 2, 2, "SI", R_TEXT, "mur_right"},
 	{"abs", 1, 1, "N", R_SAME, "mur_abs"},
 	{"round", 1, 1, "N", R_ROUND, "mur_round"},
@@ -120,6 +123,9 @@ static const fn_def fn_defs[] = {
 	{"statement_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
 	{"clock_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
 	{"date_trunc", 2, 2, "ST", R_TS, "mur_date_trunc"},
+	{"make_date", 3, 3, "I", R_DATE, "mur_make_date"},
+	{"isfinite", 1, 1, "T", R_BOOL, "mur_isfinite"},
+	{"isfinite", 1, 1, "V", R_BOOL, "mur_isfinite"},
 	{"date_part", 2, 2, "ST", R_FLOAT8, "mur_extract"},
 	{"extract", 2, 2, "SD", R_NUMERIC, "mur_extract_date"},
 	{"extract", 2, 2, "ST", R_NUMERIC, "mur_extract_num"},
@@ -233,6 +239,8 @@ static mur_type result_type(const fn_def *d, sql_expr **args, int n)
 		return MT_INTERVAL;
 	case R_BYTEA:
 		return MT_BYTEA;
+	case R_TEXT_ARRAY:
+		return MT_TEXT_ARRAY;
 	case R_SAME:
 		return args[0]->type;
 	case R_TS:

@@ -80,6 +80,15 @@ static sql_expr *as_key(sql_ctx *c, sql_expr *e, int ints)
 	return NULL;
 }
 
+/* A path or key list (#> #>> #- ?| ?&): a text[] value as well, whose
+ * text form ('{a,b}') is what the functions parse. */
+static sql_expr *as_path(sql_ctx *c, sql_expr *e)
+{
+	if (e->type == MT_TEXT_ARRAY || e->type == MT_VARCHAR_ARRAY)
+		return e;
+	return as_key(c, e, 0);
+}
+
 static sql_expr *flag(sql_ctx *c, int v) { return sql_make_const_int(c, v, MT_INT4); }
 
 /* -> ->> #> #>> */
@@ -89,7 +98,7 @@ static sql_expr *get_op(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, in
 	sql_expr *k;
 	if (l->type == MT_UNKNOWN && !(l = sql_coerce(c, l, MT_JSONB, NULL)))
 		return NULL;
-	if (!is_json(l->type) || !(k = as_key(c, r, !path)))
+	if (!is_json(l->type) || !(k = path ? as_path(c, r) : as_key(c, r, 1)))
 		return mur_error_is_set(c->err) ? NULL : no_op(c, op, l, r, loc);
 	return sql_make_call(c, path ? "mur_json_path" : "mur_json_get",
 			     as_text ? MT_TEXT : l->type, loc, 3, l, k, flag(c, as_text));
@@ -123,7 +132,9 @@ sql_expr *sql_json_op(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int 
 		return op[0] == '@' ? sql_make_call(c, "mur_jsonb_contains", MT_BOOL, loc, 2, a, b)
 				    : sql_make_call(c, "mur_jsonb_contains", MT_BOOL, loc, 2, b, a);
 	}
-	if (!(b = as_key(c, r, !strcmp(op, "-"))))
+	if (!(b = strcmp(op, "?|") && strcmp(op, "?&") && strcmp(op, "#-")
+			  ? as_key(c, r, !strcmp(op, "-"))
+			  : as_path(c, r)))
 		return mur_error_is_set(c->err) ? NULL : no_op(c, op, l, r, loc);
 	if (!strcmp(op, "-"))
 		return sql_make_call(c, "mur_jsonb_delete", MT_JSONB, loc, 2, a, b);

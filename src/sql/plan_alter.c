@@ -231,6 +231,9 @@ static void side_table(const cat_table *t, const char *col, char *out, size_t n)
 		 (long long)tv.tv_sec * 1000000 + tv.tv_usec);
 }
 
+static void nn_dropped(mur_buf *b, const cat_table *t, const char *cn);
+static void nn_restored(mur_buf *b, const cat_table *t, const char *cn);
+
 /* DROP COLUMN: keep the values in a side table, drop; undo refills. */
 static void drop_sql(mur_buf *b, const cat_table *t, int ci, const char *side)
 {
@@ -362,11 +365,14 @@ static int drop_column(sql_ctx *c, plan_alter *pa, PgQuery__AlterTableCmd *cmd)
 	side_table(d, cmd->name, side, sizeof side);
 	mur_buf_init(&b);
 	dropped = checks_dropped(d, ci, &b, gone);
+	nn_dropped(&b, d, cmd->name);
 	drop_sql(&b, d, ci, side);
 	for (int i = 0; i < dropped; i++) {
 		mur_buf_printf(&b, "; ");
 		trigger_restore(&b, gone[i].side);
 	}
+	if (d->cols[ci].not_null)
+		nn_restored(&b, d, cmd->name);
 	memmove(&d->cols[ci], &d->cols[ci + 1], sizeof d->cols[0] * (size_t)(d->ncols - ci - 1));
 	d->ncols--;
 	if (d->dist_col > ci)
@@ -427,6 +433,28 @@ static void drop_trigger(mur_buf *b, const cat_table *t, const char *cn, const c
 	mur_buf_printf(b, "DROP TRIGGER IF EXISTS main.");
 	sql_emit_ident(b, name);
 	mur_buf_printf(b, "; ");
+}
+
+/* DROP COLUMN of a column SET NOT NULL gave triggers: SQLite refuses to
+ * drop a column a trigger names, so they go first (IF EXISTS: a column
+ * NOT NULL since CREATE TABLE has none); the undo, after the column is
+ * back and refilled, puts them back. */
+static void nn_dropped(mur_buf *b, const cat_table *t, const char *cn)
+{
+	drop_trigger(b, t, cn, "INSERT");
+	drop_trigger(b, t, cn, "UPDATE");
+}
+
+static void nn_restored(mur_buf *b, const cat_table *t, const char *cn)
+{
+	char msg[CAT_NAME_MAX * 2 + 128];
+	snprintf(msg, sizeof msg,
+		 "SQLSTATE:23502:null value in column \"%s\" of relation \"%s\" violates "
+		 "not-null constraint",
+		 cn, t->name);
+	mur_buf_printf(b, "; ");
+	null_trigger(b, t, cn, "INSERT", msg);
+	null_trigger(b, t, cn, "UPDATE", msg);
 }
 
 /* SET NOT NULL: the existing rows first (a check trigger fired by

@@ -18,6 +18,8 @@
  *   mur_jsonb_set(j, path, v, create)      jsonb_set
  *   mur_jsonb_pretty, mur_jsonb_strip_nulls
  *   mur_to_json(x, type, jsonb)            to_json / to_jsonb (NULL -> NULL)
+ *                                          (an array as a JSON array of its
+ *                                          elements, as array_to_json)
  *   mur_json_elem(x, type)                 the same, NULL -> null (the builders'
  *                                          and aggregates' arguments)
  *   mur_json_build_object(mode, k, v...)   json[b]_build_object over elems;
@@ -34,6 +36,7 @@
  */
 #include "storage/storage_int.h"
 
+#include "common/array.h"
 #include "common/json.h"
 #include "common/numeric.h"
 
@@ -747,6 +750,64 @@ static void fn_strip_nulls(sqlite3_context *cx, int argc, sqlite3_value **v)
  * and infinities quoted), booleans true/false, json and jsonb as they
  * are, dates and timestamps in ISO 8601 ("T", "+00:00"), the rest as a
  * string of its output text. */
+/* A value of type t (not bool, json or an array) as its output text tmp
+ * gives it in JSON: a number bare, the rest a string (timestamps in ISO
+ * form, as PostgreSQL's to_json). */
+static void put_json_text(mur_buf *b, mur_type t, mur_buf *tmp)
+{
+	if (mur_type_is_numeric(t) && tmp->len &&
+	    (tmp->data[0] == '-' || (tmp->data[0] >= '0' && tmp->data[0] <= '9')) &&
+	    strcmp(mur_buf_cstr(tmp), "-Infinity")) {
+		mur_buf_put(b, tmp->data, tmp->len);
+		return;
+	}
+	if (t == MT_TIMESTAMP || t == MT_TIMESTAMPTZ) {
+		char *sp = tmp->len > 10 ? memchr(tmp->data, ' ', tmp->len) : NULL;
+		if (sp)
+			*sp = 'T';
+		if (t == MT_TIMESTAMPTZ && tmp->len > 3 &&
+		    !memcmp(tmp->data + tmp->len - 3, "+00", 3))
+			mur_buf_put(tmp, ":00", 3);
+	}
+	mur_json_put_string(b, tmp->data ? tmp->data : "", tmp->len);
+}
+
+/* An array's text (tmp) as a JSON array of its elements, as PostgreSQL's
+ * array_to_json; 0 when it does not parse (the caller writes a string). */
+static int put_json_array(mur_buf *b, mur_type t, const mur_buf *tmp)
+{
+	mur_type et = mur_type_elem(t);
+	mur_arr a;
+	mur_error err;
+	mur_arr_init(&a);
+	if (mur_arr_parse(&a, t, tmp->data ? tmp->data : "", tmp->len, &err) != MUR_OK) {
+		mur_arr_free(&a);
+		return 0;
+	}
+	mur_buf_put_u8(b, '[');
+	for (int i = 0; i < a.n; i++) {
+		const char *s = mur_arr_s(&a, i);
+		mur_buf e;
+		if (i)
+			mur_buf_put_u8(b, ',');
+		if (a.e[i].null) {
+			mur_buf_put(b, "null", 4);
+			continue;
+		}
+		if (et == MT_BOOL) {
+			mur_buf_put(b, s[0] == 't' ? "true" : "false", s[0] == 't' ? 4 : 5);
+			continue;
+		}
+		mur_buf_init(&e);
+		mur_buf_put(&e, s, a.e[i].len);
+		put_json_text(b, et, &e);
+		mur_buf_free(&e);
+	}
+	mur_buf_put_u8(b, ']');
+	mur_arr_free(&a);
+	return 1;
+}
+
 static void put_json_value(mur_buf *b, sqlite3_value *x, mur_type t)
 {
 	mur_value v = stor_fn_value(x);
@@ -765,21 +826,8 @@ static void put_json_value(mur_buf *b, sqlite3_value *x, mur_type t)
 	}
 	mur_buf_init(&tmp);
 	mur_value_to_pgtext(t, &v, &tmp);
-	if (mur_type_is_numeric(t) && tmp.len &&
-	    (tmp.data[0] == '-' || (tmp.data[0] >= '0' && tmp.data[0] <= '9')) &&
-	    strcmp(mur_buf_cstr(&tmp), "-Infinity")) {
-		mur_buf_put(b, tmp.data, tmp.len);
-	} else {
-		if (t == MT_TIMESTAMP || t == MT_TIMESTAMPTZ) {
-			char *sp = tmp.len > 10 ? memchr(tmp.data, ' ', tmp.len) : NULL;
-			if (sp)
-				*sp = 'T';
-			if (t == MT_TIMESTAMPTZ && tmp.len > 3 &&
-			    !memcmp(tmp.data + tmp.len - 3, "+00", 3))
-				mur_buf_put(&tmp, ":00", 3);
-		}
-		mur_json_put_string(b, tmp.data ? tmp.data : "", tmp.len);
-	}
+	if (!mur_type_is_array(t) || !put_json_array(b, t, &tmp))
+		put_json_text(b, t, &tmp);
 	mur_buf_free(&tmp);
 }
 

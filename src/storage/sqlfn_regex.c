@@ -5,6 +5,8 @@
  *   mur_regex_match(s, pattern, flags)        the operators: flags '' or 'i'
  *   mur_regexp_replace(s, pattern, repl[, flags])
  *   mur_regexp_like(s, pattern[, flags])
+ *   mur_regexp_match(s, pattern[, flags])     text[]: the first match's groups
+ *                                             (the whole match without groups)
  *
  * PostgreSQL's "advanced" regular expressions (ARE) are translated into
  * POSIX extended ones (ERE) with GNU's extensions, which glibc's regcomp
@@ -28,6 +30,7 @@
  */
 #include "storage/storage_int.h"
 
+#include "common/array.h"
 #include "common/buf.h"
 
 #include <locale.h>
@@ -245,6 +248,56 @@ static void fn_regexp_like(sqlite3_context *cx, int argc, sqlite3_value **v)
 	match(cx, argc, v, 2);
 }
 
+#define MATCH_GROUPS 64 /* groups regexp_match reports (0A000 past) */
+
+/* regexp_match: the first match as a text[] of its parenthesized groups
+ * (a group that took part in no match is NULL), or of the whole match
+ * when the pattern has none; NULL when nothing matches.  The 'g' flag is
+ * PostgreSQL's 22023. */
+static void fn_regexp_match(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	const char *flags = flags_arg(v, argc, 2), *s;
+	regmatch_t m[MATCH_GROUPS + 1];
+	mur_error err;
+	mur_arr a;
+	mur_buf out;
+	size_t ng;
+	rx *r;
+	if (stor_fn_any_null(argc, v))
+		return;
+	if (flags && strchr(flags, 'g')) {
+		stor_fn_fail(cx, "22023", "regexp_match() does not support the \"global\" option");
+		return;
+	}
+	if (!(r = compile(cx, v, 1, flags, 0)))
+		return;
+	if (r->re.re_nsub > MATCH_GROUPS) {
+		stor_fn_fail(cx, SQLSTATE_FEATURE_NOT_SUPPORTED,
+			     "murphy does not support regexp_match with more than %d groups",
+			     MATCH_GROUPS);
+		return;
+	}
+	s = (const char *)sqlite3_value_text(v[0]);
+	ng = r->re.re_nsub;
+	if (run(r, s, ng + 1, m, 0) != 0)
+		return;
+	mur_arr_init(&a);
+	for (size_t i = ng ? 1 : 0; i <= ng; i++) {
+		int none = m[i].rm_so < 0;
+		if (mur_arr_push(&a, none ? "" : s + m[i].rm_so,
+				 none ? 0 : (size_t)(m[i].rm_eo - m[i].rm_so), none,
+				 &err) != MUR_OK) {
+			mur_arr_free(&a);
+			stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+			return;
+		}
+	}
+	mur_buf_init(&out);
+	mur_arr_out(&a, &out);
+	mur_arr_free(&a);
+	stor_fn_result_buf(cx, &out);
+}
+
 /* Append repl with \1..\9 and \& replaced by the match's groups. */
 static void put_replacement(mur_buf *b, const char *s, const char *repl, int rn,
 			    const regmatch_t *m)
@@ -326,6 +379,7 @@ static void fn_regexp_replace(sqlite3_context *cx, int argc, sqlite3_value **v)
 }
 
 static const stor_fn_def regex_fns[] = {
+	{"mur_regexp_match", -1, 1, fn_regexp_match},
 	{"mur_regex_match", 3, 1, fn_regex_match},
 	{"mur_regexp_like", 2, 1, fn_regexp_like},
 	{"mur_regexp_like", 3, 1, fn_regexp_like},

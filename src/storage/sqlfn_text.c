@@ -8,6 +8,7 @@
  *   mur_substr, mur_left, mur_right   PostgreSQL's edge cases (negative
  *                                start, length past the end, 22011)
  *   mur_concat, mur_concat_ws    concat(), concat_ws(sep, ...)
+ *   mur_format                   format() (sqlfn_format.c)
  *   mur_lpad, mur_rpad           pad on the left/right with a fill string
  *                                (default ' '), truncate past the length
  *   mur_split_part               field n (from the end when negative; 0 is 22023)
@@ -573,6 +574,7 @@ static const stor_fn_def text_fns[] = {
 	{"mur_right", 2, 1, fn_right},
 	{"mur_concat", -1, 1, fn_concat},
 	{"mur_concat_ws", -1, 1, fn_concat_ws},
+	{"mur_format", -1, 1, stor_fn_format},
 	{"mur_lpad", 2, 1, fn_lpad},
 	{"mur_lpad", 3, 1, fn_lpad},
 	{"mur_rpad", 2, 1, fn_rpad},

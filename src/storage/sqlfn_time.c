@@ -4,6 +4,8 @@
  * a date '2024-03-01'); the session's time zone is always UTC.
  *
  *   mur_now, mur_current_date    UTC, canonical timestamp text
+ *   mur_make_date(y, m, d)       make_date (sqlfn_make.c)
+ *   mur_isfinite(ts)             isfinite: not 'infinity' / '-infinity'
  *   mur_date_trunc, mur_extract (date_part: float8), mur_extract_num /
  *   mur_extract_date (EXTRACT: numeric, exact), mur_date_add, mur_date_diff
  *   mur_tz_trunc(field, tstz, zone)  date_trunc of a timestamptz in a zone
@@ -72,6 +74,19 @@ static void fn_now(sqlite3_context *cx, int argc, sqlite3_value **v)
 	t = (tsparts){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
 		      tm.tm_hour,        tm.tm_min,     tm.tm_sec + (double)(us % 1000000) / 1e6};
 	result_ts(cx, &t, 1);
+}
+
+/* isfinite(date / timestamp[tz] / interval): false for the special values
+ * 'infinity' and '-infinity' (their stored text; an interval is always
+ * finite, as in PostgreSQL 15), NULL for NULL. */
+static void fn_isfinite(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	const char *s;
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL)
+		return;
+	s = (const char *)sqlite3_value_text(v[0]);
+	sqlite3_result_int(cx, !(s && (!strcmp(s, "infinity") || !strcmp(s, "-infinity"))));
 }
 
 static void fn_current_date(sqlite3_context *cx, int argc, sqlite3_value **v)
@@ -801,6 +816,8 @@ static const stor_fn_def time_fns[] = {
 	{"mur_extract_num", 2, 1, fn_extract_num},
 	{"mur_extract_date", 2, 1, fn_extract_date},
 	{"mur_date_add", 2, 1, fn_date_add},
+	{"mur_make_date", 3, 1, stor_fn_make_date},
+	{"mur_isfinite", 1, 1, fn_isfinite},
 	{"mur_date_diff", 2, 1, fn_date_diff},
 	{"mur_to_char", 3, 1, fn_to_char},
 	{"mur_tz_trunc", 3, 1, fn_tz_trunc},

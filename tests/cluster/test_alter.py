@@ -165,6 +165,29 @@ def test_set_not_null_checks_existing_rows_and_is_enforced(cl, conn):
     assert error_of(conn, "INSERT INTO nk VALUES (3, 0)").pgcode == "23505"
 
 
+def test_drop_column_made_not_null_by_alter(cl, conn):
+    """SET NOT NULL gives the column triggers on every shard; DROP COLUMN
+    drops them first (it was XX000 "error in trigger ... no such column"
+    and the column stayed), and an undone DROP puts them back."""
+    make(conn, "dnn")
+    run(conn, "ALTER TABLE dnn ALTER COLUMN a SET NOT NULL")
+    run(conn, "ALTER TABLE dnn ALTER COLUMN b SET NOT NULL")
+    run(conn, "ALTER TABLE dnn DROP COLUMN a")
+    with conn.cursor() as cur:
+        cur.execute("SELECT * FROM dnn LIMIT 0")
+        assert user_columns([d[0] for d in cur.description]) == ["id", "b"]
+    wait_consistent(cl, conn, tables=["dnn"])
+    assert not any("_a_" in n for n in copy_triggers(cl, "dnn"))
+    run(conn, "INSERT INTO dnn VALUES (100, 1)")
+    assert error_of(conn, "INSERT INTO dnn VALUES (101, NULL)").pgcode == "23502"
+    conn.autocommit = False
+    run(conn, "ALTER TABLE dnn DROP COLUMN b")
+    conn.rollback()
+    conn.autocommit = True
+    assert error_of(conn, "INSERT INTO dnn VALUES (102, NULL)").pgcode == "23502"
+    assert run(conn, "SELECT count(*), sum(b) FROM dnn") == [(41, 8201)]
+
+
 def test_check_constraint_checks_existing_rows_and_is_enforced(cl, conn):
     make(conn, "ck")
     run(conn, "UPDATE ck SET b = -5 WHERE id = 17")  # one shard of four breaks it

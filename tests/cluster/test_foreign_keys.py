@@ -284,6 +284,29 @@ def test_on_delete_cascade_and_set_null(fk):
             " ('item_c_fkey', 'note_i_fkey') ORDER BY conname")
 
 
+def test_keys_of_tables_in_a_created_schema(fk):
+    """The leader's checks name the tables with their schema: they were
+    42P01 (relation "p" does not exist) for every INSERT and DELETE."""
+    fk.exec_both("CREATE SCHEMA fks")
+    ddl(fk, "CREATE TABLE fks.p (id int PRIMARY KEY)" + REF)
+    ddl(fk, "CREATE TABLE fks.k (id int PRIMARY KEY) WITH (shards = 4)")
+    ddl(fk, "CREATE TABLE fks.c (id int PRIMARY KEY, pid int REFERENCES fks.p ON DELETE CASCADE,"
+        " n int REFERENCES fks.p ON DELETE SET NULL) WITH (shards = 4)")
+    ddl(fk, "CREATE TABLE fks.d (kid int REFERENCES fks.k (id), n int, PRIMARY KEY (kid, n))"
+        " WITH (shards = 4)")
+    fk.exec_both("INSERT INTO fks.p VALUES (1), (2), (3)")
+    fk.exec_both("INSERT INTO fks.k VALUES (1), (2)")
+    fk.both("INSERT INTO fks.c VALUES (10, 1, 2), (11, 2, 1), (12, NULL, 3)")
+    err = fk.both_error("INSERT INTO fks.c VALUES (13, 9, NULL)", "23503")
+    assert err.diag.message_detail == 'Key (pid)=(9) is not present in table "p".'
+    fk.both("INSERT INTO fks.d VALUES (1, 1), (2, 1)")
+    fk.both_error("INSERT INTO fks.d VALUES (3, 1)", "23503")
+    fk.both_error("DELETE FROM fks.k WHERE id = 1", "23503")
+    fk.both("DELETE FROM fks.p WHERE id = 1")  # 10 goes, 11 loses n
+    fk.both("SELECT * FROM fks.c ORDER BY id")
+    fk.exec_both("DROP SCHEMA fks CASCADE")
+
+
 def test_psql_describe(fk, cluster, pg):
     """psql's \\d shows "Foreign-key constraints:" and "Referenced by:" as
     PostgreSQL does."""

@@ -55,6 +55,15 @@ QUERIES = [
     "SELECT initcap(w), count(*) FROM words GROUP BY initcap(w)",
     "SELECT md5(w) AS h FROM words WHERE md5(w) > '8' ORDER BY h",
     "SELECT id, lpad(reverse(w), 12, '.') || rpad(upper(w), 4) AS x FROM words ORDER BY id",
+    # format(): on the followers and over constants
+    "SELECT id, format('%s|%L|%s', w, w, d), format('[%10s][%-6s]', w, d), format(w) FROM words",
+    "SELECT id, format('%I', d) FROM words WHERE d IS NOT NULL",
+    "SELECT format('%s-%L-%I', 'x', 'y''z', 'Col'), format('%s %s', 'a', NULL), format(NULL), "
+    "format('%L %L %L', NULL, 'a\\b', 42), format('%%%s%%', 'p'), format('%s', true)",
+    "SELECT format('%2$s %1$s %s', 'a', 'b'), format('|%*s|%-*s|', 5, 'x', 4, 'y'), "
+    "format('|%*s|', -5, 'x'), format('%3$s %1$*2$s', 'x', 6, 'y'), format('%5s|', chr(233))",
+    "SELECT format('%I', 'abc'), format('%I', '1a'), format('%I', 'a\"b'), format('%I', 'A b')",
+    "SELECT format('%s|%s|%s', 1.50::numeric(5, 2), date '2024-02-29', ARRAY[1, NULL])",
 ]
 
 
@@ -76,9 +85,54 @@ def test_text_function(db, sql):
     ("SELECT lpad(5, 3)", "42883"),
     ("SELECT md5(1)", "42883"),
     ("SELECT starts_with(w) FROM words", "42883"),
+    ("SELECT format('%s %s', 1)", "22023"),
+    ("SELECT format('%x', 1)", "22023"),
+    ("SELECT format('%', 1)", "22023"),
+    ("SELECT format('%0$s', 1)", "22023"),
+    ("SELECT format('%I', NULL)", "22004"),
+    ("SELECT format('%I', w) FROM words", "22004"),
 ])
 def test_text_function_error(db, sql, sqlstate):
     db.both_error(sql, sqlstate)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT make_date(2024, 2, 29), make_date(2023, 12, 31), make_date(1, 1, 1), "
+    "make_date(9999, 12, 31), make_date(2024, 1, NULL)",
+    "SELECT make_date(2024, 1, 31) + interval '1 month', make_date(2024, 3, 1) - 1, "
+    "extract(dow from make_date(2024, 5, 17))",
+    "SELECT id, make_date(2000 + id, 1 + id % 12, 1 + id) FROM words ORDER BY id",
+    # isfinite (was 42883)
+    "SELECT isfinite(date 'infinity'), isfinite(date '-infinity'), isfinite(date '2024-01-01'), "
+    "isfinite(timestamp 'infinity'), isfinite(timestamptz '2024-01-01 10:00+02'), "
+    "isfinite(NULL::date), isfinite(now()), isfinite(interval '1 day')",
+    "SELECT id, isfinite(CASE WHEN id % 2 = 0 THEN date 'infinity' ELSE make_date(2024, 1, id) "
+    "END) FROM words ORDER BY id",
+])
+def test_make_date(db, sql):
+    db.both(sql)
+
+
+@pytest.mark.parametrize("sql, sqlstate", [
+    ("SELECT make_date(2024, 2, 30)", "22008"),
+    ("SELECT make_date(2023, 2, 29)", "22008"),
+    ("SELECT make_date(0, 2, 3)", "22008"),
+    ("SELECT make_date(2024, 13, 1)", "22008"),
+    ("SELECT make_date(2024, 1, 0)", "22008"),
+    ("SELECT id, make_date(2024, 2, 20 + id) FROM words", "22008"),
+    ("SELECT make_date(2024, 1.5, 1)", "42883"),
+])
+def test_make_date_error(db, sql, sqlstate):
+    err = db.both_error(sql, sqlstate)
+    if sqlstate == "22008":
+        assert str(err).startswith("date field value out of range: ")
+
+
+def test_make_date_murphy_cannot_hold_is_0A000(db):
+    for sql in ("SELECT make_date(-44, 3, 15)", "SELECT make_date(10000, 1, 1)"):
+        with pytest.raises(Exception) as e:
+            db.murphy(sql)
+        assert e.value.pgcode == "0A000", e.value
 
 
 def test_md5_of_many_lengths(db):
@@ -150,6 +204,12 @@ REGEX = [
     "SELECT regexp_replace('aaa', 'a*', '-', 'g'), regexp_replace('abc', '', '-', 'g'), "
     "regexp_replace('a.b.c', '\\.', '\\\\', 'g')",
     "SELECT count(*) FROM words WHERE w ~ '\u00e9|\u00f6|\u20ac'",
+    # regexp_match (was 42883): groups, no groups, no match, NULL groups, flags
+    "SELECT id, regexp_match(w, '([a-z]+) ([a-z]+)'), regexp_match(w, 'l+'), "
+    "regexp_match(w, '(x)|(o)', 'i') FROM words",
+    "SELECT regexp_match('a1b22c333', '\\d+'), regexp_match('foobarbequebaz', '(bar)(beque)'), "
+    "regexp_match('x \"y\" z', '\"(.*)\"'), (regexp_match('k=v', '(\\w+)=(\\w+)'))[2], "
+    "regexp_match('', '^$'), regexp_match('a, b', '(a)(,)( )(b)')::text",
 ]
 
 
@@ -162,6 +222,8 @@ def test_regex(db, sql):
     ("SELECT 'a' ~ '('", "2201B"),
     ("SELECT regexp_replace('a', 'a', 'b', 'z')", "22023"),
     ("SELECT 1 ~ 'a'", "42883"),
+    ("SELECT regexp_match('abc', 'b', 'g')", "22023"),
+    ("SELECT regexp_match(w, '(') FROM words", "2201B"),
 ])
 def test_regex_error(db, sql, sqlstate):
     db.both_error(sql, sqlstate)

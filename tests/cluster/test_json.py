@@ -123,6 +123,18 @@ LITERALS = [
     "SELECT ('{\"n\": 42}'::jsonb -> 'n')::int + 1, ('{\"f\": true}'::jsonb -> 'f')::boolean",
     "SELECT '{\"a\": 1}'::jsonb = '{ \"a\" : 1 }', '[1, 2]'::jsonb < '[1, 3]', "
     "'{\"a\": 1}'::jsonb > '[1, 2, 3]', '[]'::jsonb < 'null', '1.0'::jsonb = '1.00'",
+    # arrays become JSON arrays (they were JSON strings "{1,2}")
+    "SELECT to_json(ARRAY[1, NULL, 3]), to_jsonb(ARRAY[1.50, -2]), to_json(ARRAY['x', 'y \"q\"', NULL])",
+    "SELECT json_build_object('a', ARRAY[1, 2], 'b', ARRAY[true, false]), "
+    "jsonb_build_object('t', ARRAY['x'], 'e', '{}'::int[]), json_build_array(ARRAY['2024-01-01'::date]), "
+    "jsonb_build_array(ARRAY['2024-01-01 10:00'::timestamp], ARRAY[7])",
+    # a text[] value as the key list or path (was 42883 "jsonb ?| text[]")
+    "SELECT '{\"a\":1}'::jsonb ?| ARRAY['a', 'b'], '{\"a\":1}'::jsonb ?& ARRAY['a', 'b'], "
+    "'{\"a\":1, \"b\": 2}'::jsonb ?& ARRAY['a', 'b'], '{\"a\":1}'::jsonb ?| ARRAY[NULL, 'a'], "
+    "'{\"a\":1}'::jsonb ?| ARRAY[]::text[], '{\"a\":1}'::jsonb ?& ARRAY[]::text[]",
+    "SELECT '{\"a\":{\"b\":[1,2]}}'::jsonb #> ARRAY['a', 'b'], "
+    "'{\"a\":{\"b\":[1,2]}}'::jsonb #>> ARRAY['a', 'b', '1'], "
+    "'{\"a\":{\"b\":[1,2]}}'::jsonb #- ARRAY['a', 'b'], '{\"a b\":1, \"c\\\"d\": 2}'::jsonb ?& ARRAY['c\"d', 'a b']",
 ]
 
 
