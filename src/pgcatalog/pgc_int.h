@@ -184,4 +184,13 @@ void pgc_srf_end(pgc_dp *d, mur_buf *from, pgc_srf_saved saved);
 void pgc_put_ident(mur_buf *b, const char *name);
 void pgc_put_string(mur_buf *b, const char *s);
 
+/* pgc_guc_pg15.c: PostgreSQL 15's settings at their defaults (generated
+ * data: name, SHOW's value, pg_settings.setting, unit ("" none), vartype,
+ * context, short_desc, category). */
+typedef struct pgc_guc_pg {
+	const char *name, *show, *setting, *unit, *vartype, *context, *short_desc, *category;
+} pgc_guc_pg;
+extern const pgc_guc_pg pgc_guc_pg15[];
+extern const int pgc_guc_pg15_count;
+
 #endif

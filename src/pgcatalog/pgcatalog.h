@@ -164,17 +164,22 @@ int pgc_check_columns(const cat_table *t, const char *text, uint8_t *used);
 uint32_t pgc_check_oid(const cat_table *t, const cat_check *k);
 
 /* pgc_guc.c: pg_settings' description of a setting (vartype, unit,
- * setting in that unit: shown "1s" is 1000 ms), and PostgreSQL's read-only
- * settings murphy shows (value, NULL when name is none; names by index,
- * NULL past the last).  pgc_guc_refused: 1 for those a PostgreSQL session
- * may SET, which murphy refuses with 0A000 (the others are 55P02). */
+ * setting in that unit: shown "1s" is 1000 ms, context, short_desc,
+ * category: PostgreSQL 15's, pgc_guc_pg15.c), and PostgreSQL's settings
+ * murphy shows without keeping them (value, NULL when name is none; names
+ * by index, NULL past the last).  pgc_guc_refused(name, value): 1 when a
+ * session's SET of such a setting to value would change what PostgreSQL
+ * does (value not its default; NULL: RESET, never refused) — 0A000;
+ * pgc_guc_fixed: 1 for those no session may SET (55P02). */
 typedef struct pgc_guc_info {
-	const char *vartype, *unit, *context, *short_desc; /* NULL: none / not said */
+	const char *vartype, *unit, *context, *short_desc, *extra_desc,
+		*category; /* NULL: not said */
 	char setting[64];
 } pgc_guc_info;
 void pgc_guc_describe(const char *name, const char *shown, pgc_guc_info *out);
 const char *pgc_guc_constant(const char *name);
 const char *pgc_guc_constant_name(int i);
-int pgc_guc_refused(const char *name);
+int pgc_guc_refused(const char *name, const char *value);
+int pgc_guc_fixed(const char *name);
 
 #endif
