@@ -141,6 +141,7 @@ typedef struct pgc_dp {
 	pgc_dp_cte cte[PGC_CTE_MAX];
 	int srf_level;   /* the SELECT whose target list is being written (pgc_srf.c) */
 	char *srf_array; /* the array its set-returning functions expand (malloc'd), or NULL */
+	int ncolref;     /* column references written so far (pg_typeof's check) */
 } pgc_dp;
 
 /* Append s to the text. */

@@ -79,6 +79,7 @@ uint32_t pgc_seq_oid(const cat_sequence *s);
 typedef struct pgc_column {
 	char name[PGC_NAME_MAX];
 	mur_type type;
+	uint32_t type_oid; /* RowDescription's type when not type's (regtype …), else 0 */
 } pgc_column;
 /* Result columns of one catalog query: psql's widest reads 15, SELECT * of
  * information_schema.routines 82. */
