@@ -124,6 +124,17 @@ static void sequence_ref(pgc_dp *d, const PgQuery__RangeVar *rv)
 	scope_add(d, alias, NULL, cols, 3);
 }
 
+const char *pgc_rel_refused(const char *name)
+{
+	/* pg_authid: its rolpassword is each role's SCRAM verifier, which
+	 * murphy shows to nobody (PostgreSQL to superusers); pg_roles lists
+	 * the roles without it */
+	return !strcmp(name, "pg_authid") || !strcmp(name, "pg_shadow")
+		       ? "pg_authid or pg_shadow (the roles' password verifiers; pg_roles and "
+			 "pg_user list the roles without them)"
+		       : NULL;
+}
+
 static void range_var(pgc_dp *d, const PgQuery__RangeVar *rv)
 {
 	const pgc_rel *rel = NULL;
@@ -131,6 +142,10 @@ static void range_var(pgc_dp *d, const PgQuery__RangeVar *rv)
 	if (!schema && cte_ref(d, rv))
 		return;
 	rel = pgc_rel_find(schema, rv->relname);
+	if (!rel && (!schema || !strcmp(schema, "pg_catalog")) && pgc_rel_refused(rv->relname)) {
+		pgc_dp_fail(d, pgc_rel_refused(rv->relname));
+		return;
+	}
 	if (!rel &&
 	    (!schema || (strcmp(schema, "pg_catalog") && strcmp(schema, "information_schema")))) {
 		sequence_ref(d, rv);

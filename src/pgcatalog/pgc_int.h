@@ -185,6 +185,10 @@ void pgc_srf_end(pgc_dp *d, mur_buf *from, pgc_srf_saved saved);
 void pgc_put_ident(mur_buf *b, const char *name);
 void pgc_put_string(mur_buf *b, const char *s);
 
+/* The pg_catalog relation name murphy refuses (0A000 naming what), the
+ * text of its "does not support"; NULL for any other (pgc_deparse.c). */
+const char *pgc_rel_refused(const char *name);
+
 /* pgc_guc_pg15.c: PostgreSQL 15's settings at their defaults (generated
  * data: name, SHOW's value, pg_settings.setting, unit ("" none), vartype,
  * context, short_desc, category). */

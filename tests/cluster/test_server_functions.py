@@ -122,3 +122,18 @@ def test_pg_typeof_in_a_query_of_pg_catalog(db):
             cur.execute("SELECT pg_typeof(relname) FROM pg_class LIMIT 1")
         assert e.value.pgcode == "0A000", e.value
     db.m.rollback()
+
+
+@pytest.mark.parametrize("sql", ["SELECT rolname, rolsuper FROM pg_authid",
+                                 "SELECT rolpassword FROM pg_catalog.pg_authid",
+                                 "SELECT usename, passwd FROM pg_shadow"])
+def test_pg_authid_is_refused_clearly(db, sql):
+    """murphy shows no role's password verifier (docs/decisions.md): pg_authid
+    and pg_shadow are 0A000 naming pg_roles, not 42P01 as if unknown."""
+    with db.m.cursor() as cur:
+        with pytest.raises(Exception) as e:
+            cur.execute(sql)
+        assert e.value.pgcode == "0A000", e.value
+        assert "pg_roles" in str(e.value)
+    db.m.rollback()
+    db.both("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
