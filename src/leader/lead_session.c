@@ -535,8 +535,12 @@ int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err)
 	if (lead_client_setting(ps->name)) { /* tcp_keepalives_*: lead_idle.c */
 		if (lead_client_setting_set(s, ps, err) != MUR_OK)
 			return MUR_ERR;
-	} else if (pgc_guc_constant(ps->name) && !leader_keeps(ps->name)) {
+	} else if (pgc_guc_constant(ps->name) && !leader_keeps(ps->name) &&
+		   (ps->is_default || !pgc_guc_inert(ps->name))) {
 		lead_session_set(s, ps->name, pgc_guc_constant(ps->name)); /* its value, as shown */
+	} else if (pgc_guc_inert(ps->name) && !ps->is_default &&
+		   pgc_guc_shown_as(ps->name, ps->value)) {
+		lead_session_set(s, ps->name, pgc_guc_shown_as(ps->name, ps->value));
 	} else if (ps->is_default) {
 		const char *d = session_default(s, ps->name);
 		lead_session_set(s, ps->name, d ? d : "");

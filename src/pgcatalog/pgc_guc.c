@@ -129,6 +129,29 @@ static int bool_word(const char *v)
 	return -1;
 }
 
+/* Settings whose every value behaves alike in murphy (what they govern
+ * it does not have): any value is taken and shown, as PostgreSQL. */
+int pgc_guc_inert(const char *name)
+{
+	static const char *const inert[] = {
+		"check_function_bodies", /* no CREATE FUNCTION: no bodies to check */
+		"xmloption",             /* no xml type */
+	};
+	for (size_t i = 0; i < sizeof inert / sizeof inert[0]; i++)
+		if (!strcasecmp(inert[i], name))
+			return 1;
+	return 0;
+}
+
+const char *pgc_guc_shown_as(const char *name, const char *value)
+{
+	if (!strcasecmp(name, "xmloption"))
+		return !strcasecmp(value, "content")    ? "content"
+		       : !strcasecmp(value, "document") ? "document"
+							: NULL;
+	return bool_word(value) < 0 ? NULL : bool_word(value) ? "on" : "off";
+}
+
 int pgc_guc_refused(const char *name, const char *value)
 {
 	const char *shown = pgc_guc_constant(name);
@@ -136,6 +159,8 @@ int pgc_guc_refused(const char *name, const char *value)
 	char v[64];
 	if (!shown || pgc_guc_fixed(name) || !value || !strcasecmp(value, shown))
 		return 0;
+	if (pgc_guc_inert(name)) /* any value it takes; a bad one is refused */
+		return !pgc_guc_shown_as(name, value);
 	pgc_guc_describe(name, shown, &g);
 	if (!strcmp(g.vartype, "bool"))
 		return bool_word(value) < 0 || bool_word(value) != bool_word(shown);

@@ -182,5 +182,12 @@ const char *pgc_guc_constant(const char *name);
 const char *pgc_guc_constant_name(int i);
 int pgc_guc_refused(const char *name, const char *value);
 int pgc_guc_fixed(const char *name);
+/* 1 for a setting whose every value behaves alike in murphy (it governs
+ * what murphy has not: check_function_bodies, xmloption): any value is
+ * taken, kept for SHOW. */
+int pgc_guc_inert(const char *name);
+/* An inert setting's value as SHOW prints it (on / off), NULL when it
+ * takes no such value. */
+const char *pgc_guc_shown_as(const char *name, const char *value);
 
 #endif

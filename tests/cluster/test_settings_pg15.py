@@ -88,18 +88,21 @@ def test_set_to_the_value_shown_is_accepted(db, sql):
     db.both("SHOW gin_pending_list_limit")
 
 
-@pytest.mark.parametrize("sql", ["SET xmloption = document", "SET vacuum_cost_delay = 5",
+@pytest.mark.parametrize("sql", ["SET gin_fuzzy_search_limit = 5", "SET vacuum_cost_delay = 5",
                                  "SET gin_pending_list_limit = '8MB'",
                                  "SET log_min_duration_statement = 0",
-                                 "SELECT set_config('xmloption', 'document', false)"])
+                                 "SELECT set_config('gin_fuzzy_search_limit', '5', false)",
+                                 "SET xmloption = neither"])
 def test_set_to_another_value_is_0A000(db, sql):
     with db.m.cursor() as cur:
         with pytest.raises(Exception) as e:
             cur.execute(sql)
         assert e.value.pgcode == "0A000", e.value
     db.m.rollback()
-    cols, rows = db.murphy("SHOW xmloption")
-    assert rows == [("content",)]
+    cols, rows = db.murphy("SHOW gin_fuzzy_search_limit")
+    assert rows == [("0",)]
+    if "neither" in sql:
+        return
     db.p.cursor().execute(sql)  # PostgreSQL takes it (and honours it)
     db.p.rollback()
 
@@ -108,3 +111,15 @@ def test_set_to_another_value_is_0A000(db, sql):
                                  "SET checkpoint_timeout = '1min'"])
 def test_set_of_server_settings_as_postgres(db, sql):
     db.both_error(sql, "55P02")
+
+
+@pytest.mark.parametrize("sql", ["SET check_function_bodies = false", "SET xmloption = document",
+                                 "SELECT set_config('check_function_bodies', 'no', false)"])
+def test_settings_murphy_has_nothing_for_take_any_value(db, sql):
+    """check_function_bodies (murphy has no CREATE FUNCTION) and xmloption (no
+    xml type): every value behaves alike, so any is taken and shown."""
+    db.both(sql)
+    db.both("SHOW check_function_bodies")
+    db.both("SHOW xmloption")
+    db.both("RESET check_function_bodies")
+    db.both("SHOW check_function_bodies")
