@@ -402,11 +402,12 @@ const char *lead_setting_name(int i)
 		return known_settings[i];
 	if (i >= nknown && i < nknown + ninternal)
 		return internal_settings[i - nknown];
-	if (nshown < 0) {
-		nshown = 0;
-		for (int j = 0; pgc_guc_constant_name(j) && nshown < 1024; j++)
+	if (nshown < 0) { /* the leader's one thread: filled, then published */
+		int n = 0;
+		for (int j = 0; pgc_guc_constant_name(j) && n < 1024; j++)
 			if (!leader_keeps(pgc_guc_constant_name(j)))
-				shown[nshown++] = j;
+				shown[n++] = j;
+		nshown = n;
 	}
 	i -= nknown + ninternal;
 	return i >= 0 && i < nshown ? pgc_guc_constant_name(shown[i]) : NULL;
