@@ -642,6 +642,7 @@ static int drop_at(catalog *c, int i, mur_error *err)
 	cat_grants_forget_table(c, t->id);
 	cat_indexes_forget_table(c, t->id);
 	cat_comments_forget(c, CAT_COMMENT_RELATION, t->id);
+	cat_comments_forget(c, CAT_COMMENT_CONSTRAINT, t->id);
 	table_free(t);
 	memmove(&c->tables[i], &c->tables[i + 1],
 		(size_t)(c->ntables - i - 1) * sizeof c->tables[0]);

@@ -958,6 +958,9 @@ int cat_role_bootstrap(catalog *c, const char *name, const char *password, int *
 	'n' /* a created schema, or public as id 0 (the other built-in
 				  ones take none) */
 #define CAT_COMMENT_PUBLIC_ID 0
+#define CAT_COMMENT_SEQUENCE 'S'
+/* a table's constraint: id the table's, col the constraint's name */
+#define CAT_COMMENT_CONSTRAINT 'c'
 
 typedef struct cat_comment {
 	char kind;              /* CAT_COMMENT_* */
@@ -975,5 +978,10 @@ int cat_comment_set(catalog *c, const cat_comment *cm, mur_error *err);
 const char *cat_comment_get(const catalog *c, char kind, uint32_t id, const char *col);
 int cat_comment_count(const catalog *c);
 const cat_comment *cat_comment_at(const catalog *c, int i);
+/* Table t's constraint named name, as COMMENT ON CONSTRAINT names it:
+ * 'p' its primary key (t_pkey), 'c' a CHECK (*id its index in t->checks),
+ * 'f' a foreign key (*id its pg_constraint OID), 'u' a UNIQUE constraint
+ * (*id its index's id); 0 when t has none of the name. */
+char cat_constraint_find(const catalog *c, const cat_table *t, const char *name, uint32_t *id);
 
 #endif

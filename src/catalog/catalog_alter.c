@@ -105,6 +105,7 @@ int cat_table_reshape(catalog *c, uint32_t table_id, const cat_table *def, mur_e
 		return MUR_ERR;
 	if (take_shape(t, def, moved) != MUR_OK)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	cat_comments_prune_constraints(c); /* a dropped CHECK's */
 	c->version++;
 	return MUR_OK;
 }

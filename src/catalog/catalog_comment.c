@@ -1,5 +1,6 @@
 /*
- * catalog_comment.c — COMMENT ON TABLE / VIEW / COLUMN / INDEX / SCHEMA:
+ * catalog_comment.c — COMMENT ON TABLE / VIEW / COLUMN / INDEX / SCHEMA /
+ * SEQUENCE / CONSTRAINT (a table's, kept by the table's id and its name):
  * the descriptions pg_description, obj_description and col_description
  * show (pgcatalog/pgc_comment.c) and pg_dump writes back as COMMENT
  * statements.
@@ -20,6 +21,7 @@
  * Durability: the store's comments row is written before memory changes
  * (cat_comment_set); c->comments holds malloc'd texts.
  */
+#include "catalog/catalog_fkey.h"
 #include "catalog/catalog_int.h"
 
 #include <stdio.h>
@@ -65,12 +67,51 @@ static int relation_has(catalog *c, uint32_t id, const char *col)
 	return 0;
 }
 
+char cat_constraint_find(const catalog *c, const cat_table *t, const char *name, uint32_t *id)
+{
+	char pk[CAT_NAME_MAX + 8];
+	*id = 0;
+	snprintf(pk, sizeof pk, "%s_pkey", t->name);
+	for (int k = 0; k < t->ncols && t->kind == CAT_TABLE_DISTRIBUTED; k++)
+		if (t->cols[k].primary_key && !t->cols[k].hidden && !strcmp(pk, name))
+			return 'p';
+	for (int k = 0; k < t->nchecks; k++)
+		if (!strcmp(t->checks[k].name, name)) {
+			*id = (uint32_t)k;
+			return 'c';
+		}
+	for (int k = 0; k < cat_fkey_count(c); k++)
+		if (cat_fkey_at(c, k)->table_id == t->id &&
+		    !strcmp(cat_fkey_at(c, k)->name, name)) {
+			*id = cat_fkey_at(c, k)->id;
+			return 'f';
+		}
+	for (int k = 0; k < c->nindexes; k++)
+		if (c->indexes[k]->table_id == t->id &&
+		    c->indexes[k]->unique == CAT_INDEX_UNIQUE_CONSTRAINT &&
+		    !strcmp(c->indexes[k]->name, name)) {
+			*id = c->indexes[k]->id;
+			return 'u';
+		}
+	return 0;
+}
+
 /* 1 when cm's object exists. */
 static int object_exists(catalog *c, char kind, uint32_t id, const char *col)
 {
 	switch (kind) {
 	case CAT_COMMENT_RELATION:
 		return relation_has(c, id, col);
+	case CAT_COMMENT_SEQUENCE:
+		for (int i = 0; i < cat_seq_count(c); i++)
+			if (cat_seq_at(c, i)->id == id)
+				return !*col;
+		return 0;
+	case CAT_COMMENT_CONSTRAINT: {
+		const cat_table *t = cat_table_by_id(c, id);
+		uint32_t k;
+		return t && cat_constraint_find(c, t, col, &k) != 0;
+	}
 	case CAT_COMMENT_INDEX:
 		for (int i = 0; i < c->nindexes; i++)
 			if (c->indexes[i]->id == id)
@@ -214,6 +255,26 @@ int cat_comments_drop_missing(catalog *c, uint32_t table_id, const cat_table *de
 		c->version++;
 	}
 	return MUR_OK;
+}
+
+void cat_comments_prune_constraints(catalog *c)
+{
+	char kind[2] = {CAT_COMMENT_CONSTRAINT, 0};
+	mur_error err;
+	for (int i = c->ncomments - 1; i >= 0; i--) {
+		cat_comment *cm = &c->comments[i];
+		if (cm->kind != CAT_COMMENT_CONSTRAINT ||
+		    object_exists(c, cm->kind, cm->id, cm->col))
+			continue;
+		/* a failed delete leaves a row cat_comments_load drops at the next open */
+		if (c->store)
+			(void)cat_store_run(c,
+					    "DELETE FROM comments WHERE kind = ? AND id = ? AND "
+					    "col = ?",
+					    "sis", &err, kind, (int64_t)cm->id, cm->col);
+		forget_at(c, i);
+		c->version++;
+	}
 }
 
 int cat_comments_load(catalog *c, mur_error *err)

@@ -123,6 +123,7 @@ int cat_fkey_drop(catalog *c, uint32_t id, mur_error *err)
 					      (int64_t)id) != MUR_OK)
 			return MUR_ERR;
 		forget(c, i);
+		cat_comments_prune_constraints(c);
 		return MUR_OK;
 	}
 	return MUR_OK;

@@ -248,6 +248,7 @@ int cat_index_drop(catalog *c, const char *schema, const char *name, mur_error *
 				      (int64_t)c->indexes[i]->id) != MUR_OK)
 		return MUR_ERR;
 	forget_at(c, i);
+	cat_comments_prune_constraints(c); /* a UNIQUE constraint's */
 	return MUR_OK;
 }
 

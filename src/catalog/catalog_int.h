@@ -145,6 +145,9 @@ int cat_schemas_load(catalog *c, mur_error *err);
 int cat_comments_load(catalog *c, mur_error *err);
 void cat_comments_free(catalog *c);
 void cat_comments_forget(catalog *c, char kind, uint32_t id);
+/* Forget the comments of constraints no longer there (after an ALTER
+ * TABLE, a foreign key's or unique index's drop). */
+void cat_comments_prune_constraints(catalog *c);
 /* ALTER TABLE: column comments follow RENAME COLUMN (old and def the same
  * columns by position, as cat_index_rename_columns), and go with DROP
  * COLUMN (cat_comments_drop_missing: those naming no column of def). */

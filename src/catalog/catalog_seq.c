@@ -288,8 +288,10 @@ static void remove_at(catalog *c, int i)
 void cat_seq_forget_owned(catalog *c, uint32_t table_id)
 {
 	for (int i = c->nseqs - 1; i >= 0; i--)
-		if (c->seqs[i]->owner_table == table_id)
+		if (c->seqs[i]->owner_table == table_id) {
+			cat_comments_forget(c, CAT_COMMENT_SEQUENCE, c->seqs[i]->id);
 			remove_at(c, i);
+		}
 }
 
 void cat_seq_free_all(catalog *c)
@@ -329,6 +331,7 @@ int cat_seq_drop_in(catalog *c, const char *schema, const char *name, mur_error 
 	}
 	if (c->store && cat_store_delete_seq(c, c->seqs[i]->id, err) != MUR_OK)
 		return MUR_ERR;
+	cat_comments_forget(c, CAT_COMMENT_SEQUENCE, c->seqs[i]->id);
 	remove_at(c, i);
 	return MUR_OK;
 }

@@ -30,8 +30,8 @@ void lead_plan_columns(const plan *p, int *ncols, pgw_column **cols)
 	for (int i = 0; i < p->nout; i++) {
 		mur_type t = p->out[i].type == MT_UNKNOWN ? MT_TEXT : p->out[i].type;
 		snprintf(c[i].name, sizeof c[i].name, "%s", p->out[i].name);
-		c[i].type_oid = mur_type_oid(t);
-		c[i].typlen = mur_type_len(t);
+		c[i].type_oid = p->out[i].type_oid ? p->out[i].type_oid : mur_type_oid(t);
+		c[i].typlen = p->out[i].type_oid ? 4 : mur_type_len(t);
 		c[i].typmod = p->out[i].typmod;
 		c[i].table_oid = p->out[i].table_oid;
 		c[i].attnum = p->out[i].attnum;

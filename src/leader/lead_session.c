@@ -258,12 +258,14 @@ static const char *default_setting(const char *name)
 	return pgc_guc_constant(name); /* PostgreSQL's read-only ones (pgc_guc.c) */
 }
 
+static int leader_keeps(const char *name);
+
 int lead_setting_internal(const char *name)
 {
 	for (int i = 0; internal_settings[i]; i++)
 		if (strcmp(internal_settings[i], name) == 0)
 			return 1;
-	return pgc_guc_constant(name) != NULL;
+	return !leader_keeps(name) && pgc_guc_fixed(name); /* PostgreSQL's no session sets */
 }
 
 /* SET session_authorization / role: murphy has no identity switch, so
@@ -377,15 +379,38 @@ void lead_session_sql_options(lead_session *s, sql_options *out)
 							     : SQL_SHUFFLE_AUTO;
 }
 
+/* 1 when the leader keeps name's value itself (not one pgc_guc.c shows). */
+static int leader_keeps(const char *name)
+{
+	for (int i = 0; known_settings[i]; i++)
+		if (!strcasecmp(known_settings[i], name))
+			return 1;
+	for (int i = 0; internal_settings[i]; i++)
+		if (!strcasecmp(internal_settings[i], name))
+			return 1;
+	return 0;
+}
+
+/* The leader's settings, then PostgreSQL's it shows (pgc_guc.c) but those
+ * it keeps itself (indexes of the latter found once). */
 const char *lead_setting_name(int i)
 {
 	const int nknown = (int)(sizeof known_settings / sizeof known_settings[0]) - 1;
 	const int ninternal = (int)(sizeof internal_settings / sizeof internal_settings[0]) - 1;
+	static int shown[1024], nshown = -1;
 	if (i >= 0 && i < nknown)
 		return known_settings[i];
 	if (i >= nknown && i < nknown + ninternal)
 		return internal_settings[i - nknown];
-	return i >= 0 ? pgc_guc_constant_name(i - nknown - ninternal) : NULL;
+	if (nshown < 0) { /* the leader's one thread: filled, then published */
+		int n = 0;
+		for (int j = 0; pgc_guc_constant_name(j) && n < 1024; j++)
+			if (!leader_keeps(pgc_guc_constant_name(j)))
+				shown[n++] = j;
+		nshown = n;
+	}
+	i -= nknown + ninternal;
+	return i >= 0 && i < nshown ? pgc_guc_constant_name(shown[i]) : NULL;
 }
 
 static int setting_known(const char *name)
@@ -402,6 +427,8 @@ static const char *session_default(const lead_session *s, const char *name)
 	const char *v = lead_client_default(s->e, name);
 	if (strcmp(name, "application_name") == 0)
 		return s->app; /* the startup's, as PostgreSQL's RESET */
+	if (strcmp(name, "session_authorization") == 0)
+		return s->user; /* as PostgreSQL's SHOW and current_setting */
 	if (strcmp(name, "timezone") == 0 && s->tz0[0])
 		return s->tz0;
 	return v ? v : default_setting(name);
@@ -483,6 +510,13 @@ int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err)
 	if (lead_setting_internal(ps->name))
 		return mur_error_set(err, SQLSTATE_CANT_CHANGE_RUNTIME_PARAM,
 				     "parameter \"%s\" cannot be changed", ps->name);
+	if (!leader_keeps(ps->name) && pgc_guc_refused(ps->name, ps->is_default ? NULL : ps->value))
+		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				     "murphy does not support SET of \"%s\" to another value than "
+				     "%s "
+				     "(SHOW %s; pg_settings.extra_desc says why where murphy "
+				     "differs)",
+				     ps->name, pgc_guc_constant(ps->name), ps->name);
 	if (check_identity_setting(s, ps, err) != MUR_OK)
 		return MUR_ERR;
 	if (strcmp(ps->name, "murphy.write_quorum") == 0 && !ps->is_default &&
@@ -502,6 +536,12 @@ int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err)
 	if (lead_client_setting(ps->name)) { /* tcp_keepalives_*: lead_idle.c */
 		if (lead_client_setting_set(s, ps, err) != MUR_OK)
 			return MUR_ERR;
+	} else if (pgc_guc_constant(ps->name) && !leader_keeps(ps->name) &&
+		   (ps->is_default || !pgc_guc_inert(ps->name))) {
+		lead_session_set(s, ps->name, pgc_guc_constant(ps->name)); /* its value, as shown */
+	} else if (pgc_guc_inert(ps->name) && !ps->is_default &&
+		   pgc_guc_shown_as(ps->name, ps->value)) {
+		lead_session_set(s, ps->name, pgc_guc_shown_as(ps->name, ps->value));
 	} else if (ps->is_default) {
 		const char *d = session_default(s, ps->name);
 		lead_session_set(s, ps->name, d ? d : "");

@@ -1151,6 +1151,8 @@ static sql_expr *analyze_typecast(sql_ctx *c, PgQuery__TypeCast *tc)
 		return NULL;
 	if (!(a = sql_analyze_expr(c, tc->arg)))
 		return NULL;
+	if (a->kind == SE_CALL && !strcmp(a->op, "mur_pg_typeof")) /* regtype → text: its */
+		a = sql_make_call(c, "ltrim", MT_TEXT, tc->location, 1, a); /* own column type */
 	a = sql_make_cast(c, a, t, tc->location);
 	if (a && t == MT_NUMERIC && typmod >= 0)
 		return sql_numeric_typmod(c, a, typmod, tc->location);

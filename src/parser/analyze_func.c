@@ -358,7 +358,8 @@ static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, in
 	/* pg_typeof(x): the name format_type() prints for x's type, known at
 	 * analysis ('unknown' for an untyped literal, as PostgreSQL); x stays
 	 * an argument (an aggregate in it keeps the query an aggregate).  Its
-	 * column is text, not regtype, which murphy has no type for. */
+	 * value is text; a select list column of it is described as regtype
+	 * (plan_select.c), so drivers see PostgreSQL's type. */
 	if (!strcmp(name, "pg_typeof") && n == 1)
 		return sql_make_call(c, "mur_pg_typeof", MT_TEXT, loc, 2, args[0],
 				     sql_make_const_text(c, mur_type_name(args[0]->type)));

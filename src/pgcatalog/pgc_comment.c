@@ -17,6 +17,7 @@
 
 #define PGC_CLASS_PG_CLASS 1259u
 #define PGC_CLASS_PG_NAMESPACE 2615u
+#define PGC_CLASS_PG_CONSTRAINT 2606u
 #define PGC_PUBLIC_DESCRIPTION "standard public schema"
 
 /* The pg_attribute number of column col of relation id, 0 when none. */
@@ -51,6 +52,20 @@ static int target(const catalog *cat, const cat_comment *cm, uint32_t *oid, uint
 		*oid = t ? pgc_table_oid(t) : v ? pgc_view_oid(v) : 0;
 		if (*cm->col && !(*subid = attnum(cat, cm->id, cm->col)))
 			return 0;
+	} else if (cm->kind == CAT_COMMENT_SEQUENCE) {
+		for (int i = 0; i < cat_seq_count(cat); i++)
+			if (cat_seq_at(cat, i)->id == cm->id)
+				*oid = pgc_seq_oid(cat_seq_at(cat, i));
+	} else if (cm->kind == CAT_COMMENT_CONSTRAINT) { /* as pg_constraint's rows */
+		const cat_table *t = cat_table_by_id((catalog *)cat, cm->id);
+		uint32_t k = 0;
+		char what = t ? cat_constraint_find(cat, t, cm->col, &k) : 0;
+		*classoid = PGC_CLASS_PG_CONSTRAINT;
+		*oid = what == 'p'   ? pgc_table_oid(t) + 2
+		       : what == 'c' ? pgc_check_oid(t, &t->checks[k])
+		       : what == 'f' ? k
+		       : what == 'u' ? PGC_OID_UNIQUE_BASE + k
+				     : 0;
 	} else if (cm->kind == CAT_COMMENT_INDEX) {
 		for (int i = 0; i < cat_index_count(cat); i++)
 			if (cat_index_at(cat, i)->id == cm->id)
@@ -78,7 +93,9 @@ static uint32_t quick_oid(const cat_comment *cm)
 		cat_schema sc = {.id = cm->id};
 		return pgc_schema_oid(&sc);
 	}
-	cat_view v = {.id = cm->id}; /* tables and views share ids and OIDs */
+	if (cm->kind == CAT_COMMENT_SEQUENCE)
+		return PGC_OID_SEQ_BASE + cm->id; /* pgc_seq_oid */
+	cat_view v = {.id = cm->id};              /* tables and views share ids and OIDs */
 	return pgc_view_oid(&v);
 }
 
@@ -118,7 +135,8 @@ static const char *description(const catalog *cat, uint32_t oid, uint32_t classo
 		return !pub ? PGC_PUBLIC_DESCRIPTION : *pub ? pub : NULL;
 	}
 	for (int i = 0; cat && i < cat_comment_count(cat); i++)
-		if (quick_oid(cat_comment_at(cat, i)) == oid &&
+		if ((cat_comment_at(cat, i)->kind == CAT_COMMENT_CONSTRAINT ||
+		     quick_oid(cat_comment_at(cat, i)) == oid) &&
 		    target(cat, cat_comment_at(cat, i), &o, &k, &s) && o == oid && s == subid &&
 		    (!classoid || k == classoid))
 			return cat_comment_at(cat, i)->text;
@@ -155,9 +173,10 @@ void pgc_fn_obj_description(sqlite3_context *ctx, int argc, sqlite3_value **argv
 		}
 		if (!strncmp(cls, "pg_catalog.", 11))
 			cls += 11;
-		classoid = !strcmp(cls, "pg_class")       ? PGC_CLASS_PG_CLASS
-			   : !strcmp(cls, "pg_namespace") ? PGC_CLASS_PG_NAMESPACE
-							  : 1; /* a catalog with no comments */
+		classoid = !strcmp(cls, "pg_class")        ? PGC_CLASS_PG_CLASS
+			   : !strcmp(cls, "pg_namespace")  ? PGC_CLASS_PG_NAMESPACE
+			   : !strcmp(cls, "pg_constraint") ? PGC_CLASS_PG_CONSTRAINT
+							   : 1; /* a catalog with no comments */
 	}
 	result(ctx, description(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]), classoid, 0));
 }

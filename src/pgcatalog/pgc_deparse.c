@@ -102,9 +102,9 @@ static int cte_ref(pgc_dp *d, const PgQuery__RangeVar *rv)
  * there is none): its one row, PostgreSQL's columns. */
 static void sequence_ref(pgc_dp *d, const PgQuery__RangeVar *rv)
 {
-	static const pgc_column cols[] = {{"last_value", MT_INT8},
-					  {"log_cnt", MT_INT8},
-					  {"is_called", MT_BOOL}};
+	static const pgc_column cols[] = {{"last_value", MT_INT8, 0},
+					  {"log_cnt", MT_INT8, 0},
+					  {"is_called", MT_BOOL, 0}};
 	const char *alias = rv->alias ? rv->alias->aliasname : rv->relname;
 	mur_buf name; /* a regclass text: ["schema".]"name" */
 	mur_buf_init(&name);
@@ -124,6 +124,17 @@ static void sequence_ref(pgc_dp *d, const PgQuery__RangeVar *rv)
 	scope_add(d, alias, NULL, cols, 3);
 }
 
+const char *pgc_rel_refused(const char *name)
+{
+	/* pg_authid: its rolpassword is each role's SCRAM verifier, which
+	 * murphy shows to nobody (PostgreSQL to superusers); pg_roles lists
+	 * the roles without it */
+	return !strcmp(name, "pg_authid") || !strcmp(name, "pg_shadow")
+		       ? "pg_authid or pg_shadow (the roles' password verifiers; pg_roles and "
+			 "pg_user list the roles without them)"
+		       : NULL;
+}
+
 static void range_var(pgc_dp *d, const PgQuery__RangeVar *rv)
 {
 	const pgc_rel *rel = NULL;
@@ -131,6 +142,10 @@ static void range_var(pgc_dp *d, const PgQuery__RangeVar *rv)
 	if (!schema && cte_ref(d, rv))
 		return;
 	rel = pgc_rel_find(schema, rv->relname);
+	if (!rel && (!schema || !strcmp(schema, "pg_catalog")) && pgc_rel_refused(rv->relname)) {
+		pgc_dp_fail(d, pgc_rel_refused(rv->relname));
+		return;
+	}
 	if (!rel &&
 	    (!schema || (strcmp(schema, "pg_catalog") && strcmp(schema, "information_schema")))) {
 		sequence_ref(d, rv);
@@ -195,8 +210,8 @@ static void range_function(pgc_dp *d, const PgQuery__RangeFunction *rf)
 	} else if (name && !strcmp(name, "pg_options_to_table") && f->n_args == 1) {
 		/* murphy keeps no options (attoptions, fdwoptions, ... are NULL):
 		 * no rows, as PostgreSQL gives for NULL */
-		static const pgc_column opts[] = {{"option_name", MT_TEXT},
-						  {"option_value", MT_TEXT}};
+		static const pgc_column opts[] = {{"option_name", MT_TEXT, 0},
+						  {"option_value", MT_TEXT, 0}};
 		pgc_dp_out(d, "(SELECT NULL AS option_name, NULL AS option_value WHERE ");
 		pgc_dp_expr(d, f->args[0]);
 		pgc_dp_out(d, " IS NOT NULL AND 0) AS ");
@@ -206,7 +221,7 @@ static void range_function(pgc_dp *d, const PgQuery__RangeFunction *rf)
 	} else if (name && !strcmp(name, "pg_partition_ancestors") && f->n_args == 1) {
 		/* no table is a partition: its only ancestor is itself, at
 		 * depth 1 (WITH ORDINALITY; psql's \d of a table with triggers) */
-		static const pgc_column anc[] = {{"relid", MT_INT8}, {"depth", MT_INT8}};
+		static const pgc_column anc[] = {{"relid", MT_INT8, 0}, {"depth", MT_INT8, 0}};
 		pgc_column named[2] = {anc[0], anc[1]};
 		for (size_t i = 0; rf->alias && i < rf->alias->n_colnames && i < 2; i++)
 			if (pgc_dp_str(rf->alias->colnames[i]))
@@ -329,7 +344,11 @@ static void column_name(const PgQuery__ResTarget *rt, char *out_name, size_t n)
 		const PgQuery__ColumnRef *c = v->type_cast->arg->column_ref;
 		s = pgc_dp_str(c->fields[c->n_fields - 1]) ? pgc_dp_str(c->fields[c->n_fields - 1])
 							   : s;
-	} else if (v->node_case == PG_QUERY__NODE__NODE_TYPE_CAST)
+	} else if (v->node_case == PG_QUERY__NODE__NODE_TYPE_CAST &&
+		   v->type_cast->arg->node_case == PG_QUERY__NODE__NODE_FUNC_CALL) /* f(x)::t: f */
+		s = pgc_dp_last_name(v->type_cast->arg->func_call->funcname,
+				     v->type_cast->arg->func_call->n_funcname);
+	else if (v->node_case == PG_QUERY__NODE__NODE_TYPE_CAST)
 		s = pgc_dp_last_name(v->type_cast->type_name->names,
 				     v->type_cast->type_name->n_names);
 	else if (v->node_case == PG_QUERY__NODE__NODE_CASE_EXPR)
@@ -353,6 +372,7 @@ static void result_column(pgc_dp *d, pgc_column *cols, int *ncols, const char *n
 		return;
 	}
 	snprintf(cols[*ncols].name, PGC_NAME_MAX, "%s", name);
+	cols[*ncols].type_oid = 0;
 	cols[(*ncols)++].type = t;
 }
 
@@ -391,12 +411,19 @@ static int is_star(const PgQuery__Node *v)
 		       PG_QUERY__NODE__NODE_A_STAR;
 }
 
-/* 'name'::regclass (regtype, regnamespace) as a result column: an OID
- * in expressions (pgc_expr.c), but PostgreSQL prints it as the name. */
+/* 'name'::regclass (regtype, regnamespace) and pg_typeof(x) as a result
+ * column: an OID in expressions (pgc_expr.c), but PostgreSQL prints it as
+ * the name, and describes the column as that type. */
 static const char *reg_literal(const PgQuery__Node *n)
 {
 	const PgQuery__TypeCast *tc;
 	const char *ty;
+	if (n->node_case == PG_QUERY__NODE__NODE_FUNC_CALL) {
+		const PgQuery__FuncCall *f = n->func_call;
+		ty = pgc_dp_last_name(f->funcname, f->n_funcname);
+		return ty && !strcasecmp(ty, "pg_typeof") && f->n_args == 1 && !f->over ? "regtype"
+											: NULL;
+	}
 	if (n->node_case != PG_QUERY__NODE__NODE_TYPE_CAST)
 		return NULL;
 	tc = n->type_cast;
@@ -408,6 +435,11 @@ static const char *reg_literal(const PgQuery__Node *n)
 	return !strcmp(ty, "regclass") || !strcmp(ty, "regtype") || !strcmp(ty, "regnamespace")
 		       ? ty
 		       : NULL;
+}
+
+static uint32_t reg_oid(const char *ty)
+{
+	return !strcmp(ty, "regclass") ? 2205 : !strcmp(ty, "regtype") ? 2206 : 4089;
 }
 
 static void target_list(pgc_dp *d, const PgQuery__SelectStmt *s, int first_scope, pgc_column *cols,
@@ -438,6 +470,8 @@ static void target_list(pgc_dp *d, const PgQuery__SelectStmt *s, int first_scope
 			pgc_dp_out(d, " AS ");
 			pgc_put_ident(d->b, name);
 			result_column(d, cols, ncols, name, t);
+			if (reg_literal(rt->val) && *ncols > 0)
+				cols[*ncols - 1].type_oid = reg_oid(reg_literal(rt->val));
 			continue;
 		}
 		result_column(d, cols, ncols, "pgc_v", t);

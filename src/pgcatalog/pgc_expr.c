@@ -147,6 +147,38 @@ static void window(pgc_dp *d, const PgQuery__WindowDef *w)
 	pgc_dp_out(d, ")");
 }
 
+/* pg_typeof(x): x's type as a regtype (its OID; a select list prints the
+ * name, pgc_deparse.c).  x is written to learn its type, then replaced by
+ * the OID.  A catalog column's type is not PostgreSQL's (name and oid
+ * columns are text and bigint here), nor is that of a cast to a type
+ * murphy has none of (oid, name, reg*): those are refused, not answered
+ * wrong. */
+static mur_type pg_typeof(pgc_dp *d, const PgQuery__Node *arg)
+{
+	size_t at = d->b->len;
+	int refs = d->ncolref;
+	mur_type t = pgc_dp_expr(d, arg);
+	if (d->failed)
+		return t;
+	d->b->len = at;
+	if (d->ncolref != refs)
+		return pgc_dp_fail(d,
+				   "pg_typeof of a column in a query of pg_catalog relations "
+				   "(murphy's catalog columns keep their values, not PostgreSQL's "
+				   "types: name, oid, regproc ...)");
+	if (arg->node_case == PG_QUERY__NODE__NODE_TYPE_CAST) {
+		const PgQuery__TypeName *tn = arg->type_cast->type_name;
+		const char *ty = pgc_dp_last_name(tn->names, tn->n_names);
+		if (!ty || tn->n_array_bounds || mur_type_from_name(ty) == MT_UNKNOWN)
+			return pgc_dp_fail(d, "pg_typeof of this cast");
+	}
+	if (arg->node_case == PG_QUERY__NODE__NODE_A_CONST && !arg->a_const->isnull &&
+	    arg->a_const->val_case == PG_QUERY__A__CONST__VAL_FVAL)
+		t = MT_NUMERIC; /* 2.5 is numeric (written as a double here) */
+	mur_buf_printf(d->b, "%u", mur_type_oid(t));
+	return MT_INT8;
+}
+
 static mur_type func_call(pgc_dp *d, const PgQuery__FuncCall *f)
 {
 	const char *name = pgc_dp_last_name(f->funcname, f->n_funcname);
@@ -154,6 +186,8 @@ static mur_type func_call(pgc_dp *d, const PgQuery__FuncCall *f)
 	mur_type first = MT_TEXT;
 	if (name && pgc_srf_is(name))
 		return pgc_srf_call(d, f, NULL);
+	if (name && !strcasecmp(name, "pg_typeof") && f->n_args == 1 && !f->over)
+		return pg_typeof(d, f->args[0]);
 	if (!fn)
 		return pgc_dp_fail(d, name ? name : "this function");
 	pgc_dp_out(d, fn->sqlite);
@@ -245,6 +279,15 @@ static int is_string_const(const PgQuery__Node *n)
 	       n->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL;
 }
 
+static int is_pg_typeof(const PgQuery__Node *n)
+{
+	const char *name;
+	if (n->node_case != PG_QUERY__NODE__NODE_FUNC_CALL)
+		return 0;
+	name = pgc_dp_last_name(n->func_call->funcname, n->func_call->n_funcname);
+	return name && !strcasecmp(name, "pg_typeof");
+}
+
 static mur_type type_cast(pgc_dp *d, const PgQuery__TypeCast *tc)
 {
 	const char *ty = pgc_dp_last_name(tc->type_name->names, tc->type_name->n_names);
@@ -260,6 +303,13 @@ static mur_type type_cast(pgc_dp *d, const PgQuery__TypeCast *tc)
 		pgc_dp_expr(d, tc->arg);
 		pgc_dp_out(d, ")");
 		return in ? MT_INT8 : MT_TEXT;
+	}
+	if (is_pg_typeof(tc->arg) && (!strcmp(ty, "text") || !strcmp(ty, "name") ||
+				      !strcmp(ty, "varchar"))) { /* regtype → text: the name */
+		pgc_dp_out(d, "pgc_regtype_out(");
+		pgc_dp_expr(d, tc->arg);
+		pgc_dp_out(d, ")");
+		return MT_TEXT;
 	}
 	t = mur_type_from_name(ty);
 	if (!strcmp(ty, "oid") || !strcmp(ty, "regproc") || !strcmp(ty, "xid"))
@@ -542,6 +592,7 @@ mur_type pgc_dp_expr(pgc_dp *d, const PgQuery__Node *n)
 		return MT_TEXT;
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_COLUMN_REF:
+		d->ncolref++;
 		return column_ref(d, n->column_ref);
 	case PG_QUERY__NODE__NODE_A_CONST:
 		return a_const(d, n->a_const);

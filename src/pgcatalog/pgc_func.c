@@ -547,6 +547,12 @@ static void fn_regclass_in(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_int64(ctx, pgc_view_oid(cat_view_lookup(cat_of(ctx), NULL, name)));
 		return;
 	}
+	if (cat_of(ctx) && cat_seq_lookup_in(cat_of(ctx), schema[0] ? schema : NULL, name)) {
+		sqlite3_result_int64(ctx, pgc_seq_oid(cat_seq_lookup_in(cat_of(ctx),
+									schema[0] ? schema : NULL,
+									name)));
+		return;
+	}
 	if (cat_of(ctx)) { /* an index of schema (else the first of the name) */
 		const cat_index *x = cat_index_lookup(cat_of(ctx), schema[0] ? schema : NULL, name);
 		if (x && pgc_index_table(cat_of(ctx), x)) {

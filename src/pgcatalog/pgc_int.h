@@ -141,6 +141,7 @@ typedef struct pgc_dp {
 	pgc_dp_cte cte[PGC_CTE_MAX];
 	int srf_level;   /* the SELECT whose target list is being written (pgc_srf.c) */
 	char *srf_array; /* the array its set-returning functions expand (malloc'd), or NULL */
+	int ncolref;     /* column references written so far (pg_typeof's check) */
 } pgc_dp;
 
 /* Append s to the text. */
@@ -183,5 +184,18 @@ void pgc_srf_end(pgc_dp *d, mur_buf *from, pgc_srf_saved saved);
 /* SQLite quoting. */
 void pgc_put_ident(mur_buf *b, const char *name);
 void pgc_put_string(mur_buf *b, const char *s);
+
+/* The pg_catalog relation name murphy refuses (0A000 naming what), the
+ * text of its "does not support"; NULL for any other (pgc_deparse.c). */
+const char *pgc_rel_refused(const char *name);
+
+/* pgc_guc_pg15.c: PostgreSQL 15's settings at their defaults (generated
+ * data: name, SHOW's value, pg_settings.setting, unit ("" none), vartype,
+ * context, short_desc, category). */
+typedef struct pgc_guc_pg {
+	const char *name, *show, *setting, *unit, *vartype, *context, *short_desc, *category;
+} pgc_guc_pg;
+extern const pgc_guc_pg pgc_guc_pg15[];
+extern const int pgc_guc_pg15_count;
 
 #endif

@@ -829,7 +829,11 @@ static void fill_settings(pgc_fill_ctx *f, pgc_row *r)
 		put_text(r, "setting", g.setting);
 		put_text(r, "unit", g.unit);
 		put_text(r, "short_desc", g.short_desc);
-		put_text(r, "category", strncmp(name, "murphy.", 7) == 0 ? "murphy" : "Client");
+		put_text(r, "extra_desc", g.extra_desc);
+		put_text(r, "category",
+			 g.category                         ? g.category
+			 : strncmp(name, "murphy.", 7) == 0 ? "murphy"
+							    : "Client");
 		put_text(r, "context", g.context ? g.context : internal ? "internal" : "user");
 		put_text(r, "vartype", g.vartype);
 		put_text(r, "source", internal ? "default" : "session");

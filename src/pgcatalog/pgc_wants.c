@@ -63,7 +63,8 @@ static int range_var_wanted(const PgQuery__RangeVar *rv)
 	if (rv->schemaname && rv->schemaname[0])
 		return !strcmp(rv->schemaname, "pg_catalog") ||
 		       !strcmp(rv->schemaname, "information_schema");
-	return !strncmp(rv->relname, "pg_", 3) && pgc_rel_find("pg_catalog", rv->relname);
+	return !strncmp(rv->relname, "pg_", 3) &&
+	       (pgc_rel_find("pg_catalog", rv->relname) || pgc_rel_refused(rv->relname));
 }
 
 static int func_wanted(const PgQuery__FuncCall *f)

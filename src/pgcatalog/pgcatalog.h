@@ -79,6 +79,7 @@ uint32_t pgc_seq_oid(const cat_sequence *s);
 typedef struct pgc_column {
 	char name[PGC_NAME_MAX];
 	mur_type type;
+	uint32_t type_oid; /* RowDescription's type when not type's (regtype …), else 0 */
 } pgc_column;
 /* Result columns of one catalog query: psql's widest reads 15, SELECT * of
  * information_schema.routines 82. */
@@ -164,17 +165,29 @@ int pgc_check_columns(const cat_table *t, const char *text, uint8_t *used);
 uint32_t pgc_check_oid(const cat_table *t, const cat_check *k);
 
 /* pgc_guc.c: pg_settings' description of a setting (vartype, unit,
- * setting in that unit: shown "1s" is 1000 ms), and PostgreSQL's read-only
- * settings murphy shows (value, NULL when name is none; names by index,
- * NULL past the last).  pgc_guc_refused: 1 for those a PostgreSQL session
- * may SET, which murphy refuses with 0A000 (the others are 55P02). */
+ * setting in that unit: shown "1s" is 1000 ms, context, short_desc,
+ * category: PostgreSQL 15's, pgc_guc_pg15.c), and PostgreSQL's settings
+ * murphy shows without keeping them (value, NULL when name is none; names
+ * by index, NULL past the last).  pgc_guc_refused(name, value): 1 when a
+ * session's SET of such a setting to value would change what PostgreSQL
+ * does (value not its default; NULL: RESET, never refused) — 0A000;
+ * pgc_guc_fixed: 1 for those no session may SET (55P02). */
 typedef struct pgc_guc_info {
-	const char *vartype, *unit, *context, *short_desc; /* NULL: none / not said */
+	const char *vartype, *unit, *context, *short_desc, *extra_desc,
+		*category; /* NULL: not said */
 	char setting[64];
 } pgc_guc_info;
 void pgc_guc_describe(const char *name, const char *shown, pgc_guc_info *out);
 const char *pgc_guc_constant(const char *name);
 const char *pgc_guc_constant_name(int i);
-int pgc_guc_refused(const char *name);
+int pgc_guc_refused(const char *name, const char *value);
+int pgc_guc_fixed(const char *name);
+/* 1 for a setting whose every value behaves alike in murphy (it governs
+ * what murphy has not: check_function_bodies, xmloption): any value is
+ * taken, kept for SHOW. */
+int pgc_guc_inert(const char *name);
+/* An inert setting's value as SHOW prints it (on / off), NULL when it
+ * takes no such value. */
+const char *pgc_guc_shown_as(const char *name, const char *value);
 
 #endif

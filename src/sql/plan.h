@@ -89,12 +89,17 @@ typedef enum plan_kind {
 			     every shard of t, returning nothing (plan_lock.c) */
 } plan_kind;
 
+/* PostgreSQL's regtype: a type's name in text, its OID in binary. */
+#define PLAN_OID_REGTYPE 2206
+
 typedef struct plan_column {
 	char name[64];
 	mur_type type;
 	int32_t typmod;
 	uint32_t table_oid; /* the table column it reads as is (pg_class OID, */
 	int16_t attnum;     /* pg_attribute number), else 0: RowDescription's */
+	uint32_t type_oid;  /* RowDescription's type when not type's, else 0: pg_typeof's
+			       regtype (2206), its values type's names */
 } plan_column;
 
 /* Shard pruning: the statement pins the distribution column of tables[0]

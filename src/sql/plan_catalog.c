@@ -31,6 +31,7 @@ int sql_plan_catalog(sql_ctx *c, PgQuery__Node *stmt, plan *p)
 		memcpy(p->out[i].name, cols[i].name, PGC_NAME_MAX);
 		p->out[i].type = cols[i].type;
 		p->out[i].typmod = -1;
+		p->out[i].type_oid = cols[i].type_oid; /* regtype … (pgc_deparse.c) */
 	}
 	p->nout = ncols;
 	if (nparams > PLAN_PARAMS_MAX)

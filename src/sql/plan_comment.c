@@ -1,13 +1,13 @@
 /*
- * plan_comment.c — COMMENT ON TABLE / VIEW / COLUMN / INDEX / SCHEMA name
- * IS 'text' | NULL (PLAN_COMMENT).
+ * plan_comment.c — COMMENT ON TABLE / VIEW / COLUMN / INDEX / SCHEMA /
+ * SEQUENCE name, CONSTRAINT name ON table IS 'text' | NULL (PLAN_COMMENT).
  *
  * The planner finds the object in the catalog and names it by kind and id
  * (cat_comment); the leader stores it (catalog/catalog_comment.c), which
  * checks again that the object is still there.  Errors are PostgreSQL's:
  * 42P01 for a missing relation or index, 42703 a missing column, 3F000 a
- * missing schema, 42809 a table named as a view or the reverse.  Other
- * objects (sequences, constraints, functions, ...), murphy.* catalog
+ * missing schema, 42809 a table named as a view or the reverse, 42704 a
+ * missing constraint.  Other objects (functions, ...), murphy.* catalog
  * views, a primary key's index and built-in schemas but public are 0A000
  * naming them.  '' drops the comment as NULL does (PostgreSQL's rule).
  */
@@ -106,6 +106,51 @@ static int index_named(sql_ctx *c, PgQuery__Node *n, cat_comment *cm)
 	return sql_err(c, SQLSTATE_UNDEFINED_TABLE, -1, "relation \"%s\" does not exist", name);
 }
 
+static int sequence_named(sql_ctx *c, PgQuery__Node *n, cat_comment *cm)
+{
+	const char *name = sql_object_name(n), *schema = sql_object_schema(c, n);
+	const cat_sequence *s = schema && c->cat ? cat_seq_lookup_in(c->cat, schema, name) : NULL;
+	if (!s && schema && c->cat &&
+	    (cat_table_lookup(c->cat, schema, name) || cat_view_lookup(c->cat, schema, name)))
+		return sql_err(c, SQLSTATE_WRONG_OBJECT_TYPE, -1, "\"%s\" is not a sequence", name);
+	if (!s)
+		return sql_err(c, SQLSTATE_UNDEFINED_TABLE, -1, "relation \"%s\" does not exist",
+			       name);
+	cm->kind = CAT_COMMENT_SEQUENCE;
+	cm->id = s->id;
+	return MUR_OK;
+}
+
+/* CONSTRAINT name ON [schema.]table: the object is the list (schema,
+ * table, name); kept by the table's id and the constraint's name. */
+static int constraint_named(sql_ctx *c, PgQuery__Node *n, cat_comment *cm)
+{
+	PgQuery__List *l = n->node_case == PG_QUERY__NODE__NODE_LIST ? n->list : NULL;
+	PgQuery__List rel_list;
+	PgQuery__Node rel;
+	const cat_table *t;
+	const char *con;
+	uint32_t id;
+	if (!l || l->n_items < 2 ||
+	    l->items[l->n_items - 1]->node_case != PG_QUERY__NODE__NODE_STRING)
+		return unsupported(c, "COMMENT ON CONSTRAINT of this form");
+	con = l->items[l->n_items - 1]->string->sval;
+	rel_list = *l;
+	rel_list.n_items--;
+	rel = *n;
+	rel.list = &rel_list;
+	if (relation(c, &rel, 't', cm) != MUR_OK)
+		return MUR_ERR;
+	t = cat_table_by_id((catalog *)c->cat, cm->id);
+	if (!t || !cat_constraint_find(c->cat, t, con, &id))
+		return sql_err(c, SQLSTATE_UNDEFINED_OBJECT, -1,
+			       "constraint \"%s\" for table \"%s\" does not exist", con,
+			       t ? t->name : "");
+	cm->kind = CAT_COMMENT_CONSTRAINT;
+	snprintf(cm->col, sizeof cm->col, "%s", con);
+	return MUR_OK;
+}
+
 static int schema_named(sql_ctx *c, PgQuery__Node *n, cat_comment *cm)
 {
 	const char *name = sql_object_name(n);
@@ -162,10 +207,18 @@ int sql_plan_comment(sql_ctx *c, PgQuery__CommentStmt *s, plan *p)
 		if (schema_named(c, s->object, cm) != MUR_OK)
 			return MUR_ERR;
 		break;
+	case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE:
+		if (sequence_named(c, s->object, cm) != MUR_OK)
+			return MUR_ERR;
+		break;
+	case PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT:
+		if (constraint_named(c, s->object, cm) != MUR_OK)
+			return MUR_ERR;
+		break;
 	default:
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support COMMENT ON %s yet (only TABLE, VIEW, "
-			       "COLUMN, INDEX and SCHEMA)",
+			       "COLUMN, INDEX, SCHEMA, SEQUENCE and CONSTRAINT on a table)",
 			       type_name(c, s->objtype));
 	}
 	if (s->comment && *s->comment && !(cm->text = sql_strdup(c, s->comment)))

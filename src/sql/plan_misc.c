@@ -255,11 +255,6 @@ int sql_plan_set(sql_ctx *c, PgQuery__VariableSetStmt *s, plan *p)
 			       "own planner has murphy.join_strategy and "
 			       "murphy.shuffle_strategy)",
 			       ps->name);
-	if (strcmp(ps->name, "work_mem") && pgc_guc_refused(ps->name)) /* pgc_guc.c */
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-			       "murphy does not support SET of \"%s\": its value is fixed (SHOW "
-			       "%s; pg_settings.short_desc says why)",
-			       ps->name, ps->name);
 	if (!strcmp(ps->name, "work_mem") || !strcmp(ps->name, "max_parallel_workers_per_gather"))
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support PostgreSQL's resource setting \"%s\" (its "

@@ -99,6 +99,8 @@ int sql_plan_outputs(sql_ctx *c, const sql_query *q, plan *p)
 			o->type = MT_TEXT;
 		if (e->kind == SE_COLUMN)
 			output_source(q, e, o);
+		if (e->kind == SE_CALL && !strcmp(e->op, "mur_pg_typeof"))
+			o->type_oid = PLAN_OID_REGTYPE; /* a type's name, as regtype prints */
 		/* RowDescription carries PostgreSQL's atttypmod: varchar(n) is n + 4,
 		 * numeric(p,s) ((p << 16) | s) + 4 */
 		o->typmod = (e->typmod >= 0 && (e->type == MT_VARCHAR || e->type == MT_BPCHAR ||

@@ -440,7 +440,7 @@ def test_result_column_names_match_postgres(both):
         assert names[0] == names[1], sql
     assert ("application_name", "psql") not in rows(m, "SHOW ALL")
     assert [r for r in rows(m, "SHOW ALL") if r[0] == "server_version"] == \
-        [("server_version", "15.0", None)]
+        [("server_version", "15.0", "Shows the server version.")]  # PostgreSQL's short_desc
 
 
 def tab_complete(dsn, typed, timeout=10.0):

@@ -2,6 +2,7 @@
 issue, noticed"): pg_typeof, pg_postmaster_start_time, inet_server_addr,
 inet_server_port, pg_stat_activity's own running statement, and
 information_schema.routines — each compared with PostgreSQL 15."""
+import pytest
 
 
 def one(conn, sql):
@@ -81,3 +82,58 @@ def test_pg_stat_activity_shows_an_idle_sessions_last_statement(cluster, db):
     finally:
         for other in others:
             other.close()
+
+
+def described(conn, sql):
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        rows = cur.fetchall()
+        return rows, [d[1] for d in cur.description]
+
+
+def test_pg_typeof_column_is_regtype(db):
+    """pg_typeof's column is regtype (OID 2206) as drivers see it; ::text
+    makes it text; the values are PostgreSQL's."""
+    db.exec_both("CREATE TABLE sf_r (a int PRIMARY KEY, b text)")
+    db.exec_both("INSERT INTO sf_r VALUES (1, 'x')")
+    for sql in ["SELECT pg_typeof(1)", "SELECT pg_typeof(a), pg_typeof(b) FROM sf_r",
+                "SELECT pg_typeof(1)::text, pg_typeof(1.5)", "SELECT 'int4'::regtype",
+                "SELECT pg_typeof(a)::text FROM sf_r"]:
+        assert described(db.m, sql) == described(db.p, sql), sql
+    assert described(db.m, "SELECT pg_typeof(1)")[1] == [2206]
+
+
+def test_pg_typeof_compares_with_regtype(db):
+    db.both("SELECT pg_typeof(1) = 'integer'::regtype, pg_typeof(1) = 'int4'::regtype, "
+            "pg_typeof(2.5) = 'numeric'::regtype, pg_typeof('x'::text) = 'integer'::regtype")
+    db.both("SELECT pg_typeof('a'::text)::text, pg_typeof(1::bigint) = 'int8'::regtype")
+
+
+def test_pg_typeof_in_a_query_of_pg_catalog(db):
+    db.both("SELECT pg_typeof(count(*)), pg_typeof(count(*))::text FROM pg_catalog.pg_namespace "
+            "WHERE nspname = 'public'")
+    db.both("SELECT nspname::text, pg_typeof(1) FROM pg_namespace WHERE nspname = 'public'")
+    db.both("SELECT count(*) FROM pg_namespace WHERE pg_typeof(1) = 'integer'::regtype "
+            "AND nspname = 'public'")
+    # a catalog column's PostgreSQL type (name, oid) is not kept: refused, not
+    # answered wrong
+    with db.m.cursor() as cur:
+        with pytest.raises(Exception) as e:
+            cur.execute("SELECT pg_typeof(relname) FROM pg_class LIMIT 1")
+        assert e.value.pgcode == "0A000", e.value
+    db.m.rollback()
+
+
+@pytest.mark.parametrize("sql", ["SELECT rolname, rolsuper FROM pg_authid",
+                                 "SELECT rolpassword FROM pg_catalog.pg_authid",
+                                 "SELECT usename, passwd FROM pg_shadow"])
+def test_pg_authid_is_refused_clearly(db, sql):
+    """murphy shows no role's password verifier (docs/decisions.md): pg_authid
+    and pg_shadow are 0A000 naming pg_roles, not 42P01 as if unknown."""
+    with db.m.cursor() as cur:
+        with pytest.raises(Exception) as e:
+            cur.execute(sql)
+        assert e.value.pgcode == "0A000", e.value
+        assert "pg_roles" in str(e.value)
+    db.m.rollback()
+    db.both("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")

@@ -57,7 +57,7 @@ def test_set_of_fixed_settings_as_postgres(db, sql, code):
 
 
 @pytest.mark.parametrize("name,value", [("work_mem", "64MB"), ("maintenance_work_mem", "1GB"),
-                                        ("lc_time", "C"), ("effective_cache_size", "1GB"),
+                                        ("lc_time", "POSIX"), ("effective_cache_size", "1GB"),
                                         ("default_transaction_deferrable", "on")])
 def test_set_of_settings_murphy_does_not_honour_is_0A000(db, name, value):
     with db.m.cursor() as cur:
