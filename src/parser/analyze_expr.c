@@ -406,7 +406,7 @@ static int rte_column(const cat_table *t, const char *name)
 	return col;
 }
 
-static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc)
+static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc, int row_ok)
 {
 	int found_rte = -1, found_col = -1, nview = 0, merged = 0;
 	sql_expr *m = c->q ? sql_using_column(c, c->q, name, loc, &merged) : NULL;
@@ -438,6 +438,10 @@ static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc)
 			return column_expr(c, r, 0, loc); /* FROM f(...) AS v: v is its value */
 		if (r >= 0 && c->row_json)
 			return sql_json_row(c, r, loc); /* to_json(t), json_agg(t) */
+		if (row_ok && (m = sql_record_row(c, name, loc)))
+			return m; /* SELECT t FROM t: its row as record_out writes it */
+		if (mur_error_is_set(c->err))
+			return NULL;
 	}
 	if (found_rte < 0) {
 		if (sql_check_outer_column(c, NULL, name, loc) != MUR_OK)
@@ -471,7 +475,7 @@ static sql_expr *analyze_colref(sql_ctx *c, PgQuery__ColumnRef *r)
 	}
 	col = str_field(r->fields[r->n_fields - 1]);
 	if (r->n_fields == 1)
-		return unqualified_column(c, col, r->location);
+		return unqualified_column(c, col, r->location, r == c->row_text_ref);
 	tbl = str_field(r->fields[r->n_fields - 2]);
 	if (r->n_fields > 3 || !tbl || !col) {
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, r->location,
