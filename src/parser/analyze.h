@@ -215,6 +215,7 @@ typedef struct sql_target {
 	sql_expr *e;
 	char name[CAT_NAME_MAX];
 	int loc;
+	int record; /* e is a FROM item's whole row (analyze_record.c) */
 } sql_target;
 
 typedef struct sql_sort {
@@ -430,7 +431,8 @@ typedef struct sql_ctx {
 	/* the statement's own SELECT (sql/prepare.c): only its select list may
 	 * answer a whole row, which then reaches no other query */
 	const PgQuery__SelectStmt *record_top;
-	int record_here; /* the query analyzed now is record_top */
+	int record_here;  /* the query analyzed now is record_top */
+	int row_text_hit; /* row_text_ref was read as a whole row */
 	/* SELECT generate_series(...) without FROM: that call is the column
 	 * of the series table rtes[srf_rte] (analyze_srf.c) */
 	const PgQuery__FuncCall *srf_call;
@@ -677,6 +679,10 @@ sql_expr *sql_record_row(sql_ctx *c, const char *name, int loc);
 /* 0A000 when q orders, groups or is DISTINCT by a whole row (a record
  * compares field by field, its text would not). */
 int sql_record_check(sql_ctx *c, const sql_query *q);
+/* The ColumnRef arg of a cast to text analyzed; *row set when it named a
+ * FROM item's row (t::text, (t.*)::text): e is then the row's text, a
+ * plain text value anywhere.  NULL on error (c->err). */
+sql_expr *sql_record_cast_text(sql_ctx *c, PgQuery__Node *arg, int *row);
 /* Does FROM of s hold a json set-returning function over a column (FROM
  * t, jsonb_each(t.doc))?  Then analyze_select.c reads its tables gathered. */
 int sql_json_srf_lateral(const PgQuery__SelectStmt *s);

@@ -439,7 +439,7 @@ static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc, int r
 		if (r >= 0 && c->row_json)
 			return sql_json_row(c, r, loc); /* to_json(t), json_agg(t) */
 		if (row_ok && (m = sql_record_row(c, name, loc)))
-			return m; /* SELECT t FROM t: its row as record_out writes it */
+			return c->row_text_hit = 1, m; /* SELECT t FROM t: record_out's text */
 		if (mur_error_is_set(c->err))
 			return NULL;
 	}
@@ -465,6 +465,12 @@ static sql_expr *analyze_colref(sql_ctx *c, PgQuery__ColumnRef *r)
 	const char *tbl, *col;
 	int rte, ci;
 	if (r->fields[r->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR) {
+		sql_expr *row;
+		if (r->n_fields == 2 && r == c->row_text_ref && (tbl = str_field(r->fields[0])) &&
+		    (row = sql_record_row(c, tbl, r->location)))
+			return c->row_text_hit = 1, row; /* (t.*)::text */
+		if (mur_error_is_set(c->err))
+			return NULL;
 		if (r->n_fields > 1) /* (t.*)::text, f(t.*): t's row as one value */
 			sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, r->location,
 				"murphy does not support whole-row references (t.* as a value) "
@@ -1153,8 +1159,13 @@ static sql_expr *analyze_typecast(sql_ctx *c, PgQuery__TypeCast *tc)
 	sql_expr *a;
 	if (t == MT_UNKNOWN)
 		return NULL;
-	if (!(a = sql_analyze_expr(c, tc->arg)))
+	if (t == MT_TEXT && typmod < 0 && tc->arg->node_case == PG_QUERY__NODE__NODE_COLUMN_REF) {
+		int row = 0;
+		if (!(a = sql_record_cast_text(c, tc->arg, &row)) || row)
+			return a; /* t::text: the row's text */
+	} else if (!(a = sql_analyze_expr(c, tc->arg))) {
 		return NULL;
+	}
 	a = sql_make_cast(c, a, t, tc->location);
 	if (a && t == MT_NUMERIC && typmod >= 0)
 		return sql_numeric_typmod(c, a, typmod, tc->location);
@@ -1363,8 +1374,10 @@ const char *sql_colname(PgQuery__Node *n)
 {
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_COLUMN_REF: {
-		PgQuery__ColumnRef *r = n->column_ref;
-		const char *s = str_field(r->fields[r->n_fields - 1]);
+		PgQuery__ColumnRef *r = n->column_ref; /* its last name, a star skipped */
+		const char *s = NULL;
+		for (size_t i = r->n_fields; !s && i > 0; i--)
+			s = str_field(r->fields[i - 1]);
 		return s ? s : "?column?";
 	}
 	case PG_QUERY__NODE__NODE_GROUPING_FUNC:

@@ -131,14 +131,16 @@ sql_expr *sql_record_row(sql_ctx *c, const char *name, int loc)
 	return record_call(c, f, n, loc);
 }
 
-static int has_record(const sql_expr *e)
+/* Does e hold one of q's whole-row targets (the same expression)? */
+static int has_record(const sql_query *q, const sql_expr *e)
 {
 	if (!e)
 		return 0;
-	if (e->kind == SE_CALL && e->op && !strcmp(e->op, "mur_record_out"))
-		return 1;
+	for (int i = 0; i < q->ntarget; i++)
+		if (q->targets[i].record && q->targets[i].e == e)
+			return 1;
 	for (int i = 0; i < e->nargs; i++)
-		if (has_record(e->args[i]))
+		if (has_record(q, e->args[i]))
 			return 1;
 	return 0;
 }
@@ -148,7 +150,7 @@ int sql_record_check(sql_ctx *c, const sql_query *q)
 	const char *what = NULL;
 	int any = 0, loc = -1;
 	for (int i = 0; i < q->ntarget; i++)
-		if (has_record(q->targets[i].e)) {
+		if (q->targets[i].record) {
 			any = 1;
 			loc = q->targets[i].loc;
 		}
@@ -157,13 +159,14 @@ int sql_record_check(sql_ctx *c, const sql_query *q)
 	if (q->distinct)
 		what = "DISTINCT";
 	for (int i = 0; !what && i < q->nsort; i++)
-		if (has_record(q->sorts[i].e))
+		if ((q->sorts[i].target >= 0 && q->targets[q->sorts[i].target].record) ||
+		    has_record(q, q->sorts[i].e))
 			what = "ORDER BY";
 	for (int i = 0; !what && i < q->ngroup; i++)
-		if (has_record(q->group[i]))
+		if (has_record(q, q->group[i]))
 			what = "GROUP BY";
 	for (int i = 0; !what && i < q->ndistinct_on; i++)
-		if (has_record(q->distinct_on[i]))
+		if (has_record(q, q->distinct_on[i]))
 			what = "DISTINCT ON";
 	if (!what)
 		return MUR_OK;
@@ -171,4 +174,18 @@ int sql_record_check(sql_ctx *c, const sql_query *q)
 		       "murphy does not support %s over a whole-row value (a FROM item's row) "
 		       "yet",
 		       what);
+}
+
+sql_expr *sql_record_cast_text(sql_ctx *c, PgQuery__Node *arg, int *row)
+{
+	const PgQuery__ColumnRef *saved = c->row_text_ref;
+	int hit = c->row_text_hit;
+	sql_expr *e;
+	c->row_text_ref = arg->column_ref;
+	c->row_text_hit = 0;
+	e = sql_analyze_expr(c, arg);
+	*row = e && c->row_text_hit;
+	c->row_text_ref = saved;
+	c->row_text_hit = hit;
+	return e;
 }

@@ -335,6 +335,7 @@ static int add_target(sql_ctx *c, sql_query *q, sql_expr *e, const char *name, i
 	t = &q->targets[q->ntarget++];
 	t->e = e;
 	t->loc = loc;
+	t->record = 0;
 	snprintf(t->name, sizeof t->name, "%s", name);
 	return MUR_OK;
 }
@@ -421,6 +422,7 @@ static int analyze_targets(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 			continue;
 		}
 		c->row_text_ref = c->record_here ? sql_record_mark(rt->val) : NULL;
+		c->row_text_hit = 0;
 		e = sql_analyze_expr(c, rt->val);
 		c->row_text_ref = NULL;
 		/* INSERT ... SELECT NULL, '2024-01-01': the target column types
@@ -430,6 +432,8 @@ static int analyze_targets(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 		if (add_target(c, q, e, (rt->name && *rt->name) ? rt->name : sql_colname(rt->val),
 			       rt->location) != MUR_OK)
 			return MUR_ERR;
+		q->targets[q->ntarget - 1].record = c->row_text_hit;
+		c->row_text_hit = 0;
 	}
 	return MUR_OK;
 }

@@ -285,8 +285,15 @@ static int names_column(const ProtobufCMessage *m, const void *arg)
 static int is_sublink(const ProtobufCMessage *m, const void *arg)
 {
 	(void)arg;
-	return m->descriptor == &pg_query__sub_link__descriptor ||
-	       m->descriptor == &pg_query__a__star__descriptor;
+	return m->descriptor == &pg_query__sub_link__descriptor;
+}
+
+/* SELECT * / SELECT t.*: a star item (t.* inside a cast is t's row). */
+static int is_star_item(const PgQuery__Node *v)
+{
+	return v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
+	       v->column_ref->fields[v->column_ref->n_fields - 1]->node_case ==
+		       PG_QUERY__NODE__NODE_A_STAR;
 }
 
 static sql_expr *fromless_inline(sql_ctx *c, PgQuery__SubLink *sl)
@@ -306,7 +313,8 @@ static sql_expr *fromless_inline(sql_ctx *c, PgQuery__SubLink *sl)
 		return NULL;
 	for (size_t i = 0; i < s->n_target_list; i++) {
 		PgQuery__Node *v = s->target_list[i]->res_target->val;
-		if (!v || sql_tree_has_aggregate(v) || sql_tree_any(&v->base, is_sublink, NULL))
+		if (!v || is_star_item(v) || sql_tree_has_aggregate(v) ||
+		    sql_tree_any(&v->base, is_sublink, NULL))
 			return NULL; /* an outer aggregate, a nested subquery, a star */
 		reads |= sql_tree_any(&v->base, names_column, NULL);
 	}
