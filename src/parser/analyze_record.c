@@ -37,8 +37,8 @@ static PgQuery__ColumnRef *bare_ref(PgQuery__Node *n)
 }
 
 /* The ColumnRef of a select-list item val that may stand for a row: val
- * itself when a bare name, the one item of (SELECT name) without FROM;
- * else NULL. */
+ * itself when a bare name, the one item of (SELECT name) without FROM
+ * (nested too); else NULL. */
 const PgQuery__ColumnRef *sql_record_mark(PgQuery__Node *val)
 {
 	PgQuery__ColumnRef *r = bare_ref(val);
@@ -53,7 +53,7 @@ const PgQuery__ColumnRef *sql_record_mark(PgQuery__Node *val)
 	if (s->n_from_clause || s->n_target_list != 1 || s->where_clause || s->n_group_clause ||
 	    s->having_clause || s->n_values_lists || s->op != PG_QUERY__SET_OPERATION__SETOP_NONE)
 		return NULL;
-	return bare_ref(s->target_list[0]->res_target->val);
+	return sql_record_mark(s->target_list[0]->res_target->val); /* (SELECT (SELECT t)) */
 }
 
 /* One field in its output form and its kind letter. */

@@ -96,6 +96,8 @@ def test_whole_row_as_postgresql(db, sql, table):
     "SELECT foo FROM (SELECT 'xyzzy', 1, NULL) AS foo",
     "SELECT wrv FROM wrv",
     "SELECT (SELECT wrv) FROM wrv",
+    "SELECT (SELECT (SELECT wrv)) FROM wrv",
+    "SELECT id, (SELECT (SELECT id + 1)) FROM wrv",
 ])
 def test_whole_row_of_subquery_and_view(db, sql):
     same_rows(db, sql)
