@@ -126,3 +126,19 @@ def test_row_anywhere_else_stays_0a000(db, sql):
     e = run(db.m, sql).error
     assert e is not None and e.pgcode == "0A000", sql
     assert run(db.p, sql).error is None, "test is wrong: " + sql
+
+
+def test_whole_row_of_other_types(db):
+    run(db.m, "DROP TABLE IF EXISTS wrt")
+    run(db.p, "DROP TABLE IF EXISTS wrt")
+    cols = ("(id int, a int[], t text[], j jsonb, u uuid, i interval, by bytea, "
+            "ts timestamp, v varchar(5), big bigint, tz timestamptz, r real, d2 numeric)")
+    db.exec_both("CREATE TABLE wrt " + cols)
+    db.exec_both("INSERT INTO wrt VALUES (1, '{1,NULL,3}', '{\"a b\",c}', '{\"k\": [1, \"x\"]}', "
+                 "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '1 day 02:00:00', '\\x0102', "
+                 "'2024-01-02 03:04:05.5', 'ab,c', -9000000000, '2024-01-02 03:04:05+02', 1.5, "
+                 "12345678901234567890.1234567890)")
+    db.exec_both("INSERT INTO wrt VALUES (2, '{}', NULL, 'null', NULL, NULL, '', NULL, '', NULL, NULL, "
+                 "'-0.25', 'NaN')")
+    same_rows(db, "SELECT wrt FROM wrt")
+    same_rows(db, "SELECT wrt::text FROM wrt WHERE id = 1")
