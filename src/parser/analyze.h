@@ -672,6 +672,8 @@ sql_expr *sql_json_elem(sql_ctx *c, sql_expr *x);
 int sql_json_takes_row(const char *name);
 /* The row of FROM entry rte as row_to_json writes it (json). */
 sql_expr *sql_json_row(sql_ctx *c, int rte, int loc);
+sql_expr *sql_json_row_of(sql_ctx *c, const char *const *names, sql_expr **cols, int ncols,
+			  int loc);
 /* analyze_record.c: a select-list item's name standing for a FROM item's
  * row, in record_out's text form */
 const PgQuery__ColumnRef *sql_record_mark(PgQuery__Node *val);
@@ -683,6 +685,10 @@ int sql_record_check(sql_ctx *c, const sql_query *q);
  * FROM item's row (t::text, (t.*)::text): e is then the row's text, a
  * plain text value anywhere.  NULL on error (c->err). */
 sql_expr *sql_record_cast_text(sql_ctx *c, PgQuery__Node *arg, int *row);
+/* The row of FROM item name (a table, a merged subquery or join alias)
+ * as json (sql_json_row / sql_json_row_of); NULL, c->err untouched, when
+ * name is no such item. */
+sql_expr *sql_record_json(sql_ctx *c, const char *name, int loc);
 /* Does FROM of s hold a json set-returning function over a column (FROM
  * t, jsonb_each(t.doc))?  Then analyze_select.c reads its tables gathered. */
 int sql_json_srf_lateral(const PgQuery__SelectStmt *s);

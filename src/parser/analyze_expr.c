@@ -436,8 +436,10 @@ static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc, int r
 		int r = find_rte(c, name);
 		if (r >= 0 && c->q->rtes[r].series && c->q->rtes[r].table->ncols == 1)
 			return column_expr(c, r, 0, loc); /* FROM f(...) AS v: v is its value */
-		if (r >= 0 && c->row_json)
-			return sql_json_row(c, r, loc); /* to_json(t), json_agg(t) */
+		if (c->row_json && (m = sql_record_json(c, name, loc)))
+			return m; /* to_json(t), json_agg(t) */
+		if (mur_error_is_set(c->err))
+			return NULL;
 		if (row_ok && (m = sql_record_row(c, name, loc)))
 			return c->row_text_hit = 1, m; /* SELECT t FROM t: record_out's text */
 		if (mur_error_is_set(c->err))
@@ -469,6 +471,9 @@ static sql_expr *analyze_colref(sql_ctx *c, PgQuery__ColumnRef *r)
 		if (r->n_fields == 2 && r == c->row_text_ref && (tbl = str_field(r->fields[0])) &&
 		    (row = sql_record_row(c, tbl, r->location)))
 			return c->row_text_hit = 1, row; /* (t.*)::text */
+		if (r->n_fields == 2 && c->row_json && !mur_error_is_set(c->err) &&
+		    (tbl = str_field(r->fields[0])) && (row = sql_record_json(c, tbl, r->location)))
+			return row; /* row_to_json(t.*) */
 		if (mur_error_is_set(c->err))
 			return NULL;
 		if (r->n_fields > 1) /* (t.*)::text, f(t.*): t's row as one value */

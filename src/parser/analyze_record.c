@@ -189,3 +189,25 @@ sql_expr *sql_record_cast_text(sql_ctx *c, PgQuery__Node *arg, int *row)
 	c->row_text_hit = hit;
 	return e;
 }
+
+/* ---- the row as json: to_json(t), row_to_json(t.*), json_agg(x) ---- */
+
+sql_expr *sql_record_json(sql_ctx *c, const char *name, int loc)
+{
+	const char *names[RECORD_FIELDS_MAX];
+	sql_expr *cols[RECORD_FIELDS_MAX];
+	const sql_view *w;
+	int v;
+	for (int r = 0; c->q && r < c->q->nrte; r++)
+		if (!c->q->rtes[r].merged && !strcmp(c->q->rtes[r].alias, name))
+			return sql_json_row(c, r, loc);
+	if (!c->q || (v = sql_view_find(c->q, name)) < 0 ||
+	    c->q->views[v].ncols > RECORD_FIELDS_MAX)
+		return NULL;
+	w = &c->q->views[v];
+	for (int k = 0; k < w->ncols; k++) {
+		names[k] = w->cols[k].name;
+		cols[k] = w->cols[k].e;
+	}
+	return sql_json_row_of(c, names, cols, w->ncols, loc);
+}

@@ -142,3 +142,17 @@ def test_whole_row_of_other_types(db):
                  "'-0.25', 'NaN')")
     same_rows(db, "SELECT wrt FROM wrt")
     same_rows(db, "SELECT wrt::text FROM wrt WHERE id = 1")
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT row_to_json(a.*)::text FROM {t} a",
+    "SELECT to_json(s)::text FROM (SELECT id, s, n FROM {t} WHERE id > 1) s",
+    "SELECT row_to_json(x.*)::text FROM {t} a JOIN wrr b USING (id) AS x",
+    "SELECT row_to_json(x)::text FROM ({t} a JOIN wrr b USING (id, b)) AS x",
+    "SELECT to_jsonb(q.*)::text FROM (SELECT id, b FROM {t}) q",
+])
+@pytest.mark.parametrize("table", ["wr", "wrr"])
+def test_row_as_json_of_any_item(db, sql, table):
+    """row_to_json(t.*), and the row of a subquery or join alias as json
+    (join.sql:139); murphy-s18 took only to_json(t) of a table."""
+    same_rows(db, sql.format(t=table))
