@@ -15,12 +15,21 @@
  * an ordinary expression, so it runs where its columns are: on the
  * followers beside the scan for a table, on the leader for gathered rows.
  *
- * Only where the value is the answer itself: a select-list item that is
- * the bare name, or (SELECT name) of such an item without FROM (sql_record
- * _mark chooses the one ColumnRef).  Anywhere else (compared, cast,
- * passed to a function, t.* as a value) it stays 0A000: a record compares
- * field by field by type, IS NULL tests every field, which a text value
- * would not do.  The column's type is reported as text, not record.
+ * As a record, only where the value is the answer itself: a select-list
+ * item of the statement's own SELECT (c->record_top) that is the bare
+ * name, or (SELECT name) of such an item without FROM, nested too
+ * (sql_record_mark chooses the one ColumnRef; the target is marked
+ * sql_target.record).  Such a query may not order, group or be DISTINCT
+ * by it (sql_record_check); anywhere else (compared, IS NULL, passed to
+ * a function, in a subquery, WITH query or set operation) it stays 0A000:
+ * a record compares field by field by type, IS NULL tests every field,
+ * which its text would not.  The column's type is reported as text, not
+ * record.  t::text and (t.*)::text (sql_record_cast_text) are that text
+ * as PostgreSQL's too, so they are plain text values anywhere.
+ *
+ * Inside to_json, to_jsonb, row_to_json, json_agg, jsonb_agg a row is
+ * json instead (sql_record_json): a table's by analyze_json.c's
+ * sql_json_row, a merged subquery's or join alias's over its select list.
  */
 #include "parser/analyze_subq_int.h"
 
