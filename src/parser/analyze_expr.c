@@ -436,6 +436,9 @@ static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc, int r
 		int r = find_rte(c, name);
 		if (r >= 0 && c->q->rtes[r].series && c->q->rtes[r].table->ncols == 1)
 			return column_expr(c, r, 0, loc); /* FROM f(...) AS v: v is its value */
+		/* an outer query's column of that name wins, as in PostgreSQL */
+		if ((c->row_json || row_ok) && sql_check_outer_column(c, NULL, name, loc) != MUR_OK)
+			return NULL;
 		if (c->row_json && (m = sql_record_json(c, name, loc)))
 			return m; /* to_json(t), json_agg(t) */
 		if (mur_error_is_set(c->err))

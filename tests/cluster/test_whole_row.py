@@ -156,3 +156,19 @@ def test_row_as_json_of_any_item(db, sql, table):
     """row_to_json(t.*), and the row of a subquery or join alias as json
     (join.sql:139); murphy-s18 took only to_json(t) of a table."""
     same_rows(db, sql.format(t=table))
+
+
+def test_an_outer_column_of_that_name_wins(db):
+    """PostgreSQL looks a bare name up as a column in every query level
+    before it takes it as a FROM item's row."""
+    run(db.m, "DROP TABLE IF EXISTS wro")
+    run(db.p, "DROP TABLE IF EXISTS wro")
+    db.exec_both("CREATE TABLE wro (id int, x text)")
+    db.exec_both("INSERT INTO wro VALUES (1, 'outer'), (2, NULL)")
+    sql = "SELECT (SELECT x::text FROM wr x WHERE x.id = 1 LIMIT 1) FROM wro"
+    mo, po = run(db.m, sql), run(db.p, sql)
+    assert po.error is None
+    if mo.error is None:  # answered: then as PostgreSQL (the outer column)
+        same_rows(db, sql)
+    else:  # or refused as a correlated subquery it cannot run, never the row
+        assert mo.error.pgcode == "0A000", mo
