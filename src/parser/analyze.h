@@ -215,6 +215,7 @@ typedef struct sql_target {
 	sql_expr *e;
 	char name[CAT_NAME_MAX];
 	int loc;
+	int record; /* e is a FROM item's whole row (analyze_record.c) */
 } sql_target;
 
 typedef struct sql_sort {
@@ -424,6 +425,14 @@ typedef struct sql_ctx {
 	int in_agg;            /* inside an aggregate's argument */
 	int row_json;          /* a bare table name is its row as json (to_json(t),
 				  json_agg(t): analyze_json.c's sql_json_row) */
+	/* the select-list ColumnRef that may name a FROM item's row
+	 * (analyze_record.c); NULL elsewhere */
+	const PgQuery__ColumnRef *row_text_ref;
+	/* the statement's own SELECT (sql/prepare.c): only its select list may
+	 * answer a whole row, which then reaches no other query */
+	const PgQuery__SelectStmt *record_top;
+	int record_here;  /* the query analyzed now is record_top */
+	int row_text_hit; /* row_text_ref was read as a whole row */
 	/* SELECT generate_series(...) without FROM: that call is the column
 	 * of the series table rtes[srf_rte] (analyze_srf.c) */
 	const PgQuery__FuncCall *srf_call;
@@ -663,6 +672,23 @@ sql_expr *sql_json_elem(sql_ctx *c, sql_expr *x);
 int sql_json_takes_row(const char *name);
 /* The row of FROM entry rte as row_to_json writes it (json). */
 sql_expr *sql_json_row(sql_ctx *c, int rte, int loc);
+sql_expr *sql_json_row_of(sql_ctx *c, const char *const *names, sql_expr **cols, int ncols,
+			  int loc);
+/* analyze_record.c: a select-list item's name standing for a FROM item's
+ * row, in record_out's text form */
+const PgQuery__ColumnRef *sql_record_mark(PgQuery__Node *val);
+sql_expr *sql_record_row(sql_ctx *c, const char *name, int loc);
+/* 0A000 when q orders, groups or is DISTINCT by a whole row (a record
+ * compares field by field, its text would not). */
+int sql_record_check(sql_ctx *c, const sql_query *q);
+/* The ColumnRef arg of a cast to text analyzed; *row set when it named a
+ * FROM item's row (t::text, (t.*)::text): e is then the row's text, a
+ * plain text value anywhere.  NULL on error (c->err). */
+sql_expr *sql_record_cast_text(sql_ctx *c, PgQuery__Node *arg, int *row);
+/* The row of FROM item name (a table, a merged subquery or join alias)
+ * as json (sql_json_row / sql_json_row_of); NULL, c->err untouched, when
+ * name is no such item. */
+sql_expr *sql_record_json(sql_ctx *c, const char *name, int loc);
 /* Does FROM of s hold a json set-returning function over a column (FROM
  * t, jsonb_each(t.doc))?  Then analyze_select.c reads its tables gathered. */
 int sql_json_srf_lateral(const PgQuery__SelectStmt *s);

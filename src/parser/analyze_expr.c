@@ -406,7 +406,7 @@ static int rte_column(const cat_table *t, const char *name)
 	return col;
 }
 
-static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc)
+static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc, int row_ok)
 {
 	int found_rte = -1, found_col = -1, nview = 0, merged = 0;
 	sql_expr *m = c->q ? sql_using_column(c, c->q, name, loc, &merged) : NULL;
@@ -436,8 +436,17 @@ static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc)
 		int r = find_rte(c, name);
 		if (r >= 0 && c->q->rtes[r].series && c->q->rtes[r].table->ncols == 1)
 			return column_expr(c, r, 0, loc); /* FROM f(...) AS v: v is its value */
-		if (r >= 0 && c->row_json)
-			return sql_json_row(c, r, loc); /* to_json(t), json_agg(t) */
+		/* an outer query's column of that name wins, as in PostgreSQL */
+		if ((c->row_json || row_ok) && sql_check_outer_column(c, NULL, name, loc) != MUR_OK)
+			return NULL;
+		if (c->row_json && (m = sql_record_json(c, name, loc)))
+			return m; /* to_json(t), json_agg(t) */
+		if (mur_error_is_set(c->err))
+			return NULL;
+		if (row_ok && (m = sql_record_row(c, name, loc)))
+			return c->row_text_hit = 1, m; /* SELECT t FROM t: record_out's text */
+		if (mur_error_is_set(c->err))
+			return NULL;
 	}
 	if (found_rte < 0) {
 		if (sql_check_outer_column(c, NULL, name, loc) != MUR_OK)
@@ -461,6 +470,15 @@ static sql_expr *analyze_colref(sql_ctx *c, PgQuery__ColumnRef *r)
 	const char *tbl, *col;
 	int rte, ci;
 	if (r->fields[r->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR) {
+		sql_expr *row;
+		if (r->n_fields == 2 && r == c->row_text_ref && (tbl = str_field(r->fields[0])) &&
+		    (row = sql_record_row(c, tbl, r->location)))
+			return c->row_text_hit = 1, row; /* (t.*)::text */
+		if (r->n_fields == 2 && c->row_json && !mur_error_is_set(c->err) &&
+		    (tbl = str_field(r->fields[0])) && (row = sql_record_json(c, tbl, r->location)))
+			return row; /* row_to_json(t.*) */
+		if (mur_error_is_set(c->err))
+			return NULL;
 		if (r->n_fields > 1) /* (t.*)::text, f(t.*): t's row as one value */
 			sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, r->location,
 				"murphy does not support whole-row references (t.* as a value) "
@@ -471,7 +489,7 @@ static sql_expr *analyze_colref(sql_ctx *c, PgQuery__ColumnRef *r)
 	}
 	col = str_field(r->fields[r->n_fields - 1]);
 	if (r->n_fields == 1)
-		return unqualified_column(c, col, r->location);
+		return unqualified_column(c, col, r->location, r == c->row_text_ref);
 	tbl = str_field(r->fields[r->n_fields - 2]);
 	if (r->n_fields > 3 || !tbl || !col) {
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, r->location,
@@ -1149,8 +1167,13 @@ static sql_expr *analyze_typecast(sql_ctx *c, PgQuery__TypeCast *tc)
 	sql_expr *a;
 	if (t == MT_UNKNOWN)
 		return NULL;
-	if (!(a = sql_analyze_expr(c, tc->arg)))
+	if (t == MT_TEXT && typmod < 0 && tc->arg->node_case == PG_QUERY__NODE__NODE_COLUMN_REF) {
+		int row = 0;
+		if (!(a = sql_record_cast_text(c, tc->arg, &row)) || row)
+			return a; /* t::text: the row's text */
+	} else if (!(a = sql_analyze_expr(c, tc->arg))) {
 		return NULL;
+	}
 	if (a->kind == SE_CALL && !strcmp(a->op, "mur_pg_typeof")) /* regtype → text: its */
 		a = sql_make_call(c, "ltrim", MT_TEXT, tc->location, 1, a); /* own column type */
 	a = sql_make_cast(c, a, t, tc->location);
@@ -1361,8 +1384,10 @@ const char *sql_colname(PgQuery__Node *n)
 {
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_COLUMN_REF: {
-		PgQuery__ColumnRef *r = n->column_ref;
-		const char *s = str_field(r->fields[r->n_fields - 1]);
+		PgQuery__ColumnRef *r = n->column_ref; /* its last name, a star skipped */
+		const char *s = NULL;
+		for (size_t i = r->n_fields; !s && i > 0; i--)
+			s = str_field(r->fields[i - 1]);
 		return s ? s : "?column?";
 	}
 	case PG_QUERY__NODE__NODE_GROUPING_FUNC:

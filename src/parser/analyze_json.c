@@ -195,22 +195,36 @@ int sql_json_takes_row(const char *name)
 sql_expr *sql_json_row(sql_ctx *c, int rte, int loc)
 {
 	const cat_table *t = c->q->rtes[rte].table;
-	sql_expr **v = sql_alloc(c, sizeof(sql_expr *) * (size_t)(2 * t->ncols + 1));
-	int n = 1;
-	if (!v)
-		return NULL;
-	v[0] = flag(c, 2);
-	for (int i = 0; i < t->ncols; i++) {
+	const char *names[CAT_COLUMNS_MAX];
+	sql_expr *cols[CAT_COLUMNS_MAX];
+	int n = 0;
+	for (int i = 0; i < t->ncols && i < CAT_COLUMNS_MAX; i++) {
 		sql_expr *col;
 		if (t->cols[i].hidden)
 			continue;
-		col = sql_expr_new(c, SE_COLUMN, t->cols[i].type, loc);
-		if (!col || !(v[n++] = sql_make_const_text(c, t->cols[i].name)))
+		if (!(col = sql_expr_new(c, SE_COLUMN, t->cols[i].type, loc)))
 			return NULL;
 		col->rte = rte;
 		col->col = i;
 		col->typmod = t->cols[i].typmod;
-		if (!(v[n++] = sql_json_elem(c, col)))
+		names[n] = t->cols[i].name;
+		cols[n++] = col;
+	}
+	return sql_json_row_of(c, names, cols, n, loc);
+}
+
+/* The same over named values (a merged subquery's or join's select list). */
+sql_expr *sql_json_row_of(sql_ctx *c, const char *const *names, sql_expr **cols, int ncols, int loc)
+{
+	sql_expr **v = sql_alloc(c, sizeof(sql_expr *) * (size_t)(2 * ncols + 1));
+	int n = 1;
+	if (!v)
+		return NULL;
+	v[0] = flag(c, 2);
+	for (int i = 0; i < ncols; i++) {
+		if (!(v[n++] = sql_make_const_text(c, names[i])))
+			return NULL;
+		if (!(v[n++] = sql_json_elem(c, cols[i])))
 			return NULL;
 	}
 	return call_n(c, "mur_json_build_object", MT_JSON, loc, v, n);

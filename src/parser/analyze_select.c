@@ -335,6 +335,7 @@ static int add_target(sql_ctx *c, sql_query *q, sql_expr *e, const char *name, i
 	t = &q->targets[q->ntarget++];
 	t->e = e;
 	t->loc = loc;
+	t->record = 0;
 	snprintf(t->name, sizeof t->name, "%s", name);
 	return MUR_OK;
 }
@@ -420,7 +421,10 @@ static int analyze_targets(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 				return MUR_ERR;
 			continue;
 		}
+		c->row_text_ref = c->record_here ? sql_record_mark(rt->val) : NULL;
+		c->row_text_hit = 0;
 		e = sql_analyze_expr(c, rt->val);
+		c->row_text_ref = NULL;
 		/* INSERT ... SELECT NULL, '2024-01-01': the target column types
 		 * them, as in PostgreSQL (sql/plan_dml.c insert_select) */
 		if (!e || (!c->targets_typed_later && !(e = sql_resolve_unknown(c, e))))
@@ -428,6 +432,8 @@ static int analyze_targets(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 		if (add_target(c, q, e, (rt->name && *rt->name) ? rt->name : sql_colname(rt->val),
 			       rt->location) != MUR_OK)
 			return MUR_ERR;
+		q->targets[q->ntarget - 1].record = c->row_text_hit;
+		c->row_text_hit = 0;
 	}
 	return MUR_OK;
 }
@@ -725,9 +731,11 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	sql_query *q = sql_alloc(c, sizeof *q), *saved = c->q;
 	PgQuery__Node **saved_windows = c->window_clause;
 	size_t saved_nwindows = c->n_window_clause;
-	int rc, ctes = c->nctes;
+	int rc, ctes = c->nctes, record_here = c->record_here;
 	if (!q || sql_check_unsupported_select(c, s) != MUR_OK)
 		return NULL;
+	c->record_here = s == c->record_top;
+	c->record_top = NULL; /* its subqueries, WITH queries: not it */
 	if (s->with_clause && sql_with_push(c, s->with_clause, &ctes) != MUR_OK)
 		return NULL;
 	s = sql_lateral_rewrite(c, s);      /* a plain LATERAL subquery: flattened */
@@ -753,6 +761,7 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	c->win_ok = 1; /* window functions: select list and ORDER BY only */
 	if (rc == MUR_OK)
 		rc = analyze_targets(c, q, s);
+	c->record_here = 0; /* the rest of it: no whole row */
 	c->win_ok = 0;
 	if (rc == MUR_OK)
 		rc = analyze_group(c, q, s);
@@ -764,6 +773,8 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	c->win_ok = 0;
 	if (rc == MUR_OK)
 		rc = sql_analyze_distinct_on(c, q, s);
+	if (rc == MUR_OK)
+		rc = sql_record_check(c, q);
 	if (rc == MUR_OK) {
 		q->limit = sql_analyze_limit(c, s->limit_count, "LIMIT");
 		q->offset = mur_error_is_set(c->err)
@@ -779,6 +790,7 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	if (rc == MUR_OK)
 		rc = check_grouping(c, q);
 	c->q = saved;
+	c->record_here = record_here;
 	c->window_clause = saved_windows;
 	c->n_window_clause = saved_nwindows;
 	sql_with_pop(c, ctes);

@@ -282,11 +282,34 @@ static int names_column(const ProtobufCMessage *m, const void *arg)
 	return m->descriptor == &pg_query__column_ref__descriptor;
 }
 
+static int fromless_shape(const PgQuery__SelectStmt *s)
+{
+	return s->op == PG_QUERY__SET_OPERATION__SETOP_NONE && !s->n_from_clause &&
+	       !s->where_clause && !s->n_group_clause && !s->having_clause &&
+	       !s->n_distinct_clause && !s->n_window_clause && !s->n_sort_clause &&
+	       !s->limit_count && !s->limit_offset && !s->with_clause && !s->n_values_lists &&
+	       !s->into_clause && !s->n_locking_clause && s->n_target_list > 0;
+}
+
+/* A nested subquery, but for (SELECT e) of the same shape (read in place
+ * in its turn: (SELECT (SELECT t)) is t). */
 static int is_sublink(const ProtobufCMessage *m, const void *arg)
 {
+	const PgQuery__SubLink *sl = (const PgQuery__SubLink *)m;
 	(void)arg;
-	return m->descriptor == &pg_query__sub_link__descriptor ||
-	       m->descriptor == &pg_query__a__star__descriptor;
+	if (m->descriptor != &pg_query__sub_link__descriptor)
+		return 0;
+	return sl->sub_link_type != PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK || !sl->subselect ||
+	       sl->subselect->node_case != PG_QUERY__NODE__NODE_SELECT_STMT ||
+	       !fromless_shape(sl->subselect->select_stmt);
+}
+
+/* SELECT * / SELECT t.*: a star item (t.* inside a cast is t's row). */
+static int is_star_item(const PgQuery__Node *v)
+{
+	return v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
+	       v->column_ref->fields[v->column_ref->n_fields - 1]->node_case ==
+		       PG_QUERY__NODE__NODE_A_STAR;
 }
 
 static sql_expr *fromless_inline(sql_ctx *c, PgQuery__SubLink *sl)
@@ -298,15 +321,13 @@ static sql_expr *fromless_inline(sql_ctx *c, PgQuery__SubLink *sl)
 	PgQuery__Node *row, **args, *e;
 	PgQuery__RowExpr *r;
 	int reads = 0;
-	if (!s || s->op != PG_QUERY__SET_OPERATION__SETOP_NONE || s->n_from_clause ||
-	    s->where_clause || s->n_group_clause || s->having_clause || s->n_distinct_clause ||
-	    s->n_window_clause || s->n_sort_clause || s->limit_count || s->limit_offset ||
-	    s->with_clause || s->n_values_lists || s->into_clause || s->n_locking_clause ||
-	    s->n_target_list == 0 || sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK)
+	if (!s || !fromless_shape(s) ||
+	    sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK)
 		return NULL;
 	for (size_t i = 0; i < s->n_target_list; i++) {
 		PgQuery__Node *v = s->target_list[i]->res_target->val;
-		if (!v || sql_tree_has_aggregate(v) || sql_tree_any(&v->base, is_sublink, NULL))
+		if (!v || is_star_item(v) || sql_tree_has_aggregate(v) ||
+		    sql_tree_any(&v->base, is_sublink, NULL))
 			return NULL; /* an outer aggregate, a nested subquery, a star */
 		reads |= sql_tree_any(&v->base, names_column, NULL);
 	}

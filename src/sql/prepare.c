@@ -159,6 +159,7 @@ int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 		case 1:
 			return sql_plan_catalog(c, n, p);
 		}
+		c->record_top = n->select_stmt; /* its select list may hold rows */
 		return sql_plan_select(c, n->select_stmt, p);
 	case PG_QUERY__NODE__NODE_INSERT_STMT:
 		return sql_plan_insert(c, n->insert_stmt, p);

@@ -674,6 +674,8 @@ int stor_register_functions(sqlite3 *db)
 	if (rc == SQLITE_OK)
 		rc = stor_register_array_functions(db);
 	if (rc == SQLITE_OK)
+		rc = stor_register_record_functions(db);
+	if (rc == SQLITE_OK)
 		rc = stor_rowtab_register(db);
 	if (rc == SQLITE_OK)
 		rc = stor_subq_values_register(db);

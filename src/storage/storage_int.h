@@ -238,6 +238,8 @@ int stor_register_tz_functions(sqlite3 *db);
 int stor_register_subq_functions(sqlite3 *db);
 /* sqlfn_subq_row.c: row comparisons with a subquery's rows (it calls this). */
 int stor_register_subq_row_functions(sqlite3 *db);
+/* Register mur_record_out of sqlfn_record.c on db; an SQLite code. */
+int stor_register_record_functions(sqlite3 *db);
 /* Register the collecting aggregates of sqlfn_agg.c (string_agg, percentiles, mode). */
 int stor_register_agg_functions(sqlite3 *db);
 /* sqlfn_numeric.c: numeric arithmetic, aggregates, the collation. */
