@@ -264,9 +264,42 @@ static int is_numeric_compare(const sql_expr *x, int prec)
 	       (x->args[0]->type == MT_NUMERIC || x->args[1]->type == MT_NUMERIC);
 }
 
-static void emit_operand(sql_emit *e, const sql_expr *x, int parent, int left)
+/* The width in bits of an integer expression whose result PostgreSQL
+ * checks for overflow (22003) where SQLite would not: + - * and unary -
+ * of smallint, integer, bigint (SQLite turns an int64 overflow into a
+ * REAL, and computes smallint and integer in int64), and smallint or
+ * integer / and abs() (INT32_MIN / -1; bigint's are checked by mur_div and
+ * mur_abs themselves).  0: nothing to check. */
+static int int_checked(const sql_expr *x)
 {
-	if (operand_bare(x, parent, left))
+	int bits = x->type == MT_INT2 ? 16 : x->type == MT_INT4 ? 32 : x->type == MT_INT8 ? 64 : 0;
+	if (!bits)
+		return 0;
+	if (x->kind == SE_OP)
+		return (x->nargs == 2 && strchr("+-*", x->op[0]) && !x->op[1]) ||
+				       (x->nargs == 1 && !x->postfix && !strcmp(x->op, "-"))
+			       ? bits
+			       : 0;
+	if (x->kind == SE_CALL && bits < 64 &&
+	    (!strcmp(x->op, "mur_div") || !strcmp(x->op, "mur_abs")))
+		return bits;
+	return 0;
+}
+
+/* Emitted unchecked inside its parent: an infix + - * of the same integer
+ * type, whose own check covers it (an int64 overflow stays a REAL). */
+static int int_checked_by_parent(const sql_expr *x, const sql_expr *parent)
+{
+	return x->kind == SE_OP && int_checked(parent) && parent->kind == SE_OP &&
+	       parent->nargs == 2 && parent->type == x->type;
+}
+
+static void emit_operand(sql_emit *e, const sql_expr *x, int parent, int left,
+			 const sql_expr *parent_x)
+{
+	if (int_checked(x) && !int_checked_by_parent(x, parent_x))
+		sql_emit_expr(e, x);
+	else if (operand_bare(x, parent, left))
 		emit_infix(e, x, 0);
 	else
 		sql_emit_expr(e, x);
@@ -297,14 +330,29 @@ static void emit_infix(sql_emit *e, const sql_expr *x, int paren)
 	}
 	if (paren)
 		mur_buf_put_u8(e->b, '(');
-	emit_operand(e, x->args[0], prec, 1);
+	emit_operand(e, x->args[0], prec, 1, x);
 	mur_buf_printf(e->b, " %s ", x->op);
-	emit_operand(e, x->args[1], prec, 0);
+	emit_operand(e, x->args[1], prec, 0, x);
 	if (paren)
 		mur_buf_put_u8(e->b, ')');
 }
 
+static void emit_op_unchecked(sql_emit *e, const sql_expr *x);
+
+/* An integer + - * or unary - (int_checked): mur_int_chk(x, bits) around
+ * SQLite's own arithmetic, once for a whole chain of one type (its inner
+ * operators go unchecked, emit_operand), so a chain costs one call. */
 static void emit_op(sql_emit *e, const sql_expr *x)
+{
+	int bits = int_checked(x);
+	if (!bits)
+		return emit_op_unchecked(e, x);
+	mur_buf_printf(e->b, "mur_int_chk(");
+	emit_op_unchecked(e, x);
+	mur_buf_printf(e->b, ", %d)", bits);
+}
+
+static void emit_op_unchecked(sql_emit *e, const sql_expr *x)
 {
 	if (infix_prec(x) != PREC_NONE) {
 		emit_infix(e, x, 1);
@@ -491,6 +539,18 @@ static void emit_call(sql_emit *e, const sql_expr *x)
 	}
 	if (!strcmp(x->op, SQL_ARRAY_IN_FN)) {
 		emit_array_in(e, x);
+		return;
+	}
+	if (int_checked(x)) { /* smallint or integer / or abs() */
+		mur_buf_printf(e->b, "mur_int_chk(");
+		if (is_fold_call(x))
+			emit_fold(e, x, fold_length(x));
+		else {
+			mur_buf_printf(e->b, "%s(", x->op);
+			emit_args(e, x, 0, ", ");
+			mur_buf_put_u8(e->b, ')');
+		}
+		mur_buf_printf(e->b, ", %d)", int_checked(x));
 		return;
 	}
 	if (is_fold_call(x)) {
