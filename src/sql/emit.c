@@ -613,7 +613,10 @@ static int emit_numeric_agg(sql_emit *e, const sql_expr *x)
 		return 0;
 	if (x->agg == SQL_AGG_AVG && x->type == MT_NUMERIC) {
 		mur_buf_printf(e->b, "mur_avg(%s(%s",
-			       x->args[0]->type == MT_NUMERIC ? "mur_num_sum" : "sum", d);
+			       x->args[0]->type == MT_NUMERIC || x->args[0]->type == MT_INT8
+				       ? "mur_num_sum"
+				       : "sum",
+			       d);
 		sql_emit_expr(e, x->args[0]);
 		mur_buf_printf(e->b, "), count(%s", d);
 		sql_emit_expr(e, x->args[0]);
@@ -626,8 +629,9 @@ static int emit_numeric_agg(sql_emit *e, const sql_expr *x)
 		mur_buf_printf(e->b, ", %d)", x->agg - SQL_AGG_VAR_SAMP);
 		return 1;
 	}
-	if (x->args[0]->type != MT_NUMERIC)
-		return 0;
+	if (x->args[0]->type != MT_NUMERIC &&
+	    !(x->agg == SQL_AGG_SUM && x->args[0]->type == MT_INT8))
+		return 0; /* sum(bigint) is numeric, exact past 2^63 */
 	fn = x->agg == SQL_AGG_SUM   ? "mur_num_sum"
 	     : x->agg == SQL_AGG_MIN ? "mur_num_min"
 	     : x->agg == SQL_AGG_MAX ? "mur_num_max"

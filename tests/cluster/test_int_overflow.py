@@ -87,3 +87,26 @@ def test_writes_refuse_and_change_nothing(db):
     db.both_error("UPDATE ovf_t SET i4 = i4 + 1", "22003")
     db.both_error("UPDATE ovf_t SET i8 = i8 * 2 WHERE id = 1", "22003")
     db.both("SELECT * FROM ovf_t ORDER BY id")
+
+
+SUMS = [
+    # sum(bigint) is numeric, exact past 2^63, merged across the shards
+    "SELECT sum(i8) FROM ovf_big",
+    "SELECT sum(i8), avg(i8), count(*) FROM ovf_big",
+    "SELECT g, sum(i8), avg(i8) FROM ovf_big GROUP BY g ORDER BY g",
+    "SELECT sum(i8) FROM ovf_big WHERE id = 1",
+    "SELECT sum(i8) + 1, sum(-i8) FROM ovf_big",
+    "SELECT pg_typeof(sum(i8))::text FROM ovf_big",
+    "SELECT id, sum(i8) OVER (ORDER BY id) FROM ovf_big ORDER BY id",
+    "SELECT sum(x) FROM (SELECT i8 AS x FROM ovf_big ORDER BY id LIMIT 3) s",
+    "SELECT sum(x), avg(x) FROM (VALUES (9223372036854775807::bigint), (2::bigint)) v(x)",
+]
+
+
+@pytest.mark.parametrize("sql", SUMS)
+def test_sum_bigint_exact_past_2_63(db, sql):
+    db.exec_both("DROP TABLE IF EXISTS ovf_big")
+    db.exec_both("CREATE TABLE ovf_big (id int PRIMARY KEY, g int, i8 bigint)")
+    db.exec_both("INSERT INTO ovf_big SELECT i, i % 2, 9223372036854775807 - i"
+                 " FROM generate_series(1, 12) i")
+    db.both(sql)
