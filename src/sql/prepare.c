@@ -331,6 +331,7 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const 
 		c.shuffle_strategy = opts->shuffle_strategy;
 		c.tz = opts->tz == mur_tz_utc() ? NULL : opts->tz;
 		c.search_path = opts->search_path_given ? opts->search_path : NULL;
+		c.xact_now_us = opts->xact_now_us;
 	}
 	p = sql_plan_new(&c, PLAN_EMPTY, "");
 	if (!p) {
@@ -342,6 +343,7 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const 
 	for (int i = 0; i < nparam_types; i++)
 		p->param_types[i] = param_types ? param_types[i] : MT_UNKNOWN;
 	rc = prepare_tree(&c, sql_tree_result(tree), p);
+	p->uses_xact_now = c.used_xact_now;
 	sql_view_trees_free(&c); /* the plan keeps nothing of them */
 	if (rc == MUR_OK)
 		rc = ddl_allowed(&c, p);
