@@ -251,6 +251,25 @@ static void finish_params(sql_ctx *c, plan *p)
 	}
 }
 
+/* Does a statement of this kind evaluate now() as the transaction's
+ * start (sql_options.xact_now_us)?  Queries and DML (a column's DEFAULT
+ * now() included) do; DDL keeps mur_now(): a view, a DEFAULT or a CHECK
+ * stores the call, not the time of its creation. */
+static int reads_xact_now(const PgQuery__Node *n)
+{
+	if (n->node_case == PG_QUERY__NODE__NODE_EXPLAIN_STMT)
+		n = n->explain_stmt->query;
+	switch (n->node_case) {
+	case PG_QUERY__NODE__NODE_SELECT_STMT:
+	case PG_QUERY__NODE__NODE_INSERT_STMT:
+	case PG_QUERY__NODE__NODE_UPDATE_STMT:
+	case PG_QUERY__NODE__NODE_DELETE_STMT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static int prepare_tree(sql_ctx *c, PgQuery__ParseResult *tree, plan *p)
 {
 	if (tree->n_stmts == 0) {
@@ -261,6 +280,8 @@ static int prepare_tree(sql_ctx *c, PgQuery__ParseResult *tree, plan *p)
 	if (tree->n_stmts > 1)
 		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1,
 			       "cannot insert multiple commands into a prepared statement");
+	if (!reads_xact_now(tree->stmts[0]->stmt))
+		c->xact_now_us = 0;
 	return sql_plan_statement(c, tree->stmts[0]->stmt, p);
 }
 
