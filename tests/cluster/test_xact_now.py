@@ -66,3 +66,24 @@ def test_autocommit_statements_differ(db, system):
     time.sleep(0.02)
     b = first(conn, "SELECT now()")
     assert b > a, (system, a, b)
+
+
+@pytest.mark.parametrize("system", ["m", "p"])
+def test_prepared_statement_planned_anew_in_the_next_transaction(db, system):
+    conn = getattr(db, system)
+    with conn.cursor() as cur:
+        cur.execute("PREPARE xn_p AS SELECT max(now()) FROM xn_t WHERE v > $1")
+    try:
+        a = first(conn, "EXECUTE xn_p(0)")
+        time.sleep(0.02)
+        b = first(conn, "EXECUTE xn_p(1)")
+        conn.autocommit = False
+        c = first(conn, "EXECUTE xn_p(2)")
+        time.sleep(0.02)
+        d = first(conn, "EXECUTE xn_p(3)")
+        conn.commit()
+    finally:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("DEALLOCATE xn_p")
+    assert a < b < c == d, (system, a, b, c, d)
