@@ -270,11 +270,43 @@ static int is_numeric_compare(const sql_expr *x, int prec)
  * REAL, and computes smallint and integer in int64), and smallint or
  * integer / and abs() (INT32_MIN / -1; bigint's are checked by mur_div and
  * mur_abs themselves).  0: nothing to check. */
+static int int_bits(mur_type t)
+{
+	return t == MT_INT2 ? 16 : t == MT_INT4 ? 32 : t == MT_INT8 ? 64 : 0;
+}
+
+/* x, integer constants under + - * and unary -, in *v when every step
+ * fits its type: SQLite's own arithmetic gives the same, unchecked. */
+static int int_const_fits(const sql_expr *x, int64_t *v)
+{
+	int64_t a, b = 0,
+		   lim = int_bits(x->type) == 16   ? INT16_MAX
+			 : int_bits(x->type) == 32 ? INT32_MAX
+						   : INT64_MAX;
+	if (!int_bits(x->type))
+		return 0;
+	if (x->kind == SE_CONST)
+		return x->val.kind == MV_INT && (*v = x->val.i, 1);
+	if (x->kind != SE_OP || !(x->nargs == 1 || x->nargs == 2) || x->postfix ||
+	    !strchr("+-*", x->op[0]) || x->op[1] || (x->nargs == 1 && x->op[0] != '-') ||
+	    !int_const_fits(x->args[0], &a) || (x->nargs == 2 && !int_const_fits(x->args[1], &b)))
+		return 0;
+	if (x->nargs == 1     ? __builtin_sub_overflow((int64_t)0, a, v)
+	    : x->op[0] == '+' ? __builtin_add_overflow(a, b, v)
+	    : x->op[0] == '-' ? __builtin_sub_overflow(a, b, v)
+			      : __builtin_mul_overflow(a, b, v))
+		return 0;
+	return *v <= lim && *v >= -lim - 1;
+}
+
 static int int_checked(const sql_expr *x)
 {
-	int bits = x->type == MT_INT2 ? 16 : x->type == MT_INT4 ? 32 : x->type == MT_INT8 ? 64 : 0;
+	int bits = int_bits(x->type);
+	int64_t v;
 	if (!bits)
 		return 0;
+	if (x->kind == SE_OP && int_const_fits(x, &v))
+		return 0; /* constants that fit: nothing to check */
 	if (x->kind == SE_OP)
 		return (x->nargs == 2 && strchr("+-*", x->op[0]) && !x->op[1]) ||
 				       (x->nargs == 1 && !x->postfix && !strcmp(x->op, "-"))
