@@ -44,6 +44,11 @@
  *    right.
  * Arithmetic is never regrouped: murphy keeps PostgreSQL's order of
  * operations (and so where an overflow would happen).
+ * 5. Integer + - * and unary - (and smallint/integer / and abs) are
+ *    checked for their type's range once per chain of one type:
+ *    mur_int_chk(a + b - c, 32) (storage/sqlfn.c; SQLite computes in
+ *    int64 and turns an int64 overflow into a REAL, which stays one), so
+ *    a chain costs one call and stays flat; constants that fit go bare.
  *
  * Identifiers are always quoted ("name", with "" doubling); strings use ''
  * doubling; parameters become ?n, and so do subqueries' results (SE_SUBQ,
