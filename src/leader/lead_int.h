@@ -256,6 +256,8 @@ typedef struct lead_session {
 	struct lead_session *next_open, *prev_open; /* e->sessions while open */
 	int in_query;            /* a multi-statement Query runs: IDLE statements open a block */
 	int implicit;            /* the block (ACTIVE, FAILED) is that Query's implicit one */
+	int64_t xact_now_us;     /* now(): the wall clock when a statement was planned while
+				    IDLE (lead_session_sql_options), kept while a block is open */
 	lead_read_floor *floors; /* reads at bounded / available (lead_stale.c); malloc'd */
 	int nfloors, capfloors;
 	cat_seq_session seqs; /* currval / lastval (catalog_seq.c) */

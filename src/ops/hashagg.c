@@ -798,6 +798,8 @@ static int numsum_add(exec_hashagg *h, agg_state *st, uint32_t col, const mur_va
 		return MUR_ERR;
 	if ((f = numx_row_col(&h->nrow, col)))
 		return numsum_add_fixed(h, ns, f->m, f->scale);
+	if (v->kind == MV_INT) /* sum(bigint): numeric, exact past 2^63 */
+		return numsum_add_fixed(h, ns, v->i, 0);
 	/* the slow way: v through GMP, added to big */
 	mur_num_init(&x);
 	rc = mur_num_from_value(&x, v, &h->err);

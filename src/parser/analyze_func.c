@@ -22,6 +22,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define FN_HINT                                                                                    \
 	"No function matches the given name and argument types. You might need to add explicit "   \
@@ -118,8 +119,8 @@ static const fn_def fn_defs[] = {
 	{"degrees", 1, 1, "N", R_FLOAT8, "mur_degrees"},
 	{"radians", 1, 1, "N", R_FLOAT8, "mur_radians"},
 	{"pi", 0, 0, "", R_FLOAT8, "mur_pi"},
-	{"now", 0, 0, "", R_TSTZ, "mur_now"},
-	{"transaction_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
+	{"now", 0, 0, "", R_TSTZ, "mur_xact_now"}, /* xact_now below */
+	{"transaction_timestamp", 0, 0, "", R_TSTZ, "mur_xact_now"},
 	{"statement_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
 	{"clock_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
 	{"date_trunc", 2, 2, "ST", R_TS, "mur_date_trunc"},
@@ -256,12 +257,42 @@ static mur_type result_type(const fn_def *d, sql_expr **args, int n)
 	}
 }
 
+/* now(), transaction_timestamp(), CURRENT_TIMESTAMP: the transaction's
+ * start as a timestamptz constant (PostgreSQL: the same for every row and
+ * statement of a transaction; the leader plans anew in another one,
+ * plan.uses_xact_now), or mur_now() where the caller gave no time. */
+static sql_expr *xact_now(sql_ctx *c, int loc)
+{
+	char buf[48];
+	time_t sec;
+	struct tm tm;
+	sql_expr *e;
+	int64_t us = c->xact_now_us;
+	if (!us)
+		return sql_make_call(c, "mur_now", MT_TIMESTAMPTZ, loc, 0);
+	sec = (time_t)(us / 1000000);
+	gmtime_r(&sec, &tm);
+	int n = snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06lld", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (long long)(us % 1000000));
+	while (buf[n - 1] == '0') /* storage/sqlfn_time.c's canonical text */
+		buf[--n] = '\0';
+	if (buf[n - 1] == '.')
+		buf[--n] = '\0';
+	if ((e = sql_make_const_text(c, buf)))
+		e->type = MT_TIMESTAMPTZ;
+	c->used_xact_now = 1;
+	return e;
+}
+
 /* Try one definition; 1 matched (*out set or error), 0 not applicable. */
 static int try_def(sql_ctx *c, const fn_def *d, sql_expr **args, int n, int loc, sql_expr **out)
 {
 	sql_expr *fitted[SQL_ARGS_MAX], *e;
 	if (n < d->minargs || n > d->maxargs)
 		return 0;
+	if (!strcmp(d->sqlite, "mur_xact_now"))
+		return *out = xact_now(c, loc), 1;
 	for (int i = 0; i < n; i++) {
 		size_t kl = strlen(d->kinds);
 		char k = d->kinds[(size_t)i < kl ? (size_t)i : kl - 1];
@@ -820,7 +851,7 @@ sql_expr *sql_analyze_sqlvalue(sql_ctx *c, PgQuery__SQLValueFunction *f)
 		return sql_tz_clock(c, MT_DATE, f->location);
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP:
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP_N:
-		return sql_make_call(c, "mur_now", MT_TIMESTAMPTZ, f->location, 0);
+		return xact_now(c, f->location);
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP:
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP_N:
 		return sql_tz_clock(c, MT_TIMESTAMP, f->location);

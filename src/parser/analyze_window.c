@@ -476,7 +476,7 @@ static sql_expr *aggregate_over(sql_ctx *c, PgQuery__FuncCall *f, const win_def 
 		return agg_window(c, f, d, "mur_iv_sum", t, arg);
 	if (fn == SQL_AGG_AVG || SQL_AGG_IS_VARIANCE(fn))
 		return agg_composite(c, f, d, fn, t, arg);
-	if (fn == SQL_AGG_SUM && arg->type == MT_NUMERIC) /* exact, storage/sqlfn_numeric.c */
+	if (fn == SQL_AGG_SUM && (arg->type == MT_NUMERIC || arg->type == MT_INT8)) /* exact */
 		return agg_window(c, f, d, "mur_num_wsum", t, arg);
 	return agg_window(c, f, d, ops[fn], t, arg);
 }

@@ -44,6 +44,11 @@
  *    right.
  * Arithmetic is never regrouped: murphy keeps PostgreSQL's order of
  * operations (and so where an overflow would happen).
+ * 5. Integer + - * and unary - (and smallint/integer / and abs) are
+ *    checked for their type's range once per chain of one type:
+ *    mur_int_chk(a + b - c, 32) (storage/sqlfn.c; SQLite computes in
+ *    int64 and turns an int64 overflow into a REAL, which stays one), so
+ *    a chain costs one call and stays flat; constants that fit go bare.
  *
  * Identifiers are always quoted ("name", with "" doubling); strings use ''
  * doubling; parameters become ?n, and so do subqueries' results (SE_SUBQ,
@@ -264,9 +269,74 @@ static int is_numeric_compare(const sql_expr *x, int prec)
 	       (x->args[0]->type == MT_NUMERIC || x->args[1]->type == MT_NUMERIC);
 }
 
-static void emit_operand(sql_emit *e, const sql_expr *x, int parent, int left)
+/* The width in bits of an integer expression whose result PostgreSQL
+ * checks for overflow (22003) where SQLite would not: + - * and unary -
+ * of smallint, integer, bigint (SQLite turns an int64 overflow into a
+ * REAL, and computes smallint and integer in int64), and smallint or
+ * integer / and abs() (INT32_MIN / -1; bigint's are checked by mur_div and
+ * mur_abs themselves).  0: nothing to check. */
+static int int_bits(mur_type t)
 {
-	if (operand_bare(x, parent, left))
+	return t == MT_INT2 ? 16 : t == MT_INT4 ? 32 : t == MT_INT8 ? 64 : 0;
+}
+
+/* x, integer constants under + - * and unary -, in *v when every step
+ * fits its type: SQLite's own arithmetic gives the same, unchecked. */
+static int int_const_fits(const sql_expr *x, int64_t *v)
+{
+	int64_t a, b = 0,
+		   lim = int_bits(x->type) == 16   ? INT16_MAX
+			 : int_bits(x->type) == 32 ? INT32_MAX
+						   : INT64_MAX;
+	if (!int_bits(x->type))
+		return 0;
+	if (x->kind == SE_CONST)
+		return x->val.kind == MV_INT && (*v = x->val.i, 1);
+	if (x->kind != SE_OP || !(x->nargs == 1 || x->nargs == 2) || x->postfix ||
+	    !strchr("+-*", x->op[0]) || x->op[1] || (x->nargs == 1 && x->op[0] != '-') ||
+	    !int_const_fits(x->args[0], &a) || (x->nargs == 2 && !int_const_fits(x->args[1], &b)))
+		return 0;
+	if (x->nargs == 1     ? __builtin_sub_overflow((int64_t)0, a, v)
+	    : x->op[0] == '+' ? __builtin_add_overflow(a, b, v)
+	    : x->op[0] == '-' ? __builtin_sub_overflow(a, b, v)
+			      : __builtin_mul_overflow(a, b, v))
+		return 0;
+	return *v <= lim && *v >= -lim - 1;
+}
+
+static int int_checked(const sql_expr *x)
+{
+	int bits = int_bits(x->type);
+	int64_t v;
+	if (!bits)
+		return 0;
+	if (x->kind == SE_OP && int_const_fits(x, &v))
+		return 0; /* constants that fit: nothing to check */
+	if (x->kind == SE_OP)
+		return (x->nargs == 2 && strchr("+-*", x->op[0]) && !x->op[1]) ||
+				       (x->nargs == 1 && !x->postfix && !strcmp(x->op, "-"))
+			       ? bits
+			       : 0;
+	if (x->kind == SE_CALL && bits < 64 &&
+	    (!strcmp(x->op, "mur_div") || !strcmp(x->op, "mur_abs")))
+		return bits;
+	return 0;
+}
+
+/* Emitted unchecked inside its parent: an infix + - * of the same integer
+ * type, whose own check covers it (an int64 overflow stays a REAL). */
+static int int_checked_by_parent(const sql_expr *x, const sql_expr *parent)
+{
+	return x->kind == SE_OP && int_checked(parent) && parent->kind == SE_OP &&
+	       parent->nargs == 2 && parent->type == x->type;
+}
+
+static void emit_operand(sql_emit *e, const sql_expr *x, int parent, int left,
+			 const sql_expr *parent_x)
+{
+	if (int_checked(x) && !int_checked_by_parent(x, parent_x))
+		sql_emit_expr(e, x);
+	else if (operand_bare(x, parent, left))
 		emit_infix(e, x, 0);
 	else
 		sql_emit_expr(e, x);
@@ -297,14 +367,29 @@ static void emit_infix(sql_emit *e, const sql_expr *x, int paren)
 	}
 	if (paren)
 		mur_buf_put_u8(e->b, '(');
-	emit_operand(e, x->args[0], prec, 1);
+	emit_operand(e, x->args[0], prec, 1, x);
 	mur_buf_printf(e->b, " %s ", x->op);
-	emit_operand(e, x->args[1], prec, 0);
+	emit_operand(e, x->args[1], prec, 0, x);
 	if (paren)
 		mur_buf_put_u8(e->b, ')');
 }
 
+static void emit_op_unchecked(sql_emit *e, const sql_expr *x);
+
+/* An integer + - * or unary - (int_checked): mur_int_chk(x, bits) around
+ * SQLite's own arithmetic, once for a whole chain of one type (its inner
+ * operators go unchecked, emit_operand), so a chain costs one call. */
 static void emit_op(sql_emit *e, const sql_expr *x)
+{
+	int bits = int_checked(x);
+	if (!bits)
+		return emit_op_unchecked(e, x);
+	mur_buf_printf(e->b, "mur_int_chk(");
+	emit_op_unchecked(e, x);
+	mur_buf_printf(e->b, ", %d)", bits);
+}
+
+static void emit_op_unchecked(sql_emit *e, const sql_expr *x)
 {
 	if (infix_prec(x) != PREC_NONE) {
 		emit_infix(e, x, 1);
@@ -493,6 +578,18 @@ static void emit_call(sql_emit *e, const sql_expr *x)
 		emit_array_in(e, x);
 		return;
 	}
+	if (int_checked(x)) { /* smallint or integer / or abs() */
+		mur_buf_printf(e->b, "mur_int_chk(");
+		if (is_fold_call(x))
+			emit_fold(e, x, fold_length(x));
+		else {
+			mur_buf_printf(e->b, "%s(", x->op);
+			emit_args(e, x, 0, ", ");
+			mur_buf_put_u8(e->b, ')');
+		}
+		mur_buf_printf(e->b, ", %d)", int_checked(x));
+		return;
+	}
 	if (is_fold_call(x)) {
 		emit_fold(e, x, fold_length(x));
 		return;
@@ -553,7 +650,10 @@ static int emit_numeric_agg(sql_emit *e, const sql_expr *x)
 		return 0;
 	if (x->agg == SQL_AGG_AVG && x->type == MT_NUMERIC) {
 		mur_buf_printf(e->b, "mur_avg(%s(%s",
-			       x->args[0]->type == MT_NUMERIC ? "mur_num_sum" : "sum", d);
+			       x->args[0]->type == MT_NUMERIC || x->args[0]->type == MT_INT8
+				       ? "mur_num_sum"
+				       : "sum",
+			       d);
 		sql_emit_expr(e, x->args[0]);
 		mur_buf_printf(e->b, "), count(%s", d);
 		sql_emit_expr(e, x->args[0]);
@@ -566,8 +666,9 @@ static int emit_numeric_agg(sql_emit *e, const sql_expr *x)
 		mur_buf_printf(e->b, ", %d)", x->agg - SQL_AGG_VAR_SAMP);
 		return 1;
 	}
-	if (x->args[0]->type != MT_NUMERIC)
-		return 0;
+	if (x->args[0]->type != MT_NUMERIC &&
+	    !(x->agg == SQL_AGG_SUM && x->args[0]->type == MT_INT8))
+		return 0; /* sum(bigint) is numeric, exact past 2^63 */
 	fn = x->agg == SQL_AGG_SUM   ? "mur_num_sum"
 	     : x->agg == SQL_AGG_MIN ? "mur_num_min"
 	     : x->agg == SQL_AGG_MAX ? "mur_num_max"

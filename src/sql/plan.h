@@ -528,6 +528,7 @@ struct plan {
 	plan_sub *subs;
 	int nparams_all;        /* nparams + the subqueries' parameters (0 without subs) */
 	const char *setop_desc; /* PLAN_LEADER_SELECT of a set operation: for EXPLAIN */
+	int uses_xact_now;      /* holds sql_options.xact_now_us: stale in another transaction */
 	union {
 		plan_select select;
 		plan_insert insert;

@@ -791,6 +791,7 @@ static int partials_of(agg_plan *ap, exec_agg_spec *pa, int i, int k, int fns[3]
 	fns[0] = a->distinct ? EXEC_AGG_COUNT_DISTINCT : fn_of[a->agg];
 	if (a->nargs && !a->distinct &&
 	    (a->args[0]->type == MT_NUMERIC ||
+	     (a->args[0]->type == MT_INT8 && (a->agg == SQL_AGG_SUM || a->agg == SQL_AGG_AVG)) ||
 	     (SQL_AGG_IS_VARIANCE(a->agg) && a->type == MT_NUMERIC)))
 		fns[0] = numeric_fn(fns[0]); /* a variance of integers is exact too */
 	if (a->nargs && !a->distinct && a->args[0]->type == MT_INTERVAL && fns[0] == EXEC_AGG_SUM)

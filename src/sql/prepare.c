@@ -252,6 +252,25 @@ static void finish_params(sql_ctx *c, plan *p)
 	}
 }
 
+/* Does a statement of this kind evaluate now() as the transaction's
+ * start (sql_options.xact_now_us)?  Queries and DML (a column's DEFAULT
+ * now() included) do; DDL keeps mur_now(): a view, a DEFAULT or a CHECK
+ * stores the call, not the time of its creation. */
+static int reads_xact_now(const PgQuery__Node *n)
+{
+	if (n->node_case == PG_QUERY__NODE__NODE_EXPLAIN_STMT)
+		n = n->explain_stmt->query;
+	switch (n->node_case) {
+	case PG_QUERY__NODE__NODE_SELECT_STMT:
+	case PG_QUERY__NODE__NODE_INSERT_STMT:
+	case PG_QUERY__NODE__NODE_UPDATE_STMT:
+	case PG_QUERY__NODE__NODE_DELETE_STMT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static int prepare_tree(sql_ctx *c, PgQuery__ParseResult *tree, plan *p)
 {
 	if (tree->n_stmts == 0) {
@@ -262,6 +281,8 @@ static int prepare_tree(sql_ctx *c, PgQuery__ParseResult *tree, plan *p)
 	if (tree->n_stmts > 1)
 		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1,
 			       "cannot insert multiple commands into a prepared statement");
+	if (!reads_xact_now(tree->stmts[0]->stmt))
+		c->xact_now_us = 0;
 	return sql_plan_statement(c, tree->stmts[0]->stmt, p);
 }
 
@@ -332,6 +353,7 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const 
 		c.shuffle_strategy = opts->shuffle_strategy;
 		c.tz = opts->tz == mur_tz_utc() ? NULL : opts->tz;
 		c.search_path = opts->search_path_given ? opts->search_path : NULL;
+		c.xact_now_us = opts->xact_now_us;
 	}
 	p = sql_plan_new(&c, PLAN_EMPTY, "");
 	if (!p) {
@@ -343,6 +365,7 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const 
 	for (int i = 0; i < nparam_types; i++)
 		p->param_types[i] = param_types ? param_types[i] : MT_UNKNOWN;
 	rc = prepare_tree(&c, sql_tree_result(tree), p);
+	p->uses_xact_now = c.used_xact_now;
 	sql_view_trees_free(&c); /* the plan keeps nothing of them */
 	if (rc == MUR_OK)
 		rc = ddl_allowed(&c, p);

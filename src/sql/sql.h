@@ -42,6 +42,11 @@ typedef struct sql_options {
 	 * empty: no schema); else the default "$user", public */
 	char search_path[256];
 	int search_path_given;
+	/* the transaction's start (wall clock, microseconds): now(),
+	 * transaction_timestamp(), CURRENT_TIMESTAMP are planned as this
+	 * constant, the same in every row and on every node; 0: mur_now(),
+	 * the clock at each call */
+	int64_t xact_now_us;
 } sql_options;
 
 enum { SQL_SHUFFLE_AUTO = 0, SQL_SHUFFLE_GATHER, SQL_SHUFFLE_REPARTITION };

@@ -8,6 +8,10 @@
  *   mur_div, mur_fdiv, mur_mod   division by zero is an error (22012), not NULL;
  *                                f(a, b, c...) is ((a / b) / c)... (emit.c
  *                                folds a chain into one call)
+ *   mur_int_chk(x, bits)         x unchanged if it fits a bits-wide integer,
+ *                                else 22003 "integer out of range" (emit.c
+ *                                wraps integer + - * and unary - in it:
+ *                                SQLite's int64 overflow yields a REAL)
  *   mur_cast(x, from, to)        PostgreSQL casts through value.c's text I/O
  *   mur_like, mur_ilike          LIKE is case-sensitive; '\' escapes
  *   mur_greatest, mur_least      ignore NULLs like PostgreSQL (the _bpchar
@@ -185,6 +189,31 @@ static void fold(sqlite3_context *cx, int argc, sqlite3_value **v, fold_step ste
 		sqlite3_result_int64(cx, acc.i);
 	else if (acc.kind == SQLITE_FLOAT)
 		sqlite3_result_double(cx, acc.f);
+}
+
+/* mur_int_chk(x, bits): an integer expression's result (emit.c) checked
+ * against its PostgreSQL type's range.  SQLite computes + - * in int64 and
+ * turns an int64 overflow into a REAL, which stays REAL through later
+ * + - *: so a REAL here is an overflow of a bigint expression (integer
+ * columns and constants are INTEGER), an INTEGER past 16 or 32 bits one of
+ * a smallint or integer expression.  Other values (TEXT) pass unchanged. */
+static void fn_int_chk(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	int bits = sqlite3_value_int(v[1]);
+	int64_t lim = bits == 16 ? INT16_MAX : bits == 32 ? INT32_MAX : INT64_MAX;
+	int t = sqlite3_value_type(v[0]);
+	(void)argc;
+	if (t == SQLITE_INTEGER) {
+		int64_t x = sqlite3_value_int64(v[0]);
+		if (x <= lim && x >= -lim - 1)
+			return sqlite3_result_value(cx, v[0]);
+	} else if (t != SQLITE_FLOAT) {
+		return sqlite3_result_value(cx, v[0]);
+	}
+	stor_fn_fail(cx, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE, "%s out of range",
+		     bits == 16   ? "smallint"
+		     : bits == 32 ? "integer"
+				  : "bigint");
 }
 
 static void fn_div(sqlite3_context *cx, int argc, sqlite3_value **v)
@@ -616,6 +645,7 @@ static void sketch_final(sqlite3_context *cx)
 /* ---- registration ---- */
 
 static const stor_fn_def sqlfns[] = {
+	{"mur_int_chk", 2, 1, fn_int_chk},
 	{"mur_div", -1, 1, fn_div},
 	{"mur_fdiv", -1, 1, fn_fdiv},
 	{"mur_mod", -1, 1, fn_mod},

@@ -2,7 +2,8 @@
  * test_sql_emit.c — emit.c's SQLite text for chains of operators: the
  * parentheses it keeps (only where SQLite's precedence would regroup the
  * tree), AND/OR lists as balanced trees, / and % chains folded into one
- * call, and that SQLite runs the result of lengths PostgreSQL answers
+ * call, integer arithmetic wrapped once per chain of one type in
+ * mur_int_chk (22003 on overflow; constants that fit go bare), and that SQLite runs the result of lengths PostgreSQL answers
  * (the cluster test test_exprchain.py compares the answers with
  * PostgreSQL's).
  */
@@ -33,11 +34,13 @@ static void test_parentheses_only_where_needed(void **state)
 	/* left-associative: a chain goes out bare, a right-nested group keeps
 	 * its parentheses */
 	expect_where("user_id - 1 - 2 > user_id - (1 - 2)",
-		     "(\"events\".\"user_id\" - 1 - 2 > \"events\".\"user_id\" - (1 - 2))");
+		     "(mur_int_chk((\"events\".\"user_id\" - 1 - 2), 32) > "
+		     "mur_int_chk((\"events\".\"user_id\" - (1 - 2)), 32))");
 	/* tighter operands are bare, looser ones parenthesized */
 	expect_where("(user_id + 1) * (user_id - 1) + 2 * user_id > 0",
-		     "((\"events\".\"user_id\" + 1) * (\"events\".\"user_id\" - 1) + 2 * "
-		     "\"events\".\"user_id\" > 0)");
+		     "(mur_int_chk((mur_int_chk((\"events\".\"user_id\" + 1), 32) * "
+		     "mur_int_chk((\"events\".\"user_id\" - 1), 32) + 2 * \"events\".\"user_id\"), "
+		     "32) > 0)");
 	/* || binds tighter than + in SQLite, looser in PostgreSQL: the tree
 	 * decides (here a cast sits between them) */
 	expect_where("kind || 'a' || 'b' = 'x' || (kind || 'y')",
@@ -51,12 +54,13 @@ static void test_parentheses_only_where_needed(void **state)
 		     "((\"events\".\"user_id\" = 3) IS NOT \"events\".\"flag\")");
 	/* unary minus and NOT stay self-delimited */
 	expect_where("-user_id - -user_id < 1",
-		     "((- \"events\".\"user_id\") - (- \"events\".\"user_id\") < 1)");
+		     "(mur_int_chk((mur_int_chk((- \"events\".\"user_id\"), 32) - mur_int_chk((- "
+		     "\"events\".\"user_id\"), 32)), 32) < 1)");
 	/* / and %: one folded call per run of the same function */
 	expect_where("user_id / 2 / 3 % 4 % 5 = 0",
-		     "(mur_mod(mur_div(\"events\".\"user_id\", 2, 3), 4, 5) = 0)");
-	expect_where("user_id / (2 / 3) = 0",
-		     "(mur_div(\"events\".\"user_id\", mur_div(2, 3)) = 0)");
+		     "(mur_mod(mur_int_chk(mur_div(\"events\".\"user_id\", 2, 3), 32), 4, 5) = 0)");
+	expect_where("user_id / (2 / 3) = 0", "(mur_int_chk(mur_div(\"events\".\"user_id\", "
+					      "mur_int_chk(mur_div(2, 3), 32)), 32) = 0)");
 }
 
 /* "SELECT <n terms joined by sep>" with term i printed by fmt. */

@@ -144,8 +144,9 @@ static void test_update_delete(void **state)
 	plan_free(p);
 	p = P("UPDATE events SET user_id = user_id + 1 WHERE id = $1");
 	assert_int_equal(p->u.modify.prune.param, 1);
-	assert_string_equal(p->u.modify.shard_sql, "UPDATE main.\"events\" SET \"user_id\" = "
-						   "(\"user_id\" + 1) WHERE (\"id\" = ?1)");
+	assert_string_equal(p->u.modify.shard_sql,
+			    "UPDATE main.\"events\" SET \"user_id\" = "
+			    "mur_int_chk((\"user_id\" + 1), 32) WHERE (\"id\" = ?1)");
 	plan_free(p);
 	mur_error e = E("UPDATE events SET id = 5", "0A000");
 	assert_int_equal(e.position, 19);
