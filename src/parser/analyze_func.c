@@ -124,6 +124,7 @@ static const fn_def fn_defs[] = {
 	{"clock_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
 	{"date_trunc", 2, 2, "ST", R_TS, "mur_date_trunc"},
 	{"make_date", 3, 3, "I", R_DATE, "mur_make_date"},
+	{"factorial", 1, 1, "I", R_NUMERIC, "mur_factorial"},
 	{"isfinite", 1, 1, "T", R_BOOL, "mur_isfinite"},
 	{"isfinite", 1, 1, "V", R_BOOL, "mur_isfinite"},
 	{"date_part", 2, 2, "ST", R_FLOAT8, "mur_extract"},
@@ -330,6 +331,37 @@ static sql_expr *cast_call(sql_ctx *c, const char *name, sql_expr *arg, int loc)
 	return no_function(c, name, &arg, 1, loc);
 }
 
+/* gcd(a, b) / lcm(a, b): int4, int8 or numeric by the arguments' common
+ * type (two int2s are ambiguous to PostgreSQL, 42725; one widens), the width
+ * passed on so storage/sqlfn_gcd.c answers 22003 where the type overflows. */
+static sql_expr *gcd_lcm(sql_ctx *c, const char *name, sql_expr **args, int loc)
+{
+	mur_type t;
+	for (int i = 0; i < 2; i++)
+		if (args[i]->type == MT_UNKNOWN &&
+		    !(args[i] = sql_coerce(c, args[i], MT_INT4, NULL)))
+			return NULL;
+	t = sql_type_arith(args[0]->type, args[1]->type);
+	if (t == MT_INT2) {
+		sql_err(c, "42725", loc, "function %s(smallint, smallint) is not unique", name);
+		mur_error_hint(c->err, "Could not choose a best candidate function. You might need "
+				       "to add explicit type casts.");
+		return NULL;
+	}
+	if (t != MT_INT4 && t != MT_INT8 && t != MT_NUMERIC)
+		return no_function(c, name, args, 2, loc);
+	for (int i = 0; i < 2; i++)
+		if (args[i]->type != t && !(args[i] = sql_make_cast(c, args[i], t, args[i]->loc)))
+			return NULL;
+	return sql_make_call(c, !strcmp(name, "gcd") ? "mur_gcd" : "mur_lcm", t, loc, 3, args[0],
+			     args[1],
+			     sql_make_const_int(c,
+						t == MT_NUMERIC ? 0
+						: t == MT_INT8  ? 8
+								: 4,
+						MT_INT4));
+}
+
 static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, int loc)
 {
 	sql_expr *out = NULL;
@@ -347,6 +379,8 @@ static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, in
 			return no_function(c, name, args, n, loc);
 		return sql_make_call(c, "mur_mod", t, loc, 2, args[0], args[1]);
 	}
+	if ((!strcmp(name, "gcd") || !strcmp(name, "lcm")) && n == 2)
+		return gcd_lcm(c, name, args, loc);
 	if (!strcmp(name, "to_char") && n == 2)
 		return to_char(c, args, loc);
 	if (sql_tz_func(c, name, args, n, loc, &out))

@@ -242,6 +242,8 @@ int stor_register_subq_row_functions(sqlite3 *db);
 int stor_register_agg_functions(sqlite3 *db);
 /* sqlfn_numeric.c: numeric arithmetic, aggregates, the collation. */
 int stor_register_numeric_functions(sqlite3 *db);
+/* Register gcd, lcm, factorial of sqlfn_gcd.c on db; an SQLite code. */
+int stor_register_gcd_functions(sqlite3 *db);
 /* sqlfn_numfmt.c: to_char of numbers, to_number. */
 int stor_register_numfmt_functions(sqlite3 *db);
 /* sqlfn_types.c: uuid (and interval, bytea) functions. */
