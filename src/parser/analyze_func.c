@@ -47,6 +47,7 @@ enum {
 	R_INTERVAL,
 	R_BYTEA,
 	R_TEXT_ARRAY,
+	R_TIMESTAMP,
 };
 
 typedef struct fn_def {
@@ -125,6 +126,7 @@ static const fn_def fn_defs[] = {
 	{"date_trunc", 2, 2, "ST", R_TS, "mur_date_trunc"},
 	{"make_date", 3, 3, "I", R_DATE, "mur_make_date"},
 	{"factorial", 1, 1, "I", R_NUMERIC, "mur_factorial"},
+	{"make_timestamp", 6, 6, "IIIIIN", R_TIMESTAMP, "mur_make_timestamp"},
 	{"isfinite", 1, 1, "T", R_BOOL, "mur_isfinite"},
 	{"isfinite", 1, 1, "V", R_BOOL, "mur_isfinite"},
 	{"date_part", 2, 2, "ST", R_FLOAT8, "mur_extract"},
@@ -242,6 +244,8 @@ static mur_type result_type(const fn_def *d, sql_expr **args, int n)
 		return MT_BYTEA;
 	case R_TEXT_ARRAY:
 		return MT_TEXT_ARRAY;
+	case R_TIMESTAMP:
+		return MT_TIMESTAMP;
 	case R_SAME:
 		return args[0]->type;
 	case R_TS:
@@ -362,6 +366,40 @@ static sql_expr *gcd_lcm(sql_ctx *c, const char *name, sql_expr **args, int loc)
 						MT_INT4));
 }
 
+/* make_timestamptz(y, mo, d, h, mi, sec[, zone]): make_timestamp's wall
+ * clock read in the session's zone (the cast) or in zone (AT TIME ZONE).
+ * PostgreSQL reads a zone '+05' here as ISO 8601 (east of Greenwich) where
+ * AT TIME ZONE reads it as POSIX (west): a constant's sign is swapped; a
+ * zone that is not a constant is 0A000, as it might be such an offset. */
+static sql_expr *make_timestamptz(sql_ctx *c, sql_expr **args, int n, int loc)
+{
+	sql_expr *ts = sql_builtin_call(c, "make_timestamp", args, 6, loc), *zone;
+	if (!ts)
+		return NULL;
+	if (n == 6)
+		return sql_make_cast(c, ts, MT_TIMESTAMPTZ, loc);
+	if (!(zone = fit_arg(c, args[6], 'S')))
+		return mur_error_is_set(c->err) ? NULL
+						: no_function(c, "make_timestamptz", args, n, loc);
+	if (zone->kind != SE_CONST) {
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, loc,
+			"murphy does not support make_timestamptz with a zone that is not a "
+			"constant");
+		return NULL;
+	}
+	if (zone->val.kind == MV_TEXT && zone->val.len > 0 &&
+	    (zone->val.s[0] == '+' || zone->val.s[0] == '-')) {
+		char *swapped = sql_alloc(c, zone->val.len + 1);
+		if (!swapped)
+			return NULL;
+		memcpy(swapped, zone->val.s, zone->val.len);
+		swapped[zone->val.len] = 0;
+		swapped[0] = swapped[0] == '+' ? '-' : '+';
+		zone = sql_make_const_text(c, swapped);
+	}
+	return sql_make_call(c, "mur_at_tz", MT_TIMESTAMPTZ, loc, 2, ts, zone);
+}
+
 static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, int loc)
 {
 	sql_expr *out = NULL;
@@ -383,6 +421,8 @@ static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, in
 		return gcd_lcm(c, name, args, loc);
 	if (!strcmp(name, "to_char") && n == 2)
 		return to_char(c, args, loc);
+	if (!strcmp(name, "make_timestamptz") && (n == 6 || n == 7))
+		return make_timestamptz(c, args, n, loc);
 	if (sql_tz_func(c, name, args, n, loc, &out))
 		return out;
 	if (!strcmp(name, "version") && n == 0)

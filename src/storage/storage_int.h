@@ -198,6 +198,8 @@ int stor_entry_check(const stor_entry *e, mur_error *err);
 void stor_fn_format(sqlite3_context *cx, int argc, sqlite3_value **v);
 /* make_date(year, month, day) as PostgreSQL's (sqlfn_make.c). */
 void stor_fn_make_date(sqlite3_context *cx, int argc, sqlite3_value **v);
+/* make_timestamp(y, mo, d, h, mi, sec) as PostgreSQL's (sqlfn_make.c). */
+void stor_fn_make_timestamp(sqlite3_context *cx, int argc, sqlite3_value **v);
 
 /* Fail the call with "SQLSTATE:<state>:<message>" (errmap.c reads it). */
 void stor_fn_fail(sqlite3_context *cx, const char *state, const char *fmt, ...)

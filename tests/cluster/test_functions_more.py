@@ -77,3 +77,56 @@ def test_factorial_past_murphys_numeric_range(db):
     with pytest.raises(Exception) as e:
         db.murphy("SELECT factorial(500)")
     assert e.value.pgcode == "22003" and "value overflows numeric format" in str(e.value)
+
+
+TIMES = [
+    "SELECT make_timestamp(2024, 2, 29, 13, 45, 30.5), make_timestamp(1, 1, 1, 0, 0, 0), "
+    "make_timestamp(9999, 12, 31, 23, 59, 59.999999), make_timestamp(2024, 1, 1, 24, 0, 0), "
+    "make_timestamp(2024, 1, 31, 23, 59, 60), make_timestamp(2024, 1, 1, 0, 0, 1.0000004), "
+    "make_timestamp(2024, 1, 1, 0, 0, 1.0000005), make_timestamp(NULL, 1, 1, 0, 0, 0), "
+    "make_timestamp(2024, 1, 1, 0, 0, NULL), make_timestamp(2024, 1, 1, 0, 0, 7::int)",
+    "SELECT id, make_timestamp(2000 + id, id, id + 20, id, id * 5, id * 1.25) FROM fn_ints "
+    "WHERE id < 7 ORDER BY id",
+    "SELECT id FROM fn_ints WHERE make_timestamp(2024, 1, id, 0, 0, 0) > '2024-01-04' ORDER BY id",
+    "SELECT make_timestamptz(2024, 3, 10, 2, 30, 0), make_timestamptz(2024, 7, 1, 12, 0, 0.25), "
+    "make_timestamptz(2024, 7, 1, 12, 0, 0, 'America/New_York'), "
+    "make_timestamptz(2024, 1, 1, 0, 0, 0, '+05'), make_timestamptz(2024, 1, 1, 0, 0, 0, NULL), "
+    "make_timestamptz(2024, 1, 1, 0, 0, 0, '-03:30'), make_timestamptz(2024, 1, 1, 0, 0, 0, 'EST')",
+    "SELECT id, make_timestamptz(2024, id, 1, 8, 0, 0, 'Europe/Paris') FROM fn_ints ORDER BY id",
+]
+
+
+@pytest.mark.parametrize("sql", TIMES)
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_make_timestamp(db, sql, zone):
+    db.exec_both("SET TimeZone = '%s'" % zone)
+    try:
+        db.both(sql)
+    finally:
+        db.exec_both("SET TimeZone = 'UTC'")
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("SELECT make_timestamp(2023, 2, 29, 0, 0, 0)", "date field value out of range: 2023-02-29"),
+    ("SELECT make_timestamp(0, 1, 1, 0, 0, 0)", "date field value out of range: 0-01-01"),
+    ("SELECT make_timestamp(2024, 13, 1, 0, 0, 0)", "date field value out of range"),
+    ("SELECT make_timestamp(2024, 1, 1, 24, 0, 0.5)", "time field value out of range: 24:00:0.5"),
+    ("SELECT make_timestamp(2024, 1, 1, 23, 60, 0)", "time field value out of range: 23:60:00"),
+    ("SELECT make_timestamp(2024, 1, 1, 23, 0, 60.5)", "time field value out of range: 23:00:60.5"),
+    ("SELECT make_timestamp(2024, 1, 1, -1, 0, 0)", "time field value out of range: -1:00:00"),
+    ("SELECT make_timestamp(2024, 1, 1, 0, 0, -0.5)", "time field value out of range"),
+    ("SELECT make_timestamptz(2023, 2, 29, 0, 0, 0, 'UTC')", "date field value out of range"),
+    ("SELECT id, make_timestamp(2024, 2, 25 + id, 0, 0, 0) FROM fn_ints", "date field value"),
+])
+def test_make_timestamp_error(db, sql, message):
+    err = db.both_error(sql, "22008")
+    assert str(err).startswith(message), err
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT make_timestamp(10000, 1, 1, 0, 0, 0)", "SELECT make_timestamp(-44, 3, 15, 0, 0, 0)",
+    "SELECT make_timestamptz(2024, 1, 1, 0, 0, 0, w) FROM (SELECT 'UTC' AS w) s"])
+def test_make_timestamp_murphy_cannot_is_0A000(db, sql):
+    with pytest.raises(Exception) as e:
+        db.murphy(sql)
+    assert e.value.pgcode == "0A000", e.value
