@@ -799,6 +799,48 @@ static sql_expr *analyze_func(sql_ctx *c, PgQuery__FuncCall *f);
 
 /* A bare table name in the one argument of to_json, to_jsonb,
  * row_to_json, json_agg or jsonb_agg is its row (sql_json_row). */
+/* make_interval(years, months, weeks, days, hours, mins, secs), by
+ * position or by name (days => 3), positional ones first as PostgreSQL;
+ * the ones not given are 0 (its defaults). */
+static sql_expr *make_interval(sql_ctx *c, PgQuery__FuncCall *f)
+{
+	static const char *const names[] = {"years", "months", "weeks", "days",
+					    "hours", "mins",   "secs"};
+	sql_expr *args[7] = {0};
+	int n = 0;
+	if (f->n_args > 7)
+		return no_function(c, "make_interval", args, 0, f->location);
+	for (size_t i = 0; i < f->n_args; i++) {
+		PgQuery__Node *a = f->args[i];
+		int at = (int)i;
+		if (a->node_case == PG_QUERY__NODE__NODE_NAMED_ARG_EXPR) {
+			PgQuery__NamedArgExpr *na = a->named_arg_expr;
+			for (at = 0; at < 7 && strcmp(names[at], na->name ? na->name : ""); at++)
+				;
+			if (at == 7) {
+				sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+					"function make_interval(%s => ...) does not exist",
+					na->name ? na->name : "");
+				mur_error_hint(c->err, FN_HINT);
+				return NULL;
+			}
+			if (args[at]) {
+				sql_err(c, SQLSTATE_SYNTAX_ERROR, na->location,
+					"argument name \"%s\" used more than once", names[at]);
+				return NULL;
+			}
+			a = na->arg;
+		}
+		if (!(args[at] = sql_analyze_expr(c, a)))
+			return NULL;
+		n = at + 1 > n ? at + 1 : n;
+	}
+	for (int i = 0; i < n; i++)
+		if (!args[i])
+			args[i] = sql_make_const_int(c, 0, MT_INT4);
+	return scalar(c, "make_interval", args, n, f->location);
+}
+
 sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 {
 	int save = c->row_json;
@@ -873,6 +915,8 @@ static sql_expr *analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 		return (sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, f->location,
 				"cannot pass more than %d arguments to a function", SQL_ARGS_MAX),
 			NULL);
+	if (!strcmp(name, "make_interval") && f->n_funcname == 1)
+		return make_interval(c, f);
 	for (size_t i = 0; i < f->n_args; i++)
 		if (!(args[i] = sql_analyze_expr(c, f->args[i])))
 			return NULL;

@@ -129,4 +129,29 @@ def test_make_timestamp_error(db, sql, message):
 def test_make_timestamp_murphy_cannot_is_0A000(db, sql):
     with pytest.raises(Exception) as e:
         db.murphy(sql)
-    assert e.value.pgcode == "0A000", e.value
+    assert e.value.pgcode == "0A000" and "make_timestamp" in str(e.value), e.value
+
+
+INTERVALS = [
+    "SELECT make_interval(days => 10), make_interval(hours => 36, mins => 5), "
+    "make_interval(secs => 1.5), make_interval(1, 2, weeks => 3), make_interval(), "
+    "make_interval(years => -1, secs => -0.25), make_interval(mins => 90, years => 2)",
+    "SELECT make_interval(1, 2, 3, 4, 5, 6, 7.5), make_interval(0, 0, 0, 0, 0, 0, 0.0000005), "
+    "make_interval(days => NULL), make_interval(1, NULL)",
+    "SELECT id, make_interval(days => id, secs => n) FROM fn_ints ORDER BY id",
+    "SELECT id FROM fn_ints WHERE date '2024-01-01' + make_interval(days => id) > "
+    "'2024-01-04' ORDER BY id",
+]
+
+
+@pytest.mark.parametrize("sql", INTERVALS)
+def test_make_interval(db, sql):
+    db.both(sql)
+
+
+@pytest.mark.parametrize("sql, sqlstate", [
+    ("SELECT make_interval(day => 3)", "42883"),
+    ("SELECT make_interval(days => 3, days => 4)", "42601"),
+])
+def test_make_interval_error(db, sql, sqlstate):
+    db.both_error(sql, sqlstate)
