@@ -152,6 +152,9 @@ static const fn_def fn_defs[] = {
 	{"sha512", 1, 1, "X", R_BYTEA, "mur_sha512"},
 	{"encode", 2, 2, "XS", R_TEXT, "mur_bytea_encode"},
 	{"decode", 2, 2, "SS", R_BYTEA, "mur_bytea_decode"},
+	{"get_byte", 2, 2, "XI", R_INT4, "mur_get_byte"},
+	{"set_byte", 3, 3, "XII", R_BYTEA, "mur_set_byte"},
+	{"position", 2, 2, "XX", R_INT4, "instr"},
 };
 
 static const char *fn_name(PgQuery__FuncCall *f)

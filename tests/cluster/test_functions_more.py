@@ -155,3 +155,44 @@ def test_make_interval(db, sql):
 ])
 def test_make_interval_error(db, sql, sqlstate):
     db.both_error(sql, sqlstate)
+
+
+@pytest.fixture(scope="module")
+def blobs(db):
+    db.exec_both("DROP TABLE IF EXISTS fn_blobs")
+    db.exec_both("CREATE TABLE fn_blobs (id int PRIMARY KEY, b bytea)")
+    for row in [(1, b"\x00\x01\xff"), (2, b""), (3, None), (4, b"abcabc"), (5, b"\x80")]:
+        db.exec_both("INSERT INTO fn_blobs VALUES (%s, %s)", row)
+    return db
+
+
+BYTES = [
+    "SELECT get_byte('\\x01ff80'::bytea, 0), get_byte('\\x01ff80'::bytea, 1), "
+    "get_byte('\\x01ff80', 2), get_byte(NULL::bytea, 0), get_byte('\\x00'::bytea, NULL)",
+    "SELECT set_byte('\\x010203'::bytea, 1, 255), set_byte('\\x010203'::bytea, 2, 256 + 65), "
+    "set_byte('\\x01'::bytea, 0, -1), set_byte('\\x01'::bytea, 0, NULL), "
+    "set_byte(NULL::bytea, 0, 1)",
+    "SELECT position('\\x02'::bytea in '\\x010203'::bytea), position(''::bytea in '\\x01'::bytea), "
+    "position('\\x04'::bytea in '\\x010203'::bytea), position('c'::bytea in 'abcabc'::bytea), "
+    "position(NULL::bytea in '\\x01'::bytea), position('\\x00'::bytea in ''::bytea)",
+    "SELECT id, get_byte(b, 0), set_byte(b, 0, 7), position('\\xff'::bytea in b), "
+    "position('bc'::bytea in b) FROM fn_blobs WHERE length(b) > 0 ORDER BY id",
+    "SELECT id FROM fn_blobs WHERE position('c'::bytea in b) = 3 ORDER BY id",
+]
+
+
+@pytest.mark.parametrize("sql", BYTES)
+def test_bytea_bytes(blobs, sql):
+    blobs.both(sql)
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("SELECT get_byte('\\x0102'::bytea, 2)", "index 2 out of valid range, 0..1"),
+    ("SELECT get_byte('\\x0102'::bytea, -1)", "index -1 out of valid range, 0..1"),
+    ("SELECT get_byte(''::bytea, 0)", "index 0 out of valid range, 0..-1"),
+    ("SELECT set_byte('\\x01'::bytea, 1, 0)", "index 1 out of valid range, 0..0"),
+    ("SELECT id, get_byte(b, 2) FROM fn_blobs", "index 2 out of valid range"),
+])
+def test_bytea_bytes_error(blobs, sql, message):
+    err = blobs.both_error(sql, "2202E")
+    assert str(err).startswith(message), err
