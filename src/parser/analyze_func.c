@@ -126,6 +126,7 @@ static const fn_def fn_defs[] = {
 	{"date_trunc", 2, 2, "ST", R_TS, "mur_date_trunc"},
 	{"make_date", 3, 3, "I", R_DATE, "mur_make_date"},
 	{"factorial", 1, 1, "I", R_NUMERIC, "mur_factorial"},
+	{"to_date", 2, 2, "SS", R_DATE, "mur_to_date"},
 	{"make_timestamp", 6, 6, "IIIIIN", R_TIMESTAMP, "mur_make_timestamp"},
 	{"isfinite", 1, 1, "T", R_BOOL, "mur_isfinite"},
 	{"isfinite", 1, 1, "V", R_BOOL, "mur_isfinite"},

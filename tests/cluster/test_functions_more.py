@@ -196,3 +196,53 @@ def test_bytea_bytes(blobs, sql):
 def test_bytea_bytes_error(blobs, sql, message):
     err = blobs.both_error(sql, "2202E")
     assert str(err).startswith(message), err
+
+
+DATES = [
+    "SELECT to_date('2024-02-29', 'YYYY-MM-DD'), to_date('20240131', 'YYYYMMDD'), "
+    "to_date('05 Dec 2000', 'DD Mon YYYY'), to_date('December 5, 1999', 'Month DD, YYYY'), "
+    "to_date('5/7/24', 'FMMM/FMDD/YY'), to_date('31.12.69', 'DD.MM.YY'), "
+    "to_date('31.12.70', 'DD.MM.YY'), to_date(NULL, 'YYYY'), to_date('2024', NULL)",
+    "SELECT to_date('2024', 'YYYY-MM-DD'), to_date('2024-00-00', 'YYYY-MM-DD'), "
+    "to_date('  2024 - 3 - 9', 'YYYY-MM-DD'), to_date('2024-03-09 junk', 'YYYY-MM-DD'), "
+    "to_date('2024x03x09', 'YYYY-MM-DD'), to_date('2024--03-09', 'YYYY-MM-DD'), "
+    "to_date('2024T0309', 'YYYY\"T\"MMDD'), to_date('jan 2 2001', 'mon DD YYYY'), "
+    "to_date('2001 FEBRUARY 3', 'YYYY MONTH DD'), to_date('1-2-2003', 'FMDD-FMMM-YYYY')",
+    "SELECT to_date('2024-3-9', 'YYYY-MM-DD'), to_date('  12 march 2020', 'DD month YYYY'), "
+    "to_date('2020-03', 'YYYY-MM'), to_date('2020/03/04', 'YYYY-MM-DD'), "
+    "to_date('99-1-1', 'YY-MM-DD'), to_date('2020 03 04', 'YYYY MM DD'), "
+    "to_date('Sep 3, 2021', 'Mon DD, YYYY'), to_date('2021-09-03', 'FMYYYY-FMMM-FMDD')",
+    "SELECT id, to_date('2024-' || id || '-1' || id, 'YYYY-MM-DD') FROM fn_ints ORDER BY id",
+    "SELECT id FROM fn_ints WHERE to_date('2024-01-0' || id, 'YYYY-MM-DD') > '2024-01-03' "
+    "ORDER BY id",
+]
+
+
+@pytest.mark.parametrize("sql", DATES)
+def test_to_date(db, sql):
+    db.both(sql)
+
+
+@pytest.mark.parametrize("sql, sqlstate, message", [
+    ("SELECT to_date('2024-02-30', 'YYYY-MM-DD')", "22008",
+     'date/time field value out of range: "2024-02-30"'),
+    ("SELECT to_date('2024-13-01', 'YYYY-MM-DD')", "22008", "date/time field value out of range"),
+    ("SELECT to_date('2024-ab-01', 'YYYY-MM-DD')", "22007", 'invalid value "ab" for "MM"'),
+    ("SELECT to_date('2024 Foo 01', 'YYYY Mon DD')", "22007", 'invalid value'),
+    ("SELECT to_date('2024011', 'YYYYMMDDYY')", "22007",
+     'source string too short for "DD" formatting field'),
+    ("SELECT id, to_date('2024-02-' || (27 + id), 'YYYY-MM-DD') FROM fn_ints", "22008", None),
+])
+def test_to_date_error(db, sql, sqlstate, message):
+    err = db.both_error(sql, sqlstate)
+    if message:
+        assert str(err).startswith(message), err
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT to_date('2024-05', 'YYYY-WW')", "SELECT to_date('10000-01-01', 'YYYY-MM-DD')",
+    "SELECT to_date('05-01', 'MM-DD')"])
+def test_to_date_murphy_cannot_is_0A000(db, sql):
+    with pytest.raises(Exception) as e:
+        db.murphy(sql)
+    assert e.value.pgcode == "0A000" and "to_date" in str(e.value), e.value
