@@ -482,6 +482,9 @@ int sql_agg_kind(const char *name)
 		{"stddev", SQL_AGG_STDDEV_SAMP},
 		{"stddev_samp", SQL_AGG_STDDEV_SAMP},
 		{"stddev_pop", SQL_AGG_STDDEV_POP},
+		{"bit_and", SQL_AGG_BIT_AND},
+		{"bit_or", SQL_AGG_BIT_OR},
+		{"bit_xor", SQL_AGG_BIT_XOR},
 	};
 	for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
 		if (!strcmp(aggs[i].name, name))
@@ -522,6 +525,10 @@ mur_type sql_agg_type(int fn, mur_type t)
 			t == MT_JSONB)
 			       ? MT_UNKNOWN
 			       : t;
+	case SQL_AGG_BIT_AND:
+	case SQL_AGG_BIT_OR:
+	case SQL_AGG_BIT_XOR:
+		return mur_type_is_integer(t) ? t : MT_UNKNOWN;
 	default:
 		return t == MT_BOOL ? MT_BOOL : MT_UNKNOWN;
 	}
@@ -617,11 +624,16 @@ static sql_expr *aggregate(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char 
 				"yet",
 				name),
 			NULL);
+	if (f->agg_distinct && fn == SQL_AGG_BIT_XOR) /* and, or: DISTINCT changes nothing */
+		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				"murphy does not support bit_xor(DISTINCT ...) yet"),
+			NULL);
 	e = sql_expr_new(c, SE_AGG, t, f->location);
 	if (!e || (arg && !(e->args = sql_alloc(c, sizeof(sql_expr *)))))
 		return NULL;
 	e->agg = fn;
-	e->distinct = f->agg_distinct && fn != SQL_AGG_MIN && fn != SQL_AGG_MAX;
+	e->distinct = f->agg_distinct && fn != SQL_AGG_MIN && fn != SQL_AGG_MAX &&
+		      fn != SQL_AGG_BIT_AND && fn != SQL_AGG_BIT_OR;
 	e->nargs = arg ? 1 : 0;
 	if (arg)
 		e->args[0] = arg;

@@ -250,6 +250,8 @@ int stor_register_gcd_functions(sqlite3 *db);
 int stor_register_byte_functions(sqlite3 *db);
 /* Register to_date of sqlfn_todate.c on db; an SQLite code. */
 int stor_register_todate_functions(sqlite3 *db);
+/* Register bit_and/or/xor of sqlfn_bitagg.c on db; an SQLite code. */
+int stor_register_bitagg_functions(sqlite3 *db);
 /* sqlfn_numfmt.c: to_char of numbers, to_number. */
 int stor_register_numfmt_functions(sqlite3 *db);
 /* sqlfn_types.c: uuid (and interval, bytea) functions. */

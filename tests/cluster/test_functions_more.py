@@ -246,3 +246,52 @@ def test_to_date_murphy_cannot_is_0A000(db, sql):
     with pytest.raises(Exception) as e:
         db.murphy(sql)
     assert e.value.pgcode == "0A000" and "to_date" in str(e.value), e.value
+
+
+@pytest.fixture(scope="module")
+def bits(db):
+    db.exec_both("DROP TABLE IF EXISTS fn_bits")
+    db.exec_both("CREATE TABLE fn_bits (id int PRIMARY KEY, g int, a int, x bigint, s smallint)")
+    rows = [(i, i % 3, (i * 37) % 256 if i % 5 else None, (i * 7919) << (i % 40),
+             i % 7 - 3) for i in range(1, 41)]
+    rows.append((41, 9, None, None, None))
+    db.exec_both("INSERT INTO fn_bits VALUES " + ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows)),
+                 [v for r in rows for v in r])
+    return db
+
+
+BITS = [
+    "SELECT bit_and(a), bit_or(a), bit_xor(a), bit_and(x), bit_or(x), bit_xor(x), "
+    "bit_and(s), bit_or(s), bit_xor(s) FROM fn_bits",
+    "SELECT g, bit_and(a), bit_or(a), bit_xor(a), bit_xor(x), bit_or(s) FROM fn_bits "
+    "GROUP BY g ORDER BY g",
+    "SELECT a % 4, bit_xor(id), bit_or(x) FROM fn_bits GROUP BY a % 4 ORDER BY 1",
+    "SELECT bit_and(a), bit_or(a), bit_xor(a) FROM fn_bits WHERE id > 100",
+    "SELECT bit_or(a) FILTER (WHERE g = 1), bit_or(DISTINCT g), bit_and(DISTINCT s) FROM fn_bits",
+    "SELECT id, bit_and(a) FROM fn_bits WHERE id = 7 GROUP BY id",
+    "SELECT g FROM fn_bits GROUP BY g HAVING bit_or(a) > 200 ORDER BY g",
+    "SELECT t.g, bit_or(u.a), bit_xor(u.x) FROM fn_bits t JOIN fn_bits u ON t.id = u.g "
+    "GROUP BY t.g ORDER BY t.g",
+    "SELECT g, bit_xor(a) FROM fn_bits GROUP BY g ORDER BY bit_xor(a) DESC LIMIT 2",
+    "SELECT bit_and(v), bit_or(v), bit_xor(v) FROM (VALUES (12), (10), (NULL::int)) t(v)",
+]
+
+
+@pytest.mark.parametrize("sql", BITS)
+def test_bit_aggregates(bits, sql):
+    bits.both(sql)
+
+
+@pytest.mark.parametrize("sql", ["SELECT bit_and(1.5)", "SELECT bit_or('a'::text)",
+                                 "SELECT bit_xor(true)"])
+def test_bit_aggregates_error(bits, sql):
+    bits.both_error(sql, "42883")
+
+
+@pytest.mark.parametrize("sql, what", [
+    ("SELECT bit_xor(DISTINCT g) FROM fn_bits", "bit_xor(DISTINCT"),
+    ("SELECT id, bit_and(a) OVER (ORDER BY id) FROM fn_bits", "bit_and as a window function")])
+def test_bit_aggregates_murphy_cannot_is_0A000(bits, sql, what):
+    with pytest.raises(Exception) as e:
+        bits.murphy(sql)
+    assert e.value.pgcode == "0A000" and what in str(e.value), e.value
