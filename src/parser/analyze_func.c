@@ -155,6 +155,8 @@ static const fn_def fn_defs[] = {
 	{"decode", 2, 2, "SS", R_BYTEA, "mur_bytea_decode"},
 	{"get_byte", 2, 2, "XI", R_INT4, "mur_get_byte"},
 	{"set_byte", 3, 3, "XII", R_BYTEA, "mur_set_byte"},
+	{"get_bit", 2, 2, "XI", R_INT4, "mur_get_bit"},
+	{"set_bit", 3, 3, "XII", R_BYTEA, "mur_set_bit"},
 	{"position", 2, 2, "XX", R_INT4, "instr"},
 };
 

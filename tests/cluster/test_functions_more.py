@@ -178,6 +178,11 @@ BYTES = [
     "SELECT id, get_byte(b, 0), set_byte(b, 0, 7), position('\\xff'::bytea in b), "
     "position('bc'::bytea in b) FROM fn_blobs WHERE length(b) > 0 ORDER BY id",
     "SELECT id FROM fn_blobs WHERE position('c'::bytea in b) = 3 ORDER BY id",
+    "SELECT get_bit('\\x01ff80'::bytea, 0), get_bit('\\x01ff80'::bytea, 1), "
+    "get_bit('\\x01ff80'::bytea, 23), get_bit('\\x01ff80'::bytea, 22), "
+    "set_bit('\\x0000'::bytea, 9, 1), set_bit('\\xffff'::bytea, 15, 0), "
+    "set_bit('\\x01'::bytea, 0, 1), get_bit(NULL::bytea, 0), set_bit('\\x01'::bytea, 0, NULL)",
+    "SELECT id, get_bit(b, 7), set_bit(b, 3, 1) FROM fn_blobs WHERE length(b) > 0 ORDER BY id",
 ]
 
 
@@ -192,10 +197,17 @@ def test_bytea_bytes(blobs, sql):
     ("SELECT get_byte(''::bytea, 0)", "index 0 out of valid range, 0..-1"),
     ("SELECT set_byte('\\x01'::bytea, 1, 0)", "index 1 out of valid range, 0..0"),
     ("SELECT id, get_byte(b, 2) FROM fn_blobs", "index 2 out of valid range"),
+    ("SELECT get_bit('\\x0102'::bytea, 16)", "index 16 out of valid range, 0..15"),
+    ("SELECT set_bit(''::bytea, 0, 1)", "index 0 out of valid range, 0..-1"),
 ])
 def test_bytea_bytes_error(blobs, sql, message):
     err = blobs.both_error(sql, "2202E")
     assert str(err).startswith(message), err
+
+
+def test_set_bit_not_0_or_1(blobs):
+    err = blobs.both_error("SELECT set_bit('\\x01'::bytea, 0, 2)", "22023")
+    assert str(err).startswith("new bit must be 0 or 1"), err
 
 
 DATES = [
