@@ -50,6 +50,12 @@ static const char *agg_name(uint8_t fn)
 		return "bool_and";
 	case EXEC_AGG_BOOL_OR:
 		return "bool_or";
+	case EXEC_AGG_BIT_AND:
+		return "bit_and";
+	case EXEC_AGG_BIT_OR:
+		return "bit_or";
+	case EXEC_AGG_BIT_XOR:
+		return "bit_xor";
 	case EXEC_AGG_HLL:
 		return "hll sketch";
 	case EXEC_AGG_HLL_MERGE:

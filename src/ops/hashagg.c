@@ -1073,6 +1073,21 @@ static int update(exec_hashagg *h, group *g, const mur_value *vals)
 				st->flags |= ST_HAS;
 			}
 			break;
+		case EXEC_AGG_BIT_AND:
+		case EXEC_AGG_BIT_OR:
+		case EXEC_AGG_BIT_XOR:
+			if (v->kind != MV_INT)
+				break; /* NULL */
+			if (!(st->flags & ST_HAS))
+				st->v.i = v->i;
+			else if (ag->fn == EXEC_AGG_BIT_AND)
+				st->v.i &= v->i;
+			else if (ag->fn == EXEC_AGG_BIT_OR)
+				st->v.i |= v->i;
+			else
+				st->v.i ^= v->i;
+			st->flags |= ST_HAS;
+			break;
 		default:
 			break;
 		}
@@ -1105,6 +1120,9 @@ static mur_value agg_output(const exec_agg *ag, const agg_state *st)
 		return minmax_value(st);
 	case EXEC_AGG_BOOL_AND:
 	case EXEC_AGG_BOOL_OR:
+	case EXEC_AGG_BIT_AND:
+	case EXEC_AGG_BIT_OR:
+	case EXEC_AGG_BIT_XOR:
 		return (st->flags & ST_HAS) ? mur_v_int(st->v.i) : mur_v_null();
 	case EXEC_AGG_HLL_COUNT:
 		return mur_v_int(st->v.sk ? hll_count(st->v.sk) : 0);

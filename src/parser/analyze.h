@@ -110,7 +110,13 @@ typedef enum sql_aggfn {
 	 * x), the one-element array (never NULL: NULLs are elements), args[1]
 	 * x itself, args[2..] keys (DISTINCT: x) */
 	SQL_AGG_ARRAY_AGG,
+	/* bit_and / bit_or / bit_xor of integers: each shard's, then the
+	 * same over the shards' (ops/hashagg.c EXEC_AGG_BIT_*) */
+	SQL_AGG_BIT_AND,
+	SQL_AGG_BIT_OR,
+	SQL_AGG_BIT_XOR,
 } sql_aggfn;
+#define SQL_AGG_IS_BIT(fn) ((fn) >= SQL_AGG_BIT_AND && (fn) <= SQL_AGG_BIT_XOR)
 
 /* A collecting aggregate: it needs a group's values at once (the leader
  * over gathered rows, or one shard). */

@@ -48,6 +48,7 @@ enum {
 	R_INTERVAL,
 	R_BYTEA,
 	R_TEXT_ARRAY,
+	R_TIMESTAMP,
 };
 
 typedef struct fn_def {
@@ -125,6 +126,9 @@ static const fn_def fn_defs[] = {
 	{"clock_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
 	{"date_trunc", 2, 2, "ST", R_TS, "mur_date_trunc"},
 	{"make_date", 3, 3, "I", R_DATE, "mur_make_date"},
+	{"factorial", 1, 1, "I", R_NUMERIC, "mur_factorial"},
+	{"to_date", 2, 2, "SS", R_DATE, "mur_to_date"},
+	{"make_timestamp", 6, 6, "IIIIIN", R_TIMESTAMP, "mur_make_timestamp"},
 	{"isfinite", 1, 1, "T", R_BOOL, "mur_isfinite"},
 	{"isfinite", 1, 1, "V", R_BOOL, "mur_isfinite"},
 	{"date_part", 2, 2, "ST", R_FLOAT8, "mur_extract"},
@@ -150,6 +154,11 @@ static const fn_def fn_defs[] = {
 	{"sha512", 1, 1, "X", R_BYTEA, "mur_sha512"},
 	{"encode", 2, 2, "XS", R_TEXT, "mur_bytea_encode"},
 	{"decode", 2, 2, "SS", R_BYTEA, "mur_bytea_decode"},
+	{"get_byte", 2, 2, "XI", R_INT4, "mur_get_byte"},
+	{"set_byte", 3, 3, "XII", R_BYTEA, "mur_set_byte"},
+	{"get_bit", 2, 2, "XI", R_INT4, "mur_get_bit"},
+	{"set_bit", 3, 3, "XII", R_BYTEA, "mur_set_bit"},
+	{"position", 2, 2, "XX", R_INT4, "instr"},
 };
 
 static const char *fn_name(PgQuery__FuncCall *f)
@@ -242,6 +251,8 @@ static mur_type result_type(const fn_def *d, sql_expr **args, int n)
 		return MT_BYTEA;
 	case R_TEXT_ARRAY:
 		return MT_TEXT_ARRAY;
+	case R_TIMESTAMP:
+		return MT_TIMESTAMP;
 	case R_SAME:
 		return args[0]->type;
 	case R_TS:
@@ -361,6 +372,71 @@ static sql_expr *cast_call(sql_ctx *c, const char *name, sql_expr *arg, int loc)
 	return no_function(c, name, &arg, 1, loc);
 }
 
+/* gcd(a, b) / lcm(a, b): int4, int8 or numeric by the arguments' common
+ * type (two int2s are ambiguous to PostgreSQL, 42725; one widens), the width
+ * passed on so storage/sqlfn_gcd.c answers 22003 where the type overflows. */
+static sql_expr *gcd_lcm(sql_ctx *c, const char *name, sql_expr **args, int loc)
+{
+	mur_type t;
+	for (int i = 0; i < 2; i++)
+		if (args[i]->type == MT_UNKNOWN &&
+		    !(args[i] = sql_coerce(c, args[i], MT_INT4, NULL)))
+			return NULL;
+	t = sql_type_arith(args[0]->type, args[1]->type);
+	if (t == MT_INT2) {
+		sql_err(c, "42725", loc, "function %s(smallint, smallint) is not unique", name);
+		mur_error_hint(c->err, "Could not choose a best candidate function. You might need "
+				       "to add explicit type casts.");
+		return NULL;
+	}
+	if (t != MT_INT4 && t != MT_INT8 && t != MT_NUMERIC)
+		return no_function(c, name, args, 2, loc);
+	for (int i = 0; i < 2; i++)
+		if (args[i]->type != t && !(args[i] = sql_make_cast(c, args[i], t, args[i]->loc)))
+			return NULL;
+	return sql_make_call(c, !strcmp(name, "gcd") ? "mur_gcd" : "mur_lcm", t, loc, 3, args[0],
+			     args[1],
+			     sql_make_const_int(c,
+						t == MT_NUMERIC ? 0
+						: t == MT_INT8  ? 8
+								: 4,
+						MT_INT4));
+}
+
+/* make_timestamptz(y, mo, d, h, mi, sec[, zone]): make_timestamp's wall
+ * clock read in the session's zone (the cast) or in zone (AT TIME ZONE).
+ * PostgreSQL reads a zone '+05' here as ISO 8601 (east of Greenwich) where
+ * AT TIME ZONE reads it as POSIX (west): a constant's sign is swapped; a
+ * zone that is not a constant is 0A000, as it might be such an offset. */
+static sql_expr *make_timestamptz(sql_ctx *c, sql_expr **args, int n, int loc)
+{
+	sql_expr *ts = sql_builtin_call(c, "make_timestamp", args, 6, loc), *zone;
+	if (!ts)
+		return NULL;
+	if (n == 6)
+		return sql_make_cast(c, ts, MT_TIMESTAMPTZ, loc);
+	if (!(zone = fit_arg(c, args[6], 'S')))
+		return mur_error_is_set(c->err) ? NULL
+						: no_function(c, "make_timestamptz", args, n, loc);
+	if (zone->kind != SE_CONST) {
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, loc,
+			"murphy does not support make_timestamptz with a zone that is not a "
+			"constant");
+		return NULL;
+	}
+	if (zone->val.kind == MV_TEXT && zone->val.len > 0 &&
+	    (zone->val.s[0] == '+' || zone->val.s[0] == '-')) {
+		char *swapped = sql_alloc(c, zone->val.len + 1);
+		if (!swapped)
+			return NULL;
+		memcpy(swapped, zone->val.s, zone->val.len);
+		swapped[zone->val.len] = 0;
+		swapped[0] = swapped[0] == '+' ? '-' : '+';
+		zone = sql_make_const_text(c, swapped);
+	}
+	return sql_make_call(c, "mur_at_tz", MT_TIMESTAMPTZ, loc, 2, ts, zone);
+}
+
 static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, int loc)
 {
 	sql_expr *out = NULL;
@@ -378,8 +454,12 @@ static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, in
 			return no_function(c, name, args, n, loc);
 		return sql_make_call(c, "mur_mod", t, loc, 2, args[0], args[1]);
 	}
+	if ((!strcmp(name, "gcd") || !strcmp(name, "lcm")) && n == 2)
+		return gcd_lcm(c, name, args, loc);
 	if (!strcmp(name, "to_char") && n == 2)
 		return to_char(c, args, loc);
+	if (!strcmp(name, "make_timestamptz") && (n == 6 || n == 7))
+		return make_timestamptz(c, args, n, loc);
 	if (sql_tz_func(c, name, args, n, loc, &out))
 		return out;
 	if (!strcmp(name, "version") && n == 0)
@@ -435,6 +515,9 @@ int sql_agg_kind(const char *name)
 		{"stddev", SQL_AGG_STDDEV_SAMP},
 		{"stddev_samp", SQL_AGG_STDDEV_SAMP},
 		{"stddev_pop", SQL_AGG_STDDEV_POP},
+		{"bit_and", SQL_AGG_BIT_AND},
+		{"bit_or", SQL_AGG_BIT_OR},
+		{"bit_xor", SQL_AGG_BIT_XOR},
 	};
 	for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
 		if (!strcmp(aggs[i].name, name))
@@ -475,6 +558,10 @@ mur_type sql_agg_type(int fn, mur_type t)
 			t == MT_JSONB)
 			       ? MT_UNKNOWN
 			       : t;
+	case SQL_AGG_BIT_AND:
+	case SQL_AGG_BIT_OR:
+	case SQL_AGG_BIT_XOR:
+		return mur_type_is_integer(t) ? t : MT_UNKNOWN;
 	default:
 		return t == MT_BOOL ? MT_BOOL : MT_UNKNOWN;
 	}
@@ -570,11 +657,16 @@ static sql_expr *aggregate(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char 
 				"yet",
 				name),
 			NULL);
+	if (f->agg_distinct && fn == SQL_AGG_BIT_XOR) /* and, or: DISTINCT changes nothing */
+		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				"murphy does not support bit_xor(DISTINCT ...) yet"),
+			NULL);
 	e = sql_expr_new(c, SE_AGG, t, f->location);
 	if (!e || (arg && !(e->args = sql_alloc(c, sizeof(sql_expr *)))))
 		return NULL;
 	e->agg = fn;
-	e->distinct = f->agg_distinct && fn != SQL_AGG_MIN && fn != SQL_AGG_MAX;
+	e->distinct = f->agg_distinct && fn != SQL_AGG_MIN && fn != SQL_AGG_MAX &&
+		      fn != SQL_AGG_BIT_AND && fn != SQL_AGG_BIT_OR;
 	e->nargs = arg ? 1 : 0;
 	if (arg)
 		e->args[0] = arg;
@@ -756,6 +848,48 @@ static sql_expr *analyze_func(sql_ctx *c, PgQuery__FuncCall *f);
 
 /* A bare table name in the one argument of to_json, to_jsonb,
  * row_to_json, json_agg or jsonb_agg is its row (sql_json_row). */
+/* make_interval(years, months, weeks, days, hours, mins, secs), by
+ * position or by name (days => 3), positional ones first as PostgreSQL;
+ * the ones not given are 0 (its defaults). */
+static sql_expr *make_interval(sql_ctx *c, PgQuery__FuncCall *f)
+{
+	static const char *const names[] = {"years", "months", "weeks", "days",
+					    "hours", "mins",   "secs"};
+	sql_expr *args[7] = {0};
+	int n = 0;
+	if (f->n_args > 7)
+		return no_function(c, "make_interval", args, 0, f->location);
+	for (size_t i = 0; i < f->n_args; i++) {
+		PgQuery__Node *a = f->args[i];
+		int at = (int)i;
+		if (a->node_case == PG_QUERY__NODE__NODE_NAMED_ARG_EXPR) {
+			PgQuery__NamedArgExpr *na = a->named_arg_expr;
+			for (at = 0; at < 7 && strcmp(names[at], na->name ? na->name : ""); at++)
+				;
+			if (at == 7) {
+				sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+					"function make_interval(%s => ...) does not exist",
+					na->name ? na->name : "");
+				mur_error_hint(c->err, FN_HINT);
+				return NULL;
+			}
+			if (args[at]) {
+				sql_err(c, SQLSTATE_SYNTAX_ERROR, na->location,
+					"argument name \"%s\" used more than once", names[at]);
+				return NULL;
+			}
+			a = na->arg;
+		}
+		if (!(args[at] = sql_analyze_expr(c, a)))
+			return NULL;
+		n = at + 1 > n ? at + 1 : n;
+	}
+	for (int i = 0; i < n; i++)
+		if (!args[i])
+			args[i] = sql_make_const_int(c, 0, MT_INT4);
+	return scalar(c, "make_interval", args, n, f->location);
+}
+
 sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 {
 	int save = c->row_json;
@@ -830,6 +964,8 @@ static sql_expr *analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 		return (sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, f->location,
 				"cannot pass more than %d arguments to a function", SQL_ARGS_MAX),
 			NULL);
+	if (!strcmp(name, "make_interval") && f->n_funcname == 1)
+		return make_interval(c, f);
 	for (size_t i = 0; i < f->n_args; i++)
 		if (!(args[i] = sql_analyze_expr(c, f->args[i])))
 			return NULL;

@@ -454,7 +454,8 @@ static sql_expr *aggregate_over(sql_ctx *c, PgQuery__FuncCall *f, const win_def 
 		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 				"DISTINCT is not implemented for window functions"),
 			NULL);
-	if (f->n_agg_order || f->agg_within_group || fn == SQL_AGG_APPROX_COUNT_DISTINCT)
+	if (f->n_agg_order || f->agg_within_group || fn == SQL_AGG_APPROX_COUNT_DISTINCT ||
+	    SQL_AGG_IS_BIT(fn))
 		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 				"murphy does not support %s as a window function yet", name),
 			NULL);

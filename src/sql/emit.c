@@ -706,6 +706,9 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 		[SQL_AGG_JSON_OBJECT_AGG] = "mur_json_object_agg",
 		[SQL_AGG_JSONB_OBJECT_AGG] = "mur_jsonb_object_agg",
 		[SQL_AGG_ARRAY_AGG] = "mur_array_agg",
+		[SQL_AGG_BIT_AND] = "mur_bit_and",
+		[SQL_AGG_BIT_OR] = "mur_bit_or",
+		[SQL_AGG_BIT_XOR] = "mur_bit_xor",
 	};
 	if (emit_numeric_agg(e, x) || emit_interval_agg(e, x))
 		return;

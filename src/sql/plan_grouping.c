@@ -240,7 +240,7 @@ static int collect(gs_partials *pa, const sql_expr *e)
 	if (e->kind == SE_AGG) {
 		int parts = e->agg == SQL_AGG_AVG ? 2 : SQL_AGG_IS_VARIANCE(e->agg) ? 3 : 1;
 		if (e->distinct || e->agg == SQL_AGG_APPROX_COUNT_DISTINCT ||
-		    SQL_AGG_IS_COLLECTING(e->agg))
+		    SQL_AGG_IS_COLLECTING(e->agg) || SQL_AGG_IS_BIT(e->agg))
 			return 0;
 		for (int i = 0; i < pa->nagg; i++)
 			if (sql_expr_equal(pa->aggs[i], e))

@@ -727,6 +727,9 @@ static const int fn_of[] = {
 	[SQL_AGG_VAR_POP] = EXEC_AGG_SUM,
 	[SQL_AGG_STDDEV_SAMP] = EXEC_AGG_SUM,
 	[SQL_AGG_STDDEV_POP] = EXEC_AGG_SUM,
+	[SQL_AGG_BIT_AND] = EXEC_AGG_BIT_AND,
+	[SQL_AGG_BIT_OR] = EXEC_AGG_BIT_OR,
+	[SQL_AGG_BIT_XOR] = EXEC_AGG_BIT_XOR,
 };
 
 /* The exact numeric partial for a numeric argument (common/numeric.h:

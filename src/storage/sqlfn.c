@@ -696,6 +696,14 @@ int stor_register_functions(sqlite3 *db)
 	if (rc == SQLITE_OK)
 		rc = stor_register_numeric_functions(db);
 	if (rc == SQLITE_OK)
+		rc = stor_register_gcd_functions(db);
+	if (rc == SQLITE_OK)
+		rc = stor_register_byte_functions(db);
+	if (rc == SQLITE_OK)
+		rc = stor_register_todate_functions(db);
+	if (rc == SQLITE_OK)
+		rc = stor_register_bitagg_functions(db);
+	if (rc == SQLITE_OK)
 		rc = stor_register_numfmt_functions(db);
 	if (rc == SQLITE_OK)
 		rc = stor_register_type_functions(db);

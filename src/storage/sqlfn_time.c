@@ -5,6 +5,7 @@
  *
  *   mur_now, mur_current_date    UTC, canonical timestamp text
  *   mur_make_date(y, m, d)       make_date (sqlfn_make.c)
+ *   mur_make_timestamp(y, m, d, h, mi, s)  make_timestamp (sqlfn_make.c)
  *   mur_isfinite(ts)             isfinite: not 'infinity' / '-infinity'
  *   mur_date_trunc, mur_extract (date_part: float8), mur_extract_num /
  *   mur_extract_date (EXTRACT: numeric, exact), mur_date_add, mur_date_diff
@@ -817,6 +818,7 @@ static const stor_fn_def time_fns[] = {
 	{"mur_extract_date", 2, 1, fn_extract_date},
 	{"mur_date_add", 2, 1, fn_date_add},
 	{"mur_make_date", 3, 1, stor_fn_make_date},
+	{"mur_make_timestamp", 6, 1, stor_fn_make_timestamp},
 	{"mur_isfinite", 1, 1, fn_isfinite},
 	{"mur_date_diff", 2, 1, fn_date_diff},
 	{"mur_to_char", 3, 1, fn_to_char},

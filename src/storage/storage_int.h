@@ -198,6 +198,8 @@ int stor_entry_check(const stor_entry *e, mur_error *err);
 void stor_fn_format(sqlite3_context *cx, int argc, sqlite3_value **v);
 /* make_date(year, month, day) as PostgreSQL's (sqlfn_make.c). */
 void stor_fn_make_date(sqlite3_context *cx, int argc, sqlite3_value **v);
+/* make_timestamp(y, mo, d, h, mi, sec) as PostgreSQL's (sqlfn_make.c). */
+void stor_fn_make_timestamp(sqlite3_context *cx, int argc, sqlite3_value **v);
 
 /* Fail the call with "SQLSTATE:<state>:<message>" (errmap.c reads it). */
 void stor_fn_fail(sqlite3_context *cx, const char *state, const char *fmt, ...)
@@ -244,6 +246,14 @@ int stor_register_record_functions(sqlite3 *db);
 int stor_register_agg_functions(sqlite3 *db);
 /* sqlfn_numeric.c: numeric arithmetic, aggregates, the collation. */
 int stor_register_numeric_functions(sqlite3 *db);
+/* Register gcd, lcm, factorial of sqlfn_gcd.c on db; an SQLite code. */
+int stor_register_gcd_functions(sqlite3 *db);
+/* Register get_byte, set_byte of sqlfn_bytes.c on db; an SQLite code. */
+int stor_register_byte_functions(sqlite3 *db);
+/* Register to_date of sqlfn_todate.c on db; an SQLite code. */
+int stor_register_todate_functions(sqlite3 *db);
+/* Register bit_and/or/xor of sqlfn_bitagg.c on db; an SQLite code. */
+int stor_register_bitagg_functions(sqlite3 *db);
 /* sqlfn_numfmt.c: to_char of numbers, to_number. */
 int stor_register_numfmt_functions(sqlite3 *db);
 /* sqlfn_types.c: uuid (and interval, bytea) functions. */

@@ -141,7 +141,11 @@ typedef enum exec_agg_fn {
 	EXEC_AGG_NUM_MAX = 15,
 	EXEC_AGG_IV_SUM = 16, /* sum of stored intervals (common/interval.h) field by field, as
 				 PostgreSQL's interval_pl; NULL if none */
-	EXEC_AGG_FN_MAX = 16, /* the last one (numbers are append-only: they cross the wire) */
+	/* bit_and / bit_or / bit_xor of INTs (shards' partials merge alike); NULL if none */
+	EXEC_AGG_BIT_AND = 17,
+	EXEC_AGG_BIT_OR = 18,
+	EXEC_AGG_BIT_XOR = 19,
+	EXEC_AGG_FN_MAX = 19, /* the last one (numbers are append-only: they cross the wire) */
 } exec_agg_fn;
 
 typedef struct exec_agg {
