@@ -83,8 +83,13 @@ static const char *session_user(sqlite3_context *ctx)
 
 static void fn_get_userbyid(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
+	const pgc_session_hooks *h = hooks_of(ctx);
+	const char *name = pgc_role_name(h ? h->cat : NULL, (uint32_t)sqlite3_value_int64(argv[0]),
+					 session_user(ctx));
 	(void)argc;
-	if (sqlite3_value_int64(argv[0]) == PGC_OID_ROLE)
+	if (name)
+		sqlite3_result_text(ctx, name, -1, SQLITE_TRANSIENT);
+	else if (sqlite3_value_int64(argv[0]) == PGC_OID_ROLE) /* owns all; none holds 10 */
 		sqlite3_result_text(ctx, session_user(ctx), -1, SQLITE_TRANSIENT);
 	else if (sqlite3_value_int64(argv[0]) == PGC_OID_ROLE_DB_OWNER)
 		sqlite3_result_text(ctx, "pg_database_owner", -1, SQLITE_STATIC);

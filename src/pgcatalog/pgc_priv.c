@@ -11,8 +11,8 @@
  * "WITH GRANT OPTION" (murphy has none to give: false unless superuser);
  * the answer is true when any is held, as PostgreSQL's.
  *
- * role and schema are names or OIDs (the session's role is the only role
- * OID murphy shows, PGC_OID_ROLE); the two-argument form asks for the
+ * role and schema are names or OIDs (a role's OID as pg_roles shows it,
+ * pgc_role.c); the two-argument form asks for the
  * session's role.  Errors as PostgreSQL's: 42704 unknown role, 3F000
  * unknown schema, 22023 unknown privilege type.  A role name with no
  * catalog role is the session's under --auth trust: a superuser.
@@ -99,8 +99,8 @@ void pgc_fn_has_schema_privilege(sqlite3_context *ctx, int argc, sqlite3_value *
 	}
 	if (argc == 3 && sqlite3_value_type(argv[0]) == SQLITE_TEXT)
 		role = (const char *)sqlite3_value_text(argv[0]);
-	else if (argc == 3 && sqlite3_value_int64(argv[0]) != PGC_OID_ROLE)
-		role = NULL;
+	else if (argc == 3)
+		role = pgc_role_name(cat, (uint32_t)sqlite3_value_int64(argv[0]), me);
 	schema = cat ? schema_arg(cat, argv[argc - 2]) : NULL;
 	text = (const char *)sqlite3_value_text(argv[argc - 1]);
 	if (sqlite3_value_type(argv[0]) == SQLITE_NULL || !text ||

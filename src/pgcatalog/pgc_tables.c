@@ -721,23 +721,28 @@ static void fill_database(pgc_fill_ctx *f, pgc_row *r)
 	row_end(r);
 }
 
-/* One role: murphy lets anyone in under any name and treats every
- * session as its superuser (issue 20, "Who gets in"). */
+/* A pg_roles row (pgc_role.c says which roles and attributes). */
+static void role_row(void *arg, const pgc_role_row *role)
+{
+	pgc_row *r = arg;
+	row_begin(r);
+	put_int(r, "oid", role->oid);
+	put_text(r, "rolname", role->name);
+	put_int(r, "rolsuper", role->superuser);
+	put_int(r, "rolinherit", 1);
+	put_int(r, "rolcreaterole", role->bootstrap);
+	put_int(r, "rolcreatedb", role->bootstrap);
+	put_int(r, "rolcanlogin", role->login);
+	put_int(r, "rolreplication", role->bootstrap);
+	put_int(r, "rolbypassrls", role->bootstrap);
+	put_int(r, "rolconnlimit", -1);
+	put_text(r, "rolpassword", "********"); /* whether or not it has one, as PostgreSQL */
+	row_end(r);
+}
+
 static void fill_roles(pgc_fill_ctx *f, pgc_row *r)
 {
-	row_begin(r);
-	put_int(r, "oid", PGC_OID_ROLE);
-	put_text(r, "rolname", user_of(f));
-	put_int(r, "rolsuper", 1);
-	put_int(r, "rolinherit", 1);
-	put_int(r, "rolcreaterole", 1);
-	put_int(r, "rolcreatedb", 1);
-	put_int(r, "rolcanlogin", 1);
-	put_int(r, "rolreplication", 1);
-	put_int(r, "rolbypassrls", 1);
-	put_int(r, "rolconnlimit", -1);
-	put_text(r, "rolpassword", "********");
-	row_end(r);
+	pgc_roles_each(f->cat, user_of(f), role_row, r);
 	row_begin(r); /* owns public, as in PostgreSQL 15: psql's \du hides pg_ roles */
 	put_int(r, "oid", PGC_OID_ROLE_DB_OWNER);
 	put_text(r, "rolname", "pg_database_owner");
@@ -765,17 +770,26 @@ static void fill_description(pgc_fill_ctx *f, pgc_row *r)
 	pgc_description_each(f->cat, description_row, r); /* pgc_comment.c */
 }
 
-static void fill_user(pgc_fill_ctx *f, pgc_row *r)
+/* A pg_user row: the roles that may log in. */
+static void user_row(void *arg, const pgc_role_row *role)
 {
+	pgc_row *r = arg;
+	if (!role->login)
+		return;
 	row_begin(r);
-	put_text(r, "usename", user_of(f));
-	put_int(r, "usesysid", PGC_OID_ROLE);
-	put_int(r, "usecreatedb", 1);
-	put_int(r, "usesuper", 1);
-	put_int(r, "userepl", 1);
-	put_int(r, "usebypassrls", 1);
+	put_text(r, "usename", role->name);
+	put_int(r, "usesysid", role->oid);
+	put_int(r, "usecreatedb", role->bootstrap);
+	put_int(r, "usesuper", role->superuser);
+	put_int(r, "userepl", role->bootstrap);
+	put_int(r, "usebypassrls", role->bootstrap);
 	put_text(r, "passwd", "********");
 	row_end(r);
+}
+
+static void fill_user(pgc_fill_ctx *f, pgc_row *r)
+{
+	pgc_roles_each(f->cat, user_of(f), user_row, r);
 }
 
 static void fill_am(pgc_fill_ctx *f, pgc_row *r)
@@ -851,7 +865,7 @@ static void fill_activity(pgc_fill_ctx *f, pgc_row *r)
 		put_int(r, "datid", PGC_OID_DATABASE);
 		put_text(r, "datname", a->database);
 		put_int(r, "pid", a->pid);
-		put_int(r, "usesysid", PGC_OID_ROLE);
+		put_int(r, "usesysid", pgc_role_oid(f->cat, a->user));
 		put_text(r, "usename", a->user);
 		put_text(r, "application_name", a->application_name);
 		put_text(r, "state", a->state);

@@ -1,0 +1,148 @@
+"""pg_roles, pg_user and the role OIDs, compared with PostgreSQL 15
+(issue 20; src/pgcatalog/pgc_role.c).
+
+The same roles are created on murphy and on PostgreSQL; pg_roles and
+pg_user list every one with its attributes, psql's `\\du` prints the same
+table, pg_get_userbyid and has_schema_privilege take the OIDs pg_roles
+shows, and a role's OID stays the same across a restart.  Before, pg_roles
+listed only the session's user, always a superuser with OID 10.  The
+reference PostgreSQL is shared by every module (its roles are the
+cluster's), so each comparison looks at this module's roles, named pr_*,
+and the bootstrap superuser (OID 10, named differently on the two).
+"""
+import subprocess
+
+import psycopg2
+import pytest
+
+import murphy_auth
+
+ROLES = [
+    "CREATE ROLE pr_admin SUPERUSER LOGIN PASSWORD 'a'",
+    "CREATE USER pr_user PASSWORD 'u'",
+    "CREATE ROLE pr_group",
+    "CREATE USER pr_gone",
+    "DROP ROLE pr_gone",
+    "ALTER ROLE pr_group PASSWORD 'g'",
+]
+DROP = "DROP ROLE IF EXISTS pr_admin, pr_user, pr_group, pr_gone"
+
+ROLES_QUERY = (
+    "SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin,"
+    " rolreplication, rolconnlimit, rolpassword, rolvaliduntil, rolbypassrls, rolconfig"
+    " FROM pg_roles WHERE rolname LIKE 'pr\\_%' ORDER BY 1")
+
+
+def connect(port, user, password):
+    conn = psycopg2.connect(host="127.0.0.1", port=port, user=user, dbname="murphy",
+                            password=password, connect_timeout=10)
+    conn.autocommit = True
+    return conn
+
+
+def rows(conn, sql):
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetchall()
+
+
+@pytest.fixture(scope="module")
+def both(cluster, pgconn):
+    m = connect(cluster.port, "murphy", murphy_auth.PASSWORD)
+    for conn in (m, pgconn):
+        with conn.cursor() as cur:
+            cur.execute(DROP)
+            for sql in ROLES:
+                cur.execute(sql)
+    yield m, pgconn
+    m.close()
+    with pgconn.cursor() as cur:
+        cur.execute(DROP)
+
+
+def same(both, sql):
+    got, want = (rows(c, sql) for c in both)
+    assert got == want, (got, want)
+    return got
+
+
+def test_pg_roles_lists_every_role_with_its_attributes(both):
+    got = same(both, ROLES_QUERY)
+    assert [r[0] for r in got] == ["pr_admin", "pr_group", "pr_user"]
+    assert [r[1] for r in got] == [True, False, False]  # rolsuper
+    assert [r[5] for r in got] == [True, False, True]  # rolcanlogin
+
+
+def test_pg_user_lists_the_roles_that_log_in(both):
+    got = same(both, "SELECT usename, usecreatedb, usesuper, userepl, usebypassrls, passwd,"
+               " valuntil, useconfig FROM pg_user WHERE usename LIKE 'pr\\_%' ORDER BY 1")
+    assert [r[0] for r in got] == ["pr_admin", "pr_user"]
+
+
+def test_bootstrap_superuser_is_oid_10(both):
+    got = same(both, "SELECT rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin,"
+               " rolreplication, rolbypassrls, rolconnlimit FROM pg_roles WHERE oid = 10")
+    assert len(got) == 1
+    assert rows(both[0], "SELECT rolname FROM pg_roles WHERE oid = 10") == [("murphy",)]
+
+
+def test_oids_are_distinct_and_name_their_roles(both):
+    """pg_get_userbyid and pg_user.usesysid agree with pg_roles.oid."""
+    for conn in both:
+        got = rows(conn, "SELECT r.rolname, pg_get_userbyid(r.oid), u.usesysid = r.oid"
+                   " FROM pg_roles r LEFT JOIN pg_user u ON u.usename = r.rolname"
+                   " WHERE r.rolname LIKE 'pr\\_%' ORDER BY 1")
+        assert got == [("pr_admin", "pr_admin", True), ("pr_group", "pr_group", None),
+                       ("pr_user", "pr_user", True)]
+        oids = rows(conn, "SELECT oid FROM pg_roles WHERE rolname LIKE 'pr\\_%' OR oid = 10")
+        assert len(set(oids)) == 4
+
+
+def test_has_schema_privilege_takes_role_oids(both):
+    same(both, "SELECT rolname, has_schema_privilege(oid, 'public', 'CREATE'),"
+         " has_schema_privilege(oid, 'public', 'USAGE') FROM pg_roles"
+         " WHERE rolname LIKE 'pr\\_%' ORDER BY 1")
+
+
+def test_current_user_row_matches(cluster, both):
+    m = connect(cluster.port, "pr_user", "u")
+    try:
+        got = rows(m, "SELECT rolname, rolsuper, rolcanlogin FROM pg_roles"
+                   " WHERE rolname = current_user")
+    finally:
+        m.close()
+    with both[1].cursor() as cur:
+        cur.execute("SET ROLE pr_user")
+        try:
+            cur.execute("SELECT rolname, rolsuper, rolcanlogin FROM pg_roles"
+                        " WHERE rolname = current_user")
+            want = cur.fetchall()
+        finally:
+            cur.execute("RESET ROLE")
+    assert got == want == [("pr_user", False, True)]
+
+
+def psql(dsn, command):
+    r = subprocess.run(["psql", "-X", "-d", dsn, "-c", command], capture_output=True,
+                       text=True, timeout=30)
+    return r.returncode, r.stdout + r.stderr
+
+
+def test_psql_du_matches_postgres(cluster, pg, both):
+    got = psql(cluster.dsn(), "\\du pr_*")
+    want = psql(pg.dsn(both[1].info.dbname), "\\du pr_*")
+    assert got == want, (got, want)
+    assert "pr_admin  | Superuser" in got[1]
+    assert "pr_group  | Cannot login" in got[1]
+
+
+def test_role_oids_survive_a_restart(cluster, both):
+    before = rows(both[0], "SELECT rolname, oid FROM pg_roles ORDER BY 1")
+    both[0].close()
+    cluster.stop()
+    cluster.start()
+    m = connect(cluster.port, "murphy", murphy_auth.PASSWORD)
+    try:
+        assert rows(m, "SELECT rolname, oid FROM pg_roles ORDER BY 1") == before
+    finally:
+        m.close()
