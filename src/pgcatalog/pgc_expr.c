@@ -45,7 +45,7 @@ static const dp_func funcs[] = {
 	{"pg_collation_is_visible", "pgc_true", MT_BOOL},
 	{"pg_database_size", "pgc_null", MT_INT8},
 	{"pg_tablespace_location", "pgc_null", MT_TEXT},
-	{"has_table_privilege", "pgc_true", MT_BOOL},
+	{"has_table_privilege", "pgc_has_table_privilege", MT_BOOL},
 	{"has_schema_privilege", "pgc_has_schema_privilege", MT_BOOL},
 	{"has_database_privilege", "pgc_true", MT_BOOL},
 	{"has_column_privilege", "pgc_true", MT_BOOL},

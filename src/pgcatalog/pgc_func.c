@@ -869,6 +869,7 @@ typedef struct pgc_fn {
 static const pgc_fn fns[] = {
 	{"pgc_true", -1, fn_true},
 	{"pgc_has_schema_privilege", -1, pgc_fn_has_schema_privilege},
+	{"pgc_has_table_privilege", -1, pgc_fn_has_table_privilege},
 	{"pgc_false", -1, fn_false},
 	{"pgc_null", -1, fn_null},
 	{"pgc_obj_description", -1, pgc_fn_obj_description},

@@ -1,6 +1,14 @@
 /*
- * pgc_priv.c — has_schema_privilege([role,] schema, privilege), answered
- * from the catalog's grants as PostgreSQL 15 answers it.
+ * pgc_priv.c — has_schema_privilege([role,] schema, privilege) and
+ * has_table_privilege([role,] relation, privilege), answered from the
+ * catalog's grants as PostgreSQL 15 answers them.
+ *
+ * A table or view: a superuser holds every privilege (murphy's tables are
+ * made by superusers, its owners), another role the SELECT, INSERT,
+ * UPDATE, DELETE granted to it or PUBLIC (cat_allowed_id); a pg_catalog,
+ * information_schema or murphy relation SELECT for all.  A sequence or
+ * index for a role that is no superuser: 0A000 (murphy keeps no grants
+ * on them).
  *
  * USAGE is held by a superuser, on a built-in schema by every role
  * (public keeps PostgreSQL's default grant to PUBLIC; pg_catalog and
@@ -28,16 +36,40 @@
 #define PRIV_USAGE_GRANT 4u /* WITH GRANT OPTION: murphy's roles have none */
 #define PRIV_CREATE_GRANT 8u
 
-/* The privilege text's bits (PRIV_*), 0 after naming the bad one in bad. */
-static unsigned privs_parse(const char *text, char *bad, size_t badsz)
+typedef struct priv_name {
+	const char *name;
+	unsigned bits;
+} priv_name;
+
+static const priv_name schema_privs[] = {{"usage", PRIV_USAGE},
+					 {"usage with grant option", PRIV_USAGE_GRANT},
+					 {"create", PRIV_CREATE},
+					 {"create with grant option", PRIV_CREATE_GRANT},
+					 {NULL, 0}};
+
+/* A table's: murphy grants SELECT, INSERT, UPDATE, DELETE (CAT_PRIV_*);
+ * the others and every WITH GRANT OPTION only a superuser holds. */
+#define TPRIV_SUPER 0x100u
+static const priv_name table_privs[] = {{"select", CAT_PRIV_SELECT},
+					{"insert", CAT_PRIV_INSERT},
+					{"update", CAT_PRIV_UPDATE},
+					{"delete", CAT_PRIV_DELETE},
+					{"truncate", TPRIV_SUPER},
+					{"references", TPRIV_SUPER},
+					{"trigger", TPRIV_SUPER},
+					{"select with grant option", TPRIV_SUPER},
+					{"insert with grant option", TPRIV_SUPER},
+					{"update with grant option", TPRIV_SUPER},
+					{"delete with grant option", TPRIV_SUPER},
+					{"truncate with grant option", TPRIV_SUPER},
+					{"references with grant option", TPRIV_SUPER},
+					{"trigger with grant option", TPRIV_SUPER},
+					{NULL, 0}};
+
+/* The privilege text's bits (names' bits), 0 after naming the bad one in
+ * bad. */
+static unsigned privs_parse(const priv_name *names, const char *text, char *bad, size_t badsz)
 {
-	static const struct {
-		const char *name;
-		unsigned bits;
-	} names[] = {{"usage", PRIV_USAGE},
-		     {"usage with grant option", PRIV_USAGE_GRANT},
-		     {"create", PRIV_CREATE},
-		     {"create with grant option", PRIV_CREATE_GRANT}};
 	unsigned bits = 0;
 	for (;;) {
 		char item[64], raw[64];
@@ -56,9 +88,9 @@ static unsigned privs_parse(const char *text, char *bad, size_t badsz)
 		while (n > 0 && item[n - 1] == ' ')
 			n--;
 		item[n] = raw[n] = '\0';
-		for (i = 0; i < sizeof names / sizeof names[0] && strcmp(item, names[i].name); i++)
+		for (i = 0; names[i].name && strcmp(item, names[i].name); i++)
 			;
-		if (i == sizeof names / sizeof names[0]) {
+		if (!names[i].name) {
 			snprintf(bad, badsz, "%s", raw); /* as written, as PostgreSQL's */
 			return 0;
 		}
@@ -114,11 +146,111 @@ void pgc_fn_has_schema_privilege(sqlite3_context *ctx, int argc, sqlite3_value *
 		fail(ctx, "42704", "role \"%s\" does not exist", role ? role : "(oid)");
 	else if (!schema || !cat_schema_exists(cat, schema))
 		fail(ctx, "3F000", "schema \"%s\" does not exist", schema ? schema : "(oid)");
-	else if (!(bits = privs_parse(text, bad, sizeof bad)))
+	else if (!(bits = privs_parse(schema_privs, text, bad, sizeof bad)))
 		fail(ctx, "22023", "unrecognized privilege type: \"%s\"", bad);
 	else if (!r || r->superuser) /* no role: --auth trust's session, a superuser */
 		sqlite3_result_int(ctx, 1);
 	else /* plain USAGE is all another role may hold */
 		sqlite3_result_int(ctx,
 				   (bits & PRIV_USAGE) && cat_schema_usage(cat, role, 0, schema));
+}
+
+/* The relation argument's catalog id (*id, 0 for a pg_catalog /
+ * information_schema / murphy relation, which every role may read): 1,
+ * or 0 when there is none; -1 a sequence or an index (their privileges
+ * are not kept). */
+static int relation_arg(const catalog *cat, sqlite3_value *v, uint32_t *id)
+{
+	char schema[CAT_NAME_MAX], name[CAT_NAME_MAX];
+	const char *text, *dot;
+	const cat_table *t;
+	const cat_view *w;
+	int part = 0;
+	*id = 0;
+	if (sqlite3_value_type(v) == SQLITE_INTEGER) {
+		uint32_t oid = (uint32_t)sqlite3_value_int64(v);
+		if ((t = pgc_table_by_oid(cat, oid, &part)) && !part) {
+			*id = t->id;
+			return 1;
+		}
+		if ((w = pgc_view_by_oid(cat, oid))) {
+			*id = w->id;
+			return 1;
+		}
+		return pgc_rel_by_oid(oid) ? 1 : 0;
+	}
+	text = (const char *)sqlite3_value_text(v);
+	dot = strchr(text, '.');
+	snprintf(schema, sizeof schema, "%.*s", dot ? (int)(dot - text) : 0, text);
+	snprintf(name, sizeof name, "%s", dot ? dot + 1 : text);
+	for (char *p = name; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if ((t = cat_table_lookup(cat, schema[0] ? schema : NULL, name)) &&
+	    pgc_table_shown(cat, t)) {
+		*id = t->id;
+		return 1;
+	}
+	if ((w = cat_view_lookup(cat, schema[0] ? schema : NULL, name))) {
+		*id = w->id;
+		return 1;
+	}
+	if (pgc_rel_find(schema[0] ? schema : "pg_catalog", name))
+		return 1;
+	if (cat_seq_lookup_in(cat, schema[0] ? schema : NULL, name) ||
+	    cat_index_lookup(cat, schema[0] ? schema : NULL, name))
+		return -1;
+	return 0;
+}
+
+void pgc_fn_has_table_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const pgc_session_hooks *h = sqlite3_user_data(ctx);
+	const catalog *cat = h ? h->cat : NULL;
+	const char *me = h && h->user ? h->user(h->ctx) : NULL;
+	const char *role = me ? me : "murphy", *text;
+	const cat_role *r;
+	char bad[64];
+	unsigned bits;
+	uint32_t id;
+	int rel;
+	if (argc != 2 && argc != 3) {
+		sqlite3_result_error(ctx,
+				     "SQLSTATE:42883:function has_table_privilege does not exist",
+				     -1);
+		return;
+	}
+	text = (const char *)sqlite3_value_text(argv[argc - 1]);
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL || !text || !cat ||
+	    sqlite3_value_type(argv[argc - 2]) == SQLITE_NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	if (argc == 3 && sqlite3_value_type(argv[0]) == SQLITE_TEXT)
+		role = (const char *)sqlite3_value_text(argv[0]);
+	else if (argc == 3)
+		role = pgc_role_name(cat, (uint32_t)sqlite3_value_int64(argv[0]), me);
+	r = role ? cat_role_get(cat, role) : NULL;
+	bad[0] = '\0';
+	if (!role || (!r && (!me || strcmp(role, me) != 0)))
+		fail(ctx, "42704", "role \"%s\" does not exist", role ? role : "(oid)");
+	else if (!(rel = relation_arg(cat, argv[argc - 2], &id)))
+		fail(ctx, "42P01", "relation \"%s\" does not exist",
+		     (const char *)sqlite3_value_text(argv[argc - 2]));
+	else if (!(bits = privs_parse(table_privs, text, bad, sizeof bad)))
+		fail(ctx, "22023", "unrecognized privilege type: \"%s\"", bad);
+	else if (!r || r->superuser) /* no role: --auth trust's session, a superuser */
+		sqlite3_result_int(ctx, 1);
+	else if (rel < 0)
+		fail(ctx, "0A000",
+		     "has_table_privilege of a sequence or an index for a role that is no "
+		     "superuser%s",
+		     "");
+	else if (!id) /* a catalog relation: SELECT to PUBLIC, as PostgreSQL's */
+		sqlite3_result_int(ctx, (bits & CAT_PRIV_SELECT) != 0);
+	else { /* any one held, as PostgreSQL's */
+		int any = 0;
+		for (unsigned b = 1; b <= CAT_PRIV_DELETE && !any; b <<= 1)
+			any = (bits & b) && cat_allowed_id(cat, role, 0, id, b);
+		sqlite3_result_int(ctx, any);
+	}
 }

@@ -104,6 +104,43 @@ def test_has_schema_privilege_takes_role_oids(both):
          " WHERE rolname LIKE 'pr\\_%' ORDER BY 1")
 
 
+def test_has_table_privilege_as_postgres(both):
+    """By role name and OID, for a table, a view and a catalog relation;
+    before, has_table_privilege was true for everyone."""
+    for conn in both:
+        with conn.cursor() as cur:
+            for sql in ("DROP VIEW IF EXISTS pr_v", "DROP TABLE IF EXISTS pr_t",
+                        "CREATE TABLE pr_t (id int PRIMARY KEY, v int)",
+                        "CREATE VIEW pr_v AS SELECT id FROM pr_t",
+                        "GRANT SELECT, UPDATE ON pr_t TO pr_user",
+                        "GRANT SELECT ON pr_v TO PUBLIC"):
+                cur.execute(sql)
+    got = same(both, "SELECT rolname,"
+               " has_table_privilege(rolname, 'pr_t', 'SELECT'),"
+               " has_table_privilege(oid, 'pr_t', 'INSERT'),"
+               " has_table_privilege(rolname, 'pr_t', 'insert, update'),"
+               " has_table_privilege(oid, 'public.pr_t', 'TRUNCATE'),"
+               " has_table_privilege(rolname, 'pr_t', 'SELECT WITH GRANT OPTION'),"
+               " has_table_privilege(rolname, 'pr_v', 'SELECT'),"
+               " has_table_privilege(rolname, 'pr_v', 'DELETE'),"
+               " has_table_privilege(rolname, 'pg_class', 'SELECT'),"
+               " has_table_privilege(rolname, 'pg_class', 'UPDATE')"
+               " FROM pg_roles WHERE rolname LIKE 'pr\\_%' ORDER BY 1")
+    assert got[2] == ("pr_user", True, False, True, False, False, True, False, True, False)
+    same(both, "SELECT has_table_privilege('pr_t', 'SELECT'),"
+         " has_table_privilege('pr_t'::regclass, 'DELETE')")
+    for conn in both:
+        with conn.cursor() as cur:
+            with pytest.raises(psycopg2.Error) as e:
+                cur.execute("SELECT has_table_privilege('pr_user', 'pr_t', 'FLY')")
+            assert e.value.pgcode == "22023"
+            with pytest.raises(psycopg2.Error) as e:
+                cur.execute("SELECT has_table_privilege('pr_user', 'pr_nope', 'SELECT')")
+            assert e.value.pgcode == "42P01"
+            cur.execute("DROP VIEW pr_v")
+            cur.execute("DROP TABLE pr_t")
+
+
 def test_current_user_row_matches(cluster, both):
     m = connect(cluster.port, "pr_user", "u")
     try:
