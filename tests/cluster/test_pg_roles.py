@@ -25,7 +25,8 @@ ROLES = [
     "DROP ROLE pr_gone",
     "ALTER ROLE pr_group PASSWORD 'g'",
 ]
-DROP = "DROP ROLE IF EXISTS pr_admin, pr_user, pr_group, pr_gone"
+DROP = ("DROP VIEW IF EXISTS pr_v; DROP TABLE IF EXISTS pr_t;"
+        " DROP ROLE IF EXISTS pr_admin, pr_user, pr_group, pr_gone")
 
 ROLES_QUERY = (
     "SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin,"
@@ -51,13 +52,15 @@ def both(cluster, pgconn):
     m = connect(cluster.port, "murphy", murphy_auth.PASSWORD)
     for conn in (m, pgconn):
         with conn.cursor() as cur:
-            cur.execute(DROP)
+            for sql in DROP.split(";"):
+                cur.execute(sql)
             for sql in ROLES:
                 cur.execute(sql)
     yield m, pgconn
     m.close()
     with pgconn.cursor() as cur:
-        cur.execute(DROP)
+        for sql in DROP.split(";"):
+            cur.execute(sql)
 
 
 def same(both, sql):
