@@ -101,6 +101,8 @@ typedef void (*pgc_description_fn)(void *arg, uint32_t objoid, uint32_t classoid
 int pgc_description_each(const catalog *cat, pgc_description_fn each, void *arg);
 void pgc_fn_obj_description(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void pgc_fn_col_description(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void pgc_fn_pg_has_role(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void pgc_fn_has_database_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void pgc_fn_has_table_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void pgc_fn_has_schema_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 /* pg_class.relacl of the table or view id, pg_namespace.nspacl of the

@@ -254,3 +254,131 @@ void pgc_fn_has_table_privilege(sqlite3_context *ctx, int argc, sqlite3_value **
 		sqlite3_result_int(ctx, any);
 	}
 }
+
+/* The role argument (argc 3: argv[0], a name or OID; else the session's)
+ * and its catalog role (NULL: the trust session's user, a superuser):
+ * 0 after failing with 42704 when there is no such role. */
+static int role_of(sqlite3_context *ctx, int argc, sqlite3_value **argv, const char **role,
+		   const cat_role **r)
+{
+	const pgc_session_hooks *h = sqlite3_user_data(ctx);
+	const catalog *cat = h ? h->cat : NULL;
+	const char *me = h && h->user ? h->user(h->ctx) : NULL;
+	*role = me ? me : "murphy";
+	if (argc == 3 && sqlite3_value_type(argv[0]) == SQLITE_TEXT)
+		*role = (const char *)sqlite3_value_text(argv[0]);
+	else if (argc == 3)
+		*role = pgc_role_name(cat, (uint32_t)sqlite3_value_int64(argv[0]), me);
+	*r = *role && cat ? cat_role_get(cat, *role) : NULL;
+	if (!*role || (!*r && (!me || strcmp(*role, me) != 0))) {
+		fail(ctx, "42704", "role \"%s\" does not exist", *role ? *role : "(oid)");
+		return 0;
+	}
+	return 1;
+}
+
+static int any_null(int argc, sqlite3_value **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
+			return 1;
+	return 0;
+}
+
+#define RPRIV_MEMBER 1u
+#define RPRIV_USAGE 2u
+#define RPRIV_ADMIN 4u
+
+/* pg_has_role([role,] role2, privilege): murphy has no membership, so a
+ * role holds MEMBER and USAGE of itself, a superuser of every role, and
+ * only a superuser WITH ADMIN OPTION (PostgreSQL 15: not of oneself). */
+void pgc_fn_pg_has_role(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	static const priv_name names[] = {{"member", RPRIV_MEMBER},
+					  {"usage", RPRIV_USAGE},
+					  {"member with admin option", RPRIV_ADMIN},
+					  {"member with grant option", RPRIV_ADMIN},
+					  {"usage with admin option", RPRIV_ADMIN},
+					  {"usage with grant option", RPRIV_ADMIN},
+					  {NULL, 0}};
+	const char *role, *of;
+	const cat_role *r, *r2;
+	char bad[64];
+	unsigned bits;
+	if (argc != 2 && argc != 3) {
+		sqlite3_result_error(ctx, "SQLSTATE:42883:function pg_has_role does not exist", -1);
+		return;
+	}
+	if (any_null(argc, argv)) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	if (!role_of(ctx, argc, argv, &role, &r))
+		return;
+	{ /* the second role: a name or an OID, as the first */
+		sqlite3_value *a2[3] = {argv[argc - 2], argv[argc - 2], argv[argc - 2]};
+		if (!role_of(ctx, 3, a2, &of, &r2))
+			return;
+	}
+	bad[0] = '\0';
+	if (!(bits = privs_parse(names, (const char *)sqlite3_value_text(argv[argc - 1]), bad,
+				 sizeof bad)))
+		fail(ctx, "22023", "unrecognized privilege type: \"%s\"", bad);
+	else if (!r || r->superuser)
+		sqlite3_result_int(ctx, 1);
+	else
+		sqlite3_result_int(ctx, (bits & (RPRIV_MEMBER | RPRIV_USAGE)) && !strcmp(role, of));
+}
+
+#define DPRIV_CREATE 1u
+#define DPRIV_CONNECT 2u
+#define DPRIV_TEMP 4u
+#define DPRIV_GRANT 8u
+
+/* has_database_privilege([role,] database, privilege): PostgreSQL's
+ * defaults, which murphy keeps (no GRANT on a database): CONNECT and
+ * TEMPORARY to PUBLIC, CREATE and every WITH GRANT OPTION to the owner,
+ * a superuser.  The database is the session's, by name or OID. */
+void pgc_fn_has_database_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	static const priv_name names[] = {{"create", DPRIV_CREATE},
+					  {"connect", DPRIV_CONNECT},
+					  {"temporary", DPRIV_TEMP},
+					  {"temp", DPRIV_TEMP},
+					  {"create with grant option", DPRIV_GRANT},
+					  {"connect with grant option", DPRIV_GRANT},
+					  {"temporary with grant option", DPRIV_GRANT},
+					  {"temp with grant option", DPRIV_GRANT},
+					  {NULL, 0}};
+	const pgc_session_hooks *h = sqlite3_user_data(ctx);
+	const char *db = h && h->database ? h->database(h->ctx) : NULL, *role, *dbarg;
+	const cat_role *r;
+	char bad[64];
+	unsigned bits;
+	if (argc != 2 && argc != 3) {
+		sqlite3_result_error(ctx,
+				     "SQLSTATE:42883:function has_database_privilege does not "
+				     "exist",
+				     -1);
+		return;
+	}
+	if (any_null(argc, argv)) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	if (!role_of(ctx, argc, argv, &role, &r))
+		return;
+	dbarg = (const char *)sqlite3_value_text(argv[argc - 2]);
+	bad[0] = '\0';
+	if (sqlite3_value_type(argv[argc - 2]) == SQLITE_INTEGER
+		    ? sqlite3_value_int64(argv[argc - 2]) != PGC_OID_DATABASE
+		    : strcmp(dbarg, db ? db : "murphy") != 0)
+		fail(ctx, "3D000", "database \"%s\" does not exist", dbarg);
+	else if (!(bits = privs_parse(names, (const char *)sqlite3_value_text(argv[argc - 1]), bad,
+				      sizeof bad)))
+		fail(ctx, "22023", "unrecognized privilege type: \"%s\"", bad);
+	else if (!r || r->superuser)
+		sqlite3_result_int(ctx, 1);
+	else
+		sqlite3_result_int(ctx, (bits & (DPRIV_CONNECT | DPRIV_TEMP)) != 0);
+}

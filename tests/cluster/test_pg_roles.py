@@ -144,6 +144,33 @@ def test_has_table_privilege_as_postgres(both):
             cur.execute("DROP TABLE pr_t")
 
 
+def test_pg_has_role_and_has_database_privilege_as_postgres(both):
+    """murphy has no role membership: a role has itself, a superuser every
+    role; CONNECT and TEMPORARY are PUBLIC's, CREATE the owner's.  Before,
+    both functions were true for everyone."""
+    got = same(both, "SELECT a.rolname, b.rolname, pg_has_role(a.rolname, b.rolname, 'MEMBER'),"
+               " pg_has_role(a.oid, b.oid, 'USAGE'),"
+               " pg_has_role(a.rolname, b.oid, 'MEMBER WITH ADMIN OPTION')"
+               " FROM pg_roles a, pg_roles b"
+               " WHERE a.rolname LIKE 'pr\\_%' AND b.rolname LIKE 'pr\\_%' ORDER BY 1, 2")
+    assert ("pr_user", "pr_group", False, False, False) in got
+    got = same(both, "SELECT rolname,"
+               " has_database_privilege(rolname, current_database(), 'CONNECT'),"
+               " has_database_privilege(oid, current_database(), 'CREATE'),"
+               " has_database_privilege(rolname, current_database(), 'temp'),"
+               " has_database_privilege(rolname, current_database(), 'CONNECT WITH GRANT OPTION')"
+               " FROM pg_roles WHERE rolname LIKE 'pr\\_%' ORDER BY 1")
+    assert got[2] == ("pr_user", True, False, True, False)
+    for conn in both:
+        with conn.cursor() as cur:
+            with pytest.raises(psycopg2.Error) as e:
+                cur.execute("SELECT pg_has_role('pr_user', 'pr_nobody', 'MEMBER')")
+            assert e.value.pgcode == "42704"
+            with pytest.raises(psycopg2.Error) as e:
+                cur.execute("SELECT has_database_privilege('pr_user', 'pr_no_db', 'CONNECT')")
+            assert e.value.pgcode == "3D000"
+
+
 def test_current_user_row_matches(cluster, both):
     m = connect(cluster.port, "pr_user", "u")
     try:
