@@ -1,7 +1,8 @@
 /*
- * pgc_priv.c — has_schema_privilege([role,] schema, privilege) and
- * has_table_privilege([role,] relation, privilege), answered from the
- * catalog's grants as PostgreSQL 15 answers them.
+ * pgc_priv.c — has_schema_privilege([role,] schema, privilege),
+ * has_table_privilege([role,] relation, privilege), pg_has_role and
+ * has_database_privilege, answered from the catalog's roles and grants as
+ * PostgreSQL 15 answers them.
  *
  * A table or view: a superuser holds every privilege (murphy's tables are
  * made by superusers, its owners), another role the SELECT, INSERT,
