@@ -156,6 +156,36 @@ void pgc_fn_has_schema_privilege(sqlite3_context *ctx, int argc, sqlite3_value *
 				   (bits & PRIV_USAGE) && cat_schema_usage(cat, role, 0, schema));
 }
 
+/* The role argument (argc 3: argv[0], a name or OID; else the session's)
+ * and its catalog role (NULL: the trust session's user, a superuser):
+ * 0 after failing with 42704 when there is no such role. */
+static int role_of(sqlite3_context *ctx, int argc, sqlite3_value **argv, const char **role,
+		   const cat_role **r)
+{
+	const pgc_session_hooks *h = sqlite3_user_data(ctx);
+	const catalog *cat = h ? h->cat : NULL;
+	const char *me = h && h->user ? h->user(h->ctx) : NULL;
+	*role = me ? me : "murphy";
+	if (argc == 3 && sqlite3_value_type(argv[0]) == SQLITE_TEXT)
+		*role = (const char *)sqlite3_value_text(argv[0]);
+	else if (argc == 3)
+		*role = pgc_role_name(cat, (uint32_t)sqlite3_value_int64(argv[0]), me);
+	*r = *role && cat ? cat_role_get(cat, *role) : NULL;
+	if (!*role || (!*r && (!me || strcmp(*role, me) != 0))) {
+		fail(ctx, "42704", "role \"%s\" does not exist", *role ? *role : "(oid)");
+		return 0;
+	}
+	return 1;
+}
+
+static int any_null(int argc, sqlite3_value **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
+			return 1;
+	return 0;
+}
+
 /* The relation argument's catalog id (*id, 0 for a pg_catalog /
  * information_schema / murphy relation, which every role may read): 1,
  * or 0 when there is none; -1 a sequence or an index (their privileges
@@ -207,8 +237,7 @@ void pgc_fn_has_table_privilege(sqlite3_context *ctx, int argc, sqlite3_value **
 {
 	const pgc_session_hooks *h = sqlite3_user_data(ctx);
 	const catalog *cat = h ? h->cat : NULL;
-	const char *me = h && h->user ? h->user(h->ctx) : NULL;
-	const char *role = me ? me : "murphy", *text;
+	const char *role, *text;
 	const cat_role *r;
 	char bad[64];
 	unsigned bits;
@@ -221,20 +250,14 @@ void pgc_fn_has_table_privilege(sqlite3_context *ctx, int argc, sqlite3_value **
 		return;
 	}
 	text = (const char *)sqlite3_value_text(argv[argc - 1]);
-	if (sqlite3_value_type(argv[0]) == SQLITE_NULL || !text || !cat ||
-	    sqlite3_value_type(argv[argc - 2]) == SQLITE_NULL) {
+	if (any_null(argc, argv) || !cat) {
 		sqlite3_result_null(ctx);
 		return;
 	}
-	if (argc == 3 && sqlite3_value_type(argv[0]) == SQLITE_TEXT)
-		role = (const char *)sqlite3_value_text(argv[0]);
-	else if (argc == 3)
-		role = pgc_role_name(cat, (uint32_t)sqlite3_value_int64(argv[0]), me);
-	r = role ? cat_role_get(cat, role) : NULL;
+	if (!role_of(ctx, argc, argv, &role, &r))
+		return;
 	bad[0] = '\0';
-	if (!role || (!r && (!me || strcmp(role, me) != 0)))
-		fail(ctx, "42704", "role \"%s\" does not exist", role ? role : "(oid)");
-	else if (!(rel = relation_arg(cat, argv[argc - 2], &id)))
+	if (!(rel = relation_arg(cat, argv[argc - 2], &id)))
 		fail(ctx, "42P01", "relation \"%s\" does not exist",
 		     (const char *)sqlite3_value_text(argv[argc - 2]));
 	else if (!(bits = privs_parse(table_privs, text, bad, sizeof bad)))
@@ -254,36 +277,6 @@ void pgc_fn_has_table_privilege(sqlite3_context *ctx, int argc, sqlite3_value **
 			any = (bits & b) && cat_allowed_id(cat, role, 0, id, b);
 		sqlite3_result_int(ctx, any);
 	}
-}
-
-/* The role argument (argc 3: argv[0], a name or OID; else the session's)
- * and its catalog role (NULL: the trust session's user, a superuser):
- * 0 after failing with 42704 when there is no such role. */
-static int role_of(sqlite3_context *ctx, int argc, sqlite3_value **argv, const char **role,
-		   const cat_role **r)
-{
-	const pgc_session_hooks *h = sqlite3_user_data(ctx);
-	const catalog *cat = h ? h->cat : NULL;
-	const char *me = h && h->user ? h->user(h->ctx) : NULL;
-	*role = me ? me : "murphy";
-	if (argc == 3 && sqlite3_value_type(argv[0]) == SQLITE_TEXT)
-		*role = (const char *)sqlite3_value_text(argv[0]);
-	else if (argc == 3)
-		*role = pgc_role_name(cat, (uint32_t)sqlite3_value_int64(argv[0]), me);
-	*r = *role && cat ? cat_role_get(cat, *role) : NULL;
-	if (!*role || (!*r && (!me || strcmp(*role, me) != 0))) {
-		fail(ctx, "42704", "role \"%s\" does not exist", *role ? *role : "(oid)");
-		return 0;
-	}
-	return 1;
-}
-
-static int any_null(int argc, sqlite3_value **argv)
-{
-	for (int i = 0; i < argc; i++)
-		if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
-			return 1;
-	return 0;
 }
 
 #define RPRIV_MEMBER 1u
