@@ -118,6 +118,7 @@ static void row_end(pgc_row *r)
 /* ---- fills ---- */
 
 static const char *user_of(const pgc_fill_ctx *f);
+static const char *owner_of(const pgc_fill_ctx *f);
 
 /* Created schemas carry their USAGE grants (nspacl). */
 static void fill_namespace(pgc_fill_ctx *f, pgc_row *r)
@@ -139,7 +140,7 @@ static void fill_namespace(pgc_fill_ctx *f, pgc_row *r)
 		put_int(r, "oid", pgc_schema_oid(sc));
 		put_text(r, "nspname", sc->name);
 		put_int(r, "nspowner", PGC_OID_ROLE);
-		if (pgc_acl_text(f->cat, sc->id, user_of(f), &acl))
+		if (pgc_acl_text(f->cat, sc->id, owner_of(f), &acl))
 			put_text(r, "nspacl", acl.data);
 		row_end(r);
 	}
@@ -179,7 +180,7 @@ static void class_row_full(pgc_fill_ctx *f, pgc_row *r, uint32_t oid, const char
 	mur_buf_init(&acl);
 
 	row_begin(r);
-	if (f && pgc_acl_text(f->cat, grants_id, user_of(f), &acl))
+	if (f && pgc_acl_text(f->cat, grants_id, owner_of(f), &acl))
 		put_text(r, "relacl", acl.data);
 	mur_buf_free(&acl);
 	put_int(r, "oid", oid);
@@ -699,6 +700,15 @@ static const char *user_of(const pgc_fill_ctx *f)
 	return u ? u : "murphy";
 }
 
+/* Who owns every object: murphy keeps no owners, its objects are made by
+ * superusers, all shown as owned by OID 10 (PGC_OID_ROLE), whose name
+ * pg_roles shows (the bootstrap superuser, else the trust session's user). */
+static const char *owner_of(const pgc_fill_ctx *f)
+{
+	const char *n = pgc_role_name(f->cat, PGC_OID_ROLE, user_of(f));
+	return n ? n : user_of(f);
+}
+
 static const char *database_of(const pgc_fill_ctx *f)
 {
 	const char *d = f->hooks && f->hooks->database ? f->hooks->database(f->hooks->ctx) : NULL;
@@ -902,7 +912,7 @@ static void fill_pg_tables(pgc_fill_ctx *f, pgc_row *r)
 		row_begin(r);
 		put_text(r, "schemaname", pgc_schema_of(t));
 		put_text(r, "tablename", t->name);
-		put_text(r, "tableowner", user_of(f));
+		put_text(r, "tableowner", owner_of(f));
 		put_int(r, "hasindexes", pgc_pkey_columns(t, cols, sizeof cols) > 0);
 		row_end(r);
 	}
@@ -918,7 +928,7 @@ static void fill_views(pgc_fill_ctx *f, pgc_row *r)
 		row_begin(r);
 		put_text(r, "schemaname", pgc_schema_of(t));
 		put_text(r, "viewname", t->name);
-		put_text(r, "viewowner", user_of(f));
+		put_text(r, "viewowner", owner_of(f));
 		row_end(r);
 	}
 	for (int i = 0; i < cat_view_count(f->cat); i++) {
@@ -926,7 +936,7 @@ static void fill_views(pgc_fill_ctx *f, pgc_row *r)
 		row_begin(r);
 		put_text(r, "schemaname", v->schema);
 		put_text(r, "viewname", v->name);
-		put_text(r, "viewowner", user_of(f));
+		put_text(r, "viewowner", owner_of(f));
 		put_text(r, "definition", v->sql);
 		row_end(r);
 	}
@@ -1071,14 +1081,14 @@ static void fill_is_schemata(pgc_fill_ctx *f, pgc_row *r)
 		row_begin(r);
 		put_text(r, "catalog_name", database_of(f));
 		put_text(r, "schema_name", names[i]);
-		put_text(r, "schema_owner", user_of(f));
+		put_text(r, "schema_owner", owner_of(f));
 		row_end(r);
 	}
 	for (int i = 0; i < cat_schema_count(f->cat); i++) {
 		row_begin(r);
 		put_text(r, "catalog_name", database_of(f));
 		put_text(r, "schema_name", cat_schema_at(f->cat, i)->name);
-		put_text(r, "schema_owner", user_of(f));
+		put_text(r, "schema_owner", owner_of(f));
 		row_end(r);
 	}
 }

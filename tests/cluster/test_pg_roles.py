@@ -189,6 +189,37 @@ def test_current_user_row_matches(cluster, both):
     assert got == want == [("pr_user", False, True)]
 
 
+def test_owner_is_the_same_role_everywhere(cluster, both):
+    """Seen by another role, a table's owner in pg_tables, pg_class and
+    pg_namespace's acl is the role of OID 10 (murphy keeps no owners; its
+    tables are made by superusers).  Before, pg_tables named the session's
+    user as the owner of every table."""
+    sql = ("SELECT t.tableowner = (SELECT rolname FROM pg_roles WHERE oid = 10),"
+           " pg_get_userbyid(c.relowner) = t.tableowner, t.tableowner <> current_user"
+           " FROM pg_tables t JOIN pg_class c ON c.relname = t.tablename"
+           " WHERE t.tablename = 'pr_o'")
+    for conn in both:
+        with conn.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS pr_o")
+            cur.execute("CREATE TABLE pr_o (id int PRIMARY KEY)")
+    m = connect(cluster.port, "pr_user", "u")
+    try:
+        got = rows(m, sql)
+    finally:
+        m.close()
+    with both[1].cursor() as cur:
+        cur.execute("SET ROLE pr_user")
+        try:
+            cur.execute(sql)
+            want = cur.fetchall()
+        finally:
+            cur.execute("RESET ROLE")
+    for conn in both:
+        with conn.cursor() as cur:
+            cur.execute("DROP TABLE pr_o")
+    assert got == want == [(True, True, True)]
+
+
 def psql(dsn, command):
     r = subprocess.run(["psql", "-X", "-d", dsn, "-c", command], capture_output=True,
                        text=True, timeout=30)
