@@ -10,7 +10,8 @@
  * no role) is 10, as PostgreSQL's; any other role PGC_OID_ROLE_BASE plus
  * 28 bits of a hash of its name.  Two names of one hash (about 1 in 5
  * million for 50 roles): the later name, in strcmp order, takes a second
- * hash; a third collision is not resolved (its two roles share an OID).
+ * hash (so dropping the earlier gives the later its first hash back); a
+ * third collision is not resolved (its two roles share an OID).
  *
  * Under --auth trust a session may name a user with no role: it is a
  * superuser (lead_session.c), shown as a row of its own with the
