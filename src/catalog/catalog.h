@@ -862,6 +862,8 @@ typedef struct cat_role {
  * role change. */
 const cat_role *cat_role_get(const catalog *c, const char *name);
 int cat_role_count(const catalog *c);
+/* The i-th role (0 <= i < cat_role_count), in no lasting order. */
+const cat_role *cat_role_at(const catalog *c, int i);
 /* Add r (42710 when the name is taken, 54000 beyond CAT_ROLES_MAX), or
  * replace the role of r's name (42704 when there is none). */
 int cat_role_create(catalog *c, const cat_role *r, mur_error *err);

@@ -61,6 +61,8 @@ const cat_role *cat_role_get(const catalog *c, const char *name)
 
 int cat_role_count(const catalog *c) { return c->nroles; }
 
+const cat_role *cat_role_at(const catalog *c, int i) { return &c->roles[i]; }
+
 /* Room for one more role in memory: MUR_OK, or an error (54000, 53200). */
 static int role_reserve(catalog *c, mur_error *err)
 {

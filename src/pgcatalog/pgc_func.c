@@ -83,8 +83,13 @@ static const char *session_user(sqlite3_context *ctx)
 
 static void fn_get_userbyid(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
+	const pgc_session_hooks *h = hooks_of(ctx);
+	const char *name = pgc_role_name(h ? h->cat : NULL, (uint32_t)sqlite3_value_int64(argv[0]),
+					 session_user(ctx));
 	(void)argc;
-	if (sqlite3_value_int64(argv[0]) == PGC_OID_ROLE)
+	if (name)
+		sqlite3_result_text(ctx, name, -1, SQLITE_TRANSIENT);
+	else if (sqlite3_value_int64(argv[0]) == PGC_OID_ROLE) /* owns all; none holds 10 */
 		sqlite3_result_text(ctx, session_user(ctx), -1, SQLITE_TRANSIENT);
 	else if (sqlite3_value_int64(argv[0]) == PGC_OID_ROLE_DB_OWNER)
 		sqlite3_result_text(ctx, "pg_database_owner", -1, SQLITE_STATIC);
@@ -864,6 +869,9 @@ typedef struct pgc_fn {
 static const pgc_fn fns[] = {
 	{"pgc_true", -1, fn_true},
 	{"pgc_has_schema_privilege", -1, pgc_fn_has_schema_privilege},
+	{"pgc_has_table_privilege", -1, pgc_fn_has_table_privilege},
+	{"pgc_pg_has_role", -1, pgc_fn_pg_has_role},
+	{"pgc_has_database_privilege", -1, pgc_fn_has_database_privilege},
 	{"pgc_false", -1, fn_false},
 	{"pgc_null", -1, fn_null},
 	{"pgc_obj_description", -1, pgc_fn_obj_description},

@@ -63,6 +63,21 @@ uint32_t pgc_namespace_oid(const catalog *cat, const char *schema);
 const char *pgc_namespace_name(const catalog *cat, uint32_t oid); /* NULL: unknown */
 uint32_t pgc_schema_oid(const cat_schema *sc);
 
+/* pgc_role.c: the roles shown.  A role's OID (a name without a catalog
+ * role: a --auth trust session's user); the name of an OID, NULL when
+ * unknown; every role in turn, the trust session's user (session, a
+ * superuser) last when the catalog has no role of its name. */
+typedef struct pgc_role_row {
+	const char *name;
+	uint32_t oid;
+	int superuser, login;
+	int bootstrap; /* PostgreSQL's initdb superuser's attributes: all of them */
+} pgc_role_row;
+uint32_t pgc_role_oid(const catalog *cat, const char *name);
+const char *pgc_role_name(const catalog *cat, uint32_t oid, const char *session);
+void pgc_roles_each(const catalog *cat, const char *session,
+		    void (*each)(void *arg, const pgc_role_row *r), void *arg);
+
 /* pgc_index.c: secondary indexes.  Their OID; the table an index is
  * shown with (NULL: its table is not shown); the index of an OID (*t its
  * table); indkey / indoption int2vector texts; pg_get_indexdef's text
@@ -86,6 +101,9 @@ typedef void (*pgc_description_fn)(void *arg, uint32_t objoid, uint32_t classoid
 int pgc_description_each(const catalog *cat, pgc_description_fn each, void *arg);
 void pgc_fn_obj_description(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void pgc_fn_col_description(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void pgc_fn_pg_has_role(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void pgc_fn_has_database_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void pgc_fn_has_table_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void pgc_fn_has_schema_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 /* pg_class.relacl of the table or view id, pg_namespace.nspacl of the
  * created schema id (pgc_acl.c): its grants as aclitem[] text, NUL-terminated in out, owner's entry first; 0 (out

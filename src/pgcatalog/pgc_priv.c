@@ -1,6 +1,15 @@
 /*
- * pgc_priv.c — has_schema_privilege([role,] schema, privilege), answered
- * from the catalog's grants as PostgreSQL 15 answers it.
+ * pgc_priv.c — has_schema_privilege([role,] schema, privilege),
+ * has_table_privilege([role,] relation, privilege), pg_has_role and
+ * has_database_privilege, answered from the catalog's roles and grants as
+ * PostgreSQL 15 answers them.
+ *
+ * A table or view: a superuser holds every privilege (murphy's tables are
+ * made by superusers, its owners), another role the SELECT, INSERT,
+ * UPDATE, DELETE granted to it or PUBLIC (cat_allowed_id); a pg_catalog,
+ * information_schema or murphy relation SELECT for all.  A sequence or
+ * index for a role that is no superuser: 0A000 (murphy keeps no grants
+ * on them).
  *
  * USAGE is held by a superuser, on a built-in schema by every role
  * (public keeps PostgreSQL's default grant to PUBLIC; pg_catalog and
@@ -11,8 +20,8 @@
  * "WITH GRANT OPTION" (murphy has none to give: false unless superuser);
  * the answer is true when any is held, as PostgreSQL's.
  *
- * role and schema are names or OIDs (the session's role is the only role
- * OID murphy shows, PGC_OID_ROLE); the two-argument form asks for the
+ * role and schema are names or OIDs (a role's OID as pg_roles shows it,
+ * pgc_role.c); the two-argument form asks for the
  * session's role.  Errors as PostgreSQL's: 42704 unknown role, 3F000
  * unknown schema, 22023 unknown privilege type.  A role name with no
  * catalog role is the session's under --auth trust: a superuser.
@@ -28,16 +37,40 @@
 #define PRIV_USAGE_GRANT 4u /* WITH GRANT OPTION: murphy's roles have none */
 #define PRIV_CREATE_GRANT 8u
 
-/* The privilege text's bits (PRIV_*), 0 after naming the bad one in bad. */
-static unsigned privs_parse(const char *text, char *bad, size_t badsz)
+typedef struct priv_name {
+	const char *name;
+	unsigned bits;
+} priv_name;
+
+static const priv_name schema_privs[] = {{"usage", PRIV_USAGE},
+					 {"usage with grant option", PRIV_USAGE_GRANT},
+					 {"create", PRIV_CREATE},
+					 {"create with grant option", PRIV_CREATE_GRANT},
+					 {NULL, 0}};
+
+/* A table's: murphy grants SELECT, INSERT, UPDATE, DELETE (CAT_PRIV_*);
+ * the others and every WITH GRANT OPTION only a superuser holds. */
+#define TPRIV_SUPER 0x100u
+static const priv_name table_privs[] = {{"select", CAT_PRIV_SELECT},
+					{"insert", CAT_PRIV_INSERT},
+					{"update", CAT_PRIV_UPDATE},
+					{"delete", CAT_PRIV_DELETE},
+					{"truncate", TPRIV_SUPER},
+					{"references", TPRIV_SUPER},
+					{"trigger", TPRIV_SUPER},
+					{"select with grant option", TPRIV_SUPER},
+					{"insert with grant option", TPRIV_SUPER},
+					{"update with grant option", TPRIV_SUPER},
+					{"delete with grant option", TPRIV_SUPER},
+					{"truncate with grant option", TPRIV_SUPER},
+					{"references with grant option", TPRIV_SUPER},
+					{"trigger with grant option", TPRIV_SUPER},
+					{NULL, 0}};
+
+/* The privilege text's bits (names' bits), 0 after naming the bad one in
+ * bad. */
+static unsigned privs_parse(const priv_name *names, const char *text, char *bad, size_t badsz)
 {
-	static const struct {
-		const char *name;
-		unsigned bits;
-	} names[] = {{"usage", PRIV_USAGE},
-		     {"usage with grant option", PRIV_USAGE_GRANT},
-		     {"create", PRIV_CREATE},
-		     {"create with grant option", PRIV_CREATE_GRANT}};
 	unsigned bits = 0;
 	for (;;) {
 		char item[64], raw[64];
@@ -56,9 +89,9 @@ static unsigned privs_parse(const char *text, char *bad, size_t badsz)
 		while (n > 0 && item[n - 1] == ' ')
 			n--;
 		item[n] = raw[n] = '\0';
-		for (i = 0; i < sizeof names / sizeof names[0] && strcmp(item, names[i].name); i++)
+		for (i = 0; names[i].name && strcmp(item, names[i].name); i++)
 			;
-		if (i == sizeof names / sizeof names[0]) {
+		if (!names[i].name) {
 			snprintf(bad, badsz, "%s", raw); /* as written, as PostgreSQL's */
 			return 0;
 		}
@@ -99,8 +132,8 @@ void pgc_fn_has_schema_privilege(sqlite3_context *ctx, int argc, sqlite3_value *
 	}
 	if (argc == 3 && sqlite3_value_type(argv[0]) == SQLITE_TEXT)
 		role = (const char *)sqlite3_value_text(argv[0]);
-	else if (argc == 3 && sqlite3_value_int64(argv[0]) != PGC_OID_ROLE)
-		role = NULL;
+	else if (argc == 3)
+		role = pgc_role_name(cat, (uint32_t)sqlite3_value_int64(argv[0]), me);
 	schema = cat ? schema_arg(cat, argv[argc - 2]) : NULL;
 	text = (const char *)sqlite3_value_text(argv[argc - 1]);
 	if (sqlite3_value_type(argv[0]) == SQLITE_NULL || !text ||
@@ -114,11 +147,232 @@ void pgc_fn_has_schema_privilege(sqlite3_context *ctx, int argc, sqlite3_value *
 		fail(ctx, "42704", "role \"%s\" does not exist", role ? role : "(oid)");
 	else if (!schema || !cat_schema_exists(cat, schema))
 		fail(ctx, "3F000", "schema \"%s\" does not exist", schema ? schema : "(oid)");
-	else if (!(bits = privs_parse(text, bad, sizeof bad)))
+	else if (!(bits = privs_parse(schema_privs, text, bad, sizeof bad)))
 		fail(ctx, "22023", "unrecognized privilege type: \"%s\"", bad);
 	else if (!r || r->superuser) /* no role: --auth trust's session, a superuser */
 		sqlite3_result_int(ctx, 1);
 	else /* plain USAGE is all another role may hold */
 		sqlite3_result_int(ctx,
 				   (bits & PRIV_USAGE) && cat_schema_usage(cat, role, 0, schema));
+}
+
+/* The role argument (argc 3: argv[0], a name or OID; else the session's)
+ * and its catalog role (NULL: the trust session's user, a superuser):
+ * 0 after failing with 42704 when there is no such role. */
+static int role_of(sqlite3_context *ctx, int argc, sqlite3_value **argv, const char **role,
+		   const cat_role **r)
+{
+	const pgc_session_hooks *h = sqlite3_user_data(ctx);
+	const catalog *cat = h ? h->cat : NULL;
+	const char *me = h && h->user ? h->user(h->ctx) : NULL;
+	*role = me ? me : "murphy";
+	if (argc == 3 && sqlite3_value_type(argv[0]) == SQLITE_TEXT)
+		*role = (const char *)sqlite3_value_text(argv[0]);
+	else if (argc == 3)
+		*role = pgc_role_name(cat, (uint32_t)sqlite3_value_int64(argv[0]), me);
+	*r = *role && cat ? cat_role_get(cat, *role) : NULL;
+	if (!*role || (!*r && (!me || strcmp(*role, me) != 0))) {
+		fail(ctx, "42704", "role \"%s\" does not exist", *role ? *role : "(oid)");
+		return 0;
+	}
+	return 1;
+}
+
+static int any_null(int argc, sqlite3_value **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
+			return 1;
+	return 0;
+}
+
+/* The relation argument's catalog id (*id, 0 for a pg_catalog /
+ * information_schema / murphy relation, which every role may read): 1,
+ * or 0 when there is none; -1 a sequence or an index (their privileges
+ * are not kept). */
+static int relation_arg(const catalog *cat, sqlite3_value *v, uint32_t *id)
+{
+	char schema[CAT_NAME_MAX], name[CAT_NAME_MAX];
+	const char *text, *dot;
+	const cat_table *t;
+	const cat_view *w;
+	int part = 0;
+	*id = 0;
+	if (sqlite3_value_type(v) == SQLITE_INTEGER) {
+		uint32_t oid = (uint32_t)sqlite3_value_int64(v);
+		if ((t = pgc_table_by_oid(cat, oid, &part)) && !part) {
+			*id = t->id;
+			return 1;
+		}
+		if ((w = pgc_view_by_oid(cat, oid))) {
+			*id = w->id;
+			return 1;
+		}
+		return pgc_rel_by_oid(oid) ? 1 : 0;
+	}
+	text = (const char *)sqlite3_value_text(v);
+	dot = strchr(text, '.');
+	snprintf(schema, sizeof schema, "%.*s", dot ? (int)(dot - text) : 0, text);
+	snprintf(name, sizeof name, "%s", dot ? dot + 1 : text);
+	for (char *p = name; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if ((t = cat_table_lookup(cat, schema[0] ? schema : NULL, name)) &&
+	    pgc_table_shown(cat, t)) {
+		*id = t->id;
+		return 1;
+	}
+	if ((w = cat_view_lookup(cat, schema[0] ? schema : NULL, name))) {
+		*id = w->id;
+		return 1;
+	}
+	if (pgc_rel_find(schema[0] ? schema : "pg_catalog", name))
+		return 1;
+	if (cat_seq_lookup_in(cat, schema[0] ? schema : NULL, name) ||
+	    cat_index_lookup(cat, schema[0] ? schema : NULL, name))
+		return -1;
+	return 0;
+}
+
+void pgc_fn_has_table_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const pgc_session_hooks *h = sqlite3_user_data(ctx);
+	const catalog *cat = h ? h->cat : NULL;
+	const char *role, *text;
+	const cat_role *r;
+	char bad[64];
+	unsigned bits;
+	uint32_t id;
+	int rel;
+	if (argc != 2 && argc != 3) {
+		sqlite3_result_error(ctx,
+				     "SQLSTATE:42883:function has_table_privilege does not exist",
+				     -1);
+		return;
+	}
+	text = (const char *)sqlite3_value_text(argv[argc - 1]);
+	if (any_null(argc, argv) || !cat) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	if (!role_of(ctx, argc, argv, &role, &r))
+		return;
+	bad[0] = '\0';
+	if (!(rel = relation_arg(cat, argv[argc - 2], &id)))
+		fail(ctx, "42P01", "relation \"%s\" does not exist",
+		     (const char *)sqlite3_value_text(argv[argc - 2]));
+	else if (!(bits = privs_parse(table_privs, text, bad, sizeof bad)))
+		fail(ctx, "22023", "unrecognized privilege type: \"%s\"", bad);
+	else if (!r || r->superuser) /* no role: --auth trust's session, a superuser */
+		sqlite3_result_int(ctx, 1);
+	else if (rel < 0)
+		fail(ctx, "0A000",
+		     "has_table_privilege of a sequence or an index for a role that is no "
+		     "superuser%s",
+		     "");
+	else if (!id) /* a catalog relation: SELECT to PUBLIC, as PostgreSQL's */
+		sqlite3_result_int(ctx, (bits & CAT_PRIV_SELECT) != 0);
+	else { /* any one held, as PostgreSQL's */
+		int any = 0;
+		for (unsigned b = 1; b <= CAT_PRIV_DELETE && !any; b <<= 1)
+			any = (bits & b) && cat_allowed_id(cat, role, 0, id, b);
+		sqlite3_result_int(ctx, any);
+	}
+}
+
+#define RPRIV_MEMBER 1u
+#define RPRIV_USAGE 2u
+#define RPRIV_ADMIN 4u
+
+/* pg_has_role([role,] role2, privilege): murphy has no membership, so a
+ * role holds MEMBER and USAGE of itself, a superuser of every role, and
+ * only a superuser WITH ADMIN OPTION (PostgreSQL 15: not of oneself). */
+void pgc_fn_pg_has_role(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	static const priv_name names[] = {{"member", RPRIV_MEMBER},
+					  {"usage", RPRIV_USAGE},
+					  {"member with admin option", RPRIV_ADMIN},
+					  {"member with grant option", RPRIV_ADMIN},
+					  {"usage with admin option", RPRIV_ADMIN},
+					  {"usage with grant option", RPRIV_ADMIN},
+					  {NULL, 0}};
+	const char *role, *of;
+	const cat_role *r, *r2;
+	char bad[64];
+	unsigned bits;
+	if (argc != 2 && argc != 3) {
+		sqlite3_result_error(ctx, "SQLSTATE:42883:function pg_has_role does not exist", -1);
+		return;
+	}
+	if (any_null(argc, argv)) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	if (!role_of(ctx, argc, argv, &role, &r))
+		return;
+	{ /* the second role: a name or an OID, as the first */
+		sqlite3_value *a2[3] = {argv[argc - 2], argv[argc - 2], argv[argc - 2]};
+		if (!role_of(ctx, 3, a2, &of, &r2))
+			return;
+	}
+	bad[0] = '\0';
+	if (!(bits = privs_parse(names, (const char *)sqlite3_value_text(argv[argc - 1]), bad,
+				 sizeof bad)))
+		fail(ctx, "22023", "unrecognized privilege type: \"%s\"", bad);
+	else if (!r || r->superuser)
+		sqlite3_result_int(ctx, 1);
+	else
+		sqlite3_result_int(ctx, (bits & (RPRIV_MEMBER | RPRIV_USAGE)) && !strcmp(role, of));
+}
+
+#define DPRIV_CREATE 1u
+#define DPRIV_CONNECT 2u
+#define DPRIV_TEMP 4u
+#define DPRIV_GRANT 8u
+
+/* has_database_privilege([role,] database, privilege): PostgreSQL's
+ * defaults, which murphy keeps (no GRANT on a database): CONNECT and
+ * TEMPORARY to PUBLIC, CREATE and every WITH GRANT OPTION to the owner,
+ * a superuser.  The database is the session's, by name or OID. */
+void pgc_fn_has_database_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	static const priv_name names[] = {{"create", DPRIV_CREATE},
+					  {"connect", DPRIV_CONNECT},
+					  {"temporary", DPRIV_TEMP},
+					  {"temp", DPRIV_TEMP},
+					  {"create with grant option", DPRIV_GRANT},
+					  {"connect with grant option", DPRIV_GRANT},
+					  {"temporary with grant option", DPRIV_GRANT},
+					  {"temp with grant option", DPRIV_GRANT},
+					  {NULL, 0}};
+	const pgc_session_hooks *h = sqlite3_user_data(ctx);
+	const char *db = h && h->database ? h->database(h->ctx) : NULL, *role, *dbarg;
+	const cat_role *r;
+	char bad[64];
+	unsigned bits;
+	if (argc != 2 && argc != 3) {
+		sqlite3_result_error(ctx,
+				     "SQLSTATE:42883:function has_database_privilege does not "
+				     "exist",
+				     -1);
+		return;
+	}
+	if (any_null(argc, argv)) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	if (!role_of(ctx, argc, argv, &role, &r))
+		return;
+	dbarg = (const char *)sqlite3_value_text(argv[argc - 2]);
+	bad[0] = '\0';
+	if (sqlite3_value_type(argv[argc - 2]) == SQLITE_INTEGER
+		    ? sqlite3_value_int64(argv[argc - 2]) != PGC_OID_DATABASE
+		    : strcmp(dbarg, db ? db : "murphy") != 0)
+		fail(ctx, "3D000", "database \"%s\" does not exist", dbarg);
+	else if (!(bits = privs_parse(names, (const char *)sqlite3_value_text(argv[argc - 1]), bad,
+				      sizeof bad)))
+		fail(ctx, "22023", "unrecognized privilege type: \"%s\"", bad);
+	else if (!r || r->superuser)
+		sqlite3_result_int(ctx, 1);
+	else
+		sqlite3_result_int(ctx, (bits & (DPRIV_CONNECT | DPRIV_TEMP)) != 0);
 }

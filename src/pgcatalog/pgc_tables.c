@@ -118,6 +118,7 @@ static void row_end(pgc_row *r)
 /* ---- fills ---- */
 
 static const char *user_of(const pgc_fill_ctx *f);
+static const char *owner_of(const pgc_fill_ctx *f);
 
 /* Created schemas carry their USAGE grants (nspacl). */
 static void fill_namespace(pgc_fill_ctx *f, pgc_row *r)
@@ -139,7 +140,7 @@ static void fill_namespace(pgc_fill_ctx *f, pgc_row *r)
 		put_int(r, "oid", pgc_schema_oid(sc));
 		put_text(r, "nspname", sc->name);
 		put_int(r, "nspowner", PGC_OID_ROLE);
-		if (pgc_acl_text(f->cat, sc->id, user_of(f), &acl))
+		if (pgc_acl_text(f->cat, sc->id, owner_of(f), &acl))
 			put_text(r, "nspacl", acl.data);
 		row_end(r);
 	}
@@ -179,7 +180,7 @@ static void class_row_full(pgc_fill_ctx *f, pgc_row *r, uint32_t oid, const char
 	mur_buf_init(&acl);
 
 	row_begin(r);
-	if (f && pgc_acl_text(f->cat, grants_id, user_of(f), &acl))
+	if (f && pgc_acl_text(f->cat, grants_id, owner_of(f), &acl))
 		put_text(r, "relacl", acl.data);
 	mur_buf_free(&acl);
 	put_int(r, "oid", oid);
@@ -699,6 +700,15 @@ static const char *user_of(const pgc_fill_ctx *f)
 	return u ? u : "murphy";
 }
 
+/* Who owns every object: murphy keeps no owners, its objects are made by
+ * superusers, all shown as owned by OID 10 (PGC_OID_ROLE), whose name
+ * pg_roles shows (the bootstrap superuser, else the trust session's user). */
+static const char *owner_of(const pgc_fill_ctx *f)
+{
+	const char *n = pgc_role_name(f->cat, PGC_OID_ROLE, user_of(f));
+	return n ? n : user_of(f);
+}
+
 static const char *database_of(const pgc_fill_ctx *f)
 {
 	const char *d = f->hooks && f->hooks->database ? f->hooks->database(f->hooks->ctx) : NULL;
@@ -721,23 +731,28 @@ static void fill_database(pgc_fill_ctx *f, pgc_row *r)
 	row_end(r);
 }
 
-/* One role: murphy lets anyone in under any name and treats every
- * session as its superuser (issue 20, "Who gets in"). */
+/* A pg_roles row (pgc_role.c says which roles and attributes). */
+static void role_row(void *arg, const pgc_role_row *role)
+{
+	pgc_row *r = arg;
+	row_begin(r);
+	put_int(r, "oid", role->oid);
+	put_text(r, "rolname", role->name);
+	put_int(r, "rolsuper", role->superuser);
+	put_int(r, "rolinherit", 1);
+	put_int(r, "rolcreaterole", role->bootstrap);
+	put_int(r, "rolcreatedb", role->bootstrap);
+	put_int(r, "rolcanlogin", role->login);
+	put_int(r, "rolreplication", role->bootstrap);
+	put_int(r, "rolbypassrls", role->bootstrap);
+	put_int(r, "rolconnlimit", -1);
+	put_text(r, "rolpassword", "********"); /* whether or not it has one, as PostgreSQL */
+	row_end(r);
+}
+
 static void fill_roles(pgc_fill_ctx *f, pgc_row *r)
 {
-	row_begin(r);
-	put_int(r, "oid", PGC_OID_ROLE);
-	put_text(r, "rolname", user_of(f));
-	put_int(r, "rolsuper", 1);
-	put_int(r, "rolinherit", 1);
-	put_int(r, "rolcreaterole", 1);
-	put_int(r, "rolcreatedb", 1);
-	put_int(r, "rolcanlogin", 1);
-	put_int(r, "rolreplication", 1);
-	put_int(r, "rolbypassrls", 1);
-	put_int(r, "rolconnlimit", -1);
-	put_text(r, "rolpassword", "********");
-	row_end(r);
+	pgc_roles_each(f->cat, user_of(f), role_row, r);
 	row_begin(r); /* owns public, as in PostgreSQL 15: psql's \du hides pg_ roles */
 	put_int(r, "oid", PGC_OID_ROLE_DB_OWNER);
 	put_text(r, "rolname", "pg_database_owner");
@@ -765,17 +780,26 @@ static void fill_description(pgc_fill_ctx *f, pgc_row *r)
 	pgc_description_each(f->cat, description_row, r); /* pgc_comment.c */
 }
 
-static void fill_user(pgc_fill_ctx *f, pgc_row *r)
+/* A pg_user row: the roles that may log in. */
+static void user_row(void *arg, const pgc_role_row *role)
 {
+	pgc_row *r = arg;
+	if (!role->login)
+		return;
 	row_begin(r);
-	put_text(r, "usename", user_of(f));
-	put_int(r, "usesysid", PGC_OID_ROLE);
-	put_int(r, "usecreatedb", 1);
-	put_int(r, "usesuper", 1);
-	put_int(r, "userepl", 1);
-	put_int(r, "usebypassrls", 1);
+	put_text(r, "usename", role->name);
+	put_int(r, "usesysid", role->oid);
+	put_int(r, "usecreatedb", role->bootstrap);
+	put_int(r, "usesuper", role->superuser);
+	put_int(r, "userepl", role->bootstrap);
+	put_int(r, "usebypassrls", role->bootstrap);
 	put_text(r, "passwd", "********");
 	row_end(r);
+}
+
+static void fill_user(pgc_fill_ctx *f, pgc_row *r)
+{
+	pgc_roles_each(f->cat, user_of(f), user_row, r);
 }
 
 static void fill_am(pgc_fill_ctx *f, pgc_row *r)
@@ -851,7 +875,7 @@ static void fill_activity(pgc_fill_ctx *f, pgc_row *r)
 		put_int(r, "datid", PGC_OID_DATABASE);
 		put_text(r, "datname", a->database);
 		put_int(r, "pid", a->pid);
-		put_int(r, "usesysid", PGC_OID_ROLE);
+		put_int(r, "usesysid", pgc_role_oid(f->cat, a->user));
 		put_text(r, "usename", a->user);
 		put_text(r, "application_name", a->application_name);
 		put_text(r, "state", a->state);
@@ -888,7 +912,7 @@ static void fill_pg_tables(pgc_fill_ctx *f, pgc_row *r)
 		row_begin(r);
 		put_text(r, "schemaname", pgc_schema_of(t));
 		put_text(r, "tablename", t->name);
-		put_text(r, "tableowner", user_of(f));
+		put_text(r, "tableowner", owner_of(f));
 		put_int(r, "hasindexes", pgc_pkey_columns(t, cols, sizeof cols) > 0);
 		row_end(r);
 	}
@@ -904,7 +928,7 @@ static void fill_views(pgc_fill_ctx *f, pgc_row *r)
 		row_begin(r);
 		put_text(r, "schemaname", pgc_schema_of(t));
 		put_text(r, "viewname", t->name);
-		put_text(r, "viewowner", user_of(f));
+		put_text(r, "viewowner", owner_of(f));
 		row_end(r);
 	}
 	for (int i = 0; i < cat_view_count(f->cat); i++) {
@@ -912,7 +936,7 @@ static void fill_views(pgc_fill_ctx *f, pgc_row *r)
 		row_begin(r);
 		put_text(r, "schemaname", v->schema);
 		put_text(r, "viewname", v->name);
-		put_text(r, "viewowner", user_of(f));
+		put_text(r, "viewowner", owner_of(f));
 		put_text(r, "definition", v->sql);
 		row_end(r);
 	}
@@ -1057,14 +1081,14 @@ static void fill_is_schemata(pgc_fill_ctx *f, pgc_row *r)
 		row_begin(r);
 		put_text(r, "catalog_name", database_of(f));
 		put_text(r, "schema_name", names[i]);
-		put_text(r, "schema_owner", user_of(f));
+		put_text(r, "schema_owner", owner_of(f));
 		row_end(r);
 	}
 	for (int i = 0; i < cat_schema_count(f->cat); i++) {
 		row_begin(r);
 		put_text(r, "catalog_name", database_of(f));
 		put_text(r, "schema_name", cat_schema_at(f->cat, i)->name);
-		put_text(r, "schema_owner", user_of(f));
+		put_text(r, "schema_owner", owner_of(f));
 		row_end(r);
 	}
 }

@@ -350,13 +350,44 @@ static void test_target_list_srf(void **state)
 	assert_string_equal(err.sqlstate, "0A000");
 }
 
+/* Role OIDs (pgc_role.c): the bootstrap superuser 10, the others from
+ * their names; r29324 and r68640 share the first hash, so the later name
+ * takes the second; pg_get_userbyid maps each back. */
+static void test_role_oids(void **state)
+{
+	static const char *names[] = {"murphy", "r29324", "r68640"};
+	char out[1024];
+	pgc_column cols[PGC_COLUMNS_MAX];
+	int ncols;
+	mur_error err;
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		cat_role r;
+		memset(&r, 0, sizeof r);
+		snprintf(r.name, sizeof r.name, "%s", names[i]);
+		r.login = 1;
+		r.superuser = i == 0;
+		assert_int_equal(cat_role_create(tcat, &r, &err), MUR_OK);
+	}
+	assert_int_equal(run("SELECT rolname, oid = 10, oid >= 3758096384,"
+			     " pg_get_userbyid(oid) = rolname, rolsuper, rolcreatedb"
+			     " FROM pg_roles WHERE rolname NOT LIKE 'pg\\_%' ORDER BY 1",
+			     out, sizeof out, cols, &ncols, &err),
+			 MUR_OK);
+	assert_string_equal(out, "murphy|1|0|1|1|1\nr29324|0|1|1|0|0\nr68640|0|1|1|0|0\n");
+	assert_int_equal(run("SELECT count(DISTINCT oid) FROM pg_roles", out, sizeof out, cols,
+			     &ncols, &err),
+			 MUR_OK);
+	assert_string_equal(out, "4\n"); /* and pg_database_owner */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wants),           cmocka_unit_test(test_psql_describe),
 		cmocka_unit_test(test_oids_agree),      cmocka_unit_test(test_regclass_alone),
 		cmocka_unit_test(test_errors),          cmocka_unit_test(test_pg_dump_queries),
-		cmocka_unit_test(test_target_list_srf),
+		cmocka_unit_test(test_target_list_srf), cmocka_unit_test(test_role_oids),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
