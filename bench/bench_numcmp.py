@@ -46,8 +46,12 @@ def load(conn, rows, dist):
                         "FROM generate_series(%d, %d) g" % (lo, min(rows, lo + step - 1)))
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__,
+def main(doc=__doc__, queries=QUERIES, load=load, title="Numeric comparisons",
+         prefix="murphy-numcmp-"):
+    """Run queries (name, sql) over the table load() makes on PostgreSQL,
+    murphy and --base; print (and write --out) the table.  bench_intovf.py
+    runs its own queries through this."""
+    ap = argparse.ArgumentParser(description=doc,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=600000)
     ap.add_argument("--followers", type=int, default=3)
@@ -55,7 +59,7 @@ def main():
     ap.add_argument("--base", default=None, help="another murphy build (before)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix="murphy-numcmp-")
+    tmp = tempfile.mkdtemp(prefix=prefix)
     os.chmod(tmp, 0o755)
     loads = ["%.2f" % os.getloadavg()[0]]
     res = {}
@@ -74,7 +78,7 @@ def main():
                 load(conns[k], args.rows, " PARTITION BY HASH (k)")
                 pids[k] = cluster_pids(os.path.join(tmp, k))
             loads.append("%.2f" % os.getloadavg()[0])
-            for name, sql in QUERIES:
+            for name, sql in queries:
                 for k in conns:
                     res[(name, k)] = ([], 0.0, None)
                 for _ in range(args.repeat):
@@ -91,11 +95,11 @@ def main():
         loads.append("%.2f" % os.getloadavg()[0])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    systems = [k for k in ("before", "murphy", "postgres") if (QUERIES[0][0], k) in res]
+    systems = [k for k in ("before", "murphy", "postgres") if (queries[0][0], k) in res]
 
     def med(t):
         return sorted(t)[len(t) // 2]
-    lines = ["# Numeric comparisons, %s" % datetime.date.today().isoformat(), "",
+    lines = ["# %s, %s" % (title, datetime.date.today().isoformat()), "",
              "%d rows, murphy with %d followers (hash on k), PostgreSQL 15 after VACUUM ANALYZE; "
              "median of %d runs, each query on every system in turn; CPU per query is the mean "
              "(murphy: leader and followers; PostgreSQL: all its processes).  Load average at "
@@ -104,7 +108,7 @@ def main():
              "| query | " + " | ".join("%s time | %s CPU" % (k, k) for k in systems) +
              " | ratio (PostgreSQL / murphy time) | answer |",
              "|---|" + "---|---|" * len(systems) + "---|---|"]
-    for name, _ in QUERIES:
+    for name, _ in queries:
         cells = []
         for k in systems:
             t, c, _ = res[(name, k)]

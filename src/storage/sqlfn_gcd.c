@@ -52,36 +52,13 @@ static void int_gcd_lcm(sqlite3_context *cx, sqlite3_value **v, int kind, int lc
 	sqlite3_result_int64(cx, (int64_t)r);
 }
 
-static int arg_num(sqlite3_context *cx, sqlite3_value *v, mur_num *out)
-{
-	mur_value x = stor_fn_value(v);
-	mur_error err;
-	if (mur_num_from_value(out, &x, &err) != MUR_OK) {
-		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
-		return -1;
-	}
-	return 0;
-}
-
-static void num_result(sqlite3_context *cx, const mur_num *r)
-{
-	mur_buf b;
-	mur_error err;
-	if (mur_num_check(r, &err) != MUR_OK)
-		return stor_fn_fail(cx, err.sqlstate, "%s", err.message);
-	mur_buf_init(&b);
-	mur_num_to_text(r, &b);
-	stor_fn_result_buf(cx, &b);
-	mur_buf_free(&b);
-}
-
 static void num_gcd_lcm(sqlite3_context *cx, sqlite3_value **v, int lcm)
 {
 	mur_num a, b, r;
 	mur_num_init(&a);
 	mur_num_init(&b);
 	mur_num_init(&r);
-	if (!arg_num(cx, v[0], &a) && !arg_num(cx, v[1], &b)) {
+	if (!stor_fn_num_arg(cx, v[0], &a) && !stor_fn_num_arg(cx, v[1], &b)) {
 		int s = a.scale > b.scale ? a.scale : b.scale;
 		if (a.nan || b.nan) {
 			r.nan = 1;
@@ -94,7 +71,7 @@ static void num_gcd_lcm(sqlite3_context *cx, sqlite3_value **v, int lcm)
 				mpz_gcd(r.m, a.m, b.m);
 			r.scale = s;
 		}
-		num_result(cx, &r);
+		stor_fn_num_result(cx, &r);
 	}
 	mur_num_clear(&a);
 	mur_num_clear(&b);
@@ -140,7 +117,7 @@ static void fn_factorial(sqlite3_context *cx, int argc, sqlite3_value **v)
 				    "value overflows numeric format");
 	mur_num_init(&r);
 	mpz_fac_ui(r.m, (unsigned long)n);
-	num_result(cx, &r);
+	stor_fn_num_result(cx, &r);
 	mur_num_clear(&r);
 }
 

@@ -30,7 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int arg_num(sqlite3_context *cx, sqlite3_value *v, mur_num *out)
+int stor_fn_num_arg(sqlite3_context *cx, sqlite3_value *v, mur_num *out)
 {
 	mur_value x = stor_fn_value(v);
 	mur_error err;
@@ -41,7 +41,7 @@ static int arg_num(sqlite3_context *cx, sqlite3_value *v, mur_num *out)
 	return 0;
 }
 
-static void result_num(sqlite3_context *cx, const mur_num *r)
+void stor_fn_num_result(sqlite3_context *cx, const mur_num *r)
 {
 	mur_buf b;
 	mur_error err;
@@ -230,9 +230,9 @@ static void binop(sqlite3_context *cx, int argc, sqlite3_value **v, num_binop op
 	mur_num_init(&acc);
 	mur_num_init(&b);
 	mur_num_init(&r);
-	ok = !arg_num(cx, v[0], &acc);
+	ok = !stor_fn_num_arg(cx, v[0], &acc);
 	for (int i = 1; ok && i < argc; i++) {
-		ok = !arg_num(cx, v[i], &b);
+		ok = !stor_fn_num_arg(cx, v[i], &b);
 		if (ok && op(&r, &acc, &b, &err) != MUR_OK) {
 			stor_fn_fail(cx, err.sqlstate, "%s", err.message);
 			ok = 0;
@@ -241,7 +241,7 @@ static void binop(sqlite3_context *cx, int argc, sqlite3_value **v, num_binop op
 			mur_num_set(&acc, &r);
 	}
 	if (ok)
-		result_num(cx, &acc);
+		stor_fn_num_result(cx, &acc);
 	mur_num_clear(&acc);
 	mur_num_clear(&b);
 	mur_num_clear(&r);
@@ -293,7 +293,7 @@ static int cmp_values(sqlite3_context *cx, sqlite3_value *x, sqlite3_value *y, i
 		return 0;
 	mur_num_init(&a);
 	mur_num_init(&b);
-	rc = arg_num(cx, x, &a) || arg_num(cx, y, &b) ? -1 : 0;
+	rc = stor_fn_num_arg(cx, x, &a) || stor_fn_num_arg(cx, y, &b) ? -1 : 0;
 	if (!rc)
 		*out = mur_num_cmp(&a, &b);
 	mur_num_clear(&a);
@@ -316,9 +316,9 @@ static void fn_neg(sqlite3_context *cx, int argc, sqlite3_value **v)
 	if (stor_fn_any_null(argc, v))
 		return;
 	mur_num_init(&a);
-	if (!arg_num(cx, v[0], &a)) {
+	if (!stor_fn_num_arg(cx, v[0], &a)) {
 		mpz_neg(a.m, a.m);
-		result_num(cx, &a);
+		stor_fn_num_result(cx, &a);
 	}
 	mur_num_clear(&a);
 }
@@ -331,9 +331,9 @@ static void fn_norm(sqlite3_context *cx, int argc, sqlite3_value **v)
 	if (stor_fn_any_null(argc, v))
 		return;
 	mur_num_init(&a);
-	if (!arg_num(cx, v[0], &a)) {
+	if (!stor_fn_num_arg(cx, v[0], &a)) {
 		mur_num_normalize(&a);
-		result_num(cx, &a);
+		stor_fn_num_result(cx, &a);
 	}
 	mur_num_clear(&a);
 }
@@ -345,11 +345,11 @@ static void fn_typmod(sqlite3_context *cx, int argc, sqlite3_value **v)
 	if (stor_fn_any_null(argc, v))
 		return;
 	mur_num_init(&a);
-	if (!arg_num(cx, v[0], &a)) {
+	if (!stor_fn_num_arg(cx, v[0], &a)) {
 		if (mur_num_apply_typmod(&a, sqlite3_value_int(v[1]), &err) != MUR_OK)
 			stor_fn_fail(cx, err.sqlstate, "%s", err.message);
 		else
-			result_num(cx, &a);
+			stor_fn_num_result(cx, &a);
 	}
 	mur_num_clear(&a);
 }
@@ -361,7 +361,7 @@ void stor_num_math(sqlite3_context *cx, int argc, sqlite3_value **v, stor_num_fn
 		return;
 	mur_num_init(&a);
 	mur_num_init(&r);
-	if (!arg_num(cx, v[0], &a)) {
+	if (!stor_fn_num_arg(cx, v[0], &a)) {
 		int s = argc > 1 ? sqlite3_value_int(v[1]) : 0;
 		switch (fn) {
 		case STOR_NUM_ROUND:
@@ -390,7 +390,7 @@ void stor_num_math(sqlite3_context *cx, int argc, sqlite3_value **v, stor_num_fn
 			mur_num_set(&r, &a);
 			break;
 		}
-		result_num(cx, &r);
+		stor_fn_num_result(cx, &r);
 	}
 	mur_num_clear(&a);
 	mur_num_clear(&r);
@@ -406,7 +406,7 @@ void stor_num_trans(sqlite3_context *cx, int argc, sqlite3_value **v, stor_num_f
 	mur_num_init(&a);
 	mur_num_init(&b);
 	mur_num_init(&r);
-	if (!arg_num(cx, v[0], &a) && (argc < 2 || !arg_num(cx, v[1], &b))) {
+	if (!stor_fn_num_arg(cx, v[0], &a) && (argc < 2 || !stor_fn_num_arg(cx, v[1], &b))) {
 		switch (fn) {
 		case STOR_NUM_SQRT:
 			rc = mur_num_sqrt_pg(&r, &a, &err);
@@ -434,7 +434,7 @@ void stor_num_trans(sqlite3_context *cx, int argc, sqlite3_value **v, stor_num_f
 		if (rc != MUR_OK)
 			stor_fn_fail(cx, err.sqlstate, "%s", err.message);
 		else
-			result_num(cx, &r);
+			stor_fn_num_result(cx, &r);
 	}
 	mur_num_clear(&a);
 	mur_num_clear(&b);
@@ -450,7 +450,7 @@ static void fn_scale(sqlite3_context *cx, int argc, sqlite3_value **v)
 	if (stor_fn_any_null(argc, v))
 		return;
 	mur_num_init(&a);
-	if (!arg_num(cx, v[0], &a) && !a.nan)
+	if (!stor_fn_num_arg(cx, v[0], &a) && !a.nan)
 		sqlite3_result_int(cx, a.scale);
 	mur_num_clear(&a);
 }
@@ -461,7 +461,7 @@ static void fn_min_scale(sqlite3_context *cx, int argc, sqlite3_value **v)
 	if (stor_fn_any_null(argc, v))
 		return;
 	mur_num_init(&a);
-	if (!arg_num(cx, v[0], &a) && !a.nan) {
+	if (!stor_fn_num_arg(cx, v[0], &a) && !a.nan) {
 		mur_num_normalize(&a);
 		sqlite3_result_int(cx, a.scale);
 	}
@@ -474,9 +474,9 @@ static void fn_trim_scale(sqlite3_context *cx, int argc, sqlite3_value **v)
 	if (stor_fn_any_null(argc, v))
 		return;
 	mur_num_init(&a);
-	if (!arg_num(cx, v[0], &a)) {
+	if (!stor_fn_num_arg(cx, v[0], &a)) {
 		mur_num_normalize(&a);
-		result_num(cx, &a);
+		stor_fn_num_result(cx, &a);
 	}
 	mur_num_clear(&a);
 }
@@ -490,11 +490,11 @@ static void fn_idiv(sqlite3_context *cx, int argc, sqlite3_value **v)
 	mur_num_init(&a);
 	mur_num_init(&b);
 	mur_num_init(&r);
-	if (!arg_num(cx, v[0], &a) && !arg_num(cx, v[1], &b)) {
+	if (!stor_fn_num_arg(cx, v[0], &a) && !stor_fn_num_arg(cx, v[1], &b)) {
 		int s = a.scale > b.scale ? a.scale : b.scale;
 		if (a.nan || b.nan) {
 			mur_num_div(&r, &a, &b, &err); /* NaN */
-			result_num(cx, &r);
+			stor_fn_num_result(cx, &r);
 		} else if (mpz_sgn(b.m) == 0) {
 			stor_fn_fail(cx, SQLSTATE_DIVISION_BY_ZERO, "division by zero");
 		} else { /* both at one scale (exact), the integer quotient truncated */
@@ -502,7 +502,7 @@ static void fn_idiv(sqlite3_context *cx, int argc, sqlite3_value **v)
 			mur_num_round(&b, &b, s);
 			mpz_tdiv_q(r.m, a.m, b.m);
 			r.scale = 0;
-			result_num(cx, &r);
+			stor_fn_num_result(cx, &r);
 		}
 	}
 	mur_num_clear(&a);
@@ -550,7 +550,8 @@ static void fn_width_bucket(sqlite3_context *cx, int argc, sqlite3_value **v)
 	mur_num_init(&n);
 	mur_num_init(&d);
 	mur_num_init(&cnt);
-	if (arg_num(cx, v[0], &op) || arg_num(cx, v[1], &lo) || arg_num(cx, v[2], &hi))
+	if (stor_fn_num_arg(cx, v[0], &op) || stor_fn_num_arg(cx, v[1], &lo) ||
+	    stor_fn_num_arg(cx, v[2], &hi))
 		goto done;
 	if (op.nan || lo.nan || hi.nan) {
 		stor_fn_fail(cx, "2201G", "operand, lower bound, and upper bound cannot be NaN");
@@ -613,7 +614,7 @@ static void sum_step(sqlite3_context *cx, int argc, sqlite3_value **v)
 	if (!(s = agg_state(cx)))
 		return sqlite3_result_error_nomem(cx);
 	mur_num_init(&x);
-	if (!arg_num(cx, v[0], &x)) {
+	if (!stor_fn_num_arg(cx, v[0], &x)) {
 		mur_num_add(&s->acc, &s->acc, &x);
 		s->seen = 2;
 	}
@@ -632,7 +633,7 @@ static void sum_final(sqlite3_context *cx)
 	if (!s || !s->seen)
 		return;
 	if (s->seen == 2)
-		result_num(cx, &s->acc);
+		stor_fn_num_result(cx, &s->acc);
 	agg_free(s);
 }
 
@@ -647,7 +648,7 @@ static void extreme_step(sqlite3_context *cx, sqlite3_value *x, int sign)
 		return sqlite3_result_error_nomem(cx);
 	mur_num_init(&a);
 	mur_buf_init(&t);
-	if (!arg_num(cx, x, &a)) {
+	if (!stor_fn_num_arg(cx, x, &a)) {
 		mur_num_to_text(&a, &t);
 		if (s->seen != 2 ||
 		    mur_num_text_cmp(t.data, t.len, s->best.data, s->best.len) * sign > 0) {
@@ -740,7 +741,7 @@ static void wsum_add(sqlite3_context *cx, sqlite3_value *v, int sign)
 	if (!(s = wsum_state(cx, 1)))
 		return sqlite3_result_error_nomem(cx);
 	mur_num_init(&x);
-	if (!arg_num(cx, v, &x)) {
+	if (!stor_fn_num_arg(cx, v, &x)) {
 		if (sign > 0)
 			mur_num_add(&s->acc, &s->acc, &x);
 		else
@@ -771,7 +772,7 @@ static void wsum_value(sqlite3_context *cx)
 			top = s->scales[i].scale;
 	mur_num_init(&r);
 	mur_num_round(&r, &s->acc, top); /* exact: the digits beyond top are 0 */
-	result_num(cx, &r);
+	stor_fn_num_result(cx, &r);
 	mur_num_clear(&r);
 }
 
@@ -804,7 +805,7 @@ static void variance_result(sqlite3_context *cx, const mur_num *sum, const mur_n
 	if (mur_num_variance(&r, sum, sq, n, pop, kind >= 2, &err) != MUR_OK)
 		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
 	else
-		result_num(cx, &r);
+		stor_fn_num_result(cx, &r);
 	mur_num_clear(&r);
 }
 
@@ -815,7 +816,7 @@ static void fn_variance(sqlite3_context *cx, int argc, sqlite3_value **v)
 		return;
 	mur_num_init(&sum);
 	mur_num_init(&sq);
-	if (!arg_num(cx, v[0], &sum) && !arg_num(cx, v[1], &sq))
+	if (!stor_fn_num_arg(cx, v[0], &sum) && !stor_fn_num_arg(cx, v[1], &sq))
 		variance_result(cx, &sum, &sq, sqlite3_value_int64(v[2]), sqlite3_value_int(v[3]));
 	mur_num_clear(&sum);
 	mur_num_clear(&sq);
@@ -842,7 +843,7 @@ static void var_step(sqlite3_context *cx, int argc, sqlite3_value **v)
 	if (sqlite3_value_type(v[0]) == SQLITE_NULL)
 		return;
 	mur_num_init(&x);
-	if (!arg_num(cx, v[0], &x)) {
+	if (!stor_fn_num_arg(cx, v[0], &x)) {
 		mur_num_add(&s->sum, &s->sum, &x);
 		mur_num_mul(&x, &x, &x);
 		mur_num_add(&s->sq, &s->sq, &x);

@@ -209,6 +209,12 @@ void stor_fn_fail(sqlite3_context *cx, const char *state, const char *fmt, ...)
 int stor_fn_fits(sqlite3_context *cx, int64_t len);
 /* Answer b's bytes as text (or out of memory, or 54000), and free b. */
 void stor_fn_result_buf(sqlite3_context *cx, mur_buf *b);
+/* Read argument v as an exact numeric into out; else fail the call (its
+ * SQLSTATE) and -1 (sqlfn_numeric.c). */
+struct mur_num;
+int stor_fn_num_arg(sqlite3_context *cx, sqlite3_value *v, struct mur_num *out);
+/* Answer r as numeric text, or 22003 when it is out of range. */
+void stor_fn_num_result(sqlite3_context *cx, const struct mur_num *r);
 /* 1 when one of the argc arguments is NULL (a strict function answers NULL). */
 int stor_fn_any_null(int argc, sqlite3_value **v);
 /* 1 when v holds an integer (or text that reads as one). */
