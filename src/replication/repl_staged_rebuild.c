@@ -41,7 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { RB_NODE_TODO = 0, RB_NODE_ASKED, RB_NODE_DONE };
+enum { RB_NODE_UNASKED = 0, RB_NODE_ASKED, RB_NODE_DONE };
 
 /* Listings of a connected follower that failed before it is given up
  * (a copy it cannot read: its quorum-mates list the same entries). */
@@ -116,7 +116,7 @@ static void rb_node_end(repl_ctx *c, struct repl_srebuild *rb, uint32_t node_id)
 		     "row only they could rebuild stays missing",
 		     cat_node_name(c->cat, node_id), RB_ATTEMPTS_MAX);
 	else if (rb->failed[id])
-		rb->node[id] = RB_NODE_TODO;
+		rb->node[id] = RB_NODE_UNASKED;
 	rb_finish(c, rb);
 }
 
@@ -229,7 +229,8 @@ void repl_staged_rebuild_tick(repl_ctx *c)
 		const cat_node *n = cat_node_at(c->cat, i);
 		uint32_t id = n->id % CAT_NODES_MAX;
 		if (n->role == CAT_NODE_FOLLOWER && n->state != CAT_NODE_DEAD &&
-		    rb->node[id] == RB_NODE_TODO && repl_connected(c, n->id) && c->status_known[id])
+		    rb->node[id] == RB_NODE_UNASKED && repl_connected(c, n->id) &&
+		    c->status_known[id])
 			rb_list_node(c, rb, n);
 	}
 	rb_finish(c, rb);
