@@ -251,6 +251,7 @@ static const struct {
 } ms_settings[] = {
 	{"statement_timeout", 0},
 	{"idle_in_transaction_session_timeout", 0},
+	{"idle_session_timeout", 0},
 	{"lock_timeout", 0},
 	{"deadlock_timeout", 1},
 	{"murphy.max_staleness", 0}, /* bounded reads' bound: lead_stale.c */

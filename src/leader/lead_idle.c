@@ -12,6 +12,10 @@
  *       here); the session then closes and its block is undone
  *       (lead_txn_session_closed).  Covers a client that is alive but
  *       stopped (SIGSTOP, a debugger, a slow application).
+ *   idle_session_timeout  the same outside a block: FATAL 57P05
+ *       (pgw_engine_ops.idle_session_timeout_ms), as PostgreSQL 14+.  A
+ *       session outside a block holds no lock; this frees its connection
+ *       slot and memory from a client that stopped.  Default 0 (off).
  *   tcp_keepalives_idle / _interval / _count  the TCP keepalive of the
  *       connection (pgw_session_set_keepalive): a peer whose host or
  *       network is gone stops answering probes and the kernel resets the
@@ -182,4 +186,9 @@ int lead_client_setting_set(lead_session *s, const plan_set *ps, mur_error *err)
 uint64_t lead_idle_timeout_ms(void *esess)
 {
 	return lead_session_ms(esess, "idle_in_transaction_session_timeout");
+}
+
+uint64_t lead_idle_session_timeout_ms(void *esess)
+{
+	return lead_session_ms(esess, "idle_session_timeout");
 }

@@ -266,6 +266,9 @@ typedef struct pgw_engine_ops {
 	 * (which ends the block).  0: never.  Asked each time the connection
 	 * starts waiting for its client inside a block. */
 	uint64_t (*idle_in_txn_timeout_ms)(void *esess);
+	/* Optional.  idle_session_timeout: the same outside a block
+	 * (txn_status 'I'): FATAL 57P05, as PostgreSQL 14+.  0: never. */
+	uint64_t (*idle_session_timeout_ms)(void *esess);
 
 	/* Optional, both or neither.  A simple Query with more than one
 	 * statement runs them in an implicit transaction block, as

@@ -128,6 +128,73 @@ def test_idle_outside_a_block_is_not_ended(cluster, acc):
     conn.close()
 
 
+def idle_session_ended(conn, idle_s):
+    """Wait for the server's FATAL on an idle connection outside a block:
+    the seconds it took, and the notices psycopg2 read."""
+    t_idle = time.monotonic()
+    r, _, _ = select.select([conn], [], [], idle_s + 10)
+    assert r, "the idle session was never ended"
+    ended_after = time.monotonic() - t_idle
+    try:
+        conn.poll()
+    except psycopg2.OperationalError:
+        pass
+    return ended_after, conn.notices
+
+
+@pytest.mark.parametrize("server", ["murphy", "postgres"])
+def test_idle_session_timeout_ends_an_idle_session(cluster, pgconn, server):
+    """idle_session_timeout (PostgreSQL 14+): a session idle outside a
+    block this long gets FATAL 57P05 and its connection closes; the same
+    as PostgreSQL, which runs as the control.  Before, SET of it was
+    0A000.  One that keeps talking, or waits inside a block, is not ended
+    by it (that is idle_in_transaction_session_timeout's job)."""
+    if server == "murphy":
+        conn = cluster.connect()
+    else:
+        conn = psycopg2.connect(pgconn.dsn)
+        conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("SET idle_session_timeout = '%dms'" % int(IDLE_S * 1000))
+    cur.execute("SHOW idle_session_timeout")
+    assert cur.fetchone()[0] == "1s"  # IDLE_S, in PostgreSQL's largest whole unit
+    for _ in range(4):  # talking more often than the timeout: not ended
+        time.sleep(IDLE_S * 0.4)
+        cur.execute("SELECT 1")
+    cur.execute("BEGIN")  # idle in a block: not this timeout's
+    time.sleep(IDLE_S * 1.5)
+    cur.execute("SELECT 2")
+    assert cur.fetchone() == (2,)
+    cur.execute("COMMIT")
+    ended_after, notices = idle_session_ended(conn, IDLE_S)
+    assert any("FATAL:  terminating connection due to idle-session timeout" in n
+               for n in notices), notices
+    assert IDLE_S * 0.5 <= ended_after < IDLE_S + 3, ended_after
+    with pytest.raises(psycopg2.OperationalError):
+        cur.execute("SELECT 1")
+    conn.close()
+
+
+def test_idle_session_timeout_set_show_reset(cluster):
+    conn = cluster.connect()
+    cur = conn.cursor()
+    cur.execute("SHOW idle_session_timeout")
+    assert cur.fetchone() == ("0",)
+    cur.execute("SET idle_session_timeout = 90000")
+    cur.execute("SHOW idle_session_timeout")
+    assert cur.fetchone() == ("90s",)
+    cur.execute("SELECT setting, unit FROM pg_settings WHERE name = 'idle_session_timeout'")
+    assert cur.fetchone() == ("90000", "ms")
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("SET idle_session_timeout = -1")
+    assert e.value.pgcode == "22023"
+    cur.execute("RESET idle_session_timeout")
+    time.sleep(0.3)
+    cur.execute("SHOW idle_session_timeout")
+    assert cur.fetchone() == ("0",)
+    conn.close()
+
+
 CHILD = textwrap.dedent("""
     import sys, time, psycopg2
     conn = psycopg2.connect(sys.argv[1])
