@@ -21,6 +21,12 @@
  *       network is gone stops answering probes and the kernel resets the
  *       connection; pgwire sees it close and the block is undone the same
  *       way.
+ *   tcp_user_timeout  (TCP_USER_TIMEOUT) data the leader sent and the
+ *       client's kernel did not acknowledge this long closes the
+ *       connection: a client lost while the leader has answers queued
+ *       for it (keepalive does not probe then; the kernel retransmits
+ *       for ~15 min), or one that stopped reading with its window full.
+ *       Default 0 (the system's), as PostgreSQL; SET per session.
  *
  * Defaults: the leader's (flags --idle-in-transaction-timeout-ms,
  * --tcp-keepalives-idle / -interval / -count; lead_engine_set_client_
@@ -151,6 +157,7 @@ static void session_keepalive(lead_session *s, pgw_keepalive *ka)
 	ka->idle_s = v[0];
 	ka->interval_s = v[1];
 	ka->count = v[2];
+	ka->user_timeout_ms = (int)lead_session_ms(s, "tcp_user_timeout");
 }
 
 void lead_client_settings_apply(lead_session *s)

@@ -460,3 +460,66 @@ def test_local_start_passes_the_idle_timeout_and_remembers_it():
             cl.start_args = []
     finally:
         cl.stop()
+
+
+def wait_async(conn):
+    while True:
+        state = conn.poll()
+        if state == ext.POLL_OK:
+            return
+        if state == ext.POLL_READ:
+            select.select([conn.fileno()], [], [], 10)
+        else:
+            select.select([], [conn.fileno()], [], 10)
+
+
+def session_alive(admin, pid):
+    with admin.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,))
+        return cur.fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("user_timeout_ms", [1000, 0])
+@pytest.mark.parametrize("server", ["murphy", "postgres"])
+def test_tcp_user_timeout_ends_a_client_that_stopped_reading(cluster, pgconn, server,
+                                                             user_timeout_ms):
+    """tcp_user_timeout (TCP_USER_TIMEOUT): a client that stopped reading
+    an answer — its window full, so the server's kernel only sends
+    zero-window probes, which keepalive does not replace — is ended once
+    the sent data has waited unacknowledged that long; with 0 (the
+    default) it is not.  PostgreSQL runs the same as the control.  Before,
+    SET tcp_user_timeout was 0A000 on murphy."""
+    dsn = cluster.dsn() if server == "murphy" else pgconn.dsn
+    admin = cluster.connect() if server == "murphy" else pgconn
+    conn = psycopg2.connect(dsn, async_=1)
+    try:
+        wait_async(conn)
+        pid = conn.get_backend_pid()
+        sock = socket.socket(fileno=os.dup(conn.fileno()))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.close()
+        cur = conn.cursor()
+        cur.execute("SET tcp_user_timeout = %d" % user_timeout_ms)
+        wait_async(conn)
+        cur.execute("SHOW tcp_user_timeout")
+        wait_async(conn)
+        assert cur.fetchone() == (str(user_timeout_ms),)  # a bare number, as PostgreSQL
+        # ~100 MB the client never reads: the server's send queue fills
+        cur.execute("SELECT repeat('x', 1000) FROM generate_series(1, 100000)")
+        # ended within ~1-3 s when the timeout is set (zero-window probes
+        # back off from 200 ms); without it, still there 6 s later
+        deadline = time.monotonic() + (20 if user_timeout_ms else 6)
+        while time.monotonic() < deadline and session_alive(admin, pid):
+            time.sleep(0.25)
+        if user_timeout_ms:
+            assert not session_alive(admin, pid), "the stalled client was never ended"
+        else:
+            assert session_alive(admin, pid)
+    finally:
+        conn.close()
+        if server == "murphy":
+            admin.close()
+        else:  # the server ends a session whose client it finds gone
+            with admin.cursor() as c:
+                c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                          " WHERE datname = current_database() AND pid <> pg_backend_pid()")
