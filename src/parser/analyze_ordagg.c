@@ -11,8 +11,12 @@
  * the rows to the leader (plan_grouping.c's rows way), where
  * storage/sqlfn_agg.c collects and sorts each group.  Types are
  * PostgreSQL's: string_agg(text, text) text (varchar, char(n) as text), percentile_cont float8 over a
- * number, percentile_disc and mode the type of x.  Refused: more than
- * SQL_AGG_KEYS_MAX sort keys (0A000), an array of fractions (0A000, not yet),
+ * number, percentile_disc and mode the type of x.  Over an array of
+ * fractions (float8[], any array of numbers cast to it) percentile_cont
+ * answers float8[] and percentile_disc an array of x's type, one element
+ * per fraction in the fractions' shape (SQL_AGG_FRACTIONS; percentile_disc's
+ * value goes as a one-element array, NULL for a NULL x, for storage to pick
+ * elements from).  Refused: more than SQL_AGG_KEYS_MAX sort keys (0A000),
  * DISTINCT with an ORDER BY other than the argument (42P10).
  */
 #include "parser/analyze.h"
@@ -186,6 +190,35 @@ static int array_agg(sql_ctx *c, PgQuery__FuncCall *f, sql_expr **args, int *nar
 	return MUR_OK;
 }
 
+/* percentile over an array of fractions (args[1]): as float8[]; x for
+ * percentile_disc as nullif(mur_array(elem, x), '{NULL}'). */
+static int fractions(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *name, sql_expr **args,
+		     int *flags)
+{
+	mur_type xt = args[0]->type, t = mur_type_array_of(xt);
+	sql_expr *one, *null_one;
+	if (fn == SQL_AGG_PERCENTILE_CONT && !mur_type_is_numeric(xt))
+		return no_such(c, f, name, args[1], args[0]);
+	if (args[1]->type != MT_FLOAT8_ARRAY &&
+	    !(args[1] = sql_make_cast(c, args[1], MT_FLOAT8_ARRAY, args[1]->loc)))
+		return MUR_ERR;
+	*flags |= SQL_AGG_FRACTIONS;
+	if (fn == SQL_AGG_PERCENTILE_CONT)
+		return MUR_OK;
+	if (t == MT_UNKNOWN)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			       "murphy does not support %s over an array of fractions of type %s "
+			       "(no array of it)",
+			       name, sql_type_name(xt));
+	one = sql_make_call(c, "mur_array", t, f->location, 2, sql_make_const_int(c, xt, MT_INT4),
+			    args[0]);
+	if (!one || !(null_one = sql_expr_new(c, SE_CONST, t, f->location)))
+		return MUR_ERR;
+	null_one->val = mur_v_text("{NULL}", 6);
+	args[0] = sql_make_call(c, "nullif", t, f->location, 2, one, null_one);
+	return args[0] ? MUR_OK : MUR_ERR;
+}
+
 /* percentile_cont / percentile_disc / mode: args = x, fraction, x. */
 static int ordered_set(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *name, sql_expr **args,
 		       int *flags)
@@ -204,9 +237,6 @@ static int ordered_set(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *nam
 		return sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
 			       "function %s takes %d direct argument%s", name, nargs,
 			       nargs == 1 ? "" : "s");
-	if (nargs && f->args[0]->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR)
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-			       "murphy does not support %s over an array of fractions yet", name);
 	if (f->n_agg_order != 1) /* the grammar allows more: PostgreSQL has no such function */
 		return sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
 			       "function %s takes one ORDER BY key", name);
@@ -225,6 +255,8 @@ static int ordered_set(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *nam
 		args[1] = sql_make_cast(c, args[1], MT_FLOAT8, args[1]->loc);
 	if (!args[1])
 		return MUR_ERR;
+	if (mur_type_is_array(args[1]->type) && mur_type_is_numeric(mur_type_elem(args[1]->type)))
+		return fractions(c, f, fn, name, args, flags);
 	if (!mur_type_is_numeric(args[1]->type))
 		return no_such(c, f, name, args[1], NULL);
 	if (fn == SQL_AGG_PERCENTILE_CONT && !mur_type_is_numeric(args[0]->type))
@@ -246,7 +278,10 @@ sql_expr *sql_analyze_collecting_agg(sql_ctx *c, PgQuery__FuncCall *f, int fn, c
 	if (f->agg_filter && sql_agg_filter(c, f, &any, &args[0]) != MUR_OK)
 		return NULL;
 	e = sql_expr_new(c, SE_AGG,
-			 fn == SQL_AGG_PERCENTILE_CONT                             ? MT_FLOAT8
+			 flags & SQL_AGG_FRACTIONS && fn == SQL_AGG_PERCENTILE_CONT
+				 ? MT_FLOAT8_ARRAY
+			 : flags & SQL_AGG_FRACTIONS                               ? args[0]->type
+			 : fn == SQL_AGG_PERCENTILE_CONT                           ? MT_FLOAT8
 			 : fn == SQL_AGG_STRING_AGG                                ? MT_TEXT
 			 : fn == SQL_AGG_ARRAY_AGG                                 ? args[0]->type
 			 : fn == SQL_AGG_JSON_AGG || fn == SQL_AGG_JSON_OBJECT_AGG ? MT_JSON
@@ -255,7 +290,7 @@ sql_expr *sql_analyze_collecting_agg(sql_ctx *c, PgQuery__FuncCall *f, int fn, c
 			 f->location);
 	if (!e || !(e->args = sql_alloc(c, sizeof(sql_expr *) * (size_t)nargs)))
 		return NULL;
-	if (fn == SQL_AGG_PERCENTILE_DISC || fn == SQL_AGG_MODE)
+	if ((fn == SQL_AGG_PERCENTILE_DISC || fn == SQL_AGG_MODE) && !(flags & SQL_AGG_FRACTIONS))
 		e->typmod = args[0]->typmod;
 	e->agg = fn;
 	e->agg_flags = flags;

@@ -20,6 +20,12 @@
  *   mur_array_agg(one, x, flags, key...)   array_agg: one is x as a
  *                       one-element array ('{5}', '{NULL}': never NULL)
  *
+ * percentile_cont / percentile_disc over an array of fractions (flag
+ * AGG_FRACTIONS) take the fractions as a float8[] and answer an array of
+ * the fractions' shape, NULL where a fraction is NULL; percentile_disc's x
+ * is then its value as a one-element array (NULL for a NULL value), whose
+ * element it copies.
+ *
  * with up to AGG_KEYS_MAX sort keys (none: the order rows came in); flags
  * hold key k's DESC (bit 2k) and NULLS FIRST (bit 2k + 1), and DISTINCT
  * (parser/analyze.h SQL_AGG_ORDER_*, written by sql/emit.c).  A row whose
@@ -33,6 +39,7 @@
  */
 #include "storage/storage_int.h"
 
+#include "common/array.h"
 #include "common/json.h"
 
 #include <math.h>
@@ -46,6 +53,8 @@
 /* json_agg of rows (or arrays): ", \n " between elements, as PostgreSQL
  * writes structured elements (parser/analyze.h SQL_AGG_JSON_STRUCT). */
 #define AGG_JSON_STRUCT (1 << 29)
+/* An array of fractions (parser/analyze.h SQL_AGG_FRACTIONS). */
+#define AGG_FRACTIONS (1 << 28)
 /* Sort keys per call: two flag bits each, below DISTINCT's (SQL_AGG_KEYS_MAX). */
 #define AGG_KEYS_MAX 8
 
@@ -243,22 +252,109 @@ static int fraction(sqlite3_context *cx, agg_state *s, double *f)
 	return 1;
 }
 
+/* percentile_cont's value at fraction f of the sorted rows. */
+static double cont_at(const agg_state *s, double f)
+{
+	double row = f * (double)(s->n - 1); /* PostgreSQL: 1 + f * (n - 1), 1-based */
+	int64_t lo = (int64_t)floor(row), hi = (int64_t)ceil(row);
+	double lo_v = sqlite3_value_double(s->rows[lo].x),
+	       hi_v = sqlite3_value_double(s->rows[hi].x);
+	return lo == hi ? lo_v : lo_v + (row - (double)lo) * (hi_v - lo_v);
+}
+
+/* percentile_disc's row at fraction f: the first row at or past f. */
+static int64_t disc_at(const agg_state *s, double f)
+{
+	int64_t k = (int64_t)ceil(f * (double)s->n);
+	return k > 0 ? k - 1 : 0;
+}
+
+/* One element of the answer for fraction i of fr: percentile_cont's value
+ * as float8 text, percentile_disc's row's element; NULL for a NULL
+ * fraction.  0 after failing the call (22003). */
+static int fraction_elem(sqlite3_context *cx, const agg_state *s, const mur_arr *fr, int i,
+			 int disc, mur_arr *out, mur_error *err)
+{
+	mur_buf one;
+	double f;
+	int rc;
+	if (fr->e[i].null)
+		return mur_arr_push(out, "", 0, 1, err) == MUR_OK;
+	{
+		char tmp[64];
+		size_t n = fr->e[i].len < sizeof tmp - 1 ? fr->e[i].len : sizeof tmp - 1;
+		memcpy(tmp, mur_arr_s(fr, i), n);
+		tmp[n] = 0;
+		f = strtod(tmp, NULL);
+	}
+	if (f < 0 || f > 1 || isnan(f)) {
+		stor_fn_fail(cx, "22003", "percentile value %g is not between 0 and 1", f);
+		return 0;
+	}
+	mur_buf_init(&one);
+	if (disc) {
+		sqlite3_value *x = s->rows[disc_at(s, f)].x;
+		mur_arr picked;
+		mur_arr_init(&picked);
+		rc = mur_arr_parse(&picked, MT_UNKNOWN, (const char *)sqlite3_value_text(x),
+				   (size_t)sqlite3_value_bytes(x), err);
+		if (rc == MUR_OK && picked.n == 1)
+			rc = mur_arr_push(out, mur_arr_s(&picked, 0), picked.e[0].len,
+					  picked.e[0].null, err);
+		mur_arr_free(&picked);
+	} else {
+		mur_value v = mur_v_float(cont_at(s, f));
+		mur_arr_elem_text(MT_FLOAT8, &v, &one);
+		rc = mur_arr_push(out, one.data ? one.data : "", one.len, 0, err);
+	}
+	mur_buf_free(&one);
+	if (rc != MUR_OK)
+		stor_fn_fail(cx, err->sqlstate, "%s", err->message);
+	return rc == MUR_OK;
+}
+
+/* percentile_cont / percentile_disc over an array of fractions (the first
+ * row's, as a single fraction is taken). */
+static void fractions_final(sqlite3_context *cx, agg_state *s, int disc)
+{
+	sqlite3_value *a = s->rows[0].arg;
+	mur_arr fr, out;
+	mur_error err;
+	int ok = 1;
+	if (sqlite3_value_type(a) == SQLITE_NULL)
+		return sqlite3_result_null(cx);
+	memset(&err, 0, sizeof err);
+	mur_arr_init(&fr);
+	mur_arr_init(&out);
+	if (mur_arr_parse(&fr, MT_FLOAT8_ARRAY, (const char *)sqlite3_value_text(a),
+			  (size_t)sqlite3_value_bytes(a), &err) != MUR_OK) {
+		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+		goto free_all;
+	}
+	for (int i = 0; i < fr.n && ok; i++)
+		ok = fraction_elem(cx, s, &fr, i, disc, &out, &err);
+	if (ok) {
+		mur_buf b;
+		mur_arr_set_shape(&out, fr.ndim, fr.dims);
+		mur_buf_init(&b);
+		mur_arr_out(&out, &b);
+		stor_fn_result_buf(cx, &b);
+	}
+free_all:
+	mur_arr_free(&out);
+	mur_arr_free(&fr);
+}
+
 static void percentile_cont_final(sqlite3_context *cx)
 {
 	agg_state *s = agg_sorted(cx);
-	double f, row, lo_v, hi_v;
-	int64_t lo, hi;
+	double f;
 	if (!s)
 		return;
-	if (fraction(cx, s, &f)) {
-		row = f * (double)(s->n - 1); /* PostgreSQL: 1 + f * (n - 1), 1-based */
-		lo = (int64_t)floor(row);
-		hi = (int64_t)ceil(row);
-		lo_v = sqlite3_value_double(s->rows[lo].x);
-		hi_v = sqlite3_value_double(s->rows[hi].x);
-		sqlite3_result_double(cx,
-				      lo == hi ? lo_v : lo_v + (row - (double)lo) * (hi_v - lo_v));
-	}
+	if (s->flags & AGG_FRACTIONS)
+		fractions_final(cx, s, 0);
+	else if (fraction(cx, s, &f))
+		sqlite3_result_double(cx, cont_at(s, f));
 	agg_free(s);
 }
 
@@ -266,13 +362,12 @@ static void percentile_disc_final(sqlite3_context *cx)
 {
 	agg_state *s = agg_sorted(cx);
 	double f;
-	int64_t k;
 	if (!s)
 		return;
-	if (fraction(cx, s, &f)) {
-		k = (int64_t)ceil(f * (double)s->n); /* PostgreSQL: the first row at or past f */
-		sqlite3_result_value(cx, s->rows[k > 0 ? k - 1 : 0].x);
-	}
+	if (s->flags & AGG_FRACTIONS)
+		fractions_final(cx, s, 1);
+	else if (fraction(cx, s, &f))
+		sqlite3_result_value(cx, s->rows[disc_at(s, f)].x);
 	agg_free(s);
 }
 

@@ -216,3 +216,48 @@ def test_random_literals_parse_as_postgres(db):
             else:
                 assert mo.error is None and mo.rows == po.rows, where
     assert tried - errors / 2 > 50
+
+
+PERCENTILES = [
+    "SELECT percentile_cont(ARRAY[0.25, 0.5, NULL, 1]) WITHIN GROUP (ORDER BY x), "
+    "percentile_disc(ARRAY[0.25, 0.5, NULL, 1]) WITHIN GROUP (ORDER BY t) FROM pct",
+    "SELECT g, percentile_cont(ARRAY[[0.1, 0.2], [0.3, 1]]) WITHIN GROUP (ORDER BY n), "
+    "percentile_disc('{0, 0.5}'::float8[]) WITHIN GROUP (ORDER BY n) FROM pct GROUP BY g ORDER BY g",
+    "SELECT percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY x::float8 / 3), "
+    "percentile_disc(ARRAY[0.1, 0.6]) WITHIN GROUP (ORDER BY t DESC), "
+    "percentile_disc(ARRAY[1, 0]) WITHIN GROUP (ORDER BY d) FROM pct",
+    "SELECT percentile_cont(NULL::float8[]) WITHIN GROUP (ORDER BY x), "
+    "percentile_cont('{}'::float8[]) WITHIN GROUP (ORDER BY x), "
+    "percentile_disc(ARRAY[0.5]) WITHIN GROUP (ORDER BY x) FILTER (WHERE g = 2) FROM pct",
+    "SELECT percentile_cont(ARRAY[0.5]) WITHIN GROUP (ORDER BY x), "
+    "percentile_disc(ARRAY[0.5]) WITHIN GROUP (ORDER BY t) FROM pct WHERE false",
+    "SELECT g, percentile_cont(ARRAY[0.5, 0.75]) WITHIN GROUP (ORDER BY x) AS p FROM pct "
+    "GROUP BY g HAVING percentile_cont(ARRAY[0.5]) WITHIN GROUP (ORDER BY x) > '{1}' ORDER BY p",
+    "SELECT percentile_disc(ARRAY[0.5, 1]) WITHIN GROUP (ORDER BY n::numeric(5,1)), "
+    "pg_typeof(percentile_disc(ARRAY[0.5]) WITHIN GROUP (ORDER BY d))::text FROM pct",
+]
+
+
+@pytest.fixture(scope="module")
+def pct(db):
+    db.exec_both("DROP TABLE IF EXISTS pct")
+    db.exec_both("CREATE TABLE pct (id int PRIMARY KEY, g int, x int, n numeric, t text, d date)")
+    db.exec_both("INSERT INTO pct VALUES (1, 1, 1, 1.5, 'a', '2024-01-01'), "
+                 "(2, 1, 2, 2.5, 'b c', '2023-05-05'), (3, 1, 3, NULL, 'c', NULL), "
+                 "(4, 2, 10, 3, NULL, '2025-12-31'), (5, 2, NULL, 4, 'e', '2024-02-29'), "
+                 "(6, 3, 7, 0.25, 'f', '2020-01-01')")
+
+
+@pytest.mark.parametrize("sql", PERCENTILES)
+def test_percentile_over_array_of_fractions(db, pct, sql):
+    exact(db, sql)
+
+
+@pytest.mark.parametrize("sql,sqlstate", [
+    ("SELECT percentile_cont(ARRAY[2]) WITHIN GROUP (ORDER BY x) FROM pct", "22003"),
+    ("SELECT percentile_disc(ARRAY[0.5, -0.5]) WITHIN GROUP (ORDER BY t) FROM pct", "22003"),
+    ("SELECT percentile_cont(ARRAY[0.5]) WITHIN GROUP (ORDER BY t) FROM pct", "42883"),
+    ("SELECT percentile_cont('{0.5}') WITHIN GROUP (ORDER BY x) FROM pct", "22P02"),
+])
+def test_percentile_over_array_of_fractions_errors(db, pct, sql, sqlstate):
+    same_error(db, sql, sqlstate)
