@@ -40,10 +40,14 @@ ROWS = [
 
 
 @pytest.fixture(scope="module", autouse=True)
-def loaded(db):
+def raw_arrays(db):
     for conn in (db.m, db.p):
         raw = psycopg2.extensions.new_type(ARRAY_OIDS, "RAWARRAY", lambda s, cur: s)
         psycopg2.extensions.register_type(raw, conn)
+
+
+@pytest.fixture(scope="module")
+def loaded(db):
     for t in ("mda", "mdref"):
         db.exec_both("DROP TABLE IF EXISTS %s" % t)
     cols = "(id int PRIMARY KEY, a int[][], t text[][], n numeric[])"
@@ -125,11 +129,11 @@ TABLE_QUERIES = [
 
 @pytest.mark.parametrize("table", ["mda", "mdref"])
 @pytest.mark.parametrize("sql", TABLE_QUERIES)
-def test_table(db, sql, table):
+def test_table(db, loaded, sql, table):
     exact(db, sql.replace("{T}", table))
 
 
-def test_writes(db):
+def test_writes(db, loaded):
     """INSERT ... SELECT, UPDATE with multidimensional values and an array
     built from columns, then reading them back."""
     for conn in (db.m, db.p):
@@ -170,11 +174,11 @@ ERRORS = [
 
 
 @pytest.mark.parametrize("sql,sqlstate", ERRORS)
-def test_errors(db, sql, sqlstate):
+def test_errors(db, loaded, sql, sqlstate):
     same_error(db, sql, sqlstate)
 
 
-def test_binary_results_and_parameters(cluster, pg, pgconn):
+def test_binary_results_and_parameters(cluster, pg, pgconn, loaded):
     """array_send with more than one dimension: bytes equal PostgreSQL's;
     psycopg 3 binary nested-list parameters (array_recv) round-trip."""
     import psycopg
