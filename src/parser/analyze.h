@@ -134,6 +134,9 @@ typedef enum sql_aggfn {
 /* percentile_cont / percentile_disc over an array of fractions: the
  * answer is an array (x: percentile_disc's value as a one-element array). */
 #define SQL_AGG_FRACTIONS (1 << 28)
+/* Sort key k is an array, written mur_array_sortkey(a, elem): storage
+ * compares it as arrays of elem compare (common/array.h), not by bytes. */
+#define SQL_AGG_ORDER_ARRAY(k) (1 << (16 + (k)))
 
 /* A variance or standard deviation (merged from three partials). */
 #define SQL_AGG_IS_VARIANCE(fn) ((fn) >= SQL_AGG_VAR_SAMP && (fn) <= SQL_AGG_STDDEV_POP)

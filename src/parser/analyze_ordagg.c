@@ -76,6 +76,16 @@ static int sort_keys(sql_ctx *c, PgQuery__FuncCall *f, const char *name, sql_exp
 			*flags |= SQL_AGG_ORDER_DESC(k);
 		if (nulls_first)
 			*flags |= SQL_AGG_ORDER_NULLS_FIRST(k);
+		if (mur_type_is_array(keys[k]->type)) { /* by value, not by its text's bytes */
+			*flags |= SQL_AGG_ORDER_ARRAY(k);
+			if (!(keys[k] =
+				      sql_make_call(c, "mur_array_sortkey", MT_BYTEA, keys[k]->loc,
+						    2, keys[k],
+						    sql_make_const_int(c,
+								       mur_type_elem(keys[k]->type),
+								       MT_INT4))))
+				return MUR_ERR;
+		}
 	}
 	*nkeys = (int)f->n_agg_order;
 	return MUR_OK;
@@ -242,7 +252,7 @@ static int ordered_set(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *nam
 			       "function %s takes one ORDER BY key", name);
 	if (sort_keys(c, f, name, &args[2], &nkeys, flags) != MUR_OK)
 		return MUR_ERR;
-	args[0] = args[2];
+	args[0] = *flags & SQL_AGG_ORDER_ARRAY(0) ? args[2]->args[0] : args[2];
 	if (!nargs) {
 		if ((args[1] = sql_expr_new(c, SE_CONST, MT_FLOAT8, f->location)))
 			args[1]->val = mur_v_null();

@@ -28,7 +28,9 @@
  *
  * with up to AGG_KEYS_MAX sort keys (none: the order rows came in); flags
  * hold key k's DESC (bit 2k) and NULLS FIRST (bit 2k + 1), and DISTINCT
- * (parser/analyze.h SQL_AGG_ORDER_*, written by sql/emit.c).  A row whose
+ * (parser/analyze.h SQL_AGG_ORDER_*, written by sql/emit.c); an array key
+ * comes as mur_array_sortkey's blob and compares as arrays do
+ * (AGG_ORDER_ARRAY, stor_array_sortkey_cmp).  A row whose
  * x is NULL counts for nothing, as in PostgreSQL.  The sort compares as
  * SQLite's ORDER BY does (numbers by value, text bytewise), so the results
  * match murphy's ORDER BY; ties keep the arrival order.  An empty group
@@ -55,6 +57,8 @@
 #define AGG_JSON_STRUCT (1 << 29)
 /* An array of fractions (parser/analyze.h SQL_AGG_FRACTIONS). */
 #define AGG_FRACTIONS (1 << 28)
+/* Sort key k is mur_array_sortkey's blob (SQL_AGG_ORDER_ARRAY). */
+#define AGG_ORDER_ARRAY(k) (1 << (16 + (k)))
 /* Sort keys per call: two flag bits each, below DISTINCT's (SQL_AGG_KEYS_MAX). */
 #define AGG_KEYS_MAX 8
 
@@ -191,6 +195,12 @@ static int row_cmp(const void *pa, const void *pb)
 		int r;
 		if (na || nb) /* PostgreSQL: NULLS LAST ascending, FIRST descending */
 			r = na == nb ? 0 : (na ? 1 : -1) * (flags & AGG_NULLS_FIRST(k) ? -1 : 1);
+		else if (flags & AGG_ORDER_ARRAY(k))
+			r = stor_array_sortkey_cmp(sqlite3_value_blob(a->keys[k]),
+						   (size_t)sqlite3_value_bytes(a->keys[k]),
+						   sqlite3_value_blob(b->keys[k]),
+						   (size_t)sqlite3_value_bytes(b->keys[k])) *
+			    (flags & AGG_DESC(k) ? -1 : 1);
 		else
 			r = value_cmp(a->keys[k], b->keys[k]) * (flags & AGG_DESC(k) ? -1 : 1);
 		if (r)

@@ -23,6 +23,9 @@
  *                                       and nulls (unnest in a select list
  *                                       reads it with json_each)
  *   mur_array_elem(text, elem)          one element's text as a storage value
+ *   mur_array_sortkey(a, elem)          a as a collecting aggregate's sort key:
+ *                                       a blob, elem's byte then a's text
+ *                                       (sqlfn_agg.c compares it as arrays)
  *   mur_array_num_typmod(a, typmod)     a numeric[] stored into numeric(p,s)[]:
  *                                       each element rounded to the scale,
  *                                       22003 when one does not fit
@@ -690,6 +693,45 @@ static void fn_elem(sqlite3_context *cx, int argc, sqlite3_value **v)
 	mur_buf_free(&scratch);
 }
 
+static void fn_sortkey(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_buf b;
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL)
+		return;
+	mur_buf_init(&b);
+	mur_buf_put_u8(&b, (uint8_t)arg_elem(v[1]));
+	mur_buf_put(&b, sqlite3_value_text(v[0]), (size_t)sqlite3_value_bytes(v[0]));
+	if (!mur_buf_ok(&b)) {
+		mur_buf_free(&b);
+		return sqlite3_result_error_nomem(cx);
+	}
+	sqlite3_result_blob64(cx, b.data, b.len, SQLITE_TRANSIENT);
+	mur_buf_free(&b);
+}
+
+int stor_array_sortkey_cmp(const void *a, size_t la, const void *b, size_t lb)
+{
+	mur_arr x, y;
+	mur_error err;
+	int c;
+	if (la < 1 || lb < 1)
+		return (la > lb) - (la < lb);
+	mur_arr_init(&x);
+	mur_arr_init(&y);
+	if (mur_arr_parse(&x, MT_UNKNOWN, (const char *)a + 1, la - 1, &err) != MUR_OK ||
+	    mur_arr_parse(&y, MT_UNKNOWN, (const char *)b + 1, lb - 1, &err) != MUR_OK) {
+		size_t n = la < lb ? la : lb;
+		c = memcmp(a, b, n); /* not arrays: by bytes, consistently */
+		c = c ? c : (la > lb) - (la < lb);
+	} else {
+		c = mur_arr_cmp((mur_type)((const uint8_t *)a)[0], &x, &y);
+	}
+	mur_arr_free(&y);
+	mur_arr_free(&x);
+	return c;
+}
+
 /* The collations: pArg is the element type whose order they follow. */
 static int collate_arr(void *arg, int la, const void *pa, int lb, const void *pb)
 {
@@ -755,6 +797,7 @@ static const stor_fn_def arrayfns[] = {
 	{"mur_string_to_array", 3, 1, fn_string_to_array},
 	{"mur_array_json", 1, 1, fn_json},
 	{"mur_array_elem", 2, 1, fn_elem},
+	{"mur_array_sortkey", 2, 1, fn_sortkey},
 };
 
 int stor_register_array_functions(sqlite3 *db)

@@ -194,6 +194,8 @@ def test_errors(db):
 
 AGG_QUERIES = [
     "SELECT array_agg(id ORDER BY id) FROM {T}",
+    # an array sort key orders by value ({3,2,1} before {10,9}), not by its text
+    "SELECT array_agg(id ORDER BY a, id), string_agg(id::text, ',' ORDER BY n DESC, id) FROM {T}",
     "SELECT array_agg(t[1] ORDER BY t[1] DESC NULLS LAST, id) FROM {T}",
     "SELECT id % 3, array_agg(t[1] ORDER BY id DESC) FROM {T} GROUP BY id % 3 ORDER BY 1",
     "SELECT array_agg(DISTINCT cardinality(a)) FROM {T}",

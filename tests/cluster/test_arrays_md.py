@@ -124,6 +124,11 @@ TABLE_QUERIES = [
     "WHERE array_length(a, 2) = 2 ORDER BY id",
     "SELECT count(*) FROM {T} WHERE 3 = ANY(a) AND a @> '{1}'",
     "SELECT x.id, y.id FROM {T} x JOIN {T} y ON x.a = y.a AND x.id < y.id ORDER BY 1, 2",
+    # an array sort key inside an aggregate orders by value, not by its text
+    "SELECT array_agg(id ORDER BY a, id), string_agg(id::text, ',' ORDER BY n DESC NULLS LAST, id) "
+    "FROM {T}",
+    "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY a), mode() WITHIN GROUP (ORDER BY t), "
+    "json_agg(id ORDER BY t NULLS FIRST, id) FROM {T}",
 ]
 
 
