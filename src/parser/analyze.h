@@ -137,6 +137,9 @@ typedef enum sql_aggfn {
 /* Sort key k is an array, written mur_array_sortkey(a, elem): storage
  * compares it as arrays of elem compare (common/array.h), not by bytes. */
 #define SQL_AGG_ORDER_ARRAY(k) (1 << (16 + (k)))
+/* array_agg of arrays: x is the array, 'N' for NULL (coalesce); the
+ * answer has one more dimension. */
+#define SQL_AGG_OF_ARRAYS (1 << 27)
 
 /* A variance or standard deviation (merged from three partials). */
 #define SQL_AGG_IS_VARIANCE(fn) ((fn) >= SQL_AGG_VAR_SAMP && (fn) <= SQL_AGG_STDDEV_POP)

@@ -54,6 +54,24 @@ static sql_expr *arg_of(sql_ctx *c, PgQuery__Node *n)
 	return e ? sql_resolve_unknown(c, e) : NULL;
 }
 
+/* Sort key e (the k-th): an array as mur_array_sortkey(e, elem), so the
+ * aggregate's sort compares it by value, not by its text's bytes
+ * (SQL_AGG_ORDER_ARRAY); any other e as it is. */
+static sql_expr *array_key(sql_ctx *c, sql_expr *e, int *flags, int k)
+{
+	if (!mur_type_is_array(e->type))
+		return e;
+	*flags |= SQL_AGG_ORDER_ARRAY(k);
+	return sql_make_call(c, "mur_array_sortkey", MT_BYTEA, e->loc, 2, e,
+			     sql_make_const_int(c, mur_type_elem(e->type), MT_INT4));
+}
+
+/* Sort key e (the k-th) as written: array_key's argument. */
+static sql_expr *k_plain(sql_expr *e, int flags, int k)
+{
+	return flags & SQL_AGG_ORDER_ARRAY(k) ? e->args[0] : e;
+}
+
 /* The call's ORDER BY keys into keys[] (*nkeys of them) and their flags. */
 static int sort_keys(sql_ctx *c, PgQuery__FuncCall *f, const char *name, sql_expr **keys,
 		     int *nkeys, int *flags)
@@ -167,6 +185,21 @@ static int json_agg(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *name, 
 
 /* array_agg([DISTINCT] x [ORDER BY ...]): args = mur_array(elem, x), x,
  * keys (x alone with DISTINCT and no ORDER BY). */
+/* array_agg over arrays: x as coalesce(x, 'N') (storage: 22004 for a NULL
+ * array), the answer one dimension more (SQL_AGG_OF_ARRAYS). */
+static int array_agg_of_arrays(sql_ctx *c, sql_expr **args, int *flags, int loc)
+{
+	sql_expr *n = sql_expr_new(c, SE_CONST, MT_TEXT, loc);
+	if (!n)
+		return MUR_ERR;
+	n->val = mur_v_text("N", 1);
+	*flags |= SQL_AGG_OF_ARRAYS;
+	args[0] = sql_make_call(c, "coalesce", args[1]->type, loc, 2, args[1], n);
+	return args[0] ? MUR_OK : MUR_ERR;
+}
+
+/* array_agg(x [ORDER BY ...]) / array_agg(DISTINCT x): args = x as a
+ * one-element array (or the array, over arrays), x, keys. */
 static int array_agg(sql_ctx *c, PgQuery__FuncCall *f, sql_expr **args, int *nargs, int *flags)
 {
 	int nkeys = 0;
@@ -176,24 +209,29 @@ static int array_agg(sql_ctx *c, PgQuery__FuncCall *f, sql_expr **args, int *nar
 			       "function array_agg takes one argument");
 	if (!(args[1] = arg_of(c, f->args[0])))
 		return MUR_ERR;
-	if ((t = mur_type_array_of(args[1]->type)) == MT_UNKNOWN)
+	if (mur_type_is_array(args[1]->type)) {
+		if (array_agg_of_arrays(c, args, flags, f->location) != MUR_OK)
+			return MUR_ERR;
+	} else if ((t = mur_type_array_of(args[1]->type)) == MT_UNKNOWN) {
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 			       "murphy does not support array_agg over type %s (no array of it)",
 			       sql_type_name(args[1]->type));
-	if (!(args[0] = sql_make_call(c, "mur_array", t, f->location, 2,
-				      sql_make_const_int(c, args[1]->type, MT_INT4), args[1])))
+	} else if (!(args[0] = sql_make_call(c, "mur_array", t, f->location, 2,
+					     sql_make_const_int(c, args[1]->type, MT_INT4),
+					     args[1]))) {
 		return MUR_ERR;
+	}
 	if (sort_keys(c, f, "array_agg", args + 2, &nkeys, flags) != MUR_OK)
 		return MUR_ERR;
 	if (f->agg_distinct) {
 		for (int k = 0; k < nkeys; k++)
-			if (!sql_expr_equal(args[2 + k], args[1]))
+			if (!sql_expr_equal(k_plain(args[2 + k], *flags, k), args[1]))
 				return sql_err(c, "42P10", f->location,
 					       "in an aggregate with DISTINCT, ORDER BY "
 					       "expressions "
 					       "must appear in argument list");
-		if (!nkeys)
-			args[2 + nkeys++] = args[1];
+		if (!nkeys && !(args[2 + nkeys++] = array_key(c, args[1], flags, 0)))
+			return MUR_ERR;
 		*flags |= SQL_AGG_ORDER_DISTINCT;
 	}
 	*nargs = 2 + nkeys;
@@ -252,7 +290,7 @@ static int ordered_set(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *nam
 			       "function %s takes one ORDER BY key", name);
 	if (sort_keys(c, f, name, &args[2], &nkeys, flags) != MUR_OK)
 		return MUR_ERR;
-	args[0] = *flags & SQL_AGG_ORDER_ARRAY(0) ? args[2]->args[0] : args[2];
+	args[0] = k_plain(args[2], *flags, 0);
 	if (!nargs) {
 		if ((args[1] = sql_expr_new(c, SE_CONST, MT_FLOAT8, f->location)))
 			args[1]->val = mur_v_null();

@@ -18,7 +18,12 @@
  *   mur_json_object_agg(elem, name, flags, key...)   json[b]_object_agg
  *   mur_jsonb_object_agg(elem, name, flags, key...)
  *   mur_array_agg(one, x, flags, key...)   array_agg: one is x as a
- *                       one-element array ('{5}', '{NULL}': never NULL)
+ *                       one-element array ('{5}', '{NULL}': never NULL);
+ *                       over arrays (AGG_OF_ARRAYS) one is x itself, 'N'
+ *                       for NULL, and the answer stacks them (one more
+ *                       dimension) with PostgreSQL's errors: 22004 for a
+ *                       NULL array, 2202E for an empty one or shapes that
+ *                       differ, 54000 past six dimensions
  *
  * percentile_cont / percentile_disc over an array of fractions (flag
  * AGG_FRACTIONS) take the fractions as a float8[] and answer an array of
@@ -59,6 +64,8 @@
 #define AGG_FRACTIONS (1 << 28)
 /* Sort key k is mur_array_sortkey's blob (SQL_AGG_ORDER_ARRAY). */
 #define AGG_ORDER_ARRAY(k) (1 << (16 + (k)))
+/* array_agg of arrays (SQL_AGG_OF_ARRAYS): x is the array, 'N' for NULL. */
+#define AGG_OF_ARRAYS (1 << 27)
 /* Sort keys per call: two flag bits each, below DISTINCT's (SQL_AGG_KEYS_MAX). */
 #define AGG_KEYS_MAX 8
 
@@ -462,6 +469,91 @@ static void jsonb_object_agg_final(sqlite3_context *cx) { json_agg_common(cx, 1,
 
 /* array_agg: the elements of each row's one-element array, in order;
  * DISTINCT drops a row whose x equals the previous one's. */
+/* Rows i and i - 1 of the sorted group are equal for DISTINCT: by x's
+ * value (args; the array sort key when there is one). */
+static int same_as_previous(const agg_state *s, int64_t i)
+{
+	const agg_row *r = &s->rows[i], *p = &s->rows[i - 1];
+	if (s->flags & AGG_ORDER_ARRAY(0)) {
+		int nr = sqlite3_value_type(r->keys[0]) == SQLITE_NULL;
+		int np = sqlite3_value_type(p->keys[0]) == SQLITE_NULL;
+		if (nr || np)
+			return nr == np;
+		return !stor_array_sortkey_cmp(sqlite3_value_blob(r->keys[0]),
+					       (size_t)sqlite3_value_bytes(r->keys[0]),
+					       sqlite3_value_blob(p->keys[0]),
+					       (size_t)sqlite3_value_bytes(p->keys[0]));
+	}
+	return !value_cmp(r->arg, p->arg);
+}
+
+/* One array of array_agg over arrays (row x) parsed into a; its shape
+ * checked against first's (NULL: a is the first).  0 after failing. */
+static int accumulate(sqlite3_context *cx, sqlite3_value *x, mur_arr *a, const mur_arr *first)
+{
+	mur_error err;
+	memset(&err, 0, sizeof err);
+	if (sqlite3_value_type(x) != SQLITE_TEXT || sqlite3_value_bytes(x) < 1 ||
+	    sqlite3_value_text(x)[0] != '{')
+		return stor_fn_fail(cx, "22004", "cannot accumulate null arrays"), 0;
+	if (mur_arr_parse(a, MT_UNKNOWN, (const char *)sqlite3_value_text(x),
+			  (size_t)sqlite3_value_bytes(x), &err) != MUR_OK)
+		return stor_fn_fail(cx, err.sqlstate, "%s", err.message), 0;
+	if (mur_arr_ndim(a) == 0)
+		return stor_fn_fail(cx, "2202E", "cannot accumulate empty arrays"), 0;
+	if (!first)
+		return 1;
+	if (mur_arr_ndim(a) != mur_arr_ndim(first))
+		return stor_fn_fail(cx, "2202E",
+				    "cannot accumulate arrays of different dimensionality"),
+		       0;
+	for (int d = 0; d < mur_arr_ndim(a); d++)
+		if (mur_arr_dim(a, d) != mur_arr_dim(first, d))
+			return stor_fn_fail(cx, "2202E",
+					    "cannot accumulate arrays of different dimensionality"),
+			       0;
+	return 1;
+}
+
+/* array_agg over arrays: the group's arrays under one more dimension. */
+static void arrays_final(sqlite3_context *cx, agg_state *s)
+{
+	mur_arr *subs = calloc((size_t)s->n, sizeof *subs), out;
+	const mur_arr **p = calloc((size_t)s->n, sizeof *p);
+	mur_error err;
+	int n = 0, ok = 1;
+	memset(&err, 0, sizeof err);
+	mur_arr_init(&out);
+	if (!subs || !p) {
+		sqlite3_result_error_nomem(cx);
+		goto free_all;
+	}
+	for (int64_t i = 0; i < s->n && ok; i++) {
+		if (s->flags & AGG_DISTINCT && i && same_as_previous(s, i))
+			continue;
+		mur_arr_init(&subs[n]);
+		ok = accumulate(cx, s->rows[i].x, &subs[n], n ? &subs[0] : NULL);
+		p[n] = &subs[n];
+		n++;
+	}
+	if (!ok)
+		goto free_all;
+	if (mur_arr_stack(&out, p, n, &err) == MUR_OK) {
+		mur_buf b;
+		mur_buf_init(&b);
+		mur_arr_out(&out, &b);
+		stor_fn_result_buf(cx, &b);
+	} else {
+		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+	}
+free_all:
+	for (int i = 0; subs && i < n; i++)
+		mur_arr_free(&subs[i]);
+	mur_arr_free(&out);
+	free(subs);
+	free(p);
+}
+
 static void array_agg_final(sqlite3_context *cx)
 {
 	agg_state *s = agg_sorted(cx);
@@ -469,13 +561,18 @@ static void array_agg_final(sqlite3_context *cx)
 	int first = 1;
 	if (!s)
 		return;
+	if (s->flags & AGG_OF_ARRAYS) {
+		arrays_final(cx, s);
+		agg_free(s);
+		return;
+	}
 	mur_buf_init(&b);
 	mur_buf_put_u8(&b, '{');
 	for (int64_t i = 0; i < s->n; i++) {
 		agg_row *r = &s->rows[i];
 		int n = sqlite3_value_bytes(r->x);
 		const unsigned char *t = sqlite3_value_text(r->x);
-		if (s->flags & AGG_DISTINCT && i && !value_cmp(r->arg, s->rows[i - 1].arg))
+		if (s->flags & AGG_DISTINCT && i && same_as_previous(s, i))
 			continue;
 		if (n < 2)
 			continue; /* not the '{...}' mur_array wrote */

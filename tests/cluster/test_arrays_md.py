@@ -129,6 +129,14 @@ TABLE_QUERIES = [
     "FROM {T}",
     "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY a), mode() WITHIN GROUP (ORDER BY t), "
     "json_agg(id ORDER BY t NULLS FIRST, id) FROM {T}",
+    # array_agg over arrays: one more dimension
+    "SELECT array_agg(a ORDER BY id) FROM {T} WHERE id IN (1, 7, 10)",
+    "SELECT array_agg(DISTINCT a) FROM {T} WHERE id IN (1, 7, 10)",
+    "SELECT array_agg(n ORDER BY n DESC, id) FILTER (WHERE array_dims(n) = '[1:2][1:2]') FROM {T}",
+    "SELECT array_dims(a), array_agg(t ORDER BY id) FROM {T} WHERE array_dims(t) = '[1:2][1:2]' "
+    "GROUP BY array_dims(a) ORDER BY 1",
+    "SELECT array_agg(a[1:1] ORDER BY id) FROM {T} WHERE array_dims(a) = '[1:2][1:2]'",
+    "SELECT array_agg(ARRAY[id, id * 2] ORDER BY id DESC) FROM {T} WHERE id < 5",
 ]
 
 
@@ -175,6 +183,10 @@ ERRORS = [
     ("SELECT 0 || a FROM mda WHERE id = 1", "22000"),
     ("SELECT array_remove('{{1,2}}'::int[], 1)", "0A000"),
     ("SELECT array_position(a, 1) FROM mda WHERE id = 1", "0A000"),
+    ("SELECT array_agg(a ORDER BY id) FROM mda", "2202E"),
+    ("SELECT array_agg(a) FROM mda WHERE id = 9", "2202E"),
+    ("SELECT array_agg(a) FROM mda WHERE id IN (1, 6)", "22004"),
+    ("SELECT array_agg(x) FROM (VALUES ('{{{{{{1}}}}}}'::int[])) v(x)", "54000"),
 ]
 
 
