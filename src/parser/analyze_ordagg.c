@@ -16,7 +16,11 @@
  * answers float8[] and percentile_disc an array of x's type, one element
  * per fraction in the fractions' shape (SQL_AGG_FRACTIONS; percentile_disc's
  * value goes as a one-element array, NULL for a NULL x, for storage to pick
- * elements from).  Refused: more than SQL_AGG_KEYS_MAX sort keys (0A000),
+ * elements from).  array_agg(x) sends x as a one-element array; over
+ * arrays x itself (SQL_AGG_OF_ARRAYS: the answer has one more dimension).
+ * An array sort key goes as mur_array_sortkey(key, elem)
+ * (SQL_AGG_ORDER_ARRAY(k)), so the sort compares arrays by value, not by
+ * their text's bytes.  Refused: more than SQL_AGG_KEYS_MAX sort keys (0A000),
  * DISTINCT with an ORDER BY other than the argument (42P10).
  */
 #include "parser/analyze.h"
