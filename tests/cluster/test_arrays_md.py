@@ -282,3 +282,26 @@ def test_percentile_over_array_of_fractions(db, pct, sql):
 ])
 def test_percentile_over_array_of_fractions_errors(db, pct, sql, sqlstate):
     same_error(db, sql, sqlstate)
+
+
+def test_copy_and_driver_lists(db, loaded):
+    """COPY text in and out of multidimensional values, and psycopg2's
+    nested lists as parameters (sent as ARRAY[[...], [...]])."""
+    import io
+    data = "1\t{{1,2},{3,NULL}}\t{{\"a b\"},{\"q\\\\\"x\"}}\n2\t{{{7}}}\t\\N\n"
+    for conn in (db.m, db.p):
+        with conn.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS md_copy")
+            cur.execute("CREATE TABLE md_copy (id int PRIMARY KEY, a int[], t text[])")
+            cur.copy_expert("COPY md_copy FROM STDIN", io.StringIO(data))
+            cur.execute("INSERT INTO md_copy VALUES (%s, %s, %s)",
+                        (3, [[1, 2], [3, 4]], [["x", None], ["", "y z"]]))
+    exact(db, "SELECT id, a, t, array_dims(a) FROM md_copy ORDER BY id")
+    outs = []
+    for conn in (db.m, db.p):
+        buf = io.StringIO()
+        with conn.cursor() as cur:
+            cur.copy_expert("COPY (SELECT id, a, t FROM md_copy ORDER BY id) TO STDOUT", buf)
+        outs.append(buf.getvalue())
+    assert outs[0] == outs[1]
+    exact(db, "SELECT %s::int[] = '{{1,2},{3,4}}', %s::text[]", ([[1, 2], [3, 4]], [["a"], ["b"]]))
