@@ -305,3 +305,10 @@ def test_copy_and_driver_lists(db, loaded):
         outs.append(buf.getvalue())
     assert outs[0] == outs[1]
     exact(db, "SELECT %s::int[] = '{{1,2},{3,4}}', %s::text[]", ([[1, 2], [3, 4]], [["a"], ["b"]]))
+
+
+def test_declared_dimensions_are_one_type(db, loaded):
+    """int[][] is int[], as in PostgreSQL (format_type, pg_type)."""
+    exact(db, "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute "
+              "WHERE attrelid = 'mda'::regclass AND attnum > 0 ORDER BY attnum")
+    exact(db, "SELECT '{{1}}'::int[][] = '{{1}}'::int[], pg_typeof('{{1}}'::int[][][])::text")
