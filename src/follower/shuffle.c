@@ -16,6 +16,7 @@
 #include "ops/hashagg.h"
 #include "follower/shuffle_int.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@
 #define GC_INTERVAL_MS 5000
 
 typedef enum entry_state { ES_COLLECTING, ES_FINISHING, ES_DONE, ES_FAILED } entry_state;
-typedef enum entry_work { EW_NONE, EW_ADD, EW_FINISH } entry_work;
+typedef enum entry_work { EW_NONE, EW_ADD, EW_FINISH, EW_FETCH } entry_work;
 
 typedef shuffle_part part;
 
@@ -62,6 +63,16 @@ typedef struct entry {
 	atomic_int stop; /* ES_FAILED: a join in the pool stops (node_shuffle_join) */
 	uint64_t start_us;
 	uint64_t touched_ms;
+	/* a cursor's join (RECV shuffle_batch > 0): its statement, held once
+	 * the RECV answered (shuffle_keep.c), and the FETCH being answered */
+	shuffle_kept *kept;
+	int drop_after; /* dropped while a FETCH ran: freed when it answers */
+	node_shuffle_done_cb fetch_cb;
+	void *fetch_arg;
+	uint64_t fetch_task_id;
+	uint32_t fetch_n;
+	int fetch_done;
+	exec_result fres;
 	struct entry *prev, *next;
 } entry;
 
@@ -103,6 +114,7 @@ static entry *entry_get(node_shuffle_hub *h, uint64_t id, mur_error *err)
 	e->work.data = e;
 	mur_buf_init(&e->out);
 	exec_result_init(&e->jres);
+	exec_result_init(&e->fres);
 	mur_error_clear(&e->err);
 	e->start_us = mur_now_us();
 	e->touched_ms = mur_now_ms();
@@ -113,9 +125,28 @@ static entry *entry_get(node_shuffle_hub *h, uint64_t id, mur_error *err)
 	return e;
 }
 
+/* Free e's kept statement now, or once the FETCH running on it answers. */
+static void kept_drop(entry *e)
+{
+	if (!e->kept)
+		return;
+	if (e->working != EW_NONE) {
+		atomic_store_explicit(&e->stop, 1, memory_order_relaxed);
+		e->drop_after = 1;
+		return;
+	}
+	node_shuffle_kept_free(e->kept);
+	e->kept = NULL;
+	e->drop_after = 0;
+	e->hub->nkept--;
+}
+
 static void entry_free(entry *e)
 {
 	node_shuffle_hub *h = e->hub;
+	assert(e->working == EW_NONE);
+	kept_drop(e);
+	exec_result_free(&e->fres);
 	if (e->prev)
 		e->prev->next = e->next;
 	else
@@ -207,9 +238,13 @@ static void work_cb(uv_work_t *w)
 {
 	entry *e = w->data;
 	e->work_rc = MUR_OK;
+	if (e->working == EW_FETCH) {
+		e->work_rc = node_shuffle_kept_fetch(e->kept, e->fetch_n, &e->fres, &e->fetch_done);
+		return;
+	}
 	if (e->nstreams) {
 		e->work_rc = node_shuffle_join(e->recv, e->nstreams, e->ncols_of, e->work_parts,
-					       &e->stop, &e->jres, &e->work_err);
+					       &e->stop, &e->jres, &e->kept, &e->work_err);
 		return;
 	}
 	if (e->working == EW_ADD) {
@@ -241,6 +276,31 @@ static void work_cb(uv_work_t *w)
 	}
 }
 
+/* A FETCH's rows (or error) to its callback; the kept statement freed
+ * when it ended, failed or was dropped meanwhile. */
+static void fetch_answer(entry *e)
+{
+	exec_result res = e->fres;
+	node_shuffle_done_cb cb = e->fetch_cb;
+	exec_result_init(&e->fres);
+	res.task_id = e->fetch_task_id;
+	if (e->drop_after && !res.failed) {
+		exec_result_free(&res);
+		exec_result_init(&res);
+		res.task_id = e->fetch_task_id;
+		res.failed = 1;
+		mur_error_set(&res.err, SQLSTATE_QUERY_CANCELED,
+			      "the cursor's kept join rows were dropped");
+	}
+	if (e->fetch_done || res.failed || e->drop_after) {
+		e->drop_after = 0;
+		kept_drop(e);
+	}
+	e->fetch_cb = NULL;
+	cb(e->fetch_arg, &res);
+	exec_result_free(&res);
+}
+
 static void after_work(uv_work_t *w, int status)
 {
 	entry *e = w->data;
@@ -251,6 +311,16 @@ static void after_work(uv_work_t *w, int status)
 	e->work_parts = NULL;
 	e->hub->working--;
 	e->touched_ms = mur_now_ms();
+	if (e->kept && was == EW_FINISH)
+		e->hub->nkept++;
+	if (e->kept && was == EW_FINISH && (e->state == ES_FAILED || e->work_rc != MUR_OK))
+		kept_drop(e); /* cancelled while it joined */
+	if (was == EW_FETCH) {
+		fetch_answer(e);
+		if (e->hub->stopping)
+			entry_free(e);
+		return;
+	}
 	if (e->state == ES_FAILED) {
 		answer(e);
 	} else if (e->work_rc != MUR_OK) {
@@ -425,6 +495,12 @@ void node_shuffle_hub_recv(node_shuffle_hub *h, const exec_task *t, node_shuffle
 		exec_result_free(&res);
 		return;
 	}
+	if (t->shuffle_batch && h->nkept >= NODE_SHUFFLE_KEPT_MAX) {
+		mur_error_set(&err, SQLSTATE_INSUFFICIENT_RESOURCES,
+			      "this follower keeps the joins of %d cursors already", h->nkept);
+		mur_error_hint(&err, "close cursors (CLOSE, COMMIT) that are no longer read");
+		entry_fail(e, &err);
+	}
 	e->has_recv = 1;
 	e->task_id = t->id;
 	e->recv = t;
@@ -456,9 +532,67 @@ void node_shuffle_hub_cancel(node_shuffle_hub *h, uint64_t shuffle_id, const cha
 	entry *e = entry_get(h, shuffle_id, &err);
 	if (!e)
 		return;
+	if (e->kept) { /* a cursor's kept join: the cursor ended */
+		kept_drop(e);
+		e->touched_ms = mur_now_ms();
+		return;
+	}
 	mur_error_set(&err, SQLSTATE_QUERY_CANCELED, "shuffle cancelled: %s",
 		      reason && *reason ? reason : "by the leader");
 	entry_fail(e, &err);
+}
+
+void node_shuffle_hub_fetch(node_shuffle_hub *h, const exec_task *t, node_shuffle_done_cb cb,
+			    void *arg)
+{
+	entry *e = entry_find(h, t->shuffle_id);
+	exec_result res;
+	int rc;
+	exec_result_init(&res);
+	res.task_id = t->id;
+	if (!e || !e->kept || e->drop_after || e->fetch_cb || e->working != EW_NONE ||
+	    t->shuffle_batch == 0) {
+		res.failed = 1;
+		mur_error_set(&res.err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+			      "the rows this cursor's join left on this follower are gone");
+		mur_error_hint(&res.err,
+			       "they are dropped after %d s without a FETCH, and when "
+			       "the follower or the leader restarts",
+			       NODE_SHUFFLE_KEPT_IDLE_MS / 1000);
+		cb(arg, &res);
+		exec_result_free(&res);
+		return;
+	}
+	e->fetch_cb = cb;
+	e->fetch_arg = arg;
+	e->fetch_task_id = t->id;
+	e->fetch_n = t->shuffle_batch;
+	e->fetch_done = 0;
+	e->touched_ms = mur_now_ms();
+	e->working = EW_FETCH;
+	h->working++;
+	if ((rc = uv_queue_work(h->loop, &e->work, work_cb, after_work)) != 0) {
+		e->working = EW_NONE;
+		h->working--;
+		e->fetch_cb = NULL;
+		res.failed = 1;
+		mur_error_set(&res.err, SQLSTATE_INSUFFICIENT_RESOURCES,
+			      "cannot queue shuffle work: %s", uv_strerror(rc));
+		cb(arg, &res);
+		exec_result_free(&res);
+	}
+}
+
+void node_shuffle_hub_drop_kept(node_shuffle_hub *h)
+{
+	int n = 0;
+	for (entry *e = h->entries; e; e = e->next)
+		if (e->kept) {
+			kept_drop(e);
+			n++;
+		}
+	if (n)
+		MLOG(INFO, "shuffle", "dropped %d cursors' kept joins: a new leader connection", n);
 }
 
 /* ---- hub ----------------------------------------------------------------- */
@@ -474,6 +608,13 @@ static void gc_cb(uv_timer_t *t)
 		next = e->next;
 		if (e->working != EW_NONE)
 			continue;
+		if (e->kept && now - e->touched_ms > NODE_SHUFFLE_KEPT_IDLE_MS) {
+			MLOG(INFO, "shuffle",
+			     "shuffle %llu: a cursor's kept join dropped after %d s "
+			     "without a FETCH",
+			     (unsigned long long)e->id, NODE_SHUFFLE_KEPT_IDLE_MS / 1000);
+			kept_drop(e);
+		}
 		if (e->state == ES_COLLECTING && now - e->touched_ms > NODE_SHUFFLE_IDLE_MS) {
 			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
 				      "shuffle %llu: %u of %u inputs arrived in %d s; a sender is "
@@ -482,7 +623,7 @@ static void gc_cb(uv_timer_t *t)
 				      NODE_SHUFFLE_IDLE_MS / 1000);
 			MLOG(WARN, "shuffle", "%s", err.message);
 			entry_fail(e, &err);
-		} else if ((e->state == ES_DONE || e->state == ES_FAILED) && !e->cb &&
+		} else if ((e->state == ES_DONE || e->state == ES_FAILED) && !e->cb && !e->kept &&
 			   now - e->touched_ms > NODE_SHUFFLE_TOMBSTONE_MS) {
 			entry_free(e);
 		}

@@ -383,7 +383,10 @@ void lead_select_start(lead_run *r)
 	if (lock_reads(r))
 		return;
 	if (ps->join_shuffle) {
-		lead_join_start(r);
+		if (lead_stream_fetching(r))
+			lead_stream_fetch(r); /* a cursor's owners keep the join */
+		else
+			lead_join_start(r);
 		return;
 	}
 	n = lead_prune(r, t0, &ps->prune, shards);
@@ -523,7 +526,7 @@ static int merge_rows(lead_run *r, mur_error *err)
 	r->nrows = 0;
 	for (int i = 0; i < r->ntasks; i++) {
 		lead_task_slot *sl = &r->tasks[i];
-		if (sl->stats_only || (r->stream && ps->batch_nsort))
+		if (sl->stats_only || (r->stream && (ps->batch_nsort || ps->batch_owner)))
 			continue; /* a sorted cursor merges the tasks' rows (lead_stream.c) */
 		mur_buf_put(&r->rows, sl->res.rows.data, sl->res.rows.len);
 		r->nrows += sl->res.nrows;

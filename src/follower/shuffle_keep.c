@@ -1,0 +1,115 @@
+/*
+ * shuffle_keep.c — a join owner's database kept open for a cursor
+ * (sql/plan_batch_owner.c, docs/shuffle.md "Cursors").
+ *
+ * A RECV with shuffle_batch > 0 loads its parts as any join owner does
+ * (shuffle_join.c), then, instead of running `sql` to its end, prepares it,
+ * steps its first shuffle_batch rows into the answer and keeps the
+ * database and the statement (a shuffle_kept) under the shuffle's entry;
+ * each SHUFFLE_FETCH steps the next rows (thread pool, one work item of
+ * the entry at a time, so the statement is never stepped by two threads).
+ * The statement reaching its end frees them at once.
+ *
+ * Lifetime: the entry (shuffle.c) owns its kept statement; it is freed by
+ * the statement's end, a SHUFFLE_CANCEL (the cursor ended: CLOSE, end of
+ * transaction, session end), NODE_SHUFFLE_KEPT_IDLE_MS without a fetch,
+ * a new leader connection (node_shuffle_hub_drop_kept) or the hub's stop.
+ * The parameters are bound as copies (SQLITE_TRANSIENT): the RECV task's
+ * bytes are gone once it is answered.
+ */
+#include "follower/shuffle_int.h"
+
+#include "common/clock.h"
+#include "storage/sqlrow.h"
+#include "storage/storage.h"
+
+#include <stdlib.h>
+
+struct shuffle_kept {
+	sqlite3 *db; /* owns: the owner's in-memory database */
+	sqlite3_stmt *st;
+	int ncols;
+};
+
+static int bind_copy(sqlite3_stmt *st, int i, const mur_value *v)
+{
+	if (v->kind == MV_TEXT)
+		return sqlite3_bind_text64(st, i, v->s ? v->s : "", v->len, SQLITE_TRANSIENT,
+					   SQLITE_UTF8);
+	if (v->kind == MV_BLOB)
+		return sqlite3_bind_blob64(st, i, v->s ? v->s : "", v->len, SQLITE_TRANSIENT);
+	return exec_sql_bind_value(st, i, v);
+}
+
+void node_shuffle_kept_free(shuffle_kept *k)
+{
+	if (!k)
+		return;
+	sqlite3_finalize(k->st);
+	sqlite3_close(k->db);
+	free(k);
+}
+
+int node_shuffle_kept_fetch(shuffle_kept *k, uint32_t n, exec_result *res, int *done)
+{
+	int rc = SQLITE_ROW;
+	uint64_t start = mur_now_us();
+	*done = 0;
+	res->ncols = (uint32_t)k->ncols;
+	while (res->nrows < n && (rc = sqlite3_step(k->st)) == SQLITE_ROW) {
+		exec_sql_put_row(k->st, k->ncols, &res->rows);
+		res->nrows++;
+		if (res->rows.len > EXEC_RESULT_ROWS_BYTES_MAX) {
+			mur_error_set(&res->err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				      "a cursor batch of the join's rows exceeds %zu bytes",
+				      (size_t)EXEC_RESULT_ROWS_BYTES_MAX);
+			res->failed = 1;
+			return MUR_ERR;
+		}
+	}
+	res->elapsed_us = mur_now_us() - start;
+	if (rc == SQLITE_ROW)
+		return MUR_OK;
+	*done = 1;
+	if (rc == SQLITE_DONE)
+		return MUR_OK;
+	stor_map_sqlite_error(k->db, rc, &res->err);
+	res->failed = 1;
+	return MUR_ERR;
+}
+
+int node_shuffle_kept_start(sqlite3 *db, const exec_task *recv, shuffle_kept **out,
+			    exec_result *res, mur_error *err)
+{
+	shuffle_kept *k = calloc(1, sizeof *k);
+	int rc, have, done;
+	*out = NULL;
+	if (!k)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	k->db = db;
+	rc = sqlite3_prepare_v2(db, recv->sql, -1, &k->st, NULL);
+	have = rc == SQLITE_OK ? sqlite3_bind_parameter_count(k->st) : 0;
+	for (uint32_t i = 0; rc == SQLITE_OK && i < recv->nparams && (int)i < have; i++)
+		rc = bind_copy(k->st, (int)i + 1, &recv->params[i]);
+	if (rc != SQLITE_OK) {
+		stor_map_sqlite_error(db, rc, err);
+		goto err_after_alloc;
+	}
+	k->ncols = sqlite3_column_count(k->st);
+	res->task_id = recv->id;
+	if (node_shuffle_kept_fetch(k, recv->shuffle_batch, res, &done) != MUR_OK) {
+		*err = res->err;
+		goto err_after_alloc;
+	}
+	if (done) {
+		sqlite3_finalize(k->st);
+		free(k);
+		return MUR_OK; /* the caller closes db */
+	}
+	*out = k;
+	return MUR_OK;
+err_after_alloc:
+	sqlite3_finalize(k->st);
+	free(k);
+	return MUR_ERR; /* the caller closes db */
+}

@@ -1,0 +1,114 @@
+/*
+ * plan_batch_owner.c — a portal reads a shuffled join a batch at a time
+ * from its owners (leader/lead_stream.c, follower/shuffle_keep.c).
+ *
+ * A repartitioned (or broadcast) join is complete per *owner* once its
+ * rows are in: each owner joins its part (shard_sql over the in-memory
+ * tables the rows were loaded into) and the leader only concatenates, or
+ * sorts what the owners sent.  For a cursor the owner runs instead
+ *
+ *   WITH _mo(c0, ..., cK) AS (<shard_sql>) SELECT c0, ..., cK FROM _mo
+ *     [ORDER BY (c<sort>)<collation> ASC|DESC NULLS FIRST|LAST, ...]
+ *
+ * and keeps its database and that statement open under the shuffle's id,
+ * answering the RECV with its first rows and each SHUFFLE_FETCH with the
+ * next ones; the leader merges the owners' batches by batch_sort (an
+ * unsorted cursor merges with no key: one owner after another) and counts
+ * LIMIT / OFFSET itself.  shard_sql's columns are the outputs, then the
+ * sort values the select list lacks (as the leader's final SQL reads
+ * them); a shard_sql of any other width fails the cursor with SQLite's
+ * error, never with wrong rows.
+ *
+ * Why a statement held open rather than keyset batches over a unique
+ * order (plan_batch_whole.c, and docs/decisions.md's first design): the
+ * owner's database is private, in memory and never written again, so
+ * nothing is pinned that a writer waits for; a held statement computes
+ * the join once (a keyset batch would run it again from the last key) and
+ * needs no unique key (the owners' tables carry only the columns the
+ * query reads, seldom every table's key).  What it costs: the owner keeps
+ * its part until the cursor ends (CLOSE, end of transaction, session end:
+ * a SHUFFLE_CANCEL), the idle expiry or a new leader connection.
+ *
+ * Not streamed (EXPLAIN's Cursor line says why): aggregates, DISTINCT,
+ * windows and DISTINCT ON over a shuffled join (the owners' answers are
+ * partial, merged on the leader), an ORDER BY of a jsonb / array or
+ * volatile value, a LIMIT / OFFSET that is not a count.
+ */
+#include "sql/sqlInt.h"
+
+#include <string.h>
+
+#define OWNER_CTE "_mo"
+
+/* NULL when a cursor may read q's shuffled join from its owners, else why not */
+static const char *owner_why(const sql_query *q, const plan_select *ps)
+{
+	if (q->has_agg || ps->has_partial_agg || ps->has_final_agg)
+		return "an aggregate over a shuffled join merges the owners' partial groups on the "
+		       "leader";
+	if (q->distinct || q->ndistinct_on)
+		return "DISTINCT over a shuffled join is merged on the leader";
+	if (q->nwindow)
+		return "windows over a shuffled join run over all the rows";
+	if (q->ngsets || q->unnest || q->locks_rows || ps->locks_rows)
+		return "grouping sets, a set-returning function or a locking clause";
+	if (q->nsort > PLAN_BATCH_SORT_MAX)
+		return "too many sort keys";
+	for (int i = 0; i < q->nsort; i++) {
+		const sql_expr *x = q->sorts[i].e;
+		if (x->type == MT_JSONB || mur_type_is_array(x->type))
+			return "ORDER BY a jsonb or array value (the leader's merge lacks its "
+			       "order)";
+		if (!sql_batch_stable(x))
+			return "ORDER BY a volatile value";
+	}
+	return NULL;
+}
+
+int sql_plan_batch_owner(sql_ctx *c, const sql_query *q, plan *p)
+{
+	plan_select *ps = &p->u.select;
+	int ncols = q->ntarget, hidden = 0;
+	mur_buf b;
+	if ((ps->batch_why = owner_why(q, ps)))
+		return MUR_OK;
+	if (!sql_batch_count_of(q->limit, &ps->batch_limit, &ps->batch_limit_param) ||
+	    !sql_batch_count_of(q->offset, &ps->batch_offset, &ps->batch_offset_param)) {
+		ps->batch_limit = ps->batch_offset = -1;
+		ps->batch_limit_param = ps->batch_offset_param = 0;
+		ps->batch_why = "a LIMIT / OFFSET that is not a count";
+		return MUR_OK;
+	}
+	/* shard_sql's columns: the outputs, then the sort values they lack */
+	for (int i = 0; i < q->nsort; i++) {
+		const sql_sort *so = &q->sorts[i];
+		mur_sortkey *k = &ps->batch_sort[i];
+		k->col = so->target >= 0 ? (uint32_t)so->target : (uint32_t)(q->ntarget + hidden++);
+		k->coll = so->e->type == MT_NUMERIC  ? MUR_SORT_NUMERIC
+			  : so->e->type == MT_BPCHAR ? MUR_SORT_BPCHAR
+						     : MUR_SORT_BINARY;
+		k->desc = (uint8_t)so->desc;
+		k->nulls_first = (uint8_t)so->nulls_first;
+	}
+	ncols += hidden;
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "WITH " OWNER_CTE "(");
+	for (int i = 0; i < ncols; i++)
+		mur_buf_printf(&b, "%sc%d", i ? ", " : "", i);
+	mur_buf_printf(&b, ") AS (%s) SELECT ", ps->shard_sql);
+	for (int i = 0; i < ncols; i++)
+		mur_buf_printf(&b, "%sc%d", i ? ", " : "", i);
+	mur_buf_printf(&b, " FROM " OWNER_CTE);
+	for (int i = 0; i < q->nsort; i++)
+		mur_buf_printf(&b, "%s(c%u)%s %s NULLS %s", i ? ", " : " ORDER BY ",
+			       ps->batch_sort[i].col, sql_column_collate(q->sorts[i].e->type),
+			       q->sorts[i].desc ? "DESC" : "ASC",
+			       q->sorts[i].nulls_first ? "FIRST" : "LAST");
+	if (!(ps->batch_head = sql_buf_finish(c, &b)))
+		return MUR_ERR;
+	ps->batch_nsort = q->nsort;
+	ps->batch_nkeys = 0;
+	ps->batch_owner = 1;
+	ps->batch_unique = "the owners' kept join";
+	return MUR_OK;
+}
