@@ -66,7 +66,8 @@ typedef struct entry {
 	/* a cursor's join (RECV shuffle_batch > 0): its statement, held once
 	 * the RECV answered (shuffle_keep.c), and the FETCH being answered */
 	shuffle_kept *kept;
-	int drop_after; /* dropped while a FETCH ran: freed when it answers */
+	int drop_after;  /* dropped while a FETCH ran: freed when it answers */
+	int kept_answer; /* an aggregate's RECV answers jres (its first batch), not out */
 	node_shuffle_done_cb fetch_cb;
 	void *fetch_arg;
 	uint64_t fetch_task_id;
@@ -125,8 +126,9 @@ static entry *entry_get(node_shuffle_hub *h, uint64_t id, mur_error *err)
 	return e;
 }
 
-/* Free e's kept statement now, or once the FETCH running on it answers. */
-static void kept_drop(entry *e)
+/* Free e's kept statement now, or once the FETCH running on it answers;
+ * the log says why (tests count kept and dropped joins there). */
+static void kept_drop(entry *e, const char *why)
 {
 	if (!e->kept)
 		return;
@@ -135,6 +137,8 @@ static void kept_drop(entry *e)
 		e->drop_after = 1;
 		return;
 	}
+	MLOG(INFO, "shuffle", "shuffle %llu: cursor's join dropped: %s", (unsigned long long)e->id,
+	     why);
 	node_shuffle_kept_free(e->kept);
 	e->kept = NULL;
 	e->drop_after = 0;
@@ -145,7 +149,7 @@ static void entry_free(entry *e)
 {
 	node_shuffle_hub *h = e->hub;
 	assert(e->working == EW_NONE);
-	kept_drop(e);
+	kept_drop(e, "the follower stops");
 	exec_result_free(&e->fres);
 	if (e->prev)
 		e->prev->next = e->next;
@@ -197,7 +201,7 @@ static void answer(entry *e)
 	if (e->state == ES_FAILED) {
 		res.failed = 1;
 		res.err = e->err;
-	} else if (e->nstreams) {
+	} else if (e->nstreams || e->kept_answer) {
 		res = e->jres;
 		exec_result_init(&e->jres);
 		res.task_id = e->task_id;
@@ -273,6 +277,11 @@ static void work_cb(uv_work_t *w)
 	if (exec_hashagg_finish(e->agg, &e->out, &e->out_rows) != MUR_OK) {
 		e->work_err = *exec_hashagg_error(e->agg);
 		e->work_rc = MUR_ERR;
+	} else if (e->recv->shuffle_batch) { /* a cursor's: the groups kept (shuffle_keep.c) */
+		e->work_rc = node_shuffle_kept_groups(e->recv, &e->out, e->out_rows,
+						      e->spec.ngroup + e->spec.naggs, &e->stop,
+						      &e->jres, &e->kept, &e->work_err);
+		e->kept_answer = 1;
 	}
 }
 
@@ -294,7 +303,7 @@ static void fetch_answer(entry *e)
 	}
 	if (e->fetch_done || res.failed || e->drop_after) {
 		e->drop_after = 0;
-		kept_drop(e);
+		kept_drop(e, e->fetch_done ? "read to its end" : "dropped while read");
 	}
 	e->fetch_cb = NULL;
 	cb(e->fetch_arg, &res);
@@ -311,10 +320,13 @@ static void after_work(uv_work_t *w, int status)
 	e->work_parts = NULL;
 	e->hub->working--;
 	e->touched_ms = mur_now_ms();
-	if (e->kept && was == EW_FINISH)
+	if (e->kept && was == EW_FINISH) {
 		e->hub->nkept++;
+		MLOG(INFO, "shuffle", "shuffle %llu: cursor's join kept",
+		     (unsigned long long)e->id);
+	}
 	if (e->kept && was == EW_FINISH && (e->state == ES_FAILED || e->work_rc != MUR_OK))
-		kept_drop(e); /* cancelled while it joined */
+		kept_drop(e, "cancelled while it joined");
 	if (was == EW_FETCH) {
 		fetch_answer(e);
 		if (e->hub->stopping)
@@ -533,7 +545,7 @@ void node_shuffle_hub_cancel(node_shuffle_hub *h, uint64_t shuffle_id, const cha
 	if (!e)
 		return;
 	if (e->kept) { /* a cursor's kept join: the cursor ended */
-		kept_drop(e);
+		kept_drop(e, "the cursor ended");
 		e->touched_ms = mur_now_ms();
 		return;
 	}
@@ -588,7 +600,7 @@ void node_shuffle_hub_drop_kept(node_shuffle_hub *h)
 	int n = 0;
 	for (entry *e = h->entries; e; e = e->next)
 		if (e->kept) {
-			kept_drop(e);
+			kept_drop(e, "a new leader connection");
 			n++;
 		}
 	if (n)
@@ -608,13 +620,8 @@ static void gc_cb(uv_timer_t *t)
 		next = e->next;
 		if (e->working != EW_NONE)
 			continue;
-		if (e->kept && now - e->touched_ms > NODE_SHUFFLE_KEPT_IDLE_MS) {
-			MLOG(INFO, "shuffle",
-			     "shuffle %llu: a cursor's kept join dropped after %d s "
-			     "without a FETCH",
-			     (unsigned long long)e->id, NODE_SHUFFLE_KEPT_IDLE_MS / 1000);
-			kept_drop(e);
-		}
+		if (e->kept && now - e->touched_ms > NODE_SHUFFLE_KEPT_IDLE_MS)
+			kept_drop(e, "no FETCH for NODE_SHUFFLE_KEPT_IDLE_MS");
 		if (e->state == ES_COLLECTING && now - e->touched_ms > NODE_SHUFFLE_IDLE_MS) {
 			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
 				      "shuffle %llu: %u of %u inputs arrived in %d s; a sender is "

@@ -47,6 +47,13 @@ int node_shuffle_kept_start(sqlite3 *db, const exec_task *recv, shuffle_kept **o
 			    exec_result *res, mur_error *err);
 int node_shuffle_kept_fetch(shuffle_kept *k, uint32_t n, exec_result *res, int *done);
 void node_shuffle_kept_free(shuffle_kept *k);
+/* A groups owner's (an aggregate shuffle's RECV with shuffle_batch > 0):
+ * its nrows final groups (ncols values, *rows) as table r of a new
+ * in-memory database, then node_shuffle_kept_start there; when kept, the
+ * kept statement takes *rows (reset).  stop as node_shuffle_join's. */
+int node_shuffle_kept_groups(const exec_task *recv, mur_buf *rows, uint64_t nrows, uint32_t ncols,
+			     atomic_int *stop, exec_result *res, shuffle_kept **out,
+			     mur_error *err);
 
 struct node_shuffle_hub {
 	uv_loop_t *loop;

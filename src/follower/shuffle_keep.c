@@ -14,6 +14,10 @@
  * the statement's end, a SHUFFLE_CANCEL (the cursor ended: CLOSE, end of
  * transaction, session end), NODE_SHUFFLE_KEPT_IDLE_MS without a fetch,
  * a new leader connection (node_shuffle_hub_drop_kept) or the hub's stop.
+ * A repartitioned GROUP BY or DISTINCT (no join) keeps its owner's final
+ * groups the same way: they become table r of a fresh in-memory database
+ * (storage's rowtab, reading the groups where they are) and `sql` is the
+ * leader's final SQL over them (node_shuffle_kept_groups).
  * The parameters are bound as copies (SQLITE_TRANSIENT): the RECV task's
  * bytes are gone once it is answered.
  */
@@ -25,10 +29,15 @@
 
 #include <stdlib.h>
 
+/* SQLite steps between two looks at a groups owner's stop flag (as
+ * shuffle_join.c's SHUFFLE_JOIN_CHECK_OPS). */
+#define SHUFFLE_KEEP_CHECK_OPS 10000
+
 struct shuffle_kept {
 	sqlite3 *db; /* owns: the owner's in-memory database */
 	sqlite3_stmt *st;
 	int ncols;
+	mur_buf rows; /* owns: a groups owner's groups, table r of db (borrowed there) */
 };
 
 static int bind_copy(sqlite3_stmt *st, int i, const mur_value *v)
@@ -47,6 +56,7 @@ void node_shuffle_kept_free(shuffle_kept *k)
 		return;
 	sqlite3_finalize(k->st);
 	sqlite3_close(k->db);
+	mur_buf_free(&k->rows);
 	free(k);
 }
 
@@ -87,6 +97,7 @@ int node_shuffle_kept_start(sqlite3 *db, const exec_task *recv, shuffle_kept **o
 	if (!k)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	k->db = db;
+	mur_buf_init(&k->rows);
 	rc = sqlite3_prepare_v2(db, recv->sql, -1, &k->st, NULL);
 	have = rc == SQLITE_OK ? sqlite3_bind_parameter_count(k->st) : 0;
 	for (uint32_t i = 0; rc == SQLITE_OK && i < recv->nparams && (int)i < have; i++)
@@ -112,4 +123,37 @@ err_after_alloc:
 	sqlite3_finalize(k->st);
 	free(k);
 	return MUR_ERR; /* the caller closes db */
+}
+
+/* sqlite3_progress_handler: nonzero interrupts the statement. */
+static int groups_stopped(void *arg)
+{
+	return atomic_load_explicit((atomic_int *)arg, memory_order_relaxed) != 0;
+}
+
+int node_shuffle_kept_groups(const exec_task *recv, mur_buf *rows, uint64_t nrows, uint32_t ncols,
+			     atomic_int *stop, exec_result *res, shuffle_kept **out, mur_error *err)
+{
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY, NULL);
+	*out = NULL;
+	if (rc != SQLITE_OK) {
+		sqlite3_close(db);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY,
+				     "a groups owner cannot open a database");
+	}
+	stor_register_functions(db);
+	sqlite3_progress_handler(db, SHUFFLE_KEEP_CHECK_OPS, groups_stopped, stop);
+	if (stor_rowtab_create(db, "r", rows->data, rows->len, nrows, ncols, err) != MUR_OK ||
+	    node_shuffle_kept_start(db, recv, out, res, err) != MUR_OK) {
+		sqlite3_close(db);
+		return MUR_ERR;
+	}
+	if (!*out) {
+		sqlite3_close(db); /* every group answered at once */
+		return MUR_OK;
+	}
+	(*out)->rows = *rows; /* table r reads them until the statement is freed */
+	mur_buf_init(rows);
+	return MUR_OK;
 }

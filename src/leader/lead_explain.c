@@ -202,8 +202,10 @@ static void explain_cursor(lead_run *r, const plan *p)
 		     ps->batch_why ? ": " : "", ps->batch_why ? ps->batch_why : "");
 	else if (ps->batch_owner)
 		line(r->res,
-		     "  Cursor: streams: each owner keeps its part of the join and answers "
+		     "  Cursor: streams: %s, each owner keeping its part and answering "
 		     "batches%s%s",
+		     ps->join_shuffle ? "the join is shuffled"
+				      : "the groups are repartitioned to owners",
 		     ps->batch_nsort ? ", merged on the leader" : "", subs);
 	else if (ps->batch_whole)
 		line(r->res, "  Cursor: streams: the query per shard in batches by %s%s%s",

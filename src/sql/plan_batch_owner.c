@@ -65,21 +65,38 @@ static const char *owner_why(const sql_query *q, const plan_select *ps)
 	return NULL;
 }
 
-int sql_plan_batch_owner(sql_ctx *c, const sql_query *q, plan *p)
+/* NULL when a cursor may read q's groups (or DISTINCT rows) from the
+ * owners they are repartitioned to, else why not */
+static const char *groups_why(const sql_query *q, const plan_select *ps)
 {
-	plan_select *ps = &p->u.select;
-	int ncols = q->ntarget, hidden = 0;
-	mur_buf b;
-	if ((ps->batch_why = owner_why(q, ps)))
-		return MUR_OK;
-	if (!sql_batch_count_of(q->limit, &ps->batch_limit, &ps->batch_limit_param) ||
-	    !sql_batch_count_of(q->offset, &ps->batch_offset, &ps->batch_offset_param)) {
-		ps->batch_limit = ps->batch_offset = -1;
-		ps->batch_limit_param = ps->batch_offset_param = 0;
-		ps->batch_why = "a LIMIT / OFFSET that is not a count";
-		return MUR_OK;
+	if (!ps->shuffle_hash_cols || ps->has_leader_agg || !ps->final_sql || ps->router)
+		return "";
+	if (q->ngsets || q->unnest || q->locks_rows || ps->locks_rows || q->nwindow ||
+	    q->ndistinct_on)
+		return "";
+	if (q->offset)
+		return "an OFFSET over groups repartitioned to owners (the leader's final SQL "
+		       "counts it)";
+	if (q->nsort > PLAN_BATCH_SORT_MAX)
+		return "too many sort keys";
+	for (int i = 0; i < q->nsort; i++) {
+		const sql_expr *x = q->sorts[i].e;
+		if (q->sorts[i].target < 0)
+			return "ORDER BY a value the select list lacks, over repartitioned groups";
+		if (x->type == MT_JSONB || mur_type_is_array(x->type))
+			return "ORDER BY a jsonb or array value (the leader's merge lacks its "
+			       "order)";
+		if (!sql_batch_stable(x))
+			return "ORDER BY a volatile value";
 	}
-	/* shard_sql's columns: the outputs, then the sort values they lack */
+	return NULL;
+}
+
+/* ps->batch_sort from q's ORDER BY (sort values past the ntarget outputs
+ * numbered in order); the number of such hidden columns */
+static int owner_sort(const sql_query *q, plan_select *ps)
+{
+	int hidden = 0;
 	for (int i = 0; i < q->nsort; i++) {
 		const sql_sort *so = &q->sorts[i];
 		mur_sortkey *k = &ps->batch_sort[i];
@@ -90,12 +107,19 @@ int sql_plan_batch_owner(sql_ctx *c, const sql_query *q, plan *p)
 		k->desc = (uint8_t)so->desc;
 		k->nulls_first = (uint8_t)so->nulls_first;
 	}
-	ncols += hidden;
+	return hidden;
+}
+
+/* WITH _mo(c0..) AS (<inner>) SELECT c0.. FROM _mo [ORDER BY ...] */
+static const char *owner_sql(sql_ctx *c, const sql_query *q, const plan_select *ps,
+			     const char *inner, int ncols)
+{
+	mur_buf b;
 	mur_buf_init(&b);
 	mur_buf_printf(&b, "WITH " OWNER_CTE "(");
 	for (int i = 0; i < ncols; i++)
 		mur_buf_printf(&b, "%sc%d", i ? ", " : "", i);
-	mur_buf_printf(&b, ") AS (%s) SELECT ", ps->shard_sql);
+	mur_buf_printf(&b, ") AS (%s) SELECT ", inner);
 	for (int i = 0; i < ncols; i++)
 		mur_buf_printf(&b, "%sc%d", i ? ", " : "", i);
 	mur_buf_printf(&b, " FROM " OWNER_CTE);
@@ -104,7 +128,52 @@ int sql_plan_batch_owner(sql_ctx *c, const sql_query *q, plan *p)
 			       ps->batch_sort[i].col, sql_column_collate(q->sorts[i].e->type),
 			       q->sorts[i].desc ? "DESC" : "ASC",
 			       q->sorts[i].nulls_first ? "FIRST" : "LAST");
-	if (!(ps->batch_head = sql_buf_finish(c, &b)))
+	return sql_buf_finish(c, &b);
+}
+
+int sql_plan_batch_owner_groups(sql_ctx *c, const sql_query *q, plan *p)
+{
+	plan_select *ps = &p->u.select;
+	const char *why = groups_why(q, ps);
+	if (why) {
+		if (*why)
+			ps->batch_why = why;
+		return MUR_OK;
+	}
+	if (!sql_batch_count_of(q->limit, &ps->batch_limit, &ps->batch_limit_param)) {
+		ps->batch_limit = ps->batch_offset = -1;
+		ps->batch_limit_param = ps->batch_offset_param = 0;
+		ps->batch_why = "a LIMIT that is not a count";
+		return MUR_OK;
+	}
+	ps->batch_offset = -1;
+	ps->batch_offset_param = 0;
+	owner_sort(q, ps);
+	/* the final SQL over each owner's groups (its LIMIT a top-N there) */
+	if (!(ps->batch_head = owner_sql(c, q, ps, ps->final_sql, q->ntarget)))
+		return MUR_ERR;
+	ps->batch_why = NULL;
+	ps->batch_nsort = q->nsort;
+	ps->batch_nkeys = 0;
+	ps->batch_owner = 1;
+	ps->batch_unique = "the groups each owner kept";
+	return MUR_OK;
+}
+
+int sql_plan_batch_owner(sql_ctx *c, const sql_query *q, plan *p)
+{
+	plan_select *ps = &p->u.select;
+	if ((ps->batch_why = owner_why(q, ps)))
+		return MUR_OK;
+	if (!sql_batch_count_of(q->limit, &ps->batch_limit, &ps->batch_limit_param) ||
+	    !sql_batch_count_of(q->offset, &ps->batch_offset, &ps->batch_offset_param)) {
+		ps->batch_limit = ps->batch_offset = -1;
+		ps->batch_limit_param = ps->batch_offset_param = 0;
+		ps->batch_why = "a LIMIT / OFFSET that is not a count";
+		return MUR_OK;
+	}
+	/* shard_sql's columns: the outputs, then the sort values they lack */
+	if (!(ps->batch_head = owner_sql(c, q, ps, ps->shard_sql, q->ntarget + owner_sort(q, ps))))
 		return MUR_ERR;
 	ps->batch_nsort = q->nsort;
 	ps->batch_nkeys = 0;

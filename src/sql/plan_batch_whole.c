@@ -356,8 +356,8 @@ int sql_plan_batch_whole(sql_ctx *c, const sql_query *q, plan *p)
 		return MUR_OK;
 	if (ps->join_shuffle) /* read from the owners: plan_batch_owner.c */
 		return sql_plan_batch_owner(c, q, p);
-	if ((ps->batch_why = whole_why(q, ps)))
-		return MUR_OK;
+	if ((ps->batch_why = whole_why(q, ps))) /* groups repartitioned: plan_batch_owner.c */
+		return sql_plan_batch_owner_groups(c, q, p);
 	if (!(w = sql_alloc(c, sizeof *w)) ||
 	    !(t = sql_alloc(c, sizeof *t * (size_t)(q->ntarget + q->nsort + PLAN_BATCH_KEYS_MAX))))
 		return MUR_ERR;
