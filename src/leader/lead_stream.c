@@ -768,10 +768,22 @@ int lead_stream_fetching(const lead_run *r) { return r->stream && r->stream->own
 void lead_stream_fetch(lead_run *r)
 {
 	lead_stream *st = r->stream;
+	lead_engine *e = r->e;
 	for (uint32_t o = 0; o < st->nshards && !r->failed; o++) {
 		exec_task t;
+		mur_error err;
 		if (!st->lasts[o].want)
 			continue;
+		if (!e->tr.connected(e->tr.ctx, st->owners[o])) {
+			const cat_node *nd = cat_node_by_id(e->cat, st->owners[o]);
+			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+				      "follower \"%s\", which keeps part of this cursor's rows, is "
+				      "lost",
+				      nd ? nd->name : "?");
+			mur_error_hint(&err, "the cursor cannot go on; run its query again");
+			lead_run_fail(r, &err);
+			break;
+		}
 		memset(&t, 0, sizeof t);
 		t.kind = EXEC_TASK_SHUFFLE_FETCH;
 		t.shuffle_id = st->shuffle_id;
