@@ -134,7 +134,7 @@ static void owners_drop(lead_stream *st)
 static void stream_free(lead_stream *st)
 {
 	owners_drop(st);
-	if (st->lasts)
+	if (st->lasts) /* an owner stream's beyond its nshards were never used */
 		for (uint32_t i = 0; i < st->nshards; i++) {
 			mur_buf_free(&st->lasts[i].buf);
 			mur_buf_free(&st->lasts[i].sql);
@@ -487,9 +487,11 @@ static int sorted_start(lead_stream *st)
 {
 	if (counts_start(st) != MUR_OK)
 		return MUR_ERR;
-	if (!(st->lasts = calloc(st->nshards ? st->nshards : 1, sizeof *st->lasts)))
+	/* owners: as many as the join picks, EXEC_SHUFFLE_PARTS_MAX at most */
+	uint32_t n = st->p->u.select.batch_owner ? EXEC_SHUFFLE_PARTS_MAX : st->nshards;
+	if (!(st->lasts = calloc(n ? n : 1, sizeof *st->lasts)))
 		return MUR_ERR;
-	for (uint32_t i = 0; i < st->nshards; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		mur_buf_init(&st->lasts[i].buf);
 		mur_buf_init(&st->lasts[i].sql);
 		st->lasts[i].want = 1; /* the first batches: every shard's */
@@ -753,7 +755,7 @@ static int bind_subs(lead_stream *st, const lead_run *r, mur_error *err)
 static int owners_kept(lead_stream *st, const lead_run *r, mur_error *err)
 {
 	const lead_shuffle *sh = r->shuffle;
-	if (!sh || sh->nowners < 1 || (uint32_t)sh->nowners > st->nshards)
+	if (!sh || sh->nowners < 1 || sh->nowners > EXEC_SHUFFLE_PARTS_MAX)
 		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
 				     "a cursor's join answered without its owners");
 	st->shuffle_id = sh->id;

@@ -296,3 +296,37 @@ def test_follower_killed_mid_cursor_fails_the_next_fetch():
         conn.close()
     finally:
         c.cleanup()
+
+
+def test_leader_restart_drops_the_kept_joins():
+    """The leader killed with a cursor open: when it is back, each owner
+    drops what it kept for that cursor (its connection to the leader was
+    replaced; no cursor of the old one can read it)."""
+    c = started_cluster()
+    try:
+        conn = c.connect()
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE ko (id int PRIMARY KEY, k int)")
+            cur.execute("CREATE TABLE kb (id int PRIMARY KEY, k int)")
+            cur.execute("INSERT INTO ko SELECT g, g % 500 FROM generate_series(1, 20000) g")
+            cur.execute("INSERT INTO kb SELECT g, g % 500 FROM generate_series(1, 3000) g")
+        conn.autocommit = False
+        cur = conn.cursor()
+        cur.execute("SET murphy.join_strategy = 'repartition'")
+        cur.execute("DECLARE c CURSOR FOR SELECT ko.id, kb.id FROM ko JOIN kb ON ko.k = kb.k")
+        cur.execute("FETCH 10 FROM c")
+        assert len(cur.fetchall()) == 10
+        kept = {k for k, v in kept_state(c).items() if v[0] > len(v[1])}
+        assert kept, kept_state(c)
+        c.kill9("leader")
+        c.start()
+        deadline = time.time() + 20
+        while True:
+            state = kept_state(c)
+            if all(state[k][0] == len(state[k][1]) for k in kept):
+                break
+            assert time.time() < deadline, state
+            time.sleep(0.2)
+        assert {r for k in kept for r in state[k][1]} == {"a new leader connection"}
+    finally:
+        c.cleanup()
