@@ -1,6 +1,7 @@
 /*
- * plan_batch_owner.c — a portal reads a shuffled join a batch at a time
- * from its owners (leader/lead_stream.c, follower/shuffle_keep.c).
+ * plan_batch_owner.c — a portal reads a shuffled join, or groups
+ * repartitioned to owners, a batch at a time from the owners
+ * (leader/lead_stream.c, follower/shuffle_keep.c).
  *
  * A repartitioned (or broadcast) join is complete per *owner* once its
  * rows are in: each owner joins its part (shard_sql over the in-memory
@@ -29,10 +30,19 @@
  * its part until the cursor ends (CLOSE, end of transaction, session end:
  * a SHUFFLE_CANCEL), the idle expiry or a new leader connection.
  *
+ * A GROUP BY or DISTINCT repartitioned to owners that finish it (the
+ * leader only concatenates: !has_leader_agg) streams the same way: each
+ * owner keeps its final groups as table r of an in-memory database and
+ * runs the leader's final SQL over them (HAVING, the projection, a LIMIT
+ * as a top-N) inside the same WITH (sql_plan_batch_owner_groups); a
+ * cursor always repartitions such a plan (lead_select.c).
+ *
  * Not streamed (EXPLAIN's Cursor line says why): aggregates, DISTINCT,
  * windows and DISTINCT ON over a shuffled join (the owners' answers are
  * partial, merged on the leader), an ORDER BY of a jsonb / array or
- * volatile value, a LIMIT / OFFSET that is not a count.
+ * volatile value, a LIMIT / OFFSET that is not a count; over groups, an
+ * ORDER BY of a value the select list lacks or an OFFSET (the final SQL
+ * sorts by r's columns and skips rows: it would need rewriting).
  */
 #include "sql/sqlInt.h"
 
