@@ -124,6 +124,22 @@ def test_repartitioned_group_by_cursor(shuffled, sql, params):
     assert len(check(shuffled, sql, params, ordered=ordered, fetches=(3, 64, 5000))) >= 40
 
 
+@pytest.mark.parametrize("level", ["bounded", "available"])
+def test_cursors_stream_at_weaker_read_levels(shuffled, level):
+    """At bounded and available a read picks its copies without waiting
+    (lead_stale.c); a cursor over groups still repartitions and its owners
+    keep them."""
+    cur = shuffled.m.cursor()
+    cur.execute("SET murphy.read_consistency = '%s'" % level)
+    cur.execute("RESET murphy.shuffle_strategy")  # 'auto': a SELECT of few rows gathers
+    try:
+        for sql, params in (GROUPS[0], JOINS[0]):
+            assert len(check(shuffled, sql, params, fetches=(5, 300))) > 100
+    finally:
+        cur.execute("RESET murphy.read_consistency")
+        cur.execute("SET murphy.shuffle_strategy = 'repartition'")
+
+
 def test_not_streamed_say_why(shuffled):
     """An aggregate over a shuffled join and an ORDER BY of a value the
     select list lacks over repartitioned groups are computed whole, and
