@@ -140,6 +140,25 @@ def test_cursors_stream_at_weaker_read_levels(shuffled, level):
         cur.execute("SET murphy.shuffle_strategy = 'repartition'")
 
 
+def test_named_cursor_and_subquery(cluster, shuffled):
+    """A psycopg2 named cursor (itersize 77) over a shuffled join with an
+    uncorrelated subquery (run once, at DECLARE): PostgreSQL's rows."""
+    sql = ("SELECT o.id, cu.name FROM o JOIN cu ON o.cust = cu.cust "
+           "WHERE o.id > (SELECT min(id) + 10 FROM cu) AND cu.name IN "
+           "(SELECT name FROM cu WHERE id % 3 = 0)")
+    line = cursor_line(shuffled, sql)
+    assert line.startswith("Cursor: streams: the join is shuffled"), line
+    res = []
+    for conn in (cluster.connect(autocommit=False), psycopg2.connect(shuffled.p.dsn)):
+        with conn.cursor("named_shuffled") as cur:
+            cur.itersize = 77
+            cur.execute(sql)
+            res.append(sorted(cur))
+        conn.rollback()
+        conn.close()
+    assert res[0] == res[1] and len(res[0]) > 300
+
+
 def test_not_streamed_say_why(shuffled):
     """An aggregate over a shuffled join and an ORDER BY of a value the
     select list lacks over repartitioned groups are computed whole, and
@@ -260,12 +279,12 @@ def test_shuffled_join_cursor_memory_is_bounded(cluster, bigshuffle):
     alike."""
     conn = cluster.connect()
     conn.cursor().execute("SET murphy.join_strategy = 'repartition'")
-    assert cursor_line(bigshuffle, BIG_SQL).startswith("Cursor: streams: the join")
     cursor_kb = growth(cluster, conn, BIG_SQL, NBIG, 1000)
     whole_kb = growth(cluster, conn, BIG_SQL, NBIG)
     conn.close()
     assert whole_kb > 40000, whole_kb
     assert cursor_kb * 8 < whole_kb, (cursor_kb, whole_kb)
+    assert cursor_line(bigshuffle, BIG_SQL).startswith("Cursor: streams: the join")
 
 
 # ---- a follower lost mid-cursor ------------------------------------------------
