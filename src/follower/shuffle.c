@@ -24,7 +24,7 @@
 #define GC_INTERVAL_MS 5000
 
 typedef enum entry_state { ES_COLLECTING, ES_FINISHING, ES_DONE, ES_FAILED } entry_state;
-typedef enum entry_work { EW_NONE, EW_ADD, EW_FINISH, EW_FETCH } entry_work;
+typedef enum entry_work { EW_NONE, EW_ADD, EW_FINISH, EW_FETCH, EW_AHEAD } entry_work;
 
 typedef shuffle_part part;
 
@@ -66,14 +66,20 @@ typedef struct entry {
 	/* a cursor's join (RECV shuffle_batch > 0): its statement, held once
 	 * the RECV answered (shuffle_keep.c), and the FETCH being answered */
 	shuffle_kept *kept;
-	int drop_after;  /* dropped while a FETCH ran: freed when it answers */
-	int kept_answer; /* an aggregate's RECV answers jres (its first batch), not out */
+	int drop_after;       /* dropped while a FETCH ran: freed when it answers */
+	const char *drop_why; /* why, for the log */
+	int kept_answer;      /* an aggregate's RECV answers jres (its first batch), not out */
 	node_shuffle_done_cb fetch_cb;
 	void *fetch_arg;
 	uint64_t fetch_task_id;
 	uint32_t fetch_n;
 	int fetch_done;
 	exec_result fres;
+	/* read-ahead: once a batch is answered the next one is stepped on the
+	 * pool (ahead_n rows), so the owners work while the client reads */
+	exec_result ahead;
+	int ahead_ready, ahead_done;
+	uint32_t ahead_n;
 	struct entry *prev, *next;
 } entry;
 
@@ -116,6 +122,7 @@ static entry *entry_get(node_shuffle_hub *h, uint64_t id, mur_error *err)
 	mur_buf_init(&e->out);
 	exec_result_init(&e->jres);
 	exec_result_init(&e->fres);
+	exec_result_init(&e->ahead);
 	mur_error_clear(&e->err);
 	e->start_us = mur_now_us();
 	e->touched_ms = mur_now_ms();
@@ -135,6 +142,7 @@ static void kept_drop(entry *e, const char *why)
 	if (e->working != EW_NONE) {
 		atomic_store_explicit(&e->stop, 1, memory_order_relaxed);
 		e->drop_after = 1;
+		e->drop_why = why;
 		return;
 	}
 	MLOG(INFO, "shuffle", "shuffle %llu: cursor's join dropped: %s", (unsigned long long)e->id,
@@ -151,6 +159,7 @@ static void entry_free(entry *e)
 	assert(e->working == EW_NONE);
 	kept_drop(e, "the follower stops");
 	exec_result_free(&e->fres);
+	exec_result_free(&e->ahead);
 	if (e->prev)
 		e->prev->next = e->next;
 	else
@@ -242,8 +251,13 @@ static void work_cb(uv_work_t *w)
 {
 	entry *e = w->data;
 	e->work_rc = MUR_OK;
-	if (e->working == EW_FETCH) {
+	if (e->working == EW_FETCH) { /* after the rows read ahead, if any */
 		e->work_rc = node_shuffle_kept_fetch(e->kept, e->fetch_n, &e->fres, &e->fetch_done);
+		return;
+	}
+	if (e->working == EW_AHEAD) {
+		e->work_rc = node_shuffle_kept_fetch(e->kept, e->ahead_n, &e->ahead,
+						     &e->ahead_done);
 		return;
 	}
 	if (e->nstreams) {
@@ -302,12 +316,65 @@ static void fetch_answer(entry *e)
 			      "the cursor's kept join rows were dropped");
 	}
 	if (e->fetch_done || res.failed || e->drop_after) {
+		const char *why = e->fetch_done   ? "read to its end"
+				  : e->drop_after ? e->drop_why
+						  : "failed while read";
 		e->drop_after = 0;
-		kept_drop(e, e->fetch_done ? "read to its end" : "dropped while read");
+		kept_drop(e, why);
 	}
 	e->fetch_cb = NULL;
 	cb(e->fetch_arg, &res);
 	exec_result_free(&res);
+}
+
+static void after_work(uv_work_t *w, int status);
+
+/* Step the next batch ahead on the pool (a kept statement idle). */
+static void ahead_start(entry *e, uint32_t n)
+{
+	if (!e->kept || e->drop_after || e->ahead_ready || e->working != EW_NONE ||
+	    e->hub->stopping || n == 0)
+		return;
+	e->ahead_n = n;
+	e->ahead_done = 0;
+	e->working = EW_AHEAD;
+	e->hub->working++;
+	if (uv_queue_work(e->hub->loop, &e->work, work_cb, after_work) != 0) {
+		e->working = EW_NONE; /* no read-ahead: the FETCH steps its rows */
+		e->hub->working--;
+	}
+}
+
+/* The waiting FETCH gets the rows read ahead, and the rest it wants
+ * stepped on the pool (or answered at once when they cover it). */
+static void fetch_serve(entry *e)
+{
+	int rc;
+	if (e->ahead_ready) {
+		exec_result_free(&e->fres);
+		e->fres = e->ahead; /* more rows than asked is fine: the merge takes them */
+		exec_result_init(&e->ahead);
+		e->fetch_done = e->ahead_done;
+		e->ahead_ready = 0;
+	}
+	if (!e->kept || e->drop_after || e->fres.failed || e->fetch_done ||
+	    e->fres.nrows >= e->fetch_n) {
+		fetch_answer(e);
+		ahead_start(e, e->fetch_n);
+		return;
+	}
+	e->working = EW_FETCH;
+	e->hub->working++;
+	if ((rc = uv_queue_work(e->hub->loop, &e->work, work_cb, after_work)) != 0) {
+		e->working = EW_NONE;
+		e->hub->working--;
+		exec_result_free(&e->fres);
+		exec_result_init(&e->fres);
+		e->fres.failed = 1;
+		mur_error_set(&e->fres.err, SQLSTATE_INSUFFICIENT_RESOURCES,
+			      "cannot queue shuffle work: %s", uv_strerror(rc));
+		fetch_answer(e);
+	}
 }
 
 static void after_work(uv_work_t *w, int status)
@@ -331,6 +398,26 @@ static void after_work(uv_work_t *w, int status)
 		fetch_answer(e);
 		if (e->hub->stopping)
 			entry_free(e);
+		else
+			ahead_start(e, e->fetch_n);
+		return;
+	}
+	if (was == EW_AHEAD) {
+		e->ahead_ready = 1;
+		if (e->drop_after || e->ahead.failed) {
+			if (e->fetch_cb)
+				fetch_serve(e); /* answers the error, drops the statement */
+			else {
+				const char *why = e->drop_after ? e->drop_why
+								: "failed while read ahead";
+				e->drop_after = 0;
+				kept_drop(e, why);
+			}
+		} else if (e->fetch_cb) {
+			fetch_serve(e);
+		}
+		if (e->hub->stopping && e->working == EW_NONE)
+			entry_free(e);
 		return;
 	}
 	if (e->state == ES_FAILED) {
@@ -338,10 +425,12 @@ static void after_work(uv_work_t *w, int status)
 	} else if (e->work_rc != MUR_OK) {
 		entry_fail(e, &e->work_err);
 	} else if (was == EW_FINISH) {
+		uint32_t n = e->recv ? e->recv->shuffle_batch : 0;
 		e->state = ES_DONE;
 		exec_hashagg_destroy(e->agg);
 		e->agg = NULL;
 		answer(e);
+		ahead_start(e, n); /* a cursor's kept join: its next batch */
 	}
 	if (e->hub->stopping && e->working == EW_NONE) {
 		entry_free(e);
@@ -559,11 +648,10 @@ void node_shuffle_hub_fetch(node_shuffle_hub *h, const exec_task *t, node_shuffl
 {
 	entry *e = entry_find(h, t->shuffle_id);
 	exec_result res;
-	int rc;
 	exec_result_init(&res);
 	res.task_id = t->id;
-	if (!e || !e->kept || e->drop_after || e->fetch_cb || e->working != EW_NONE ||
-	    t->shuffle_batch == 0) {
+	if (!e || !e->kept || e->drop_after || e->fetch_cb ||
+	    (e->working != EW_NONE && e->working != EW_AHEAD) || t->shuffle_batch == 0) {
 		res.failed = 1;
 		mur_error_set(&res.err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
 			      "the rows this cursor's join left on this follower are gone");
@@ -581,18 +669,9 @@ void node_shuffle_hub_fetch(node_shuffle_hub *h, const exec_task *t, node_shuffl
 	e->fetch_n = t->shuffle_batch;
 	e->fetch_done = 0;
 	e->touched_ms = mur_now_ms();
-	e->working = EW_FETCH;
-	h->working++;
-	if ((rc = uv_queue_work(h->loop, &e->work, work_cb, after_work)) != 0) {
-		e->working = EW_NONE;
-		h->working--;
-		e->fetch_cb = NULL;
-		res.failed = 1;
-		mur_error_set(&res.err, SQLSTATE_INSUFFICIENT_RESOURCES,
-			      "cannot queue shuffle work: %s", uv_strerror(rc));
-		cb(arg, &res);
-		exec_result_free(&res);
-	}
+	exec_result_free(&res);
+	if (e->working == EW_NONE)
+		fetch_serve(e); /* else when the read-ahead is in (after_work) */
 }
 
 void node_shuffle_hub_drop_kept(node_shuffle_hub *h)

@@ -8,7 +8,11 @@
  * database and the statement (a shuffle_kept) under the shuffle's entry;
  * each SHUFFLE_FETCH steps the next rows (thread pool, one work item of
  * the entry at a time, so the statement is never stepped by two threads).
- * The statement reaching its end frees them at once.
+ * The statement reaching its end frees them at once.  Once a batch is
+ * answered the owner steps the next one ahead (shuffle.c's EW_AHEAD) so
+ * that every owner works while the client reads; a FETCH takes those rows
+ * and steps only what it wants beyond them (a shuffled join read to its
+ * end: 2.9-4.0 s against 4.3-4.9 s without, interleaved).
  *
  * Lifetime: the entry (shuffle.c) owns its kept statement; it is freed by
  * the statement's end, a SHUFFLE_CANCEL (the cursor ended: CLOSE, end of
