@@ -31,7 +31,8 @@
  *     (the RECV, now or when it comes, is answered with the error)
  *
  *   A cursor's join (RECV shuffle_batch > 0) stays DONE with its statement
- *   kept (shuffle_keep.c): FETCH (pool) answers its next rows; its end,
+ *   kept (shuffle_keep.c): FETCH answers its next rows (stepped ahead on
+ *   the pool once the previous batch is answered); its end,
  *   CANCEL, NODE_SHUFFLE_KEPT_IDLE_MS without a FETCH or a new leader
  *   connection drop it; then it is a tombstone like the others.
  *
