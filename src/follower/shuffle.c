@@ -656,9 +656,9 @@ void node_shuffle_hub_fetch(node_shuffle_hub *h, const exec_task *t, node_shuffl
 		mur_error_set(&res.err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
 			      "the rows this cursor's join left on this follower are gone");
 		mur_error_hint(&res.err,
-			       "they are dropped after %d s without a FETCH, and when "
+			       "they are dropped after %llu s without a FETCH, and when "
 			       "the follower or the leader restarts",
-			       NODE_SHUFFLE_KEPT_IDLE_MS / 1000);
+			       (unsigned long long)h->kept_idle_ms / 1000);
 		cb(arg, &res);
 		exec_result_free(&res);
 		return;
@@ -699,7 +699,7 @@ static void gc_cb(uv_timer_t *t)
 		next = e->next;
 		if (e->working != EW_NONE)
 			continue;
-		if (e->kept && now - e->touched_ms > NODE_SHUFFLE_KEPT_IDLE_MS)
+		if (e->kept && now - e->touched_ms > h->kept_idle_ms)
 			kept_drop(e, "no FETCH for NODE_SHUFFLE_KEPT_IDLE_MS");
 		if (e->state == ES_COLLECTING && now - e->touched_ms > NODE_SHUFFLE_IDLE_MS) {
 			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
@@ -729,6 +729,18 @@ void node_shuffle_hub_maybe_free(node_shuffle_hub *h)
 		free(h);
 }
 
+/* NODE_SHUFFLE_KEPT_IDLE_MS, or MURPHY_SHUFFLE_KEPT_IDLE_MS when set to
+ * 1000 ms or more and less (a test's expiry: each GC_INTERVAL_MS). */
+static uint64_t kept_idle_ms(void)
+{
+	const char *v = getenv("MURPHY_SHUFFLE_KEPT_IDLE_MS");
+	char *end;
+	unsigned long long ms = v ? strtoull(v, &end, 10) : 0;
+	if (!v || *end || ms < 1000 || ms > NODE_SHUFFLE_KEPT_IDLE_MS)
+		return NODE_SHUFFLE_KEPT_IDLE_MS;
+	return ms;
+}
+
 int node_shuffle_hub_create(uv_loop_t *loop, const net_hello *hello, const char *my_addr,
 			    node_shuffle_hub **out, mur_error *err)
 {
@@ -737,6 +749,7 @@ int node_shuffle_hub_create(uv_loop_t *loop, const net_hello *hello, const char 
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	h->loop = loop;
 	h->hello = *hello;
+	h->kept_idle_ms = kept_idle_ms();
 	snprintf(h->my_addr, sizeof h->my_addr, "%s", my_addr);
 	uv_timer_init(loop, &h->gc);
 	h->gc.data = h;

@@ -66,7 +66,8 @@
 #define NODE_SHUFFLE_TOMBSTONE_MS 120000
 /* A cursor's kept join (shuffle_keep.c) is dropped after this long
  * without a FETCH: a leader that lost the cursor without a CANCEL (its
- * connection stayed up) would otherwise leave it forever. */
+ * connection stayed up) would otherwise leave it forever.  A shorter one
+ * (at least 1000 ms) may be set by MURPHY_SHUFFLE_KEPT_IDLE_MS (tests). */
 #define NODE_SHUFFLE_KEPT_IDLE_MS (30 * 60 * 1000)
 /* Cursors' kept joins one follower holds at once (each an in-memory
  * database of its part of a join); past it a cursor's RECV fails 53000. */

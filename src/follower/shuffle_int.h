@@ -66,7 +66,8 @@ struct node_shuffle_hub {
 	uv_timer_t gc;
 	int handles_open;
 	int stopping;
-	int nkept; /* entries holding a cursor's kept statement */
+	int nkept;             /* entries holding a cursor's kept statement */
+	uint64_t kept_idle_ms; /* NODE_SHUFFLE_KEPT_IDLE_MS, or the environment's (tests) */
 };
 
 /* Free the hub if it is stopping and nothing is left. */

@@ -365,3 +365,48 @@ def test_leader_restart_drops_the_kept_joins():
         assert {r for k in kept for r in state[k][1]} == {"a new leader connection"}
     finally:
         c.cleanup()
+
+
+def test_idle_kept_join_expires():
+    """An owner drops a cursor's kept join after MURPHY_SHUFFLE_KEPT_IDLE_MS
+    without a FETCH (NODE_SHUFFLE_KEPT_IDLE_MS, 30 min, by default); the
+    next FETCH then fails (55000), it does not hang or return fewer rows."""
+    os.environ["MURPHY_SHUFFLE_KEPT_IDLE_MS"] = "1000"
+    try:
+        c = started_cluster()
+    finally:
+        del os.environ["MURPHY_SHUFFLE_KEPT_IDLE_MS"]
+    try:
+        conn = c.connect()
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE ko (id int PRIMARY KEY, k int)")
+            cur.execute("CREATE TABLE kb (id int PRIMARY KEY, k int)")
+            cur.execute("INSERT INTO ko SELECT g, g % 500 FROM generate_series(1, 20000) g")
+            cur.execute("INSERT INTO kb SELECT g, g % 500 FROM generate_series(1, 3000) g")
+        conn.autocommit = False
+        cur = conn.cursor()
+        cur.execute("SET murphy.join_strategy = 'repartition'")
+        cur.execute("DECLARE c CURSOR FOR SELECT ko.id, kb.id FROM ko JOIN kb ON ko.k = kb.k")
+        cur.execute("FETCH 10 FROM c")
+        assert len(cur.fetchall()) == 10
+        kept = {k for k, v in kept_state(c).items() if v[0] > len(v[1])}
+        assert kept
+        deadline = time.time() + 20
+        while True:
+            state = kept_state(c)
+            if all(state[k][0] == len(state[k][1]) for k in kept):
+                break
+            assert time.time() < deadline, state
+            time.sleep(0.2)
+        assert {r for k in kept for r in state[k][1]} == {
+            "no FETCH for NODE_SHUFFLE_KEPT_IDLE_MS"}
+        with pytest.raises(psycopg2.Error) as e:
+            while True:
+                cur.execute("FETCH 5000 FROM c")
+                assert len(cur.fetchall()) == 5000
+        assert e.value.pgcode == "55000", (e.value.pgcode, str(e.value))
+        assert "gone" in str(e.value)
+        conn.rollback()
+        conn.close()
+    finally:
+        c.cleanup()
