@@ -25,6 +25,15 @@ streamed per shard since sql/plan_batch_whole.c).  One table per query in
 <date>-cursor-join.md.
 Beside each time: the time to the first FETCH's rows, and the CPU seconds
 of the process that holds the rows (leader / backend, /proc/<pid>/stat).
+
+    /usr/bin/python3 bench/bench_cursor.py --rows 400000 --query shufjoin --query shufgroup \
+        --murphy base=/work/base/murphy-s19 --murphy new=build/murphy
+
+--query shufjoin reads a shuffled join, t JOIN s (--rows rows, two per id
+of t, distributed by their own key sid) ON s.tid = t.id: --rows rows;
+--query shufgroup a GROUP BY s.tid (repartitioned to owners): --rows / 2
+groups (both streamed from the owners since sql/plan_batch_owner.c).  One
+table per query in <date>-cursor-shuffle.md.
 """
 import argparse
 import contextlib
@@ -103,11 +112,20 @@ def load_join(conn, rows):
         cur.execute("DROP TABLE IF EXISTS l")
         cur.execute("CREATE TABLE l (id int, ln int, pad text, PRIMARY KEY (id, ln))")
         cur.copy_expert("COPY l FROM STDIN", io.StringIO(data), size=1 << 16)
+    data = "".join("%d\t%d\t%s%d\n" % (i, i // 2, PAD, i) for i in range(rows))
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS s")
+        cur.execute("CREATE TABLE s (sid int PRIMARY KEY, tid int, pad text)")
+        cur.copy_expert("COPY s FROM STDIN", io.StringIO(data), size=1 << 16)
+        cur.execute("ANALYZE s")
+        cur.execute("ANALYZE t")
 
 
 QUERIES = {  # name: (SQL, rows it returns of --rows)
     "join": ("SELECT t.id, t.k, l.ln, l.pad FROM t JOIN l ON t.id = l.id", 1),
     "group": ("SELECT id, count(*), min(pad), max(pad) FROM l GROUP BY id", 2),
+    "shufjoin": ("SELECT t.id, t.k, s.sid, s.pad FROM t JOIN s ON s.tid = t.id", 1),
+    "shufgroup": ("SELECT tid, count(*), min(pad), max(pad) FROM s GROUP BY tid", 2),
 }
 
 
@@ -249,7 +267,9 @@ def main_queries(args):
              "the same SELECT fetched whole; peak RSS growth of murphy's leader / "
              "PostgreSQL's backend (VmHWM after clear_refs); time ratio to PostgreSQL's; "
              "first: seconds to the first FETCH's rows (whole: to the whole result); "
-             "CPU: seconds of the leader / backend process." % (args.rows // 2, args.rows)]
+             "CPU: seconds of the leader / backend process.  s: %d rows (sid int PRIMARY "
+             "KEY, tid int, pad text), two per id of t, distributed by sid: joined on "
+             "tid, shuffled." % (args.rows // 2, args.rows, args.rows)]
     for q in args.query:
         pg = results["postgres"][q]
         lines += ["", "## %s: `%s`" % (q, QUERIES[q][0]), "",
@@ -264,7 +284,9 @@ def main_queries(args):
                                        w[1] / 1024))
     text = "\n".join(lines) + "\n"
     print(text)
-    path = os.path.join(HERE, "results", "%s-cursor-join.md" % datetime.date.today())
+    shuffled = any(q.startswith("shuf") for q in args.query)
+    path = os.path.join(HERE, "results", "%s-cursor-%s.md" % (
+        datetime.date.today(), "shuffle" if shuffled else "join"))
     with open(path, "w") as f:
         f.write(text)
     log("wrote " + path)

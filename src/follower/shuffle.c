@@ -16,6 +16,7 @@
 #include "ops/hashagg.h"
 #include "follower/shuffle_int.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@
 #define GC_INTERVAL_MS 5000
 
 typedef enum entry_state { ES_COLLECTING, ES_FINISHING, ES_DONE, ES_FAILED } entry_state;
-typedef enum entry_work { EW_NONE, EW_ADD, EW_FINISH } entry_work;
+typedef enum entry_work { EW_NONE, EW_ADD, EW_FINISH, EW_FETCH, EW_AHEAD } entry_work;
 
 typedef shuffle_part part;
 
@@ -62,6 +63,23 @@ typedef struct entry {
 	atomic_int stop; /* ES_FAILED: a join in the pool stops (node_shuffle_join) */
 	uint64_t start_us;
 	uint64_t touched_ms;
+	/* a cursor's join (RECV shuffle_batch > 0): its statement, held once
+	 * the RECV answered (shuffle_keep.c), and the FETCH being answered */
+	shuffle_kept *kept;
+	int drop_after;       /* dropped while a FETCH ran: freed when it answers */
+	const char *drop_why; /* why, for the log */
+	int kept_answer;      /* an aggregate's RECV answers jres (its first batch), not out */
+	node_shuffle_done_cb fetch_cb;
+	void *fetch_arg;
+	uint64_t fetch_task_id;
+	uint32_t fetch_n;
+	int fetch_done;
+	exec_result fres;
+	/* read-ahead: once a batch is answered the next one is stepped on the
+	 * pool (ahead_n rows), so the owners work while the client reads */
+	exec_result ahead;
+	int ahead_ready, ahead_done;
+	uint32_t ahead_n;
 	struct entry *prev, *next;
 } entry;
 
@@ -103,6 +121,8 @@ static entry *entry_get(node_shuffle_hub *h, uint64_t id, mur_error *err)
 	e->work.data = e;
 	mur_buf_init(&e->out);
 	exec_result_init(&e->jres);
+	exec_result_init(&e->fres);
+	exec_result_init(&e->ahead);
 	mur_error_clear(&e->err);
 	e->start_us = mur_now_us();
 	e->touched_ms = mur_now_ms();
@@ -113,9 +133,33 @@ static entry *entry_get(node_shuffle_hub *h, uint64_t id, mur_error *err)
 	return e;
 }
 
+/* Free e's kept statement now, or once the FETCH running on it answers;
+ * the log says why (tests count kept and dropped joins there). */
+static void kept_drop(entry *e, const char *why)
+{
+	if (!e->kept)
+		return;
+	if (e->working != EW_NONE) {
+		atomic_store_explicit(&e->stop, 1, memory_order_relaxed);
+		e->drop_after = 1;
+		e->drop_why = why;
+		return;
+	}
+	MLOG(INFO, "shuffle", "shuffle %llu: cursor's join dropped: %s", (unsigned long long)e->id,
+	     why);
+	node_shuffle_kept_free(e->kept);
+	e->kept = NULL;
+	e->drop_after = 0;
+	e->hub->nkept--;
+}
+
 static void entry_free(entry *e)
 {
 	node_shuffle_hub *h = e->hub;
+	assert(e->working == EW_NONE);
+	kept_drop(e, "the follower stops");
+	exec_result_free(&e->fres);
+	exec_result_free(&e->ahead);
 	if (e->prev)
 		e->prev->next = e->next;
 	else
@@ -166,7 +210,7 @@ static void answer(entry *e)
 	if (e->state == ES_FAILED) {
 		res.failed = 1;
 		res.err = e->err;
-	} else if (e->nstreams) {
+	} else if (e->nstreams || e->kept_answer) {
 		res = e->jres;
 		exec_result_init(&e->jres);
 		res.task_id = e->task_id;
@@ -207,9 +251,18 @@ static void work_cb(uv_work_t *w)
 {
 	entry *e = w->data;
 	e->work_rc = MUR_OK;
+	if (e->working == EW_FETCH) { /* after the rows read ahead, if any */
+		e->work_rc = node_shuffle_kept_fetch(e->kept, e->fetch_n, &e->fres, &e->fetch_done);
+		return;
+	}
+	if (e->working == EW_AHEAD) {
+		e->work_rc = node_shuffle_kept_fetch(e->kept, e->ahead_n, &e->ahead,
+						     &e->ahead_done);
+		return;
+	}
 	if (e->nstreams) {
 		e->work_rc = node_shuffle_join(e->recv, e->nstreams, e->ncols_of, e->work_parts,
-					       &e->stop, &e->jres, &e->work_err);
+					       &e->stop, &e->jres, &e->kept, &e->work_err);
 		return;
 	}
 	if (e->working == EW_ADD) {
@@ -238,6 +291,89 @@ static void work_cb(uv_work_t *w)
 	if (exec_hashagg_finish(e->agg, &e->out, &e->out_rows) != MUR_OK) {
 		e->work_err = *exec_hashagg_error(e->agg);
 		e->work_rc = MUR_ERR;
+	} else if (e->recv->shuffle_batch) { /* a cursor's: the groups kept (shuffle_keep.c) */
+		e->work_rc = node_shuffle_kept_groups(e->recv, &e->out, e->out_rows,
+						      e->spec.ngroup + e->spec.naggs, &e->stop,
+						      &e->jres, &e->kept, &e->work_err);
+		e->kept_answer = 1;
+	}
+}
+
+/* A FETCH's rows (or error) to its callback; the kept statement freed
+ * when it ended, failed or was dropped meanwhile. */
+static void fetch_answer(entry *e)
+{
+	exec_result res = e->fres;
+	node_shuffle_done_cb cb = e->fetch_cb;
+	exec_result_init(&e->fres);
+	res.task_id = e->fetch_task_id;
+	if (e->drop_after && !res.failed) {
+		exec_result_free(&res);
+		exec_result_init(&res);
+		res.task_id = e->fetch_task_id;
+		res.failed = 1;
+		mur_error_set(&res.err, SQLSTATE_QUERY_CANCELED,
+			      "the cursor's kept join rows were dropped");
+	}
+	if (e->fetch_done || res.failed || e->drop_after) {
+		const char *why = e->fetch_done   ? "read to its end"
+				  : e->drop_after ? e->drop_why
+						  : "failed while read";
+		e->drop_after = 0;
+		kept_drop(e, why);
+	}
+	e->fetch_cb = NULL;
+	cb(e->fetch_arg, &res);
+	exec_result_free(&res);
+}
+
+static void after_work(uv_work_t *w, int status);
+
+/* Step the next batch ahead on the pool (a kept statement idle). */
+static void ahead_start(entry *e, uint32_t n)
+{
+	if (!e->kept || e->drop_after || e->ahead_ready || e->working != EW_NONE ||
+	    e->hub->stopping || n == 0)
+		return;
+	e->ahead_n = n;
+	e->ahead_done = 0;
+	e->working = EW_AHEAD;
+	e->hub->working++;
+	if (uv_queue_work(e->hub->loop, &e->work, work_cb, after_work) != 0) {
+		e->working = EW_NONE; /* no read-ahead: the FETCH steps its rows */
+		e->hub->working--;
+	}
+}
+
+/* The waiting FETCH gets the rows read ahead, and the rest it wants
+ * stepped on the pool (or answered at once when they cover it). */
+static void fetch_serve(entry *e)
+{
+	int rc;
+	if (e->ahead_ready) {
+		exec_result_free(&e->fres);
+		e->fres = e->ahead; /* more rows than asked is fine: the merge takes them */
+		exec_result_init(&e->ahead);
+		e->fetch_done = e->ahead_done;
+		e->ahead_ready = 0;
+	}
+	if (!e->kept || e->drop_after || e->fres.failed || e->fetch_done ||
+	    e->fres.nrows >= e->fetch_n) {
+		fetch_answer(e);
+		ahead_start(e, e->fetch_n);
+		return;
+	}
+	e->working = EW_FETCH;
+	e->hub->working++;
+	if ((rc = uv_queue_work(e->hub->loop, &e->work, work_cb, after_work)) != 0) {
+		e->working = EW_NONE;
+		e->hub->working--;
+		exec_result_free(&e->fres);
+		exec_result_init(&e->fres);
+		e->fres.failed = 1;
+		mur_error_set(&e->fres.err, SQLSTATE_INSUFFICIENT_RESOURCES,
+			      "cannot queue shuffle work: %s", uv_strerror(rc));
+		fetch_answer(e);
 	}
 }
 
@@ -251,15 +387,50 @@ static void after_work(uv_work_t *w, int status)
 	e->work_parts = NULL;
 	e->hub->working--;
 	e->touched_ms = mur_now_ms();
+	if (e->kept && was == EW_FINISH) {
+		e->hub->nkept++;
+		MLOG(INFO, "shuffle", "shuffle %llu: cursor's join kept",
+		     (unsigned long long)e->id);
+	}
+	if (e->kept && was == EW_FINISH && (e->state == ES_FAILED || e->work_rc != MUR_OK))
+		kept_drop(e, "cancelled while it joined");
+	if (was == EW_FETCH) {
+		fetch_answer(e);
+		if (e->hub->stopping)
+			entry_free(e);
+		else
+			ahead_start(e, e->fetch_n);
+		return;
+	}
+	if (was == EW_AHEAD) {
+		e->ahead_ready = 1;
+		if (e->drop_after || e->ahead.failed) {
+			if (e->fetch_cb)
+				fetch_serve(e); /* answers the error, drops the statement */
+			else {
+				const char *why = e->drop_after ? e->drop_why
+								: "failed while read ahead";
+				e->drop_after = 0;
+				kept_drop(e, why);
+			}
+		} else if (e->fetch_cb) {
+			fetch_serve(e);
+		}
+		if (e->hub->stopping && e->working == EW_NONE)
+			entry_free(e);
+		return;
+	}
 	if (e->state == ES_FAILED) {
 		answer(e);
 	} else if (e->work_rc != MUR_OK) {
 		entry_fail(e, &e->work_err);
 	} else if (was == EW_FINISH) {
+		uint32_t n = e->recv ? e->recv->shuffle_batch : 0;
 		e->state = ES_DONE;
 		exec_hashagg_destroy(e->agg);
 		e->agg = NULL;
 		answer(e);
+		ahead_start(e, n); /* a cursor's kept join: its next batch */
 	}
 	if (e->hub->stopping && e->working == EW_NONE) {
 		entry_free(e);
@@ -425,6 +596,12 @@ void node_shuffle_hub_recv(node_shuffle_hub *h, const exec_task *t, node_shuffle
 		exec_result_free(&res);
 		return;
 	}
+	if (t->shuffle_batch && h->nkept >= NODE_SHUFFLE_KEPT_MAX) {
+		mur_error_set(&err, SQLSTATE_INSUFFICIENT_RESOURCES,
+			      "this follower keeps the joins of %d cursors already", h->nkept);
+		mur_error_hint(&err, "close cursors (CLOSE, COMMIT) that are no longer read");
+		entry_fail(e, &err);
+	}
 	e->has_recv = 1;
 	e->task_id = t->id;
 	e->recv = t;
@@ -456,9 +633,57 @@ void node_shuffle_hub_cancel(node_shuffle_hub *h, uint64_t shuffle_id, const cha
 	entry *e = entry_get(h, shuffle_id, &err);
 	if (!e)
 		return;
+	if (e->kept) { /* a cursor's kept join: the cursor ended */
+		kept_drop(e, "the cursor ended");
+		e->touched_ms = mur_now_ms();
+		return;
+	}
 	mur_error_set(&err, SQLSTATE_QUERY_CANCELED, "shuffle cancelled: %s",
 		      reason && *reason ? reason : "by the leader");
 	entry_fail(e, &err);
+}
+
+void node_shuffle_hub_fetch(node_shuffle_hub *h, const exec_task *t, node_shuffle_done_cb cb,
+			    void *arg)
+{
+	entry *e = entry_find(h, t->shuffle_id);
+	exec_result res;
+	exec_result_init(&res);
+	res.task_id = t->id;
+	if (!e || !e->kept || e->drop_after || e->fetch_cb ||
+	    (e->working != EW_NONE && e->working != EW_AHEAD) || t->shuffle_batch == 0) {
+		res.failed = 1;
+		mur_error_set(&res.err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+			      "the rows this cursor's join left on this follower are gone");
+		mur_error_hint(&res.err,
+			       "they are dropped after %llu s without a FETCH, and when "
+			       "the follower or the leader restarts",
+			       (unsigned long long)h->kept_idle_ms / 1000);
+		cb(arg, &res);
+		exec_result_free(&res);
+		return;
+	}
+	e->fetch_cb = cb;
+	e->fetch_arg = arg;
+	e->fetch_task_id = t->id;
+	e->fetch_n = t->shuffle_batch;
+	e->fetch_done = 0;
+	e->touched_ms = mur_now_ms();
+	exec_result_free(&res);
+	if (e->working == EW_NONE)
+		fetch_serve(e); /* else when the read-ahead is in (after_work) */
+}
+
+void node_shuffle_hub_drop_kept(node_shuffle_hub *h)
+{
+	int n = 0;
+	for (entry *e = h->entries; e; e = e->next)
+		if (e->kept) {
+			kept_drop(e, "a new leader connection");
+			n++;
+		}
+	if (n)
+		MLOG(INFO, "shuffle", "dropped %d cursors' kept joins: a new leader connection", n);
 }
 
 /* ---- hub ----------------------------------------------------------------- */
@@ -474,6 +699,8 @@ static void gc_cb(uv_timer_t *t)
 		next = e->next;
 		if (e->working != EW_NONE)
 			continue;
+		if (e->kept && now - e->touched_ms > h->kept_idle_ms)
+			kept_drop(e, "no FETCH for NODE_SHUFFLE_KEPT_IDLE_MS");
 		if (e->state == ES_COLLECTING && now - e->touched_ms > NODE_SHUFFLE_IDLE_MS) {
 			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
 				      "shuffle %llu: %u of %u inputs arrived in %d s; a sender is "
@@ -482,7 +709,7 @@ static void gc_cb(uv_timer_t *t)
 				      NODE_SHUFFLE_IDLE_MS / 1000);
 			MLOG(WARN, "shuffle", "%s", err.message);
 			entry_fail(e, &err);
-		} else if ((e->state == ES_DONE || e->state == ES_FAILED) && !e->cb &&
+		} else if ((e->state == ES_DONE || e->state == ES_FAILED) && !e->cb && !e->kept &&
 			   now - e->touched_ms > NODE_SHUFFLE_TOMBSTONE_MS) {
 			entry_free(e);
 		}
@@ -502,6 +729,18 @@ void node_shuffle_hub_maybe_free(node_shuffle_hub *h)
 		free(h);
 }
 
+/* NODE_SHUFFLE_KEPT_IDLE_MS, or MURPHY_SHUFFLE_KEPT_IDLE_MS when set to
+ * 1000 ms or more and less (a test's expiry: each GC_INTERVAL_MS). */
+static uint64_t kept_idle_ms(void)
+{
+	const char *v = getenv("MURPHY_SHUFFLE_KEPT_IDLE_MS");
+	char *end;
+	unsigned long long ms = v ? strtoull(v, &end, 10) : 0;
+	if (!v || *end || ms < 1000 || ms > NODE_SHUFFLE_KEPT_IDLE_MS)
+		return NODE_SHUFFLE_KEPT_IDLE_MS;
+	return ms;
+}
+
 int node_shuffle_hub_create(uv_loop_t *loop, const net_hello *hello, const char *my_addr,
 			    node_shuffle_hub **out, mur_error *err)
 {
@@ -510,6 +749,7 @@ int node_shuffle_hub_create(uv_loop_t *loop, const net_hello *hello, const char 
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	h->loop = loop;
 	h->hello = *hello;
+	h->kept_idle_ms = kept_idle_ms();
 	snprintf(h->my_addr, sizeof h->my_addr, "%s", my_addr);
 	uv_timer_init(loop, &h->gc);
 	h->gc.data = h;

@@ -30,6 +30,12 @@
  *     COLLECTING ── CANCEL / bad part / NODE_SHUFFLE_IDLE_MS silence ──► FAILED
  *     (the RECV, now or when it comes, is answered with the error)
  *
+ *   A cursor's join (RECV shuffle_batch > 0) stays DONE with its statement
+ *   kept (shuffle_keep.c): FETCH answers its next rows (stepped ahead on
+ *   the pool once the previous batch is answered); its end,
+ *   CANCEL, NODE_SHUFFLE_KEPT_IDLE_MS without a FETCH or a new leader
+ *   connection drop it; then it is a tombstone like the others.
+ *
  *   DONE and FAILED entries stay NODE_SHUFFLE_TOMBSTONE_MS as tombstones so
  *   a late part of a finished or cancelled shuffle is refused, not taken
  *   for a new one.
@@ -58,6 +64,14 @@
 #define NODE_SHUFFLE_IDLE_MS 60000
 /* Finished and failed shuffles are remembered this long. */
 #define NODE_SHUFFLE_TOMBSTONE_MS 120000
+/* A cursor's kept join (shuffle_keep.c) is dropped after this long
+ * without a FETCH: a leader that lost the cursor without a CANCEL (its
+ * connection stayed up) would otherwise leave it forever.  A shorter one
+ * (at least 1000 ms) may be set by MURPHY_SHUFFLE_KEPT_IDLE_MS (tests). */
+#define NODE_SHUFFLE_KEPT_IDLE_MS (30 * 60 * 1000)
+/* Cursors' kept joins one follower holds at once (each an in-memory
+ * database of its part of a join); past it a cursor's RECV fails 53000. */
+#define NODE_SHUFFLE_KEPT_MAX 64
 /* Bytes of parts one owner holds for shuffles not yet aggregated. */
 #define NODE_SHUFFLE_PENDING_BYTES_MAX ((size_t)2 << 30)
 
@@ -84,8 +98,16 @@ int node_shuffle_hub_data(node_shuffle_hub *h, char *payload, size_t len, mur_er
  * cb may run before this returns (a shuffle already failed). */
 void node_shuffle_hub_recv(node_shuffle_hub *h, const exec_task *t, node_shuffle_done_cb cb,
 			   void *arg);
-/* Owner: SHUFFLE_CANCEL. */
+/* Owner: SHUFFLE_CANCEL (of a cursor's kept join: drop it). */
 void node_shuffle_hub_cancel(node_shuffle_hub *h, uint64_t shuffle_id, const char *reason);
+/* Owner: SHUFFLE_FETCH: the next t->shuffle_batch rows of a cursor's kept
+ * join (follower/shuffle_keep.c) to cb, later (thread pool) or, on error
+ * (none kept: 55000), before this returns. */
+void node_shuffle_hub_fetch(node_shuffle_hub *h, const exec_task *t, node_shuffle_done_cb cb,
+			    void *arg);
+/* Owner: drop every cursor's kept join (the leader's connection was
+ * replaced: no cursor of the old one will read them). */
+void node_shuffle_hub_drop_kept(node_shuffle_hub *h);
 
 /* Sender: stream parts[i] (part_rows[i] rows of ncols values) to owner i
  * of t->shuffle_to.  The hub takes the parts' memory (they are reset).

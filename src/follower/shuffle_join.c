@@ -10,7 +10,8 @@
  * would run (recv->sql, with recv->agg as its partial aggregate), so the
  * leader merges owners' answers exactly as it merges shards'.
  *
- * Runs on the thread pool; the database lives only for the call.  A
+ * Runs on the thread pool; the database lives only for the call, unless
+ * a cursor reads the join (recv->shuffle_batch: shuffle_keep.c keeps it).  A
  * shuffle that fails or is cancelled meanwhile (SHUFFLE_CANCEL) sets the
  * entry's stop flag, which a progress handler on the database checks.
  */
@@ -60,7 +61,8 @@ static int prepare_loads(sqlite3 *db, const char *load, uint32_t nstreams, sqlit
 }
 
 int node_shuffle_join(const exec_task *recv, uint32_t nstreams, const uint32_t *ncols_of,
-		      const shuffle_part *parts, atomic_int *stop, exec_result *res, mur_error *err)
+		      const shuffle_part *parts, atomic_int *stop, exec_result *res,
+		      shuffle_kept **kept, mur_error *err)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *loads[EXEC_JOIN_STREAMS_MAX] = {0};
@@ -94,6 +96,14 @@ int node_shuffle_join(const exec_task *recv, uint32_t nstreams, const uint32_t *
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if ((rc = sqlite3_exec(db, recv->shuffle_post, NULL, NULL, NULL)) != SQLITE_OK) {
 		fail_db(db, rc, err);
+		goto done;
+	}
+	if (recv->shuffle_batch) { /* a cursor's: kept open (shuffle_keep.c) */
+		if (node_shuffle_kept_start(db, recv, kept, res, err) != MUR_OK)
+			goto done;
+		if (*kept)
+			db = NULL; /* the kept statement owns it */
+		out = MUR_OK;
 		goto done;
 	}
 	if (exec_task_run_on(db, recv, res) != MUR_OK) {

@@ -200,6 +200,13 @@ static void explain_cursor(lead_run *r, const plan *p)
 	if (!lead_stream_wanted(p)) /* DECLARE, Execute with max rows (lead_stream.c) */
 		line(r->res, "  Cursor: the result is computed whole first%s%s",
 		     ps->batch_why ? ": " : "", ps->batch_why ? ps->batch_why : "");
+	else if (ps->batch_owner)
+		line(r->res,
+		     "  Cursor: streams: %s, each owner keeping its part and answering "
+		     "batches%s%s",
+		     ps->join_shuffle ? "the join is shuffled"
+				      : "the groups are repartitioned to owners",
+		     ps->batch_nsort ? ", merged on the leader" : "", subs);
 	else if (ps->batch_whole)
 		line(r->res, "  Cursor: streams: the query per shard in batches by %s%s%s",
 		     ps->batch_unique, ps->batch_nsort ? ", merged on the leader" : "", subs);

@@ -835,6 +835,12 @@ const char *lead_stream_task_sql(const lead_run *r, uint32_t shard);
 int lead_stream_shards(const lead_run *r, uint32_t *shards, int n);
 /* r's batch answered (r->rows): remember its last key for the next one. */
 int lead_stream_rows(lead_run *r, mur_error *err);
+/* A cursor over a shuffled join whose owners keep it (plan batch_owner):
+ * _fetching: r reads their next batches (SHUFFLE_FETCH, _fetch sends them
+ * and waits), not the join; _batch_rows: the rows each owner answers. */
+int lead_stream_fetching(const lead_run *r);
+void lead_stream_fetch(lead_run *r);
+uint32_t lead_stream_batch_rows(const lead_run *r);
 
 /* lead_cancel.c: cancel a statement (design at the top of the file) */
 /* End run r early with err (57014, or a lock wait's 55P03 / 40P01): see

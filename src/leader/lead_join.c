@@ -157,7 +157,12 @@ static void send_recvs(lead_run *r, const plan_select *ps, lead_shuffle *sh,
 		t.shuffle_ddl = ps->join_ddl;
 		t.shuffle_load = ps->join_load;
 		t.shuffle_post = ps->join_post;
-		if (lead_run_send(r, sh->owners[o], 0, 0, &t) == MUR_OK)
+		if (r->stream) { /* a cursor's: each owner keeps it (lead_stream.c) */
+			t.sql = ps->batch_head;
+			t.has_agg = 0;
+			t.shuffle_batch = lead_stream_batch_rows(r);
+		}
+		if (lead_run_send(r, sh->owners[o], r->stream ? (uint32_t)o : 0, 0, &t) == MUR_OK)
 			lead_reread_mark(r); /* a lost owner: the join starts over */
 	}
 }

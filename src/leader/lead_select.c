@@ -241,17 +241,18 @@ static void fill_query_task(lead_run *r, const plan_select *ps, uint32_t shard, 
 	for (int i = 0; i < ps->ntables; i++)
 		cat_placement_file(ps->tables[i], lead_shard_of(ps, i, shard), t->placements[i],
 				   sizeof t->placements[i]);
-	t->sql = r->stream ? lead_stream_task_sql(r, shard) : ps->shard_sql;
+	/* a cursor's batch SQL; its owners' senders send what a shuffle does */
+	t->sql = r->stream && !ps->batch_owner ? lead_stream_task_sql(r, shard) : ps->shard_sql;
 	t->nparams = (uint32_t)r->nparams;
 	t->params = r->params;
 	if (ps->has_partial_agg && !(r->stream && ps->batch_whole)) {
 		t->has_agg = 1;
 		t->agg = ps->partial_agg;
-		if (!r->stream)
+		if (!r->stream || ps->batch_owner)
 			t->having_sql = ps->shard_having;
 	}
 	t->quick = ps->router && ps->prune.active && ps->ntables == 1 && point_key(ps->tables[0]);
-	if (ps->scan_column && !r->stream) {
+	if (ps->scan_column && (!r->stream || ps->batch_owner)) {
 		t->scan_table = ps->tables[0]->name;
 		t->scan_column = ps->scan_column;
 	}
@@ -382,6 +383,10 @@ void lead_select_start(lead_run *r)
 
 	if (lock_reads(r))
 		return;
+	if (lead_stream_fetching(r)) {
+		lead_stream_fetch(r); /* a cursor's owners keep the join or groups */
+		return;
+	}
 	if (ps->join_shuffle) {
 		lead_join_start(r);
 		return;
@@ -393,7 +398,7 @@ void lead_select_start(lead_run *r)
 			pruned &= shards[i] != r->only_shard - 1;
 		shards[0] = r->only_shard - 1;
 		n = !pruned;
-	} else if (r->stream) { /* a sorted cursor's next batches (lead_stream.c) */
+	} else if (r->stream && !ps->batch_owner) { /* a sorted cursor's next batches */
 		n = lead_stream_shards(r, shards, n);
 	}
 	/* bounded and available: committed data from a copy now, no gate */
@@ -424,7 +429,8 @@ void lead_select_start(lead_run *r)
 		}
 	mur_buf_free(&key_scratch);
 	read_unreserve(r);
-	if (!r->failed && !r->stream && lead_shuffle_chosen(r, ps, n)) {
+	/* a cursor over repartitioned groups: its owners keep them (lead_stream.c) */
+	if (!r->failed && (r->stream ? ps->batch_owner : lead_shuffle_chosen(r, ps, n))) {
 		lead_shuffle_start(r, shards, n);
 		return;
 	}
@@ -523,7 +529,7 @@ static int merge_rows(lead_run *r, mur_error *err)
 	r->nrows = 0;
 	for (int i = 0; i < r->ntasks; i++) {
 		lead_task_slot *sl = &r->tasks[i];
-		if (sl->stats_only || (r->stream && ps->batch_nsort))
+		if (sl->stats_only || (r->stream && (ps->batch_nsort || ps->batch_owner)))
 			continue; /* a sorted cursor merges the tasks' rows (lead_stream.c) */
 		mur_buf_put(&r->rows, sl->res.rows.data, sl->res.rows.len);
 		r->nrows += sl->res.nrows;

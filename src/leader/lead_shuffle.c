@@ -234,7 +234,13 @@ void lead_shuffle_start_on(lead_run *r, const uint32_t *shards, int n, const uin
 		t.shuffle_inputs = (uint32_t)n;
 		t.has_agg = 1;
 		t.agg = ps->owner_agg;
-		if (lead_run_send(r, sh->owners[i], 0, 0, &t) == MUR_OK)
+		if (r->stream) { /* a cursor's: each owner keeps its groups (lead_stream.c) */
+			t.sql = ps->batch_head;
+			t.nparams = (uint32_t)r->nparams;
+			t.params = r->params;
+			t.shuffle_batch = lead_stream_batch_rows(r);
+		}
+		if (lead_run_send(r, sh->owners[i], r->stream ? (uint32_t)i : 0, 0, &t) == MUR_OK)
 			lead_reread_mark(r);
 	}
 	for (int i = 0; i < n && !r->failed; i++) {
@@ -297,6 +303,10 @@ void lead_shuffle_merge(lead_run *r)
 {
 	mur_error err;
 	uint64_t t0 = mur_now_us();
+	if (r->stream) { /* a cursor merges the owners' batches (lead_stream.c) */
+		lead_select_merge(r);
+		return;
+	}
 	if (lead_reread(r, 1))
 		return; /* a copy was lost or refused: started over */
 	if (!r->failed && merge_owner_rows(r, &err) != MUR_OK)

@@ -648,7 +648,8 @@ int lead_stale_now(lead_run *r, const plan_select *ps, const uint32_t *shards, i
 	if (n > CAT_SHARDS_MAX || ps->ntables > EXEC_TASK_PLACEMENTS_MAX ||
 	    !lead_stale_now_begin(r))
 		return 0;
-	shuffle = lead_shuffle_chosen(r, ps, n);
+	/* a cursor over groups its owners keep always repartitions (lead_stream.c) */
+	shuffle = r->stream && ps->batch_owner ? 1 : lead_shuffle_chosen(r, ps, n);
 	if ((shuffle && ps->ntables != 1) || !(bounds = calloc((size_t)n + 1, sizeof *bounds)))
 		return 0;
 	for (int i = 0; i < n; i++)

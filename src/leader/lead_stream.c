@@ -36,6 +36,18 @@
  * merge and final SQL do not apply to its batches (lead_select.c), and a
  * shard the plan prunes (a router query's others) reads nothing.
  *
+ * A shuffled join (plan_select.batch_owner: sql/plan_batch_owner.c)
+ * streams from its owners: the first run is the join itself, its RECVs
+ * asking each owner to keep its database and statement open and answer
+ * a first batch (follower/shuffle_keep.c); the owners are then the merge's
+ * sources (ORDER BY merged by batch_sort, else one after another), and a
+ * dry owner's next batch is a SHUFFLE_FETCH (lead_stream_fetch).  The
+ * owners hold the join's rows as read at DECLARE: a later batch reads no
+ * table, so a catalog change does not plan it again.  stream_free sends a
+ * SHUFFLE_CANCEL to every owner that may still hold rows (CLOSE, end of
+ * transaction, session end); an owner lost meanwhile fails the next FETCH
+ * (08006), and an owner whose rows are gone answers 55000.
+ *
  * Subqueries run first (scalar, IN / ANY / ALL, EXISTS: plan_sub) run
  * once, in the first batch's run (lead_subq.c), which binds their values
  * as parameters after the statement's own; those are kept with the
@@ -43,6 +55,7 @@
  * (lead_subq_wait runs nothing then): the subqueries are computed once,
  * at DECLARE, as PostgreSQL computes an InitPlan once.
  */
+#include "common/log.h"
 #include "leader/lead_int.h"
 
 #include <stdio.h>
@@ -75,8 +88,12 @@ struct lead_stream {
 	mur_buf out;               /* merged rows being handed out */
 	uint32_t merge_ncols;      /* a batch row's columns */
 	mur_value *row;            /* merge_ncols values: a batch's last row */
-	int running;               /* a batch is out */
-	int closed;                /* portal_close came while it was */
+	/* a shuffled join read from its owners (p->u.select.batch_owner) */
+	int owned;           /* the first run answered: the owners keep the join */
+	uint64_t shuffle_id; /* the join's shuffle: the owners' kept statements */
+	uint32_t owners[EXEC_SHUFFLE_PARTS_MAX]; /* node ids; st->nshards of them once owned */
+	int running;                             /* a batch is out */
+	int closed;                              /* portal_close came while it was */
 	pgw_done_cb done;
 	void *arg;
 };
@@ -89,9 +106,35 @@ struct stream_last {
 	mur_buf sql; /* its task SQL */
 };
 
+static void drop_done(void *arg, exec_result *res)
+{
+	(void)arg;
+	(void)res;
+}
+
+/* The owners that may still hold the join's rows drop them. */
+static void owners_drop(lead_stream *st)
+{
+	lead_engine *e = st->s->e;
+	for (uint32_t o = 0; st->owned && o < st->nshards; o++) {
+		exec_task t;
+		mur_error err;
+		if (st->merge && !mur_rowmerge_more(st->merge, o))
+			continue; /* its statement ended: dropped there */
+		memset(&t, 0, sizeof t);
+		t.kind = EXEC_TASK_SHUFFLE_CANCEL;
+		t.shuffle_id = st->shuffle_id;
+		t.sql = "the cursor was closed";
+		if (e->tr.connected(e->tr.ctx, st->owners[o]) &&
+		    e->tr.send(e->tr.ctx, st->owners[o], &t, drop_done, NULL, &err) != MUR_OK)
+			MLOG(DEBUG, "leader", "cannot drop a cursor's join rows: %s", err.message);
+	}
+}
+
 static void stream_free(lead_stream *st)
 {
-	if (st->lasts)
+	owners_drop(st);
+	if (st->lasts) /* an owner stream's beyond its nshards were never used */
 		for (uint32_t i = 0; i < st->nshards; i++) {
 			mur_buf_free(&st->lasts[i].buf);
 			mur_buf_free(&st->lasts[i].sql);
@@ -134,9 +177,9 @@ int lead_stream_wanted(const plan *p)
 {
 	const plan_select *ps = &p->u.select;
 	return p->kind == PLAN_SELECT && sql_plan_subs_bound(p) && ps->batch_head &&
-	       !ps->join_shuffle && !ps->locks_rows &&
+	       (!ps->join_shuffle || ps->batch_owner) && !ps->locks_rows &&
 	       ps->tables[0]->kind == CAT_TABLE_DISTRIBUTED &&
-	       (ps->batch_whole || /* the whole query per shard: sql/plan_batch_whole.c */
+	       (ps->batch_whole || ps->batch_owner || /* plan_batch_whole.c, _owner.c */
 		(ps->ntables == 1 && !ps->router && !ps->has_partial_agg && !ps->has_final_agg &&
 		 (!ps->final_sql || ps->batch_nsort)));
 }
@@ -303,14 +346,14 @@ static uint32_t stream_limit(const lead_stream *st)
 {
 	uint64_t width, n;
 	if (st->seen_rows == 0) {
-		n = st->p->u.select.batch_nsort && st->nshards
+		n = (st->p->u.select.batch_nsort || st->p->u.select.batch_owner) && st->nshards
 			    ? LEAD_STREAM_BATCH_FIRST / st->nshards
 			    : LEAD_STREAM_BATCH_FIRST;
 		return n < LEAD_STREAM_BATCH_MIN ? LEAD_STREAM_BATCH_MIN : (uint32_t)n;
 	}
 	width = st->seen_bytes / st->seen_rows + 1;
 	n = LEAD_STREAM_BATCH_BYTES / width;
-	if (st->p->u.select.batch_nsort && st->nshards)
+	if ((st->p->u.select.batch_nsort || st->p->u.select.batch_owner) && st->nshards)
 		n /= st->nshards; /* a merge holds a batch of every shard at once */
 	return n < LEAD_STREAM_BATCH_MIN   ? LEAD_STREAM_BATCH_MIN
 	       : n > LEAD_STREAM_BATCH_MAX ? LEAD_STREAM_BATCH_MAX
@@ -337,7 +380,14 @@ static int sorted_arm(lead_stream *st)
 static int stream_arm(lead_stream *st, lead_run *r)
 {
 	st->limit = stream_limit(st);
-	if (st->p->u.select.batch_nsort) {
+	if (st->p->u.select.batch_owner) {
+		uint64_t want = (uint64_t)st->skip + (uint64_t)st->left;
+		if (st->left >= 0 && want < st->limit)
+			st->limit = want ? (uint32_t)want : 1; /* no owner owes more */
+		snprintf(r->sql_text, sizeof r->sql_text, "%.200s (cursor, %s)", st->sql,
+			 st->owned ? "owners' next batches" : "join kept by its owners");
+		r->only_shard = 0;
+	} else if (st->p->u.select.batch_nsort) {
 		if (sorted_arm(st) != MUR_OK)
 			return MUR_ENOMEM;
 		snprintf(r->sql_text, sizeof r->sql_text, "%.200s (cursor, sorted batches)",
@@ -367,7 +417,8 @@ static void stream_batch(lead_stream *st)
 	lead_session *s = st->s;
 	lead_run *r;
 	mur_error err;
-	if (st->version != cat_version(s->e->cat) && stream_replan(st, &err) != MUR_OK) {
+	if (!st->owned && st->version != cat_version(s->e->cat) &&
+	    stream_replan(st, &err) != MUR_OK) {
 		stream_fail(st, &err);
 		return;
 	}
@@ -436,9 +487,11 @@ static int sorted_start(lead_stream *st)
 {
 	if (counts_start(st) != MUR_OK)
 		return MUR_ERR;
-	if (!(st->lasts = calloc(st->nshards ? st->nshards : 1, sizeof *st->lasts)))
+	/* owners: as many as the join picks, EXEC_SHUFFLE_PARTS_MAX at most */
+	uint32_t n = st->p->u.select.batch_owner ? EXEC_SHUFFLE_PARTS_MAX : st->nshards;
+	if (!(st->lasts = calloc(n ? n : 1, sizeof *st->lasts)))
 		return MUR_ERR;
-	for (uint32_t i = 0; i < st->nshards; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		mur_buf_init(&st->lasts[i].buf);
 		mur_buf_init(&st->lasts[i].sql);
 		st->lasts[i].want = 1; /* the first batches: every shard's */
@@ -484,7 +537,9 @@ int lead_stream_start(lead_run *first, const char *sql)
 	st->dry = -1;
 	st->skip = 0;
 	st->left = -1;
-	if (st->p->u.select.batch_nsort
+	if (st->p->u.select.batch_owner) /* owners, at most this many, until the join answers */
+		st->nshards = (uint32_t)lead_shuffle_owners(s->e, st->owners);
+	if (st->p->u.select.batch_nsort || st->p->u.select.batch_owner
 		    ? sorted_start(st) != MUR_OK
 		    : st->p->u.select.batch_whole && counts_start(st) != MUR_OK) {
 		stream_free(st);
@@ -695,12 +750,61 @@ static int bind_subs(lead_stream *st, const lead_run *r, mur_error *err)
 	return MUR_OK;
 }
 
+/* The join's first run answered: its owners become the merge's sources
+ * (each RECV's slot's shard is its owner's index: lead_join.c). */
+static int owners_kept(lead_stream *st, const lead_run *r, mur_error *err)
+{
+	const lead_shuffle *sh = r->shuffle;
+	if (!sh || sh->nowners < 1 || sh->nowners > EXEC_SHUFFLE_PARTS_MAX)
+		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+				     "a cursor's join answered without its owners");
+	st->shuffle_id = sh->id;
+	st->nshards = (uint32_t)sh->nowners;
+	memcpy(st->owners, sh->owners, sizeof st->owners[0] * (size_t)sh->nowners);
+	st->owned = 1;
+	return MUR_OK;
+}
+
+int lead_stream_fetching(const lead_run *r) { return r->stream && r->stream->owned; }
+
+void lead_stream_fetch(lead_run *r)
+{
+	lead_stream *st = r->stream;
+	lead_engine *e = r->e;
+	for (uint32_t o = 0; o < st->nshards && !r->failed; o++) {
+		exec_task t;
+		mur_error err;
+		if (!st->lasts[o].want)
+			continue;
+		if (!e->tr.connected(e->tr.ctx, st->owners[o])) {
+			const cat_node *nd = cat_node_by_id(e->cat, st->owners[o]);
+			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+				      "follower \"%s\", which keeps part of this cursor's rows, is "
+				      "lost",
+				      nd ? nd->name : "?");
+			mur_error_hint(&err, "the cursor cannot go on; run its query again");
+			lead_run_fail(r, &err);
+			break;
+		}
+		memset(&t, 0, sizeof t);
+		t.kind = EXEC_TASK_SHUFFLE_FETCH;
+		t.shuffle_id = st->shuffle_id;
+		t.shuffle_batch = st->limit;
+		lead_run_send(r, st->owners[o], o, 0, &t);
+	}
+	lead_run_wait(r, lead_select_merge);
+}
+
+uint32_t lead_stream_batch_rows(const lead_run *r) { return r->stream ? r->stream->limit : 0; }
+
 int lead_stream_rows(lead_run *r, mur_error *err)
 {
 	lead_stream *st = r->stream;
 	if (bind_subs(st, r, err) != MUR_OK)
 		return MUR_ERR;
-	if (st->p->u.select.batch_nsort)
+	if (st->p->u.select.batch_owner && !st->owned && owners_kept(st, r, err) != MUR_OK)
+		return MUR_ERR;
+	if (st->p->u.select.batch_nsort || st->p->u.select.batch_owner)
 		return sorted_rows(st, r, err); /* its tasks' rows: r->rows is empty */
 	int nk = st->p->u.select.batch_nkeys;
 	mur_value keys[PLAN_BATCH_KEYS_MAX];

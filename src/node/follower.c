@@ -548,7 +548,7 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 	exec_fence_observe(ft->task.epoch);
 	ft->arrival = ++f->arrivals;
 	if (!f->stopping && f->running < FOLLOWER_TASKS_MAX &&
-	    (ft->task.kind == EXEC_TASK_SHUFFLE_RECV ||
+	    (ft->task.kind == EXEC_TASK_SHUFFLE_RECV || ft->task.kind == EXEC_TASK_SHUFFLE_FETCH ||
 	     ft->task.kind == EXEC_TASK_SHUFFLE_CANCEL)) {
 		ft->f = f;
 		ft->gen = gen;
@@ -562,7 +562,10 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 			return 0;
 		}
 		f->running++;
-		node_shuffle_hub_recv(f->shuffle, &ft->task, shuffle_done, ft);
+		if (ft->task.kind == EXEC_TASK_SHUFFLE_FETCH)
+			node_shuffle_hub_fetch(f->shuffle, &ft->task, shuffle_done, ft);
+		else
+			node_shuffle_hub_recv(f->shuffle, &ft->task, shuffle_done, ft);
 		return 0;
 	}
 	if (f->stopping || f->running >= FOLLOWER_TASKS_MAX || ft->task.kind == EXEC_TASK_REBUILD ||
@@ -621,6 +624,7 @@ static void on_welcome(void *arg, uint32_t node_id)
 {
 	follower *f = arg;
 	MLOG(INFO, "follower", "%s is node %u", f->name, node_id);
+	node_shuffle_hub_drop_kept(f->shuffle); /* no cursor of the old connection reads them */
 }
 
 /* How often the data directory's size is measured for the heartbeat: a

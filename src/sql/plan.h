@@ -250,6 +250,10 @@ typedef struct plan_select {
 	const char *batch_mark;   /* non-NULL: where in batch_head the keyset condition goes */
 	const char *batch_unique; /* for EXPLAIN: "the group values", ... */
 	const char *batch_why;    /* for EXPLAIN: why a portal gets the result whole */
+	/* a shuffled join read from its owners (sql/plan_batch_owner.c):
+	 * batch_head is the owners' statement, kept open on each owner and
+	 * read batch_nsort-merged; no keys */
+	int batch_owner;
 } plan_select;
 
 typedef struct plan_insert {

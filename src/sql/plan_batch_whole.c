@@ -79,7 +79,7 @@ static int is_dist_col(const sql_query *q, const sql_expr *x)
 
 /* x's value is the same each time a batch computes it again (a
  * subquery's is bound once: lead_stream.c) */
-static int stable(const sql_expr *x)
+int sql_batch_stable(const sql_expr *x)
 {
 	static const char *const volatile_fns[] = {"random", "nextval", "setval", "uuid",
 						   "clock",  "now",     "time",   "statement"};
@@ -90,7 +90,7 @@ static int stable(const sql_expr *x)
 			if (strstr(x->op, volatile_fns[i]))
 				return 0;
 	for (int i = 0; i < x->nargs; i++)
-		if (!stable(x->args[i]))
+		if (!sql_batch_stable(x->args[i]))
 			return 0;
 	return 1;
 }
@@ -145,7 +145,7 @@ static const char *whole_why(const sql_query *q, const plan_select *ps)
 		if (x->type == MT_JSONB || mur_type_is_array(x->type))
 			return "ORDER BY a jsonb or array value (the leader's merge lacks its "
 			       "order)";
-		if (!stable(x))
+		if (!sql_batch_stable(x))
 			return "ORDER BY a volatile value";
 		if (q->distinct && q->sorts[i].target < 0)
 			return "ORDER BY a value DISTINCT does not output";
@@ -354,8 +354,10 @@ int sql_plan_batch_whole(sql_ctx *c, const sql_query *q, plan *p)
 	mur_buf order;
 	if (ps->batch_head) /* subqueries: values bound at DECLARE (sql_plan_subs_bound) */
 		return MUR_OK;
-	if ((ps->batch_why = whole_why(q, ps)))
-		return MUR_OK;
+	if (ps->join_shuffle) /* read from the owners: plan_batch_owner.c */
+		return sql_plan_batch_owner(c, q, p);
+	if ((ps->batch_why = whole_why(q, ps))) /* groups repartitioned: plan_batch_owner.c */
+		return sql_plan_batch_owner_groups(c, q, p);
 	if (!(w = sql_alloc(c, sizeof *w)) ||
 	    !(t = sql_alloc(c, sizeof *t * (size_t)(q->ntarget + q->nsort + PLAN_BATCH_KEYS_MAX))))
 		return MUR_ERR;

@@ -166,6 +166,17 @@ int sql_batch_count_of(const sql_expr *x, int64_t *v, int *param);
  * the plan has no batches yet, else batch_why (plan_batch_whole.c);
  * MUR_ERR: out of memory. */
 int sql_plan_batch_whole(sql_ctx *c, const sql_query *q, plan *p);
+/* x's value is the same each time it is computed again (no volatile
+ * function): plan_batch_whole.c */
+int sql_batch_stable(const sql_expr *x);
+/* p's batch_* (batch_owner) when q is a shuffled join a cursor reads from
+ * its owners' kept databases, else batch_why (plan_batch_owner.c);
+ * MUR_ERR: out of memory. */
+int sql_plan_batch_owner(sql_ctx *c, const sql_query *q, plan *p);
+/* The same for a GROUP BY or DISTINCT whose groups are repartitioned to
+ * owners that finish them (the leader concatenates): batch_why kept when
+ * not (plan_batch_owner.c). */
+int sql_plan_batch_owner_groups(sql_ctx *c, const sql_query *q, plan *p);
 /* Windows without aggregates over rows gathered to the leader. */
 int sql_plan_window_leader(sql_ctx *c, const sql_query *q, plan_select *ps);
 /* *planned = 1 when q's windows run on owners after its rows are

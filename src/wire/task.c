@@ -16,7 +16,7 @@
  *   | shuffle_ddl + NUL | shuffle_load + NUL | shuffle_post + NUL
  *   | scan_table + NUL | scan_column + NUL | u64 target_id | u8 early
  *   | u64 fetch_max_bps | (nplacements - 1) × u64 attached_bound (placements 1..)
- *   | having_sql + NUL
+ *   | having_sql + NUL | u32 shuffle_batch
  *
  * A result:
  *
@@ -176,6 +176,7 @@ void exec_task_encode(const exec_task *t, mur_buf *b)
 	for (uint32_t i = 1; i < t->nplacements && i < EXEC_TASK_PLACEMENTS_MAX; i++)
 		mur_buf_put_u64(b, t->attached_bound[i]);
 	mur_buf_put_cstr(b, t->having_sql ? t->having_sql : "");
+	mur_buf_put_u32(b, t->shuffle_batch);
 }
 
 /* The expressions' shapes (columns against the input, stack depth) are
@@ -232,7 +233,8 @@ static int decode_task(mur_rd *r, exec_task *t)
 	t->nplacements = mur_rd_u8(r);
 	if (t->nplacements > EXEC_TASK_PLACEMENTS_MAX ||
 	    (t->nplacements < 1 && t->kind != EXEC_TASK_SHUFFLE_RECV &&
-	     t->kind != EXEC_TASK_SHUFFLE_CANCEL && t->kind != EXEC_TASK_QUERY_CANCEL))
+	     t->kind != EXEC_TASK_SHUFFLE_CANCEL && t->kind != EXEC_TASK_QUERY_CANCEL &&
+	     t->kind != EXEC_TASK_SHUFFLE_FETCH))
 		return MUR_EPROTO;
 	for (uint32_t i = 0; i < t->nplacements; i++) {
 		s = mur_rd_lstr(r, &n);
@@ -316,6 +318,7 @@ static int decode_task(mur_rd *r, exec_task *t)
 	for (uint32_t i = 1; i < t->nplacements; i++)
 		t->attached_bound[i] = mur_rd_u64(r);
 	t->having_sql = mur_rd_cstr(r);
+	t->shuffle_batch = mur_rd_u32(r);
 	if (!t->having_sql || strlen(t->having_sql) > EXEC_TASK_SQL_BYTES_MAX)
 		return MUR_EPROTO;
 	if (!t->shuffle_ddl || !t->shuffle_load || !t->shuffle_post ||

@@ -54,7 +54,7 @@
  * are shorter (CAT_NAME_MAX); this only bounds what the wire accepts. */
 #define EXEC_TASK_IDENT_MAX 256
 /* First byte of an encoded task or result; bumped on layout changes. */
-#define EXEC_WIRE_VERSION 17
+#define EXEC_WIRE_VERSION 18
 
 typedef enum exec_task_kind {
 	EXEC_TASK_QUERY = 1,
@@ -113,7 +113,13 @@ typedef enum exec_task_kind {
 					EXEC_SPLIT_DISCARD: remove the halves.  placements[0]
 					is never changed; sql "hash": the bound is a hash
 					bound (a hash table) */
-	EXEC_TASK_KIND_MAX = 16,
+	EXEC_TASK_SHUFFLE_FETCH = 17,  /* a cursor's next rows of the join shuffle_id's owner
+					kept (its RECV had shuffle_batch > 0): at most
+					shuffle_batch rows of the statement held open there
+					(follower/shuffle_keep.c); fewer: the statement is
+					done and the owner dropped it.  A SHUFFLE_CANCEL of a
+					kept shuffle drops it */
+	EXEC_TASK_KIND_MAX = 17,
 } exec_task_kind;
 
 #define EXEC_SPLIT_DISCARD UINT64_MAX /* EXEC_TASK_SPLIT's lsn: drop the prepared halves */
@@ -350,6 +356,9 @@ typedef struct exec_task {
 	const char *shuffle_ddl;    /* RECV join: script run first (ATTACH, CREATE TABLE) */
 	const char *shuffle_load;   /* RECV join: one INSERT per stream, '\n'-separated */
 	const char *shuffle_post;   /* RECV join: script run after loading (CREATE INDEX) */
+	uint32_t shuffle_batch;     /* RECV join: > 0: a cursor's: keep the database and
+					  `sql` open under shuffle_id and answer its first
+					  shuffle_batch rows; FETCH: the rows wanted */
 	char shuffle_to_buf[EXEC_SHUFFLE_TO_BYTES_MAX + 1]; /* decoded shuffle_to lives here */
 	/* QUERY: the planner's word that sql reads column scan_column of every
 	 * row of table scan_table of placements[0] and nothing else (no filter,

@@ -202,10 +202,13 @@ def test_sorted_ties_come_in_sort_order(tables):
 
 
 @pytest.mark.parametrize("sql,why", [
-    ("SELECT cust, count(*) FROM o GROUP BY cust", "groups do not hold the distribution"),
+    # (a GROUP BY / DISTINCT of other columns and a shuffled join stream
+    # from their owners: test_cursor_shuffle_stream.py)
+    ("SELECT cust FROM o GROUP BY cust ORDER BY max(id)", "the select list lacks"),
     ("SELECT count(*) FROM li", "groups do not hold the distribution"),
-    ("SELECT o.id, li.ln FROM o JOIN li ON o.cust = li.oid", "shuffled"),
-    ("SELECT DISTINCT t FROM li", "DISTINCT without the distribution column"),
+    ("SELECT o.cust, count(*) FROM o JOIN li ON o.cust = li.oid GROUP BY o.cust",
+     "aggregate over a shuffled join"),
+    ("SELECT DISTINCT t FROM li OFFSET 2", "an OFFSET over groups repartitioned"),
     ("SELECT oid, rank() OVER (PARTITION BY t ORDER BY qty) FROM li", "not partitioned"),
     ("SELECT DISTINCT ON (oid) oid, qty FROM li ORDER BY oid, qty", "DISTINCT ON"),
     ("SELECT oid, t, count(*) FROM li GROUP BY ROLLUP (oid, t)", "grouping sets"),

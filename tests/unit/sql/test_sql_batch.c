@@ -62,7 +62,8 @@ static void test_batches_follow_the_key(void **state)
 }
 
 /* Only plain scans get plan_batch.c's form (the others complete per
- * shard get plan_batch_whole.c's: test_whole_query_batches). */
+ * shard get plan_batch_whole.c's: test_whole_query_batches; groups
+ * repartitioned to owners plan_batch_owner.c's). */
 static void test_only_plain_scans_are_batched(void **state)
 {
 	static const char *const whole[] = {
@@ -80,7 +81,7 @@ static void test_only_plain_scans_are_batched(void **state)
 		if (p->kind == PLAN_SELECT && p->u.select.batch_head)
 			print_error("batched: %s\n", whole[i]);
 		assert_true(p->kind != PLAN_SELECT || !p->u.select.batch_head ||
-			    p->u.select.batch_whole);
+			    p->u.select.batch_whole || p->u.select.batch_owner);
 		plan_free(p);
 	}
 }
@@ -154,9 +155,22 @@ static void test_whole_query_batches(void **state)
 	last[1] = mur_v_int(2);
 	assert_string_equal(batch(p, last, 5), "c|c|9;N|N|3");
 	plan_free(p);
-	p = P("SELECT DISTINCT user_id, kind FROM events"); /* not per shard */
+	p = P("SELECT DISTINCT user_id, kind FROM events"); /* not per shard: per owner */
+	assert_false(p->u.select.batch_whole);
+	assert_true(p->u.select.batch_owner);
+	assert_string_equal(p->u.select.batch_head,
+			    "WITH _mo(c0, c1) AS (SELECT DISTINCT c0, c1 FROM r) SELECT c0, c1 "
+			    "FROM _mo");
+	plan_free(p);
+	p = P("SELECT kind, count(*) FROM events GROUP BY kind ORDER BY 2 DESC LIMIT 3");
+	assert_true(p->u.select.batch_owner); /* the final SQL over each owner's groups */
+	assert_int_equal(p->u.select.batch_nsort, 1);
+	assert_non_null(strstr(p->u.select.batch_head, ") SELECT c0, c1 FROM _mo ORDER BY (c1) "
+						       "DESC NULLS FIRST"));
+	plan_free(p);
+	p = P("SELECT kind FROM events GROUP BY kind ORDER BY max(id)"); /* not in the list */
 	assert_null(p->u.select.batch_head);
-	assert_non_null(strstr(p->u.select.batch_why, "DISTINCT without"));
+	assert_non_null(strstr(p->u.select.batch_why, "select list lacks"));
 	plan_free(p);
 	p = P("SELECT DISTINCT id, kind FROM events");
 	assert_true(p->u.select.batch_whole);
