@@ -10,6 +10,9 @@
  *   DIR/f1 … DIR/fN/        follower i:  --listen 127.0.0.1:P+1+i, --join 127.0.0.1:P+1
  *   DIR/<name>/murphy.pid   written by the node; murphy.log: its stderr
  *   DIR/<name>/cluster.secret  the same random secret in every node dir
+ *   DIR/node-ca.crt, node-ca.key  the cluster CA for TLS between nodes (key 0600)
+ *   DIR/<name>/node.crt, node.key, node-ca.crt  each node's certificate (CA-signed),
+ *                           its key (0600) and the CA's certificate
  *   DIR/password            the superuser murphy's password, made at the first
  *                           start unless $MURPHY_PASSWORD gives one (0600)
  * Everything under DIR is created 0600/0700 (umask 077).
@@ -26,6 +29,9 @@
 #define CLI_LOCAL_PG_PORT_DEFAULT 5433
 #define CLI_LOCAL_READY_TIMEOUT_S 30
 #define CLI_LOCAL_STOP_TIMEOUT_S 10
+/* TLS between the nodes of a local cluster unless --node-tls off: the
+ * cost measured is small (docs/decisions.md "TLS between nodes"). */
+#define CLI_LOCAL_NODE_TLS_DEFAULT 1
 
 typedef struct cli_local_opts {
 	char dir[PATH_MAX];      /* absolute once cli_local_resolve() ran */
@@ -40,6 +46,7 @@ typedef struct cli_local_opts {
 	long idle_in_txn_ms;       /* leader --idle-in-transaction-timeout-ms; -1 unset (the
 				    leader's default); 0 is a value here (never) */
 	int allow_faults;          /* leader --allow-faults: -1 from local.conf, else 1 (on) */
+	int node_tls; /* every node's --node-tls: -1 from local.conf, else CLI_LOCAL_NODE_TLS_DEFAULT */
 } cli_local_opts;
 
 /* Fill unset followers/pg_port from DIR/local.conf or the defaults and make

@@ -21,6 +21,7 @@ static const char local_usage[] =
 	"                           [--txn-outcomes-keep-ms MS]\n"
 	"                           [--idle-in-transaction-timeout-ms MS]\n"
 	"                           [--no-faults | --allow-faults] [--password-file FILE]\n"
+	"                           [--node-tls on|off]\n"
 	"       murphy local stop   --dir DIR\n"
 	"       murphy local status --dir DIR\n"
 	"\n"
@@ -68,7 +69,11 @@ static const char local_usage[] =
 	"                   `murphy fault` are refused (42501).  By default a local cluster\n"
 	"                   accepts them (it is for development; any client of the pg port\n"
 	"                   can then kill, pause and partition followers).  Remembered in\n"
-	"                   DIR/local.conf; --allow-faults turns them back on\n";
+	"                   DIR/local.conf; --allow-faults turns them back on\n"
+	"  --node-tls on|off  TLS between the nodes, each with a certificate of the\n"
+	"                   cluster CA made in DIR (DIR/node-ca.crt, DIR/<node>/node.crt);\n"
+	"                   default on (docs/decisions.md \"TLS between nodes\": the cost\n"
+	"                   measured); remembered in DIR/local.conf\n";
 
 /* Parse the options shared by start/stop/status.  2 on a usage error. */
 static int parse_opts(int argc, char **argv, cli_local_opts *o)
@@ -83,6 +88,7 @@ static int parse_opts(int argc, char **argv, cli_local_opts *o)
 	o->startup_timeout_ms = -1;
 	o->idle_in_txn_ms = -1;
 	o->allow_faults = -1;
+	o->node_tls = -1;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -101,7 +107,13 @@ static int parse_opts(int argc, char **argv, cli_local_opts *o)
 		}
 		if (strcmp(a, "--dir") == 0)
 			snprintf(o->dir, sizeof o->dir, "%s", v);
-		else if (strcmp(a, "--followers") == 0)
+		else if (strcmp(a, "--node-tls") == 0) {
+			if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+				fprintf(stderr, "murphy local: --node-tls takes on or off\n");
+				return 2;
+			}
+			o->node_tls = strcmp(v, "on") == 0;
+		} else if (strcmp(a, "--followers") == 0)
 			o->followers = atoi(v);
 		else if (strcmp(a, "--pg-port") == 0)
 			o->pg_port = atoi(v);

@@ -80,6 +80,14 @@ struct ssl_st *mur_tls_ssl(const mur_tls *t);
 
 /* ---- certificates (tls_cert.c) ------------------------------------------ */
 
+/* A node's TLS files in its data directory (node/node_tls.h's defaults;
+ * `murphy local` makes them), and the cluster CA's key beside the node
+ * directories of a local cluster. */
+#define MUR_NODE_TLS_CERT_FILE "node.crt"
+#define MUR_NODE_TLS_KEY_FILE "node.key"
+#define MUR_NODE_TLS_CA_FILE "node-ca.crt"
+#define MUR_NODE_TLS_CA_KEY_FILE "node-ca.key"
+
 /* Validity of a certificate mur_tls_make_cert makes: ten years, a local
  * cluster's lifetime; a user's own certificates have their own. */
 #define MUR_TLS_CERT_DAYS 3650

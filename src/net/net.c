@@ -34,10 +34,18 @@
  * frame received under delay is copied (or its frame buffer taken); one
  * sent under delay is copied.  Dialed conns sit on a per-thread list so
  * net_fault_unblock_all can close the ones that lost frames.
+ *
+ * Node TLS ("node TLS" below; net_tls.c): a conn with c->tls reads every
+ * chunk into net_rbuf (never straight into a frame buffer: the bytes are
+ * ciphertext), passes it through net_tls_recv and parses the plaintext as
+ * usual; write_block hands each block of whole frames to net_tls_send and
+ * writes the ciphertext instead (sock_write_block).  Everything above —
+ * frames, cork and turn gathering, limits, fault injection — is the same.
  */
 #include "net/net.h"
 
 #include "common/log.h"
+#include "net/net_tls.h"
 #include "net/netfault.h"
 
 #include <assert.h>
@@ -116,6 +124,8 @@ struct net_conn {
 	struct net_turn *turn;          /* this loop thread's, or NULL */
 	struct net_conn *tprev, *tnext; /* on turn->pending */
 	int tpending;                   /* cork_w waits for the turn's end */
+
+	net_tls *tls; /* node TLS (net_tls_use), or NULL */
 };
 
 /* The loop turn of one thread's loop (see "Loop turn" below). */
@@ -155,6 +165,9 @@ static _Thread_local net_conn *net_dialed;
 static _Thread_local net_turn *net_turn_cur;
 
 static void conn_close_cb(uv_handle_t *h);
+static void tls_read(net_conn *c, const char *p, size_t n);
+static int tls_start(net_conn *c, int server);
+static int tls_write_block(net_conn *c, net_wreq *w, mur_error *err);
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static net_turn *turn_join(uv_loop_t *loop);
@@ -233,6 +246,7 @@ static void conn_close_cb(uv_handle_t *h)
 	if (c->started && c->cbs.on_close)
 		c->cbs.on_close(c, c->reason); /* may open conns: the turn stays */
 	turn_leave(c);
+	net_tls_free(c->tls);
 	free(c->cork_w);
 	free(c->frame);
 	free(c);
@@ -279,6 +293,7 @@ static int frame_reserve(net_conn *c, size_t need)
 
 static int raw_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err);
 static int write_block(net_conn *c, net_wreq *w, mur_error *err);
+static int sock_write_block(net_conn *c, net_wreq *w, mur_error *err);
 static void cork_write(net_conn *c);
 static int turn_gathers(const net_conn *c, size_t len);
 static void turn_mark(net_conn *c);
@@ -492,7 +507,7 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	size_t left = c->payload_len - c->payload_got;
 
 	(void)suggested;
-	if (c->hdr_got == NET_HEADER_SIZE && left >= NET_READ_CHUNK) {
+	if (!c->tls && c->hdr_got == NET_HEADER_SIZE && left >= NET_READ_CHUNK) {
 		size_t want = c->payload_got + (left < (size_t)NET_READ_CHUNK * 4
 							? left
 							: (size_t)NET_READ_CHUNK * 4);
@@ -521,6 +536,10 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			conn_fail(c, "out of memory for a frame of %zu bytes", c->payload_len);
 		else
 			conn_fail(c, "read failed: %s", uv_strerror((int)nread));
+		return;
+	}
+	if (c->tls) {
+		tls_read(c, buf->base, (size_t)nread);
 		return;
 	}
 	if (buf->base == net_rbuf) {
@@ -770,8 +789,17 @@ static void wreq_free(net_wreq *w)
 	free(w);
 }
 
-/* Write w (w->len bytes of whole frames; taken) now, or queue the rest. */
+/* Write w (w->len bytes of whole frames; taken) now, or queue the rest;
+ * under node TLS its frames are encrypted first. */
 static int write_block(net_conn *c, net_wreq *w, mur_error *err)
+{
+	if (c->tls)
+		return tls_write_block(c, w, err);
+	return sock_write_block(c, w, err);
+}
+
+/* write_block's socket half: w's bytes go to the socket as they are. */
+static int sock_write_block(net_conn *c, net_wreq *w, mur_error *err)
 {
 	size_t total = w->len;
 	uv_buf_t b[2];
@@ -947,6 +975,8 @@ static void connect_cb(uv_connect_t *req, int status)
 		return;
 	}
 	start_reading(c);
+	if (c->state == NC_OPEN && net_tls_ctx() && tls_start(c, 0) != MUR_OK)
+		return;
 	if (c->state == NC_OPEN && c->cbs.on_connect)
 		c->cbs.on_connect(c);
 }
@@ -1035,6 +1065,10 @@ static void connection_cb(uv_stream_t *server, int status)
 		return;
 	}
 	peer_name(c);
+	if (net_tls_ctx() && tls_start(c, 1) != MUR_OK) {
+		net_conn_close(c, "out of memory for TLS"); /* not started: freed silently */
+		return;
+	}
 	c->filter = l->filter;
 	c->filter_arg = l->filter_arg;
 	l->on_accept(l, c, l->arg);
@@ -1171,4 +1205,76 @@ void net_fault_unblock_all(void)
 			c->fault_lost = 0;
 			conn_fail(c, "partition healed: frames were lost");
 		}
+}
+
+/* ---- node TLS (net_tls.c) ------------------------------------------------ */
+
+/* Write what TLS has queued (handshake records, ciphertext, an alert). */
+static int tls_flush(net_conn *c, mur_error *err)
+{
+	size_t n = net_tls_pending(c->tls);
+	net_wreq *w;
+	if (n == 0)
+		return MUR_OK;
+	if (!(w = malloc(sizeof *w + n))) {
+		conn_fail(c, "out of memory for %zu bytes of TLS output", n);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
+	}
+	w->len = net_tls_take(c->tls, w->data, n);
+	w->payload = NULL;
+	w->payload_len = 0;
+	return sock_write_block(c, w, err);
+}
+
+/* c's TLS; a client's ClientHello leaves at once.  MUR_OK, or the conn
+ * is closing (a dialed one) / to be closed by the caller (an accepted
+ * one, not started). */
+static int tls_start(net_conn *c, int server)
+{
+	if (!(c->tls = net_tls_new(net_tls_ctx(), server))) {
+		if (!server)
+			conn_fail(c, "out of memory for TLS");
+		return MUR_ENOMEM;
+	}
+	return server ? MUR_OK : tls_flush(c, NULL);
+}
+
+/* write_block under node TLS: w's frames become ciphertext (w is freed). */
+static int tls_write_block(net_conn *c, net_wreq *w, mur_error *err)
+{
+	uv_buf_t b[2];
+	unsigned nb = wreq_bufs(w, 0, b);
+	mur_error e;
+	int rc = MUR_OK;
+	for (unsigned i = 0; i < nb && rc == MUR_OK; i++)
+		rc = net_tls_send(c->tls, b[i].base, b[i].len, &e);
+	wreq_free(w);
+	if (rc != MUR_OK) {
+		conn_fail(c, "%s", e.message);
+		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "%s", e.message), MUR_EIO;
+	}
+	return tls_flush(c, err);
+}
+
+/* A run of plaintext: frames as from the socket.  1 once c closed. */
+static int tls_plain(void *arg, const char *p, size_t n)
+{
+	net_conn *c = arg;
+	parse(c, p, n);
+	return c->state != NC_OPEN;
+}
+
+/* Bytes read on a TLS conn.  A failed handshake (no certificate, another
+ * CA's, not TLS at all) sends the alert and closes c, logged. */
+static void tls_read(net_conn *c, const char *p, size_t n)
+{
+	mur_error e;
+	if (net_tls_recv(c->tls, p, n, tls_plain, c, &e) != MUR_OK) {
+		tls_flush(c, NULL);
+		if (c->state == NC_OPEN)
+			conn_fail(c, "%s", e.message);
+		return;
+	}
+	if (c->state == NC_OPEN)
+		tls_flush(c, NULL);
 }
