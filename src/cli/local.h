@@ -72,6 +72,12 @@ int cli_local_password_given(void);
 int cli_local_password_file(const char *path);
 /* The --password-file given, NULL when none. */
 const char *cli_local_password_file_given(void);
+/* DIR/name/node.crt and node.key signed by the cluster CA (DIR/node-ca.crt
+ * and node-ca.key, made first when missing) and a copy of the CA's
+ * certificate, unless the node has its certificate: `murphy local start`
+ * for its nodes, `murphy local cert` for a node started by hand.  0 or 1
+ * (message on stderr). */
+int cli_local_node_cert(const char *dir, const char *name);
 /* Create the node directories, write local.conf, share the secret, and
  * the password (cli_local_password).  0 or 1. */
 int cli_local_prepare(const cli_local_opts *o);

@@ -7,6 +7,7 @@
 #include "cli/pgclient.h"
 #include "cli/proc.h"
 #include "cli/table.h"
+#include "common/datadir.h"
 #include "pgwire/pgw_server.h"
 
 #include <limits.h>
@@ -23,6 +24,7 @@ static const char local_usage[] =
 	"                           [--no-faults | --allow-faults] [--password-file FILE]\n"
 	"                           [--node-tls on|off]\n"
 	"       murphy local stop   --dir DIR\n"
+	"       murphy local cert   --dir DIR --name NAME\n"
 	"       murphy local status --dir DIR\n"
 	"\n"
 	"A leader and N followers on 127.0.0.1, each a background process under DIR:\n"
@@ -36,6 +38,8 @@ static const char local_usage[] =
 	"          Starting again on the same DIR keeps the data.\n"
 	"  stop    SIGTERM every node, SIGKILL after 10 s\n"
 	"  status  which nodes run, and murphy.nodes as the leader sees it\n"
+	"  cert    a certificate of the cluster CA for a node started by hand as\n"
+	"          `murphy follower --dir DIR/NAME`: DIR/NAME/node.crt, node.key, node-ca.crt\n"
 	"\n"
 	"options:\n"
 	"  --dir DIR        data directory (required)\n"
@@ -258,6 +262,24 @@ void cli_local_print_faults(const cli_local_opts *o)
 		       on, o->allow_faults ? "on" : "off");
 }
 
+/* murphy local cert --dir DIR --name NAME */
+static int local_cert(int argc, char **argv)
+{
+	const char *dir = NULL, *name = NULL;
+	for (int i = 0; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--dir") == 0)
+			dir = argv[i + 1];
+		else if (strcmp(argv[i], "--name") == 0)
+			name = argv[i + 1];
+	}
+	if (!dir || !name || argc != 4 || strchr(name, '/') || name[0] == '.') {
+		fprintf(stderr, "murphy local cert: takes --dir DIR --name NAME (a node name)\n");
+		return 2;
+	}
+	mur_datadir_private();
+	return cli_local_node_cert(dir, name);
+}
+
 int cli_local_main(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -265,6 +287,8 @@ int cli_local_main(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	const char *cmd = argv[1];
+	if (strcmp(cmd, "cert") == 0)
+		return local_cert(argc - 2, argv + 2);
 	if (strcmp(cmd, "start") != 0 && strcmp(cmd, "stop") != 0 && strcmp(cmd, "status") != 0) {
 		fprintf(stderr, "murphy local: unknown command '%s'\n%s", cmd, local_usage);
 		return 2;

@@ -213,7 +213,7 @@ static int ensure_tls_cert(const cli_local_opts *o)
 /* src's bytes to dst (replaced through a temporary file): 0 or -1. */
 static int copy_file(const char *src, const char *dst)
 {
-	char tmp[PATH_MAX + 48], buf[8192];
+	char tmp[PATH_MAX + 64], buf[8192];
 	FILE *in = fopen(src, "re"), *out;
 	size_t n;
 	int ok = 1;
@@ -236,43 +236,63 @@ static int copy_file(const char *src, const char *dst)
 	return 0;
 }
 
-/* The cluster CA (DIR/node-ca.crt, node-ca.key), then for each node
- * without one DIR/<name>/node.crt and node.key signed by it and a copy of
- * the CA's certificate: made whether node TLS is on or off, so turning it
- * on later needs nothing else. */
-static int ensure_node_certs(const cli_local_opts *o)
+/* DIR/node-ca.crt and node-ca.key into ca_crt/ca_key, made when missing.
+ * MUR_OK or MUR_EIO (err). */
+static int ensure_ca(const char *dir, char *ca_crt, char *ca_key, size_t size, mur_error *err)
 {
 	static const mur_tls_cert_spec ca = {.cn = "murphy local cluster CA",
 					     .org = "murphy local",
 					     .ca = 1};
-	char ca_crt[PATH_MAX + 32], ca_key[PATH_MAX + 32], crt[PATH_MAX + 32], key[PATH_MAX + 32],
-		copy[PATH_MAX + 32];
-	mur_error err;
 	int rc;
-	snprintf(ca_crt, sizeof ca_crt, "%s/" MUR_NODE_TLS_CA_FILE, o->dir);
-	snprintf(ca_key, sizeof ca_key, "%s/" MUR_NODE_TLS_CA_KEY_FILE, o->dir);
-	rc = mur_tls_make_cert(ca_crt, ca_key, &ca, &err);
-	for (int i = 0; i <= o->followers && (rc == MUR_OK || rc == MUR_EAGAIN); i++) {
-		char name[16];
-		mur_tls_cert_spec node = {.org = "murphy local",
-					  .san = "DNS:localhost,IP:127.0.0.1",
-					  .issuer_cert = ca_crt,
-					  .issuer_key = ca_key};
-		cli_local_node_name(i, name, sizeof name);
-		node.cn = name;
-		cli_local_node_path(o, i, MUR_NODE_TLS_CERT_FILE, crt, sizeof crt);
-		cli_local_node_path(o, i, MUR_NODE_TLS_KEY_FILE, key, sizeof key);
-		cli_local_node_path(o, i, MUR_NODE_TLS_CA_FILE, copy, sizeof copy);
-		rc = mur_tls_make_cert(crt, key, &node, &err);
-		if ((rc == MUR_OK || rc == MUR_EAGAIN) && copy_file(ca_crt, copy) != 0) {
-			mur_error_set(&err, SQLSTATE_IO_ERROR, "cannot write %s: %s", copy,
-				      strerror(errno));
-			rc = MUR_EIO;
-		}
+	snprintf(ca_crt, size, "%s/" MUR_NODE_TLS_CA_FILE, dir);
+	snprintf(ca_key, size, "%s/" MUR_NODE_TLS_CA_KEY_FILE, dir);
+	rc = mur_tls_make_cert(ca_crt, ca_key, &ca, err);
+	return rc == MUR_EAGAIN ? MUR_OK : rc;
+}
+
+int cli_local_node_cert(const char *dir, const char *name)
+{
+	char ca_crt[PATH_MAX + 32], ca_key[PATH_MAX + 32], nd[PATH_MAX + 32], crt[PATH_MAX + 48],
+		key[PATH_MAX + 48], copy[PATH_MAX + 48];
+	mur_tls_cert_spec node = {.cn = name,
+				  .org = "murphy local",
+				  .san = "DNS:localhost,IP:127.0.0.1"};
+	mur_error err;
+	int rc = ensure_ca(dir, ca_crt, ca_key, sizeof ca_crt, &err);
+	snprintf(nd, sizeof nd, "%s/%s", dir, name);
+	snprintf(crt, sizeof crt, "%s/" MUR_NODE_TLS_CERT_FILE, nd);
+	snprintf(key, sizeof key, "%s/" MUR_NODE_TLS_KEY_FILE, nd);
+	snprintf(copy, sizeof copy, "%s/" MUR_NODE_TLS_CA_FILE, nd);
+	node.issuer_cert = ca_crt;
+	node.issuer_key = ca_key;
+	if (rc == MUR_OK && mkdir_p(nd) != 0) {
+		mur_error_set(&err, SQLSTATE_IO_ERROR, "cannot create %s: %s", nd, strerror(errno));
+		rc = MUR_EIO;
 	}
-	if (rc != MUR_OK && rc != MUR_EAGAIN) {
+	if (rc == MUR_OK && (rc = mur_tls_make_cert(crt, key, &node, &err)) == MUR_EAGAIN)
+		rc = MUR_OK;
+	if (rc == MUR_OK && copy_file(ca_crt, copy) != 0) {
+		mur_error_set(&err, SQLSTATE_IO_ERROR, "cannot write %s: %s", copy,
+			      strerror(errno));
+		rc = MUR_EIO;
+	}
+	if (rc != MUR_OK) {
 		fprintf(stderr, "murphy local: %s\n", err.message);
 		return 1;
+	}
+	return 0;
+}
+
+/* The cluster CA, then each node's certificate (cli_local_node_cert):
+ * made whether node TLS is on or off, so turning it on later needs
+ * nothing else. */
+static int ensure_node_certs(const cli_local_opts *o)
+{
+	for (int i = 0; i <= o->followers; i++) {
+		char name[16];
+		cli_local_node_name(i, name, sizeof name);
+		if (cli_local_node_cert(o->dir, name) != 0)
+			return 1;
 	}
 	return 0;
 }

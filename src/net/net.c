@@ -125,7 +125,8 @@ struct net_conn {
 	struct net_conn *tprev, *tnext; /* on turn->pending */
 	int tpending;                   /* cork_w waits for the turn's end */
 
-	net_tls *tls; /* node TLS (net_tls_use), or NULL */
+	net_tls *tls;                 /* node TLS, or NULL */
+	struct mur_tls_ctx *dial_tls; /* net_connect: net_tls_use's context then */
 };
 
 /* The loop turn of one thread's loop (see "Loop turn" below). */
@@ -146,6 +147,7 @@ struct net_listener {
 	int port;
 	net_filter_fn filter; /* given to every conn accepted */
 	void *filter_arg;
+	struct mur_tls_ctx *tls; /* node TLS for every conn accepted (net_tls_use at listen) */
 };
 
 /* One write: len bytes of whole frames, data[] followed by payload when
@@ -166,7 +168,7 @@ static _Thread_local net_turn *net_turn_cur;
 
 static void conn_close_cb(uv_handle_t *h);
 static void tls_read(net_conn *c, const char *p, size_t n);
-static int tls_start(net_conn *c, int server);
+static int tls_start(net_conn *c, struct mur_tls_ctx *server_ctx);
 static int tls_write_block(net_conn *c, net_wreq *w, mur_error *err);
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
@@ -975,7 +977,7 @@ static void connect_cb(uv_connect_t *req, int status)
 		return;
 	}
 	start_reading(c);
-	if (c->state == NC_OPEN && net_tls_ctx() && tls_start(c, 0) != MUR_OK)
+	if (c->state == NC_OPEN && c->dial_tls && tls_start(c, NULL) != MUR_OK)
 		return;
 	if (c->state == NC_OPEN && c->cbs.on_connect)
 		c->cbs.on_connect(c);
@@ -1000,6 +1002,7 @@ int net_connect(uv_loop_t *loop, const char *addr, const net_conn_cbs *cbs, void
 	snprintf(c->peer, sizeof c->peer, "%s", addr);
 	c->dialed = 1;
 	c->dial_sa = sa;
+	c->dial_tls = net_tls_ctx();
 	c->dnext = net_dialed;
 	if (net_dialed)
 		net_dialed->dprev = c;
@@ -1065,7 +1068,7 @@ static void connection_cb(uv_stream_t *server, int status)
 		return;
 	}
 	peer_name(c);
-	if (net_tls_ctx() && tls_start(c, 1) != MUR_OK) {
+	if (l->tls && tls_start(c, l->tls) != MUR_OK) {
 		net_conn_close(c, "out of memory for TLS"); /* not started: freed silently */
 		return;
 	}
@@ -1095,6 +1098,7 @@ int net_listen(uv_loop_t *loop, const char *addr, net_accept_cb on_accept, void 
 	l->tcp.data = l;
 	l->on_accept = on_accept;
 	l->arg = arg;
+	l->tls = net_tls_ctx();
 	rc = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&sa, 0);
 	if (rc == 0)
 		rc = uv_listen((uv_stream_t *)&l->tcp, 128, connection_cb);
@@ -1226,12 +1230,14 @@ static int tls_flush(net_conn *c, mur_error *err)
 	return sock_write_block(c, w, err);
 }
 
-/* c's TLS; a client's ClientHello leaves at once.  MUR_OK, or the conn
- * is closing (a dialed one) / to be closed by the caller (an accepted
- * one, not started). */
-static int tls_start(net_conn *c, int server)
+/* c's TLS: the server side with the listener's context server_ctx, else
+ * the client side with the one net_connect saw (its ClientHello leaves at
+ * once).  MUR_OK, or the conn is closing (a dialed one) / to be closed by
+ * the caller (an accepted one, not started). */
+static int tls_start(net_conn *c, struct mur_tls_ctx *server_ctx)
 {
-	if (!(c->tls = net_tls_new(net_tls_ctx(), server))) {
+	int server = server_ctx != NULL;
+	if (!(c->tls = net_tls_new(server ? server_ctx : c->dial_tls, server))) {
 		if (!server)
 			conn_fail(c, "out of memory for TLS");
 		return MUR_ENOMEM;

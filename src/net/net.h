@@ -238,9 +238,10 @@ void net_fault_unblock_all(void);
 int net_fault_blocked_count(void);
 void *net_conn_arg(const net_conn *c);
 void net_conn_set_arg(net_conn *c, void *arg);
-/* Node TLS for every connection net_connect or a listener makes from now
- * on, process-wide (call before loops start; ctx outlives them, from
- * mur_tls_ctx_load with the cluster CA); NULL turns it off. */
+/* Node TLS for every connection net_connect makes and every listener
+ * net_listen opens from now on (a listener keeps the context it saw),
+ * process-wide: call before loops start; ctx outlives every conn, from
+ * mur_tls_ctx_load with the cluster CA; NULL turns it off. */
 void net_tls_use(struct mur_tls_ctx *ctx);
 /* 1 when net_tls_use gave a context. */
 int net_tls_on(void);
