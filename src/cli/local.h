@@ -29,9 +29,11 @@
 #define CLI_LOCAL_PG_PORT_DEFAULT 5433
 #define CLI_LOCAL_READY_TIMEOUT_S 30
 #define CLI_LOCAL_STOP_TIMEOUT_S 10
-/* TLS between the nodes of a local cluster unless --node-tls off: the
- * cost measured is small (docs/decisions.md "TLS between nodes"). */
-#define CLI_LOCAL_NODE_TLS_DEFAULT 1
+/* TLS between the nodes of a local cluster only with --node-tls on: on
+ * loopback it hides nothing from anyone who could not read the keys, and
+ * costs 9-28% more CPU per operation (docs/decisions.md "TLS between
+ * nodes", bench/bench_node_tls.py). */
+#define CLI_LOCAL_NODE_TLS_DEFAULT 0
 
 typedef struct cli_local_opts {
 	char dir[PATH_MAX];      /* absolute once cli_local_resolve() ran */

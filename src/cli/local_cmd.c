@@ -76,8 +76,9 @@ static const char local_usage[] =
 	"                   DIR/local.conf; --allow-faults turns them back on\n"
 	"  --node-tls on|off  TLS between the nodes, each with a certificate of the\n"
 	"                   cluster CA made in DIR (DIR/node-ca.crt, DIR/<node>/node.crt);\n"
-	"                   default on (docs/decisions.md \"TLS between nodes\": the cost\n"
-	"                   measured); remembered in DIR/local.conf\n";
+	"                   default off: on loopback it hides nothing from anyone who\n"
+	"                   could not read the keys, and costs CPU (docs/decisions.md\n"
+	"                   \"TLS between nodes\"); remembered in DIR/local.conf\n";
 
 /* Parse the options shared by start/stop/status.  2 on a usage error. */
 static int parse_opts(int argc, char **argv, cli_local_opts *o)

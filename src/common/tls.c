@@ -81,6 +81,7 @@ static int ctx_files(SSL_CTX *s, const char *cert_file, const char *key_file, co
 				     mur_tls_reason(why, sizeof why)),
 		       MUR_EIO;
 	SSL_CTX_set_verify(s, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	SSL_CTX_set_num_tickets(s, 0); /* nodes do not resume sessions: no tickets to make */
 	return MUR_OK;
 }
 
