@@ -13,6 +13,7 @@ of the cluster CA `murphy local start` makes:
 - a follower whose certificate another CA signed, or that speaks no TLS,
   is refused (a log line on the leader) and never joins;
 - garbage bytes to the node ports do not take the nodes down;
+- fault injection (delay, partition) still acts on frames, above TLS;
 - a node listening on a non-loopback address without node TLS refuses to
   start unless --node-tls off says so.
 """
@@ -28,7 +29,7 @@ import uuid
 import pytest
 
 import checker
-from conftest import MURPHY, Cluster, owned_cluster, timer_args
+from conftest import MURPHY, fault, owned_cluster, timer_args
 from pgserver import free_port
 from test_tls import Proxy
 
@@ -281,3 +282,26 @@ def test_non_loopback_listen_needs_node_tls_or_an_explicit_off(tmp_path):
         p.terminate()
         _, err = p.communicate(timeout=10)
     assert "NODE TLS IS OFF" in err
+
+
+def test_fault_injection_still_applies_over_tls(tc):
+    """Faults act on frames, above TLS: a delay slows a round trip, a
+    partition makes a follower suspect, heal brings it back."""
+    conn = tc.connect()
+    rows(conn, "CREATE TABLE fd (id int PRIMARY KEY) WITH (shards = 1, replicas = 1)")
+    node = rows(conn, "SELECT node FROM murphy.placements WHERE table_name = 'fd'")[0][0]
+    fault(conn, "delay %s 150" % node)
+    try:
+        t0 = time.time()
+        rows(conn, "SELECT count(*) FROM fd")
+        slow = time.time() - t0
+    finally:
+        fault(conn, "delay %s 0" % node)
+    assert slow >= 0.29, slow  # 150 ms each way
+    fault(conn, "partition %s leader" % node)
+    try:
+        wait_until(lambda: node_state(conn, node) in ("suspect", "dead"), 15, node + " suspect")
+    finally:
+        fault(conn, "heal")
+    wait_until(lambda: node_state(conn, node) == "alive", 20, node + " back")
+    assert rows(conn, "SELECT count(*) FROM fd") == [(0,)]
