@@ -66,6 +66,8 @@
  * write costs little next to copying the bytes into the block (the receiver
  * reads 64 KiB at a time, NET_READ_CHUNK). */
 #define NET_TURN_BLOCK_MAX (64 * 1024)
+/* Plaintext bytes encrypted before their ciphertext is written (node TLS). */
+#define NET_TLS_SLICE ((size_t)1024 * 1024)
 
 typedef enum net_conn_state {
 	NC_ACCEPTED = 0, /* accepted, waiting for net_conn_start */
@@ -1245,20 +1247,32 @@ static int tls_start(net_conn *c, struct mur_tls_ctx *server_ctx)
 	return server ? MUR_OK : tls_flush(c, NULL);
 }
 
-/* write_block under node TLS: w's frames become ciphertext (w is freed). */
+/* write_block under node TLS: w's frames become ciphertext (w is freed),
+ * written every NET_TLS_SLICE bytes: a multi-MB block costs one slice of
+ * ciphertext in TLS's buffer at a time, not a second whole copy. */
 static int tls_write_block(net_conn *c, net_wreq *w, mur_error *err)
 {
 	uv_buf_t b[2];
 	unsigned nb = wreq_bufs(w, 0, b);
 	mur_error e;
 	int rc = MUR_OK;
-	for (unsigned i = 0; i < nb && rc == MUR_OK; i++)
-		rc = net_tls_send(c->tls, b[i].base, b[i].len, &e);
+	for (unsigned i = 0; i < nb; i++)
+		for (size_t off = 0; off < b[i].len; off += NET_TLS_SLICE) {
+			size_t n = b[i].len - off < NET_TLS_SLICE ? b[i].len - off : NET_TLS_SLICE;
+			if (net_tls_send(c->tls, b[i].base + off, n, &e) != MUR_OK) {
+				wreq_free(w);
+				conn_fail(c, "%s", e.message);
+				return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "%s",
+						     e.message),
+				       MUR_EIO;
+			}
+			if (net_tls_pending(c->tls) >= NET_TLS_SLICE &&
+			    (rc = tls_flush(c, err)) != MUR_OK) {
+				wreq_free(w); /* the conn is closing */
+				return rc;
+			}
+		}
 	wreq_free(w);
-	if (rc != MUR_OK) {
-		conn_fail(c, "%s", e.message);
-		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "%s", e.message), MUR_EIO;
-	}
 	return tls_flush(c, err);
 }
 
