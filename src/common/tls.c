@@ -13,18 +13,32 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+
+/* Client sessions kept for resumption (contexts with a CA), one per peer
+ * key, the oldest replaced first past MUR_TLS_SESSIONS_MAX: a node has one
+ * peer per other node. */
+#define MUR_TLS_SESSIONS_MAX 64
 
 struct mur_tls_ctx {
 	SSL_CTX *ssl;
+	pthread_mutex_t mu; /* sessions: loops of several threads dial */
+	struct {
+		char key[MUR_TLS_PEER_KEY_MAX];
+		SSL_SESSION *sess;
+	} sessions[MUR_TLS_SESSIONS_MAX];
+	unsigned next; /* the slot replaced next when all are taken */
 };
 
 struct mur_tls {
 	SSL *ssl;
-	BIO *rbio, *wbio; /* owned by ssl */
+	BIO *rbio, *wbio;               /* owned by ssl */
+	char key[MUR_TLS_PEER_KEY_MAX]; /* client: its peer's sessions ("" none) */
 };
 
 const char *mur_tls_reason(char *buf, size_t size)
@@ -51,6 +65,41 @@ static int key_file_private(const char *key_file, mur_error *err)
 		      key_file);
 	mur_error_hint(err, "run chmod 600 %s (0640 if root owns it)", key_file);
 	return MUR_EIO;
+}
+
+/* The slot of key in ctx's sessions, or -1 (ctx->mu held). */
+static int session_slot(mur_tls_ctx *ctx, const char *key)
+{
+	for (int i = 0; i < MUR_TLS_SESSIONS_MAX; i++)
+		if (ctx->sessions[i].sess && strcmp(ctx->sessions[i].key, key) == 0)
+			return i;
+	return -1;
+}
+
+/* OpenSSL made a client session (a TLS 1.3 ticket arrived): keep a copy
+ * for the connection's peer.  A copy, because a connection freed without
+ * close_notify (nodes just close) marks its own session not resumable.
+ * 0: OpenSSL keeps its reference. */
+static int session_new_cb(SSL *ssl, SSL_SESSION *orig)
+{
+	mur_tls *t = SSL_get_app_data(ssl);
+	mur_tls_ctx *ctx = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	SSL_SESSION *sess;
+	int i;
+	if (!t || !ctx || !t->key[0] || !(sess = SSL_SESSION_dup(orig)))
+		return 0;
+	pthread_mutex_lock(&ctx->mu);
+	if ((i = session_slot(ctx, t->key)) < 0) {
+		for (i = 0; i < MUR_TLS_SESSIONS_MAX && ctx->sessions[i].sess; i++)
+			;
+		if (i == MUR_TLS_SESSIONS_MAX)
+			i = (int)(ctx->next++ % MUR_TLS_SESSIONS_MAX);
+	}
+	SSL_SESSION_free(ctx->sessions[i].sess);
+	ctx->sessions[i].sess = sess;
+	snprintf(ctx->sessions[i].key, sizeof ctx->sessions[i].key, "%s", t->key);
+	pthread_mutex_unlock(&ctx->mu);
+	return 0;
 }
 
 /* Certificate, key and (when given) the CA peers must chain to. */
@@ -81,7 +130,12 @@ static int ctx_files(SSL_CTX *s, const char *cert_file, const char *key_file, co
 				     mur_tls_reason(why, sizeof why)),
 		       MUR_EIO;
 	SSL_CTX_set_verify(s, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-	SSL_CTX_set_num_tickets(s, 0); /* nodes do not resume sessions: no tickets to make */
+	/* resumption (mur_tls_resume_key): one ticket per handshake; a server
+	 * checking client certificates needs a session id context to resume */
+	SSL_CTX_set_num_tickets(s, 1);
+	SSL_CTX_set_session_id_context(s, (const unsigned char *)"murphy node", 11);
+	SSL_CTX_set_session_cache_mode(s, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(s, session_new_cb);
 	return MUR_OK;
 }
 
@@ -102,6 +156,8 @@ int mur_tls_ctx_load(const char *cert_file, const char *key_file, const char *ca
 			      mur_tls_reason(why, sizeof why));
 		goto fail;
 	}
+	pthread_mutex_init(&ctx->mu, NULL);
+	SSL_CTX_set_app_data(ctx->ssl, ctx);
 	SSL_CTX_set_min_proto_version(ctx->ssl, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx->ssl, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
 	if (ctx_files(ctx->ssl, cert_file, key_file, ca_file, err) != MUR_OK)
@@ -118,6 +174,10 @@ void mur_tls_ctx_free(mur_tls_ctx *ctx)
 	if (!ctx)
 		return;
 	SSL_CTX_free(ctx->ssl);
+	for (int i = 0; i < MUR_TLS_SESSIONS_MAX; i++)
+		SSL_SESSION_free(ctx->sessions[i].sess);
+	if (ctx->ssl)
+		pthread_mutex_destroy(&ctx->mu);
 	free(ctx);
 }
 
@@ -137,6 +197,7 @@ mur_tls *mur_tls_new(mur_tls_ctx *ctx, int server)
 		return NULL;
 	}
 	SSL_set_bio(t->ssl, t->rbio, t->wbio); /* ssl owns both now */
+	SSL_set_app_data(t->ssl, t);
 	if (server)
 		SSL_set_accept_state(t->ssl);
 	else
@@ -153,6 +214,18 @@ void mur_tls_free(mur_tls *t)
 }
 
 int mur_tls_established(const mur_tls *t) { return SSL_is_init_finished(t->ssl); }
+
+void mur_tls_resume_key(mur_tls *t, mur_tls_ctx *ctx, const char *key)
+{
+	int i;
+	snprintf(t->key, sizeof t->key, "%s", key);
+	pthread_mutex_lock(&ctx->mu);
+	if ((i = session_slot(ctx, t->key)) >= 0)
+		SSL_set_session(t->ssl, ctx->sessions[i].sess); /* takes its own reference */
+	pthread_mutex_unlock(&ctx->mu);
+}
+
+int mur_tls_resumed(const mur_tls *t) { return SSL_session_reused(t->ssl); }
 
 struct ssl_st *mur_tls_ssl(const mur_tls *t) { return t->ssl; }
 

@@ -72,6 +72,15 @@ size_t mur_tls_output_take(mur_tls *t, char *buf, size_t cap);
 char *mur_tls_take_output(mur_tls *t, size_t *len);
 /* 1 once the handshake completed. */
 int mur_tls_established(const mur_tls *t);
+/* Client side, before the handshake, with a context that has a CA: the
+ * session last made with the peer called key (its address) is offered for
+ * resumption — a TLS 1.3 resumption with a fresh ECDHE but no certificate
+ * signatures, the certificates checked when the session was made — and
+ * the session this connection makes is kept for key.  ctx is t's. */
+#define MUR_TLS_PEER_KEY_MAX 128
+void mur_tls_resume_key(mur_tls *t, mur_tls_ctx *ctx, const char *key);
+/* 1 when the handshake resumed a session. */
+int mur_tls_resumed(const mur_tls *t);
 /* OpenSSL's most recent error as text into buf ("no reason given" when
  * its queue is empty); clears the queue. */
 const char *mur_tls_reason(char *buf, size_t size);

@@ -1162,6 +1162,7 @@ void *net_conn_arg(const net_conn *c) { return c->arg; }
 void net_conn_set_arg(net_conn *c, void *arg) { c->arg = arg; }
 const char *net_conn_peer(const net_conn *c) { return c->peer; }
 size_t net_conn_sendq_bytes(const net_conn *c) { return c->sendq_bytes; }
+int net_conn_tls(const net_conn *c) { return c->tls ? 1 + net_tls_state(c->tls) : 0; }
 
 void net_conn_set_frame_max(net_conn *c, size_t frame_max)
 {
@@ -1239,7 +1240,8 @@ static int tls_flush(net_conn *c, mur_error *err)
 static int tls_start(net_conn *c, struct mur_tls_ctx *server_ctx)
 {
 	int server = server_ctx != NULL;
-	if (!(c->tls = net_tls_new(server ? server_ctx : c->dial_tls, server))) {
+	if (!(c->tls = server ? net_tls_new(server_ctx, NULL)
+			      : net_tls_new(c->dial_tls, c->peer))) {
 		if (!server)
 			conn_fail(c, "out of memory for TLS");
 		return MUR_ENOMEM;

@@ -247,6 +247,9 @@ void net_tls_use(struct mur_tls_ctx *ctx);
 int net_tls_on(void);
 /* "127.0.0.1:51234" — the remote address, for logs. */
 const char *net_conn_peer(const net_conn *c);
+/* Node TLS of c: 0 none, 1 handshake not done, 2 done, 3 done by resuming
+ * a session made with the same address before (tests, logs). */
+int net_conn_tls(const net_conn *c);
 /* Bytes queued and not yet written (tests, flow control). */
 size_t net_conn_sendq_bytes(const net_conn *c);
 

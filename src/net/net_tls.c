@@ -24,8 +24,9 @@ int net_tls_on(void) { return net_tls_ctx_cur != NULL; }
 
 mur_tls_ctx *net_tls_ctx(void) { return net_tls_ctx_cur; }
 
-net_tls *net_tls_new(mur_tls_ctx *ctx, int server)
+net_tls *net_tls_new(mur_tls_ctx *ctx, const char *peer)
 {
+	int server = peer == NULL;
 	net_tls *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
@@ -34,8 +35,10 @@ net_tls *net_tls_new(mur_tls_ctx *ctx, int server)
 		return NULL;
 	}
 	mur_buf_init(&t->held);
-	if (!server)
+	if (!server) {
+		mur_tls_resume_key(t->tls, ctx, peer);
 		mur_tls_handshake(t->tls, NULL); /* the ClientHello: MUR_EAGAIN */
+	}
 	return t;
 }
 
@@ -92,6 +95,13 @@ int net_tls_send(net_tls *t, const char *data, size_t len, mur_error *err)
 		       MUR_EPROTO;
 	mur_buf_put(&t->held, data, len);
 	return MUR_OK;
+}
+
+int net_tls_state(const net_tls *t)
+{
+	if (!mur_tls_established(t->tls))
+		return 0;
+	return mur_tls_resumed(t->tls) ? 2 : 1;
 }
 
 size_t net_tls_pending(const net_tls *t) { return mur_tls_output_len(t->tls); }

@@ -29,9 +29,13 @@ typedef struct net_tls net_tls;
 
 /* Process-wide context (net_tls_use), NULL when node TLS is off. */
 mur_tls_ctx *net_tls_ctx(void);
-/* A connection's TLS (server: it was accepted); NULL on OOM.  A client
- * starts its handshake at once (its ClientHello waits in the output). */
-net_tls *net_tls_new(mur_tls_ctx *ctx, int server);
+/* A connection's TLS: the server side when peer is NULL (accepted), else
+ * the client side, offering the session last made with peer (its address:
+ * mur_tls_resume_key); NULL on OOM.  A client starts its handshake at once
+ * (its ClientHello waits in the output). */
+net_tls *net_tls_new(mur_tls_ctx *ctx, const char *peer);
+/* 0 handshake not done, 1 done, 2 done by resuming a session. */
+int net_tls_state(const net_tls *t);
 void net_tls_free(net_tls *t);
 
 /* Bytes read from the socket: each run of plaintext that arrived goes to

@@ -2,7 +2,8 @@
  * test_net_tls.c — node TLS under the framed transport (net_tls.c, the
  * hooks in net.c) on real loopback sockets: frames sent before the
  * handshake completes are held and delivered, small and multi-MB frames
- * round-trip in order, a peer whose certificate another CA signed and a
+ * round-trip in order, a second connection to an address resumes the
+ * first's session, a peer whose certificate another CA signed and a
  * peer speaking no TLS are refused (both ends closed, the reason names
  * the handshake), and mur_tls_make_cert's CA-signed certificates verify.
  */
@@ -168,6 +169,21 @@ static void test_frames_round_trip_over_tls(void **state)
 	assert_int_equal(T.srv_closed + T.cli_closed, 0);
 }
 
+/* A second connection to the same address resumes the first's session
+ * (no certificate signatures); both carry frames the same. */
+static void test_second_connection_resumes(void **state)
+{
+	dial(T.good);
+	assert_true(tl_run_until_count(&T.loop, &T.cli_frames, 1, 5000));
+	assert_int_equal(net_conn_tls(T.cli), 2); /* a full handshake */
+	net_conn_close(T.cli, "next");
+	assert_true(tl_run_until_count(&T.loop, &T.cli_closed, 1, 5000));
+	dial(T.good);
+	assert_true(tl_run_until_count(&T.loop, &T.cli_frames, 2, 5000));
+	assert_int_equal(net_conn_tls(T.cli), 3); /* resumed */
+	assert_int_equal(T.srv_frames, 2);
+}
+
 static void test_another_cas_certificate_is_refused(void **state)
 {
 	dial(T.other);
@@ -189,6 +205,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_frames_round_trip_over_tls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_connection_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_another_cas_certificate_is_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_plain_peer_is_refused, setup, teardown),
