@@ -31,7 +31,7 @@
 #define CLI_LOCAL_STOP_TIMEOUT_S 10
 /* TLS between the nodes of a local cluster only with --node-tls on: on
  * loopback it hides nothing from anyone who could not read the keys, and
- * costs 9-28% more CPU per operation (docs/decisions.md "TLS between
+ * costs 9-40% more CPU per operation (docs/decisions.md "TLS between
  * nodes", bench/bench_node_tls.py). */
 #define CLI_LOCAL_NODE_TLS_DEFAULT 0
 
