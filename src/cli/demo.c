@@ -70,6 +70,7 @@ static int parse_opts(int argc, char **argv, demo_opts *o)
 	o->local.startup_timeout_ms = -1;
 	o->local.txn_outcomes_keep_ms = -1;
 	o->local.allow_faults = -1; /* local.conf's choice, else on */
+	o->local.node_tls = -1;     /* local.conf's choice, else CLI_LOCAL_NODE_TLS_DEFAULT */
 	o->events = CLI_DEMO_EVENTS_DEFAULT;
 	o->users = CLI_DEMO_USERS_DEFAULT;
 	for (int i = 1; i < argc; i++) {

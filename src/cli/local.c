@@ -105,9 +105,10 @@ static int spawn_node(const cli_local_opts *o, int i, const char *exe, spawned *
 	cli_local_node_path(o, i, "murphy.pid", pidfile, sizeof pidfile);
 	unlink(pidfile);
 	char suspect[32], dead[32], pipeline[32], startup[32], keep[32], idle[32];
-	char *leader_argv[] = {(char *)exe, "leader", "--dir", dir,  "--listen", listen, "--pg",
-			       pg,          NULL,     NULL,    NULL, NULL,       NULL,   NULL,
-			       NULL,        NULL,     NULL,    NULL, NULL,       NULL,   NULL};
+	char *leader_argv[] = {(char *)exe, "leader", "--dir", dir,  "--listen", listen,
+			       "--pg",      pg,       NULL,    NULL, NULL,       NULL,
+			       NULL,        NULL,     NULL,    NULL, NULL,       NULL,
+			       NULL,        NULL,     NULL,    NULL, NULL,       NULL};
 	int na = 8;
 	if (o->suspect_timeout_ms > 0) {
 		snprintf(suspect, sizeof suspect, "%ld", o->suspect_timeout_ms);
@@ -141,8 +142,12 @@ static int spawn_node(const cli_local_opts *o, int i, const char *exe, spawned *
 	}
 	if (o->allow_faults)
 		leader_argv[na++] = "--allow-faults";
-	char *follower_argv[] = {(char *)exe, "follower", "--dir",  dir,  "--listen", listen,
-				 "--join",    join,       "--name", name, NULL};
+	leader_argv[na++] = "--node-tls"; /* explicit: certificates are there either way */
+	leader_argv[na++] = o->node_tls ? "on" : "off";
+	char *follower_argv[] = {(char *)exe, "follower", "--dir",      dir,
+				 "--listen",  listen,     "--join",     join,
+				 "--name",    name,       "--node-tls", o->node_tls ? "on" : "off",
+				 NULL};
 	mur_error err;
 	pid_t pid = cli_proc_spawn(i == 0 ? leader_argv : follower_argv, log, &err);
 	if (pid < 0) {

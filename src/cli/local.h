@@ -10,6 +10,9 @@
  *   DIR/f1 … DIR/fN/        follower i:  --listen 127.0.0.1:P+1+i, --join 127.0.0.1:P+1
  *   DIR/<name>/murphy.pid   written by the node; murphy.log: its stderr
  *   DIR/<name>/cluster.secret  the same random secret in every node dir
+ *   DIR/node-ca.crt, node-ca.key  the cluster CA for TLS between nodes (key 0600)
+ *   DIR/<name>/node.crt, node.key, node-ca.crt  each node's certificate (CA-signed),
+ *                           its key (0600) and the CA's certificate
  *   DIR/password            the superuser murphy's password, made at the first
  *                           start unless $MURPHY_PASSWORD gives one (0600)
  * Everything under DIR is created 0600/0700 (umask 077).
@@ -26,6 +29,11 @@
 #define CLI_LOCAL_PG_PORT_DEFAULT 5433
 #define CLI_LOCAL_READY_TIMEOUT_S 30
 #define CLI_LOCAL_STOP_TIMEOUT_S 10
+/* TLS between the nodes of a local cluster only with --node-tls on: on
+ * loopback it hides nothing from anyone who could not read the keys, and
+ * costs 9-40% more CPU per operation (docs/decisions.md "TLS between
+ * nodes", bench/bench_node_tls.py). */
+#define CLI_LOCAL_NODE_TLS_DEFAULT 0
 
 typedef struct cli_local_opts {
 	char dir[PATH_MAX];      /* absolute once cli_local_resolve() ran */
@@ -40,6 +48,7 @@ typedef struct cli_local_opts {
 	long idle_in_txn_ms;       /* leader --idle-in-transaction-timeout-ms; -1 unset (the
 				    leader's default); 0 is a value here (never) */
 	int allow_faults;          /* leader --allow-faults: -1 from local.conf, else 1 (on) */
+	int node_tls; /* every node's --node-tls: -1 from local.conf, else CLI_LOCAL_NODE_TLS_DEFAULT */
 } cli_local_opts;
 
 /* Fill unset followers/pg_port from DIR/local.conf or the defaults and make
@@ -65,6 +74,12 @@ int cli_local_password_given(void);
 int cli_local_password_file(const char *path);
 /* The --password-file given, NULL when none. */
 const char *cli_local_password_file_given(void);
+/* DIR/name/node.crt and node.key signed by the cluster CA (DIR/node-ca.crt
+ * and node-ca.key, made first when missing) and a copy of the CA's
+ * certificate, unless the node has its certificate: `murphy local start`
+ * for its nodes, `murphy local cert` for a node started by hand.  0 or 1
+ * (message on stderr). */
+int cli_local_node_cert(const char *dir, const char *name);
 /* Create the node directories, write local.conf, share the secret, and
  * the password (cli_local_password).  0 or 1. */
 int cli_local_prepare(const cli_local_opts *o);

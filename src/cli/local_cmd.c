@@ -7,6 +7,7 @@
 #include "cli/pgclient.h"
 #include "cli/proc.h"
 #include "cli/table.h"
+#include "common/datadir.h"
 #include "pgwire/pgw_server.h"
 
 #include <limits.h>
@@ -21,7 +22,9 @@ static const char local_usage[] =
 	"                           [--txn-outcomes-keep-ms MS]\n"
 	"                           [--idle-in-transaction-timeout-ms MS]\n"
 	"                           [--no-faults | --allow-faults] [--password-file FILE]\n"
+	"                           [--node-tls on|off]\n"
 	"       murphy local stop   --dir DIR\n"
+	"       murphy local cert   --dir DIR --name NAME\n"
 	"       murphy local status --dir DIR\n"
 	"\n"
 	"A leader and N followers on 127.0.0.1, each a background process under DIR:\n"
@@ -35,6 +38,8 @@ static const char local_usage[] =
 	"          Starting again on the same DIR keeps the data.\n"
 	"  stop    SIGTERM every node, SIGKILL after 10 s\n"
 	"  status  which nodes run, and murphy.nodes as the leader sees it\n"
+	"  cert    a certificate of the cluster CA for a node started by hand as\n"
+	"          `murphy follower --dir DIR/NAME`: DIR/NAME/node.crt, node.key, node-ca.crt\n"
 	"\n"
 	"options:\n"
 	"  --dir DIR        data directory (required)\n"
@@ -68,7 +73,12 @@ static const char local_usage[] =
 	"                   `murphy fault` are refused (42501).  By default a local cluster\n"
 	"                   accepts them (it is for development; any client of the pg port\n"
 	"                   can then kill, pause and partition followers).  Remembered in\n"
-	"                   DIR/local.conf; --allow-faults turns them back on\n";
+	"                   DIR/local.conf; --allow-faults turns them back on\n"
+	"  --node-tls on|off  TLS between the nodes, each with a certificate of the\n"
+	"                   cluster CA made in DIR (DIR/node-ca.crt, DIR/<node>/node.crt);\n"
+	"                   default off: on loopback it hides nothing from anyone who\n"
+	"                   could not read the keys, and costs CPU (docs/decisions.md\n"
+	"                   \"TLS between nodes\"); remembered in DIR/local.conf\n";
 
 /* Parse the options shared by start/stop/status.  2 on a usage error. */
 static int parse_opts(int argc, char **argv, cli_local_opts *o)
@@ -83,6 +93,7 @@ static int parse_opts(int argc, char **argv, cli_local_opts *o)
 	o->startup_timeout_ms = -1;
 	o->idle_in_txn_ms = -1;
 	o->allow_faults = -1;
+	o->node_tls = -1;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -101,7 +112,13 @@ static int parse_opts(int argc, char **argv, cli_local_opts *o)
 		}
 		if (strcmp(a, "--dir") == 0)
 			snprintf(o->dir, sizeof o->dir, "%s", v);
-		else if (strcmp(a, "--followers") == 0)
+		else if (strcmp(a, "--node-tls") == 0) {
+			if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+				fprintf(stderr, "murphy local: --node-tls takes on or off\n");
+				return 2;
+			}
+			o->node_tls = strcmp(v, "on") == 0;
+		} else if (strcmp(a, "--followers") == 0)
 			o->followers = atoi(v);
 		else if (strcmp(a, "--pg-port") == 0)
 			o->pg_port = atoi(v);
@@ -246,6 +263,24 @@ void cli_local_print_faults(const cli_local_opts *o)
 		       on, o->allow_faults ? "on" : "off");
 }
 
+/* murphy local cert --dir DIR --name NAME */
+static int local_cert(int argc, char **argv)
+{
+	const char *dir = NULL, *name = NULL;
+	for (int i = 0; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--dir") == 0)
+			dir = argv[i + 1];
+		else if (strcmp(argv[i], "--name") == 0)
+			name = argv[i + 1];
+	}
+	if (!dir || !name || argc != 4 || strchr(name, '/') || name[0] == '.') {
+		fprintf(stderr, "murphy local cert: takes --dir DIR --name NAME (a node name)\n");
+		return 2;
+	}
+	mur_datadir_private();
+	return cli_local_node_cert(dir, name);
+}
+
 int cli_local_main(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -253,6 +288,8 @@ int cli_local_main(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	const char *cmd = argv[1];
+	if (strcmp(cmd, "cert") == 0)
+		return local_cert(argc - 2, argv + 2);
 	if (strcmp(cmd, "start") != 0 && strcmp(cmd, "stop") != 0 && strcmp(cmd, "status") != 0) {
 		fprintf(stderr, "murphy local: unknown command '%s'\n%s", cmd, local_usage);
 		return 2;

@@ -13,6 +13,7 @@
 #include "cli/local.h"
 
 #include "common/datadir.h"
+#include "common/tls.h"
 #include "pgwire/pgw_tls.h"
 
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Node i: 0 is the leader, i ≥ 1 is follower fi. */
 void cli_local_node_name(int i, char *buf, size_t size)
@@ -84,6 +86,8 @@ static void conf_read(cli_local_opts *o)
 			o->idle_in_txn_ms = v;
 		if (o->allow_faults < 0 && sscanf(line, "allow_faults=%d", &v) == 1)
 			o->allow_faults = v != 0;
+		if (o->node_tls < 0 && sscanf(line, "node_tls=%d", &v) == 1)
+			o->node_tls = v != 0;
 	}
 	fclose(f);
 }
@@ -110,6 +114,7 @@ static int conf_write(const cli_local_opts *o)
 	if (o->idle_in_txn_ms >= 0)
 		fprintf(f, "idle_in_txn_timeout_ms=%ld\n", o->idle_in_txn_ms);
 	fprintf(f, "allow_faults=%d\n", o->allow_faults);
+	fprintf(f, "node_tls=%d\n", o->node_tls);
 	return fclose(f);
 }
 
@@ -149,6 +154,8 @@ int cli_local_resolve(cli_local_opts *o)
 		o->startup_timeout_ms = 0;
 	if (o->allow_faults < 0)
 		o->allow_faults = 1;
+	if (o->node_tls < 0)
+		o->node_tls = CLI_LOCAL_NODE_TLS_DEFAULT;
 	if (o->write_pipeline > 64) {
 		fprintf(stderr, "murphy local: write_pipeline in %s/local.conf must be 1..64\n",
 			o->dir);
@@ -199,6 +206,93 @@ static int ensure_tls_cert(const cli_local_opts *o)
 	if (rc != MUR_OK && rc != MUR_EAGAIN) {
 		fprintf(stderr, "murphy local: %s\n", err.message);
 		return 1;
+	}
+	return 0;
+}
+
+/* src's bytes to dst (replaced through a temporary file): 0 or -1. */
+static int copy_file(const char *src, const char *dst)
+{
+	char tmp[PATH_MAX + 64], buf[8192];
+	FILE *in = fopen(src, "re"), *out;
+	size_t n;
+	int ok = 1;
+	if (!in)
+		return -1;
+	snprintf(tmp, sizeof tmp, "%s.tmp", dst);
+	if (!(out = fopen(tmp, "we"))) {
+		fclose(in);
+		return -1;
+	}
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		ok = ok && fwrite(buf, 1, n, out) == n;
+	ok = ok && !ferror(in);
+	fclose(in);
+	ok = fclose(out) == 0 && ok;
+	if (!ok || rename(tmp, dst) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* DIR/node-ca.crt and node-ca.key into ca_crt/ca_key, made when missing.
+ * MUR_OK or MUR_EIO (err). */
+static int ensure_ca(const char *dir, char *ca_crt, char *ca_key, size_t size, mur_error *err)
+{
+	static const mur_tls_cert_spec ca = {.cn = "murphy local cluster CA",
+					     .org = "murphy local",
+					     .ca = 1};
+	int rc;
+	snprintf(ca_crt, size, "%s/" MUR_NODE_TLS_CA_FILE, dir);
+	snprintf(ca_key, size, "%s/" MUR_NODE_TLS_CA_KEY_FILE, dir);
+	rc = mur_tls_make_cert(ca_crt, ca_key, &ca, err);
+	return rc == MUR_EAGAIN ? MUR_OK : rc;
+}
+
+int cli_local_node_cert(const char *dir, const char *name)
+{
+	char ca_crt[PATH_MAX + 32], ca_key[PATH_MAX + 32], nd[PATH_MAX + 32], crt[PATH_MAX + 48],
+		key[PATH_MAX + 48], copy[PATH_MAX + 48];
+	mur_tls_cert_spec node = {.cn = name,
+				  .org = "murphy local",
+				  .san = "DNS:localhost,IP:127.0.0.1"};
+	mur_error err;
+	int rc = ensure_ca(dir, ca_crt, ca_key, sizeof ca_crt, &err);
+	snprintf(nd, sizeof nd, "%s/%s", dir, name);
+	snprintf(crt, sizeof crt, "%s/" MUR_NODE_TLS_CERT_FILE, nd);
+	snprintf(key, sizeof key, "%s/" MUR_NODE_TLS_KEY_FILE, nd);
+	snprintf(copy, sizeof copy, "%s/" MUR_NODE_TLS_CA_FILE, nd);
+	node.issuer_cert = ca_crt;
+	node.issuer_key = ca_key;
+	if (rc == MUR_OK && mkdir_p(nd) != 0) {
+		mur_error_set(&err, SQLSTATE_IO_ERROR, "cannot create %s: %s", nd, strerror(errno));
+		rc = MUR_EIO;
+	}
+	if (rc == MUR_OK && (rc = mur_tls_make_cert(crt, key, &node, &err)) == MUR_EAGAIN)
+		rc = MUR_OK;
+	if (rc == MUR_OK && copy_file(ca_crt, copy) != 0) {
+		mur_error_set(&err, SQLSTATE_IO_ERROR, "cannot write %s: %s", copy,
+			      strerror(errno));
+		rc = MUR_EIO;
+	}
+	if (rc != MUR_OK) {
+		fprintf(stderr, "murphy local: %s\n", err.message);
+		return 1;
+	}
+	return 0;
+}
+
+/* The cluster CA, then each node's certificate (cli_local_node_cert):
+ * made whether node TLS is on or off, so turning it on later needs
+ * nothing else. */
+static int ensure_node_certs(const cli_local_opts *o)
+{
+	for (int i = 0; i <= o->followers; i++) {
+		char name[16];
+		cli_local_node_name(i, name, sizeof name);
+		if (cli_local_node_cert(o->dir, name) != 0)
+			return 1;
 	}
 	return 0;
 }
@@ -266,5 +360,5 @@ int cli_local_prepare(const cli_local_opts *o)
 	}
 	if (cli_local_password(o->dir, 1) != 0)
 		return 1;
-	return ensure_secret(o) || ensure_tls_cert(o);
+	return ensure_secret(o) || ensure_tls_cert(o) || ensure_node_certs(o);
 }

@@ -34,10 +34,18 @@
  * frame received under delay is copied (or its frame buffer taken); one
  * sent under delay is copied.  Dialed conns sit on a per-thread list so
  * net_fault_unblock_all can close the ones that lost frames.
+ *
+ * Node TLS ("node TLS" below; net_tls.c): a conn with c->tls reads every
+ * chunk into net_rbuf (never straight into a frame buffer: the bytes are
+ * ciphertext), passes it through net_tls_recv and parses the plaintext as
+ * usual; write_block hands each block of whole frames to net_tls_send and
+ * writes the ciphertext instead (sock_write_block).  Everything above —
+ * frames, cork and turn gathering, limits, fault injection — is the same.
  */
 #include "net/net.h"
 
 #include "common/log.h"
+#include "net/net_tls.h"
 #include "net/netfault.h"
 
 #include <assert.h>
@@ -58,6 +66,8 @@
  * write costs little next to copying the bytes into the block (the receiver
  * reads 64 KiB at a time, NET_READ_CHUNK). */
 #define NET_TURN_BLOCK_MAX (64 * 1024)
+/* Plaintext bytes encrypted before their ciphertext is written (node TLS). */
+#define NET_TLS_SLICE ((size_t)1024 * 1024)
 
 typedef enum net_conn_state {
 	NC_ACCEPTED = 0, /* accepted, waiting for net_conn_start */
@@ -116,6 +126,9 @@ struct net_conn {
 	struct net_turn *turn;          /* this loop thread's, or NULL */
 	struct net_conn *tprev, *tnext; /* on turn->pending */
 	int tpending;                   /* cork_w waits for the turn's end */
+
+	net_tls *tls;                 /* node TLS, or NULL */
+	struct mur_tls_ctx *dial_tls; /* net_connect: net_tls_use's context then */
 };
 
 /* The loop turn of one thread's loop (see "Loop turn" below). */
@@ -136,6 +149,7 @@ struct net_listener {
 	int port;
 	net_filter_fn filter; /* given to every conn accepted */
 	void *filter_arg;
+	struct mur_tls_ctx *tls; /* node TLS for every conn accepted (net_tls_use at listen) */
 };
 
 /* One write: len bytes of whole frames, data[] followed by payload when
@@ -155,6 +169,9 @@ static _Thread_local net_conn *net_dialed;
 static _Thread_local net_turn *net_turn_cur;
 
 static void conn_close_cb(uv_handle_t *h);
+static void tls_read(net_conn *c, const char *p, size_t n);
+static int tls_start(net_conn *c, struct mur_tls_ctx *server_ctx);
+static int tls_write_block(net_conn *c, net_wreq *w, mur_error *err);
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static net_turn *turn_join(uv_loop_t *loop);
@@ -233,6 +250,7 @@ static void conn_close_cb(uv_handle_t *h)
 	if (c->started && c->cbs.on_close)
 		c->cbs.on_close(c, c->reason); /* may open conns: the turn stays */
 	turn_leave(c);
+	net_tls_free(c->tls);
 	free(c->cork_w);
 	free(c->frame);
 	free(c);
@@ -279,6 +297,7 @@ static int frame_reserve(net_conn *c, size_t need)
 
 static int raw_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err);
 static int write_block(net_conn *c, net_wreq *w, mur_error *err);
+static int sock_write_block(net_conn *c, net_wreq *w, mur_error *err);
 static void cork_write(net_conn *c);
 static int turn_gathers(const net_conn *c, size_t len);
 static void turn_mark(net_conn *c);
@@ -492,7 +511,7 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	size_t left = c->payload_len - c->payload_got;
 
 	(void)suggested;
-	if (c->hdr_got == NET_HEADER_SIZE && left >= NET_READ_CHUNK) {
+	if (!c->tls && c->hdr_got == NET_HEADER_SIZE && left >= NET_READ_CHUNK) {
 		size_t want = c->payload_got + (left < (size_t)NET_READ_CHUNK * 4
 							? left
 							: (size_t)NET_READ_CHUNK * 4);
@@ -521,6 +540,10 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			conn_fail(c, "out of memory for a frame of %zu bytes", c->payload_len);
 		else
 			conn_fail(c, "read failed: %s", uv_strerror((int)nread));
+		return;
+	}
+	if (c->tls) {
+		tls_read(c, buf->base, (size_t)nread);
 		return;
 	}
 	if (buf->base == net_rbuf) {
@@ -770,8 +793,17 @@ static void wreq_free(net_wreq *w)
 	free(w);
 }
 
-/* Write w (w->len bytes of whole frames; taken) now, or queue the rest. */
+/* Write w (w->len bytes of whole frames; taken) now, or queue the rest;
+ * under node TLS its frames are encrypted first. */
 static int write_block(net_conn *c, net_wreq *w, mur_error *err)
+{
+	if (c->tls)
+		return tls_write_block(c, w, err);
+	return sock_write_block(c, w, err);
+}
+
+/* write_block's socket half: w's bytes go to the socket as they are. */
+static int sock_write_block(net_conn *c, net_wreq *w, mur_error *err)
 {
 	size_t total = w->len;
 	uv_buf_t b[2];
@@ -947,6 +979,8 @@ static void connect_cb(uv_connect_t *req, int status)
 		return;
 	}
 	start_reading(c);
+	if (c->state == NC_OPEN && c->dial_tls && tls_start(c, NULL) != MUR_OK)
+		return;
 	if (c->state == NC_OPEN && c->cbs.on_connect)
 		c->cbs.on_connect(c);
 }
@@ -970,6 +1004,7 @@ int net_connect(uv_loop_t *loop, const char *addr, const net_conn_cbs *cbs, void
 	snprintf(c->peer, sizeof c->peer, "%s", addr);
 	c->dialed = 1;
 	c->dial_sa = sa;
+	c->dial_tls = net_tls_ctx();
 	c->dnext = net_dialed;
 	if (net_dialed)
 		net_dialed->dprev = c;
@@ -1035,6 +1070,10 @@ static void connection_cb(uv_stream_t *server, int status)
 		return;
 	}
 	peer_name(c);
+	if (l->tls && tls_start(c, l->tls) != MUR_OK) {
+		net_conn_close(c, "out of memory for TLS"); /* not started: freed silently */
+		return;
+	}
 	c->filter = l->filter;
 	c->filter_arg = l->filter_arg;
 	l->on_accept(l, c, l->arg);
@@ -1061,6 +1100,7 @@ int net_listen(uv_loop_t *loop, const char *addr, net_accept_cb on_accept, void 
 	l->tcp.data = l;
 	l->on_accept = on_accept;
 	l->arg = arg;
+	l->tls = net_tls_ctx();
 	rc = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&sa, 0);
 	if (rc == 0)
 		rc = uv_listen((uv_stream_t *)&l->tcp, 128, connection_cb);
@@ -1122,6 +1162,7 @@ void *net_conn_arg(const net_conn *c) { return c->arg; }
 void net_conn_set_arg(net_conn *c, void *arg) { c->arg = arg; }
 const char *net_conn_peer(const net_conn *c) { return c->peer; }
 size_t net_conn_sendq_bytes(const net_conn *c) { return c->sendq_bytes; }
+int net_conn_tls(const net_conn *c) { return c->tls ? 1 + net_tls_state(c->tls) : 0; }
 
 void net_conn_set_frame_max(net_conn *c, size_t frame_max)
 {
@@ -1171,4 +1212,91 @@ void net_fault_unblock_all(void)
 			c->fault_lost = 0;
 			conn_fail(c, "partition healed: frames were lost");
 		}
+}
+
+/* ---- node TLS (net_tls.c) ------------------------------------------------ */
+
+/* Write what TLS has queued (handshake records, ciphertext, an alert). */
+static int tls_flush(net_conn *c, mur_error *err)
+{
+	size_t n = net_tls_pending(c->tls);
+	net_wreq *w;
+	if (n == 0)
+		return MUR_OK;
+	if (!(w = malloc(sizeof *w + n))) {
+		conn_fail(c, "out of memory for %zu bytes of TLS output", n);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
+	}
+	w->len = net_tls_take(c->tls, w->data, n);
+	w->payload = NULL;
+	w->payload_len = 0;
+	return sock_write_block(c, w, err);
+}
+
+/* c's TLS: the server side with the listener's context server_ctx, else
+ * the client side with the one net_connect saw (its ClientHello leaves at
+ * once).  MUR_OK, or the conn is closing (a dialed one) / to be closed by
+ * the caller (an accepted one, not started). */
+static int tls_start(net_conn *c, struct mur_tls_ctx *server_ctx)
+{
+	int server = server_ctx != NULL;
+	if (!(c->tls = server ? net_tls_new(server_ctx, NULL)
+			      : net_tls_new(c->dial_tls, c->peer))) {
+		if (!server)
+			conn_fail(c, "out of memory for TLS");
+		return MUR_ENOMEM;
+	}
+	return server ? MUR_OK : tls_flush(c, NULL);
+}
+
+/* write_block under node TLS: w's frames become ciphertext (w is freed),
+ * written every NET_TLS_SLICE bytes: a multi-MB block costs one slice of
+ * ciphertext in TLS's buffer at a time, not a second whole copy. */
+static int tls_write_block(net_conn *c, net_wreq *w, mur_error *err)
+{
+	uv_buf_t b[2];
+	unsigned nb = wreq_bufs(w, 0, b);
+	mur_error e;
+	int rc = MUR_OK;
+	for (unsigned i = 0; i < nb; i++)
+		for (size_t off = 0; off < b[i].len; off += NET_TLS_SLICE) {
+			size_t n = b[i].len - off < NET_TLS_SLICE ? b[i].len - off : NET_TLS_SLICE;
+			if (net_tls_send(c->tls, b[i].base + off, n, &e) != MUR_OK) {
+				wreq_free(w);
+				conn_fail(c, "%s", e.message);
+				return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "%s",
+						     e.message),
+				       MUR_EIO;
+			}
+			if (net_tls_pending(c->tls) >= NET_TLS_SLICE &&
+			    (rc = tls_flush(c, err)) != MUR_OK) {
+				wreq_free(w); /* the conn is closing */
+				return rc;
+			}
+		}
+	wreq_free(w);
+	return tls_flush(c, err);
+}
+
+/* A run of plaintext: frames as from the socket.  1 once c closed. */
+static int tls_plain(void *arg, const char *p, size_t n)
+{
+	net_conn *c = arg;
+	parse(c, p, n);
+	return c->state != NC_OPEN;
+}
+
+/* Bytes read on a TLS conn.  A failed handshake (no certificate, another
+ * CA's, not TLS at all) sends the alert and closes c, logged. */
+static void tls_read(net_conn *c, const char *p, size_t n)
+{
+	mur_error e;
+	if (net_tls_recv(c->tls, p, n, tls_plain, c, &e) != MUR_OK) {
+		tls_flush(c, NULL);
+		if (c->state == NC_OPEN)
+			conn_fail(c, "%s", e.message);
+		return;
+	}
+	if (c->state == NC_OPEN)
+		tls_flush(c, NULL);
 }

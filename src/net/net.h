@@ -60,6 +60,13 @@
  *     change the conn's policy — how the leader recognizes the HELLO of a
  *     follower it has partitioned away and mutes the new connection too.
  * Dropped frames do not re-arm the read timeout: silence is silence.
+ *
+ * TLS between nodes (net_tls.c, docs/decisions.md "TLS between nodes"):
+ * after net_tls_use(ctx), every connection dialed or accepted runs TLS
+ * 1.2+ under its frames, both sides presenting a certificate the cluster
+ * CA signed (a peer without one, or with another CA's, fails the
+ * handshake: the conn is closed with the reason logged).  Frames, limits,
+ * timeouts and fault injection are unchanged: they live above TLS.
  */
 #ifndef MUR_NET_H
 #define MUR_NET_H
@@ -95,6 +102,7 @@
 #define NET_ADDR_MAX 128
 
 typedef struct net_conn net_conn;
+struct mur_tls_ctx;
 typedef struct net_listener net_listener;
 
 /* Fault injection limits.  A delay beyond a minute is a partition, not
@@ -230,8 +238,18 @@ void net_fault_unblock_all(void);
 int net_fault_blocked_count(void);
 void *net_conn_arg(const net_conn *c);
 void net_conn_set_arg(net_conn *c, void *arg);
+/* Node TLS for every connection net_connect makes and every listener
+ * net_listen opens from now on (a listener keeps the context it saw),
+ * process-wide: call before loops start; ctx outlives every conn, from
+ * mur_tls_ctx_load with the cluster CA; NULL turns it off. */
+void net_tls_use(struct mur_tls_ctx *ctx);
+/* 1 when net_tls_use gave a context. */
+int net_tls_on(void);
 /* "127.0.0.1:51234" — the remote address, for logs. */
 const char *net_conn_peer(const net_conn *c);
+/* Node TLS of c: 0 none, 1 handshake not done, 2 done, 3 done by resuming
+ * a session made with the same address before (tests, logs). */
+int net_conn_tls(const net_conn *c);
 /* Bytes queued and not yet written (tests, flow control). */
 size_t net_conn_sendq_bytes(const net_conn *c);
 

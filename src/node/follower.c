@@ -56,6 +56,7 @@
 #include "common/log.h"
 #include "follower/task_run.h"
 #include "net/net.h"
+#include "node/node_tls.h"
 #include "wire/proto.h"
 #include "follower/fault.h"
 #include "follower/peer.h"
@@ -87,7 +88,8 @@ typedef struct follower {
 	uv_loop_t loop;
 	const char *dir;
 	char name[NET_NAME_MAX];
-	net_hello hello; /* ours: sent to the leader and to peers we fetch from */
+	net_hello hello;       /* ours: sent to the leader and to peers we fetch from */
+	mur_tls_ctx *node_tls; /* node TLS (node_tls.h), NULL when off */
 	stor_dir *stor;
 	clu_member *member;
 	node_peer_server *peer;
@@ -139,7 +141,9 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: murphy follower --dir DIR --listen HOST:PORT --join HOST:PORT [--name "
 		"NAME]\n"
-		"                       [--group-commit on|off]\n"
+		"                       [--group-commit on|off] [--node-tls on|off]\n"
+		"                       [--node-tls-cert FILE --node-tls-key FILE --node-tls-ca "
+		"FILE]\n"
 		"\n"
 		"Runs one follower in the foreground, logging to stderr.\n"
 		"  --dir DIR        data directory: cluster.secret (copy of the leader's),\n"
@@ -151,7 +155,7 @@ static void usage(FILE *out)
 		"                   on: placements run synchronous=NORMAL and every write is\n"
 		"                   made durable in one follower WAL (DIR/data/follower.wal.*),\n"
 		"                   one fsync per batch of concurrent writes (default on;\n"
-		"                   MURPHY_GROUP_COMMIT=0 turns it off too)\n"
+		"                   MURPHY_GROUP_COMMIT=0 turns it off too)\n" NODE_TLS_USAGE
 		"SIGTERM or SIGINT shuts it down after running tasks finish.\n");
 }
 
@@ -666,15 +670,18 @@ static void on_refused(void *arg, const char *reason)
 
 typedef struct follower_args {
 	const char *dir, *listen, *join, *name, *group_commit;
+	node_tls_opts node_tls; /* --node-tls* (node_tls.h) */
 } follower_args;
 
 /* 0 ok, 1 --help printed, -1 usage error (printed). */
 static int parse_args(int argc, char **argv, follower_args *a)
 {
 	memset(a, 0, sizeof *a);
+	node_tls_opts_init(&a->node_tls);
 	for (int i = 1; i < argc; i++) {
 		const char *opt = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		const char **dst = NULL;
+		int rc;
 		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
 			usage(stdout);
 			return 1;
@@ -689,6 +696,12 @@ static int parse_args(int argc, char **argv, follower_args *a)
 			dst = &a->name;
 		else if (strcmp(opt, "--group-commit") == 0)
 			dst = &a->group_commit;
+		else if (v && node_tls_parse("follower", opt, v, &a->node_tls, &rc)) {
+			if (rc != MUR_OK)
+				return -1;
+			i++;
+			continue;
+		}
 		if (!dst) {
 			fprintf(stderr, "murphy follower: unknown option '%s'\n", opt);
 			usage(stderr);
@@ -762,6 +775,8 @@ static int prepare(follower *f, const follower_args *a, net_hello *hello)
 		MLOG(ERROR, "follower", "%s", err.message);
 		goto remove_pid;
 	}
+	if (node_tls_setup("follower", f->dir, a->listen, &a->node_tls, &f->node_tls) != MUR_OK)
+		goto remove_pid;
 	snprintf(path, sizeof path, "%s/data", f->dir);
 	if (stor_dir_open(path, &f->stor, &err) != MUR_OK) {
 		MLOG(ERROR, "follower", "%s", err.message);
@@ -869,6 +884,8 @@ close_loop:
 		MLOG(WARN, "follower", "loop closed with handles still open");
 	stor_dir_close(f->stor);
 	mur_datadir_remove_pid(f->dir);
+	net_tls_use(NULL);
+	mur_tls_ctx_free(f->node_tls);
 	MLOG(INFO, "follower", "stopped");
 	rc = f->exit_code;
 	free(f);

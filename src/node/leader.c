@@ -25,6 +25,7 @@
 #include "leader/lead.h"
 #include "net/net.h"
 #include "pgwire/pgw_server.h"
+#include "node/node_tls.h"
 #include "pgwire/pgw_tls.h"
 #include "replication/repl.h"
 #include "storage/storage.h"
@@ -61,7 +62,9 @@ static void usage(FILE *f)
 		"                     [--tcp-keepalives-idle S] [--tcp-keepalives-interval S]\n"
 		"                     [--tcp-keepalives-count N] [--allow-faults]\n"
 		"                     [--auth scram|trust] [--tls-cert FILE --tls-key FILE]\n"
-		"                     [--tls-required]\n"
+		"                     [--tls-required] [--node-tls on|off]\n"
+		"                     [--node-tls-cert FILE --node-tls-key FILE --node-tls-ca "
+		"FILE]\n"
 		"\n"
 		"Runs the coordinator in the foreground, logging to stderr.\n"
 		"  --dir DIR         data directory: catalog.db, cluster.secret, murphy.pid\n"
@@ -125,8 +128,8 @@ static void usage(FILE *f)
 		"                            DIR/" PGW_TLS_KEY_FILE
 		" are used when present (murphy local makes\n"
 		"                            a self-signed pair); with neither, no TLS\n"
-		"  --tls-required            refuse clients that do not use TLS (FATAL 28000)\n"
-		"SIGTERM or SIGINT shuts it down cleanly.\n",
+		"  --tls-required            refuse clients that do not use TLS (FATAL "
+		"28000)\n" NODE_TLS_USAGE "SIGTERM or SIGINT shuts it down cleanly.\n",
 		PGW_STARTUP_TIMEOUT_MS_DEFAULT, PGW_STARTUP_TIMEOUT_MS_MIN,
 		PGW_STARTUP_TIMEOUT_MS_MAX, PGW_CONNECTIONS_MAX, PGW_STARTUP_CONNECTIONS_MAX,
 		REPL_OUTCOMES_ROWS_MAX, LEAD_IDLE_IN_TXN_TIMEOUT_MS_DEFAULT,
@@ -221,6 +224,7 @@ typedef struct client_opts {
 	const char *tls_cert, *tls_key; /* --tls-cert/--tls-key; NULL: DIR's files if any */
 	int tls_required;               /* --tls-required */
 	const char *password_file;      /* --password-file: the first start's superuser password */
+	node_tls_opts node_tls;         /* --node-tls* (node_tls.h): not for clients, parsed here */
 } client_opts;
 
 /* v as a whole number in lo..hi into *out; MUR_ERR (said on stderr)
@@ -291,7 +295,8 @@ static int parse_args(int argc, char **argv, const char **dir, const char **list
 				return MUR_ERR;
 			}
 			co->auth_scram = strcmp(v, "scram") == 0;
-		} else if (parse_client_opt(a, v, co, &rc)) {
+		} else if (parse_client_opt(a, v, co, &rc) ||
+			   node_tls_parse("leader", a, v, &co->node_tls, &rc)) {
 			if (rc != MUR_OK)
 				return MUR_ERR;
 		} else if (strcmp(a, "--tls-cert") == 0)
@@ -444,9 +449,16 @@ int node_leader_main(int argc, char **argv)
 	long startup_ms = PGW_STARTUP_TIMEOUT_MS_DEFAULT;
 	long long keep_ms = REPL_OUTCOMES_KEEP_MS_DEFAULT;
 	pgw_server_limits pg_limits = pgw_server_limits_default();
-	client_opts co =
-		{LEAD_IDLE_IN_TXN_TIMEOUT_MS_DEFAULT, pg_limits.keepalive, 1, NULL, NULL, 0, NULL};
+	client_opts co = {LEAD_IDLE_IN_TXN_TIMEOUT_MS_DEFAULT,
+			  pg_limits.keepalive,
+			  1,
+			  NULL,
+			  NULL,
+			  0,
+			  NULL,
+			  {0}};
 	pgw_tls_ctx *tls = NULL;
+	mur_tls_ctx *node_tls = NULL;
 	char secret[256], path[4096], host[256];
 	int port, rc = 1, allow_faults = 0;
 	leader l;
@@ -454,6 +466,7 @@ int node_leader_main(int argc, char **argv)
 	lead_transport tr = {0};
 
 	memset(&l, 0, sizeof l);
+	node_tls_opts_init(&co.node_tls);
 	mur_log_init("leader", MUR_LOG_INFO);
 	if (parse_args(argc, argv, &dir, &listen, &pgaddr, &suspect_ms, &dead_ms, &pipeline,
 		       &startup_ms, &keep_ms, &allow_faults, &co) != MUR_OK)
@@ -478,7 +491,8 @@ int node_leader_main(int argc, char **argv)
 	cat_set_write_hook(l.cat, flush_frames, NULL);
 	if (co.auth_scram && bootstrap_superuser(dir, co.password_file, l.cat) != MUR_OK)
 		goto out;
-	if (load_tls(dir, &co, &tls) != MUR_OK)
+	if (load_tls(dir, &co, &tls) != MUR_OK ||
+	    node_tls_setup("leader", dir, listen, &co.node_tls, &node_tls) != MUR_OK)
 		goto out;
 	if (cat_upsert_node(l.cat, "leader", listen, CAT_NODE_LEADER, NULL, &err) != MUR_OK) {
 		MLOG(ERROR, "leader", "%s", err.message);
@@ -541,6 +555,8 @@ int node_leader_main(int argc, char **argv)
 	rc = 0;
 out:
 	pgw_tls_ctx_free(tls);
+	net_tls_use(NULL);
+	mur_tls_ctx_free(node_tls);
 	if (l.cat)
 		cat_flush_lsns(l.cat);
 	lead_engine_destroy(l.engine);

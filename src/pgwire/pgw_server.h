@@ -140,7 +140,7 @@ void pgw_server_set_limits(pgw_server *s, const pgw_server_limits *lim);
  * 'S'; required: a client that starts without TLS is refused with FATAL
  * 28000 "TLS required" (needs ctx).  Connections already open keep what
  * they had. */
-typedef struct pgw_tls_ctx pgw_tls_ctx;
+typedef struct mur_tls_ctx pgw_tls_ctx; /* pgw_tls.h */
 void pgw_server_set_tls(pgw_server *s, pgw_tls_ctx *ctx, int required);
 
 /* Stop listening and close every connection (each engine session is

@@ -29,6 +29,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/tls.h"
 #include "pgwire/pgw_engine.h"
 
 #include <stddef.h>
@@ -39,10 +40,12 @@
 #define PGW_TLS_KEY_FILE "server.key"
 /* Validity of a certificate pgw_tls_make_self_signed makes: ten years, a
  * local cluster's lifetime; a user's own certificate has its own. */
-#define PGW_TLS_SELF_SIGNED_DAYS 3650
+#define PGW_TLS_SELF_SIGNED_DAYS MUR_TLS_CERT_DAYS
 
-typedef struct pgw_tls_ctx pgw_tls_ctx;
-typedef struct pgw_tls pgw_tls;
+/* The OpenSSL glue is common/tls.c's (shared with the node transport):
+ * these are its objects, used server side without client certificates. */
+typedef struct mur_tls_ctx pgw_tls_ctx;
+typedef struct mur_tls pgw_tls;
 
 /* Load cert_file (PEM chain) and key_file (PEM key) and check that they
  * match.  MUR_OK with *out, or MUR_EIO with err saying which file and

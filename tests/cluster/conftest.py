@@ -34,6 +34,10 @@ LOG_TAIL_LINES = int(os.environ.get("MURPHY_LOG_LINES", "40"))
 # by a signal): after this long a watchdog dumps the logs, stops every
 # cluster and exits.
 TEST_TIMEOUT_S = int(os.environ.get("MURPHY_TEST_TIMEOUT", "180"))
+# MURPHY_NODE_TLS=on runs every local cluster with TLS between its nodes
+# (`murphy local start --node-tls on`; off by default, docs/decisions.md).
+NODE_TLS_ARGS = (("--node-tls", os.environ["MURPHY_NODE_TLS"])
+                 if os.environ.get("MURPHY_NODE_TLS") else ())
 _clusters = []
 _pg_servers = []
 
@@ -61,11 +65,18 @@ class Cluster:
     def start(self, *extra):
         """`murphy local start` with start_args; extra: more of its options (leader flags)."""
         return self.run("local", "start", "--dir", self.dir, "--followers",
-                        str(self.followers), "--pg-port", str(self.port), *self.start_args,
-                        *extra)
+                        str(self.followers), "--pg-port", str(self.port), *NODE_TLS_ARGS,
+                        *self.start_args, *extra)
 
     def stop(self):
         return self.run("local", "stop", "--dir", self.dir, check=False)
+
+    def node_cert(self, name):
+        """A follower about to be started by hand in DIR/name: its certificate
+        of the cluster CA (`murphy local cert`) when the cluster runs node TLS."""
+        with open(os.path.join(self.dir, "local.conf")) as f:
+            if "node_tls=1" in f.read().split():
+                self.run("local", "cert", "--dir", self.dir, "--name", name)
 
     def node_names(self):
         return ["leader"] + ["f%d" % i for i in range(1, self.followers + 1)]

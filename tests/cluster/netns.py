@@ -229,10 +229,13 @@ class NetnsCluster:
         if node == "leader":
             return ["leader", "--dir", self._node_dir(node), "--listen",
                     "%s:%d" % (self.addr(node), NODE_PORT), "--pg",
-                    "%s:%d" % (self.addr(node), PG_PORT), "--allow-faults", *self.leader_args]
+                    "%s:%d" % (self.addr(node), PG_PORT), "--allow-faults",
+                    "--node-tls", "off", *self.leader_args]
+        # --node-tls off: veth addresses are not loopback, and a node refuses
+        # them without node TLS unless told (these tests are about partitions)
         return ["follower", "--dir", self._node_dir(node), "--listen",
                 "%s:%d" % (self.addr(node), NODE_PORT), "--join",
-                "%s:%d" % (self.addr("leader"), NODE_PORT), "--name", node]
+                "%s:%d" % (self.addr("leader"), NODE_PORT), "--name", node, "--node-tls", "off"]
 
     def spawn(self, node):
         """Start node's process (again) in its namespace."""

@@ -131,6 +131,7 @@ def test_stranger_with_wrong_secret_is_refused(cluster):
     with open(os.path.join(d, "cluster.secret"), "w") as f:
         f.write("00" * 32 + "\n")
     os.chmod(os.path.join(d, "cluster.secret"), 0o600)  # refused for its mode otherwise
+    cluster.node_cert("stranger")  # so that only the secret keeps it out
     port = free_port()
     log = open(os.path.join(d, "murphy.log"), "ab")
     p = subprocess.Popen([MURPHY, "follower", "--dir", d, "--listen", "127.0.0.1:%d" % port,
@@ -152,6 +153,7 @@ def test_follower_with_right_secret_joins(cluster):
     d = os.path.join(cluster.dir, "friend")
     os.makedirs(d)
     shutil.copy(os.path.join(cluster.dir, "leader", "cluster.secret"), d)
+    cluster.node_cert("friend")
     port = free_port()
     log = open(os.path.join(d, "murphy.log"), "ab")
     p = subprocess.Popen([MURPHY, "follower", "--dir", d, "--listen", "127.0.0.1:%d" % port,

@@ -69,6 +69,7 @@ def start_follower(cluster, name):
     d = os.path.join(cluster.dir, name)
     os.makedirs(d)
     shutil.copy(os.path.join(cluster.dir, "leader", "cluster.secret"), d)
+    cluster.node_cert(name)
     log = open(os.path.join(d, "murphy.log"), "ab")
     p = subprocess.Popen([MURPHY, "follower", "--dir", d, "--listen",
                           "127.0.0.1:%d" % free_port(), "--join",
