@@ -22,6 +22,8 @@
 #include <string.h>
 
 #define SRF_NAME "generate_series"
+#define SRF_TS_OP "generate_series_ts" /* over timestamps: sql/emit_srf.c */
+#define SUBSCRIPTS_NAME "generate_subscripts"
 
 static int unsupported(sql_ctx *c, const char *what, int loc)
 {
@@ -29,18 +31,31 @@ static int unsupported(sql_ctx *c, const char *what, int loc)
 		       what);
 }
 
-/* generate_series, or a json one (analyze_json_srf.c) when json is set. */
-static int is_series_call(const PgQuery__Node *n, int json)
+/* The function's name when n is a call (schema-qualified or not), else NULL. */
+static const char *call_name(const PgQuery__Node *n)
 {
 	const PgQuery__FuncCall *f;
 	const PgQuery__Node *name;
 	if (!n || n->node_case != PG_QUERY__NODE__NODE_FUNC_CALL)
-		return 0;
+		return NULL;
 	f = n->func_call;
 	name = f->funcname[f->n_funcname - 1];
-	return f->n_funcname <= 2 && name->node_case == PG_QUERY__NODE__NODE_STRING &&
-	       (!strcmp(name->string->sval, SRF_NAME) ||
-		(json && sql_json_srf_is(name->string->sval)));
+	return f->n_funcname <= 2 && name->node_case == PG_QUERY__NODE__NODE_STRING
+		       ? name->string->sval
+		       : NULL;
+}
+
+static int is_named(const PgQuery__Node *n, const char *fn)
+{
+	const char *name = call_name(n);
+	return name && !strcmp(name, fn);
+}
+
+/* generate_series, or a json one (analyze_json_srf.c) when json is set. */
+static int is_series_call(const PgQuery__Node *n, int json)
+{
+	const char *name = call_name(n);
+	return name && (!strcmp(name, SRF_NAME) || (json && sql_json_srf_is(name)));
 }
 
 static int reads_columns(const sql_expr *e)
@@ -53,29 +68,76 @@ static int reads_columns(const sql_expr *e)
 	return 0;
 }
 
+/* generate_series(timestamp[tz], timestamp[tz], interval) (args analyzed):
+ * PostgreSQL's resolution picks timestamp when an argument is one and none
+ * is timestamptz, else timestamptz (dates and unknown literals cast to it).
+ * The call holds start, stop, step and the next row (v + step over the
+ * previous row v, in the session's zone for a timestamptz: analyze_interval.c). */
+static sql_expr *ts_series_call(sql_ctx *c, PgQuery__FuncCall *f, sql_expr **args)
+{
+	int has_ts = 0, has_tz = 0;
+	sql_expr *v, *next;
+	for (int i = 0; i < 2; i++) {
+		has_ts |= args[i]->type == MT_TIMESTAMP;
+		has_tz |= args[i]->type == MT_TIMESTAMPTZ;
+	}
+	mur_type t = has_ts && !has_tz ? MT_TIMESTAMP : MT_TIMESTAMPTZ;
+	if (args[2]->type == MT_UNKNOWN)
+		args[2] = sql_make_cast(c, args[2], MT_INTERVAL, args[2]->loc);
+	for (int i = 0; i < 2 && args[2]; i++) {
+		int cat = sql_type_category(args[i]->type);
+		if (cat != 'D' && cat != 'U')
+			break;
+		if (args[i]->type != t && !(args[i] = sql_make_cast(c, args[i], t, args[i]->loc)))
+			return NULL;
+	}
+	if (!args[2])
+		return NULL;
+	if (sql_type_category(args[0]->type) != 'D' || sql_type_category(args[1]->type) != 'D' ||
+	    args[2]->type != MT_INTERVAL)
+		return sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+			       "function generate_series(%s, %s, %s) does not exist",
+			       sql_type_name(args[0]->type), sql_type_name(args[1]->type),
+			       sql_type_name(args[2]->type)),
+		       NULL;
+	if (!(v = sql_expr_new(c, SE_RAW, t, f->location)))
+		return NULL;
+	v->op = "v"; /* the previous row (sql/emit_srf.c) */
+	if (!(next = sql_interval_arith(c, "+", v, args[2], f->location)))
+		return NULL;
+	return sql_make_call(c, SRF_TS_OP, t, f->location, 4, args[0], args[1], args[2], next);
+}
+
 /* The call's arguments (a step of 1 added) as one SE_CALL, typed. */
 static sql_expr *series_call(sql_ctx *c, PgQuery__FuncCall *f)
 {
 	sql_expr *args[3] = {NULL, NULL, NULL};
 	mur_type t = MT_INT4;
-	int n = (int)f->n_args;
+	int n = (int)f->n_args, ts = 0;
 	if (f->agg_star || f->agg_distinct || f->over || f->n_agg_order || f->agg_filter || n < 2 ||
 	    n > 3)
 		return unsupported(c, "this call of generate_series", f->location), NULL;
 	for (int i = 0; i < n; i++) {
 		if (!(args[i] = sql_analyze_expr(c, f->args[i])))
 			return NULL;
-		if (args[i]->type == MT_UNKNOWN)
-			args[i] = sql_make_cast(c, args[i], MT_INT4, args[i]->loc);
-		if (!args[i])
-			return NULL;
 		if (reads_columns(args[i]))
 			return unsupported(c,
 					   "generate_series over columns of other tables (LATERAL)",
 					   args[i]->loc),
 			       NULL;
+		ts |= sql_type_category(args[i]->type) == 'D' || args[i]->type == MT_INTERVAL;
+	}
+	if (ts && n == 3)
+		return ts_series_call(c, f, args);
+	for (int i = 0; i < n; i++) {
+		if (args[i]->type == MT_UNKNOWN)
+			args[i] = sql_make_cast(c, args[i], MT_INT4, args[i]->loc);
+		if (!args[i])
+			return NULL;
 		if (!mur_type_is_integer(args[i]->type))
-			return unsupported(c, "generate_series over types other than integers",
+			return unsupported(c,
+					   "generate_series over types other than integers and "
+					   "timestamps",
 					   f->location),
 			       NULL;
 		if (args[i]->type == MT_INT8)
@@ -87,23 +149,68 @@ static sql_expr *series_call(sql_ctx *c, PgQuery__FuncCall *f)
 		       : NULL;
 }
 
+/* generate_subscripts(a, dim [, reverse]): int4 subscripts of a's
+ * dimension dim, lower to upper (upper to lower when reverse); no rows
+ * for a NULL argument or a dimension a lacks.  The call holds a, dim and
+ * reverse (false when not given); sql/emit_srf.c writes the series. */
+static sql_expr *subscripts_call(sql_ctx *c, PgQuery__FuncCall *f)
+{
+	sql_expr *args[3] = {NULL, NULL, NULL};
+	static const mur_type want[3] = {MT_UNKNOWN, MT_INT4, MT_BOOL};
+	int n = (int)f->n_args;
+	if (f->agg_star || f->agg_distinct || f->over || f->n_agg_order || f->agg_filter)
+		return unsupported(c, "this call of generate_subscripts", f->location), NULL;
+	if (n < 2 || n > 3)
+		return sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+			       "function generate_subscripts with %d arguments does not exist", n),
+		       NULL;
+	for (int i = 0; i < n; i++) {
+		if (!(args[i] = sql_analyze_expr(c, f->args[i])))
+			return NULL;
+		if (reads_columns(args[i]))
+			return unsupported(c,
+					   "generate_subscripts over columns of other tables "
+					   "(LATERAL)",
+					   args[i]->loc),
+			       NULL;
+		if (i > 0 && args[i]->type != want[i] &&
+		    !(args[i] = sql_coerce(c, args[i], want[i], NULL)))
+			return NULL;
+	}
+	if (args[0]->type == MT_UNKNOWN)
+		return sql_err(c, "42804", args[0]->loc,
+			       "could not determine polymorphic type because input has type "
+			       "unknown"),
+		       NULL;
+	if (!mur_type_is_array(args[0]->type))
+		return sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+			       "function generate_subscripts(%s, integer) does not exist",
+			       sql_type_name(args[0]->type)),
+		       NULL;
+	if (n == 2 && !(args[2] = sql_make_const_int(c, 0, MT_BOOL)))
+		return NULL;
+	return sql_make_call(c, SUBSCRIPTS_NAME, MT_INT4, f->location, 3, args[0], args[1],
+			     args[2]);
+}
+
+/* The columns a call in FROM returns: unnest(a, b, ...) one per array
+ * (analyze_unnest.c: its args are array, element type pairs), else one. */
+static int srf_width(const sql_expr *call)
+{
+	return !strcmp(call->op, "unnest") ? call->nargs / 2 : 1;
+}
+
 int sql_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQuery__Alias *alias,
 		const char *fname, int ordinality, sql_srf_analyze_fn analyze)
 {
 	const char *name = alias && alias->aliasname && *alias->aliasname ? alias->aliasname
 									  : fname;
-	const char *col = alias && alias->n_colnames ? sql_node_str(alias->colnames[0]) : name;
-	const char *ord = alias && alias->n_colnames > 1 ? sql_node_str(alias->colnames[1])
-							 : "ordinality";
 	cat_table *t = sql_alloc(c, sizeof *t);
 	sql_expr *call;
-	int save_ok = c->agg_ok;
+	int save_ok = c->agg_ok, nout;
 	const char *save_where = c->agg_where;
 	if (!t)
 		return MUR_ERR;
-	if (alias && (int)alias->n_colnames > 1 + ordinality)
-		return sql_err(c, "42601", f->location,
-			       "too many column aliases specified for function %s", fname);
 	c->agg_ok = 0;
 	c->agg_where = "functions in FROM";
 	call = analyze(c, f);
@@ -111,28 +218,30 @@ int sql_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQuery__A
 	c->agg_where = save_where;
 	if (!call)
 		return MUR_ERR;
+	nout = srf_width(call);
+	if (alias && (int)alias->n_colnames > nout + ordinality)
+		return sql_err(c, "42601", f->location,
+			       "too many column aliases specified for function %s", fname);
 	t->kind = CAT_TABLE_VIRTUAL;
 	t->dist_col = -1;
 	snprintf(t->name, sizeof t->name, "%s", fname);
-	t->ncols = 1 + ordinality;
-	snprintf(t->cols[0].name, sizeof t->cols[0].name, "%s", col ? col : name);
-	t->cols[0].type = call->type;
-	t->cols[0].typmod = -1;
-	if (ordinality) {
-		snprintf(t->cols[1].name, sizeof t->cols[1].name, "%s", ord ? ord : "ordinality");
-		t->cols[1].type = MT_INT8;
-		t->cols[1].typmod = -1;
+	t->ncols = nout + ordinality;
+	for (int i = 0; i < t->ncols; i++) {
+		/* one column: named by the alias (PostgreSQL's scalar function);
+		 * several: by the function */
+		const char *col = i == nout ? "ordinality" : nout == 1 ? name : fname;
+		if (alias && i < (int)alias->n_colnames)
+			col = sql_node_str(alias->colnames[i]);
+		snprintf(t->cols[i].name, sizeof t->cols[i].name, "%s", col ? col : fname);
+		t->cols[i].type = i == nout   ? MT_INT8
+				  : nout == 1 ? call->type
+					      : mur_type_elem(call->args[2 * i]->type);
+		t->cols[i].typmod = -1;
 	}
 	if (sql_add_rte(c, q, t, name, f->location) != MUR_OK)
 		return MUR_ERR;
 	q->rtes[q->nrte - 1].series = call;
 	return MUR_OK;
-}
-
-/* A leader table of one column for the call. */
-static int add_series(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQuery__Alias *alias)
-{
-	return sql_srf_add(c, q, f, alias, SRF_NAME, 0, series_call);
 }
 
 int sql_analyze_from_function(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *rf)
@@ -142,21 +251,23 @@ int sql_analyze_from_function(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *
 	    sql_is_unnest_call(item->list->items[0])) /* analyze_unnest.c */
 		return sql_unnest_from(c, q, rf, item->list->items[0]);
 	if (rf->lateral || rf->is_rowsfrom || rf->n_functions != 1 || rf->n_coldeflist)
-		return unsupported(c, "LATERAL, WITH ORDINALITY or ROWS FROM in FROM", -1);
+		return unsupported(c, "LATERAL or ROWS FROM with this function in FROM", -1);
 	item = rf->functions[0];
 	if (item->node_case == PG_QUERY__NODE__NODE_LIST && item->list->n_items > 0)
 		item = item->list->items[0];
 	if (is_series_call(item, 1) && !is_series_call(item, 0)) /* WITH ORDINALITY too */
 		return sql_json_srf_add(c, q, item->func_call, rf->alias,
 					rf->ordinality ? SQL_JSON_SRF_ORDINALITY : 0);
-	if (rf->ordinality)
-		return unsupported(c, "WITH ORDINALITY of generate_series", -1);
 	if (is_series_call(item, 0))
-		return add_series(c, q, item->func_call, rf->alias);
+		return sql_srf_add(c, q, item->func_call, rf->alias, SRF_NAME, rf->ordinality,
+				   series_call);
+	if (is_named(item, SUBSCRIPTS_NAME))
+		return sql_srf_add(c, q, item->func_call, rf->alias, SUBSCRIPTS_NAME,
+				   rf->ordinality, subscripts_call);
 	unsupported(c, "this function in FROM", -1);
 	mur_error_detail(c->err, "murphy's set-returning functions are generate_series over "
-				 "integers and the json[b]_each, _array_elements and _object_keys "
-				 "families.");
+				 "integers and timestamps, generate_subscripts, unnest and the "
+				 "json[b]_each, _array_elements and _object_keys families.");
 	return MUR_ERR;
 }
 
@@ -182,7 +293,8 @@ int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 		PgQuery__Node *t = s->target_list[i];
 		if (t->node_case != PG_QUERY__NODE__NODE_RES_TARGET ||
 		    (!is_series_call(t->res_target->val, 1) &&
-		     !sql_is_unnest_call(t->res_target->val)))
+		     !sql_is_unnest_call(t->res_target->val) &&
+		     !is_named(t->res_target->val, SUBSCRIPTS_NAME)))
 			continue;
 		if (found >= 0)
 			return unsupported(c,
@@ -195,8 +307,10 @@ int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 	PgQuery__FuncCall *f = s->target_list[found]->res_target->val->func_call;
 	if (sql_is_unnest_call(s->target_list[found]->res_target->val))
 		return sql_unnest_select_list(c, q, f);
-	if ((is_series_call(s->target_list[found]->res_target->val, 0)
-		     ? add_series(c, q, f, NULL)
+	const PgQuery__Node *val = s->target_list[found]->res_target->val;
+	if ((is_series_call(val, 0) ? sql_srf_add(c, q, f, NULL, SRF_NAME, 0, series_call)
+	     : is_named(val, SUBSCRIPTS_NAME)
+		     ? sql_srf_add(c, q, f, NULL, SUBSCRIPTS_NAME, 0, subscripts_call)
 		     : sql_json_srf_add(c, q, f, NULL, SQL_JSON_SRF_IN_SELECT)) != MUR_OK)
 		return MUR_ERR;
 	c->srf_call = f; /* sql_analyze_func reads it as the table's column */

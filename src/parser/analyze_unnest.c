@@ -53,16 +53,11 @@ int sql_is_unnest_call(const PgQuery__Node *n)
 	       !strcmp(name->string->sval, UNNEST_NAME);
 }
 
-static sql_expr *unnest_call(sql_ctx *c, PgQuery__FuncCall *f)
+/* One array argument, analyzed and checked. */
+static sql_expr *unnest_arg(sql_ctx *c, PgQuery__FuncCall *f, PgQuery__Node *n)
 {
-	sql_expr *a;
-	if (f->agg_star || f->agg_distinct || f->over || f->n_agg_order || f->agg_filter ||
-	    f->n_args != 1) {
-		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-			"murphy supports unnest of one array only");
-		return NULL;
-	}
-	if (!(a = sql_analyze_expr(c, f->args[0])))
+	sql_expr *a = sql_analyze_expr(c, n);
+	if (!a)
 		return NULL;
 	if (a->type == MT_UNKNOWN) { /* PostgreSQL: could not determine polymorphic type */
 		sql_err(c, "42804", a->loc,
@@ -83,8 +78,35 @@ static sql_expr *unnest_call(sql_ctx *c, PgQuery__FuncCall *f)
 				       "parameter.");
 		return NULL;
 	}
-	return sql_make_call(c, UNNEST_NAME, mur_type_elem(a->type), f->location, 2, a,
-			     sql_make_const_int(c, mur_type_elem(a->type), MT_INT4));
+	return a;
+}
+
+/* The call: args[2k] the k-th array, args[2k+1] its element type (int4);
+ * several arrays only in FROM (PostgreSQL's unnest(a, b, ...)). */
+static sql_expr *unnest_call(sql_ctx *c, PgQuery__FuncCall *f)
+{
+	sql_expr *call;
+	int n = (int)f->n_args;
+	if (f->agg_star || f->agg_distinct || f->over || f->n_agg_order || f->agg_filter || n < 1 ||
+	    n > CAT_COLUMNS_MAX - 1) {
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			"murphy does not support this call of unnest");
+		return NULL;
+	}
+	if (!(call = sql_expr_new(c, SE_CALL, MT_UNKNOWN, f->location)) ||
+	    !(call->args = sql_alloc(c, sizeof *call->args * (size_t)(2 * n))))
+		return NULL;
+	call->op = UNNEST_NAME;
+	for (int i = 0; i < n; i++) {
+		sql_expr *a = unnest_arg(c, f, f->args[i]);
+		if (!a || !(call->args[2 * i + 1] = sql_make_const_int(c, mur_type_elem(a->type),
+								       MT_INT4)))
+			return NULL;
+		call->args[2 * i] = a;
+	}
+	call->nargs = 2 * n;
+	call->type = mur_type_elem(call->args[0]->type);
+	return call;
 }
 
 /* A leader table for the call: its element column, and the ordinality. */
@@ -102,8 +124,27 @@ int sql_unnest_from(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *rf, PgQuer
 	return add_unnest(c, q, item->func_call, rf->alias, rf->ordinality);
 }
 
+/* PostgreSQL's unnest of several arrays exists in FROM only. */
+static int no_such_unnest(sql_ctx *c, PgQuery__FuncCall *f)
+{
+	mur_buf b;
+	mur_buf_init(&b);
+	for (size_t i = 0; i < f->n_args; i++) {
+		sql_expr *a = sql_analyze_expr(c, f->args[i]);
+		if (!a)
+			return mur_buf_free(&b), MUR_ERR;
+		mur_buf_printf(&b, "%s%s", i ? ", " : "", sql_type_name(a->type));
+	}
+	sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location, "function unnest(%.*s) does not exist",
+		(int)b.len, b.data ? b.data : "");
+	mur_buf_free(&b);
+	return MUR_ERR;
+}
+
 int sql_unnest_select_list(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f)
 {
+	if (f->n_args > 1)
+		return no_such_unnest(c, f);
 	if (add_unnest(c, q, f, NULL, 0) != MUR_OK)
 		return MUR_ERR;
 	c->srf_call = f; /* sql_analyze_func reads it as the table's column */
@@ -122,10 +163,12 @@ sql_expr *sql_unnest_target(sql_ctx *c, PgQuery__FuncCall *f)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 			       "murphy supports one unnest per select list"),
 		       NULL;
+	if (f->n_args > 1)
+		return no_such_unnest(c, f), NULL;
 	if (f->agg_star || f->agg_distinct || f->over || f->n_agg_order || f->agg_filter ||
 	    f->n_args != 1)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-			       "murphy supports unnest of one array only"),
+			       "murphy does not support this call of unnest"),
 		       NULL;
 	if (!(a = sql_analyze_expr(c, f->args[0])))
 		return NULL;
