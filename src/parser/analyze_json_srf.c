@@ -274,6 +274,7 @@ int sql_json_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQue
 	t->kind = CAT_TABLE_VIRTUAL;
 	t->dist_col = -1;
 	snprintf(t->name, sizeof t->name, "%s", s->name);
+	t->distribution = CAT_DIST_REFERENCE; /* beside a distributed table: on every shard */
 	t->ncols = ncols;
 	if (s->two_cols)
 		name_col(t, 0, "key", MT_TEXT);

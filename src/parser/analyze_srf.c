@@ -225,6 +225,7 @@ int sql_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQuery__A
 	t->kind = CAT_TABLE_VIRTUAL;
 	t->dist_col = -1;
 	snprintf(t->name, sizeof t->name, "%s", fname);
+	t->distribution = CAT_DIST_REFERENCE; /* beside a distributed table: on every shard */
 	t->ncols = nout + ordinality;
 	for (int i = 0; i < t->ncols; i++) {
 		/* one column: named by the alias (PostgreSQL's scalar function);

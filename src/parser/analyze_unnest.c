@@ -2,15 +2,24 @@
  * analyze_unnest.c — unnest(array) in FROM [WITH ORDINALITY], and
  * SELECT unnest(array) without FROM.
  *
- * As generate_series (analyze_srf.c): a leader table (CAT_TABLE_VIRTUAL)
- * whose rte carries the call (sql_rte.series, op "unnest": args[0] the
- * array, args[1] its element type as an int4), written by sql/emit.c as a
- * recursive WITH over the subscripts 1 .. cardinality, each row
- * mur_array_get(a, i, elem) (and i, the ordinality).  Its columns: the
- * alias's column names, else the alias, else "unnest"; "ordinality" for
- * WITH ORDINALITY.  The array is a constant or a parameter there: unnest
- * of a column in FROM (LATERAL) is 0A000, as are several functions (ROWS
- * FROM) and unnest of several arrays.
+ * As generate_series (analyze_srf.c): a table (CAT_TABLE_VIRTUAL, read
+ * as a reference table: beside distributed tables it is computed on every
+ * shard) whose rte carries the call (sql_rte.series, op "unnest":
+ * args[2k] the k-th array, args[2k+1] its element type as an int4),
+ * written by sql/emit_srf.c as a recursive WITH over the subscripts 1 ..
+ * the largest cardinality, each row mur_array_get(a, i, elem) per array
+ * (NULL past its end) and i, the ordinality.  Its columns: the alias's
+ * column names, else (one array) the alias, else "unnest"; "ordinality"
+ * for WITH ORDINALITY.  unnest of several arrays exists in FROM only
+ * (42883 in a select list, as in PostgreSQL).
+ *
+ * unnest(t.a) of one array over columns of the FROM entries before it
+ * (PostgreSQL's implicit LATERAL): SQLite's table-valued json_each over
+ * the elements stands in FROM (`, json_each(mur_array_json(t.a)) AS u`),
+ * joined row by row, so it runs where the query runs (on the shards);
+ * the element is mur_array_elem(u.value, elem), the ordinality u.key + 1
+ * (sql/emit_srf.c).  Several arrays over columns are 0A000, as are
+ * several functions (ROWS FROM).
  *
  * unnest(a) in the select list of a query with FROM (a column, any
  * expression): the query's rows joined with SQLite's table-valued
@@ -53,8 +62,19 @@ int sql_is_unnest_call(const PgQuery__Node *n)
 	       !strcmp(name->string->sval, UNNEST_NAME);
 }
 
-/* One array argument, analyzed and checked. */
-static sql_expr *unnest_arg(sql_ctx *c, PgQuery__FuncCall *f, PgQuery__Node *n)
+static int reads_aggregates(const sql_expr *e)
+{
+	if (e->kind == SE_AGG || e->kind == SE_WINDOW)
+		return 1;
+	for (int i = 0; i < e->nargs; i++)
+		if (reads_aggregates(e->args[i]))
+			return 1;
+	return 0;
+}
+
+/* One array argument, analyzed and checked; lateral: it may read columns
+ * of the FROM entries before it (sql/emit_srf.c joins it row by row). */
+static sql_expr *unnest_arg(sql_ctx *c, PgQuery__FuncCall *f, PgQuery__Node *n, int lateral)
 {
 	sql_expr *a = sql_analyze_expr(c, n);
 	if (!a)
@@ -70,12 +90,12 @@ static sql_expr *unnest_arg(sql_ctx *c, PgQuery__FuncCall *f, PgQuery__Node *n)
 			"function unnest(%s) does not exist", sql_type_name(a->type));
 		return NULL;
 	}
-	if (reads_columns(a)) {
+	if (reads_aggregates(a) || (!lateral && reads_columns(a))) {
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->loc,
-			"murphy does not support unnest over a column yet (LATERAL, or unnest in "
-			"a select list with FROM)");
-		mur_error_hint(c->err, "Use x = ANY(col), or pass the array as a constant or "
-				       "parameter.");
+			"murphy does not support unnest of several arrays over columns "
+			"(LATERAL) yet");
+		mur_error_hint(c->err, "Unnest each column in its own FROM entry, or pass the "
+				       "arrays as constants or parameters.");
 		return NULL;
 	}
 	return a;
@@ -98,7 +118,7 @@ static sql_expr *unnest_call(sql_ctx *c, PgQuery__FuncCall *f)
 		return NULL;
 	call->op = UNNEST_NAME;
 	for (int i = 0; i < n; i++) {
-		sql_expr *a = unnest_arg(c, f, f->args[i]);
+		sql_expr *a = unnest_arg(c, f, f->args[i], n == 1);
 		if (!a || !(call->args[2 * i + 1] = sql_make_const_int(c, mur_type_elem(a->type),
 								       MT_INT4)))
 			return NULL;
@@ -118,9 +138,10 @@ static int add_unnest(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQu
 
 int sql_unnest_from(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *rf, PgQuery__Node *item)
 {
-	if (rf->lateral || rf->is_rowsfrom || rf->n_functions != 1 || rf->n_coldeflist)
+	if (rf->is_rowsfrom || rf->n_functions != 1 || rf->n_coldeflist)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-			       "murphy does not support LATERAL or ROWS FROM with unnest yet");
+			       "murphy does not support ROWS FROM or a column definition list with "
+			       "unnest yet");
 	return add_unnest(c, q, item->func_call, rf->alias, rf->ordinality);
 }
 

@@ -897,7 +897,16 @@ void sql_emit_expr(sql_emit *e, const sql_expr *x)
 	}
 }
 
-int sql_rte_slot(const sql_query *q, int i) { return i == q->driver ? 0 : i == 0 ? q->driver : i; }
+/* The driver's rte is slot 0 (rte 0 takes its place); a set-returning
+ * function's rte (computed where the query runs: emit_srf.c) takes none,
+ * the tables after it moving down one. */
+int sql_rte_slot(const sql_query *q, int i)
+{
+	int slot = i == q->driver ? 0 : i == 0 ? q->driver : i, n = 0;
+	for (int s = 0; s < slot; s++)
+		n += !q->rtes[s == 0 ? q->driver : s == q->driver ? 0 : s].series;
+	return n;
+}
 
 /* VALUES lists (parser/analyze_values.c) as SQLite's, whose columns are
  * column1, column2, ... as the rte's table names them. */

@@ -146,10 +146,32 @@ static void emit_unnest(sql_emit *e, const sql_rte *r)
 	emit_out(e, r, n, 1);
 }
 
+static int reads_column(const sql_expr *x)
+{
+	if (x->kind == SE_COLUMN)
+		return 1;
+	for (int i = 0; i < x->nargs; i++)
+		if (reads_column(x->args[i]))
+			return 1;
+	return 0;
+}
+
+/* unnest(t.a) of one array over an earlier FROM entry's column: json_each
+ * itself in FROM, which SQLite joins row by row. */
+static int lateral_unnest(const sql_rte *r)
+{
+	return !strcmp(r->series->op, "unnest") && r->series->nargs == 2 &&
+	       reads_column(r->series->args[0]);
+}
+
 int sql_emit_srf(sql_emit *e, const sql_rte *r)
 {
 	const char *op = r->series->op;
-	if (!strcmp(op, "generate_series"))
+	if (lateral_unnest(r)) {
+		mur_buf_printf(e->b, "json_each(mur_array_json(");
+		sql_emit_expr(e, r->series->args[0]);
+		mur_buf_printf(e->b, "))");
+	} else if (!strcmp(op, "generate_series"))
 		emit_int_series(e, r);
 	else if (!strcmp(op, "generate_series_ts"))
 		emit_ts_series(e, r);
@@ -164,8 +186,19 @@ int sql_emit_srf(sql_emit *e, const sql_rte *r)
 
 int sql_emit_srf_col(sql_emit *e, const sql_rte *r, int col)
 {
-	if (strcmp(r->series->op, "unnest") || col >= r->series->nargs / 2)
+	int lateral = lateral_unnest(r);
+	if (strcmp(r->series->op, "unnest") || (!lateral && col >= r->series->nargs / 2))
 		return 0;
+	if (lateral) { /* json_each's value, its key + 1 the ordinality */
+		mur_buf_printf(e->b, col ? "(" : "mur_array_elem(");
+		sql_emit_ident(e->b, r->alias);
+		mur_buf_printf(e->b, col ? ".key + 1)" : ".value, ");
+		if (!col) {
+			sql_emit_expr(e, r->series->args[1]);
+			mur_buf_printf(e->b, ")");
+		}
+		return 1;
+	}
 	if (!e->bare_columns) {
 		sql_emit_ident(e->b, r->alias);
 		mur_buf_put_u8(e->b, '.');
