@@ -297,16 +297,12 @@ int sql_json_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQue
 sql_expr *sql_json_srf_target(sql_ctx *c, PgQuery__FuncCall *f)
 {
 	const json_srf *s = srf_of(sql_node_str(f->funcname[f->n_funcname - 1]));
-	sql_expr *d, *key, *flag;
+	sql_expr *d, *key, *flag, *rows;
 	if (s->two_cols)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 			       "murphy does not support %s in a select list yet (a record "
 			       "column)",
 			       s->name),
-		       NULL;
-	if (c->q->unnest)
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-			       "murphy supports one set-returning function per select list"),
 		       NULL;
 	if (f->agg_star || f->agg_distinct || f->over || f->n_agg_order || f->agg_filter ||
 	    f->n_args != 1)
@@ -323,8 +319,14 @@ sql_expr *sql_json_srf_target(sql_ctx *c, PgQuery__FuncCall *f)
 	if (!(key = sql_expr_new(c, SE_RAW, MT_TEXT, f->location)))
 		return NULL;
 	key->op = SQL_UNNEST_ALIAS ".key";
-	c->q->unnest = d;
-	c->q->unnest_fn = s->name;
+	if (!c->q->unnest) {
+		c->q->unnest = d;
+		c->q->unnest_fn = s->name;
+	}
+	rows = sql_make_call(c, "mur_json_srf_arg", MT_TEXT, f->location, 2, d,
+			     sql_make_const_text(c, s->name));
+	if (!rows || sql_srf_note(c, rows, key, 1, s->keys_only) != MUR_OK) /* analyze_srf_list.c */
+		return NULL;
 	if (s->keys_only)
 		return key;
 	if (!(flag = sql_make_const_int(c, s->as_text, MT_INT4)))

@@ -285,6 +285,54 @@ sql_expr *sql_srf_column(sql_ctx *c, PgQuery__FuncCall *f)
 	return e;
 }
 
+/* SELECT f(...), g(...) without FROM: FROM one row (a series of one), the
+ * functions then read in lockstep (analyze_srf_list.c). */
+static int one_row(sql_ctx *c, sql_query *q, int loc)
+{
+	cat_table *t = sql_alloc(c, sizeof *t);
+	sql_expr *one = sql_make_const_int(c, 1, MT_INT4);
+	if (!t || !one)
+		return MUR_ERR;
+	t->kind = CAT_TABLE_VIRTUAL;
+	t->distribution = CAT_DIST_REFERENCE;
+	t->dist_col = -1;
+	t->ncols = 1;
+	snprintf(t->name, sizeof t->name, "%s", SRF_NAME);
+	snprintf(t->cols[0].name, sizeof t->cols[0].name, "%s", "mur_one");
+	t->cols[0].type = MT_INT4;
+	t->cols[0].typmod = -1;
+	if (sql_add_rte(c, q, t, "mur_one", loc) != MUR_OK)
+		return MUR_ERR;
+	q->rtes[q->nrte - 1].series = sql_make_call(c, SRF_NAME, MT_INT4, loc, 3, one, one, one);
+	return q->rtes[q->nrte - 1].series ? MUR_OK : MUR_ERR;
+}
+
+static int is_srf(const PgQuery__Node *n)
+{
+	return is_series_call(n, 1) || sql_is_unnest_call(n) || is_named(n, SUBSCRIPTS_NAME);
+}
+
+/* Does n hold a set-returning call below its top (generate_series(1, 3) + 1)? */
+static int holds_srf(const PgQuery__Node *n)
+{
+	if (!n)
+		return 0;
+	switch (n->node_case) {
+	case PG_QUERY__NODE__NODE_TYPE_CAST:
+		return is_srf(n->type_cast->arg) || holds_srf(n->type_cast->arg);
+	case PG_QUERY__NODE__NODE_A_EXPR:
+		return is_srf(n->a_expr->lexpr) || holds_srf(n->a_expr->lexpr) ||
+		       is_srf(n->a_expr->rexpr) || holds_srf(n->a_expr->rexpr);
+	case PG_QUERY__NODE__NODE_FUNC_CALL:
+		for (size_t i = 0; i < n->func_call->n_args; i++)
+			if (is_srf(n->func_call->args[i]) || holds_srf(n->func_call->args[i]))
+				return 1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 {
 	int found = -1;
@@ -292,15 +340,14 @@ int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 		return MUR_OK;
 	for (size_t i = 0; i < s->n_target_list; i++) {
 		PgQuery__Node *t = s->target_list[i];
-		if (t->node_case != PG_QUERY__NODE__NODE_RES_TARGET ||
-		    (!is_series_call(t->res_target->val, 1) &&
-		     !sql_is_unnest_call(t->res_target->val) &&
-		     !is_named(t->res_target->val, SUBSCRIPTS_NAME)))
+		if (t->node_case != PG_QUERY__NODE__NODE_RES_TARGET)
 			continue;
-		if (found >= 0)
-			return unsupported(c,
-					   "more than one set-returning function in a select list",
-					   t->res_target->location);
+		if (holds_srf(t->res_target->val)) /* in an expression: over one row */
+			return one_row(c, q, t->res_target->location);
+		if (!is_srf(t->res_target->val))
+			continue;
+		if (found >= 0) /* several: in lockstep over one row */
+			return one_row(c, q, t->res_target->location);
 		found = (int)i;
 	}
 	if (found < 0)

@@ -175,14 +175,10 @@ int sql_unnest_select_list(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f)
 
 sql_expr *sql_unnest_target(sql_ctx *c, PgQuery__FuncCall *f)
 {
-	sql_expr *a, *raw;
+	sql_expr *a, *raw, *rows;
 	if (!c->q || !c->q->nrte || !c->win_ok)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 			       "murphy supports unnest only in FROM and in a select list"),
-		       NULL;
-	if (c->q->unnest)
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-			       "murphy supports one unnest per select list"),
 		       NULL;
 	if (f->n_args > 1)
 		return no_such_unnest(c, f), NULL;
@@ -200,14 +196,20 @@ sql_expr *sql_unnest_target(sql_ctx *c, PgQuery__FuncCall *f)
 	if (!(raw = sql_expr_new(c, SE_RAW, MT_TEXT, f->location)))
 		return NULL;
 	raw->op = SQL_UNNEST_ALIAS ".value";
-	c->q->unnest = a;
+	if (!c->q->unnest)
+		c->q->unnest = a;
+	rows = sql_make_call(c, "mur_array_json", MT_TEXT, f->location, 1, a);
+	if (!rows || sql_srf_note(c, rows, raw, 0, 0) != MUR_OK) /* analyze_srf_list.c */
+		return NULL;
 	return sql_make_call(c, "mur_array_elem", mur_type_elem(a->type), f->location, 2, raw,
 			     sql_make_const_int(c, mur_type_elem(a->type), MT_INT4));
 }
 
-int sql_unnest_check(sql_ctx *c, const sql_query *q, int nested)
+int sql_unnest_check(sql_ctx *c, sql_query *q, int nested)
 {
 	(void)nested;
+	if (sql_srf_lockstep(c, q) != MUR_OK) /* several: analyze_srf_list.c */
+		return MUR_ERR;
 	if (q->has_agg || q->distinct || q->nwindow || q->ndistinct_on || q->ngsets)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, q->unnest->loc,
 			       "murphy supports unnest in a select list with FROM only in a query "

@@ -980,7 +980,11 @@ void sql_emit_from(sql_emit *e, const sql_query *q)
 			sql_emit_expr(e, r->on);
 		}
 	}
-	if (q->unnest && q->unnest_fn) { /* jsonb_array_elements(doc) & co. there */
+	if (q->unnest && q->unnest_json) { /* generate_series, several (analyze_srf_list.c) */
+		mur_buf_printf(e->b, ", json_each(");
+		sql_emit_expr(e, q->unnest);
+		mur_buf_printf(e->b, ") AS " SQL_UNNEST_ALIAS);
+	} else if (q->unnest && q->unnest_fn) { /* jsonb_array_elements(doc) & co. there */
 		mur_buf_printf(e->b, ", json_each(mur_json_srf_arg(");
 		sql_emit_expr(e, q->unnest);
 		mur_buf_printf(e->b, ", '%s')) AS " SQL_UNNEST_ALIAS, q->unnest_fn);
