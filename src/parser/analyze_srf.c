@@ -129,6 +129,11 @@ static sql_expr *series_call(sql_ctx *c, PgQuery__FuncCall *f)
 	}
 	if (ts && n == 3)
 		return ts_series_call(c, f, args);
+	if (ts) /* PostgreSQL's timestamp series takes a step */
+		return sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+			       "function generate_series(%s, %s) does not exist",
+			       sql_type_name(args[0]->type), sql_type_name(args[1]->type)),
+		       NULL;
 	for (int i = 0; i < n; i++) {
 		if (args[i]->type == MT_UNKNOWN)
 			args[i] = sql_make_cast(c, args[i], MT_INT4, args[i]->loc);
