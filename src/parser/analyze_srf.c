@@ -58,6 +58,16 @@ static int is_series_call(const PgQuery__Node *n, int json)
 	return name && (!strcmp(name, SRF_NAME) || (json && sql_json_srf_is(name)));
 }
 
+static int reads_aggregates(const sql_expr *e)
+{
+	if (e->kind == SE_AGG || e->kind == SE_WINDOW)
+		return 1;
+	for (int i = 0; i < e->nargs; i++)
+		if (reads_aggregates(e->args[i]))
+			return 1;
+	return 0;
+}
+
 static int reads_columns(const sql_expr *e)
 {
 	if (e->kind == SE_COLUMN || e->kind == SE_AGG || e->kind == SE_WINDOW)
@@ -113,20 +123,25 @@ static sql_expr *series_call(sql_ctx *c, PgQuery__FuncCall *f)
 {
 	sql_expr *args[3] = {NULL, NULL, NULL};
 	mur_type t = MT_INT4;
-	int n = (int)f->n_args, ts = 0;
+	int n = (int)f->n_args, ts = 0, lateral = 0;
 	if (f->agg_star || f->agg_distinct || f->over || f->n_agg_order || f->agg_filter || n < 2 ||
 	    n > 3)
 		return unsupported(c, "this call of generate_series", f->location), NULL;
 	for (int i = 0; i < n; i++) {
 		if (!(args[i] = sql_analyze_expr(c, f->args[i])))
 			return NULL;
-		if (reads_columns(args[i]))
-			return unsupported(c,
-					   "generate_series over columns of other tables (LATERAL)",
-					   args[i]->loc),
+		if (reads_aggregates(args[i]))
+			return unsupported(c, "generate_series over aggregates", args[i]->loc),
 			       NULL;
+		lateral |= reads_columns(args[i]);
 		ts |= sql_type_category(args[i]->type) == 'D' || args[i]->type == MT_INTERVAL;
 	}
+	if (ts && lateral) /* integers only: mur_series_json (sql/emit_srf.c) */
+		return unsupported(c,
+				   "generate_series over timestamps from columns of other tables "
+				   "(LATERAL)",
+				   f->location),
+		       NULL;
 	if (ts && n == 3)
 		return ts_series_call(c, f, args);
 	if (ts) /* PostgreSQL's timestamp series takes a step */
@@ -256,8 +271,9 @@ int sql_analyze_from_function(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *
 	if (item && item->node_case == PG_QUERY__NODE__NODE_LIST && item->list->n_items > 0 &&
 	    sql_is_unnest_call(item->list->items[0])) /* analyze_unnest.c */
 		return sql_unnest_from(c, q, rf, item->list->items[0]);
-	if (rf->lateral || rf->is_rowsfrom || rf->n_functions != 1 || rf->n_coldeflist)
-		return unsupported(c, "LATERAL or ROWS FROM with this function in FROM", -1);
+	/* LATERAL: a function in FROM reads earlier entries' columns anyway */
+	if (rf->is_rowsfrom || rf->n_functions != 1 || rf->n_coldeflist)
+		return unsupported(c, "ROWS FROM or a column definition list in FROM", -1);
 	item = rf->functions[0];
 	if (item->node_case == PG_QUERY__NODE__NODE_LIST && item->list->n_items > 0)
 		item = item->list->items[0];

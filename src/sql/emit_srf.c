@@ -164,12 +164,27 @@ static int lateral_unnest(const sql_rte *r)
 	       reads_column(r->series->args[0]);
 }
 
+/* generate_series(a, b, s) over integers reading such a column: json_each
+ * over mur_series_json(a, b, s) (storage/sqlfn_math.c). */
+static int lateral_series(const sql_rte *r)
+{
+	return !strcmp(r->series->op, "generate_series") && reads_column(r->series);
+}
+
 int sql_emit_srf(sql_emit *e, const sql_rte *r)
 {
 	const char *op = r->series->op;
 	if (lateral_unnest(r)) {
 		mur_buf_printf(e->b, "json_each(mur_array_json(");
 		sql_emit_expr(e, r->series->args[0]);
+		mur_buf_printf(e->b, "))");
+	} else if (lateral_series(r)) {
+		mur_buf_printf(e->b, "json_each(mur_series_json(");
+		for (int i = 0; i < 3; i++) {
+			if (i)
+				mur_buf_printf(e->b, ", ");
+			sql_emit_expr(e, r->series->args[i]);
+		}
 		mur_buf_printf(e->b, "))");
 	} else if (!strcmp(op, "generate_series"))
 		emit_int_series(e, r);
@@ -187,6 +202,12 @@ int sql_emit_srf(sql_emit *e, const sql_rte *r)
 int sql_emit_srf_col(sql_emit *e, const sql_rte *r, int col)
 {
 	int lateral = lateral_unnest(r);
+	if (lateral_series(r)) { /* json_each's value, its key + 1 the ordinality */
+		mur_buf_printf(e->b, col ? "(" : "");
+		sql_emit_ident(e->b, r->alias);
+		mur_buf_printf(e->b, col ? ".key + 1)" : ".value");
+		return 1;
+	}
 	if (strcmp(r->series->op, "unnest") || (!lateral && col >= r->series->nargs / 2))
 		return 0;
 	if (lateral) { /* json_each's value, its key + 1 the ordinality */

@@ -8,8 +8,8 @@ generate_subscripts; generate_subscripts; unnest(a, b, ...) in FROM;
 set-returning functions of constants joined to distributed, co-located,
 reference and empty tables (computed on every shard: the big table is
 never gathered, EXPLAIN shows the shard query); unnest(t.arr) of a column
-in FROM (implicit and explicit LATERAL, LEFT JOIN LATERAL, WITH
-ORDINALITY: on the shards); set-returning functions in a select list with
+in FROM and generate_series(1, t.n) (implicit and explicit LATERAL, LEFT
+JOIN LATERAL, WITH ORDINALITY: on the shards); set-returning functions in a select list with
 FROM (SELECT id, generate_series(1, n) FROM t; several in lockstep,
 PostgreSQL 10's NULL padding); and what is still not done answering 0A000
 naming it.  Tables hold NULLs, empty arrays and duplicates."""
@@ -207,6 +207,13 @@ LATERAL = [
     "SELECT e.id, x FROM srf2_empty e, unnest(e.arr) x",
     "SELECT t.id, x, g FROM srf2_t t, unnest(t.arr) x, generate_series(1, 2) g"
     " WHERE t.id IN (1, 5) ORDER BY 1, 2, 3",
+    # generate_series over integers reading a column
+    "SELECT t.id, g FROM srf2_t t, generate_series(1, t.n) g ORDER BY 1, 2",
+    "SELECT t.id, g.* FROM srf2_t t CROSS JOIN LATERAL generate_series(t.n, 1, -1)"
+    " WITH ORDINALITY g ORDER BY 1, 3",
+    "SELECT t.id, g * 2 FROM srf2_t t LEFT JOIN LATERAL generate_series(1, t.n) g ON true"
+    " ORDER BY 1, 2",
+    "SELECT g, count(*) FROM srf2_t t, generate_series(t.id, 4) g GROUP BY g ORDER BY 1",
 ]
 
 
@@ -253,8 +260,8 @@ def test_srfs_in_a_select_list_errors(srf):
 NOT_YET = [
     ("SELECT g, t.id FROM generate_series(1, 6) g LEFT JOIN srf2_t t ON t.id = g",
      "generate_series on the preserved side of an outer join"),
-    ("SELECT t.id, g FROM srf2_t t, generate_series(1, t.n) g",
-     "generate_series over columns of other tables (LATERAL)"),
+    ("SELECT t.id, g FROM srf2_t t, generate_series(t.ts, t.ts + interval '1 day',"
+     " interval '6 hours') g", "generate_series over timestamps from columns of other tables"),
     ("SELECT t.id, a, b FROM srf2_t t, unnest(t.arr, t.tags) AS u(a, b)",
      "unnest of several arrays over columns (LATERAL)"),
     ("SELECT t.id, s FROM srf2_t t, generate_subscripts(t.arr, 1) s",
