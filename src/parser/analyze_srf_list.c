@@ -105,7 +105,10 @@ int sql_srf_lockstep(sql_ctx *c, sql_query *q)
 				  sql_make_const_int(c, 1, MT_INT8));
 	q->unnest_fn = NULL;
 	q->unnest_json = 1;
-	return q->unnest ? MUR_OK : MUR_ERR;
+	if (!q->unnest)
+		return MUR_ERR;
+	q->unnest->loc = q->srfs[0].at->loc; /* where an error about them points */
+	return MUR_OK;
 }
 
 sql_expr *sql_srf_target(sql_ctx *c, PgQuery__FuncCall *f)

@@ -210,11 +210,13 @@ int sql_unnest_check(sql_ctx *c, sql_query *q, int nested)
 	(void)nested;
 	if (sql_srf_lockstep(c, q) != MUR_OK) /* several: analyze_srf_list.c */
 		return MUR_ERR;
-	if (q->has_agg || q->distinct || q->nwindow || q->ndistinct_on || q->ngsets)
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, q->unnest->loc,
-			       "murphy supports unnest in a select list with FROM only in a query "
-			       "without aggregates, GROUP BY, DISTINCT or window functions");
-	mur_error_hint(c->err, "Unnest in a subquery: SELECT x, count(*) FROM (SELECT unnest(a) "
-			       "AS x FROM t) s GROUP BY x.");
+	if (q->has_agg || q->distinct || q->nwindow || q->ndistinct_on || q->ngsets) {
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, q->unnest->loc,
+			"murphy supports set-returning functions in a select list with FROM only "
+			"in a query without aggregates, GROUP BY, DISTINCT or window functions");
+		mur_error_hint(c->err, "Unnest in a subquery: SELECT x, count(*) FROM (SELECT "
+				       "unnest(a) AS x FROM t) s GROUP BY x.");
+		return MUR_ERR;
+	}
 	return MUR_OK;
 }

@@ -36,6 +36,7 @@ ROWS = [
 
 @pytest.fixture(scope="module")
 def srf(db):
+    db.exec_both("DROP VIEW IF EXISTS srf2_view")
     for t in ("srf2_t", "srf2_u", "srf2_empty", "srf2_ref"):
         db.exec_both("DROP TABLE IF EXISTS " + t)
     for sql in TABLES:
@@ -253,6 +254,26 @@ def test_srfs_in_a_select_list(srf, sql):
     exact(srf, sql)
 
 
+# subqueries, WITH queries and views holding them, read by a query around
+MERGED = [
+    "SELECT s.id, s.g FROM (SELECT t.id, g FROM srf2_t t, generate_series(1, 2) g) s"
+    " JOIN srf2_u u ON u.id = s.id ORDER BY 1, 2",
+    "SELECT s.id, s.x FROM (SELECT t.id, x FROM srf2_t t, unnest(t.arr) x) s"
+    " JOIN srf2_u u ON u.id = s.id ORDER BY 1, 2",
+    "SELECT count(*) FROM (SELECT id, generate_series(1, n) g FROM srf2_t) s WHERE g > 1",
+    "WITH w AS (SELECT t.id, x, o FROM srf2_t t, unnest(t.tags) WITH ORDINALITY AS x(x, o))"
+    " SELECT * FROM w WHERE o > 1 ORDER BY 1, 3",
+    "SELECT v.*, u.v FROM srf2_view v JOIN srf2_u u USING (id) ORDER BY 1, 2",
+]
+
+
+@pytest.mark.parametrize("sql", MERGED)
+def test_in_subqueries_and_views(srf, sql):
+    srf.exec_both("CREATE OR REPLACE VIEW srf2_view AS"
+                  " SELECT t.id, g FROM srf2_t t, generate_series(1, t.n) g")
+    exact(srf, sql)
+
+
 def test_srfs_in_a_select_list_errors(srf):
     srf.both_error("SELECT id, generate_series(1, 3, 0) FROM srf2_t", "22023")
 
@@ -271,6 +292,8 @@ NOT_YET = [
     ("SELECT id, generate_series(1, 2), jsonb_object_keys('{\"a\": 1}') FROM srf2_t",
      "json_object_keys beside another set-returning function"),
     ("SELECT * FROM ROWS FROM (generate_series(1, 2), unnest(ARRAY[1]))", "ROWS FROM"),
+    ("SELECT id, generate_series(1, n), count(*) OVER () FROM srf2_t",
+     "set-returning functions in a select list with FROM only in a query without aggregates"),
 ]
 
 
