@@ -659,8 +659,12 @@ int sql_srf_note(sql_ctx *c, sql_expr *rows, sql_expr *at, int at_key, int keys_
 /* Several noted: run them in lockstep, PostgreSQL 10's rows (the most
  * any returns, the others NULL past their end). */
 int sql_srf_lockstep(sql_ctx *c, sql_query *q);
-/* generate_series(a, b [, s]) over integers in such a select list. */
+/* generate_series(a, b [, s]) over integers, or generate_subscripts, in
+ * such a select list. */
 sql_expr *sql_srf_target(sql_ctx *c, PgQuery__FuncCall *f);
+/* analyze_srf.c: generate_subscripts(a, dim [, rev]) analyzed: the call
+ * (a, dim, rev, its rows as a JSON array). */
+sql_expr *sql_subscripts_call(sql_ctx *c, PgQuery__FuncCall *f);
 
 /* ---- analyze_json_srf.c ---- */
 /* Is name one of the json/jsonb set-returning functions? */

@@ -169,11 +169,51 @@ static sql_expr *series_call(sql_ctx *c, PgQuery__FuncCall *f)
 		       : NULL;
 }
 
+/* CASE WHEN rev THEN x ELSE y END (y alone when ELSE is NULL: CASE WHEN
+ * rev THEN x END), typed int4. */
+static sql_expr *when_rev(sql_ctx *c, sql_expr *rev, sql_expr *x, sql_expr *y)
+{
+	sql_expr *e = sql_make_call(c, "", MT_INT4, rev->loc, y ? 3 : 2, rev, x, y);
+	if (!e)
+		return NULL;
+	e->kind = SE_CASE;
+	e->op = NULL;
+	e->has_else = y != NULL;
+	return e;
+}
+
+/* mur_array_bound(a, dim, which): 0 the lower, 1 the upper bound. */
+static sql_expr *bound(sql_ctx *c, sql_expr **args, int which)
+{
+	return sql_make_call(c, "mur_array_bound", MT_INT4, args[0]->loc, 3, args[0], args[1],
+			     sql_make_const_int(c, which, MT_INT4));
+}
+
+/* The subscripts as a JSON array (mur_series_json: storage/sqlfn_math.c)
+ * for json_each where they read columns (sql/emit_srf.c, in FROM) or in a
+ * select list with FROM (analyze_srf_list.c). */
+static sql_expr *subscripts_rows(sql_ctx *c, sql_expr **args)
+{
+	sql_expr *rev = args[2], *lo = bound(c, args, 0), *hi = bound(c, args, 1), *step;
+	sql_expr *not_rev = sql_make_op(c, "NOT", MT_BOOL, rev->loc, rev, NULL);
+	if (!lo || !hi || !not_rev)
+		return NULL;
+	step = sql_make_call(c, "", MT_INT4, rev->loc, 4, rev, sql_make_const_int(c, -1, MT_INT4),
+			     not_rev, sql_make_const_int(c, 1, MT_INT4));
+	if (!step)
+		return NULL;
+	step->kind = SE_CASE;
+	step->op = NULL;
+	return sql_make_call(c, "mur_series_json", MT_TEXT, rev->loc, 3, when_rev(c, rev, hi, lo),
+			     when_rev(c, rev, lo, hi), step);
+}
+
 /* generate_subscripts(a, dim [, reverse]): int4 subscripts of a's
  * dimension dim, lower to upper (upper to lower when reverse); no rows
- * for a NULL argument or a dimension a lacks.  The call holds a, dim and
- * reverse (false when not given); sql/emit_srf.c writes the series. */
-static sql_expr *subscripts_call(sql_ctx *c, PgQuery__FuncCall *f)
+ * for a NULL argument or a dimension a lacks.  The call holds a, dim,
+ * reverse (false when not given) and the rows as a JSON array
+ * (subscripts_rows); sql/emit_srf.c writes the series. */
+sql_expr *sql_subscripts_call(sql_ctx *c, PgQuery__FuncCall *f)
 {
 	sql_expr *args[3] = {NULL, NULL, NULL};
 	static const mur_type want[3] = {MT_UNKNOWN, MT_INT4, MT_BOOL};
@@ -187,11 +227,8 @@ static sql_expr *subscripts_call(sql_ctx *c, PgQuery__FuncCall *f)
 	for (int i = 0; i < n; i++) {
 		if (!(args[i] = sql_analyze_expr(c, f->args[i])))
 			return NULL;
-		if (reads_columns(args[i]))
-			return unsupported(c,
-					   "generate_subscripts over columns of other tables "
-					   "(LATERAL)",
-					   args[i]->loc),
+		if (reads_aggregates(args[i]))
+			return unsupported(c, "generate_subscripts over aggregates", args[i]->loc),
 			       NULL;
 		if (i > 0 && args[i]->type != want[i] &&
 		    !(args[i] = sql_coerce(c, args[i], want[i], NULL)))
@@ -209,8 +246,10 @@ static sql_expr *subscripts_call(sql_ctx *c, PgQuery__FuncCall *f)
 		       NULL;
 	if (n == 2 && !(args[2] = sql_make_const_int(c, 0, MT_BOOL)))
 		return NULL;
-	return sql_make_call(c, SUBSCRIPTS_NAME, MT_INT4, f->location, 3, args[0], args[1],
-			     args[2]);
+	sql_expr *rows = subscripts_rows(c, args);
+	return rows ? sql_make_call(c, SUBSCRIPTS_NAME, MT_INT4, f->location, 4, args[0], args[1],
+				    args[2], rows)
+		    : NULL;
 }
 
 /* The columns a call in FROM returns: unnest(a, b, ...) one per array
@@ -285,7 +324,7 @@ int sql_analyze_from_function(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *
 				   series_call);
 	if (is_named(item, SUBSCRIPTS_NAME))
 		return sql_srf_add(c, q, item->func_call, rf->alias, SUBSCRIPTS_NAME,
-				   rf->ordinality, subscripts_call);
+				   rf->ordinality, sql_subscripts_call);
 	unsupported(c, "this function in FROM", -1);
 	mur_error_detail(c->err, "murphy's set-returning functions are generate_series over "
 				 "integers and timestamps, generate_subscripts, unnest and the "
@@ -379,7 +418,7 @@ int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 	const PgQuery__Node *val = s->target_list[found]->res_target->val;
 	if ((is_series_call(val, 0) ? sql_srf_add(c, q, f, NULL, SRF_NAME, 0, series_call)
 	     : is_named(val, SUBSCRIPTS_NAME)
-		     ? sql_srf_add(c, q, f, NULL, SUBSCRIPTS_NAME, 0, subscripts_call)
+		     ? sql_srf_add(c, q, f, NULL, SUBSCRIPTS_NAME, 0, sql_subscripts_call)
 		     : sql_json_srf_add(c, q, f, NULL, SQL_JSON_SRF_IN_SELECT)) != MUR_OK)
 		return MUR_ERR;
 	c->srf_call = f; /* sql_analyze_func reads it as the table's column */

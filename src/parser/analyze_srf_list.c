@@ -10,7 +10,8 @@
  * where the query runs (on the shards): unnest(a) over mur_array_json(a)
  * (analyze_unnest.c), the json ones over their document
  * (analyze_json_srf.c), generate_series(a, b, s) over integers over
- * mur_series_json(a, b, s) (storage/sqlfn_math.c), read as mur_u.value.
+ * mur_series_json(a, b, s) (storage/sqlfn_math.c), generate_subscripts
+ * over the same of its bounds (analyze_srf.c), read as mur_u.value.
  *
  * Several (sql_srf_lockstep, once the select list is read): json_each
  * walks the positions 0 .. the largest count - 1 (mur_series_json over
@@ -111,11 +112,28 @@ int sql_srf_lockstep(sql_ctx *c, sql_query *q)
 	return MUR_OK;
 }
 
+/* The first function of the select list joins as json_each over rows. */
+static sql_expr *note_rows(sql_ctx *c, sql_expr *rows, mur_type t, int loc)
+{
+	sql_expr *at = raw(c, SQL_UNNEST_ALIAS ".value", t, loc);
+	if (!at)
+		return NULL;
+	if (!c->q->unnest) {
+		c->q->unnest = rows;
+		c->q->unnest_json = 1;
+	}
+	return sql_srf_note(c, rows, at, 0, 0) == MUR_OK ? at : NULL;
+}
+
 sql_expr *sql_srf_target(sql_ctx *c, PgQuery__FuncCall *f)
 {
-	sql_expr *args[3] = {NULL, NULL, NULL}, *rows, *at;
+	sql_expr *args[3] = {NULL, NULL, NULL}, *rows;
 	mur_type t = MT_INT4;
 	int n = (int)f->n_args;
+	if (!strcmp(sql_node_str(f->funcname[f->n_funcname - 1]), "generate_subscripts")) {
+		sql_expr *call = sql_subscripts_call(c, f); /* analyze_srf.c */
+		return call ? note_rows(c, call->args[3], MT_INT4, f->location) : NULL;
+	}
 	if (f->agg_star || f->agg_distinct || f->over || f->n_agg_order || f->agg_filter || n < 2 ||
 	    n > 3)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
@@ -137,13 +155,7 @@ sql_expr *sql_srf_target(sql_ctx *c, PgQuery__FuncCall *f)
 	}
 	if (n == 2 && !(args[2] = sql_make_const_int(c, 1, MT_INT4)))
 		return NULL;
-	if (!(rows = sql_make_call(c, "mur_series_json", MT_TEXT, f->location, 3, args[0], args[1],
-				   args[2])) ||
-	    !(at = raw(c, SQL_UNNEST_ALIAS ".value", t, f->location)))
-		return NULL;
-	if (!c->q->unnest) {
-		c->q->unnest = rows;
-		c->q->unnest_json = 1;
-	}
-	return sql_srf_note(c, rows, at, 0, 0) == MUR_OK ? at : NULL;
+	rows = sql_make_call(c, "mur_series_json", MT_TEXT, f->location, 3, args[0], args[1],
+			     args[2]);
+	return rows ? note_rows(c, rows, t, f->location) : NULL;
 }

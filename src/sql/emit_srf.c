@@ -164,11 +164,14 @@ static int lateral_unnest(const sql_rte *r)
 	       reads_column(r->series->args[0]);
 }
 
-/* generate_series(a, b, s) over integers reading such a column: json_each
- * over mur_series_json(a, b, s) (storage/sqlfn_math.c). */
+/* generate_series(a, b, s) over integers or generate_subscripts reading
+ * such a column: json_each over mur_series_json(a, b, s)
+ * (storage/sqlfn_math.c; the subscripts' call holds it: args[3]). */
 static int lateral_series(const sql_rte *r)
 {
-	return !strcmp(r->series->op, "generate_series") && reads_column(r->series);
+	return (!strcmp(r->series->op, "generate_series") ||
+		!strcmp(r->series->op, "generate_subscripts")) &&
+	       reads_column(r->series);
 }
 
 int sql_emit_srf(sql_emit *e, const sql_rte *r)
@@ -178,6 +181,10 @@ int sql_emit_srf(sql_emit *e, const sql_rte *r)
 		mur_buf_printf(e->b, "json_each(mur_array_json(");
 		sql_emit_expr(e, r->series->args[0]);
 		mur_buf_printf(e->b, "))");
+	} else if (lateral_series(r) && r->series->nargs == 4) { /* generate_subscripts */
+		mur_buf_printf(e->b, "json_each(");
+		sql_emit_expr(e, r->series->args[3]);
+		mur_buf_printf(e->b, ")");
 	} else if (lateral_series(r)) {
 		mur_buf_printf(e->b, "json_each(mur_series_json(");
 		for (int i = 0; i < 3; i++) {

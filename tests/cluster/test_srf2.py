@@ -215,6 +215,11 @@ LATERAL = [
     "SELECT t.id, g * 2 FROM srf2_t t LEFT JOIN LATERAL generate_series(1, t.n) g ON true"
     " ORDER BY 1, 2",
     "SELECT g, count(*) FROM srf2_t t, generate_series(t.id, 4) g GROUP BY g ORDER BY 1",
+    # generate_subscripts reading a column
+    "SELECT t.id, s, o FROM srf2_t t, generate_subscripts(t.arr, 1, true) WITH ORDINALITY"
+    " AS x(s, o) ORDER BY 1, 3",
+    "SELECT t.id, s FROM srf2_t t LEFT JOIN LATERAL generate_subscripts(t.tags, 1) s ON true"
+    " ORDER BY 1, 2",
 ]
 
 
@@ -242,6 +247,10 @@ SELECT_LIST = [
     "SELECT t.id, u.v, generate_series(1, t.id % 3) FROM srf2_t t JOIN srf2_u u ON u.id = t.id"
     " ORDER BY 1, 3",
     "SELECT id, generate_series(1, n) FROM srf2_empty",
+    "SELECT id, generate_subscripts(arr, 1) FROM srf2_t ORDER BY 1, 2",
+    "SELECT id, arr[i] FROM (SELECT id, arr, generate_subscripts(arr, 1) i FROM srf2_t) s"
+    " ORDER BY 1, i",
+    "SELECT id, generate_subscripts(tags, 1, id > 3), unnest(tags) FROM srf2_t ORDER BY 1, 2",
     "SELECT generate_series(1, 3), unnest(ARRAY['a', 'b'])",
     "SELECT unnest(ARRAY[1, 2]) AS a, unnest(ARRAY[5]) AS b, 'k' AS c",
     "SELECT generate_series(1, 3) + 1",
@@ -285,8 +294,6 @@ NOT_YET = [
      " interval '6 hours') g", "generate_series over timestamps from columns of other tables"),
     ("SELECT t.id, a, b FROM srf2_t t, unnest(t.arr, t.tags) AS u(a, b)",
      "unnest of several arrays over columns (LATERAL)"),
-    ("SELECT t.id, s FROM srf2_t t, generate_subscripts(t.arr, 1) s",
-     "generate_subscripts over columns of other tables (LATERAL)"),
     ("SELECT id, generate_series(ts, ts + interval '1 day', interval '12 hours') FROM srf2_t",
      "generate_series in a select list with FROM over integers only"),
     ("SELECT id, generate_series(1, 2), jsonb_object_keys('{\"a\": 1}') FROM srf2_t",
