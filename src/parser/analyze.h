@@ -665,6 +665,10 @@ sql_expr *sql_srf_target(sql_ctx *c, PgQuery__FuncCall *f);
 /* analyze_srf.c: generate_subscripts(a, dim [, rev]) analyzed: the call
  * (a, dim, rev, its rows as a JSON array). */
 sql_expr *sql_subscripts_call(sql_ctx *c, PgQuery__FuncCall *f);
+/* analyze_srf.c: generate_series analyzed: op generate_series (start,
+ * stop, step: integers) or generate_series_ts (start, stop, step, next,
+ * its rows as a JSON array). */
+sql_expr *sql_series_call(sql_ctx *c, PgQuery__FuncCall *f);
 
 /* ---- analyze_json_srf.c ---- */
 /* Is name one of the json/jsonb set-returning functions? */

@@ -68,21 +68,13 @@ static int reads_aggregates(const sql_expr *e)
 	return 0;
 }
 
-static int reads_columns(const sql_expr *e)
-{
-	if (e->kind == SE_COLUMN || e->kind == SE_AGG || e->kind == SE_WINDOW)
-		return 1;
-	for (int i = 0; i < e->nargs; i++)
-		if (reads_columns(e->args[i]))
-			return 1;
-	return 0;
-}
-
 /* generate_series(timestamp[tz], timestamp[tz], interval) (args analyzed):
  * PostgreSQL's resolution picks timestamp when an argument is one and none
  * is timestamptz, else timestamptz (dates and unknown literals cast to it).
- * The call holds start, stop, step and the next row (v + step over the
- * previous row v, in the session's zone for a timestamptz: analyze_interval.c). */
+ * The call holds start, stop, step, the next row (v + step over the
+ * previous row v, in the session's zone for a timestamptz:
+ * analyze_interval.c) and the rows as a JSON array (mur_ts_series_json,
+ * storage/sqlfn_tz.c: where it reads columns, or in a select list). */
 static sql_expr *ts_series_call(sql_ctx *c, PgQuery__FuncCall *f, sql_expr **args)
 {
 	int has_ts = 0, has_tz = 0;
@@ -115,15 +107,23 @@ static sql_expr *ts_series_call(sql_ctx *c, PgQuery__FuncCall *f, sql_expr **arg
 	v->op = "v"; /* the previous row (sql/emit_srf.c) */
 	if (!(next = sql_interval_arith(c, "+", v, args[2], f->location)))
 		return NULL;
-	return sql_make_call(c, SRF_TS_OP, t, f->location, 4, args[0], args[1], args[2], next);
+	const char *zone = t == MT_TIMESTAMPTZ ? sql_tz_name(c) : NULL;
+	sql_expr *rows = zone ? sql_make_call(c, "mur_ts_series_json", MT_TEXT, f->location, 4,
+					      args[0], args[1], args[2],
+					      sql_make_const_text(c, zone))
+			      : sql_make_call(c, "mur_ts_series_json", MT_TEXT, f->location, 3,
+					      args[0], args[1], args[2]);
+	return rows ? sql_make_call(c, SRF_TS_OP, t, f->location, 5, args[0], args[1], args[2],
+				    next, rows)
+		    : NULL;
 }
 
 /* The call's arguments (a step of 1 added) as one SE_CALL, typed. */
-static sql_expr *series_call(sql_ctx *c, PgQuery__FuncCall *f)
+sql_expr *sql_series_call(sql_ctx *c, PgQuery__FuncCall *f)
 {
 	sql_expr *args[3] = {NULL, NULL, NULL};
 	mur_type t = MT_INT4;
-	int n = (int)f->n_args, ts = 0, lateral = 0;
+	int n = (int)f->n_args, ts = 0;
 	if (f->agg_star || f->agg_distinct || f->over || f->n_agg_order || f->agg_filter || n < 2 ||
 	    n > 3)
 		return unsupported(c, "this call of generate_series", f->location), NULL;
@@ -133,15 +133,8 @@ static sql_expr *series_call(sql_ctx *c, PgQuery__FuncCall *f)
 		if (reads_aggregates(args[i]))
 			return unsupported(c, "generate_series over aggregates", args[i]->loc),
 			       NULL;
-		lateral |= reads_columns(args[i]);
 		ts |= sql_type_category(args[i]->type) == 'D' || args[i]->type == MT_INTERVAL;
 	}
-	if (ts && lateral) /* integers only: mur_series_json (sql/emit_srf.c) */
-		return unsupported(c,
-				   "generate_series over timestamps from columns of other tables "
-				   "(LATERAL)",
-				   f->location),
-		       NULL;
 	if (ts && n == 3)
 		return ts_series_call(c, f, args);
 	if (ts) /* PostgreSQL's timestamp series takes a step */
@@ -321,7 +314,7 @@ int sql_analyze_from_function(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *
 					rf->ordinality ? SQL_JSON_SRF_ORDINALITY : 0);
 	if (is_series_call(item, 0))
 		return sql_srf_add(c, q, item->func_call, rf->alias, SRF_NAME, rf->ordinality,
-				   series_call);
+				   sql_series_call);
 	if (is_named(item, SUBSCRIPTS_NAME))
 		return sql_srf_add(c, q, item->func_call, rf->alias, SUBSCRIPTS_NAME,
 				   rf->ordinality, sql_subscripts_call);
@@ -416,7 +409,7 @@ int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 	if (sql_is_unnest_call(s->target_list[found]->res_target->val))
 		return sql_unnest_select_list(c, q, f);
 	const PgQuery__Node *val = s->target_list[found]->res_target->val;
-	if ((is_series_call(val, 0) ? sql_srf_add(c, q, f, NULL, SRF_NAME, 0, series_call)
+	if ((is_series_call(val, 0) ? sql_srf_add(c, q, f, NULL, SRF_NAME, 0, sql_series_call)
 	     : is_named(val, SUBSCRIPTS_NAME)
 		     ? sql_srf_add(c, q, f, NULL, SUBSCRIPTS_NAME, 0, sql_subscripts_call)
 		     : sql_json_srf_add(c, q, f, NULL, SQL_JSON_SRF_IN_SELECT)) != MUR_OK)

@@ -10,8 +10,9 @@
  * where the query runs (on the shards): unnest(a) over mur_array_json(a)
  * (analyze_unnest.c), the json ones over their document
  * (analyze_json_srf.c), generate_series(a, b, s) over integers over
- * mur_series_json(a, b, s) (storage/sqlfn_math.c), generate_subscripts
- * over the same of its bounds (analyze_srf.c), read as mur_u.value.
+ * mur_series_json(a, b, s) (storage/sqlfn_math.c), over timestamps over
+ * mur_ts_series_json (storage/sqlfn_tz.c), generate_subscripts over
+ * mur_series_json of its bounds (analyze_srf.c), read as mur_u.value.
  *
  * Several (sql_srf_lockstep, once the select list is read): json_each
  * walks the positions 0 .. the largest count - 1 (mur_series_json over
@@ -127,35 +128,16 @@ static sql_expr *note_rows(sql_ctx *c, sql_expr *rows, mur_type t, int loc)
 
 sql_expr *sql_srf_target(sql_ctx *c, PgQuery__FuncCall *f)
 {
-	sql_expr *args[3] = {NULL, NULL, NULL}, *rows;
-	mur_type t = MT_INT4;
-	int n = (int)f->n_args;
+	sql_expr *call, *rows;
 	if (!strcmp(sql_node_str(f->funcname[f->n_funcname - 1]), "generate_subscripts")) {
-		sql_expr *call = sql_subscripts_call(c, f); /* analyze_srf.c */
+		call = sql_subscripts_call(c, f); /* analyze_srf.c */
 		return call ? note_rows(c, call->args[3], MT_INT4, f->location) : NULL;
 	}
-	if (f->agg_star || f->agg_distinct || f->over || f->n_agg_order || f->agg_filter || n < 2 ||
-	    n > 3)
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-			       "murphy does not support this call of generate_series"),
-		       NULL;
-	for (int i = 0; i < n; i++) {
-		if (!(args[i] = sql_analyze_expr(c, f->args[i])))
-			return NULL;
-		if (args[i]->type == MT_UNKNOWN &&
-		    !(args[i] = sql_make_cast(c, args[i], MT_INT4, args[i]->loc)))
-			return NULL;
-		if (!mur_type_is_integer(args[i]->type))
-			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-				       "murphy supports generate_series in a select list with FROM "
-				       "over integers only"),
-			       NULL;
-		if (args[i]->type == MT_INT8)
-			t = MT_INT8;
-	}
-	if (n == 2 && !(args[2] = sql_make_const_int(c, 1, MT_INT4)))
+	if (!(call = sql_series_call(c, f))) /* analyze_srf.c */
 		return NULL;
-	rows = sql_make_call(c, "mur_series_json", MT_TEXT, f->location, 3, args[0], args[1],
-			     args[2]);
-	return rows ? note_rows(c, rows, t, f->location) : NULL;
+	rows = !strcmp(call->op, "generate_series_ts")
+		       ? call->args[4]
+		       : sql_make_call(c, "mur_series_json", MT_TEXT, f->location, 3, call->args[0],
+				       call->args[1], call->args[2]);
+	return rows ? note_rows(c, rows, call->type, f->location) : NULL;
 }

@@ -164,12 +164,13 @@ static int lateral_unnest(const sql_rte *r)
 	       reads_column(r->series->args[0]);
 }
 
-/* generate_series(a, b, s) over integers or generate_subscripts reading
- * such a column: json_each over mur_series_json(a, b, s)
- * (storage/sqlfn_math.c; the subscripts' call holds it: args[3]). */
+/* generate_series or generate_subscripts reading such a column: json_each
+ * over mur_series_json(a, b, s) (storage/sqlfn_math.c), or the rows the
+ * call holds last (subscripts, timestamps: mur_ts_series_json). */
 static int lateral_series(const sql_rte *r)
 {
 	return (!strcmp(r->series->op, "generate_series") ||
+		!strcmp(r->series->op, "generate_series_ts") ||
 		!strcmp(r->series->op, "generate_subscripts")) &&
 	       reads_column(r->series);
 }
@@ -181,9 +182,9 @@ int sql_emit_srf(sql_emit *e, const sql_rte *r)
 		mur_buf_printf(e->b, "json_each(mur_array_json(");
 		sql_emit_expr(e, r->series->args[0]);
 		mur_buf_printf(e->b, "))");
-	} else if (lateral_series(r) && r->series->nargs == 4) { /* generate_subscripts */
+	} else if (lateral_series(r) && r->series->nargs >= 4) { /* the call holds its rows */
 		mur_buf_printf(e->b, "json_each(");
-		sql_emit_expr(e, r->series->args[3]);
+		sql_emit_expr(e, r->series->args[r->series->nargs - 1]);
 		mur_buf_printf(e->b, ")");
 	} else if (lateral_series(r)) {
 		mur_buf_printf(e->b, "json_each(mur_series_json(");

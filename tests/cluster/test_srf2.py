@@ -87,6 +87,11 @@ def test_timestamp_series_in_a_zone(srf):
                    " '1 day')")
         exact(srf, "SELECT g FROM generate_series('2020-10-31 12:00'::timestamptz,"
                    " '2020-11-02', '12 hours') g")
+        exact(srf, "SELECT id, generate_series(ts::timestamptz, '2020-01-06'::timestamptz,"
+                   " '1 day') FROM srf2_t WHERE id < 3 ORDER BY 1, 2")
+        exact(srf, "SELECT t.id, g FROM srf2_t t, generate_series('2020-03-07'::timestamptz"
+                   " + t.id * interval '1 hour', '2020-03-10', '1 day') g WHERE t.id < 3"
+                   " ORDER BY 1, 2")
     finally:
         for conn in (srf.m, srf.p):
             conn.cursor().execute("SET TimeZone = 'UTC'")
@@ -215,6 +220,11 @@ LATERAL = [
     "SELECT t.id, g * 2 FROM srf2_t t LEFT JOIN LATERAL generate_series(1, t.n) g ON true"
     " ORDER BY 1, 2",
     "SELECT g, count(*) FROM srf2_t t, generate_series(t.id, 4) g GROUP BY g ORDER BY 1",
+    # over timestamps reading a column
+    "SELECT t.id, g FROM srf2_t t, generate_series(t.ts, t.ts + interval '1 day',"
+    " interval '6 hours') g ORDER BY 1, 2",
+    "SELECT t.id, g, o FROM srf2_t t, generate_series(t.ts::date, '2020-01-03', '1 day')"
+    " WITH ORDINALITY g(g, o) ORDER BY 1, 3",
     # generate_subscripts reading a column
     "SELECT t.id, s, o FROM srf2_t t, generate_subscripts(t.arr, 1, true) WITH ORDINALITY"
     " AS x(s, o) ORDER BY 1, 3",
@@ -248,6 +258,9 @@ SELECT_LIST = [
     " ORDER BY 1, 3",
     "SELECT id, generate_series(1, n) FROM srf2_empty",
     "SELECT id, generate_subscripts(arr, 1) FROM srf2_t ORDER BY 1, 2",
+    "SELECT id, generate_series(ts, ts + interval '1 day', interval '12 hours') FROM srf2_t"
+    " ORDER BY 1, 2",
+    "SELECT generate_series('2020-01-01'::timestamp, '2020-01-02', '12 hours'), unnest(ARRAY[1])",
     "SELECT id, arr[i] FROM (SELECT id, arr, generate_subscripts(arr, 1) i FROM srf2_t) s"
     " ORDER BY 1, i",
     "SELECT id, generate_subscripts(tags, 1, id > 3), unnest(tags) FROM srf2_t ORDER BY 1, 2",
@@ -290,12 +303,10 @@ def test_srfs_in_a_select_list_errors(srf):
 NOT_YET = [
     ("SELECT g, t.id FROM generate_series(1, 6) g LEFT JOIN srf2_t t ON t.id = g",
      "generate_series on the preserved side of an outer join"),
-    ("SELECT t.id, g FROM srf2_t t, generate_series(t.ts, t.ts + interval '1 day',"
-     " interval '6 hours') g", "generate_series over timestamps from columns of other tables"),
     ("SELECT t.id, a, b FROM srf2_t t, unnest(t.arr, t.tags) AS u(a, b)",
      "unnest of several arrays over columns (LATERAL)"),
-    ("SELECT id, generate_series(ts, ts + interval '1 day', interval '12 hours') FROM srf2_t",
-     "generate_series in a select list with FROM over integers only"),
+    ("SELECT id, generate_series(1.5, 3) FROM srf2_t",
+     "generate_series over types other than integers and timestamps"),
     ("SELECT id, generate_series(1, 2), jsonb_object_keys('{\"a\": 1}') FROM srf2_t",
      "json_object_keys beside another set-returning function"),
     ("SELECT * FROM ROWS FROM (generate_series(1, 2), unnest(ARRAY[1]))", "ROWS FROM"),
