@@ -22,10 +22,11 @@
  * that FROM as a gathered (SELECT * FROM t) (sql_json_srf_lateral,
  * sql_from_gathered_table), so the query runs on the leader, where the
  * function reads the gathered column (sql/emit_json_srf.c puts json_each
- * itself in FROM).  Refused (0A000): an argument reading a distributed
- * table's column any other way, joins with distributed tables whose
- * columns it does not read (analyze_select.c), WITH ORDINALITY over a
- * column, and json[b]_each(_text) in a select list (a record column).
+ * itself in FROM).  Over a constant beside distributed tables it is
+ * computed on every shard (analyze_srf.c).  Refused (0A000): an argument
+ * reading a distributed table's column any other way, WITH ORDINALITY
+ * over a column, and json[b]_each(_text) in a select list (a record
+ * column).
  */
 #include "parser/analyze_subq_int.h"
 

@@ -1,20 +1,28 @@
 /*
- * analyze_srf.c — generate_series(start, stop [, step]) over integers, in
- * FROM and in the select list of a SELECT without FROM.
+ * analyze_srf.c — generate_series over integers and over timestamps with
+ * an interval step, and generate_subscripts, in FROM [WITH ORDINALITY]
+ * and in the select list of a SELECT without FROM.
  *
- * In FROM it is a leader table (CAT_TABLE_VIRTUAL) of one column — named
- * by the alias's column list, else the alias, else "generate_series", as
- * PostgreSQL names it — whose rte carries the call (sql_rte.series);
- * sql/emit.c writes it as a recursive WITH over SQLite's integers, so the
- * query runs on the leader like one over murphy.* views.  The type is
- * bigint when an argument is, else integer.  `SELECT generate_series(a,
- * b)` without FROM is `SELECT generate_series FROM generate_series(a, b)`:
- * the call, standing alone as a select-list item, adds that table
- * (sql_srf_select_list) and reads as its column (sql_srf_column).  Refused (0A000): joins with distributed
- * tables (analyze_select.c), arguments that read columns (LATERAL), other
- * set-returning functions, WITH ORDINALITY, ROWS FROM, non-integer series,
- * and set-returning calls anywhere else in the select list.  The json
- * ones (analyze_json_srf.c) come in the same two places.
+ * In FROM each is a table (CAT_TABLE_VIRTUAL, distribution reference)
+ * whose columns — one, named by the alias's column list, else the alias,
+ * else the function, as PostgreSQL names it, plus "ordinality" — the
+ * rte's call (sql_rte.series) returns (sql_srf_add, shared with unnest:
+ * analyze_unnest.c); sql/emit_srf.c writes it as a recursive WITH.  Alone
+ * the query runs on the leader like one over murphy.* views; beside
+ * distributed tables the function of constants is computed on every shard
+ * (analyze_select.c lets it join, sql/plan_select.c gives it no table
+ * slot); reading an earlier FROM entry's columns (LATERAL) it is json_each
+ * over its rows as a JSON array (mur_series_json, mur_ts_series_json),
+ * joined row by row where the query runs.  Integer series are bigint when
+ * an argument is, else integer; timestamp series follow PostgreSQL's
+ * resolution (ts_series_call).  `SELECT generate_series(a, b)` without
+ * FROM is `SELECT generate_series FROM generate_series(a, b)`: the call,
+ * standing alone as a select-list item, adds that table
+ * (sql_srf_select_list) and reads as its column (sql_srf_column); several,
+ * or one inside an expression, read over one row (one_row) in lockstep as
+ * a select list with FROM does (analyze_srf_list.c).  The json ones
+ * (analyze_json_srf.c) come in the same places.  Refused (0A000): ROWS
+ * FROM, column definition lists, numeric series, aggregates as arguments.
  */
 #include "parser/analyze_subq_int.h"
 
