@@ -669,6 +669,8 @@ sql_expr *sql_subscripts_call(sql_ctx *c, PgQuery__FuncCall *f);
  * stop, step: integers) or generate_series_ts (start, stop, step, next,
  * its rows as a JSON array). */
 sql_expr *sql_series_call(sql_ctx *c, PgQuery__FuncCall *f);
+/* Does e hold an aggregate or window function (no SRF argument may)? */
+int sql_reads_aggregates(const sql_expr *e);
 
 /* ---- analyze_json_srf.c ---- */
 /* Is name one of the json/jsonb set-returning functions? */

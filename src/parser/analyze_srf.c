@@ -66,12 +66,12 @@ static int is_series_call(const PgQuery__Node *n, int json)
 	return name && (!strcmp(name, SRF_NAME) || (json && sql_json_srf_is(name)));
 }
 
-static int reads_aggregates(const sql_expr *e)
+int sql_reads_aggregates(const sql_expr *e)
 {
 	if (e->kind == SE_AGG || e->kind == SE_WINDOW)
 		return 1;
 	for (int i = 0; i < e->nargs; i++)
-		if (reads_aggregates(e->args[i]))
+		if (sql_reads_aggregates(e->args[i]))
 			return 1;
 	return 0;
 }
@@ -138,7 +138,7 @@ sql_expr *sql_series_call(sql_ctx *c, PgQuery__FuncCall *f)
 	for (int i = 0; i < n; i++) {
 		if (!(args[i] = sql_analyze_expr(c, f->args[i])))
 			return NULL;
-		if (reads_aggregates(args[i]))
+		if (sql_reads_aggregates(args[i]))
 			return unsupported(c, "generate_series over aggregates", args[i]->loc),
 			       NULL;
 		ts |= sql_type_category(args[i]->type) == 'D' || args[i]->type == MT_INTERVAL;
@@ -228,7 +228,7 @@ sql_expr *sql_subscripts_call(sql_ctx *c, PgQuery__FuncCall *f)
 	for (int i = 0; i < n; i++) {
 		if (!(args[i] = sql_analyze_expr(c, f->args[i])))
 			return NULL;
-		if (reads_aggregates(args[i]))
+		if (sql_reads_aggregates(args[i]))
 			return unsupported(c, "generate_subscripts over aggregates", args[i]->loc),
 			       NULL;
 		if (i > 0 && args[i]->type != want[i] &&

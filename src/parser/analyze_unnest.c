@@ -62,16 +62,6 @@ int sql_is_unnest_call(const PgQuery__Node *n)
 	       !strcmp(name->string->sval, UNNEST_NAME);
 }
 
-static int reads_aggregates(const sql_expr *e)
-{
-	if (e->kind == SE_AGG || e->kind == SE_WINDOW)
-		return 1;
-	for (int i = 0; i < e->nargs; i++)
-		if (reads_aggregates(e->args[i]))
-			return 1;
-	return 0;
-}
-
 /* One array argument, analyzed and checked; lateral: it may read columns
  * of the FROM entries before it (sql/emit_srf.c joins it row by row). */
 static sql_expr *unnest_arg(sql_ctx *c, PgQuery__FuncCall *f, PgQuery__Node *n, int lateral)
@@ -90,7 +80,7 @@ static sql_expr *unnest_arg(sql_ctx *c, PgQuery__FuncCall *f, PgQuery__Node *n, 
 			"function unnest(%s) does not exist", sql_type_name(a->type));
 		return NULL;
 	}
-	if (reads_aggregates(a) || (!lateral && reads_columns(a))) {
+	if (sql_reads_aggregates(a) || (!lateral && reads_columns(a))) {
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->loc,
 			"murphy does not support unnest of several arrays over columns "
 			"(LATERAL) yet");

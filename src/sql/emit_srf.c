@@ -146,12 +146,12 @@ static void emit_unnest(sql_emit *e, const sql_rte *r)
 	emit_out(e, r, n, 1);
 }
 
-static int reads_column(const sql_expr *x)
+int sql_emit_reads_column(const sql_expr *x)
 {
 	if (x->kind == SE_COLUMN)
 		return 1;
 	for (int i = 0; i < x->nargs; i++)
-		if (reads_column(x->args[i]))
+		if (sql_emit_reads_column(x->args[i]))
 			return 1;
 	return 0;
 }
@@ -161,7 +161,7 @@ static int reads_column(const sql_expr *x)
 static int lateral_unnest(const sql_rte *r)
 {
 	return !strcmp(r->series->op, "unnest") && r->series->nargs == 2 &&
-	       reads_column(r->series->args[0]);
+	       sql_emit_reads_column(r->series->args[0]);
 }
 
 /* generate_series or generate_subscripts reading such a column: json_each
@@ -172,7 +172,7 @@ static int lateral_series(const sql_rte *r)
 	return (!strcmp(r->series->op, "generate_series") ||
 		!strcmp(r->series->op, "generate_series_ts") ||
 		!strcmp(r->series->op, "generate_subscripts")) &&
-	       reads_column(r->series);
+	       sql_emit_reads_column(r->series);
 }
 
 int sql_emit_srf(sql_emit *e, const sql_rte *r)

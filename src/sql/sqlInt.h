@@ -63,6 +63,8 @@ int sql_emit_srf(sql_emit *e, const sql_rte *r);
 /* Column col of such an rte where its name is not the column's (unnest's
  * elements); 0, nothing written, otherwise. */
 int sql_emit_srf_col(sql_emit *e, const sql_rte *r, int col);
+/* Does x read a column (an SRF's argument over an earlier FROM entry)? */
+int sql_emit_reads_column(const sql_expr *x);
 /* A json set-returning function's rte (sql_rte.series) as a subquery
  * (emit_json_srf.c); 0, nothing written, for generate_series. */
 int sql_emit_json_srf(sql_emit *e, const sql_rte *r);
