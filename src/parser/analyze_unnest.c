@@ -18,8 +18,9 @@
  * the elements stands in FROM (`, json_each(mur_array_json(t.a)) AS u`),
  * joined row by row, so it runs where the query runs (on the shards);
  * the element is mur_array_elem(u.value, elem), the ordinality u.key + 1
- * (sql/emit_srf.c).  Several arrays over columns are 0A000, as are
- * several functions (ROWS FROM).
+ * (sql/emit_srf.c); of several arrays, json_each walks the positions and
+ * each element is json_extract'ed there.  Several functions (ROWS FROM)
+ * are 0A000.
  *
  * unnest(a) in the select list of a query with FROM (a column, any
  * expression): the query's rows joined with SQLite's table-valued
@@ -40,16 +41,6 @@
 
 #define UNNEST_NAME "unnest"
 
-static int reads_columns(const sql_expr *e)
-{
-	if (e->kind == SE_COLUMN || e->kind == SE_AGG || e->kind == SE_WINDOW)
-		return 1;
-	for (int i = 0; i < e->nargs; i++)
-		if (reads_columns(e->args[i]))
-			return 1;
-	return 0;
-}
-
 int sql_is_unnest_call(const PgQuery__Node *n)
 {
 	const PgQuery__FuncCall *f;
@@ -62,9 +53,9 @@ int sql_is_unnest_call(const PgQuery__Node *n)
 	       !strcmp(name->string->sval, UNNEST_NAME);
 }
 
-/* One array argument, analyzed and checked; lateral: it may read columns
- * of the FROM entries before it (sql/emit_srf.c joins it row by row). */
-static sql_expr *unnest_arg(sql_ctx *c, PgQuery__FuncCall *f, PgQuery__Node *n, int lateral)
+/* One array argument, analyzed and checked: it may read columns of the
+ * FROM entries before it (sql/emit_srf.c joins it row by row). */
+static sql_expr *unnest_arg(sql_ctx *c, PgQuery__FuncCall *f, PgQuery__Node *n)
 {
 	sql_expr *a = sql_analyze_expr(c, n);
 	if (!a)
@@ -80,12 +71,9 @@ static sql_expr *unnest_arg(sql_ctx *c, PgQuery__FuncCall *f, PgQuery__Node *n, 
 			"function unnest(%s) does not exist", sql_type_name(a->type));
 		return NULL;
 	}
-	if (sql_reads_aggregates(a) || (!lateral && reads_columns(a))) {
+	if (sql_reads_aggregates(a)) {
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->loc,
-			"murphy does not support unnest of several arrays over columns "
-			"(LATERAL) yet");
-		mur_error_hint(c->err, "Unnest each column in its own FROM entry, or pass the "
-				       "arrays as constants or parameters.");
+			"murphy does not support unnest over aggregates in FROM yet");
 		return NULL;
 	}
 	return a;
@@ -108,7 +96,7 @@ static sql_expr *unnest_call(sql_ctx *c, PgQuery__FuncCall *f)
 		return NULL;
 	call->op = UNNEST_NAME;
 	for (int i = 0; i < n; i++) {
-		sql_expr *a = unnest_arg(c, f, f->args[i], n == 1);
+		sql_expr *a = unnest_arg(c, f, f->args[i]);
 		if (!a || !(call->args[2 * i + 1] = sql_make_const_int(c, mur_type_elem(a->type),
 								       MT_INT4)))
 			return NULL;

@@ -175,10 +175,32 @@ static int lateral_series(const sql_rte *r)
 	       sql_emit_reads_column(r->series);
 }
 
+/* unnest(a, b, ...) of several arrays, one reading such a column: json_each
+ * over the positions 0 .. the longest's cardinality - 1, each array's
+ * element json_extract'ed at the position (sql_emit_srf_col). */
+static int lateral_unnest_many(const sql_rte *r)
+{
+	return !strcmp(r->series->op, "unnest") && r->series->nargs > 2 &&
+	       sql_emit_reads_column(r->series);
+}
+
+static void emit_unnest_positions(sql_emit *e, const sql_rte *r)
+{
+	mur_buf_printf(e->b, "json_each(mur_series_json(0, max(");
+	for (int i = 0; i < r->series->nargs; i += 2) {
+		mur_buf_printf(e->b, "%scoalesce(mur_array_bound(", i ? ", " : "");
+		sql_emit_expr(e, r->series->args[i]);
+		mur_buf_printf(e->b, ", 1, 3), 0)");
+	}
+	mur_buf_printf(e->b, ") - 1, 1))");
+}
+
 int sql_emit_srf(sql_emit *e, const sql_rte *r)
 {
 	const char *op = r->series->op;
-	if (lateral_unnest(r)) {
+	if (lateral_unnest_many(r)) {
+		emit_unnest_positions(e, r);
+	} else if (lateral_unnest(r)) {
 		mur_buf_printf(e->b, "json_each(mur_array_json(");
 		sql_emit_expr(e, r->series->args[0]);
 		mur_buf_printf(e->b, "))");
@@ -210,6 +232,23 @@ int sql_emit_srf(sql_emit *e, const sql_rte *r)
 int sql_emit_srf_col(sql_emit *e, const sql_rte *r, int col)
 {
 	int lateral = lateral_unnest(r);
+	if (lateral_unnest_many(r)) { /* the element at the position, or it + 1 */
+		int n = r->series->nargs / 2;
+		if (col == n) {
+			mur_buf_printf(e->b, "(");
+			sql_emit_ident(e->b, r->alias);
+			mur_buf_printf(e->b, ".value + 1)");
+			return 1;
+		}
+		mur_buf_printf(e->b, "mur_array_elem(json_extract(mur_array_json(");
+		sql_emit_expr(e, r->series->args[2 * col]);
+		mur_buf_printf(e->b, "), '$[' || ");
+		sql_emit_ident(e->b, r->alias);
+		mur_buf_printf(e->b, ".value || ']'), ");
+		sql_emit_expr(e, r->series->args[2 * col + 1]);
+		mur_buf_printf(e->b, ")");
+		return 1;
+	}
 	if (lateral_series(r)) { /* json_each's value, its key + 1 the ordinality */
 		mur_buf_printf(e->b, col ? "(" : "");
 		sql_emit_ident(e->b, r->alias);

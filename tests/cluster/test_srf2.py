@@ -220,6 +220,12 @@ LATERAL = [
     "SELECT t.id, g * 2 FROM srf2_t t LEFT JOIN LATERAL generate_series(1, t.n) g ON true"
     " ORDER BY 1, 2",
     "SELECT g, count(*) FROM srf2_t t, generate_series(t.id, 4) g GROUP BY g ORDER BY 1",
+    # several arrays, one or more reading a column
+    "SELECT t.id, a, b FROM srf2_t t, unnest(t.arr, t.tags) AS u(a, b) ORDER BY 1, 2, 3",
+    "SELECT t.id, u.* FROM srf2_t t, unnest(t.arr, ARRAY['p', 'q']) WITH ORDINALITY AS u"
+    " ORDER BY 1, 4",
+    "SELECT t.id, x, y FROM srf2_t t LEFT JOIN LATERAL unnest(t.tags, t.arr) AS u(x, y) ON true"
+    " ORDER BY 1, 2, 3",
     # over timestamps reading a column
     "SELECT t.id, g FROM srf2_t t, generate_series(t.ts, t.ts + interval '1 day',"
     " interval '6 hours') g ORDER BY 1, 2",
@@ -303,8 +309,6 @@ def test_srfs_in_a_select_list_errors(srf):
 NOT_YET = [
     ("SELECT g, t.id FROM generate_series(1, 6) g LEFT JOIN srf2_t t ON t.id = g",
      "generate_series on the preserved side of an outer join"),
-    ("SELECT t.id, a, b FROM srf2_t t, unnest(t.arr, t.tags) AS u(a, b)",
-     "unnest of several arrays over columns (LATERAL)"),
     ("SELECT id, generate_series(1.5, 3) FROM srf2_t",
      "generate_series over types other than integers and timestamps"),
     ("SELECT id, generate_series(1, 2), jsonb_object_keys('{\"a\": 1}') FROM srf2_t",
