@@ -126,6 +126,7 @@ SUBSCRIPTS = [
     "SELECT * FROM generate_subscripts(NULL::int[], 1)",
     "SELECT * FROM generate_subscripts(ARRAY[1, 2], 1, NULL)",
     "SELECT generate_subscripts(ARRAY[1.5, 2.5, 3.5], 1) AS i",
+    "SELECT * FROM generate_subscripts('{{1,2,3},{4,5,6}}'::int[], 2, true)",
     "SELECT a[i] FROM (SELECT ARRAY[10, 20, 30] AS a) x, generate_subscripts(ARRAY[10, 20, 30],"
     " 1) i ORDER BY 1",
 ]
@@ -144,6 +145,7 @@ UNNEST_MANY = [
     "SELECT * FROM unnest(NULL::int[], '{}'::text[])",
     "SELECT * FROM unnest(NULL::int[], '{z}'::text[])",
     "SELECT a + 1, b FROM unnest(%s::int[], %s::text[]) AS u(a, b)",
+    "SELECT * FROM unnest('{{1,2},{3,4}}'::int[], ARRAY['a']) WITH ORDINALITY",
 ]
 
 
