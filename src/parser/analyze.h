@@ -319,6 +319,12 @@ typedef struct sql_query {
 	/* a json set-returning function in the select list instead
 	 * (analyze_json_srf.c): its name; unnest is then its document */
 	const char *unnest_fn;
+	/* unnest is a JSON array already, joined as json_each(unnest): a
+	 * generate_series, or several set-returning functions in lockstep
+	 * (analyze_srf_list.c) */
+	int unnest_json;
+	int nsrf; /* the set-returning functions in the select list */
+	struct sql_srf_item *srfs;
 } sql_query;
 #define SQL_UNNEST_ALIAS "mur_u"
 
@@ -651,7 +657,29 @@ int sql_unnest_select_list(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f);
 sql_expr *sql_unnest_target(sql_ctx *c, PgQuery__FuncCall *f);
 /* q may keep its select-list unnest: 0A000 when it also aggregates,
  * groups, is DISTINCT or has window functions (nested: unused). */
-int sql_unnest_check(sql_ctx *c, const sql_query *q, int nested);
+int sql_unnest_check(sql_ctx *c, sql_query *q, int nested);
+
+/* ---- analyze_srf_list.c ---- */
+/* A set-returning function in the select list of a query with FROM: rows
+ * its rows as a JSON array (per input row), at the node reading the row
+ * (SE_RAW "mur_u.value", or "mur_u.key" when at_key: a json array's
+ * index); keys_only: it cannot run in lockstep (json_object_keys). */
+int sql_srf_note(sql_ctx *c, sql_expr *rows, sql_expr *at, int at_key, int keys_only);
+/* Several noted: run them in lockstep, PostgreSQL 10's rows (the most
+ * any returns, the others NULL past their end). */
+int sql_srf_lockstep(sql_ctx *c, sql_query *q);
+/* generate_series(a, b [, s]) over integers, or generate_subscripts, in
+ * such a select list. */
+sql_expr *sql_srf_target(sql_ctx *c, PgQuery__FuncCall *f);
+/* analyze_srf.c: generate_subscripts(a, dim [, rev]) analyzed: the call
+ * (a, dim, rev, its rows as a JSON array). */
+sql_expr *sql_subscripts_call(sql_ctx *c, PgQuery__FuncCall *f);
+/* analyze_srf.c: generate_series analyzed: op generate_series (start,
+ * stop, step: integers) or generate_series_ts (start, stop, step, next,
+ * its rows as a JSON array). */
+sql_expr *sql_series_call(sql_ctx *c, PgQuery__FuncCall *f);
+/* Does e hold an aggregate or window function (no SRF argument may)? */
+int sql_reads_aggregates(const sql_expr *e);
 
 /* ---- analyze_json_srf.c ---- */
 /* Is name one of the json/jsonb set-returning functions? */

@@ -161,6 +161,9 @@ static int merge_view(sql_ctx *c, sql_query *q, const sql_query *sq, const char 
 		q->rtes[base + i].join_left = sq->rtes[i].join_left;
 		if (sq->rtes[i].on && !(q->rtes[base + i].on = shifted(c, sq->rtes[i].on, base)))
 			return MUR_ERR;
+		if (sq->rtes[i].series && /* a set-returning function's call (analyze_srf.c) */
+		    !(q->rtes[base + i].series = shifted(c, sq->rtes[i].series, base)))
+			return MUR_ERR;
 	}
 	if (sq->where && !(w = shifted(c, sq->where, base)))
 		return MUR_ERR;

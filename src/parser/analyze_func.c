@@ -927,9 +927,13 @@ static sql_expr *analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 		return sql_srf_column(c, f);
 	if (!strcmp(name, "unnest"))
 		return sql_unnest_target(c, f); /* analyze_unnest.c */
+	if ((!strcmp(name, "generate_series") || !strcmp(name, "generate_subscripts")) &&
+	    f->n_funcname == 1 && c->q && c->q->nrte && c->win_ok)
+		return sql_srf_target(c, f); /* analyze_srf_list.c: on the shards */
 	if (sql_json_srf_is(name) && f->n_funcname == 1 && c->q && c->q->nrte && c->win_ok)
 		return sql_json_srf_target(c, f); /* analyze_json_srf.c: on the shards */
-	if (!strcmp(name, "generate_series") || (sql_json_srf_is(name) && f->n_funcname == 1))
+	if (!strcmp(name, "generate_series") || !strcmp(name, "generate_subscripts") ||
+	    (sql_json_srf_is(name) && f->n_funcname == 1))
 		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 				"murphy supports %s only in FROM or alone in the select list of "
 				"a SELECT without FROM",

@@ -22,10 +22,11 @@
  * that FROM as a gathered (SELECT * FROM t) (sql_json_srf_lateral,
  * sql_from_gathered_table), so the query runs on the leader, where the
  * function reads the gathered column (sql/emit_json_srf.c puts json_each
- * itself in FROM).  Refused (0A000): an argument reading a distributed
- * table's column any other way, joins with distributed tables whose
- * columns it does not read (analyze_select.c), WITH ORDINALITY over a
- * column, and json[b]_each(_text) in a select list (a record column).
+ * itself in FROM).  Over a constant beside distributed tables it is
+ * computed on every shard (analyze_srf.c).  Refused (0A000): an argument
+ * reading a distributed table's column any other way, WITH ORDINALITY
+ * over a column, and json[b]_each(_text) in a select list (a record
+ * column).
  */
 #include "parser/analyze_subq_int.h"
 
@@ -274,6 +275,7 @@ int sql_json_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQue
 	t->kind = CAT_TABLE_VIRTUAL;
 	t->dist_col = -1;
 	snprintf(t->name, sizeof t->name, "%s", s->name);
+	t->distribution = CAT_DIST_REFERENCE; /* beside a distributed table: on every shard */
 	t->ncols = ncols;
 	if (s->two_cols)
 		name_col(t, 0, "key", MT_TEXT);
@@ -296,16 +298,12 @@ int sql_json_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQue
 sql_expr *sql_json_srf_target(sql_ctx *c, PgQuery__FuncCall *f)
 {
 	const json_srf *s = srf_of(sql_node_str(f->funcname[f->n_funcname - 1]));
-	sql_expr *d, *key, *flag;
+	sql_expr *d, *key, *flag, *rows;
 	if (s->two_cols)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 			       "murphy does not support %s in a select list yet (a record "
 			       "column)",
 			       s->name),
-		       NULL;
-	if (c->q->unnest)
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-			       "murphy supports one set-returning function per select list"),
 		       NULL;
 	if (f->agg_star || f->agg_distinct || f->over || f->n_agg_order || f->agg_filter ||
 	    f->n_args != 1)
@@ -322,8 +320,14 @@ sql_expr *sql_json_srf_target(sql_ctx *c, PgQuery__FuncCall *f)
 	if (!(key = sql_expr_new(c, SE_RAW, MT_TEXT, f->location)))
 		return NULL;
 	key->op = SQL_UNNEST_ALIAS ".key";
-	c->q->unnest = d;
-	c->q->unnest_fn = s->name;
+	if (!c->q->unnest) {
+		c->q->unnest = d;
+		c->q->unnest_fn = s->name;
+	}
+	rows = sql_make_call(c, "mur_json_srf_arg", MT_TEXT, f->location, 2, d,
+			     sql_make_const_text(c, s->name));
+	if (!rows || sql_srf_note(c, rows, key, 1, s->keys_only) != MUR_OK) /* analyze_srf_list.c */
+		return NULL;
 	if (s->keys_only)
 		return key;
 	if (!(flag = sql_make_const_int(c, s->as_text, MT_INT4)))

@@ -243,8 +243,7 @@ static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, int *nmerged)
 {
 	int nvirtual = 0, nsub = 0, nseries = 0;
-	const char *srf = NULL; /* a set-returning function's name */
-	if (s->n_values_lists)  /* analyze_values.c */
+	if (s->n_values_lists) /* analyze_values.c */
 		return sql_analyze_values(c, q, s);
 	if (sql_srf_select_list(c, q, s) != MUR_OK)
 		return MUR_ERR;
@@ -257,13 +256,10 @@ static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, 
 			q->rtes[i].table->name[0] == '_';
 		*nmerged += q->rtes[i].merged;
 		nseries += q->rtes[i].series != NULL;
-		if (q->rtes[i].series && !srf)
-			srf = q->rtes[i].series->op;
 	}
-	if (nseries && nvirtual != q->nrte)
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-			       "murphy does not support joining %s with distributed tables yet",
-			       srf);
+	/* set-returning functions of constants beside distributed tables:
+	 * computed on every shard, as a reference table (sql_srf_add) */
+	nvirtual -= nvirtual != q->nrte ? nseries : 0;
 	if (nvirtual && nvirtual != q->nrte && nsub)
 		return unsupported(c,
 				   "joining a subquery in FROM or a WITH query that is not a plain "

@@ -159,8 +159,8 @@ static const char *slot_collate(const sql_expr *x)
 static void emit_column(sql_emit *e, const sql_expr *x)
 {
 	const sql_rte *r = &e->q->rtes[x->rte];
-	if (r->series && sql_emit_json_srf_col(e, r, x->col))
-		return; /* json_each over a column (emit_json_srf.c) */
+	if (r->series && (sql_emit_srf_col(e, r, x->col) || sql_emit_json_srf_col(e, r, x->col)))
+		return; /* unnest's elements (emit_srf.c), json_each over a column */
 	if (!e->bare_columns) {
 		sql_emit_ident(e->b, r->alias);
 		mur_buf_put_u8(e->b, '.');
@@ -897,55 +897,15 @@ void sql_emit_expr(sql_emit *e, const sql_expr *x)
 	}
 }
 
-int sql_rte_slot(const sql_query *q, int i) { return i == q->driver ? 0 : i == 0 ? q->driver : i; }
-
-/* generate_series(a, b, s) (parser/analyze_srf.c) as a recursive WITH:
- * the first row when mur_series_first (storage/sqlfn_math.c) says the
- * series is not empty (22023 for a zero step), then v + s while within b.
- * The arguments are constants or parameters, written once per use. */
-static void emit_series(sql_emit *e, const sql_rte *r)
+/* The driver's rte is slot 0 (rte 0 takes its place); a set-returning
+ * function's rte (computed where the query runs: emit_srf.c) takes none,
+ * the tables after it moving down one. */
+int sql_rte_slot(const sql_query *q, int i)
 {
-	sql_expr *const *a = r->series->args;
-	mur_buf_printf(e->b, "(WITH RECURSIVE s(v) AS (SELECT ");
-	sql_emit_expr(e, a[0]);
-	mur_buf_printf(e->b, " WHERE mur_series_first(");
-	for (int i = 0; i < 3; i++) {
-		sql_emit_expr(e, a[i]);
-		mur_buf_printf(e->b, i < 2 ? ", " : ")");
-	}
-	mur_buf_printf(e->b, " UNION ALL SELECT v + ");
-	sql_emit_expr(e, a[2]);
-	mur_buf_printf(e->b, " FROM s WHERE mur_series_next(v, ");
-	sql_emit_expr(e, a[1]);
-	mur_buf_printf(e->b, ", ");
-	sql_emit_expr(e, a[2]);
-	mur_buf_printf(e->b, ")) SELECT v AS ");
-	sql_emit_ident(e->b, r->table->cols[0].name);
-	mur_buf_printf(e->b, " FROM s)");
-}
-
-/* unnest(a) (parser/analyze_unnest.c) as a recursive WITH over the
- * subscripts 1 .. cardinality(a): each row a[i] and, WITH ORDINALITY, i.
- * The array is a constant or a parameter, written once per use. */
-static void emit_unnest(sql_emit *e, const sql_rte *r)
-{
-	sql_expr *const *a = r->series->args;
-	mur_buf_printf(e->b, "(WITH RECURSIVE s(i) AS (SELECT 1 WHERE mur_array_bound(");
-	sql_emit_expr(e, a[0]);
-	mur_buf_printf(e->b, ", 1, 3) > 0 UNION ALL SELECT i + 1 FROM s WHERE i < "
-			     "mur_array_bound(");
-	sql_emit_expr(e, a[0]);
-	mur_buf_printf(e->b, ", 1, 3)) SELECT mur_array_get(");
-	sql_emit_expr(e, a[0]);
-	mur_buf_printf(e->b, ", i, ");
-	sql_emit_expr(e, a[1]);
-	mur_buf_printf(e->b, ") AS ");
-	sql_emit_ident(e->b, r->table->cols[0].name);
-	if (r->table->ncols > 1) {
-		mur_buf_printf(e->b, ", i AS ");
-		sql_emit_ident(e->b, r->table->cols[1].name);
-	}
-	mur_buf_printf(e->b, " FROM s)");
+	int slot = i == q->driver ? 0 : i == 0 ? q->driver : i, n = 0;
+	for (int s = 0; s < slot; s++)
+		n += !q->rtes[s == 0 ? q->driver : s == q->driver ? 0 : s].series;
+	return n;
 }
 
 /* VALUES lists (parser/analyze_values.c) as SQLite's, whose columns are
@@ -971,11 +931,9 @@ static void emit_table(sql_emit *e, const sql_query *q, int i)
 		emit_values(e, r);
 	} else if (r->rec) { /* WITH RECURSIVE (emit_recursive.c) */
 		sql_emit_recursive(e, r);
-	} else if (r->series && !strcmp(r->series->op, "unnest")) {
-		emit_unnest(e, r);
-	} else if (r->series) {
-		if (!sql_emit_json_srf(e, r))
-			emit_series(e, r);
+	} else if (r->series) { /* emit_srf.c, emit_json_srf.c */
+		if (!sql_emit_srf(e, r))
+			sql_emit_json_srf(e, r);
 	} else if (r->table->kind == CAT_TABLE_VIRTUAL) {
 		char name[CAT_NAME_MAX + 8];
 		snprintf(name, sizeof name, "murphy_%s", r->table->name);
@@ -1022,7 +980,11 @@ void sql_emit_from(sql_emit *e, const sql_query *q)
 			sql_emit_expr(e, r->on);
 		}
 	}
-	if (q->unnest && q->unnest_fn) { /* jsonb_array_elements(doc) & co. there */
+	if (q->unnest && q->unnest_json) { /* generate_series, several (analyze_srf_list.c) */
+		mur_buf_printf(e->b, ", json_each(");
+		sql_emit_expr(e, q->unnest);
+		mur_buf_printf(e->b, ") AS " SQL_UNNEST_ALIAS);
+	} else if (q->unnest && q->unnest_fn) { /* jsonb_array_elements(doc) & co. there */
 		mur_buf_printf(e->b, ", json_each(mur_json_srf_arg(");
 		sql_emit_expr(e, q->unnest);
 		mur_buf_printf(e->b, ", '%s')) AS " SQL_UNNEST_ALIAS, q->unnest_fn);

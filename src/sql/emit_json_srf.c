@@ -19,23 +19,13 @@
 
 #include <string.h>
 
-static int reads_column(const sql_expr *x)
-{
-	if (x->kind == SE_COLUMN)
-		return 1;
-	for (int i = 0; i < x->nargs; i++)
-		if (reads_column(x->args[i]))
-			return 1;
-	return 0;
-}
-
 /* Over a column of an earlier FROM entry (gathered rows on the leader):
  * json_each itself in FROM, which SQLite joins laterally, the columns
  * written where they are read (sql_emit_json_srf_col). */
 static int direct(const sql_rte *r)
 {
 	return r->series && strcmp(r->series->op, "generate_series") &&
-	       reads_column(r->series->args[0]);
+	       sql_emit_reads_column(r->series->args[0]); /* emit_srf.c */
 }
 
 int sql_emit_json_srf_col(sql_emit *e, const sql_rte *r, int col)

@@ -173,6 +173,11 @@ static int check_reference_outer(sql_ctx *c, const sql_query *q)
 			continue;
 		const char *ref = left_bad ? q->rtes[0].table->name : rk->name;
 		const char *dist = left_bad ? rk->name : q->rtes[q->driver].table->name;
+		if (q->rtes[left_bad ? 0 : k].series) /* a set-returning function (emit_srf.c) */
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, q->rtes[k].loc,
+				       "murphy does not support %s on the preserved side of an "
+				       "outer join with distributed table \"%s\" yet",
+				       ref, dist);
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, q->rtes[k].loc,
 			"murphy cannot %s JOIN reference table \"%s\" to distributed table \"%s\"",
 			q->rtes[k].join_left && q->rtes[k].join_right ? "FULL"
@@ -1402,13 +1407,17 @@ static int find_driver(const sql_query *q)
 static int plan_distributed(sql_ctx *c, sql_query *q, plan *p)
 {
 	plan_select *ps = &p->u.select;
-	ps->ntables = q->nrte;
+	int nseries = 0;
+	for (int i = 0; i < q->nrte; i++)
+		nseries += q->rtes[i].series != NULL;
+	ps->ntables = q->nrte - nseries; /* a set-returning function is no table to read */
 	ps->locks_rows = q->locks_rows == SQL_LOCK_ROWS_UPDATE  ? PLAN_LOCK_ROWS_UPDATE
 			 : q->locks_rows == SQL_LOCK_ROWS_SHARE ? PLAN_LOCK_ROWS_SHARE
 								: 0;
 	ps->locks_name = q->locks_name;
 	for (int i = 0; i < q->nrte; i++)
-		ps->tables[sql_rte_slot(q, i)] = q->rtes[i].table;
+		if (!q->rtes[i].series)
+			ps->tables[sql_rte_slot(q, i)] = q->rtes[i].table;
 	if (find_driver(q) < 0)
 		return q->ngsets ? sql_plan_grouping_sets(c, q, ps)
 				 : plan_reference_router(c, q, ps);
@@ -1418,6 +1427,8 @@ static int plan_distributed(sql_ctx *c, sql_query *q, plan *p)
 		 * right when both are repartitioned by a join key, each reference
 		 * row then meeting its matches on one owner */
 		mur_error refused = *c->err;
+		if (nseries) /* the repartitioned join reads tables only */
+			return MUR_ERR;
 		mur_error_clear(c->err);
 		if (sql_plan_join_shuffle(c, q, ps) != MUR_OK || !ps->join_repartition_ok) {
 			*c->err = refused;
@@ -1425,6 +1436,10 @@ static int plan_distributed(sql_ctx *c, sql_query *q, plan *p)
 		}
 		shuffle = 2; /* planned */
 	}
+	if (shuffle && nseries)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy does not support set-returning functions in FROM beside a "
+			       "shuffled join yet");
 	if (shuffle) {
 		/* the owners play the shards: no pruning, no router */
 		if (shuffle == 1)

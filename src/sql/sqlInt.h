@@ -57,6 +57,14 @@ void sql_emit_ident(mur_buf *b, const char *name);
  * first key column in table order), so a shard's SQLite index starts with
  * it and SQLite can seek it (emit.c). */
 int sql_leads_primary_key(const cat_table *t, int col);
+/* emit_srf.c: generate_series, generate_subscripts, unnest in FROM; 0 for
+ * another function (the json ones). */
+int sql_emit_srf(sql_emit *e, const sql_rte *r);
+/* Column col of such an rte where its name is not the column's (unnest's
+ * elements); 0, nothing written, otherwise. */
+int sql_emit_srf_col(sql_emit *e, const sql_rte *r, int col);
+/* Does x read a column (an SRF's argument over an earlier FROM entry)? */
+int sql_emit_reads_column(const sql_expr *x);
 /* A json set-returning function's rte (sql_rte.series) as a subquery
  * (emit_json_srf.c); 0, nothing written, for generate_series. */
 int sql_emit_json_srf(sql_emit *e, const sql_rte *r);

@@ -22,7 +22,8 @@
  *                                as SQLite aggregates, for statements that
  *                                run whole on one shard or on the leader
  *                                (Welford's running mean and squares)
- *   mur_series_first, mur_series_next  generate_series's bounds (sql/emit.c)
+ *   mur_series_first, mur_series_next  generate_series's bounds (sql/emit_srf.c)
+ *   mur_series_json(a, b, step)  the series as a JSON array (a select list's)
  *   mur_regr(kind, n, sx, sy, sxx, syy, sxy)  corr, covar_*, regr_* from
  *                                the sums of the pairs (parser/analyze_regr.c)
  *   mur_rec_guard(x, max, name)  x, counting the calls of this call site in
@@ -354,6 +355,36 @@ static void fn_series_next(sqlite3_context *cx, int argc, sqlite3_value **v)
 					: next >= sqlite3_value_int64(v[1]));
 }
 
+/* generate_series(a, b, step) over integers as a JSON array (a select
+ * list's rows: parser/analyze_srf_list.c); NULL for a NULL argument (no
+ * rows), 22023 for a zero step. */
+static void fn_series_json(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	sqlite3_int64 a, b, step;
+	mur_buf out;
+	(void)argc;
+	if (stor_fn_any_null(3, v))
+		return;
+	a = sqlite3_value_int64(v[0]);
+	b = sqlite3_value_int64(v[1]);
+	step = sqlite3_value_int64(v[2]);
+	if (step == 0)
+		return stor_fn_fail(cx, "22023", "step size cannot equal zero");
+	mur_buf_init(&out);
+	mur_buf_put_u8(&out, '[');
+	for (sqlite3_int64 x = a; step > 0 ? x <= b : x >= b;) {
+		mur_buf_printf(&out, "%s%lld", out.len > 1 ? "," : "", (long long)x);
+		if (__builtin_add_overflow(x, step, &x))
+			break;
+	}
+	mur_buf_put_u8(&out, ']');
+	if (!mur_buf_ok(&out))
+		sqlite3_result_error_nomem(cx);
+	else
+		sqlite3_result_text(cx, out.data, (int)out.len, SQLITE_TRANSIENT);
+	mur_buf_free(&out);
+}
+
 /* WITH RECURSIVE's row bound (sql/emit_recursive.c wraps the first column
  * of the recursive term): x unchanged; the count of rows lives as auxdata
  * on the constant max, which SQLite keeps for this call site while the
@@ -458,6 +489,7 @@ static const stor_fn_def math_fns[] = {
 	{"mur_rec_guard", 3, 0, fn_rec_guard},
 	{"mur_series_first", 3, 1, fn_series_first},
 	{"mur_series_next", 3, 1, fn_series_next},
+	{"mur_series_json", 3, 1, fn_series_json},
 	{"mur_abs", 1, 1, fn_abs},
 	{"mur_round", 1, 1, fn_round},
 	{"mur_round", 2, 1, fn_round},

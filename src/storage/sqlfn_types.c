@@ -16,6 +16,8 @@
  *                                cast to timestamp first, by the analyzer)
  *   mur_ts_mi(a, b)              timestamp - timestamp: an interval,
  *                                justify_hours of the difference
+ *   mur_ts_series(v, stop, step) generate_series over timestamps: is v
+ *                                still in the series (sql/emit_srf.c)
  *   mur_iv_justify_{hours,days,interval}, mur_make_interval,
  *   mur_iv_part / mur_iv_extract(field, iv)  date_part (float8) /
  *                                extract (numeric text, PostgreSQL's scale)
@@ -202,6 +204,26 @@ static void fn_ts_pl_iv(sqlite3_context *cx, int argc, sqlite3_value **v)
 	else
 		sqlite3_result_text(cx, b.data, (int)b.len, SQLITE_TRANSIENT);
 	mur_buf_free(&b);
+}
+
+/* generate_series over timestamps (sql/emit_srf.c): 1 while v is within
+ * stop in the step's direction (PostgreSQL's interval_cmp against a zero
+ * interval: months of 30 days, days of 24 hours); 0 for a NULL argument
+ * (no rows); 22023 for a zero step. */
+static void fn_ts_series(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_interval iv;
+	int64_t at, stop;
+	__int128 span;
+	if (stor_fn_any_null(argc, v) || !iv_arg(v, 2, &iv))
+		return sqlite3_result_int(cx, 0);
+	span = ((__int128)iv.months * MUR_IV_DAYS_PER_MONTH + iv.days) * MUR_IV_USEC_PER_DAY +
+	       iv.us;
+	if (span == 0)
+		return stor_fn_fail(cx, "22023", "step size cannot equal zero");
+	if (!ts_arg(v, 0, &at) || !ts_arg(v, 1, &stop))
+		return ts_out_of_range(cx);
+	sqlite3_result_int(cx, span > 0 ? at <= stop : at >= stop);
 }
 
 static void fn_ts_mi(sqlite3_context *cx, int argc, sqlite3_value **v)
@@ -602,6 +624,7 @@ static const stor_fn_def type_fns[] = {
 	{"mur_iv_mul", 3, 1, fn_iv_mul},
 	{"mur_ts_pl_iv", 3, 1, fn_ts_pl_iv},
 	{"mur_ts_mi", 2, 1, fn_ts_mi},
+	{"mur_ts_series", 3, 1, fn_ts_series},
 	{"mur_iv_justify_hours", 1, 1, fn_justify_hours},
 	{"mur_iv_justify_days", 1, 1, fn_justify_days},
 	{"mur_iv_justify_interval", 1, 1, fn_justify_interval},

@@ -13,6 +13,9 @@
  *                                   across a DST change is 23 or 25 hours),
  *                                   then the time part on the instant, as
  *                                   timestamptz_pl_interval
+ *   mur_ts_series_json(a, b, step [, zone])  generate_series over
+ *                                   timestamps as a JSON array (steps on
+ *                                   the zone's wall clock when given)
  *
  * Why the zone is an argument and not the follower's state: the leader
  * plans each statement under its session's TimeZone (sql_options.tz, and
@@ -105,6 +108,19 @@ static int64_t wall_step(const mur_tz *z, int64_t us, const mur_interval *step, 
 	return local - (int64_t)mur_tz_local(z, sec) * 1000000;
 }
 
+/* us + sign * iv, months and days on z's wall clock (NULL: UTC's), then
+ * the time part on the instant (timestamptz_pl_interval). */
+static int64_t tz_add(const mur_tz *z, int64_t us, const mur_interval *iv, int sign)
+{
+	if (!z)
+		return mur_iv_add_to_us(us, iv, sign);
+	if (iv->months)
+		us = wall_step(z, us, &(mur_interval){iv->months, 0, 0}, sign);
+	if (iv->days)
+		us = wall_step(z, us, &(mur_interval){0, iv->days, 0}, sign);
+	return us + sign * iv->us;
+}
+
 static void fn_tz_pl_iv(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	mur_value in = stor_fn_value(v[0]), out;
@@ -124,11 +140,7 @@ static void fn_tz_pl_iv(sqlite3_context *cx, int argc, sqlite3_value **v)
 			&iv) != MUR_OK)
 		return stor_fn_fail(cx, SQLSTATE_INVALID_TEXT_REPRESENTATION,
 				    "invalid interval value");
-	if (iv.months)
-		us = wall_step(z, us, &(mur_interval){iv.months, 0, 0}, sign);
-	if (iv.days)
-		us = wall_step(z, us, &(mur_interval){0, iv.days, 0}, sign);
-	us += sign * iv.us;
+	us = tz_add(z, us, &iv, sign);
 	mur_buf_init(&b);
 	if (mur_ts_put(MT_TIMESTAMPTZ, us, &b, &out, &err) == MUR_OK)
 		stor_fn_result_value(cx, &out);
@@ -137,7 +149,69 @@ static void fn_tz_pl_iv(sqlite3_context *cx, int argc, sqlite3_value **v)
 	mur_buf_free(&b);
 }
 
+/* Appends the series from at while within stop (span: the step's sign)
+ * as JSON strings of stored timestamps; MUR_ERR with err past year 9999. */
+static int series_json(const mur_tz *z, int64_t at, int64_t stop, const mur_interval *iv,
+		       __int128 span, mur_buf *json, mur_error *err)
+{
+	mur_buf scratch;
+	mur_value out;
+	int rc = MUR_OK;
+	mur_buf_init(&scratch);
+	while (rc == MUR_OK && (span > 0 ? at <= stop : at >= stop)) {
+		mur_buf_reset(&scratch);
+		rc = mur_ts_put(MT_TIMESTAMP, at, &scratch, &out, err);
+		if (rc == MUR_OK)
+			mur_buf_printf(json, "%s\"%.*s\"", json->len > 1 ? "," : "", (int)out.len,
+				       out.s);
+		at = tz_add(z, at, iv, 1);
+	}
+	mur_buf_free(&scratch);
+	return rc;
+}
+
+/* generate_series(start, stop, step) over timestamps as a JSON array of
+ * stored timestamps (a series reading columns: sql/emit_srf.c,
+ * parser/analyze_srf_list.c): start, then each plus step (on zone's wall
+ * clock when given, as mur_tz_pl_iv) while within stop in the step's
+ * direction; NULL for a NULL argument (no rows), 22023 for a zero step,
+ * 22008 past year 9999 or for infinity. */
+static void fn_ts_series_json(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_value a = stor_fn_value(v[0]), b = stor_fn_value(v[1]);
+	mur_interval iv;
+	const mur_tz *z = NULL;
+	int64_t at, stop;
+	__int128 span;
+	mur_buf json;
+	mur_error err;
+	if (stor_fn_any_null(argc, v) || (argc > 3 && !(z = arg_zone(cx, v[3], 0))))
+		return;
+	if (mur_iv_load((const char *)sqlite3_value_text(v[2]), (size_t)sqlite3_value_bytes(v[2]),
+			&iv) != MUR_OK)
+		return stor_fn_fail(cx, SQLSTATE_INVALID_TEXT_REPRESENTATION,
+				    "invalid interval value");
+	span = ((__int128)iv.months * MUR_IV_DAYS_PER_MONTH + iv.days) * MUR_IV_USEC_PER_DAY +
+	       iv.us;
+	if (span == 0)
+		return stor_fn_fail(cx, "22023", "step size cannot equal zero");
+	if (a.kind != MV_TEXT || b.kind != MV_TEXT || mur_ts_us(a.s, a.len, &at) != MUR_OK ||
+	    mur_ts_us(b.s, b.len, &stop) != MUR_OK)
+		return stor_fn_fail(cx, SQLSTATE_DATETIME_FIELD_OVERFLOW, "timestamp out of range");
+	mur_buf_init(&json);
+	mur_buf_put_u8(&json, '[');
+	if (series_json(z, at, stop, &iv, span, &json, &err) != MUR_OK)
+		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+	else if (mur_buf_put_u8(&json, ']'), !mur_buf_ok(&json))
+		sqlite3_result_error_nomem(cx);
+	else
+		sqlite3_result_text(cx, json.data, (int)json.len, SQLITE_TRANSIENT);
+	mur_buf_free(&json);
+}
+
 static const stor_fn_def tz_fns[] = {
+	{"mur_ts_series_json", 3, 1, fn_ts_series_json},
+	{"mur_ts_series_json", 4, 1, fn_ts_series_json},
 	{"mur_tz_pl_iv", 4, 1, fn_tz_pl_iv},
 	{"mur_tz_cast", 4, 1, fn_tz_cast},
 	{"mur_at_tz", 2, 1, fn_at_tz},
