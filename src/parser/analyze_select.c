@@ -264,6 +264,11 @@ static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, 
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support joining %s with distributed tables yet",
 			       srf);
+	int shipped = nvirtual && nvirtual != q->nrte && nsub == nvirtual ? sql_ship_subs(c, q) : 0;
+	if (shipped < 0)
+		return MUR_ERR;
+	if (shipped) /* analyze_ship.c: those rows go to the shards */
+		nvirtual = 0;
 	if (nvirtual && nvirtual != q->nrte && nsub)
 		return unsupported(c,
 				   "joining a subquery in FROM or a WITH query that is not a plain "
@@ -272,7 +277,7 @@ static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, 
 	if (nvirtual && nvirtual != q->nrte)
 		return unsupported(c, "joining murphy.* catalog tables with distributed tables",
 				   -1);
-	q->is_virtual = nvirtual == q->nrte;
+	q->is_virtual = nvirtual == q->nrte && !shipped;
 	return MUR_OK;
 }
 

@@ -897,7 +897,45 @@ void sql_emit_expr(sql_emit *e, const sql_expr *x)
 	}
 }
 
-int sql_rte_slot(const sql_query *q, int i) { return i == q->driver ? 0 : i == 0 ? q->driver : i; }
+int sql_nship(const sql_query *q)
+{
+	int n = 0;
+	for (int i = 0; i < q->nrte; i++)
+		n += q->rtes[i].ship != NULL;
+	return n;
+}
+
+/* Shipped rows (sql_rte.ship) take no slot: the tables' slots count the
+ * tables only, in FROM order, the driver swapped with the first. */
+int sql_rte_slot(const sql_query *q, int i)
+{
+	int n = 0, d = 0;
+	for (int k = 0; k < q->nrte; k++) {
+		if (k == i)
+			n = d;
+		d += !q->rtes[k].ship;
+	}
+	if (d == q->nrte)
+		return i == q->driver ? 0 : i == 0 ? q->driver : i;
+	d = 0;
+	for (int k = 0; k < q->driver; k++)
+		d += !q->rtes[k].ship;
+	return n == d ? 0 : n == 0 ? d : n;
+}
+
+/* A subquery's rows shipped to the shard tasks (parser/analyze_ship.c):
+ * the blob bound as its parameter, read by mur_subq_rows
+ * (storage/subq_rows.c) as columns c0, c1, ...; LIMIT -1 keeps SQLite
+ * from flattening it into the join, so it materializes the rows once
+ * and may index them for the join (an automatic index). */
+static void emit_shipped(sql_emit *e, const sql_rte *r)
+{
+	mur_buf_printf(e->b, "(SELECT ");
+	for (int i = 0; i < r->table->ncols; i++)
+		mur_buf_printf(e->b, "%sc%d", i ? ", " : "", i);
+	mur_buf_printf(e->b, " FROM mur_subq_rows(?%d, %d) LIMIT -1)", r->ship->param,
+		       r->table->ncols);
+}
 
 /* generate_series(a, b, s) (parser/analyze_srf.c) as a recursive WITH:
  * the first row when mur_series_first (storage/sqlfn_math.c) says the
@@ -976,6 +1014,8 @@ static void emit_table(sql_emit *e, const sql_query *q, int i)
 	} else if (r->series) {
 		if (!sql_emit_json_srf(e, r))
 			emit_series(e, r);
+	} else if (r->ship) {
+		emit_shipped(e, r);
 	} else if (r->table->kind == CAT_TABLE_VIRTUAL) {
 		char name[CAT_NAME_MAX + 8];
 		snprintf(name, sizeof name, "murphy_%s", r->table->name);
