@@ -1093,12 +1093,11 @@ int sql_plan_update(sql_ctx *c, PgQuery__UpdateStmt *s, plan *p)
 	int saved, rc;
 	if (modify_with(c, s->with_clause, s->n_from_clause, "UPDATE", &saved) != MUR_OK)
 		return MUR_ERR;
-	rc = s->n_from_clause
-		     ? plan_modify_from(c, p, s->relation, s, s->with_clause, s->n_from_clause,
-					s->from_clause, s->where_clause, s->n_returning_list,
-					s->returning_list)
-		     : plan_modify_common(c, p, s->relation, 0, s, s->where_clause,
-					  s->n_returning_list, s->returning_list);
+	rc = s->n_from_clause ? plan_modify_from(c, p, s->relation, s, s->with_clause,
+						 s->n_from_clause, s->from_clause, s->where_clause,
+						 s->n_returning_list, s->returning_list)
+			      : plan_modify_common(c, p, s->relation, 0, s, s->where_clause,
+						   s->n_returning_list, s->returning_list);
 	sql_with_pop(c, saved);
 	return rc == MUR_OK ? sql_fkey_update(c, p, s) : rc;
 }
@@ -1108,12 +1107,12 @@ int sql_plan_delete(sql_ctx *c, PgQuery__DeleteStmt *s, plan *p)
 	int saved, rc;
 	if (modify_with(c, s->with_clause, s->n_using_clause, "DELETE", &saved) != MUR_OK)
 		return MUR_ERR;
-	rc = s->n_using_clause ? plan_modify_from(c, p, s->relation, NULL, s->with_clause,
-						  s->n_using_clause, s->using_clause,
-						  s->where_clause, s->n_returning_list,
-						  s->returning_list)
-			       : plan_modify_common(c, p, s->relation, 1, NULL, s->where_clause,
-						    s->n_returning_list, s->returning_list);
+	rc = s->n_using_clause
+		     ? plan_modify_from(c, p, s->relation, NULL, s->with_clause, s->n_using_clause,
+					s->using_clause, s->where_clause, s->n_returning_list,
+					s->returning_list)
+		     : plan_modify_common(c, p, s->relation, 1, NULL, s->where_clause,
+					  s->n_returning_list, s->returning_list);
 	sql_with_pop(c, saved);
 	return rc == MUR_OK ? sql_fkey_delete(c, p) : rc;
 }
