@@ -13,10 +13,15 @@
  * the shards when f and o are co-located on f.oid = o.id, shuffled or
  * with a reference table otherwise (sql/plan_join*.c).
  *
+ * A LATERAL subquery without FROM (`LATERAL (SELECT t.v * 2 AS w) s`) is
+ * one row per outer row, its WHERE a filter of them: the same rewrite
+ * leaves FROM without it and reads s.w as t.v * 2 (not when an item calls
+ * a volatile function, which would then run at each reference).
+ *
  * Taken only when everything is sure: FROM of the query is plain tables
  * and the one LATERAL subquery (joined by a comma), no subquery anywhere
  * else in it; the subquery's FROM is plain tables named apart from the
- * query's, its select list named expressions (no `*`), no aggregate,
+ * query's (or none), its select list named expressions (no `*`), no aggregate,
  * GROUP BY, HAVING, DISTINCT, ORDER BY, LIMIT, OFFSET, window, WITH or
  * subquery in it, no column list on its alias; an unqualified name inside
  * it that one of its tables has is qualified with that table (so the flat
@@ -99,8 +104,13 @@ static int plain_sub(lateral *l)
 	    sub->having_clause || sub->n_distinct_clause || sub->n_sort_clause ||
 	    sub->limit_count || sub->limit_offset || sub->n_window_clause || sub->with_clause ||
 	    sub->n_locking_clause || sub->into_clause || sub->n_values_lists ||
-	    sub->n_from_clause == 0 || sub->n_from_clause > LATERAL_FROM_MAX ||
-	    sub->n_target_list == 0 || sub->n_target_list > LATERAL_COLS_MAX)
+	    sub->n_from_clause > LATERAL_FROM_MAX || sub->n_target_list == 0 ||
+	    sub->n_target_list > LATERAL_COLS_MAX)
+		return 0;
+	/* without FROM, one row per outer row: its items computed from the
+	 * outer columns in the query around it, where a volatile one would
+	 * run at each reference instead of once */
+	if (sub->n_from_clause == 0 && sql_tree_any(&sub->base, sql_pt_volatile_call, NULL))
 		return 0;
 	for (size_t i = 0; i < sub->n_from_clause; i++) {
 		if (!is_table(sub->from_clause[i]))
