@@ -13,6 +13,9 @@
  * the shards when f and o are co-located on f.oid = o.id, shuffled or
  * with a reference table otherwise (sql/plan_join*.c).
  *
+ * `a JOIN LATERAL (...) s ON p` is read as `a, LATERAL (...) s WHERE p`
+ * first (an inner join: the same rows).
+ *
  * A LATERAL subquery without FROM (`LATERAL (SELECT t.v * 2 AS w) s`) is
  * one row per outer row, its WHERE a filter of them: the same rewrite
  * leaves FROM without it and reads s.w as t.v * 2 (not when an item calls
@@ -335,21 +338,70 @@ static PgQuery__SelectStmt *flatten(lateral *l)
 	return l->unsure ? NULL : out;
 }
 
-PgQuery__SelectStmt *sql_lateral_rewrite(sql_ctx *c, PgQuery__SelectStmt *s)
+/* `FROM a JOIN LATERAL (...) s ON p` (an inner join of a table and the
+ * LATERAL subquery, no alias, USING or NATURAL) read as `FROM a, LATERAL
+ * (...) s WHERE p`: the same rows.  s itself when there is none; NULL on
+ * OOM. */
+static PgQuery__SelectStmt *inner_join_as_comma(sql_ctx *c, PgQuery__SelectStmt *s)
 {
-	lateral l = {.c = c, .s = s};
 	PgQuery__SelectStmt *out;
-	int nsubs = 0;
-	if (!find_lateral(&l) || !plain_sub(&l))
+	PgQuery__Node **from;
+	size_t k = 0;
+	int at = -1;
+	for (size_t i = 0; i < s->n_from_clause && at < 0; i++) {
+		const PgQuery__JoinExpr *j = s->from_clause[i]->node_case ==
+							     PG_QUERY__NODE__NODE_JOIN_EXPR
+						     ? s->from_clause[i]->join_expr
+						     : NULL;
+		if (j && j->jointype == PG_QUERY__JOIN_TYPE__JOIN_INNER && !j->alias &&
+		    !j->is_natural && !j->n_using_clause && is_table(j->larg) &&
+		    j->rarg->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT &&
+		    j->rarg->range_subselect->lateral)
+			at = (int)i;
+	}
+	if (at < 0 || s->n_from_clause + 1 > LATERAL_FROM_MAX)
 		return s;
+	if (!(out = sql_alloc(c, sizeof *out)) ||
+	    !(from = sql_alloc(c, (s->n_from_clause + 1) * sizeof *from)))
+		return NULL;
+	*out = *s;
+	for (size_t i = 0; i < s->n_from_clause; i++) {
+		const PgQuery__JoinExpr *j = s->from_clause[i]->join_expr;
+		if ((int)i != at) {
+			from[k++] = s->from_clause[i];
+			continue;
+		}
+		from[k++] = j->larg;
+		from[k++] = j->rarg;
+		if (j->quals)
+			out->where_clause = s->where_clause
+						    ? sql_pt_bool(c, 1, j->quals, s->where_clause)
+						    : j->quals;
+	}
+	out->from_clause = from;
+	out->n_from_clause = k;
+	return out;
+}
+
+PgQuery__SelectStmt *sql_lateral_rewrite(sql_ctx *c, PgQuery__SelectStmt *orig)
+{
+	lateral l = {.c = c, .s = inner_join_as_comma(c, orig)};
+	PgQuery__SelectStmt *out, *s = l.s;
+	int nsubs = 0;
+	if (!s) {
+		mur_error_clear(c->err);
+		return orig;
+	}
+	if (!find_lateral(&l) || !plain_sub(&l))
+		return orig;
 	for (size_t i = 0; i < s->n_target_list; i++) /* no subquery elsewhere either */
 		nsubs += sql_tree_any(&s->target_list[i]->base, has_sublink, NULL);
 	if (nsubs || sql_tree_any((const ProtobufCMessage *)s->where_clause, has_sublink, NULL) ||
 	    sql_tree_any((const ProtobufCMessage *)s->having_clause, has_sublink, NULL) ||
 	    !sub_columns(&l))
-		return s;
+		return orig;
 	out = flatten(&l);
 	if (mur_error_is_set(c->err)) /* out of memory: the refusal will do */
 		mur_error_clear(c->err);
-	return out ? out : s;
+	return out ? out : orig;
 }

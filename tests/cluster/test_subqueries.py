@@ -303,7 +303,7 @@ def test_errors_like_postgres(db, sql, sqlstate):
      " SEARCH DEPTH FIRST BY n SET ord SELECT * FROM r", "SEARCH clause"),
     ("SELECT o.id FROM (SELECT cust, count(*) FROM orders GROUP BY cust) d LEFT JOIN orders o "
      "ON o.cust = d.cust", "outer join keeping the unmatched rows of a subquery in FROM"),
-    ("SELECT * FROM orders, LATERAL (SELECT 1) x", "LATERAL"),
+    ("SELECT * FROM orders o LEFT JOIN LATERAL (SELECT o.qty * 2 AS w) x ON x.w > 3", "LATERAL"),
     ("SELECT ARRAY(SELECT id FROM orders)", "ARRAY"),
     ("UPDATE orders SET qty = 1 WHERE id IN (SELECT cid FROM customers)",
      "subqueries in this statement"),
