@@ -987,7 +987,11 @@ static int plan_modify_from(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, PgQuery_
 {
 	plan_modify *pm = &p->u.modify;
 	int is_delete = u == NULL;
-	const char *what = is_delete ? "DELETE ... USING" : "UPDATE ... FROM";
+	/* no FROM / USING: a WHERE with subqueries (where_subqueries) */
+	const char *what = nfrom == 0  ? (is_delete ? "DELETE with a subquery in WHERE"
+						    : "UPDATE with a subquery in WHERE")
+			   : is_delete ? "DELETE ... USING"
+				       : "UPDATE ... FROM";
 	sql_query *q = single_table_scope(c, rv, is_delete ? "delete from" : "update",
 					  is_delete ? CAT_PRIV_DELETE : CAT_PRIV_UPDATE);
 	int base[SQL_RTES_MAX] = {0};
@@ -1026,7 +1030,8 @@ static int plan_modify_from(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, PgQuery_
 		for (int k = 0; k < ut->ncols; k++)
 			base[q->nrte] += !ut->cols[k].hidden;
 	}
-	if (from_source(c, rv, q->rtes[0].alias, nfrom, from, where, with != NULL, pm) != MUR_OK)
+	if (from_source(c, rv, q->rtes[0].alias, nfrom, from, where, with != NULL || nfrom == 0,
+			pm) != MUR_OK)
 		return MUR_ERR;
 	mur_buf_init(&b);
 	mur_buf_printf(&b, is_delete ? "DELETE FROM main." : "UPDATE main.");
@@ -1042,7 +1047,7 @@ static int plan_modify_from(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, PgQuery_
 		sql_emit_ident(&b, pm->table->cols[pm->key_cols[k]].name);
 		mur_buf_printf(&b, " = ?%d", k + 1);
 	}
-	if (rc == MUR_OK && where) {
+	if (rc == MUR_OK && where && nfrom) {
 		mur_buf tail;
 		mur_buf_init(&tail);
 		rc = where_expr(c, q, where, &tail, &e);
@@ -1066,21 +1071,39 @@ static int plan_modify_from(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, PgQuery_
 	return (pm->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
 }
 
+static int is_sublink(const ProtobufCMessage *m, const void *arg)
+{
+	(void)arg;
+	return m->descriptor == &pg_query__sub_link__descriptor;
+}
+
+/* UPDATE / DELETE without FROM / USING whose WHERE holds a subquery:
+ * planned as the FROM form with no other table, its source `SELECT key
+ * FROM t WHERE ...` running the subqueries first (as any SELECT's), then
+ * each row found changed by its key.  Unlike the FROM form, the shard
+ * statement does not test WHERE again (the subqueries' values are the
+ * source's): a row changed by another transaction between the two steps
+ * is changed all the same. */
+static int where_subqueries(const PgQuery__Node *where)
+{
+	return where && sql_tree_any((const ProtobufCMessage *)where, is_sublink, NULL);
+}
+
 /* WITH before UPDATE / DELETE: its queries are read in FROM / USING
  * (each a table of its rows run first, which the source joins); without
  * FROM / USING only a subquery could read them, which these statements
  * do not take: 0A000 naming WITH. */
-static int modify_with(sql_ctx *c, PgQuery__WithClause *w, size_t nfrom, const char *what,
-		       int *saved)
+static int modify_with(sql_ctx *c, PgQuery__WithClause *w, size_t nfrom, const PgQuery__Node *where,
+		       const char *what, int *saved)
 {
 	int ok = c->subq_ok, rc;
 	*saved = c->nctes;
 	if (!w)
 		return MUR_OK;
-	if (!nfrom)
+	if (!nfrom && !where_subqueries(where))
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support WITH (common table expressions) before "
-			       "%s without %s yet",
+			       "%s without %s or a subquery in WHERE yet",
 			       what, !strcmp(what, "UPDATE") ? "FROM" : "USING");
 	c->subq_ok = 1;
 	rc = sql_with_push(c, w, saved);
@@ -1091,13 +1114,15 @@ static int modify_with(sql_ctx *c, PgQuery__WithClause *w, size_t nfrom, const c
 int sql_plan_update(sql_ctx *c, PgQuery__UpdateStmt *s, plan *p)
 {
 	int saved, rc;
-	if (modify_with(c, s->with_clause, s->n_from_clause, "UPDATE", &saved) != MUR_OK)
+	if (modify_with(c, s->with_clause, s->n_from_clause, s->where_clause, "UPDATE", &saved) !=
+	    MUR_OK)
 		return MUR_ERR;
-	rc = s->n_from_clause ? plan_modify_from(c, p, s->relation, s, s->with_clause,
-						 s->n_from_clause, s->from_clause, s->where_clause,
-						 s->n_returning_list, s->returning_list)
-			      : plan_modify_common(c, p, s->relation, 0, s, s->where_clause,
-						   s->n_returning_list, s->returning_list);
+	rc = s->n_from_clause || where_subqueries(s->where_clause)
+		     ? plan_modify_from(c, p, s->relation, s, s->with_clause, s->n_from_clause,
+					s->from_clause, s->where_clause, s->n_returning_list,
+					s->returning_list)
+		     : plan_modify_common(c, p, s->relation, 0, s, s->where_clause,
+					  s->n_returning_list, s->returning_list);
 	sql_with_pop(c, saved);
 	return rc == MUR_OK ? sql_fkey_update(c, p, s) : rc;
 }
@@ -1105,9 +1130,10 @@ int sql_plan_update(sql_ctx *c, PgQuery__UpdateStmt *s, plan *p)
 int sql_plan_delete(sql_ctx *c, PgQuery__DeleteStmt *s, plan *p)
 {
 	int saved, rc;
-	if (modify_with(c, s->with_clause, s->n_using_clause, "DELETE", &saved) != MUR_OK)
+	if (modify_with(c, s->with_clause, s->n_using_clause, s->where_clause, "DELETE", &saved) !=
+	    MUR_OK)
 		return MUR_ERR;
-	rc = s->n_using_clause
+	rc = s->n_using_clause || where_subqueries(s->where_clause)
 		     ? plan_modify_from(c, p, s->relation, NULL, s->with_clause, s->n_using_clause,
 					s->using_clause, s->where_clause, s->n_returning_list,
 					s->returning_list)

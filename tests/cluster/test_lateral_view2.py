@@ -11,7 +11,9 @@ in the grouped and joined columns, duplicates, groups matching nothing.
   rows travel to every shard task (parser/analyze_ship.c), where the
   shard SQL joins them like a reference table; the distributed tables are
   never gathered (EXPLAIN shows it).
-- WITH before INSERT ... SELECT, UPDATE ... FROM and DELETE ... USING.
+- WITH before INSERT ... SELECT, UPDATE ... FROM and DELETE ... USING,
+  and before UPDATE / DELETE whose WHERE reads it through a subquery
+  (subqueries in their WHERE were 0A000 too).
 - LATERAL (SELECT t.v * 2 AS w) without FROM, by a comma or JOIN ... ON.
 
 murphy-s19 (main at the session's start) refused every query of QUERIES,
@@ -143,6 +145,16 @@ WRITES = [
     "WITH d AS (SELECT DISTINCT g FROM lv_a WHERE g > 2), x AS (SELECT g FROM d) "
     "DELETE FROM lv_w USING x WHERE lv_w.g = x.g RETURNING lv_w.*",
     "WITH d AS (SELECT id FROM lv_b WHERE id > 10) DELETE FROM lv_w USING d WHERE lv_w.id = d.id",
+    # no FROM / USING: the WITH query read by a subquery in WHERE, and
+    # subqueries in WHERE without WITH (the source finds the keys)
+    "INSERT INTO lv_w SELECT id + 300, g, v FROM lv_a",
+    "WITH d AS (SELECT g FROM lv_b WHERE w >= 100) "
+    "UPDATE lv_w SET v = coalesce(v, 0) + 1 WHERE g IN (SELECT g FROM d) RETURNING id, v",
+    "UPDATE lv_w SET v = -v WHERE EXISTS (SELECT 1 FROM lv_b b WHERE b.id + 300 = lv_w.id)",
+    "UPDATE lv_w SET g = 0 WHERE g NOT IN (SELECT g FROM lv_b) AND id > 300",
+    "DELETE FROM lv_w WHERE v > (SELECT avg(v) FROM lv_a) RETURNING id",
+    "WITH d AS (SELECT id + 300 AS k FROM lv_a WHERE g IS NULL) "
+    "DELETE FROM lv_w WHERE id IN (SELECT k FROM d)",
 ]
 
 
