@@ -16,7 +16,10 @@
  * takes no table slot (sql/plan_ship.c).
  *
  * Not shipped (the caller's 0A000 stands): a subquery of more than
- * SQL_SHIP_COLS_MAX columns.  Refused (0A000 naming it): an outer join
+ * SQL_SHIP_COLS_MAX columns; any when FROM is read with every subquery
+ * gathered (c->no_merge: a RIGHT or FULL JOIN would null-extend a merged
+ * one), which would ship a plain per-shard subquery's rows, maybe a
+ * whole table.  Refused (0A000 naming it): an outer join
  * whose preserved side holds shipped rows and no distributed table while
  * the other side holds one (each shard would emit the rows that match
  * nothing in that shard).
@@ -69,6 +72,8 @@ static int ship_preserved(const sql_query *q)
 
 int sql_ship_subs(sql_ctx *c, sql_query *q)
 {
+	if (c->no_merge) /* every subquery gathered, also plain per-shard ones */
+		return 0;
 	for (int i = 0; i < q->nrte; i++) {
 		sql_rte *r = &q->rtes[i];
 		sql_sub *sb;

@@ -1369,7 +1369,7 @@ static void pick_join_driver(sql_query *q, plan_select *ps)
 			goto mark;
 	for (int d = 0; d < q->nrte; d++) {
 		uint64_t rows = 0;
-		if (cat_table_is_reference(q->rtes[d].table))
+		if (cat_table_is_reference(q->rtes[d].table) || q->rtes[d].ship)
 			continue;
 		link_by_dist(q, d, linked);
 		for (int i = 0; i < q->nrte; i++)
@@ -1382,11 +1382,14 @@ static void pick_join_driver(sql_query *q, plan_select *ps)
 	}
 	q->driver = best;
 	for (int i = 0; i < q->nrte; i++)
-		ps->tables[sql_rte_slot(q, i)] = q->rtes[i].table;
+		if (!q->rtes[i].ship)
+			ps->tables[sql_rte_slot(q, i)] = q->rtes[i].table;
 mark:
 	link_by_dist(q, q->driver, linked);
 	for (int i = 0; i < q->nrte; i++)
-		ps->join_stays[sql_rte_slot(q, i)] = (uint8_t)stays_with(q, q->driver, linked, i);
+		if (!q->rtes[i].ship)
+			ps->join_stays[sql_rte_slot(q, i)] = (uint8_t)stays_with(q, q->driver,
+										 linked, i);
 }
 
 /* The first hash-distributed table of FROM; -1 when all are reference
@@ -1435,11 +1438,6 @@ static int plan_distributed(sql_ctx *c, sql_query *q, plan *p)
 		}
 		shuffle = 2; /* planned */
 	}
-	if (shuffle && sql_nship(q))
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-			       "murphy does not support joining the rows of a subquery in FROM or "
-			       "a WITH query (computed first) with distributed tables that are not "
-			       "co-located yet");
 	if (shuffle) {
 		/* the owners play the shards: no pruning, no router */
 		if (shuffle == 1)

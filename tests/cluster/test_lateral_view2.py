@@ -9,8 +9,9 @@ in the grouped and joined columns, duplicates, groups matching nothing.
   LIMIT, a window, an aggregate over everything, VALUES, a set operation)
   joined with distributed tables: the leader computes it first and its
   rows travel to every shard task (parser/analyze_ship.c), where the
-  shard SQL joins them like a reference table; the distributed tables are
-  never gathered (EXPLAIN shows it).
+  shard SQL joins them like a reference table (on the owners of a
+  shuffled join when the tables are not co-located); the distributed
+  tables are never gathered (EXPLAIN shows it).
 - WITH before INSERT ... SELECT, UPDATE ... FROM and DELETE ... USING,
   and before UPDATE / DELETE whose WHERE reads it through a subquery
   (subqueries in their WHERE were 0A000 too).
@@ -100,6 +101,16 @@ QUERIES = [
     "SELECT b.id, d.c FROM (SELECT g, count(*) AS c FROM lv_e GROUP BY g) d JOIN lv_b b "
     "ON b.g = d.g",
     "SELECT e.id, d.c FROM %s d JOIN lv_e e ON e.g = d.g" % GROUPED,
+    # beside tables that are not co-located: the owners of the shuffled
+    # join read the shipped rows (repartitioned by a key, or broadcast)
+    "SELECT d.g, b.id, n.t FROM %s d JOIN lv_b b ON b.g = d.g JOIN lv_n n ON n.k = b.id"
+    % GROUPED,
+    "SELECT d.g, count(*) FROM %s d JOIN lv_b b ON b.g = d.g JOIN lv_n n ON n.g = b.g "
+    "GROUP BY d.g" % GROUPED,
+    "SELECT b.id, n.t, d.c FROM lv_b b JOIN lv_n n ON n.k = b.id LEFT JOIN %s d ON d.g = n.g"
+    % GROUPED,
+    "SELECT b.id, n.k, v.x FROM lv_b b, lv_n n, (VALUES (1), (2)) v(x) "
+    "WHERE b.g = v.x AND n.t > 'o'",
     # in a subquery of the statement
     "SELECT id FROM lv_b WHERE g IN (SELECT d.g FROM %s d JOIN lv_a a ON a.id = d.c)" % GROUPED,
 ]
@@ -190,9 +201,6 @@ def test_lateral_without_from(db, sql):
     ("SELECT d.g, b.id FROM %s d LEFT JOIN lv_b b ON b.g = d.g" % GROUPED,
      "outer join keeping the unmatched rows of a subquery in FROM"),
     ("SELECT d.g, b.id FROM %s d FULL JOIN lv_b b ON b.g = d.g" % GROUPED, "outer join"),
-    # shipped rows beside tables that are not co-located (a shuffled join)
-    ("SELECT d.g FROM %s d JOIN lv_b b ON b.g = d.g JOIN lv_n n ON n.g = b.g" % GROUPED,
-     "not co-located"),
     ("WITH d AS (SELECT 1 AS x) UPDATE lv_w SET v = 1 WHERE id = 1", "WITH"),
     ("WITH d AS (SELECT 1 AS x) INSERT INTO lv_w VALUES (1, 1, 1)", "WITH"),
     ("WITH d AS (DELETE FROM lv_w RETURNING *) SELECT * FROM d", "data-modifying"),
