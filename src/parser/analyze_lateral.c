@@ -14,7 +14,9 @@
  * with a reference table otherwise (sql/plan_join*.c).
  *
  * `a JOIN LATERAL (...) s ON p` is read as `a, LATERAL (...) s WHERE p`
- * first (an inner join: the same rows).
+ * first (an inner join: the same rows), and so is `a LEFT JOIN LATERAL
+ * (SELECT <items>) s ON true` (no FROM, no WHERE: its one row always
+ * matches).
  *
  * A LATERAL subquery without FROM (`LATERAL (SELECT t.v * 2 AS w) s`) is
  * one row per outer row, its WHERE a filter of them: the same rewrite
@@ -338,6 +340,27 @@ static PgQuery__SelectStmt *flatten(lateral *l)
 	return l->unsure ? NULL : out;
 }
 
+/* `a LEFT JOIN LATERAL (SELECT <items>) s ON true`: a subquery without
+ * FROM, WHERE or anything that could drop its one row, so every outer row
+ * has its match, as in an inner join. */
+static int one_row_left(const PgQuery__JoinExpr *j)
+{
+	const PgQuery__SelectStmt *sub;
+	const PgQuery__Node *on = j->quals;
+	if (j->jointype != PG_QUERY__JOIN_TYPE__JOIN_LEFT ||
+	    j->rarg->node_case != PG_QUERY__NODE__NODE_RANGE_SUBSELECT ||
+	    !j->rarg->range_subselect->subquery ||
+	    j->rarg->range_subselect->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+		return 0;
+	sub = j->rarg->range_subselect->subquery->select_stmt;
+	return sub->op == PG_QUERY__SET_OPERATION__SETOP_NONE && sub->n_from_clause == 0 &&
+	       !sub->where_clause && !sub->having_clause && !sub->limit_count &&
+	       !sub->limit_offset && !sub->n_values_lists && on &&
+	       on->node_case == PG_QUERY__NODE__NODE_A_CONST && !on->a_const->isnull &&
+	       on->a_const->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL &&
+	       on->a_const->boolval->boolval;
+}
+
 /* `FROM a JOIN LATERAL (...) s ON p` (an inner join of a table and the
  * LATERAL subquery, no alias, USING or NATURAL) read as `FROM a, LATERAL
  * (...) s WHERE p`: the same rows.  s itself when there is none; NULL on
@@ -353,8 +376,8 @@ static PgQuery__SelectStmt *inner_join_as_comma(sql_ctx *c, PgQuery__SelectStmt 
 							     PG_QUERY__NODE__NODE_JOIN_EXPR
 						     ? s->from_clause[i]->join_expr
 						     : NULL;
-		if (j && j->jointype == PG_QUERY__JOIN_TYPE__JOIN_INNER && !j->alias &&
-		    !j->is_natural && !j->n_using_clause && is_table(j->larg) &&
+		if (j && (j->jointype == PG_QUERY__JOIN_TYPE__JOIN_INNER || one_row_left(j)) &&
+		    !j->alias && !j->is_natural && !j->n_using_clause && is_table(j->larg) &&
 		    j->rarg->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT &&
 		    j->rarg->range_subselect->lateral)
 			at = (int)i;

@@ -15,7 +15,8 @@ in the grouped and joined columns, duplicates, groups matching nothing.
 - WITH before INSERT ... SELECT, UPDATE ... FROM and DELETE ... USING,
   and before UPDATE / DELETE whose WHERE reads it through a subquery
   (subqueries in their WHERE were 0A000 too).
-- LATERAL (SELECT t.v * 2 AS w) without FROM, by a comma or JOIN ... ON.
+- LATERAL (SELECT t.v * 2 AS w) without FROM, by a comma, JOIN ... ON or
+  LEFT JOIN ... ON true.
 
 murphy-s19 (main at the session's start) refused every query of QUERIES,
 WRITES and LATERAL_NO_FROM with 0A000.  What is still refused answers
@@ -188,6 +189,8 @@ LATERAL_NO_FROM = [
     "WHERE a.g = r.k",
     "SELECT a.id, s.w FROM lv_a a JOIN LATERAL (SELECT a.v * 2 AS w) s ON s.w > 10",
     "SELECT n.k, s.u FROM lv_n n CROSS JOIN LATERAL (SELECT upper(n.t) AS u) s ORDER BY n.k",
+    "SELECT a.id, s.w, s.z FROM lv_a a LEFT JOIN LATERAL (SELECT a.v - a.g AS w, NULL::int AS z) s "
+    "ON true",
 ]
 
 
