@@ -925,16 +925,15 @@ int sql_rte_slot(const sql_query *q, int i)
 
 /* A subquery's rows shipped to the shard tasks (parser/analyze_ship.c):
  * the blob bound as its parameter, read by mur_subq_rows
- * (storage/subq_rows.c) as columns c0, c1, ...; LIMIT -1 keeps SQLite
- * from flattening it into the join, so it materializes the rows once
- * and may index them for the join (an automatic index). */
+ * (storage/subq_rows.c) as columns c0, c1, ...; SQLite flattens it into
+ * the join, so an equality on one of its columns reaches the function,
+ * which answers it from a hash of the rows (a hash join). */
 static void emit_shipped(sql_emit *e, const sql_rte *r)
 {
 	mur_buf_printf(e->b, "(SELECT ");
 	for (int i = 0; i < r->table->ncols; i++)
 		mur_buf_printf(e->b, "%sc%d", i ? ", " : "", i);
-	mur_buf_printf(e->b, " FROM mur_subq_rows(?%d, %d) LIMIT -1)", r->ship->param,
-		       r->table->ncols);
+	mur_buf_printf(e->b, " FROM mur_subq_rows(?%d, %d))", r->ship->param, r->table->ncols);
 }
 
 /* generate_series(a, b, s) (parser/analyze_srf.c) as a recursive WITH:

@@ -133,7 +133,7 @@ static void test_derived_table_and_with(void **state)
 	assert_int_equal(p->subs[0].ship, 1);
 	assert_int_equal(p->u.select.ntables, 1);
 	assert_non_null(strstr(p->u.select.shard_sql,
-			       "(SELECT c0, c1 FROM mur_subq_rows(?1, 2) LIMIT -1) AS \"t\""));
+			       "(SELECT c0, c1 FROM mur_subq_rows(?1, 2)) AS \"t\""));
 	plan_free(p);
 	/* two gathered ones, no table: the leader joins them */
 	p = P("WITH t AS (SELECT kind, count(*) AS n FROM events GROUP BY kind) "
