@@ -112,6 +112,19 @@ QUERIES = [
     % GROUPED,
     "SELECT b.id, n.k, v.x FROM lv_b b, lv_n n, (VALUES (1), (2)) v(x) "
     "WHERE b.g = v.x AND n.t > 'o'",
+    # the shard SQL probes the shipped rows by one column: keys of other
+    # types and NULLs (text, bigint against int, numeric, float, bool)
+    "SELECT n.k, d.t FROM (SELECT DISTINCT t FROM lv_n) d JOIN lv_n n ON n.t = d.t",
+    "SELECT b.id, d.c FROM (SELECT g::bigint AS gb, count(*) AS c FROM lv_a GROUP BY 1) d "
+    "JOIN lv_b b ON b.g = d.gb",
+    "SELECT b.id, d.q FROM (SELECT DISTINCT v::numeric * 10 AS q FROM lv_a) d JOIN lv_b b "
+    "ON b.w = d.q",
+    "SELECT b.id, d.f FROM (SELECT DISTINCT v * 10.0::float8 AS f FROM lv_a) d JOIN lv_b b "
+    "ON b.w = d.f",
+    "SELECT b.id, d.big FROM (SELECT DISTINCT v > 6 AS big FROM lv_a) d JOIN lv_b b "
+    "ON (b.w > 60) = d.big",
+    "SELECT a.id, d.g FROM (SELECT g, max(v) AS m FROM lv_a GROUP BY g) d JOIN lv_a a "
+    "ON a.g = d.g AND a.v = d.m",
     # in a subquery of the statement
     "SELECT id FROM lv_b WHERE g IN (SELECT d.g FROM %s d JOIN lv_a a ON a.id = d.c)" % GROUPED,
 ]
