@@ -854,6 +854,63 @@ static int plan_modify_common(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, int is
  * the first step.
  */
 
+static int is_sublink(const ProtobufCMessage *m, const void *arg)
+{
+	(void)arg;
+	return m->descriptor == &pg_query__sub_link__descriptor;
+}
+
+/* UPDATE / DELETE without FROM / USING whose WHERE holds a subquery:
+ * planned as the FROM form with no other table, its source `SELECT key
+ * FROM t WHERE ...` running the subqueries first (as any SELECT's), then
+ * each row found changed by its key.  As in the FROM form, the shard
+ * statement tests WHERE again on the row it changes, but only its
+ * conjuncts without a subquery (plain_conjuncts: the subqueries' values
+ * are the source's, as PostgreSQL runs an uncorrelated one once) and
+ * without a statement parameter. */
+static int where_subqueries(const PgQuery__Node *where)
+{
+	return where && sql_tree_any((const ProtobufCMessage *)where, is_sublink, NULL);
+}
+
+#define PLAIN_CONJUNCTS_MAX 64
+
+static void collect_plain(PgQuery__Node *w, PgQuery__Node **out, size_t *n)
+{
+	if (w->node_case == PG_QUERY__NODE__NODE_BOOL_EXPR &&
+	    w->bool_expr->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR) {
+		for (size_t i = 0; i < w->bool_expr->n_args; i++)
+			collect_plain(w->bool_expr->args[i], out, n);
+	} else if (!where_subqueries(w) && *n < PLAIN_CONJUNCTS_MAX) {
+		out[(*n)++] = w;
+	}
+}
+
+/* The top-level conjuncts of w without a subquery, ANDed (a tree in the
+ * arena); NULL for none (or OOM, which the caller's analysis reports). */
+static PgQuery__Node *plain_conjuncts(sql_ctx *c, PgQuery__Node *w)
+{
+	PgQuery__Node **args = sql_alloc(c, PLAIN_CONJUNCTS_MAX * sizeof *args), *n;
+	PgQuery__BoolExpr *b;
+	size_t k = 0;
+	if (!w || !args)
+		return NULL;
+	collect_plain(w, args, &k);
+	if (k <= 1)
+		return k ? args[0] : NULL;
+	if (!(b = sql_alloc(c, sizeof *b)) || !(n = sql_alloc(c, sizeof *n)))
+		return NULL;
+	pg_query__bool_expr__init(b);
+	b->boolop = PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR;
+	b->args = args;
+	b->n_args = k;
+	b->location = -1;
+	pg_query__node__init(n);
+	n->node_case = PG_QUERY__NODE__NODE_BOOL_EXPR;
+	n->bool_expr = b;
+	return n;
+}
+
 /* An SE_COLUMN of rte r >= 1 becomes the parameter holding it in a routed
  * row: base[r] + its position among r's visible columns + 1. */
 static void from_params(const sql_query *q, const int *base, sql_expr *e)
@@ -1047,10 +1104,16 @@ static int plan_modify_from(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, PgQuery_
 		sql_emit_ident(&b, pm->table->cols[pm->key_cols[k]].name);
 		mur_buf_printf(&b, " = ?%d", k + 1);
 	}
-	if (rc == MUR_OK && where && nfrom) {
+	if (rc == MUR_OK && !nfrom) /* its conjuncts without a subquery, checked again */
+		where = plain_conjuncts(c, where);
+	if (rc == MUR_OK && where) {
 		mur_buf tail;
 		mur_buf_init(&tail);
 		rc = where_expr(c, q, where, &tail, &e);
+		if (rc == MUR_OK && !nfrom && has_param(e)) {
+			mur_buf_free(&tail); /* a statement parameter: not per row */
+			goto returning;
+		}
 		if (rc == MUR_OK &&
 		    (rc = param_check(c, e, "UPDATE ... FROM / DELETE ... USING")) == MUR_OK) {
 			sql_emit em = {&b, q, 0};
@@ -1060,6 +1123,7 @@ static int plan_modify_from(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, PgQuery_
 		}
 		mur_buf_free(&tail);
 	}
+returning:
 	if (rc == MUR_OK)
 		rc = plan_returning(c, q, nret, ret, p, &b, base);
 	if (rc != MUR_OK) {
@@ -1069,24 +1133,6 @@ static int plan_modify_from(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, PgQuery_
 	pm->nreturning = p->nout;
 	pm->ncols = (uint32_t)base[q->nrte];
 	return (pm->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
-}
-
-static int is_sublink(const ProtobufCMessage *m, const void *arg)
-{
-	(void)arg;
-	return m->descriptor == &pg_query__sub_link__descriptor;
-}
-
-/* UPDATE / DELETE without FROM / USING whose WHERE holds a subquery:
- * planned as the FROM form with no other table, its source `SELECT key
- * FROM t WHERE ...` running the subqueries first (as any SELECT's), then
- * each row found changed by its key.  Unlike the FROM form, the shard
- * statement does not test WHERE again (the subqueries' values are the
- * source's): a row changed by another transaction between the two steps
- * is changed all the same. */
-static int where_subqueries(const PgQuery__Node *where)
-{
-	return where && sql_tree_any((const ProtobufCMessage *)where, is_sublink, NULL);
 }
 
 /* WITH before UPDATE / DELETE: its queries are read in FROM / USING

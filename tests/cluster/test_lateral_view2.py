@@ -190,6 +190,18 @@ def test_with_before_insert_update_delete(db):
         db.both("SELECT * FROM lv_w")
 
 
+def test_dml_with_subquery_checks_its_plain_conditions_again(db):
+    """The row found by the source is changed by its key; the shard
+    statement tests WHERE's conjuncts without a subquery again on the row
+    as it is then (READ COMMITTED's recheck, as UPDATE ... FROM's)."""
+    _, rows = db.murphy("EXPLAIN UPDATE lv_w SET v = 1 WHERE g = 1 AND id IN "
+                        "(SELECT id FROM lv_b) AND v > 5")
+    text = "\n".join(r[0] for r in rows)
+    stmt = [ln for ln in text.splitlines() if "Shard statement" in ln]
+    assert stmt and '"v" > 5' in stmt[0] and '"g" = 1' in stmt[0], text
+    assert "mur_subq" not in stmt[0], text
+
+
 LATERAL_NO_FROM = [
     "SELECT a.id, s.w FROM lv_a a, LATERAL (SELECT a.v * 2 AS w) s",
     "SELECT * FROM lv_a a, LATERAL (SELECT a.v * 2 AS w, a.g + 1 AS h) s WHERE s.w > 12",
