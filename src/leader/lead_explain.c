@@ -302,7 +302,13 @@ static void explain_subs(lead_run *r, const plan *p)
 	static const char *const kinds[] = {"scalar", "IN / ANY / ALL set", "EXISTS", "rows"};
 	for (int k = 0; k < p->nsubs; k++) {
 		const plan_sub *s = &p->subs[k];
-		if (s->kind == PLAN_SUB_ROWS)
+		if (s->kind == PLAN_SUB_ROWS && s->ship)
+			line(r->res,
+			     "Subquery %d (rows, run once first, shipped to every shard task as "
+			     "?%d "
+			     "and joined there; not gathering the distributed tables):",
+			     k + 1, s->param);
+		else if (s->kind == PLAN_SUB_ROWS)
 			line(r->res,
 			     "Subquery %d (%s, run once first, gathered into leader table %s):",
 			     k + 1, kinds[s->kind], s->table);

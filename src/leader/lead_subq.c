@@ -10,7 +10,9 @@
  * after the statement's own (the plan's nparams_all); a child made later
  * copies them, so a subquery may use the ones before it.  Rows (FROM
  * (SELECT ...), WITH, set operation branches) stay in the run and become
- * leader tables only around the leader SQL reading them (lead_subq_load).
+ * leader tables only around the leader SQL reading them (lead_subq_load);
+ * rows joined with distributed tables (plan_sub.ship) are also the
+ * parameter, one blob that travels to every shard task.
  * Memory: the results belong to the run whose plan has the subqueries;
  * lead_subq_free (run_free) releases them.  A run whose parameters hold
  * the subqueries' values already (a cursor's later batch: lead_stream.c
@@ -119,6 +121,11 @@ static int keep(lead_run *r, int k, lead_run *ch, mur_error *err)
 	case PLAN_SUB_ROWS:
 		if (ch->nrows > PLAN_SUB_ROWS_MAX)
 			return too_big(err, "the leader (rows)", ch->nrows, PLAN_SUB_ROWS_MAX);
+		if (s->ship && h->len > PLAN_SUB_SET_BYTES_MAX) /* to every shard task */
+			return too_big(err, "the shards (bytes of rows)", h->len,
+				       PLAN_SUB_SET_BYTES_MAX);
+		if (s->ship)
+			*v = mur_v_blob(h->data ? h->data : "", h->len);
 		return MUR_OK;
 	}
 	return MUR_OK;

@@ -224,6 +224,11 @@ typedef struct sql_rte {
 	 * expressions, emitted as SQLite's (VALUES ...) */
 	struct sql_expr **values;
 	int nvalues;
+	/* A gathered subquery's rows joined with distributed tables
+	 * (analyze_ship.c): its sub, whose rows travel to every shard task as
+	 * a parameter, read there as mur_subq_rows(?param, ncols); it takes
+	 * no table slot.  NULL otherwise. */
+	const struct sql_sub *ship;
 } sql_rte;
 
 typedef struct sql_target {
@@ -361,6 +366,10 @@ typedef struct sql_setop {
 	sql_expr *limit, *offset;
 } sql_setop;
 
+/* Columns of a subquery whose rows are shipped to the shard tasks (the
+ * table-valued function mur_subq_rows declares this many, storage/
+ * subq_rows.c: SUBQ_ROWS_COLS) */
+#define SQL_SHIP_COLS_MAX 64
 #define SQL_SUBS_MAX 64 /* subqueries per statement: each is one more run, in sequence */
 #define SQL_NEST_MAX 16 /* nested query scopes (correlated references are looked up) */
 #define SQL_CTES_MAX 32 /* WITH queries in scope at once */
@@ -383,6 +392,8 @@ typedef struct sql_sub {
 			 (SQL_SEMIJOIN_OUTER_KEY): the outer tables' keys, 3
 			 (SQL_SEMIJOIN_GROUP_KEY): a grouped query's group values,
 			 analyze_outerkey.c */
+	int ship;     /* ROWS: its rows go to the shard tasks too (sql_rte.ship) */
+	int param;    /* its parameter (1-based), set by sql_plan_subs */
 } sql_sub;
 
 /* A WITH RECURSIVE query that reads itself (analyze_recursive.c): its

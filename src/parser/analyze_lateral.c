@@ -13,10 +13,20 @@
  * the shards when f and o are co-located on f.oid = o.id, shuffled or
  * with a reference table otherwise (sql/plan_join*.c).
  *
+ * `a JOIN LATERAL (...) s ON p` is read as `a, LATERAL (...) s WHERE p`
+ * first (an inner join: the same rows), and so is `a LEFT JOIN LATERAL
+ * (SELECT <items>) s ON true` (no FROM, no WHERE: its one row always
+ * matches).
+ *
+ * A LATERAL subquery without FROM (`LATERAL (SELECT t.v * 2 AS w) s`) is
+ * one row per outer row, its WHERE a filter of them: the same rewrite
+ * leaves FROM without it and reads s.w as t.v * 2 (not when an item calls
+ * a volatile function, which would then run at each reference).
+ *
  * Taken only when everything is sure: FROM of the query is plain tables
  * and the one LATERAL subquery (joined by a comma), no subquery anywhere
  * else in it; the subquery's FROM is plain tables named apart from the
- * query's, its select list named expressions (no `*`), no aggregate,
+ * query's (or none), its select list named expressions (no `*`), no aggregate,
  * GROUP BY, HAVING, DISTINCT, ORDER BY, LIMIT, OFFSET, window, WITH or
  * subquery in it, no column list on its alias; an unqualified name inside
  * it that one of its tables has is qualified with that table (so the flat
@@ -99,8 +109,13 @@ static int plain_sub(lateral *l)
 	    sub->having_clause || sub->n_distinct_clause || sub->n_sort_clause ||
 	    sub->limit_count || sub->limit_offset || sub->n_window_clause || sub->with_clause ||
 	    sub->n_locking_clause || sub->into_clause || sub->n_values_lists ||
-	    sub->n_from_clause == 0 || sub->n_from_clause > LATERAL_FROM_MAX ||
-	    sub->n_target_list == 0 || sub->n_target_list > LATERAL_COLS_MAX)
+	    sub->n_from_clause > LATERAL_FROM_MAX || sub->n_target_list == 0 ||
+	    sub->n_target_list > LATERAL_COLS_MAX)
+		return 0;
+	/* without FROM, one row per outer row: its items computed from the
+	 * outer columns in the query around it, where a volatile one would
+	 * run at each reference instead of once */
+	if (sub->n_from_clause == 0 && sql_tree_any(&sub->base, sql_pt_volatile_call, NULL))
 		return 0;
 	for (size_t i = 0; i < sub->n_from_clause; i++) {
 		if (!is_table(sub->from_clause[i]))
@@ -325,21 +340,91 @@ static PgQuery__SelectStmt *flatten(lateral *l)
 	return l->unsure ? NULL : out;
 }
 
-PgQuery__SelectStmt *sql_lateral_rewrite(sql_ctx *c, PgQuery__SelectStmt *s)
+/* `a LEFT JOIN LATERAL (SELECT <items>) s ON true`: a subquery without
+ * FROM, WHERE or anything that could drop its one row, so every outer row
+ * has its match, as in an inner join. */
+static int one_row_left(const PgQuery__JoinExpr *j)
 {
-	lateral l = {.c = c, .s = s};
+	const PgQuery__SelectStmt *sub;
+	const PgQuery__Node *on = j->quals;
+	if (j->jointype != PG_QUERY__JOIN_TYPE__JOIN_LEFT ||
+	    j->rarg->node_case != PG_QUERY__NODE__NODE_RANGE_SUBSELECT ||
+	    !j->rarg->range_subselect->subquery ||
+	    j->rarg->range_subselect->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+		return 0;
+	sub = j->rarg->range_subselect->subquery->select_stmt;
+	return sub->op == PG_QUERY__SET_OPERATION__SETOP_NONE && sub->n_from_clause == 0 &&
+	       !sub->where_clause && !sub->having_clause && !sub->limit_count &&
+	       !sub->limit_offset && !sub->n_values_lists && on &&
+	       on->node_case == PG_QUERY__NODE__NODE_A_CONST && !on->a_const->isnull &&
+	       on->a_const->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL &&
+	       on->a_const->boolval->boolval;
+}
+
+/* `FROM a JOIN LATERAL (...) s ON p` (an inner join of a table and the
+ * LATERAL subquery, no alias, USING or NATURAL) read as `FROM a, LATERAL
+ * (...) s WHERE p`: the same rows.  s itself when there is none; NULL on
+ * OOM. */
+static PgQuery__SelectStmt *inner_join_as_comma(sql_ctx *c, PgQuery__SelectStmt *s)
+{
 	PgQuery__SelectStmt *out;
-	int nsubs = 0;
-	if (!find_lateral(&l) || !plain_sub(&l))
+	PgQuery__Node **from;
+	size_t k = 0;
+	int at = -1;
+	for (size_t i = 0; i < s->n_from_clause && at < 0; i++) {
+		const PgQuery__JoinExpr *j = s->from_clause[i]->node_case ==
+							     PG_QUERY__NODE__NODE_JOIN_EXPR
+						     ? s->from_clause[i]->join_expr
+						     : NULL;
+		if (j && (j->jointype == PG_QUERY__JOIN_TYPE__JOIN_INNER || one_row_left(j)) &&
+		    !j->alias && !j->is_natural && !j->n_using_clause && is_table(j->larg) &&
+		    j->rarg->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT &&
+		    j->rarg->range_subselect->lateral)
+			at = (int)i;
+	}
+	if (at < 0 || s->n_from_clause + 1 > LATERAL_FROM_MAX)
 		return s;
+	if (!(out = sql_alloc(c, sizeof *out)) ||
+	    !(from = sql_alloc(c, (s->n_from_clause + 1) * sizeof *from)))
+		return NULL;
+	*out = *s;
+	for (size_t i = 0; i < s->n_from_clause; i++) {
+		const PgQuery__JoinExpr *j = s->from_clause[i]->join_expr;
+		if ((int)i != at) {
+			from[k++] = s->from_clause[i];
+			continue;
+		}
+		from[k++] = j->larg;
+		from[k++] = j->rarg;
+		if (j->quals)
+			out->where_clause = s->where_clause
+						    ? sql_pt_bool(c, 1, j->quals, s->where_clause)
+						    : j->quals;
+	}
+	out->from_clause = from;
+	out->n_from_clause = k;
+	return out;
+}
+
+PgQuery__SelectStmt *sql_lateral_rewrite(sql_ctx *c, PgQuery__SelectStmt *orig)
+{
+	lateral l = {.c = c, .s = inner_join_as_comma(c, orig)};
+	PgQuery__SelectStmt *out, *s = l.s;
+	int nsubs = 0;
+	if (!s) {
+		mur_error_clear(c->err);
+		return orig;
+	}
+	if (!find_lateral(&l) || !plain_sub(&l))
+		return orig;
 	for (size_t i = 0; i < s->n_target_list; i++) /* no subquery elsewhere either */
 		nsubs += sql_tree_any(&s->target_list[i]->base, has_sublink, NULL);
 	if (nsubs || sql_tree_any((const ProtobufCMessage *)s->where_clause, has_sublink, NULL) ||
 	    sql_tree_any((const ProtobufCMessage *)s->having_clause, has_sublink, NULL) ||
 	    !sub_columns(&l))
-		return s;
+		return orig;
 	out = flatten(&l);
 	if (mur_error_is_set(c->err)) /* out of memory: the refusal will do */
 		mur_error_clear(c->err);
-	return out ? out : s;
+	return out ? out : orig;
 }

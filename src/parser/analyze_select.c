@@ -260,6 +260,11 @@ static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, 
 	/* set-returning functions of constants beside distributed tables:
 	 * computed on every shard, as a reference table (sql_srf_add) */
 	nvirtual -= nvirtual != q->nrte ? nseries : 0;
+	int shipped = nvirtual && nvirtual != q->nrte && nsub == nvirtual ? sql_ship_subs(c, q) : 0;
+	if (shipped < 0)
+		return MUR_ERR;
+	if (shipped) /* analyze_ship.c: those rows go to the shards */
+		nvirtual = 0;
 	if (nvirtual && nvirtual != q->nrte && nsub)
 		return unsupported(c,
 				   "joining a subquery in FROM or a WITH query that is not a plain "
@@ -268,7 +273,7 @@ static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, 
 	if (nvirtual && nvirtual != q->nrte)
 		return unsupported(c, "joining murphy.* catalog tables with distributed tables",
 				   -1);
-	q->is_virtual = nvirtual == q->nrte;
+	q->is_virtual = nvirtual == q->nrte && !shipped;
 	return MUR_OK;
 }
 

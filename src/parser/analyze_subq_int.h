@@ -35,6 +35,11 @@ int sql_unsupported(sql_ctx *c, const char *what, int loc);
 /* The leader table of ROWS sub k ("_sub<k>", sb->table), its columns
  * renamed by colnames; NULL on error (42P10 past its column count). */
 cat_table *sql_rows_table(sql_ctx *c, int k, PgQuery__Node **colnames, size_t ncolnames, int loc);
+/* analyze_ship.c: every gathered subquery q reads (a ROWS sub's leader
+ * table) shipped to the shards beside q's distributed tables (sql_rte.ship):
+ * 1; 0 when one cannot be (nothing marked); -1 with c->err set (an outer
+ * join that would keep shipped rows on every shard). */
+int sql_ship_subs(sql_ctx *c, sql_query *q);
 /* A String node's text, else NULL. */
 const char *sql_node_str(PgQuery__Node *n);
 /* analyze_semijoin.c: EXISTS (subquery) correlated by one equality, as a

@@ -897,14 +897,38 @@ void sql_emit_expr(sql_emit *e, const sql_expr *x)
 	}
 }
 
+int sql_nship(const sql_query *q)
+{
+	int n = 0;
+	for (int i = 0; i < q->nrte; i++)
+		n += q->rtes[i].ship != NULL;
+	return n;
+}
+
+/* A subquery's rows shipped to the shard tasks (parser/analyze_ship.c):
+ * the blob bound as its parameter, read by mur_subq_rows
+ * (storage/subq_rows.c) as columns c0, c1, ...; SQLite flattens it into
+ * the join, so an equality on one of its columns reaches the function,
+ * which answers it from a hash of the rows (a hash join). */
+static void emit_shipped(sql_emit *e, const sql_rte *r)
+{
+	mur_buf_printf(e->b, "(SELECT ");
+	for (int i = 0; i < r->table->ncols; i++)
+		mur_buf_printf(e->b, "%sc%d", i ? ", " : "", i);
+	mur_buf_printf(e->b, " FROM mur_subq_rows(?%d, %d))", r->ship->param, r->table->ncols);
+}
+
 /* The driver's rte is slot 0 (rte 0 takes its place); a set-returning
- * function's rte (computed where the query runs: emit_srf.c) takes none,
- * the tables after it moving down one. */
+ * function's rte (computed where the query runs: emit_srf.c) and shipped
+ * rows (sql_rte.ship, a parameter) take none, the tables after them
+ * moving down one. */
 int sql_rte_slot(const sql_query *q, int i)
 {
 	int slot = i == q->driver ? 0 : i == 0 ? q->driver : i, n = 0;
-	for (int s = 0; s < slot; s++)
-		n += !q->rtes[s == 0 ? q->driver : s == q->driver ? 0 : s].series;
+	for (int s = 0; s < slot; s++) {
+		const sql_rte *r = &q->rtes[s == 0 ? q->driver : s == q->driver ? 0 : s];
+		n += !r->series && !r->ship;
+	}
 	return n;
 }
 
@@ -934,6 +958,8 @@ static void emit_table(sql_emit *e, const sql_query *q, int i)
 	} else if (r->series) { /* emit_srf.c, emit_json_srf.c */
 		if (!sql_emit_srf(e, r))
 			sql_emit_json_srf(e, r);
+	} else if (r->ship) {
+		emit_shipped(e, r);
 	} else if (r->table->kind == CAT_TABLE_VIRTUAL) {
 		char name[CAT_NAME_MAX + 8];
 		snprintf(name, sizeof name, "murphy_%s", r->table->name);

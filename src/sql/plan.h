@@ -516,6 +516,10 @@ typedef struct plan_sub {
 	int param;         /* scalar / set / exists: 1-based */
 	const char *table; /* rows: "murphy__sub<k>" */
 	int semijoin;      /* set: a correlated EXISTS's keys (for EXPLAIN) */
+	/* rows: also bound to ?param as one blob (its rows, mur_row encoding,
+	 * at most PLAN_SUB_SET_BYTES_MAX) that the shard SQL reads with
+	 * mur_subq_rows(?param, ncols) (parser/analyze_ship.c) */
+	int ship;
 } plan_sub;
 
 struct plan {

@@ -455,15 +455,40 @@ static int insert_values(sql_ctx *c, const cat_table *t, const insert_cols *ic,
 	return (pi->values_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
 }
 
+/* The SELECT of INSERT ... SELECT, UPDATE ... FROM or DELETE ... USING,
+ * analyzed with the statement's WITH queries (with, may be NULL) and
+ * subqueries allowed: they run before its source plan, which carries them
+ * (sql_plan_source).  NULL on error. */
+static sql_query *analyze_source(sql_ctx *c, PgQuery__WithClause *with, PgQuery__SelectStmt *sel)
+{
+	int saved_ok = c->subq_ok, saved_ctes = c->nctes;
+	sql_query *q = NULL;
+	c->subq_ok = 1;
+	if (!with || sql_with_push(c, with, &saved_ctes) == MUR_OK)
+		q = sql_analyze_select(c, sel);
+	sql_with_pop(c, saved_ctes);
+	c->subq_ok = saved_ok;
+	return q;
+}
+
+/* A DML statement's source SELECT q as plan *out, its subqueries (WITH
+ * queries, subqueries in FROM and WHERE) run first by it. */
+static int plan_source(sql_ctx *c, sql_query *q, plan **out)
+{
+	if (!(*out = sql_plan_new(c, PLAN_SELECT, "SELECT")) || sql_plan_subs(c, *out) != MUR_OK)
+		return MUR_ERR;
+	return sql_plan_query(c, q, *out);
+}
+
 /* INSERT ... SELECT: reshape the select list into table column order. */
 static int insert_select(sql_ctx *c, const cat_table *t, insert_cols *ic, int implicit,
-			 PgQuery__SelectStmt *sel, plan_insert *pi)
+			 PgQuery__WithClause *with, PgQuery__SelectStmt *sel, plan_insert *pi)
 {
 	sql_query *q;
 	sql_target *nt;
 	int remap[SQL_TARGETS_MAX];
 	c->targets_typed_later = 1;
-	q = sql_analyze_select(c, sel);
+	q = analyze_source(c, with, sel);
 	c->targets_typed_later = 0;
 	if (!q)
 		return MUR_ERR;
@@ -503,9 +528,7 @@ static int insert_select(sql_ctx *c, const cat_table *t, insert_cols *ic, int im
 			q->sorts[i].target = remap[q->sorts[i].target];
 	q->targets = nt;
 	q->ntarget = t->ncols;
-	if (!(pi->source = sql_plan_new(c, PLAN_SELECT, "SELECT")))
-		return MUR_ERR;
-	return sql_plan_query(c, q, pi->source);
+	return plan_source(c, q, &pi->source);
 }
 
 /* ---- ON CONFLICT DO UPDATE ---- */
@@ -653,9 +676,10 @@ int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 	p->tag = "INSERT";
 	if (!ic)
 		return MUR_ERR;
-	if (s->with_clause)
+	if (s->with_clause && (!sel || sel->n_values_lists))
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-			       "murphy does not support WITH (common table expressions) yet");
+			       "murphy does not support WITH (common table expressions) before "
+			       "INSERT ... VALUES yet");
 	if (!(scope = single_table_scope(c, s->relation, "insert into", CAT_PRIV_INSERT)))
 		return MUR_ERR;
 	pi->table = scope->rtes[0].table;
@@ -678,7 +702,7 @@ int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 	if (!sel || sel->n_values_lists)
 		rc = insert_values(c, pi->table, ic, sel, pi);
 	else
-		rc = insert_select(c, pi->table, ic, !s->n_cols, sel, pi);
+		rc = insert_select(c, pi->table, ic, !s->n_cols, s->with_clause, sel, pi);
 	if (rc != MUR_OK)
 		return rc;
 	mur_buf_init(&b);
@@ -831,6 +855,63 @@ static int plan_modify_common(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, int is
  * the first step.
  */
 
+static int is_sublink(const ProtobufCMessage *m, const void *arg)
+{
+	(void)arg;
+	return m->descriptor == &pg_query__sub_link__descriptor;
+}
+
+/* UPDATE / DELETE without FROM / USING whose WHERE holds a subquery:
+ * planned as the FROM form with no other table, its source `SELECT key
+ * FROM t WHERE ...` running the subqueries first (as any SELECT's), then
+ * each row found changed by its key.  As in the FROM form, the shard
+ * statement tests WHERE again on the row it changes, but only its
+ * conjuncts without a subquery (plain_conjuncts: the subqueries' values
+ * are the source's, as PostgreSQL runs an uncorrelated one once) and
+ * without a statement parameter. */
+static int where_subqueries(const PgQuery__Node *where)
+{
+	return where && sql_tree_any((const ProtobufCMessage *)where, is_sublink, NULL);
+}
+
+#define PLAIN_CONJUNCTS_MAX 64
+
+static void collect_plain(PgQuery__Node *w, PgQuery__Node **out, size_t *n)
+{
+	if (w->node_case == PG_QUERY__NODE__NODE_BOOL_EXPR &&
+	    w->bool_expr->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR) {
+		for (size_t i = 0; i < w->bool_expr->n_args; i++)
+			collect_plain(w->bool_expr->args[i], out, n);
+	} else if (!where_subqueries(w) && *n < PLAIN_CONJUNCTS_MAX) {
+		out[(*n)++] = w;
+	}
+}
+
+/* The top-level conjuncts of w without a subquery, ANDed (a tree in the
+ * arena); NULL for none (or OOM, which the caller's analysis reports). */
+static PgQuery__Node *plain_conjuncts(sql_ctx *c, PgQuery__Node *w)
+{
+	PgQuery__Node **args = sql_alloc(c, PLAIN_CONJUNCTS_MAX * sizeof *args), *n;
+	PgQuery__BoolExpr *b;
+	size_t k = 0;
+	if (!w || !args)
+		return NULL;
+	collect_plain(w, args, &k);
+	if (k <= 1)
+		return k ? args[0] : NULL;
+	if (!(b = sql_alloc(c, sizeof *b)) || !(n = sql_alloc(c, sizeof *n)))
+		return NULL;
+	pg_query__bool_expr__init(b);
+	b->boolop = PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR;
+	b->args = args;
+	b->n_args = k;
+	b->location = -1;
+	pg_query__node__init(n);
+	n->node_case = PG_QUERY__NODE__NODE_BOOL_EXPR;
+	n->bool_expr = b;
+	return n;
+}
+
 /* An SE_COLUMN of rte r >= 1 becomes the parameter holding it in a routed
  * row: base[r] + its position among r's visible columns + 1. */
 static void from_params(const sql_query *q, const int *base, sql_expr *e)
@@ -905,8 +986,9 @@ static int from_refused(sql_ctx *c, const char *what, const char *why, const cha
 
 /* The first step: SELECT t.k..., u.*, ... FROM t, u, ... WHERE cond. */
 static int from_source(sql_ctx *c, PgQuery__RangeVar *rv, const char *alias, size_t nfrom,
-		       PgQuery__Node **from, PgQuery__Node *where, plan_modify *pm)
+		       PgQuery__Node **from, PgQuery__Node *where, int with, plan_modify *pm)
 {
+	int saved_ok = c->subq_ok;
 	PgQuery__SelectStmt *sel = sql_alloc(c, sizeof *sel);
 	PgQuery__Node *rvn = sql_alloc(c, sizeof *rvn);
 	size_t nt = (size_t)pm->nkey + nfrom;
@@ -935,10 +1017,10 @@ static int from_source(sql_ctx *c, PgQuery__RangeVar *rv, const char *alias, siz
 	sel->n_target_list = nt;
 	sel->n_from_clause = nfrom + 1;
 	sel->where_clause = where;
-	if (!(q = sql_analyze_select(c, sel)) ||
-	    !(pm->source = sql_plan_new(c, PLAN_SELECT, "SELECT")))
-		return MUR_ERR;
-	return sql_plan_query(c, q, pm->source);
+	c->subq_ok |= with; /* its WITH queries run before the source */
+	q = sql_analyze_select(c, sel);
+	c->subq_ok = saved_ok;
+	return q ? plan_source(c, q, &pm->source) : MUR_ERR;
 }
 
 /* The target's primary key (pm->key_cols); 0A000 when it has none. */
@@ -958,12 +1040,16 @@ static int from_key(sql_ctx *c, const char *what, plan_modify *pm)
 }
 
 static int plan_modify_from(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, PgQuery__UpdateStmt *u,
-			    size_t nfrom, PgQuery__Node **from, PgQuery__Node *where, size_t nret,
-			    PgQuery__Node **ret)
+			    PgQuery__WithClause *with, size_t nfrom, PgQuery__Node **from,
+			    PgQuery__Node *where, size_t nret, PgQuery__Node **ret)
 {
 	plan_modify *pm = &p->u.modify;
 	int is_delete = u == NULL;
-	const char *what = is_delete ? "DELETE ... USING" : "UPDATE ... FROM";
+	/* no FROM / USING: a WHERE with subqueries (where_subqueries) */
+	const char *what = nfrom == 0  ? (is_delete ? "DELETE with a subquery in WHERE"
+						    : "UPDATE with a subquery in WHERE")
+			   : is_delete ? "DELETE ... USING"
+				       : "UPDATE ... FROM";
 	sql_query *q = single_table_scope(c, rv, is_delete ? "delete from" : "update",
 					  is_delete ? CAT_PRIV_DELETE : CAT_PRIV_UPDATE);
 	int base[SQL_RTES_MAX] = {0};
@@ -986,7 +1072,14 @@ static int plan_modify_from(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, PgQuery_
 	base[1] = pm->nkey;
 	for (size_t i = 0; i < nfrom; i++) {
 		const cat_table *ut;
-		if (sql_analyze_from_table_for(c, q, from[i]->range_var, CAT_PRIV_SELECT) != MUR_OK)
+		/* a WITH query (pushed by the caller) is one table of its rows,
+		 * run first (sql_from_cte), which the source joins */
+		c->no_merge += with != NULL;
+		c->subq_ok += with != NULL;
+		rc = sql_analyze_from_table_for(c, q, from[i]->range_var, CAT_PRIV_SELECT);
+		c->no_merge -= with != NULL;
+		c->subq_ok -= with != NULL;
+		if (rc != MUR_OK)
 			return MUR_ERR;
 		ut = q->rtes[q->nrte - 1].table;
 		if (q->nrte >= SQL_RTES_MAX)
@@ -995,7 +1088,8 @@ static int plan_modify_from(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, PgQuery_
 		for (int k = 0; k < ut->ncols; k++)
 			base[q->nrte] += !ut->cols[k].hidden;
 	}
-	if (from_source(c, rv, q->rtes[0].alias, nfrom, from, where, pm) != MUR_OK)
+	if (from_source(c, rv, q->rtes[0].alias, nfrom, from, where, with != NULL || nfrom == 0,
+			pm) != MUR_OK)
 		return MUR_ERR;
 	mur_buf_init(&b);
 	mur_buf_printf(&b, is_delete ? "DELETE FROM main." : "UPDATE main.");
@@ -1011,10 +1105,16 @@ static int plan_modify_from(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, PgQuery_
 		sql_emit_ident(&b, pm->table->cols[pm->key_cols[k]].name);
 		mur_buf_printf(&b, " = ?%d", k + 1);
 	}
+	if (rc == MUR_OK && !nfrom) /* its conjuncts without a subquery, checked again */
+		where = plain_conjuncts(c, where);
 	if (rc == MUR_OK && where) {
 		mur_buf tail;
 		mur_buf_init(&tail);
 		rc = where_expr(c, q, where, &tail, &e);
+		if (rc == MUR_OK && !nfrom && has_param(e)) {
+			mur_buf_free(&tail); /* a statement parameter: not per row */
+			goto returning;
+		}
 		if (rc == MUR_OK &&
 		    (rc = param_check(c, e, "UPDATE ... FROM / DELETE ... USING")) == MUR_OK) {
 			sql_emit em = {&b, q, 0};
@@ -1024,6 +1124,7 @@ static int plan_modify_from(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, PgQuery_
 		}
 		mur_buf_free(&tail);
 	}
+returning:
 	if (rc == MUR_OK)
 		rc = plan_returning(c, q, nret, ret, p, &b, base);
 	if (rc != MUR_OK) {
@@ -1035,29 +1136,57 @@ static int plan_modify_from(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, PgQuery_
 	return (pm->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
 }
 
+/* WITH before UPDATE / DELETE: its queries are read in FROM / USING
+ * (each a table of its rows run first, which the source joins); without
+ * FROM / USING only a subquery could read them, which these statements
+ * do not take: 0A000 naming WITH. */
+static int modify_with(sql_ctx *c, PgQuery__WithClause *w, size_t nfrom, const PgQuery__Node *where,
+		       const char *what, int *saved)
+{
+	int ok = c->subq_ok, rc;
+	*saved = c->nctes;
+	if (!w)
+		return MUR_OK;
+	if (!nfrom && !where_subqueries(where))
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy does not support WITH (common table expressions) before "
+			       "%s without %s or a subquery in WHERE yet",
+			       what, !strcmp(what, "UPDATE") ? "FROM" : "USING");
+	c->subq_ok = 1;
+	rc = sql_with_push(c, w, saved);
+	c->subq_ok = ok;
+	return rc;
+}
+
 int sql_plan_update(sql_ctx *c, PgQuery__UpdateStmt *s, plan *p)
 {
-	if (s->with_clause)
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-			       "murphy does not support WITH (common table expressions) yet");
-	int rc = s->n_from_clause
-			 ? plan_modify_from(c, p, s->relation, s, s->n_from_clause, s->from_clause,
-					    s->where_clause, s->n_returning_list, s->returning_list)
-			 : plan_modify_common(c, p, s->relation, 0, s, s->where_clause,
-					      s->n_returning_list, s->returning_list);
+	int saved, rc;
+	if (modify_with(c, s->with_clause, s->n_from_clause, s->where_clause, "UPDATE", &saved) !=
+	    MUR_OK)
+		return MUR_ERR;
+	rc = s->n_from_clause || where_subqueries(s->where_clause)
+		     ? plan_modify_from(c, p, s->relation, s, s->with_clause, s->n_from_clause,
+					s->from_clause, s->where_clause, s->n_returning_list,
+					s->returning_list)
+		     : plan_modify_common(c, p, s->relation, 0, s, s->where_clause,
+					  s->n_returning_list, s->returning_list);
+	sql_with_pop(c, saved);
 	return rc == MUR_OK ? sql_fkey_update(c, p, s) : rc;
 }
 
 int sql_plan_delete(sql_ctx *c, PgQuery__DeleteStmt *s, plan *p)
 {
-	if (s->with_clause)
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-			       "murphy does not support WITH (common table expressions) yet");
-	int rc = s->n_using_clause ? plan_modify_from(c, p, s->relation, NULL, s->n_using_clause,
-						      s->using_clause, s->where_clause,
-						      s->n_returning_list, s->returning_list)
-				   : plan_modify_common(c, p, s->relation, 1, NULL, s->where_clause,
-							s->n_returning_list, s->returning_list);
+	int saved, rc;
+	if (modify_with(c, s->with_clause, s->n_using_clause, s->where_clause, "DELETE", &saved) !=
+	    MUR_OK)
+		return MUR_ERR;
+	rc = s->n_using_clause || where_subqueries(s->where_clause)
+		     ? plan_modify_from(c, p, s->relation, NULL, s->with_clause, s->n_using_clause,
+					s->using_clause, s->where_clause, s->n_returning_list,
+					s->returning_list)
+		     : plan_modify_common(c, p, s->relation, 1, NULL, s->where_clause,
+					  s->n_returning_list, s->returning_list);
+	sql_with_pop(c, saved);
 	return rc == MUR_OK ? sql_fkey_delete(c, p) : rc;
 }
 

@@ -91,7 +91,9 @@ static void equalities(uf *u, const sql_expr *e)
 }
 
 /* A class of equated columns with one column of every table, all of one
- * storage class: keys[i] = that column of table i.  0 when none. */
+ * storage class: keys[i] = that column of table i.  0 when none.  A
+ * subquery's rows shipped to every task (sql_rte.ship) are on every owner
+ * already: no stream, no key (keys[i] -1). */
 static int find_key(const sql_query *q, int *keys)
 {
 	uf u = {0};
@@ -105,6 +107,8 @@ static int find_key(const sql_query *q, int *keys)
 			continue;
 		for (int t = 0; t < q->nrte && ok; t++) {
 			keys[t] = -1;
+			if (q->rtes[t].ship)
+				continue;
 			for (int i = 0; i < u.n; i++)
 				if (uf_find(&u, i) == root && u.refs[i].rte == t) {
 					keys[t] = u.refs[i].col;
@@ -430,8 +434,10 @@ static void describe_key(sql_ctx *c, const sql_query *q, const int *keys, plan_s
 {
 	mur_buf b;
 	mur_buf_init(&b);
-	for (int t = 0; t < q->nrte; t++) {
-		mur_buf_printf(&b, t ? " = " : "");
+	for (int t = 0, n = 0; t < q->nrte; t++) {
+		if (q->rtes[t].ship)
+			continue;
+		mur_buf_printf(&b, n++ ? " = " : "");
 		sql_emit_ident(&b, q->rtes[t].alias);
 		mur_buf_put_u8(&b, '.');
 		sql_emit_ident(&b, q->rtes[t].table->cols[keys[t]].name);
@@ -451,9 +457,9 @@ int sql_join_key_of(const sql_query *q, int t)
 int sql_plan_join_shuffle(sql_ctx *c, sql_query *q, plan_select *ps)
 {
 	int keys[PLAN_TABLES_MAX], has_key = find_key(q, keys);
-	sql_expr *side[PLAN_TABLES_MAX];
+	sql_expr *side[PLAN_TABLES_MAX] = {0};
 	for (int t = 0; t < q->nrte; t++)
-		if (move_on_filters(c, q, t, &side[t]) != MUR_OK)
+		if (!q->rtes[t].ship && move_on_filters(c, q, t, &side[t]) != MUR_OK)
 			return MUR_ERR;
 	return shuffle_keys(c, q, ps, has_key ? keys : NULL, side);
 }
@@ -467,14 +473,14 @@ int sql_plan_shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const
 static int shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const int *keys,
 			sql_expr *const *side)
 {
-	int has_key = keys != NULL, any_outer = 0, any_right = 0;
+	int has_key = keys != NULL, any_outer = 0, any_right = 0, ntables = q->nrte - sql_nship(q);
 	uint8_t(*used)[CAT_COLUMNS_MAX] = sql_alloc(c, sizeof(uint8_t) * PLAN_TABLES_MAX *
 							       CAT_COLUMNS_MAX);
 	mur_buf ddl, load, post;
 
 	if (!used)
 		return MUR_ERR;
-	if (q->nrte > EXEC_JOIN_STREAMS_MAX)
+	if (ntables > EXEC_JOIN_STREAMS_MAX)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, q->rtes[0].loc,
 			       "murphy joins at most %d tables that are not co-located",
 			       EXEC_JOIN_STREAMS_MAX);
@@ -484,6 +490,8 @@ static int shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const i
 	}
 	ps->join_repartition_ok = has_key;
 	for (int t = 0; has_key && t < q->nrte; t++) { /* numeric wins over an integer */
+		if (q->rtes[t].ship)
+			continue;
 		mur_type kt = q->rtes[t].table->cols[keys[t]].type;
 		if (kt == MT_NUMERIC)
 			ps->join_keys = (exec_key_cols){.num = 1};
@@ -498,7 +506,8 @@ static int shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const i
 	for (int t = 0; t < q->nrte; t++)
 		/* broadcast copies every table but the driver to every owner: the
 		 * preserved side of a LEFT JOIN must not be copied */
-		ps->join_broadcast_ok &= t == q->driver || !any_outer || q->rtes[t].join_left;
+		ps->join_broadcast_ok &= t == q->driver || !any_outer || q->rtes[t].join_left ||
+					 q->rtes[t].ship;
 	if (!ps->join_repartition_ok && !ps->join_broadcast_ok)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, q->rtes[1].loc,
 			       "murphy cannot join these tables: they are not co-located, share no "
@@ -517,9 +526,13 @@ static int shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const i
 	mur_buf_init(&ddl);
 	mur_buf_init(&load);
 	mur_buf_init(&post);
-	/* in slot order: table slot s is rte sql_rte_slot(q, s) (a swap) */
-	for (int s = 0, rc = MUR_OK; s < q->nrte && rc == MUR_OK; s++) {
-		int t = sql_rte_slot(q, s);
+	/* in slot order (table slot s is rte of[s]; shipped rows take none) */
+	int of[PLAN_TABLES_MAX];
+	for (int t = 0; t < q->nrte; t++)
+		if (!q->rtes[t].ship)
+			of[sql_rte_slot(q, t)] = t;
+	for (int s = 0, rc = MUR_OK; s < ntables && rc == MUR_OK; s++) {
+		int t = of[s];
 		rc = describe_table(c, q, t, s, has_key ? keys[t] : -1, side ? side[t] : NULL, used,
 				    ps, &ddl, &load, &post);
 	}
@@ -528,7 +541,7 @@ static int shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const i
 	ps->join_load = sql_buf_finish(c, &load);
 	ps->join_post = sql_buf_finish(c, &post);
 	if (!ps->join_ddl || !ps->join_load || !ps->join_post ||
-	    ps->join_side_sql[q->nrte - 1] == NULL)
+	    ps->join_side_sql[ntables - 1] == NULL)
 		return MUR_ERR;
 	if (has_key)
 		describe_key(c, q, keys, ps);

@@ -153,7 +153,7 @@ static int is_dist_equality(const sql_query *q, const sql_expr *e)
 static int has_hash(const sql_query *q, int from, int to)
 {
 	for (int i = from; i < to; i++)
-		if (!cat_table_is_reference(q->rtes[i].table))
+		if (!cat_table_is_reference(q->rtes[i].table) && !q->rtes[i].ship)
 			return 1;
 	return 0;
 }
@@ -240,8 +240,8 @@ static int check_colocation(sql_ctx *c, const sql_query *q, int *shuffle)
 	link_by_dist(q, d, linked);
 	for (int i = d + 1; i < q->nrte; i++) {
 		const cat_table *t0 = q->rtes[d].table, *ti = q->rtes[i].table;
-		if (cat_table_is_reference(ti))
-			continue; /* a copy on every follower: joins anywhere */
+		if (cat_table_is_reference(ti) || q->rtes[i].ship)
+			continue; /* a copy on every follower (or task): joins anywhere */
 		if (!linked[i] || !cat_tables_colocated(t0, ti)) {
 			*shuffle = 1;
 			return MUR_OK;
@@ -1374,7 +1374,7 @@ static void pick_join_driver(sql_query *q, plan_select *ps)
 			goto mark;
 	for (int d = 0; d < q->nrte; d++) {
 		uint64_t rows = 0;
-		if (cat_table_is_reference(q->rtes[d].table))
+		if (cat_table_is_reference(q->rtes[d].table) || q->rtes[d].ship)
 			continue;
 		link_by_dist(q, d, linked);
 		for (int i = 0; i < q->nrte; i++)
@@ -1387,21 +1387,33 @@ static void pick_join_driver(sql_query *q, plan_select *ps)
 	}
 	q->driver = best;
 	for (int i = 0; i < q->nrte; i++)
-		ps->tables[sql_rte_slot(q, i)] = q->rtes[i].table;
+		if (!q->rtes[i].ship)
+			ps->tables[sql_rte_slot(q, i)] = q->rtes[i].table;
 mark:
 	link_by_dist(q, q->driver, linked);
 	for (int i = 0; i < q->nrte; i++)
-		ps->join_stays[sql_rte_slot(q, i)] = (uint8_t)stays_with(q, q->driver, linked, i);
+		if (!q->rtes[i].ship)
+			ps->join_stays[sql_rte_slot(q, i)] = (uint8_t)stays_with(q, q->driver,
+										 linked, i);
 }
 
 /* The first hash-distributed table of FROM; -1 when all are reference
- * tables. */
+ * tables (or shipped rows). */
 static int find_driver(const sql_query *q)
 {
 	for (int i = 0; i < q->nrte; i++)
-		if (!cat_table_is_reference(q->rtes[i].table))
+		if (!cat_table_is_reference(q->rtes[i].table) && !q->rtes[i].ship)
 			return i;
 	return -1;
+}
+
+/* The first table of FROM (shipped rows are none: sql_rte.ship). */
+static int first_table(const sql_query *q)
+{
+	for (int i = 0; i < q->nrte; i++)
+		if (!q->rtes[i].ship)
+			return i;
+	return 0;
 }
 
 static int plan_distributed(sql_ctx *c, sql_query *q, plan *p)
@@ -1410,13 +1422,14 @@ static int plan_distributed(sql_ctx *c, sql_query *q, plan *p)
 	int nseries = 0;
 	for (int i = 0; i < q->nrte; i++)
 		nseries += q->rtes[i].series != NULL;
-	ps->ntables = q->nrte - nseries; /* a set-returning function is no table to read */
+	/* a set-returning function or shipped rows are no table to read */
+	ps->ntables = q->nrte - nseries - sql_nship(q);
 	ps->locks_rows = q->locks_rows == SQL_LOCK_ROWS_UPDATE  ? PLAN_LOCK_ROWS_UPDATE
 			 : q->locks_rows == SQL_LOCK_ROWS_SHARE ? PLAN_LOCK_ROWS_SHARE
 								: 0;
 	ps->locks_name = q->locks_name;
 	for (int i = 0; i < q->nrte; i++)
-		if (!q->rtes[i].series)
+		if (!q->rtes[i].series && !q->rtes[i].ship)
 			ps->tables[sql_rte_slot(q, i)] = q->rtes[i].table;
 	if (find_driver(q) < 0)
 		return q->ngsets ? sql_plan_grouping_sets(c, q, ps)
@@ -1516,7 +1529,7 @@ static int plan_query(sql_ctx *c, sql_query *q, plan *p)
 		return (p->leader_sql = emit_whole(c, q)) ? MUR_OK : MUR_ERR;
 	}
 	p->kind = PLAN_SELECT;
-	q->driver = find_driver(q) > 0 ? find_driver(q) : 0;
+	q->driver = find_driver(q) >= 0 ? find_driver(q) : first_table(q);
 	if (c->count_distinct_approx)
 		approximate_query(q);
 	if (plan_distributed(c, q, p) != MUR_OK)

@@ -60,6 +60,8 @@ int sql_plan_subs(sql_ctx *c, plan *p)
 		p->subs[k].kind = (plan_sub_kind)sb->kind;
 		p->subs[k].param = base + k + 1;
 		p->subs[k].semijoin = sb->semijoin;
+		p->subs[k].ship = sb->ship;
+		sb->param = base + k + 1; /* shipped rows: parser/analyze_ship.c */
 		if (sb->ref) {
 			sb->ref->param = base + k + 1;
 			c->param_types[base + k] = sb->ref->type;

@@ -82,6 +82,8 @@ void sql_emit_from(sql_emit *e, const sql_query *q);
 /* Placement slot (schema main = 0, m<i> = i) of rte i: i, except that the
  * driver rte and rte 0 trade places (sql_query.driver). */
 int sql_rte_slot(const sql_query *q, int i);
+/* rtes of q that are a subquery's rows shipped to the shards (sql_rte.ship) */
+int sql_nship(const sql_query *q);
 /* Whether an outer join null-extends rte t: the right side of a LEFT or
  * FULL JOIN, or any table before a RIGHT or FULL JOIN (plan_join.c).  Its
  * distribution column then splits nothing: NULL rows come from every shard. */

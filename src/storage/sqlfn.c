@@ -718,6 +718,8 @@ int stor_register_functions(sqlite3 *db)
 	if (rc == SQLITE_OK)
 		rc = stor_subq_values_register(db);
 	if (rc == SQLITE_OK)
+		rc = stor_subq_rows_register(db);
+	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function_v2(db, "mur_approx_count_distinct", 1, flags, NULL,
 						NULL, approx_step, approx_final, NULL);
 	if (rc == SQLITE_OK)

@@ -50,6 +50,11 @@ int stor_rowtab_register(sqlite3 *db); /* SQLITE_OK or SQLite's rc */
  * x's index.  Registered by stor_register_functions. */
 int stor_subq_values_register(sqlite3 *db); /* SQLITE_OK or SQLite's rc */
 
+/* subq_rows.c: the table-valued function mur_subq_rows(rows, ncols),
+ * columns c0, c1, ...: a subquery's rows shipped to a shard task as one
+ * parameter (parser/analyze_ship.c).  Registered by stor_register_functions. */
+int stor_subq_rows_register(sqlite3 *db); /* SQLITE_OK or SQLite's rc */
+
 /* rowfilter.c: run sql (a SELECT over table r, ncols columns out) over
  * rows (nrows × ncols, mur_row encoding) as table r, in a fresh in-memory
  * database, params bound to ?1..; rows and *nrows become its result.

@@ -123,11 +123,25 @@ static void test_correlated_exists_is_a_semijoin(void **state)
 
 static void test_derived_table_and_with(void **state)
 {
+	/* the grouped WITH query runs first and its rows go to the shard
+	 * tasks (parser/analyze_ship.c), where the plain one merges */
 	plan *p = P("WITH t AS (SELECT kind, count(*) AS n FROM events GROUP BY kind) "
 		    "SELECT d.k, t.n FROM t, (SELECT kind AS k FROM events) d WHERE d.k = t.kind");
+	assert_int_equal(p->kind, PLAN_SELECT);
+	assert_int_equal(p->nsubs, 1);
+	assert_int_equal(p->subs[0].kind, PLAN_SUB_ROWS);
+	assert_int_equal(p->subs[0].ship, 1);
+	assert_int_equal(p->u.select.ntables, 1);
+	assert_non_null(strstr(p->u.select.shard_sql,
+			       "(SELECT c0, c1 FROM mur_subq_rows(?1, 2)) AS \"t\""));
+	plan_free(p);
+	/* two gathered ones, no table: the leader joins them */
+	p = P("WITH t AS (SELECT kind, count(*) AS n FROM events GROUP BY kind) "
+	      "SELECT d.k, t.n FROM t, (SELECT DISTINCT kind AS k FROM events) d WHERE d.k = "
+	      "t.kind");
 	assert_int_equal(p->kind, PLAN_LEADER_SELECT);
 	assert_int_equal(p->nsubs, 2);
-	assert_int_equal(p->subs[0].kind, PLAN_SUB_ROWS);
+	assert_int_equal(p->subs[0].ship, 0);
 	assert_string_equal(p->subs[0].table, "murphy__sub0");
 	assert_string_equal(p->leader_sql,
 			    "SELECT \"d\".c0, \"t\".c1 FROM main.\"murphy__sub0\" AS \"t\", "
