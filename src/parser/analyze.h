@@ -655,6 +655,24 @@ sql_expr *sql_json_srf_target(sql_ctx *c, PgQuery__FuncCall *f);
 int sql_json_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQuery__Alias *alias,
 		     int flags);
 
+/* ---- analyze_regex.c ---- */
+/* substring(args) when its arguments make it a regular expression one
+ * (none an integer): 1 and *out (NULL on error), else 0. */
+int sql_regex_substring(sql_ctx *c, sql_expr **args, int n, int loc, sql_expr **out);
+/* x: s [NOT] SIMILAR TO p [ESCAPE e] (negate: NOT). */
+sql_expr *sql_similar_to(sql_ctx *c, PgQuery__AExpr *x, int negate);
+
+/* ---- analyze_regex_srf.c ---- */
+/* Is name regexp_matches or regexp_split_to_table?  Is n a call of one? */
+int sql_regex_srf_is(const char *name);
+int sql_regex_srf_node(const PgQuery__Node *n);
+/* One of them in FROM (rf's only function), or as f with alias. */
+int sql_regex_srf_from(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *rf);
+int sql_regex_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQuery__Alias *alias,
+		      int ordinality);
+/* One of them in the select list of a query with FROM (0A000 elsewhere). */
+sql_expr *sql_regex_srf_target(sql_ctx *c, PgQuery__FuncCall *f);
+
 /* ---- analyze_ordagg.c ---- */
 /* The collecting aggregate name names (sql_aggfn), 0 when none. */
 int sql_collecting_agg_kind(const char *name);

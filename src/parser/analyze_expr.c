@@ -1042,11 +1042,9 @@ static sql_expr *analyze_aexpr(sql_ctx *c, PgQuery__AExpr *a)
 				   MT_BOOL, a->location, l, r);
 	case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY:
 	case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ALL:
-		return sql_array_any_all(c, a); /* analyze_array.c */
-	case PG_QUERY__A__EXPR__KIND__AEXPR_SIMILAR:
-		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->location,
-			"murphy does not support SIMILAR TO yet");
-		return NULL;
+		return sql_array_any_all(c, a);      /* analyze_array.c */
+	case PG_QUERY__A__EXPR__KIND__AEXPR_SIMILAR: /* analyze_regex.c */
+		return sql_similar_to(c, a, op_name(a)[0] == '!');
 	default:
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->location,
 			"murphy does not support ANY/ALL yet");

@@ -93,6 +93,10 @@ static const fn_def fn_defs[] = {
 	{"regexp_replace", 3, 4, "SSSS", R_TEXT, "mur_regexp_replace"},
 	{"regexp_like", 2, 3, "SSS", R_BOOL, "mur_regexp_like"},
 	{"regexp_match", 2, 3, "SSS", R_TEXT_ARRAY, "mur_regexp_match"},
+	{"regexp_split_to_array", 2, 3, "SSS", R_TEXT_ARRAY, "mur_regexp_split_to_array"},
+	{"regexp_count", 2, 4, "SSIS", R_INT4, "mur_regexp_count"},
+	{"regexp_instr", 2, 7, "SSIIISI", R_INT4, "mur_regexp_instr"},
+	{"regexp_substr", 2, 6, "SSIISI", R_TEXT, "mur_regexp_substr"},
 	{"right", 2, 2, "SI", R_TEXT, "mur_right"},
 	{"abs", 1, 1, "N", R_SAME, "mur_abs"},
 	{"round", 1, 1, "N", R_ROUND, "mur_round"},
@@ -458,6 +462,8 @@ static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, in
 		return gcd_lcm(c, name, args, loc);
 	if (!strcmp(name, "to_char") && n == 2)
 		return to_char(c, args, loc);
+	if (!strcmp(name, "substring") && sql_regex_substring(c, args, n, loc, &out))
+		return out; /* analyze_regex.c: substring(s FROM pattern), SQL's SIMILAR forms */
 	if (!strcmp(name, "make_timestamptz") && (n == 6 || n == 7))
 		return make_timestamptz(c, args, n, loc);
 	if (sql_tz_func(c, name, args, n, loc, &out))
@@ -929,6 +935,8 @@ static sql_expr *analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 		return sql_unnest_target(c, f); /* analyze_unnest.c */
 	if (sql_json_srf_is(name) && f->n_funcname == 1 && c->q && c->q->nrte && c->win_ok)
 		return sql_json_srf_target(c, f); /* analyze_json_srf.c: on the shards */
+	if (sql_regex_srf_is(name) && f->n_funcname == 1)
+		return sql_regex_srf_target(c, f); /* analyze_regex_srf.c */
 	if (!strcmp(name, "generate_series") || (sql_json_srf_is(name) && f->n_funcname == 1))
 		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 				"murphy supports %s only in FROM or alone in the select list of "

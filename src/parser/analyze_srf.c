@@ -141,6 +141,9 @@ int sql_analyze_from_function(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *
 	if (item && item->node_case == PG_QUERY__NODE__NODE_LIST && item->list->n_items > 0 &&
 	    sql_is_unnest_call(item->list->items[0])) /* analyze_unnest.c */
 		return sql_unnest_from(c, q, rf, item->list->items[0]);
+	if (item && item->node_case == PG_QUERY__NODE__NODE_LIST && item->list->n_items > 0 &&
+	    sql_regex_srf_node(item->list->items[0])) /* analyze_regex_srf.c */
+		return sql_regex_srf_from(c, q, rf);
 	if (rf->lateral || rf->is_rowsfrom || rf->n_functions != 1 || rf->n_coldeflist)
 		return unsupported(c, "LATERAL, WITH ORDINALITY or ROWS FROM in FROM", -1);
 	item = rf->functions[0];
@@ -182,7 +185,8 @@ int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 		PgQuery__Node *t = s->target_list[i];
 		if (t->node_case != PG_QUERY__NODE__NODE_RES_TARGET ||
 		    (!is_series_call(t->res_target->val, 1) &&
-		     !sql_is_unnest_call(t->res_target->val)))
+		     !sql_is_unnest_call(t->res_target->val) &&
+		     !sql_regex_srf_node(t->res_target->val)))
 			continue;
 		if (found >= 0)
 			return unsupported(c,
@@ -195,9 +199,12 @@ int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 	PgQuery__FuncCall *f = s->target_list[found]->res_target->val->func_call;
 	if (sql_is_unnest_call(s->target_list[found]->res_target->val))
 		return sql_unnest_select_list(c, q, f);
-	if ((is_series_call(s->target_list[found]->res_target->val, 0)
-		     ? add_series(c, q, f, NULL)
-		     : sql_json_srf_add(c, q, f, NULL, SQL_JSON_SRF_IN_SELECT)) != MUR_OK)
+	if (sql_regex_srf_node(s->target_list[found]->res_target->val)) {
+		if (sql_regex_srf_add(c, q, f, NULL, 0) != MUR_OK)
+			return MUR_ERR;
+	} else if ((is_series_call(s->target_list[found]->res_target->val, 0)
+			    ? add_series(c, q, f, NULL)
+			    : sql_json_srf_add(c, q, f, NULL, SQL_JSON_SRF_IN_SELECT)) != MUR_OK)
 		return MUR_ERR;
 	c->srf_call = f; /* sql_analyze_func reads it as the table's column */
 	c->srf_rte = q->nrte - 1;

@@ -13,8 +13,11 @@
  * reads: \d \D become bracket expressions, \m \M \y become \< \> \b, and
  * \w \s \W \S \b \B are GNU's already.  What ERE cannot say — non-greedy
  * quantifiers (*? +? ?? {m,n}?), (?...) groups (non-capturing, lookahead,
- * embedded options), the x (expanded) flag — is refused with 0A000 naming
- * it, never matched differently.  Matching is leftmost-longest in both
+ * embedded options), the flags b, e (other syntaxes), p and w (partial
+ * newline sensitivity) — is refused with 0A000 naming it, never matched
+ * differently.  The x flag (expanded: white space and # comments dropped)
+ * and q (the pattern is a literal string) are done in the translation;
+ * m is n, s and t are the defaults.  Matching is leftmost-longest in both
  * engines.  Characters are UTF-8 (the regex runs in the C.UTF-8 locale:
  * '.' is one character, not one byte); character classes and case folding
  * beyond ASCII follow glibc's C.UTF-8, where PostgreSQL's C locale knows
@@ -29,6 +32,7 @@
  * PostgreSQL says them.
  */
 #include "storage/storage_int.h"
+#include "storage/sqlfn_regex.h"
 
 #include "common/array.h"
 #include "common/buf.h"
@@ -46,11 +50,7 @@ static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
 
 static void utf8_locale_init(void) { utf8_locale = newlocale(LC_ALL_MASK, "C.UTF-8", (locale_t)0); }
 
-/* A compiled pattern and how it was asked for. */
-typedef struct rx {
-	regex_t re;
-	int global; /* 'g': replace every match */
-} rx;
+typedef stor_rx rx;
 
 static void rx_free(void *p)
 {
@@ -59,12 +59,42 @@ static void rx_free(void *p)
 	sqlite3_free(r);
 }
 
-/* ERE for ARE pattern p[0..n) into out; NULL, or what ERE cannot say. */
-static const char *translate(const char *p, int n, mur_buf *out)
+/* ERE for the literal string p[0..n) (the q flag): each special escaped. */
+static void translate_literal(const char *p, int n, mur_buf *out)
+{
+	for (int i = 0; i < n; i++) {
+		if (strchr(".[]()*+?{}|^$\\", p[i]) && p[i])
+			mur_buf_put_u8(out, (uint8_t)'\\');
+		mur_buf_put_u8(out, (uint8_t)p[i]);
+	}
+}
+
+static int is_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
+}
+
+/* ERE for ARE pattern p[0..n) into out; NULL, or what ERE cannot say.
+ * expanded (the x flag): white space and # comments outside brackets are
+ * dropped, a backslash keeps the one after it. */
+static const char *translate(const char *p, int n, int expanded, mur_buf *out)
 {
 	int in_bracket = 0;
 	for (int i = 0; i < n; i++) {
 		char ch = p[i];
+		if (!in_bracket && expanded) {
+			if (is_space(ch))
+				continue;
+			if (ch == '#') {
+				while (i + 1 < n && p[i + 1] != '\n')
+					i++;
+				continue;
+			}
+			if (ch == '\\' && i + 1 < n && (is_space(p[i + 1]) || p[i + 1] == '#')) {
+				mur_buf_put_u8(out, (uint8_t)p[++i]);
+				continue;
+			}
+		}
 		if (in_bracket) {
 			if (ch == ']' && in_bracket > 1)
 				in_bracket = 0;
@@ -147,45 +177,67 @@ static const char *translate(const char *p, int n, mur_buf *out)
 	return NULL;
 }
 
-/* The compiled pattern of argument pi with flags (NULL: none); cached with
- * the statement while both are constants.  NULL after an error. */
-static rx *compile(sqlite3_context *cx, sqlite3_value **v, int pi, const char *flags, int allow_g)
+/* Read flags into *cflags, r->global, *expanded, *literal; 0, or the
+ * call failed (22023 an unknown flag, 0A000 one murphy cannot do). */
+static int read_flags(sqlite3_context *cx, const char *flags, int allow_g, rx *r, int *cflags,
+		      int *expanded, int *literal)
 {
-	rx *r = sqlite3_get_auxdata(cx, pi);
-	const char *pat = (const char *)sqlite3_value_text(v[pi]);
-	int n = sqlite3_value_bytes(v[pi]), cflags = REG_EXTENDED, rc;
-	const char *unsupported;
-	mur_buf ere;
-	locale_t old;
-	if (r)
-		return r;
-	if (!(r = sqlite3_malloc(sizeof *r)))
-		return sqlite3_result_error_nomem(cx), NULL;
-	r->global = 0;
 	for (const char *f = flags ? flags : ""; *f; f++) {
 		if (*f == 'i')
-			cflags |= REG_ICASE;
+			*cflags |= REG_ICASE;
 		else if (*f == 'c')
-			cflags &= ~REG_ICASE;
-		else if (*f == 'n')
-			cflags |= REG_NEWLINE;
+			*cflags &= ~REG_ICASE;
+		else if (*f == 'n' || *f == 'm')
+			*cflags |= REG_NEWLINE;
+		else if (*f == 's')
+			*cflags &= ~REG_NEWLINE;
+		else if (*f == 'x')
+			*expanded = 1;
+		else if (*f == 'q')
+			*literal = 1;
+		else if (*f == 't')
+			*expanded = 0;
 		else if (*f == 'g' && allow_g)
 			r->global = 1;
-		else if (*f == 'x' || *f == 'e' || *f == 'b' || *f == 'q') {
-			sqlite3_free(r);
+		else if (*f == 'e' || *f == 'b' || *f == 'p' || *f == 'w') {
 			stor_fn_fail(cx, SQLSTATE_FEATURE_NOT_SUPPORTED,
 				     "murphy does not support the regular expression option \"%c\" "
 				     "yet",
 				     *f);
-			return NULL;
+			return -1;
 		} else {
-			sqlite3_free(r);
 			stor_fn_fail(cx, "22023", "invalid regular expression option: \"%c\"", *f);
-			return NULL;
+			return -1;
 		}
 	}
+	return 0;
+}
+
+void stor_rx_free(void *p) { rx_free(p); }
+
+stor_rx *stor_rx_build(sqlite3_context *cx, const char *pat, int n, const char *flags, int allow_g)
+{
+	int cflags = REG_EXTENDED, rc, expanded = 0, literal = 0;
+	const char *unsupported = NULL;
+	mur_buf ere;
+	locale_t old;
+	rx *r;
+	if (!flags)
+		flags = "";
+	if (!(r = sqlite3_malloc(sizeof *r)))
+		return sqlite3_result_error_nomem(cx), NULL;
+	r->global = 0;
+	r->allow_g = allow_g;
+	snprintf(r->flags, sizeof r->flags, "%s", flags);
+	if (read_flags(cx, flags, allow_g, r, &cflags, &expanded, &literal) != 0) {
+		sqlite3_free(r);
+		return NULL;
+	}
 	mur_buf_init(&ere);
-	unsupported = translate(pat ? pat : "", n, &ere);
+	if (literal)
+		translate_literal(pat ? pat : "", n, &ere);
+	else
+		unsupported = translate(pat ? pat : "", n, expanded, &ere);
 	mur_buf_put_u8(&ere, '\0');
 	if (unsupported || !mur_buf_ok(&ere)) {
 		mur_buf_free(&ere);
@@ -209,8 +261,43 @@ static rx *compile(sqlite3_context *cx, sqlite3_value **v, int pi, const char *f
 		stor_fn_fail(cx, "2201B", "invalid regular expression: %s", msg);
 		return NULL;
 	}
+	return r;
+}
+
+stor_rx *stor_rx_compile(sqlite3_context *cx, sqlite3_value **v, int pi, const char *flags,
+			 int allow_g)
+{
+	rx *r = sqlite3_get_auxdata(cx, pi);
+	if (!flags)
+		flags = "";
+	/* cached while the pattern is a constant; flags that vary per row compile anew */
+	if (r && strlen(flags) < sizeof r->flags && !strcmp(r->flags, flags) &&
+	    r->allow_g == allow_g)
+		return r;
+	if (!(r = stor_rx_build(cx, (const char *)sqlite3_value_text(v[pi]),
+				sqlite3_value_bytes(v[pi]), flags, allow_g)))
+		return NULL;
 	sqlite3_set_auxdata(cx, pi, r, rx_free);
 	return sqlite3_get_auxdata(cx, pi); /* NULL if SQLite could not keep it (and freed it) */
+}
+
+static rx *compile(sqlite3_context *cx, sqlite3_value **v, int pi, const char *flags, int allow_g)
+{
+	return stor_rx_compile(cx, v, pi, flags, allow_g);
+}
+
+int stor_rx_exec(stor_rx *r, const char *s, size_t from, size_t to, size_t nmatch, regmatch_t *m)
+{
+	locale_t old;
+	int rc;
+	pthread_once(&utf8_once, utf8_locale_init);
+	old = utf8_locale ? uselocale(utf8_locale) : (locale_t)0;
+	m[0].rm_so = (regoff_t)from;
+	m[0].rm_eo = (regoff_t)to;
+	rc = regexec(&r->re, s, nmatch, m, REG_STARTEND);
+	if (old)
+		uselocale(old);
+	return rc;
 }
 
 /* regexec of s (NUL-terminated) from byte off in the C.UTF-8 locale. */
@@ -389,5 +476,6 @@ static const stor_fn_def regex_fns[] = {
 
 int stor_register_regex_functions(sqlite3 *db)
 {
-	return stor_fn_register(db, regex_fns, sizeof regex_fns / sizeof regex_fns[0]);
+	int rc = stor_fn_register(db, regex_fns, sizeof regex_fns / sizeof regex_fns[0]);
+	return rc == SQLITE_OK ? stor_register_regex_set_functions(db) : rc;
 }

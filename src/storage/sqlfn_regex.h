@@ -1,0 +1,44 @@
+/*
+ * sqlfn_regex.h — a compiled PostgreSQL regular expression (sqlfn_regex.c)
+ * for the regular expression functions of storage/: the operators and
+ * regexp_replace/_like/_match there, the set-returning and positional
+ * ones in sqlfn_regex_set.c, substring's SQL forms in sqlfn_similar.c.
+ */
+#ifndef MUR_STORAGE_SQLFN_REGEX_H
+#define MUR_STORAGE_SQLFN_REGEX_H
+
+#include "storage/storage_int.h"
+
+#include <regex.h>
+
+/* A compiled pattern and how it was asked for. */
+typedef struct stor_rx {
+	regex_t re;
+	int global;     /* 'g': every match */
+	int allow_g;    /* the function takes 'g' */
+	char flags[16]; /* the flags it was compiled with (the cache's key) */
+} stor_rx;
+
+/* Argument pi of the call compiled with flags (NULL: none), 'g' refused as
+ * an unknown option unless allow_g; kept with the statement (SQLite owns
+ * it) while the pattern is a constant.  NULL after the call failed:
+ * 2201B an invalid pattern, 22023 an unknown flag, 0A000 what murphy's
+ * engine cannot say. */
+stor_rx *stor_rx_compile(sqlite3_context *cx, sqlite3_value **v, int pi, const char *flags,
+			 int allow_g);
+
+/* Pattern pat[0..n) compiled as stor_rx_compile does, not kept: the
+ * caller frees it with stor_rx_free.  NULL after the call failed. */
+stor_rx *stor_rx_build(sqlite3_context *cx, const char *pat, int n, const char *flags, int allow_g);
+void stor_rx_free(void *r);
+
+/* Search s[from..to) (byte offsets; what lies before from still counts
+ * for ^ and word boundaries) in the C.UTF-8 locale; m[0..nmatch) gets the
+ * match and its groups as offsets into s.  0, or REG_NOMATCH. */
+int stor_rx_exec(stor_rx *r, const char *s, size_t from, size_t to, size_t nmatch, regmatch_t *m);
+
+/* Register the functions of sqlfn_regex_set.c, and of sqlfn_similar.c. */
+int stor_register_regex_set_functions(sqlite3 *db);
+int stor_register_similar_functions(sqlite3 *db);
+
+#endif
