@@ -126,7 +126,7 @@ static const fn_def fn_defs[] = {
 	{"pi", 0, 0, "", R_FLOAT8, "mur_pi"},
 	{"now", 0, 0, "", R_TSTZ, "mur_xact_now"}, /* xact_now below */
 	{"transaction_timestamp", 0, 0, "", R_TSTZ, "mur_xact_now"},
-	{"statement_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
+	{"statement_timestamp", 0, 0, "", R_TSTZ, "mur_stmt_now"},
 	{"clock_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
 	{"date_trunc", 2, 2, "ST", R_TS, "mur_date_trunc"},
 	{"make_date", 3, 3, "I", R_DATE, "mur_make_date"},
@@ -276,13 +276,12 @@ static mur_type result_type(const fn_def *d, sql_expr **args, int n)
  * start as a timestamptz constant (PostgreSQL: the same for every row and
  * statement of a transaction; the leader plans anew in another one,
  * plan.uses_xact_now), or mur_now() where the caller gave no time. */
-static sql_expr *xact_now(sql_ctx *c, int loc)
+static sql_expr *time_const(sql_ctx *c, int64_t us, int loc)
 {
 	char buf[48];
 	time_t sec;
 	struct tm tm;
 	sql_expr *e;
-	int64_t us = c->xact_now_us;
 	if (!us)
 		return sql_make_call(c, "mur_now", MT_TIMESTAMPTZ, loc, 0);
 	sec = (time_t)(us / 1000000);
@@ -296,8 +295,21 @@ static sql_expr *xact_now(sql_ctx *c, int loc)
 		buf[--n] = '\0';
 	if ((e = sql_make_const_text(c, buf)))
 		e->type = MT_TIMESTAMPTZ;
-	c->used_xact_now = 1;
 	return e;
+}
+
+static sql_expr *xact_now(sql_ctx *c, int loc)
+{
+	c->used_xact_now |= c->xact_now_us != 0;
+	return time_const(c, c->xact_now_us, loc);
+}
+
+/* statement_timestamp(): the statement's start, as xact_now (the leader
+ * plans such a statement anew each time, plan.uses_stmt_now). */
+static sql_expr *stmt_now(sql_ctx *c, int loc)
+{
+	c->used_stmt_now |= c->stmt_now_us != 0;
+	return time_const(c, c->stmt_now_us, loc);
 }
 
 /* Try one definition; 1 matched (*out set or error), 0 not applicable. */
@@ -308,6 +320,8 @@ static int try_def(sql_ctx *c, const fn_def *d, sql_expr **args, int n, int loc,
 		return 0;
 	if (!strcmp(d->sqlite, "mur_xact_now"))
 		return *out = xact_now(c, loc), 1;
+	if (!strcmp(d->sqlite, "mur_stmt_now"))
+		return *out = stmt_now(c, loc), 1;
 	for (int i = 0; i < n; i++) {
 		size_t kl = strlen(d->kinds);
 		char k = d->kinds[(size_t)i < kl ? (size_t)i : kl - 1];
