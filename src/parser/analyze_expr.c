@@ -339,8 +339,8 @@ static sql_expr *analyze_const(sql_ctx *c, PgQuery__AConst *k)
 		char *end;
 		errno = 0;
 		long long v = strtoll(s, &end, 10);
-		if (!*end && errno == 0) {
-			e->type = MT_INT8;
+		if (!*end && errno == 0) { /* -2147483648 is int4 (PostgreSQL's make_const) */
+			e->type = v >= INT32_MIN && v <= INT32_MAX ? MT_INT4 : MT_INT8;
 			e->val = mur_v_int(v);
 		} else {
 			e->val = mur_v_text(s, strlen(s));

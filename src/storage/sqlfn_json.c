@@ -526,7 +526,8 @@ static mur_json *without_keys(json_call *c, const mur_json *j, const char *const
 		const mur_json *key = j->kind == MJ_OBJECT ? j->kid[2 * i] : j->kid[i];
 		int hit = 0;
 		for (int k = 0; k < n && !hit; k++)
-			hit = (!null || !null[k]) && (key->kind == MJ_STRING || j->kind == MJ_OBJECT) &&
+			hit = (!null || !null[k]) &&
+			      (key->kind == MJ_STRING || j->kind == MJ_OBJECT) &&
 			      key->len == lens[k] && !memcmp(key->s, keys[k], lens[k]);
 		if (hit)
 			continue;
