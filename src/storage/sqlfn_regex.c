@@ -59,124 +59,6 @@ static void rx_free(void *p)
 	sqlite3_free(r);
 }
 
-/* ERE for the literal string p[0..n) (the q flag): each special escaped. */
-static void translate_literal(const char *p, int n, mur_buf *out)
-{
-	for (int i = 0; i < n; i++) {
-		if (strchr(".[]()*+?{}|^$\\", p[i]) && p[i])
-			mur_buf_put_u8(out, (uint8_t)'\\');
-		mur_buf_put_u8(out, (uint8_t)p[i]);
-	}
-}
-
-static int is_space(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
-}
-
-/* ERE for ARE pattern p[0..n) into out; NULL, or what ERE cannot say.
- * expanded (the x flag): white space and # comments outside brackets are
- * dropped, a backslash keeps the one after it. */
-static const char *translate(const char *p, int n, int expanded, mur_buf *out)
-{
-	int in_bracket = 0;
-	for (int i = 0; i < n; i++) {
-		char ch = p[i];
-		if (!in_bracket && expanded) {
-			if (is_space(ch))
-				continue;
-			if (ch == '#') {
-				while (i + 1 < n && p[i + 1] != '\n')
-					i++;
-				continue;
-			}
-			if (ch == '\\' && i + 1 < n && (is_space(p[i + 1]) || p[i + 1] == '#')) {
-				mur_buf_put_u8(out, (uint8_t)p[++i]);
-				continue;
-			}
-		}
-		if (in_bracket) {
-			if (ch == ']' && in_bracket > 1)
-				in_bracket = 0;
-			else
-				in_bracket++;
-			if (ch == '[' && i + 1 < n &&
-			    (p[i + 1] == ':' || p[i + 1] == '.' || p[i + 1] == '=')) {
-				const char *end = strstr(p + i + 2, p[i + 1] == ':'   ? ":]"
-								    : p[i + 1] == '.' ? ".]"
-										      : "=]");
-				int len = end && end < p + n ? (int)(end - (p + i)) + 2 : 1;
-				mur_buf_put(out, p + i, (size_t)len);
-				i += len - 1;
-				continue;
-			}
-			if (ch == '\\' && i + 1 < n) {
-				char e = p[++i];
-				if (e == 'd')
-					mur_buf_put(out, "[:digit:]", sizeof "[:digit:]" - 1);
-				else if (e == 's')
-					mur_buf_put(out, "[:space:]", sizeof "[:space:]" - 1);
-				else if (e == 'w')
-					mur_buf_put(out, "[:alnum:]_", sizeof "[:alnum:]_" - 1);
-				else if (e == 'D' || e == 'S' || e == 'W')
-					return "a negated class escape (\\D, \\S, \\W) inside "
-					       "brackets";
-				else if (e == 'n')
-					mur_buf_put_u8(out, (uint8_t)'\n');
-				else if (e == 't')
-					mur_buf_put_u8(out, (uint8_t)'\t');
-				else
-					mur_buf_put_u8(
-						out,
-						(uint8_t)e); /* \] \\ \- : the character itself */
-				continue;
-			}
-			mur_buf_put_u8(out, (uint8_t)ch);
-			continue;
-		}
-		if (ch == '[') {
-			in_bracket = 1;
-			mur_buf_put_u8(out, (uint8_t)ch);
-			if (i + 1 < n && p[i + 1] == '^')
-				mur_buf_put_u8(out, (uint8_t)p[++i]);
-			continue;
-		}
-		if ((ch == '*' || ch == '+' || ch == '?' || ch == '}') && i + 1 < n &&
-		    p[i + 1] == '?')
-			return "non-greedy quantifiers (*?, +?, ??, {m,n}?)";
-		if (ch == '(' && i + 1 < n && p[i + 1] == '?')
-			return "(?...) groups (non-capturing, lookahead, embedded options)";
-		if (ch == '\\' && i + 1 < n) {
-			char e = p[++i];
-			if (e == 'd')
-				mur_buf_put(out, "[0-9]", sizeof "[0-9]" - 1);
-			else if (e == 'D')
-				mur_buf_put(out, "[^0-9]", sizeof "[^0-9]" - 1);
-			else if (e == 'm')
-				mur_buf_put(out, "\\<", sizeof "\\<" - 1);
-			else if (e == 'M')
-				mur_buf_put(out, "\\>", sizeof "\\>" - 1);
-			else if (e == 'y')
-				mur_buf_put(out, "\\b", sizeof "\\b" - 1);
-			else if (e == 'Y')
-				mur_buf_put(out, "\\B", sizeof "\\B" - 1);
-			else if (e == 'n')
-				mur_buf_put_u8(out, (uint8_t)'\n');
-			else if (e == 't')
-				mur_buf_put_u8(out, (uint8_t)'\t');
-			else if (e == 'A' || e == 'Z')
-				return "the \\A and \\Z anchors";
-			else {
-				mur_buf_put_u8(out, (uint8_t)'\\');
-				mur_buf_put_u8(out, (uint8_t)e);
-			}
-			continue;
-		}
-		mur_buf_put_u8(out, (uint8_t)ch);
-	}
-	return NULL;
-}
-
 /* Read flags into *cflags, r->global, *expanded, *literal; 0, or the
  * call failed (22023 an unknown flag, 0A000 one murphy cannot do). */
 static int read_flags(sqlite3_context *cx, const char *flags, int allow_g, rx *r, int *cflags,
@@ -217,8 +99,8 @@ void stor_rx_free(void *p) { rx_free(p); }
 
 stor_rx *stor_rx_build(sqlite3_context *cx, const char *pat, int n, const char *flags, int allow_g)
 {
-	int cflags = REG_EXTENDED, rc, expanded = 0, literal = 0;
-	const char *unsupported = NULL;
+	int cflags = REG_EXTENDED, rc, expanded = 0, literal = 0, bad = 0;
+	const char *msg = NULL;
 	mur_buf ere;
 	locale_t old;
 	rx *r;
@@ -234,18 +116,23 @@ stor_rx *stor_rx_build(sqlite3_context *cx, const char *pat, int n, const char *
 		return NULL;
 	}
 	mur_buf_init(&ere);
+	r->words = 0;
 	if (literal)
-		translate_literal(pat ? pat : "", n, &ere);
+		stor_rx_translate_literal(pat ? pat : "", (size_t)n, &ere);
 	else
-		unsupported = translate(pat ? pat : "", n, expanded, &ere);
+		bad = stor_rx_translate(pat ? pat : "", (size_t)n, expanded, cflags & REG_ICASE,
+					&ere, &r->words, &msg);
 	mur_buf_put_u8(&ere, '\0');
-	if (unsupported || !mur_buf_ok(&ere)) {
+	if (bad || !mur_buf_ok(&ere)) {
 		mur_buf_free(&ere);
 		sqlite3_free(r);
-		if (!unsupported)
+		if (!bad)
 			return sqlite3_result_error_nomem(cx), NULL;
-		stor_fn_fail(cx, SQLSTATE_FEATURE_NOT_SUPPORTED,
-			     "murphy does not support %s in regular expressions yet", unsupported);
+		if (bad == STOR_RX_INVALID)
+			stor_fn_fail(cx, "2201B", "invalid regular expression: %s", msg);
+		else
+			stor_fn_fail(cx, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				     "murphy does not support %s in regular expressions yet", msg);
 		return NULL;
 	}
 	pthread_once(&utf8_once, utf8_locale_init);
@@ -279,6 +166,20 @@ stor_rx *stor_rx_compile(sqlite3_context *cx, sqlite3_value **v, int pi, const c
 		return NULL;
 	sqlite3_set_auxdata(cx, pi, r, rx_free);
 	return sqlite3_get_auxdata(cx, pi); /* NULL if SQLite could not keep it (and freed it) */
+}
+
+int stor_rx_subject_ok(sqlite3_context *cx, const stor_rx *r, const char *s, size_t n)
+{
+	if (!r->words)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] & 0x80) {
+			stor_fn_fail(cx, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				     "murphy does not support the word boundaries \\m \\M \\y \\Y "
+				     "in text beyond ASCII yet");
+			return 0;
+		}
+	return 1;
 }
 
 static rx *compile(sqlite3_context *cx, sqlite3_value **v, int pi, const char *flags, int allow_g)
@@ -320,7 +221,9 @@ static void match(sqlite3_context *cx, int argc, sqlite3_value **v, int flags_at
 	rx *r;
 	if (stor_fn_any_null(argc, v))
 		return;
-	if (!(r = compile(cx, v, 1, flags_arg(v, argc, flags_at), 0)))
+	if (!(r = compile(cx, v, 1, flags_arg(v, argc, flags_at), 0)) ||
+	    !stor_rx_subject_ok(cx, r, (const char *)sqlite3_value_text(v[0]),
+				(size_t)sqlite3_value_bytes(v[0])))
 		return;
 	sqlite3_result_int(cx, run(r, (const char *)sqlite3_value_text(v[0]), 0, NULL, 0) == 0);
 }
@@ -356,7 +259,9 @@ static void fn_regexp_match(sqlite3_context *cx, int argc, sqlite3_value **v)
 		stor_fn_fail(cx, "22023", "regexp_match() does not support the \"global\" option");
 		return;
 	}
-	if (!(r = compile(cx, v, 1, flags, 0)))
+	if (!(r = compile(cx, v, 1, flags, 0)) ||
+	    !stor_rx_subject_ok(cx, r, (const char *)sqlite3_value_text(v[0]),
+				(size_t)sqlite3_value_bytes(v[0])))
 		return;
 	if (r->re.re_nsub > MATCH_GROUPS) {
 		stor_fn_fail(cx, SQLSTATE_FEATURE_NOT_SUPPORTED,
@@ -425,7 +330,9 @@ static void fn_regexp_replace(sqlite3_context *cx, int argc, sqlite3_value **v)
 	mur_buf b;
 	if (stor_fn_any_null(argc, v))
 		return;
-	if (!(r = compile(cx, v, 1, flags_arg(v, argc, 3), 1)))
+	if (!(r = compile(cx, v, 1, flags_arg(v, argc, 3), 1)) ||
+	    !stor_rx_subject_ok(cx, r, (const char *)sqlite3_value_text(v[0]),
+				(size_t)sqlite3_value_bytes(v[0])))
 		return;
 	s = (const char *)sqlite3_value_text(v[0]);
 	n = sqlite3_value_bytes(v[0]);

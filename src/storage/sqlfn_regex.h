@@ -9,6 +9,8 @@
 
 #include "storage/storage_int.h"
 
+#include "common/buf.h"
+
 #include <regex.h>
 
 /* A compiled pattern and how it was asked for. */
@@ -16,6 +18,7 @@ typedef struct stor_rx {
 	regex_t re;
 	int global;     /* 'g': every match */
 	int allow_g;    /* the function takes 'g' */
+	int words;      /* uses word boundaries: a subject beyond ASCII is refused */
 	char flags[16]; /* the flags it was compiled with (the cache's key) */
 } stor_rx;
 
@@ -36,6 +39,20 @@ void stor_rx_free(void *r);
  * for ^ and word boundaries) in the C.UTF-8 locale; m[0..nmatch) gets the
  * match and its groups as offsets into s.  0, or REG_NOMATCH. */
 int stor_rx_exec(stor_rx *r, const char *s, size_t from, size_t to, size_t nmatch, regmatch_t *m);
+
+/* May r search s[0..n)?  Else the call failed (0A000: word boundaries,
+ * whose word characters are glibc's, in text beyond ASCII). */
+int stor_rx_subject_ok(sqlite3_context *cx, const stor_rx *r, const char *s, size_t n);
+
+/* sqlfn_regex_ere.c: ARE pattern p[0..n) as ERE into out (x flag:
+ * expanded; icase: the i flag); *words set when it has word boundaries.
+ * 0, or one of these with *msg saying what: */
+#define STOR_RX_UNSUPPORTED 1 /* 0A000 "murphy does not support <msg> ..." */
+#define STOR_RX_INVALID 2     /* 2201B "invalid regular expression: <msg>" */
+int stor_rx_translate(const char *p, size_t n, int expanded, int icase, mur_buf *out, int *words,
+		      const char **msg);
+/* The literal string p[0..n) (the q flag) as ERE. */
+void stor_rx_translate_literal(const char *p, size_t n, mur_buf *out);
 
 /* Register the functions of sqlfn_regex_set.c, and of sqlfn_similar.c. */
 int stor_register_regex_set_functions(sqlite3 *db);

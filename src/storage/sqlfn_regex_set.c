@@ -120,7 +120,8 @@ static int scan_next(rx_scan *sc, int glob, int skip_degenerate)
 }
 
 /* The compiled pattern (argument 1) with the flags argument fi (absent:
- * none); 'g' is PostgreSQL's 22023 unless allow_g.  NULL after an error. */
+ * none) for the subject (argument 0); 'g' is PostgreSQL's 22023 unless
+ * allow_g.  NULL after an error. */
 static stor_rx *pattern(sqlite3_context *cx, int argc, sqlite3_value **v, int fi, const char *fname,
 			int allow_g)
 {
@@ -132,6 +133,9 @@ static stor_rx *pattern(sqlite3_context *cx, int argc, sqlite3_value **v, int fi
 		return NULL;
 	}
 	if (!(r = stor_rx_compile(cx, v, 1, flags, allow_g)))
+		return NULL;
+	if (!stor_rx_subject_ok(cx, r, (const char *)sqlite3_value_text(v[0]),
+				(size_t)sqlite3_value_bytes(v[0])))
 		return NULL;
 	if (r->re.re_nsub > RX_GROUPS_MAX) {
 		stor_fn_fail(cx, SQLSTATE_FEATURE_NOT_SUPPORTED,

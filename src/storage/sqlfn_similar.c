@@ -171,7 +171,9 @@ static void fn_similar_to(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	regmatch_t m[1];
 	similar *sm;
-	if (stor_fn_any_null(argc, v) || !(sm = compile(cx, v)))
+	if (stor_fn_any_null(argc, v) || !(sm = compile(cx, v)) ||
+	    !stor_rx_subject_ok(cx, sm->whole, (const char *)sqlite3_value_text(v[0]),
+				(size_t)sqlite3_value_bytes(v[0])))
 		return;
 	sqlite3_result_int(cx, stor_rx_exec(sm->whole, (const char *)sqlite3_value_text(v[0]), 0,
 					    (size_t)sqlite3_value_bytes(v[0]), 1, m) == 0);
@@ -183,7 +185,9 @@ static void fn_similar_substring(sqlite3_context *cx, int argc, sqlite3_value **
 	size_t n;
 	regmatch_t m[SIMILAR_PARTS + 1];
 	similar *sm;
-	if (stor_fn_any_null(argc, v) || !(sm = compile(cx, v)))
+	if (stor_fn_any_null(argc, v) || !(sm = compile(cx, v)) ||
+	    !stor_rx_subject_ok(cx, sm->whole, (const char *)sqlite3_value_text(v[0]),
+				(size_t)sqlite3_value_bytes(v[0])))
 		return;
 	s = (const char *)sqlite3_value_text(v[0]);
 	n = (size_t)sqlite3_value_bytes(v[0]);
