@@ -41,6 +41,7 @@
 #include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define REGEX_GROUPS 10 /* the whole match and \1..\9, all a replacement can name */
@@ -117,6 +118,9 @@ stor_rx *stor_rx_build(sqlite3_context *cx, const char *pat, int n, const char *
 	}
 	mur_buf_init(&ere);
 	r->words = 0;
+	r->ascii = 1;
+	for (int i = 0; i < n && pat; i++)
+		r->ascii &= !((unsigned char)pat[i] & 0x80);
 	if (literal)
 		stor_rx_translate_literal(pat ? pat : "", (size_t)n, &ere);
 	else
@@ -170,16 +174,50 @@ stor_rx *stor_rx_compile(sqlite3_context *cx, sqlite3_value **v, int pi, const c
 
 int stor_rx_subject_ok(sqlite3_context *cx, const stor_rx *r, const char *s, size_t n)
 {
-	if (!r->words)
+	if (!r->words || r->ascii)
 		return 1;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] & 0x80) {
 			stor_fn_fail(cx, SQLSTATE_FEATURE_NOT_SUPPORTED,
 				     "murphy does not support the word boundaries \\m \\M \\y \\Y "
-				     "in text beyond ASCII yet");
+				     "with characters beyond ASCII in both the pattern and the "
+				     "text "
+				     "yet");
 			return 0;
 		}
 	return 1;
+}
+
+/* s[0..n) as glibc should see it under r: s itself; or, when r has word
+ * boundaries and s characters beyond ASCII, a copy (*copy, the caller
+ * frees it) where each of those is a non-word character of the same byte
+ * length — PostgreSQL's C locale has no word characters beyond ASCII,
+ * glibc's C.UTF-8 has (é) — so offsets, '.' and [^...] stay as they were
+ * (r's pattern is ASCII only, stor_rx_subject_ok).  NULL: no memory. */
+static const char *subject(const stor_rx *r, const char *s, size_t n, char **copy)
+{
+	static const char *const nonword[5] = {"", "?", "\xc2\xa1", "\xe2\x80\x90",
+					       "\xf0\x9f\x98\x80"}; /* ¡ ‐ 😀 */
+	size_t i = 0;
+	*copy = NULL;
+	if (!r->words)
+		return s;
+	while (i < n && !((unsigned char)s[i] & 0x80))
+		i++;
+	if (i == n)
+		return s;
+	if (!(*copy = malloc(n + 1)))
+		return NULL;
+	memcpy(*copy, s, n);
+	(*copy)[n] = '\0';
+	while (i < n) {
+		unsigned char b = (unsigned char)s[i];
+		size_t k = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+		if (k > 1 && i + k <= n)
+			memcpy(*copy + i, nonword[k], k);
+		i += i + k <= n ? k : 1;
+	}
+	return *copy;
 }
 
 static rx *compile(sqlite3_context *cx, sqlite3_value **v, int pi, const char *flags, int allow_g)
@@ -190,7 +228,10 @@ static rx *compile(sqlite3_context *cx, sqlite3_value **v, int pi, const char *f
 int stor_rx_exec(stor_rx *r, const char *s, size_t from, size_t to, size_t nmatch, regmatch_t *m)
 {
 	locale_t old;
+	char *copy;
 	int rc;
+	if (!(s = subject(r, s, to, &copy)))
+		return REG_ESPACE;
 	pthread_once(&utf8_once, utf8_locale_init);
 	old = utf8_locale ? uselocale(utf8_locale) : (locale_t)0;
 	m[0].rm_so = (regoff_t)from;
@@ -198,16 +239,7 @@ int stor_rx_exec(stor_rx *r, const char *s, size_t from, size_t to, size_t nmatc
 	rc = regexec(&r->re, s, nmatch, m, REG_STARTEND);
 	if (old)
 		uselocale(old);
-	return rc;
-}
-
-/* regexec of s (NUL-terminated) from byte off in the C.UTF-8 locale. */
-static int run(rx *r, const char *s, size_t nmatch, regmatch_t *m, int notbol)
-{
-	locale_t old = utf8_locale ? uselocale(utf8_locale) : (locale_t)0;
-	int rc = regexec(&r->re, s, nmatch, m, notbol ? REG_NOTBOL : 0);
-	if (old)
-		uselocale(old);
+	free(copy);
 	return rc;
 }
 
@@ -218,6 +250,7 @@ static const char *flags_arg(sqlite3_value **v, int argc, int i)
 
 static void match(sqlite3_context *cx, int argc, sqlite3_value **v, int flags_at)
 {
+	regmatch_t m[1];
 	rx *r;
 	if (stor_fn_any_null(argc, v))
 		return;
@@ -225,7 +258,8 @@ static void match(sqlite3_context *cx, int argc, sqlite3_value **v, int flags_at
 	    !stor_rx_subject_ok(cx, r, (const char *)sqlite3_value_text(v[0]),
 				(size_t)sqlite3_value_bytes(v[0])))
 		return;
-	sqlite3_result_int(cx, run(r, (const char *)sqlite3_value_text(v[0]), 0, NULL, 0) == 0);
+	sqlite3_result_int(cx, stor_rx_exec(r, (const char *)sqlite3_value_text(v[0]), 0,
+					    (size_t)sqlite3_value_bytes(v[0]), 1, m) == 0);
 }
 
 static void fn_regex_match(sqlite3_context *cx, int argc, sqlite3_value **v)
@@ -271,7 +305,7 @@ static void fn_regexp_match(sqlite3_context *cx, int argc, sqlite3_value **v)
 	}
 	s = (const char *)sqlite3_value_text(v[0]);
 	ng = r->re.re_nsub;
-	if (run(r, s, ng + 1, m, 0) != 0)
+	if (stor_rx_exec(r, s, 0, (size_t)sqlite3_value_bytes(v[0]), ng + 1, m) != 0)
 		return;
 	mur_arr_init(&a);
 	for (size_t i = ng ? 1 : 0; i <= ng; i++) {
@@ -321,11 +355,15 @@ static void put_replacement(mur_buf *b, const char *s, const char *repl, int rn,
 	}
 }
 
+/* regexp_replace as PostgreSQL's replace_text_regexp: the text left of
+ * each match, then the replacement; the next search starts at the
+ * match's end, one character on after an empty match. */
 static void fn_regexp_replace(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	const char *s, *repl;
-	int n, rn;
-	size_t off = 0;
+	size_t n, pos = 0, at = 0;
+	regmatch_t m[REGEX_GROUPS];
+	int rn;
 	rx *r;
 	mur_buf b;
 	if (stor_fn_any_null(argc, v))
@@ -335,40 +373,23 @@ static void fn_regexp_replace(sqlite3_context *cx, int argc, sqlite3_value **v)
 				(size_t)sqlite3_value_bytes(v[0])))
 		return;
 	s = (const char *)sqlite3_value_text(v[0]);
-	n = sqlite3_value_bytes(v[0]);
+	n = (size_t)sqlite3_value_bytes(v[0]);
 	repl = (const char *)sqlite3_value_text(v[2]);
 	rn = sqlite3_value_bytes(v[2]);
 	mur_buf_init(&b);
-	while (off <= (size_t)n) {
-		regmatch_t m[REGEX_GROUPS];
-		if (run(r, s + off, REGEX_GROUPS, m, off > 0) != 0)
-			break;
-		for (int g = 0; g < REGEX_GROUPS; g++)
-			if (m[g].rm_so >= 0) {
-				m[g].rm_so += (regoff_t)off;
-				m[g].rm_eo += (regoff_t)off;
-			}
-		mur_buf_put(&b, s + off, (size_t)m[0].rm_so - off);
+	while (at <= n && stor_rx_exec(r, s, at, n, REGEX_GROUPS, m) == 0) {
+		size_t so = (size_t)m[0].rm_so, eo = (size_t)m[0].rm_eo;
+		mur_buf_put(&b, s + pos, so - pos);
 		put_replacement(&b, s, repl, rn, m);
-		if (m[0].rm_eo == m[0].rm_so) { /* an empty match: keep one character, go on */
-			if ((size_t)m[0].rm_eo >= (size_t)n) {
-				off = (size_t)n + 1;
-				break;
-			}
-			size_t k = 1;
-			while ((size_t)m[0].rm_eo + k < (size_t)n &&
-			       (s[m[0].rm_eo + k] & 0xC0) == 0x80)
-				k++;
-			mur_buf_put(&b, s + m[0].rm_eo, k);
-			off = (size_t)m[0].rm_eo + k;
-		} else {
-			off = (size_t)m[0].rm_eo;
-		}
-		if (!r->global)
+		pos = at = eo;
+		if (!r->global || (so == eo && at >= n))
 			break;
+		if (so == eo) /* an empty match: search on one character later */
+			do
+				at++;
+			while (at < n && ((unsigned char)s[at] & 0xC0) == 0x80);
 	}
-	if (off <= (size_t)n)
-		mur_buf_put(&b, s + off, (size_t)n - off);
+	mur_buf_put(&b, s + pos, n - pos);
 	stor_fn_result_buf(cx, &b);
 }
 

@@ -18,7 +18,8 @@ typedef struct stor_rx {
 	regex_t re;
 	int global;     /* 'g': every match */
 	int allow_g;    /* the function takes 'g' */
-	int words;      /* uses word boundaries: a subject beyond ASCII is refused */
+	int words;      /* uses word boundaries (\m \M \y \Y) */
+	int ascii;      /* the pattern is ASCII only */
 	char flags[16]; /* the flags it was compiled with (the cache's key) */
 } stor_rx;
 
@@ -41,7 +42,9 @@ void stor_rx_free(void *r);
 int stor_rx_exec(stor_rx *r, const char *s, size_t from, size_t to, size_t nmatch, regmatch_t *m);
 
 /* May r search s[0..n)?  Else the call failed (0A000: word boundaries,
- * whose word characters are glibc's, in text beyond ASCII). */
+ * whose word characters are glibc's, with characters beyond ASCII in both
+ * the pattern and the text; with an ASCII pattern the searches stand in
+ * non-word characters for the text's, as PostgreSQL's C locale reads them). */
 int stor_rx_subject_ok(sqlite3_context *cx, const stor_rx *r, const char *s, size_t n);
 
 /* sqlfn_regex_ere.c: ARE pattern p[0..n) as ERE into out (x flag:

@@ -86,6 +86,16 @@ SCALAR = [
     "regexp_count('A.c', 'a.', 1, 'qi'), regexp_count('Abc', 'a', 1, 'ic'), "
     "regexp_count('Abc', 'a', 1, 'ci'), regexp_count('abc', '[ ]b', 1, 'x'), "
     "regexp_count('ab', 'a', 1, 't')",
+    # PostgreSQL's escapes and classes (C locale: ASCII classes), where
+    # glibc's own reading differs: \w beyond ASCII, \b backspace, \B, \<
+    "SELECT regexp_match('h\u00e9llo w\u00f6rld', '\\w+'), '\u00e9' ~ '[[:alpha:]]', "
+    "'\u00e9' ~ '\\w', 'a' ~ '\\b', E'a\\bb' ~ 'a\\bb', 'a\\b' ~ 'a\\Bb', "
+    "'a<b' ~ 'a\\<b', 'ab' ~ '\\yab\\y', 'a]b' ~ '[\\]]', 'a-b' ~ '[a\\-]-', "
+    "'x-' ~ '[\\w\\-]+$', '^' ~ '[x\\^]', '!' ~ '[[:punct:]]', ']' ~ '[[:punct:]]'",
+    "SELECT regexp_replace('h\u00e9llo w\u00f6rld', '\\y', '|', 'g'), "
+    "regexp_replace('abc', '', '-', 'g'), regexp_replace('abc', 'b*', 'X', 'g'), "
+    "regexp_replace('abcabc', '^a', 'X', 'g'), regexp_replace(E'line1\\nline2', '^l', 'L', "
+    "'gn'), regexp_count('x \u00e9 y', '\\y'), regexp_match('h\u00e9llo', '\\m(.)')",
     # over the table's rows: on the followers
     "SELECT id, regexp_split_to_array(w, ','), regexp_count(w, 'b', 1, 'i'), "
     "regexp_instr(w, 'b', 1, 2, 0, 'i'), regexp_substr(w, '[a-z]+', 1, 2) FROM rx_words "
@@ -172,6 +182,8 @@ def test_srf_in_a_select_list(db, sql):
     ("SELECT 'abc' SIMILAR TO 'a' ESCAPE 'xy'", "22025"),
     ("SELECT substring('abc' from '(')", "2201B"),
     ("SELECT regexp_count(1, 'a')", "42883"),
+    ("SELECT 'ab' ~ '\\q'", "2201B"),
+    ("SELECT 'a' ~ '[[:foo:]]'", "2201B"),
 ])
 def test_errors_as_postgres(db, sql, sqlstate):
     db.both_error(sql, sqlstate)
@@ -183,6 +195,9 @@ def test_errors_as_postgres(db, sql, sqlstate):
     ("SELECT regexp_count(E'a\\nb', 'a.b', 1, 'p')", "option \"p\""),
     ("SELECT regexp_count(E'a\\nb', '^b', 1, 'w')", "option \"w\""),
     ("SELECT substring('ab' similar 'a+?b' escape '#')", "non-greedy"),
+    ("SELECT 'ab' ~ '\\x61'", "\\x"),
+    ("SELECT '\u00c9' ~* '\u00e9'", "case-insensitive"),
+    ("SELECT '\u00e9' ~ '\\y\u00e9'", "word boundaries"),
     ("SELECT regexp_matches('ab', 'a'), regexp_matches('ab', 'b')",
      "more than one set-returning function"),
     ("SELECT id, regexp_matches(w, 'a'), count(*) FROM rx_words GROUP BY id", "aggregates"),
