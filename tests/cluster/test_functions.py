@@ -63,6 +63,11 @@ QUERIES = [
     "SELECT format('%2$s %1$s %s', 'a', 'b'), format('|%*s|%-*s|', 5, 'x', 4, 'y'), "
     "format('|%*s|', -5, 'x'), format('%3$s %1$*2$s', 'x', 6, 'y'), format('%5s|', chr(233))",
     "SELECT format('%I', 'abc'), format('%I', '1a'), format('%I', 'a\"b'), format('%I', 'A b')",
+    # %I and quote_ident quote the keywords PostgreSQL reserves (were bare)
+    "SELECT format('%I %I %I %I %I %I %I', 'select', 'user', 'int', 'left', 'abort', 'between', "
+    "'name')",
+    "SELECT quote_ident('select'), quote_ident('name'), quote_ident(''), quote_ident('user')",
+    "SELECT id, format('%I', lower(d)) FROM words WHERE d IS NOT NULL",
     "SELECT format('%s|%s|%s', 1.50::numeric(5, 2), date '2024-02-29', ARRAY[1, NULL])",
 ]
 
