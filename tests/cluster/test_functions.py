@@ -67,7 +67,6 @@ QUERIES = [
     "SELECT format('%I %I %I %I %I %I %I', 'select', 'user', 'int', 'left', 'abort', 'between', "
     "'name')",
     "SELECT quote_ident('select'), quote_ident('name'), quote_ident(''), quote_ident('user')",
-    "SELECT id, format('%I', lower(d)) FROM words WHERE d IS NOT NULL",
     "SELECT format('%s|%s|%s', 1.50::numeric(5, 2), date '2024-02-29', ARRAY[1, NULL])",
 ]
 
