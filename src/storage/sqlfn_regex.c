@@ -1,6 +1,8 @@
 /*
  * sqlfn_regex.c — PostgreSQL's regular expressions (~, ~*, !~, !~*,
- * regexp_replace, regexp_like) on the system's POSIX regex engine.
+ * regexp_replace, regexp_like, regexp_match) on the system's POSIX regex
+ * engine, and the compiled pattern the other regex functions share
+ * (sqlfn_regex.h: sqlfn_regex_set.c, sqlfn_similar.c):
  *
  *   mur_regex_match(s, pattern, flags)        the operators: flags '' or 'i'
  *   mur_regexp_replace(s, pattern, repl[, flags])
@@ -8,24 +10,21 @@
  *   mur_regexp_match(s, pattern[, flags])     text[]: the first match's groups
  *                                             (the whole match without groups)
  *
- * PostgreSQL's "advanced" regular expressions (ARE) are translated into
- * POSIX extended ones (ERE) with GNU's extensions, which glibc's regcomp
- * reads: \d \D become bracket expressions, \m \M \y become \< \> \b, and
- * \w \s \W \S \b \B are GNU's already.  What ERE cannot say — non-greedy
- * quantifiers (*? +? ?? {m,n}?), (?...) groups (non-capturing, lookahead,
- * embedded options), the flags b, e (other syntaxes), p and w (partial
- * newline sensitivity) — is refused with 0A000 naming it, never matched
- * differently.  The x flag (expanded: white space and # comments dropped)
- * and q (the pattern is a literal string) are done in the translation;
- * m is n, s and t are the defaults.  Matching is leftmost-longest in both
- * engines.  Characters are UTF-8 (the regex runs in the C.UTF-8 locale:
- * '.' is one character, not one byte); character classes and case folding
- * beyond ASCII follow glibc's C.UTF-8, where PostgreSQL's C locale knows
- * ASCII only (docs/decisions.md).
+ * A pattern is PostgreSQL's "advanced" syntax (ARE) written as POSIX
+ * extended (ERE) with GNU's extensions by sqlfn_regex_ere.c, which says
+ * what ERE cannot (0A000, never a different match).  Flags: i c n m s t
+ * x q g as PostgreSQL's (m is n; x and q are done in the translation); b,
+ * e, p, w are 0A000.  Matching is leftmost-longest in both engines.
+ * Characters are UTF-8 (the regex runs in the C.UTF-8 locale: '.' is one
+ * character, not one byte); every search sees the whole string
+ * (REG_STARTEND), so ^ and word boundaries at a later start answer as
+ * PostgreSQL's; with word boundaries, a text beyond ASCII is searched with
+ * non-word characters standing in for its own (PostgreSQL's C locale has
+ * no word characters there, glibc's has).
  *
- * A compiled pattern is kept with the statement while the pattern and
- * flags arguments are constants (sqlite3_set_auxdata), so a scan compiles
- * it once, not once a row.
+ * A compiled pattern is kept with the statement while the pattern
+ * argument is a constant (sqlite3_set_auxdata), so a scan compiles it
+ * once, not once a row (flags that vary per row compile anew).
  *
  * Errors: an invalid pattern is 2201B "invalid regular expression: ..."
  * and an unknown flag 22023 "invalid regular expression option", as
