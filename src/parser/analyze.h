@@ -665,6 +665,9 @@ int sql_regex_substring(sql_ctx *c, sql_expr **args, int n, int loc, sql_expr **
 sql_expr *sql_similar_to(sql_ctx *c, PgQuery__AExpr *x, int negate);
 
 /* ---- analyze_regex_srf.c ---- */
+/* The FROM form's series op: its args[0] a JSON array of the rows (text),
+ * which sql/emit_json_srf.c walks with json_each. */
+#define SQL_REGEX_ROWS "mur_regex_rows"
 /* Is name regexp_matches or regexp_split_to_table?  Is n a call of one? */
 int sql_regex_srf_is(const char *name);
 int sql_regex_srf_node(const PgQuery__Node *n);

@@ -11,9 +11,9 @@
  * set-returning functions are (analyze_json_srf.c), in three places:
  *
  * - in FROM (of constants or parameters): a leader table whose rte's
- *   series is json_array_elements_text of that array (sql/emit_json_srf.c
- *   writes it), its column typed text[] or text, named by the alias or the
- *   function; WITH ORDINALITY adds "ordinality";
+ *   series is SQL_REGEX_ROWS of that array (sql/emit_json_srf.c writes it
+ *   over json_each), its column typed text[] or text, named by the alias
+ *   or the function; WITH ORDINALITY adds "ordinality";
  * - in the select list of a query with FROM: the unnest mechanism
  *   (analyze_unnest.c) — the query's rows joined with json_each of the
  *   array (q->unnest, sql/emit.c), on the shards, a row whose string does
@@ -109,7 +109,7 @@ static sql_expr *series_call(sql_ctx *c, PgQuery__FuncCall *f)
 				       "regexp_matches(s, 'p', 'g') FROM t.");
 		return NULL;
 	}
-	return sql_make_call(c, "json_array_elements_text", elem, f->location, 1, rows);
+	return sql_make_call(c, SQL_REGEX_ROWS, elem, f->location, 1, rows);
 }
 
 int sql_regex_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQuery__Alias *alias,

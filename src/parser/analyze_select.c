@@ -258,7 +258,7 @@ static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, 
 		*nmerged += q->rtes[i].merged;
 		nseries += q->rtes[i].series != NULL;
 		if (q->rtes[i].series && !srf)
-			srf = q->rtes[i].series->op;
+			srf = q->rtes[i].table->name; /* the function's name */
 	}
 	if (nseries && nvirtual != q->nrte)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,

@@ -195,6 +195,7 @@ def test_errors_as_postgres(db, sql, sqlstate):
     ("SELECT substring('ab' similar 'a+?b' escape '#')", "non-greedy"),
     ("SELECT 'ab' ~ '\\x61'", "\\x"),
     ("SELECT '\u00c9' ~* '\u00e9'", "case-insensitive"),
+    ("SELECT substring(repeat('ab', 3000) similar '%#\"b#\"' escape '#')", "more than 4096 bytes"),
     ("SELECT '\u00e9' ~ '\\y\u00e9'", "word boundaries"),
     ("SELECT regexp_matches('ab', 'a'), regexp_matches('ab', 'b')",
      "more than one set-returning function"),
