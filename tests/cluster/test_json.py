@@ -77,6 +77,9 @@ def loaded(db):
 
 
 LITERALS = [
+    # json_agg of arrays: ", \n " between them, none before a NULL (was ", ")
+    "SELECT json_agg(x ORDER BY x NULLS FIRST)::text, json_agg(x ORDER BY x)::text "
+    "FROM (VALUES (ARRAY[1, 2]), (NULL), (ARRAY[3])) v(x)",
     # jsonb - text[] (was 42883): keys off an object, strings off an array
     "SELECT '{\"a\": 1, \"b\": 2, \"c\": 3}'::jsonb - '{a,c}'::text[], "
     "'{\"a\": 1}'::jsonb - ARRAY['a'], '[\"a\", \"b\", 1, \"a\"]'::jsonb - '{a,x}'::text[], "
