@@ -91,6 +91,7 @@ static const fn_def fn_defs[] = {
 	{"ascii", 1, 1, "S", R_INT4, "mur_ascii"},
 	{"octet_length", 1, 1, "P", R_INT4, "mur_octet_length"},
 	{"regexp_replace", 3, 4, "SSSS", R_TEXT, "mur_regexp_replace"},
+	{"regexp_replace", 4, 6, "SSSIIS", R_TEXT, "mur_regexp_replace_at"},
 	{"regexp_like", 2, 3, "SSS", R_BOOL, "mur_regexp_like"},
 	{"regexp_match", 2, 3, "SSS", R_TEXT_ARRAY, "mur_regexp_match"},
 	{"regexp_split_to_array", 2, 3, "SSS", R_TEXT_ARRAY, "mur_regexp_split_to_array"},

@@ -6,6 +6,7 @@
  *
  *   mur_regex_match(s, pattern, flags)        the operators: flags '' or 'i'
  *   mur_regexp_replace(s, pattern, repl[, flags])
+ *   mur_regexp_replace_at(s, pattern, repl, start[, n[, flags]])
  *   mur_regexp_like(s, pattern[, flags])
  *   mur_regexp_match(s, pattern[, flags])     text[]: the first match's groups
  *                                             (the whole match without groups)
@@ -354,42 +355,81 @@ static void put_replacement(mur_buf *b, const char *s, const char *repl, int rn,
 	}
 }
 
-/* regexp_replace as PostgreSQL's replace_text_regexp: the text left of
- * each match, then the replacement; the next search starts at the
- * match's end, one character on after an empty match. */
-static void fn_regexp_replace(sqlite3_context *cx, int argc, sqlite3_value **v)
+/* regexp_replace as PostgreSQL's replace_text_regexp: from byte start,
+ * the n-th match only (n 0: every one); the text left of each replaced
+ * match, then the replacement; the next search starts at the match's end,
+ * one character on after an empty match. */
+static void replace(sqlite3_context *cx, sqlite3_value **v, const char *flags, size_t start,
+		    int64_t n)
 {
 	const char *s, *repl;
-	size_t n, pos = 0, at = 0;
+	size_t len, pos = 0, at = start;
 	regmatch_t m[REGEX_GROUPS];
+	int64_t seen = 0;
 	int rn;
 	rx *r;
 	mur_buf b;
-	if (stor_fn_any_null(argc, v))
-		return;
-	if (!(r = compile(cx, v, 1, flags_arg(v, argc, 3), 1)) ||
+	if (!(r = compile(cx, v, 1, flags, 1)) ||
 	    !stor_rx_subject_ok(cx, r, (const char *)sqlite3_value_text(v[0]),
 				(size_t)sqlite3_value_bytes(v[0])))
 		return;
 	s = (const char *)sqlite3_value_text(v[0]);
-	n = (size_t)sqlite3_value_bytes(v[0]);
+	len = (size_t)sqlite3_value_bytes(v[0]);
 	repl = (const char *)sqlite3_value_text(v[2]);
 	rn = sqlite3_value_bytes(v[2]);
+	if (n < 0) /* from the flags: 'g' every match, else the first */
+		n = r->global ? 0 : 1;
 	mur_buf_init(&b);
-	while (at <= n && stor_rx_exec(r, s, at, n, REGEX_GROUPS, m) == 0) {
+	while (at <= len && stor_rx_exec(r, s, at, len, REGEX_GROUPS, m) == 0) {
 		size_t so = (size_t)m[0].rm_so, eo = (size_t)m[0].rm_eo;
-		mur_buf_put(&b, s + pos, so - pos);
-		put_replacement(&b, s, repl, rn, m);
-		pos = at = eo;
-		if (!r->global || (so == eo && at >= n))
+		if (!n || ++seen == n) {
+			mur_buf_put(&b, s + pos, so - pos);
+			put_replacement(&b, s, repl, rn, m);
+			pos = eo;
+			if (n)
+				break;
+		}
+		at = eo;
+		if (so == eo && at >= len)
 			break;
 		if (so == eo) /* an empty match: search on one character later */
 			do
 				at++;
-			while (at < n && ((unsigned char)s[at] & 0xC0) == 0x80);
+			while (at < len && ((unsigned char)s[at] & 0xC0) == 0x80);
 	}
-	mur_buf_put(&b, s + pos, n - pos);
+	mur_buf_put(&b, s + pos, len - pos);
 	stor_fn_result_buf(cx, &b);
+}
+
+static void fn_regexp_replace(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	if (!stor_fn_any_null(argc, v))
+		replace(cx, v, flags_arg(v, argc, 3), 0, -1);
+}
+
+/* regexp_replace(s, p, r, start [, n [, flags]]) (PostgreSQL 15): start a
+ * character position from 1, n the match to replace (0: every one; not
+ * given: as the flags say). */
+static void fn_regexp_replace_at(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	int64_t start, n = argc > 4 ? sqlite3_value_int64(v[4]) : -1;
+	const char *s;
+	size_t len, at = 0;
+	if (stor_fn_any_null(argc, v))
+		return;
+	if ((start = sqlite3_value_int64(v[3])) <= 0)
+		return stor_fn_fail(cx, "22023", "invalid value for parameter \"start\": %lld",
+				    (long long)start);
+	if (argc > 4 && n < 0)
+		return stor_fn_fail(cx, "22023", "invalid value for parameter \"n\": %lld",
+				    (long long)n);
+	s = (const char *)sqlite3_value_text(v[0]);
+	len = (size_t)sqlite3_value_bytes(v[0]);
+	for (int64_t k = start - 1; k > 0 && at <= len; k--) /* character start - 1 */
+		do
+			at++;
+		while (at < len && ((unsigned char)s[at] & 0xC0) == 0x80);
+	replace(cx, v, flags_arg(v, argc, 5), at, n);
 }
 
 static const stor_fn_def regex_fns[] = {
@@ -399,6 +439,7 @@ static const stor_fn_def regex_fns[] = {
 	{"mur_regexp_like", 3, 1, fn_regexp_like},
 	{"mur_regexp_replace", 3, 1, fn_regexp_replace},
 	{"mur_regexp_replace", 4, 1, fn_regexp_replace},
+	{"mur_regexp_replace_at", -1, 1, fn_regexp_replace_at},
 };
 
 int stor_register_regex_functions(sqlite3 *db)

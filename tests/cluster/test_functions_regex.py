@@ -96,6 +96,14 @@ SCALAR = [
     "regexp_replace('abc', '', '-', 'g'), regexp_replace('abc', 'b*', 'X', 'g'), "
     "regexp_replace('abcabc', '^a', 'X', 'g'), regexp_replace(E'line1\\nline2', '^l', 'L', "
     "'gn'), regexp_count('x \u00e9 y', '\\y'), regexp_match('h\u00e9llo', '\\m(.)')",
+    # regexp_replace(s, p, r, start [, n [, flags]]) (PostgreSQL 15; was 42883)
+    "SELECT regexp_replace('abcabcabc', 'b', 'X', 2), regexp_replace('abcabcabc', 'b', 'X', 1, 2), "
+    "regexp_replace('abcabcabc', 'b', 'X', 1, 0), regexp_replace('abcabcabc', 'b', 'X', 3, 1, 'g'), "
+    "regexp_replace('abcABC', 'b', 'X', 1, 0, 'i'), regexp_replace('abc', '', '-', 1, 2), "
+    "regexp_replace('abc', 'b', 'X', 5), regexp_replace('aaa', 'a', 'X', 1, 5), "
+    "regexp_replace('h\u00e9h\u00e9', '\u00e9', 'E', 3), regexp_replace('abc', '^b', 'X', 2)",
+    "SELECT id, regexp_replace(w, '[a-z]', '_', 2, 2), regexp_replace(w, '[a-z]', '_', 1, 0) "
+    "FROM rx_words ORDER BY id",
     # over the table's rows: on the followers
     "SELECT id, regexp_split_to_array(w, ','), regexp_count(w, 'b', 1, 'i'), "
     "regexp_instr(w, 'b', 1, 2, 0, 'i'), regexp_substr(w, '[a-z]+', 1, 2) FROM rx_words "
@@ -168,6 +176,8 @@ def test_srf_in_a_select_list(db, sql):
     ("SELECT * FROM regexp_split_to_table('a,b', ',', 'g')", "22023"),
     ("SELECT regexp_count('abc', 'b', 1, 'g')", "22023"),
     ("SELECT regexp_count('abc', 'b', 0)", "22023"),
+    ("SELECT regexp_replace('abc', 'b', 'X', 0)", "22023"),
+    ("SELECT regexp_replace('abc', 'b', 'X', 1, -1)", "22023"),
     ("SELECT regexp_instr('abc', 'b', 1, 1, 0, 'g')", "22023"),
     ("SELECT regexp_instr('abc', 'b', 1, 0)", "22023"),
     ("SELECT regexp_instr('abc', 'b', 1, 1, 2)", "22023"),
