@@ -146,8 +146,9 @@ int sql_unnest_check(sql_ctx *c, const sql_query *q, int nested)
 	(void)nested;
 	if (q->has_agg || q->distinct || q->nwindow || q->ndistinct_on || q->ngsets)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, q->unnest->loc,
-			       "murphy supports unnest in a select list with FROM only in a query "
-			       "without aggregates, GROUP BY, DISTINCT or window functions");
+			       "murphy supports %s in a select list with FROM only in a query "
+			       "without aggregates, GROUP BY, DISTINCT or window functions",
+			       q->unnest_fn ? q->unnest_fn : "unnest");
 	mur_error_hint(c->err, "Unnest in a subquery: SELECT x, count(*) FROM (SELECT unnest(a) "
 			       "AS x FROM t) s GROUP BY x.");
 	return MUR_OK;
