@@ -1361,8 +1361,9 @@ sql_expr *sql_analyze_expr(sql_ctx *c, PgQuery__Node *n)
 	case PG_QUERY__NODE__NODE_A_INDIRECTION:
 		return sql_array_subscript(c, n->a_indirection);
 	default: { /* named by the parse tree's node (xml_expr for xmlelement ...) */
-		const ProtobufCFieldDescriptor *fd = protobuf_c_message_descriptor_get_field(
-			&pg_query__node__descriptor, (unsigned)n->node_case);
+		const ProtobufCFieldDescriptor *fd =
+			protobuf_c_message_descriptor_get_field(&pg_query__node__descriptor,
+								(unsigned)n->node_case);
 		char what[96];
 		snprintf(what, sizeof what, "this kind of expression (%s)", fd ? fd->name : "?");
 		return unsupported(c, what, -1);

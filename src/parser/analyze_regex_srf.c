@@ -10,18 +10,21 @@
  * the rows — then walked by SQLite's json_each, the way the json
  * set-returning functions are (analyze_json_srf.c), in three places:
  *
- * - in FROM (of constants or parameters): a leader table whose rte's
- *   series is SQL_REGEX_ROWS of that array (sql/emit_json_srf.c writes it
- *   over json_each), its column typed text[] or text, named by the alias
- *   or the function; WITH ORDINALITY adds "ordinality";
+ * - in FROM: a leader table whose rte's series is SQL_REGEX_ROWS of that
+ *   array (sql/emit_json_srf.c writes it over json_each), its column typed
+ *   text[] or text, named by the alias or the function; WITH ORDINALITY
+ *   adds "ordinality".  Over an earlier FROM item's column (implicit or
+ *   explicit LATERAL) the items are gathered to the leader as for the json
+ *   functions (sql_json_srf_lateral) and json_each joins each row there;
  * - in the select list of a query with FROM: the unnest mechanism
  *   (analyze_unnest.c) — the query's rows joined with json_each of the
  *   array (q->unnest, sql/emit.c), on the shards, a row whose string does
  *   not match giving no row, as PostgreSQL's one SRF in a select list;
  * - alone in the select list of a SELECT without FROM
  *   (sql_srf_select_list): the FROM form.
- * Refused (0A000): an argument reading another FROM entry's columns in
- * FROM (LATERAL), and what the unnest mechanism refuses (a second
+ * Refused (0A000): an argument reading a distributed table's column in
+ * FROM any other way, joins of the constant form with distributed tables,
+ * ROWS FROM, and what the unnest mechanism refuses (a second
  * set-returning function, aggregates or DISTINCT beside it).
  */
 #include "parser/analyze_subq_int.h"
@@ -42,12 +45,18 @@ int sql_regex_srf_node(const PgQuery__Node *n)
 	return f->n_funcname == 1 && sql_regex_srf_is(sql_node_str(f->funcname[0]));
 }
 
-static int reads_columns(const sql_expr *e)
+/* Does e read a distributed table's column (or an aggregate)?  Columns of
+ * leader tables (gathered rows: FROM t, regexp_matches(t.s, ...)) are
+ * read where the query runs. */
+static int reads_columns(const sql_ctx *c, const sql_expr *e)
 {
-	if (e->kind == SE_COLUMN || e->kind == SE_AGG || e->kind == SE_WINDOW)
+	if (e->kind == SE_COLUMN)
+		return !c->q || e->rte < 0 || e->rte >= c->q->nrte ||
+		       c->q->rtes[e->rte].table->kind != CAT_TABLE_VIRTUAL;
+	if (e->kind == SE_AGG || e->kind == SE_WINDOW)
 		return 1;
 	for (int i = 0; i < e->nargs; i++)
-		if (reads_columns(e->args[i]))
+		if (reads_columns(c, e->args[i]))
 			return 1;
 	return 0;
 }
@@ -100,7 +109,7 @@ static sql_expr *series_call(sql_ctx *c, PgQuery__FuncCall *f)
 	sql_expr *rows = rows_call(c, f, &elem);
 	if (!rows)
 		return NULL;
-	if (reads_columns(rows)) {
+	if (reads_columns(c, rows)) {
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 			"murphy does not support %s in FROM over a column of another FROM item "
 			"(LATERAL) yet",
@@ -121,9 +130,11 @@ int sql_regex_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQu
 int sql_regex_srf_from(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *rf)
 {
 	PgQuery__Node *item = rf->functions[0];
-	if (rf->lateral || rf->is_rowsfrom || rf->n_functions != 1 || rf->n_coldeflist)
+	/* LATERAL changes nothing: a function in FROM reads earlier items anyway */
+	if (rf->is_rowsfrom || rf->n_functions != 1 || rf->n_coldeflist)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-			       "murphy does not support LATERAL or ROWS FROM with %s yet",
+			       "murphy does not support ROWS FROM or a column definition list with "
+			       "%s yet",
 			       sql_node_str(item->list->items[0]->func_call->funcname[0]));
 	return sql_regex_srf_add(c, q, item->list->items[0]->func_call, rf->alias, rf->ordinality);
 }

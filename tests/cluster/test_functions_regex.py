@@ -163,6 +163,18 @@ SRF_SELECT = [
     "GROUP BY x ORDER BY 1",
     "SELECT m[1], count(*) FROM (SELECT regexp_matches(w, '[a-z]', 'g') AS m FROM rx_words) s "
     "GROUP BY 1 ORDER BY 1",
+    # in FROM over an earlier item's column (PostgreSQL's implicit LATERAL):
+    # the rows gathered, the function run on the leader
+    "SELECT rx_words.id, m FROM rx_words, regexp_matches(rx_words.w, 'b', 'g') m ORDER BY 1, 2",
+    "SELECT id, x FROM rx_words, regexp_split_to_table(w, '[ ,]') AS x WHERE x <> '' "
+    "ORDER BY 1, 2",
+    "SELECT id, x, n FROM rx_words, regexp_split_to_table(w, ' ') WITH ORDINALITY AS t(x, n) "
+    "ORDER BY 1, 3",
+    "SELECT id, count(*) FROM rx_words CROSS JOIN LATERAL regexp_split_to_table(w, '') c "
+    "GROUP BY id ORDER BY id",
+    "SELECT id, m[1] FROM rx_words LEFT JOIN LATERAL regexp_matches(w, '(x)') m ON true "
+    "ORDER BY id",
+    "SELECT * FROM rx_words r, LATERAL regexp_matches(r.w, r.p, r.f) m ORDER BY id, m",
 ]
 
 
@@ -210,7 +222,7 @@ def test_errors_as_postgres(db, sql, sqlstate):
     ("SELECT regexp_matches('ab', 'a'), regexp_matches('ab', 'b')",
      "more than one set-returning function"),
     ("SELECT id, regexp_matches(w, 'a'), count(*) FROM rx_words GROUP BY id", "aggregates"),
-    ("SELECT * FROM rx_words, regexp_matches(rx_words.w, 'b')", "LATERAL"),
+    ("SELECT id, x FROM rx_words, regexp_split_to_table('a b', ' ') x", "joining"),
 ])
 def test_murphy_cannot_is_0A000(db, sql, what):
     """PostgreSQL answers these; murphy says exactly what it does not support."""
