@@ -12,7 +12,9 @@
  * grammar gives a call of two or three arguments; PostgreSQL picks the
  * text versions when none of the arguments after the string is an integer
  * (an untyped literal reads as text): substring('foobar' FROM '2') is a
- * pattern, substring('foobar' FROM 2) a position.
+ * pattern, substring('foobar' FROM 2) a position.  A character(n) string
+ * loses its padding in substring (a cast to text) but keeps it in SIMILAR
+ * TO (PostgreSQL's bpchar ~ operator).
  */
 #include "parser/analyze.h"
 
@@ -32,7 +34,7 @@ int sql_regex_substring(sql_ctx *c, sql_expr **args, int n, int loc, sql_expr **
 		if (!text_like(args[i]))
 			return 0;
 	for (int i = 0; i < n; i++)
-		if (!(a[i] = sql_coerce(c, sql_bpchar_padded(c, args[i]), MT_TEXT, NULL)))
+		if (!(a[i] = sql_coerce(c, args[i], MT_TEXT, NULL))) /* char(n): unpadded */
 			return *out = NULL, 1;
 	*out = n == 2 ? sql_make_call(c, "mur_regex_substring", MT_TEXT, loc, 2, a[0], a[1])
 		      : sql_make_call(c, "mur_similar_substring", MT_TEXT, loc, 3, a[0], a[1],
