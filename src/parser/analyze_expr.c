@@ -775,7 +775,8 @@ static sql_expr *unary(sql_ctx *c, const char *op, sql_expr *r, int loc)
 	return sql_make_op(c, "-", r->type, loc, r, NULL);
 }
 
-/* s ~ pattern (~* without case, !~ and !~* negated): sqlfn_regex.c. */
+/* s ~ pattern (~* without case, !~ and !~* negated): sqlfn_regex.c.  A
+ * character(n) s keeps its padding (PostgreSQL's bpcharregexeq). */
 static sql_expr *regex_op(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int loc)
 {
 	int negate = op[0] == '!', icase = op[strlen(op) - 1] == '*';
@@ -783,7 +784,8 @@ static sql_expr *regex_op(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, 
 	if ((l->type != MT_UNKNOWN && !mur_type_is_text(l->type)) ||
 	    (r->type != MT_UNKNOWN && !mur_type_is_text(r->type)))
 		return no_operator(c, op, l, r, loc);
-	if (!(l = sql_coerce(c, l, MT_TEXT, NULL)) || !(r = sql_coerce(c, r, MT_TEXT, NULL)))
+	if (!(l = sql_coerce(c, sql_bpchar_padded(c, l), MT_TEXT, NULL)) ||
+	    !(r = sql_coerce(c, r, MT_TEXT, NULL)))
 		return NULL;
 	e = sql_make_call(c, "mur_regex_match", MT_BOOL, loc, 3, l, r,
 			  sql_make_const_text(c, icase ? "i" : ""));

@@ -115,7 +115,7 @@ SCALAR = [
     "SELECT count(*) FROM rx_words WHERE w SIMILAR TO '_b%'",
     "SELECT substring('ab'::char(4) FROM 'b.*$'), 'ab'::char(4) SIMILAR TO 'ab', "
     "'ab'::char(4) SIMILAR TO 'ab  ', substring('ab'::char(4) SIMILAR 'a#\"%#\"' ESCAPE '#'), "
-    "regexp_count('ab'::char(4), ' ')",
+    "regexp_count('ab'::char(4), ' '), 'ab'::char(4) ~ 'b  $', 'ab'::char(4) !~* 'B $'",
     "SELECT id FROM rx_words WHERE regexp_count(w, '[aeiou]') >= 2 ORDER BY id",
     "SELECT regexp_count(w, 'l'), count(*) FROM rx_words GROUP BY 1 ORDER BY 1",
 ]
