@@ -259,6 +259,17 @@ static inline int cat_table_is_reference(const cat_table *t)
 	return t->distribution == CAT_DIST_REFERENCE;
 }
 
+/* Every row of t is in one shard, where any unique key can be enforced: a
+ * reference table, or a hash table without a distribution key (its rows
+ * spread by the hidden row id) that has one shard.  A keyless table keeps
+ * its one shard while it has a unique key (cat_table_has_unique_key: a
+ * shard split refuses it). */
+static inline int cat_table_single_shard(const cat_table *t)
+{
+	return cat_table_is_reference(t) || (t->distribution == CAT_DIST_HASH && t->nshards == 1 &&
+					     t->dist_col >= 0 && t->cols[t->dist_col].hidden);
+}
+
 /* A range-partitioned table (CAT_DIST_RANGE). */
 static inline int cat_table_is_range(const cat_table *t)
 {
@@ -734,6 +745,10 @@ int cat_index_drop(catalog *c, const char *schema, const char *name, mur_error *
  * index columns renamed with theirs. */
 int cat_index_rename_columns(catalog *c, const cat_table *old, const cat_table *def,
 			     mur_error *err);
+/* t has a PRIMARY KEY, a UNIQUE constraint or a unique index (the
+ * catalog's; a UNIQUE written inline in a table made before 2026-12-07 is
+ * not seen, and could not leave out the distribution column). */
+int cat_table_has_unique_key(const catalog *c, const cat_table *t);
 /* CREATE [OR REPLACE] VIEW: def copied (id assigned; its sql, cols and
  * deps copied), durably.  42P07 when a table, sequence or (without
  * replace) view has the name; with replace, PostgreSQL's 42P16 when the

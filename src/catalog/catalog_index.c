@@ -37,6 +37,17 @@
 int cat_index_count(const catalog *c) { return c->nindexes; }
 const cat_index *cat_index_at(const catalog *c, int i) { return c->indexes[i]; }
 
+int cat_table_has_unique_key(const catalog *c, const cat_table *t)
+{
+	for (int i = 0; i < t->ncols; i++)
+		if (t->cols[i].primary_key)
+			return 1;
+	for (int i = 0; i < c->nindexes; i++)
+		if (c->indexes[i]->table_id == t->id && c->indexes[i]->unique)
+			return 1;
+	return 0;
+}
+
 /* An index lives in its table's schema, as PostgreSQL's: "public" for
  * a table of none; NULL when the table is gone. */
 static const char *index_schema(const catalog *c, const cat_index *x)

@@ -119,6 +119,10 @@ typedef struct mur_value {
  * bpchar[] 1014, date[] 1182, timestamp[] 1115, timestamptz[] 1185,
  * uuid[] 2951. */
 uint32_t mur_type_oid(mur_type t);
+/* The OID of the type format_type() prints as name ("integer",
+ * "character varying[]"): regtype's binary form; 0 when murphy has no
+ * such type. */
+uint32_t mur_type_oid_of_name(const char *name);
 mur_type mur_type_from_oid(uint32_t oid); /* MT_UNKNOWN when not ours */
 /* pg_type.typlen: 1 bool, 2 int2, 4 int4/float4/date, 8 int8/float8/timestamp*, -1 varlena */
 int16_t mur_type_len(mur_type t);

@@ -2,15 +2,20 @@
  * value_array.c — array text input and output, and the order of arrays
  * and of their elements (contract and stored form in array.h).
  *
- * Parsing follows PostgreSQL's ReadArrayStr for one dimension: an element
+ * Parsing follows PostgreSQL's ReadArrayStr: the leading '{'s give the
+ * number of dimensions; each brace level holds sub-arrays (parse_level)
+ * down to the innermost, which holds elements (parse_elem).  An element
  * is a run of quoted ("...") and unquoted pieces up to ',' or '}', '\'
  * escapes the next character anywhere, white space around an unquoted
  * element is dropped, and an unquoted NULL (any case) is the NULL element.
+ * Every sub-array of one level must have as many members as the first
+ * (arr_scan.dims records it).  The shape functions are array_shape.c's.
  */
 #include "common/array.h"
 #include "common/numeric.h"
 #include "common/value_int.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <strings.h>
 
@@ -91,9 +96,7 @@ static int parse_elem(mur_arr *a, const char *s, size_t len, size_t *i, mur_erro
 			if (ch == '"')
 				return malformed(err, s, len, "Unexpected \"\"\" character.");
 			if (ch == '{')
-				return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-						     "murphy does not support multidimensional "
-						     "arrays");
+				return malformed(err, s, len, "Unexpected \"{\" character.");
 			if (ch == '\\') {
 				if (++p >= len)
 					break;
@@ -126,40 +129,134 @@ static int parse_elem(mur_arr *a, const char *s, size_t len, size_t *i, mur_erro
 	return MUR_OK;
 }
 
-int mur_arr_parse(mur_arr *a, mur_type t, const char *s, size_t len, mur_error *err)
+/* The state of one parse: the text, the position, the dimensions. */
+typedef struct arr_scan {
+	const char *s;
+	size_t len, i;
+	int ndim;
+	int dims[MUR_ARR_NDIM_MAX], seen[MUR_ARR_NDIM_MAX];
+} arr_scan;
+
+static void skip_space(arr_scan *p)
 {
-	size_t i = 0;
-	(void)t;
-	a->n = 0;
-	mur_buf_reset(&a->text);
-	while (i < len && value_pg_space(s[i]))
-		i++;
-	if (i < len && s[i] == '[')
-		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-				     "murphy does not support array dimension decorations");
-	if (i >= len || s[i] != '{')
-		return malformed(err, s, len,
-				 "Array value must start with \"{\" or dimension information.");
-	i++;
-	while (i < len && value_pg_space(s[i]))
-		i++;
-	if (i < len && s[i] == '{')
-		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-				     "murphy does not support multidimensional arrays");
-	if (i < len && s[i] == '}') {
-		i++;
+	while (p->i < p->len && value_pg_space(p->s[p->i]))
+		p->i++;
+}
+
+static int scan_malformed(const arr_scan *p, mur_error *err, const char *detail)
+{
+	return malformed(err, p->s, p->len, detail);
+}
+
+/* The elements of the innermost level, p->i just past its '{' (white
+ * space skipped); *count gets how many.  '{}' only as the whole array. */
+static int parse_innermost(mur_arr *a, arr_scan *p, int *count, mur_error *err)
+{
+	*count = 0;
+	if (p->i < p->len && p->s[p->i] == '}') {
+		if (p->ndim > 1)
+			return scan_malformed(p, err, "Unexpected \"}\" character.");
+		p->i++;
+		return MUR_OK;
+	}
+	for (;;) {
+		if (parse_elem(a, p->s, p->len, &p->i, err) != MUR_OK)
+			return MUR_ERR;
+		(*count)++;
+		if (p->s[p->i++] == '}')
+			return MUR_OK;
+	}
+}
+
+/* Level d (0 outermost) at p->s[p->i] == '{': its sub-arrays or elements,
+ * p->i left past its '}'; its size must equal every earlier one of level d. */
+static int parse_level(mur_arr *a, arr_scan *p, int d, mur_error *err)
+{
+	int count = 0;
+	p->i++;
+	skip_space(p);
+	if (d == p->ndim - 1) {
+		if (parse_innermost(a, p, &count, err) != MUR_OK)
+			return MUR_ERR;
 	} else {
 		for (;;) {
-			if (parse_elem(a, s, len, &i, err) != MUR_OK)
+			char ch;
+			skip_space(p);
+			if (p->i >= p->len)
+				return scan_malformed(p, err, "Unexpected end of input.");
+			if (p->s[p->i] != '{')
+				return scan_malformed(p, err,
+						      p->s[p->i] == '}'
+							      ? "Unexpected \"}\" character."
+							      : "Unexpected array element.");
+			if (parse_level(a, p, d + 1, err) != MUR_OK)
 				return MUR_ERR;
-			if (s[i++] == '}')
+			count++;
+			skip_space(p);
+			if (p->i >= p->len)
+				return scan_malformed(p, err, "Unexpected end of input.");
+			ch = p->s[p->i++];
+			if (ch == '}')
 				break;
+			if (ch != ',')
+				return scan_malformed(p, err,
+						      ch == '{' ? "Unexpected \"{\" character."
+								: "Unexpected array element.");
 		}
 	}
-	while (i < len && value_pg_space(s[i]))
-		i++;
-	if (i != len)
+	if (!p->seen[d]) {
+		p->seen[d] = 1;
+		p->dims[d] = count;
+	} else if (p->dims[d] != count) {
+		return scan_malformed(p, err,
+				      "Multidimensional arrays must have sub-arrays with "
+				      "matching dimensions.");
+	}
+	return MUR_OK;
+}
+
+/* The number of dimensions: the '{'s that open s (white space between). */
+static int count_dims(const arr_scan *p)
+{
+	int n = 0;
+	for (size_t i = p->i; i < p->len; i++) {
+		if (p->s[i] == '{')
+			n++;
+		else if (!value_pg_space(p->s[i]))
+			break;
+	}
+	return n;
+}
+
+int mur_arr_parse(mur_arr *a, mur_type t, const char *s, size_t len, mur_error *err)
+{
+	arr_scan p;
+	(void)t;
+	a->n = 0;
+	a->ndim = 0;
+	mur_buf_reset(&a->text);
+	memset(&p, 0, sizeof p);
+	p.s = s;
+	p.len = len;
+	skip_space(&p);
+	if (p.i < len && s[p.i] == '[')
+		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				     "murphy does not support array dimension decorations");
+	if (p.i >= len || s[p.i] != '{')
+		return malformed(err, s, len,
+				 "Array value must start with \"{\" or dimension information.");
+	p.ndim = count_dims(&p);
+	if (p.ndim > MUR_ARR_NDIM_MAX)
+		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				     "number of array dimensions (%d) exceeds the maximum allowed "
+				     "(%d)",
+				     p.ndim, MUR_ARR_NDIM_MAX);
+	if (parse_level(a, &p, 0, err) != MUR_OK)
+		return MUR_ERR;
+	skip_space(&p);
+	if (p.i != len)
 		return malformed(err, s, len, "Junk after closing right brace.");
+	mur_arr_set_shape(a, p.ndim, p.dims);
 	return MUR_OK;
 }
 
@@ -174,29 +271,50 @@ static int needs_quotes(const char *s, size_t n)
 	return 0;
 }
 
-void mur_arr_out(const mur_arr *a, mur_buf *out)
+static void put_elem(const mur_arr *a, int i, mur_buf *out)
 {
-	mur_buf_put_u8(out, '{');
-	for (int i = 0; i < a->n; i++) {
-		const char *s = mur_arr_s(a, i);
-		size_t n = a->e[i].len;
-		if (i)
-			mur_buf_put_u8(out, ',');
-		if (a->e[i].null) {
-			mur_buf_put(out, "NULL", 4);
-		} else if (!needs_quotes(s, n)) {
-			mur_buf_put(out, s, n);
-		} else {
-			mur_buf_put_u8(out, '"');
-			for (size_t k = 0; k < n; k++) {
-				if (s[k] == '"' || s[k] == '\\')
-					mur_buf_put_u8(out, '\\');
-				mur_buf_put_u8(out, (uint8_t)s[k]);
-			}
-			mur_buf_put_u8(out, '"');
+	const char *s = mur_arr_s(a, i);
+	size_t n = a->e[i].len;
+	if (a->e[i].null) {
+		mur_buf_put(out, "NULL", 4);
+	} else if (!needs_quotes(s, n)) {
+		mur_buf_put(out, s, n);
+	} else {
+		mur_buf_put_u8(out, '"');
+		for (size_t k = 0; k < n; k++) {
+			if (s[k] == '"' || s[k] == '\\')
+				mur_buf_put_u8(out, '\\');
+			mur_buf_put_u8(out, (uint8_t)s[k]);
 		}
+		mur_buf_put_u8(out, '"');
+	}
+}
+
+/* Level d of a, its elements from *k on. */
+static void out_level(const mur_arr *a, int d, int *k, mur_buf *out)
+{
+	int last = d == mur_arr_ndim(a) - 1;
+	mur_buf_put_u8(out, '{');
+	for (int j = 0; j < mur_arr_dim(a, d); j++) {
+		if (j)
+			mur_buf_put_u8(out, ',');
+		if (last)
+			put_elem(a, (*k)++, out);
+		else
+			out_level(a, d + 1, k, out);
 	}
 	mur_buf_put_u8(out, '}');
+}
+
+void mur_arr_out(const mur_arr *a, mur_buf *out)
+{
+	int k = 0;
+	if (mur_arr_ndim(a) == 0) {
+		mur_buf_put(out, "{}", 2);
+		return;
+	}
+	out_level(a, 0, &k, out);
+	assert(k == a->n);
 }
 
 void mur_arr_elem_text(mur_type elem, const mur_value *v, mur_buf *out)
@@ -244,6 +362,7 @@ int mur_arr_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scrat
 	}
 	if (rc != MUR_OK)
 		goto free_all;
+	mur_arr_set_shape(&canon, in.ndim, in.dims);
 	off = scratch->len;
 	mur_arr_out(&canon, scratch);
 	if (!mur_buf_ok(scratch)) {
@@ -300,7 +419,15 @@ int mur_arr_cmp(mur_type elem, const mur_arr *a, const mur_arr *b)
 		if (c)
 			return c;
 	}
-	return (a->n > b->n) - (a->n < b->n);
+	if (a->n != b->n)
+		return (a->n > b->n) - (a->n < b->n);
+	if (mur_arr_ndim(a) != mur_arr_ndim(b))
+		return (mur_arr_ndim(a) > mur_arr_ndim(b)) - (mur_arr_ndim(a) < mur_arr_ndim(b));
+	for (int d = 0; d < mur_arr_ndim(a); d++)
+		if (mur_arr_dim(a, d) != mur_arr_dim(b, d))
+			return (mur_arr_dim(a, d) > mur_arr_dim(b, d)) -
+			       (mur_arr_dim(a, d) < mur_arr_dim(b, d));
+	return 0;
 }
 
 int mur_arr_num_typmod(const char *text, size_t len, int32_t typmod, mur_buf *out, mur_error *err)
@@ -323,8 +450,10 @@ int mur_arr_num_typmod(const char *text, size_t len, int32_t typmod, mur_buf *ou
 		if (rc == MUR_OK)
 			rc = mur_arr_push(&r, one.data ? one.data : "", one.len, a.e[i].null, err);
 	}
-	if (rc == MUR_OK)
+	if (rc == MUR_OK) {
+		mur_arr_set_shape(&r, a.ndim, a.dims);
 		mur_arr_out(&r, out);
+	}
 	mur_num_clear(&n);
 	mur_buf_free(&one);
 	mur_arr_free(&r);

@@ -8,6 +8,7 @@
  */
 #include "common/value_int.h"
 
+#include <string.h>
 #include <strings.h>
 
 typedef struct type_info {
@@ -88,6 +89,14 @@ static const type_info *tinfo(mur_type t)
 }
 
 uint32_t mur_type_oid(mur_type t) { return tinfo(t)->oid; }
+
+uint32_t mur_type_oid_of_name(const char *name)
+{
+	for (int t = 0; name && t < MT_TYPE_COUNT; t++)
+		if (types[t].name && strcmp(types[t].name, name) == 0)
+			return types[t].oid;
+	return 0;
+}
 int16_t mur_type_len(mur_type t) { return tinfo(t)->len; }
 const char *mur_type_name(mur_type t) { return tinfo(t)->name; }
 const char *mur_type_input_name(mur_type t) { return tinfo(t)->input_name; }

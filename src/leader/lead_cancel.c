@@ -251,6 +251,8 @@ static const struct {
 } ms_settings[] = {
 	{"statement_timeout", 0},
 	{"idle_in_transaction_session_timeout", 0},
+	{"idle_session_timeout", 0},
+	{"tcp_user_timeout", 0}, /* applied to the socket: lead_idle.c */
 	{"lock_timeout", 0},
 	{"deadlock_timeout", 1},
 	{"murphy.max_staleness", 0}, /* bounded reads' bound: lead_stale.c */
@@ -336,7 +338,10 @@ int lead_setting_ms_check(const char *name, const char *value, char *out, size_t
 	double ms;
 	if (ms_parse(name, value, &ms, err) != MUR_OK)
 		return MUR_ERR;
-	ms_format((uint64_t)ms, out, outsz);
+	if (strcmp(name, "tcp_user_timeout") == 0) /* SHOWn as a bare number, as PostgreSQL's */
+		snprintf(out, outsz, "%llu", (unsigned long long)ms);
+	else
+		ms_format((uint64_t)ms, out, outsz);
 	return MUR_OK;
 }
 

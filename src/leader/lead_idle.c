@@ -12,11 +12,21 @@
  *       here); the session then closes and its block is undone
  *       (lead_txn_session_closed).  Covers a client that is alive but
  *       stopped (SIGSTOP, a debugger, a slow application).
+ *   idle_session_timeout  the same outside a block: FATAL 57P05
+ *       (pgw_engine_ops.idle_session_timeout_ms), as PostgreSQL 14+.  A
+ *       session outside a block holds no lock; this frees its connection
+ *       slot and memory from a client that stopped.  Default 0 (off).
  *   tcp_keepalives_idle / _interval / _count  the TCP keepalive of the
  *       connection (pgw_session_set_keepalive): a peer whose host or
  *       network is gone stops answering probes and the kernel resets the
  *       connection; pgwire sees it close and the block is undone the same
  *       way.
+ *   tcp_user_timeout  (TCP_USER_TIMEOUT) data the leader sent and the
+ *       client's kernel did not acknowledge this long closes the
+ *       connection: a client lost while the leader has answers queued
+ *       for it (keepalive does not probe then; the kernel retransmits
+ *       for ~15 min), or one that stopped reading with its window full.
+ *       Default 0 (the system's), as PostgreSQL; SET per session.
  *
  * Defaults: the leader's (flags --idle-in-transaction-timeout-ms,
  * --tcp-keepalives-idle / -interval / -count; lead_engine_set_client_
@@ -147,6 +157,7 @@ static void session_keepalive(lead_session *s, pgw_keepalive *ka)
 	ka->idle_s = v[0];
 	ka->interval_s = v[1];
 	ka->count = v[2];
+	ka->user_timeout_ms = (int)lead_session_ms(s, "tcp_user_timeout");
 }
 
 void lead_client_settings_apply(lead_session *s)
@@ -182,4 +193,9 @@ int lead_client_setting_set(lead_session *s, const plan_set *ps, mur_error *err)
 uint64_t lead_idle_timeout_ms(void *esess)
 {
 	return lead_session_ms(esess, "idle_in_transaction_session_timeout");
+}
+
+uint64_t lead_idle_session_timeout_ms(void *esess)
+{
+	return lead_session_ms(esess, "idle_session_timeout");
 }

@@ -891,6 +891,8 @@ int lead_client_setting_set(lead_session *s, const plan_set *ps, mur_error *err)
 void lead_client_settings_apply(lead_session *s);
 /* pgw_engine_ops.idle_in_txn_timeout_ms. */
 uint64_t lead_idle_timeout_ms(void *esess);
+/* pgw_engine_ops.idle_session_timeout_ms. */
+uint64_t lead_idle_session_timeout_ms(void *esess);
 
 /* lead_explain.c */
 void lead_explain_start(lead_run *r);

@@ -173,6 +173,8 @@ static const char *const known_settings[] = {"application_name",
 					     "lock_timeout",
 					     "deadlock_timeout",
 					     "idle_in_transaction_session_timeout",
+					     "idle_session_timeout",
+					     "tcp_user_timeout",
 					     "tcp_keepalives_idle",
 					     "tcp_keepalives_interval",
 					     "tcp_keepalives_count",
@@ -232,6 +234,8 @@ static const char *default_setting(const char *name)
 		{"data_checksums", "off"},
 		{"application_name", ""},
 		{"statement_timeout", "0"},
+		{"idle_session_timeout", "0"},
+		{"tcp_user_timeout", "0"},
 		{"lock_timeout", "0"},
 		{"deadlock_timeout", "1s"},
 		{"client_min_messages", "notice"},
@@ -557,6 +561,8 @@ int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err)
 	} else {
 		lead_session_set(s, ps->name, tzname[0] ? tzname : ps->value);
 	}
+	if (strcmp(ps->name, "tcp_user_timeout") == 0)
+		lead_client_settings_apply(s); /* to the socket: lead_idle.c */
 	lead_setscope_set(r, ps->name, was ? old : NULL, ps->is_local);
 	return MUR_OK;
 }
@@ -1505,6 +1511,7 @@ const pgw_engine_ops lead_engine_ops = {
 	.statement_failed = op_statement_failed,
 	.cancel = lead_session_cancel_request,
 	.idle_in_txn_timeout_ms = lead_idle_timeout_ms,
+	.idle_session_timeout_ms = lead_idle_session_timeout_ms,
 	.report_params = lead_setscope_report,
 	.query_begin = lead_txn_query_begin,
 	.query_end = lead_txn_query_end,

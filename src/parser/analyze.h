@@ -131,6 +131,15 @@ typedef enum sql_aggfn {
 /* json_agg's elements are rows (json_agg(t)): ", \n " between them, as
  * PostgreSQL separates structured elements. */
 #define SQL_AGG_JSON_STRUCT (1 << 29)
+/* percentile_cont / percentile_disc over an array of fractions: the
+ * answer is an array (x: percentile_disc's value as a one-element array). */
+#define SQL_AGG_FRACTIONS (1 << 28)
+/* Sort key k is an array, written mur_array_sortkey(a, elem): storage
+ * compares it as arrays of elem compare (common/array.h), not by bytes. */
+#define SQL_AGG_ORDER_ARRAY(k) (1 << (16 + (k)))
+/* array_agg of arrays: x is the array, 'N' for NULL (coalesce); the
+ * answer has one more dimension. */
+#define SQL_AGG_OF_ARRAYS (1 << 27)
 
 /* A variance or standard deviation (merged from three partials). */
 #define SQL_AGG_IS_VARIANCE(fn) ((fn) >= SQL_AGG_VAR_SAMP && (fn) <= SQL_AGG_STDDEV_POP)

@@ -7,16 +7,21 @@
  * argument where the function compares or prints elements:
  *
  *   ARRAY[a, b]            mur_array(elem, a, b)   (constants: folded here)
+ *   ARRAY[[1,2],[3,4]], ARRAY[arr1, arr2]
+ *                          mur_array_stack(arr1, arr2): one more dimension
  *   a = b, a < b, ...      mur_array_cmp(a, b, elem) op 0
  *   x op ANY / ALL (a)     mur_array_any(x, a, elem, op, all); x = ANY / <> ALL
  *                          of a constant or a parameter: SQL_ARRAY_IN_FN (an IN)
- *   a[i], a[i:j]           mur_array_get(a, i, elem), mur_array_slice(a, i, j)
+ *   a[i][j]                mur_array_sub(a, elem, i, j)
+ *   a[i:j][k]              mur_array_slice(a, i, j, 1, k): once one subscript
+ *                          is a slice all are, [k] meaning [1:k] (PostgreSQL)
  *   a @> b, a <@ b, a && b mur_array_contains(a, b, elem), mur_array_overlap
  *   a || b                 mur_array_cat / mur_array_append / mur_array_prepend
  *
- * Multidimensional arrays, arrays of types without an array type here
- * (interval, json, bytea, timestamptz) and ANY/ALL with an operator other
- * than the six comparisons are 0A000.
+ * int[][] is int[] (PostgreSQL ignores the declared dimensions too).
+ * Arrays of types without an array type here (interval, json, bytea,
+ * timestamptz) and ANY/ALL with an operator other than the six
+ * comparisons are 0A000.
  */
 #include "parser/analyze.h"
 #include "common/array.h"
@@ -49,11 +54,6 @@ static sql_expr *no_array_of(sql_ctx *c, mur_type elem, int loc)
 mur_type sql_array_type_from_typename(sql_ctx *c, const PgQuery__TypeName *tn, const char *name)
 {
 	mur_type elem, t;
-	if (tn->n_array_bounds > 1) {
-		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, tn->location,
-			"murphy does not support multidimensional arrays");
-		return MT_UNKNOWN;
-	}
 	elem = mur_type_from_name(tn->n_array_bounds ? name : name + 1);
 	if (elem == MT_UNKNOWN) {
 		sql_err(c, SQLSTATE_UNDEFINED_OBJECT, tn->location, "type \"%s\" does not exist",
@@ -103,6 +103,80 @@ free_all:
 	return e;
 }
 
+/* A constant array's text parsed into a (a NULL constant: 0, a untouched). */
+static int parse_const(sql_ctx *c, const sql_expr *e, mur_arr *a)
+{
+	if (e->val.kind == MV_NULL)
+		return 0;
+	if (mur_arr_parse(a, e->type, e->val.s, e->val.len, c->err) != MUR_OK)
+		return -1;
+	return 1;
+}
+
+/* ARRAY[] of constant arrays: its text now (mur_arr_stack). */
+static sql_expr *fold_stack(sql_ctx *c, sql_expr **v, int n, mur_type t, int loc)
+{
+	mur_arr *subs = sql_alloc(c, sizeof *subs * (size_t)n), out;
+	const mur_arr **p = sql_alloc(c, sizeof *p * (size_t)n);
+	mur_buf text;
+	sql_expr *e = NULL;
+	int ready = 0;
+	if (!subs || !p)
+		return NULL;
+	mur_arr_init(&out);
+	mur_buf_init(&text);
+	for (; ready < n; ready++) {
+		int got;
+		mur_arr_init(&subs[ready]);
+		if ((got = parse_const(c, v[ready], &subs[ready])) < 0) {
+			ready++;
+			goto free_all;
+		}
+		p[ready] = got ? &subs[ready] : NULL;
+	}
+	if (mur_arr_stack(&out, p, n, c->err) != MUR_OK)
+		goto free_all;
+	mur_arr_out(&out, &text);
+	if ((e = sql_expr_new(c, SE_CONST, t, loc))) {
+		char *s = sql_arena_strndup(c->arena, text.data ? text.data : "", text.len);
+		if (!s)
+			e = NULL, sql_err_oom(c);
+		else
+			e->val = mur_v_text(s, text.len);
+	}
+free_all:
+	for (int i = 0; i < ready; i++)
+		mur_arr_free(&subs[i]);
+	mur_arr_free(&out);
+	mur_buf_free(&text);
+	return e;
+}
+
+/* ARRAY[] whose elements v[1..n] are arrays (ARRAY[[1,2],[3,4]], ARRAY[a, b]
+ * of array columns): one more dimension. */
+static sql_expr *stack_arrays(sql_ctx *c, sql_expr **v, int n, int loc)
+{
+	mur_type t = v[1]->type;
+	int all_const = 1;
+	sql_expr *e;
+	for (int i = 1; i <= n; i++)
+		all_const &= v[i]->kind == SE_CONST;
+	if (all_const)
+		return fold_stack(c, v + 1, n, t, loc);
+	if (n > SQL_ARGS_MAX)
+		return (sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, loc,
+				"murphy takes at most %d sub-arrays in an ARRAY[...] that is not "
+				"constant",
+				SQL_ARGS_MAX),
+			NULL);
+	if (!(e = sql_expr_new(c, SE_CALL, t, loc)))
+		return NULL;
+	e->op = "mur_array_stack";
+	e->nargs = n;
+	e->args = v + 1;
+	return e;
+}
+
 sql_expr *sql_array_expr(sql_ctx *c, PgQuery__AArrayExpr *a)
 {
 	int n = (int)a->n_elements, all_const = 1;
@@ -120,20 +194,13 @@ sql_expr *sql_array_expr(sql_ctx *c, PgQuery__AArrayExpr *a)
 			NULL);
 	if (!(v = sql_alloc(c, sizeof *v * (size_t)(n + 1))))
 		return NULL;
-	for (int i = 0; i < n; i++) {
-		if (a->elements[i]->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR)
-			return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->location,
-					"murphy does not support multidimensional arrays"),
-				NULL);
+	for (int i = 0; i < n; i++)
 		if (!(v[i + 1] = sql_analyze_expr(c, a->elements[i])))
 			return NULL;
-		if (mur_type_is_array(v[i + 1]->type))
-			return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->location,
-					"murphy does not support multidimensional arrays"),
-				NULL);
-	}
 	if (sql_unify_branches(c, v + 1, n, "ARRAY", a->location) != MUR_OK)
 		return NULL;
+	if (mur_type_is_array(v[1]->type))
+		return stack_arrays(c, v, n, a->location);
 	elem = v[1]->type;
 	if ((t = mur_type_array_of(elem)) == MT_UNKNOWN)
 		return no_array_of(c, elem, a->location);
@@ -168,15 +235,53 @@ static sql_expr *subscript(sql_ctx *c, PgQuery__Node *n)
 	return NULL;
 }
 
+/* a[i]...[j] or a[i:j]... (ind's subscripts, k of them): a call of
+ * mur_array_sub or mur_array_slice, args[0] the array. */
+static sql_expr *subscripts(sql_ctx *c, sql_expr *a, PgQuery__AIndirection *ind)
+{
+	int k = (int)ind->n_indirection, slice = 0, n = 0;
+	sql_expr **args = sql_alloc(c, sizeof *args * (size_t)(2 * k + 2)), *e;
+	for (int d = 0; d < k; d++)
+		slice |= ind->indirection[d]->a_indices->is_slice;
+	if (!args)
+		return NULL;
+	args[n++] = a;
+	if (!slice)
+		args[n++] = elem_arg(c, a->type);
+	for (int d = 0; d < k; d++) {
+		PgQuery__AIndices *ix = ind->indirection[d]->a_indices;
+		if (slice) {
+			args[n++] = ix->lidx ? subscript(c, ix->lidx)
+					     : sql_make_const_int(c, 1, MT_INT8); /* [k]: [1:k] */
+			if (!args[n - 1])
+				return NULL;
+		}
+		args[n++] = ix->uidx ? subscript(c, ix->uidx)
+				     : sql_make_const_int(c, MUR_ARR_ELEMS_MAX, MT_INT8);
+		if (!args[n - 1])
+			return NULL;
+	}
+	if (!(e = sql_expr_new(c, SE_CALL, slice ? a->type : mur_type_elem(a->type), a->loc)))
+		return NULL;
+	e->op = slice ? "mur_array_slice" : "mur_array_sub";
+	e->nargs = n;
+	e->args = args;
+	return e;
+}
+
 sql_expr *sql_array_subscript(sql_ctx *c, PgQuery__AIndirection *ind)
 {
-	sql_expr *a, *lo, *hi;
-	PgQuery__AIndices *ix;
-	if (ind->n_indirection != 1 ||
-	    ind->indirection[0]->node_case != PG_QUERY__NODE__NODE_A_INDICES)
-		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-				"murphy supports one subscript or slice of an array only "
-				"(no field selection, no multidimensional arrays)"),
+	sql_expr *a;
+	for (size_t d = 0; d < ind->n_indirection; d++)
+		if (ind->indirection[d]->node_case != PG_QUERY__NODE__NODE_A_INDICES)
+			return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+					"murphy supports subscripts and slices of an array only "
+					"(no field selection)"),
+				NULL);
+	if (ind->n_indirection > MUR_ARR_NDIM_MAX)
+		return (sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
+				"number of array dimensions (%d) exceeds the maximum allowed (%d)",
+				(int)ind->n_indirection, MUR_ARR_NDIM_MAX),
 			NULL);
 	if (!(a = sql_analyze_expr(c, ind->arg)))
 		return NULL;
@@ -186,17 +291,7 @@ sql_expr *sql_array_subscript(sql_ctx *c, PgQuery__AIndirection *ind)
 			sql_type_name(a->type));
 		return NULL;
 	}
-	ix = ind->indirection[0]->a_indices;
-	if (!ix->is_slice)
-		return (lo = subscript(c, ix->uidx))
-			       ? sql_make_call(c, "mur_array_get", mur_type_elem(a->type), a->loc,
-					       3, a, lo, elem_arg(c, a->type))
-			       : NULL;
-	lo = ix->lidx ? subscript(c, ix->lidx) : sql_make_const_int(c, 1, MT_INT8);
-	hi = ix->uidx ? subscript(c, ix->uidx) : sql_make_const_int(c, MUR_ARR_ELEMS_MAX, MT_INT8);
-	if (!lo || !hi)
-		return NULL;
-	return sql_make_call(c, "mur_array_slice", a->type, a->loc, 3, a, lo, hi);
+	return subscripts(c, a, ind);
 }
 
 /* x and array a brought to one element type: x to a's element type, or

@@ -5,6 +5,7 @@
  *   array_length(a, d), array_lower(a, d), array_upper(a, d)   int4
  *                                          mur_array_bound(a, d, which)
  *   cardinality(a), array_ndims(a)         int4   mur_array_bound(a, 1, which)
+ *   array_dims(a)                          text   mur_array_bound(a, 1, 5)
  *   array_position(a, x [, start])         int4   mur_array_position
  *   array_append(a, x), array_prepend(x, a), array_cat(a, b), array_remove(a, x)
  *   array_to_string(a, delim [, null])     text   mur_array_to_string
@@ -19,9 +20,9 @@
 #include <string.h>
 
 static const char *const fns[] = {
-	"array_length", "array_lower",    "array_upper",     "cardinality",
-	"array_ndims",  "array_position", "array_append",    "array_prepend",
-	"array_cat",    "array_remove",   "array_to_string", "string_to_array",
+	"array_length",    "array_lower",     "array_upper",   "cardinality", "array_ndims",
+	"array_position",  "array_append",    "array_prepend", "array_cat",   "array_remove",
+	"array_to_string", "string_to_array", "array_dims",
 };
 
 int sql_array_is_func(const char *name)
@@ -72,6 +73,7 @@ static sql_expr *bound(sql_ctx *c, const char *name, sql_expr **a, int n, int lo
 		    : !strcmp(name, "array_upper")  ? 1
 		    : !strcmp(name, "array_length") ? 2
 		    : !strcmp(name, "cardinality")  ? 3
+		    : !strcmp(name, "array_dims")   ? 5
 						    : 4; /* array_ndims */
 	int want = which <= 2 ? 2 : 1;
 	sql_expr *d;
@@ -80,7 +82,7 @@ static sql_expr *bound(sql_ctx *c, const char *name, sql_expr **a, int n, int lo
 	d = want == 2 ? int_arg(c, a[1]) : sql_make_const_int(c, 1, MT_INT8);
 	if (!d)
 		return mur_error_is_set(c->err) ? NULL : no_fn(c, name, a, n, loc);
-	return sql_make_call(c, "mur_array_bound", MT_INT4, loc, 3, a[0], d,
+	return sql_make_call(c, "mur_array_bound", which == 5 ? MT_TEXT : MT_INT4, loc, 3, a[0], d,
 			     sql_make_const_int(c, which, MT_INT4));
 }
 
@@ -132,7 +134,8 @@ static sql_expr *strings(sql_ctx *c, const char *name, sql_expr **a, int n, int 
 sql_expr *sql_array_func(sql_ctx *c, const char *name, sql_expr **a, int n, int loc)
 {
 	if (!strncmp(name, "array_l", 7) || !strcmp(name, "array_upper") ||
-	    !strcmp(name, "cardinality") || !strcmp(name, "array_ndims"))
+	    !strcmp(name, "cardinality") || !strcmp(name, "array_ndims") ||
+	    !strcmp(name, "array_dims"))
 		return bound(c, name, a, n, loc);
 	if (!strcmp(name, "array_position"))
 		return with_elem(c, name, "mur_array_position", MT_INT4, a, n, loc);

@@ -11,8 +11,16 @@
  * the rows to the leader (plan_grouping.c's rows way), where
  * storage/sqlfn_agg.c collects and sorts each group.  Types are
  * PostgreSQL's: string_agg(text, text) text (varchar, char(n) as text), percentile_cont float8 over a
- * number, percentile_disc and mode the type of x.  Refused: more than
- * SQL_AGG_KEYS_MAX sort keys (0A000), an array of fractions (0A000, not yet),
+ * number, percentile_disc and mode the type of x.  Over an array of
+ * fractions (float8[], any array of numbers cast to it) percentile_cont
+ * answers float8[] and percentile_disc an array of x's type, one element
+ * per fraction in the fractions' shape (SQL_AGG_FRACTIONS; percentile_disc's
+ * value goes as a one-element array, NULL for a NULL x, for storage to pick
+ * elements from).  array_agg(x) sends x as a one-element array; over
+ * arrays x itself (SQL_AGG_OF_ARRAYS: the answer has one more dimension).
+ * An array sort key goes as mur_array_sortkey(key, elem)
+ * (SQL_AGG_ORDER_ARRAY(k)), so the sort compares arrays by value, not by
+ * their text's bytes.  Refused: more than SQL_AGG_KEYS_MAX sort keys (0A000),
  * DISTINCT with an ORDER BY other than the argument (42P10).
  */
 #include "parser/analyze.h"
@@ -50,6 +58,24 @@ static sql_expr *arg_of(sql_ctx *c, PgQuery__Node *n)
 	return e ? sql_resolve_unknown(c, e) : NULL;
 }
 
+/* Sort key e (the k-th): an array as mur_array_sortkey(e, elem), so the
+ * aggregate's sort compares it by value, not by its text's bytes
+ * (SQL_AGG_ORDER_ARRAY); any other e as it is. */
+static sql_expr *array_key(sql_ctx *c, sql_expr *e, int *flags, int k)
+{
+	if (!mur_type_is_array(e->type))
+		return e;
+	*flags |= SQL_AGG_ORDER_ARRAY(k);
+	return sql_make_call(c, "mur_array_sortkey", MT_BYTEA, e->loc, 2, e,
+			     sql_make_const_int(c, mur_type_elem(e->type), MT_INT4));
+}
+
+/* Sort key e (the k-th) as written: array_key's argument. */
+static sql_expr *k_plain(sql_expr *e, int flags, int k)
+{
+	return flags & SQL_AGG_ORDER_ARRAY(k) ? e->args[0] : e;
+}
+
 /* The call's ORDER BY keys into keys[] (*nkeys of them) and their flags. */
 static int sort_keys(sql_ctx *c, PgQuery__FuncCall *f, const char *name, sql_expr **keys,
 		     int *nkeys, int *flags)
@@ -72,6 +98,16 @@ static int sort_keys(sql_ctx *c, PgQuery__FuncCall *f, const char *name, sql_exp
 			*flags |= SQL_AGG_ORDER_DESC(k);
 		if (nulls_first)
 			*flags |= SQL_AGG_ORDER_NULLS_FIRST(k);
+		if (mur_type_is_array(keys[k]->type)) { /* by value, not by its text's bytes */
+			*flags |= SQL_AGG_ORDER_ARRAY(k);
+			if (!(keys[k] =
+				      sql_make_call(c, "mur_array_sortkey", MT_BYTEA, keys[k]->loc,
+						    2, keys[k],
+						    sql_make_const_int(c,
+								       mur_type_elem(keys[k]->type),
+								       MT_INT4))))
+				return MUR_ERR;
+		}
 	}
 	*nkeys = (int)f->n_agg_order;
 	return MUR_OK;
@@ -153,6 +189,21 @@ static int json_agg(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *name, 
 
 /* array_agg([DISTINCT] x [ORDER BY ...]): args = mur_array(elem, x), x,
  * keys (x alone with DISTINCT and no ORDER BY). */
+/* array_agg over arrays: x as coalesce(x, 'N') (storage: 22004 for a NULL
+ * array), the answer one dimension more (SQL_AGG_OF_ARRAYS). */
+static int array_agg_of_arrays(sql_ctx *c, sql_expr **args, int *flags, int loc)
+{
+	sql_expr *n = sql_expr_new(c, SE_CONST, MT_TEXT, loc);
+	if (!n)
+		return MUR_ERR;
+	n->val = mur_v_text("N", 1);
+	*flags |= SQL_AGG_OF_ARRAYS;
+	args[0] = sql_make_call(c, "coalesce", args[1]->type, loc, 2, args[1], n);
+	return args[0] ? MUR_OK : MUR_ERR;
+}
+
+/* array_agg(x [ORDER BY ...]) / array_agg(DISTINCT x): args = x as a
+ * one-element array (or the array, over arrays), x, keys. */
 static int array_agg(sql_ctx *c, PgQuery__FuncCall *f, sql_expr **args, int *nargs, int *flags)
 {
 	int nkeys = 0;
@@ -162,28 +213,62 @@ static int array_agg(sql_ctx *c, PgQuery__FuncCall *f, sql_expr **args, int *nar
 			       "function array_agg takes one argument");
 	if (!(args[1] = arg_of(c, f->args[0])))
 		return MUR_ERR;
-	if ((t = mur_type_array_of(args[1]->type)) == MT_UNKNOWN)
+	if (mur_type_is_array(args[1]->type)) {
+		if (array_agg_of_arrays(c, args, flags, f->location) != MUR_OK)
+			return MUR_ERR;
+	} else if ((t = mur_type_array_of(args[1]->type)) == MT_UNKNOWN) {
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 			       "murphy does not support array_agg over type %s (no array of it)",
 			       sql_type_name(args[1]->type));
-	if (!(args[0] = sql_make_call(c, "mur_array", t, f->location, 2,
-				      sql_make_const_int(c, args[1]->type, MT_INT4), args[1])))
+	} else if (!(args[0] = sql_make_call(c, "mur_array", t, f->location, 2,
+					     sql_make_const_int(c, args[1]->type, MT_INT4),
+					     args[1]))) {
 		return MUR_ERR;
+	}
 	if (sort_keys(c, f, "array_agg", args + 2, &nkeys, flags) != MUR_OK)
 		return MUR_ERR;
 	if (f->agg_distinct) {
 		for (int k = 0; k < nkeys; k++)
-			if (!sql_expr_equal(args[2 + k], args[1]))
+			if (!sql_expr_equal(k_plain(args[2 + k], *flags, k), args[1]))
 				return sql_err(c, "42P10", f->location,
 					       "in an aggregate with DISTINCT, ORDER BY "
 					       "expressions "
 					       "must appear in argument list");
-		if (!nkeys)
-			args[2 + nkeys++] = args[1];
+		if (!nkeys && !(args[2 + nkeys++] = array_key(c, args[1], flags, 0)))
+			return MUR_ERR;
 		*flags |= SQL_AGG_ORDER_DISTINCT;
 	}
 	*nargs = 2 + nkeys;
 	return MUR_OK;
+}
+
+/* percentile over an array of fractions (args[1]): as float8[]; x for
+ * percentile_disc as nullif(mur_array(elem, x), '{NULL}'). */
+static int fractions(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *name, sql_expr **args,
+		     int *flags)
+{
+	mur_type xt = args[0]->type, t = mur_type_array_of(xt);
+	sql_expr *one, *null_one;
+	if (fn == SQL_AGG_PERCENTILE_CONT && !mur_type_is_numeric(xt))
+		return no_such(c, f, name, args[1], args[0]);
+	if (args[1]->type != MT_FLOAT8_ARRAY &&
+	    !(args[1] = sql_make_cast(c, args[1], MT_FLOAT8_ARRAY, args[1]->loc)))
+		return MUR_ERR;
+	*flags |= SQL_AGG_FRACTIONS;
+	if (fn == SQL_AGG_PERCENTILE_CONT)
+		return MUR_OK;
+	if (t == MT_UNKNOWN)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			       "murphy does not support %s over an array of fractions of type %s "
+			       "(no array of it)",
+			       name, sql_type_name(xt));
+	one = sql_make_call(c, "mur_array", t, f->location, 2, sql_make_const_int(c, xt, MT_INT4),
+			    args[0]);
+	if (!one || !(null_one = sql_expr_new(c, SE_CONST, t, f->location)))
+		return MUR_ERR;
+	null_one->val = mur_v_text("{NULL}", 6);
+	args[0] = sql_make_call(c, "nullif", t, f->location, 2, one, null_one);
+	return args[0] ? MUR_OK : MUR_ERR;
 }
 
 /* percentile_cont / percentile_disc / mode: args = x, fraction, x. */
@@ -204,15 +289,12 @@ static int ordered_set(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *nam
 		return sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
 			       "function %s takes %d direct argument%s", name, nargs,
 			       nargs == 1 ? "" : "s");
-	if (nargs && f->args[0]->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR)
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-			       "murphy does not support %s over an array of fractions yet", name);
 	if (f->n_agg_order != 1) /* the grammar allows more: PostgreSQL has no such function */
 		return sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
 			       "function %s takes one ORDER BY key", name);
 	if (sort_keys(c, f, name, &args[2], &nkeys, flags) != MUR_OK)
 		return MUR_ERR;
-	args[0] = args[2];
+	args[0] = k_plain(args[2], *flags, 0);
 	if (!nargs) {
 		if ((args[1] = sql_expr_new(c, SE_CONST, MT_FLOAT8, f->location)))
 			args[1]->val = mur_v_null();
@@ -225,6 +307,8 @@ static int ordered_set(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *nam
 		args[1] = sql_make_cast(c, args[1], MT_FLOAT8, args[1]->loc);
 	if (!args[1])
 		return MUR_ERR;
+	if (mur_type_is_array(args[1]->type) && mur_type_is_numeric(mur_type_elem(args[1]->type)))
+		return fractions(c, f, fn, name, args, flags);
 	if (!mur_type_is_numeric(args[1]->type))
 		return no_such(c, f, name, args[1], NULL);
 	if (fn == SQL_AGG_PERCENTILE_CONT && !mur_type_is_numeric(args[0]->type))
@@ -246,7 +330,10 @@ sql_expr *sql_analyze_collecting_agg(sql_ctx *c, PgQuery__FuncCall *f, int fn, c
 	if (f->agg_filter && sql_agg_filter(c, f, &any, &args[0]) != MUR_OK)
 		return NULL;
 	e = sql_expr_new(c, SE_AGG,
-			 fn == SQL_AGG_PERCENTILE_CONT                             ? MT_FLOAT8
+			 flags & SQL_AGG_FRACTIONS && fn == SQL_AGG_PERCENTILE_CONT
+				 ? MT_FLOAT8_ARRAY
+			 : flags & SQL_AGG_FRACTIONS                               ? args[0]->type
+			 : fn == SQL_AGG_PERCENTILE_CONT                           ? MT_FLOAT8
 			 : fn == SQL_AGG_STRING_AGG                                ? MT_TEXT
 			 : fn == SQL_AGG_ARRAY_AGG                                 ? args[0]->type
 			 : fn == SQL_AGG_JSON_AGG || fn == SQL_AGG_JSON_OBJECT_AGG ? MT_JSON
@@ -255,7 +342,7 @@ sql_expr *sql_analyze_collecting_agg(sql_ctx *c, PgQuery__FuncCall *f, int fn, c
 			 f->location);
 	if (!e || !(e->args = sql_alloc(c, sizeof(sql_expr *) * (size_t)nargs)))
 		return NULL;
-	if (fn == SQL_AGG_PERCENTILE_DISC || fn == SQL_AGG_MODE)
+	if ((fn == SQL_AGG_PERCENTILE_DISC || fn == SQL_AGG_MODE) && !(flags & SQL_AGG_FRACTIONS))
 		e->typmod = args[0]->typmod;
 	e->agg = fn;
 	e->agg_flags = flags;

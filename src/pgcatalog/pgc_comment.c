@@ -20,8 +20,10 @@
 #define PGC_CLASS_PG_CONSTRAINT 2606u
 #define PGC_PUBLIC_DESCRIPTION "standard public schema"
 
-/* The pg_attribute number of column col of relation id, 0 when none. */
-static int attnum(const catalog *cat, uint32_t id, const char *col)
+/* The pg_attribute number of column col of relation id (a table's
+ * visible columns from 1, a view's all), 0 when none; col NULL: how many
+ * there are. */
+int pgc_attnum(const catalog *cat, uint32_t id, const char *col)
 {
 	const cat_table *t = cat_table_by_id((catalog *)cat, id);
 	const cat_view *v = t ? NULL : cat_view_by_id(cat, id);
@@ -30,13 +32,13 @@ static int attnum(const catalog *cat, uint32_t id, const char *col)
 		if (t->cols[k].hidden)
 			continue;
 		num++;
-		if (!strcmp(t->cols[k].name, col))
+		if (col && !strcmp(t->cols[k].name, col))
 			return num;
 	}
 	for (int k = 0; v && k < v->ncols; k++)
-		if (!strcmp(v->cols[k].name, col))
+		if (col && !strcmp(v->cols[k].name, col))
 			return k + 1;
-	return 0;
+	return col ? 0 : (v ? v->ncols : num);
 }
 
 /* cm's (objoid, classoid, objsubid); 0 when its object is not shown. */
@@ -50,7 +52,7 @@ static int target(const catalog *cat, const cat_comment *cm, uint32_t *oid, uint
 		const cat_table *t = cat_table_by_id((catalog *)cat, cm->id);
 		const cat_view *v = t ? NULL : cat_view_by_id(cat, cm->id);
 		*oid = t ? pgc_table_oid(t) : v ? pgc_view_oid(v) : 0;
-		if (*cm->col && !(*subid = attnum(cat, cm->id, cm->col)))
+		if (*cm->col && !(*subid = pgc_attnum(cat, cm->id, cm->col)))
 			return 0;
 	} else if (cm->kind == CAT_COMMENT_SEQUENCE) {
 		for (int i = 0; i < cat_seq_count(cat); i++)

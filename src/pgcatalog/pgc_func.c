@@ -868,6 +868,8 @@ static const pgc_fn fns[] = {
 	{"pgc_true", -1, fn_true},
 	{"pgc_has_schema_privilege", -1, pgc_fn_has_schema_privilege},
 	{"pgc_has_table_privilege", -1, pgc_fn_has_table_privilege},
+	{"pgc_has_column_privilege", -1, pgc_fn_has_column_privilege},
+	{"pgc_has_any_column_privilege", -1, pgc_fn_has_any_column_privilege},
 	{"pgc_pg_has_role", -1, pgc_fn_pg_has_role},
 	{"pgc_has_database_privilege", -1, pgc_fn_has_database_privilege},
 	{"pgc_false", -1, fn_false},

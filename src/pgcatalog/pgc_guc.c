@@ -189,6 +189,8 @@ static const struct {
 	{"lock_timeout", "integer", "ms", NULL},
 	{"deadlock_timeout", "integer", "ms", NULL},
 	{"idle_in_transaction_session_timeout", "integer", "ms", NULL},
+	{"idle_session_timeout", "integer", "ms", NULL},
+	{"tcp_user_timeout", "integer", "ms", NULL},
 	{"tcp_keepalives_idle", "integer", "s", NULL},
 	{"tcp_keepalives_interval", "integer", "s", NULL},
 	{"tcp_keepalives_count", "integer", NULL, NULL},

@@ -104,6 +104,12 @@ void pgc_fn_col_description(sqlite3_context *ctx, int argc, sqlite3_value **argv
 void pgc_fn_pg_has_role(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void pgc_fn_has_database_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void pgc_fn_has_table_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void pgc_fn_has_column_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void pgc_fn_has_any_column_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+/* The pg_attribute number of column col of relation id (a table's
+ * visible columns from 1, a view's all), 0 when none; col NULL: how many
+ * there are (pgc_comment.c). */
+int pgc_attnum(const catalog *cat, uint32_t id, const char *col);
 void pgc_fn_has_schema_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 /* pg_class.relacl of the table or view id, pg_namespace.nspacl of the
  * created schema id (pgc_acl.c): its grants as aclitem[] text, NUL-terminated in out, owner's entry first; 0 (out

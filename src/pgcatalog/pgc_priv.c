@@ -1,6 +1,8 @@
 /*
  * pgc_priv.c — has_schema_privilege([role,] schema, privilege),
- * has_table_privilege([role,] relation, privilege), pg_has_role and
+ * has_table_privilege([role,] relation, privilege),
+ * has_column_privilege([role,] relation, column, privilege),
+ * has_any_column_privilege([role,] relation, privilege), pg_has_role and
  * has_database_privilege, answered from the catalog's roles and grants as
  * PostgreSQL 15 answers them.
  *
@@ -66,6 +68,17 @@ static const priv_name table_privs[] = {{"select", CAT_PRIV_SELECT},
 					{"references with grant option", TPRIV_SUPER},
 					{"trigger with grant option", TPRIV_SUPER},
 					{NULL, 0}};
+
+/* A column's (has_column_privilege, has_any_column_privilege). */
+static const priv_name column_privs[] = {{"select", CAT_PRIV_SELECT},
+					 {"insert", CAT_PRIV_INSERT},
+					 {"update", CAT_PRIV_UPDATE},
+					 {"references", TPRIV_SUPER},
+					 {"select with grant option", TPRIV_SUPER},
+					 {"insert with grant option", TPRIV_SUPER},
+					 {"update with grant option", TPRIV_SUPER},
+					 {"references with grant option", TPRIV_SUPER},
+					 {NULL, 0}};
 
 /* The privilege text's bits (names' bits), 0 after naming the bad one in
  * bad. */
@@ -187,10 +200,10 @@ static int any_null(int argc, sqlite3_value **argv)
 }
 
 /* The relation argument's catalog id (*id, 0 for a pg_catalog /
- * information_schema / murphy relation, which every role may read): 1,
- * or 0 when there is none; -1 a sequence or an index (their privileges
- * are not kept). */
-static int relation_arg(const catalog *cat, sqlite3_value *v, uint32_t *id)
+ * information_schema / murphy relation, which every role may read, *rel
+ * then that relation): 1, or 0 when there is none; -1 a sequence or an
+ * index (their privileges are not kept). */
+static int relation_arg(const catalog *cat, sqlite3_value *v, uint32_t *id, const pgc_rel **rel)
 {
 	char schema[CAT_NAME_MAX], name[CAT_NAME_MAX];
 	const char *text, *dot;
@@ -198,6 +211,7 @@ static int relation_arg(const catalog *cat, sqlite3_value *v, uint32_t *id)
 	const cat_view *w;
 	int part = 0;
 	*id = 0;
+	*rel = NULL;
 	if (sqlite3_value_type(v) == SQLITE_INTEGER) {
 		uint32_t oid = (uint32_t)sqlite3_value_int64(v);
 		if ((t = pgc_table_by_oid(cat, oid, &part)) && !part) {
@@ -208,7 +222,7 @@ static int relation_arg(const catalog *cat, sqlite3_value *v, uint32_t *id)
 			*id = w->id;
 			return 1;
 		}
-		return pgc_rel_by_oid(oid) ? 1 : 0;
+		return (*rel = pgc_rel_by_oid(oid)) ? 1 : 0;
 	}
 	text = (const char *)sqlite3_value_text(v);
 	dot = strchr(text, '.');
@@ -225,7 +239,7 @@ static int relation_arg(const catalog *cat, sqlite3_value *v, uint32_t *id)
 		*id = w->id;
 		return 1;
 	}
-	if (pgc_rel_find(schema[0] ? schema : "pg_catalog", name))
+	if ((*rel = pgc_rel_find(schema[0] ? schema : "pg_catalog", name)))
 		return 1;
 	if (cat_seq_lookup_in(cat, schema[0] ? schema : NULL, name) ||
 	    cat_index_lookup(cat, schema[0] ? schema : NULL, name))
@@ -233,42 +247,81 @@ static int relation_arg(const catalog *cat, sqlite3_value *v, uint32_t *id)
 	return 0;
 }
 
-void pgc_fn_has_table_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* The column argument of a relation (catalog id, or catalog relation
+ * rel): 1 it exists; 0 an attnum it lacks (the answer is NULL, as
+ * PostgreSQL's); -1 after failing with 42703 for a name it lacks. */
+static int column_arg(sqlite3_context *ctx, const catalog *cat, uint32_t id, const pgc_rel *rel,
+		      sqlite3_value *relv, sqlite3_value *colv)
+{
+	if (sqlite3_value_type(colv) == SQLITE_INTEGER) {
+		sqlite3_int64 n = sqlite3_value_int64(colv);
+		pgc_column cols[128];
+		int count = id ? pgc_attnum(cat, id, NULL)
+			       : (rel ? pgc_rel_columns(rel, cols,
+							(int)(sizeof cols / sizeof *cols))
+				      : 0);
+		return n >= 1 && n <= count;
+	} else {
+		const char *col = (const char *)sqlite3_value_text(colv);
+		char msg[CAT_NAME_MAX * 2 + 64];
+		if (id ? pgc_attnum(cat, id, col) > 0
+		       : (!rel || pgc_rel_column_type(rel, col) != MT_UNKNOWN))
+			return 1;
+		snprintf(msg, sizeof msg, "column \"%s\" of relation \"%s\" does not exist", col,
+			 (const char *)sqlite3_value_text(relv));
+		fail(ctx, "42703", "%s", msg);
+		return -1;
+	}
+}
+
+/* has_table_privilege([role,] relation, privilege) (ncol 0), and
+ * has_column_privilege([role,] relation, column, privilege) (ncol 1):
+ * murphy keeps no column grants (GRANT (col) is 0A000), so a column's
+ * privilege is its table's, as PostgreSQL answers with table grants only. */
+static void relation_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv, int ncol,
+			       const priv_name *names, const char *fname)
 {
 	const pgc_session_hooks *h = sqlite3_user_data(ctx);
 	const catalog *cat = h ? h->cat : NULL;
 	const char *role, *text;
 	const cat_role *r;
+	const pgc_rel *prel;
+	sqlite3_value *relv;
 	char bad[64];
 	unsigned bits;
 	uint32_t id;
-	int rel;
-	if (argc != 2 && argc != 3) {
-		sqlite3_result_error(ctx,
-				     "SQLSTATE:42883:function has_table_privilege does not exist",
-				     -1);
+	int rel, col = 1;
+	if (argc != 2 + ncol && argc != 3 + ncol) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "function %s does not exist", fname);
+		fail(ctx, "42883", "%s", msg);
 		return;
 	}
 	text = (const char *)sqlite3_value_text(argv[argc - 1]);
+	relv = argv[argc - 2 - ncol];
 	if (any_null(argc, argv) || !cat) {
 		sqlite3_result_null(ctx);
 		return;
 	}
-	if (!role_of(ctx, argc, argv, &role, &r))
+	if (!role_of(ctx, argc == 3 + ncol ? 3 : 2, argv, &role, &r))
 		return;
 	bad[0] = '\0';
-	if (!(rel = relation_arg(cat, argv[argc - 2], &id)))
+	if (!(rel = relation_arg(cat, relv, &id, &prel))) {
 		fail(ctx, "42P01", "relation \"%s\" does not exist",
-		     (const char *)sqlite3_value_text(argv[argc - 2]));
-	else if (!(bits = privs_parse(table_privs, text, bad, sizeof bad)))
+		     (const char *)sqlite3_value_text(relv));
+		return;
+	}
+	if (rel > 0 && ncol && (col = column_arg(ctx, cat, id, prel, relv, argv[argc - 2])) < 0)
+		return;
+	if (!(bits = privs_parse(names, text, bad, sizeof bad)))
 		fail(ctx, "22023", "unrecognized privilege type: \"%s\"", bad);
+	else if (!col)
+		sqlite3_result_null(ctx);
 	else if (!r || r->superuser) /* no role: --auth trust's session, a superuser */
 		sqlite3_result_int(ctx, 1);
 	else if (rel < 0)
-		fail(ctx, "0A000",
-		     "has_table_privilege of a sequence or an index for a role that is no "
-		     "superuser%s",
-		     "");
+		fail(ctx, "0A000", "%s of a sequence or an index for a role that is no superuser",
+		     fname);
 	else if (!id) /* a catalog relation: SELECT to PUBLIC, as PostgreSQL's */
 		sqlite3_result_int(ctx, (bits & CAT_PRIV_SELECT) != 0);
 	else { /* any one held, as PostgreSQL's */
@@ -277,6 +330,23 @@ void pgc_fn_has_table_privilege(sqlite3_context *ctx, int argc, sqlite3_value **
 			any = (bits & b) && cat_allowed_id(cat, role, 0, id, b);
 		sqlite3_result_int(ctx, any);
 	}
+}
+
+void pgc_fn_has_table_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	relation_privilege(ctx, argc, argv, 0, table_privs, "has_table_privilege");
+}
+
+void pgc_fn_has_column_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	relation_privilege(ctx, argc, argv, 1, column_privs, "has_column_privilege");
+}
+
+/* has_any_column_privilege([role,] relation, privilege): with no column
+ * grants, the table's privilege. */
+void pgc_fn_has_any_column_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	relation_privilege(ctx, argc, argv, 0, column_privs, "has_any_column_privilege");
 }
 
 #define RPRIV_MEMBER 1u

@@ -89,6 +89,7 @@ int pgw_binary_supported(uint32_t oid)
 	case 1184:
 	case 1186:
 	case 1700:
+	case 2206:
 	case 2950:
 	case 3802:
 		return 1;
@@ -473,6 +474,23 @@ static int interval_send(const char *text, size_t len, mur_buf *out, mur_error *
 	return MUR_OK;
 }
 
+/* regtype: a type's name (format_type's spelling) → its OID, as
+ * PostgreSQL's regtypesend.  A name murphy has no type of (a catalog-only
+ * type named in a pg_catalog query) is refused rather than sent wrong. */
+static int regtype_send(const char *text, size_t len, mur_buf *out, mur_error *err)
+{
+	char name[96];
+	uint32_t oid;
+	snprintf(name, sizeof name, "%.*s", (int)len, text);
+	if (!(oid = mur_type_oid_of_name(name)))
+		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				     "murphy cannot send the regtype \"%s\" in binary format; ask "
+				     "for it in text",
+				     name);
+	mur_buf_put_u32(out, oid);
+	return MUR_OK;
+}
+
 /* int2vector / oidvector: "1 2 3" → array_send of a one-dimensional
  * array with lower bound 0 (as PostgreSQL's vectors have). */
 static int vector_send(uint32_t oid, const char *text, size_t len, mur_buf *out, mur_error *err)
@@ -577,6 +595,8 @@ int pgw_binary_send(uint32_t oid, const char *text, size_t len, mur_buf *out, mu
 	case 22:
 	case 30:
 		return vector_send(oid, text, len, out, err);
+	case 2206:
+		return regtype_send(text, len, out, err);
 	default:
 		if (pgw_array_elem_oid(oid) && pgw_binary_supported(oid))
 			return pgw_array_send(oid, text, len, out, err);

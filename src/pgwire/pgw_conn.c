@@ -300,24 +300,30 @@ uint64_t pgw_conn_idle_timeout_ms(const pgw_conn *c)
 {
 	char st;
 	if ((c->state != PGW_CONN_READY && c->state != PGW_CONN_SKIP) || c->pending || c->result ||
-	    c->stalled || c->sq_stmts || !c->esess || !c->ops->idle_in_txn_timeout_ms ||
-	    !c->ops->txn_status)
+	    c->stalled || c->sq_stmts || !c->esess || !c->ops->txn_status)
 		return 0;
 	st = c->ops->txn_status(c->esess);
-	if (st != 'T' && st != 'E')
-		return 0;
-	return c->ops->idle_in_txn_timeout_ms(c->esess);
+	if (st == 'T' || st == 'E')
+		return c->ops->idle_in_txn_timeout_ms ? c->ops->idle_in_txn_timeout_ms(c->esess)
+						      : 0;
+	return c->ops->idle_session_timeout_ms ? c->ops->idle_session_timeout_ms(c->esess) : 0;
 }
 
 void pgw_conn_idle_expired(pgw_conn *c)
 {
+	int in_block;
 	if (pgw_conn_idle_timeout_ms(c) == 0)
 		return; /* it had work meanwhile */
-	MLOG(INFO, "pgwire", "session %u: idle in a transaction block too long: terminating",
-	     c->pid);
-	pgw_conn_fatalf(c, SQLSTATE_IDLE_IN_TRANSACTION_TIMEOUT,
-			"terminating connection due to idle-in-transaction timeout");
-	conn_run(c); /* closes the engine session: the block is undone now */
+	in_block = c->ops->txn_status(c->esess) != 'I';
+	MLOG(INFO, "pgwire", "session %u: idle %stoo long: terminating", c->pid,
+	     in_block ? "in a transaction block " : "");
+	if (in_block)
+		pgw_conn_fatalf(c, SQLSTATE_IDLE_IN_TRANSACTION_TIMEOUT,
+				"terminating connection due to idle-in-transaction timeout");
+	else
+		pgw_conn_fatalf(c, SQLSTATE_IDLE_SESSION_TIMEOUT,
+				"terminating connection due to idle-session timeout");
+	conn_run(c); /* closes the engine session: a block is undone now */
 }
 
 /* ---- Engine callbacks ------------------------------------------------- */

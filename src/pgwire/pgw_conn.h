@@ -172,14 +172,15 @@ pgw_conn_state pgw_conn_get_state(const pgw_conn *c);
 /* Whether the owner should keep reading the socket now. */
 int pgw_conn_wants_read(const pgw_conn *c);
 
-/* idle_in_transaction_session_timeout (pgw_engine_ops): the time the
- * connection may wait for its client from now on, when it waits for a
- * message (READY or SKIP, nothing pending) inside a transaction block
- * and the engine has a timeout; 0 otherwise. */
+/* idle_in_transaction_session_timeout / idle_session_timeout
+ * (pgw_engine_ops): the time the connection may wait for its client from
+ * now on, when it waits for a message (READY or SKIP, nothing pending)
+ * inside a transaction block / outside one and the engine has that
+ * timeout; 0 otherwise. */
 uint64_t pgw_conn_idle_timeout_ms(const pgw_conn *c);
-/* The owner's idle timer fired: if the connection still waits inside a
- * block, FATAL 25P03 and CLOSED (the engine session closes, ending the
- * block); otherwise nothing. */
+/* The owner's idle timer fired: if the connection still waits, FATAL
+ * 25P03 inside a block (the engine session closes, ending the block) or
+ * 57P05 outside one, and CLOSED; otherwise nothing. */
 void pgw_conn_idle_expired(pgw_conn *c);
 /* 1 (and *ka set) when the engine changed the keepalive since the last
  * call (pgw_session_set_keepalive); 0 otherwise. */

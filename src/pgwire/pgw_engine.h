@@ -266,6 +266,9 @@ typedef struct pgw_engine_ops {
 	 * (which ends the block).  0: never.  Asked each time the connection
 	 * starts waiting for its client inside a block. */
 	uint64_t (*idle_in_txn_timeout_ms)(void *esess);
+	/* Optional.  idle_session_timeout: the same outside a block
+	 * (txn_status 'I'): FATAL 57P05, as PostgreSQL 14+.  0: never. */
+	uint64_t (*idle_session_timeout_ms)(void *esess);
 
 	/* Optional, both or neither.  A simple Query with more than one
 	 * statement runs them in an implicit transaction block, as
@@ -292,11 +295,15 @@ typedef struct pgw_engine_ops {
  * tcp_keepalives_idle / _interval / _count: probes start after idle_s
  * seconds without traffic, one every interval_s, and count unanswered
  * ones declare the peer lost (the connection closes, session_close
- * ends its block).  0 in a field: the operating system's value. */
+ * ends its block).  0 in a field: the operating system's value.
+ * user_timeout_ms is tcp_user_timeout (TCP_USER_TIMEOUT): data sent and
+ * not acknowledged this long, zero-window probes included, closes the
+ * connection; 0: the system's retransmission rules (~15 min). */
 typedef struct pgw_keepalive {
 	int idle_s;
 	int interval_s;
 	int count;
+	int user_timeout_ms;
 } pgw_keepalive;
 
 /* Start reading the socket again after copy_data() returned 1 (may be

@@ -449,8 +449,9 @@ static void client_idle_arm(pgw_client *cl)
 		uv_timer_start(cl->idle_timer, idle_timer_cb, ms, 0);
 }
 
-/* Apply ka to the socket (SO_KEEPALIVE on; a field of 0 keeps the
- * system's value) unless it is what the socket already has: the leader
+/* Apply ka to the socket (SO_KEEPALIVE on; a keepalive field of 0 keeps
+ * the system's value; TCP_USER_TIMEOUT whenever it changed, 0 being the
+ * system's rule) unless it is what the socket already has: the leader
  * hands its settings back at the end of every transaction block (a
  * ROLLBACK may undo a SET), and four setsockopt calls per block were a
  * tenth of the leader's syscalls under pgbench.  A failure is logged: the
@@ -459,11 +460,16 @@ static void client_keepalive(pgw_client *cl, const pgw_keepalive *ka)
 {
 	uv_os_fd_t fd;
 	int on = 1;
+	unsigned user_ms = (unsigned)ka->user_timeout_ms;
 	if (cl->keepalive.idle_s == ka->idle_s && cl->keepalive.interval_s == ka->interval_s &&
-	    cl->keepalive.count == ka->count)
+	    cl->keepalive.count == ka->count &&
+	    cl->keepalive.user_timeout_ms == ka->user_timeout_ms)
 		return;
 	if (uv_fileno((uv_handle_t *)&cl->tcp, &fd) != 0)
 		return;
+	if (cl->keepalive.user_timeout_ms != ka->user_timeout_ms &&
+	    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_ms, sizeof user_ms) != 0)
+		MLOG(WARN, "pgwire", "could not set TCP_USER_TIMEOUT: %s", strerror(errno));
 	cl->keepalive = *ka;
 	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) != 0 ||
 	    (ka->idle_s > 0 &&
@@ -736,7 +742,7 @@ pgw_server_limits pgw_server_limits_default(void)
 		.startup_max = PGW_STARTUP_CONNECTIONS_MAX,
 		.startup_timeout_ms = PGW_STARTUP_TIMEOUT_MS_DEFAULT,
 		.keepalive = {PGW_KEEPALIVE_IDLE_S_DEFAULT, PGW_KEEPALIVE_INTERVAL_S_DEFAULT,
-			      PGW_KEEPALIVE_COUNT_DEFAULT},
+			      PGW_KEEPALIVE_COUNT_DEFAULT, 0},
 	};
 	return lim;
 }

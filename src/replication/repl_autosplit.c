@@ -304,11 +304,12 @@ static void hold(struct repl_autosplit *as, uint32_t table_id, int64_t until_ms)
 }
 
 /* t may split by itself: a distributed table's shards (not a reference
- * table's), found by its name as murphy.split_shard finds it
- * (cat_table_qualified). */
+ * table's, nor those of a keyless one-shard table with a unique key),
+ * found by its name as murphy.split_shard finds it (cat_table_qualified). */
 static int splittable(const repl_ctx *c, const cat_table *t)
 {
 	return t->kind == CAT_TABLE_DISTRIBUTED && !cat_table_is_reference(t) && t->dist_col >= 0 &&
+	       !(cat_table_single_shard(t) && cat_table_has_unique_key(c->cat, t)) &&
 	       cat_table_lookup(c->cat, t->schema, t->name) == t;
 }
 

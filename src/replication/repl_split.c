@@ -756,6 +756,12 @@ static cat_table *check_table(repl_ctx *c, const repl_split_req *rq, mur_error *
 				     "follower, and is not split",
 				     t->name),
 		       NULL;
+	if (cat_table_single_shard(t) && cat_table_has_unique_key(c->cat, t))
+		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				     "%s has no distribution column and a unique key: it stays in "
+				     "one shard, where the key holds, and is not split",
+				     t->name),
+		       NULL;
 	if (rq->shard < 0 || rq->shard >= (int64_t)t->nshards)
 		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
 				     "table %s has no shard %lld: its shards are 0 to %u", t->name,

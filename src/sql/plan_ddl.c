@@ -22,7 +22,13 @@
  * hidden row id as its shard key (also beside PARTITION BY col).
  * Uniqueness is enforced inside each shard, so every PRIMARY KEY / UNIQUE
  * constraint / unique index must contain the distribution column (0A000
- * otherwise, saying why).
+ * otherwise, saying why, as Citus) — unless every row is in one shard
+ * (cat_table_single_shard): a reference table, or a table without a
+ * distribution key in one shard.  A table that declares UNIQUE but no key
+ * and no PARTITION BY is such a table: it gets one shard (WITH (shards =
+ * N) of more is the 0A000), which a shard split then leaves alone
+ * (repl_split.c); ALTER TABLE ADD PRIMARY KEY / UNIQUE and CREATE UNIQUE
+ * INDEX take any key on it, as on a reference table.
  *
  * WITH (distribution = 'reference'): one shard copied to every follower
  * (catalog.h).  It has no partition key, shard count or replica count of
@@ -586,7 +592,8 @@ static int key_error(sql_ctx *c, const cat_table *t, const key_def *k, const cha
 	if (t->cols[t->dist_col].hidden) /* no key: spread by the hidden row id */
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, k->loc,
 			"murphy cannot enforce %s (%s) on \"%s\": the table has no distribution "
-			"column (its rows are spread over the shards by a hidden row id)",
+			"column and more than one shard (its rows are spread over the shards by a "
+			"hidden row id)",
 			what, cols, t->name);
 	else
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, k->loc,
@@ -598,8 +605,8 @@ static int key_error(sql_ctx *c, const cat_table *t, const key_def *k, const cha
 	if (t->cols[t->dist_col].hidden)
 		mur_error_hint(c->err,
 			       "Create the table distributed by a key column: PARTITION BY HASH "
-			       "(%s), or as a reference table: WITH (distribution = "
-			       "'reference').",
+			       "(%s), in one shard: WITH (shards = 1), or as a reference table: "
+			       "WITH (distribution = 'reference').",
 			       t->cols[k->cols[0]].name);
 	else
 		mur_error_hint(c->err,
@@ -625,12 +632,26 @@ static int add_hidden_rowid(cat_table *t)
  * declares its tables so and adds the keys after loading: ALTER TABLE ADD
  * PRIMARY KEY must find the key's column distributing the table).  A
  * reference table keeps its hidden row id: one shard, nothing to spread. */
-static int id_column_first(const cat_table *t)
+static int id_column_first(const table_build *tb)
 {
+	const cat_table *t = tb->t;
 	const cat_column *col = &t->cols[0];
 	if (cat_table_is_reference(t) || t->ncols == 0 || !col->not_null)
 		return 0;
+	for (int i = 0; i < tb->nunique; i++) /* a UNIQUE without it: no key (one shard) */
+		if (!key_has(&tb->unique[i], 0))
+			return 0;
 	return col->type == MT_INT2 || col->type == MT_INT4 || col->type == MT_INT8;
+}
+
+/* No distribution key but UNIQUE constraints: one shard, where they hold
+ * (WITH (shards = N > 1): the keys' 0A000, by key_error). */
+static void keyless_unique_shard(table_build *tb)
+{
+	cat_table *t = tb->t;
+	if (tb->nunique && t->cols[t->dist_col].hidden && !cat_table_is_reference(t) &&
+	    !tb->shards_opt)
+		t->nshards = 1;
 }
 
 static int choose_distribution(sql_ctx *c, table_build *tb)
@@ -644,7 +665,7 @@ static int choose_distribution(sql_ctx *c, table_build *tb)
 				       tb->dist_name);
 	} else if (tb->has_pk) {
 		t->dist_col = tb->pk.cols[0];
-	} else if (id_column_first(t)) {
+	} else if (id_column_first(tb)) {
 		t->dist_col = 0;
 	} else {
 		t->dist_col = add_hidden_rowid(t);
@@ -679,11 +700,12 @@ static int choose_distribution(sql_ctx *c, table_build *tb)
 		tb->shard_key.cols[0] = t->cols[t->dist_col].hidden ? t->dist_col
 								    : add_hidden_rowid(t);
 	}
-	/* one shard (reference): every key is enforced where all rows are */
-	if (tb->has_pk && !key_has(&tb->pk, t->dist_col) && !cat_table_is_reference(t))
+	/* one shard: every key is enforced where all rows are */
+	keyless_unique_shard(tb);
+	if (tb->has_pk && !key_has(&tb->pk, t->dist_col) && !cat_table_single_shard(t))
 		return key_error(c, t, &tb->pk, "PRIMARY KEY");
 	for (int i = 0; i < tb->nunique; i++)
-		if (!key_has(&tb->unique[i], t->dist_col) && !cat_table_is_reference(t))
+		if (!key_has(&tb->unique[i], t->dist_col) && !cat_table_single_shard(t))
 			return key_error(c, t, &tb->unique[i], "UNIQUE");
 	for (int i = 0; tb->has_pk && i < tb->pk.ncols; i++) {
 		t->cols[tb->pk.cols[i]].primary_key = 1;
@@ -1138,7 +1160,7 @@ int sql_plan_create_index(sql_ctx *c, PgQuery__IndexStmt *s, plan *p)
 		return MUR_ERR;
 	if (index_columns(c, s, pi->table, k, desc) != MUR_OK)
 		return MUR_ERR;
-	if (s->unique && !key_has(k, pi->table->dist_col) && !cat_table_is_reference(pi->table))
+	if (s->unique && !key_has(k, pi->table->dist_col) && !cat_table_single_shard(pi->table))
 		return key_error(c, pi->table, k, "UNIQUE INDEX");
 	if (s->idxname && *s->idxname)
 		snprintf(pi->index_name, sizeof pi->index_name, "%s", s->idxname);
@@ -1243,7 +1265,7 @@ static int alter_key(sql_ctx *c, const cat_table *t, PgQuery__Constraint *k, key
 			       "multiple primary keys for table \"%s\" are not allowed", t->name);
 	if (pk && key_not_null(c, t, kd) != MUR_OK)
 		return MUR_ERR;
-	if (!key_has(kd, t->dist_col) && !cat_table_is_reference(t))
+	if (!key_has(kd, t->dist_col) && !cat_table_single_shard(t))
 		return key_error(c, t, kd, pk ? "PRIMARY KEY" : "UNIQUE");
 	return MUR_OK;
 }

@@ -575,13 +575,14 @@ static int conflict_constraint(sql_ctx *c, const cat_table *t, const char *name,
  * The conflict target of ON CONFLICT DO UPDATE (pi->conflict_cols).  It
  * must hold the distribution column: uniqueness is enforced inside each
  * shard (plan_ddl.c), so the row that conflicts lives on the shard the new
- * row goes to, and SQLite's UPSERT there does the rest.
+ * row goes to, and SQLite's UPSERT there does the rest.  A table whose rows
+ * are all in one shard (cat_table_single_shard) takes any target.
  */
 static int conflict_target(sql_ctx *c, const cat_table *t, PgQuery__OnConflictClause *oc,
 			   plan_insert *pi)
 {
 	PgQuery__InferClause *inf = oc->infer;
-	int has_dist = cat_table_is_reference(t);
+	int has_dist = cat_table_single_shard(t);
 	if (!inf || (!inf->n_index_elems && !(inf->conname && *inf->conname)))
 		return sql_err(c, SQLSTATE_SYNTAX_ERROR, oc->location,
 			       "ON CONFLICT DO UPDATE requires inference specification or "

@@ -18,11 +18,24 @@
  *   mur_json_object_agg(elem, name, flags, key...)   json[b]_object_agg
  *   mur_jsonb_object_agg(elem, name, flags, key...)
  *   mur_array_agg(one, x, flags, key...)   array_agg: one is x as a
- *                       one-element array ('{5}', '{NULL}': never NULL)
+ *                       one-element array ('{5}', '{NULL}': never NULL);
+ *                       over arrays (AGG_OF_ARRAYS) one is x itself, 'N'
+ *                       for NULL, and the answer stacks them (one more
+ *                       dimension) with PostgreSQL's errors: 22004 for a
+ *                       NULL array, 2202E for an empty one or shapes that
+ *                       differ, 54000 past six dimensions
+ *
+ * percentile_cont / percentile_disc over an array of fractions (flag
+ * AGG_FRACTIONS) take the fractions as a float8[] and answer an array of
+ * the fractions' shape, NULL where a fraction is NULL; percentile_disc's x
+ * is then its value as a one-element array (NULL for a NULL value), whose
+ * element it copies.
  *
  * with up to AGG_KEYS_MAX sort keys (none: the order rows came in); flags
  * hold key k's DESC (bit 2k) and NULLS FIRST (bit 2k + 1), and DISTINCT
- * (parser/analyze.h SQL_AGG_ORDER_*, written by sql/emit.c).  A row whose
+ * (parser/analyze.h SQL_AGG_ORDER_*, written by sql/emit.c); an array key
+ * comes as mur_array_sortkey's blob and compares as arrays do
+ * (AGG_ORDER_ARRAY, stor_array_sortkey_cmp).  A row whose
  * x is NULL counts for nothing, as in PostgreSQL.  The sort compares as
  * SQLite's ORDER BY does (numbers by value, text bytewise), so the results
  * match murphy's ORDER BY; ties keep the arrival order.  An empty group
@@ -33,6 +46,7 @@
  */
 #include "storage/storage_int.h"
 
+#include "common/array.h"
 #include "common/json.h"
 
 #include <math.h>
@@ -47,6 +61,12 @@
  * and NULLs, as PostgreSQL writes structured elements (parser/analyze.h
  * SQL_AGG_JSON_STRUCT). */
 #define AGG_JSON_STRUCT (1 << 29)
+/* An array of fractions (parser/analyze.h SQL_AGG_FRACTIONS). */
+#define AGG_FRACTIONS (1 << 28)
+/* Sort key k is mur_array_sortkey's blob (SQL_AGG_ORDER_ARRAY). */
+#define AGG_ORDER_ARRAY(k) (1 << (16 + (k)))
+/* array_agg of arrays (SQL_AGG_OF_ARRAYS): x is the array, 'N' for NULL. */
+#define AGG_OF_ARRAYS (1 << 27)
 /* Sort keys per call: two flag bits each, below DISTINCT's (SQL_AGG_KEYS_MAX). */
 #define AGG_KEYS_MAX 8
 
@@ -183,6 +203,12 @@ static int row_cmp(const void *pa, const void *pb)
 		int r;
 		if (na || nb) /* PostgreSQL: NULLS LAST ascending, FIRST descending */
 			r = na == nb ? 0 : (na ? 1 : -1) * (flags & AGG_NULLS_FIRST(k) ? -1 : 1);
+		else if (flags & AGG_ORDER_ARRAY(k))
+			r = stor_array_sortkey_cmp(sqlite3_value_blob(a->keys[k]),
+						   (size_t)sqlite3_value_bytes(a->keys[k]),
+						   sqlite3_value_blob(b->keys[k]),
+						   (size_t)sqlite3_value_bytes(b->keys[k])) *
+			    (flags & AGG_DESC(k) ? -1 : 1);
 		else
 			r = value_cmp(a->keys[k], b->keys[k]) * (flags & AGG_DESC(k) ? -1 : 1);
 		if (r)
@@ -244,22 +270,109 @@ static int fraction(sqlite3_context *cx, agg_state *s, double *f)
 	return 1;
 }
 
+/* percentile_cont's value at fraction f of the sorted rows. */
+static double cont_at(const agg_state *s, double f)
+{
+	double row = f * (double)(s->n - 1); /* PostgreSQL: 1 + f * (n - 1), 1-based */
+	int64_t lo = (int64_t)floor(row), hi = (int64_t)ceil(row);
+	double lo_v = sqlite3_value_double(s->rows[lo].x),
+	       hi_v = sqlite3_value_double(s->rows[hi].x);
+	return lo == hi ? lo_v : lo_v + (row - (double)lo) * (hi_v - lo_v);
+}
+
+/* percentile_disc's row at fraction f: the first row at or past f. */
+static int64_t disc_at(const agg_state *s, double f)
+{
+	int64_t k = (int64_t)ceil(f * (double)s->n);
+	return k > 0 ? k - 1 : 0;
+}
+
+/* One element of the answer for fraction i of fr: percentile_cont's value
+ * as float8 text, percentile_disc's row's element; NULL for a NULL
+ * fraction.  0 after failing the call (22003). */
+static int fraction_elem(sqlite3_context *cx, const agg_state *s, const mur_arr *fr, int i,
+			 int disc, mur_arr *out, mur_error *err)
+{
+	mur_buf one;
+	double f;
+	int rc;
+	if (fr->e[i].null)
+		return mur_arr_push(out, "", 0, 1, err) == MUR_OK;
+	{
+		char tmp[64];
+		size_t n = fr->e[i].len < sizeof tmp - 1 ? fr->e[i].len : sizeof tmp - 1;
+		memcpy(tmp, mur_arr_s(fr, i), n);
+		tmp[n] = 0;
+		f = strtod(tmp, NULL);
+	}
+	if (f < 0 || f > 1 || isnan(f)) {
+		stor_fn_fail(cx, "22003", "percentile value %g is not between 0 and 1", f);
+		return 0;
+	}
+	mur_buf_init(&one);
+	if (disc) {
+		sqlite3_value *x = s->rows[disc_at(s, f)].x;
+		mur_arr picked;
+		mur_arr_init(&picked);
+		rc = mur_arr_parse(&picked, MT_UNKNOWN, (const char *)sqlite3_value_text(x),
+				   (size_t)sqlite3_value_bytes(x), err);
+		if (rc == MUR_OK && picked.n == 1)
+			rc = mur_arr_push(out, mur_arr_s(&picked, 0), picked.e[0].len,
+					  picked.e[0].null, err);
+		mur_arr_free(&picked);
+	} else {
+		mur_value v = mur_v_float(cont_at(s, f));
+		mur_arr_elem_text(MT_FLOAT8, &v, &one);
+		rc = mur_arr_push(out, one.data ? one.data : "", one.len, 0, err);
+	}
+	mur_buf_free(&one);
+	if (rc != MUR_OK)
+		stor_fn_fail(cx, err->sqlstate, "%s", err->message);
+	return rc == MUR_OK;
+}
+
+/* percentile_cont / percentile_disc over an array of fractions (the first
+ * row's, as a single fraction is taken). */
+static void fractions_final(sqlite3_context *cx, agg_state *s, int disc)
+{
+	sqlite3_value *a = s->rows[0].arg;
+	mur_arr fr, out;
+	mur_error err;
+	int ok = 1;
+	if (sqlite3_value_type(a) == SQLITE_NULL)
+		return sqlite3_result_null(cx);
+	memset(&err, 0, sizeof err);
+	mur_arr_init(&fr);
+	mur_arr_init(&out);
+	if (mur_arr_parse(&fr, MT_FLOAT8_ARRAY, (const char *)sqlite3_value_text(a),
+			  (size_t)sqlite3_value_bytes(a), &err) != MUR_OK) {
+		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+		goto free_all;
+	}
+	for (int i = 0; i < fr.n && ok; i++)
+		ok = fraction_elem(cx, s, &fr, i, disc, &out, &err);
+	if (ok) {
+		mur_buf b;
+		mur_arr_set_shape(&out, fr.ndim, fr.dims);
+		mur_buf_init(&b);
+		mur_arr_out(&out, &b);
+		stor_fn_result_buf(cx, &b);
+	}
+free_all:
+	mur_arr_free(&out);
+	mur_arr_free(&fr);
+}
+
 static void percentile_cont_final(sqlite3_context *cx)
 {
 	agg_state *s = agg_sorted(cx);
-	double f, row, lo_v, hi_v;
-	int64_t lo, hi;
+	double f;
 	if (!s)
 		return;
-	if (fraction(cx, s, &f)) {
-		row = f * (double)(s->n - 1); /* PostgreSQL: 1 + f * (n - 1), 1-based */
-		lo = (int64_t)floor(row);
-		hi = (int64_t)ceil(row);
-		lo_v = sqlite3_value_double(s->rows[lo].x);
-		hi_v = sqlite3_value_double(s->rows[hi].x);
-		sqlite3_result_double(cx,
-				      lo == hi ? lo_v : lo_v + (row - (double)lo) * (hi_v - lo_v));
-	}
+	if (s->flags & AGG_FRACTIONS)
+		fractions_final(cx, s, 0);
+	else if (fraction(cx, s, &f))
+		sqlite3_result_double(cx, cont_at(s, f));
 	agg_free(s);
 }
 
@@ -267,13 +380,12 @@ static void percentile_disc_final(sqlite3_context *cx)
 {
 	agg_state *s = agg_sorted(cx);
 	double f;
-	int64_t k;
 	if (!s)
 		return;
-	if (fraction(cx, s, &f)) {
-		k = (int64_t)ceil(f * (double)s->n); /* PostgreSQL: the first row at or past f */
-		sqlite3_result_value(cx, s->rows[k > 0 ? k - 1 : 0].x);
-	}
+	if (s->flags & AGG_FRACTIONS)
+		fractions_final(cx, s, 1);
+	else if (fraction(cx, s, &f))
+		sqlite3_result_value(cx, s->rows[disc_at(s, f)].x);
 	agg_free(s);
 }
 
@@ -363,6 +475,91 @@ static void jsonb_object_agg_final(sqlite3_context *cx) { json_agg_common(cx, 1,
 
 /* array_agg: the elements of each row's one-element array, in order;
  * DISTINCT drops a row whose x equals the previous one's. */
+/* Rows i and i - 1 of the sorted group are equal for DISTINCT: by x's
+ * value (args; the array sort key when there is one). */
+static int same_as_previous(const agg_state *s, int64_t i)
+{
+	const agg_row *r = &s->rows[i], *p = &s->rows[i - 1];
+	if (s->flags & AGG_ORDER_ARRAY(0)) {
+		int nr = sqlite3_value_type(r->keys[0]) == SQLITE_NULL;
+		int np = sqlite3_value_type(p->keys[0]) == SQLITE_NULL;
+		if (nr || np)
+			return nr == np;
+		return !stor_array_sortkey_cmp(sqlite3_value_blob(r->keys[0]),
+					       (size_t)sqlite3_value_bytes(r->keys[0]),
+					       sqlite3_value_blob(p->keys[0]),
+					       (size_t)sqlite3_value_bytes(p->keys[0]));
+	}
+	return !value_cmp(r->arg, p->arg);
+}
+
+/* One array of array_agg over arrays (row x) parsed into a; its shape
+ * checked against first's (NULL: a is the first).  0 after failing. */
+static int accumulate(sqlite3_context *cx, sqlite3_value *x, mur_arr *a, const mur_arr *first)
+{
+	mur_error err;
+	memset(&err, 0, sizeof err);
+	if (sqlite3_value_type(x) != SQLITE_TEXT || sqlite3_value_bytes(x) < 1 ||
+	    sqlite3_value_text(x)[0] != '{')
+		return stor_fn_fail(cx, "22004", "cannot accumulate null arrays"), 0;
+	if (mur_arr_parse(a, MT_UNKNOWN, (const char *)sqlite3_value_text(x),
+			  (size_t)sqlite3_value_bytes(x), &err) != MUR_OK)
+		return stor_fn_fail(cx, err.sqlstate, "%s", err.message), 0;
+	if (mur_arr_ndim(a) == 0)
+		return stor_fn_fail(cx, "2202E", "cannot accumulate empty arrays"), 0;
+	if (!first)
+		return 1;
+	if (mur_arr_ndim(a) != mur_arr_ndim(first))
+		return stor_fn_fail(cx, "2202E",
+				    "cannot accumulate arrays of different dimensionality"),
+		       0;
+	for (int d = 0; d < mur_arr_ndim(a); d++)
+		if (mur_arr_dim(a, d) != mur_arr_dim(first, d))
+			return stor_fn_fail(cx, "2202E",
+					    "cannot accumulate arrays of different dimensionality"),
+			       0;
+	return 1;
+}
+
+/* array_agg over arrays: the group's arrays under one more dimension. */
+static void arrays_final(sqlite3_context *cx, agg_state *s)
+{
+	mur_arr *subs = calloc((size_t)s->n, sizeof *subs), out;
+	const mur_arr **p = calloc((size_t)s->n, sizeof *p);
+	mur_error err;
+	int n = 0, ok = 1;
+	memset(&err, 0, sizeof err);
+	mur_arr_init(&out);
+	if (!subs || !p) {
+		sqlite3_result_error_nomem(cx);
+		goto free_all;
+	}
+	for (int64_t i = 0; i < s->n && ok; i++) {
+		if (s->flags & AGG_DISTINCT && i && same_as_previous(s, i))
+			continue;
+		mur_arr_init(&subs[n]);
+		ok = accumulate(cx, s->rows[i].x, &subs[n], n ? &subs[0] : NULL);
+		p[n] = &subs[n];
+		n++;
+	}
+	if (!ok)
+		goto free_all;
+	if (mur_arr_stack(&out, p, n, &err) == MUR_OK) {
+		mur_buf b;
+		mur_buf_init(&b);
+		mur_arr_out(&out, &b);
+		stor_fn_result_buf(cx, &b);
+	} else {
+		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+	}
+free_all:
+	for (int i = 0; subs && i < n; i++)
+		mur_arr_free(&subs[i]);
+	mur_arr_free(&out);
+	free(subs);
+	free(p);
+}
+
 static void array_agg_final(sqlite3_context *cx)
 {
 	agg_state *s = agg_sorted(cx);
@@ -370,13 +567,18 @@ static void array_agg_final(sqlite3_context *cx)
 	int first = 1;
 	if (!s)
 		return;
+	if (s->flags & AGG_OF_ARRAYS) {
+		arrays_final(cx, s);
+		agg_free(s);
+		return;
+	}
 	mur_buf_init(&b);
 	mur_buf_put_u8(&b, '{');
 	for (int64_t i = 0; i < s->n; i++) {
 		agg_row *r = &s->rows[i];
 		int n = sqlite3_value_bytes(r->x);
 		const unsigned char *t = sqlite3_value_text(r->x);
-		if (s->flags & AGG_DISTINCT && i && !value_cmp(r->arg, s->rows[i - 1].arg))
+		if (s->flags & AGG_DISTINCT && i && same_as_previous(s, i))
 			continue;
 		if (n < 2)
 			continue; /* not the '{...}' mur_array wrote */

@@ -4,11 +4,16 @@
  * are common/array.h's).  elem is the element's mur_type as an integer.
  *
  *   mur_array(elem, v...)               ARRAY[v, ...] from storage values
+ *   mur_array_stack(a...)               ARRAY[a, ...] of arrays: one more dimension
  *   mur_array_cmp(a, b, elem)           <0, 0, >0 (btarraycmp)
  *   mur_array_any(x, a, elem, op, all)  x op ANY/ALL (a); op 0..5 = <> < <= > >=
- *   mur_array_get(a, i, elem)           a[i] as a storage value of elem
- *   mur_array_slice(a, lo, hi)          a[lo:hi]
- *   mur_array_bound(a, d, which)        lower, upper, length, cardinality, ndims
+ *   mur_array_get(a, i, elem)           the i-th element in storage order
+ *                                       (unnest's), a storage value of elem
+ *   mur_array_sub(a, elem, i...)        a[i]...[j]: NULL unless one index per
+ *                                       dimension, each in range
+ *   mur_array_slice(a, lo, hi ...)      a[lo:hi]... (a pair per dimension)
+ *   mur_array_bound(a, d, which)        lower, upper, length, cardinality,
+ *                                       ndims, dims (array_dims' text)
  *   mur_array_position(a, x, elem [, s]) first i >= s with a[i] IS NOT DISTINCT FROM x
  *   mur_array_append(a, x, elem), mur_array_prepend(x, a, elem),
  *   mur_array_cat(a, b), mur_array_remove(a, x, elem)
@@ -18,6 +23,9 @@
  *                                       and nulls (unnest in a select list
  *                                       reads it with json_each)
  *   mur_array_elem(text, elem)          one element's text as a storage value
+ *   mur_array_sortkey(a, elem)          a as a collecting aggregate's sort key:
+ *                                       a blob, elem's byte then a's text
+ *                                       (sqlfn_agg.c compares it as arrays)
  *   mur_array_num_typmod(a, typmod)     a numeric[] stored into numeric(p,s)[]:
  *                                       each element rounded to the scale,
  *                                       22003 when one does not fit
@@ -25,7 +33,10 @@
  *
  * Strictness follows PostgreSQL: the comparisons, subscripts and bounds
  * answer NULL for a NULL argument; append/prepend/cat take a NULL array as
- * empty; array_position finds a NULL element for a NULL x.
+ * empty; array_position finds a NULL element for a NULL x.  On arrays of
+ * more than one dimension (common/array.h "Shape") append / prepend are
+ * 22000 and remove / position 0A000, as PostgreSQL's; the others see the
+ * elements in row-major order, as PostgreSQL's do.
  */
 #include "storage/storage_int.h"
 
@@ -93,6 +104,38 @@ static void fn_array(sqlite3_context *cx, int argc, sqlite3_value **v)
 	result_arr(cx, &a);
 free_all:
 	mur_arr_free(&a);
+}
+
+static void fn_stack(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_arr *subs = sqlite3_malloc64(sizeof *subs * (sqlite3_uint64)argc), out;
+	const mur_arr **p = sqlite3_malloc64(sizeof *p * (sqlite3_uint64)argc);
+	mur_error err;
+	int parsed = 0;
+	memset(&err, 0, sizeof err);
+	mur_arr_init(&out);
+	if (!subs || !p) {
+		sqlite3_result_error_nomem(cx);
+		goto free_all;
+	}
+	for (; parsed < argc; parsed++) {
+		mur_arr_init(&subs[parsed]);
+		p[parsed] = sqlite3_value_type(v[parsed]) == SQLITE_NULL ? NULL : &subs[parsed];
+		if (p[parsed] && !arg_arr(cx, v[parsed], &subs[parsed])) {
+			parsed++;
+			goto free_all;
+		}
+	}
+	if (mur_arr_stack(&out, p, argc, &err) == MUR_OK)
+		result_arr(cx, &out);
+	else
+		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+free_all:
+	for (int i = 0; subs && i < parsed; i++)
+		mur_arr_free(&subs[i]);
+	mur_arr_free(&out);
+	sqlite3_free(subs);
+	sqlite3_free(p);
 }
 
 static void fn_cmp(sqlite3_context *cx, int argc, sqlite3_value **v)
@@ -191,6 +234,24 @@ done:
 		sqlite3_set_auxdata(cx, 1, fresh, arr_destroy);
 }
 
+/* The element of a at offset i (an index into a->e) as a storage value. */
+static void result_elem(sqlite3_context *cx, const mur_arr *a, int i, mur_type elem)
+{
+	mur_buf scratch;
+	mur_value out;
+	mur_error err;
+	if (a->e[i].null)
+		return;
+	memset(&err, 0, sizeof err);
+	mur_buf_init(&scratch);
+	if (mur_value_from_pgtext(elem, mur_arr_s(a, i), a->e[i].len, &scratch, &out, &err) ==
+	    MUR_OK)
+		stor_fn_result_value(cx, &out);
+	else
+		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+	mur_buf_free(&scratch);
+}
+
 static void fn_get(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	mur_arr a;
@@ -200,70 +261,109 @@ static void fn_get(sqlite3_context *cx, int argc, sqlite3_value **v)
 		return;
 	i = sqlite3_value_int64(v[1]);
 	mur_arr_init(&a);
-	if (arg_arr(cx, v[0], &a) && i >= 1 && i <= a.n && !a.e[i - 1].null) {
-		mur_type elem = arg_elem(v[2]);
-		mur_buf scratch;
-		mur_value out;
-		mur_error err;
-		memset(&err, 0, sizeof err);
-		mur_buf_init(&scratch);
-		if (mur_value_from_pgtext(elem, mur_arr_s(&a, (int)i - 1), a.e[i - 1].len, &scratch,
-					  &out, &err) == MUR_OK)
-			stor_fn_result_value(cx, &out);
-		else
-			stor_fn_fail(cx, err.sqlstate, "%s", err.message);
-		mur_buf_free(&scratch);
-	}
+	if (arg_arr(cx, v[0], &a) && i >= 1 && i <= a.n)
+		result_elem(cx, &a, (int)i - 1, arg_elem(v[2]));
+	mur_arr_free(&a);
+}
+
+static void fn_sub(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	long long idx[MUR_ARR_NDIM_MAX];
+	int k = argc - 2, at;
+	mur_arr a;
+	if (stor_fn_any_null(argc, v))
+		return;
+	if (k > MUR_ARR_NDIM_MAX)
+		return stor_fn_fail(cx, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				    "number of array dimensions (%d) exceeds the maximum allowed "
+				    "(%d)",
+				    k, MUR_ARR_NDIM_MAX);
+	for (int d = 0; d < k; d++)
+		idx[d] = sqlite3_value_int64(v[d + 2]);
+	mur_arr_init(&a);
+	if (arg_arr(cx, v[0], &a) && (at = mur_arr_offset(&a, k, idx)) >= 0)
+		result_elem(cx, &a, at, arg_elem(v[1]));
 	mur_arr_free(&a);
 }
 
 static void fn_slice(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
+	long long lo[MUR_ARR_NDIM_MAX], hi[MUR_ARR_NDIM_MAX];
+	int k = (argc - 1) / 2;
 	mur_arr a, out;
-	sqlite3_int64 lo, hi;
-	(void)argc;
-	if (stor_fn_any_null(3, v))
+	mur_error err;
+	if (stor_fn_any_null(argc, v))
 		return;
-	lo = sqlite3_value_int64(v[1]);
-	hi = sqlite3_value_int64(v[2]);
+	if (k > MUR_ARR_NDIM_MAX)
+		return stor_fn_fail(cx, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				    "number of array dimensions (%d) exceeds the maximum allowed "
+				    "(%d)",
+				    k, MUR_ARR_NDIM_MAX);
+	for (int d = 0; d < k; d++) {
+		lo[d] = sqlite3_value_int64(v[1 + 2 * d]);
+		hi[d] = sqlite3_value_int64(v[2 + 2 * d]);
+	}
+	memset(&err, 0, sizeof err);
 	mur_arr_init(&a);
 	mur_arr_init(&out);
 	if (arg_arr(cx, v[0], &a)) {
-		mur_error err;
-		int ok = 1;
-		if (lo < 1)
-			lo = 1;
-		if (hi > a.n)
-			hi = a.n;
-		for (sqlite3_int64 i = lo; i <= hi && ok; i++)
-			ok = mur_arr_push(&out, mur_arr_s(&a, (int)i - 1), a.e[i - 1].len,
-					  a.e[i - 1].null, &err) == MUR_OK;
-		if (ok)
+		if (mur_arr_slice(&out, &a, k, lo, hi, &err) == MUR_OK)
 			result_arr(cx, &out);
 		else
-			sqlite3_result_error_nomem(cx);
+			stor_fn_fail(cx, err.sqlstate, "%s", err.message);
 	}
 	mur_arr_free(&out);
 	mur_arr_free(&a);
 }
 
-/* which: 0 array_lower, 1 array_upper, 2 array_length, 3 cardinality,
- * 4 array_ndims.  An empty array has no dimension: NULL (cardinality 0). */
+/* which: 0 array_lower, 1 array_upper, 2 array_length of dimension d,
+ * 3 cardinality, 4 array_ndims, 5 array_dims.  An empty array has no
+ * dimension: NULL (cardinality 0); so has a d past a's dimensions. */
 static void fn_bound(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	mur_arr a;
 	int which = sqlite3_value_int(v[2]);
+	sqlite3_int64 d = sqlite3_value_int64(v[1]);
 	(void)argc;
 	if (stor_fn_any_null(2, v))
 		return;
 	mur_arr_init(&a);
-	if (arg_arr(cx, v[0], &a)) {
-		if (which == 3)
-			sqlite3_result_int(cx, a.n);
-		else if (a.n > 0 && sqlite3_value_int64(v[1]) == 1)
-			sqlite3_result_int(cx, which == 0 || which == 4 ? 1 : a.n);
+	if (!arg_arr(cx, v[0], &a)) {
+		/* the call failed */
+	} else if (which == 3) {
+		sqlite3_result_int(cx, a.n);
+	} else if (which == 4) {
+		if (mur_arr_ndim(&a))
+			sqlite3_result_int(cx, mur_arr_ndim(&a));
+	} else if (which == 5) {
+		mur_buf b;
+		mur_buf_init(&b);
+		mur_arr_dims_text(&a, &b);
+		if (b.len)
+			stor_fn_result_buf(cx, &b);
+		else
+			mur_buf_free(&b);
+	} else if (d >= 1 && d <= mur_arr_ndim(&a)) {
+		sqlite3_result_int(cx, which == 0 ? 1 : mur_arr_dim(&a, (int)d - 1));
 	}
 	mur_arr_free(&a);
+}
+
+/* Refuse a of more than one dimension as PostgreSQL's function does:
+ * what 0 array_append / array_prepend (22000), 1 array_remove, 2
+ * array_position (0A000).  1 when a is fine. */
+static int one_dim(sqlite3_context *cx, const mur_arr *a, int what)
+{
+	static const char *const msg[] = {
+		"argument must be empty or one-dimensional array",
+		"removing elements from multidimensional arrays is not supported",
+		"searching for elements in multidimensional arrays is not supported",
+	};
+	if (mur_arr_ndim(a) <= 1)
+		return 1;
+	stor_fn_fail(cx, what ? SQLSTATE_FEATURE_NOT_SUPPORTED : SQLSTATE_DATA_EXCEPTION, "%s",
+		     msg[what]);
+	return 0;
 }
 
 static void fn_position(sqlite3_context *cx, int argc, sqlite3_value **v)
@@ -284,7 +384,7 @@ static void fn_position(sqlite3_context *cx, int argc, sqlite3_value **v)
 	mur_buf_init(&xt);
 	if (x.kind != MV_NULL)
 		mur_arr_elem_text(elem, &x, &xt);
-	if (arg_arr(cx, v[0], &a))
+	if (arg_arr(cx, v[0], &a) && one_dim(cx, &a, 2))
 		for (sqlite3_int64 i = start < 1 ? 1 : start; i <= a.n; i++) {
 			const mur_arr_elem *e = &a.e[i - 1];
 			if (x.kind == MV_NULL
@@ -324,7 +424,8 @@ static void fn_append(sqlite3_context *cx, int argc, sqlite3_value **v)
 	mur_arr a;
 	(void)argc;
 	mur_arr_init(&a);
-	if (arg_arr_or_empty(cx, v[0], &a) && push_value(cx, &a, arg_elem(v[2]), v[1]))
+	if (arg_arr_or_empty(cx, v[0], &a) && one_dim(cx, &a, 0) &&
+	    push_value(cx, &a, arg_elem(v[2]), v[1]))
 		result_arr(cx, &a);
 	mur_arr_free(&a);
 }
@@ -335,8 +436,8 @@ static void fn_prepend(sqlite3_context *cx, int argc, sqlite3_value **v)
 	(void)argc;
 	mur_arr_init(&a);
 	mur_arr_init(&out);
-	if (arg_arr_or_empty(cx, v[1], &a) && push_value(cx, &out, arg_elem(v[2]), v[0]) &&
-	    push_all(cx, &out, &a))
+	if (arg_arr_or_empty(cx, v[1], &a) && one_dim(cx, &a, 0) &&
+	    push_value(cx, &out, arg_elem(v[2]), v[0]) && push_all(cx, &out, &a))
 		result_arr(cx, &out);
 	mur_arr_free(&out);
 	mur_arr_free(&a);
@@ -344,15 +445,22 @@ static void fn_prepend(sqlite3_context *cx, int argc, sqlite3_value **v)
 
 static void fn_cat(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
-	mur_arr a, b;
+	mur_arr a, b, out;
+	mur_error err;
 	(void)argc;
 	if (sqlite3_value_type(v[0]) == SQLITE_NULL && sqlite3_value_type(v[1]) == SQLITE_NULL)
 		return;
+	memset(&err, 0, sizeof err);
 	mur_arr_init(&a);
 	mur_arr_init(&b);
-	if (arg_arr_or_empty(cx, v[0], &a) && arg_arr_or_empty(cx, v[1], &b) &&
-	    push_all(cx, &a, &b))
-		result_arr(cx, &a);
+	mur_arr_init(&out);
+	if (arg_arr_or_empty(cx, v[0], &a) && arg_arr_or_empty(cx, v[1], &b)) {
+		if (mur_arr_concat(&out, &a, &b, &err) == MUR_OK)
+			result_arr(cx, &out);
+		else
+			stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+	}
+	mur_arr_free(&out);
 	mur_arr_free(&b);
 	mur_arr_free(&a);
 }
@@ -372,7 +480,7 @@ static void fn_remove(sqlite3_context *cx, int argc, sqlite3_value **v)
 	mur_buf_init(&xt);
 	if (x.kind != MV_NULL)
 		mur_arr_elem_text(elem, &x, &xt);
-	if (arg_arr(cx, v[0], &a)) {
+	if (arg_arr(cx, v[0], &a) && one_dim(cx, &a, 1)) {
 		int ok = 1;
 		for (int i = 0; i < a.n && ok; i++) {
 			int same = x.kind == MV_NULL
@@ -585,6 +693,45 @@ static void fn_elem(sqlite3_context *cx, int argc, sqlite3_value **v)
 	mur_buf_free(&scratch);
 }
 
+static void fn_sortkey(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_buf b;
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL)
+		return;
+	mur_buf_init(&b);
+	mur_buf_put_u8(&b, (uint8_t)arg_elem(v[1]));
+	mur_buf_put(&b, sqlite3_value_text(v[0]), (size_t)sqlite3_value_bytes(v[0]));
+	if (!mur_buf_ok(&b)) {
+		mur_buf_free(&b);
+		return sqlite3_result_error_nomem(cx);
+	}
+	sqlite3_result_blob64(cx, b.data, b.len, SQLITE_TRANSIENT);
+	mur_buf_free(&b);
+}
+
+int stor_array_sortkey_cmp(const void *a, size_t la, const void *b, size_t lb)
+{
+	mur_arr x, y;
+	mur_error err;
+	int c;
+	if (la < 1 || lb < 1)
+		return (la > lb) - (la < lb);
+	mur_arr_init(&x);
+	mur_arr_init(&y);
+	if (mur_arr_parse(&x, MT_UNKNOWN, (const char *)a + 1, la - 1, &err) != MUR_OK ||
+	    mur_arr_parse(&y, MT_UNKNOWN, (const char *)b + 1, lb - 1, &err) != MUR_OK) {
+		size_t n = la < lb ? la : lb;
+		c = memcmp(a, b, n); /* not arrays: by bytes, consistently */
+		c = c ? c : (la > lb) - (la < lb);
+	} else {
+		c = mur_arr_cmp((mur_type)((const uint8_t *)a)[0], &x, &y);
+	}
+	mur_arr_free(&y);
+	mur_arr_free(&x);
+	return c;
+}
+
 /* The collations: pArg is the element type whose order they follow. */
 static int collate_arr(void *arg, int la, const void *pa, int lb, const void *pb)
 {
@@ -629,10 +776,12 @@ static void fn_num_typmod(sqlite3_context *cx, int argc, sqlite3_value **v)
 static const stor_fn_def arrayfns[] = {
 	{"mur_array_num_typmod", 2, 1, fn_num_typmod},
 	{"mur_array", -1, 1, fn_array},
+	{"mur_array_stack", -1, 1, fn_stack},
+	{"mur_array_sub", -1, 1, fn_sub},
 	{"mur_array_cmp", 3, 1, fn_cmp},
 	{"mur_array_any", 5, 1, fn_any},
 	{"mur_array_get", 3, 1, fn_get},
-	{"mur_array_slice", 3, 1, fn_slice},
+	{"mur_array_slice", -1, 1, fn_slice},
 	{"mur_array_bound", 3, 1, fn_bound},
 	{"mur_array_position", 3, 1, fn_position},
 	{"mur_array_position", 4, 1, fn_position},
@@ -648,6 +797,7 @@ static const stor_fn_def arrayfns[] = {
 	{"mur_string_to_array", 3, 1, fn_string_to_array},
 	{"mur_array_json", 1, 1, fn_json},
 	{"mur_array_elem", 2, 1, fn_elem},
+	{"mur_array_sortkey", 2, 1, fn_sortkey},
 };
 
 int stor_register_array_functions(sqlite3 *db)

@@ -811,38 +811,57 @@ static void put_json_text(mur_buf *b, mur_type t, mur_buf *tmp)
 	mur_json_put_string(b, tmp->data ? tmp->data : "", tmp->len);
 }
 
-/* An array's text (tmp) as a JSON array of its elements, as PostgreSQL's
- * array_to_json; 0 when it does not parse (the caller writes a string). */
+/* Element i of a (element type et) as a JSON value. */
+static void put_json_elem(mur_buf *b, mur_type et, const mur_arr *a, int i)
+{
+	const char *s = mur_arr_s(a, i);
+	mur_buf e;
+	if (a->e[i].null) {
+		mur_buf_put(b, "null", 4);
+		return;
+	}
+	if (et == MT_BOOL) {
+		mur_buf_put(b, s[0] == 't' ? "true" : "false", s[0] == 't' ? 4 : 5);
+		return;
+	}
+	mur_buf_init(&e);
+	mur_buf_put(&e, s, a->e[i].len);
+	put_json_text(b, et, &e);
+	mur_buf_free(&e);
+}
+
+/* Dimension d of a from element *k on, as nested JSON arrays. */
+static void put_json_level(mur_buf *b, mur_type et, const mur_arr *a, int d, int *k)
+{
+	mur_buf_put_u8(b, '[');
+	for (int j = 0; j < mur_arr_dim(a, d); j++) {
+		if (j)
+			mur_buf_put_u8(b, ',');
+		if (d == mur_arr_ndim(a) - 1)
+			put_json_elem(b, et, a, (*k)++);
+		else
+			put_json_level(b, et, a, d + 1, k);
+	}
+	mur_buf_put_u8(b, ']');
+}
+
+/* An array's text (tmp) as a JSON array of its elements, nested by its
+ * dimensions, as PostgreSQL's array_to_json; 0 when it does not parse (the
+ * caller writes a string). */
 static int put_json_array(mur_buf *b, mur_type t, const mur_buf *tmp)
 {
-	mur_type et = mur_type_elem(t);
 	mur_arr a;
 	mur_error err;
+	int k = 0;
 	mur_arr_init(&a);
 	if (mur_arr_parse(&a, t, tmp->data ? tmp->data : "", tmp->len, &err) != MUR_OK) {
 		mur_arr_free(&a);
 		return 0;
 	}
-	mur_buf_put_u8(b, '[');
-	for (int i = 0; i < a.n; i++) {
-		const char *s = mur_arr_s(&a, i);
-		mur_buf e;
-		if (i)
-			mur_buf_put_u8(b, ',');
-		if (a.e[i].null) {
-			mur_buf_put(b, "null", 4);
-			continue;
-		}
-		if (et == MT_BOOL) {
-			mur_buf_put(b, s[0] == 't' ? "true" : "false", s[0] == 't' ? 4 : 5);
-			continue;
-		}
-		mur_buf_init(&e);
-		mur_buf_put(&e, s, a.e[i].len);
-		put_json_text(b, et, &e);
-		mur_buf_free(&e);
-	}
-	mur_buf_put_u8(b, ']');
+	if (mur_arr_ndim(&a) == 0)
+		mur_buf_put(b, "[]", 2);
+	else
+		put_json_level(b, mur_type_elem(t), &a, 0, &k);
 	mur_arr_free(&a);
 	return 1;
 }

@@ -268,6 +268,9 @@ int stor_register_type_functions(sqlite3 *db);
 int stor_register_json_functions(sqlite3 *db);
 /* sqlfn_array.c: array operators, functions, the array collations. */
 int stor_register_array_functions(sqlite3 *db);
+/* Two mur_array_sortkey blobs (a collecting aggregate's array sort key,
+ * sqlfn_agg.c): <0, 0, >0 in the arrays' order (btarraycmp). */
+int stor_array_sortkey_cmp(const void *a, size_t la, const void *b, size_t lb);
 /* A math function of a numeric (TEXT) argument, exactly (sqlfn_math.c
  * calls it when its argument is TEXT). */
 typedef enum stor_num_fn {

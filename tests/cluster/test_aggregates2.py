@@ -86,12 +86,21 @@ def test_aggregate_error(db, sql, sqlstate):
     db.both_error(sql, sqlstate)
 
 
-def test_percentile_array_refused(db):
-    """A list of fractions (percentile over an array) is 0A000, naming the function."""
-    with pytest.raises(Exception) as e:
-        db.murphy("SELECT percentile_cont(ARRAY[0.25, 0.5]) WITHIN GROUP (ORDER BY sal) FROM emp")
-    said = e.value.diag.message_primary
-    assert e.value.pgcode == "0A000" and "percentile_cont" in said and "array" in said, said
+FRACTIONS = [
+    "SELECT dept, percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY sal), "
+    "percentile_disc(ARRAY[0.25, 0.5, NULL, 1]) WITHIN GROUP (ORDER BY name) FROM emp GROUP BY dept",
+    "SELECT percentile_cont('{0, 0.1, 1}'::float8[]) WITHIN GROUP (ORDER BY bonus DESC), "
+    "percentile_disc(ARRAY[0.9, 0.1]) WITHIN GROUP (ORDER BY sal) FROM emp",
+    "SELECT grp, percentile_disc(ARRAY[0.5]) WITHIN GROUP (ORDER BY dept) FROM emp "
+    "WHERE id < 40 GROUP BY grp",
+    "SELECT percentile_cont(ARRAY[0.5]) WITHIN GROUP (ORDER BY sal) FROM emp WHERE id < 0",
+]
+
+
+@pytest.mark.parametrize("sql", FRACTIONS)
+def test_percentile_over_array_of_fractions(db, sql):
+    """An array of fractions answers an array (every group on the leader)."""
+    db.both(sql, ordered=top_level_order_by(sql))
 
 
 def test_explain_gathers_rows(db):

@@ -138,6 +138,26 @@ def test_catalog_types_in_binary(targets):
     assert got["murphy"] == got["postgres"] == [("date", 1082), ("int4", 23)]
 
 
+def test_regtype_in_binary(targets):
+    """pg_typeof's regtype column in binary is the type's OID, as
+    PostgreSQL's regtypesend (it was 42883 "no binary output function
+    available for type 2206")."""
+    got = {}
+    for target, dsn in targets.items():
+        with _connect(dsn) as conn:
+            conn.execute("DROP TABLE IF EXISTS bin_rt")
+            conn.execute("CREATE TABLE bin_rt (id int PRIMARY KEY, v varchar(5), a int[],"
+                         " ts timestamptz)")
+            conn.execute("INSERT INTO bin_rt VALUES (1, 'x', '{1}', now())")
+            res = conn.pgconn.exec_params(
+                b"SELECT pg_typeof(id), pg_typeof(v), pg_typeof(a), pg_typeof(ts),"
+                b" pg_typeof(id + 0.5) FROM bin_rt", [], result_format=1)
+            assert res.status == psycopg.pq.ExecStatus.TUPLES_OK, res.error_message
+            got[target] = [res.get_value(0, i) for i in range(res.nfields)]
+    assert got["murphy"] == got["postgres"]
+    assert got["murphy"] == [struct.pack("!I", o) for o in (23, 1043, 1007, 1184, 1700)]
+
+
 def _asyncpg_kwargs(dsn):
     kv = dict(p.split("=", 1) for p in dsn.split())
     return {"host": kv["host"], "port": int(kv["port"]), "user": kv["user"],

@@ -25,7 +25,7 @@ ROLES = [
     "DROP ROLE pr_gone",
     "ALTER ROLE pr_group PASSWORD 'g'",
 ]
-DROP = ("DROP VIEW IF EXISTS pr_v; DROP TABLE IF EXISTS pr_t;"
+DROP = ("DROP VIEW IF EXISTS pr_v; DROP TABLE IF EXISTS pr_t; DROP TABLE IF EXISTS pr_c;"
         " DROP ROLE IF EXISTS pr_admin, pr_user, pr_group, pr_gone")
 
 ROLES_QUERY = (
@@ -142,6 +142,44 @@ def test_has_table_privilege_as_postgres(both):
             assert e.value.pgcode == "42P01"
             cur.execute("DROP VIEW pr_v")
             cur.execute("DROP TABLE pr_t")
+
+
+def test_has_column_privilege_as_postgres(both):
+    """A column's privilege is its table's (murphy keeps no column
+    grants), by role name and OID, column name and number; an unknown
+    column is 42703, an attnum past the last NULL.  Before, both
+    functions were true for everyone, whatever the column."""
+    for conn in both:
+        with conn.cursor() as cur:
+            for sql in ("DROP TABLE IF EXISTS pr_c",
+                        "CREATE TABLE pr_c (id int PRIMARY KEY, v int, w text)",
+                        "GRANT SELECT, INSERT ON pr_c TO pr_user"):
+                cur.execute(sql)
+    got = same(both, "SELECT rolname,"
+               " has_column_privilege(rolname, 'pr_c', 'v', 'SELECT'),"
+               " has_column_privilege(oid, 'pr_c', 'w', 'UPDATE'),"
+               " has_column_privilege(rolname, 'pr_c', 2::int2, 'insert'),"
+               " has_column_privilege(rolname, 'pr_c', 'id', 'REFERENCES'),"
+               " has_column_privilege(rolname, 'pr_c', 'v', 'SELECT WITH GRANT OPTION'),"
+               " has_column_privilege(rolname, 'pg_class', 'relname', 'SELECT'),"
+               " has_any_column_privilege(rolname, 'pr_c', 'SELECT'),"
+               " has_any_column_privilege(oid, 'pr_c', 'UPDATE')"
+               " FROM pg_roles WHERE rolname LIKE 'pr\\_%' ORDER BY 1")
+    assert got[2] == ("pr_user", True, False, True, False, False, True, True, False)
+    same(both, "SELECT has_column_privilege('pr_c', 'v', 'UPDATE'),"
+         " has_column_privilege('pr_c'::regclass, 9::int2, 'SELECT'),"
+         " has_any_column_privilege('pr_c', 'INSERT')")
+    for conn in both:
+        with conn.cursor() as cur:
+            for sql, code in (
+                    ("SELECT has_column_privilege('pr_user', 'pr_c', 'nope', 'SELECT')", "42703"),
+                    ("SELECT has_column_privilege('pr_user', 'pr_c', 'v', 'DELETE')", "22023"),
+                    ("SELECT has_column_privilege('pr_user', 'pr_nope', 'v', 'SELECT')", "42P01"),
+                    ("SELECT has_column_privilege('pg_class', 'nope', 'SELECT')", "42703")):
+                with pytest.raises(psycopg2.Error) as e:
+                    cur.execute(sql)
+                assert e.value.pgcode == code, sql
+            cur.execute("DROP TABLE pr_c")
 
 
 def test_pg_has_role_and_has_database_privilege_as_postgres(both):

@@ -128,6 +128,73 @@ def test_idle_outside_a_block_is_not_ended(cluster, acc):
     conn.close()
 
 
+def idle_session_ended(conn, idle_s):
+    """Wait for the server's FATAL on an idle connection outside a block:
+    the seconds it took, and the notices psycopg2 read."""
+    t_idle = time.monotonic()
+    r, _, _ = select.select([conn], [], [], idle_s + 10)
+    assert r, "the idle session was never ended"
+    ended_after = time.monotonic() - t_idle
+    try:
+        conn.poll()
+    except psycopg2.OperationalError:
+        pass
+    return ended_after, conn.notices
+
+
+@pytest.mark.parametrize("server", ["murphy", "postgres"])
+def test_idle_session_timeout_ends_an_idle_session(cluster, pgconn, server):
+    """idle_session_timeout (PostgreSQL 14+): a session idle outside a
+    block this long gets FATAL 57P05 and its connection closes; the same
+    as PostgreSQL, which runs as the control.  Before, SET of it was
+    0A000.  One that keeps talking, or waits inside a block, is not ended
+    by it (that is idle_in_transaction_session_timeout's job)."""
+    if server == "murphy":
+        conn = cluster.connect()
+    else:
+        conn = psycopg2.connect(pgconn.dsn)
+        conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("SET idle_session_timeout = '%dms'" % int(IDLE_S * 1000))
+    cur.execute("SHOW idle_session_timeout")
+    assert cur.fetchone()[0] == "1s"  # IDLE_S, in PostgreSQL's largest whole unit
+    for _ in range(4):  # talking more often than the timeout: not ended
+        time.sleep(IDLE_S * 0.4)
+        cur.execute("SELECT 1")
+    cur.execute("BEGIN")  # idle in a block: not this timeout's
+    time.sleep(IDLE_S * 1.5)
+    cur.execute("SELECT 2")
+    assert cur.fetchone() == (2,)
+    cur.execute("COMMIT")
+    ended_after, notices = idle_session_ended(conn, IDLE_S)
+    assert any("FATAL:  terminating connection due to idle-session timeout" in n
+               for n in notices), notices
+    assert IDLE_S * 0.5 <= ended_after < IDLE_S + 3, ended_after
+    with pytest.raises(psycopg2.OperationalError):
+        cur.execute("SELECT 1")
+    conn.close()
+
+
+def test_idle_session_timeout_set_show_reset(cluster):
+    conn = cluster.connect()
+    cur = conn.cursor()
+    cur.execute("SHOW idle_session_timeout")
+    assert cur.fetchone() == ("0",)
+    cur.execute("SET idle_session_timeout = 90000")
+    cur.execute("SHOW idle_session_timeout")
+    assert cur.fetchone() == ("90s",)
+    cur.execute("SELECT setting, unit FROM pg_settings WHERE name = 'idle_session_timeout'")
+    assert cur.fetchone() == ("90000", "ms")
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("SET idle_session_timeout = -1")
+    assert e.value.pgcode == "22023"
+    cur.execute("RESET idle_session_timeout")
+    time.sleep(0.3)
+    cur.execute("SHOW idle_session_timeout")
+    assert cur.fetchone() == ("0",)
+    conn.close()
+
+
 CHILD = textwrap.dedent("""
     import sys, time, psycopg2
     conn = psycopg2.connect(sys.argv[1])
@@ -393,3 +460,66 @@ def test_local_start_passes_the_idle_timeout_and_remembers_it():
             cl.start_args = []
     finally:
         cl.stop()
+
+
+def wait_async(conn):
+    while True:
+        state = conn.poll()
+        if state == ext.POLL_OK:
+            return
+        if state == ext.POLL_READ:
+            select.select([conn.fileno()], [], [], 10)
+        else:
+            select.select([], [conn.fileno()], [], 10)
+
+
+def session_alive(admin, pid):
+    with admin.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,))
+        return cur.fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("user_timeout_ms", [1000, 0])
+@pytest.mark.parametrize("server", ["murphy", "postgres"])
+def test_tcp_user_timeout_ends_a_client_that_stopped_reading(cluster, pgconn, server,
+                                                             user_timeout_ms):
+    """tcp_user_timeout (TCP_USER_TIMEOUT): a client that stopped reading
+    an answer — its window full, so the server's kernel only sends
+    zero-window probes, which keepalive does not replace — is ended once
+    the sent data has waited unacknowledged that long; with 0 (the
+    default) it is not.  PostgreSQL runs the same as the control.  Before,
+    SET tcp_user_timeout was 0A000 on murphy."""
+    dsn = cluster.dsn() if server == "murphy" else pgconn.dsn
+    admin = cluster.connect() if server == "murphy" else pgconn
+    conn = psycopg2.connect(dsn, async_=1)
+    try:
+        wait_async(conn)
+        pid = conn.get_backend_pid()
+        sock = socket.socket(fileno=os.dup(conn.fileno()))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.close()
+        cur = conn.cursor()
+        cur.execute("SET tcp_user_timeout = %d" % user_timeout_ms)
+        wait_async(conn)
+        cur.execute("SHOW tcp_user_timeout")
+        wait_async(conn)
+        assert cur.fetchone() == (str(user_timeout_ms),)  # a bare number, as PostgreSQL
+        # ~100 MB the client never reads: the server's send queue fills
+        cur.execute("SELECT repeat('x', 1000) FROM generate_series(1, 100000)")
+        # ended within ~1-3 s when the timeout is set (zero-window probes
+        # back off from 200 ms); without it, still there 6 s later
+        deadline = time.monotonic() + (20 if user_timeout_ms else 6)
+        while time.monotonic() < deadline and session_alive(admin, pid):
+            time.sleep(0.25)
+        if user_timeout_ms:
+            assert not session_alive(admin, pid), "the stalled client was never ended"
+        else:
+            assert session_alive(admin, pid)
+    finally:
+        conn.close()
+        if server == "murphy":
+            admin.close()
+        else:  # the server ends a session whose client it finds gone
+            with admin.cursor() as c:
+                c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                          " WHERE datname = current_database() AND pid <> pg_backend_pid()")

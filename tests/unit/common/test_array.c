@@ -47,9 +47,89 @@ static void test_in_out(void **state)
 	assert_string_equal(canon(MT_INT4_ARRAY, "{1,,2}"), "ERROR 22P02");
 	assert_string_equal(canon(MT_INT4_ARRAY, "{1} x"), "ERROR 22P02");
 	assert_string_equal(canon(MT_INT4_ARRAY, "1,2"), "ERROR 22P02");
-	assert_string_equal(canon(MT_INT4_ARRAY, "{{1},{2}}"), "ERROR 0A000");
 	assert_string_equal(canon(MT_INT4_ARRAY, "[0:1]={1,2}"), "ERROR 0A000");
 	assert_string_equal(canon(MT_INT2_ARRAY, "{40000}"), "ERROR 22003");
+}
+
+static void test_multidimensional_in_out(void **state)
+{
+	(void)state;
+	assert_string_equal(canon(MT_INT4_ARRAY, " { {1 , 2} , {3,4} } "), "{{1,2},{3,4}}");
+	assert_string_equal(canon(MT_TEXT_ARRAY, "{{{\"a b\"}},{{NULL}}}"),
+			    "{{{\"a b\"}},{{NULL}}}");
+	assert_string_equal(canon(MT_INT4_ARRAY, "{{{{{{1}}}}}}"), "{{{{{{1}}}}}}");
+	assert_string_equal(canon(MT_INT4_ARRAY, "{{{{{{{1}}}}}}}"), "ERROR 54000");
+	assert_string_equal(canon(MT_INT4_ARRAY, "{{1,2},{3}}"), "ERROR 22P02");
+	assert_string_equal(canon(MT_INT4_ARRAY, "{{1,2},3}"), "ERROR 22P02");
+	assert_string_equal(canon(MT_INT4_ARRAY, "{1,{2}}"), "ERROR 22P02");
+	assert_string_equal(canon(MT_INT4_ARRAY, "{{}}"), "ERROR 22P02");
+	assert_string_equal(canon(MT_INT4_ARRAY, "{{1}{2}}"), "ERROR 22P02");
+}
+
+/* s parsed as int4[] into a (initialized here). */
+static void parse_ok(mur_arr *a, const char *s)
+{
+	mur_error err;
+	mur_arr_init(a);
+	assert_int_equal(mur_arr_parse(a, MT_INT4_ARRAY, s, strlen(s), &err), MUR_OK);
+}
+
+static const char *text_of(const mur_arr *a)
+{
+	static char out[256];
+	mur_buf b;
+	mur_buf_init(&b);
+	mur_arr_out(a, &b);
+	snprintf(out, sizeof out, "%.*s", (int)b.len, b.data ? b.data : "");
+	mur_buf_free(&b);
+	return out;
+}
+
+static void test_shape(void **state)
+{
+	mur_arr a, b, out, empty;
+	const mur_arr *subs[2];
+	long long lo[2] = {1, 2}, hi[2] = {2, 3}, idx[2] = {2, 1};
+	mur_error err;
+	(void)state;
+	parse_ok(&a, "{{1,2,3},{4,5,6}}");
+	parse_ok(&b, "{7,8,9}");
+	assert_int_equal(mur_arr_ndim(&a), 2);
+	assert_int_equal(mur_arr_dim(&a, 1), 3);
+	assert_int_equal(mur_arr_offset(&a, 2, idx), 3);
+	assert_int_equal(mur_arr_offset(&a, 1, idx), -1);
+	mur_arr_init(&out);
+	assert_int_equal(mur_arr_slice(&out, &a, 2, lo, hi, &err), MUR_OK);
+	assert_string_equal(text_of(&out), "{{2,3},{5,6}}");
+	mur_arr_free(&out);
+	mur_arr_init(&out);
+	assert_int_equal(mur_arr_concat(&out, &a, &b, &err), MUR_OK);
+	assert_string_equal(text_of(&out), "{{1,2,3},{4,5,6},{7,8,9}}");
+	mur_arr_free(&out);
+	mur_arr_init(&out);
+	subs[0] = &b;
+	subs[1] = &b;
+	assert_int_equal(mur_arr_stack(&out, subs, 2, &err), MUR_OK);
+	assert_string_equal(text_of(&out), "{{7,8,9},{7,8,9}}");
+	mur_arr_free(&out);
+	mur_arr_init(&out);
+	subs[1] = &a;
+	assert_int_equal(mur_arr_stack(&out, subs, 2, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "2202E");
+	mur_arr_free(&out);
+	mur_arr_init(&out);
+	mur_arr_init(&empty);
+	assert_int_equal(mur_arr_concat(&out, &empty, &b, &err), MUR_OK);
+	assert_string_equal(text_of(&out), "{7,8,9}");
+	mur_arr_free(&out);
+	mur_arr_free(&a);
+	parse_ok(&a, "{{1}}");
+	mur_arr_init(&out);
+	assert_int_equal(mur_arr_concat(&out, &a, &b, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "2202E");
+	mur_arr_free(&out);
+	mur_arr_free(&a);
+	mur_arr_free(&b);
 }
 
 static int cmp(mur_type t, const char *a, const char *b)
@@ -80,6 +160,9 @@ static void test_order(void **state)
 	assert_int_equal(cmp(MT_FLOAT8_ARRAY, "{-1e+20}", "{1}"), -1);
 	assert_int_equal(cmp(MT_INT4_ARRAY, "{}", "{}"), 0);
 	assert_int_equal(cmp(MT_INT4_ARRAY, "{}", "{NULL}"), -1);
+	assert_int_equal(cmp(MT_INT4_ARRAY, "{{1,2},{3,4}}", "{1,2,3,4}"), 1);
+	assert_int_equal(cmp(MT_INT4_ARRAY, "{{1,2}}", "{{1},{2}}"), -1);
+	assert_int_equal(cmp(MT_INT4_ARRAY, "{{1,2},{3,4}}", "{{1,2},{3,4}}"), 0);
 }
 
 int main(void)
@@ -87,6 +170,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_in_out),
 		cmocka_unit_test(test_order),
+		cmocka_unit_test(test_multidimensional_in_out),
+		cmocka_unit_test(test_shape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

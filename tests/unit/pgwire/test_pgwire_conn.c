@@ -516,7 +516,7 @@ static void test_idle_in_transaction_timeout(void **state)
 static void test_keepalive_handed_to_owner_once(void **state)
 {
 	fixture *f = *state;
-	pgw_keepalive ka = {7, 3, 2}, got;
+	pgw_keepalive ka = {7, 3, 2, 0}, got;
 	startup(f);
 	assert_int_equal(pgw_conn_take_keepalive(f->c, &got), 0);
 	pgw_session_set_keepalive(f->e.ps, &ka);

@@ -244,7 +244,7 @@ static inline pgw_result *toy_run(toy_sess *s, toy_stmt *st, int nparams, const 
 	} else if (toy_prefix(sql, "empty")) {
 		r->kind = PGW_RESULT_EMPTY;
 	} else if (toy_prefix(sql, "keepalive ")) {
-		pgw_keepalive ka = {atoi(sql + 10), 0, 0};
+		pgw_keepalive ka = {atoi(sql + 10), 0, 0, 0};
 		pgw_session_set_keepalive(s->e->ps, &ka);
 		snprintf(r->tag, sizeof r->tag, "SET");
 	} else {

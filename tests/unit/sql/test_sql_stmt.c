@@ -251,6 +251,12 @@ static void test_create_table(void **state)
 	/* replication captures changes of tables with a key only: the row id is it */
 	assert_non_null(strstr(p->u.create_table.shard_ddl, "PRIMARY KEY (\"_murphy_rowid\")"));
 	plan_free(p);
+	/* no key, a UNIQUE: keyless in one shard, where the key holds; an id
+	 * first column the UNIQUE leaves out does not distribute it */
+	p = P("CREATE TABLE t4 (a int NOT NULL, b text UNIQUE)");
+	assert_int_equal(p->u.create_table.def->nshards, 1);
+	assert_int_equal(p->u.create_table.def->cols[p->u.create_table.def->dist_col].hidden, 1);
+	plan_free(p);
 	p = P("CREATE TABLE t5 (a int, b text) PARTITION BY HASH (b)");
 	assert_int_equal(p->u.create_table.def->dist_col, 1);
 	assert_int_equal(p->u.create_table.def->ncols, 3);
@@ -341,14 +347,15 @@ static void test_create_table_errors(void **state)
 	E("CREATE TABLE t11 (a int CHECK (b > 0))", "42703");
 	E("CREATE TABLE t12 (a int) PARTITION BY LIST (a)", "0A000");
 	E("CREATE TABLE t13 (a int DEFAULT 'zz')", "22P02");
-	e = E("CREATE TABLE t14 (a int, b text UNIQUE)", "0A000");
+	/* no key and a UNIQUE: one shard (plan_ddl.c), unless told more */
+	e = E("CREATE TABLE t14 (a int, b text UNIQUE) WITH (shards = 4)", "0A000");
 	assert_string_equal(e.hint, "Create the table distributed by a key column: PARTITION BY "
-				    "HASH (b), or as a reference table: WITH (distribution = "
-				    "'reference').");
+				    "HASH (b), in one shard: WITH (shards = 1), or as a reference "
+				    "table: WITH (distribution = 'reference').");
 	assert_string_equal(e.message,
 			    "murphy cannot enforce UNIQUE (b) on \"t14\": the table has "
-			    "no distribution column (its rows are spread over the shards "
-			    "by a hidden row id)");
+			    "no distribution column and more than one shard (its rows are "
+			    "spread over the shards by a hidden row id)");
 }
 
 static void test_drop_and_index(void **state)
