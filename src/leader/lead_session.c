@@ -373,8 +373,9 @@ void lead_session_sql_options(lead_session *s, sql_options *out)
 	out->user = s->user;
 	out->superuser = s->superuser;
 	out->tz = lead_session_tz(s);
+	out->stmt_now_us = (int64_t)mur_wall_us();
 	if (s->txn == LEAD_TXN_IDLE || !s->xact_now_us) /* this statement starts one */
-		s->xact_now_us = (int64_t)mur_wall_us();
+		s->xact_now_us = out->stmt_now_us;
 	out->xact_now_us = s->xact_now_us;
 	cd = lead_session_get(s, "search_path");
 	out->search_path_given = cd != NULL;
@@ -962,6 +963,8 @@ static int stmt_plan_tree(lead_session *s, lead_stmt *st, sql_tree *tree, mur_er
 	st->catalog_version = cat_version(s->e->cat);
 	if (!p->uses_xact_now)
 		opts.xact_now_us = 0; /* stale only in another transaction when it does */
+	if (!p->uses_stmt_now)
+		opts.stmt_now_us = 0; /* else stale in the next statement */
 	st->opts = opts;
 	stmt_describe_fill(st);
 	return MUR_OK;
@@ -984,7 +987,8 @@ static int stmt_stale(lead_session *s, const lead_stmt *st)
 	lead_session_sql_options(s, &now);
 	return st->catalog_version != cat_version(s->e->cat) ||
 	       sql_options_differ(&st->opts, &now) ||
-	       (st->opts.xact_now_us && st->opts.xact_now_us != now.xact_now_us);
+	       (st->opts.xact_now_us && st->opts.xact_now_us != now.xact_now_us) ||
+	       st->opts.stmt_now_us;
 }
 
 static void *op_prepare(void *esess, const char *sql, int nparams, const uint32_t *param_oids,

@@ -446,6 +446,8 @@ typedef struct sql_ctx {
 	const char *user;        /* current_user, session_user (sql_options); NULL: "murphy" */
 	int64_t xact_now_us;     /* now() (sql_options.xact_now_us); 0: mur_now() per call */
 	int used_xact_now;       /* set when a constant of xact_now_us was planned */
+	int64_t stmt_now_us;     /* statement_timestamp() (sql_options.stmt_now_us); 0: mur_now() */
+	int used_stmt_now;       /* set when a constant of stmt_now_us was planned */
 	const char *search_path; /* the session's search_path text (sql_options); NULL: default */
 	int superuser;           /* the role is one: every table privilege */
 	/* murphy.shuffle_strategy (sql/sql.h SQL_SHUFFLE_*): whether window
@@ -702,6 +704,27 @@ sql_expr *sql_json_srf_target(sql_ctx *c, PgQuery__FuncCall *f);
 #define SQL_JSON_SRF_ORDINALITY 2 /* WITH ORDINALITY: a last bigint column 1, 2, ... */
 int sql_json_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQuery__Alias *alias,
 		     int flags);
+
+/* ---- analyze_regex.c ---- */
+/* substring(args) when its arguments make it a regular expression one
+ * (none an integer): 1 and *out (NULL on error), else 0. */
+int sql_regex_substring(sql_ctx *c, sql_expr **args, int n, int loc, sql_expr **out);
+/* x: s [NOT] SIMILAR TO p [ESCAPE e] (negate: NOT). */
+sql_expr *sql_similar_to(sql_ctx *c, PgQuery__AExpr *x, int negate);
+
+/* ---- analyze_regex_srf.c ---- */
+/* The FROM form's series op: its args[0] a JSON array of the rows (text),
+ * which sql/emit_json_srf.c walks with json_each. */
+#define SQL_REGEX_ROWS "mur_regex_rows"
+/* Is name regexp_matches or regexp_split_to_table?  Is n a call of one? */
+int sql_regex_srf_is(const char *name);
+int sql_regex_srf_node(const PgQuery__Node *n);
+/* One of them in FROM (rf's only function), or as f with alias. */
+int sql_regex_srf_from(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *rf);
+int sql_regex_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQuery__Alias *alias,
+		      int ordinality);
+/* One of them in the select list of a query with FROM (0A000 elsewhere). */
+sql_expr *sql_regex_srf_target(sql_ctx *c, PgQuery__FuncCall *f);
 
 /* ---- analyze_ordagg.c ---- */
 /* The collecting aggregate name names (sql_aggfn), 0 when none. */

@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -339,8 +340,8 @@ static sql_expr *analyze_const(sql_ctx *c, PgQuery__AConst *k)
 		char *end;
 		errno = 0;
 		long long v = strtoll(s, &end, 10);
-		if (!*end && errno == 0) {
-			e->type = MT_INT8;
+		if (!*end && errno == 0) { /* -2147483648 is int4 (PostgreSQL's make_const) */
+			e->type = v >= INT32_MIN && v <= INT32_MAX ? MT_INT4 : MT_INT8;
 			e->val = mur_v_int(v);
 		} else {
 			e->val = mur_v_text(s, strlen(s));
@@ -774,7 +775,8 @@ static sql_expr *unary(sql_ctx *c, const char *op, sql_expr *r, int loc)
 	return sql_make_op(c, "-", r->type, loc, r, NULL);
 }
 
-/* s ~ pattern (~* without case, !~ and !~* negated): sqlfn_regex.c. */
+/* s ~ pattern (~* without case, !~ and !~* negated): sqlfn_regex.c.  A
+ * character(n) s keeps its padding (PostgreSQL's bpcharregexeq). */
 static sql_expr *regex_op(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int loc)
 {
 	int negate = op[0] == '!', icase = op[strlen(op) - 1] == '*';
@@ -782,7 +784,8 @@ static sql_expr *regex_op(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, 
 	if ((l->type != MT_UNKNOWN && !mur_type_is_text(l->type)) ||
 	    (r->type != MT_UNKNOWN && !mur_type_is_text(r->type)))
 		return no_operator(c, op, l, r, loc);
-	if (!(l = sql_coerce(c, l, MT_TEXT, NULL)) || !(r = sql_coerce(c, r, MT_TEXT, NULL)))
+	if (!(l = sql_coerce(c, sql_bpchar_padded(c, l), MT_TEXT, NULL)) ||
+	    !(r = sql_coerce(c, r, MT_TEXT, NULL)))
 		return NULL;
 	e = sql_make_call(c, "mur_regex_match", MT_BOOL, loc, 3, l, r,
 			  sql_make_const_text(c, icase ? "i" : ""));
@@ -1042,11 +1045,9 @@ static sql_expr *analyze_aexpr(sql_ctx *c, PgQuery__AExpr *a)
 				   MT_BOOL, a->location, l, r);
 	case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY:
 	case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ALL:
-		return sql_array_any_all(c, a); /* analyze_array.c */
-	case PG_QUERY__A__EXPR__KIND__AEXPR_SIMILAR:
-		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->location,
-			"murphy does not support SIMILAR TO yet");
-		return NULL;
+		return sql_array_any_all(c, a);      /* analyze_array.c */
+	case PG_QUERY__A__EXPR__KIND__AEXPR_SIMILAR: /* analyze_regex.c */
+		return sql_similar_to(c, a, op_name(a)[0] == '!');
 	default:
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->location,
 			"murphy does not support ANY/ALL yet");
@@ -1361,8 +1362,14 @@ sql_expr *sql_analyze_expr(sql_ctx *c, PgQuery__Node *n)
 		return unsupported(c, "COLLATE", n->collate_clause->location);
 	case PG_QUERY__NODE__NODE_A_INDIRECTION:
 		return sql_array_subscript(c, n->a_indirection);
-	default:
-		return unsupported(c, "this kind of expression", -1);
+	default: { /* named by the parse tree's node (xml_expr for xmlelement ...) */
+		const ProtobufCFieldDescriptor *fd =
+			protobuf_c_message_descriptor_get_field(&pg_query__node__descriptor,
+								(unsigned)n->node_case);
+		char what[96];
+		snprintf(what, sizeof what, "this kind of expression (%s)", fd ? fd->name : "?");
+		return unsupported(c, what, -1);
+	}
 	}
 }
 

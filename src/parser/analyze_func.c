@@ -91,8 +91,13 @@ static const fn_def fn_defs[] = {
 	{"ascii", 1, 1, "S", R_INT4, "mur_ascii"},
 	{"octet_length", 1, 1, "P", R_INT4, "mur_octet_length"},
 	{"regexp_replace", 3, 4, "SSSS", R_TEXT, "mur_regexp_replace"},
+	{"regexp_replace", 4, 6, "SSSIIS", R_TEXT, "mur_regexp_replace_at"},
 	{"regexp_like", 2, 3, "SSS", R_BOOL, "mur_regexp_like"},
 	{"regexp_match", 2, 3, "SSS", R_TEXT_ARRAY, "mur_regexp_match"},
+	{"regexp_split_to_array", 2, 3, "SSS", R_TEXT_ARRAY, "mur_regexp_split_to_array"},
+	{"regexp_count", 2, 4, "SSIS", R_INT4, "mur_regexp_count"},
+	{"regexp_instr", 2, 7, "SSIIISI", R_INT4, "mur_regexp_instr"},
+	{"regexp_substr", 2, 6, "SSIISI", R_TEXT, "mur_regexp_substr"},
 	{"right", 2, 2, "SI", R_TEXT, "mur_right"},
 	{"abs", 1, 1, "N", R_SAME, "mur_abs"},
 	{"round", 1, 1, "N", R_ROUND, "mur_round"},
@@ -122,7 +127,7 @@ static const fn_def fn_defs[] = {
 	{"pi", 0, 0, "", R_FLOAT8, "mur_pi"},
 	{"now", 0, 0, "", R_TSTZ, "mur_xact_now"}, /* xact_now below */
 	{"transaction_timestamp", 0, 0, "", R_TSTZ, "mur_xact_now"},
-	{"statement_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
+	{"statement_timestamp", 0, 0, "", R_TSTZ, "mur_stmt_now"},
 	{"clock_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
 	{"date_trunc", 2, 2, "ST", R_TS, "mur_date_trunc"},
 	{"make_date", 3, 3, "I", R_DATE, "mur_make_date"},
@@ -272,13 +277,12 @@ static mur_type result_type(const fn_def *d, sql_expr **args, int n)
  * start as a timestamptz constant (PostgreSQL: the same for every row and
  * statement of a transaction; the leader plans anew in another one,
  * plan.uses_xact_now), or mur_now() where the caller gave no time. */
-static sql_expr *xact_now(sql_ctx *c, int loc)
+static sql_expr *time_const(sql_ctx *c, int64_t us, int loc)
 {
 	char buf[48];
 	time_t sec;
 	struct tm tm;
 	sql_expr *e;
-	int64_t us = c->xact_now_us;
 	if (!us)
 		return sql_make_call(c, "mur_now", MT_TIMESTAMPTZ, loc, 0);
 	sec = (time_t)(us / 1000000);
@@ -292,8 +296,21 @@ static sql_expr *xact_now(sql_ctx *c, int loc)
 		buf[--n] = '\0';
 	if ((e = sql_make_const_text(c, buf)))
 		e->type = MT_TIMESTAMPTZ;
-	c->used_xact_now = 1;
 	return e;
+}
+
+static sql_expr *xact_now(sql_ctx *c, int loc)
+{
+	c->used_xact_now |= c->xact_now_us != 0;
+	return time_const(c, c->xact_now_us, loc);
+}
+
+/* statement_timestamp(): the statement's start, as xact_now (the leader
+ * plans such a statement anew each time, plan.uses_stmt_now). */
+static sql_expr *stmt_now(sql_ctx *c, int loc)
+{
+	c->used_stmt_now |= c->stmt_now_us != 0;
+	return time_const(c, c->stmt_now_us, loc);
 }
 
 /* Try one definition; 1 matched (*out set or error), 0 not applicable. */
@@ -304,6 +321,8 @@ static int try_def(sql_ctx *c, const fn_def *d, sql_expr **args, int n, int loc,
 		return 0;
 	if (!strcmp(d->sqlite, "mur_xact_now"))
 		return *out = xact_now(c, loc), 1;
+	if (!strcmp(d->sqlite, "mur_stmt_now"))
+		return *out = stmt_now(c, loc), 1;
 	for (int i = 0; i < n; i++) {
 		size_t kl = strlen(d->kinds);
 		char k = d->kinds[(size_t)i < kl ? (size_t)i : kl - 1];
@@ -458,6 +477,8 @@ static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, in
 		return gcd_lcm(c, name, args, loc);
 	if (!strcmp(name, "to_char") && n == 2)
 		return to_char(c, args, loc);
+	if (!strcmp(name, "substring") && sql_regex_substring(c, args, n, loc, &out))
+		return out; /* analyze_regex.c: substring(s FROM pattern), SQL's SIMILAR forms */
 	if (!strcmp(name, "make_timestamptz") && (n == 6 || n == 7))
 		return make_timestamptz(c, args, n, loc);
 	if (sql_tz_func(c, name, args, n, loc, &out))
@@ -932,6 +953,8 @@ static sql_expr *analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 		return sql_srf_target(c, f); /* analyze_srf_list.c: on the shards */
 	if (sql_json_srf_is(name) && f->n_funcname == 1 && c->q && c->q->nrte && c->win_ok)
 		return sql_json_srf_target(c, f); /* analyze_json_srf.c: on the shards */
+	if (sql_regex_srf_is(name) && f->n_funcname == 1)
+		return sql_regex_srf_target(c, f); /* analyze_regex_srf.c */
 	if (!strcmp(name, "generate_series") || !strcmp(name, "generate_subscripts") ||
 	    (sql_json_srf_is(name) && f->n_funcname == 1))
 		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,

@@ -132,6 +132,8 @@ sql_expr *sql_json_op(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int 
 		return op[0] == '@' ? sql_make_call(c, "mur_jsonb_contains", MT_BOOL, loc, 2, a, b)
 				    : sql_make_call(c, "mur_jsonb_contains", MT_BOOL, loc, 2, b, a);
 	}
+	if (!strcmp(op, "-") && (r->type == MT_TEXT_ARRAY || r->type == MT_VARCHAR_ARRAY))
+		return sql_make_call(c, "mur_jsonb_delete_keys", MT_JSONB, loc, 2, a, r);
 	if (!(b = strcmp(op, "?|") && strcmp(op, "?&") && strcmp(op, "#-")
 			  ? as_key(c, r, !strcmp(op, "-"))
 			  : as_path(c, r)))

@@ -18,7 +18,8 @@
  * ORDINALITY adds a last bigint column "ordinality" counting from 1.
  *
  * Over a column of a distributed table (FROM t, jsonb_each(t.doc) e:
- * PostgreSQL's implicit LATERAL), analyze_select.c reads every table of
+ * PostgreSQL's implicit LATERAL; regexp_matches and regexp_split_to_table
+ * likewise, analyze_regex_srf.c), analyze_select.c reads every table of
  * that FROM as a gathered (SELECT * FROM t) (sql_json_srf_lateral,
  * sql_from_gathered_table), so the query runs on the leader, where the
  * function reads the gathered column (sql/emit_json_srf.c puts json_each
@@ -125,7 +126,8 @@ static int lateral_item(const PgQuery__Node *n)
 	if (item->node_case == PG_QUERY__NODE__NODE_LIST && item->list->n_items > 0)
 		item = item->list->items[0];
 	if (item->node_case != PG_QUERY__NODE__NODE_FUNC_CALL || item->func_call->n_funcname != 1 ||
-	    !sql_json_srf_is(sql_node_str(item->func_call->funcname[0])))
+	    (!sql_json_srf_is(sql_node_str(item->func_call->funcname[0])) &&
+	     !sql_regex_srf_is(sql_node_str(item->func_call->funcname[0]))))
 		return 0;
 	for (size_t i = 0; i < item->func_call->n_args; i++)
 		if (has_column_ref(item->func_call->args[i]))

@@ -181,8 +181,8 @@ static int json_agg(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *name, 
 		k->val = mur_v_null();
 	if (!(args[1] = k) || sort_keys(c, f, name, args + 2, &nkeys, flags) != MUR_OK)
 		return MUR_ERR;
-	if (fn == SQL_AGG_JSON_AGG && sql_json_is_row(x))
-		*flags |= SQL_AGG_JSON_STRUCT; /* json_agg(t): rows */
+	if (fn == SQL_AGG_JSON_AGG && (sql_json_is_row(x) || mur_type_is_array(x->type)))
+		*flags |= SQL_AGG_JSON_STRUCT; /* json_agg(t): rows, or arrays */
 	*nargs = 2 + nkeys;
 	return MUR_OK;
 }

@@ -311,6 +311,9 @@ int sql_analyze_from_function(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *
 	if (item && item->node_case == PG_QUERY__NODE__NODE_LIST && item->list->n_items > 0 &&
 	    sql_is_unnest_call(item->list->items[0])) /* analyze_unnest.c */
 		return sql_unnest_from(c, q, rf, item->list->items[0]);
+	if (item && item->node_case == PG_QUERY__NODE__NODE_LIST && item->list->n_items > 0 &&
+	    sql_regex_srf_node(item->list->items[0])) /* analyze_regex_srf.c */
+		return sql_regex_srf_from(c, q, rf);
 	/* LATERAL: a function in FROM reads earlier entries' columns anyway */
 	if (rf->is_rowsfrom || rf->n_functions != 1 || rf->n_coldeflist)
 		return unsupported(c, "ROWS FROM or a column definition list in FROM", -1);
@@ -370,7 +373,8 @@ static int one_row(sql_ctx *c, sql_query *q, int loc)
 
 static int is_srf(const PgQuery__Node *n)
 {
-	return is_series_call(n, 1) || sql_is_unnest_call(n) || is_named(n, SUBSCRIPTS_NAME);
+	return is_series_call(n, 1) || sql_is_unnest_call(n) || is_named(n, SUBSCRIPTS_NAME) ||
+	       sql_regex_srf_node(n);
 }
 
 /* Does n hold a set-returning call below its top (generate_series(1, 3) + 1)? */
@@ -417,10 +421,14 @@ int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 	if (sql_is_unnest_call(s->target_list[found]->res_target->val))
 		return sql_unnest_select_list(c, q, f);
 	const PgQuery__Node *val = s->target_list[found]->res_target->val;
-	if ((is_series_call(val, 0) ? sql_srf_add(c, q, f, NULL, SRF_NAME, 0, sql_series_call)
-	     : is_named(val, SUBSCRIPTS_NAME)
-		     ? sql_srf_add(c, q, f, NULL, SUBSCRIPTS_NAME, 0, sql_subscripts_call)
-		     : sql_json_srf_add(c, q, f, NULL, SQL_JSON_SRF_IN_SELECT)) != MUR_OK)
+	if (sql_regex_srf_node(val)) { /* analyze_regex_srf.c */
+		if (sql_regex_srf_add(c, q, f, NULL, 0) != MUR_OK)
+			return MUR_ERR;
+	} else if ((is_series_call(val, 0)
+			    ? sql_srf_add(c, q, f, NULL, SRF_NAME, 0, sql_series_call)
+		    : is_named(val, SUBSCRIPTS_NAME)
+			    ? sql_srf_add(c, q, f, NULL, SUBSCRIPTS_NAME, 0, sql_subscripts_call)
+			    : sql_json_srf_add(c, q, f, NULL, SQL_JSON_SRF_IN_SELECT)) != MUR_OK)
 		return MUR_ERR;
 	c->srf_call = f; /* sql_analyze_func reads it as the table's column */
 	c->srf_rte = q->nrte - 1;

@@ -115,6 +115,11 @@ static int age_in_zone(sql_ctx *c, sql_expr **args, int n, int loc, sql_expr **o
 int sql_tz_func(sql_ctx *c, const char *name, sql_expr **args, int n, int loc, sql_expr **out)
 {
 	*out = NULL;
+	/* date_trunc(f, date): PostgreSQL's date becomes a timestamptz (the
+	 * session zone's midnight), so the answer is one */
+	if (!strcmp(name, "date_trunc") && (n == 2 || n == 3) && args[1]->type == MT_DATE &&
+	    !(args[1] = sql_make_cast(c, args[1], MT_TIMESTAMPTZ, loc)))
+		return 1;
 	if (!strcmp(name, "timezone") && n == 2)
 		return *out = at_time_zone(c, args, loc), 1;
 	if (!strcmp(name, "date_trunc") && n == 3) {

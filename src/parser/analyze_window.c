@@ -379,6 +379,15 @@ static sql_expr *window_fn(sql_ctx *c, PgQuery__FuncCall *f, const win_def *d, c
 		if (positive(c, a[0], "22014", name) != MUR_OK)
 			return NULL;
 		t = MT_INT4;
+		/* ntile(NULL) is NULL on every row (SQLite's ntile refuses it):
+		 * CASE WHEN 0 THEN ntile(1) OVER (...) END keeps the window */
+		if (a[0]->kind == SE_CONST && a[0]->val.kind == MV_NULL) {
+			sql_expr *w = (a[0] = sql_make_const_int(c, 1, MT_INT4))
+					      ? window_node(c, f, d, name, t, a, n, 0)
+					      : NULL;
+			sql_expr *no = w ? sql_make_const_int(c, 0, MT_BOOL) : NULL;
+			return no ? sql_make_case_when(c, no, w, f->location) : NULL;
+		}
 		break;
 	case W_SHIFT:
 		if (shift_args(c, a, n) != MUR_OK)

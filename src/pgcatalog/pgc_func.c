@@ -13,6 +13,7 @@
 #include "pgcatalog/pgc_int.h"
 
 #include "catalog/catalog_fkey.h"
+#include "common/ident.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -229,12 +230,9 @@ static void fn_encoding_to_char(sqlite3_context *ctx, int argc, sqlite3_value **
 static void fn_quote_ident(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	const char *s = arg_text(argv, 0);
-	int plain = s && (islower((unsigned char)s[0]) || s[0] == '_');
 	mur_buf b;
 	(void)argc;
-	for (const char *p = s; plain && *p; p++)
-		plain = islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_';
-	if (!s || plain) {
+	if (!s || !mur_ident_needs_quotes(s, strlen(s))) {
 		sqlite3_result_value(ctx, argv[0]);
 		return;
 	}

@@ -45,10 +45,13 @@
  * Arithmetic is never regrouped: murphy keeps PostgreSQL's order of
  * operations (and so where an overflow would happen).
  * 5. Integer + - * and unary - (and smallint/integer / and abs) are
- *    checked for their type's range once per chain of one type:
- *    mur_int_chk(a + b - c, 32) (storage/sqlfn.c; SQLite computes in
- *    int64 and turns an int64 overflow into a REAL, which stays one), so
- *    a chain costs one call and stays flat; constants that fit go bare.
+ *    checked for their type's range: mur_int_chk(a + b - c, 64) once per
+ *    chain of bigint (storage/sqlfn.c; SQLite turns an int64 overflow into
+ *    a REAL, which stays one), so a chain costs one call and stays flat;
+ *    each step of smallint or integer, mur_int_chk(mur_int_chk(a + b, 32)
+ *    - c, 32), as an intermediate past the range comes back into it in
+ *    SQLite's int64 (the first INT_STEPS_CHECKED steps of a chain: past
+ *    them its own check); constants that fit go bare.
  *
  * Identifiers are always quoted ("name", with "" doubling); strings use ''
  * doubling; parameters become ?n, and so do subqueries' results (SE_SUBQ,
@@ -323,12 +326,33 @@ static int int_checked(const sql_expr *x)
 	return 0;
 }
 
-/* Emitted unchecked inside its parent: an infix + - * of the same integer
- * type, whose own check covers it (an int64 overflow stays a REAL). */
+/* Emitted unchecked inside its parent: an infix + - * of bigint under
+ * one of bigint, whose own check covers it (an int64 overflow stays a
+ * REAL).  A smallint or integer step is checked itself: SQLite computes
+ * it in int64, where 2147483647 + 1 - 1 comes back into range and
+ * PostgreSQL's 22003 in the middle would be lost. */
+#define INT_STEPS_CHECKED                                                                          \
+	64 /* smallint/integer steps of a chain checked one by one: SQLite's
+				 expression depth (1000) bounds the nesting; past them, the
+				 chain's own check */
+
+/* Steps of same-typed + - * under x, counted up to INT_STEPS_CHECKED. */
+static int int_chain_depth(const sql_expr *x)
+{
+	int d = 0;
+	while (d < INT_STEPS_CHECKED && x->kind == SE_OP && x->nargs == 2 &&
+	       x->args[0]->type == x->type) {
+		x = x->args[0];
+		d++;
+	}
+	return d;
+}
+
 static int int_checked_by_parent(const sql_expr *x, const sql_expr *parent)
 {
 	return x->kind == SE_OP && int_checked(parent) && parent->kind == SE_OP &&
-	       parent->nargs == 2 && parent->type == x->type;
+	       parent->nargs == 2 && parent->type == x->type &&
+	       (int_bits(x->type) == 64 || int_chain_depth(x) >= INT_STEPS_CHECKED);
 }
 
 static void emit_operand(sql_emit *e, const sql_expr *x, int parent, int left,

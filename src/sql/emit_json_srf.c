@@ -13,7 +13,11 @@
  * parameter, written twice; or a column of an earlier FROM entry (gathered
  * to the leader: `FROM t, jsonb_each(t.doc) e`), and then json_each stands
  * in FROM itself, joined laterally by SQLite, and e's columns are written
- * where they are read (sql_emit_json_srf_col).
+ * where they are read (sql_emit_json_srf_col).  The regular expression
+ * set-returning functions (parser/analyze_regex_srf.c, op SQL_REGEX_ROWS)
+ * are a JSON array of strings whose json_each values are the rows (over
+ * a gathered column: json_each in FROM, the row its value, WITH
+ * ORDINALITY its key + 1).
  */
 #include "sql/sqlInt.h"
 
@@ -35,6 +39,12 @@ int sql_emit_json_srf_col(sql_emit *e, const sql_rte *r, int col)
 	if (!direct(r))
 		return 0;
 	fn = r->series->op;
+	if (!strcmp(fn, SQL_REGEX_ROWS)) { /* the row, or WITH ORDINALITY's count */
+		mur_buf_printf(e->b, col ? "(" : "");
+		sql_emit_ident(e->b, r->alias);
+		mur_buf_printf(e->b, col ? ".key + 1)" : ".value");
+		return 1;
+	}
 	each = strstr(fn, "_each") != NULL;
 	keys = strstr(fn, "_object_keys") != NULL;
 	if ((each && col == 0) || keys) {
@@ -59,6 +69,24 @@ int sql_emit_json_srf(sql_emit *e, const sql_rte *r)
 	int as_text = strstr(fn, "_text") != NULL, nout = each ? 2 : 1;
 	if (!strcmp(fn, "generate_series"))
 		return 0;
+	if (!strcmp(fn, SQL_REGEX_ROWS) && direct(r)) {
+		mur_buf_printf(e->b, "json_each(");
+		sql_emit_expr(e, call->args[0]);
+		mur_buf_printf(e->b, ")");
+		return 1;
+	}
+	if (!strcmp(fn, SQL_REGEX_ROWS)) { /* regexp_matches & co.: JSON strings, read as text */
+		mur_buf_printf(e->b, "(SELECT j.value AS ");
+		sql_emit_ident(e->b, t->cols[0].name);
+		if (t->ncols > 1) {
+			mur_buf_printf(e->b, ", row_number() OVER (ORDER BY j.id) AS ");
+			sql_emit_ident(e->b, t->cols[1].name);
+		}
+		mur_buf_printf(e->b, " FROM json_each(");
+		sql_emit_expr(e, call->args[0]);
+		mur_buf_printf(e->b, ") AS j ORDER BY j.id)");
+		return 1;
+	}
 	if (direct(r)) {
 		mur_buf_printf(e->b, "json_each(mur_json_srf_arg(");
 		sql_emit_expr(e, call->args[0]);

@@ -537,6 +537,7 @@ struct plan {
 	int nparams_all;        /* nparams + the subqueries' parameters (0 without subs) */
 	const char *setop_desc; /* PLAN_LEADER_SELECT of a set operation: for EXPLAIN */
 	int uses_xact_now;      /* holds sql_options.xact_now_us: stale in another transaction */
+	int uses_stmt_now;      /* holds sql_options.stmt_now_us: stale in another statement */
 	union {
 		plan_select select;
 		plan_insert insert;

@@ -47,6 +47,8 @@ typedef struct sql_options {
 	 * constant, the same in every row and on every node; 0: mur_now(),
 	 * the clock at each call */
 	int64_t xact_now_us;
+	/* the statement's start likewise: statement_timestamp() */
+	int64_t stmt_now_us;
 } sql_options;
 
 enum { SQL_SHUFFLE_AUTO = 0, SQL_SHUFFLE_GATHER, SQL_SHUFFLE_REPARTITION };

@@ -18,7 +18,8 @@
  *                                pair: character(n), trailing spaces aside)
  *   text functions (substr, lpad, md5, ...)  sqlfn_text.c
  *   math functions (abs, round, ln, ...)     sqlfn_math.c
- *   regular expressions (~, regexp_replace)  sqlfn_regex.c
+ *   regular expressions (~, regexp_replace)  sqlfn_regex.c (sqlfn_regex_ere.c,
+ *                                sqlfn_regex_set.c, sqlfn_similar.c)
  *   date/time functions (now, date_trunc, to_char, ...)  sqlfn_time.c
  *   mur_random, mur_avg
  *   uuid, interval and bytea functions       sqlfn_types.c

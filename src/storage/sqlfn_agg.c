@@ -57,8 +57,9 @@
 #define AGG_DESC(k) (1 << (2 * (k)))
 #define AGG_NULLS_FIRST(k) (1 << (2 * (k) + 1))
 #define AGG_DISTINCT (1 << 30)
-/* json_agg of rows (or arrays): ", \n " between elements, as PostgreSQL
- * writes structured elements (parser/analyze.h SQL_AGG_JSON_STRUCT). */
+/* json_agg of rows or arrays: ", \n " before each element but the first
+ * and NULLs, as PostgreSQL writes structured elements (parser/analyze.h
+ * SQL_AGG_JSON_STRUCT). */
 #define AGG_JSON_STRUCT (1 << 29)
 /* An array of fractions (parser/analyze.h SQL_AGG_FRACTIONS). */
 #define AGG_FRACTIONS (1 << 28)
@@ -443,8 +444,13 @@ static void json_agg_common(sqlite3_context *cx, int object, int jsonb)
 	mur_buf_put(&b, object ? "{ " : "[", object ? 2 : 1);
 	for (int64_t i = 0; i < s->n; i++) {
 		agg_row *r = &s->rows[i];
-		if (i)
-			mur_buf_put(&b, ", \n ", s->flags & AGG_JSON_STRUCT ? 4 : 2);
+		if (i) /* PostgreSQL: no "\n " before a NULL element */
+			mur_buf_put(&b, ", \n ",
+				    (s->flags & AGG_JSON_STRUCT) &&
+						    !(sqlite3_value_bytes(r->x) == 4 &&
+						      !memcmp(sqlite3_value_text(r->x), "null", 4))
+					    ? 4
+					    : 2);
 		if (object && sqlite3_value_type(r->arg) == SQLITE_NULL) {
 			agg_free(s);
 			mur_buf_free(&b);

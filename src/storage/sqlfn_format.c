@@ -13,8 +13,8 @@
  *             characters
  *   type      s  the value as text, NULL as an empty string
  *             I  quote_ident: double quotes unless it is all a-z, 0-9 and _
- *                not starting with a digit (PostgreSQL also quotes reserved
- *                keywords; murphy does not know them here); NULL is 22004
+ *                not starting with a digit and no keyword PostgreSQL
+ *                reserves (common/ident.c); NULL is 22004
  *             L  quote_literal: single quotes, E'' when it holds a
  *                backslash; NULL prints NULL
  *   %%        a percent sign
@@ -22,6 +22,8 @@
  * an unknown type letter, too few arguments, a specifier cut short.
  */
 #include "storage/storage_int.h"
+
+#include "common/ident.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -37,10 +39,7 @@ static int chars_of(const char *s, size_t n)
 
 static void put_ident(mur_buf *b, const char *s, size_t n)
 {
-	int plain = n > 0 && (islower((unsigned char)s[0]) || s[0] == '_');
-	for (size_t i = 0; plain && i < n; i++)
-		plain = islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '_';
-	if (plain) {
+	if (!mur_ident_needs_quotes(s, n)) {
 		mur_buf_put(b, s, n);
 		return;
 	}

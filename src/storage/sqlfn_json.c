@@ -26,6 +26,7 @@
  *                                          mode 2: a row as row_to_json
  *   mur_json_build_array(jsonb, v...)      json[b]_build_array over elems
  *   mur_jsonb_cmp(a, b)                    jsonb ordering: -1, 0, 1
+ *   mur_jsonb_delete_keys(j, keys)         jsonb - text[]
  *   mur_json_srf_arg(j, fn)                j, or 22023 when it is not the kind
  *                                          the set-returning fn takes
  *   collation mur_jsonb                    the same, for ORDER BY and < >
@@ -515,6 +516,32 @@ static mur_json *without(json_call *c, const mur_json *j, int drop)
 	return r;
 }
 
+/* j (an object or array) without the members whose key, or the string
+ * elements whose text, is one of keys[0..n) (null[i] set: no key). */
+static mur_json *without_keys(json_call *c, const mur_json *j, const char *const *keys,
+			      const size_t *lens, const int *null, int n)
+{
+	mur_json *r = mur_json_new_container(c->doc, j->kind, j->n);
+	for (int i = 0; r && i < j->n; i++) {
+		const mur_json *key = j->kind == MJ_OBJECT ? j->kid[2 * i] : j->kid[i];
+		int hit = 0;
+		for (int k = 0; k < n && !hit; k++)
+			hit = (!null || !null[k]) &&
+			      (key->kind == MJ_STRING || j->kind == MJ_OBJECT) &&
+			      key->len == lens[k] && !memcmp(key->s, keys[k], lens[k]);
+		if (hit)
+			continue;
+		if (j->kind == MJ_OBJECT) {
+			r->kid[2 * r->n] = j->kid[2 * i];
+			r->kid[2 * r->n + 1] = j->kid[2 * i + 1];
+		} else {
+			r->kid[r->n] = j->kid[i];
+		}
+		r->n++;
+	}
+	return r;
+}
+
 static void fn_delete(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	json_call c;
@@ -539,20 +566,7 @@ static void fn_delete(sqlite3_context *cx, int argc, sqlite3_value **v)
 	} else {
 		const char *k = (const char *)sqlite3_value_text(v[1]);
 		size_t kl = (size_t)sqlite3_value_bytes(v[1]);
-		r = mur_json_new_container(c.doc, j->kind, j->n);
-		for (int i = 0; r && i < j->n; i++) {
-			const mur_json *key = j->kind == MJ_OBJECT ? j->kid[2 * i] : j->kid[i];
-			if ((key->kind == MJ_STRING || j->kind == MJ_OBJECT) && key->len == kl &&
-			    !memcmp(key->s, k, kl))
-				continue;
-			if (j->kind == MJ_OBJECT) {
-				r->kid[2 * r->n] = j->kid[2 * i];
-				r->kid[2 * r->n + 1] = j->kid[2 * i + 1];
-			} else {
-				r->kid[r->n] = j->kid[i];
-			}
-			r->n++;
-		}
+		r = without_keys(&c, j, &k, &kl, NULL, 1);
 	}
 	if (r)
 		result_json(&c, r, 0);
@@ -560,6 +574,31 @@ static void fn_delete(sqlite3_context *cx, int argc, sqlite3_value **v)
 		sqlite3_result_error_nomem(cx);
 done_with_call:
 	call_done(&c);
+}
+
+/* jsonb - text[]: every key of the list (NULLs match nothing) off an
+ * object, every string element equal to one off an array. */
+static void fn_delete_keys(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	json_call c;
+	json_path *pa = malloc(sizeof *pa);
+	mur_json *j, *r;
+	(void)argc;
+	if (!pa)
+		return sqlite3_result_error_nomem(cx);
+	if (!stor_fn_any_null(2, v) && call_init(&c, cx)) {
+		if ((j = arg_json(&c, v[0], 0)) && parse_path(&c, v[1], pa)) {
+			if (!is_container(j))
+				stor_fn_fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE,
+					     "cannot delete from scalar");
+			else if ((r = without_keys(&c, j, pa->s, pa->len, pa->null, pa->n)))
+				result_json(&c, r, 0);
+			else
+				sqlite3_result_error_nomem(cx);
+		}
+		call_done(&c);
+	}
+	free(pa);
 }
 
 /* The index of path element i in container j: for objects the pair whose
@@ -1005,6 +1044,7 @@ static const stor_fn_def jsonfns[] = {
 	{"mur_jsonb_exists_all", 2, 1, fn_exists_all},
 	{"mur_jsonb_concat", 2, 1, fn_concat},
 	{"mur_jsonb_delete", 2, 1, fn_delete},
+	{"mur_jsonb_delete_keys", 2, 1, fn_delete_keys},
 	{"mur_jsonb_delete_path", 2, 1, fn_set},
 	{"mur_jsonb_set", 3, 1, fn_set},
 	{"mur_jsonb_set", 4, 1, fn_set},

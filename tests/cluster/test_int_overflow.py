@@ -37,6 +37,11 @@ OVERFLOWS = [
     "SELECT 200::smallint * 200::smallint",
     "SELECT (-32767)::smallint - 2::smallint",
     "SELECT 1 + 2 + 2147483647",
+    # an intermediate past the range that the next step brings back (was answered)
+    "SELECT 2147483647 + 1 - 1",
+    "SELECT 32767::smallint + 1::smallint - 1::smallint",
+    "SELECT (-2147483648) - 1 + 1",
+    "SELECT id, i4 + 2147483647 - 2147483647 FROM ovf_t",
     # followers: select list and WHERE of a distributed table
     "SELECT id, i4 + 1 FROM ovf_t",
     "SELECT id, i4 * 2 FROM ovf_t",
@@ -64,6 +69,9 @@ def test_overflow_is_22003(db, sql):
 
 
 IN_RANGE = [
+    # -2147483648 is an integer (was bigint), -9223372036854775808 a bigint
+    "SELECT -2147483648, pg_typeof(-2147483648), -2147483649, pg_typeof(-2147483649), "
+    "-9223372036854775808, pg_typeof(-9223372036854775808), pg_typeof(2147483648)",
     "SELECT 2147483647 + 1::bigint, 2147483647::bigint * 2, -(-2147483647 - 1)::bigint",
     "SELECT 32767::smallint + 1, 9223372036854775806 + 1, -9223372036854775807 - 1",
     "SELECT 2147483647 - 1 + 1, 46340 * 46340, (-2147483647 - 1) / 1, abs(-2147483647)",

@@ -77,6 +77,14 @@ def loaded(db):
 
 
 LITERALS = [
+    # json_agg of arrays: ", \n " between them, none before a NULL (was ", ")
+    "SELECT json_agg(x ORDER BY x NULLS FIRST)::text, json_agg(x ORDER BY x)::text "
+    "FROM (VALUES (ARRAY[1, 2]), (NULL), (ARRAY[3])) v(x)",
+    # jsonb - text[] (was 42883): keys off an object, strings off an array
+    "SELECT '{\"a\": 1, \"b\": 2, \"c\": 3}'::jsonb - '{a,c}'::text[], "
+    "'{\"a\": 1}'::jsonb - ARRAY['a'], '[\"a\", \"b\", 1, \"a\"]'::jsonb - '{a,x}'::text[], "
+    "'{\"a\": 1}'::jsonb - '{}'::text[], '{\"a\": 1, \"b\": 2}'::jsonb - ARRAY[NULL, 'b'], "
+    "'{\"a\": 1, \"b\": 2}'::jsonb - ARRAY['a']::varchar[], '{\"a\": 1}'::jsonb - NULL::text[]",
     "SELECT '{\"b\": 1, \"a\": 2, \"aa\": [1, 2.50, 1e3], \"a\": 3}'::jsonb",
     "SELECT '{\"b\": 1, \"a\": 2,   \"a\": 3}'::json",
     "SELECT '  [1, \"x\\u00e9\\n\", null, true, {\"z\": {}}, []] '::jsonb",
@@ -192,6 +200,7 @@ def test_pushdown_in_explain(db):
 
 
 BAD = [
+    ("SELECT '1'::jsonb - '{a}'::text[]", "22023"),
     ("SELECT '{\"a\": 1'::jsonb", "22P02"),
     ("SELECT '{a: 1}'::json", "22P02"),
     ("SELECT '[1, 2,]'::jsonb", "22P02"),

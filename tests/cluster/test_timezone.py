@@ -92,6 +92,10 @@ def test_date_trunc_extract_to_char(tz, zone):
     exact(tz, "SELECT id, to_char(ts, 'YYYY-MM-DD HH24:MI:SS TZ'), to_char(ts, 'tz') "
               "FROM tz_t WHERE ts > '1900-01-01' ORDER BY id")
     exact(tz, "SELECT date_trunc('day', ts) AS d, count(*) FROM tz_t GROUP BY 1 ORDER BY 1")
+    # of a date: a timestamptz, the date's midnight in the zone (was a timestamp)
+    exact(tz, "SELECT id, date_trunc('month', ts::date), date_trunc('day', '2024-03-10'::date), "
+              "date_trunc('year', ts::date, 'Asia/Kolkata') FROM tz_t "
+              "WHERE ts > '1900-01-01' ORDER BY id")
 
 
 @pytest.mark.parametrize("zone", ZONES)

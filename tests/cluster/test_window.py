@@ -64,6 +64,9 @@ LEADER = [
     "dense_rank() OVER (ORDER BY sal DESC NULLS LAST) FROM emp",
     "SELECT id, ntile(3) OVER (ORDER BY sal NULLS FIRST, id), "
     "ntile(7) OVER (PARTITION BY grp ORDER BY id) FROM emp",
+    # ntile(NULL): NULL on every row (was XX000)
+    "SELECT id, ntile(NULL) OVER (ORDER BY id), ntile(NULL::int) OVER (PARTITION BY grp ORDER BY id), "
+    "rank() OVER (ORDER BY id) FROM emp",
     "SELECT id, lag(sal) OVER (PARTITION BY dept ORDER BY id), "
     "lead(sal, 2, -1) OVER (PARTITION BY dept ORDER BY id), "
     "lag(name, 3, 'none') OVER (ORDER BY id), lead(bonus) OVER (ORDER BY id DESC) FROM emp",

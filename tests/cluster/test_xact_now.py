@@ -87,3 +87,26 @@ def test_prepared_statement_planned_anew_in_the_next_transaction(db, system):
         with conn.cursor() as cur:
             cur.execute("DEALLOCATE xn_p")
     assert a < b < c == d, (system, a, b, c, d)
+
+
+@pytest.mark.parametrize("system", ["m", "p"])
+def test_statement_timestamp_per_statement(db, system):
+    """statement_timestamp(): one value in a statement (every row, every
+    follower), the transaction's start in its first statement, later in a
+    later statement of the same block (was the clock at each call)."""
+    conn = getattr(db, system)
+    assert first(conn, "SELECT count(DISTINCT statement_timestamp()) FROM xn_t") == 1
+    assert first(conn, "SELECT statement_timestamp() = statement_timestamp()") is True
+    assert first(conn, "SELECT statement_timestamp() = now()") is True
+    conn.autocommit = False
+    try:
+        a = first(conn, "SELECT now()")
+        time.sleep(0.02)
+        b = first(conn, "SELECT statement_timestamp()")
+        with conn.cursor() as cur:
+            cur.execute("SELECT max(statement_timestamp()) FROM xn_t WHERE v > %s", (0,))
+            c = cur.fetchone()[0]
+        conn.commit()
+    finally:
+        conn.autocommit = True
+    assert a < b < c, (system, a, b, c)

@@ -34,13 +34,17 @@ static void test_parentheses_only_where_needed(void **state)
 	/* left-associative: a chain goes out bare, a right-nested group keeps
 	 * its parentheses */
 	expect_where("user_id - 1 - 2 > user_id - (1 - 2)",
-		     "(mur_int_chk((\"events\".\"user_id\" - 1 - 2), 32) > "
+		     "(mur_int_chk((mur_int_chk((\"events\".\"user_id\" - 1), 32) - 2), 32) > "
 		     "mur_int_chk((\"events\".\"user_id\" - (1 - 2)), 32))");
-	/* tighter operands are bare, looser ones parenthesized */
+	/* each integer step checked (2147483647 + 1 - 1 overflows in the middle) */
 	expect_where("(user_id + 1) * (user_id - 1) + 2 * user_id > 0",
-		     "(mur_int_chk((mur_int_chk((\"events\".\"user_id\" + 1), 32) * "
-		     "mur_int_chk((\"events\".\"user_id\" - 1), 32) + 2 * \"events\".\"user_id\"), "
-		     "32) > 0)");
+		     "(mur_int_chk((mur_int_chk((mur_int_chk((\"events\".\"user_id\" + 1), 32) * "
+		     "mur_int_chk((\"events\".\"user_id\" - 1), 32)), 32) + "
+		     "mur_int_chk((2 * \"events\".\"user_id\"), 32)), 32) > 0)");
+	/* a bigint chain shares one check (an int64 overflow stays a REAL) */
+	expect_where("(user_id::bigint + 1) * 2 + 3 > 0",
+		     "(mur_int_chk((mur_int_chk((\"events\".\"user_id\" + 1), 64) * 2 + 3), 64) > "
+		     "0)");
 	/* || binds tighter than + in SQLite, looser in PostgreSQL: the tree
 	 * decides (here a cast sits between them) */
 	expect_where("kind || 'a' || 'b' = 'x' || (kind || 'y')",
