@@ -2187,6 +2187,12 @@ static int op_waits(const repl_shard *rt, const repl_wop *x)
 		return 0; /* a recovery op: not a transaction's */
 	if (is_pending_marker(rt, x))
 		return 0; /* its transaction is decided: the marker needs no lock */
+	if (x->marker && x->staged)
+		return 0; /* queued by its lock's holder; queued again behind a failed
+			     entry of its transaction after the lock was handed on (the
+			     next holder may hold it now: rides_marker), it only fails
+			     there as doomed (start_primary), which aborts its
+			     transaction and dooms that holder: waiting would deadlock */
 	if (rt->pend_staged == 2 || (rt->pend_staged && !x->facts.txn))
 		return 1; /* an undecided staging marker: only a transaction may follow
 			     it, none once its transaction aborts (repl_lock.c) */

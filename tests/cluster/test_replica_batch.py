@@ -18,7 +18,12 @@ fsync.  The tests read every copy's SQLite file directly:
   every copy;
 - writers of a hot row queue behind a block whose entry is kept (they
   follow its staging marker and that entry): every transfer is counted,
-  the total holds, and the copies agree.
+  the total holds, and the copies agree;
+- the next holder follows a kept entry at once, and when that entry then
+  misses its quorum (both replicas killed) the first transaction is rolled
+  back, the next holder is doomed, and neither is on any copy (before the
+  fix in op_waits both COMMITs hung: the requeued staging marker waited for
+  the lock the next holder held).
 """
 import os
 import signal
@@ -30,8 +35,9 @@ import psycopg2
 import pytest
 
 import checker
-from conftest import owned_cluster
-from test_txn_atomic import scalar
+from conftest import fault, owned_cluster
+from test_txn_atomic import nothing_anywhere, scalar
+from test_txn_pipelined import one_shard_table, slow_table
 from test_write_early import per_copy
 
 TIMERS = ["--suspect-timeout-ms", "3000", "--dead-timeout-ms", "10000"]
@@ -217,4 +223,55 @@ def test_hot_row_writers_follow_a_kept_entry(fc):
     assert scalar(conn, "SELECT v FROM rb4 WHERE id = 1") == 100 + done[0]
     assert scalar(conn, "SELECT sum(v) FROM rb4") == 20 * 100
     checker.wait_consistent(fc, conn, tables=["rb4"], replicas=3)
+    conn.close()
+
+
+def test_next_holder_behind_kept_entries_is_doomed_when_they_fail(fc):
+    """X's UPDATE of a one-shard table is kept for its COMMIT; X commits
+    over two shards, so its staging marker goes to the slowed replicas with
+    the kept entry and the lock is handed on.  Y's UPDATE of the same row
+    follows them on the primary at once (without rides_marker it would wait
+    for X's entry's quorum, two delayed rounds away).  The replicas are
+    then killed: X's entry and marker miss their quorum, X is rolled back,
+    Y is doomed, and neither is on any copy once they are back."""
+    conn = fc.connect()
+    one_shard_table(conn, "rb5o")
+    replicas = slow_table(conn, "rb5h", 1000)
+    x = fc.connect(autocommit=False)
+    y = fc.connect(autocommit=False)
+    heard = {}
+
+    def commit_x():
+        try:
+            x.commit()
+            heard["x"] = "ok"
+        except psycopg2.Error as e:
+            heard["x"] = e
+
+    with x.cursor() as cur:
+        cur.execute("UPDATE rb5o SET v = 7 WHERE id = 1")
+        cur.execute("UPDATE rb5h SET v = 7 WHERE id = 1")  # kept for the COMMIT
+    th = threading.Thread(target=commit_x)
+    th.start()
+    time.sleep(0.3)  # X's staging markers are out; its quorum is 2 s away
+    with y.cursor() as cur:
+        t0 = time.monotonic()
+        cur.execute("UPDATE rb5h SET v = v + 100 WHERE id = 1")
+        took = time.monotonic() - t0
+        assert cur.rowcount == 1
+    assert took < 0.9, "the next holder waited %.3f s for X's kept entry" % took
+    for node in replicas:
+        os.kill(fc.pid(node), signal.SIGKILL)
+    fault(conn, "heal")
+    th.join(30)
+    assert isinstance(heard.get("x"), psycopg2.Error), heard
+    assert heard["x"].pgcode in ("40000", "08006", "40003"), heard["x"]
+    with pytest.raises(psycopg2.Error) as e:
+        y.commit()
+    assert e.value.pgcode in ("40000", "08006", "40003"), (e.value.pgcode, str(e.value))
+    x.close()
+    y.close()
+    fc.start()
+    nothing_anywhere(fc, conn, "rb5h", "v <> 0")
+    nothing_anywhere(fc, conn, "rb5o", "v <> 0")
     conn.close()
