@@ -736,6 +736,8 @@ int lead_send_shard_rows(lead_run *r, const cat_table *t, uint32_t shard, const 
 repl_quorum lead_session_quorum(lead_session *s);
 /* The session's murphy.parallel_commits: 1 when on (repl_txn_set_parallel). */
 int lead_session_parallel_commits(lead_session *s);
+/* The session's murphy.replica_batch: 1 when on (repl_txn_set_batch). */
+int lead_session_replica_batch(lead_session *s);
 
 /* lead_ddl.c */
 void lead_create_table_start(lead_run *r);

@@ -195,6 +195,7 @@ static const char *const known_settings[] = {"application_name",
 					     "murphy.count_distinct",
 					     "murphy.write_quorum",
 					     "murphy.parallel_commits",
+					     "murphy.replica_batch",
 					     "murphy.shuffle_strategy",
 					     "murphy.join_strategy",
 					     "murphy.read_consistency",
@@ -247,6 +248,7 @@ static const char *default_setting(const char *name)
 		{"murphy.count_distinct", "exact"},
 		{"murphy.write_quorum", "majority"},
 		{"murphy.parallel_commits", "on"}, /* docs/transactions.md */
+		{"murphy.replica_batch", "on"},    /* docs/transactions.md */
 		{"murphy.shuffle_strategy", "auto"},
 		{"murphy.join_strategy", "auto"},
 		{"murphy.read_consistency", "strong"}, /* docs/consistency.md */
@@ -300,6 +302,7 @@ static const struct {
 	{"murphy.read_consistency", {"strong", "bounded", "available", NULL}},
 	{"murphy.allow_partial_results", {"on", "off", NULL}},
 	{"murphy.parallel_commits", {"on", "off", NULL}},
+	{"murphy.replica_batch", {"on", "off", NULL}},
 };
 
 /* MUR_OK unless ps sets murphy.move_max_mbps to something but MB/s. */

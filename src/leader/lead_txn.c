@@ -262,6 +262,7 @@ static int block_open(lead_session *s, const char *level, mur_error *err)
 		lead_setscope_end(s, 0);
 		return MUR_ERR;
 	}
+	repl_txn_set_batch(s->tx, lead_session_replica_batch(s));
 	txn_set(s, LEAD_TXN_ACTIVE);
 	return MUR_OK;
 }

@@ -463,6 +463,10 @@ static void fill_settings(lead_engine *e)
 		 "no decision fsync first, answered at their quorum; off: every entry at its "
 		 "quorum, then a recorded decision (one decision-log fsync), then commit markers "
 		 "(SET per session; docs/transactions.md)"},
+		{"murphy.replica_batch", "on", NULL,
+		 "on: a block's UPDATEs and DELETEs reach their replicas at COMMIT, in one frame "
+		 "with the marker, made durable with one fsync; off: each as its primary answers "
+		 "(SET per session, read at BEGIN; docs/transactions.md)"},
 		{"murphy.read_consistency", "strong", NULL,
 		 "reads: strong (every acknowledged write, else 08006), bounded (a copy at most "
 		 "murphy.max_staleness behind when no current copy is reachable), available (the "

@@ -178,6 +178,12 @@ int lead_session_parallel_commits(lead_session *s)
 	return v && strcmp(v, "on") == 0;
 }
 
+int lead_session_replica_batch(lead_session *s)
+{
+	const char *v = lead_session_get(s, "murphy.replica_batch");
+	return v && strcmp(v, "on") == 0;
+}
+
 repl_quorum lead_session_quorum(lead_session *s)
 {
 	const char *v = lead_session_get(s, "murphy.write_quorum");

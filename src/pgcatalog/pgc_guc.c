@@ -215,6 +215,7 @@ static const struct {
 	{"murphy.read_consistency", "enum", NULL, NULL},
 	{"murphy.allow_partial_results", "bool", NULL, NULL},
 	{"murphy.parallel_commits", "bool", NULL, NULL},
+	{"murphy.replica_batch", "bool", NULL, NULL},
 	{"murphy.move_max_mbps", "real", NULL, NULL},
 };
 

@@ -506,6 +506,11 @@ void repl_txn_set_parallel(repl_txn *tx, int on);
  * reads that outcome at open (catalog/catalog_alter.c).  Set before
  * repl_txn_commit. */
 void repl_txn_set_recorded(repl_txn *tx);
+/* Keep the APPLYs of tx's pipelined UPDATEs and DELETEs back until its
+ * COMMIT, when each replica gets them in one frame with the marker and
+ * makes them durable with one fsync (murphy.replica_batch;
+ * docs/transactions.md, "Replica batches").  Set at BEGIN. */
+void repl_txn_set_batch(repl_txn *tx, int on);
 /* Abort tx: its queued writes fail (their callbacks run with 40P01 or
  * 25P02-like errors: err), then each shard it holds is undone to its base
  * once the shard's ops in flight are done, then its locks are released and

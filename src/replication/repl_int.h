@@ -367,6 +367,13 @@ uint64_t repl_shard_tip(const repl_ctx *c, uint32_t table_id, const cat_shard *s
 /* 1 when every op in flight on rt is committed (at its quorum; some
  * answers may still be out) and no exclusive op runs. */
 int repl_shard_settled(const repl_shard *rt);
+/* Send the APPLYs of rt's ops in flight that were kept back for their
+ * transaction's COMMIT (replica batches, repl_write.c "defers"); the caller
+ * sends what must follow them (a marker) after.  Returns how many. */
+int repl_shard_flush_deferred(repl_shard *rt);
+/* 1 when tx's block writes keep their APPLYs for its COMMIT
+ * (repl_txn_set_batch). */
+int repl_txn_batches(const repl_txn *tx);
 /* 1 when rt's pending marker (pend_txid) is in flight, neither failed nor
  * given up, and every other op in flight is committed (no exclusive op
  * runs): a lock taken now has the marker's entry as its base, decided only

@@ -146,6 +146,8 @@ struct repl_txn {
 	int parallel;           /* commit by staging markers (repl_txn_set_parallel) */
 	int recorded;           /* commit by a recorded decision even on one shard
 				   (repl_txn_set_recorded) */
+	int batch;              /* its block writes' APPLYs wait for its COMMIT
+				   (repl_txn_set_batch) */
 	int staging;            /* commit: its staging markers are out (parallel commits) */
 	int staged_ok;          /* commit: decided by its staging markers */
 	int stage_certain;      /* staging: a marker failed for certain (not 40003): no
@@ -179,6 +181,8 @@ uint64_t repl_txn_id(const repl_txn *tx) { return tx->id; }
 
 void repl_txn_set_parallel(repl_txn *tx, int on) { tx->parallel = on; }
 void repl_txn_set_recorded(repl_txn *tx) { tx->recorded = 1; }
+void repl_txn_set_batch(repl_txn *tx, int on) { tx->batch = on; }
+int repl_txn_batches(const repl_txn *tx) { return tx && tx->batch; }
 
 int repl_lock_txn_open(const repl_ctx *c, uint64_t txid)
 {
@@ -1244,6 +1248,12 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, v
 	tx->cb_arg = arg;
 	tx->q = q;
 	tx->commit_us = tx->decided_us = mur_now_us();
+	for (int i = 0; tx->batch && i < tx->nparts; i++) {
+		/* its entries kept for the COMMIT go now, ahead of any marker */
+		repl_shard *rt = repl_shard_find(c, tx->parts[i].table_id, tx->parts[i].shard);
+		if (rt)
+			repl_shard_flush_deferred(rt);
+	}
 	if (behind_staged(c, tx) ||
 	    (txn_busy(c, tx) && (tx->doomed || (txn_nwrote(c, tx) > 1 && !staged_fits(c, tx))))) {
 		/* doomed: undone once its writes in flight are decided.  Several

@@ -69,6 +69,8 @@ struct repl_wop {
 			 its durable answer is one of `pending` (a row insert's: the
 			 one primary_in waits for), and only it counts */
 	int early_kept; /* `primary` holds the primary's early answer (rows, changeset) */
+	int deferred;   /* its APPLYs wait for its transaction's COMMIT (replica batches):
+			 the replicas get them in one frame with the marker */
 	uint64_t entry_id;
 	uint64_t lsn;
 	exec_result primary; /* the primary's answer (rows, changes, changeset) */
@@ -508,6 +510,19 @@ static int is_pending_marker(const repl_shard *rt, const repl_wop *x)
 	return x->marker && !x->staged && rt->pend_txid && x->txn_id == rt->pend_txid;
 }
 
+/* 1 when x, in flight ahead of m, is an entry of the transaction whose
+ * staging marker m is, logged on the primary, answered early and not
+ * failed (its replicas' answers are out: replica batches send them with
+ * m).  m cannot reach its quorum without x (copies log in LSN order), and
+ * if x fails, m's transaction is doomed and aborts, which dooms whoever
+ * follows m ("hand-off at the staging marker", repl_lock.c): a writer may
+ * follow x as it follows m. */
+static int rides_marker(const repl_wop *m, const repl_wop *x)
+{
+	return m && m->staged && x != m && x->txn_id && x->txn_id == m->txn_id && x->early &&
+	       !x->failed && !x->marker && x->state == REPL_WOP_REPLICATING;
+}
+
 int repl_shard_behind_marker(const repl_shard *rt, uint64_t *lsn, uint64_t *entry)
 {
 	const repl_wop *m = pending_out(rt);
@@ -515,7 +530,7 @@ int repl_shard_behind_marker(const repl_shard *rt, uint64_t *lsn, uint64_t *entr
 	if (!m)
 		return 0;
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
-		if (x != m && x->state != REPL_WOP_COMMITTED)
+		if (x != m && x->state != REPL_WOP_COMMITTED && !rides_marker(m, x))
 			return 0;
 	if (n != rt->busy)
 		return 0;
@@ -536,6 +551,8 @@ int repl_read_gated_txn(repl_ctx *c, const cat_table *t, uint32_t shard, const m
 		return 0; /* a committed transaction's marker: it changes no rows */
 	if (tx && rt->lock == tx && holder_reads(c, t, rt))
 		return 0; /* it reads its own pipelined writes on the primary */
+	if (tx && rt->lock == tx)
+		repl_shard_flush_deferred(rt); /* it waits for their decision: send them */
 	/* another transaction's entries are undecided until it ends, whatever
 	 * keys they hold */
 	if (!repl_lock_gates(rt, tx) && key && t->dist_col >= 0 && !key_undecided(t, rt, key))
@@ -675,6 +692,20 @@ static int answers_early(const repl_wop *op)
 	return op->facts.pipelined && op->facts.txn && !op->marker && !op->members;
 }
 
+/* Does op, a shipped write its primary answered early, keep its APPLYs
+ * back until its transaction's COMMIT (murphy.replica_batch, "Replica
+ * batches" in docs/transactions.md)?  A block's UPDATE or DELETE: its
+ * replicas get it in the same frame as the transaction's staging or commit
+ * marker, in one write batch (one fsync) with it.  Anything that must
+ * wait for it sends it first (repl_shard_flush_deferred); the next holder
+ * of a hot shard does not wait for it: it follows the staging marker and
+ * the entries it rides on (rides_marker), so a kept entry holds no other
+ * writer back. */
+static int defers(const repl_wop *op)
+{
+	return answers_early(op) && !op->parallel && repl_txn_batches(op->facts.txn);
+}
+
 /* A block's write (an UPDATE or DELETE shipped to the copies, or a row
  * insert every copy runs at once) that the primary has logged (its early
  * answer: committed in SQLite, not yet durable): the client hears the
@@ -702,6 +733,7 @@ static void op_fail(repl_wop *op, const mur_error *err)
 		if (op->early) /* its client heard success: its transaction must not commit */
 			repl_txn_doom(op->facts.txn, err);
 	}
+	op->deferred = 0; /* its replicas need not get it: the undo reaches its holders */
 	if (op->state == REPL_WOP_PRIMARY || op->state == REPL_WOP_REPLICATING)
 		wop_set_state(op, REPL_WOP_FAILING);
 }
@@ -972,7 +1004,7 @@ static void op_reset(repl_wop *op)
 	exec_result_init(&op->primary);
 	op->acks = op->pending = op->undo_pending = op->nholders = op->nrefusers = op->unknown = 0;
 	op->failed = op->primary_in = op->primary_refused = op->noop = op->unsynced = 0;
-	op->early_kept = 0;
+	op->early_kept = op->deferred = 0;
 	op->missing[0] = '\0';
 	memset(&op->err, 0, sizeof op->err);
 	op->fnext = op->next = NULL;
@@ -1181,7 +1213,7 @@ static void check_decision(repl_wop *op)
 			repl_lock_shard_settled(c, rt);
 		}
 	}
-	if (wop_undecided(op) && op->acks + op->pending < op->required) {
+	if (wop_undecided(op) && !op->deferred && op->acks + op->pending < op->required) {
 		/* after the replies in flight, so holders is complete */
 		if (op->pending == 0 && !drain_followers(op))
 			start_undo(op);
@@ -1620,7 +1652,10 @@ static void primary_early(void *arg, exec_result *res)
 	op->acks = 0;
 	op->nholders = 0;
 	primary_unsynced(op, p);
-	send_applies(op);
+	if (defers(op))
+		op->deferred = 1; /* sent with its transaction's marker (replica batches) */
+	else
+		send_applies(op);
 	report_early(op);
 	check_decision(op);
 }
@@ -1629,7 +1664,37 @@ static void unsynced_done(repl_wop *op, cat_placement *p, uint32_t node_id, cons
 {
 	op->pending--;
 	primary_durable(op, p, node_id, res);
+	if (op->deferred && op->acks == 0) {
+		/* the primary does not hold it durably (lost, fsync failed): the
+		 * replicas decide it now, as they would have without the batch */
+		op->deferred = 0;
+		send_applies(op);
+	}
 	check_decision(op);
+}
+
+int repl_shard_flush_deferred(repl_shard *rt)
+{
+	int n = 0;
+	for (repl_wop *x = rt->fhead; x; x = x->fnext)
+		if (x->deferred) {
+			x->deferred = 0;
+			send_applies(x);
+			n++;
+		}
+	/* one that reached no replica may be impossible now: look again (an
+	 * op may be decided and freed by it, so the walk starts over) */
+	for (int again = n > 0; again;) {
+		again = 0;
+		for (repl_wop *x = rt->fhead; x; x = x->fnext)
+			if (x->state == REPL_WOP_REPLICATING && x->pending == 0 &&
+			    x->acks < x->required) {
+				check_decision(x);
+				again = x->state == REPL_WOP_REPLICATING ? 0 : 1;
+				break;
+			}
+	}
+	return n;
 }
 
 static void primary_done(void *arg, exec_result *res)
@@ -1733,10 +1798,15 @@ uint32_t repl_ensure_primary(repl_ctx *c, cat_table *t, uint32_t shard)
 	cat_shard *s = &t->shards[shard];
 	cat_placement *best = NULL;
 	mur_error err;
+	/* a primary holding the entries in flight past the committed one (a
+	 * block's pipelined writes, their replicas' APPLYs kept for its COMMIT:
+	 * replica batches) stays: the holder's reads go there */
+	uint64_t tip = repl_shard_tip(c, t->id, s, NULL);
 	for (int k = 0; k < s->nplacements; k++) {
 		cat_placement *p = &s->placements[k];
 		if (p->role == CAT_PRIMARY && p->state == CAT_PL_CURRENT &&
-		    p->applied_lsn == s->committed_lsn && repl_connected(c, p->node_id))
+		    (p->applied_lsn == s->committed_lsn || p->applied_lsn == tip) &&
+		    repl_connected(c, p->node_id))
 			return p->node_id;
 	}
 	for (int k = 0; k < s->nplacements; k++) {
@@ -2006,8 +2076,9 @@ static int lock_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop *
 	if (m && m->primary_refused)
 		return 0; /* the primary does not hold it: an op behind would be refused */
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
-		if (x != m && (x->state != REPL_WOP_COMMITTED || x->unsynced ||
-			       (x->parallel && (!x->primary_in || x->primary_refused))))
+		if (x != m && !rides_marker(m, x) &&
+		    (x->state != REPL_WOP_COMMITTED || x->unsynced ||
+		     (x->parallel && (!x->primary_in || x->primary_refused))))
 			return 0;
 	return n == rt->busy && p && p->state == CAT_PL_CURRENT && repl_connected(c, p->node_id);
 }
@@ -2116,6 +2187,12 @@ static int op_waits(const repl_shard *rt, const repl_wop *x)
 		return 0; /* a recovery op: not a transaction's */
 	if (is_pending_marker(rt, x))
 		return 0; /* its transaction is decided: the marker needs no lock */
+	if (x->marker && x->staged)
+		return 0; /* queued by its lock's holder; queued again behind a failed
+			     entry of its transaction after the lock was handed on (the
+			     next holder may hold it now: rides_marker), it only fails
+			     there as doomed (start_primary), which aborts its
+			     transaction and dooms that holder: waiting would deadlock */
 	if (rt->pend_staged == 2 || (rt->pend_staged && !x->facts.txn))
 		return 1; /* an undecided staging marker: only a transaction may follow
 			     it, none once its transaction aborts (repl_lock.c) */
@@ -2161,8 +2238,13 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 	int take;
 	if (!rt || !rt->qhead || !(op = next_startable(rt, &before)))
 		return;
-	if (rt->busy && !can_pipeline(c, s, rt, op))
+	if (rt->busy && !can_pipeline(c, s, rt, op)) {
+		/* op waits for the ops in flight: one that waits for its
+		 * transaction's COMMIT to reach its replicas would never be done
+		 * (the holder's next write on the shard, an undo, a catch-up) */
+		repl_shard_flush_deferred(rt);
 		return;
+	}
 	if (!op->exclusive && repl_shard_reconciling(c, s) &&
 	    mur_now_us() - op->queued_us < (uint64_t)REPL_RECONCILE_WAIT_MS * 1000u)
 		return; /* copies have not reported since the restart: wait (kicked on STATUS) */
@@ -2236,6 +2318,8 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 	else
 		rt->fhead = op;
 	rt->ftail = op;
+	if (op->marker) /* the replicas get the entries it follows first, in its frame */
+		repl_shard_flush_deferred(rt);
 	start_primary(op, prev != NULL); /* op may be done (and freed) on return */
 	start_next(c, t, shard);         /* queued ops that did not join op may follow it */
 }

@@ -1,0 +1,277 @@
+"""Replica batches (murphy.replica_batch, on by default; issue 16, "Benchmark";
+docs/transactions.md, "Replica batches").
+
+A block's UPDATE or DELETE is run and answered by its shard's primary; its
+replicas get the entry only with the transaction's COMMIT, in the same
+frame as the staging (or commit) marker, and make both durable with one
+fsync.  The tests read every copy's SQLite file directly:
+
+- before COMMIT the replicas' files do not hold the block's UPDATE (with
+  the setting off they do, as soon as the primary answered), and after it
+  every copy does;
+- the primary killed (SIGKILL) in the middle of a two-shard block, after
+  its UPDATE was answered: the acknowledged autocommit UPDATE before it is
+  kept, COMMIT succeeds or fails saying so, the block is there on both
+  shards or on neither, and the copies agree once the primary is back;
+- ROLLBACK, and ROLLBACK TO SAVEPOINT over a second write of the same shard
+  (which sends the kept entry first), undo exactly what they should on
+  every copy;
+- writers of a hot row queue behind a block whose entry is kept (they
+  follow its staging marker and that entry): every transfer is counted,
+  the total holds, and the copies agree;
+- the next holder follows a kept entry at once, and when that entry then
+  misses its quorum (both replicas killed) the first transaction is rolled
+  back, the next holder is doomed, and neither is on any copy (before the
+  fix in op_waits both COMMITs hung: the requeued staging marker waited for
+  the lock the next holder held).
+"""
+import os
+import signal
+import sqlite3
+import threading
+import time
+
+import psycopg2
+import pytest
+
+import checker
+from conftest import fault, owned_cluster
+from test_txn_atomic import nothing_anywhere, scalar
+from test_txn_pipelined import one_shard_table, slow_table
+from test_write_early import per_copy
+
+TIMERS = ["--suspect-timeout-ms", "3000", "--dead-timeout-ms", "10000"]
+
+
+@pytest.fixture
+def fc(request):
+    yield from owned_cluster(request, followers=3, start_args=TIMERS)
+
+
+def placements(conn, table):
+    """[(shard, node, role)] of table."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT shard, node, role FROM murphy.placements WHERE table_name = %s "
+                    "ORDER BY shard, node", (table,))
+        return cur.fetchall()
+
+
+def v_on_copies_now(fc, table, key):
+    """{node: v of row `key`} read from every copy's file of table at once
+    (no wait for the copies to agree: what each holds right now)."""
+    out = {}
+    for (t, _shard, node), (path, *_rest) in checker.placement_files(fc).items():
+        if t != table:
+            continue
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+        try:
+            for (v,) in db.execute('SELECT v FROM "%s" WHERE id = ?' % table, (key,)):
+                out[node] = v
+        finally:
+            db.close()
+    return out
+
+
+@pytest.mark.parametrize("batch", ["on", "off"])
+def test_block_update_reaches_the_replicas_with_its_commit(fc, batch):
+    conn = fc.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE rb1 (id int PRIMARY KEY, v int NOT NULL) "
+                    "WITH (shards = 1, replicas = 3)")
+        cur.execute("INSERT INTO rb1 VALUES (1, 0)")
+    primary = [n for _s, n, role in placements(conn, "rb1") if role == "primary"][0]
+    blk = fc.connect(autocommit=False)
+    with blk.cursor() as cur:
+        cur.execute("SET murphy.replica_batch = %s" % batch)
+        blk.commit()  # BEGIN reads the setting
+        cur.execute("UPDATE rb1 SET v = 1 WHERE id = 1")
+        assert cur.rowcount == 1
+        time.sleep(0.5)  # an APPLY sent at the primary's answer is in by now
+        now = v_on_copies_now(fc, "rb1", 1)
+        assert now[primary] == 1, now  # the primary ran it
+        replicas = {n: v for n, v in now.items() if n != primary}
+        assert len(replicas) == 2, now
+        if batch == "on":
+            assert set(replicas.values()) == {0}, "a replica got the entry before COMMIT: %s" % now
+        else:
+            assert set(replicas.values()) == {1}, now
+        blk.commit()
+    blk.close()
+    assert scalar(conn, "SELECT v FROM rb1 WHERE id = 1") == 1
+    rows = per_copy(fc, conn, "rb1", 'SELECT v FROM "%s" WHERE id = 1')
+    assert {n: v for n, v in rows.items()} == {n: [1] for n in rows}, rows
+    conn.close()
+
+
+def two_shard_rows(fc, conn, table):
+    """A 2-shard table of 3 copies with two rows (v 100 each) on different
+    shards: (ids, {id: shard})."""
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE %s (id int PRIMARY KEY, v int NOT NULL) "
+                    "WITH (shards = 2, replicas = 3)" % table)
+        cur.execute("INSERT INTO %s SELECT g, 100 FROM generate_series(1, 20) g" % table)
+    checker.wait_consistent(fc, conn, tables=[table], replicas=3)
+    shard_of = {}
+    for (t, shard, _node), (path, *_rest) in checker.placement_files(fc).items():
+        if t != table:
+            continue
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+        try:
+            for (i,) in db.execute('SELECT id FROM "%s"' % table):
+                shard_of[i] = shard
+        finally:
+            db.close()
+    assert len(set(shard_of.values())) == 2, shard_of
+    a = 1
+    b = next(i for i, s in shard_of.items() if s != shard_of[a])
+    return (a, b), shard_of
+
+
+def test_primary_killed_mid_block_loses_nothing_acknowledged(fc):
+    conn = fc.connect()
+    (a, b), shard_of = two_shard_rows(fc, conn, "rb2")
+    primary = [n for s, n, role in placements(conn, "rb2")
+               if role == "primary" and s == shard_of[a]][0]
+    with conn.cursor() as cur:
+        cur.execute("UPDATE rb2 SET v = v + 1 WHERE id = %s", (a,))  # acknowledged: 101
+    blk = fc.connect(autocommit=False)
+    committed = None
+    with blk.cursor() as cur:
+        cur.execute("UPDATE rb2 SET v = v - 10 WHERE id = %s", (a,))  # kept for the COMMIT
+        cur.execute("UPDATE rb2 SET v = v + 10 WHERE id = %s", (b,))
+        os.kill(fc.pid(primary), signal.SIGKILL)
+        try:
+            blk.commit()
+            committed = True
+        except psycopg2.Error as e:
+            # rolled back, or told unknown: never a false success
+            assert e.pgcode in ("40000", "08006", "40003"), (e.pgcode, str(e))
+            committed = False if e.pgcode != "40003" else None
+    blk.close()
+    va = scalar(conn, "SELECT v FROM rb2 WHERE id = %d" % a)
+    vb = scalar(conn, "SELECT v FROM rb2 WHERE id = %d" % b)
+    assert (va, vb) in ((91, 110), (101, 100)), (va, vb)  # the whole block or none of it
+    if committed is True:
+        assert (va, vb) == (91, 110)
+    elif committed is False:
+        assert (va, vb) == (101, 100)  # the acknowledged autocommit UPDATE is kept
+    fc.start()  # the killed primary comes back: every copy ends the same
+    rows = per_copy(fc, conn, "rb2", 'SELECT v FROM "%%s" WHERE id IN (%d, %d) ORDER BY id'
+                    % (a, b))
+    for node, vs in rows.items():  # each copy file holds one of the two rows
+        assert vs in ([va], [vb]), (node, vs)
+    assert scalar(conn, "SELECT sum(v) FROM rb2") == 20 * 100 + 1
+    conn.close()
+
+
+def test_rollback_and_savepoint_undo_kept_entries_on_every_copy(fc):
+    conn = fc.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE rb3 (id int PRIMARY KEY, v int NOT NULL) "
+                    "WITH (shards = 1, replicas = 3)")
+        cur.execute("INSERT INTO rb3 VALUES (1, 0), (2, 0)")
+    blk = fc.connect(autocommit=False)
+    with blk.cursor() as cur:
+        cur.execute("UPDATE rb3 SET v = 9 WHERE id = 1")
+        cur.execute("DELETE FROM rb3 WHERE id = 2")
+    blk.rollback()
+    with blk.cursor() as cur:
+        cur.execute("UPDATE rb3 SET v = 1 WHERE id = 1")  # kept
+        cur.execute("SAVEPOINT s")
+        cur.execute("UPDATE rb3 SET v = 2 WHERE id = 1")  # the same shard: the kept one goes first
+        cur.execute("DELETE FROM rb3 WHERE id = 2")
+        cur.execute("ROLLBACK TO SAVEPOINT s")
+        cur.execute("SELECT v FROM rb3 ORDER BY id")
+        assert [r[0] for r in cur.fetchall()] == [1, 0]
+    blk.commit()
+    blk.close()
+    rows = per_copy(fc, conn, "rb3", 'SELECT v FROM "%s" ORDER BY id')
+    assert rows and all(vs == [1, 0] for vs in rows.values()), rows
+    conn.close()
+
+
+def test_hot_row_writers_follow_a_kept_entry(fc):
+    conn = fc.connect()
+    (a, b), _shard_of = two_shard_rows(fc, conn, "rb4")
+    errors, done = [], [0]
+    lock = threading.Lock()
+
+    def worker(k):
+        c = fc.connect(autocommit=False)
+        try:
+            for i in range(15):
+                other = 2 + (k * 15 + i) % 19  # every row but the hot one, both shards
+                try:
+                    with c.cursor() as cur:
+                        cur.execute("UPDATE rb4 SET v = v - 1 WHERE id = %s", (other,))
+                        cur.execute("UPDATE rb4 SET v = v + 1 WHERE id = 1")  # the hot row
+                    c.commit()
+                    with lock:
+                        done[0] += 1
+                except psycopg2.Error as e:
+                    c.rollback()
+                    errors.append((e.pgcode, str(e)))
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:3]
+    assert scalar(conn, "SELECT v FROM rb4 WHERE id = 1") == 100 + done[0]
+    assert scalar(conn, "SELECT sum(v) FROM rb4") == 20 * 100
+    checker.wait_consistent(fc, conn, tables=["rb4"], replicas=3)
+    conn.close()
+
+
+def test_next_holder_behind_kept_entries_is_doomed_when_they_fail(fc):
+    """X's UPDATE of a one-shard table is kept for its COMMIT; X commits
+    over two shards, so its staging marker goes to the slowed replicas with
+    the kept entry and the lock is handed on.  Y's UPDATE of the same row
+    follows them on the primary at once (without rides_marker it would wait
+    for X's entry's quorum, two delayed rounds away).  The replicas are
+    then killed: X's entry and marker miss their quorum, X is rolled back,
+    Y is doomed, and neither is on any copy once they are back."""
+    conn = fc.connect()
+    one_shard_table(conn, "rb5o")
+    replicas = slow_table(conn, "rb5h", 1000)
+    x = fc.connect(autocommit=False)
+    y = fc.connect(autocommit=False)
+    heard = {}
+
+    def commit_x():
+        try:
+            x.commit()
+            heard["x"] = "ok"
+        except psycopg2.Error as e:
+            heard["x"] = e
+
+    with x.cursor() as cur:
+        cur.execute("UPDATE rb5o SET v = 7 WHERE id = 1")
+        cur.execute("UPDATE rb5h SET v = 7 WHERE id = 1")  # kept for the COMMIT
+    th = threading.Thread(target=commit_x)
+    th.start()
+    time.sleep(0.3)  # X's staging markers are out; its quorum is 2 s away
+    with y.cursor() as cur:
+        t0 = time.monotonic()
+        cur.execute("UPDATE rb5h SET v = v + 100 WHERE id = 1")
+        took = time.monotonic() - t0
+        assert cur.rowcount == 1
+    assert took < 0.9, "the next holder waited %.3f s for X's kept entry" % took
+    for node in replicas:
+        os.kill(fc.pid(node), signal.SIGKILL)
+    fault(conn, "heal")
+    th.join(30)
+    assert isinstance(heard.get("x"), psycopg2.Error), heard
+    assert heard["x"].pgcode in ("40000", "08006", "40003"), heard["x"]
+    with pytest.raises(psycopg2.Error) as e:
+        y.commit()
+    assert e.value.pgcode in ("40000", "08006", "40003"), (e.value.pgcode, str(e.value))
+    x.close()
+    y.close()
+    fc.start()
+    nothing_anywhere(fc, conn, "rb5h", "v <> 0")
+    nothing_anywhere(fc, conn, "rb5o", "v <> 0")
+    conn.close()
