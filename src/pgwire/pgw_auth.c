@@ -86,7 +86,7 @@ int pgw_scram_server_mechanism(pgw_scram_server *s, const char *mech, mur_error 
 	if (s->plus || strcmp(mech, MUR_SCRAM_MECHANISM) == 0)
 		return MUR_OK;
 	s->state = PGW_SCRAM_FAILED;
-	mur_error_set(err, SQLSTATE_INVALID_AUTHORIZATION,
+	mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION, /* 08P01, as PostgreSQL */
 		      "client selected an invalid SASL authentication mechanism");
 	return MUR_EPROTO;
 }
@@ -283,7 +283,10 @@ void pgw_auth_begin(pgw_conn *c)
 	c->state = PGW_CONN_AUTH;
 }
 
-/* SASLInitialResponse: mechanism name, Int32 length, client-first. */
+/* SASLInitialResponse: mechanism name, Int32 length, client-first.  The
+ * mechanism is checked before the rest is read, as PostgreSQL does: a
+ * client answering with its password in clear gets "invalid SASL
+ * authentication mechanism" from both. */
 static void auth_initial(pgw_conn *c, const char *body, size_t len)
 {
 	mur_rd rd;
@@ -293,13 +296,13 @@ static void auth_initial(pgw_conn *c, const char *body, size_t len)
 	mur_error err;
 	mur_rd_init(&rd, body, len);
 	mech = mur_rd_cstr(&rd);
+	if (mech && pgw_scram_server_mechanism(c->auth, mech, &err) != MUR_OK) {
+		pgw_conn_fatal(c, &err);
+		return;
+	}
 	data = mur_rd_lstr(&rd, &n);
 	if (!mur_rd_ok(&rd) || mur_rd_left(&rd) != 0) {
 		pgw_conn_fatalf(c, SQLSTATE_PROTOCOL_VIOLATION, "malformed SASLInitialResponse");
-		return;
-	}
-	if (pgw_scram_server_mechanism(c->auth, mech, &err) != MUR_OK) {
-		pgw_conn_fatal(c, &err);
 		return;
 	}
 	if (pgw_scram_server_first(c->auth, data, n, NULL, out, sizeof out, &err) != MUR_OK) {
