@@ -212,21 +212,27 @@ def test_psql_without_a_password_and_with_a_wrong_one(servers):
 
 def test_a_cleartext_password_is_no_answer_to_scram(servers):
     """A client that answers the SCRAM request with its password in clear
-    (a PasswordMessage) is refused by both, with the same SQLSTATE."""
-    got = {}
-    for name, port in servers.items():
-        s = raw(port)
-        try:
-            s.sendall(startup())
-            read_messages(s, until=b"R")
-            pw = murphy_auth.PASSWORD.encode() + b"\0"
-            s.sendall(b"p" + struct.pack("!I", len(pw) + 4) + pw)
-            answer = read_messages(s, until=b"Z")
-        finally:
-            s.close()
-        assert answer and answer[-1][0] == b"E", (name, answer)
-        got[name] = fields(answer[-1][1])["C"]
-    assert got["murphy"] == got["postgres"], got
+    (a PasswordMessage), an empty or an unknown mechanism, is refused by
+    both with FATAL 08P01 "client selected an invalid SASL authentication
+    mechanism" (murphy said "malformed SASLInitialResponse", and 28000 for
+    an unknown mechanism)."""
+    for body in (murphy_auth.PASSWORD.encode() + b"\0", b"\0",
+                 b"SCRAM-SHA-1\0" + struct.pack("!I", 3) + b"n,,"):
+        got = {}
+        for name, port in servers.items():
+            s = raw(port)
+            try:
+                s.sendall(startup())
+                read_messages(s, until=b"R")
+                s.sendall(b"p" + struct.pack("!I", len(body) + 4) + body)
+                answer = read_messages(s, until=b"Z")
+            finally:
+                s.close()
+            assert answer and answer[-1][0] == b"E", (name, answer)
+            f = fields(answer[-1][1])
+            got[name] = (f["S"], f["C"], f["M"])
+        assert got["murphy"] == got["postgres"] == (
+            "FATAL", "08P01", "client selected an invalid SASL authentication mechanism"), got
 
 
 def ssl_row(conn):
@@ -391,3 +397,91 @@ def test_a_non_superuser_cannot_run_an_admin_function(servers, admins):
     assert got["murphy"][0] == got["postgres"][0] == "42501", got
     assert got["postgres"][1] == "permission denied for function pg_read_file", got
     assert re.search("superuser", got["murphy"][1]), got
+
+
+# What a role that is not a superuser may not do: the same SQLSTATE from
+# both, and the same message but where murphy's rule is its own (it keeps
+# no table owners, so creating, dropping and altering tables and granting
+# on them is a superuser's; docs/decisions.md "Authentication checked
+# against PostgreSQL").  Each is [statement, murphy's message when it is
+# not PostgreSQL's].
+AS_A_USER = [
+    ("CREATE ROLE x", None),
+    ("ALTER ROLE alice SUPERUSER", None),
+    ("ALTER ROLE alice LOGIN", None),
+    ("ALTER ROLE murphy PASSWORD 'x'", None),
+    ("ALTER ROLE bob PASSWORD 'x'", None),
+    ("ALTER ROLE nobody PASSWORD 'x'", None),
+    ("DROP ROLE bob", None),
+    ("SET ROLE murphy", None),
+    ("SET ROLE bob", None),
+    ("SET SESSION AUTHORIZATION murphy", None),
+    ("SET ROLE nobody", None),
+    ("SELECT * FROM pt", None),
+    ("INSERT INTO pt VALUES (1)", None),
+    ("TRUNCATE pt", None),
+    ("SELECT has_table_privilege('pt', 'SELECT'), has_table_privilege('murphy', 'pt', 'SELECT')",
+     None),
+    ("ALTER ROLE alice PASSWORD 'a2'", None),
+    ("CREATE TABLE mine (id int)", "permission denied: CREATE TABLE needs a superuser in murphy"),
+    ("DROP TABLE pt", "permission denied: DROP TABLE needs a superuser in murphy"),
+    ("ALTER TABLE pt ADD COLUMN v int", "permission denied for table pt"),
+    ("GRANT SELECT ON pt TO alice", "permission denied to grant privileges"),
+    ("REVOKE SELECT ON pt FROM bob", "permission denied to revoke privileges"),
+]
+
+
+def test_what_a_role_that_is_not_a_superuser_may_not_do(servers, admins):
+    on_both(admins, "DROP TABLE IF EXISTS pt", "DROP ROLE IF EXISTS alice, bob",
+            "CREATE TABLE pt (id int PRIMARY KEY)", "CREATE USER alice PASSWORD 'a'",
+            "CREATE USER bob PASSWORD 'b'")
+    users = {name: connect(port, "alice", "a") for name, port in servers.items()}
+    try:
+        for sql, murphy_own in AS_A_USER:
+            got = {}
+            for name, conn in users.items():
+                with conn.cursor() as cur:
+                    try:
+                        cur.execute(sql)
+                        got[name] = ("ok", cur.fetchall() if cur.description else None)
+                    except psycopg2.Error as e:
+                        got[name] = (e.pgcode, e.diag.message_primary)
+            assert got["murphy"][0] == got["postgres"][0], (sql, got)
+            if murphy_own is None:
+                assert got["murphy"] == got["postgres"], (sql, got)
+            else:  # the difference, explicitly
+                assert got["postgres"][0] == "42501" and got["postgres"][1] != murphy_own, got
+                assert got["murphy"][1] == murphy_own, (sql, got)
+        assert one(users["murphy"], "SELECT current_user, session_user") == ("alice", "alice")
+    finally:
+        for conn in users.values():
+            conn.close()
+        on_both(admins, "DROP TABLE pt", "DROP ROLE alice, bob")
+    for name, port in servers.items():  # ALTER ROLE alice PASSWORD above took
+        assert raw_login(port, "alice", "a") == (
+            "28P01", 'password authentication failed for user "alice"'), name
+
+
+def test_a_superuser_cannot_become_another_role(servers, admins):
+    """murphy has no identity switch: where PostgreSQL lets a superuser
+    SET ROLE, murphy answers 0A000 naming it (never a SET taken and
+    ignored); to the session's own role both take it."""
+    on_both(admins, "DROP ROLE IF EXISTS carl", "CREATE ROLE carl")
+    got = {}
+    try:
+        for name, conn in admins.items():
+            with conn.cursor() as cur:
+                cur.execute("SET ROLE murphy")
+                cur.execute("RESET ROLE")
+                try:
+                    cur.execute("SET ROLE carl")
+                    cur.execute("SELECT current_user")
+                    got[name] = cur.fetchone()
+                    cur.execute("RESET ROLE")
+                except psycopg2.Error as e:
+                    got[name] = (e.pgcode, e.diag.message_primary)
+    finally:
+        on_both(admins, "DROP ROLE carl")
+    assert got["postgres"] == ("carl",), got
+    assert got["murphy"] == ("0A000", 'murphy does not support SET ROLE to another user yet '
+                             '("carl")'), got
