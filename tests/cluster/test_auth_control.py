@@ -485,3 +485,33 @@ def test_a_superuser_cannot_become_another_role(servers, admins):
     assert got["postgres"] == ("carl",), got
     assert got["murphy"] == ("0A000", 'murphy does not support SET ROLE to another user yet '
                              '("carl")'), got
+
+
+def test_a_database_name_murphy_does_not_have(servers):
+    """murphy has one database and takes any name for it at startup (its
+    design: test_basic.py::test_any_database_name_but_only_known_users),
+    so the maintenance database `postgres` and psql's default (the user's
+    name) reach it; current_database() says murphy.  PostgreSQL answers
+    3D000.  Authentication comes first on both: a wrong password is 28P01
+    whatever the database."""
+    got = {}
+    for name, port in servers.items():
+        s = raw(port)
+        try:
+            answer = login(s, b"murphy", b"no_such_db", murphy_auth.PASSWORD)
+        finally:
+            s.close()
+        f = fields(answer[-1][1]) if answer[-1][0] == b"E" else {}
+        got[name] = (answer[-1][0], f.get("C"), f.get("M"))
+        s = raw(port)
+        try:
+            wrong = login(s, b"murphy", b"no_such_db", "wrong")
+        finally:
+            s.close()
+        assert fields(wrong[-1][1])["C"] == "28P01", (name, wrong)
+    assert got["postgres"] == (b"E", "3D000", 'database "no_such_db" does not exist'), got
+    assert got["murphy"] == (b"Z", None, None), got
+    conn = psycopg2.connect(host="127.0.0.1", port=servers["murphy"], user="murphy",
+                            dbname="no_such_db", sslmode="disable", connect_timeout=10)
+    assert one(conn, "SELECT current_database()") == ("murphy",)
+    conn.close()
