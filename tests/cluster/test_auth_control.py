@@ -22,6 +22,7 @@ superuser rule instead of a function's missing EXECUTE grant.
 import os
 import re
 import shutil
+import ssl
 import struct
 import subprocess
 import time
@@ -35,7 +36,7 @@ from conftest import Cluster
 from pgserver import PgServer
 from test_fault_flag import BareLeader
 from test_tls import TlsMitm, make_cert
-from wire import login, raw, read_messages, startup
+from wire import login, msg, raw, read_messages, startup
 
 HBA_SCRAM = ["host all all 127.0.0.1/32 scram-sha-256"]
 HBA_TLS_ONLY = ["hostssl all all 127.0.0.1/32 scram-sha-256"]
@@ -515,3 +516,62 @@ def test_a_database_name_murphy_does_not_have(servers):
                             dbname="no_such_db", sslmode="disable", connect_timeout=10)
     assert one(conn, "SELECT current_database()") == ("murphy",)
     conn.close()
+
+
+SSL_REQUEST = struct.pack("!II", 8, 80877103)
+# (over TLS, mechanism, client-first): malformed or refused SCRAM openings
+CLIENT_FIRSTS = [
+    (False, b"SCRAM-SHA-256", b"p=tls-server-end-point,,n=,r=abc"),
+    (False, b"SCRAM-SHA-256-PLUS", b"p=tls-server-end-point,,n=,r=abc"),
+    (True, b"SCRAM-SHA-256", b"y,,n=,r=abc"),
+    (True, b"SCRAM-SHA-256-PLUS", b"n,,n=,r=abc"),
+    (True, b"SCRAM-SHA-256-PLUS", b"p=tls-unique,,n=,r=abc"),
+    (True, b"SCRAM-SHA-256", b"p=tls-server-end-point,,n=,r=abc"),
+    (False, b"SCRAM-SHA-256", b"x,,n=,r=abc"),
+    (False, b"SCRAM-SHA-256", b"n,a=bob,n=,r=abc"),
+    (False, b"SCRAM-SHA-256", b"n,,m=x,n=,r=abc"),
+    (False, b"SCRAM-SHA-256", b"n,,n=,r="),
+]
+
+
+def scram_opening(port, tls, mech, first):
+    """The mechanisms offered and the answer to SASLInitialResponse
+    (mech, first): (offered, message type, SQLSTATE, message, detail)."""
+    s = raw(port)
+    try:
+        if tls:
+            s.sendall(SSL_REQUEST)
+            assert s.recv(1) == b"S"
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            s = ctx.wrap_socket(s)
+        s.sendall(startup())
+        offered = [m for m in read_messages(s, until=b"R")[-1][1][4:].split(b"\0") if m]
+        s.sendall(msg(b"p", mech + b"\0" + struct.pack("!I", len(first)) + first))
+        got = read_messages(s, until=lambda k, b: k in (b"E", b"Z") or (
+            k == b"R" and struct.unpack("!I", b[:4])[0] == 11))
+    finally:
+        s.close()
+    f = fields(got[-1][1]) if got[-1][0] == b"E" else {}
+    return offered, got[-1][0], f.get("C"), f.get("M"), f.get("D")
+
+
+def test_scram_openings_refused_as_postgres(servers):
+    """Channel binding flags that do not fit the mechanism or the
+    connection, another binding type, an authzid, a mandatory extension:
+    the same FATAL (SQLSTATE, message, detail) from both; over TLS both
+    offer SCRAM-SHA-256-PLUS first.  murphy answered 28000 where
+    PostgreSQL says 08P01, its own messages, and took an authzid and an
+    "m=" extension it then ignored.  An empty client nonce PostgreSQL
+    takes murphy refuses (08P01): a nonce is what makes the proof fresh."""
+    for tls, mech, first in CLIENT_FIRSTS:
+        got = {name: scram_opening(port, tls, mech, first) for name, port in servers.items()}
+        if first.endswith(b",r="):
+            assert got["postgres"][1] == b"R", got  # SASLContinue: taken
+            assert got["murphy"][1:4] == (b"E", "08P01", "malformed SCRAM message: client nonce")
+            continue
+        assert got["murphy"] == got["postgres"], (tls, mech, first, got)
+        assert got["postgres"][1] == b"E", got
+        assert got["postgres"][0] == ([b"SCRAM-SHA-256-PLUS", b"SCRAM-SHA-256"] if tls
+                                      else [b"SCRAM-SHA-256"]), got
