@@ -15,9 +15,12 @@ reports, what GRANT / REVOKE let a user do.
 Where murphy differs on purpose (docs/decisions.md "Authentication checked
 against PostgreSQL"), the difference is asserted explicitly: a plaintext
 client refused by --tls-required gets 28000 from both, with murphy's own
-message instead of "no pg_hba.conf entry" (murphy has no pg_hba.conf), and
-a non-superuser calling an admin function gets 42501 from both, naming the
-superuser rule instead of a function's missing EXECUTE grant.
+message instead of "no pg_hba.conf entry" (murphy has no pg_hba.conf); a
+non-superuser calling an admin function, or creating, dropping, altering
+or granting on a table, gets 42501 from both, murphy naming its superuser
+rule (no EXECUTE grants, no table owners); a superuser's SET ROLE to
+another role is 0A000 (no identity switch); an empty SCRAM client nonce is
+refused; any database name is taken (murphy has one database).
 """
 import os
 import re
