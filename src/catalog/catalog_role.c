@@ -182,6 +182,12 @@ static int role_denied(const char *what, mur_error *err)
 static int role_create_from(catalog *c, const cat_role_change *ch, mur_error *err)
 {
 	cat_role r;
+	if (strncmp(ch->names[0], "pg_", 3) == 0) { /* PostgreSQL's own roles' prefix */
+		mur_error_set(err, SQLSTATE_RESERVED_NAME, "role name \"%s\" is reserved",
+			      ch->names[0]);
+		mur_error_detail(err, "Role names starting with \"pg_\" are reserved.");
+		return MUR_ERR;
+	}
 	memset(&r, 0, sizeof r);
 	snprintf(r.name, sizeof r.name, "%s", ch->names[0]);
 	r.login = ch->login > 0;

@@ -578,3 +578,39 @@ def test_scram_openings_refused_as_postgres(servers):
         assert got["postgres"][1] == b"E", got
         assert got["postgres"][0] == ([b"SCRAM-SHA-256-PLUS", b"SCRAM-SHA-256"] if tls
                                       else [b"SCRAM-SHA-256"]), got
+
+
+def test_role_names_and_password_forms_as_postgres(servers, admins):
+    """A superuser's CREATE / ALTER ROLE: reserved names are 42939 (pg_*
+    was taken, public / none were 42601), UNENCRYPTED PASSWORD 0A000 (was
+    42601), a NULL, empty or md5-hashed password leaves a role nobody can
+    log in as under SCRAM (28P01 from both).  VALID UNTIL and RENAME are
+    0A000 on murphy (not built), where PostgreSQL takes them."""
+    stmts = ["CREATE ROLE pg_mine", "CREATE ROLE public", "CREATE ROLE none",
+             "CREATE USER p6 UNENCRYPTED PASSWORD 'x'",
+             "CREATE USER p1 PASSWORD NULL", "CREATE USER p2 ENCRYPTED PASSWORD 'x2'",
+             "CREATE USER p3 PASSWORD 'md5%s'" % ("0" * 32), "CREATE USER p4 PASSWORD ''",
+             "ALTER USER p2 PASSWORD NULL"]
+    on_both(admins, "DROP ROLE IF EXISTS p1, p2, p3, p4")
+    try:
+        for sql in stmts:
+            got = {}
+            for name, conn in admins.items():
+                with conn.cursor() as cur:
+                    try:
+                        cur.execute(sql)
+                        got[name] = ("ok", None, None)
+                    except psycopg2.Error as e:
+                        got[name] = (e.pgcode, e.diag.message_primary, e.diag.message_detail)
+            assert got["murphy"] == got["postgres"], (sql, got)
+        assert got["postgres"][0] == "ok"
+        for user, password in (("p1", "x"), ("p2", "x2"), ("p3", "x"), ("p4", "")):
+            got = {name: raw_login(port, user, password) for name, port in servers.items()}
+            assert got["murphy"] == got["postgres"] == (
+                "28P01", 'password authentication failed for user "%s"' % user), got
+        for sql in ("ALTER USER p2 VALID UNTIL 'infinity'", "ALTER ROLE p2 RENAME TO p7"):
+            with pytest.raises(psycopg2.Error) as e:
+                one(admins["murphy"], sql)
+            assert e.value.pgcode == "0A000", (sql, e.value)
+    finally:
+        on_both(admins, "DROP ROLE IF EXISTS p1, p2, p3, p4")
