@@ -447,6 +447,8 @@ static const char *session_default(const lead_session *s, const char *name)
 		return s->user; /* as PostgreSQL's SHOW and current_setting */
 	if (strcmp(name, "timezone") == 0 && s->tz0[0])
 		return s->tz0;
+	if (strcmp(name, "ssl") == 0) /* PostgreSQL's is on when it has a certificate */
+		return s->e->tls ? "on" : "off";
 	return v ? v : default_setting(name);
 }
 
@@ -813,6 +815,8 @@ void lead_run_start(lead_run *r)
 /* ---- pgw_engine_ops ---- */
 
 void lead_engine_set_auth(lead_engine *e, int scram) { e->auth_scram = scram; }
+
+void lead_engine_set_tls(lead_engine *e, int on) { e->tls = on; }
 
 static pgw_auth_method op_auth_lookup(void *engine, const char *user, char *verifier, size_t cap)
 {

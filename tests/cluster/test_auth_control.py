@@ -245,11 +245,16 @@ def ssl_row(conn):
 
 
 def test_sslmode_require_and_verify_full_with_the_users_certificate(servers, cert):
+    """Both serve the test's certificate: the TLS session's pg_stat_ssl row
+    and SHOW ssl alike (murphy's bits were 0 without TLS, ssl off),
+    verify-full works, a name the certificate lacks fails alike."""
     rows = {}
     for name, port in servers.items():
         conn = connect(port, sslmode="require")
         assert conn.info.ssl_in_use, name
-        rows[name] = (ssl_row(conn), conn.info.ssl_attribute("protocol"))
+        rows[name] = (ssl_row(conn), conn.info.ssl_attribute("protocol"),
+                      one(conn, "SELECT setting FROM pg_settings WHERE name = 'ssl'"),
+                      one(conn, "SHOW ssl"))
         conn.close()
         conn = connect(port, sslmode="verify-full", host="localhost", sslrootcert=cert[0])
         assert conn.info.ssl_in_use and one(conn, "SELECT current_user") == ("murphy",)
@@ -258,7 +263,7 @@ def test_sslmode_require_and_verify_full_with_the_users_certificate(servers, cer
         assert not plain.info.ssl_in_use and ssl_row(plain) == (False, None, None, None)
         plain.close()
     assert rows["murphy"] == rows["postgres"], rows
-    assert rows["postgres"][0][0] is True, rows
+    assert rows["postgres"][0][0] is True and rows["postgres"][3] == ("on",), rows
     errors = {}
     for name, port in servers.items():  # a name the certificate does not carry
         with pytest.raises(psycopg2.OperationalError) as e:
