@@ -182,6 +182,12 @@ static int role_denied(const char *what, mur_error *err)
 static int role_create_from(catalog *c, const cat_role_change *ch, mur_error *err)
 {
 	cat_role r;
+	if (strncmp(ch->names[0], "pg_", 3) == 0) { /* PostgreSQL's own roles' prefix */
+		mur_error_set(err, SQLSTATE_RESERVED_NAME, "role name \"%s\" is reserved",
+			      ch->names[0]);
+		mur_error_detail(err, "Role names starting with \"pg_\" are reserved.");
+		return MUR_ERR;
+	}
 	memset(&r, 0, sizeof r);
 	snprintf(r.name, sizeof r.name, "%s", ch->names[0]);
 	r.login = ch->login > 0;
@@ -196,11 +202,15 @@ static int role_alter_from(catalog *c, const cat_role_change *ch, const char *by
 {
 	const cat_role *old = cat_role_get(c, ch->names[0]);
 	cat_role r;
-	if (!superuser && (strcmp(ch->names[0], by) != 0 || ch->login >= 0 || ch->superuser >= 0))
-		return role_denied("alter role", err);
-	if (!old)
+	if (!old) /* PostgreSQL's order and messages (15, without CREATEROLE) */
 		return mur_error_set(err, SQLSTATE_UNDEFINED_OBJECT, "role \"%s\" does not exist",
 				     ch->names[0]);
+	if (!superuser && (old->superuser || ch->superuser >= 0))
+		return mur_error_set(err, SQLSTATE_INSUFFICIENT_PRIVILEGE,
+				     "must be superuser to alter superuser roles or change "
+				     "superuser attribute");
+	if (!superuser && (strcmp(ch->names[0], by) != 0 || ch->login >= 0))
+		return mur_error_set(err, SQLSTATE_INSUFFICIENT_PRIVILEGE, "permission denied");
 	r = *old;
 	if (ch->login >= 0)
 		r.login = ch->login;

@@ -65,6 +65,9 @@ void lead_engine_set_outcomes_keep_ms(lead_engine *e, int64_t keep_ms);
 /* --auth: 1 scram (a client proves its role's password, SCRAM-SHA-256),
  * 0 trust (any user name is taken as given; the default of an engine). */
 void lead_engine_set_auth(lead_engine *e, int scram);
+/* 1 when the PostgreSQL port takes TLS (a certificate): SHOW ssl says on,
+ * as PostgreSQL's ssl setting. */
+void lead_engine_set_tls(lead_engine *e, int on);
 /* The PostgreSQL port's startup timeout (pgw_server.h), for murphy.settings. */
 void lead_engine_set_startup_timeout(lead_engine *e, uint64_t ms);
 /* idle_in_transaction_session_timeout unless the leader is told otherwise

@@ -123,6 +123,7 @@ struct lead_engine {
 	uint64_t suspect_timeout_ms, dead_timeout_ms; /* for murphy.settings */
 	uint64_t startup_timeout_ms;                  /* same */
 	int auth_scram; /* --auth scram: roles prove themselves (lead_engine_set_auth) */
+	int tls;        /* clients may use TLS: SHOW ssl is on (lead_engine_set_tls) */
 	/* the leader's defaults of the client settings (lead_idle.c) */
 	char idle_in_txn_default[32]; /* idle_in_transaction_session_timeout */
 	pgw_keepalive keepalive;      /* tcp_keepalives_idle, _interval, _count */

@@ -276,13 +276,22 @@ int lead_setting_internal(const char *name)
 
 /* SET session_authorization / role: murphy has no identity switch, so
  * only the session's own user (or DEFAULT / none) is taken; another is
- * refused rather than accepted and ignored. */
+ * refused rather than accepted and ignored.  As in PostgreSQL, an unknown
+ * role is 22023 (a bad setting value) and a non-superuser 42501 (no role memberships here: it
+ * could never become another role); a superuser, who could there, 0A000. */
 static int check_identity_setting(const lead_session *s, const plan_set *ps, mur_error *err)
 {
 	int auth = strcmp(ps->name, "session_authorization") == 0;
 	if ((!auth && strcmp(ps->name, "role") != 0) || ps->is_default ||
 	    strcmp(ps->value, s->user) == 0 || (!auth && strcmp(ps->value, "none") == 0))
 		return MUR_OK;
+	if (s->e->auth_scram && !cat_role_get(s->e->cat, ps->value))
+		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "role \"%s\" does not exist", ps->value);
+	if (!s->superuser)
+		return mur_error_set(err, SQLSTATE_INSUFFICIENT_PRIVILEGE,
+				     "permission denied to set %s \"%s\"",
+				     auth ? "session authorization" : "role", ps->value);
 	mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
 		      "murphy does not support %s to another user yet (\"%s\")",
 		      auth ? "SET SESSION AUTHORIZATION" : "SET ROLE", ps->value);
@@ -442,6 +451,8 @@ static const char *session_default(const lead_session *s, const char *name)
 		return s->user; /* as PostgreSQL's SHOW and current_setting */
 	if (strcmp(name, "timezone") == 0 && s->tz0[0])
 		return s->tz0;
+	if (strcmp(name, "ssl") == 0) /* PostgreSQL's is on when it has a certificate */
+		return s->e->tls ? "on" : "off";
 	return v ? v : default_setting(name);
 }
 
@@ -808,6 +819,8 @@ void lead_run_start(lead_run *r)
 /* ---- pgw_engine_ops ---- */
 
 void lead_engine_set_auth(lead_engine *e, int scram) { e->auth_scram = scram; }
+
+void lead_engine_set_tls(lead_engine *e, int on) { e->tls = on; }
 
 static pgw_auth_method op_auth_lookup(void *engine, const char *user, char *verifier, size_t cap)
 {

@@ -521,6 +521,7 @@ int node_leader_main(int argc, char **argv)
 	lead_engine_set_client_defaults(l.engine, (uint64_t)co.idle_in_txn_ms, &co.ka);
 	lead_engine_set_loop(l.engine, l.loop);
 	lead_engine_set_auth(l.engine, co.auth_scram);
+	lead_engine_set_tls(l.engine, tls != NULL);
 	clu_on_node_change(l.clu, on_node_change, &l);
 	clu_on_progress(l.clu, on_progress, &l);
 	if (pgw_server_start(l.loop, host, port, &lead_engine_ops, l.engine, &l.pg, &err) !=

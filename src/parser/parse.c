@@ -80,12 +80,21 @@ static int is_blank_stmt(const char *s, int len)
 
 /* libpg_query reports every error without its SQLSTATE: a syntax error,
  * except the scanner's check that a literal's escapes (E'\\000',
- * E'\\xff') make valid UTF-8, which PostgreSQL reports as 22021. */
+ * E'\\xff') make valid UTF-8, which PostgreSQL reports as 22021, and the
+ * grammar's refusals of a role named public / none (42939) and of
+ * UNENCRYPTED PASSWORD (0A000), PostgreSQL's codes for them. */
 static const char *parse_error_state(const char *message)
 {
 	static const char bad_encoding[] = "invalid byte sequence for encoding";
+	static const char role_name[] = "role name \"";
+	size_t n = strlen(message);
 	if (strncmp(message, bad_encoding, sizeof bad_encoding - 1) == 0)
 		return SQLSTATE_CHARACTER_NOT_IN_REPERTOIRE;
+	if (strncmp(message, role_name, sizeof role_name - 1) == 0 && n > 13 &&
+	    strcmp(message + n - 13, "\" is reserved") == 0)
+		return SQLSTATE_RESERVED_NAME;
+	if (strcmp(message, "UNENCRYPTED PASSWORD is no longer supported") == 0)
+		return SQLSTATE_FEATURE_NOT_SUPPORTED;
 	return SQLSTATE_SYNTAX_ERROR;
 }
 

@@ -896,6 +896,8 @@ static void fill_stat_ssl(pgc_fill_ctx *f, pgc_row *r)
 			put_text(r, "version", a->ssl_version);
 			put_text(r, "cipher", a->ssl_cipher);
 			put_int(r, "bits", a->ssl_bits);
+		} else {
+			put_text(r, "bits", NULL); /* NULL without TLS, as PostgreSQL's (not 0) */
 		}
 		row_end(r);
 	}

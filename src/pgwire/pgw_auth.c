@@ -86,58 +86,94 @@ int pgw_scram_server_mechanism(pgw_scram_server *s, const char *mech, mur_error 
 	if (s->plus || strcmp(mech, MUR_SCRAM_MECHANISM) == 0)
 		return MUR_OK;
 	s->state = PGW_SCRAM_FAILED;
-	mur_error_set(err, SQLSTATE_INVALID_AUTHORIZATION,
+	mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION, /* 08P01, as PostgreSQL */
 		      "client selected an invalid SASL authentication mechanism");
 	return MUR_EPROTO;
 }
 
-static int binding_refused(pgw_scram_server *s, mur_error *err, const char *msg, const char *detail)
+static int gs2_refused(pgw_scram_server *s, mur_error *err, const char *sqlstate, const char *msg,
+		       const char *detail)
 {
 	s->state = PGW_SCRAM_FAILED;
-	mur_error_set(err, SQLSTATE_INVALID_AUTHORIZATION, "%s", msg);
+	mur_error_set(err, sqlstate, "%s", msg);
 	if (detail)
 		mur_error_detail(err, "%s", detail);
 	return MUR_EPROTO;
 }
 
+#define GS2_MALFORMED(s, err, detail)                                                              \
+	(gs2_refused(s, err, SQLSTATE_PROTOCOL_VIOLATION, "malformed SCRAM message", detail), NULL)
+
 /* The gs2 header of client-first: its channel binding flag — "n" (the
  * client cannot bind), "y" (it could, but thinks we cannot), or
- * "p=tls-server-end-point" (SCRAM-SHA-256-PLUS) — and an optional authzid
- * we ignore.  Checks the flag against the mechanism and the offer (RFC
- * 5802's downgrade check, PostgreSQL's messages), keeps the header in
- * s->gs2 for client-final's c=.  Returns the bare part; NULL with err. */
+ * "p=tls-server-end-point" (SCRAM-SHA-256-PLUS) — then no authzid and no
+ * mandatory extension (0A000: we support neither, and do not ignore
+ * them).  Checks the flag against the mechanism and the offer (RFC 5802's
+ * downgrade check), in PostgreSQL's order with its SQLSTATEs and messages
+ * (test_auth_control.py compares them), keeps the header in s->gs2 for
+ * client-final's c=.  Returns the bare part; NULL with err. */
 static const char *gs2_read(pgw_scram_server *s, const char *msg, size_t len, mur_error *err)
 {
-	static const char cb[] = "p=tls-server-end-point,";
-	const char *comma;
-	size_t flag_len = len > 0 && msg[0] == 'p' ? sizeof cb - 2 : 1;
-	if (len > 0 && msg[0] == 'p' && !s->cbind_len)
-		return binding_refused(s, err, "channel binding is not supported without TLS",
-				       NULL),
+	static const char cbtype[] = "tls-server-end-point";
+	const char *p = msg, *end = msg + len, *comma;
+	char c = len > 0 ? msg[0] : '\0', detail[64];
+	if (c == 'n' || c == 'y') {
+		if (s->plus)
+			return GS2_MALFORMED(s, err,
+					     "The client selected SCRAM-SHA-256-PLUS, but the "
+					     "SCRAM "
+					     "message does not include channel binding data.");
+		if (c == 'y' && s->cbind_len)
+			return gs2_refused(s, err, SQLSTATE_INVALID_AUTHORIZATION,
+					   "SCRAM channel binding negotiation error",
+					   "The client supports SCRAM channel binding but thinks "
+					   "the "
+					   "server does not.  However, this server does support "
+					   "channel binding."),
+			       NULL;
+		p++;
+	} else if (c == 'p') {
+		if (!s->plus)
+			return GS2_MALFORMED(s, err,
+					     "The client selected SCRAM-SHA-256 without channel "
+					     "binding, but the SCRAM message includes channel "
+					     "binding "
+					     "data.");
+		if (len < 2 || msg[1] != '=' || !(comma = memchr(msg, ',', len)))
+			return GS2_MALFORMED(s, err, "Expected attribute \"p\".");
+		if ((size_t)(comma - msg - 2) != sizeof cbtype - 1 ||
+		    memcmp(msg + 2, cbtype, sizeof cbtype - 1) != 0) {
+			s->state = PGW_SCRAM_FAILED;
+			mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION,
+				      "unsupported SCRAM channel-binding type \"%.*s\"",
+				      (int)(comma - msg - 2), msg + 2);
+			return NULL;
+		}
+		p = comma;
+	} else {
+		if (c >= 0x21 && c <= 0x7e)
+			snprintf(detail, sizeof detail, "Unexpected channel-binding flag \"'%c'\".",
+				 c);
+		else
+			snprintf(detail, sizeof detail,
+				 "Unexpected channel-binding flag \"0x%02x\".", (unsigned char)c);
+		return GS2_MALFORMED(s, err, detail);
+	}
+	if (p >= end || *p++ != ',')
+		return GS2_MALFORMED(s, err, "Comma expected after the channel-binding flag.");
+	if (p < end && *p == 'a')
+		return gs2_refused(s, err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				   "client uses authorization identity, but it is not supported",
+				   NULL),
 		       NULL;
-	if (s->plus && (len < sizeof cb - 1 || memcmp(msg, cb, sizeof cb - 1) != 0))
-		return binding_refused(s, err, "malformed SCRAM message",
-				       "The client selected SCRAM-SHA-256-PLUS, but the SCRAM "
-				       "message does not include channel binding data "
-				       "(tls-server-end-point)."),
+	if (p >= end || *p++ != ',')
+		return GS2_MALFORMED(s, err, "Unexpected attribute in client-first-message.");
+	if (p < end && *p == 'm')
+		return gs2_refused(s, err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				   "client requires an unsupported SCRAM extension", NULL),
 		       NULL;
-	if (!s->plus && len > 0 && msg[0] == 'p')
-		return binding_refused(s, err, "malformed SCRAM message",
-				       "The client selected SCRAM-SHA-256 without channel binding, "
-				       "but the SCRAM message includes channel binding data."),
-		       NULL;
-	if (!s->plus && len > 0 && msg[0] == 'y' && s->cbind_len)
-		return binding_refused(s, err, "SCRAM channel binding negotiation error",
-				       "The client supports SCRAM channel binding but thinks the "
-				       "server does not.  However, this server does support "
-				       "channel "
-				       "binding."),
-		       NULL;
-	if (len < flag_len + 2 || (!s->plus && msg[0] != 'n' && msg[0] != 'y') ||
-	    msg[flag_len] != ',' || !(comma = memchr(msg + flag_len + 1, ',', len - flag_len - 1)))
-		return scram_fail(s, err, SQLSTATE_PROTOCOL_VIOLATION, "gs2 header"), NULL;
-	snprintf(s->gs2, sizeof s->gs2, "%.*s", (int)(comma + 1 - msg), msg);
-	return comma + 1;
+	snprintf(s->gs2, sizeof s->gs2, "%.*s", (int)(p - msg), msg);
+	return p;
 }
 
 /* Is c= (cb) client-first's gs2 header, with the channel binding data
@@ -283,7 +319,10 @@ void pgw_auth_begin(pgw_conn *c)
 	c->state = PGW_CONN_AUTH;
 }
 
-/* SASLInitialResponse: mechanism name, Int32 length, client-first. */
+/* SASLInitialResponse: mechanism name, Int32 length, client-first.  The
+ * mechanism is checked before the rest is read, as PostgreSQL does: a
+ * client answering with its password in clear gets "invalid SASL
+ * authentication mechanism" from both. */
 static void auth_initial(pgw_conn *c, const char *body, size_t len)
 {
 	mur_rd rd;
@@ -293,13 +332,13 @@ static void auth_initial(pgw_conn *c, const char *body, size_t len)
 	mur_error err;
 	mur_rd_init(&rd, body, len);
 	mech = mur_rd_cstr(&rd);
+	if (mech && pgw_scram_server_mechanism(c->auth, mech, &err) != MUR_OK) {
+		pgw_conn_fatal(c, &err);
+		return;
+	}
 	data = mur_rd_lstr(&rd, &n);
 	if (!mur_rd_ok(&rd) || mur_rd_left(&rd) != 0) {
 		pgw_conn_fatalf(c, SQLSTATE_PROTOCOL_VIOLATION, "malformed SASLInitialResponse");
-		return;
-	}
-	if (pgw_scram_server_mechanism(c->auth, mech, &err) != MUR_OK) {
-		pgw_conn_fatal(c, &err);
 		return;
 	}
 	if (pgw_scram_server_first(c->auth, data, n, NULL, out, sizeof out, &err) != MUR_OK) {

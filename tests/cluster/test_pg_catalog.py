@@ -587,17 +587,23 @@ def test_set_role_and_session_authorization_only_to_oneself(both):
     """murphy has no identity switch: SET ROLE / SESSION AUTHORIZATION to
     the session's own user (or NONE / DEFAULT) is taken, another user is
     refused with 0A000, never accepted and ignored (current_user stayed
-    murphy after SET session_authorization = 'nobody' succeeded)."""
+    murphy after SET session_authorization = 'nobody' succeeded); a role
+    that does not exist is 22023, as in PostgreSQL (a non-superuser's
+    42501: test_auth_control.py)."""
     m, _ = both
     user = rows(m, "SELECT current_user")[0][0]
     for sql in ("SET ROLE %s" % user, "SET ROLE NONE", "RESET ROLE",
-                "SET SESSION AUTHORIZATION %s" % user, "SET SESSION AUTHORIZATION DEFAULT"):
+                "SET SESSION AUTHORIZATION %s" % user, "SET SESSION AUTHORIZATION DEFAULT",
+                "DROP ROLE IF EXISTS someone_else", "CREATE ROLE someone_else"):
         run(m, sql)
-    for sql in ("SET ROLE someone_else", "SET session_authorization = 'someone_else'"):
+    for sql, code in (("SET ROLE someone_else", "0A000"),
+                      ("SET session_authorization = 'someone_else'", "0A000"),
+                      ("SET ROLE no_such_role", "22023")):
         with pytest.raises(psycopg2.Error) as e:
             run(m, sql)
-        assert e.value.pgcode == "0A000", (sql, e.value)
-        assert "someone_else" in e.value.diag.message_primary
+        assert e.value.pgcode == code, (sql, e.value)
+        assert sql.split()[-1].strip("'") in e.value.diag.message_primary
+    run(m, "DROP ROLE someone_else")
     assert rows(m, "SELECT current_user") == [(user,)]
 
 

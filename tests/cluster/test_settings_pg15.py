@@ -24,7 +24,8 @@ MURPHY_VALUES = {"max_wal_senders", "superuser_reserved_connections", "autovacuu
                  "default_text_search_config", "timezone_abbreviations",
                  "password_encryption", "synchronous_commit",
                  "idle_in_transaction_session_timeout",  # the leader's flags (lead_idle.c)
-                 "tcp_keepalives_count", "tcp_keepalives_idle", "tcp_keepalives_interval"}
+                 "tcp_keepalives_count", "tcp_keepalives_idle", "tcp_keepalives_interval",
+                 "ssl"}  # on when the leader has a certificate (a local cluster's), as PG's
 
 
 # pgc_guc_pg15.c was made from PostgreSQL 15.18.  A later minor release may

@@ -189,7 +189,9 @@ def make_cert(tmp):
 def test_leader_without_certificate_refuses_require_then_takes_given_one(tmp_path):
     leader = BareLeader()
     try:
-        leader.connect().close()  # sslmode=prefer: plaintext
+        conn = leader.connect()  # sslmode=prefer: plaintext
+        assert one(conn, "SHOW ssl") == ("off",)  # as PostgreSQL's without a certificate
+        conn.close()
         with pytest.raises(psycopg2.OperationalError) as e:
             tls_connect(leader.port)
         assert "does not support SSL" in str(e.value), str(e.value)
@@ -202,6 +204,7 @@ def test_leader_without_certificate_refuses_require_then_takes_given_one(tmp_pat
         conn = tls_connect(leader.port, sslmode="verify-full", host="localhost",
                            sslrootcert=cert)
         assert conn.info.ssl_in_use
+        assert one(conn, "SHOW ssl") == ("on",)  # it said off before (issue 20, authcontrol)
         conn.close()
     finally:
         leader.stop()

@@ -135,12 +135,13 @@ static void test_tampered(void **state)
 	mur_error err;
 	(void)state;
 	rfc_verifier(v, sizeof v);
-	/* channel binding asked for: refused (no TLS) */
+	/* channel binding data under SCRAM-SHA-256 (no TLS, no -PLUS): refused,
+	 * 08P01 as PostgreSQL */
 	assert_int_equal(pgw_scram_server_init(&s, "user", v), MUR_OK);
 	assert_int_equal(pgw_scram_server_first(&s, "p=tls-server-end-point,,n=,r=x", 30, NULL, out,
 						sizeof out, &err),
 			 MUR_EPROTO);
-	assert_string_equal(err.sqlstate, "28000");
+	assert_string_equal(err.sqlstate, "08P01");
 	/* another nonce in client-final */
 	assert_int_equal(pgw_scram_server_init(&s, "user", v), MUR_OK);
 	assert_int_equal(pgw_scram_server_first(&s, first, strlen(first), RFC_SERVER_NONCE, out,
