@@ -157,6 +157,8 @@ static void send_recvs(lead_run *r, const plan_select *ps, lead_shuffle *sh,
 		t.shuffle_ddl = ps->join_ddl;
 		t.shuffle_load = ps->join_load;
 		t.shuffle_post = ps->join_post;
+		t.shuffle_merge = (uint32_t)ps->join_merge;
+		t.shuffle_keys = ps->join_keys;
 		if (lead_run_send(r, sh->owners[o], 0, 0, &t) == MUR_OK)
 			lead_reread_mark(r); /* a lost owner: the join starts over */
 	}

@@ -16,7 +16,7 @@
  *   | shuffle_ddl + NUL | shuffle_load + NUL | shuffle_post + NUL
  *   | scan_table + NUL | scan_column + NUL | u64 target_id | u8 early
  *   | u64 fetch_max_bps | (nplacements - 1) × u64 attached_bound (placements 1..)
- *   | having_sql + NUL
+ *   | having_sql + NUL | u32 shuffle_merge
  *
  * A result:
  *
@@ -176,6 +176,7 @@ void exec_task_encode(const exec_task *t, mur_buf *b)
 	for (uint32_t i = 1; i < t->nplacements && i < EXEC_TASK_PLACEMENTS_MAX; i++)
 		mur_buf_put_u64(b, t->attached_bound[i]);
 	mur_buf_put_cstr(b, t->having_sql ? t->having_sql : "");
+	mur_buf_put_u32(b, t->shuffle_merge);
 }
 
 /* The expressions' shapes (columns against the input, stack depth) are
@@ -316,6 +317,9 @@ static int decode_task(mur_rd *r, exec_task *t)
 	for (uint32_t i = 1; i < t->nplacements; i++)
 		t->attached_bound[i] = mur_rd_u64(r);
 	t->having_sql = mur_rd_cstr(r);
+	t->shuffle_merge = mur_rd_u32(r);
+	if (t->shuffle_merge > t->shuffle_stream)
+		return MUR_EPROTO;
 	if (!t->having_sql || strlen(t->having_sql) > EXEC_TASK_SQL_BYTES_MAX)
 		return MUR_EPROTO;
 	if (!t->shuffle_ddl || !t->shuffle_load || !t->shuffle_post ||

@@ -350,6 +350,9 @@ typedef struct exec_task {
 	const char *shuffle_ddl;    /* RECV join: script run first (ATTACH, CREATE TABLE) */
 	const char *shuffle_load;   /* RECV join: one INSERT per stream, '\n'-separated */
 	const char *shuffle_post;   /* RECV join: script run after loading (CREATE INDEX) */
+	uint32_t shuffle_merge;     /* RECV join: 1 + the stream whose rows (key, counts...)
+				       its senders counted by key: the owner adds them up by
+				       key (shuffle_keys: column 0) before loading; 0: none */
 	char shuffle_to_buf[EXEC_SHUFFLE_TO_BYTES_MAX + 1]; /* decoded shuffle_to lives here */
 	/* QUERY: the planner's word that sql reads column scan_column of every
 	 * row of table scan_table of placements[0] and nothing else (no filter,
