@@ -16,6 +16,7 @@
  *     [WHERE p AND p AND …]          (p or a conjunction in parentheses)
  *   p:  "a"."c" op literal [COLLATE name]
  *     | "a"."c" BETWEEN literal AND literal
+ *     | [NOT] mur_like("a"."c", 'pattern')     (a TEXT column: LIKE, NOT LIKE)
  *   op: = == <> != < <= > >=    literal: 'text' ('' inside) or [-]digits
  *
  * Its meaning is SQLite's for that text, so the answers are the same as
@@ -59,6 +60,7 @@ typedef enum stor_sf_kind {
 	STOR_SF_BYTES = 1, /* TEXT by BINARY: memcmp, then length */
 	STOR_SF_NUMERIC,   /* TEXT by mur_numeric: mur_num_text_cmp */
 	STOR_SF_INT,       /* INTEGER with an integer */
+	STOR_SF_LIKE,      /* TEXT: mur_like(x, 'pattern'): EQ matches, NE does not */
 } stor_sf_kind;
 
 typedef struct stor_sf_pred {
