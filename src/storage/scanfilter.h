@@ -27,7 +27,7 @@
  * literal compares the integers.  A NULL fails the comparison (and so the
  * row).  Anything else — a comparison of a primary key column (SQLite
  * may seek it: point reads are not to pay for the question), parameters,
- * OR, NOT, functions, other
+ * OR, NOT (but NOT mur_like), other functions, other
  * collations or column types, a literal of the other kind, ORDER BY,
  * LIMIT — is not recognized and the task runs through SQLite.  While
  * scanning, a value whose storage class the comparison does not expect

@@ -2,9 +2,10 @@
  * test_colscan.c — reading one column from the b-tree pages
  * (src/storage/colscan.c) against SQLite's own SELECT of it: every serial
  * type, REAL affinity, multi-level trees, rows still in the WAL, values
- * beside overflow pages; and every case where the scan must decline
- * (overflowing value, ALTER TABLE ADD COLUMN, WITHOUT ROWID, the rowid
- * column, generated column, open transaction, no such table or column,
+ * beside overflow pages, the rowid (an INTEGER PRIMARY KEY) from the cell;
+ * and every case where the scan must decline
+ * (overflowing value, ALTER TABLE ADD COLUMN, WITHOUT ROWID, generated
+ * column, open transaction, no such table or column,
  * a corrupted page) — never a wrong value, never a crash.
  */
 #include <setjmp.h>

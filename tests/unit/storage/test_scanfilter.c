@@ -4,11 +4,13 @@
  * the same text: TEXT by bytes and by mur_numeric (the literal's COLLATE
  * over the column's, '10.00' > '9' by value but not by bytes), BETWEEN,
  * integers with negative literals, '' in a string, NULLs, repeated and
- * filter-only columns, nested parentheses; every shape it must not take
- * (OR, NOT, parameters, functions, LIMIT, a literal first, a literal of
+ * filter-only columns, nested parentheses, [NOT] mur_like on a TEXT
+ * column, the rowid in the select list (read from the cell; the columns
+ * of a key of two from the record); every shape it must not take
+ * (OR, NOT but NOT mur_like, parameters, other functions, LIKE on an
+ * INTEGER or with ESCAPE, LIMIT, a literal first, a literal of
  * the other kind, other collations, aliases, reals, IS NULL), and what
- * SQLite runs through an index, a comparison of a key column, the rowid
- * in the select list (the columns of a key of two are read); and a value
+ * SQLite runs through an index, a comparison of a key column; and a value
  * of an unexpected storage class in a table that is not STRICT (the
  * filter answers -1, the scan declines).
  */
