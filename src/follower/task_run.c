@@ -534,7 +534,10 @@ static int query_pages(run_ctx *c, int ncols, int agg, int *done)
 	page_scan p = {.c = c, .f = &f};
 	int rc, out = MUR_OK;
 	*done = 0;
-	if (c->mem || c->nattached || c->t->nplacements != 1 || c->t->nparams || c->res->rows.len ||
+	/* parameters the task carries but its SQL does not read (a statement's
+	 * subquery results: TPC-H Q13's side scans) do not matter: a text
+	 * that reads one (?n) is never recognized */
+	if (c->mem || c->nattached || c->t->nplacements != 1 || c->res->rows.len ||
 	    !stor_scanfilter_parse(c->db, c->t->sql, &f))
 		return MUR_OK;
 	if (f.nout != ncols)

@@ -177,6 +177,10 @@ static void explain_join(lead_run *r, const plan_select *ps)
 			describe_agg(r->res,
 				     "  Sender aggregate (by the join key, before the join)",
 				     ps->join_side_agg[i]);
+		if (ps->join_merge == i + 1)
+			line(r->res,
+			     "    Owner load: one row per key, the senders' counts added up "
+			     "first");
 	}
 	line(r->res, "  Owner query (over the rows received, as a shard would): %s", ps->shard_sql);
 	if (ps->has_partial_agg)

@@ -157,6 +157,8 @@ static void send_recvs(lead_run *r, const plan_select *ps, lead_shuffle *sh,
 		t.shuffle_ddl = ps->join_ddl;
 		t.shuffle_load = ps->join_load;
 		t.shuffle_post = ps->join_post;
+		t.shuffle_merge = (uint32_t)ps->join_merge;
+		t.shuffle_keys = ps->join_keys;
 		if (r->stream) { /* a cursor's: each owner keeps it (lead_stream.c) */
 			t.sql = ps->batch_head;
 			t.has_agg = 0;

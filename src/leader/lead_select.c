@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -544,6 +545,23 @@ static int merge_rows(lead_run *r, mur_error *err)
 	return MUR_OK;
 }
 
+/* sql is "SELECT c0, c1, ... FROM r" over all ncols merged columns: the
+ * rows as they are (a shuffled join's groups, whole on their owners). */
+static int final_is_identity(const char *sql, uint32_t ncols)
+{
+	char want[32];
+	size_t n = strlen("SELECT ");
+	if (ncols == 0 || strncmp(sql, "SELECT ", n))
+		return 0;
+	for (uint32_t i = 0; i < ncols; i++) {
+		int w = snprintf(want, sizeof want, "%sc%u", i ? ", " : "", i);
+		if (strncmp(sql + n, want, (size_t)w))
+			return 0;
+		n += (size_t)w;
+	}
+	return strcmp(sql + n, " FROM r") == 0;
+}
+
 /* Final SQL over the merged rows, in the leader's SQLite. */
 static int final_stage(lead_run *r, mur_error *err)
 {
@@ -552,7 +570,7 @@ static int final_stage(lead_run *r, mur_error *err)
 	uint64_t nrows = 0;
 	uint32_t ncols = 0;
 
-	if (!ps->final_sql)
+	if (!ps->final_sql || final_is_identity(ps->final_sql, r->ncols))
 		return MUR_OK;
 	mur_buf_init(&out);
 	if (lead_local_query(r->e, ps->final_sql, r->params, r->nparams, &r->rows, r->nrows,

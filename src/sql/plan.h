@@ -214,6 +214,7 @@ typedef struct plan_select {
 	/* per table: its senders group their side rows by the key and count
 	 * (sql/plan_join_preagg.c), NULL: rows sent as they are */
 	const exec_agg_spec *join_side_agg[PLAN_TABLES_MAX];
+	int join_merge; /* 1 + the slot so counted: owners add its rows up by key first */
 	const char *join_ddl, *join_load, *join_post;
 	const char *join_key_desc; /* for EXPLAIN: "a"."x" = "b"."y" */
 	/* A plain scan of one table (no ORDER BY, LIMIT, DISTINCT, window,

@@ -146,6 +146,7 @@ int sql_join_preaggregate(sql_ctx *c, const sql_query *q, plan_select *ps, sql_e
 		ncount++;
 	}
 	ps->join_side_agg[sql_rte_slot(q, b)] = spec;
+	ps->join_merge = 1 + sql_rte_slot(q, b);
 	for (uint32_t j = 0; j < ps->partial_agg.naggs; j++)
 		ps->partial_agg.aggs[j].fn = EXEC_AGG_SUM_COUNT;
 	return sql_rte_slot(q, b);

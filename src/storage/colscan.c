@@ -37,12 +37,13 @@
  * bytes, 7 a big-endian double, 8 and 9 the integers 0 and 1, N >= 12 even
  * a blob and N >= 13 odd a text of (N - 12 or 13) / 2 bytes).
  *
+ * An INTEGER PRIMARY KEY is the rowid, stored as NULL in the record: its
+ * value is the cell's rowid (the columns of a key of several are in the
+ * record).
  * Declines (the caller reads through SQLite instead): a transaction open;
  * WAL frames not checkpointed; not UTF-8; no such rowid table (WITHOUT
  * ROWID, virtual tables and views have no table b-tree); a column asked
- * twice or past STOR_COLSCAN_COLS_MAX; a column that may be the rowid
- * (an INTEGER PRIMARY KEY is the rowid and stored as NULL; the columns of
- * a key of several are in the record) or the table has hidden or
+ * twice or past STOR_COLSCAN_COLS_MAX; the table has hidden or
  * generated columns (record positions
  * then differ from column numbers); a record without the column (added by
  * ALTER TABLE: the value is the column's default); the value or the
@@ -91,6 +92,7 @@ typedef struct scan {
 	int real[STOR_COLSCAN_COLS_MAX]; /* asked column i has REAL affinity: stored
 					    integers are floats */
 	mur_value vals[STOR_COLSCAN_COLS_MAX];
+	int rowid_k; /* asked column that is the rowid alias (NULL in the record), or -1 */
 	level lv[COLSCAN_DEPTH_MAX];
 	stor_colscan_fn fn;
 	void *ctx;
@@ -247,6 +249,8 @@ static int leaf(scan *s, const uint8_t *page, const uint8_t *hdr, int *rc)
 		local = local_len(P, s->usable);
 		if (local > (uint64_t)(end - c) || !record_values(s, c, local))
 			return 0;
+		if (s->rowid_k >= 0 && s->vals[s->rowid_k].kind == MV_NULL)
+			s->vals[s->rowid_k] = mur_v_int((int64_t)rowid);
 		if ((*rc = s->fn(s->ctx, s->vals)) != MUR_OK)
 			return 1;
 	}
@@ -320,6 +324,26 @@ static int real_affinity(const char *type)
 	       (strcasestr(type, "REAL") || strcasestr(type, "FLOA") || strcasestr(type, "DOUB"));
 }
 
+/* Has table an index made for its PRIMARY KEY?  A rowid alias has none
+ * (SQLite's rule: the key is the rowid); a DESC INTEGER PRIMARY KEY
+ * column constraint is no alias, indexed, its values in the record.
+ * 1 also when SQLite cannot say (the caller then reads the record). */
+static int pk_index(stor_db *db, const char *table)
+{
+	sqlite3_stmt *st;
+	mur_error err;
+	int has = 1;
+	if (stor_prepare(db,
+			 "SELECT count(*) FROM pragma_index_list(?1, 'main') WHERE origin = 'pk'",
+			 &st, &err) != MUR_OK)
+		return 1;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		has = sqlite3_column_int(st, 0) > 0;
+	stor_release(db, st);
+	return has;
+}
+
 /* Root page of rowid table `table`, and the record position and affinity
  * of each asked column (s->want, s->real, s->maxpos); 0: decline. */
 static int find_columns(stor_db *db, const char *table, const char *const *columns, scan *s)
@@ -327,7 +351,7 @@ static int find_columns(stor_db *db, const char *table, const char *const *colum
 	sqlite3_stmt *st;
 	mur_error err;
 	uint32_t root = 0;
-	int ok = 0, found = 0, npk = 0, int_key = 0;
+	int ok = 0, found = 0, npk = 0, int_key = -1;
 	/* prepared once per placement (stor_prepare's cache): a scan of a
 	 * small shard is not to pay two statements' compilation */
 	if (stor_prepare(db,
@@ -367,7 +391,7 @@ static int find_columns(stor_db *db, const char *table, const char *const *colum
 			/* a key column of type INTEGER may be the rowid, stored as
 			 * NULL (when it is the whole key): decided after the loop */
 			if (pk > 0 && type && !strcasecmp(type, "INTEGER"))
-				int_key = 1;
+				int_key = k;
 			s->want[pos] = k;
 			s->real[k] = real_affinity((const char *)sqlite3_column_text(st, 2));
 			s->maxpos = pos > s->maxpos ? pos : s->maxpos;
@@ -376,9 +400,12 @@ static int find_columns(stor_db *db, const char *table, const char *const *colum
 	}
 	stor_release(db, st);
 	s->lv[0].pgno = root;
-	/* the rowid alias: a one-column key of type INTEGER (SQLite's rule; a
-	 * DESC one is not an alias, and is declined too) */
-	return ok && found == s->ncols && !(int_key && npk == 1);
+	/* the rowid alias: a one-column key of type INTEGER (SQLite's rule),
+	 * stored as NULL in the record: its value is the cell's rowid (a DESC
+	 * column constraint is no alias and keeps its value in the record,
+	 * NOT NULL as a murphy key column is) */
+	s->rowid_k = ok && int_key >= 0 && npk == 1 && !pk_index(db, table) ? int_key : -1;
+	return ok && found == s->ncols;
 }
 
 /* Page size, usable size and page count from the header; 0: decline. */

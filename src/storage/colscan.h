@@ -38,15 +38,15 @@ typedef int (*stor_colscan_fn)(void *ctx, const mur_value *v);
 int stor_colscan(stor_db *db, const char *table, const char *column, stor_colscan_fn fn, void *ctx,
 		 int *done);
 
-/* The same for ncols distinct columns at once (none an INTEGER PRIMARY
- * KEY, the rowid; all among the table's first STOR_COLSCAN_COLS_MAX): fn gets
+/* The same for ncols distinct columns at once (an INTEGER PRIMARY KEY, the
+ * rowid, read from the cell; all among the table's first STOR_COLSCAN_COLS_MAX): fn gets
  * their values in the order of `columns`.  Declines as stor_colscan, and
  * when a column is asked twice. */
 int stor_colscan_cols(stor_db *db, const char *table, int ncols, const char *const *columns,
 		      stor_colscan_fn fn, void *ctx, int *done);
 
 /* Could stor_colscan_cols read these columns of table (the schema's
- * part of its declines: no such rowid table or column, the rowid, hidden
+ * part of its declines: no such rowid table or column, hidden
  * columns, a column asked twice)?  1 yes, 0 no.  Cheap: the placement's
  * cached statements. */
 int stor_colscan_can_read(stor_db *db, const char *table, int ncols, const char *const *columns);

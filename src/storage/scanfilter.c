@@ -16,6 +16,7 @@
 
 #include "common/buf.h"
 #include "common/numeric.h"
+#include "storage/storage_int.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -253,13 +254,41 @@ static int literal(parser *ps, tok *out)
 	return 1;
 }
 
-/* "a"."c" op literal [COLLATE name] | "a"."c" BETWEEN literal AND literal */
+/* [NOT] mur_like("a"."c", 'pattern') on a TEXT column (emit.c's LIKE and
+ * NOT LIKE): stor_like_match, the function's own matcher, on the bytes. */
+static int like_pred(parser *ps, int negated)
+{
+	stor_scanfilter *f = ps->f;
+	const char *type = NULL, *coll = NULL;
+	int col, notnull, pk, autoinc;
+	tok pat;
+	if (!take_word(ps, "mur_like") || !take(ps, "(") || (col = column_ref(ps)) < 0 ||
+	    !take(ps, ",") || ps->t.kind != T_STR || !literal(ps, &pat) || !take(ps, ")"))
+		return 0;
+	if (sqlite3_table_column_metadata(ps->db, "main", f->table, f->cols[col], &type, &coll,
+					  &notnull, &pk, &autoinc) != SQLITE_OK ||
+	    !type || pk || strcasecmp(type, "TEXT") || f->npreds == STOR_SCANFILTER_PREDS_MAX)
+		return 0;
+	f->preds[f->npreds++] = (stor_sf_pred){.col = col,
+					       .op = negated ? STOR_SF_NE : STOR_SF_EQ,
+					       .kind = STOR_SF_LIKE,
+					       .lit = pat.s,
+					       .litlen = pat.len};
+	return 1;
+}
+
+/* "a"."c" op literal [COLLATE name] | "a"."c" BETWEEN literal AND literal
+ * | [NOT] mur_like("a"."c", 'pattern') */
 static int pred(parser *ps)
 {
-	int col = column_ref(ps), op;
+	int col, op;
 	tok lo, hi;
 	const char *coll = NULL;
-	if (col < 0)
+	if (take_word(ps, "NOT"))
+		return like_pred(ps, 1);
+	if (is_word(&ps->t, "mur_like"))
+		return like_pred(ps, 0);
+	if ((col = column_ref(ps)) < 0)
 		return 0;
 	if (take_word(ps, "BETWEEN")) {
 		/* x BETWEEN a AND b is x >= a AND x <= b, both by x's collation */
@@ -466,6 +495,10 @@ int stor_scanfilter_keep(const stor_scanfilter *f, const mur_value *v)
 			if (x->kind != MV_INT)
 				return -1;
 			c = (x->i > p->ival) - (x->i < p->ival);
+		} else if (p->kind == STOR_SF_LIKE) {
+			if (x->kind != MV_TEXT)
+				return -1;
+			c = !stor_like_match(x->s, x->len, p->lit, p->litlen);
 		} else {
 			if (x->kind != MV_TEXT)
 				return -1;

@@ -16,6 +16,7 @@
  *     [WHERE p AND p AND …]          (p or a conjunction in parentheses)
  *   p:  "a"."c" op literal [COLLATE name]
  *     | "a"."c" BETWEEN literal AND literal
+ *     | [NOT] mur_like("a"."c", 'pattern')     (a TEXT column: LIKE, NOT LIKE)
  *   op: = == <> != < <= > >=    literal: 'text' ('' inside) or [-]digits
  *
  * Its meaning is SQLite's for that text, so the answers are the same as
@@ -26,7 +27,7 @@
  * literal compares the integers.  A NULL fails the comparison (and so the
  * row).  Anything else — a comparison of a primary key column (SQLite
  * may seek it: point reads are not to pay for the question), parameters,
- * OR, NOT, functions, other
+ * OR, NOT (but NOT mur_like), other functions, other
  * collations or column types, a literal of the other kind, ORDER BY,
  * LIMIT — is not recognized and the task runs through SQLite.  While
  * scanning, a value whose storage class the comparison does not expect
@@ -59,6 +60,7 @@ typedef enum stor_sf_kind {
 	STOR_SF_BYTES = 1, /* TEXT by BINARY: memcmp, then length */
 	STOR_SF_NUMERIC,   /* TEXT by mur_numeric: mur_num_text_cmp */
 	STOR_SF_INT,       /* INTEGER with an integer */
+	STOR_SF_LIKE,      /* TEXT: mur_like(x, 'pattern'): EQ matches, NE does not */
 } stor_sf_kind;
 
 typedef struct stor_sf_pred {

@@ -470,6 +470,12 @@ static int like_match(const unsigned char *s, const unsigned char *se, const uns
 	return s == se ? LIKE_TRUE : LIKE_FALSE;
 }
 
+int stor_like_match(const char *s, size_t slen, const char *p, size_t plen)
+{
+	const unsigned char *us = (const unsigned char *)s, *up = (const unsigned char *)p;
+	return like_match(us, us + slen, up, up + plen, '\\', 0) == LIKE_TRUE;
+}
+
 static void like_common(sqlite3_context *cx, int argc, sqlite3_value **v, int fold)
 {
 	const unsigned char *s, *p;

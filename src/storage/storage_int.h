@@ -193,6 +193,9 @@ int stor_log_schema(sqlite3 *db);
 int stor_entry_check(const stor_entry *e, mur_error *err);
 
 /* SQL functions (sqlfn.c, sqlfn_text.c) */
+/* s LIKE p as mur_like(s, p) answers it (PostgreSQL's LIKE, escape '\\',
+ * bytes): 1 or 0.  For the page scan's filter (scanfilter.c). */
+int stor_like_match(const char *s, size_t slen, const char *p, size_t plen);
 
 /* format(formatstr, args...) as PostgreSQL's (sqlfn_format.c). */
 void stor_fn_format(sqlite3_context *cx, int argc, sqlite3_value **v);

@@ -16,7 +16,7 @@
  *   | shuffle_ddl + NUL | shuffle_load + NUL | shuffle_post + NUL
  *   | scan_table + NUL | scan_column + NUL | u64 target_id | u8 early
  *   | u64 fetch_max_bps | (nplacements - 1) × u64 attached_bound (placements 1..)
- *   | having_sql + NUL | u32 shuffle_batch
+ *   | having_sql + NUL | u32 shuffle_batch | u32 shuffle_merge
  *
  * A result:
  *
@@ -177,6 +177,7 @@ void exec_task_encode(const exec_task *t, mur_buf *b)
 		mur_buf_put_u64(b, t->attached_bound[i]);
 	mur_buf_put_cstr(b, t->having_sql ? t->having_sql : "");
 	mur_buf_put_u32(b, t->shuffle_batch);
+	mur_buf_put_u32(b, t->shuffle_merge);
 }
 
 /* The expressions' shapes (columns against the input, stack depth) are
@@ -319,6 +320,9 @@ static int decode_task(mur_rd *r, exec_task *t)
 		t->attached_bound[i] = mur_rd_u64(r);
 	t->having_sql = mur_rd_cstr(r);
 	t->shuffle_batch = mur_rd_u32(r);
+	t->shuffle_merge = mur_rd_u32(r);
+	if (t->shuffle_merge > t->shuffle_stream)
+		return MUR_EPROTO;
 	if (!t->having_sql || strlen(t->having_sql) > EXEC_TASK_SQL_BYTES_MAX)
 		return MUR_EPROTO;
 	if (!t->shuffle_ddl || !t->shuffle_load || !t->shuffle_post ||

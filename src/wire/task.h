@@ -359,6 +359,9 @@ typedef struct exec_task {
 	uint32_t shuffle_batch;     /* RECV join: > 0: a cursor's: keep the database and
 					  `sql` open under shuffle_id and answer its first
 					  shuffle_batch rows; FETCH: the rows wanted */
+	uint32_t shuffle_merge;     /* RECV join: 1 + the stream whose rows (key, counts...)
+				       its senders counted by key: the owner adds them up by
+				       key (shuffle_keys: column 0) before loading; 0: none */
 	char shuffle_to_buf[EXEC_SHUFFLE_TO_BYTES_MAX + 1]; /* decoded shuffle_to lives here */
 	/* QUERY: the planner's word that sql reads column scan_column of every
 	 * row of table scan_table of placements[0] and nothing else (no filter,

@@ -6,7 +6,8 @@ bounds, text with a quote, NULLs in every column, groups, no rows; then
 the same reads where the pages cannot answer and SQLite does — rows still
 in the WAL after an UPDATE, a read inside a transaction block that wrote,
 a column added by ALTER TABLE — and a filter the page scan does not take
-(OR)."""
+(OR); LIKE / NOT LIKE and the INTEGER PRIMARY KEY (the rowid, from the
+cell) read from the pages."""
 import pytest
 
 from compare import exact, run, rows_text
@@ -56,6 +57,15 @@ QUERIES = [
     "SELECT q, s, t FROM psc WHERE s >= date '1994-01-01' AND s < date '1994-03-01' AND q < 24",
     "SELECT t, i, f FROM psc WHERE i BETWEEN -5 AND 5",
     "SELECT k, q FROM psc WHERE d = 0.05 AND q > 40",
+    # LIKE and NOT LIKE from the pages (TPC-H Q13's orders), NULLs dropped;
+    # k, the rowid, read from the cell
+    "SELECT k, t FROM psc WHERE t NOT LIKE '%3%' AND i > 0",
+    "SELECT count(*), sum(k) FROM psc WHERE t LIKE 't_'",
+    "SELECT count(*), min(k) FROM psc WHERE t LIKE '%''%' OR t IS NULL",
+    "SELECT k FROM psc WHERE t NOT LIKE '%\\%%'",
+    # tasks of a statement with a subquery carry its parameter, unread
+    "SELECT n, count(*) FROM (SELECT f, count(t) AS n FROM psc WHERE t NOT LIKE '%3%' "
+    "GROUP BY f) AS x GROUP BY n ORDER BY n",
 ]
 
 

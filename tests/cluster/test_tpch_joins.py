@@ -21,7 +21,9 @@ by the order key, customer by its key), plus a small table with NULLs.
                       inner joins, duplicate keys on the other side, NULLs
                       counted, groups off the key (merged on the leader),
                       and the shapes that must not (count(*), sums of the
-                      other side, a WHERE on the table, RIGHT JOIN)
+                      other side, a WHERE on the table, RIGHT JOIN); the
+                      owners add such a side's rows up by key before
+                      loading them (numeric keys spelled apart, NULL keys)
   loop order          a co-located two-table join's shard SQL loops over
                       the table the row counts and filters make cheaper
                       (FROM a CROSS JOIN b) when one order is clearly so
@@ -196,6 +198,59 @@ def test_counts_before_the_join_plan(db):
     assert "sum of counts" in p, p
     for sql in PREAGG[8:12]:
         assert "Sender aggregate" not in plan(sql), sql
+
+
+# the owners add a counted side's rows up by key before loading them
+# (follower/shuffle_join.c load_merged): keys that repeat across senders,
+# spelled differently (5, 5.0, 5.00 are one numeric key), NULL keys (they
+# meet nothing, and on the preserved side they still count), a side with
+# no row for a key
+MERGED = [
+    "SELECT nk.v, count(t.n), count(t.m) FROM tally t LEFT JOIN nk ON nk.k = t.k GROUP BY nk.v",
+    "SELECT nk.id, count(t.n) AS n FROM nk LEFT JOIN tally t ON t.k = nk.k "
+    "GROUP BY nk.id HAVING count(t.m) > 0 OR nk.id < 3",
+    "SELECT count(t.m), count(t.n) FROM tally t JOIN nk ON nk.k = t.k",
+    "SELECT count(t.n) FROM tally t LEFT JOIN nk ON nk.k = t.k",
+]
+
+
+@pytest.fixture(scope="module")
+def tally(loaded):
+    for t in ("tally", "nk"):
+        loaded.exec_both("DROP TABLE IF EXISTS %s" % t)
+    loaded.exec_both("CREATE TABLE tally (id int PRIMARY KEY, k numeric, n int, m int)")
+    loaded.exec_both("CREATE TABLE nk (id int PRIMARY KEY, k numeric, v int)")
+    keys = [5, "5.0", "5.00", None, None, 17, 2999, "40.0", 40, None, 7, 7, 7, 5]
+    for i, k in enumerate(keys * 3):
+        loaded.exec_both("INSERT INTO tally VALUES (%s, %s, %s, %s)",
+                         (i, k, None if i % 4 == 0 else i, None if i % 3 == 0 else -i))
+    for row in [(1, 5, 10), (2, "5.000", 20), (3, 7, 30), (4, None, 40), (5, 17, None),
+                (6, 100, 60), (7, 40, 70)]:
+        loaded.exec_both("INSERT INTO nk VALUES (%s, %s, %s)", row)
+    return loaded
+
+
+@pytest.mark.parametrize("strategy", ["auto", "repartition", "broadcast"])
+@pytest.mark.parametrize("sql", MERGED)
+def test_owner_adds_counts_by_key(tally, sql, strategy):
+    run(tally.m, "SET murphy.join_strategy = '%s'" % strategy)
+    try:
+        exact(tally, sql)
+    finally:
+        run(tally.m, "RESET murphy.join_strategy")
+
+
+def test_owner_adds_counts_by_key_plan(tally):
+    def plan(sql):
+        return "\n".join(r[0] for r in run(tally.m, "EXPLAIN " + sql).rows)
+    run(tally.m, "SET murphy.join_strategy = 'repartition'")
+    try:
+        for sql in MERGED:
+            p = plan(sql)
+            assert "Owner load: one row per key, the senders' counts added up first" in p, p
+        assert "Owner load" not in plan(PREAGG[8]), PREAGG[8]
+    finally:
+        run(tally.m, "RESET murphy.join_strategy")
 
 
 # the loop order of a co-located join (plan_join_order.c)

@@ -72,6 +72,8 @@ static void test_task_roundtrip(void **state)
 	t.target_id = 0x0123456789abcdefull;
 	t.early = 1;
 	t.attached_bound[1] = 0x1122334455667788ull;
+	t.shuffle_stream = 2; /* a join RECV of two streams, the second merged */
+	t.shuffle_merge = 2;
 	mur_buf_init(&b);
 	exec_task_encode(&t, &b);
 	assert_true(mur_buf_ok(&b));
@@ -114,8 +116,19 @@ static void test_task_roundtrip(void **state)
 	assert_true(d.target_id == t.target_id);
 	assert_int_equal(d.early, 1);
 	assert_true(d.attached_bound[1] == t.attached_bound[1]);
+	assert_int_equal(d.shuffle_stream, 2);
+	assert_int_equal(d.shuffle_merge, 2);
 	exec_task_free_decoded(&d);
 	assert_null(d.params);
+	{ /* a merged stream past the streams: refused */
+		mur_buf bad;
+		t.shuffle_merge = 3;
+		mur_buf_init(&bad);
+		exec_task_encode(&t, &bad);
+		assert_int_equal(exec_task_decode(bad.data, bad.len, &d), MUR_EPROTO);
+		mur_buf_free(&bad);
+		t.shuffle_merge = 2;
+	}
 
 	/* Every truncation is rejected; so is a trailing byte. */
 	for (size_t cut = 0; cut < b.len; cut++) {
