@@ -35,7 +35,8 @@
  * owner keeps its final groups as table r of an in-memory database and
  * runs the leader's final SQL over them (HAVING, the projection, a LIMIT
  * as a top-N) inside the same WITH (sql_plan_batch_owner_groups); a
- * cursor always repartitions such a plan (lead_select.c).
+ * cursor always repartitions such a plan (lead_select.c) unless the
+ * session's murphy.shuffle_strategy is gather.
  *
  * Not streamed (EXPLAIN's Cursor line says why): aggregates, DISTINCT,
  * windows and DISTINCT ON over a shuffled join (the owners' answers are
@@ -77,10 +78,12 @@ static const char *owner_why(const sql_query *q, const plan_select *ps)
 
 /* NULL when a cursor may read q's groups (or DISTINCT rows) from the
  * owners they are repartitioned to, else why not */
-static const char *groups_why(const sql_query *q, const plan_select *ps)
+static const char *groups_why(sql_ctx *c, const sql_query *q, const plan_select *ps)
 {
 	if (!ps->shuffle_hash_cols || ps->has_leader_agg || !ps->final_sql || ps->router)
 		return "";
+	if (c->shuffle_strategy == SQL_SHUFFLE_GATHER) /* the session's choice, honoured */
+		return "murphy.shuffle_strategy is gather (the groups are merged on the leader)";
 	if (q->ngsets || q->unnest || q->locks_rows || ps->locks_rows || q->nwindow ||
 	    q->ndistinct_on)
 		return "";
@@ -144,7 +147,7 @@ static const char *owner_sql(sql_ctx *c, const sql_query *q, const plan_select *
 int sql_plan_batch_owner_groups(sql_ctx *c, const sql_query *q, plan *p)
 {
 	plan_select *ps = &p->u.select;
-	const char *why = groups_why(q, ps);
+	const char *why = groups_why(c, q, ps);
 	if (why) {
 		if (*why)
 			ps->batch_why = why;

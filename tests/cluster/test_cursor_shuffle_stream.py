@@ -124,6 +124,21 @@ def test_repartitioned_group_by_cursor(shuffled, sql, params):
     assert len(check(shuffled, sql, params, ordered=ordered, fetches=(3, 64, 5000))) >= 40
 
 
+@pytest.mark.parametrize("sql,params", GROUPS[:2])
+def test_gather_strategy_is_honoured_by_cursors(shuffled, sql, params):
+    """murphy.shuffle_strategy = 'gather' chosen by the session: a cursor
+    does not repartition the groups behind its back; it computes them on
+    the leader (EXPLAIN says why) and still answers the whole SELECT."""
+    shuffled.m.cursor().execute("SET murphy.shuffle_strategy = 'gather'")
+    try:
+        line = cursor_line(shuffled, sql, params)
+        assert "murphy.shuffle_strategy is gather" in line, line
+        ordered = " ORDER BY " in sql
+        assert len(check(shuffled, sql, params, ordered=ordered, fetches=(3, 64, 5000))) >= 40
+    finally:
+        shuffled.m.cursor().execute("SET murphy.shuffle_strategy = 'repartition'")
+
+
 @pytest.mark.parametrize("level", ["bounded", "available"])
 def test_cursors_stream_at_weaker_read_levels(shuffled, level):
     """At bounded and available a read picks its copies without waiting
