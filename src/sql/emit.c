@@ -331,10 +331,12 @@ static int int_checked(const sql_expr *x)
  * REAL).  A smallint or integer step is checked itself: SQLite computes
  * it in int64, where 2147483647 + 1 - 1 comes back into range and
  * PostgreSQL's 22003 in the middle would be lost. */
-#define INT_STEPS_CHECKED                                                                          \
-	64 /* smallint/integer steps of a chain checked one by one: SQLite's
-				 expression depth (1000) bounds the nesting; past them, the
-				 chain's own check */
+/* smallint/integer steps of a chain checked one by one, each check a
+ * nested call: SQLite's parser stack (YYSTACKDEPTH 100, a few entries per
+ * nested call) bounds the nesting, so past them the chain's own check
+ * (an overflow in the middle of a longer chain that comes back into range
+ * is not caught; tests/cluster/test_exprchain.py runs 900-term chains) */
+#define INT_STEPS_CHECKED 10
 
 /* Steps of same-typed + - * under x, counted up to INT_STEPS_CHECKED. */
 static int int_chain_depth(const sql_expr *x)
