@@ -706,6 +706,19 @@ static int defers(const repl_wop *op)
 	return answers_early(op) && !op->parallel && repl_txn_batches(op->facts.txn);
 }
 
+/* Does op, a row insert of a block, run on its primary alone and go to
+ * the replicas as the primary's changeset, kept for the transaction's
+ * COMMIT like an UPDATE's (defers)?  With murphy.replica_batch, when its
+ * rows are small enough to join a write batch: every copy running it at
+ * once would cost each replica its own wakeup, batch and fsync per
+ * statement, where the kept changeset rides on the marker's.  A group
+ * (queued inserts of one transaction) stays parallel. */
+static int held_insert(const repl_wop *op)
+{
+	return op->facts.pipelined && op->facts.txn && repl_txn_batches(op->facts.txn) &&
+	       op->rows.len <= REPL_PIPELINE_BYTES_MAX;
+}
+
 /* A block's write (an UPDATE or DELETE shipped to the copies, or a row
  * insert every copy runs at once) that the primary has logged (its early
  * answer: committed in SQLite, not yet durable): the client hears the
@@ -2498,8 +2511,9 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
 		op->ncols = ncols;
 		/* rows are INSERTs of explicit values: every copy runs them
 		 * (see send_parallel); with row capture (storage/capture_rows.c)
-		 * that costs a copy less than applying the primary's changeset */
-		op->parallel = 1;
+		 * that costs a copy less than applying the primary's changeset.
+		 * A block's that replica batches keep: shipped (held_insert) */
+		op->parallel = !held_insert(op);
 	}
 	if (nparams) {
 		op->params = calloc(nparams, sizeof *op->params);

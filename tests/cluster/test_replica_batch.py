@@ -275,3 +275,127 @@ def test_next_holder_behind_kept_entries_is_doomed_when_they_fail(fc):
     nothing_anywhere(fc, conn, "rb5h", "v <> 0")
     nothing_anywhere(fc, conn, "rb5o", "v <> 0")
     conn.close()
+
+
+def ids_on_copies_now(fc, table):
+    """{node: sorted ids} of every copy's file of table right now."""
+    out = {}
+    for (t, _shard, node), (path, *_rest) in checker.placement_files(fc).items():
+        if t != table:
+            continue
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+        try:
+            out.setdefault(node, []).extend(
+                i for (i,) in db.execute('SELECT id FROM "%s"' % table))
+        finally:
+            db.close()
+    return {n: sorted(v) for n, v in out.items()}
+
+
+def held_until_commit(fc, primary, batch, before, after):
+    """rb6's primary holds ids `after`; its replicas hold `before` with the
+    setting on, `after` with it off."""
+    time.sleep(0.5)  # a WRITE sent at once is in by now
+    now = ids_on_copies_now(fc, "rb6")
+    assert now[primary] == after, now  # the primary ran it
+    replicas = {n: v for n, v in now.items() if n != primary}
+    assert len(replicas) == 2, now
+    want = before if batch == "on" else after
+    assert all(v == want for v in replicas.values()), \
+        "replicas hold %s, not %s (batch %s)" % (now, want, batch)
+
+
+@pytest.mark.parametrize("batch", ["on", "off"])
+def test_block_insert_reaches_the_replicas_with_its_commit(fc, batch):
+    """A block's row INSERT is held like an UPDATE: the primary runs and
+    answers it, the replicas get its changeset with the COMMIT (with the
+    setting off every copy runs it at once)."""
+    conn = fc.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE rb6 (id int PRIMARY KEY, v int NOT NULL) "
+                    "WITH (shards = 1, replicas = 3)")
+        cur.execute("INSERT INTO rb6 VALUES (1, 0)")
+    checker.wait_consistent(fc, conn, tables=["rb6"], replicas=3)
+    primary = [n for _s, n, role in placements(conn, "rb6") if role == "primary"][0]
+    blk = fc.connect(autocommit=False)
+    with blk.cursor() as cur:
+        cur.execute("SET murphy.replica_batch = %s" % batch)
+        blk.commit()  # BEGIN reads the setting
+        cur.execute("INSERT INTO rb6 VALUES (2, 2), (3, 3)")
+        assert cur.rowcount == 2
+        held_until_commit(fc, primary, batch, [1], [1, 2, 3])
+        # the holder's next write on the shard sends the held one first
+        cur.execute("INSERT INTO rb6 VALUES (4, 4) RETURNING id, v")
+        assert cur.fetchall() == [(4, 4)]
+        held_until_commit(fc, primary, batch, [1, 2, 3], [1, 2, 3, 4])
+        cur.execute("SELECT count(*) FROM rb6")  # the holder reads its own rows
+        assert cur.fetchone()[0] == 4
+        blk.commit()
+    blk.close()
+    rows = per_copy(fc, conn, "rb6", 'SELECT id * 10 + v FROM "%s" ORDER BY id')
+    assert rows and all(vs == [10, 22, 33, 44] for vs in rows.values()), rows
+    conn.close()
+
+
+def test_primary_killed_mid_block_keeps_held_inserts_whole(fc):
+    """The primary of a block's held INSERT is killed (SIGKILL) after its
+    answer: the acknowledged autocommit INSERT before it is kept, COMMIT
+    succeeds or fails saying so, and the block's rows (two shards) are all
+    there or none of them."""
+    conn = fc.connect()
+    (a, b), shard_of = two_shard_rows(fc, conn, "rb7")
+    primary = [n for s, n, role in placements(conn, "rb7")
+               if role == "primary" and s == shard_of[a]][0]
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO rb7 VALUES (500, 1)")  # acknowledged
+    blk = fc.connect(autocommit=False)
+    committed = None
+    with blk.cursor() as cur:
+        cur.execute("UPDATE rb7 SET v = v - 10 WHERE id = %s", (b,))
+        # 40 rows over both shards: the killed primary's share is held
+        cur.execute("INSERT INTO rb7 SELECT g, 7 FROM generate_series(1001, 1040) g")
+        assert cur.rowcount == 40
+        os.kill(fc.pid(primary), signal.SIGKILL)
+        try:
+            blk.commit()
+            committed = True
+        except psycopg2.Error as e:
+            assert e.pgcode in ("40000", "08006", "40003"), (e.pgcode, str(e))
+            committed = False if e.pgcode != "40003" else None
+    blk.close()
+    n = scalar(conn, "SELECT count(*) FROM rb7 WHERE id > 1000")
+    vb = scalar(conn, "SELECT v FROM rb7 WHERE id = %d" % b)
+    assert (n, vb) in ((40, 90), (0, 100)), (n, vb)  # the whole block or none of it
+    if committed is True:
+        assert (n, vb) == (40, 90)
+    elif committed is False:
+        assert (n, vb) == (0, 100)
+    assert scalar(conn, "SELECT v FROM rb7 WHERE id = 500") == 1  # acknowledged: kept
+    fc.start()  # every copy ends the same
+    checker.wait_consistent(fc, conn, tables=["rb7"], replicas=3)
+    conn.close()
+
+
+def test_rollback_to_savepoint_undoes_a_held_insert_on_every_copy(fc):
+    conn = fc.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE rb8 (id int PRIMARY KEY, v int NOT NULL) "
+                    "WITH (shards = 1, replicas = 3)")
+        cur.execute("INSERT INTO rb8 VALUES (1, 0)")
+    blk = fc.connect(autocommit=False)
+    with blk.cursor() as cur:
+        cur.execute("INSERT INTO rb8 VALUES (9, 9)")
+    blk.rollback()
+    with blk.cursor() as cur:
+        cur.execute("INSERT INTO rb8 VALUES (2, 2)")  # held
+        cur.execute("SAVEPOINT s")
+        cur.execute("INSERT INTO rb8 VALUES (3, 3)")  # the same shard: the held one goes first
+        cur.execute("ROLLBACK TO SAVEPOINT s")
+        cur.execute("INSERT INTO rb8 VALUES (4, 4)")
+        cur.execute("SELECT id FROM rb8 ORDER BY id")
+        assert [r[0] for r in cur.fetchall()] == [1, 2, 4]
+    blk.commit()
+    blk.close()
+    rows = per_copy(fc, conn, "rb8", 'SELECT id FROM "%s" ORDER BY id')
+    assert rows and all(vs == [1, 2, 4] for vs in rows.values()), rows
+    conn.close()

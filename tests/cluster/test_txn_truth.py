@@ -58,7 +58,8 @@ def wait_disconnected(cluster, nodes, timeout=10):
 
 def one_row_block(fc, name):
     """A one-shard table of 3 copies; a block that inserted a row there,
-    held by every copy (only the marker is left); the replicas' nodes."""
+    held by every copy (only the marker is left: murphy.replica_batch off,
+    which would keep the row for the marker's frame); the replicas' nodes."""
     conn = fc.connect()
     with conn.cursor() as cur:
         cur.execute("CREATE TABLE %s (id int PRIMARY KEY, v int NOT NULL) "
@@ -70,6 +71,8 @@ def one_row_block(fc, name):
     lsn = copies_lsn(conn, name)
     blk = fc.connect(autocommit=False)
     with blk.cursor() as cur:
+        cur.execute("SET murphy.replica_batch = off")
+        blk.commit()  # BEGIN reads the setting
         cur.execute("INSERT INTO %s VALUES (2, 7)" % name)
     # a pipelined insert is answered at the primary: wait until every copy
     # holds it, so that only the marker is left when the test stops them
