@@ -1008,14 +1008,20 @@ static void add_holder(repl_wop *op, uint32_t node_id)
 		op->holders[op->nholders++] = node_id;
 }
 
-/* Forget what a run of op decided, so that it can start again. */
+/* Forget what a run of op decided, so that it can start again.  A
+ * marker keeps its count of copies that may hold it unanswered: they may
+ * log the transaction's decision, so if it then fails (as doomed, say,
+ * behind a held entry that missed its quorum) its outcome is unknown
+ * (40003), not a certain rollback. */
 static void op_reset(repl_wop *op)
 {
+	int unknown = op->marker ? op->unknown : 0;
 	wop_set_state(op, REPL_WOP_QUEUED);
 	op->entry_id = op->lsn = op->base = op->copy_changes = 0;
 	exec_result_free(&op->primary);
 	exec_result_init(&op->primary);
-	op->acks = op->pending = op->undo_pending = op->nholders = op->nrefusers = op->unknown = 0;
+	op->acks = op->pending = op->undo_pending = op->nholders = op->nrefusers = 0;
+	op->unknown = unknown;
 	op->failed = op->primary_in = op->primary_refused = op->noop = op->unsynced = 0;
 	op->early_kept = op->deferred = 0;
 	op->missing[0] = '\0';

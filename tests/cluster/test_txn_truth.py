@@ -56,10 +56,11 @@ def wait_disconnected(cluster, nodes, timeout=10):
     raise AssertionError("the leader never saw %s go" % nodes)
 
 
-def one_row_block(fc, name):
+def one_row_block(fc, name, batch):
     """A one-shard table of 3 copies; a block that inserted a row there,
-    held by every copy (only the marker is left: murphy.replica_batch off,
-    which would keep the row for the marker's frame); the replicas' nodes."""
+    held by every copy (only the marker is left) with murphy.replica_batch
+    off, by the primary alone with it on (the replicas get the row with the
+    marker); the replicas' nodes."""
     conn = fc.connect()
     with conn.cursor() as cur:
         cur.execute("CREATE TABLE %s (id int PRIMARY KEY, v int NOT NULL) "
@@ -71,9 +72,11 @@ def one_row_block(fc, name):
     lsn = copies_lsn(conn, name)
     blk = fc.connect(autocommit=False)
     with blk.cursor() as cur:
-        cur.execute("SET murphy.replica_batch = off")
+        cur.execute("SET murphy.replica_batch = %s" % batch)
         blk.commit()  # BEGIN reads the setting
         cur.execute("INSERT INTO %s VALUES (2, 7)" % name)
+    if batch == "on":
+        return conn, blk, replicas
     # a pipelined insert is answered at the primary: wait until every copy
     # holds it, so that only the marker is left when the test stops them
     deadline = time.time() + 10
@@ -91,13 +94,14 @@ def copies_lsn(conn, name):
         return tuple(cur.fetchone())
 
 
-def test_a_commit_whose_marker_answers_were_lost_is_unknown(fc):
+@pytest.mark.parametrize("batch", ["off", "on"])
+def test_a_commit_whose_marker_answers_were_lost_is_unknown(fc, batch):
     """The replicas stopped (SIGSTOP) hold the marker in their socket
     buffers: they may log it.  No quorum, but the outcome is not certain
     (a leader restart before they return could keep it): 40003, and the
     message does not claim a rollback.  (A guard: the base binary answers
     the same here, its undo of the stopped copies failing too.)"""
-    conn, blk, replicas = one_row_block(fc, "cu")
+    conn, blk, replicas = one_row_block(fc, "cu", batch)
     for node in replicas:
         os.kill(fc.pid(node), signal.SIGSTOP)
     try:
