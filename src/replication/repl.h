@@ -301,7 +301,9 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
 int repl_wop_split_moved(const repl_wop *op);
 
 /* 1 when a write or recovery op is queued or running on any shard of t, or
- * a read waits for one. */
+ * a read waits for one.  Entries a block holds back for its COMMIT
+ * (replica batches) are sent to the replicas first: the caller waits for
+ * t to go idle, which they would otherwise delay until that COMMIT. */
 int repl_table_busy(repl_ctx *c, const cat_table *t);
 /* Release the replication state of t's shards (DROP TABLE; t idle). */
 void repl_forget(repl_ctx *c, const cat_table *t);

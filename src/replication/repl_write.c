@@ -2732,12 +2732,19 @@ int repl_cancel_txn_queued(repl_ctx *c, const repl_txn *tx, const mur_error *err
 
 int repl_table_busy(repl_ctx *c, const cat_table *t)
 {
+	int busy = 0;
 	for (uint32_t sh = 0; sh < t->nshards; sh++) {
-		const repl_shard *rt = repl_shard_find(c, t->id, sh);
+		repl_shard *rt = repl_shard_find(c, t->id, sh);
+		/* the caller (DDL) waits for the shard to go idle: entries a block
+		 * holds back for its COMMIT (replica batches) would keep it busy
+		 * until then, so they go to the replicas now, as any wait for a
+		 * held entry sends it first */
+		if (rt)
+			repl_shard_flush_deferred(rt);
 		if (rt && (rt->busy || rt->qhead || rt->nreaders))
-			return 1;
+			busy = 1;
 	}
-	return 0;
+	return busy;
 }
 
 /* ---- cancel (repl.h) ---- */

@@ -399,3 +399,37 @@ def test_rollback_to_savepoint_undoes_a_held_insert_on_every_copy(fc):
     rows = per_copy(fc, conn, "rb8", 'SELECT id FROM "%s" ORDER BY id')
     assert rows and all(vs == [1, 2, 4] for vs in rows.values()), rows
     conn.close()
+
+
+def test_ddl_in_the_block_after_held_writes_does_not_wait_for_its_commit(fc):
+    """DROP TABLE and CREATE INDEX wait for the table's writes in flight to
+    reach every copy; a block's own held INSERT / UPDATE are sent at once
+    then (they would wait for the COMMIT that the DDL's block has not
+    reached): before, the DDL waited 5 s and failed with 55006 (a psycopg2
+    client's CREATE / INSERT / DROP in one block, check-fresh)."""
+    blk = fc.connect(autocommit=False)
+    with blk.cursor() as cur:
+        cur.execute("SET murphy.replica_batch = on")
+        blk.commit()
+        cur.execute("CREATE TABLE rb_ddl (id int PRIMARY KEY, v int)")
+        blk.commit()
+        cur.execute("INSERT INTO rb_ddl VALUES (1, 1), (2, 2)")
+        cur.execute("UPDATE rb_ddl SET v = 5 WHERE id = 1")
+        t0 = time.monotonic()
+        cur.execute("CREATE INDEX rb_ddl_v ON rb_ddl (v)")
+        took = time.monotonic() - t0
+        assert took < 2, "CREATE INDEX waited %.1f s" % took
+        cur.execute("SELECT id, v FROM rb_ddl WHERE v = 5")
+        assert cur.fetchall() == [(1, 5)]
+        t0 = time.monotonic()
+        cur.execute("DROP TABLE rb_ddl")
+        took = time.monotonic() - t0
+        assert took < 2, "DROP TABLE waited %.1f s" % took
+    blk.commit()
+    conn = fc.connect()
+    with conn.cursor() as cur:
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute("SELECT 1 FROM rb_ddl")
+        assert e.value.pgcode == "42P01"
+    conn.close()
+    blk.close()
