@@ -209,7 +209,7 @@ static void explain_cursor(lead_run *r, const plan *p)
 		     "  Cursor: streams: %s, each owner keeping its part and answering "
 		     "batches%s%s",
 		     ps->join_shuffle ? "the join is shuffled"
-				      : "the groups are repartitioned to owners",
+				      : "the groups are finished on their owners",
 		     ps->batch_nsort ? ", merged on the leader" : "", subs);
 	else if (ps->batch_whole)
 		line(r->res, "  Cursor: streams: the query per shard in batches by %s%s%s",

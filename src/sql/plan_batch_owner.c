@@ -88,14 +88,16 @@ static const char *groups_why(sql_ctx *c, const sql_query *q, const plan_select 
 	    q->ndistinct_on)
 		return "";
 	if (q->offset)
-		return "an OFFSET over groups repartitioned to owners (the leader's final SQL "
+		return "an OFFSET over groups finished on their owners (the leader's final SQL "
 		       "counts it)";
 	if (q->nsort > PLAN_BATCH_SORT_MAX)
 		return "too many sort keys";
 	for (int i = 0; i < q->nsort; i++) {
 		const sql_expr *x = q->sorts[i].e;
 		if (q->sorts[i].target < 0)
-			return "ORDER BY a value the select list lacks, over repartitioned groups";
+			return "ORDER BY a value the select list lacks, over groups finished on "
+			       "their "
+			       "owners";
 		if (x->type == MT_JSONB || mur_type_is_array(x->type))
 			return "ORDER BY a jsonb or array value (the leader's merge lacks its "
 			       "order)";

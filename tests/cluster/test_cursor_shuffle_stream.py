@@ -119,7 +119,7 @@ def test_shuffled_join_sorted_cursor(shuffled, sql, params):
 @pytest.mark.parametrize("sql,params", GROUPS)
 def test_repartitioned_group_by_cursor(shuffled, sql, params):
     line = cursor_line(shuffled, sql, params)
-    assert line.startswith("Cursor: streams: the groups are repartitioned to owners"), line
+    assert line.startswith("Cursor: streams: the groups are finished on their owners"), line
     ordered = " ORDER BY " in sql
     assert len(check(shuffled, sql, params, ordered=ordered, fetches=(3, 64, 5000))) >= 40
 
