@@ -208,7 +208,7 @@ def test_sorted_ties_come_in_sort_order(tables):
     ("SELECT count(*) FROM li", "groups do not hold the distribution"),
     ("SELECT o.cust, count(*) FROM o JOIN li ON o.cust = li.oid GROUP BY o.cust",
      "aggregate over a shuffled join"),
-    ("SELECT DISTINCT t FROM li OFFSET 2", "an OFFSET over groups repartitioned"),
+    ("SELECT DISTINCT t FROM li OFFSET 2", "an OFFSET over groups finished on their owners"),
     ("SELECT oid, rank() OVER (PARTITION BY t ORDER BY qty) FROM li", "not partitioned"),
     ("SELECT DISTINCT ON (oid) oid, qty FROM li ORDER BY oid, qty", "DISTINCT ON"),
     ("SELECT oid, t, count(*) FROM li GROUP BY ROLLUP (oid, t)", "grouping sets"),
