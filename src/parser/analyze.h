@@ -948,5 +948,8 @@ int sql_check_outer_column(sql_ctx *c, const char *tbl, const char *col, int loc
 /* 1 when name is a FROM item (table or merged subquery) of a query around
  * c's. */
 int sql_outer_from_item(const sql_ctx *c, const char *name);
+/* The parse-tree conjunction of args[0..n) (analyze_ptree.c): args[0]
+ * alone for one, NULL for none (or out of memory); args is kept. */
+PgQuery__Node *sql_pt_and_list(sql_ctx *c, PgQuery__Node **args, size_t n);
 
 #endif

@@ -62,8 +62,6 @@ PgQuery__Node *sql_gather_where(sql_ctx *c, const char *alias)
 	PgQuery__Node *w = c->gather_where, **take, *one = w;
 	PgQuery__Node *const *terms = &one;
 	size_t n = 1, k = 0;
-	PgQuery__BoolExpr *and;
-	PgQuery__Node *node;
 	if (!w || c->nouter != c->gather_where_depth) /* a nested query's table */
 		return NULL;
 	if (w->node_case == PG_QUERY__NODE__NODE_BOOL_EXPR &&
@@ -77,17 +75,5 @@ PgQuery__Node *sql_gather_where(sql_ctx *c, const char *alias)
 		if (sql_tree_any(&terms[i]->base, column, NULL) &&
 		    !sql_tree_any(&terms[i]->base, foreign, alias))
 			take[k++] = terms[i];
-	if (k <= 1)
-		return k ? take[0] : NULL;
-	if (!(and = sql_alloc(c, sizeof *and)) || !(node = sql_alloc(c, sizeof *node)))
-		return NULL;
-	pg_query__bool_expr__init(and);
-	and->boolop = PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR;
-	and->args = take;
-	and->n_args = k;
-	and->location = -1;
-	pg_query__node__init(node);
-	node->node_case = PG_QUERY__NODE__NODE_BOOL_EXPR;
-	node->bool_expr = and;
-	return node;
+	return sql_pt_and_list(c, take, k);
 }

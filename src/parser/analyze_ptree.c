@@ -70,6 +70,24 @@ PgQuery__Node *sql_pt_bool(sql_ctx *c, int and, PgQuery__Node *l, PgQuery__Node 
 	return n;
 }
 
+PgQuery__Node *sql_pt_and_list(sql_ctx *c, PgQuery__Node **args, size_t n)
+{
+	PgQuery__Node *node;
+	PgQuery__BoolExpr *b;
+	if (n <= 1)
+		return n ? args[0] : NULL;
+	if (!(node = sql_pt_node(c, PG_QUERY__NODE__NODE_BOOL_EXPR)) ||
+	    !(b = sql_alloc(c, sizeof *b)))
+		return NULL;
+	pg_query__bool_expr__init(b);
+	b->boolop = PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR;
+	b->args = args;
+	b->n_args = n;
+	b->location = -1;
+	node->bool_expr = b;
+	return node;
+}
+
 PgQuery__Node *sql_pt_colref(sql_ctx *c, const char *tbl, PgQuery__Node *col)
 {
 	PgQuery__Node *n = sql_pt_node(c, PG_QUERY__NODE__NODE_COLUMN_REF);

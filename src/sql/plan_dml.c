@@ -891,25 +891,12 @@ static void collect_plain(PgQuery__Node *w, PgQuery__Node **out, size_t *n)
  * arena); NULL for none (or OOM, which the caller's analysis reports). */
 static PgQuery__Node *plain_conjuncts(sql_ctx *c, PgQuery__Node *w)
 {
-	PgQuery__Node **args = sql_alloc(c, PLAIN_CONJUNCTS_MAX * sizeof *args), *n;
-	PgQuery__BoolExpr *b;
+	PgQuery__Node **args = sql_alloc(c, PLAIN_CONJUNCTS_MAX * sizeof *args);
 	size_t k = 0;
 	if (!w || !args)
 		return NULL;
 	collect_plain(w, args, &k);
-	if (k <= 1)
-		return k ? args[0] : NULL;
-	if (!(b = sql_alloc(c, sizeof *b)) || !(n = sql_alloc(c, sizeof *n)))
-		return NULL;
-	pg_query__bool_expr__init(b);
-	b->boolop = PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR;
-	b->args = args;
-	b->n_args = k;
-	b->location = -1;
-	pg_query__node__init(n);
-	n->node_case = PG_QUERY__NODE__NODE_BOOL_EXPR;
-	n->bool_expr = b;
-	return n;
+	return sql_pt_and_list(c, args, k);
 }
 
 /* An SE_COLUMN of rte r >= 1 becomes the parameter holding it in a routed
