@@ -255,7 +255,10 @@ def test_load_plan_moves_the_hot_copy(rc):
     assert plan and all(s[5] == "load" for s in plan), plan
     first = plan[0]
     idle = [n for n in nodes if n not in h[0] | h[1]]
-    assert first[1] == "h" and first[3] == a and first[6] > 0, plan
+    # from a follower holding both hot shards: a, or another one that does
+    # (with 2 copies each, both of h's shards may sit on the same two
+    # followers, and either one's load may be the higher)
+    assert first[1] == "h" and first[3] in (h[0] & h[1]) and first[6] > 0, (plan, h)
     if idle:
         assert first[4] in idle, (plan, h)
     assert rows(conn, "SELECT murphy.rebalance()")[0][0].count(" moved from ") == len(plan)
