@@ -300,7 +300,8 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 	mur_value vals[CAT_COLUMNS_MAX];
 	mur_buf scratch, one; /* one: the row being encoded, reused */
 	repl_write_facts facts = {.returns_rows = pi->nreturning > 0,
-				  .may_skip_rows = pi->on_conflict_nothing || pi->nconflict};
+				  .may_skip_rows = pi->on_conflict_nothing || pi->nconflict,
+				  .blind = sql_insert_blind(r->e->cat, pi)};
 	mur_error err;
 	mur_rd rd;
 

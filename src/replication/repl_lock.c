@@ -1732,6 +1732,9 @@ repl_savepoint *repl_txn_savepoint(repl_ctx *c, const repl_txn *tx)
 		const cat_shard *s = t && tx->parts[i].shard < t->nshards
 					     ? &t->shards[tx->parts[i].shard]
 					     : NULL;
+		repl_shard *rt = repl_shard_find(c, tx->parts[i].table_id, tx->parts[i].shard);
+		if (rt) /* a kept blind insert gets its LSN: the tip must count it */
+			repl_shard_flush_blind(rt);
 		/* past the committed entry: tx's pipelined writes in flight */
 		sp->lsn[i] = s ? repl_shard_tip(c, tx->parts[i].table_id, s, &sp->entry[i])
 			       : tx->parts[i].base_lsn;
