@@ -1933,7 +1933,8 @@ static uint64_t pipeline_base(const cat_shard *s, const repl_shard *rt, const re
 {
 	uint64_t base = s->committed_lsn;
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
-		if (x != op && !x->failed && !x->noop && !wop_abandoned(x) && x->base + 1 > base)
+		if (x != op && !x->failed && !x->noop && !wop_abandoned(x) &&
+		    x->blind != REPL_BLIND_KEPT && x->base + 1 > base) /* kept: no entry yet */
 			base = x->base + 1;
 	return base;
 }

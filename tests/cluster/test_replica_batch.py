@@ -503,6 +503,23 @@ def test_blind_insert_is_on_no_copy_before_commit_and_on_all_after(fc, shards):
     conn.close()
 
 
+def test_several_blind_inserts_of_a_new_shard_commit_in_order(fc):
+    """Three kept inserts of one fresh shard (pgbench -i's shape): each
+    gets its entry on top of the one before when they are sent (the first
+    build gave the first one the LSN after a kept one's: every copy refused
+    it and the COMMIT failed)."""
+    conn = fc.connect()
+    blind_table(conn, "bi5", 1)
+    blk = fc.connect(autocommit=False)
+    with blk.cursor() as cur:
+        for i in (1, 2, 3):
+            cur.execute("INSERT INTO bi5 (a) VALUES (%s)", (i,))
+    blk.commit()
+    blk.close()
+    a_everywhere(fc, conn, "bi5", [1, 2, 3])
+    conn.close()
+
+
 def test_blind_insert_rollback_and_savepoint_leave_nothing(fc):
     """ROLLBACK drops a kept insert; ROLLBACK TO SAVEPOINT drops the ones
     after the savepoint and keeps those before; the block reads its own
