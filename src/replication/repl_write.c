@@ -471,11 +471,10 @@ static int holder_reads(repl_ctx *c, const cat_table *t, const repl_shard *rt)
 	uint64_t tip = repl_shard_tip(c, t->id, s, NULL);
 	int n = 0;
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
-		if (x->state != REPL_WOP_COMMITTED &&
-		    (x->facts.txn != rt->lock || x->failed || !x->early ||
-		     (x->blind && !x->primary_in)))
+		if (x->state != REPL_WOP_COMMITTED && (x->facts.txn != rt->lock || x->failed ||
+						       !x->early || (x->blind && !x->primary_in)))
 			return 0; /* a blind insert: on the primary once it answered */
-	if (n != rt->busy) /* an exclusive op (catch-up, undo) runs: wait for it */
+	if (n != rt->busy)        /* an exclusive op (catch-up, undo) runs: wait for it */
 		return 0;
 	for (int k = 0; k < s->nplacements; k++) {
 		const cat_placement *p = &s->placements[k];
@@ -1795,6 +1794,28 @@ int repl_shard_flush_blind(repl_shard *rt)
 	return has_kept_blind(rt) ? repl_shard_flush_deferred(rt) : 0;
 }
 
+int repl_shard_drop_kept(repl_shard *rt, const repl_txn *tx)
+{
+	int n = 0;
+	for (repl_wop *x = rt->fhead; x;) {
+		if (x->blind != REPL_BLIND_KEPT || x->facts.txn != tx || !nothing_sent_behind(x)) {
+			x = x->fnext;
+			continue;
+		}
+		/* answered, on no copy: its transaction's undo needs nothing of it
+		 * (not op_fail: a ROLLBACK TO does not doom the transaction) */
+		x->blind = 0;
+		x->failed = 1;
+		mur_error_set(&x->err, SQLSTATE_TRANSACTION_ROLLBACK,
+			      "the insert was rolled back before any copy had it");
+		wop_set_state(x, REPL_WOP_FAILING);
+		fail_unsent(x); /* frees x, may start the next op */
+		n++;
+		x = rt->fhead;
+	}
+	return n;
+}
+
 static void primary_done(void *arg, exec_result *res)
 {
 	uint32_t node_id;
@@ -2060,8 +2081,8 @@ static int send_blind(repl_wop *op)
 		ref->op = op;
 		ref->node_id = primary;
 	}
-	if (!ref || op->c->tr.send(op->c->tr.ctx, primary, &task, primary_done, ref, &err) !=
-			    MUR_OK) {
+	if (!ref ||
+	    op->c->tr.send(op->c->tr.ctx, primary, &task, primary_done, ref, &err) != MUR_OK) {
 		free(ref);
 		op->primary_in = 1; /* no answer will come: the other copies decide it */
 		add_missing(op, cat_node_name(op->c->cat, primary));
