@@ -643,3 +643,29 @@ def test_primary_killed_mid_block_keeps_blind_inserts_whole(fc):
     fc.start()
     checker.wait_consistent(fc, conn, tables=["bi4"], replicas=3)
     conn.close()
+
+
+def test_blind_insert_that_misses_its_quorum_at_commit_fails_the_commit(fc):
+    """Two of the three copies are killed (SIGKILL) while the block's
+    insert is kept: at COMMIT it cannot reach its quorum, so the COMMIT
+    fails (40000, or 40003 when an answer was lost) — never a success —
+    and once the copies are back no row of the block is anywhere."""
+    conn = fc.connect()
+    blind_table(conn, "bi6", 1)
+    nodes = sorted({n for _s, n, _role in placements(conn, "bi6")})
+    assert len(nodes) == 3, nodes
+    blk = fc.connect(autocommit=False)
+    with blk.cursor() as cur:
+        cur.execute("INSERT INTO bi6 (a) VALUES (1), (2)")
+        assert cur.rowcount == 2
+        for n in nodes[:2]:
+            os.kill(fc.pid(n), signal.SIGKILL)
+        with pytest.raises(psycopg2.Error) as e:
+            blk.commit()
+        assert e.value.pgcode in ("40000", "40003"), (e.value.pgcode, str(e.value))
+    blk.close()
+    fc.start()
+    checker.wait_consistent(fc, conn, tables=["bi6"], replicas=3)
+    assert scalar(conn, "SELECT count(*) FROM bi6") == 0
+    assert all(v == [] for v in a_on_copies_now(fc, "bi6").values())
+    conn.close()
