@@ -2063,6 +2063,7 @@ static int send_blind(repl_wop *op)
 			      repl_quorum_name(op->q), op->required);
 		if (op->missing[0])
 			mur_error_detail(&err, "unavailable: %s; nothing was written", op->missing);
+		op->primary_in = 1; /* nothing went out: no answer will come */
 		op_fail(op, &err);
 		return -1;
 	}
