@@ -9,7 +9,9 @@
  * 23514 as in PostgreSQL without a default partition) and appended to its
  * shard's batch.  Each batch
  * goes to every placement of its shard as one WRITE task (one SQLite
- * transaction there).
+ * transaction there).  A block's INSERT ... VALUES that cannot fail on a
+ * copy (sql_insert_blind) is answered at once and reaches the copies with
+ * the COMMIT (repl_write_facts.blind; docs/transactions.md, "Blind inserts").
  *
  * UPDATE/DELETE: the shard SQL runs on every placement of every shard the
  * WHERE clause does not prune away.  UPDATE ... FROM / DELETE ... USING:
