@@ -749,6 +749,13 @@ int cat_index_rename_columns(catalog *c, const cat_table *old, const cat_table *
  * catalog's; a UNIQUE written inline in a table made before 2026-12-07 is
  * not seen, and could not leave out the distribution column). */
 int cat_table_has_unique_key(const catalog *c, const cat_table *t);
+/* A row insert into t whose values the leader computed and checked (types,
+ * NOT NULL, varchar(n)) cannot fail on a copy but for the copy's own
+ * reasons (disk, memory): t has no unique key (cat_table_has_unique_key;
+ * the hidden row id the leader hands out is unique), no CHECK and no
+ * foreign key of its own (an insert never breaks one pointing at t).  A
+ * block's such insert is a blind insert (replication/repl_write.c). */
+int cat_table_insert_cannot_fail(const catalog *c, const cat_table *t);
 /* CREATE [OR REPLACE] VIEW: def copied (id assigned; its sql, cols and
  * deps copied), durably.  42P07 when a table, sequence or (without
  * replace) view has the name; with replace, PostgreSQL's 42P16 when the

@@ -24,6 +24,7 @@
  * before this table existed is in its shards but not here: DROP INDEX
  * IF EXISTS of its name still reaches every copy (leader/lead_ddl.c).
  */
+#include "catalog/catalog_fkey.h"
 #include "catalog/catalog_int.h"
 
 #include <stdio.h>
@@ -46,6 +47,18 @@ int cat_table_has_unique_key(const catalog *c, const cat_table *t)
 		if (c->indexes[i]->table_id == t->id && c->indexes[i]->unique)
 			return 1;
 	return 0;
+}
+
+int cat_table_insert_cannot_fail(const catalog *c, const cat_table *t)
+{
+	if (t->nchecks > 0 || cat_table_has_unique_key(c, t))
+		return 0;
+	for (int i = 0; i < cat_fkey_count(c); i++) {
+		const cat_fkey *k = cat_fkey_at(c, i);
+		if (k && k->table_id == t->id)
+			return 0;
+	}
+	return 1;
 }
 
 /* An index lives in its table's schema, as PostgreSQL's: "public" for

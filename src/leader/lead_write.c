@@ -9,7 +9,9 @@
  * 23514 as in PostgreSQL without a default partition) and appended to its
  * shard's batch.  Each batch
  * goes to every placement of its shard as one WRITE task (one SQLite
- * transaction there).
+ * transaction there).  A block's INSERT ... VALUES that cannot fail on a
+ * copy (sql_insert_blind) is answered at once and reaches the copies with
+ * the COMMIT (repl_write_facts.blind; docs/transactions.md, "Blind inserts").
  *
  * UPDATE/DELETE: the shard SQL runs on every placement of every shard the
  * WHERE clause does not prune away.  UPDATE ... FROM / DELETE ... USING:
@@ -300,7 +302,8 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 	mur_value vals[CAT_COLUMNS_MAX];
 	mur_buf scratch, one; /* one: the row being encoded, reused */
 	repl_write_facts facts = {.returns_rows = pi->nreturning > 0,
-				  .may_skip_rows = pi->on_conflict_nothing || pi->nconflict};
+				  .may_skip_rows = pi->on_conflict_nothing || pi->nconflict,
+				  .blind = sql_insert_blind(r->e->cat, pi)};
 	mur_error err;
 	mur_rd rd;
 

@@ -282,6 +282,12 @@ typedef struct repl_write_facts {
 			  entry, before the quorum holds it; the transaction's COMMIT
 			  waits for the quorum, and a write that misses it makes the
 			  COMMIT fail (see "Pipelined writes" below) */
+	int blind;     /* a row insert that cannot fail on a copy (cat_table_insert_cannot_fail:
+		      no unique key, CHECK or foreign key; values checked on the leader):
+		      in a block under murphy.replica_batch it is answered at once and kept
+		      on the leader until something needs it (its COMMIT's marker: sent
+		      to every copy in the same frame; docs/transactions.md, "Blind
+		      inserts") */
 } repl_write_facts;
 
 /* deadlock_timeout when a write names none: PostgreSQL's default. */

@@ -371,6 +371,13 @@ int repl_shard_settled(const repl_shard *rt);
  * transaction's COMMIT (replica batches, repl_write.c "defers"); the caller
  * sends what must follow them (a marker) after.  Returns how many. */
 int repl_shard_flush_deferred(repl_shard *rt);
+/* The same when rt has a kept blind insert (repl_write.c, "blind
+ * inserts"), else nothing: a savepoint needs each entry's LSN. */
+int repl_shard_flush_blind(repl_shard *rt);
+/* Drop tx's kept blind inserts on rt (no copy has them): its abort, or a
+ * ROLLBACK TO SAVEPOINT (a savepoint sends the kept ones, so every one
+ * kept now came after it).  Returns how many. */
+int repl_shard_drop_kept(repl_shard *rt, const repl_txn *tx);
 /* 1 when tx's block writes keep their APPLYs for its COMMIT
  * (repl_txn_set_batch). */
 int repl_txn_batches(const repl_txn *tx);

@@ -1679,6 +1679,17 @@ void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb
 	txn_abort_undo(c, tx);
 }
 
+/* Drop tx's kept blind inserts (repl_write.c): they are on no copy, so
+ * an undo need not send them first. */
+static void drop_kept(repl_ctx *c, const repl_txn *tx)
+{
+	for (int i = 0; i < tx->nparts; i++) {
+		repl_shard *rt = repl_shard_find(c, tx->parts[i].table_id, tx->parts[i].shard);
+		if (rt)
+			repl_shard_drop_kept(rt, tx);
+	}
+}
+
 /* Undo every part of tx (ending) to its base, then finish it; tx->failed
  * and tx->err (a failed commit's) are what cb hears unless an undo fails. */
 static void txn_abort_undo(repl_ctx *c, repl_txn *tx)
@@ -1696,6 +1707,7 @@ static void txn_abort_undo(repl_ctx *c, repl_txn *tx)
 	u->done = abort_undone;
 	u->pending = 1; /* held while queueing */
 	handoff_abort(c, tx);
+	drop_kept(c, tx);
 	for (int i = 0; i < tx->nparts; i++)
 		if (!tx->parts[i].shared) /* a shared hold wrote nothing */
 			undo_part(c, u, i, 0, 0, 1);
@@ -1732,6 +1744,9 @@ repl_savepoint *repl_txn_savepoint(repl_ctx *c, const repl_txn *tx)
 		const cat_shard *s = t && tx->parts[i].shard < t->nshards
 					     ? &t->shards[tx->parts[i].shard]
 					     : NULL;
+		repl_shard *rt = repl_shard_find(c, tx->parts[i].table_id, tx->parts[i].shard);
+		if (rt) /* a kept blind insert gets its LSN: the tip must count it */
+			repl_shard_flush_blind(rt);
 		/* past the committed entry: tx's pipelined writes in flight */
 		sp->lsn[i] = s ? repl_shard_tip(c, tx->parts[i].table_id, s, &sp->entry[i])
 			       : tx->parts[i].base_lsn;
@@ -1777,6 +1792,7 @@ void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, c
 	u->cb = cb;
 	u->cb_arg = arg;
 	u->pending = 1; /* held while queueing */
+	drop_kept(c, tx);
 	/* shards written before the savepoint go back to where they were
 	 * then, those first written after it to their base (their locks stay
 	 * held: releasing them early is allowed, not required) */

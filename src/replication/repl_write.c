@@ -71,6 +71,9 @@ struct repl_wop {
 	int early_kept; /* `primary` holds the primary's early answer (rows, changeset) */
 	int deferred;   /* its APPLYs wait for its transaction's COMMIT (replica batches):
 			 the replicas get them in one frame with the marker */
+	int blind;      /* a blind insert (blind_insert): REPL_BLIND_KEPT, answered and
+			 kept on the leader, no copy has it; REPL_BLIND_SENT, sent to
+			 every copy (a parallel op from then on); 0: neither */
 	uint64_t entry_id;
 	uint64_t lsn;
 	exec_result primary; /* the primary's answer (rows, changes, changeset) */
@@ -107,6 +110,8 @@ struct repl_wop {
 				 * (link lost, deadline), or their undo failed */
 	repl_wop *next;
 };
+
+enum { REPL_BLIND_KEPT = 1, REPL_BLIND_SENT = 2 };
 
 typedef struct wop_ref {
 	repl_wop *op;
@@ -466,10 +471,10 @@ static int holder_reads(repl_ctx *c, const cat_table *t, const repl_shard *rt)
 	uint64_t tip = repl_shard_tip(c, t->id, s, NULL);
 	int n = 0;
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
-		if (x->state != REPL_WOP_COMMITTED &&
-		    (x->facts.txn != rt->lock || x->failed || !x->early))
-			return 0;
-	if (n != rt->busy) /* an exclusive op (catch-up, undo) runs: wait for it */
+		if (x->state != REPL_WOP_COMMITTED && (x->facts.txn != rt->lock || x->failed ||
+						       !x->early || (x->blind && !x->primary_in)))
+			return 0; /* a blind insert: on the primary once it answered */
+	if (n != rt->busy)        /* an exclusive op (catch-up, undo) runs: wait for it */
 		return 0;
 	for (int k = 0; k < s->nplacements; k++) {
 		const cat_placement *p = &s->placements[k];
@@ -717,6 +722,26 @@ static int held_insert(const repl_wop *op)
 {
 	return op->facts.pipelined && op->facts.txn && repl_txn_batches(op->facts.txn) &&
 	       op->rows.len <= REPL_PIPELINE_BYTES_MAX;
+}
+
+/* Is op a blind insert ("Blind inserts" in docs/transactions.md)?  A row
+ * insert of a block that cannot fail on a copy (facts.blind: the leader
+ * computed and checked every value, and the table has no unique key,
+ * CHECK or foreign key), small enough to be kept (held_insert), without
+ * RETURNING or ON CONFLICT, not a group: it takes the shard's lock as any
+ * write, is answered at once (its row count) and kept on the leader
+ * (keep_blind) until something needs it (repl_shard_flush_deferred: its
+ * COMMIT's marker, the holder's next write or read of the shard, an undo,
+ * a catch-up, DDL), then sent to every copy as a parallel row insert
+ * (send_blind).  Every copy runs the same rows, so it fails there only for
+ * the copy's own reasons (disk, memory), as a marker may; if it misses its
+ * quorum its transaction is doomed (it was answered early) and the COMMIT
+ * fails. */
+static int blind_insert(const repl_wop *op)
+{
+	return op->facts.blind && held_insert(op) && op->nrows > 0 && op->sql &&
+	       !op->facts.returns_rows && !op->facts.may_skip_rows && !op->facts.is_ddl &&
+	       !op->members && !op->marker;
 }
 
 /* A block's write (an UPDATE or DELETE shipped to the copies, or a row
@@ -1023,7 +1048,7 @@ static void op_reset(repl_wop *op)
 	op->acks = op->pending = op->undo_pending = op->nholders = op->nrefusers = 0;
 	op->unknown = unknown;
 	op->failed = op->primary_in = op->primary_refused = op->noop = op->unsynced = 0;
-	op->early_kept = op->deferred = 0;
+	op->early_kept = op->deferred = op->blind = 0;
 	op->missing[0] = '\0';
 	memset(&op->err, 0, sizeof op->err);
 	op->fnext = op->next = NULL;
@@ -1074,7 +1099,9 @@ static int drain_followers(repl_wop *op)
 	if (!rt || !op->fnext)
 		return 0;
 	for (repl_wop *x = op->fnext; x; x = x->fnext)
-		if (x->pending > 0 || (x->parallel ? !x->primary_in : x->state == REPL_WOP_PRIMARY))
+		if (x->blind != REPL_BLIND_KEPT &&
+		    (x->pending > 0 ||
+		     (x->parallel ? !x->primary_in : x->state == REPL_WOP_PRIMARY)))
 			return 1; /* a shipped write (behind a pending marker): its primary's */
 	first = op->fnext;
 	op->fnext = NULL;
@@ -1206,6 +1233,8 @@ static void check_decision(repl_wop *op)
 	int decided_now = 0;
 	if (op->state == REPL_WOP_QUEUED || (op->state == REPL_WOP_PRIMARY && !op->parallel))
 		return; /* behind a decided op: its primary has not answered yet (primary_done) */
+	if (op->blind == REPL_BLIND_KEPT)
+		return; /* no copy has it: decided once sent (send_blind) */
 	ahead = wop_undecided(op) ? open_ahead(op) : NULL;
 	if (ahead) {
 		recheck(ahead);
@@ -1357,6 +1386,8 @@ static void parallel_check(repl_wop *op)
 {
 	cat_shard *s = op_shard(op, NULL);
 	repl_wop *ahead = wop_undecided(op) ? open_ahead(op) : NULL;
+	if (op->blind == REPL_BLIND_KEPT)
+		return; /* no copy has it: decided once sent (send_blind) */
 	if (ahead) {
 		recheck(ahead); /* it decides first; it may wait for this op's answers */
 		return;
@@ -1692,6 +1723,45 @@ static void unsynced_done(repl_wop *op, cat_placement *p, uint32_t node_id, cons
 	check_decision(op);
 }
 
+static int send_blind(repl_wop *op);
+static void fail_unsent(repl_wop *op);
+
+/* Nothing behind x in flight went to a copy: each is not started yet
+ * (the marker start_next is starting) or a blind insert never sent. */
+static int nothing_sent_behind(const repl_wop *x)
+{
+	for (const repl_wop *y = x->fnext; y; y = y->fnext)
+		if (y->state != REPL_WOP_QUEUED && y->blind != REPL_BLIND_KEPT &&
+		    !(y->blind == REPL_BLIND_SENT && y->failed && y->pending == 0 &&
+		      y->primary_in && y->nholders == 0))
+			return 0;
+	return 1;
+}
+
+/* Send rt's kept blind inserts, in flight order (after the deferred
+ * APPLYs: each goes on top of the shard's tip).  One that could not go
+ * out fails with nothing to undo; it is finished once the walk is over.
+ * Returns how many went out. */
+static int send_kept_blind(repl_shard *rt)
+{
+	int n = 0;
+	for (repl_wop *x = rt->fhead; x; x = x->fnext)
+		if (x->blind == REPL_BLIND_KEPT)
+			n += send_blind(x) == 0;
+	for (int again = 1; again;) {
+		again = 0;
+		for (repl_wop *x = rt->fhead; x; x = x->fnext)
+			if (x->blind == REPL_BLIND_SENT && x->failed && x->pending == 0 &&
+			    x->primary_in && x->state == REPL_WOP_FAILING && x->nholders == 0 &&
+			    nothing_sent_behind(x)) {
+				fail_unsent(x); /* frees x, may start the next op */
+				again = 1;
+				break;
+			}
+	}
+	return n;
+}
+
 int repl_shard_flush_deferred(repl_shard *rt)
 {
 	int n = 0;
@@ -1701,6 +1771,7 @@ int repl_shard_flush_deferred(repl_shard *rt)
 			send_applies(x);
 			n++;
 		}
+	n += send_kept_blind(rt);
 	/* one that reached no replica may be impossible now: look again (an
 	 * op may be decided and freed by it, so the walk starts over) */
 	for (int again = n > 0; again;) {
@@ -1712,6 +1783,35 @@ int repl_shard_flush_deferred(repl_shard *rt)
 				again = x->state == REPL_WOP_REPLICATING ? 0 : 1;
 				break;
 			}
+	}
+	return n;
+}
+
+static int has_kept_blind(const repl_shard *rt);
+
+int repl_shard_flush_blind(repl_shard *rt)
+{
+	return has_kept_blind(rt) ? repl_shard_flush_deferred(rt) : 0;
+}
+
+int repl_shard_drop_kept(repl_shard *rt, const repl_txn *tx)
+{
+	int n = 0;
+	for (repl_wop *x = rt->fhead; x;) {
+		if (x->blind != REPL_BLIND_KEPT || x->facts.txn != tx || !nothing_sent_behind(x)) {
+			x = x->fnext;
+			continue;
+		}
+		/* answered, on no copy: its transaction's undo needs nothing of it
+		 * (not op_fail: a ROLLBACK TO does not doom the transaction) */
+		x->blind = 0;
+		x->failed = 1;
+		mur_error_set(&x->err, SQLSTATE_TRANSACTION_ROLLBACK,
+			      "the insert was rolled back before any copy had it");
+		wop_set_state(x, REPL_WOP_FAILING);
+		fail_unsent(x); /* frees x, may start the next op */
+		n++;
+		x = rt->fhead;
 	}
 	return n;
 }
@@ -1854,9 +1954,157 @@ static uint64_t pipeline_base(const cat_shard *s, const repl_shard *rt, const re
 {
 	uint64_t base = s->committed_lsn;
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
-		if (x != op && !x->failed && !x->noop && !wop_abandoned(x) && x->base + 1 > base)
+		if (x != op && !x->failed && !x->noop && !wop_abandoned(x) &&
+		    x->blind != REPL_BLIND_KEPT && x->base + 1 > base) /* kept: no entry yet */
 			base = x->base + 1;
 	return base;
+}
+
+/* The members of s's replica set, op->required of them for op's quorum;
+ * *reachable: how many are current and connected (the others are added
+ * to op->missing).  A copy being rebuilt is not a member until it is
+ * switched in (and the copy it replaces still is until then). */
+static int count_members(repl_wop *op, const cat_shard *s, int *reachable)
+{
+	int members = 0;
+	*reachable = 0;
+	for (int k = 0; k < s->nplacements; k++) {
+		const cat_placement *p = &s->placements[k];
+		if (p->state == CAT_PL_REBUILDING)
+			continue;
+		members++;
+		if (p->state == CAT_PL_CURRENT && repl_connected(op->c, p->node_id))
+			(*reachable)++;
+		else
+			add_missing(op, cat_node_name(op->c->cat, p->node_id));
+	}
+	op->required = repl_quorum_required(op->q, members);
+	assert(members == 0 || (op->required >= 1 && op->required <= members));
+	return members;
+}
+
+/* The WRITE of op (entry_id and base set) for its primary. */
+static void write_task(const repl_wop *op, const cat_table *t, exec_task *task)
+{
+	memset(task, 0, sizeof *task);
+	task->kind = EXEC_TASK_WRITE;
+	task->nplacements = 1;
+	cat_placement_file(t, op->shard, task->placements[0], sizeof task->placements[0]);
+	task->sql = op->sql;
+	task->nparams = op->nparams;
+	task->params = op->params;
+	task->ncols = op->ncols;
+	task->nrows = op->nrows;
+	task->rows = op->nrows ? op->rows.data : NULL;
+	task->rows_len = op->nrows ? op->rows.len : 0;
+	task->capture = EXEC_CAPTURE_RETURN;
+	task->entry_id = op->entry_id;
+	task->txn_id = op->txn_id;
+	task->entry_kind = op_entry_kind(op);
+	if (op->staged) {
+		task->blob = op->staged;
+		task->blob_len = strlen(op->staged);
+	}
+}
+
+/* ---- blind inserts (blind_insert): kept on the leader, then sent ----
+ *
+ *   start_primary ──keep_blind──> KEPT (REPLICATING, answered, no LSN, no
+ *   copy has it) ──repl_shard_flush_deferred: send_blind──> SENT (a
+ *   parallel row insert on top of the shard's tip: decided by the copies'
+ *   answers as any) ; KEPT ──its transaction doomed ahead of it
+ *   (drain_followers)──> queued again, failed as doomed at its start.
+ *
+ * A kept insert holds the shard's lock like any entry of its transaction:
+ * nobody else reads or writes the shard until the transaction ends, and
+ * anything of the holder that must follow it sends it first (start_next,
+ * repl_read_gated_txn, repl_table_busy, savepoints). */
+
+/* op, a blind insert the shard's lock lets start: answer it now (its row
+ * count) and keep it; no copy is sent anything. */
+static void keep_blind(repl_wop *op)
+{
+	op->blind = REPL_BLIND_KEPT;
+	op->piped = 0; /* nothing pipelines behind it but another kept one (can_pipeline) */
+	wop_set_state(op, REPL_WOP_PRIMARY);
+	wop_set_state(op, REPL_WOP_REPLICATING);
+	op_rt(op)->gated = 1;
+	op->primary.changes = op->nrows; /* every row is inserted: nothing can refuse one */
+	report_early(op);
+}
+
+/* Send kept op to every current copy (the primary first) as a row insert
+ * on top of the shard's tip: it is in flight from now on, decided by their
+ * answers (parallel_check).  0 when it went out to a copy; -1 when it could
+ * not (too few copies reachable, or no send took): op is failed then, with
+ * nothing to undo, and the caller finishes it (fail_unsent). */
+static int send_blind(repl_wop *op)
+{
+	cat_table *t;
+	cat_shard *s = op_shard(op, &t);
+	repl_shard *rt = op_rt(op);
+	uint32_t primary = 0;
+	int reachable = 0;
+	exec_task task;
+	wop_ref *ref;
+	mur_error err;
+	assert(op->blind == REPL_BLIND_KEPT);
+	op->blind = REPL_BLIND_SENT;
+	op->missing[0] = '\0';
+	if (s && rt) {
+		count_members(op, s, &reachable);
+		primary = repl_ensure_primary(op->c, t, op->shard);
+	}
+	if (!primary || reachable < op->required) {
+		mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+			      "cannot write shard %u of table \"%s\": %d copies are reachable and "
+			      "current, write_quorum '%s' needs %d",
+			      op->shard, t ? t->name : "?", primary ? reachable : 0,
+			      repl_quorum_name(op->q), op->required);
+		if (op->missing[0])
+			mur_error_detail(&err, "unavailable: %s; nothing was written", op->missing);
+		op->primary_in = 1; /* nothing went out: no answer will come */
+		op_fail(op, &err);
+		return -1;
+	}
+	if (rt->fhead == op)
+		rt->pipe_primary = primary;
+	op->entry_id = next_entry_id(op->c);
+	op->base = pipeline_base(s, rt, op);
+	op->lsn = op->base + 1; /* every copy logs it there or refuses it: the tip counts it */
+	write_task(op, t, &task);
+	task.lsn = op->base + 1;
+	task.early = 0; /* its client was answered already */
+	op->holders[0] = primary;
+	op->nholders = 0;
+	ref = malloc(sizeof *ref);
+	if (ref) {
+		ref->op = op;
+		ref->node_id = primary;
+	}
+	if (!ref ||
+	    op->c->tr.send(op->c->tr.ctx, primary, &task, primary_done, ref, &err) != MUR_OK) {
+		free(ref);
+		op->primary_in = 1; /* no answer will come: the other copies decide it */
+		add_missing(op, cat_node_name(op->c->cat, primary));
+	}
+	send_parallel(op, &task, primary, rt->fhead != op);
+	if (op->pending > 0 || !op->primary_in)
+		return 0;
+	mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+		      "write to shard %u could not be sent to any copy", op->shard);
+	op_fail(op, &err);
+	return -1;
+}
+
+/* Finish op, a blind insert that failed before any copy was sent it
+ * (send_blind): nothing to undo.  It may start the shard's next op. */
+static void fail_unsent(repl_wop *op)
+{
+	op->primary_in = 1;
+	wop_set_state(op, REPL_WOP_DONE);
+	ungate(op);
+	op_done(op);
 }
 
 /* Start op on the shard's copies; piped when other ops are in flight on
@@ -1891,22 +2139,7 @@ static void start_primary(repl_wop *op, int piped)
 		primary = repl_ensure_primary(op->c, t, op->shard);
 		op_rt(op)->pipe_primary = primary;
 	}
-	/* The quorum counts the shard's replica set: a copy being rebuilt is
-	 * not a member until it is switched in (and the copy it replaces still
-	 * is until then). */
-	int members = 0;
-	for (int k = 0; k < s->nplacements; k++) {
-		cat_placement *p = &s->placements[k];
-		if (p->state == CAT_PL_REBUILDING)
-			continue;
-		members++;
-		if (p->state == CAT_PL_CURRENT && repl_connected(op->c, p->node_id))
-			reachable++;
-		else
-			add_missing(op, cat_node_name(op->c->cat, p->node_id));
-	}
-	op->required = repl_quorum_required(op->q, members);
-	assert(members == 0 || (op->required >= 1 && op->required <= members));
+	int members = count_members(op, s, &reachable);
 	if (!primary || reachable < op->required) {
 		mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
 			      "cannot write shard %u of table \"%s\": %d of %d copies are "
@@ -1924,27 +2157,13 @@ static void start_primary(repl_wop *op, int piped)
 		return;
 	}
 	op->missing[0] = '\0';
+	if (blind_insert(op)) {
+		keep_blind(op);
+		return;
+	}
 	op->entry_id = next_entry_id(op->c);
 	op->base = piped ? pipeline_base(s, op_rt(op), op) : s->committed_lsn;
-	memset(&task, 0, sizeof task);
-	task.kind = EXEC_TASK_WRITE;
-	task.nplacements = 1;
-	cat_placement_file(t, op->shard, task.placements[0], sizeof task.placements[0]);
-	task.sql = op->sql;
-	task.nparams = op->nparams;
-	task.params = op->params;
-	task.ncols = op->ncols;
-	task.nrows = op->nrows;
-	task.rows = op->nrows ? op->rows.data : NULL;
-	task.rows_len = op->nrows ? op->rows.len : 0;
-	task.capture = EXEC_CAPTURE_RETURN;
-	task.entry_id = op->entry_id;
-	task.txn_id = op->txn_id;
-	task.entry_kind = op_entry_kind(op);
-	if (op->staged) {
-		task.blob = op->staged;
-		task.blob_len = strlen(op->staged);
-	}
+	write_task(op, t, &task);
 	if (op->parallel)
 		task.lsn = op->base + 1; /* every copy logs it on top of base, or refuses */
 	/* a shipped write's APPLYs need not wait for the primary's fsync; a
@@ -2002,7 +2221,7 @@ static repl_wop *group(repl_shard *rt, repl_wop *op, size_t max_bytes)
 {
 	repl_wop *g, *tail;
 	int n = 1;
-	if (!groupable(op) || !rt->qhead || !groupable(rt->qhead) ||
+	if (!groupable(op) || blind_insert(op) || !rt->qhead || !groupable(rt->qhead) ||
 	    strcmp(rt->qhead->sql, op->sql) != 0 || rt->qhead->ncols != op->ncols ||
 	    rt->qhead->q != op->q || rt->qhead->facts.txn != op->facts.txn)
 		return op;
@@ -2102,6 +2321,29 @@ static int lock_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop *
 	return n == rt->busy && p && p->state == CAT_PL_CURRENT && repl_connected(c, p->node_id);
 }
 
+/* May op, a blind insert of the shard's lock holder, be kept behind the
+ * ops in flight?  When each is the holder's, not failed, and logged on
+ * its primary (answered early, or committed) or kept itself: op gets no
+ * LSN until it is sent, on top of them (send_blind). */
+static int blind_can_follow(const repl_shard *rt, const repl_wop *op)
+{
+	int n = 0;
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
+		if (x->facts.txn != op->facts.txn || x->failed || wop_abandoned(x) ||
+		    (x->state != REPL_WOP_COMMITTED && x->state != REPL_WOP_REPLICATING))
+			return 0;
+	return n == rt->busy; /* else an exclusive op (catch-up, undo) runs */
+}
+
+/* 1 when a blind insert of rt is kept (on no copy yet). */
+static int has_kept_blind(const repl_shard *rt)
+{
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
+		if (x->blind == REPL_BLIND_KEPT)
+			return 1;
+	return 0;
+}
+
 /* May op start while the shard's ops in flight are not done?  A commit
  * marker or a transaction's first op as above; otherwise only row inserts
  * behind row inserts, none of them failed, on the same primary, while no
@@ -2113,6 +2355,8 @@ static int can_pipeline(repl_ctx *c, cat_shard *s, const repl_shard *rt, const r
 		return marker_can_pipeline(c, rt, op, p);
 	if (lock_can_pipeline(c, rt, op, p))
 		return 1;
+	if (blind_insert(op) && op->facts.txn == rt->lock && rt->busy < c->write_pipeline)
+		return blind_can_follow(rt, op);
 	if (!rt->ftail || !rt->ftail->piped || rt->busy >= c->write_pipeline || rt->nreaders > 0 ||
 	    !pipelinable(op))
 		return 0; /* ftail->piped: so is every op ahead of it */
@@ -2337,7 +2581,9 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 	else
 		rt->fhead = op;
 	rt->ftail = op;
-	if (op->marker) /* the replicas get the entries it follows first, in its frame */
+	if (op->marker || (!blind_insert(op) && has_kept_blind(rt)))
+		/* the replicas get the entries it follows first, in its frame; an
+		 * entry goes on top of the kept blind inserts, which go first */
 		repl_shard_flush_deferred(rt);
 	start_primary(op, prev != NULL); /* op may be done (and freed) on return */
 	start_next(c, t, shard);         /* queued ops that did not join op may follow it */
@@ -2519,7 +2765,7 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
 		 * (see send_parallel); with row capture (storage/capture_rows.c)
 		 * that costs a copy less than applying the primary's changeset.
 		 * A block's that replica batches keep: shipped (held_insert) */
-		op->parallel = !held_insert(op);
+		op->parallel = !held_insert(op) || blind_insert(op);
 	}
 	if (nparams) {
 		op->params = calloc(nparams, sizeof *op->params);

@@ -19,6 +19,10 @@
  *
  * Cost: one pass decoding the batch, a sort of its keys (n log n).
  *
+ * A blind INSERT (sql_insert_blind): rows the leader computed whole, into
+ * a table with no key, CHECK or foreign key of its own, cannot fail on a
+ * copy, so a block's is answered before any copy runs it.
+ *
  * UPDATE ... FROM: a target row matched by several rows of the other
  * tables is changed once in PostgreSQL (by one of the matches), so only the
  * first source row of each key is sent (plan_dml.c says why the shard
@@ -186,4 +190,11 @@ int sql_modify_route(const plan_modify *pm, const char *rows, size_t rows_len, u
 	free(ends);
 	free(dist);
 	return rc;
+}
+
+int sql_insert_blind(const catalog *c, const plan_insert *pi)
+{
+	return !pi->source && (pi->values_sql || pi->values_rows) && pi->nreturning == 0 &&
+	       !pi->on_conflict_nothing && pi->nconflict == 0 &&
+	       cat_table_insert_cannot_fail(c, pi->table);
 }

@@ -581,6 +581,14 @@ void plan_free(plan *p);
 int sql_upsert_check_keys(const plan_insert *pi, const mur_buf *rows, uint64_t nrows,
 			  mur_error *err);
 
+/* 1 when every row pi inserts is computed on the leader (VALUES: constants,
+ * parameters, leader-folded functions and defaults; not INSERT ... SELECT)
+ * with nothing but the row count to answer (no RETURNING, no ON CONFLICT),
+ * into a table where such a row cannot fail (cat_table_insert_cannot_fail):
+ * a block may answer it at once and send it with its COMMIT
+ * (repl_write_facts.blind; dml_keys.c). */
+int sql_insert_blind(const catalog *c, const plan_insert *pi);
+
 /* UPDATE ... FROM / DELETE ... USING (pm->source set): the source's nrows
  * rows (pm->ncols values each) appended to batches[shard] by the shard of
  * their key, only the first row of each key; counts[shard] counts them.

@@ -433,3 +433,293 @@ def test_ddl_in_the_block_after_held_writes_does_not_wait_for_its_commit(fc):
         assert e.value.pgcode == "42P01"
     conn.close()
     blk.close()
+
+
+# ---- blind inserts (docs/transactions.md, "Blind inserts") ----
+#
+# A block's INSERT ... VALUES into a table with no unique key, CHECK or
+# foreign key cannot fail on a copy: it is answered at once and kept on the
+# leader; every copy (the primary too) gets it with the COMMIT's marker.
+
+def a_on_copies_now(fc, table):
+    """{node: sorted values of column a} over every copy's files of table
+    right now (each node's shards together)."""
+    out = {}
+    for (t, _shard, node), (path, *_rest) in checker.placement_files(fc).items():
+        if t != table:
+            continue
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+        try:
+            out.setdefault(node, []).extend(a for (a,) in db.execute('SELECT a FROM "%s"' % table))
+        finally:
+            db.close()
+    return {n: sorted(v) for n, v in out.items()}
+
+
+def a_everywhere(fc, conn, table, want):
+    """Once the copies agree, every copy of every shard of table holds the
+    values `want` of column a between them (3 copies of each)."""
+    checker.wait_consistent(fc, conn, tables=[table], replicas=3)
+    now = a_on_copies_now(fc, table)
+    held = sorted(a for vs in now.values() for a in vs)
+    assert held == sorted(want * 3), now
+
+
+def blind_table(conn, name, shards):
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE %s (a int, b text, t timestamp) "
+                    "WITH (shards = %d, replicas = 3)" % (name, shards))
+
+
+@pytest.mark.parametrize("shards", [1, 2])
+def test_blind_insert_is_on_no_copy_before_commit_and_on_all_after(fc, shards):
+    """The block's INSERT (one shard: a commit marker; two: staging markers)
+    is answered with its row count while no copy holds it, the primary
+    included (on main the primary ran it before answering), and every copy
+    holds it after COMMIT."""
+    table = "bi%d" % shards
+    conn = fc.connect()
+    blind_table(conn, table, shards)
+    blk = fc.connect(autocommit=False)
+    with blk.cursor() as cur:
+        cur.execute("INSERT INTO %s VALUES (1, 'x', CURRENT_TIMESTAMP), (2, %%s, now())" % table,
+                    ("y",))
+        assert cur.rowcount == 2
+        time.sleep(0.5)  # a WRITE sent at once is in by now
+        now = a_on_copies_now(fc, table)
+        assert now and all(v == [] for v in now.values()), \
+            "a copy holds a blind insert before COMMIT: %s" % now
+        # INSERT ... SELECT is not blind: it sends the kept rows first
+        cur.execute("INSERT INTO %s (a) SELECT g FROM generate_series(3, 20) g" % table)
+        assert cur.rowcount == 18
+        cur.execute("INSERT INTO %s (a, b) VALUES (21, 'z')" % table)
+        time.sleep(0.5)
+        now = a_on_copies_now(fc, table)
+        assert all(21 not in v for v in now.values()), now
+        blk.commit()
+    blk.close()
+    assert scalar(conn, "SELECT count(*) FROM %s WHERE t IS NOT NULL" % table) == 2
+    a_everywhere(fc, conn, table, list(range(1, 22)))
+    conn.close()
+
+
+def test_several_blind_inserts_of_a_new_shard_commit_in_order(fc):
+    """Three kept inserts of one fresh shard (pgbench -i's shape): each
+    gets its entry on top of the one before when they are sent (the first
+    build gave the first one the LSN after a kept one's: every copy refused
+    it and the COMMIT failed)."""
+    conn = fc.connect()
+    blind_table(conn, "bi5", 1)
+    blk = fc.connect(autocommit=False)
+    with blk.cursor() as cur:
+        for i in (1, 2, 3):
+            cur.execute("INSERT INTO bi5 (a) VALUES (%s)", (i,))
+    blk.commit()
+    blk.close()
+    a_everywhere(fc, conn, "bi5", [1, 2, 3])
+    conn.close()
+
+
+def test_blind_insert_rollback_and_savepoint_leave_nothing(fc):
+    """ROLLBACK drops a kept insert; ROLLBACK TO SAVEPOINT drops the ones
+    after the savepoint and keeps those before; the block reads its own
+    blind inserts; nothing of it was on a copy before its end."""
+    conn = fc.connect()
+    blind_table(conn, "bi3", 1)
+    blk = fc.connect(autocommit=False)
+    with blk.cursor() as cur:
+        cur.execute("INSERT INTO bi3 (a) VALUES (9), (10)")
+        assert cur.rowcount == 2
+        time.sleep(0.3)
+        assert all(v == [] for v in a_on_copies_now(fc, "bi3").values())
+    blk.rollback()
+    assert scalar(conn, "SELECT count(*) FROM bi3") == 0
+    with blk.cursor() as cur:
+        cur.execute("INSERT INTO bi3 (a) VALUES (1)")
+        cur.execute("SAVEPOINT s")
+        cur.execute("INSERT INTO bi3 (a) VALUES (2)")
+        cur.execute("INSERT INTO bi3 (a) VALUES (3)")
+        cur.execute("ROLLBACK TO SAVEPOINT s")
+        cur.execute("INSERT INTO bi3 (a) VALUES (4)")
+        cur.execute("SELECT a FROM bi3 ORDER BY a")  # its own blind inserts
+        assert [r[0] for r in cur.fetchall()] == [1, 4]
+        cur.execute("INSERT INTO bi3 (a) VALUES (5)")
+        cur.execute("SELECT count(*) FROM bi3 WHERE a > 3")
+        assert cur.fetchone()[0] == 2
+    blk.commit()
+    blk.close()
+    assert scalar(conn, "SELECT count(*) FROM bi3") == 3
+    a_everywhere(fc, conn, "bi3", [1, 4, 5])
+    conn.close()
+
+
+@pytest.mark.parametrize("ddl,bad,code", [
+    ("CREATE TABLE %s (a int UNIQUE, b text)", "INSERT INTO %s VALUES (1, 'dup')", "23505"),
+    ("CREATE TABLE %s (a int CHECK (a > 0), b text)", "INSERT INTO %s VALUES (-1, 'neg')",
+     "23514"),
+    ("CREATE TABLE %s (a int, b text NOT NULL)", "INSERT INTO %s (a) VALUES (5)", "23502"),
+    ("CREATE TABLE %s (a int, b varchar(3))", "INSERT INTO %s VALUES (5, 'long')", "22001"),
+])
+def test_insert_that_can_fail_still_errors_at_the_insert(fc, pgconn, ddl, bad, code):
+    """A table with a UNIQUE key or a CHECK is not blind: the violating
+    INSERT errors at once, as in PostgreSQL (not at COMMIT); NOT NULL and
+    varchar(n) are checked on the leader before a blind insert is kept."""
+    table = "bf_" + code
+    conn = fc.connect()
+    with conn.cursor() as cur:
+        cur.execute(ddl % table)
+    pgc = pgconn
+    answers = []
+    for c in (conn, pgc):
+        c.autocommit = False
+        with c.cursor() as cur:
+            if c is pgc:
+                cur.execute("DROP TABLE IF EXISTS %s" % table)
+                cur.execute(ddl % table)
+                c.commit()
+            cur.execute("INSERT INTO %s VALUES (1, 'one')" % table)
+            with pytest.raises(psycopg2.Error) as e:
+                cur.execute(bad % table)
+            answers.append(e.value.pgcode)
+            with pytest.raises(psycopg2.Error) as e2:
+                cur.execute("SELECT 1")
+            assert e2.value.pgcode == "25P02"
+        c.rollback()
+        c.autocommit = True
+    assert answers == [code, code], answers
+    assert scalar(conn, "SELECT count(*) FROM %s" % table) == 0
+    conn.close()
+
+
+def test_blind_insert_with_a_foreign_key_is_checked_at_the_insert(fc):
+    conn = fc.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE bp (id int PRIMARY KEY) WITH (distribution = 'reference')")
+        cur.execute("INSERT INTO bp VALUES (1)")
+        cur.execute("CREATE TABLE bk (a int REFERENCES bp (id), b text)")
+    blk = fc.connect(autocommit=False)
+    with blk.cursor() as cur:
+        cur.execute("INSERT INTO bk VALUES (1, 'ok')")
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute("INSERT INTO bk VALUES (2, 'no parent')")
+        assert e.value.pgcode == "23503"
+    blk.rollback()
+    blk.close()
+    assert scalar(conn, "SELECT count(*) FROM bk") == 0
+    conn.close()
+
+
+def test_primary_killed_mid_block_keeps_blind_inserts_whole(fc):
+    """A shard's primary is killed (SIGKILL) while the block's blind inserts
+    (two shards) are kept on the leader: the acknowledged autocommit insert
+    before is kept, COMMIT succeeds or fails saying so, and the block is
+    all there or not at all; the copies agree once the follower is back."""
+    conn = fc.connect()
+    blind_table(conn, "bi4", 2)
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO bi4 (a) VALUES (500)")  # acknowledged
+    checker.wait_consistent(fc, conn, tables=["bi4"], replicas=3)
+    primary = [n for s, n, role in placements(conn, "bi4") if role == "primary" and s == 0][0]
+    blk = fc.connect(autocommit=False)
+    committed = None
+    with blk.cursor() as cur:
+        cur.execute("INSERT INTO bi4 (a) VALUES %s" %
+                    ", ".join("(%d)" % i for i in range(1001, 1041)))
+        assert cur.rowcount == 40
+        os.kill(fc.pid(primary), signal.SIGKILL)
+        time.sleep(0.3)
+        try:
+            blk.commit()
+            committed = True
+        except psycopg2.Error as e:
+            assert e.pgcode in ("40000", "08006", "40003"), (e.pgcode, str(e))
+            committed = False if e.pgcode != "40003" else None
+    blk.close()
+    n = scalar(conn, "SELECT count(*) FROM bi4 WHERE a > 1000")
+    assert n in (40, 0), n  # the whole block or none of it
+    if committed is not None:
+        assert n == (40 if committed else 0), (committed, n)
+    assert scalar(conn, "SELECT count(*) FROM bi4 WHERE a = 500") == 1
+    fc.start()
+    checker.wait_consistent(fc, conn, tables=["bi4"], replicas=3)
+    conn.close()
+
+
+@pytest.mark.parametrize("wait_s", [0, 1.5])
+def test_blind_insert_that_misses_its_quorum_at_commit_fails_the_commit(fc, wait_s):
+    """Two of the three copies are killed (SIGKILL) while the block's
+    insert is kept: at COMMIT it cannot reach its quorum, so the COMMIT
+    fails (40000, or 40003 when an answer was lost) — never a success —
+    and once the copies are back no row of the block is anywhere.  Given
+    time to see the links close, the leader sends it nowhere: 40000, a
+    certain rollback (the first build left that COMMIT hanging)."""
+    conn = fc.connect()
+    blind_table(conn, "bi6", 1)
+    nodes = sorted({n for _s, n, _role in placements(conn, "bi6")})
+    assert len(nodes) == 3, nodes
+    blk = fc.connect(autocommit=False)
+    with blk.cursor() as cur:
+        cur.execute("INSERT INTO bi6 (a) VALUES (1), (2)")
+        assert cur.rowcount == 2
+        for n in nodes[:2]:
+            os.kill(fc.pid(n), signal.SIGKILL)
+        time.sleep(wait_s)
+        with pytest.raises(psycopg2.Error) as e:
+            blk.commit()
+        assert e.value.pgcode in (("40000", "40003") if not wait_s else ("40000",)), \
+            (e.value.pgcode, str(e.value))
+    blk.close()
+    fc.start()
+    checker.wait_consistent(fc, conn, tables=["bi6"], replicas=3)
+    assert scalar(conn, "SELECT count(*) FROM bi6") == 0
+    assert all(v == [] for v in a_on_copies_now(fc, "bi6").values())
+    conn.close()
+
+
+def test_tpcb_shaped_blocks_with_blind_inserts_keep_every_row(fc):
+    """TPC-B's shape: 4 threads of blocks that update a hot row, insert a
+    history row (blind: kept until the COMMIT, the next holder follows its
+    staging marker and it) into a 2-shard table, sometimes twice or rolled
+    back: history holds exactly one row per committed increment and the
+    copies agree."""
+    conn = fc.connect()
+    (a, b), _shard_of = two_shard_rows(fc, conn, "rb9")
+    blind_table(conn, "bh", 2)
+    errors, done = [], [0]
+    lock = threading.Lock()
+
+    def worker(k):
+        c = fc.connect(autocommit=False)
+        try:
+            for i in range(15):
+                try:
+                    with c.cursor() as cur:
+                        cur.execute("UPDATE rb9 SET v = v + 1 WHERE id = 1")  # the hot row
+                        cur.execute("INSERT INTO bh VALUES (%s, 'h', now())", (k * 100 + i,))
+                        if i % 5 == 4:  # ROLLBACK drops the kept row
+                            c.rollback()
+                            continue
+                        if i % 3 == 0:  # another kept row of the block
+                            cur.execute("INSERT INTO bh VALUES (%s, 'g', now())", (-1,))
+                    c.commit()
+                    with lock:
+                        done[0] += 1 + (i % 3 == 0)
+                except psycopg2.Error as e:
+                    c.rollback()
+                    errors.append((e.pgcode, str(e)))
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:3]
+    hot = scalar(conn, "SELECT v FROM rb9 WHERE id = 1") - 100
+    assert scalar(conn, "SELECT count(*) FROM bh WHERE a >= 0") == hot
+    assert scalar(conn, "SELECT count(*) FROM bh") == done[0]
+    checker.wait_consistent(fc, conn, tables=["bh", "rb9"], replicas=3)
+    now = a_on_copies_now(fc, "bh")
+    assert sum(len(v) for v in now.values()) == 3 * done[0], now
+    conn.close()
