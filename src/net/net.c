@@ -35,6 +35,16 @@
  * sent under delay is copied.  Dialed conns sit on a per-thread list so
  * net_fault_unblock_all can close the ones that lost frames.
  *
+ * Sent marks (net.h): net_conn_send counts each frame it accepts into
+ * out_mark (the stream offset of its end) and write_block counts the bytes
+ * it hands to the socket or TLS into tx_in; net_conn_close takes off what
+ * libuv still queues (handed_final).  A frame whose mark is past that never
+ * left: the layer above (cluster/route.c) knows its peer cannot have it.
+ * Two additions per frame, no callback.  A frame counted and then thrown
+ * away unsent while the conn stays open (a drop fault at a delayed frame's
+ * release) is counted as handed, so a later frame is never called unsent
+ * wrongly.
+ *
  * Node TLS ("node TLS" below; net_tls.c): a conn with c->tls reads every
  * chunk into net_rbuf (never straight into a frame buffer: the bytes are
  * ciphertext), passes it through net_tls_recv and parses the plaintext as
