@@ -156,6 +156,23 @@ def assert_certain_rollback(e):
     assert "unknown" not in str(e), e
 
 
+def commit_in_thread(blk):
+    """blk.commit() on a thread, started: (the thread, what it heard:
+    "ok" or "error")."""
+    heard = {}
+
+    def commit():
+        try:
+            blk.commit()
+            heard["ok"] = True
+        except psycopg2.Error as e:
+            heard["error"] = e
+
+    th = threading.Thread(target=commit)
+    th.start()
+    return th, heard
+
+
 def batch_connect(fc, batch, mode="on"):
     """A block connection with murphy.replica_batch = batch (read at BEGIN)."""
     blk = mode_connect(fc, mode)
@@ -200,20 +217,11 @@ def test_replicas_killed_while_the_commit_frames_are_held_is_a_certain_rollback(
     conn = fc.connect()
     replicas = slow_table(conn, "pk", 1000)
     blk = batch_connect(fc, batch)
-    heard = {}
-
-    def commit():
-        try:
-            blk.commit()
-            heard["ok"] = True
-        except psycopg2.Error as e:
-            heard["error"] = e
 
     with blk.cursor() as cur:
         took = timed(cur, "UPDATE pk SET v = 7 WHERE id = 1")
         assert took < 0.5, "the UPDATE in a block waited %.3f s for its quorum" % took
-    th = threading.Thread(target=commit)
-    th.start()
+    th, heard = commit_in_thread(blk)
     time.sleep(0.3)  # COMMIT is in; its frames to the replicas wait 0.7 s more
     for node in replicas:
         os.kill(fc.pid(node), signal.SIGKILL)
@@ -244,21 +252,12 @@ def test_replicas_lost_before_a_two_shard_commit_make_it_fail_and_leave_nothing(
     one_shard_table(conn, other)
     replicas = slow_table(conn, slow, 1000)
     blk = batch_connect(fc, batch, mode)
-    heard = {}
-
-    def commit():
-        try:
-            blk.commit()
-            heard["ok"] = True
-        except psycopg2.Error as e:
-            heard["error"] = e
 
     with blk.cursor() as cur:
         cur.execute("UPDATE %s SET v = 7 WHERE id = 1" % other)
         took = timed(cur, "UPDATE %s SET v = 7 WHERE id = 1" % slow)
         assert took < 0.5, "the UPDATE in a block waited %.3f s for its quorum" % took
-    th = threading.Thread(target=commit)
-    th.start()
+    th, heard = commit_in_thread(blk)
     time.sleep(0.3)  # COMMIT is in: the slow entry's quorum is still 1.7 s away
     for node in replicas:
         os.kill(fc.pid(node), signal.SIGKILL)

@@ -59,6 +59,21 @@ def wait_disconnected(cluster, nodes, timeout=10):
     raise AssertionError("the leader never saw %s go" % nodes)
 
 
+def wait_nothing_anywhere(fc, conn, tables, where, timeout=30):
+    """Until no copy of any of tables holds a row matching where (stopped
+    copies resumed: this leader undoes what they logged)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            for t in tables:
+                nothing_anywhere(fc, conn, t, where)
+            return
+        except (AssertionError, psycopg2.Error):
+            time.sleep(0.5)
+    for t in tables:
+        nothing_anywhere(fc, conn, t, where)
+
+
 def one_row_block(fc, name, batch):
     """A one-shard table of 3 copies; a block that inserted a row there,
     held by every copy (only the marker is left) with murphy.replica_batch
@@ -119,14 +134,7 @@ def test_a_commit_whose_marker_answers_were_lost_is_unknown(fc, batch):
     assert "rolled back" not in str(e.value), str(e.value)
     blk.close()
     # this leader lives: it undid the transaction, the copies too once back
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            nothing_anywhere(fc, conn, "cu", "id = 2")
-            break
-        except (AssertionError, psycopg2.Error):
-            time.sleep(0.5)
-    nothing_anywhere(fc, conn, "cu", "id = 2")
+    wait_nothing_anywhere(fc, conn, ["cu"], "id = 2")
     conn.close()
 
 
@@ -173,16 +181,7 @@ def test_a_two_shard_commit_whose_frames_reached_stopped_copies_is_unknown(fc, b
     assert e.value.pgcode == "40003", (e.value.pgcode, str(e.value))
     assert "rolled back" not in str(e.value), str(e.value)
     blk.close()
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            nothing_anywhere(fc, conn, a, "v = 7")
-            nothing_anywhere(fc, conn, b, "v = 7")
-            break
-        except (AssertionError, psycopg2.Error):
-            time.sleep(0.5)
-    nothing_anywhere(fc, conn, a, "v = 7")
-    nothing_anywhere(fc, conn, b, "v = 7")
+    wait_nothing_anywhere(fc, conn, [a, b], "v = 7")
     conn.close()
 
 
