@@ -211,18 +211,18 @@ def test_replicas_lost_before_commit_make_it_fail_and_leave_nothing(fc, batch):
 def test_replicas_killed_while_the_commit_frames_are_held_is_a_certain_rollback(fc, batch):
     """COMMIT sent first; its frames to the replicas (batch on: the held
     APPLYs with the marker; off: the marker behind the UPDATE's APPLYs) are
-    still held by the 1 s delay when the replicas are killed -9: their links
+    still held by the 2 s delay when the replicas are killed -9: their links
     close with the frames unsent (net.h, sent marks), so no copy can hold the
     marker: 40000, not 40003 (the base binary answers 40003 here)."""
     conn = fc.connect()
-    replicas = slow_table(conn, "pk", 1000)
+    replicas = slow_table(conn, "pk", 2000)  # a wide margin for the kill below
     blk = batch_connect(fc, batch)
 
     with blk.cursor() as cur:
         took = timed(cur, "UPDATE pk SET v = 7 WHERE id = 1")
         assert took < 0.5, "the UPDATE in a block waited %.3f s for its quorum" % took
     th, heard = commit_in_thread(blk)
-    time.sleep(0.3)  # COMMIT is in; its frames to the replicas wait 0.7 s more
+    time.sleep(0.3)  # COMMIT is in; its frames to the replicas wait 1.7 s more
     for node in replicas:
         os.kill(fc.pid(node), signal.SIGKILL)
     fault(conn, "heal")
