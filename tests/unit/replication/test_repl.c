@@ -903,6 +903,45 @@ static void test_staged_marker_lost_short_of_its_quorum_is_a_certain_rollback(vo
 	staged_marker_lost(1, SQLSTATE_TRANSACTION_ROLLBACK);
 }
 
+/* Replica batches: the held UPDATE's APPLYs and the one-shard marker go
+ * at COMMIT; the primary logs the marker, the replicas' links close with
+ * both frames unsent.  The entry misses its quorum and its undo on the
+ * primary fails: the primary keeps the entry and the marker, which went
+ * back to the queue behind it (and fails as doomed).  Unknown, not a
+ * certain rollback: a restart may take the primary as the newest copy. */
+static void test_requeued_marker_whose_holder_was_not_undone_is_unknown(void **state)
+{
+	mur_error err;
+	repl_txn *tx = repl_txn_begin(fx.c, 82, &err);
+	int undo = -1;
+	(void)state;
+	commits_heard = 0;
+	repl_txn_set_batch(tx, 1);
+	assert_int_equal(txn_update(fx.t, tx), MUR_OK);
+	answer_early(0, 1);
+	assert_int_equal(nsends, 1); /* its APPLYs held for the COMMIT */
+	answer(0, 1, 0, NULL);
+	repl_txn_commit(fx.c, tx, REPL_QUORUM_MAJORITY, on_commit, NULL);
+	assert_int_equal(nsends, 6); /* two APPLYs, the marker to every copy */
+	assert_int_equal(sends[1].kind, EXEC_TASK_APPLY);
+	assert_int_equal(sends[3].entry_kind, EXEC_ENTRY_COMMIT);
+	assert_int_equal(sends[3].node_id, sends[0].node_id);
+	answer(3, 2, 0, NULL); /* the primary logs the marker */
+	answer_link_lost(1, 1);
+	answer_link_lost(2, 1);
+	answer_link_lost(4, 1);
+	answer_link_lost(5, 1);
+	for (int i = 6; i < nsends; i++)
+		if (sends[i].kind == EXEC_TASK_UNDO)
+			undo = i;
+	assert_true(undo == 6); /* the entry's undo, on the primary */
+	answer(undo, 0, 0, "58000");
+	answer_undos(7); /* the abort's */
+	assert_int_equal(commits_heard, 1);
+	assert_true(commit_failed);
+	assert_string_equal(commit_sqlstate, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN);
+}
+
 static void test_primary_fsync_failure_without_early_answer(void **state)
 {
 	(void)state;
@@ -1342,6 +1381,9 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_staged_marker_lost_short_of_its_quorum_is_a_certain_rollback, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_requeued_marker_whose_holder_was_not_undone_is_unknown, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_stale_status_does_not_set_the_lsn_back, setup,
 						teardown),
