@@ -245,8 +245,9 @@ def test_replicas_lost_before_a_two_shard_commit_make_it_fail_and_leave_nothing(
     staging marker took the lock it had handed on); off, the entries'
     quorum fails before any decision.  Either way COMMIT fails, rolled
     back for certain (the frames to the dead copies were still held by the
-    delay: never sent; with parallel commits the base binary said "rolled back" and "unknown" in
-    one answer), and nothing remains once the copies return."""
+    delay: never sent; with parallel commits the base binary said "rolled
+    back" and "unknown" in one answer), and nothing remains once the copies
+    return."""
     conn = fc.connect()
     slow, other = "pm_" + mode, "pq_" + mode
     one_shard_table(conn, other)
