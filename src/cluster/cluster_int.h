@@ -26,6 +26,7 @@ typedef struct clu_pending {
 	clu_task_cb cb;
 	void *arg;
 	uint64_t deadline_ms; /* loop clock; 0 = no timeout */
+	uint64_t sent_mark;   /* its TASK frame's net_conn_sent_mark */
 	struct clu_pending *prev, *next;
 } clu_pending;
 

@@ -10,7 +10,11 @@
  *                                   → cb(decoded result), the entry stays:
  *                                     the final RESULT, the link's loss or
  *                                     the deadline follows as above
- *   the link closes / leader stops  → cb(failed result, 08006)
+ *   the link closes / leader stops  → cb(failed result, 08006); res.unsent
+ *                                     when the TASK frame never left (it
+ *                                     waited in the conn's queues: the
+ *                                     follower cannot have it; net.h,
+ *                                     net_conn_never_sent)
  *   its deadline passes             → cb(failed result, 57014)
  * Entries are removed from the list before cb runs, so cb may send more
  * tasks, or stop the leader.  Deadlines (clu_leader_set_task_timeout) are
@@ -58,6 +62,7 @@ void clu_route_fail_all(clu_link *k, const char *why)
 		exec_result_init(&res);
 		res.failed = 1;
 		mur_error_set(&res.err, SQLSTATE_CONNECTION_FAILURE, "%s", why);
+		res.unsent = (uint8_t)net_conn_never_sent(k->conn, p->sent_mark);
 		finish(p, &res);
 	}
 }
@@ -188,6 +193,7 @@ int clu_send_task(clu_leader *l, uint32_t node_id, exec_task *task, clu_task_cb 
 		goto free_pending;
 	}
 	p->task_id = task->id;
+	p->sent_mark = net_conn_sent_mark(k->conn);
 	/* on the detector's loop clock: its tick expires it (detector.c) */
 	if (l->task_timeout_ms && task->kind != EXEC_TASK_REBUILD &&
 	    task->kind != EXEC_TASK_CATCHUP)

@@ -35,6 +35,16 @@
  * sent under delay is copied.  Dialed conns sit on a per-thread list so
  * net_fault_unblock_all can close the ones that lost frames.
  *
+ * Sent marks (net.h): net_conn_send counts each frame it accepts into
+ * out_mark (the stream offset of its end) and write_block counts the bytes
+ * it hands to the socket or TLS into tx_in; net_conn_close takes off what
+ * libuv still queues (handed_final).  A frame whose mark is past that never
+ * left: the layer above (cluster/route.c) knows its peer cannot have it.
+ * Two additions per frame, no callback.  A frame counted and then thrown
+ * away unsent while the conn stays open (a drop fault at a delayed frame's
+ * release) is counted as handed, so a later frame is never called unsent
+ * wrongly.
+ *
  * Node TLS ("node TLS" below; net_tls.c): a conn with c->tls reads every
  * chunk into net_rbuf (never straight into a frame buffer: the bytes are
  * ciphertext), passes it through net_tls_recv and parses the plaintext as
@@ -129,6 +139,16 @@ struct net_conn {
 
 	net_tls *tls;                 /* node TLS, or NULL */
 	struct mur_tls_ctx *dial_tls; /* net_connect: net_tls_use's context then */
+
+	/* "Sent marks" (net.h, net_conn_sent_mark): the stream offset of the
+	 * end of the last frame accepted (out_mark), bytes of whole frames
+	 * handed to the socket (through libuv) or to TLS, counted with the
+	 * frames accepted and then thrown away (a drop fault at a delayed
+	 * frame's release: never less than the truth) (tx_in), and, from the
+	 * close on, how far the frames left (handed_final). */
+	uint64_t out_mark;
+	uint64_t tx_in;
+	uint64_t handed_final;
 };
 
 /* The loop turn of one thread's loop (see "Loop turn" below). */
@@ -211,6 +231,11 @@ void net_conn_close(net_conn *c, const char *reason)
 	}
 	if (reason != c->reason)
 		snprintf(c->reason, sizeof c->reason, "%s", reason ? reason : "closed");
+	/* how far the frames left: bytes still in libuv's queue never will
+	 * (under TLS, what went to TLS counts as gone) */
+	c->handed_final = c->tx_in -
+			  (c->tls ? 0
+				  : uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp));
 	c->state = NC_CLOSING;
 	if (c->dq) {
 		net_delayq_destroy(c->dq);
@@ -336,6 +361,8 @@ static void delay_release(void *arg, char dir, uint8_t type, char *p, size_t len
 			c->cbs.on_frame(c, type, p, len);
 			c->cur = NULL;
 		}
+	} else if (dir == 'S') {
+		c->tx_in += NET_HEADER_SIZE + len; /* its mark is counted: never "unsent" */
 	}
 	free(p);
 	if (dir == 'R' && c->rx_paused && c->state == NC_OPEN && c->dq &&
@@ -635,6 +662,14 @@ static int send_filtered(net_conn *c, uint8_t type, const void *payload, size_t 
 	       fault_drops(c);
 }
 
+/* A frame of len payload bytes was accepted (queued): its end's offset. */
+static int accepted(net_conn *c, size_t len, int rc)
+{
+	if (rc == MUR_OK)
+		c->out_mark += NET_HEADER_SIZE + len;
+	return rc;
+}
+
 int net_conn_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err)
 {
 	int rc = send_check(c, len, err);
@@ -643,8 +678,8 @@ int net_conn_send(net_conn *c, uint8_t type, const void *payload, size_t len, mu
 	if (send_filtered(c, type, payload, len))
 		return MUR_OK;
 	if (fault_delays(c))
-		return delay_send(c, type, payload, len, err);
-	return raw_send(c, type, payload, len, err);
+		return accepted(c, len, delay_send(c, type, payload, len, err));
+	return accepted(c, len, raw_send(c, type, payload, len, err));
 }
 
 int net_conn_send_take(net_conn *c, uint8_t type, char *payload, size_t len, mur_error *err)
@@ -655,12 +690,19 @@ int net_conn_send_take(net_conn *c, uint8_t type, char *payload, size_t len, mur
 		return rc;
 	}
 	if (!fault_delays(c) && !c->corked && !turn_gathers(c, len))
-		return raw_send_take(c, type, payload, len, err);
+		return accepted(c, len, raw_send_take(c, type, payload, len, err));
 	/* a delayed, corked or gathered frame is copied where it waits */
 	rc = fault_delays(c) ? delay_send(c, type, payload, len, err)
 			     : raw_send(c, type, payload, len, err);
 	free(payload);
-	return rc;
+	return accepted(c, len, rc);
+}
+
+uint64_t net_conn_sent_mark(const net_conn *c) { return c->out_mark; }
+
+int net_conn_never_sent(const net_conn *c, uint64_t mark)
+{
+	return c->state == NC_CLOSING && mark > c->handed_final;
 }
 
 static void put_header(char *h, uint8_t type, size_t len)
@@ -797,6 +839,7 @@ static void wreq_free(net_wreq *w)
  * under node TLS its frames are encrypted first. */
 static int write_block(net_conn *c, net_wreq *w, mur_error *err)
 {
+	c->tx_in += w->len; /* handed on: what libuv still holds is taken off at the close */
 	if (c->tls)
 		return tls_write_block(c, w, err);
 	return sock_write_block(c, w, err);

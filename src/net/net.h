@@ -185,6 +185,17 @@ int net_conn_send(net_conn *c, uint8_t type, const void *payload, size_t len, mu
  * result (freed once written or dropped): the frame is written from it, not
  * copied, so a task of many MB costs no second copy on the loop thread. */
 int net_conn_send_take(net_conn *c, uint8_t type, char *payload, size_t len, mur_error *err);
+/* Sent marks: whether a frame ever left.  net_conn_sent_mark, read right
+ * after a send returned MUR_OK, is that frame's mark (the stream offset of
+ * its end; a frame a fault dropped gets the one before it).  Once c is
+ * closing (on_close included), net_conn_never_sent(c, mark) is 1 when the
+ * frame was never handed whole to the socket (or to TLS): it waited in a
+ * cork, the loop turn's block, a delay fault's queue or libuv's write
+ * queue, so the peer cannot have it; 0 while c is open (it may still go)
+ * and whenever it may have left.  Two counters per conn, no callback per
+ * frame. */
+uint64_t net_conn_sent_mark(const net_conn *c);
+int net_conn_never_sent(const net_conn *c, uint64_t mark);
 /* Gather the frames sent from now on into one block, written by the
  * matching net_conn_uncork (pairs nest): a burst of replies costs one
  * write and one wakeup of the peer instead of one per frame.  Cork only

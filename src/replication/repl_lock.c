@@ -1018,14 +1018,19 @@ static void staged_committed(repl_ctx *c, repl_txn *tx)
 
 /* A staging marker failed: tx is undone everywhere.  Certain (40000)
  * when one failed for certain: that shard's quorum does not hold it and
- * never will, so no restart can find tx staged everywhere; else 40003 (a
- * copy that did not answer may hold each; this leader undoes them, but a
- * restart before those copies return could count them). */
+ * never will (it was never sent, refused, or the copies that did not
+ * answer are fewer than its write quorum: repl_write.c,
+ * outcome_uncertain), so no restart can find tx staged everywhere; else
+ * 40003 (the copies that did not answer could make each failed marker's
+ * quorum; this leader undoes them, but a restart before those copies
+ * return could count them).  Doomed is no certainty of its own: a
+ * staging marker queued again behind tx's failed entry may be held by
+ * copies that took both and did not answer. */
 static void staged_abort(repl_ctx *c, repl_txn *tx)
 {
 	mur_error why = tx->err;
 	tx->failed = 1;
-	if (tx->stage_certain || tx->doomed) {
+	if (tx->stage_certain) {
 		mur_error_set(&tx->err, SQLSTATE_TRANSACTION_ROLLBACK,
 			      "COMMIT failed, transaction %llu rolled back: %s",
 			      (unsigned long long)tx->id,

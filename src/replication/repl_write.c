@@ -108,6 +108,11 @@ struct repl_wop {
 	int unknown; /* copies that may hold the entry without the leader
 				 * knowing: the task went out and no answer came back
 				 * (link lost, deadline), or their undo failed */
+	/* a marker queued again (op_reset): the copies that held it then, which
+	 * the failed op ahead of it undoes (drain_followers); one whose undo
+	 * failed (DIVERGENT) may still hold it (outcome_uncertain) */
+	uint32_t held_before[CAT_REPLICAS_MAX];
+	int nheld_before;
 	repl_wop *next;
 };
 
@@ -819,11 +824,15 @@ static void flight_remove(repl_shard *rt, repl_wop *op)
 }
 
 /* Did a task go out and its answer never come back (08006: the link
- * closed; 57014: its deadline passed)?  The copy may have applied it. */
+ * closed; 57014: its deadline passed)?  The copy may have applied it.
+ * Not when its frame never left the leader (res->unsent: it waited in the
+ * link's queues when the link closed, cluster/route.c): that copy cannot
+ * hold the entry, for certain. */
 static int answer_lost(const exec_result *res)
 {
-	return res->failed && (strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0 ||
-			       strcmp(res->err.sqlstate, SQLSTATE_QUERY_CANCELED) == 0);
+	return res->failed && !res->unsent &&
+	       (strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0 ||
+		strcmp(res->err.sqlstate, SQLSTATE_QUERY_CANCELED) == 0);
 }
 
 /* Did a copy commit the entry in SQLite and then fail to make it durable
@@ -834,6 +843,31 @@ static int answer_lost(const exec_result *res)
 static int io_failed(const exec_result *res)
 {
 	return res->failed && strcmp(res->err.sqlstate, SQLSTATE_IO_ERROR) == 0;
+}
+
+/* Could the copies that may hold op's entry unanswered (op->unknown: it
+ * was sent to them and no answer came, or their undo failed; never a copy
+ * it was not sent to, whose frame never left, or that refused it) make a
+ * restarted leader keep it?  Any one for an entry or a commit marker: a
+ * restart takes the newest copy (decide_committed).  A staging marker
+ * counts only at its write quorum: a restart commits its transaction only
+ * when `required` copies of every participant answer staged
+ * (repl_staged.c, staged_decide), and the copies that answered holding it
+ * were undone before this op is done.  So fewer unknown copies than that
+ * leave its failure certain (40000 for the COMMIT: repl_lock.c,
+ * staged_abort). */
+static int outcome_uncertain(repl_wop *op)
+{
+	cat_shard *s = op_shard(op, NULL);
+	for (int i = 0; i < op->nheld_before; i++) {
+		const cat_placement *p = s ? cat_placement_on(s, op->held_before[i]) : NULL;
+		if (!p || p->state == CAT_PL_DIVERGENT)
+			op->unknown++; /* its undo failed, or nothing says it ran */
+	}
+	op->nheld_before = 0;
+	if (op->unknown <= 0)
+		return 0;
+	return !op->staged || op->unknown >= op->required;
 }
 
 /* A failed op that some copy may still hold: the client must not read the
@@ -864,7 +898,7 @@ static void op_done(repl_wop *op)
 	repl_shard *rt;
 	if (op->members && op->failed && !op->reported && s && sql_error(&op->err))
 		ungroup(op);
-	if (op->failed && op->state != REPL_WOP_COMMITTED && op->unknown > 0)
+	if (op->failed && op->state != REPL_WOP_COMMITTED && outcome_uncertain(op))
 		outcome_unknown(op);
 	op_report(op);
 	if (s && (rt = op_rt(op))) {
@@ -1037,10 +1071,13 @@ static void add_holder(repl_wop *op, uint32_t node_id)
  * marker keeps its count of copies that may hold it unanswered: they may
  * log the transaction's decision, so if it then fails (as doomed, say,
  * behind a held entry that missed its quorum) its outcome is unknown
- * (40003), not a certain rollback. */
+ * (40003), not a certain rollback; and the copies that held it, which the
+ * failed op ahead undoes: one whose undo fails may keep it. */
 static void op_reset(repl_wop *op)
 {
 	int unknown = op->marker ? op->unknown : 0;
+	for (int i = 0; op->marker && i < op->nholders && op->nheld_before < CAT_REPLICAS_MAX; i++)
+		op->held_before[op->nheld_before++] = op->holders[i];
 	wop_set_state(op, REPL_WOP_QUEUED);
 	op->entry_id = op->lsn = op->base = op->copy_changes = 0;
 	exec_result_free(&op->primary);

@@ -405,6 +405,8 @@ typedef struct exec_result {
 	mur_buf blob;      /* WRITE with capture: the changeset logged at `lsn` */
 	uint8_t early;     /* the early answer of a task that asked for one (exec_task.early):
 			  another answer follows (cluster/cluster.h) */
+	uint8_t unsent;    /* leader only, not encoded: failed with its link, whose TASK
+			  frame never left (cluster/route.c): the follower cannot have it */
 	/* a bounded read of several placements (exec_task.attached_bound): where
 	 * placements[i] (1 <= i <= nattached) was, as lsn / entry_id say for
 	 * placements[0]; 0 for one without a bound */

@@ -17,7 +17,9 @@ for the quorum is slow and one that does not is fast:
 - a savepoint taken while a pipelined write is in flight keeps it;
 - both replicas lost between a pipelined UPDATE (or INSERT) and COMMIT: the
   quorum is impossible, COMMIT fails saying the transaction was rolled
-  back, and no copy holds the write once they are back;
+  back (40000: the leader saw them go before anything of the COMMIT was
+  sent, or its frames were still held when their links closed: nothing
+  can be on them), and no copy holds the write once they are back;
 - a two-shard COMMIT releases each shard's lock once the decision is durable
   and that shard's marker is at its quorum: a writer waiting on the fast
   shard goes on while the slow shard's marker is still out.
@@ -33,6 +35,9 @@ import pytest
 from conftest import fault, owned_cluster
 from test_txn_atomic import nothing_anywhere, scalar
 from test_txn_crash import MODES, mode_connect
+from test_txn_truth import wait_disconnected
+
+BATCH = ("on", "off")  # murphy.replica_batch
 
 TIMERS = ["--suspect-timeout-ms", "3000", "--dead-timeout-ms", "10000"]
 DELAY_MS = 300  # each way: a quorum round to a replica takes 2 × DELAY_MS
@@ -141,56 +146,19 @@ def test_savepoint_keeps_a_pipelined_write_in_flight(fc):
     conn.close()
 
 
-def assert_failed_not_committed(e):
-    """COMMIT failed saying so: a certain rollback (40000, 08006) or, when
-    a marker went to copies that may hold it unanswered (replica batches
-    send it with the held entries), unknown (40003) — never a success, and
-    a rollback claimed only when certain."""
-    assert e.pgcode in ("40000", "08006", "40003"), (e.pgcode, str(e))
-    if e.pgcode == "40003":
-        assert "rolled back" not in str(e), e
-    else:
-        assert "rolled back" in str(e), e
+def assert_certain_rollback(e):
+    """COMMIT failed, rolled back for certain: 40000, said so, and nothing
+    in it calls the outcome unknown (no copy the leader sent anything of
+    the COMMIT to is left out of reach; docs/transactions.md, "What the
+    client hears")."""
+    assert e.pgcode == "40000", (e.pgcode, str(e))
+    assert "rolled back" in str(e), e
+    assert "unknown" not in str(e), e
 
 
-def test_replicas_lost_before_commit_make_it_fail_and_leave_nothing(fc):
-    conn = fc.connect()
-    replicas = slow_table(conn, "pl", 1000)  # the APPLYs are still held when they die
-    blk = fc.connect(autocommit=False)
-    with blk.cursor() as cur:
-        took = timed(cur, "UPDATE pl SET v = 7 WHERE id = 1")
-        assert took < 0.5, "the UPDATE in a block waited %.3f s for its quorum" % took
-        for node in replicas:  # at once: a fault command would wait behind the delay
-            os.kill(fc.pid(node), signal.SIGKILL)
-        fault(conn, "heal")
-        with pytest.raises(psycopg2.Error) as e:
-            blk.commit()
-    # the UPDATE's quorum failed first (40000, "did not reach its write
-    # quorum"), or the marker found too few copies to be sent (08006): either
-    # way rolled back, never a success.  With replica batches the marker
-    # went with the held entry to copies that may hold it unanswered: 40003
-    # (unknown) is the truthful answer then; what remains is checked below
-    assert_failed_not_committed(e.value)
-    blk.close()
-    assert scalar(conn, "SELECT v FROM pl WHERE id = 1") == 0
-    fc.start()  # the killed followers come back
-    nothing_anywhere(fc, conn, "pl", "v = 7")
-    conn.close()
-
-
-@pytest.mark.parametrize("mode", MODES)
-def test_replicas_lost_before_a_two_shard_commit_make_it_fail_and_leave_nothing(fc, mode):
-    """The same over two shards, COMMIT sent before the copies die: on, the
-    staging markers go behind the entries in flight and are queued again
-    when those fail (before the fix the leader aborted: the requeued
-    staging marker took the lock it had handed on); off, the entries'
-    quorum fails before any decision.  Either way COMMIT fails, rolled
-    back, and nothing remains once the copies return."""
-    conn = fc.connect()
-    slow, other = "pm_" + mode, "pq_" + mode
-    one_shard_table(conn, other)
-    replicas = slow_table(conn, slow, 1000)
-    blk = mode_connect(fc, mode)
+def commit_in_thread(blk):
+    """blk.commit() on a thread, started: (the thread, what it heard:
+    "ok" or "error")."""
     heard = {}
 
     def commit():
@@ -200,20 +168,104 @@ def test_replicas_lost_before_a_two_shard_commit_make_it_fail_and_leave_nothing(
         except psycopg2.Error as e:
             heard["error"] = e
 
+    th = threading.Thread(target=commit)
+    th.start()
+    return th, heard
+
+
+def batch_connect(fc, batch, mode="on"):
+    """A block connection with murphy.replica_batch = batch (read at BEGIN)."""
+    blk = mode_connect(fc, mode)
+    with blk.cursor() as cur:
+        cur.execute("SET murphy.replica_batch = %s" % batch)
+    blk.commit()
+    return blk
+
+
+@pytest.mark.parametrize("batch", BATCH)
+def test_replicas_lost_before_commit_make_it_fail_and_leave_nothing(fc, batch):
+    """Both replicas killed -9 and seen gone by the leader before COMMIT:
+    nothing of the COMMIT goes to them (batch on: the held APPLYs and the
+    marker; off: the marker), so the rollback is certain: 40000."""
+    conn = fc.connect()
+    replicas = slow_table(conn, "pl", 1000)  # the APPLYs are still held when they die
+    blk = batch_connect(fc, batch)
+    with blk.cursor() as cur:
+        took = timed(cur, "UPDATE pl SET v = 7 WHERE id = 1")
+        assert took < 0.5, "the UPDATE in a block waited %.3f s for its quorum" % took
+        for node in replicas:  # at once: a fault command would wait behind the delay
+            os.kill(fc.pid(node), signal.SIGKILL)
+        wait_disconnected(fc, replicas)
+        fault(conn, "heal")
+        with pytest.raises(psycopg2.Error) as e:
+            blk.commit()
+    assert_certain_rollback(e.value)
+    blk.close()
+    assert scalar(conn, "SELECT v FROM pl WHERE id = 1") == 0
+    fc.start()  # the killed followers come back
+    nothing_anywhere(fc, conn, "pl", "v = 7")
+    conn.close()
+
+
+@pytest.mark.parametrize("batch", BATCH)
+def test_replicas_killed_while_the_commit_frames_are_held_is_a_certain_rollback(fc, batch):
+    """COMMIT sent first; its frames to the replicas (batch on: the held
+    APPLYs with the marker; off: the marker behind the UPDATE's APPLYs) are
+    still held by the 2 s delay when the replicas are killed -9: their links
+    close with the frames unsent (net.h, sent marks), so no copy can hold the
+    marker: 40000, not 40003 (the base binary answers 40003 here)."""
+    conn = fc.connect()
+    replicas = slow_table(conn, "pk", 2000)  # a wide margin for the kill below
+    blk = batch_connect(fc, batch)
+
+    with blk.cursor() as cur:
+        took = timed(cur, "UPDATE pk SET v = 7 WHERE id = 1")
+        assert took < 0.5, "the UPDATE in a block waited %.3f s for its quorum" % took
+    th, heard = commit_in_thread(blk)
+    time.sleep(0.3)  # COMMIT is in; its frames to the replicas wait 1.7 s more
+    for node in replicas:
+        os.kill(fc.pid(node), signal.SIGKILL)
+    fault(conn, "heal")
+    th.join(30)
+    assert "error" in heard, heard
+    assert_certain_rollback(heard["error"])
+    blk.close()
+    assert scalar(conn, "SELECT v FROM pk WHERE id = 1") == 0
+    fc.start()
+    nothing_anywhere(fc, conn, "pk", "v = 7")
+    conn.close()
+
+
+@pytest.mark.parametrize("batch", BATCH)
+@pytest.mark.parametrize("mode", MODES)
+def test_replicas_lost_before_a_two_shard_commit_make_it_fail_and_leave_nothing(fc, mode, batch):
+    """The same over two shards, COMMIT sent before the copies die: on, the
+    staging markers go behind the entries in flight and are queued again
+    when those fail (before the fix the leader aborted: the requeued
+    staging marker took the lock it had handed on); off, the entries'
+    quorum fails before any decision.  Either way COMMIT fails, rolled
+    back for certain (the frames to the dead copies were still held by the
+    delay: never sent; with parallel commits the base binary said "rolled
+    back" and "unknown" in one answer), and nothing remains once the copies
+    return."""
+    conn = fc.connect()
+    slow, other = "pm_" + mode, "pq_" + mode
+    one_shard_table(conn, other)
+    replicas = slow_table(conn, slow, 1000)
+    blk = batch_connect(fc, batch, mode)
+
     with blk.cursor() as cur:
         cur.execute("UPDATE %s SET v = 7 WHERE id = 1" % other)
         took = timed(cur, "UPDATE %s SET v = 7 WHERE id = 1" % slow)
         assert took < 0.5, "the UPDATE in a block waited %.3f s for its quorum" % took
-    th = threading.Thread(target=commit)
-    th.start()
+    th, heard = commit_in_thread(blk)
     time.sleep(0.3)  # COMMIT is in: the slow entry's quorum is still 1.7 s away
     for node in replicas:
         os.kill(fc.pid(node), signal.SIGKILL)
     fault(conn, "heal")
     th.join(30)
     assert "error" in heard, heard
-    e = heard["error"]
-    assert_failed_not_committed(e)
+    assert_certain_rollback(heard["error"])
     blk.close()
     assert scalar(conn, "SELECT v FROM %s WHERE id = 1" % slow) == 0
     fc.start()
@@ -222,19 +274,21 @@ def test_replicas_lost_before_a_two_shard_commit_make_it_fail_and_leave_nothing(
     conn.close()
 
 
-def test_replicas_lost_before_commit_undo_a_pipelined_insert(fc):
+@pytest.mark.parametrize("batch", BATCH)
+def test_replicas_lost_before_commit_undo_a_pipelined_insert(fc, batch):
     conn = fc.connect()
     replicas = slow_table(conn, "pn", 1000)
-    blk = fc.connect(autocommit=False)
+    blk = batch_connect(fc, batch)
     with blk.cursor() as cur:
         took = timed(cur, "INSERT INTO pn VALUES (5, 7)")
         assert took < 0.5, "the INSERT in a block waited %.3f s for its quorum" % took
         for node in replicas:
             os.kill(fc.pid(node), signal.SIGKILL)
+        wait_disconnected(fc, replicas)
         fault(conn, "heal")
         with pytest.raises(psycopg2.Error) as e:
             blk.commit()
-    assert_failed_not_committed(e.value)
+    assert_certain_rollback(e.value)
     blk.close()
     assert scalar(conn, "SELECT count(*) FROM pn WHERE id = 5") == 0
     fc.start()

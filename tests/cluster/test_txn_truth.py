@@ -14,6 +14,7 @@
   undone when a later statement of the Query fails.
 """
 import os
+import re
 import signal
 import threading
 import time
@@ -44,16 +45,33 @@ def replicas_of(conn, name):
 
 
 def wait_disconnected(cluster, nodes, timeout=10):
-    """Until the leader logged each of nodes disconnected."""
+    """Until the leader logged each of nodes disconnected (its link closed:
+    nothing sent from then on reaches it)."""
     path = os.path.join(cluster.dir, "leader", "murphy.log")
     deadline = time.time() + timeout
     while time.time() < deadline:
         with open(path, errors="replace") as f:
             text = f.read()
-        if all("follower %s (node" % n in text and "disconnected" in text for n in nodes):
+        if all(re.search(r"follower %s \(node \d+\) disconnected" % re.escape(n), text)
+               for n in nodes):
             return
         time.sleep(0.05)
     raise AssertionError("the leader never saw %s go" % nodes)
+
+
+def wait_nothing_anywhere(fc, conn, tables, where, timeout=30):
+    """Until no copy of any of tables holds a row matching where (stopped
+    copies resumed: this leader undoes what they logged)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            for t in tables:
+                nothing_anywhere(fc, conn, t, where)
+            return
+        except (AssertionError, psycopg2.Error):
+            time.sleep(0.5)
+    for t in tables:
+        nothing_anywhere(fc, conn, t, where)
 
 
 def one_row_block(fc, name, batch):
@@ -116,14 +134,54 @@ def test_a_commit_whose_marker_answers_were_lost_is_unknown(fc, batch):
     assert "rolled back" not in str(e.value), str(e.value)
     blk.close()
     # this leader lives: it undid the transaction, the copies too once back
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            nothing_anywhere(fc, conn, "cu", "id = 2")
-            break
-        except (AssertionError, psycopg2.Error):
-            time.sleep(0.5)
-    nothing_anywhere(fc, conn, "cu", "id = 2")
+    wait_nothing_anywhere(fc, conn, ["cu"], "id = 2")
+    conn.close()
+
+
+@pytest.mark.parametrize("batch", ["off", "on"])
+def test_a_two_shard_commit_whose_frames_reached_stopped_copies_is_unknown(fc, batch):
+    """Two one-shard tables on the same three followers; the two followers
+    other than a's primary stopped (SIGSTOP) after the block's UPDATEs,
+    then a parallel COMMIT: its frames (the staging markers, behind the
+    held entries when batch is on) reach their sockets, so the stopped
+    copies may log them when they resume — enough copies to make both
+    staging markers' quorums.  So never a rollback claim: 40003 (or the
+    undo of a stopped copy failed: 40003 too).  Then SIGCONT: this leader
+    undoes what they logged; reading the copies, nothing of the block is
+    on any.  (Off, the recorded decision's path: with the entries at their
+    quorum it commits, test_a_decided_commit_whose_markers_failed_is_heard_committed;
+    with them held, no marker is sent before they fail: a certain
+    rollback, the rows above.)"""
+    mode = "on"
+    conn = fc.connect()
+    a, b = "su_a_%s" % batch, "su_b_%s" % batch
+    for name in (a, b):
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE %s (id int PRIMARY KEY, v int NOT NULL) "
+                        "WITH (shards = 1, replicas = 3)" % name)
+            cur.execute("INSERT INTO %s VALUES (1, 0)" % name)
+    time.sleep(0.2)
+    stopped = replicas_of(conn, a)
+    assert len(stopped) == 2, stopped
+    blk = mode_connect(fc, mode)
+    with blk.cursor() as cur:
+        cur.execute("SET murphy.replica_batch = %s" % batch)
+        blk.commit()  # BEGIN reads the setting
+        cur.execute("UPDATE %s SET v = 7 WHERE id = 1" % a)
+        cur.execute("UPDATE %s SET v = 7 WHERE id = 1" % b)
+    time.sleep(0.3)  # batch off: the APPLYs answered; on: held on the leader
+    for node in stopped:
+        os.kill(fc.pid(node), signal.SIGSTOP)
+    try:
+        with pytest.raises(psycopg2.Error) as e:
+            blk.commit()
+    finally:
+        for node in stopped:
+            os.kill(fc.pid(node), signal.SIGCONT)
+    assert e.value.pgcode == "40003", (e.value.pgcode, str(e.value))
+    assert "rolled back" not in str(e.value), str(e.value)
+    blk.close()
+    wait_nothing_anywhere(fc, conn, [a, b], "v = 7")
     conn.close()
 
 

@@ -3,7 +3,8 @@
  * the TCP connection but loses every frame both ways and does not feed the
  * read timeout; delay holds frames each way, in order, also when the delay
  * is lifted with frames still held; blocked addresses drop a dialed
- * connection's frames and closing on unblock; frame filters.
+ * connection's frames and closing on unblock; frame filters; sent marks
+ * tell a frame held when its conn closed (it never left).
  *
  * One loop in the test thread; a listener whose conns echo every frame,
  * and one client conn made with net_connect.
@@ -221,6 +222,42 @@ static void test_delay_closed_with_frames_held(void **state)
 	assert_int_equal(T.srv_frames, 0);
 }
 
+/* Sent marks (net.h): a frame that reached the socket may have left; one
+ * held by a delay fault or a cork when the conn closes never did.  While
+ * the conn is open nothing is "never sent" (a held frame may still go). */
+static void test_sent_marks_tell_frames_that_never_left(void **state)
+{
+	net_fault delay = {.delay_ms = 5000};
+	uint64_t left, held, corked;
+	connect_client();
+	send_byte('a');
+	left = net_conn_sent_mark(T.cli);
+	run(&T.cli_frames, 1, 2000); /* echoed: it left */
+	net_conn_set_fault(T.cli, &delay);
+	send_byte('b');
+	held = net_conn_sent_mark(T.cli);
+	assert_true(held > left);
+	assert_false(net_conn_never_sent(T.cli, left));
+	assert_false(net_conn_never_sent(T.cli, held)); /* open: it may still go */
+	net_conn_set_fault(T.cli, NULL);
+	net_conn_close(T.cli, "bye");
+	assert_false(net_conn_never_sent(T.cli, left));
+	assert_true(net_conn_never_sent(T.cli, held));
+	run(&T.cli_closed, 1, 2000);
+	assert_int_equal(T.srv_frames, 1); /* the held one never arrived */
+
+	/* a corked frame, the conn closed before the uncork */
+	T.cli_connected = T.cli_frames = 0;
+	connect_client();
+	net_conn_cork(T.cli);
+	send_byte('c');
+	corked = net_conn_sent_mark(T.cli);
+	net_conn_close(T.cli, "bye");
+	assert_true(net_conn_never_sent(T.cli, corked));
+	net_conn_uncork(T.cli);
+	run(&T.cli_closed, 2, 2000);
+}
+
 static void test_blocked_addr_then_unblock_closes(void **state)
 {
 	mur_error err;
@@ -281,6 +318,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_delay_each_way_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delay_lifted_keeps_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delay_closed_with_frames_held, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sent_marks_tell_frames_that_never_left, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_blocked_addr_then_unblock_closes, setup,
 						teardown),

@@ -30,7 +30,11 @@
  *   - a STATUS answer taken before a write's answer (a follower runs tasks
  *     on several threads) does not set the copy's LSN back;
  *   - a CURRENT copy the catalog puts behind the committed entry while no
- *     write is in flight is asked where it is (the tick's catch-up).
+ *     write is in flight is asked where it is (the tick's catch-up);
+ *   - a failed marker is unknown (40003) only when copies it was sent to
+ *     and that did not answer may make a restart keep it: any one for a
+ *     commit marker, its write quorum for a staging marker; a copy whose
+ *     frame never left (res.unsent) counts for nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -132,6 +136,22 @@ static void answer_early_rows(int i, uint64_t lsn, int blob)
 }
 
 static void answer_early(int i, uint64_t lsn) { answer_early_rows(i, lsn, 1); }
+
+/* Send i failed with its link (08006): its frame left (handed to the
+ * socket: the copy may hold the entry) or never did (unsent: still queued
+ * when the link closed, cluster/route.c). */
+static void answer_link_lost(int i, int unsent)
+{
+	exec_result res;
+	assert_false(sends[i].answered);
+	exec_result_init(&res);
+	mur_error_set(&res.err, SQLSTATE_CONNECTION_FAILURE, "fake link lost");
+	res.failed = 1;
+	res.unsent = (uint8_t)unsent;
+	sends[i].answered = 1;
+	sends[i].cb(sends[i].arg, &res);
+	exec_result_free(&res);
+}
 
 typedef struct fixture {
 	catalog *cat;
@@ -794,6 +814,134 @@ static void test_staged_decide(void **state)
 	assert_int_equal(repl_staged_decide(p, 2, 1, 0), REPL_STAGED_WAIT);
 }
 
+/* Answer every UNDO sent from index from on (more may follow) at its target. */
+static void answer_undos(int from)
+{
+	for (int i = from; i < nsends; i++)
+		if (sends[i].kind == EXEC_TASK_UNDO && !sends[i].answered)
+			answer(i, sends[i].lsn, 0, NULL);
+}
+
+/* A one-shard COMMIT whose marker the primary logs and both replicas'
+ * links lose; `unsent` of them before its frame left.  The marker fails;
+ * any copy that may hold it makes the outcome unknown (a restart takes the
+ * newest copy), none a certain rollback. */
+static void one_shard_marker_lost(int unsent, const char *want)
+{
+	mur_error err;
+	repl_txn *tx = repl_txn_begin(fx.c, 80, &err);
+	commits_heard = 0;
+	assert_int_equal(txn_update(fx.t, tx), MUR_OK);
+	write_commits(0, 1);
+	repl_txn_commit(fx.c, tx, REPL_QUORUM_MAJORITY, on_commit, NULL);
+	assert_int_equal(nsends, 6);
+	assert_int_equal(sends[3].entry_kind, EXEC_ENTRY_COMMIT);
+	answer(3, 2, 0, NULL);
+	answer_link_lost(4, unsent >= 1);
+	answer_link_lost(5, unsent >= 2);
+	answer_undos(6);
+	answer_undos(6);
+	assert_int_equal(commits_heard, 1);
+	assert_true(commit_failed);
+	assert_string_equal(commit_sqlstate, want);
+}
+
+static void test_one_shard_marker_lost_after_it_left_is_unknown(void **state)
+{
+	(void)state;
+	one_shard_marker_lost(1, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN);
+}
+
+static void test_one_shard_marker_that_never_left_is_a_certain_rollback(void **state)
+{
+	(void)state;
+	one_shard_marker_lost(2, SQLSTATE_TRANSACTION_ROLLBACK);
+}
+
+/* A parallel COMMIT over t and t2: t2's staging marker holds; t's is
+ * logged by its primary only, both replicas' links lost, `unsent` of them
+ * before its frame left.  Unknown only when the copies that may hold it
+ * (sent, unanswered) could make its quorum: a restart commits only with
+ * every participant staged at quorum (repl_staged.c). */
+static void staged_marker_lost(int unsent, const char *want)
+{
+	mur_error err;
+	cat_table *t2 = second_table();
+	repl_txn *tx = repl_txn_begin(fx.c, 81, &err);
+	commits_heard = 0;
+	repl_txn_set_parallel(tx, 1);
+	assert_int_equal(txn_update(fx.t, tx), MUR_OK);
+	write_commits(0, 1);
+	assert_int_equal(txn_update(t2, tx), MUR_OK);
+	write_commits(3, 1);
+	repl_txn_commit(fx.c, tx, REPL_QUORUM_MAJORITY, on_commit, NULL);
+	assert_int_equal(nsends, 12);
+	assert_int_equal(sends[6].entry_kind, EXEC_ENTRY_STAGED);
+	assert_int_equal(sends[9].entry_kind, EXEC_ENTRY_STAGED);
+	answer(6, 2, 0, NULL); /* t's primary */
+	answer_link_lost(7, unsent >= 1);
+	answer_link_lost(8, unsent >= 2);
+	answer_undos(12); /* the failed marker's, on its primary */
+	for (int i = 9; i < 12; i++)
+		answer(i, 2, 0, NULL); /* t2's holds */
+	answer_undos(12);              /* the abort's, both shards */
+	answer_undos(12);
+	assert_int_equal(commits_heard, 1);
+	assert_true(commit_failed);
+	assert_string_equal(commit_sqlstate, want);
+}
+
+static void test_staged_marker_lost_by_a_quorum_is_unknown(void **state)
+{
+	(void)state;
+	staged_marker_lost(0, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN);
+}
+
+static void test_staged_marker_lost_short_of_its_quorum_is_a_certain_rollback(void **state)
+{
+	(void)state;
+	staged_marker_lost(1, SQLSTATE_TRANSACTION_ROLLBACK);
+}
+
+/* Replica batches: the held UPDATE's APPLYs and the one-shard marker go
+ * at COMMIT; the primary logs the marker, the replicas' links close with
+ * both frames unsent.  The entry misses its quorum and its undo on the
+ * primary fails: the primary keeps the entry and the marker, which went
+ * back to the queue behind it (and fails as doomed).  Unknown, not a
+ * certain rollback: a restart may take the primary as the newest copy. */
+static void test_requeued_marker_whose_holder_was_not_undone_is_unknown(void **state)
+{
+	mur_error err;
+	repl_txn *tx = repl_txn_begin(fx.c, 82, &err);
+	int undo = -1;
+	(void)state;
+	commits_heard = 0;
+	repl_txn_set_batch(tx, 1);
+	assert_int_equal(txn_update(fx.t, tx), MUR_OK);
+	answer_early(0, 1);
+	assert_int_equal(nsends, 1); /* its APPLYs held for the COMMIT */
+	answer(0, 1, 0, NULL);
+	repl_txn_commit(fx.c, tx, REPL_QUORUM_MAJORITY, on_commit, NULL);
+	assert_int_equal(nsends, 6); /* two APPLYs, the marker to every copy */
+	assert_int_equal(sends[1].kind, EXEC_TASK_APPLY);
+	assert_int_equal(sends[3].entry_kind, EXEC_ENTRY_COMMIT);
+	assert_int_equal(sends[3].node_id, sends[0].node_id);
+	answer(3, 2, 0, NULL); /* the primary logs the marker */
+	answer_link_lost(1, 1);
+	answer_link_lost(2, 1);
+	answer_link_lost(4, 1);
+	answer_link_lost(5, 1);
+	for (int i = 6; i < nsends; i++)
+		if (sends[i].kind == EXEC_TASK_UNDO)
+			undo = i;
+	assert_true(undo == 6); /* the entry's undo, on the primary */
+	answer(undo, 0, 0, "58000");
+	answer_undos(7); /* the abort's */
+	assert_int_equal(commits_heard, 1);
+	assert_true(commit_failed);
+	assert_string_equal(commit_sqlstate, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN);
+}
+
 static void test_primary_fsync_failure_without_early_answer(void **state)
 {
 	(void)state;
@@ -1224,6 +1372,19 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_staged_abort_dooms_the_next_holder, setup,
 						teardown),
 		cmocka_unit_test(test_staged_decide),
+		cmocka_unit_test_setup_teardown(test_one_shard_marker_lost_after_it_left_is_unknown,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_one_shard_marker_that_never_left_is_a_certain_rollback, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_staged_marker_lost_by_a_quorum_is_unknown,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_staged_marker_lost_short_of_its_quorum_is_a_certain_rollback, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_requeued_marker_whose_holder_was_not_undone_is_unknown, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_stale_status_does_not_set_the_lsn_back, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_current_copy_behind_is_caught_up, setup,
