@@ -965,9 +965,9 @@ static void reset_result(exec_result *res)
 }
 
 /* One write transaction.  Capture with row capture when `rows_capture`
- * (row inserts: see storage/capture_rows.c), else with a session; returns
- * MUR_EAGAIN (rolled back) when row capture could not describe the
- * write. */
+ * (plain row inserts, updates or deletes: see storage/capture_rows.c),
+ * else with a session; returns MUR_EAGAIN (rolled back) when row capture
+ * could not describe the write. */
 static int write_txn(run_ctx *c, int rows_capture)
 {
 	sqlite3_session *s = NULL;
@@ -987,7 +987,7 @@ static int write_txn(run_ctx *c, int rows_capture)
 		return fail(c, MUR_ERR);
 	}
 	if (c->t->capture && c->t->entry_kind == EXEC_ENTRY_DATA && /* a marker changes no row */
-	    (rows_capture ? stor_rowcap_begin(c->db, &rcap, &c->res->err)
+	    (rows_capture ? stor_rowcap_begin(c->db, c->t->nrows == 0, &rcap, &c->res->err)
 			  : stor_capture_begin(c->db, &s, &c->res->err)) != MUR_OK) {
 		fail(c, MUR_ERR);
 		goto rollback;
@@ -1035,7 +1035,7 @@ static int run_write(run_ctx *c)
 	int rc = open_main(c, 0);
 	if (rc != MUR_OK)
 		return rc; /* MUR_EAGAIN: placement busy (try mode) */
-	rc = write_txn(c, c->t->nrows > 0 && c->t->entry_kind == EXEC_ENTRY_DATA);
+	rc = write_txn(c, c->t->entry_kind == EXEC_ENTRY_DATA);
 	if (rc == MUR_EAGAIN)
 		rc = write_txn(c, 0);
 	if (rc == MUR_OK && c->t->capture == EXEC_CAPTURE_LOG)
