@@ -129,6 +129,17 @@ static int bind_all(run_ctx *c, sqlite3_stmt *st, const mur_value *vals, uint32_
 	return MUR_OK;
 }
 
+/* The task's SQL, prepared through the statement cache; once per shape
+ * (storage/sqlshape.c: its literals bound as parameters) when `shaped`
+ * and the task binds nothing itself (a write or a point read with its
+ * literals inline, as the leader sends a simple Query's). */
+static int prepare_task(run_ctx *c, int shaped, sqlite3_stmt **st)
+{
+	if (shaped && c->t->nparams == 0 && c->t->nrows == 0)
+		return stor_prepare_shaped(c->db, c->t->sql, st, &c->res->err);
+	return stor_prepare(c->db, c->t->sql, st, &c->res->err);
+}
+
 static int check_size(run_ctx *c, const mur_buf *b)
 {
 	if (!mur_buf_ok(b)) {
@@ -755,7 +766,7 @@ static int run_query(run_ctx *c)
 	if (read_bound_check(c) != MUR_OK || attached_bound_check(c) != MUR_OK ||
 	    attach_others(c) != MUR_OK)
 		goto done;
-	if (stor_prepare(c->db, c->t->sql, &st, &c->res->err) != MUR_OK) {
+	if (prepare_task(c, c->t->quick && !c->nattached, &st) != MUR_OK) {
 		fail(c, MUR_ERR);
 		goto done;
 	}
@@ -904,7 +915,7 @@ static int write_body(run_ctx *c)
 		return write_ddl(c);
 	if (c->t->entry_kind != EXEC_ENTRY_DATA)
 		return write_marker(c);
-	if (stor_prepare(c->db, c->t->sql, &st, &c->res->err) != MUR_OK)
+	if (prepare_task(c, 1, &st) != MUR_OK)
 		return fail(c, MUR_ERR);
 	c->res->ncols = (uint32_t)sqlite3_column_count(st);
 	if (c->t->nrows > 0)
