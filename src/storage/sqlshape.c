@@ -91,14 +91,14 @@ static int shape(const char *sql, char *out, shape_lit *lits, int *nlits)
 			*o++ = *s++;
 		} else if (isdigit(c) || (c == '.' && isdigit((unsigned char)s[1]))) {
 			const char *start = s;
-			int64_t v = 0;
+			uint64_t v = 0; /* wraps past 19 digits: refused below */
 			while (isdigit((unsigned char)*s))
-				v = v * 10 + (*s++ - '0');
+				v = v * 10 + (uint64_t)(*s++ - '0');
 			if (*s == '.' || *s == 'e' || *s == 'E' || *s == 'x' || *s == 'X' ||
 			    ident_char((unsigned char)*s) ||
 			    s - start > STOR_SHAPE_INT_DIGITS_MAX || n == STOR_SHAPE_LITERALS_MAX)
 				return 0;
-			lits[n] = (shape_lit){.i = v};
+			lits[n] = (shape_lit){.i = (int64_t)v};
 			o += sprintf(o, "?%d", ++n);
 		} else if (ident_char(c)) { /* a word: copied whole (t1 is a name) */
 			const char *start = s;
