@@ -129,6 +129,17 @@ static int bind_all(run_ctx *c, sqlite3_stmt *st, const mur_value *vals, uint32_
 	return MUR_OK;
 }
 
+/* The task's SQL, prepared through the statement cache; once per shape
+ * (storage/sqlshape.c: its literals bound as parameters) when `shaped`
+ * and the task binds nothing itself (a write or a point read with its
+ * literals inline, as the leader sends a simple Query's). */
+static int prepare_task(run_ctx *c, int shaped, sqlite3_stmt **st)
+{
+	if (shaped && c->t->nparams == 0 && c->t->nrows == 0)
+		return stor_prepare_shaped(c->db, c->t->sql, st, &c->res->err);
+	return stor_prepare(c->db, c->t->sql, st, &c->res->err);
+}
+
 static int check_size(run_ctx *c, const mur_buf *b)
 {
 	if (!mur_buf_ok(b)) {
@@ -536,8 +547,11 @@ static int query_pages(run_ctx *c, int ncols, int agg, int *done)
 	*done = 0;
 	/* parameters the task carries but its SQL does not read (a statement's
 	 * subquery results: TPC-H Q13's side scans) do not matter: a text
-	 * that reads one (?n) is never recognized */
-	if (c->mem || c->nattached || c->t->nplacements != 1 || c->res->rows.len ||
+	 * that reads one (?n) is never recognized.  A point lookup (quick: the
+	 * leader routed it by its primary key) is SQLite's seek, never a scan:
+	 * not asked (the question prepared the statement twice more, an
+	 * EXPLAIN QUERY PLAN among them: 3% of a follower's CPU under TPC-B) */
+	if (c->t->quick || c->mem || c->nattached || c->t->nplacements != 1 || c->res->rows.len ||
 	    !stor_scanfilter_parse(c->db, c->t->sql, &f))
 		return MUR_OK;
 	if (f.nout != ncols)
@@ -752,7 +766,7 @@ static int run_query(run_ctx *c)
 	if (read_bound_check(c) != MUR_OK || attached_bound_check(c) != MUR_OK ||
 	    attach_others(c) != MUR_OK)
 		goto done;
-	if (stor_prepare(c->db, c->t->sql, &st, &c->res->err) != MUR_OK) {
+	if (prepare_task(c, c->t->quick && !c->nattached, &st) != MUR_OK) {
 		fail(c, MUR_ERR);
 		goto done;
 	}
@@ -901,7 +915,7 @@ static int write_body(run_ctx *c)
 		return write_ddl(c);
 	if (c->t->entry_kind != EXEC_ENTRY_DATA)
 		return write_marker(c);
-	if (stor_prepare(c->db, c->t->sql, &st, &c->res->err) != MUR_OK)
+	if (prepare_task(c, 1, &st) != MUR_OK)
 		return fail(c, MUR_ERR);
 	c->res->ncols = (uint32_t)sqlite3_column_count(st);
 	if (c->t->nrows > 0)
@@ -965,9 +979,9 @@ static void reset_result(exec_result *res)
 }
 
 /* One write transaction.  Capture with row capture when `rows_capture`
- * (row inserts: see storage/capture_rows.c), else with a session; returns
- * MUR_EAGAIN (rolled back) when row capture could not describe the
- * write. */
+ * (plain row inserts, updates or deletes: see storage/capture_rows.c),
+ * else with a session; returns MUR_EAGAIN (rolled back) when row capture
+ * could not describe the write. */
 static int write_txn(run_ctx *c, int rows_capture)
 {
 	sqlite3_session *s = NULL;
@@ -987,7 +1001,7 @@ static int write_txn(run_ctx *c, int rows_capture)
 		return fail(c, MUR_ERR);
 	}
 	if (c->t->capture && c->t->entry_kind == EXEC_ENTRY_DATA && /* a marker changes no row */
-	    (rows_capture ? stor_rowcap_begin(c->db, &rcap, &c->res->err)
+	    (rows_capture ? stor_rowcap_begin(c->db, c->t->nrows == 0, &rcap, &c->res->err)
 			  : stor_capture_begin(c->db, &s, &c->res->err)) != MUR_OK) {
 		fail(c, MUR_ERR);
 		goto rollback;
@@ -1035,7 +1049,7 @@ static int run_write(run_ctx *c)
 	int rc = open_main(c, 0);
 	if (rc != MUR_OK)
 		return rc; /* MUR_EAGAIN: placement busy (try mode) */
-	rc = write_txn(c, c->t->nrows > 0 && c->t->entry_kind == EXEC_ENTRY_DATA);
+	rc = write_txn(c, c->t->entry_kind == EXEC_ENTRY_DATA);
 	if (rc == MUR_EAGAIN)
 		rc = write_txn(c, 0);
 	if (rc == MUR_OK && c->t->capture == EXEC_CAPTURE_LOG)

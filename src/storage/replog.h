@@ -237,14 +237,16 @@ int stor_capture_begin(stor_db *db, sqlite3_session **out, mur_error *err);
 int stor_capture_take(stor_db *db, sqlite3_session *s, void **cs, size_t *len, mur_error *err);
 void stor_capture_end(sqlite3_session *s);
 
-/* Row capture (capture_rows.c): the changeset of a write that only
- * INSERTs rows into one table, built as the rows go in, at a third of the
- * session's cost.  begin → run the INSERTs → take → end (always).  take
- * moves the changeset into *cs (empty: no row inserted) or answers
- * MUR_EAGAIN when the write did more than insert rows: roll back and run
- * it again under stor_capture_begin. */
+/* Row capture (capture_rows.c): the changeset of a write whose changes
+ * are all row INSERTs, or (one_statement: the write ran its statement
+ * once) all UPDATEs or all DELETEs, of one table, built as the rows
+ * change, at a third of the session's cost.  begin → run the write →
+ * take → end (always).  take moves the changeset into *cs (empty: no row
+ * changed) or answers MUR_EAGAIN when the write did anything else (an
+ * upsert, a changed key…): roll back and run it again under
+ * stor_capture_begin. */
 typedef struct stor_rowcap stor_rowcap;
-int stor_rowcap_begin(stor_db *db, stor_rowcap **out, mur_error *err);
+int stor_rowcap_begin(stor_db *db, int one_statement, stor_rowcap **out, mur_error *err);
 int stor_rowcap_take(stor_rowcap *rc, mur_buf *cs, mur_error *err);
 void stor_rowcap_end(stor_rowcap *rc);
 

@@ -88,6 +88,12 @@ void stor_unlock(stor_db *db);
  * one statement (trailing whitespace and ';' allowed).  Give it back with
  * stor_release (which resets it and clears its bindings).  Under the lock. */
 int stor_prepare(stor_db *db, const char *sql, sqlite3_stmt **out, mur_error *err);
+/* stor_prepare for a text with its literals inline and no parameters (the
+ * leader's write or point read): prepared once per shape — the text with
+ * its integer and string literals as ?1, ?2 … — with the literals bound
+ * (sqlshape.c says when the text is prepared as it is instead).  Bind
+ * nothing more; give it back with stor_release. */
+int stor_prepare_shaped(stor_db *db, const char *sql, sqlite3_stmt **out, mur_error *err);
 void stor_release(stor_db *db, sqlite3_stmt *st);
 
 /* BEGIN IMMEDIATE / COMMIT.  stor_commit rolls back when COMMIT fails.

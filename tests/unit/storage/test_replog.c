@@ -454,6 +454,196 @@ static void test_row_capture_follows_schema(void **state)
 		must(stor_dir_drop(prim, files[i], &err), &err);
 }
 
+/* The changeset of sql on file, taken by row capture (rowcap, with
+ * one_statement) or by a session, then rolled back: MUR_OK with *cs, or
+ * row capture's MUR_EAGAIN. */
+static int capture_sql(const char *file, const char *sql, int rowcap, int one_statement,
+		       mur_buf *cs)
+{
+	stor_db *db;
+	stor_rowcap *rcap = NULL;
+	sqlite3_session *s = NULL;
+	mur_error err;
+	int rc = MUR_OK;
+	mur_buf_reset(cs);
+	must(stor_dir_get(prim, file, 0, &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	must(stor_begin(db, &err), &err);
+	if (rowcap)
+		must(stor_rowcap_begin(db, one_statement, &rcap, &err), &err);
+	else
+		must(stor_capture_begin(db, &s, &err), &err);
+	if (sqlite3_exec(stor_handle(db), sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(stor_handle(db)));
+	if (rowcap) {
+		rc = stor_rowcap_take(rcap, cs, &err);
+		assert_true(rc == MUR_OK || rc == MUR_EAGAIN);
+	} else {
+		void *p = NULL;
+		size_t n = 0;
+		must(stor_capture_take(db, s, &p, &n, &err), &err);
+		if (n)
+			mur_buf_put(cs, p, n);
+		sqlite3_free(p);
+	}
+	stor_capture_end(s);
+	stor_rowcap_end(rcap);
+	stor_rollback(db);
+	stor_unlock(db);
+	stor_dir_put(prim, db);
+	return rc;
+}
+
+/* One field of a changeset record as text ("-" undefined). */
+static void canon_value(mur_buf *out, sqlite3_value *v)
+{
+	char tmp[64];
+	if (!v) {
+		mur_buf_put_cstr(out, "-");
+		return;
+	}
+	int t = sqlite3_value_type(v);
+	snprintf(tmp, sizeof tmp, "%d:", t);
+	mur_buf_put(out, tmp, strlen(tmp));
+	if (t == SQLITE_FLOAT)
+		snprintf(tmp, sizeof tmp, "%.17g", sqlite3_value_double(v));
+	else if (t == SQLITE_INTEGER)
+		snprintf(tmp, sizeof tmp, "%lld", (long long)sqlite3_value_int64(v));
+	else
+		snprintf(tmp, sizeof tmp, "%d", sqlite3_value_bytes(v));
+	mur_buf_put(out, tmp, strlen(tmp));
+	if (t == SQLITE_TEXT || t == SQLITE_BLOB)
+		mur_buf_put(out, sqlite3_value_blob(v), (size_t)sqlite3_value_bytes(v));
+	mur_buf_put_u8(out, '|');
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* cs's records as sorted lines "op old… new…", one string (records in
+ * any order compare equal, as a changeset's rows are independent). */
+static char *canon_changeset(const mur_buf *cs)
+{
+	sqlite3_changeset_iter *it;
+	char *lines[64];
+	int n = 0;
+	mur_buf out;
+	mur_buf_init(&out);
+	assert_int_equal(sqlite3changeset_start(&it, (int)cs->len, cs->data), SQLITE_OK);
+	while (sqlite3changeset_next(it) == SQLITE_ROW) {
+		const char *tab;
+		int ncol, op, ind;
+		mur_buf line;
+		mur_buf_init(&line);
+		assert_int_equal(sqlite3changeset_op(it, &tab, &ncol, &op, &ind), SQLITE_OK);
+		char head[64];
+		snprintf(head, sizeof head, "%s %d %d:", tab, op, ind);
+		mur_buf_put(&line, head, strlen(head));
+		for (int i = 0; i < ncol; i++) {
+			sqlite3_value *v = NULL;
+			if (op != SQLITE_INSERT)
+				sqlite3changeset_old(it, i, &v);
+			canon_value(&line, v);
+		}
+		for (int i = 0; i < ncol; i++) {
+			sqlite3_value *v = NULL;
+			if (op != SQLITE_DELETE)
+				sqlite3changeset_new(it, i, &v);
+			canon_value(&line, v);
+		}
+		mur_buf_put_u8(&line, '\n');
+		mur_buf_put_u8(&line, 0);
+		assert_true(n < 64);
+		lines[n++] = strdup(line.data);
+		mur_buf_free(&line);
+	}
+	assert_int_equal(sqlite3changeset_finalize(it), SQLITE_OK);
+	qsort(lines, (size_t)n, sizeof *lines, cmp_str);
+	for (int i = 0; i < n; i++) {
+		mur_buf_put_cstr(&out, lines[i]);
+		free(lines[i]);
+	}
+	mur_buf_put_u8(&out, 0);
+	char *r = strdup(out.data);
+	mur_buf_free(&out);
+	return r;
+}
+
+/* Row capture of a one-statement UPDATE or DELETE writes the changeset a
+ * session would: byte for byte for one row (REAL affinity, text, blob,
+ * NULL, a no-op update leaving no record), record for record for several;
+ * and falls back (MUR_EAGAIN) where it cannot: a changed key, inserts
+ * mixed with updates, an UPDATE run once per row of a task. */
+static void test_row_capture_updates_and_deletes_match_session(void **state)
+{
+	(void)state;
+	const char *file = "t11_s0.db";
+	static const char *same_bytes[] =
+		{"UPDATE main.\"w\" SET n = 4 WHERE a = -7",
+		 "UPDATE main.\"w\" SET r = 3, x = X'00' WHERE a = -7", /* r: 3.0 already */
+		 "UPDATE main.\"w\" SET n = NULL, x = NULL, r = 2.5 WHERE a = 2",
+		 "UPDATE main.\"w\" SET u = 'other', v = 4 WHERE a = 2", /* v REAL, not STRICT */
+		 "UPDATE main.\"w\" SET r = r WHERE a = 2",              /* no-op: no entry */
+		 "UPDATE main.\"w\" SET n = 1 WHERE a = 12345",          /* no row */
+		 "DELETE FROM main.\"w\" WHERE a = -7",
+		 "DELETE FROM main.\"w\" WHERE a = 2"};
+	static const char *same_records[] = {"UPDATE main.\"w\" SET n = a * 10, u = u || 'z'",
+					     "UPDATE main.\"w\" SET r = r + 0.5 WHERE a > 0",
+					     "DELETE FROM main.\"w\" WHERE a <> 2"};
+	static const char *fall_back[] =
+		{"UPDATE main.\"w\" SET a = a + 100 WHERE a = -7", /* a key column */
+		 "INSERT INTO main.\"w\" (a, b) VALUES (50, 'q'), (2, 'k')"
+		 " ON CONFLICT (b, a) DO UPDATE SET n = 9"}; /* an insert and an update */
+	mur_buf rowcap, session;
+	mur_error err;
+	tb b;
+	exec_result r;
+	mur_buf_init(&rowcap);
+	mur_buf_init(&session);
+	stor_dir_drop(prim, file, &err);
+	tb_init(&b, EXEC_TASK_DDL,
+		"CREATE TABLE main.\"w\" (a INTEGER NOT NULL, b TEXT NOT NULL, r REAL, x BLOB,"
+		" n INTEGER, u TEXT, v REAL, PRIMARY KEY (b, a))");
+	snprintf(b.t.placements[0], sizeof b.t.placements[0], "%s", file);
+	run_ok(prim, &b, &r);
+	exec_result_free(&r);
+	tb_init(&b, EXEC_TASK_WRITE,
+		"INSERT INTO main.\"w\" VALUES (-7, 'k', 3, X'0001ff', NULL, 'u', 1),"
+		" (2, 'k', 1.5, NULL, 5, 'uu', 2), (3, 'j', NULL, X'', 6, NULL, NULL)");
+	snprintf(b.t.placements[0], sizeof b.t.placements[0], "%s", file);
+	cwrite(&b, 4001, &r);
+	exec_result_free(&r);
+
+	for (size_t i = 0; i < sizeof same_bytes / sizeof *same_bytes; i++) {
+		assert_int_equal(capture_sql(file, same_bytes[i], 1, 1, &rowcap), MUR_OK);
+		capture_sql(file, same_bytes[i], 0, 1, &session);
+		if (rowcap.len != session.len ||
+		    (rowcap.len && memcmp(rowcap.data, session.data, rowcap.len) != 0))
+			fail_msg("%s: row capture's %zu bytes differ from the session's %zu",
+				 same_bytes[i], rowcap.len, session.len);
+		if ((i >= 4 && i <= 5) != (session.len == 0))
+			fail_msg("%s: a changeset of %zu bytes", same_bytes[i], session.len);
+	}
+	for (size_t i = 0; i < sizeof same_records / sizeof *same_records; i++) {
+		assert_int_equal(capture_sql(file, same_records[i], 1, 1, &rowcap), MUR_OK);
+		capture_sql(file, same_records[i], 0, 1, &session);
+		char *a = canon_changeset(&rowcap), *s = canon_changeset(&session);
+		assert_string_equal(a, s);
+		assert_true(strlen(s) > 0);
+		free(a);
+		free(s);
+	}
+	for (size_t i = 0; i < sizeof fall_back / sizeof *fall_back; i++)
+		assert_int_equal(capture_sql(file, fall_back[i], 1, 1, &rowcap), MUR_EAGAIN);
+	/* a task's rows run the statement once each: one row could change twice */
+	assert_int_equal(capture_sql(file, same_bytes[0], 1, 0, &rowcap), MUR_EAGAIN);
+	mur_buf_free(&rowcap);
+	mur_buf_free(&session);
+	must(stor_dir_drop(prim, file, &err), &err);
+}
+
 static void test_apply_order_idempotent(void **state)
 {
 	(void)state;
@@ -2042,6 +2232,7 @@ int main(void)
 		cmocka_unit_test(test_capture_apply),
 		cmocka_unit_test(test_row_capture_matches_session),
 		cmocka_unit_test(test_row_capture_follows_schema),
+		cmocka_unit_test(test_row_capture_updates_and_deletes_match_session),
 		cmocka_unit_test(test_apply_order_idempotent),
 		cmocka_unit_test(test_apply_conflict),
 		cmocka_unit_test(test_apply_divergent_copy),

@@ -162,6 +162,79 @@ static void test_stmt_cache(void **state)
 	stor_close(db);
 }
 
+static int step_sql(stor_db *db, const char *sql, mur_error *err);
+
+/* Every row of st as "type:text|…\n" into out; st released. */
+static void rows_text(stor_db *db, sqlite3_stmt *st, char *out, size_t cap)
+{
+	size_t n = 0;
+	out[0] = '\0';
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (int i = 0; i < sqlite3_column_count(st); i++) {
+			const unsigned char *t = sqlite3_column_text(st, i);
+			n += (size_t)snprintf(out + n, cap - n, "%d:%s|",
+					      sqlite3_column_type(st, i), t ? (const char *)t : "");
+			assert_true(n < cap);
+		}
+		n += (size_t)snprintf(out + n, cap - n, "\n");
+	}
+	stor_release(db, st);
+}
+
+/* A text prepared per shape (stor_prepare_shaped: literals as parameters)
+ * answers what the text itself answers, also where the literals must stay
+ * (ORDER BY 2, a type's length, a real, a string that holds a quote or a
+ * '?'), and two texts of one shape share one prepared statement. */
+static void test_shaped_statements(void **state)
+{
+	(void)state;
+	static const char *texts[] =
+		{"SELECT a, b, c FROM t WHERE a = 2",
+		 "SELECT a, b FROM t WHERE b = 'it''s ?1' OR a = -3",
+		 "SELECT a + -4500, typeof(a + 1), 'x' || b FROM t WHERE a IN (1, 3)",
+		 "SELECT a, b FROM t ORDER BY 2 DESC LIMIT 2",
+		 "SELECT CAST(b AS VARCHAR(1)), c * 1.5, c > 2.0 FROM t WHERE a <> 007",
+		 "SELECT typeof(c), c = 3 FROM t WHERE a = 1 AND b = 'x'",
+		 "SELECT count(*) FROM t WHERE b LIKE 'y%'",
+		 "SELECT 9223372036854775807, 123456789012345678, X'00', 1e3",
+		 "SELECT \"a\", [b] FROM \"t\" WHERE \"a\" = 3 /* 5 */",
+		 "UPDATE t SET c = c + 1 WHERE a = 99 RETURNING a"};
+	stor_db *db;
+	mur_error err;
+	sqlite3_stmt *a, *b;
+	char want[1024], got[1024];
+	must(stor_open(tmpdir, "shape.db", &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	must(step_sql(db, "CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT, c REAL)", &err), &err);
+	must(step_sql(db,
+		      "INSERT INTO t VALUES (1, 'x', 3), (2, 'y', 2.5), (3, 'it''s ?1', NULL),"
+		      " (7, 'yz', 1)",
+		      &err),
+	     &err);
+	for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+		must(stor_prepare(db, texts[i], &a, &err), &err);
+		rows_text(db, a, want, sizeof want);
+		must(stor_prepare_shaped(db, texts[i], &b, &err), &err);
+		rows_text(db, b, got, sizeof got);
+		if (strcmp(want, got) != 0)
+			fail_msg("%s: shaped\n%s\nnot\n%s", texts[i], got, want);
+		assert_true(i == sizeof texts / sizeof *texts - 1 || want[0] != '\0');
+	}
+	/* one shape, two texts: the same statement, each with its literals */
+	must(stor_prepare_shaped(db, "SELECT b FROM t WHERE a = 1", &a, &err), &err);
+	rows_text(db, a, got, sizeof got);
+	assert_string_equal(got, "3:x|\n");
+	must(stor_prepare_shaped(db, "SELECT b FROM t WHERE a = 2", &b, &err), &err);
+	assert_ptr_equal(a, b);
+	rows_text(db, b, got, sizeof got);
+	assert_string_equal(got, "3:y|\n");
+	/* a text that does not prepare fails as it would */
+	assert_int_not_equal(stor_prepare_shaped(db, "SELEKT 1 FROM t", &a, &err), MUR_OK);
+	assert_true(strstr(err.message, "syntax error") != NULL);
+	stor_unlock(db);
+	stor_close(db);
+}
+
 static int step_sql(stor_db *db, const char *sql, mur_error *err)
 {
 	sqlite3_stmt *st;
@@ -346,11 +419,9 @@ static void test_dir_eviction(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_open_reopen_lsn),
-		cmocka_unit_test(test_bad_names),
-		cmocka_unit_test(test_stmt_cache),
-		cmocka_unit_test(test_error_mapping),
-		cmocka_unit_test(test_dir),
+		cmocka_unit_test(test_open_reopen_lsn), cmocka_unit_test(test_bad_names),
+		cmocka_unit_test(test_stmt_cache),      cmocka_unit_test(test_shaped_statements),
+		cmocka_unit_test(test_error_mapping),   cmocka_unit_test(test_dir),
 		cmocka_unit_test(test_dir_eviction),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
