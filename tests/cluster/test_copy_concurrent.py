@@ -1,0 +1,199 @@
+"""Concurrent COPYs and multi-shard autocommit writes into one table
+(issue 16; docs/transactions.md, "Implicit transactions take their shards
+in order" and "A keyless table's COPY routes around held shards").
+
+- Four COPYs of 50k rows each into one keyed table, and into one keyless
+  table, at once (psycopg2 copy_expert, one connection each): every COPY
+  is acknowledged, none gets 40P01, and the table holds exactly the rows
+  the acknowledgements count.
+- Two sessions running multi-shard autocommit UPDATEs of every row over
+  and over: no 40P01, and every row's counter equals the UPDATEs
+  acknowledged.
+- A keyless table's COPY does not wait for a shard another transaction
+  holds: it routes its rows to shards nobody holds (with lock_timeout set,
+  it would otherwise fail 55P03); a keyed table's COPY keeps its shards and
+  waits.
+- All rows or none per COPY: a COPY failing on its last row leaves
+  nothing, while another COPY into the same table at the same time commits
+  whole.
+"""
+import io
+import threading
+import time
+
+import psycopg2
+import pytest
+
+from test_txn_atomic import scalar
+
+ROWS = 50000
+COPIES = 4
+
+
+def payload(lo, n, bad_last=False):
+    lines = ["%d\tname %d\t%d" % (i, i % 97, i % 1000) for i in range(lo, lo + n)]
+    if bad_last:
+        lines[-1] = "%d\tname\tnot-a-number" % (lo + n - 1)
+    return "\n".join(lines) + "\n"
+
+
+def run_copies(cluster, table, jobs):
+    """Run each (start_id, nrows, bad_last) COPY in its own thread and
+    connection at once.  Returns [(rowcount or None, sqlstate or None)]."""
+    out = [None] * len(jobs)
+    barrier = threading.Barrier(len(jobs))
+
+    def one(i, lo, n, bad):
+        conn = cluster.connect(autocommit=True)
+        data = payload(lo, n, bad)
+        try:
+            barrier.wait()
+            with conn.cursor() as cur:
+                cur.copy_expert("COPY %s (id, name, v) FROM STDIN" % table, io.StringIO(data))
+                out[i] = (cur.rowcount, None)
+        except psycopg2.Error as e:
+            out[i] = (None, e.pgcode)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=one, args=(i,) + tuple(job)) for i, job in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(180)
+    assert not any(t.is_alive() for t in threads), "a COPY hung"
+    return out
+
+
+def four_copies(cluster, table, keyed):
+    conn = cluster.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE %s (id int%s, name text, v int)"
+                    % (table, " PRIMARY KEY" if keyed else ""))
+    started = time.time()
+    res = run_copies(cluster, table, [(1 + k * ROWS, ROWS, False) for k in range(COPIES)])
+    took = time.time() - started
+    print("%s: %d COPYs of %d rows at once: %.2f s, results %r" % (table, COPIES, ROWS, took, res))
+    deadlocks = sum(1 for _, code in res if code == "40P01")
+    acked = sum(n for n, code in res if code is None)
+    assert scalar(conn, "SELECT count(*) FROM %s" % table) == acked
+    assert deadlocks == 0, res
+    assert acked == COPIES * ROWS, res
+    assert scalar(conn, "SELECT count(DISTINCT id) FROM %s" % table) == COPIES * ROWS
+    conn.close()
+
+
+def test_four_copies_into_a_keyed_table_all_commit(cluster):
+    four_copies(cluster, "cc_keyed", keyed=True)
+
+
+def test_four_copies_into_a_keyless_table_all_commit(cluster):
+    four_copies(cluster, "cc_keyless", keyed=False)
+
+
+def test_two_multi_shard_updates_never_deadlock(cluster):
+    conn = cluster.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE cc_upd (id int PRIMARY KEY, a int, b int) WITH (shards = 8)")
+        cur.execute("INSERT INTO cc_upd SELECT g, 0, 0 FROM generate_series(1, 64) g")
+    rounds = 40
+    acked = {"a": 0, "b": 0}
+    codes = []
+    barrier = threading.Barrier(2)
+
+    def updater(col):
+        c = cluster.connect(autocommit=True)
+        barrier.wait()
+        for _ in range(rounds):
+            try:
+                with c.cursor() as cur:
+                    cur.execute("UPDATE cc_upd SET %s = %s + 1" % (col, col))
+                acked[col] += 1
+            except psycopg2.Error as e:
+                codes.append(e.pgcode)
+        c.close()
+
+    started = time.time()
+    threads = [threading.Thread(target=updater, args=(col,)) for col in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(180)
+    took = time.time() - started
+    print("2 x %d multi-shard UPDATEs: %.2f s, errors %r" % (rounds, took, codes))
+    got = scalar(conn, "SELECT min(a) = max(a) AND min(b) = max(b) FROM cc_upd")
+    assert got is True
+    assert scalar(conn, "SELECT max(a) FROM cc_upd") == acked["a"]
+    assert scalar(conn, "SELECT max(b) FROM cc_upd") == acked["b"]
+    assert codes.count("40P01") == 0, codes
+    assert acked == {"a": rounds, "b": rounds}, (acked, codes)
+    conn.close()
+
+
+def hold_one_shard(cluster, table):
+    """A block that inserted one row into table (so holds that row's shard's
+    lock) and the shard it holds."""
+    blk = cluster.connect(autocommit=False)
+    with blk.cursor() as cur:
+        cur.execute("INSERT INTO %s (id, name, v) VALUES (0, 'held', 0)" % table)
+        cur.execute("SELECT shard FROM murphy.locks WHERE table_name = %s", (table,))
+        shards = [r[0] for r in cur.fetchall()]
+    assert len(shards) == 1, shards
+    return blk
+
+
+def copy_with_lock_timeout(cluster, table, lo, n):
+    c = cluster.connect(autocommit=True)
+    try:
+        with c.cursor() as cur:
+            cur.execute("SET lock_timeout = '1s'")
+            cur.copy_expert("COPY %s (id, name, v) FROM STDIN" % table,
+                            io.StringIO(payload(lo, n)))
+            return cur.rowcount, None
+    except psycopg2.Error as e:
+        return None, e.pgcode
+    finally:
+        c.close()
+
+
+def test_keyless_copy_routes_around_a_held_shard(cluster):
+    conn = cluster.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE cc_route (id int, name text, v int) WITH (shards = 4)")
+    blk = hold_one_shard(cluster, "cc_route")
+    got = copy_with_lock_timeout(cluster, "cc_route", 1, 2000)
+    assert got == (2000, None), got
+    blk.commit()
+    blk.close()
+    assert scalar(conn, "SELECT count(*) FROM cc_route") == 2001
+    conn.close()
+
+
+def test_keyed_copy_keeps_its_shards_and_waits(cluster):
+    conn = cluster.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE cc_keep (id int PRIMARY KEY, name text, v int) "
+                    "WITH (shards = 4)")
+    blk = hold_one_shard(cluster, "cc_keep")
+    got = copy_with_lock_timeout(cluster, "cc_keep", 1, 2000)
+    assert got == (None, "55P03"), got
+    blk.commit()
+    blk.close()
+    assert scalar(conn, "SELECT count(*) FROM cc_keep") == 1
+    conn.close()
+
+
+def test_failing_copy_leaves_nothing_while_another_commits(cluster):
+    for keyed in (True, False):
+        table = "cc_fail_%s" % ("keyed" if keyed else "keyless")
+        conn = cluster.connect()
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE %s (id int%s, name text, v int)"
+                        % (table, " PRIMARY KEY" if keyed else ""))
+        res = run_copies(cluster, table, [(1, 30000, True), (100001, 30000, False)])
+        print(table, res)
+        assert res[0] == (None, "22P02"), res
+        assert res[1] == (30000, None), res
+        assert scalar(conn, "SELECT count(*) FROM %s" % table) == 30000
+        assert scalar(conn, "SELECT count(*) FROM %s WHERE id <= 30000" % table) == 0
+        conn.close()
