@@ -65,13 +65,16 @@ def run_copies(cluster, table, jobs):
     return out
 
 
-def four_copies(cluster, table, keyed):
+def four_copies(cluster, table, keyed, with_="shards = 2", jobs=None):
+    """COPIES COPYs of ROWS rows at once.  With 2 shards each COPY's batch
+    of a shard fills (LEAD_COPY_BATCH_ROWS) before its end: batches go out
+    while the COPYs run, in the order their shards fill."""
     conn = cluster.connect()
     with conn.cursor() as cur:
-        cur.execute("CREATE TABLE %s (id int%s, name text, v int)"
-                    % (table, " PRIMARY KEY" if keyed else ""))
+        cur.execute("CREATE TABLE %s (id int%s, name text, v int) WITH (%s)"
+                    % (table, " PRIMARY KEY" if keyed else "", with_))
     started = time.time()
-    res = run_copies(cluster, table, [(1 + k * ROWS, ROWS, False) for k in range(COPIES)])
+    res = run_copies(cluster, table, jobs or [(1 + k * ROWS, ROWS, False) for k in range(COPIES)])
     took = time.time() - started
     print("%s: %d COPYs of %d rows at once: %.2f s, results %r" % (table, COPIES, ROWS, took, res))
     deadlocks = sum(1 for _, code in res if code == "40P01")
@@ -88,7 +91,51 @@ def test_four_copies_into_a_keyed_table_all_commit(cluster):
 
 
 def test_four_copies_into_a_keyless_table_all_commit(cluster):
-    four_copies(cluster, "cc_keyless", keyed=False)
+    four_copies(cluster, "cc_keyless", keyed=False, with_="shards = 8")
+
+
+def ring_payload(k, half):
+    """Rows of range shard k, then of shard k+1 (mod COPIES): each COPY fills
+    its shards in another order, a ring of waits if it took them one by one."""
+    first = [k * 100000 + 1 + i for i in range(half)]
+    second = [((k + 1) % COPIES) * 100000 + 50001 + i for i in range(half)]
+    return first + second
+
+
+def test_four_copies_filling_shards_in_a_ring_never_deadlock(cluster):
+    conn = cluster.connect()
+    half = ROWS // 2  # > LEAD_COPY_BATCH_ROWS: each half fills a batch
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE cc_ring (id int PRIMARY KEY, name text, v int) "
+                    "PARTITION BY RANGE (id) WITH (range_bounds = '100001,200001,300001')")
+    out = [None] * COPIES
+    barrier = threading.Barrier(COPIES)
+
+    def one(k):
+        c = cluster.connect(autocommit=True)
+        data = "".join("%d\tname\t%d\n" % (i, i % 1000) for i in ring_payload(k, half))
+        try:
+            barrier.wait()
+            with c.cursor() as cur:
+                cur.copy_expert("COPY cc_ring (id, name, v) FROM STDIN", io.StringIO(data))
+                out[k] = (cur.rowcount, None)
+        except psycopg2.Error as e:
+            out[k] = (None, e.pgcode)
+        finally:
+            c.close()
+
+    started = time.time()
+    threads = [threading.Thread(target=one, args=(k,)) for k in range(COPIES)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(180)
+    print("cc_ring: %d COPYs in a ring: %.2f s, results %r" % (COPIES, time.time() - started, out))
+    acked = sum(n for n, code in out if code is None)
+    assert scalar(conn, "SELECT count(*) FROM cc_ring") == acked
+    assert [code for _, code in out].count("40P01") == 0, out
+    assert acked == COPIES * 2 * half, out
+    conn.close()
 
 
 def test_two_multi_shard_updates_never_deadlock(cluster):
