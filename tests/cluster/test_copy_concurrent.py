@@ -102,7 +102,26 @@ def ring_payload(k, half):
     return first + second
 
 
+class Halfway(io.StringIO):
+    """COPY input that stops at its first half until `go` is set."""
+
+    def __init__(self, data, half_at, go):
+        super().__init__(data)
+        self.half_at, self.go = half_at, go
+
+    def read(self, size=-1):
+        pos = self.tell()
+        if pos >= self.half_at:
+            self.go.wait(10)
+        elif size and size > 0:
+            size = min(size, self.half_at - pos)
+        return super().read(size)
+
+
 def test_four_copies_filling_shards_in_a_ring_never_deadlock(cluster):
+    """COPY k writes range shard k, then shard k+1: once each has sent its
+    first shard's batch (or 3 s passed), the second halves go.  Taking
+    locks one batch at a time, the four waited for each other in a ring."""
     conn = cluster.connect()
     half = ROWS // 2  # > LEAD_COPY_BATCH_ROWS: each half fills a batch
     with conn.cursor() as cur:
@@ -110,14 +129,17 @@ def test_four_copies_filling_shards_in_a_ring_never_deadlock(cluster):
                     "PARTITION BY RANGE (id) WITH (range_bounds = '100001,200001,300001')")
     out = [None] * COPIES
     barrier = threading.Barrier(COPIES)
+    go = threading.Event()
 
     def one(k):
         c = cluster.connect(autocommit=True)
-        data = "".join("%d\tname\t%d\n" % (i, i % 1000) for i in ring_payload(k, half))
+        lines = ["%d\tname\t%d\n" % (i, i % 1000) for i in ring_payload(k, half)]
+        data = "".join(lines)
         try:
             barrier.wait()
             with c.cursor() as cur:
-                cur.copy_expert("COPY cc_ring (id, name, v) FROM STDIN", io.StringIO(data))
+                cur.copy_expert("COPY cc_ring (id, name, v) FROM STDIN",
+                                Halfway(data, len("".join(lines[:half])), go))
                 out[k] = (cur.rowcount, None)
         except psycopg2.Error as e:
             out[k] = (None, e.pgcode)
@@ -128,9 +150,16 @@ def test_four_copies_filling_shards_in_a_ring_never_deadlock(cluster):
     threads = [threading.Thread(target=one, args=(k,)) for k in range(COPIES)]
     for t in threads:
         t.start()
+    holders = 0
+    while time.time() < started + 3 and holders < COPIES:
+        holders = scalar(conn, "SELECT count(DISTINCT txid) FROM murphy.locks "
+                         "WHERE table_name = 'cc_ring' AND granted")
+        time.sleep(0.02)
+    go.set()
     for t in threads:
         t.join(180)
-    print("cc_ring: %d COPYs in a ring: %.2f s, results %r" % (COPIES, time.time() - started, out))
+    print("cc_ring: %d COPYs in a ring (%d held a shard each at the half): %.2f s, results %r"
+          % (COPIES, holders, time.time() - started, out))
     acked = sum(n for n, code in out if code is None)
     assert scalar(conn, "SELECT count(*) FROM cc_ring") == acked
     assert [code for _, code in out].count("40P01") == 0, out
