@@ -159,6 +159,7 @@ def main():
     ap.add_argument("--rows", type=int, default=50000)
     ap.add_argument("--updates", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--only", default="", help="run the cases whose name holds this")
     args = ap.parse_args()
     bins = args.bin or [os.environ.get("MURPHY_BIN", os.path.join(HERE, "..", "build",
                                                                   "murphy"))]
@@ -177,6 +178,8 @@ def main():
         try:
             for rnd in range(args.rounds):  # interleaved: load drifts hit all alike
                 for name, fn in cases(args):
+                    if args.only not in name:
+                        continue
                     for who, db in dbs:
                         t = fn(db, errs[(who, name)])
                         times[(who, name)].append(t)
@@ -190,6 +193,8 @@ def main():
         " | ".join("%s / pg" % w for w in bins) + " | errors |",
         "|---" * (2 + len(dbs) + len(bins)) + "|"]
     for name, _ in cases(args):
+        if args.only not in name:
+            continue
         med = {w: statistics.median(times[(w, name)]) for w, _ in dbs}
         e = "; ".join("%s: %s" % (w, dict(errs[(w, name)])) for w, _ in dbs if errs[(w, name)])
         lines.append("| %s | " % name + " | ".join("%.3f s" % med[w] for w, _ in dbs) + " | " +

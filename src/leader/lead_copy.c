@@ -30,7 +30,7 @@
  *                      on every shard, so two such COPYs (or a COPY and a
  *                      multi-shard statement, which also queues all its
  *                      shards at once) never wait for each other in a cycle.
- *   keyless            each batch of LEAD_COPY_ROUTE_ROWS rows goes to a
+ *   keyless            each batch (LEAD_COPY_BATCH_ROWS rows) goes to a
  *                      shard its transaction may write without waiting for
  *                      another (repl_route_shard), whose lock it asks for as
  *                      the batch starts (so that others route around it);
@@ -251,7 +251,7 @@ static void flush_shard(lead_copy *c, uint32_t shard)
 
 static int batch_full(const lead_copy *c, uint32_t shard)
 {
-	return c->counts[shard] >= (c->keyless ? LEAD_COPY_ROUTE_ROWS : LEAD_COPY_BATCH_ROWS) ||
+	return c->counts[shard] >= LEAD_COPY_BATCH_ROWS ||
 	       c->batches[shard].len >= LEAD_COPY_BATCH_BYTES;
 }
 

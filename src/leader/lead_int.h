@@ -71,10 +71,6 @@
  * ordinary rows (under ~200 bytes) still fill up by row count. */
 #define LEAD_COPY_BATCH_BYTES ((size_t)4 << 20)
 #define LEAD_COPY_INFLIGHT_MAX 24 /* COPY batches in flight before pgwire stops reading */
-/* Rows per batch of a COPY into a table without a key: each batch goes to
- * one shard the COPY may write without waiting (repl_route_shard), so
- * smaller batches than a keyed shard's spread a COPY over more shards. */
-#define LEAD_COPY_ROUTE_ROWS 5000
 /* Row ids drawn at most for one row of a routed batch until one hashes to
  * its shard (about nshards on even hash ranges). */
 #define LEAD_ROWID_TRIES_MAX 65536
