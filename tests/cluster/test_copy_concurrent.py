@@ -1,17 +1,25 @@
 """Concurrent COPYs and multi-shard autocommit writes into one table
-(issue 16; docs/transactions.md, "Implicit transactions take their shards
-in order" and "A keyless table's COPY routes around held shards").
+(issue 16; docs/transactions.md, "Concurrent COPYs and multi-shard
+autocommit writes"; docs/decisions.md, "Concurrent COPYs: all locks at
+once, keyless batches routed").
 
-- Four COPYs of 50k rows each into one keyed table, and into one keyless
-  table, at once (psycopg2 copy_expert, one connection each): every COPY
-  is acknowledged, none gets 40P01, and the table holds exactly the rows
-  the acknowledgements count.
+- Four COPYs of 50k rows each into one keyed table (2 shards: batches go
+  out mid-stream), and into one keyless table, at once (psycopg2
+  copy_expert, one connection each): every COPY is acknowledged, none gets
+  40P01, and the table holds exactly the rows the acknowledgements count.
+  Before: two of the four keyed COPYs failed 08006 (a COPY batch started
+  behind another COPY's commit marker reached the copies first and was
+  refused).
+- Four COPYs each filling range shard k, then shard k+1: taking locks one
+  batch at a time they waited in a ring (one 40P01); asking for all the
+  table's shards at once, none.
 - Two sessions running multi-shard autocommit UPDATEs of every row over
   and over: no 40P01, and every row's counter equals the UPDATEs
-  acknowledged.
+  acknowledged (no 40P01 before either: a statement queues on all its
+  shards in one turn; kept as a guard).
 - A keyless table's COPY does not wait for a shard another transaction
   holds: it routes its rows to shards nobody holds (with lock_timeout set,
-  it would otherwise fail 55P03); a keyed table's COPY keeps its shards and
+  it failed 55P03 before); a keyed table's COPY keeps its shards and
   waits.
 - All rows or none per COPY: a COPY failing on its last row leaves
   nothing, while another COPY into the same table at the same time commits
@@ -22,7 +30,6 @@ import threading
 import time
 
 import psycopg2
-import pytest
 
 from test_txn_atomic import scalar
 
