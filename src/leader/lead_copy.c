@@ -40,6 +40,7 @@
 
 #include "common/utf8.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -595,6 +596,7 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 		copy_fail(c, &err);
 		return;
 	}
+	assert(!c->keyless || shard == c->route); /* its id was drawn to hash there */
 	batch_add(c, shard);
 }
 
