@@ -19,11 +19,28 @@
  * session's block, or (autocommit) to the COPY's own transaction
  * (lead_txn.c, replication/repl.h "transactions"), committed once every
  * batch is at its quorum and undone on every shard when one fails.
+ *
+ * Concurrent COPYs (docs/transactions.md, "Concurrent COPYs"):
+ *   keyed, autocommit  all its shard locks at once: a COPY that ends before
+ *                      a batch fills sends every batch in one go; one whose
+ *                      batch fills first asks for the lock of every shard of
+ *                      the table in one go (lock_all) and sends nothing, and
+ *                      reads no more, until it holds them all.  Requests of
+ *                      one loop turn queue ahead of any later transaction's
+ *                      on every shard, so two such COPYs (or a COPY and a
+ *                      multi-shard statement, which also queues all its
+ *                      shards at once) never wait for each other in a cycle.
+ *   keyless            each batch (LEAD_COPY_BATCH_ROWS rows) goes to a
+ *                      shard its transaction may write without waiting for
+ *                      another (repl_route_shard), whose lock it asks for as
+ *                      the batch starts (so that others route around it);
+ *                      the rows' hidden ids are drawn to hash to that shard.
  */
 #include "leader/lead_int.h"
 
 #include "common/utf8.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,9 +74,16 @@ struct lead_copy {
 	uint64_t block_txid;    /* the session's block when COPY began (0: none) */
 	repl_txn *own_tx;       /* autocommit: the COPY's own transaction */
 	repl_write_facts waits; /* the session's lock_timeout, deadlock_timeout when COPY began */
+	int keyless;            /* rows spread by a hidden row id: batches routed */
+	uint32_t route;         /* keyless: the shard of the batch being filled (ROUTE_NONE) */
+	uint32_t route_from;    /* keyless: where the next pick starts looking */
+	int locking;            /* lock requests not answered yet (+1 while asking) */
+	int locked_all;         /* keyed, autocommit: holds every shard's lock */
 	pgw_done_cb done;
 	void *done_arg;
 };
+
+#define ROUTE_NONE UINT32_MAX
 
 static void copy_fail(lead_copy *c, const mur_error *err)
 {
@@ -171,6 +195,23 @@ static void copy_answer(lead_copy *c)
 	lead_session_unref(s);
 }
 
+/* pgwire stops reading while this many batches are in flight, or while
+ * a keyed COPY waits for its locks (its batches grow meanwhile). */
+static int copy_must_pause(const lead_copy *c)
+{
+	return c->inflight >= LEAD_COPY_INFLIGHT_MAX || (c->locking && !c->keyless);
+}
+
+static void copy_resume(lead_copy *c)
+{
+	if (c->paused && c->inflight <= LEAD_COPY_INFLIGHT_MAX / 2 &&
+	    !(c->locking && !c->keyless)) {
+		c->paused = 0;
+		if (!c->s->closed)
+			pgw_session_resume_read(c->s->ps);
+	}
+}
+
 /* One batch (one shard's part) is decided. */
 static void copy_part_done(void *arg, repl_wop *op, int failed, const mur_error *err,
 			   const exec_result *primary)
@@ -182,11 +223,7 @@ static void copy_part_done(void *arg, repl_wop *op, int failed, const mur_error 
 		copy_fail(c, err);
 	else
 		c->rows_acked += primary->changes;
-	if (c->paused && c->inflight <= LEAD_COPY_INFLIGHT_MAX / 2) {
-		c->paused = 0;
-		if (!c->s->closed)
-			pgw_session_resume_read(c->s->ps);
-	}
+	copy_resume(c);
 	if (c->draining && c->inflight == 0)
 		copy_finish(c);
 }
@@ -211,6 +248,96 @@ static void flush_shard(lead_copy *c, uint32_t shard)
 		mur_buf_free(&c->batches[shard]); /* a big row passed: give it back */
 	mur_buf_reset(&c->batches[shard]);
 	c->counts[shard] = 0;
+}
+
+static int batch_full(const lead_copy *c, uint32_t shard)
+{
+	return c->counts[shard] >= LEAD_COPY_BATCH_ROWS ||
+	       c->batches[shard].len >= LEAD_COPY_BATCH_BYTES;
+}
+
+/* Send every batch (the COPY's end) or the full ones. */
+static void flush_batches(lead_copy *c, int all)
+{
+	for (uint32_t i = 0; i < c->t->nshards && !c->failed; i++)
+		if (all || batch_full(c, i))
+			flush_shard(c, i);
+}
+
+static void lock_answered(lead_copy *c)
+{
+	if (--c->locking > 0)
+		return;
+	if (!c->keyless) {
+		c->locked_all = !c->failed;
+		if (!c->failed)
+			flush_batches(c, c->draining);
+	}
+	copy_resume(c);
+	if (c->draining && c->inflight == 0)
+		copy_finish(c);
+}
+
+/* A lock request of the COPY's transaction is answered (held, or
+ * refused: 55P03, 40P01 with a block's COPY, a cancel). */
+static void copy_locked(void *arg, repl_wop *op, int failed, const mur_error *err,
+			const exec_result *primary)
+{
+	lead_copy *c = arg;
+	(void)op;
+	(void)primary;
+	c->inflight--;
+	if (failed)
+		copy_fail(c, err);
+	lock_answered(c);
+}
+
+/* Ask for the lock of shard `shard` for the COPY's transaction tx. */
+static void ask_lock(lead_copy *c, repl_txn *tx, uint32_t shard)
+{
+	repl_write_facts facts = c->waits;
+	mur_error err;
+	facts.txn = tx;
+	facts.lock_shared = 0;
+	c->locking++;
+	c->inflight++;
+	if (repl_lock_shard(c->s->e->repl, c->t, shard, &facts, copy_locked, c, &err) != MUR_OK) {
+		c->locking--;
+		c->inflight--;
+		copy_fail(c, &err);
+	}
+}
+
+/* May a full batch be sent now?  A keyed autocommit COPY first holds every
+ * shard's lock, asked for at once (lock_all): no. */
+static int may_send(lead_copy *c)
+{
+	if (!c->own_tx || c->keyless || c->locked_all)
+		return 1;
+	if (!c->locking && !c->failed) {
+		c->locking = 1; /* answers that come at once do not end the asking */
+		for (uint32_t i = 0; i < c->t->nshards && !c->failed; i++)
+			ask_lock(c, c->own_tx, i);
+		lock_answered(c); /* may send the full batches, this one among them */
+	}
+	return 0;
+}
+
+/* Keyless: the shard the next batch goes to; its lock is asked for now
+ * unless held (repl_route_shard). */
+static void pick_route(lead_copy *c)
+{
+	repl_txn *tx;
+	int held = 0;
+	if (copy_txn(c, &tx) != MUR_OK)
+		return;
+	c->route = repl_route_shard(c->s->e->repl, c->t, tx, c->route_from, &held);
+	c->route_from = c->route + 1;
+	if (!held && tx) {
+		c->locking++;
+		ask_lock(c, tx, c->route);
+		lock_answered(c);
+	}
 }
 
 /* Append the encoded row in c->row to its shard's batch; send the batch
@@ -240,7 +367,11 @@ static void batch_add(lead_copy *c, uint32_t shard)
 	}
 	c->rows++;
 	c->counts[shard]++;
-	if (c->counts[shard] >= LEAD_COPY_BATCH_ROWS || b->len >= LEAD_COPY_BATCH_BYTES)
+	if (!batch_full(c, shard))
+		return;
+	if (c->keyless)
+		c->route = ROUTE_NONE; /* the next row picks a shard again */
+	if (may_send(c))
 		flush_shard(c, shard);
 }
 
@@ -445,6 +576,15 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 			return;
 		}
 	}
+	if (c->keyless && c->route == ROUTE_NONE)
+		pick_route(c);
+	if (c->keyless && !c->failed &&
+	    lead_rowid_for_shard(c->s->e, t, c->route, &vals[t->dist_col], &err) != MUR_OK) {
+		copy_fail_line(c, &err);
+		return;
+	}
+	if (c->failed)
+		return;
 	/* The shard is known only after encoding: encode into a row buffer
 	 * sized once, then append it to its batch. */
 	mur_buf_reset(&c->row);
@@ -456,6 +596,7 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 		copy_fail(c, &err);
 		return;
 	}
+	assert(!c->keyless || shard == c->route); /* its id was drawn to hash there */
 	batch_add(c, shard);
 }
 
@@ -517,7 +658,7 @@ int lead_copy_data(lead_session *s, const char *data, size_t len)
 			      (unsigned long long)c->lineno + 1, LEAD_COPY_LINE_MAX);
 		copy_fail(c, &err);
 	}
-	if (c->inflight >= LEAD_COPY_INFLIGHT_MAX) {
+	if (copy_must_pause(c)) {
 		c->paused = 1;
 		return 1;
 	}
@@ -547,9 +688,9 @@ void lead_copy_done(lead_session *s, int failed, const char *msg, pgw_done_cb do
 		parse_line(c, c->line.data, c->line.len);
 		c->line.len = 0;
 	}
-	for (uint32_t i = 0; i < c->t->nshards && !c->failed; i++)
-		flush_shard(c, i);
 	c->draining = 1;
+	if (!c->locking || c->keyless) /* else: when the locks are held (lock_answered) */
+		flush_batches(c, 1);
 	if (c->inflight == 0)
 		copy_finish(c);
 }
@@ -622,6 +763,18 @@ static int copy_binary_types(pgw_result *res, const plan_copy *pc, mur_error *er
 	return MUR_OK;
 }
 
+/* Rows spread by a hidden row id the COPY does not list: routed batches. */
+static int copy_keyless(const plan_copy *pc)
+{
+	const cat_table *t = pc->table;
+	if (t->dist_col < 0 || !t->cols[t->dist_col].hidden)
+		return 0;
+	for (int f = 0; f < pc->ncols; f++)
+		if (pc->cols[f] == t->dist_col)
+			return 0;
+	return 1;
+}
+
 /* Start a COPY: check the table is writable, set up batches, answer COPY_IN. */
 int lead_copy_start(lead_session *s, plan *p, pgw_result *res, mur_error *err)
 {
@@ -643,6 +796,8 @@ int lead_copy_start(lead_session *s, plan *p, pgw_result *res, mur_error *err)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	}
 	c->quorum = lead_session_quorum(s);
+	c->route = ROUTE_NONE;
+	c->keyless = copy_keyless(pc);
 	lead_txn_wait_facts(s, &c->waits);
 	if (s->txn == LEAD_TXN_ACTIVE)
 		c->block_txid = s->txid;

@@ -71,6 +71,9 @@
  * ordinary rows (under ~200 bytes) still fill up by row count. */
 #define LEAD_COPY_BATCH_BYTES ((size_t)4 << 20)
 #define LEAD_COPY_INFLIGHT_MAX 24 /* COPY batches in flight before pgwire stops reading */
+/* Row ids drawn at most for one row of a routed batch until one hashes to
+ * its shard (about nshards on even hash ranges). */
+#define LEAD_ROWID_TRIES_MAX 65536
 /* The largest row murphy stores, encoded (value.h's row encoding: about
  * the bytes of its fields, plus up to 9 per column).  A row travels whole:
  * in one pgwire message or COPY line (PGW_MESSAGE_MAX, LEAD_COPY_LINE_MAX:
@@ -719,6 +722,11 @@ void lead_truncate_start(lead_run *r);
  * changes and rows; the run goes on when the last part is decided). */
 void lead_run_part_done(void *arg, repl_wop *op, int failed, const mur_error *err,
 			const exec_result *primary);
+/* A hidden row id for table t (no key) that hashes to `shard`, in *v:
+ * fresh ids are drawn until one does (LEAD_ROWID_TRIES_MAX at most, then
+ * MUR_ERR and err). */
+int lead_rowid_for_shard(lead_engine *e, const cat_table *t, uint32_t shard, mur_value *v,
+			 mur_error *err);
 /* Coerce and check one row (t->ncols values in table order: NOT NULL,
  * varchar(n)), fill the hidden row id, and append its mur_row encoding to
  * out; *shard gets the shard its distribution value hashes to.  scratch is

@@ -48,6 +48,19 @@
 
 static uint64_t next_rowid(lead_engine *e) { return lead_time_id(&e->rowid_next) & INT64_MAX; }
 
+int lead_rowid_for_shard(lead_engine *e, const cat_table *t, uint32_t shard, mur_value *v,
+			 mur_error *err)
+{
+	for (int i = 0; i < LEAD_ROWID_TRIES_MAX; i++) {
+		*v = mur_v_int((int64_t)next_rowid(e));
+		if (cat_shard_for_value(t, v) == shard)
+			return MUR_OK;
+	}
+	return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+			     "no row id of %d drawn hashes to shard %u of table \"%s\"",
+			     LEAD_ROWID_TRIES_MAX, shard, t->name);
+}
+
 /* The row just appended to out from offset start: within the row limit,
  * and fully written? */
 static int row_fits(const cat_table *t, const mur_buf *out, size_t start, mur_error *err)

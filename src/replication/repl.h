@@ -534,6 +534,14 @@ void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb
 int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_write_facts *facts,
 		    repl_wop_cb cb, void *arg, mur_error *err);
 
+/* The shard a keyless table's COPY batch of tx goes to without waiting
+ * for another transaction, looking round the shards from `from`
+ * (repl_route.c says in which order); *held: tx holds its lock already.
+ * When every shard is another's and tx holds none, `from`: tx waits there
+ * holding nothing, so its wait closes no cycle. */
+uint32_t repl_route_shard(const repl_ctx *c, const cat_table *t, const repl_txn *tx, uint32_t from,
+			  int *held);
+
 /* A lock wait's time came (repl_config.wake_at): fail (55P03) the ops
  * that waited their lock_timeout, search the waits of those that waited
  * their deadlock_timeout for a cycle (40P01 for the waiter whose search

@@ -2350,6 +2350,11 @@ static int lock_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop *
 		return 0;
 	if (m && m->primary_refused)
 		return 0; /* the primary does not hold it: an op behind would be refused */
+	if (m && m->state != REPL_WOP_COMMITTED && op->parallel &&
+	    op->rows.len > REPL_PIPELINE_BYTES_MAX)
+		return 0; /* a large insert (a COPY batch) runs on the copies' pools, out
+			     of their write batches' order: it would reach them before the
+			     marker and be refused; it waits for the marker's quorum */
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
 		if (x != m && !rides_marker(m, x) &&
 		    (x->state != REPL_WOP_COMMITTED || x->unsynced ||

@@ -1104,6 +1104,60 @@ static void test_block_insert_early_then_primary_lost(void **state)
 	answer_all(3, 0); /* the undos */
 }
 
+/* A keyless COPY's batch goes where its transaction waits for nobody
+ * (repl_route.c): its own idle shard, else a free one, else its own busy
+ * one; it waits (at `from`) only holding nothing. */
+static void test_route_around_held_shards(void **state)
+{
+	static cat_table def;
+	const cat_table *out;
+	cat_table *t;
+	mur_error err;
+	repl_txn *a = repl_txn_begin(fx.c, 90, &err), *b = repl_txn_begin(fx.c, 91, &err);
+	repl_txn *c3 = repl_txn_begin(fx.c, 92, &err);
+	repl_write_facts fa = {.txn = a}, fb = {.txn = b};
+	int held = -1;
+	(void)state;
+	memset(&def, 0, sizeof def);
+	snprintf(def.name, sizeof def.name, "k");
+	snprintf(def.schema, sizeof def.schema, "public");
+	def.ncols = 1;
+	snprintf(def.cols[0].name, sizeof def.cols[0].name, "id");
+	def.cols[0].type = MT_INT8;
+	def.cols[0].typmod = -1;
+	def.nshards = 4;
+	def.replicas = 3;
+	assert_int_equal(cat_create_table(fx.cat, &def, &out, &err), MUR_OK);
+	t = cat_table_by_id(fx.cat, out->id);
+	for (uint32_t s = 0; s < 4; s++)
+		t->shards[s].committed_known = 1;
+	reported = 0;
+	assert_int_equal(repl_lock_shard(fx.c, t, 1, &fa, on_write, NULL, &err), MUR_OK);
+	assert_int_equal(reported, 1); /* free: held at once */
+	/* b does not wait for a's shard: the next free one */
+	assert_int_equal(repl_route_shard(fx.c, t, b, 1, &held), 2);
+	assert_int_equal(held, 0);
+	/* a prefers its own idle shard to a free one */
+	assert_int_equal(repl_route_shard(fx.c, t, a, 3, &held), 1);
+	assert_int_equal(held, 1);
+	for (uint32_t s = 0; s < 4; s++)
+		if (s != 1)
+			assert_int_equal(repl_lock_shard(fx.c, t, s, &fb, on_write, NULL, &err),
+					 MUR_OK);
+	assert_int_equal(reported, 4);
+	/* every shard another's, c3 holding none: it waits where it looked first */
+	assert_int_equal(repl_route_shard(fx.c, t, c3, 2, &held), 2);
+	assert_int_equal(held, 0);
+	assert_int_equal(repl_route_shard(fx.c, t, b, 1, &held), 2);
+	assert_int_equal(held, 1);
+	repl_txn_commit(fx.c, a, REPL_QUORUM_MAJORITY, NULL, NULL);
+	/* a's shard is free again, b's are not */
+	assert_int_equal(repl_route_shard(fx.c, t, c3, 0, &held), 1);
+	assert_int_equal(held, 0);
+	repl_txn_commit(fx.c, b, REPL_QUORUM_MAJORITY, NULL, NULL);
+	repl_txn_commit(fx.c, c3, REPL_QUORUM_MAJORITY, NULL, NULL);
+}
+
 static void test_shard_table(void **state)
 {
 	cat_table t2;
@@ -1363,6 +1417,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_block_insert_early_then_primary_lost, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_shard_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_around_held_shards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_staleness, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_marker_failure_dooms_the_next_holder, setup,
