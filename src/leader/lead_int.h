@@ -262,6 +262,11 @@ typedef struct lead_session {
 	lead_read_floor *floors; /* reads at bounded / available (lead_stale.c); malloc'd */
 	int nfloors, capfloors;
 	cat_seq_session seqs; /* currval / lastval (catalog_seq.c) */
+	/* its simple queries' plans (sql/plan_cache.h); the statement the last
+	 * split found the whole Query to be (NULL: none), scanned into lift */
+	struct sql_plan_cache *plans;
+	const char *split_stmt;
+	sql_lift lift;
 } lead_session;
 
 typedef struct lead_session lead_session;
@@ -280,6 +285,11 @@ typedef struct lead_stmt {
 	uint32_t param_oids[PLAN_PARAMS_MAX];
 	int ncols;
 	pgw_column *cols;
+	/* planned from the session's plan cache: the entry (a reference) whose
+	 * plan p is, and the statement's literals as its parameters' texts */
+	struct sql_cached *cached;
+	int lift_n;
+	char lift_text[SQL_LIFT_MAX][12];
 } lead_stmt;
 
 /* Per-task bookkeeping for EXPLAIN ANALYZE and merging. */
