@@ -895,11 +895,11 @@ static void op_session_close(void *esess)
 static int split_cached(lead_session *s, const char *sql, int *n, char ***stmts)
 {
 	sql_cached *e = sql_plan_cache_find(s->plans, &s->lift);
-	int hit = e && e->p && e->catalog_version == cat_version(s->e->cat);
+	int hit = e && e->p && e->catalog_version == cat_version(s->e->cat) && s->lift.len;
 	sql_cached_unref(e);
 	if (!hit || !(*stmts = calloc(1, sizeof **stmts)))
 		return 0;
-	if (!((*stmts)[0] = strdup(sql))) {
+	if (!((*stmts)[0] = strndup(sql, s->lift.len))) {
 		free(*stmts);
 		return 0;
 	}
@@ -916,7 +916,8 @@ static int op_split(void *esess, const char *sql, int *n, char ***stmts, mur_err
 		rc = MUR_OK;
 	else
 		rc = sql_split(sql, n, stmts, err);
-	if (lift && rc == MUR_OK && *n == 1 && strcmp((*stmts)[0], sql) == 0)
+	if (lift && rc == MUR_OK && *n == 1 && strlen((*stmts)[0]) == s->lift.len &&
+	    memcmp((*stmts)[0], sql, s->lift.len) == 0)
 		s->split_stmt = (*stmts)[0];
 	return rc;
 }
@@ -1038,9 +1039,9 @@ static int stmt_plan_tree(lead_session *s, lead_stmt *st, sql_tree *tree, const 
 	else
 		st->p = p;
 	st->catalog_version = cat_version(s->e->cat);
-	if (!p->uses_xact_now)
+	if (!st->p->uses_xact_now)
 		opts.xact_now_us = 0; /* stale only in another transaction when it does */
-	if (!p->uses_stmt_now)
+	if (!st->p->uses_stmt_now)
 		opts.stmt_now_us = 0; /* else stale in the next statement */
 	st->opts = opts;
 	stmt_describe_fill(st);

@@ -8,7 +8,8 @@
  * makes its key: the text with each integer literal written as one byte
  * 0x01, so texts whose numbers differ in value, length or sign of the
  * digits share one key (a '-' before a number stays in the key: it is a
- * token).  sql_parse_lift parses the text and turns each literal's
+ * token).  A ';' that ends the text is left out of the key (l->len: the
+ * statement's length without it, as sql_split cuts it).  sql_parse_lift parses the text and turns each literal's
  * A_Const into ParamRef $k (k = its order in the text), in place, when
  * every one of them sits where an int4 parameter means what the literal
  * means:
@@ -39,10 +40,16 @@ int sql_lift_scan(const char *sql, sql_lift *l)
 	sql_pcache_probe p;
 	size_t at = 0, o = 0;
 	uint64_t h = 14695981039346656037ull;
+	size_t len;
 	if (strchr(sql, '$') || !sql_pcache_scan(sql, &p))
 		return 0; /* $1 (not ours to lift), or text the scan does not read */
+	len = p.len;      /* up to the ';' that ends it, if one does: the statement */
+	for (size_t i = p.len; i > 0 && (isspace((unsigned char)sql[i - 1]) || sql[i - 1] == ';');
+	     i--)
+		if (sql[i - 1] == ';')
+			len = i - 1;
 	for (int k = 0; k <= p.nslots; k++) {
-		size_t end = k < p.nslots ? p.off[k] : p.len;
+		size_t end = k < p.nslots ? p.off[k] : len;
 		memcpy(l->key + o, sql + at, end - at);
 		o += end - at;
 		if (k < p.nslots) {
@@ -54,6 +61,7 @@ int sql_lift_scan(const char *sql, sql_lift *l)
 	for (size_t i = 0; i < o; i++)
 		h = (h ^ (unsigned char)l->key[i]) * 1099511628211ull;
 	l->key_len = o;
+	l->len = len;
 	l->hash = h;
 	l->n = p.nslots;
 	return 1;
@@ -88,7 +96,7 @@ static int child_at(const ProtobufCMessage *m, int at, const ProtobufCFieldDescr
 		return !strcmp(f->name, "select_stmt") ? AT_INSERT_SELECT : AT_OTHER;
 	if (d == &pg_query__select_stmt__descriptor)
 		return at == AT_INSERT_SELECT && !strcmp(f->name, "values_lists") ? AT_VALUES
-										   : AT_OTHER;
+										  : AT_OTHER;
 	if (d == &pg_query__list__descriptor)
 		return at == AT_VALUES ? AT_OPERAND : AT_OTHER;
 	return AT_OTHER;

@@ -46,6 +46,7 @@ void sql_tree_free(sql_tree *tree);
 typedef struct sql_lift {
 	char key[SQL_LIFT_TEXT_MAX + 1];
 	size_t key_len;
+	size_t len;    /* the text's bytes up to the ';' that ends it, if one does */
 	uint64_t hash; /* FNV-1a of the key */
 	int n;
 	int32_t val[SQL_LIFT_MAX];

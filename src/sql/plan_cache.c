@@ -100,9 +100,8 @@ static sql_cached *list(sql_plan_cache *pc, const sql_lift *l, plan *p, const ca
 	return e;
 }
 
-int sql_plan_cache_fill(sql_plan_cache *pc, const catalog *cat, const char *sql,
-			const sql_lift *l, const sql_options *opts, sql_cached **e, plan **own,
-			mur_error *err)
+int sql_plan_cache_fill(sql_plan_cache *pc, const catalog *cat, const char *sql, const sql_lift *l,
+			const sql_options *opts, sql_cached **e, plan **own, mur_error *err)
 {
 	uint8_t negated[SQL_LIFT_MAX] = {0};
 	mur_type types[SQL_LIFT_MAX];

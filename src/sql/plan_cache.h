@@ -28,12 +28,12 @@ typedef struct sql_cached {
 	char *key; /* sql_lift.key, key_len bytes */
 	size_t key_len;
 	uint64_t hash;
-	int n;                           /* parameters lifted */
-	uint8_t negated[SQL_LIFT_MAX];   /* $k holds minus literal k's value */
-	plan *p;                         /* NULL: plan the statement as usual */
-	uint64_t catalog_version;        /* cat_version() when planned */
-	sql_options opts;                /* the settings it was planned with */
-	uint64_t used;                   /* the cache's tick when last found */
+	int n;                         /* parameters lifted */
+	uint8_t negated[SQL_LIFT_MAX]; /* $k holds minus literal k's value */
+	plan *p;                       /* NULL: plan the statement as usual */
+	uint64_t catalog_version;      /* cat_version() when planned */
+	sql_options opts;              /* the settings it was planned with */
+	uint64_t used;                 /* the cache's tick when last found */
 } sql_cached;
 
 typedef struct sql_plan_cache sql_plan_cache;
@@ -48,9 +48,8 @@ void sql_cached_unref(sql_cached *e);
  * l's key's).  MUR_OK with *e, referenced for the caller, when its
  * literals are lifted; else *e NULL and *own the statement's plan made as
  * sql_prepare_opts makes it (the caller's), or its error as that gives. */
-int sql_plan_cache_fill(sql_plan_cache *pc, const catalog *cat, const char *sql,
-			const sql_lift *l, const sql_options *opts, sql_cached **e, plan **own,
-			mur_error *err);
+int sql_plan_cache_fill(sql_plan_cache *pc, const catalog *cat, const char *sql, const sql_lift *l,
+			const sql_options *opts, sql_cached **e, plan **own, mur_error *err);
 /* Forget l's key's entry (its users keep their references). */
 void sql_plan_cache_drop(sql_plan_cache *pc, const sql_lift *l);
 /* Literal k of l as the text of parameter $k+1 for e (out: 12 bytes). */
