@@ -267,6 +267,8 @@ typedef struct lead_session {
 	struct sql_plan_cache *plans;
 	const char *split_stmt;
 	sql_lift lift;
+	uint64_t plan_hits; /* statements that ran a kept plan: murphy.plan_cache_hits */
+	char plan_hits_text[24];
 } lead_session;
 
 typedef struct lead_session lead_session;

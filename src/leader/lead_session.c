@@ -162,6 +162,7 @@ static const char *const internal_settings[] = {"server_version",
 						"wal_block_size",
 						"data_checksums",
 						"max_connections",
+						"murphy.plan_cache_hits",
 						NULL};
 
 /* Settings SET and SHOW know; internal_settings (below) SHOW only. */
@@ -198,6 +199,7 @@ static const char *const known_settings[] = {"application_name",
 					     "murphy.write_quorum",
 					     "murphy.parallel_commits",
 					     "murphy.replica_batch",
+					     "murphy.plan_cache",
 					     "murphy.shuffle_strategy",
 					     "murphy.join_strategy",
 					     "murphy.read_consistency",
@@ -251,6 +253,8 @@ static const char *default_setting(const char *name)
 		{"murphy.write_quorum", "majority"},
 		{"murphy.parallel_commits", "on"}, /* docs/transactions.md */
 		{"murphy.replica_batch", "on"},    /* docs/transactions.md */
+		{"murphy.plan_cache", "on"},       /* sql/plan_cache.c */
+		{"murphy.plan_cache_hits", "0"},   /* the session's, in session_default */
 		{"murphy.shuffle_strategy", "auto"},
 		{"murphy.join_strategy", "auto"},
 		{"murphy.read_consistency", "strong"}, /* docs/consistency.md */
@@ -314,6 +318,7 @@ static const struct {
 	{"murphy.allow_partial_results", {"on", "off", NULL}},
 	{"murphy.parallel_commits", {"on", "off", NULL}},
 	{"murphy.replica_batch", {"on", "off", NULL}},
+	{"murphy.plan_cache", {"on", "off", NULL}},
 };
 
 /* MUR_OK unless ps sets murphy.move_max_mbps to something but MB/s. */
@@ -444,9 +449,14 @@ static int setting_known(const char *name)
 }
 
 /* The value a setting has before SET and after RESET. */
-static const char *session_default(const lead_session *s, const char *name)
+static const char *session_default(lead_session *s, const char *name)
 {
 	const char *v = lead_client_default(s->e, name);
+	if (strcmp(name, "murphy.plan_cache_hits") == 0) { /* statements run from the cache */
+		snprintf(s->plan_hits_text, sizeof s->plan_hits_text, "%llu",
+			 (unsigned long long)s->plan_hits);
+		return s->plan_hits_text;
+	}
 	if (strcmp(name, "application_name") == 0)
 		return s->app; /* the startup's, as PostgreSQL's RESET */
 	if (strcmp(name, "session_authorization") == 0)
@@ -910,7 +920,9 @@ static int split_cached(lead_session *s, const char *sql, int *n, char ***stmts)
 static int op_split(void *esess, const char *sql, int *n, char ***stmts, mur_error *err)
 {
 	lead_session *s = esess;
-	int lift = s->plans && sql_lift_scan(sql, &s->lift), rc;
+	int lift = s->plans && strcmp(lead_session_get(s, "murphy.plan_cache"), "on") == 0 &&
+		   sql_lift_scan(sql, &s->lift),
+	    rc;
 	s->split_stmt = NULL;
 	if (lift && split_cached(s, sql, n, stmts))
 		rc = MUR_OK;
@@ -1091,6 +1103,7 @@ static int stmt_from_cache(lead_session *s, lead_stmt *st, const sql_lift **lift
 		return 0;
 	}
 	stmt_describe_fill(st);
+	s->plan_hits++;
 	return 1;
 }
 

@@ -1,0 +1,161 @@
+"""The plan cache (sql/plan_cache.c, parser/lift.c; docs/plan_cache.md):
+a simple query whose text differs from an earlier one of the session only
+in integer literals runs that one's plan with the literals as int4
+parameters.  Differential against a real PostgreSQL 15: every answer
+(columns, types, rows, errors) must be the one a fresh plan gives, also
+when the catalog or a plan-shaping setting changes between two statements
+that differ only in their constants (ALTER TABLE, DROP and CREATE of a
+same-named table, search_path, TimeZone), and for constants of other types
+('1', 1.5, NULL).  murphy.plan_cache_hits counts the statements that ran a
+kept plan, so each test also shows the cache was (or was not) used."""
+import pytest
+
+
+def hits(db):
+    cur = db.m.cursor()
+    cur.execute("SHOW murphy.plan_cache_hits")
+    n = int(cur.fetchone()[0])
+    cur.close()
+    return n
+
+
+@pytest.fixture(scope="module")
+def pc(db):
+    db.exec_both("DROP TABLE IF EXISTS pc_acc")
+    db.exec_both("CREATE TABLE pc_acc (aid int PRIMARY KEY, bid int, abalance int, "
+                 "big bigint, small smallint, note text, amount numeric)")
+    db.exec_both("INSERT INTO pc_acc SELECT g, g % 3, 0, g * 1000000000::bigint, g, 'n' || g, "
+                 "g / 4.0 FROM generate_series(1, 40) g")
+    return db
+
+
+def test_pgbench_shapes_hit_the_cache_and_answer_as_postgres(pc):
+    before = hits(pc)
+    n = 0
+    for aid, delta in [(1, 5), (17, -1234), (3, 77), (40, -9), (12, 0), (9, 4000)]:
+        pc.both("BEGIN")
+        pc.both("UPDATE pc_acc SET abalance = abalance + %d WHERE aid = %d" % (delta, aid))
+        pc.both("SELECT abalance FROM pc_acc WHERE aid = %d" % aid)
+        pc.both("UPDATE pc_acc SET abalance = abalance - %d WHERE aid = %d" % (delta, aid % 7 + 1))
+        pc.both("SELECT aid, abalance, big, small, note FROM pc_acc WHERE aid = - %d + %d"
+                % (delta % 5, aid))
+        pc.both("END")
+        n += 6
+    pc.both("SELECT aid, abalance FROM pc_acc ORDER BY aid")
+    # the first round plans its 6 shapes, the second 2 more (a negative delta
+    # puts a '-' token in the UPDATEs' texts); every other statement runs a kept plan
+    assert hits(pc) - before == n - 8, "kept plans ran %d times of %d" % (hits(pc) - before, n)
+
+
+def test_off_plans_every_statement(pc):
+    pc.m.cursor().execute("SET murphy.plan_cache = off")
+    try:
+        before = hits(pc)
+        for aid in (2, 22, 5):
+            pc.both("SELECT aid, note FROM pc_acc WHERE aid = %d" % aid)
+        assert hits(pc) == before
+    finally:
+        pc.m.cursor().execute("SET murphy.plan_cache = on")
+
+
+def test_constants_of_other_types_and_errors(pc):
+    before = hits(pc)
+    for lit in ["1", "'1'", "1.5", "NULL", "2", "-3", "'7'", "2.0"]:
+        pc.both("SELECT aid + %s, amount * %s FROM pc_acc WHERE aid = 4" % (lit, lit))
+        pc.both("SELECT count(*) FROM pc_acc WHERE bid = %s" % lit)
+    for v in ["5", "70000", "-32769", "12"]:  # int4 literals into smallint: 22003 past its range
+        pc.both("UPDATE pc_acc SET small = %s WHERE aid = 6" % v)
+        pc.both("SELECT small FROM pc_acc WHERE aid = 6")
+    for v in ["3", "2147483647"]:  # int4 arithmetic overflows as PostgreSQL's: 22003
+        pc.both("SELECT abalance + %s + 1 FROM pc_acc WHERE aid = 7" % v)
+    for v in ["4", "0"]:  # 22012 division by zero
+        pc.both("SELECT abalance / %s FROM pc_acc WHERE aid = 7" % v)
+    for row in [(101, 5), (102, 123456), (103, -7)]:  # int4 into bigint, text, numeric
+        pc.both("INSERT INTO pc_acc (aid, bid, abalance, big, note, amount) "
+                "VALUES (%d, 1, %d, %d, %d, %d)" % (row[0], row[1], row[1], row[1], row[1]))
+    pc.both("SELECT aid, abalance, big, note, amount FROM pc_acc WHERE aid > 100 ORDER BY aid")
+    assert hits(pc) > before
+
+
+def test_literals_whose_meaning_is_not_a_value_are_not_lifted(pc):
+    # ORDER BY n, GROUP BY n, LIMIT, typmods: planned as they are every time
+    for n in (1, 2, 1):
+        pc.both("SELECT bid, count(*) FROM pc_acc WHERE aid < 30 GROUP BY 1 ORDER BY %d, 1" % n)
+        pc.both("SELECT aid, note FROM pc_acc ORDER BY %d DESC, 1 LIMIT %d" % (n, n + 1))
+        pc.both("SELECT note::varchar(%d) FROM pc_acc WHERE aid = 33" % n)
+
+
+def test_alter_table_between_two_constants(pc):
+    pc.exec_both("DROP TABLE IF EXISTS pc_alt")
+    pc.exec_both("CREATE TABLE pc_alt (id int PRIMARY KEY, v int)")
+    pc.exec_both("INSERT INTO pc_alt VALUES (1, 10), (2, 20), (3, 30)")
+    pc.both("SELECT * FROM pc_alt WHERE id = 1")
+    pc.both("SELECT * FROM pc_alt WHERE id = 2")
+    pc.exec_both("ALTER TABLE pc_alt ADD COLUMN w text DEFAULT 'x'")
+    pc.both("SELECT * FROM pc_alt WHERE id = 3")
+    pc.both("UPDATE pc_alt SET v = v + 1 WHERE id = 2")
+    pc.exec_both("ALTER TABLE pc_alt DROP COLUMN v")
+    pc.both("SELECT * FROM pc_alt WHERE id = 1")
+    pc.both("UPDATE pc_alt SET v = v + 1 WHERE id = 3")  # 42703 on both now
+
+
+def test_drop_and_create_of_a_same_named_table(pc):
+    pc.exec_both("DROP TABLE IF EXISTS pc_re")
+    pc.exec_both("CREATE TABLE pc_re (id int PRIMARY KEY, v int)")
+    pc.exec_both("INSERT INTO pc_re VALUES (1, 1), (2, 2)")
+    pc.both("SELECT v FROM pc_re WHERE id = 1")
+    pc.both("SELECT v + 1 FROM pc_re WHERE id = 2")
+    pc.exec_both("DROP TABLE pc_re")
+    pc.both("SELECT v FROM pc_re WHERE id = 2")  # 42P01 on both
+    pc.exec_both("CREATE TABLE pc_re (id bigint PRIMARY KEY, v text)")
+    pc.exec_both("INSERT INTO pc_re VALUES (1, 'one'), (2, 'two')")
+    pc.both("SELECT v FROM pc_re WHERE id = 1")
+    pc.both("SELECT v FROM pc_re WHERE id = 2")
+    pc.both("SELECT v + 1 FROM pc_re WHERE id = 2")  # 42883 now: text + integer
+
+
+def test_search_path_between_two_constants(pc):
+    for s in ("pc_s1", "pc_s2"):
+        pc.exec_both("DROP SCHEMA IF EXISTS %s CASCADE" % s)
+        pc.exec_both("CREATE SCHEMA %s" % s)
+        pc.exec_both("CREATE TABLE %s.t (id int PRIMARY KEY, v text)" % s)
+        pc.exec_both("INSERT INTO %s.t VALUES (1, '%s one'), (2, '%s two')" % (s, s, s))
+    try:
+        pc.exec_both("SET search_path = pc_s1")
+        pc.both("SELECT v FROM t WHERE id = 1")
+        pc.both("SELECT v FROM t WHERE id = 2")
+        pc.exec_both("SET search_path = pc_s2")
+        pc.both("SELECT v FROM t WHERE id = 1")
+        pc.both("UPDATE t SET v = v || '!' WHERE id = 2")
+        pc.exec_both("SET search_path = pc_s1")
+        pc.both("SELECT v FROM t WHERE id = 2")
+        pc.exec_both("SET search_path = pc_s2")
+        pc.both("SELECT v FROM t WHERE id = 2")
+    finally:
+        pc.exec_both("RESET search_path")
+
+
+def test_timezone_between_two_constants(pc):
+    pc.exec_both("DROP TABLE IF EXISTS pc_tz")
+    pc.exec_both("CREATE TABLE pc_tz (id int PRIMARY KEY, ts timestamptz)")
+    pc.exec_both("INSERT INTO pc_tz VALUES (1, '2024-03-01 10:00:00+00'), "
+                 "(2, '2024-07-01 23:30:00+00')")
+    try:
+        for tz, ident in [("UTC", 1), ("Asia/Tokyo", 2), ("America/New_York", 1), ("UTC", 2)]:
+            pc.exec_both("SET TimeZone = '%s'" % tz)
+            pc.both("SELECT id, ts::text, ts + interval '1 hour' * %d FROM pc_tz WHERE id = %d"
+                    % (ident, ident))
+            pc.both("SELECT count(*) FROM pc_tz WHERE ts > '2024-05-01' AND id > %d"
+                    % (ident - 2))
+    finally:
+        pc.exec_both("RESET TimeZone")
+
+
+def test_rollback_of_a_block_run_from_kept_plans(pc):
+    pc.both("SELECT abalance FROM pc_acc WHERE aid = 20")
+    for delta in (100, 250):
+        pc.both("BEGIN")
+        pc.both("UPDATE pc_acc SET abalance = abalance + %d WHERE aid = 20" % delta)
+        pc.both("SELECT abalance FROM pc_acc WHERE aid = 20")
+        pc.both("ROLLBACK")
+        pc.both("SELECT abalance FROM pc_acc WHERE aid = 20")
