@@ -292,6 +292,7 @@ typedef struct lead_stmt {
 	struct sql_cached *cached;
 	int lift_n;
 	char lift_text[SQL_LIFT_MAX][12];
+	int checked; /* its kept plan found current by prepare(): execute() runs it */
 } lead_stmt;
 
 /* Per-task bookkeeping for EXPLAIN ANALYZE and merging. */

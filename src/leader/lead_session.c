@@ -1103,6 +1103,7 @@ static int stmt_from_cache(lead_session *s, lead_stmt *st, const sql_lift **lift
 		return 0;
 	}
 	stmt_describe_fill(st);
+	st->checked = 1;
 	s->plan_hits++;
 	return 1;
 }
@@ -1582,7 +1583,7 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 	lead_session *s = esess;
 	lead_stmt *st = stmt;
 	mur_error err;
-	int stream = s->portal_stream;
+	int stream = s->portal_stream, checked;
 
 	s->portal_stream = 0;            /* execute_planned takes it, whenever it runs */
 	lead_stmt_begin(s, &done, &arg); /* cancel, statement_timeout: lead_cancel.c */
@@ -1605,7 +1606,9 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 	 * the aggregates).  A long one is parsed on the pool, with a copy of
 	 * the parameters (theirs live only during this call). */
 	s->portal_stream = stream;
-	if (!st->p || stmt_stale(s, st)) {
+	checked = st->checked; /* by op_prepare, just before (pgw_simple.c) */
+	st->checked = 0;
+	if (!st->p || (!checked && stmt_stale(s, st))) {
 		if (stmt_offloop(s, st) && plan_job_start(s, st, 1, nparams, values, lengths,
 							  nformats, formats, done, arg) == MUR_OK)
 			return;
