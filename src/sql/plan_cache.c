@@ -19,8 +19,10 @@
 #include <string.h>
 
 /* Entries per session: a client's distinct statement shapes (pgbench's
- * TPC-B has 7, an ORM's working set a few dozen). */
-#define SQL_PLAN_CACHE_ENTRIES 64
+ * TPC-B keeps 11: its 7 statements, the UPDATEs' and the INSERT's with a
+ * negative delta).  Memory: a plan's arena is 32-64 KiB, so at most ~1 MiB
+ * per session, ~1 GiB at PGW_CONNECTIONS_MAX sessions each running 16 shapes. */
+#define SQL_PLAN_CACHE_ENTRIES 16
 
 struct sql_plan_cache {
 	sql_cached *e[SQL_PLAN_CACHE_ENTRIES];
@@ -113,10 +115,10 @@ int sql_plan_cache_fill(sql_plan_cache *pc, const catalog *cat, const char *sql,
 	*own = NULL;
 	rc = sql_parse_lift(sql, l, &tree, negated, err);
 	if (rc == SQL_LIFT_NONE) {
+		/* planned from this parse as it would be anyway: nothing to
+		 * remember (the slots stay for plans) */
 		rc = sql_prepare_tree(cat, sql, tree, opts, 0, NULL, own, err);
 		sql_tree_free(tree);
-		if (pc)
-			list(pc, l, NULL, cat, opts, negated);
 		return rc;
 	}
 	if (rc != MUR_OK)

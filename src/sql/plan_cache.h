@@ -9,9 +9,10 @@
  * An entry is good while the catalog version and the settings that shape
  * plans (sql_options) are those it was planned with: the caller checks
  * them as it checks a prepared statement's.  An entry without a plan (p
- * NULL) is a statement planned as usual, not lifted (its literals sit
- * where a parameter may mean another thing, its lifted plan failed or
- * reads the transaction's clock): good while the catalog version is.
+ * NULL) is a statement planned as usual, from its text (its lifted plan
+ * failed or reads the transaction's clock): good while the catalog version
+ * is.  A statement whose literals sit where a parameter may mean another
+ * thing is planned from the parse that found it out, and not listed.
  *
  * Ownership: the cache holds one reference to each entry it lists; each
  * statement running an entry's plan holds another (sql_cached_unref).  An
