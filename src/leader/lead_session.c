@@ -1112,7 +1112,11 @@ static void *op_prepare(void *esess, const char *sql, int nparams, const uint32_
 			mur_error *err)
 {
 	lead_session *s = esess;
-	const sql_lift *lift = sql == s->split_stmt && nparams == 0 ? &s->lift : NULL;
+	/* the Query's statement that op_split just scanned (pgw_simple.c prepares
+	 * it next; any other prepare in between clears split_stmt) */
+	const sql_lift *lift = sql == s->split_stmt && nparams == 0 && strlen(sql) == s->lift.len
+				       ? &s->lift
+				       : NULL;
 	lead_stmt *st = calloc(1, sizeof *st);
 	s->split_stmt = NULL;
 	if (!st || !(st->sql = strdup(sql))) {
