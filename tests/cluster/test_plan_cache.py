@@ -159,3 +159,14 @@ def test_rollback_of_a_block_run_from_kept_plans(pc):
         pc.both("SELECT abalance FROM pc_acc WHERE aid = 20")
         pc.both("ROLLBACK")
         pc.both("SELECT abalance FROM pc_acc WHERE aid = 20")
+
+
+def test_serial_defaults_and_returning_from_kept_plans(pc):
+    pc.exec_both("DROP TABLE IF EXISTS pc_ser")
+    pc.exec_both("CREATE TABLE pc_ser (id serial PRIMARY KEY, v int)")
+    before = hits(pc)
+    for v in (5, 6, 70, 8):
+        pc.both("INSERT INTO pc_ser (v) VALUES (%d) RETURNING id, v" % v)
+        pc.both("SELECT id, v FROM pc_ser WHERE id = %d" % (v % 4 + 1))
+    pc.both("SELECT id, v FROM pc_ser ORDER BY id")
+    assert hits(pc) - before >= 6
