@@ -170,3 +170,46 @@ def test_serial_defaults_and_returning_from_kept_plans(pc):
         pc.both("SELECT id, v FROM pc_ser WHERE id = %d" % (v % 4 + 1))
     pc.both("SELECT id, v FROM pc_ser ORDER BY id")
     assert hits(pc) - before >= 6
+
+
+def test_a_table_of_a_rolled_back_block(pc):
+    pc.exec_both("DROP TABLE IF EXISTS pc_rb")
+    for attempt in range(2):
+        pc.both("BEGIN")
+        pc.both("CREATE TABLE pc_rb (id int PRIMARY KEY, v int)")
+        pc.both("INSERT INTO pc_rb VALUES (1, 10)")
+        pc.both("INSERT INTO pc_rb VALUES (2, 20)")
+        pc.both("SELECT v FROM pc_rb WHERE id = 2")
+        pc.both("ROLLBACK")
+        pc.both("INSERT INTO pc_rb VALUES (3, 30)")  # 42P01 on both
+        pc.both("SELECT v FROM pc_rb WHERE id = 1")  # 42P01 on both
+    pc.both("CREATE TABLE pc_rb (id int PRIMARY KEY, w text)")
+    pc.both("INSERT INTO pc_rb VALUES (4, 'x')")
+    pc.both("SELECT w FROM pc_rb WHERE id = 4")
+    pc.both("SELECT v FROM pc_rb WHERE id = 4")  # 42703 on both
+
+
+def test_a_kept_plan_waits_for_another_blocks_alter(pc, cluster, pg, request):
+    """Another session's open block altered the table: a statement whose
+    plan this session keeps waits as PostgreSQL's lock makes it (here until
+    lock_timeout, 55P03), not run with the old shape."""
+    import psycopg2
+    pc.exec_both("DROP TABLE IF EXISTS pc_wait")
+    pc.exec_both("CREATE TABLE pc_wait (id int PRIMARY KEY, v int)")
+    pc.exec_both("INSERT INTO pc_wait VALUES (1, 1), (2, 2)")
+    pc.both("SELECT v FROM pc_wait WHERE id = 1")
+    pc.both("SELECT v FROM pc_wait WHERE id = 2")
+    others = [cluster.connect(), psycopg2.connect(pg.dsn("t_" + request.module.__name__))]
+    try:
+        for o in others:
+            o.autocommit = True
+            o.cursor().execute("BEGIN")
+            o.cursor().execute("ALTER TABLE pc_wait ADD COLUMN w int")
+        pc.exec_both("SET lock_timeout = '300ms'")
+        pc.both_error("SELECT v FROM pc_wait WHERE id = 1", "55P03")
+    finally:
+        pc.exec_both("RESET lock_timeout")
+        for o in others:
+            o.cursor().execute("ROLLBACK")
+            o.close()
+    pc.both("SELECT * FROM pc_wait WHERE id = 2")
