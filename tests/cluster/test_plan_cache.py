@@ -213,3 +213,22 @@ def test_a_kept_plan_waits_for_another_blocks_alter(pc, cluster, pg, request):
             o.cursor().execute("ROLLBACK")
             o.close()
     pc.both("SELECT * FROM pc_wait WHERE id = 2")
+
+
+@pytest.mark.parametrize("ktype", ["bigint", "smallint", "numeric", "numeric(10,2)", "float8"])
+def test_keys_of_other_types_route_by_the_literal(pc, ktype):
+    """A key column of another type than int4: the parameter is coerced
+    to it before the shard is chosen, as the literal was (each value on
+    its own shard, rows found by every constant)."""
+    t = "pc_k_" + ktype.split("(")[0]
+    pc.exec_both("DROP TABLE IF EXISTS %s" % t)
+    pc.exec_both("CREATE TABLE %s (k %s PRIMARY KEY, v int)" % (t, ktype))
+    pc.exec_both("INSERT INTO %s SELECT g, g FROM generate_series(1, 60) g" % t)
+    before = hits(pc)
+    for k in list(range(1, 61, 3)) + [0, 61, -5]:
+        pc.both("SELECT k, v FROM %s WHERE k = %d" % (t, k))
+        pc.both("UPDATE %s SET v = v + %d WHERE k = %d" % (t, k, k))
+    for k in (61, 62, -7):
+        pc.both("INSERT INTO %s VALUES (%d, %d)" % (t, k, k))
+    pc.both("SELECT k, v FROM %s ORDER BY k" % t)
+    assert hits(pc) - before >= 30
