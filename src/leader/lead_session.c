@@ -980,7 +980,7 @@ static void stmt_free(lead_stmt *st)
 static void stmt_describe_fill(lead_stmt *st)
 {
 	const plan *p = st->p;
-	st->nparams = p->nparams - st->lift_n; /* the lifted ones are not the client's */
+	st->nparams = st->cached ? 0 : p->nparams; /* a kept plan's are not the client's */
 	for (int i = 0; i < p->nparams && i < PLAN_PARAMS_MAX; i++)
 		st->param_oids[i] = mur_type_oid(
 			p->param_types[i] == MT_UNKNOWN ? MT_TEXT : p->param_types[i]);
@@ -1200,19 +1200,25 @@ static int stmt_fresh_plan(lead_session *s, const lead_stmt *st, plan **p, mur_e
 	return rc;
 }
 
-/* The literals a plan from the cache takes as parameters (text format). */
-static int lift_params(const lead_stmt *st, int *nparams, const char *const **values,
-		       const int32_t **lengths)
+/* The parameters a plan from the cache takes (text format): the
+ * statement's literals, then now() (the transaction's start, as a plan
+ * made now would hold it: lead_session_sql_options). */
+static int lift_params(const lead_session *s, const lead_stmt *st, int *nparams,
+		       const char *const **values, const int32_t **lengths)
 {
-	static _Thread_local const char *v[SQL_LIFT_MAX];
-	static _Thread_local int32_t len[SQL_LIFT_MAX];
+	static _Thread_local const char *v[SQL_LIFT_MAX + 1];
+	static _Thread_local int32_t len[SQL_LIFT_MAX + 1];
+	static _Thread_local char now[SQL_NOW_PARAM_TEXT];
 	if (st->lift_n > SQL_LIFT_MAX)
 		return MUR_ERR;
 	for (int k = 0; k < st->lift_n; k++) {
 		v[k] = st->lift_text[k];
 		len[k] = (int32_t)strlen(st->lift_text[k]);
 	}
-	*nparams = st->lift_n;
+	sql_cached_now_param(s->xact_now_us, now);
+	v[st->lift_n] = now;
+	len[st->lift_n] = (int32_t)strlen(now);
+	*nparams = st->lift_n + 1;
 	*values = v;
 	*lengths = len;
 	return MUR_OK;
@@ -1248,7 +1254,7 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 	snprintf(r->sql_text, sizeof r->sql_text, "%s", st->sql ? st->sql : "");
 	memcpy(s->last_query, r->sql_text, sizeof s->last_query);
 	r->stmt = st;
-	if (st->lift_n && nparams == 0 && lift_params(st, &nparams, &values, &lengths) != MUR_OK)
+	if (st->cached && nparams == 0 && lift_params(s, st, &nparams, &values, &lengths) != MUR_OK)
 		nparams = -1; /* cannot happen: lift_n is at most SQL_LIFT_MAX */
 	if (lead_bind_params(r, nparams, values, lengths, nformats, formats) != MUR_OK) {
 		lead_run_finish(r);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Entries per session: a client's distinct statement shapes (pgbench's
  * TPC-B keeps 11: its 7 statements, the UPDATEs' and the INSERT's with a
@@ -106,7 +107,8 @@ int sql_plan_cache_fill(sql_plan_cache *pc, const catalog *cat, const char *sql,
 			const sql_options *opts, sql_cached **e, plan **own, mur_error *err)
 {
 	uint8_t negated[SQL_LIFT_MAX] = {0};
-	mur_type types[SQL_LIFT_MAX];
+	mur_type types[SQL_LIFT_MAX + 1];
+	sql_options lifted = *opts;
 	sql_tree *tree = NULL;
 	plan *p = NULL;
 	mur_error lift_err;
@@ -125,10 +127,12 @@ int sql_plan_cache_fill(sql_plan_cache *pc, const catalog *cat, const char *sql,
 		return rc;
 	for (int k = 0; k < l->n; k++)
 		types[k] = MT_INT4;
-	rc = sql_prepare_tree(cat, sql, tree, opts, l->n, types, &p, &lift_err);
+	types[l->n] = MT_TIMESTAMPTZ; /* now(), bound to the transaction's start */
+	lifted.now_param = l->n + 1;
+	rc = sql_prepare_tree(cat, sql, tree, &lifted, l->n + 1, types, &p, &lift_err);
 	sql_tree_free(tree);
-	if (rc == MUR_OK && p->nparams == l->n && !p->uses_xact_now && !p->uses_stmt_now && pc &&
-	    (*e = list(pc, l, p, cat, opts, negated)) != NULL) {
+	if (rc == MUR_OK && p->nparams == l->n + 1 && !p->uses_xact_now && !p->uses_stmt_now &&
+	    pc && (*e = list(pc, l, p, cat, opts, negated)) != NULL) {
 		(*e)->refs++;
 		return MUR_OK;
 	}
@@ -152,4 +156,14 @@ void sql_cached_param(const sql_cached *e, const sql_lift *l, int k, char *out)
 {
 	int64_t v = e->negated[k] ? -(int64_t)l->val[k] : l->val[k];
 	snprintf(out, 12, "%lld", (long long)v);
+}
+
+void sql_cached_now_param(int64_t us, char *out)
+{
+	time_t sec = (time_t)(us / 1000000);
+	struct tm tm;
+	gmtime_r(&sec, &tm);
+	snprintf(out, SQL_NOW_PARAM_TEXT, "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (long long)(us % 1000000));
 }

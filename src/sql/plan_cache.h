@@ -4,13 +4,16 @@
  *
  * A key is the statement's text with its integer literals lifted out
  * (parser.h: sql_lift_scan); the entry's plan is the statement's with
- * those literals as int4 parameters $1..$n (sql_parse_lift), so the
- * statement runs as a prepared statement bound with its own literals.
+ * those literals as int4 parameters $1..$n (sql_parse_lift) and now() /
+ * CURRENT_TIMESTAMP as $n+1 (sql_options.now_param), so the statement runs
+ * as a prepared statement bound with its own literals and the
+ * transaction's start.
  * An entry is good while the catalog version and the settings that shape
  * plans (sql_options) are those it was planned with: the caller checks
  * them as it checks a prepared statement's.  An entry without a plan (p
  * NULL) is a statement planned as usual, from its text (its lifted plan
- * failed or reads the transaction's clock): good while the catalog version
+ * failed or reads a clock otherwise: CURRENT_DATE, LOCALTIMESTAMP,
+ * statement_timestamp()): good while the catalog version
  * is.  A statement whose literals sit where a parameter may mean another
  * thing is planned from the parse that found it out, and not listed.
  *
@@ -55,5 +58,10 @@ int sql_plan_cache_fill(sql_plan_cache *pc, const catalog *cat, const char *sql,
 void sql_plan_cache_drop(sql_plan_cache *pc, const sql_lift *l);
 /* Literal k of l as the text of parameter $k+1 for e (out: 12 bytes). */
 void sql_cached_param(const sql_cached *e, const sql_lift *l, int k, char *out);
+/* A kept plan takes one parameter more, $n+1 (timestamptz): now(), the
+ * transaction's start (us: sql_options.xact_now_us) as its text (out:
+ * SQL_NOW_PARAM_TEXT bytes), in UTC with its offset written. */
+#define SQL_NOW_PARAM_TEXT 64
+void sql_cached_now_param(int64_t us, char *out);
 
 #endif

@@ -232,3 +232,29 @@ def test_keys_of_other_types_route_by_the_literal(pc, ktype):
         pc.both("INSERT INTO %s VALUES (%d, %d)" % (t, k, k))
     pc.both("SELECT k, v FROM %s ORDER BY k" % t)
     assert hits(pc) - before >= 30
+
+
+def test_now_in_kept_plans_is_the_transactions_start(pc):
+    """now() and CURRENT_TIMESTAMP are a kept plan's last parameter, bound
+    to the transaction's start at each run: the same within a block, another
+    in the next, in timestamp and timestamptz columns, in any TimeZone."""
+    pc.exec_both("DROP TABLE IF EXISTS pc_now")
+    pc.exec_both("CREATE TABLE pc_now (id int PRIMARY KEY, ts timestamp, tz timestamptz)")
+    before = hits(pc)
+    try:
+        for z, zone in enumerate(("UTC", "Asia/Tokyo", "UTC")):
+            pc.exec_both("SET TimeZone = '%s'" % zone)
+            for blk in range(2):
+                lo = z * 100 + 10 * blk
+                pc.both("BEGIN")
+                for k in range(3):
+                    pc.both("INSERT INTO pc_now VALUES (%d, CURRENT_TIMESTAMP, now())" % (lo + k))
+                pc.both("SELECT count(*) FROM pc_now WHERE id >= %d AND id < %d "
+                        "AND ts = now()::timestamp AND tz = now()" % (lo, lo + 3))
+                pc.both("END")
+            pc.both("INSERT INTO pc_now VALUES (%d, CURRENT_TIMESTAMP, now())" % (z * 100 + 99))
+    finally:
+        pc.exec_both("RESET TimeZone")
+    pc.both("SELECT count(DISTINCT ts), count(*) FROM pc_now")  # 9 starts, 21 rows
+    pc.both("SELECT count(*) FROM pc_now WHERE ts = tz::timestamp")
+    assert hits(pc) - before >= 20
