@@ -8,6 +8,8 @@ S=${3:-15}
 # PARALLEL_COMMITS=on|off: pgbench runs the built-in TPC-B script with `SET murphy.parallel_commits`
 # first (bench/bench_txn.py's TPCB_PARALLEL: one more round trip per transaction, both builds);
 # unset: the built-in script, the server's default.
+# PGBENCH_ARGS: more pgbench options for the timed run, e.g. "-S" (point SELECTs by key, simple
+# protocol) or "-S -M prepared".
 SCRIPT=()
 if [ -n "$PARALLEL_COMMITS" ]; then
 	SCRIPT=(-f $(mktemp /tmp/cpupair-script.XXXXXX))
@@ -28,7 +30,7 @@ for i in 0 1; do
 done
 snap(){ for n in leader f1 f2 f3; do awk -v n=$n '{print n, $14, $15}' /proc/$(cat $1/c/$n/murphy.pid)/stat; done; }
 for i in 0 1; do snap ${D[$i]} > ${D[$i]}/before; done
-for i in 0 1; do PGPASSWORD=$(cat ${D[$i]}/c/password) pgbench -c 8 -j 2 -T $S "${SCRIPT[@]}" -h 127.0.0.1 -p ${P[$i]} -U murphy murphy > ${D[$i]}/pgb 2>&1 & done
+for i in 0 1; do PGPASSWORD=$(cat ${D[$i]}/c/password) pgbench -c 8 -j 2 -T $S $PGBENCH_ARGS "${SCRIPT[@]}" -h 127.0.0.1 -p ${P[$i]} -U murphy murphy > ${D[$i]}/pgb 2>&1 & done
 wait
 for i in 0 1; do snap ${D[$i]} > ${D[$i]}/after; done
 for i in 0 1; do

@@ -265,6 +265,13 @@ typedef struct lead_session {
 	lead_read_floor *floors; /* reads at bounded / available (lead_stale.c); malloc'd */
 	int nfloors, capfloors;
 	cat_seq_session seqs; /* currval / lastval (catalog_seq.c) */
+	/* its simple queries' plans (sql/plan_cache.h); the statement the last
+	 * split found the whole Query to be (NULL: none), scanned into lift */
+	struct sql_plan_cache *plans;
+	const char *split_stmt;
+	sql_lift lift;
+	uint64_t plan_hits; /* statements that ran a kept plan: murphy.plan_cache_hits */
+	char plan_hits_text[24];
 } lead_session;
 
 typedef struct lead_session lead_session;
@@ -283,6 +290,12 @@ typedef struct lead_stmt {
 	uint32_t param_oids[PLAN_PARAMS_MAX];
 	int ncols;
 	pgw_column *cols;
+	/* planned from the session's plan cache: the entry (a reference) whose
+	 * plan p is, and the statement's literals as its parameters' texts */
+	struct sql_cached *cached;
+	int lift_n;
+	char lift_text[SQL_LIFT_MAX][12];
+	int checked; /* its kept plan found current by prepare(): execute() runs it */
 } lead_stmt;
 
 /* Per-task bookkeeping for EXPLAIN ANALYZE and merging. */

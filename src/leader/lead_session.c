@@ -31,6 +31,7 @@
 #include "common/log.h"
 #include "pgcatalog/pgcatalog.h"
 #include "pgwire/pgw_server.h"
+#include "sql/plan_cache.h"
 #include "sql/sql.h"
 
 #define LEAD_STR_(x) #x
@@ -135,6 +136,7 @@ void lead_session_unref(lead_session *s)
 		s->next_open->prev_open = s->prev_open;
 	free(s->floors);
 	free(s->ddl);
+	sql_plan_cache_destroy(s->plans);
 	cat_seq_session_free(&s->seqs);
 	lead_setscope_free(s->set_before);
 	lead_setscope_free(s->set_commit);
@@ -160,6 +162,7 @@ static const char *const internal_settings[] = {"server_version",
 						"wal_block_size",
 						"data_checksums",
 						"max_connections",
+						"murphy.plan_cache_hits",
 						NULL};
 
 /* Settings SET and SHOW know; internal_settings (below) SHOW only. */
@@ -196,6 +199,7 @@ static const char *const known_settings[] = {"application_name",
 					     "murphy.write_quorum",
 					     "murphy.parallel_commits",
 					     "murphy.replica_batch",
+					     "murphy.plan_cache",
 					     "murphy.shuffle_strategy",
 					     "murphy.join_strategy",
 					     "murphy.read_consistency",
@@ -249,6 +253,8 @@ static const char *default_setting(const char *name)
 		{"murphy.write_quorum", "majority"},
 		{"murphy.parallel_commits", "on"}, /* docs/transactions.md */
 		{"murphy.replica_batch", "on"},    /* docs/transactions.md */
+		{"murphy.plan_cache", "on"},       /* sql/plan_cache.c */
+		{"murphy.plan_cache_hits", "0"},   /* the session's, in session_default */
 		{"murphy.shuffle_strategy", "auto"},
 		{"murphy.join_strategy", "auto"},
 		{"murphy.read_consistency", "strong"}, /* docs/consistency.md */
@@ -312,6 +318,7 @@ static const struct {
 	{"murphy.allow_partial_results", {"on", "off", NULL}},
 	{"murphy.parallel_commits", {"on", "off", NULL}},
 	{"murphy.replica_batch", {"on", "off", NULL}},
+	{"murphy.plan_cache", {"on", "off", NULL}},
 };
 
 /* MUR_OK unless ps sets murphy.move_max_mbps to something but MB/s. */
@@ -442,9 +449,14 @@ static int setting_known(const char *name)
 }
 
 /* The value a setting has before SET and after RESET. */
-static const char *session_default(const lead_session *s, const char *name)
+static const char *session_default(lead_session *s, const char *name)
 {
 	const char *v = lead_client_default(s->e, name);
+	if (strcmp(name, "murphy.plan_cache_hits") == 0) { /* statements run from the cache */
+		snprintf(s->plan_hits_text, sizeof s->plan_hits_text, "%llu",
+			 (unsigned long long)s->plan_hits);
+		return s->plan_hits_text;
+	}
 	if (strcmp(name, "application_name") == 0)
 		return s->app; /* the startup's, as PostgreSQL's RESET */
 	if (strcmp(name, "session_authorization") == 0)
@@ -852,6 +864,7 @@ static void *op_session_open(void *engine, pgw_session *ps, const char *user, co
 	s->ps = ps;
 	s->txn = LEAD_TXN_IDLE;
 	s->refs = 1;
+	s->plans = sql_plan_cache_create(); /* NULL: nothing is kept */
 	s->pid = ps ? pgw_session_pid(ps) : 0;
 	snprintf(s->user, sizeof s->user, "%s", user ? user : "");
 	s->superuser = role ? role->superuser : !e->auth_scram;
@@ -887,10 +900,38 @@ static void op_session_close(void *esess)
 	lead_session_unref(s);
 }
 
+/* A Query that is one statement whose plan the session keeps (current
+ * catalog) is that statement: not split (that would parse it). */
+static int split_cached(lead_session *s, const char *sql, int *n, char ***stmts)
+{
+	sql_cached *e = sql_plan_cache_find(s->plans, &s->lift);
+	int hit = e && e->p && e->catalog_version == cat_version(s->e->cat) && s->lift.len;
+	sql_cached_unref(e);
+	if (!hit || !(*stmts = calloc(1, sizeof **stmts)))
+		return 0;
+	if (!((*stmts)[0] = strndup(sql, s->lift.len))) {
+		free(*stmts);
+		return 0;
+	}
+	*n = 1;
+	return 1;
+}
+
 static int op_split(void *esess, const char *sql, int *n, char ***stmts, mur_error *err)
 {
-	(void)esess;
-	return sql_split(sql, n, stmts, err);
+	lead_session *s = esess;
+	int lift = s->plans && strcmp(lead_session_get(s, "murphy.plan_cache"), "on") == 0 &&
+		   sql_lift_scan(sql, &s->lift),
+	    rc;
+	s->split_stmt = NULL;
+	if (lift && split_cached(s, sql, n, stmts))
+		rc = MUR_OK;
+	else
+		rc = sql_split(sql, n, stmts, err);
+	if (lift && rc == MUR_OK && *n == 1 && strlen((*stmts)[0]) == s->lift.len &&
+	    memcmp((*stmts)[0], sql, s->lift.len) == 0)
+		s->split_stmt = (*stmts)[0];
+	return rc;
 }
 
 /* Statements this long are parsed off the loop thread (one 64 KiB statement
@@ -914,12 +955,23 @@ void lead_engine_set_loop(lead_engine *e, uv_loop_t *loop)
 	repl_set_decide(e->repl, lead_decide, e->decider);
 }
 
+/* Give up st's plan: its own, or the plan cache entry's it borrowed. */
+static void stmt_drop_plan(lead_stmt *st)
+{
+	if (st->cached)
+		sql_cached_unref(st->cached);
+	else if (st->p)
+		plan_free(st->p);
+	st->cached = NULL;
+	st->lift_n = 0;
+	st->p = NULL;
+}
+
 static void stmt_free(lead_stmt *st)
 {
 	if (!st)
 		return;
-	if (st->p)
-		plan_free(st->p);
+	stmt_drop_plan(st);
 	free(st->cols);
 	free(st->sql);
 	free(st);
@@ -928,7 +980,7 @@ static void stmt_free(lead_stmt *st)
 static void stmt_describe_fill(lead_stmt *st)
 {
 	const plan *p = st->p;
-	st->nparams = p->nparams;
+	st->nparams = st->cached ? 0 : p->nparams; /* a kept plan's are not the client's */
 	for (int i = 0; i < p->nparams && i < PLAN_PARAMS_MAX; i++)
 		st->param_oids[i] = mur_type_oid(
 			p->param_types[i] == MT_UNKNOWN ? MT_TEXT : p->param_types[i]);
@@ -956,30 +1008,52 @@ static void stmt_types(int nparams, const uint32_t *param_oids, mur_type *types)
 		types[i] = param_oids[i] ? mur_type_from_oid(param_oids[i]) : MT_UNKNOWN;
 }
 
-/* Plan st from tree (parsed already) or, when tree is NULL, from its text. */
-static int stmt_plan_tree(lead_session *s, lead_stmt *st, sql_tree *tree, mur_error *err)
+/* st runs e's plan, bound with its literals (l). */
+static void stmt_borrow(lead_stmt *st, sql_cached *e, const sql_lift *l)
+{
+	st->p = e->p;
+	st->cached = e;
+	st->lift_n = e->n;
+	for (int k = 0; k < e->n; k++)
+		sql_cached_param(e, l, k, st->lift_text[k]);
+}
+
+/* Plan st from tree (parsed already) or, when tree is NULL, from its text;
+ * with lift (a simple Query's statement, scanned), through the session's
+ * plan cache (its literals as parameters when they may be). */
+static int stmt_plan_tree(lead_session *s, lead_stmt *st, sql_tree *tree, const sql_lift *lift,
+			  mur_error *err)
 {
 	mur_type types[PLAN_PARAMS_MAX];
 	int n = st->given_nparams;
 	plan *p = NULL;
+	sql_cached *e = NULL;
 	sql_options opts;
 	int rc;
 	stmt_types(n, st->given_oids, types);
 	lead_session_sql_options(s, &opts);
 	cat_set_viewer(s->e->cat, 1, s->txid); /* another block's new tables stay unseen */
-	rc = tree ? sql_prepare_tree(s->e->cat, st->sql, tree, &opts, n, types, &p, err)
-		  : sql_prepare_opts(s->e->cat, st->sql, &opts, n, types, &p, err);
+	if (tree)
+		rc = sql_prepare_tree(s->e->cat, st->sql, tree, &opts, n, types, &p, err);
+	else if (lift && n == 0)
+		rc = sql_plan_cache_fill(s->plans, s->e->cat, st->sql, lift, &opts, &e, &p, err);
+	else
+		rc = sql_prepare_opts(s->e->cat, st->sql, &opts, n, types, &p, err);
 	st->shape_blocked = rc == MUR_OK ? cat_viewer_blocked_by(s->e->cat) : 0;
 	cat_set_viewer(s->e->cat, 0, 0);
 	if (rc != MUR_OK)
 		return MUR_ERR;
-	if (st->p)
-		plan_free(st->p);
-	st->p = p;
+	if (e && st->shape_blocked) /* it waits, then plans again: not kept */
+		sql_plan_cache_drop(s->plans, lift);
+	stmt_drop_plan(st);
+	if (e)
+		stmt_borrow(st, e, lift);
+	else
+		st->p = p;
 	st->catalog_version = cat_version(s->e->cat);
-	if (!p->uses_xact_now)
+	if (!st->p->uses_xact_now)
 		opts.xact_now_us = 0; /* stale only in another transaction when it does */
-	if (!p->uses_stmt_now)
+	if (!st->p->uses_stmt_now)
 		opts.stmt_now_us = 0; /* else stale in the next statement */
 	st->opts = opts;
 	stmt_describe_fill(st);
@@ -988,7 +1062,7 @@ static int stmt_plan_tree(lead_session *s, lead_stmt *st, sql_tree *tree, mur_er
 
 static int stmt_plan(lead_session *s, lead_stmt *st, mur_error *err)
 {
-	return stmt_plan_tree(s, st, NULL, err);
+	return stmt_plan_tree(s, st, NULL, NULL, err);
 }
 
 /* A long statement waits for execute() to be parsed off the loop. */
@@ -1007,11 +1081,44 @@ static int stmt_stale(lead_session *s, const lead_stmt *st)
 	       st->opts.stmt_now_us;
 }
 
+/* st, a simple Query's one statement (lift: its scan), from the session's
+ * plan cache: 1 when a kept plan is current (st runs it), else 0 and
+ * *lift NULL when the cache keeps it as a statement whose literals stay. */
+static int stmt_from_cache(lead_session *s, lead_stmt *st, const sql_lift **lift)
+{
+	sql_cached *e = sql_plan_cache_find(s->plans, *lift);
+	if (!e)
+		return 0;
+	if (!e->p) {
+		if (e->catalog_version == cat_version(s->e->cat))
+			*lift = NULL;
+		sql_cached_unref(e);
+		return 0;
+	}
+	stmt_borrow(st, e, *lift);
+	st->catalog_version = e->catalog_version;
+	st->opts = e->opts;
+	if (stmt_stale(s, st)) {
+		stmt_drop_plan(st);
+		return 0;
+	}
+	stmt_describe_fill(st);
+	st->checked = 1;
+	s->plan_hits++;
+	return 1;
+}
+
 static void *op_prepare(void *esess, const char *sql, int nparams, const uint32_t *param_oids,
 			mur_error *err)
 {
 	lead_session *s = esess;
+	/* the Query's statement that op_split just scanned (pgw_simple.c prepares
+	 * it next; any other prepare in between clears split_stmt) */
+	const sql_lift *lift = sql == s->split_stmt && nparams == 0 && strlen(sql) == s->lift.len
+				       ? &s->lift
+				       : NULL;
 	lead_stmt *st = calloc(1, sizeof *st);
+	s->split_stmt = NULL;
 	if (!st || !(st->sql = strdup(sql))) {
 		free(st);
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -1023,7 +1130,9 @@ static void *op_prepare(void *esess, const char *sql, int nparams, const uint32_
 		st->given_oids[i] = param_oids[i];
 	if (stmt_offloop(s, st))
 		return st; /* planned by execute(), or by describe() if asked first */
-	if (stmt_plan(s, st, err) != MUR_OK) {
+	if (lift && stmt_from_cache(s, st, &lift))
+		return st;
+	if (stmt_plan_tree(s, st, NULL, lift, err) != MUR_OK) {
 		stmt_free(st);
 		return NULL;
 	}
@@ -1091,6 +1200,30 @@ static int stmt_fresh_plan(lead_session *s, const lead_stmt *st, plan **p, mur_e
 	return rc;
 }
 
+/* The parameters a plan from the cache takes (text format): the
+ * statement's literals, then now() (the transaction's start, as a plan
+ * made now would hold it: lead_session_sql_options). */
+static int lift_params(const lead_session *s, const lead_stmt *st, int *nparams,
+		       const char *const **values, const int32_t **lengths)
+{
+	static _Thread_local const char *v[SQL_LIFT_MAX + 1];
+	static _Thread_local int32_t len[SQL_LIFT_MAX + 1];
+	static _Thread_local char now[SQL_NOW_PARAM_TEXT];
+	if (st->lift_n > SQL_LIFT_MAX)
+		return MUR_ERR;
+	for (int k = 0; k < st->lift_n; k++) {
+		v[k] = st->lift_text[k];
+		len[k] = (int32_t)strlen(st->lift_text[k]);
+	}
+	sql_cached_now_param(s->xact_now_us, now);
+	v[st->lift_n] = now;
+	len[st->lift_n] = (int32_t)strlen(now);
+	*nparams = st->lift_n + 1;
+	*values = v;
+	*lengths = len;
+	return MUR_OK;
+}
+
 /* Run st, planned and current. */
 static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const char *const *values,
 			    const int32_t *lengths, int nformats, const int16_t *formats,
@@ -1121,6 +1254,8 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 	snprintf(r->sql_text, sizeof r->sql_text, "%s", st->sql ? st->sql : "");
 	memcpy(s->last_query, r->sql_text, sizeof s->last_query);
 	r->stmt = st;
+	if (st->cached && nparams == 0 && lift_params(s, st, &nparams, &values, &lengths) != MUR_OK)
+		nparams = -1; /* cannot happen: lift_n is at most SQL_LIFT_MAX */
 	if (lead_bind_params(r, nparams, values, lengths, nformats, formats) != MUR_OK) {
 		lead_run_finish(r);
 		return;
@@ -1176,6 +1311,9 @@ int lead_session_reroute(lead_run *r)
 	n->start_us = r->start_us;
 	n->params = r->params; /* the values point into param_scratch: both move */
 	n->nparams = r->nparams;
+	if (st->p->nparams == 0)
+		n->nparams = 0; /* its literals were bound to a plan from the cache: planned
+				   again as they are */
 	n->param_scratch = r->param_scratch;
 	r->params = NULL;
 	r->nparams = 0;
@@ -1404,7 +1542,7 @@ static void plan_job_done(uv_work_t *w, int status)
 	if (status != 0 && j->rc == MUR_OK)
 		j->rc = mur_error_set(&j->err, SQLSTATE_QUERY_CANCELED, "statement canceled");
 	if (j->rc == MUR_OK)
-		j->rc = stmt_plan_tree(s, j->st, j->tree, &j->err);
+		j->rc = stmt_plan_tree(s, j->st, j->tree, NULL, &j->err);
 	plan_job_report(j);
 	lead_session_unref(s);
 	/* freeing a million-node tree takes ~0.3 s too: on the pool as well */
@@ -1455,7 +1593,7 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 	lead_session *s = esess;
 	lead_stmt *st = stmt;
 	mur_error err;
-	int stream = s->portal_stream;
+	int stream = s->portal_stream, checked;
 
 	s->portal_stream = 0;            /* execute_planned takes it, whenever it runs */
 	lead_stmt_begin(s, &done, &arg); /* cancel, statement_timeout: lead_cancel.c */
@@ -1478,7 +1616,9 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 	 * the aggregates).  A long one is parsed on the pool, with a copy of
 	 * the parameters (theirs live only during this call). */
 	s->portal_stream = stream;
-	if (!st->p || stmt_stale(s, st)) {
+	checked = st->checked; /* by op_prepare, just before (pgw_simple.c) */
+	st->checked = 0;
+	if (!st->p || (!checked && stmt_stale(s, st))) {
 		if (stmt_offloop(s, st) && plan_job_start(s, st, 1, nparams, values, lengths,
 							  nformats, formats, done, arg) == MUR_OK)
 			return;

@@ -467,6 +467,10 @@ static void fill_settings(lead_engine *e)
 		 "on: a block's UPDATEs and DELETEs reach their replicas at COMMIT, in one frame "
 		 "with the marker, made durable with one fsync; off: each as its primary answers "
 		 "(SET per session, read at BEGIN; docs/transactions.md)"},
+		{"murphy.plan_cache", "on", NULL,
+		 "on: a simple query whose text differs from an earlier one of the session only in "
+		 "integer literals runs that one's plan, the literals as parameters "
+		 "(murphy.plan_cache_hits counts them; SET per session; docs/plan_cache.md)"},
 		{"murphy.read_consistency", "strong", NULL,
 		 "reads: strong (every acknowledged write, else 08006), bounded (a copy at most "
 		 "murphy.max_staleness behind when no current copy is reachable), available (the "

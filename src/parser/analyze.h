@@ -446,6 +446,7 @@ typedef struct sql_ctx {
 	const char *user;        /* current_user, session_user (sql_options); NULL: "murphy" */
 	int64_t xact_now_us;     /* now() (sql_options.xact_now_us); 0: mur_now() per call */
 	int used_xact_now;       /* set when a constant of xact_now_us was planned */
+	int now_param;           /* > 0: now() is this parameter (sql_options.now_param) */
 	int64_t stmt_now_us;     /* statement_timestamp() (sql_options.stmt_now_us); 0: mur_now() */
 	int used_stmt_now;       /* set when a constant of stmt_now_us was planned */
 	const char *search_path; /* the session's search_path text (sql_options); NULL: default */

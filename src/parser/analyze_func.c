@@ -301,6 +301,13 @@ static sql_expr *time_const(sql_ctx *c, int64_t us, int loc)
 
 static sql_expr *xact_now(sql_ctx *c, int loc)
 {
+	if (c->now_param > 0 && c->xact_now_us) { /* bound to xact_now_us at each run */
+		sql_expr *e = sql_expr_new(c, SE_PARAM, MT_TIMESTAMPTZ, loc);
+		sql_param_note(c, c->now_param);
+		if (e)
+			e->param = c->now_param;
+		return e;
+	}
 	c->used_xact_now |= c->xact_now_us != 0;
 	return time_const(c, c->xact_now_us, loc);
 }

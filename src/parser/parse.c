@@ -205,6 +205,8 @@ void sql_tree_free(sql_tree *tree)
 		sql_arena_destroy(tree->arena); /* the tree itself lives in it */
 }
 
+void *sql_tree_alloc(sql_tree *tree, size_t n) { return sql_arena_alloc(tree->arena, n); }
+
 static void *tree_alloc(void *arena, size_t n) { return sql_arena_alloc(arena, n); }
 
 static void tree_free(void *arena, void *p)

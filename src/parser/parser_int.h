@@ -6,6 +6,7 @@
 #define PARSER_PARSER_INT_H
 
 #include "common/error.h"
+#include "parser/parser.h"
 
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
@@ -36,12 +37,18 @@ int sql_depth_check_tree(const uint8_t *data, size_t len, mur_error *err);
  * outside quotes and comments (*semis malloc'd, the caller frees). */
 int sql_depth_split_text(const char *sql, size_t **semis, size_t *nsemis, mur_error *err);
 
+/* n bytes in the tree's own arena (freed with it); NULL when out of memory. */
+void *sql_tree_alloc(sql_tree *tree, size_t n);
+
 /* parse_cache.c: parse trees of texts seen before, whatever their integer
  * literals (the file's top comment has the rules).  TEXT_MAX: longer texts
  * are not cached (and parse long enough that a scan is lost in the
  * noise); SLOTS_MAX: integer literals per cached text. */
 #define SQL_PCACHE_TEXT_MAX 2048
 #define SQL_PCACHE_SLOTS_MAX 32
+#if SQL_PCACHE_TEXT_MAX != SQL_LIFT_TEXT_MAX || SQL_PCACHE_SLOTS_MAX != SQL_LIFT_MAX
+#error "lift.c reads texts with the parse cache's scan: the same limits"
+#endif
 
 /* What sql_pcache_scan found in one text: its integer literals (slots). */
 typedef struct sql_pcache_probe {

@@ -216,6 +216,7 @@ static const struct {
 	{"murphy.allow_partial_results", "bool", NULL, NULL},
 	{"murphy.parallel_commits", "bool", NULL, NULL},
 	{"murphy.replica_batch", "bool", NULL, NULL},
+	{"murphy.plan_cache", "bool", NULL, NULL},
 	{"murphy.move_max_mbps", "real", NULL, NULL},
 };
 

@@ -282,7 +282,7 @@ static int prepare_tree(sql_ctx *c, PgQuery__ParseResult *tree, plan *p)
 		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1,
 			       "cannot insert multiple commands into a prepared statement");
 	if (!reads_xact_now(tree->stmts[0]->stmt))
-		c->xact_now_us = c->stmt_now_us = 0;
+		c->xact_now_us = c->stmt_now_us = c->now_param = 0;
 	return sql_plan_statement(c, tree->stmts[0]->stmt, p);
 }
 
@@ -354,6 +354,7 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const 
 		c.tz = opts->tz == mur_tz_utc() ? NULL : opts->tz;
 		c.search_path = opts->search_path_given ? opts->search_path : NULL;
 		c.xact_now_us = opts->xact_now_us;
+		c.now_param = opts->now_param;
 		c.stmt_now_us = opts->stmt_now_us;
 	}
 	p = sql_plan_new(&c, PLAN_EMPTY, "");

@@ -49,6 +49,11 @@ typedef struct sql_options {
 	int64_t xact_now_us;
 	/* the statement's start likewise: statement_timestamp() */
 	int64_t stmt_now_us;
+	/* not a setting: when > 0, now() and CURRENT_TIMESTAMP are planned as
+	 * parameter $now_param (timestamptz; its value bound at each run is
+	 * xact_now_us), so the plan outlives the transaction (the plan cache:
+	 * sql/plan_cache.c); 0: as the constant xact_now_us */
+	int now_param;
 } sql_options;
 
 enum { SQL_SHUFFLE_AUTO = 0, SQL_SHUFFLE_GATHER, SQL_SHUFFLE_REPARTITION };
