@@ -63,6 +63,9 @@ static const dp_func funcs[] = {
 	{"current_setting", "pgc_current_setting", MT_TEXT},
 	{"set_config", "pgc_set_config", MT_TEXT},
 	{"pg_backend_pid", "pgc_backend_pid", MT_INT4},
+	/* the leader's (leader/lead_signal.c): they signal its sessions */
+	{"pg_cancel_backend", "murphy_cancel_backend", MT_BOOL},
+	{"pg_terminate_backend", "murphy_terminate_backend", MT_BOOL},
 	{"version", "pgc_version", MT_TEXT},
 	{"quote_ident", "pgc_quote_ident", MT_TEXT},
 	{"pg_table_size", "pgc_null", MT_INT8},
