@@ -15,7 +15,8 @@
  * murphy's SQL functions report PostgreSQL errors through SQLite as
  * "SQLSTATE:ccccc:message" or "SQLSTATE:ccccc:message\nHINT:hint"
  * (sqlite3_result_error); that prefix (and the hint) is decoded here.  The key values of a duplicate are not in SQLite's message, so the
- * DETAIL names only the columns.
+ * DETAIL names only the columns; a write adds the values with
+ * stor_dupkey_detail (dupkey.c).
  *
  * SQLite's own nesting limits ("parser stack overflow": its parser holds
  * YYSTACKDEPTH = 100 entries, about 30 levels of parentheses or nested
