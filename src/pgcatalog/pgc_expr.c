@@ -201,6 +201,11 @@ static mur_type func_call(pgc_dp *d, const PgQuery__FuncCall *f)
 		pgc_dp_out(d, "*");
 	args(d, f->args, f->n_args, &first);
 	pgc_dp_out(d, ")");
+	if (f->agg_filter) { /* SQLite's own aggregate FILTER clause */
+		pgc_dp_out(d, " FILTER (WHERE ");
+		pgc_dp_expr(d, f->agg_filter);
+		pgc_dp_out(d, ")");
+	}
 	if (f->over)
 		window(d, f->over);
 	return fn->type == MT_UNKNOWN ? first : fn->type;

@@ -323,3 +323,25 @@ def test_terminate_of_itself_ends_the_session(servers, server):
             one(conn, "SELECT 1")
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("server", ["murphy", "postgres"])
+def test_terminate_many_at_once(servers, server):
+    """Every idle block of the database, in one statement whose answer only
+    counts them (the calls sit in a subquery under an aggregate's FILTER,
+    which the catalog emulation once dropped)."""
+    connect, admin = servers[server]
+    victims = [connect() for _ in range(3)]
+    pids = [pid_of(v) for v in victims]
+    try:
+        for v in victims:
+            v.cursor().execute("BEGIN")
+        assert one(admin, "SELECT count(*) FILTER (WHERE false) FROM pg_stat_activity") == (0,)
+        assert one(admin, "SELECT count(*) FILTER (WHERE t) FROM (SELECT "
+                   "pg_terminate_backend(pid) AS t FROM pg_stat_activity WHERE state = "
+                   "'idle in transaction' AND datname = current_database()) s") == (3,)
+        for pid in pids:
+            wait_for(lambda: not alive(admin, pid), "session %d ended" % pid)
+    finally:
+        for v in victims:
+            v.close()
