@@ -197,17 +197,23 @@ static int signal_backend(sqlite3_context *ctx, int64_t pid, int terminate)
 {
 	lead_engine *e = sqlite3_user_data(ctx);
 	lead_session *me = e->local_session, *s = session_by_pid(e, (uint32_t)pid);
+	if (!me) { /* no session's statement runs it: nobody to check the rights of */
+		fn_fail(ctx, SQLSTATE_FEATURE_NOT_SUPPORTED,
+			terminate ? "pg_terminate_backend() runs only in a catalog query"
+				  : "pg_cancel_backend() runs only in a catalog query");
+		return -1;
+	}
 	if (pid <= 0 || pid > UINT32_MAX || !s) {
 		warn_no_backend(e, pid);
 		return 0;
 	}
-	if (me && s->superuser && !me->superuser) {
+	if (s->superuser && !me->superuser) {
 		fn_fail(ctx, SQLSTATE_INSUFFICIENT_PRIVILEGE,
 			terminate ? "must be a superuser to terminate superuser process"
 				  : "must be a superuser to cancel superuser query");
 		return -1;
 	}
-	if (me && !me->superuser && strcmp(me->user, s->user) != 0) {
+	if (!me->superuser && strcmp(me->user, s->user) != 0) {
 		fn_fail(ctx, SQLSTATE_INSUFFICIENT_PRIVILEGE,
 			terminate ? "must be a member of the role whose process is being "
 				    "terminated or member of pg_signal_backend"
