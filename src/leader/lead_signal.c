@@ -41,7 +41,6 @@
 
 #include "common/log.h"
 #include "pgwire/pgw_server.h"
-#include "storage/storage.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -62,7 +61,6 @@ struct lead_signals {
 	uv_timer_t timer; /* zero timeout: the next loop turn */
 	lead_signal q[LEAD_SIGNALS_MAX];
 	int n;
-	int closing; /* uv_close called: freed in its callback */
 };
 
 static lead_session *session_by_pid(lead_engine *e, uint32_t pid)
