@@ -22,6 +22,8 @@ SETUP = [
     ("INSERT INTO dk VALUES (1, 'a'), (2, 'b'), (3, 'c')", ""),
     ("INSERT INTO dk2 VALUES (1, 1, 'a'), (1, 2, 'b'), (2, 1, 'c')", ""),
     ("INSERT INTO dkr VALUES (1, 'one'), (2, 'two'), (3, 'it''s, here')", ""),
+    ('CREATE TABLE "Dk q" ("K ey" text PRIMARY KEY, v int)', ""),
+    ('INSERT INTO "Dk q" VALUES (\'x"y\', 1)', ""),
 ]
 
 
@@ -63,6 +65,8 @@ def same_error(both, sql, detail):
     ("INSERT INTO dkr VALUES (4, 'one')", "Key (name)=(one) already exists."),
     ("UPDATE dkr SET name = 'it''s, here' WHERE id = 1",
      "Key (name)=(it's, here) already exists."),
+    # a column name that needs quotes is quoted, as PostgreSQL's quote_identifier
+    ('INSERT INTO "Dk q" VALUES (\'x"y\', 2)', 'Key ("K ey")=(x"y) already exists.'),
     ("INSERT INTO dkr VALUES (5, 'five') ON CONFLICT (id) DO UPDATE SET name = 'two'",
      None),  # no conflict on id 5: inserted on both, no error (checked below)
 ])
