@@ -39,8 +39,12 @@ typedef struct fault_node {
 	uint32_t delay_ms;
 } fault_node;
 
+int clu_fault_garbling;
+
 static struct {
-	clu_leader *l; /* the leader this state belongs to */
+	char garble_node[CAT_NAME_MAX]; /* garble: the follower whose next TASK is spoiled */
+	char garble_mode[16];           /* truncate | kind | version | trailing */
+	clu_leader *l;                  /* the leader this state belongs to */
 	net_listener *lis;
 	int port;
 	fault_node nodes[CAT_NODES_MAX];
@@ -390,6 +394,49 @@ static int cmd_heal(clu_leader *l, char *reply, size_t sz, mur_error *err)
 	return MUR_OK;
 }
 
+/* garble NODE MODE */
+static int cmd_garble(clu_leader *l, const fault_cmd *fc, char *reply, size_t sz, mur_error *err)
+{
+	static const char *const modes[] = {"truncate", "kind", "version", "trailing"};
+	size_t i;
+	if (fc->n != 3)
+		return usage_error(err, "garble takes a follower and a mode");
+	if (!follower_named(l, fc->w[1], err))
+		return MUR_ERR;
+	for (i = 0; i < sizeof modes / sizeof modes[0]; i++)
+		if (!strcmp(fc->w[2], modes[i]))
+			break;
+	if (i == sizeof modes / sizeof modes[0])
+		return usage_error(err, "unknown garble mode \"%s\"", fc->w[2]);
+	snprintf(F.garble_node, sizeof F.garble_node, "%s", fc->w[1]);
+	snprintf(F.garble_mode, sizeof F.garble_mode, "%s", modes[i]);
+	clu_fault_garbling = 1;
+	snprintf(reply, sz, "garble: the next task to follower %s is spoiled (%s)", fc->w[1],
+		 modes[i]);
+	return MUR_OK;
+}
+
+void clu_fault_garble(const char *node, char **data, size_t *len)
+{
+	char *more;
+	if (strcmp(node, F.garble_node) != 0)
+		return;
+	clu_fault_garbling = 0;
+	MLOG(WARN, "fault", "garbling a task to follower %s (%s)", node, F.garble_mode);
+	if (!strcmp(F.garble_mode, "truncate") && *len > 20)
+		*len = *len / 2 > 10 ? *len / 2 : 10; /* the id stays readable */
+	else if (!strcmp(F.garble_mode, "kind") && *len > 9)
+		(*data)[9] = (char)250;
+	else if (!strcmp(F.garble_mode, "version") && *len > 0)
+		(*data)[0] = (char)((uint8_t)(*data)[0] ^ 0x80);
+	else if (!strcmp(F.garble_mode, "trailing") && (more = realloc(*data, *len + 3))) {
+		memcpy(more + *len, "xyz", 3);
+		*data = more;
+		*len += 3;
+	}
+	F.garble_node[0] = '\0';
+}
+
 int clu_fault_command(clu_leader *l, const char *cmd, char *reply, size_t replysz, mur_error *err)
 {
 	fault_cmd fc;
@@ -406,6 +453,8 @@ int clu_fault_command(clu_leader *l, const char *cmd, char *reply, size_t replys
 		rc = cmd_delay(l, &fc, reply, replysz, err);
 	else if (!strcmp(fc.w[0], "fsync"))
 		rc = cmd_fsync(l, &fc, reply, replysz, err);
+	else if (!strcmp(fc.w[0], "garble"))
+		rc = cmd_garble(l, &fc, reply, replysz, err);
 	else if (!strcmp(fc.w[0], "heal") && fc.n == 1)
 		rc = cmd_heal(l, reply, replysz, err);
 	else

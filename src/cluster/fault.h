@@ -24,6 +24,11 @@
  *   fsync NODE fail       FAULT task "fsync fail": NODE's next WAL group
  *                         fsync fails (its WAL breaks: 58030 to the writes
  *                         waiting for it)
+ *   garble NODE MODE      the next TASK the leader sends NODE is spoiled
+ *                         (the follower's decoder test): MODE truncate (cut
+ *                         to half), kind (an unknown kind), version (a wrong
+ *                         encoding version), trailing (3 bytes appended);
+ *                         the follower fails that task alone (08P01)
  *   heal                  clear every leader-side policy; connections that
  *                         dropped frames are closed (tasks lost in the
  *                         partition fail with 08006 instead of hanging and
@@ -53,8 +58,15 @@
 #define CLU_FAULT_REPLY_MAX 512
 #define CLU_FAULT_USAGE                                                                            \
 	"usage: kill NODE | pause NODE SECONDS | partition A B | delay NODE MS | "                 \
-	"fsync NODE MS|fail | heal (NODE is a follower name; A or B may be leader)"
+	"fsync NODE MS|fail | garble NODE truncate|kind|version|trailing | heal (NODE is a "       \
+	"follower name; A or B may be leader)"
 
 int clu_fault_command(clu_leader *l, const char *cmd, char *reply, size_t replysz, mur_error *err);
+
+/* garble: nonzero while a task is to be spoiled; clu_send_task then calls
+ * clu_fault_garble with the encoded frame (which may grow: *data is
+ * realloc'd) before it goes to follower node. */
+extern int clu_fault_garbling;
+void clu_fault_garble(const char *node, char **data, size_t *len);
 
 #endif

@@ -26,6 +26,7 @@
  * the sessions using it), bounded by CLU_PENDING_TASKS_MAX.
  */
 #include "cluster/cluster_int.h"
+#include "cluster/fault.h"
 
 #include "common/log.h"
 
@@ -187,6 +188,8 @@ int clu_send_task(clu_leader *l, uint32_t node_id, exec_task *task, clu_task_cb 
 	}
 	/* the frame is written from b's memory: no second copy of a long task */
 	data = mur_buf_steal(&b, &len);
+	if (clu_fault_garbling) /* a test spoils this task (fault.h, garble) */
+		clu_fault_garble(n->name, &data, &len);
 	if (net_conn_send_take(k->conn, NET_MSG_TASK, data, len, err) != MUR_OK) {
 		mur_error_context(err, "sending a task to follower \"%s\"", n->name);
 		rc = MUR_ERR;

@@ -797,8 +797,11 @@ static int write_once(run_ctx *c, sqlite3_stmt *st)
 		if (check_size(c, &c->res->rows) != MUR_OK)
 			return MUR_ERR;
 	}
-	if (rc != SQLITE_DONE)
-		return sqlite_fail(c, rc);
+	if (rc != SQLITE_DONE) {
+		sqlite_fail(c, rc);
+		stor_dupkey_detail(c->mem ? c->mem : stor_handle(c->db), st, &c->res->err);
+		return MUR_ERR;
+	}
 	c->res->changes += (uint64_t)sqlite3_changes64(stor_handle(c->db));
 	sqlite3_reset(st);
 	return MUR_OK;

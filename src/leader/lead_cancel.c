@@ -1,7 +1,8 @@
 /*
  * lead_cancel.c — ending a statement early: the PostgreSQL CancelRequest
- * (pgw_engine_ops.cancel), statement_timeout, and lead_run_cancel, the
- * hook a lock wait can use with its own error (55P03, 40P01).
+ * (pgw_engine_ops.cancel; pg_cancel_backend from another session ends here
+ * too, lead_signal.c), statement_timeout, and lead_run_cancel, the hook a
+ * lock wait can use with its own error (55P03, 40P01).
  *
  * A statement in progress.  lead_stmt_begin wraps the statement's done()
  * (stmt_finished), so the session knows a statement is in progress

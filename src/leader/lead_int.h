@@ -140,6 +140,8 @@ struct lead_engine {
 	uv_timer_t *lock_timer; /* lock waits' lock_timeout / deadlock_timeout (lead_cancel.c);
 				   NULL until first armed */
 	uint64_t lock_due_us;   /* when lock_timer fires (mur_now_us); 0: not armed */
+	struct lead_signals *signals;       /* pg_cancel/terminate_backend's queue (lead_signal.c);
+					 NULL until the first signal */
 	struct lead_session *local_session; /* the session whose statement the leader's SQLite
 					       runs (txid_current()); NULL between statements */
 	struct lead_run *local_run;         /* that statement (set_config(),
@@ -470,6 +472,14 @@ int lead_session_reroute(lead_run *r);
  * (1: parked, or finished already: do not touch r). */
 void lead_move_register(lead_engine *e);
 int lead_move_park(lead_run *r);
+
+/* lead_signal.c: pg_cancel_backend / pg_terminate_backend's SQLite
+ * functions (murphy_cancel_backend, murphy_terminate_backend); the signals
+ * they queue are carried out on the next loop turn.  _close frees the
+ * queue (engine teardown). */
+typedef struct lead_signals lead_signals;
+void lead_signal_register(lead_engine *e);
+void lead_signal_close(lead_engine *e);
 
 /* lead_explain.c: EXPLAIN ANALYZE of a multi-shard autocommit write: its
  * implicit transaction committed (lead_txn.c), say how. */

@@ -240,6 +240,7 @@ int lead_local_open(lead_engine *e, mur_error *err)
 	sqlite3_create_function(e->mem, "murphy_server_port", 0, SQLITE_UTF8, e, fn_server_port,
 				NULL, NULL);
 	lead_move_register(e);
+	lead_signal_register(e);
 	sqlite3_create_function(e->mem, "murphy_nextval", 1, SQLITE_UTF8, e, fn_nextval, NULL,
 				NULL);
 	sqlite3_create_function(e->mem, "murphy_currval", 1, SQLITE_UTF8, e, fn_seq, NULL, NULL);

@@ -79,6 +79,7 @@ void lead_engine_destroy(lead_engine *e)
 	if (!e)
 		return;
 	lead_lock_timer_close(e);
+	lead_signal_close(e);
 	repl_destroy(e->repl);
 	lead_decider_destroy(e->decider);
 	sqlite3_close(e->mem);

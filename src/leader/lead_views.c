@@ -1019,6 +1019,17 @@ static int view_wanted(const char *sql, size_t k)
 	return v->fill == fill_transactions && strstr(sql, "murphy_locks");
 }
 
+/* pg_stat_activity.state as PostgreSQL's: a session running a statement
+ * (this one, or one waiting for followers or a lock) is active. */
+static const char *activity_state(const lead_engine *e, const lead_session *s)
+{
+	if (s == e->local_session || s->stmt_done)
+		return "active";
+	if (s->txn == LEAD_TXN_FAILED)
+		return "idle in transaction (aborted)";
+	return s->txid ? "idle in transaction" : "idle";
+}
+
 /* pg_stat_activity and pg_stat_ssl: the open sessions (at most
  * PGW_CONNECTIONS_MAX). */
 static int activity(lead_engine *e, pgc_activity *acts, int max)
@@ -1031,9 +1042,7 @@ static int activity(lead_engine *e, pgc_activity *acts, int max)
 					   .user = s->user,
 					   .database = "murphy",
 					   .application_name = s->app,
-					   .state = s == e->local_session ? "active"
-						    : s->txid             ? "idle in transaction"
-									  : "idle",
+					   .state = activity_state(e, s),
 					   /* the running or latest statement (cut at
 					      LEAD_QUERY_TEXT_MAX), as PostgreSQL's */
 					   .query = s->last_query,

@@ -538,16 +538,28 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 	follower *f = arg;
 	follower_task *ft;
 	int rc;
+	uint64_t id;
+	char why[160];
+	mur_error e;
 
 	ft = calloc(1, sizeof *ft);
 	if (!ft) {
 		free(payload);
 		return -1; /* the leader fails it when the connection closes */
 	}
-	if (exec_task_decode(payload, len, &ft->task) != MUR_OK) {
+	if ((rc = exec_task_decode_why(payload, len, &ft->task, &id, why, sizeof why)) != MUR_OK) {
 		free(payload);
 		free(ft);
-		return -1;
+		if (rc != MUR_EPROTO || id == 0)
+			return -1; /* no task to answer: the leader fails them as the connection closes */
+		/* only this task fails: the connection serves the others */
+		MLOG(WARN, "follower", "malformed task %llu from the leader: %s",
+		     (unsigned long long)id, why);
+		mur_error_set(&e, SQLSTATE_PROTOCOL_VIOLATION,
+			      "follower \"%s\" got a malformed task from the leader: %s", f->name,
+			      why);
+		answer_error(f, gen, id, &e);
+		return 0;
 	}
 	exec_fence_observe(ft->task.epoch);
 	ft->arrival = ++f->arrivals;

@@ -63,6 +63,9 @@ static const dp_func funcs[] = {
 	{"current_setting", "pgc_current_setting", MT_TEXT},
 	{"set_config", "pgc_set_config", MT_TEXT},
 	{"pg_backend_pid", "pgc_backend_pid", MT_INT4},
+	/* the leader's (leader/lead_signal.c): they signal its sessions */
+	{"pg_cancel_backend", "murphy_cancel_backend", MT_BOOL},
+	{"pg_terminate_backend", "murphy_terminate_backend", MT_BOOL},
 	{"version", "pgc_version", MT_TEXT},
 	{"quote_ident", "pgc_quote_ident", MT_TEXT},
 	{"pg_table_size", "pgc_null", MT_INT8},
@@ -198,6 +201,11 @@ static mur_type func_call(pgc_dp *d, const PgQuery__FuncCall *f)
 		pgc_dp_out(d, "*");
 	args(d, f->args, f->n_args, &first);
 	pgc_dp_out(d, ")");
+	if (f->agg_filter) { /* SQLite's own aggregate FILTER clause */
+		pgc_dp_out(d, " FILTER (WHERE ");
+		pgc_dp_expr(d, f->agg_filter);
+		pgc_dp_out(d, ")");
+	}
 	if (f->over)
 		window(d, f->over);
 	return fn->type == MT_UNKNOWN ? first : fn->type;

@@ -41,6 +41,8 @@ static const char *const own_functions[] = {
 	"current_schema",
 	"pg_is_in_recovery",
 	"acldefault",
+	"pg_cancel_backend",
+	"pg_terminate_backend",
 };
 
 static const char *const oid_types[] = {"regclass", "regtype", "regnamespace", "regproc", "oid"};

@@ -326,6 +326,22 @@ void pgw_conn_idle_expired(pgw_conn *c)
 	conn_run(c); /* closes the engine session: a block is undone now */
 }
 
+/* ---- Terminated by the engine (pg_terminate_backend) ------------------- */
+
+void pgw_session_terminate(pgw_session *ps, const mur_error *err)
+{
+	pgw_conn *c = ps;
+	if (c->state == PGW_CONN_CLOSED || c->running)
+		return; /* closing already, or called from inside its own run: never */
+	MLOG(INFO, "pgwire", "session %u: terminated: %s", c->pid, err->message);
+	c->refs++;
+	pgw_conn_fatal(c, err);
+	conn_run(c); /* nothing pending: closes the engine session, a block is undone now */
+	if (c->wake && !c->destroyed)
+		c->wake(c->wake_arg); /* the owner flushes the FATAL and closes */
+	conn_unref(c);
+}
+
 /* ---- Engine callbacks ------------------------------------------------- */
 
 static void conn_done_cb(void *arg, pgw_result *res)

@@ -332,6 +332,14 @@ int pgw_session_tls(const pgw_session *ps, pgw_tls_info *info);
  * of the session's connection: 1, or 0 when not known. */
 int pgw_session_local_addr(const pgw_session *ps, const char **addr, int *port);
 
+/* End the session as PostgreSQL's pg_terminate_backend does: err goes out
+ * as FATAL and the connection closes.  With nothing pending,
+ * session_close is called before this returns; with a statement running,
+ * once its done() was called (the engine should end it: cancel) — its
+ * result is dropped.  Call it from the loop, never from inside one of this
+ * session's own engine callbacks; nothing happens on a closed session. */
+void pgw_session_terminate(pgw_session *ps, const mur_error *err);
+
 /* Change the connection's TCP keepalive (SET tcp_keepalives_idle …); the
  * owner applies it to the socket on its next sync.  Not after
  * session_close. */

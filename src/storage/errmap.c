@@ -15,7 +15,8 @@
  * murphy's SQL functions report PostgreSQL errors through SQLite as
  * "SQLSTATE:ccccc:message" or "SQLSTATE:ccccc:message\nHINT:hint"
  * (sqlite3_result_error); that prefix (and the hint) is decoded here.  The key values of a duplicate are not in SQLite's message, so the
- * DETAIL names only the columns.
+ * DETAIL names only the columns; a write adds the values with
+ * stor_dupkey_detail (dupkey.c).
  *
  * SQLite's own nesting limits ("parser stack overflow": its parser holds
  * YYSTACKDEPTH = 100 entries, about 30 levels of parentheses or nested
@@ -29,9 +30,33 @@
 #include <stdio.h>
 #include <string.h>
 
-/* "t.a, t.b" → table "t", columns "a, b" (display) and "a_b" (name). */
-static void split_columns(const char *list, char *table, size_t tsz, char *cols, size_t csz,
-			  char *joined, size_t jsz)
+/* Column name col[0..n) as PostgreSQL's quote_identifier prints it in a
+ * DETAIL: bare when lower-case letters, digits and '_' (not first a
+ * digit), else in double quotes with '"' doubled (keywords are not
+ * looked for).  Appended at out + *at (room sz). */
+static void put_ident(char *out, size_t sz, size_t *at, const char *col, size_t n)
+{
+	int bare = n > 0 && !(col[0] >= '0' && col[0] <= '9');
+	for (size_t i = 0; i < n && bare; i++)
+		bare = (col[i] >= 'a' && col[i] <= 'z') || (col[i] >= '0' && col[i] <= '9') ||
+		       col[i] == '_';
+	if (bare) {
+		*at += (size_t)snprintf(out + *at, *at < sz ? sz - *at : 0, "%.*s", (int)n, col);
+	} else {
+		*at += (size_t)snprintf(out + *at, *at < sz ? sz - *at : 0, "\"");
+		for (size_t i = 0; i < n; i++)
+			*at += (size_t)snprintf(out + *at, *at < sz ? sz - *at : 0,
+						col[i] == '"' ? "\"\"" : "%c", col[i]);
+		*at += (size_t)snprintf(out + *at, *at < sz ? sz - *at : 0, "\"");
+	}
+	if (*at >= sz)
+		*at = sz - 1;
+}
+
+/* "t.a, t.b" → table "t", columns "a, b" (display: quoted as a DETAIL's
+ * key when quote) and "a_b" (name). */
+static void split_columns(const char *list, int quote, char *table, size_t tsz, char *cols,
+			  size_t csz, char *joined, size_t jsz)
 {
 	size_t tn = 0, cn = 0, jn = 0;
 	int first = 1;
@@ -52,8 +77,14 @@ static void split_columns(const char *list, char *table, size_t tsz, char *cols,
 		}
 		const char *col = dot ? dot + 1 : list;
 		size_t n = (size_t)(end - col);
-		cn += (size_t)snprintf(cols + cn, cn < csz ? csz - cn : 0, "%s%.*s",
-				       first ? "" : ", ", (int)n, col);
+		cn += (size_t)snprintf(cols + cn, cn < csz ? csz - cn : 0, "%s", first ? "" : ", ");
+		if (cn >= csz)
+			cn = csz - 1;
+		if (quote)
+			put_ident(cols, csz, &cn, col, n);
+		else
+			cn += (size_t)snprintf(cols + cn, cn < csz ? csz - cn : 0, "%.*s", (int)n,
+					       col);
 		jn += (size_t)snprintf(joined + jn, jn < jsz ? jsz - jn : 0, "%s%.*s",
 				       first ? "" : "_", (int)n, col);
 		if (cn >= csz)
@@ -74,7 +105,8 @@ static int map_constraint(int ext, const char *msg, mur_error *err)
 	switch (ext) {
 	case SQLITE_CONSTRAINT_PRIMARYKEY:
 	case SQLITE_CONSTRAINT_UNIQUE:
-		split_columns(what, table, sizeof table, cols, sizeof cols, joined, sizeof joined);
+		split_columns(what, 1, table, sizeof table, cols, sizeof cols, joined,
+			      sizeof joined);
 		if (ext == SQLITE_CONSTRAINT_PRIMARYKEY)
 			mur_error_set(err, SQLSTATE_UNIQUE_VIOLATION,
 				      "duplicate key value violates unique constraint \"%s_pkey\"",
@@ -87,7 +119,8 @@ static int map_constraint(int ext, const char *msg, mur_error *err)
 		mur_error_detail(err, "Key (%s) already exists.", cols);
 		return MUR_ERR;
 	case SQLITE_CONSTRAINT_NOTNULL:
-		split_columns(what, table, sizeof table, cols, sizeof cols, joined, sizeof joined);
+		split_columns(what, 0, table, sizeof table, cols, sizeof cols, joined,
+			      sizeof joined);
 		return mur_error_set(err, SQLSTATE_NOT_NULL_VIOLATION,
 				     "null value in column \"%s\" of relation \"%s\" violates "
 				     "not-null constraint",

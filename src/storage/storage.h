@@ -118,6 +118,14 @@ void stor_rollback(stor_db *db);
 int stor_map_sqlite_error(sqlite3 *db, int rc, mur_error *err);
 #define STOR_ERROR_HINT_SEP "\nHINT:"
 
+/* A write's step on st failed and stor_map_sqlite_error made err 23505
+ * from db's message: find the duplicate row's key values (dupkey.c: st
+ * runs again, reset with the same bindings, in a savepoint it undoes) and
+ * make err's DETAIL PostgreSQL's "Key (a, b)=(1, x) already exists.".
+ * Call it before anything else touches db; st is left reset.  err stays as
+ * it was when the values cannot be found; other SQLSTATEs are left alone. */
+void stor_dupkey_detail(sqlite3 *db, sqlite3_stmt *st, mur_error *err);
+
 /* Register on db every SQLite user function murphy's emitted SQL uses
  * (sqlfn.c: mur_div, mur_like, mur_cast, mur_date_trunc, ...).  Storage
  * calls it on each placement connection it opens; the leader on its

@@ -39,6 +39,7 @@
  */
 #include "wire/task.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,75 +221,86 @@ static int decode_agg(mur_rd *r, exec_agg_spec *a)
 	return mur_rd_ok(r) ? decode_exprs(r, a) : MUR_EPROTO;
 }
 
-static int decode_task(mur_rd *r, exec_task *t)
+/* A decode failure at field `what` (exec_task_decode_why names it). */
+static int task_bad(const char **why, const char *what)
+{
+	*why = what;
+	return MUR_EPROTO;
+}
+
+static int decode_task(mur_rd *r, exec_task *t, const char **why)
 {
 	uint32_t n;
 	const char *s;
 
 	if (mur_rd_u8(r) != EXEC_WIRE_VERSION)
-		return MUR_EPROTO;
+		return task_bad(why, "version");
 	t->id = mur_rd_u64(r);
 	t->kind = mur_rd_u8(r);
 	if (t->kind < EXEC_TASK_QUERY || t->kind > EXEC_TASK_KIND_MAX)
-		return MUR_EPROTO;
+		return task_bad(why, "kind");
 	t->nplacements = mur_rd_u8(r);
 	if (t->nplacements > EXEC_TASK_PLACEMENTS_MAX ||
 	    (t->nplacements < 1 && t->kind != EXEC_TASK_SHUFFLE_RECV &&
 	     t->kind != EXEC_TASK_SHUFFLE_CANCEL && t->kind != EXEC_TASK_QUERY_CANCEL &&
 	     t->kind != EXEC_TASK_SHUFFLE_FETCH))
-		return MUR_EPROTO;
+		return task_bad(why, "placement count");
 	for (uint32_t i = 0; i < t->nplacements; i++) {
 		s = mur_rd_lstr(r, &n);
 		if (!s || !name_ok(s, n))
-			return MUR_EPROTO;
+			return task_bad(why, "placement name");
 		memcpy(t->placements[i], s, n);
 		t->placements[i][n] = '\0';
 	}
 	t->sql = mur_rd_cstr(r);
 	if (!t->sql || strlen(t->sql) > EXEC_TASK_SQL_BYTES_MAX)
-		return MUR_EPROTO;
+		return task_bad(why, "sql");
 	t->nparams = mur_rd_u32(r);
-	if (!mur_rd_ok(r) || t->nparams > EXEC_PARAMS_MAX || t->nparams > mur_rd_left(r))
-		return MUR_EPROTO;
+	if (!mur_rd_ok(r) || t->nparams > mur_rd_left(r))
+		return task_bad(why, "~parameters");
+	if (t->nparams > EXEC_PARAMS_MAX)
+		return task_bad(why, "parameter count");
 	if (t->nparams) {
 		t->params = calloc(t->nparams, sizeof *t->params);
 		if (!t->params)
 			return MUR_ENOMEM;
 		for (uint32_t i = 0; i < t->nparams; i++)
 			if (mur_row_get_value(r, &t->params[i]) != MUR_OK)
-				return MUR_EPROTO;
+				return task_bad(why, "parameters");
 	}
 	t->ncols = mur_rd_u32(r);
 	t->nrows = mur_rd_u64(r);
 	uint64_t rows_len = mur_rd_u64(r);
 	if (!mur_rd_ok(r) || rows_len > mur_rd_left(r))
-		return MUR_EPROTO;
+		return task_bad(why, "~rows");
 	t->rows_len = (size_t)rows_len;
 	t->rows = mur_rd_bytes(r, t->rows_len);
 	if (!t->rows || !rows_valid(t->rows, t->rows_len, t->nrows, t->ncols))
-		return MUR_EPROTO;
+		return task_bad(why, "rows");
 	uint8_t has_agg = mur_rd_u8(r);
 	if (has_agg > 1)
-		return MUR_EPROTO;
+		return task_bad(why, "aggregate flag");
 	t->has_agg = has_agg;
 	if (has_agg && decode_agg(r, &t->agg) != MUR_OK)
-		return MUR_EPROTO;
+		return task_bad(why, "aggregate spec");
 	t->lsn = mur_rd_u64(r);
 	t->entry_id = mur_rd_u64(r);
 	t->capture = mur_rd_u8(r);
 	t->txn_id = mur_rd_u64(r);
 	t->entry_kind = mur_rd_u8(r);
 	uint64_t blob_len = mur_rd_u64(r);
-	if (!mur_rd_ok(r) || t->capture > EXEC_CAPTURE_LOG || blob_len > mur_rd_left(r) ||
+	if (!mur_rd_ok(r) || blob_len > mur_rd_left(r))
+		return task_bad(why, "~changeset");
+	if (t->capture > EXEC_CAPTURE_LOG || blob_len > mur_rd_left(r) ||
 	    t->entry_kind > EXEC_ENTRY_KIND_MAX ||
 	    (t->entry_kind != EXEC_ENTRY_DATA && t->entry_kind != EXEC_ENTRY_DDL &&
 	     t->txn_id == 0)) /* a marker names its transaction; a DDL entry may not */
-		return MUR_EPROTO;
+		return task_bad(why, "log entry fields");
 	t->blob_len = (size_t)blob_len;
 	t->blob = blob_len ? mur_rd_bytes(r, t->blob_len) : NULL;
 	s = mur_rd_lstr(r, &n);
 	if (!s || n >= sizeof t->peer_addr || memchr(s, '\0', n))
-		return MUR_EPROTO;
+		return task_bad(why, "peer address");
 	memcpy(t->peer_addr, s, n);
 	t->peer_addr[n] = '\0';
 	t->epoch = mur_rd_u64(r);
@@ -300,10 +312,10 @@ static int decode_task(mur_rd *r, exec_task *t)
 	get_keys(r, &t->shuffle_keys);
 	s = mur_rd_lstr(r, &n);
 	if (!s || n > EXEC_SHUFFLE_TO_BYTES_MAX || memchr(s, '\0', n))
-		return MUR_EPROTO;
+		return task_bad(why, "shuffle targets");
 	t->shuffle_to = s; /* NUL-terminated below: copied into shuffle_to_buf */
 	if (n >= sizeof t->shuffle_to_buf)
-		return MUR_EPROTO;
+		return task_bad(why, "shuffle targets");
 	memcpy(t->shuffle_to_buf, s, n);
 	t->shuffle_to_buf[n] = '\0';
 	t->shuffle_to = t->shuffle_to_buf;
@@ -322,35 +334,67 @@ static int decode_task(mur_rd *r, exec_task *t)
 	t->shuffle_batch = mur_rd_u32(r);
 	t->shuffle_merge = mur_rd_u32(r);
 	if (t->shuffle_merge > t->shuffle_stream)
-		return MUR_EPROTO;
+		return task_bad(why, "shuffle merge");
 	if (!t->having_sql || strlen(t->having_sql) > EXEC_TASK_SQL_BYTES_MAX)
-		return MUR_EPROTO;
+		return task_bad(why, "having sql");
 	if (!t->shuffle_ddl || !t->shuffle_load || !t->shuffle_post ||
 	    strlen(t->shuffle_ddl) > EXEC_TASK_SQL_BYTES_MAX ||
 	    strlen(t->shuffle_load) > EXEC_TASK_SQL_BYTES_MAX ||
 	    strlen(t->shuffle_post) > EXEC_TASK_SQL_BYTES_MAX || !t->scan_table ||
 	    !t->scan_column || strlen(t->scan_table) >= EXEC_TASK_IDENT_MAX ||
 	    strlen(t->scan_column) >= EXEC_TASK_IDENT_MAX)
-		return MUR_EPROTO;
+		return task_bad(why, "shuffle or scan text");
 	if (!mur_rd_ok(r) || mur_rd_left(r) != 0 || t->quick > 1 || t->early > 1 ||
 	    (t->kind == EXEC_TASK_SHUFFLE_SEND &&
 	     (t->shuffle_inputs == 0 || t->shuffle_source >= t->shuffle_inputs)))
-		return MUR_EPROTO;
+		return task_bad(why, "trailer");
 	return MUR_OK;
+}
+
+int exec_task_decode_why(const char *p, size_t len, exec_task *t, uint64_t *id, char *why,
+			 size_t whysz)
+{
+	mur_rd r;
+	const char *field = "body";
+	int rc;
+	memset(t, 0, sizeof *t);
+	mur_rd_init(&r, p, len);
+	rc = decode_task(&r, t, &field);
+	if (rc == MUR_OK)
+		return MUR_OK;
+	exec_task_free_decoded(t);
+	memset(t, 0, sizeof *t);
+	if (rc == MUR_ENOMEM)
+		return MUR_ENOMEM;
+	/* the id follows the version byte: known when the frame holds it */
+	*id = 0;
+	if (len >= 9)
+		for (int i = 1; i < 9; i++)
+			*id = *id << 8 | (uint8_t)p[i];
+	if (!why)
+		return MUR_EPROTO;
+	if (len < 9)
+		snprintf(why, whysz, "truncated task header (%zu bytes, no task id)", len);
+	else if (!strcmp(field, "version"))
+		snprintf(why, whysz, "task encoding version %u, expected %u", (uint8_t)p[0],
+			 EXEC_WIRE_VERSION);
+	else if (!strcmp(field, "kind") && len > 9)
+		snprintf(why, whysz, "unknown task kind %u", (uint8_t)p[9]);
+	else if (!mur_rd_ok(&r) || field[0] == '~') /* '~': a length past the end */
+		snprintf(why, whysz, "truncated task body (%zu bytes), found reading its %s", len,
+			 field + (field[0] == '~'));
+	else if (!strcmp(field, "trailer") && mur_rd_left(&r))
+		snprintf(why, whysz, "%zu unexpected bytes after the task's last field",
+			 mur_rd_left(&r));
+	else
+		snprintf(why, whysz, "malformed task field: %s", field);
+	return MUR_EPROTO;
 }
 
 int exec_task_decode(const char *p, size_t len, exec_task *t)
 {
-	mur_rd r;
-	memset(t, 0, sizeof *t);
-	mur_rd_init(&r, p, len);
-	int rc = decode_task(&r, t);
-	if (rc != MUR_OK) {
-		exec_task_free_decoded(t);
-		memset(t, 0, sizeof *t);
-		return rc == MUR_ENOMEM ? MUR_ENOMEM : MUR_EPROTO;
-	}
-	return MUR_OK;
+	uint64_t id;
+	return exec_task_decode_why(p, len, t, &id, NULL, 0);
 }
 
 void exec_task_free_decoded(exec_task *t)

@@ -421,6 +421,13 @@ void exec_task_encode(const exec_task *t, mur_buf *b);
  * except params, which is malloc'd: free with exec_task_free_decoded().
  * Returns MUR_OK, MUR_EPROTO (malformed: nothing to free) or MUR_ENOMEM. */
 int exec_task_decode(const char *p, size_t len, exec_task *t);
+/* The same, and on MUR_EPROTO: *id is the task's id when the frame is long
+ * enough to hold one (9 bytes: version and id; else 0), and why (when not
+ * NULL) names the defect — "unknown task kind 250", "task encoding version
+ * 7, expected 18", "truncated task body (40 bytes), found reading
+ * its sql" — so the follower can fail that task alone. */
+int exec_task_decode_why(const char *p, size_t len, exec_task *t, uint64_t *id, char *why,
+			 size_t whysz);
 void exec_task_free_decoded(exec_task *t);
 
 void exec_result_init(exec_result *r);

@@ -21,8 +21,7 @@ def murphy_error(db, sql):
 
 def same_violation(db, sql, message=True):
     """sql fails on both with 23505 and (message) the same message.  The
-    detail is not compared: murphy's names the key's columns but not its
-    values ("Key (a) already exists.", on every table); and (message False)
+    detail is not compared here (test_dupkey_detail.py compares it); and (message False)
     the message names a primary key added by ALTER TABLE, a named UNIQUE
     constraint or a CREATE UNIQUE INDEX by a UNIQUE constraint's default
     name (t_a_key, not t_pkey / the name given: storage/errmap.c): all as before this change, on distributed

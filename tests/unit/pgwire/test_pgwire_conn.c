@@ -513,6 +513,46 @@ static void test_idle_in_transaction_timeout(void **state)
 	assert_int_equal(pgw_conn_idle_timeout_ms(f->c), 0);
 }
 
+/* pg_terminate_backend's end of a session (pgw_session_terminate): idle,
+ * FATAL 57P01 and session_close at once; with a statement running, FATAL
+ * at once, the statement's answer dropped, session_close after it. */
+static void test_terminate(void **state)
+{
+	fixture *f = *state;
+	mur_error err;
+	mur_error_set(&err, SQLSTATE_ADMIN_SHUTDOWN,
+		      "terminating connection due to administrator command");
+	startup(f);
+	f->wakes = 0;
+	pgw_session_terminate(f->c, &err);
+	assert_int_equal(f->wakes, 1);
+	assert_string_equal(drain(f), "E");
+	assert_string_equal(field(f, 0, 'S'), "FATAL");
+	assert_string_equal(field(f, 0, 'C'), "57P01");
+	assert_true(pgw_conn_is_closed(f->c));
+	assert_int_equal(f->e.sessions_closed, 1);
+	pgw_session_terminate(f->c, &err); /* closed: nothing more */
+	assert_string_equal(drain(f), "");
+}
+
+static void test_terminate_while_pending(void **state)
+{
+	fixture *f = *state;
+	mur_error err;
+	mur_error_set(&err, SQLSTATE_ADMIN_SHUTDOWN,
+		      "terminating connection due to administrator command");
+	startup(f);
+	fe_query(&f->in, "async select 3; select 1");
+	assert_string_equal(feed(f), "");
+	pgw_session_terminate(f->c, &err);
+	assert_string_equal(drain(f), "E");
+	assert_string_equal(field(f, 0, 'C'), "57P01");
+	assert_int_equal(f->e.sessions_closed, 0); /* not while the engine still works */
+	assert_true(toy_complete(&f->e));
+	assert_string_equal(drain(f), ""); /* its answer is dropped */
+	assert_int_equal(f->e.sessions_closed, 1);
+}
+
 static void test_keepalive_handed_to_owner_once(void **state)
 {
 	fixture *f = *state;
@@ -1048,6 +1088,8 @@ int main(void)
 		T(test_simple_implicit_block_hooks),
 		T(test_idle_in_transaction_timeout),
 		T(test_keepalive_handed_to_owner_once),
+		T(test_terminate),
+		T(test_terminate_while_pending),
 		T(test_simple_empty_and_notice),
 		T(test_pipelined_queries),
 		T(test_output_stall),

@@ -262,6 +262,55 @@ static void raise_hint_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_error(ctx, "SQLSTATE:42501:not allowed" STOR_ERROR_HINT_SEP "ask first", -1);
 }
 
+/* A write whose step fails with 23505 gets the key's values in its DETAIL
+ * (stor_dupkey_detail): the row that collided, also when it is not the
+ * statement's first, and the table is left as the failure left it. */
+static int step_dupkey(stor_db *db, const char *sql, mur_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+	if (stor_prepare(db, sql, &st, err) != MUR_OK)
+		return MUR_ERR;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		stor_map_sqlite_error(stor_handle(db), rc, err);
+		stor_dupkey_detail(stor_handle(db), st, err);
+	}
+	stor_release(db, st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? MUR_OK : MUR_ERR;
+}
+
+static void test_dupkey_values(void **state)
+{
+	(void)state;
+	stor_db *db;
+	mur_error err;
+	must(stor_open(tmpdir, "dupkey.db", &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	must(step_sql(db,
+		      "CREATE TABLE t (id INTEGER PRIMARY KEY, u TEXT, v REAL, UNIQUE (u, v)) "
+		      "STRICT",
+		      &err),
+	     &err);
+	must(step_sql(db, "INSERT INTO t VALUES (1, 'it''s, x', 0.5), (2, 'b', 2)", &err), &err);
+	assert_int_equal(step_dupkey(db, "INSERT INTO t VALUES (7, 'q', 1), (1, 'y', 1)", &err),
+			 MUR_ERR);
+	assert_string_equal(err.detail, "Key (id)=(1) already exists.");
+	assert_int_equal(step_dupkey(db, "UPDATE t SET u = 'it''s, x', v = 0.5 WHERE id = 2", &err),
+			 MUR_ERR);
+	assert_string_equal(err.message,
+			    "duplicate key value violates unique constraint \"t_u_v_key\"");
+	assert_string_equal(err.detail, "Key (u, v)=(it's, x, 0.5) already exists.");
+	/* nothing of the failed statements, nor of their re-runs, stayed */
+	must(step_sql(db, "INSERT INTO t VALUES (7, 'q', 1)", &err), &err);
+	assert_int_equal(step_dupkey(db, "INSERT INTO t VALUES (7, 'r', 1)", &err), MUR_ERR);
+	assert_string_equal(err.detail, "Key (id)=(7) already exists.");
+	/* the triggers are gone: a later write runs no note */
+	must(step_sql(db, "INSERT INTO t VALUES (8, 'q', 2)", &err), &err);
+	stor_unlock(db);
+	stor_close(db);
+}
+
 static void test_error_mapping(void **state)
 {
 	(void)state;
@@ -421,7 +470,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_reopen_lsn), cmocka_unit_test(test_bad_names),
 		cmocka_unit_test(test_stmt_cache),      cmocka_unit_test(test_shaped_statements),
-		cmocka_unit_test(test_error_mapping),   cmocka_unit_test(test_dir),
+		cmocka_unit_test(test_error_mapping),   cmocka_unit_test(test_dupkey_values),
+		cmocka_unit_test(test_dir),
 		cmocka_unit_test(test_dir_eviction),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -144,6 +144,44 @@ static void test_task_roundtrip(void **state)
 	mur_buf_free(&rows);
 }
 
+/* exec_task_decode_why names the defect and gives the id whenever the
+ * frame holds one, so the follower can fail that task alone. */
+static void test_task_malformed_named(void **state)
+{
+	exec_task t, d;
+	mur_value params[4];
+	mur_buf rows, b;
+	uint64_t id;
+	char why[160];
+	(void)state;
+	make_task(&t, params, &rows);
+	mur_buf_init(&b);
+	exec_task_encode(&t, &b);
+	for (size_t cut = 0; cut < b.len; cut++) {
+		char *copy = malloc(cut ? cut : 1);
+		memcpy(copy, b.data, cut);
+		assert_int_equal(exec_task_decode_why(copy, cut, &d, &id, why, sizeof why),
+				 MUR_EPROTO);
+		assert_int_equal(id, cut >= 9 ? t.id : 0);
+		assert_non_null(strstr(why, "truncated task"));
+		free(copy);
+	}
+	b.data[9] = (char)250;
+	assert_int_equal(exec_task_decode_why(b.data, b.len, &d, &id, why, sizeof why), MUR_EPROTO);
+	assert_int_equal(id, t.id);
+	assert_string_equal(why, "unknown task kind 250");
+	b.data[9] = (char)t.kind;
+	b.data[0] = (char)(EXEC_WIRE_VERSION + 1);
+	assert_int_equal(exec_task_decode_why(b.data, b.len, &d, &id, why, sizeof why), MUR_EPROTO);
+	assert_non_null(strstr(why, "task encoding version"));
+	b.data[0] = (char)EXEC_WIRE_VERSION;
+	mur_buf_put(&b, "xyz", 3);
+	assert_int_equal(exec_task_decode_why(b.data, b.len, &d, &id, why, sizeof why), MUR_EPROTO);
+	assert_string_equal(why, "3 unexpected bytes after the task's last field");
+	mur_buf_free(&b);
+	mur_buf_free(&rows);
+}
+
 static void test_task_minimal(void **state)
 {
 	(void)state;
@@ -385,9 +423,13 @@ static void test_fuzz_flips(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_task_roundtrip),    cmocka_unit_test(test_task_minimal),
-		cmocka_unit_test(test_task_query_cancel), cmocka_unit_test(test_task_malformed),
-		cmocka_unit_test(test_result_roundtrip),  cmocka_unit_test(test_fuzz_flips),
+		cmocka_unit_test(test_task_roundtrip),
+		cmocka_unit_test(test_task_minimal),
+		cmocka_unit_test(test_task_query_cancel),
+		cmocka_unit_test(test_task_malformed),
+		cmocka_unit_test(test_task_malformed_named),
+		cmocka_unit_test(test_result_roundtrip),
+		cmocka_unit_test(test_fuzz_flips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,162 @@
+/*
+ * dupkey.c — the key values of a duplicate, for 23505's DETAIL
+ * (stor_dupkey_detail): "Key (a, b)=(1, x) already exists.", as
+ * PostgreSQL writes it.
+ *
+ * SQLite's message names the table and the key's columns ("UNIQUE
+ * constraint failed: t.a, t.b"), never the values, and the failing row
+ * is gone once the statement failed.  So, on that failure only, the same
+ * execution runs again inside a savepoint with two TEMP triggers on the
+ * table — BEFORE INSERT and BEFORE UPDATE, which fire for each row before
+ * its constraints are checked — each handing NEW's key columns to a
+ * function that keeps the latest.  The re-run fails at the same row (the
+ * statement and its bindings are the same, and so is the data before it);
+ * the last row noted is the duplicate.  Everything is undone (ROLLBACK TO
+ * the savepoint), the triggers and the function are dropped; the write's
+ * transaction is left as the failure left it.  An upsert's DO UPDATE is
+ * an UPDATE of the row it met: its new values are noted the same way.
+ *
+ * Values print by how they are stored: integers and text as PostgreSQL
+ * prints int and text, a float by its shortest round-trip form, a blob as
+ * bytea's hex, NULL as "null".  A column whose stored form is not its
+ * PostgreSQL text (a boolean is stored 0/1) prints stored.  When anything
+ * fails (no trigger can be made, the re-run does not fail the same way)
+ * the DETAIL stays as it was: "Key (a, b) already exists.".  The cost is
+ * paid only by statements that failed with 23505.
+ */
+#include "storage/storage.h"
+
+#include "common/buf.h"
+#include "common/value.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Key columns noted: PostgreSQL's index limit (INDEX_MAX_KEYS). */
+#define STOR_DUPKEY_COLS_MAX 32
+
+typedef struct dupkey_note {
+	mur_buf vals; /* "v1, v2": the latest row's key, as the DETAIL prints it */
+	int calls;
+} dupkey_note;
+
+static void put_value(sqlite3_value *v, mur_buf *b)
+{
+	mur_value mv;
+	switch (sqlite3_value_type(v)) {
+	case SQLITE_INTEGER:
+		mur_buf_printf(b, "%lld", (long long)sqlite3_value_int64(v));
+		break;
+	case SQLITE_FLOAT:
+		mv = mur_v_float(sqlite3_value_double(v));
+		mur_value_to_pgtext(MT_FLOAT8, &mv, b);
+		break;
+	case SQLITE_TEXT:
+		mur_buf_put(b, sqlite3_value_text(v), (size_t)sqlite3_value_bytes(v));
+		break;
+	case SQLITE_BLOB:
+		mv = mur_v_blob(sqlite3_value_blob(v), (size_t)sqlite3_value_bytes(v));
+		mur_value_to_pgtext(MT_BYTEA, &mv, b);
+		break;
+	default:
+		mur_buf_printf(b, "null");
+	}
+}
+
+static void fn_note(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	dupkey_note *n = sqlite3_user_data(ctx);
+	mur_buf_reset(&n->vals);
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			mur_buf_printf(&n->vals, ", ");
+		put_value(argv[i], &n->vals);
+	}
+	n->calls++;
+	sqlite3_result_null(ctx);
+}
+
+/* "UNIQUE constraint failed: t.a, t.b" → table "t" and the trigger's
+ * arguments NEW."a", NEW."b" (and the column list "a, b"); 0 when msg is
+ * not such a message. */
+static int parse_key(const char *msg, char *table, size_t tsz, mur_buf *args, int *ncols)
+{
+	const char *p = strstr(msg, "failed: ");
+	*ncols = 0;
+	if (!p)
+		return 0;
+	p += 8;
+	while (*p) {
+		const char *dot = strchr(p, '.'), *end = strstr(p, ", ");
+		if (!end)
+			end = p + strlen(p);
+		if (!dot || dot > end || *ncols >= STOR_DUPKEY_COLS_MAX)
+			return 0;
+		if (*ncols == 0)
+			snprintf(table, tsz, "%.*s", (int)(dot - p), p);
+		mur_buf_printf(args, "%sNEW.\"", *ncols ? ", " : "");
+		for (const char *c = dot + 1; c < end; c++) /* quoted: double any '"' */
+			mur_buf_printf(args, *c == '"' ? "\"\"" : "%c", *c);
+		mur_buf_printf(args, "\"");
+		(*ncols)++;
+		p = *end ? end + 2 : end;
+	}
+	return *ncols > 0 && strchr(table, '"') == NULL;
+}
+
+static void exec(sqlite3 *db, const char *sql) { sqlite3_exec(db, sql, NULL, NULL, NULL); }
+
+void stor_dupkey_detail(sqlite3 *db, sqlite3_stmt *st, mur_error *err)
+{
+	char table[256], msg[512], cols[MUR_ERROR_DETAIL_MAX];
+	const char *open, *close;
+	dupkey_note note = {.calls = 0};
+	mur_buf args, sql;
+	int ncols, rc;
+	if (strcmp(err->sqlstate, SQLSTATE_UNIQUE_VIOLATION) != 0)
+		return;
+	snprintf(msg, sizeof msg, "%s", sqlite3_errmsg(db));
+	/* the columns as the DETAIL has them already: "Key (a, b) already exists." */
+	open = strstr(err->detail, "Key (");
+	close = open ? strstr(open, ") already exists.") : NULL;
+	if (!open || !close)
+		return;
+	snprintf(cols, sizeof cols, "%.*s", (int)(close - open - 5), open + 5);
+	mur_buf_init(&args);
+	mur_buf_init(&sql);
+	mur_buf_init(&note.vals);
+	sqlite3_reset(st); /* bindings stay */
+	if (!parse_key(msg, table, sizeof table, &args, &ncols) || !mur_buf_ok(&args))
+		goto free_bufs;
+	if (sqlite3_create_function(db, "mur_dupkey_note", ncols, SQLITE_UTF8, &note, fn_note, NULL,
+				    NULL) != SQLITE_OK)
+		goto free_bufs;
+	exec(db, "SAVEPOINT mur_dupkey");
+	for (int i = 0; i < 2; i++) {
+		mur_buf_reset(&sql);
+		mur_buf_printf(&sql,
+			       "CREATE TEMP TRIGGER mur_dupkey_%s BEFORE %s ON main.\"%s\" "
+			       "BEGIN SELECT mur_dupkey_note(%s); END",
+			       i ? "u" : "i", i ? "UPDATE" : "INSERT", table, mur_buf_cstr(&args));
+		if (!mur_buf_ok(&sql) ||
+		    sqlite3_exec(db, mur_buf_cstr(&sql), NULL, NULL, NULL) != SQLITE_OK)
+			goto undo;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT && note.calls > 0 && mur_buf_ok(&note.vals) &&
+	    strcmp(sqlite3_errmsg(db), msg) == 0)
+		mur_error_detail(err, "Key (%s)=(%s) already exists.", cols,
+				 mur_buf_cstr(&note.vals));
+undo:
+	sqlite3_reset(st);
+	exec(db, "ROLLBACK TO mur_dupkey");
+	exec(db, "RELEASE mur_dupkey");
+	exec(db, "DROP TRIGGER IF EXISTS temp.mur_dupkey_i");
+	exec(db, "DROP TRIGGER IF EXISTS temp.mur_dupkey_u");
+	sqlite3_create_function(db, "mur_dupkey_note", ncols, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+free_bufs:
+	mur_buf_free(&args);
+	mur_buf_free(&sql);
+	mur_buf_free(&note.vals);
+}
