@@ -39,8 +39,9 @@
  * In a transaction block (lead_ddltxn.c): CREATE TABLE makes the table
  * pending for the block (hidden from other sessions: lead_ddl_lookup and
  * the planner see the catalog as the session's block does), CREATE INDEX
- * is remembered, and DROP TABLE only hides the table until the COMMIT;
- * the block's rollback undoes them.
+ * is remembered (others' writes to its table wait for the block's end),
+ * and DROP TABLE only hides the table from the block until the COMMIT
+ * (others naming it wait); the block's rollback undoes them.
  */
 #include "leader/lead_int.h"
 
@@ -266,7 +267,7 @@ void lead_drop_table_start(lead_run *r)
 		for (int i = 0; i < pd->ntables; i++) {
 			const cat_table *t = lead_ddl_lookup(r, pd->schemas[i], pd->names[i]);
 			if (t) {
-				cat_table_set_dropped(r->e->cat, t->id, 1);
+				cat_table_set_dropped(r->e->cat, t->id, r->s->txid);
 				lead_ddltxn_record(r, LEAD_DDL_DROPPED_TABLE, t, NULL);
 			}
 		}
@@ -435,6 +436,7 @@ void lead_index_start(lead_run *r)
 	    !lead_ddltxn_in_block(r)) /* no such index in the catalog */
 		pgw_result_add_notice(r->res, "index \"%s\" does not exist, skipping",
 				      pi->index_name);
+	lead_ddltxn_index_hold(r, pi->table);
 	if (index_as_entries(r))
 		return;
 	if (pi->table && index_wait_idle(r, lead_ddl_lookup(r, pi->table->schema, pi->table->name)))

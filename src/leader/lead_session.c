@@ -969,7 +969,7 @@ static int stmt_plan_tree(lead_session *s, lead_stmt *st, sql_tree *tree, mur_er
 	cat_set_viewer(s->e->cat, 1, s->txid); /* another block's new tables stay unseen */
 	rc = tree ? sql_prepare_tree(s->e->cat, st->sql, tree, &opts, n, types, &p, err)
 		  : sql_prepare_opts(s->e->cat, st->sql, &opts, n, types, &p, err);
-	st->shape_blocked = rc == MUR_OK ? cat_viewer_blocked_by(s->e->cat) : 0;
+	st->shape_blocked = rc == MUR_OK ? lead_ddltxn_blocked_by(s->e->cat, p) : 0;
 	cat_set_viewer(s->e->cat, 0, 0);
 	if (rc != MUR_OK)
 		return MUR_ERR;
@@ -1275,16 +1275,26 @@ static void tree_free_done(uv_work_t *w, int status)
  * holds the table's shape; once it ended the statement is planned again
  * (with the shape the block's outcome gave) and runs.  A cancel, the
  * statement_timeout (both: cancel_pending) and lock_timeout (55P03) end
- * the wait.  A session that holds shard locks, or altered a table itself,
- * does not wait (55P03 at once): the altering block could wait for it,
- * and this wait is not in the lock table's wait-for graph. */
+ * the wait.  The wait is an arrow of the lock table's wait-for graph
+ * (repl_txn_wait_block): once it lasted deadlock_timeout, and every
+ * deadlock_timeout after, the waiter searches for a cycle through it (the
+ * holding block waiting for a shard lock or a table this session holds)
+ * and gets 40P01 when one closes; a holder's own shard waits find it too. */
 #define LEAD_SHAPE_POLL_MS 5
 
 typedef struct shape_wait {
 	uv_timer_t timer;
 	plan_job *j; /* the statement and its parameters' copy */
 	uint64_t start_us;
+	uint64_t search_us; /* the next deadlock search (mur_now_us) */
 } shape_wait;
+
+/* The session's deadlock_timeout in µs (PostgreSQL's 1 s when unset). */
+static uint64_t deadlock_us(lead_session *s)
+{
+	uint64_t ms = lead_session_ms(s, "deadlock_timeout");
+	return (ms ? ms : REPL_DEADLOCK_TIMEOUT_MS) * 1000;
+}
 
 static void shape_wait_closed(uv_handle_t *h)
 {
@@ -1301,6 +1311,8 @@ static void shape_wait_end(shape_wait *w, const mur_error *err)
 	plan_job *j = w->j;
 	uv_timer_stop(&w->timer);
 	j->s->shape_waiting = 0;
+	if (j->s->tx)
+		repl_txn_wait_block(j->s->tx, 0);
 	if (err)
 		plan_failed(j->s, err, j->done, j->arg);
 	else
@@ -1332,6 +1344,20 @@ static void shape_wait_poll(uv_timer_t *t)
 		shape_wait_end(w, &err);
 		return;
 	}
+	if (s->tx && mur_now_us() >= w->search_us) {
+		w->search_us = mur_now_us() + deadlock_us(s);
+		repl_txn_wait_block(s->tx, st->shape_blocked);
+		if (repl_txn_deadlocked(s->e->repl, s->tx, &err)) {
+			mur_error_detail(&err,
+					 "transaction %llu waits for transaction %llu, which holds "
+					 "a "
+					 "table it names and waits for it",
+					 (unsigned long long)s->txid,
+					 (unsigned long long)st->shape_blocked);
+			shape_wait_end(w, &err);
+			return;
+		}
+	}
 	if (cat_block_shape_held(s->e->cat, st->shape_blocked))
 		return;
 	if (stmt_plan(s, st, &err) != MUR_OK)
@@ -1351,12 +1377,11 @@ static void execute_or_wait(lead_session *s, lead_stmt *st, int nparams, const c
 		execute_planned(s, st, nparams, values, lengths, nformats, formats, done, arg);
 		return;
 	}
-	if ((s->tx && repl_txn_nshards(s->tx) > 0) || lead_ddltxn_altered_any(s) || !s->e->loop) {
+	if (!s->e->loop) {
 		mur_error_set(&err, SQLSTATE_LOCK_NOT_AVAILABLE,
-			      "could not wait for transaction %llu, which altered a table this "
-			      "statement names: this transaction holds locks it may need",
+			      "could not wait for transaction %llu, which holds a table this "
+			      "statement names: no event loop to wait on",
 			      (unsigned long long)st->shape_blocked);
-		mur_error_hint(&err, "retry the transaction once that one ends");
 		plan_failed(s, &err, done, arg);
 		return;
 	}
@@ -1375,6 +1400,9 @@ static void execute_or_wait(lead_session *s, lead_stmt *st, int nparams, const c
 	w->j->done = done;
 	w->j->arg = arg;
 	w->start_us = mur_now_us();
+	w->search_us = w->start_us + deadlock_us(s);
+	if (s->tx) /* in the graph at once: the holder's own searches follow it */
+		repl_txn_wait_block(s->tx, st->shape_blocked);
 	w->timer.data = w;
 	s->refs++;
 	s->shape_waiting = st->shape_blocked;
