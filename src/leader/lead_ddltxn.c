@@ -260,6 +260,30 @@ int lead_ddltxn_record_index(lead_run *r, const cat_table *t, const cat_index *d
 	return MUR_OK;
 }
 
+uint64_t lead_ddltxn_lock_holder(lead_session *s, const plan *p)
+{
+	const cat_table *t;
+	uint64_t by = 0;
+	if (s->txn != LEAD_TXN_ACTIVE || !s->tx || !p ||
+	    (p->kind != PLAN_DROP_TABLE && p->kind != PLAN_CREATE_INDEX))
+		return 0;
+	cat_set_viewer(s->e->cat, 1, s->txid);
+	if (p->kind == PLAN_CREATE_INDEX) { /* SHARE: only the writers */
+		t = p->u.index.table;
+		t = t ? cat_table_lookup(s->e->cat, t->schema, t->name) : NULL;
+		if (t && !recorded(s, LEAD_DDL_CREATED_TABLE, t->id, NULL))
+			by = repl_table_holder(s->e->repl, t, s->tx, 1);
+	}
+	for (int i = 0; p->kind == PLAN_DROP_TABLE && !by && i < p->u.drop_table.ntables; i++) {
+		t = cat_table_lookup(s->e->cat, p->u.drop_table.schemas[i],
+				     p->u.drop_table.names[i]);
+		if (t && !recorded(s, LEAD_DDL_CREATED_TABLE, t->id, NULL))
+			by = repl_table_holder(s->e->repl, t, s->tx, 0);
+	}
+	cat_set_viewer(s->e->cat, 0, 0);
+	return by;
+}
+
 void lead_ddltxn_index_hold(lead_run *r, const cat_table *t)
 {
 	if (r->p->kind == PLAN_CREATE_INDEX && t && lead_ddltxn_in_block(r) &&

@@ -783,6 +783,12 @@ int lead_ddltxn_index_entries(const lead_run *r, const cat_table *t);
 /* CREATE INDEX in a block on t, which existed before it: other sessions'
  * writes to t wait for the block's end (no-op otherwise). */
 void lead_ddltxn_index_hold(lead_run *r, const cat_table *t);
+/* p, a DROP TABLE / CREATE INDEX of s's block on a table that existed
+ * before it: another open transaction holding a lock on one of its shards
+ * (any, for DROP TABLE; exclusive, for CREATE INDEX), which p waits for
+ * before it runs, as behind PostgreSQL's table lock; 0: none (or another
+ * kind of statement, or outside a block). */
+uint64_t lead_ddltxn_lock_holder(lead_session *s, const plan *p);
 /* After a COPY's own plan with the catalog viewed by s (cat_set_viewer):
  * rc, or 55P03 (MUR_ERR, *p freed) when it names a table another open
  * block altered (cat_viewer_blocked_by) — a statement waits for such a

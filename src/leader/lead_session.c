@@ -1287,6 +1287,7 @@ typedef struct shape_wait {
 	plan_job *j; /* the statement and its parameters' copy */
 	uint64_t start_us;
 	uint64_t search_us; /* the next deadlock search (mur_now_us) */
+	uint64_t by;        /* the open block it waits for now */
 } shape_wait;
 
 /* The session's deadlock_timeout in µs (PostgreSQL's 1 s when unset). */
@@ -1321,12 +1322,28 @@ static void shape_wait_end(shape_wait *w, const mur_error *err)
 	uv_close((uv_handle_t *)&w->timer, shape_wait_closed);
 }
 
+/* Wait (on) for open block `by` from now: the graph's arrow, the view. */
+static void shape_wait_for(lead_session *s, shape_wait *w, uint64_t by)
+{
+	w->by = by;
+	s->shape_waiting = by;
+	if (s->tx) /* in the graph at once: the holder's own searches follow it */
+		repl_txn_wait_block(s->tx, by);
+}
+
+/* What st waits for before it runs: a block holding a table it names
+ * (its plan's), or a block holding a lock its DDL waits for; 0: none. */
+static uint64_t stmt_waits_for(lead_session *s, const lead_stmt *st)
+{
+	return st->shape_blocked ? st->shape_blocked : lead_ddltxn_lock_holder(s, st->p);
+}
+
 static void shape_wait_poll(uv_timer_t *t)
 {
 	shape_wait *w = t->data;
 	lead_session *s = w->j->s;
 	lead_stmt *st = w->j->st;
-	uint64_t lock_ms = lead_session_ms(s, "lock_timeout");
+	uint64_t lock_ms = lead_session_ms(s, "lock_timeout"), by;
 	mur_error err;
 	if (s->cancel_pending || s->closed) {
 		if (!s->cancel_pending)
@@ -1339,41 +1356,45 @@ static void shape_wait_poll(uv_timer_t *t)
 		mur_error_set(&err, SQLSTATE_LOCK_NOT_AVAILABLE,
 			      "canceling statement due to lock timeout");
 		mur_error_detail(&err,
-				 "it waited for transaction %llu, which altered a table it names",
-				 (unsigned long long)st->shape_blocked);
+				 "it waited for transaction %llu, which holds a table it names",
+				 (unsigned long long)w->by);
 		shape_wait_end(w, &err);
 		return;
 	}
 	if (s->tx && mur_now_us() >= w->search_us) {
 		w->search_us = mur_now_us() + deadlock_us(s);
-		repl_txn_wait_block(s->tx, st->shape_blocked);
 		if (repl_txn_deadlocked(s->e->repl, s->tx, &err)) {
 			mur_error_detail(&err,
 					 "transaction %llu waits for transaction %llu, which holds "
-					 "a "
-					 "table it names and waits for it",
-					 (unsigned long long)s->txid,
-					 (unsigned long long)st->shape_blocked);
+					 "a table it names or a lock it needs, and waits for it",
+					 (unsigned long long)s->txid, (unsigned long long)w->by);
 			shape_wait_end(w, &err);
 			return;
 		}
 	}
-	if (cat_block_shape_held(s->e->cat, st->shape_blocked))
+	if (cat_block_shape_held(s->e->cat, w->by))
 		return;
-	if (stmt_plan(s, st, &err) != MUR_OK)
+	/* plan again once a hold ended (its outcome may change the plan) */
+	if ((st->shape_blocked || stmt_stale(s, st)) && stmt_plan(s, st, &err) != MUR_OK) {
 		shape_wait_end(w, &err);
-	else if (!st->shape_blocked) /* else: another block altered it meanwhile */
+		return;
+	}
+	if ((by = stmt_waits_for(s, st)) != 0) /* another hold, or a lock still held */
+		shape_wait_for(s, w, by);
+	else
 		shape_wait_end(w, NULL);
 }
 
-/* Run st now, or wait until the block that altered a table it names ends. */
+/* Run st now, or wait until the block that holds a table it names (or a
+ * lock its DDL waits for) ends. */
 static void execute_or_wait(lead_session *s, lead_stmt *st, int nparams, const char *const *values,
 			    const int32_t *lengths, int nformats, const int16_t *formats,
 			    pgw_done_cb done, void *arg)
 {
 	shape_wait *w;
 	mur_error err;
-	if (!st->shape_blocked) {
+	uint64_t by = stmt_waits_for(s, st);
+	if (!by) {
 		execute_planned(s, st, nparams, values, lengths, nformats, formats, done, arg);
 		return;
 	}
@@ -1381,7 +1402,7 @@ static void execute_or_wait(lead_session *s, lead_stmt *st, int nparams, const c
 		mur_error_set(&err, SQLSTATE_LOCK_NOT_AVAILABLE,
 			      "could not wait for transaction %llu, which holds a table this "
 			      "statement names: no event loop to wait on",
-			      (unsigned long long)st->shape_blocked);
+			      (unsigned long long)by);
 		plan_failed(s, &err, done, arg);
 		return;
 	}
@@ -1401,11 +1422,9 @@ static void execute_or_wait(lead_session *s, lead_stmt *st, int nparams, const c
 	w->j->arg = arg;
 	w->start_us = mur_now_us();
 	w->search_us = w->start_us + deadlock_us(s);
-	if (s->tx) /* in the graph at once: the holder's own searches follow it */
-		repl_txn_wait_block(s->tx, st->shape_blocked);
+	shape_wait_for(s, w, by);
 	w->timer.data = w;
 	s->refs++;
-	s->shape_waiting = st->shape_blocked;
 	uv_timer_init(s->e->loop, &w->timer);
 	uv_timer_start(&w->timer, shape_wait_poll, LEAD_SHAPE_POLL_MS, LEAD_SHAPE_POLL_MS);
 }

@@ -200,6 +200,20 @@ int repl_txn_nshards(const repl_txn *tx) { return tx->nparts; }
 
 void repl_txn_wait_block(repl_txn *tx, uint64_t txid) { tx->block_wait = txid; }
 
+uint64_t repl_table_holder(repl_ctx *c, const cat_table *t, const repl_txn *except,
+			   int writers_only)
+{
+	for (uint32_t sh = 0; sh < t->nshards; sh++) {
+		const repl_shard *rt = repl_shard_find(c, t->id, sh);
+		if (rt && rt->lock && rt->lock != except)
+			return rt->lock->id;
+		for (int i = 0; rt && !writers_only && i < rt->nsharers; i++)
+			if (rt->sharers[i] != except)
+				return rt->sharers[i]->id;
+	}
+	return 0;
+}
+
 int repl_txn_deadlocked(repl_ctx *c, const repl_txn *tx, mur_error *err)
 {
 	if (!repl_lock_in_cycle(c, tx))

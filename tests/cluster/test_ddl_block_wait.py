@@ -260,3 +260,27 @@ def test_a_block_holding_locks_now_waits_instead_of_55p03(sides):
         h.commit()
         return waited, got, run(a, "SELECT count(*) FROM hu")
     assert same_on_both(sides, scenario) == (False, [(2,)], [(3,)])
+
+
+@pytest.mark.parametrize("ddl", ["DROP TABLE ww", "CREATE UNIQUE INDEX ww_k ON ww (id, v)"])
+def test_the_ddl_waits_for_a_block_writing_the_table(sides, ddl):
+    """A block that wrote the table holds it (PostgreSQL: ROW EXCLUSIVE;
+    murphy: its shards' locks): the DDL waits for that block, which goes on
+    using the table meanwhile; then the DDL runs."""
+    def scenario(connect):
+        a = connect()
+        fresh(a, "ww")
+        w = connect(block=True)
+        run(w, "UPDATE ww SET v = 11 WHERE id = 1")
+        b = connect(block=True)
+        d = later(lambda: run(b, ddl))
+        time.sleep(WAITING_S)
+        waited = d.done()
+        more = run(w, "SELECT v FROM ww ORDER BY id")
+        w.commit()
+        got = d.result()
+        b.commit()
+        return waited, more, got, code(lambda: run(a, "SELECT v FROM ww ORDER BY id"))
+    seen = same_on_both(sides, scenario)
+    assert seen[:2] == (False, [(11,), (20,)])
+    assert seen[3] == ("42P01" if ddl.startswith("DROP") else [(11,), (20,)])
