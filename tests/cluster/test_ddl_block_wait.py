@@ -284,3 +284,32 @@ def test_the_ddl_waits_for_a_block_writing_the_table(sides, ddl):
     seen = same_on_both(sides, scenario)
     assert seen[:2] == (False, [(11,), (20,)])
     assert seen[3] == ("42P01" if ddl.startswith("DROP") else [(11,), (20,)])
+
+
+def test_deadlock_of_two_table_waits_is_found(sides):
+    """h dropped ta and waits, dropping tb, for w, which wrote tb; w then
+    reads ta and waits for h: a cycle of two waits before running (no shard
+    queue in it), found by a waiter at its deadlock_timeout."""
+    def scenario(connect):
+        a = connect()
+        fresh(a, "ta")
+        fresh(a, "tb")
+        h = connect(block=True)
+        w = connect(block=True)
+        run(w, "UPDATE tb SET v = 21 WHERE id = 2")
+        run(h, "DROP TABLE ta")
+        t0 = time.time()
+        dh = later(lambda: run(h, "DROP TABLE tb"))
+        time.sleep(0.1)
+        rw = later(lambda: run(w, "SELECT count(*) FROM ta"))
+        while not (dh.done() or rw.done()) and time.time() - t0 < 10:
+            time.sleep(0.02)
+        took = time.time() - t0
+        victim = h if dh.done() and dh.result() == "40P01" else w
+        first = (dh if victim is h else rw).result()
+        victim.rollback()  # PostgreSQL freed its locks at the error already
+        got = sorted(str(x.result()) for x in (dh, rw))
+        h.rollback()
+        w.rollback()
+        return first, got.count("40P01"), 0.8 < took < 5
+    assert same_on_both(sides, scenario) == ("40P01", 1, True)
