@@ -969,7 +969,10 @@ static int stmt_plan_tree(lead_session *s, lead_stmt *st, sql_tree *tree, mur_er
 	cat_set_viewer(s->e->cat, 1, s->txid); /* another block's new tables stay unseen */
 	rc = tree ? sql_prepare_tree(s->e->cat, st->sql, tree, &opts, n, types, &p, err)
 		  : sql_prepare_opts(s->e->cat, st->sql, &opts, n, types, &p, err);
-	st->shape_blocked = rc == MUR_OK ? lead_ddltxn_blocked_by(s->e->cat, p) : 0;
+	/* a failed plan that named a table another block holds waits too, then
+	 * plans again: PostgreSQL's analysis takes the table's lock first */
+	st->shape_blocked = rc == MUR_OK ? lead_ddltxn_blocked_by(s->e->cat, p)
+					 : cat_viewer_blocked_by(s->e->cat);
 	cat_set_viewer(s->e->cat, 0, 0);
 	if (rc != MUR_OK)
 		return MUR_ERR;
@@ -1023,11 +1026,11 @@ static void *op_prepare(void *esess, const char *sql, int nparams, const uint32_
 		st->given_oids[i] = param_oids[i];
 	if (stmt_offloop(s, st))
 		return st; /* planned by execute(), or by describe() if asked first */
-	if (stmt_plan(s, st, err) != MUR_OK) {
+	if (stmt_plan(s, st, err) != MUR_OK && !st->shape_blocked) {
 		stmt_free(st);
 		return NULL;
 	}
-	return st;
+	return st; /* failed naming a table another block holds: execute() waits */
 }
 
 static void op_describe(void *stmt, int *nparams, const uint32_t **param_oids, int *ncols,
@@ -1529,7 +1532,7 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 		if (stmt_offloop(s, st) && plan_job_start(s, st, 1, nparams, values, lengths,
 							  nformats, formats, done, arg) == MUR_OK)
 			return;
-		if (stmt_plan(s, st, &err) != MUR_OK) {
+		if (stmt_plan(s, st, &err) != MUR_OK && !st->shape_blocked) {
 			plan_failed(s, &err, done, arg);
 			return;
 		}

@@ -313,3 +313,23 @@ def test_deadlock_of_two_table_waits_is_found(sides):
         w.rollback()
         return first, got.count("40P01"), 0.8 < took < 5
     assert same_on_both(sides, scenario) == ("40P01", 1, True)
+
+
+def test_a_statement_that_fails_to_plan_on_a_held_table_waits_too(sides):
+    """PostgreSQL locks a table before it checks the statement against it:
+    a SELECT of a column another block adds waits for that block, then
+    succeeds after its COMMIT (and fails, 42703, after a rollback)."""
+    def scenario(connect):
+        a = connect()
+        fresh(a, "fw")
+        b = connect(block=True)
+        out = []
+        for end in ("rollback", "commit"):
+            run(b, "ALTER TABLE fw ADD COLUMN y int")
+            r = later(lambda: run(connect(), "SELECT y FROM fw ORDER BY id"))
+            time.sleep(WAITING_S)
+            out.append(r.done())
+            getattr(b, end)()
+            out.append(r.result())
+        return out
+    assert same_on_both(sides, scenario) == [False, "42703", False, [(None,), (None,)]]
