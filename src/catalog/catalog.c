@@ -346,14 +346,15 @@ void cat_close(catalog *c)
 
 int cat_table_visible_to(const cat_table *t, uint64_t txid)
 {
-	return !t->dropped && (!t->pending_txid || t->pending_txid == txid);
+	return (!t->dropped || t->dropped != txid) && (!t->pending_txid || t->pending_txid == txid);
 }
 
 void cat_set_viewer(catalog *c, int viewing, uint64_t txid)
 {
 	c->viewing = viewing;
 	c->viewer = txid;
-	c->shape_seen = 0;
+	c->shape_seen = c->share_seen = 0;
+	c->share_seen_table = 0;
 }
 
 const cat_table *cat_table_lookup(const catalog *c, const char *schema, const char *name)
@@ -362,7 +363,7 @@ const cat_table *cat_table_lookup(const catalog *c, const char *schema, const ch
 		const char *want = schema ? schema : (pass == 0 ? "public" : "murphy");
 		for (int i = 0; i < c->ntables; i++) {
 			const cat_table *t = cat_table_viewed(c, c->tables[i]);
-			if (t->dropped || (c->viewing && !cat_table_visible_to(t, c->viewer)))
+			if (c->viewing ? !cat_table_visible_to(t, c->viewer) : t->dropped != 0)
 				continue;
 			if (strcmp(t->name, name) == 0 && strcmp(t->schema, want) == 0) {
 				cat_block_shape_seen(c, t);
@@ -683,11 +684,11 @@ void cat_table_publish(catalog *c, uint32_t table_id)
 	}
 }
 
-void cat_table_set_dropped(catalog *c, uint32_t table_id, int dropped)
+void cat_table_set_dropped(catalog *c, uint32_t table_id, uint64_t txid)
 {
 	cat_table *t = cat_table_by_id(c, table_id);
-	if (t && t->dropped != dropped) {
-		t->dropped = dropped;
+	if (t && t->dropped != txid) {
+		t->dropped = txid;
 		c->version++;
 	}
 }

@@ -211,8 +211,14 @@ typedef struct cat_table {
 	uint64_t pending_txid;    /* created by this open transaction block: seen by it
 					  alone until its COMMIT (durable: ddl_pending, dropped
 					  at open); 0: committed */
-	int dropped;              /* dropped by an open block: seen by nobody, dropped
-					  at its COMMIT, seen again after its ROLLBACK */
+	uint64_t dropped;         /* the open block that dropped it (0: none): hidden from
+				     that block, found by others' planners, which wait for
+				     its end (cat_viewer_blocked_by); dropped at its COMMIT,
+				     itself again after its ROLLBACK */
+	uint64_t index_txid;      /* the open block that built an index on it (CREATE INDEX
+				     on a table that existed before; 0: none): others'
+				     writes to it wait for that block's end, as for
+				     PostgreSQL's SHARE lock (cat_viewer_share_blocked) */
 	/* catalog_blockshape.c: the shape an open block's ALTER gave the table,
 	 * seen by that block's planner alone until its COMMIT (shape_txid 0:
 	 * none); shape_view is the table as that block sees it (shape_of: the
@@ -281,12 +287,13 @@ static inline int cat_table_is_range(const cat_table *t)
  * dropped. */
 const cat_table *cat_table_lookup(const catalog *c, const char *schema, const char *name);
 /* Transactional DDL (docs/transactions.md, "DDL in a block"): a table is
- * visible to transaction txid (0: none) unless an open block dropped it,
- * or another open block created it and has not committed. */
+ * visible to transaction txid (0: none) unless txid's block dropped it,
+ * or another open block created it and has not committed (a table another
+ * block dropped is visible: its users wait for that block's end). */
 int cat_table_visible_to(const cat_table *t, uint64_t txid);
 /* While `viewing`, cat_table_lookup answers as the planner of transaction
  * txid sees the catalog (cat_table_visible_to); otherwise it hides only
- * dropped tables.  The leader sets it around planning a statement. */
+ * tables an open block dropped (so that block may create the name again).  The leader sets it around planning a statement. */
 void cat_set_viewer(catalog *c, int viewing, uint64_t txid);
 /* Column index by name, -1 when absent. */
 int cat_column_index(const cat_table *t, const char *name);
@@ -381,9 +388,16 @@ int cat_create_table_pending(catalog *c, const cat_table *def, uint64_t txid, co
 int cat_table_pending_release(catalog *c, uint32_t table_id, mur_error *err);
 /* The block committed: table_id is seen by everybody. */
 void cat_table_publish(catalog *c, uint32_t table_id);
-/* An open block dropped table_id (1, hidden from everybody) or rolled
- * that back (0).  In memory only: a restart finds the table. */
-void cat_table_set_dropped(catalog *c, uint32_t table_id, int dropped);
+/* Open block txid dropped table_id (hidden from txid's planner and from
+ * look-ups outside cat_set_viewer; other viewers find it and wait for
+ * txid's end), or 0: that was rolled back.  In memory only: a restart
+ * finds the table. */
+void cat_table_set_dropped(catalog *c, uint32_t table_id, uint64_t txid);
+/* Open block txid built an index on table_id, which existed before it:
+ * other sessions' writes to it wait for txid's end (index_hold);
+ * holds_end: txid ended, its index holds go (hold txid 0 never held). */
+void cat_table_index_hold(catalog *c, uint32_t table_id, uint64_t txid);
+void cat_index_holds_end(catalog *c, uint64_t txid);
 /* 42P01 if absent (a dropped table is absent). */
 int cat_drop_table(catalog *c, const char *name, mur_error *err);
 int cat_drop_table_id(catalog *c, uint32_t table_id, mur_error *err);
@@ -424,7 +438,12 @@ uint64_t cat_table_block_shape_txid(const catalog *c, uint32_t table_id);
  * cat_set_viewer (another viewer's block: that table's shape is not
  * decided yet), 0: none. */
 uint64_t cat_viewer_blocked_by(const catalog *c);
-/* 1 while open block txid holds the shape of some table it altered. */
+/* The open block holding an index built on a table the planner looked up
+ * since cat_set_viewer (another viewer's: writes to it wait), 0: none;
+ * *table_id: that table (0: more than one such table was looked up). */
+uint64_t cat_viewer_share_blocked(const catalog *c, uint32_t *table_id);
+/* 1 while open block txid holds some table: the shape of one it altered,
+ * one it dropped, or an index it built on one. */
 int cat_block_shape_held(const catalog *c, uint64_t txid);
 /* The table a viewer sees for catalog entry t (t itself unless the
  * viewing transaction altered it). */

@@ -23,6 +23,12 @@
  * intent (catalog_alter.c) holds "if shape_txid commits, the shape is
  * shape_def"; a restarted leader has no open block, hence no overlay.
  *
+ * The same look-ups note the other holds an open block has on a table,
+ * for the leader to make other sessions wait for that block's end as
+ * PostgreSQL's table locks do: a table it dropped (dropped: every
+ * statement naming it waits, as for a shape) and one it built an index
+ * on (index_txid: only writes to it wait, as behind a SHARE lock).
+ *
  * Lifetime: shape_def and shape_view stay allocated until the next
  * block_shape_set of the table or its drop (a plan of the block may still
  * point at the view; every change bumps cat_version, so such a plan is
@@ -196,16 +202,48 @@ void cat_table_block_shape_free(cat_table *t)
 void cat_block_shape_seen(const catalog *c, const cat_table *t)
 {
 	const cat_table *base = cat_table_base(t);
-	if (c->viewing && base->shape_txid && base->shape_txid != c->viewer)
-		((catalog *)c)->shape_seen = base->shape_txid; /* a look-up's side note */
+	catalog *w = (catalog *)c; /* a look-up's side notes */
+	if (!c->viewing)
+		return;
+	if (base->shape_txid && base->shape_txid != c->viewer)
+		w->shape_seen = base->shape_txid;
+	else if (base->dropped && base->dropped != c->viewer)
+		w->shape_seen = base->dropped;
+	if (base->index_txid && base->index_txid != c->viewer) {
+		w->share_seen_table = w->share_seen && w->share_seen_table != base->id ? 0
+										       : base->id;
+		w->share_seen = base->index_txid;
+	}
 }
 
 uint64_t cat_viewer_blocked_by(const catalog *c) { return c->shape_seen; }
 
+uint64_t cat_viewer_share_blocked(const catalog *c, uint32_t *table_id)
+{
+	*table_id = c->share_seen_table;
+	return c->share_seen;
+}
+
 int cat_block_shape_held(const catalog *c, uint64_t txid)
 {
-	for (int i = 0; txid && i < c->ntables; i++)
-		if (c->tables[i]->shape_txid == txid)
+	for (int i = 0; txid && i < c->ntables; i++) {
+		const cat_table *t = c->tables[i];
+		if (t->shape_txid == txid || t->dropped == txid || t->index_txid == txid)
 			return 1;
+	}
 	return 0;
+}
+
+void cat_table_index_hold(catalog *c, uint32_t table_id, uint64_t txid)
+{
+	cat_table *t = cat_table_by_id(c, table_id);
+	if (t && !t->index_txid)
+		t->index_txid = txid; /* a second block's CREATE INDEX waited for the first */
+}
+
+void cat_index_holds_end(catalog *c, uint64_t txid)
+{
+	for (int i = 0; txid && i < c->ntables; i++)
+		if (c->tables[i]->index_txid == txid)
+			c->tables[i]->index_txid = 0;
 }

@@ -61,7 +61,10 @@ struct catalog {
 	struct cat_comment *comments; /* catalog_comment.c: ncomments, room for comments_cap */
 	int ncomments, comments_cap;
 	uint64_t shape_seen; /* a look-up while viewing found a table another open block
-				altered: that block (cat_viewer_blocked_by) */
+				altered or dropped: that block (cat_viewer_blocked_by) */
+	uint64_t share_seen; /* ... or built an index on: that block and the table
+				(0: several), cat_viewer_share_blocked */
+	uint32_t share_seen_table;
 };
 
 int cat_insert_loaded_table(catalog *c, cat_table *t);

@@ -39,8 +39,9 @@
  * In a transaction block (lead_ddltxn.c): CREATE TABLE makes the table
  * pending for the block (hidden from other sessions: lead_ddl_lookup and
  * the planner see the catalog as the session's block does), CREATE INDEX
- * is remembered, and DROP TABLE only hides the table until the COMMIT;
- * the block's rollback undoes them.
+ * is remembered (others' writes to its table wait for the block's end),
+ * and DROP TABLE only hides the table from the block until the COMMIT
+ * (others naming it wait); the block's rollback undoes them.
  */
 #include "leader/lead_int.h"
 
@@ -227,6 +228,25 @@ static void drop_done(lead_run *r)
 	lead_run_finish(r);
 }
 
+/* DROP TABLE in a block (no other block holds a lock of its tables: it
+ * waited for them before it ran, lead_ddltxn_lock_holder): deferred to
+ * COMMIT, hidden from the block meanwhile; others naming them wait for
+ * its end (lead_ddltxn.c). */
+static void drop_deferred(lead_run *r)
+{
+	const plan_drop_table *pd = &r->p->u.drop_table;
+	if (!r->failed && !lead_ddltxn_check_block(r))
+		for (int i = 0; i < pd->ntables; i++) {
+			const cat_table *t = lead_ddl_lookup(r, pd->schemas[i], pd->names[i]);
+			if (t) {
+				cat_table_set_dropped(r->e->cat, t->id, r->s->txid);
+				lead_ddltxn_record(r, LEAD_DDL_DROPPED_TABLE, t, NULL);
+			}
+		}
+	snprintf(r->res->tag, sizeof r->res->tag, "DROP TABLE");
+	lead_run_finish(r);
+}
+
 void lead_drop_table_start(lead_run *r)
 {
 	const plan_drop_table *pd = &r->p->u.drop_table;
@@ -262,16 +282,7 @@ void lead_drop_table_start(lead_run *r)
 		}
 	}
 	if (lead_ddltxn_in_block(r)) {
-		/* deferred to COMMIT, hidden meanwhile (lead_ddltxn.c) */
-		for (int i = 0; i < pd->ntables; i++) {
-			const cat_table *t = lead_ddl_lookup(r, pd->schemas[i], pd->names[i]);
-			if (t) {
-				cat_table_set_dropped(r->e->cat, t->id, 1);
-				lead_ddltxn_record(r, LEAD_DDL_DROPPED_TABLE, t, NULL);
-			}
-		}
-		snprintf(r->res->tag, sizeof r->res->tag, "DROP TABLE");
-		lead_run_finish(r);
+		drop_deferred(r);
 		return;
 	}
 	for (int i = 0; i < pd->ntables; i++) {
@@ -420,10 +431,11 @@ static int index_as_entries(lead_run *r)
 	return 1;
 }
 
+static void index_build(lead_run *r);
+
 void lead_index_start(lead_run *r)
 {
 	const plan_index *pi = &r->p->u.index;
-	uint32_t all[CAT_SHARDS_MAX];
 
 	if (r->p->kind == PLAN_CREATE_INDEX && !pi->shard_ddl) { /* IF NOT EXISTS of a taken name */
 		pgw_result_add_notice(r->res, "relation \"%s\" already exists, skipping",
@@ -437,6 +449,21 @@ void lead_index_start(lead_run *r)
 				      pi->index_name);
 	if (index_as_entries(r))
 		return;
+	index_build(r);
+}
+
+/* CREATE / DROP INDEX: the shards' DDL as tasks beside the log, once no
+ * write to the table is still reaching a copy. */
+static void index_build(lead_run *r)
+{
+	const plan_index *pi = &r->p->u.index;
+	uint32_t all[CAT_SHARDS_MAX];
+
+	if (r->failed || lead_ddltxn_check_block(r)) {
+		lead_run_finish(r);
+		return;
+	}
+	lead_ddltxn_index_hold(r, pi->table); /* others' writes wait from now on */
 	if (pi->table && index_wait_idle(r, lead_ddl_lookup(r, pi->table->schema, pi->table->name)))
 		return;
 

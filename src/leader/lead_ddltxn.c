@@ -12,9 +12,14 @@
  *                  hidden from every other session (cat_table_visible_to:
  *                  their planner does not find it, 42P01, so nobody else
  *                  reads or writes it before the COMMIT)
- *   CREATE INDEX   built on every copy at once; the index's name is kept
- *   DROP TABLE     deferred: the table is hidden from everybody now (the
- *                  block may create the name again) and dropped at COMMIT
+ *   CREATE INDEX   built on every copy at once; the index's name is kept;
+ *                  on a table that existed before, other sessions' writes
+ *                  to it wait for the block's end (cat_table_index_hold),
+ *                  as behind PostgreSQL's SHARE lock
+ *   DROP TABLE     deferred: the table is hidden from the block now (it
+ *                  may create the name again) and dropped at COMMIT; other
+ *                  sessions naming it wait for the block's end, then plan
+ *                  again (42P01 after a COMMIT)
  *   DROP INDEX     of an index the block created: at once; of one that
  *                  existed before: deferred to COMMIT (others wait for the
  *                  block's end, as for an ALTER)
@@ -255,6 +260,37 @@ int lead_ddltxn_record_index(lead_run *r, const cat_table *t, const cat_index *d
 	return MUR_OK;
 }
 
+uint64_t lead_ddltxn_lock_holder(lead_session *s, const plan *p)
+{
+	const cat_table *t;
+	uint64_t by = 0;
+	if (s->txn != LEAD_TXN_ACTIVE || !s->tx || !p ||
+	    (p->kind != PLAN_DROP_TABLE && p->kind != PLAN_CREATE_INDEX))
+		return 0;
+	cat_set_viewer(s->e->cat, 1, s->txid);
+	if (p->kind == PLAN_CREATE_INDEX) { /* SHARE: only the writers */
+		t = p->u.index.table;
+		t = t ? cat_table_lookup(s->e->cat, t->schema, t->name) : NULL;
+		if (t && !recorded(s, LEAD_DDL_CREATED_TABLE, t->id, NULL))
+			by = repl_table_holder(s->e->repl, t, s->tx, 1);
+	}
+	for (int i = 0; p->kind == PLAN_DROP_TABLE && !by && i < p->u.drop_table.ntables; i++) {
+		t = cat_table_lookup(s->e->cat, p->u.drop_table.schemas[i],
+				     p->u.drop_table.names[i]);
+		if (t && !recorded(s, LEAD_DDL_CREATED_TABLE, t->id, NULL))
+			by = repl_table_holder(s->e->repl, t, s->tx, 0);
+	}
+	cat_set_viewer(s->e->cat, 0, 0);
+	return by;
+}
+
+void lead_ddltxn_index_hold(lead_run *r, const cat_table *t)
+{
+	if (r->p->kind == PLAN_CREATE_INDEX && t && lead_ddltxn_in_block(r) &&
+	    !recorded(r->s, LEAD_DDL_CREATED_TABLE, t->id, NULL))
+		cat_table_index_hold(r->e->cat, t->id, r->s->txid);
+}
+
 int lead_ddltxn_altered_any(const lead_session *s)
 {
 	return recorded(s, LEAD_DDL_ALTERED_TABLE, 0, NULL);
@@ -306,6 +342,7 @@ typedef struct ddl_job {
 	lead_ddl_rec work[LEAD_BLOCK_DDL_MAX];
 	int nwork;
 	uint64_t start_us;
+	uint64_t end_txid; /* the block ended: its index holds go once the job is done */
 	void (*done)(void *);
 	void *arg;
 } ddl_job;
@@ -325,6 +362,7 @@ static void job_free(ddl_job *j)
 {
 	void (*done)(void *) = j->done;
 	void *arg = j->arg;
+	cat_index_holds_end(j->s->e->cat, j->end_txid); /* writers wait no more */
 	lead_session_unref(j->s);
 	free(j);
 	done(arg);
@@ -426,7 +464,7 @@ static void apply(lead_session *s, int from, int commit, int to_savepoint, ddl_j
 			if (commit)
 				cat_table_publish(s->e->cat, d->table_id);
 			if (!commit && to_savepoint) {
-				cat_table_set_dropped(s->e->cat, d->table_id, 1);
+				cat_table_set_dropped(s->e->cat, d->table_id, s->txid);
 				d->kind = LEAD_DDL_DOOMED_TABLE;
 			}
 			drop = !commit && !to_savepoint;
@@ -494,9 +532,12 @@ static void finish(lead_session *s, int from, int commit, int to_savepoint, void
 	}
 	if (!j || !j->nwork) {
 		free(j);
+		if (!to_savepoint)
+			cat_index_holds_end(s->e->cat, s->txid);
 		done(arg);
 		return;
 	}
+	j->end_txid = to_savepoint ? 0 : s->txid;
 	j->s = s;
 	s->refs++;
 	j->done = done;
@@ -515,16 +556,25 @@ void lead_ddltxn_rollback_to(lead_session *s, int mark, void (*done)(void *), vo
 	finish(s, mark, 0, 1, done, arg);
 }
 
+uint64_t lead_ddltxn_blocked_by(const catalog *c, const plan *p)
+{
+	uint32_t table_id;
+	uint64_t by = cat_viewer_blocked_by(c), share = cat_viewer_share_blocked(c, &table_id);
+	if (by)
+		return by;
+	return share && sql_plan_writes_table(p, table_id) ? share : 0;
+}
+
 int lead_shape_blocked(lead_session *s, int rc, plan **p, mur_error *err)
 {
-	uint64_t by = cat_viewer_blocked_by(s->e->cat);
+	uint64_t by = rc == MUR_OK ? lead_ddltxn_blocked_by(s->e->cat, *p) : 0;
 	if (rc != MUR_OK || !by)
 		return rc;
 	plan_free(*p);
 	*p = NULL;
 	mur_error_set(err, SQLSTATE_LOCK_NOT_AVAILABLE,
 		      "could not use a table that an open transaction block (transaction %llu) "
-		      "altered: its shape is decided at that block's end",
+		      "altered, dropped or indexed: that is decided at that block's end",
 		      (unsigned long long)by);
 	mur_error_hint(err, "retry once that transaction ends");
 	return MUR_ERR;

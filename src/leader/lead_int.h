@@ -811,12 +811,26 @@ int lead_ddltxn_record_index(lead_run *r, const cat_table *t, const cat_index *d
 /* 1 when r (CREATE INDEX) goes on t as DDL entries of its block: t is a
  * table the block altered. */
 int lead_ddltxn_index_entries(const lead_run *r, const cat_table *t);
+/* CREATE INDEX in a block on t, which existed before it: other sessions'
+ * writes to t wait for the block's end (no-op otherwise). */
+void lead_ddltxn_index_hold(lead_run *r, const cat_table *t);
+/* p, a DROP TABLE / CREATE INDEX of s's block on a table that existed
+ * before it: another open transaction holding a lock on one of its shards
+ * (any, for DROP TABLE; exclusive, for CREATE INDEX), which p waits for
+ * before it runs, as behind PostgreSQL's table lock; 0: none (or another
+ * kind of statement, or outside a block). */
+uint64_t lead_ddltxn_lock_holder(lead_session *s, const plan *p);
 /* After a COPY's own plan with the catalog viewed by s (cat_set_viewer):
  * rc, or 55P03 (MUR_ERR, *p freed) when it names a table another open
  * block altered (cat_viewer_blocked_by) — a statement waits for such a
  * block before it runs (lead_session.c, execute_or_wait), so only a block
  * that altered it in between is met here. */
 int lead_shape_blocked(lead_session *s, int rc, plan **p, mur_error *err);
+/* The open block (another session's) whose end p, planned with the
+ * catalog viewed (cat_set_viewer), must wait for: one that altered or
+ * dropped a table p names, or built an index on a table p writes; 0:
+ * none. */
+uint64_t lead_ddltxn_blocked_by(const catalog *c, const plan *p);
 /* ALTER TABLE of a table that existed before r's block (in a block):
  * existing 1, else 0.  altered: the ALTER of such a table succeeded on
  * the shards (or changed the catalog only): the block sees def from now

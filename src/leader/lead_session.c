@@ -1040,7 +1040,10 @@ static int stmt_plan_tree(lead_session *s, lead_stmt *st, sql_tree *tree, const 
 		rc = sql_plan_cache_fill(s->plans, s->e->cat, st->sql, lift, &opts, &e, &p, err);
 	else
 		rc = sql_prepare_opts(s->e->cat, st->sql, &opts, n, types, &p, err);
-	st->shape_blocked = rc == MUR_OK ? cat_viewer_blocked_by(s->e->cat) : 0;
+	/* a failed plan that named a table another block holds waits too, then
+	 * plans again: PostgreSQL's analysis takes the table's lock first */
+	st->shape_blocked = rc == MUR_OK ? lead_ddltxn_blocked_by(s->e->cat, p)
+					 : cat_viewer_blocked_by(s->e->cat);
 	cat_set_viewer(s->e->cat, 0, 0);
 	if (rc != MUR_OK)
 		return MUR_ERR;
@@ -1133,11 +1136,11 @@ static void *op_prepare(void *esess, const char *sql, int nparams, const uint32_
 		return st; /* planned by execute(), or by describe() if asked first */
 	if (lift && stmt_from_cache(s, st, &lift))
 		return st;
-	if (stmt_plan_tree(s, st, NULL, lift, err) != MUR_OK) {
+	if (stmt_plan_tree(s, st, NULL, lift, err) != MUR_OK && !st->shape_blocked) {
 		stmt_free(st);
 		return NULL;
 	}
-	return st;
+	return st; /* failed naming a table another block holds: execute() waits */
 }
 
 static void op_describe(void *stmt, int *nparams, const uint32_t **param_oids, int *ncols,
@@ -1414,16 +1417,27 @@ static void tree_free_done(uv_work_t *w, int status)
  * holds the table's shape; once it ended the statement is planned again
  * (with the shape the block's outcome gave) and runs.  A cancel, the
  * statement_timeout (both: cancel_pending) and lock_timeout (55P03) end
- * the wait.  A session that holds shard locks, or altered a table itself,
- * does not wait (55P03 at once): the altering block could wait for it,
- * and this wait is not in the lock table's wait-for graph. */
+ * the wait.  The wait is an arrow of the lock table's wait-for graph
+ * (repl_txn_wait_block): once it lasted deadlock_timeout, and every
+ * deadlock_timeout after, the waiter searches for a cycle through it (the
+ * holding block waiting for a shard lock or a table this session holds)
+ * and gets 40P01 when one closes; a holder's own shard waits find it too. */
 #define LEAD_SHAPE_POLL_MS 5
 
 typedef struct shape_wait {
 	uv_timer_t timer;
 	plan_job *j; /* the statement and its parameters' copy */
 	uint64_t start_us;
+	uint64_t search_us; /* the next deadlock search (mur_now_us) */
+	uint64_t by;        /* the open block it waits for now */
 } shape_wait;
+
+/* The session's deadlock_timeout in µs (PostgreSQL's 1 s when unset). */
+static uint64_t deadlock_us(lead_session *s)
+{
+	uint64_t ms = lead_session_ms(s, "deadlock_timeout");
+	return (ms ? ms : REPL_DEADLOCK_TIMEOUT_MS) * 1000;
+}
 
 static void shape_wait_closed(uv_handle_t *h)
 {
@@ -1440,6 +1454,8 @@ static void shape_wait_end(shape_wait *w, const mur_error *err)
 	plan_job *j = w->j;
 	uv_timer_stop(&w->timer);
 	j->s->shape_waiting = 0;
+	if (j->s->tx)
+		repl_txn_wait_block(j->s->tx, 0);
 	if (err)
 		plan_failed(j->s, err, j->done, j->arg);
 	else
@@ -1448,12 +1464,28 @@ static void shape_wait_end(shape_wait *w, const mur_error *err)
 	uv_close((uv_handle_t *)&w->timer, shape_wait_closed);
 }
 
+/* Wait (on) for open block `by` from now: the graph's arrow, the view. */
+static void shape_wait_for(lead_session *s, shape_wait *w, uint64_t by)
+{
+	w->by = by;
+	s->shape_waiting = by;
+	if (s->tx) /* in the graph at once: the holder's own searches follow it */
+		repl_txn_wait_block(s->tx, by);
+}
+
+/* What st waits for before it runs: a block holding a table it names
+ * (its plan's), or a block holding a lock its DDL waits for; 0: none. */
+static uint64_t stmt_waits_for(lead_session *s, const lead_stmt *st)
+{
+	return st->shape_blocked ? st->shape_blocked : lead_ddltxn_lock_holder(s, st->p);
+}
+
 static void shape_wait_poll(uv_timer_t *t)
 {
 	shape_wait *w = t->data;
 	lead_session *s = w->j->s;
 	lead_stmt *st = w->j->st;
-	uint64_t lock_ms = lead_session_ms(s, "lock_timeout");
+	uint64_t lock_ms = lead_session_ms(s, "lock_timeout"), by;
 	mur_error err;
 	if (s->cancel_pending || s->closed) {
 		if (!s->cancel_pending)
@@ -1466,36 +1498,53 @@ static void shape_wait_poll(uv_timer_t *t)
 		mur_error_set(&err, SQLSTATE_LOCK_NOT_AVAILABLE,
 			      "canceling statement due to lock timeout");
 		mur_error_detail(&err,
-				 "it waited for transaction %llu, which altered a table it names",
-				 (unsigned long long)st->shape_blocked);
+				 "it waited for transaction %llu, which holds a table it names",
+				 (unsigned long long)w->by);
 		shape_wait_end(w, &err);
 		return;
 	}
-	if (cat_block_shape_held(s->e->cat, st->shape_blocked))
+	if (s->tx && mur_now_us() >= w->search_us) {
+		w->search_us = mur_now_us() + deadlock_us(s);
+		if (repl_txn_deadlocked(s->e->repl, s->tx, &err)) {
+			mur_error_detail(&err,
+					 "transaction %llu waits for transaction %llu, which holds "
+					 "a table it names or a lock it needs, and waits for it",
+					 (unsigned long long)s->txid, (unsigned long long)w->by);
+			shape_wait_end(w, &err);
+			return;
+		}
+	}
+	if (cat_block_shape_held(s->e->cat, w->by))
 		return;
-	if (stmt_plan(s, st, &err) != MUR_OK)
+	/* plan again once a hold ended (its outcome may change the plan) */
+	if ((st->shape_blocked || stmt_stale(s, st)) && stmt_plan(s, st, &err) != MUR_OK) {
 		shape_wait_end(w, &err);
-	else if (!st->shape_blocked) /* else: another block altered it meanwhile */
+		return;
+	}
+	if ((by = stmt_waits_for(s, st)) != 0) /* another hold, or a lock still held */
+		shape_wait_for(s, w, by);
+	else
 		shape_wait_end(w, NULL);
 }
 
-/* Run st now, or wait until the block that altered a table it names ends. */
+/* Run st now, or wait until the block that holds a table it names (or a
+ * lock its DDL waits for) ends. */
 static void execute_or_wait(lead_session *s, lead_stmt *st, int nparams, const char *const *values,
 			    const int32_t *lengths, int nformats, const int16_t *formats,
 			    pgw_done_cb done, void *arg)
 {
 	shape_wait *w;
 	mur_error err;
-	if (!st->shape_blocked) {
+	uint64_t by = stmt_waits_for(s, st);
+	if (!by) {
 		execute_planned(s, st, nparams, values, lengths, nformats, formats, done, arg);
 		return;
 	}
-	if ((s->tx && repl_txn_nshards(s->tx) > 0) || lead_ddltxn_altered_any(s) || !s->e->loop) {
+	if (!s->e->loop) {
 		mur_error_set(&err, SQLSTATE_LOCK_NOT_AVAILABLE,
-			      "could not wait for transaction %llu, which altered a table this "
-			      "statement names: this transaction holds locks it may need",
-			      (unsigned long long)st->shape_blocked);
-		mur_error_hint(&err, "retry the transaction once that one ends");
+			      "could not wait for transaction %llu, which holds a table this "
+			      "statement names: no event loop to wait on",
+			      (unsigned long long)by);
 		plan_failed(s, &err, done, arg);
 		return;
 	}
@@ -1514,9 +1563,10 @@ static void execute_or_wait(lead_session *s, lead_stmt *st, int nparams, const c
 	w->j->done = done;
 	w->j->arg = arg;
 	w->start_us = mur_now_us();
+	w->search_us = w->start_us + deadlock_us(s);
+	shape_wait_for(s, w, by);
 	w->timer.data = w;
 	s->refs++;
-	s->shape_waiting = st->shape_blocked;
 	uv_timer_init(s->e->loop, &w->timer);
 	uv_timer_start(&w->timer, shape_wait_poll, LEAD_SHAPE_POLL_MS, LEAD_SHAPE_POLL_MS);
 }
@@ -1623,7 +1673,7 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 		if (stmt_offloop(s, st) && plan_job_start(s, st, 1, nparams, values, lengths,
 							  nformats, formats, done, arg) == MUR_OK)
 			return;
-		if (stmt_plan(s, st, &err) != MUR_OK) {
+		if (stmt_plan(s, st, &err) != MUR_OK && !st->shape_blocked) {
 			plan_failed(s, &err, done, arg);
 			return;
 		}

@@ -490,6 +490,18 @@ repl_txn *repl_txn_begin(repl_ctx *c, uint64_t txid, mur_error *err);
 uint64_t repl_txn_id(const repl_txn *tx);
 /* Shards whose lock tx holds (shared or exclusive). */
 int repl_txn_nshards(const repl_txn *tx);
+/* A statement of tx waits for the end of open block txid, which holds a
+ * table it names (0: no longer): an arrow of the wait-for graph that
+ * repl_lock_in_cycle and the shard waiters' searches follow. */
+void repl_txn_wait_block(repl_txn *tx, uint64_t txid);
+/* 1 when tx waits, through the transactions it waits for, for itself (a
+ * deadlock): then err is PostgreSQL's 40P01 for tx. */
+int repl_txn_deadlocked(repl_ctx *c, const repl_txn *tx, mur_error *err);
+/* An open transaction other than except holding the lock of a shard of t
+ * (writers_only: exclusive; else either mode), 0: none (a block's DROP
+ * TABLE / CREATE INDEX waits for it: leader/lead_ddltxn.c). */
+uint64_t repl_table_holder(repl_ctx *c, const cat_table *t, const repl_txn *except,
+			   int writers_only);
 /* Called once when a transaction has ended; failed: the outcome is not
  * the one asked for (err says why: an undo failed).  Not failed, err's
  * message (when not empty) is a notice for the client. */

@@ -73,7 +73,10 @@
  * found by a waiter once its op has waited deadlock_timeout, then every
  * deadlock_timeout (repl_lock_due: the owner's timer calls it at the time
  * repl_config.wake_at asked for; the tick calls it too).  lock_timeout
- * (55P03) is checked there as well, at the op's own time.
+ * (55P03) is checked there as well, at the op's own time.  A statement
+ * waiting before it plans for the end of a block that holds a table it
+ * names (leader/lead_session.c) is an arrow too: tx waits for that block
+ * (repl_txn_wait_block); its waiter searches at its own deadlock_timeout.
  */
 #include "replication/repl_int.h"
 
@@ -157,6 +160,8 @@ struct repl_txn {
 	mur_error err;
 	repl_txn_cb cb;
 	void *cb_arg;
+	uint64_t block_wait;            /* a statement of it waits for the end of this open block,
+				which holds a table it names (repl_txn_wait_block) */
 	int64_t started_ms;             /* mur_wall_ms at begin (murphy.transactions) */
 	uint64_t commit_us, decided_us; /* mur_now_us at repl_txn_commit, after the decision */
 	repl_txn *next;                 /* c->txns */
@@ -192,6 +197,39 @@ int repl_lock_txn_open(const repl_ctx *c, uint64_t txid)
 	return 0;
 }
 int repl_txn_nshards(const repl_txn *tx) { return tx->nparts; }
+
+void repl_txn_wait_block(repl_txn *tx, uint64_t txid) { tx->block_wait = txid; }
+
+uint64_t repl_table_holder(repl_ctx *c, const cat_table *t, const repl_txn *except,
+			   int writers_only)
+{
+	for (uint32_t sh = 0; sh < t->nshards; sh++) {
+		const repl_shard *rt = repl_shard_find(c, t->id, sh);
+		if (rt && rt->lock && rt->lock != except)
+			return rt->lock->id;
+		for (int i = 0; rt && !writers_only && i < rt->nsharers; i++)
+			if (rt->sharers[i] != except)
+				return rt->sharers[i]->id;
+	}
+	return 0;
+}
+
+int repl_txn_deadlocked(repl_ctx *c, const repl_txn *tx, mur_error *err)
+{
+	if (!repl_lock_in_cycle(c, tx))
+		return 0;
+	repl_lock_deadlock_error(err, tx->id);
+	return 1;
+}
+
+/* The open transaction with id txid, or NULL. */
+static const repl_txn *txn_by_id(const repl_ctx *c, uint64_t txid)
+{
+	for (const repl_txn *tx = c->txns; txid && tx; tx = tx->next)
+		if (tx->id == txid)
+			return tx;
+	return NULL;
+}
 
 static int sharer_index(const repl_shard *rt, const repl_txn *tx)
 {
@@ -1837,6 +1875,9 @@ static int waits_for(repl_ctx *c, const repl_txn *from, wait_search *ws, int dep
 			return 0;
 	if (ws->nseen < REPL_WAIT_SEEN_MAX)
 		ws->seen[ws->nseen++] = from;
+	if (from->block_wait && txn_by_id(c, from->block_wait) &&
+	    waits_for(c, txn_by_id(c, from->block_wait), ws, depth + 1))
+		return 1;
 	for (uint32_t b = 0; b < c->nbuckets; b++)
 		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
 			const repl_txn *bl[REPL_BLOCKERS_MAX];
@@ -1861,6 +1902,9 @@ void repl_lock_deadlock_error(mur_error *err, uint64_t txid)
 int repl_lock_in_cycle(repl_ctx *c, const repl_txn *tx)
 {
 	wait_search ws = {.target = tx};
+	if (tx->block_wait && txn_by_id(c, tx->block_wait) &&
+	    waits_for(c, txn_by_id(c, tx->block_wait), &ws, 1))
+		return 1;
 	for (uint32_t b = 0; b < c->nbuckets; b++)
 		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
 			const repl_txn *bl[REPL_BLOCKERS_MAX];

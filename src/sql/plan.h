@@ -601,6 +601,10 @@ int sql_modify_route(const plan_modify *pm, const char *rows, size_t rows_len, u
  * transaction refuses with 25006): INSERT, UPDATE, DELETE, TRUNCATE, COPY
  * FROM, DDL, roles and grants, EXPLAIN ANALYZE of one of them. */
 int sql_plan_writes(const plan *p);
+/* 1 when running p may write the rows of table table_id (0: of any
+ * table): INSERT, UPDATE, DELETE, COPY FROM, TRUNCATE of it; any DDL (a
+ * waiting writer's question: leader/lead_ddltxn.c). */
+int sql_plan_writes_table(const plan *p, uint32_t table_id);
 
 /* 1 when p reads its subqueries run first only through the parameters
  * they bind (scalar, set, EXISTS values; no leader table of rows): with

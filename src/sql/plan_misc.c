@@ -407,3 +407,24 @@ int sql_plan_writes(const plan *p)
 		return 0;
 	}
 }
+
+int sql_plan_writes_table(const plan *p, uint32_t table_id)
+{
+	switch (p->kind) {
+	case PLAN_INSERT:
+		return !table_id || p->u.insert.table->id == table_id;
+	case PLAN_MODIFY:
+		return !table_id || p->u.modify.table->id == table_id;
+	case PLAN_COPY_FROM:
+		return !table_id || p->u.copy.table->id == table_id;
+	case PLAN_TRUNCATE:
+		for (int i = 0; i < p->u.truncate.ntables; i++)
+			if (!table_id || p->u.truncate.tables[i]->id == table_id)
+				return 1;
+		return 0;
+	case PLAN_EXPLAIN:
+		return p->u.explain.analyze && sql_plan_writes_table(p->u.explain.inner, table_id);
+	default:
+		return sql_plan_writes(p); /* DDL, roles: taken as writing every table */
+	}
+}

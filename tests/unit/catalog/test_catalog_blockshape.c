@@ -3,7 +3,8 @@
  * (catalog_blockshape.c): the block's viewer sees it, every other viewer
  * and the catalog's own look-ups the old shape, a look-up by another
  * viewer notes the block; the end takes the shape durably (with the
- * block's column renames in its indexes) or forgets it.
+ * block's column renames in its indexes) or forgets it.  The other holds
+ * (a table the block dropped, one it built an index on) likewise.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -150,11 +151,51 @@ static void test_commit_takes_the_shape_and_renames_indexes(void **state)
 	free(d2);
 }
 
+/* A block's DROP TABLE hides the table from that block alone (and from
+ * look-ups outside a viewer); other viewers find it and note the block;
+ * a CREATE INDEX's hold notes the block for writers, with the table. */
+static void test_drop_and_index_holds(void **state)
+{
+	mur_error err;
+	catalog *c = cat_open(NULL, &err);
+	uint32_t id = make_table(c), table_id = 99;
+	(void)state;
+	cat_table_set_dropped(c, id, 7);
+	assert_null(seen_by(c, 7, "t"));
+	assert_null(cat_table_lookup(c, NULL, "t")); /* the block may create it again */
+	cat_set_viewer(c, 1, 8);
+	assert_non_null(cat_table_lookup(c, NULL, "t"));
+	assert_int_equal(cat_viewer_blocked_by(c), 7);
+	cat_set_viewer(c, 0, 0);
+	assert_true(cat_block_shape_held(c, 7));
+	assert_false(cat_block_shape_held(c, 8));
+	cat_table_set_dropped(c, id, 0); /* rolled back */
+	assert_false(cat_block_shape_held(c, 7));
+	assert_non_null(cat_table_lookup(c, NULL, "t"));
+	/* an index built by block 7: writers wait, the block itself does not */
+	cat_table_index_hold(c, id, 7);
+	cat_table_index_hold(c, id, 9); /* the first holder stays */
+	cat_set_viewer(c, 1, 8);
+	assert_non_null(cat_table_lookup(c, NULL, "t"));
+	assert_int_equal(cat_viewer_blocked_by(c), 0);
+	assert_int_equal(cat_viewer_share_blocked(c, &table_id), 7);
+	assert_int_equal(table_id, id);
+	cat_set_viewer(c, 1, 7);
+	assert_non_null(cat_table_lookup(c, NULL, "t"));
+	assert_int_equal(cat_viewer_share_blocked(c, &table_id), 0);
+	cat_set_viewer(c, 0, 0);
+	assert_true(cat_block_shape_held(c, 7));
+	cat_index_holds_end(c, 7);
+	assert_false(cat_block_shape_held(c, 7));
+	cat_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_the_block_alone_sees_its_shape),
 		cmocka_unit_test(test_commit_takes_the_shape_and_renames_indexes),
+		cmocka_unit_test(test_drop_and_index_holds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
