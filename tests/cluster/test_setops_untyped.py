@@ -115,3 +115,42 @@ def test_parameter_typed_by_other_branch(so):
     so.exec_both("PREPARE sou_p AS SELECT id FROM sou_t UNION ALL SELECT $1")
     so.both("EXECUTE sou_p('5')")
     so.exec_both("DEALLOCATE sou_p")
+
+
+INSERTS = [
+    "INSERT INTO sou_i SELECT id, w, n FROM sou_t UNION ALL SELECT 10, null, null",
+    "INSERT INTO sou_i (id, w) SELECT 20, null UNION ALL SELECT 21, 'q'",
+    "INSERT INTO sou_i (id, n) SELECT id + 30, n FROM sou_t UNION SELECT 40, null"
+    " ORDER BY 1 LIMIT 2",
+    "INSERT INTO sou_i WITH x AS (SELECT 50 AS id) SELECT id, 'w' FROM x"
+    " UNION ALL SELECT 51, null",
+    "INSERT INTO sou_i (id) SELECT id + 60 FROM sou_t INTERSECT SELECT 61",
+    "INSERT INTO sou_i (id) SELECT id + 70 FROM sou_t EXCEPT SELECT 71",
+    "INSERT INTO sou_i (id, w) VALUES (80, 'v') UNION ALL SELECT 81, null",
+    "INSERT INTO sou_i (id, w) SELECT 90, null UNION ALL SELECT 90, null ON CONFLICT DO NOTHING",
+]
+
+
+def test_insert_select_set_operation(so):
+    """INSERT ... SELECT ... UNION [ALL] / INTERSECT / EXCEPT: the set
+    operation types its columns (the NULLs from the other branch), then
+    each is assigned to its column, as PostgreSQL does (it was 0A000
+    "murphy does not support UNION yet")."""
+    so.exec_both("DROP TABLE IF EXISTS sou_i")
+    so.exec_both("CREATE TABLE sou_i (id int PRIMARY KEY, w text, n numeric)")
+    for sql in INSERTS:
+        so.both(sql)
+    so.both("INSERT INTO sou_i (id, w) SELECT 100, null UNION ALL SELECT 101, 'r'"
+            " RETURNING id, w")
+    so.both("SELECT * FROM sou_i ORDER BY id")
+
+
+@pytest.mark.parametrize("sql,code", [
+    # two NULLs are text, as the set operation resolves them
+    ("INSERT INTO sou_i (id, w) SELECT null, null UNION ALL SELECT null, null", "42804"),
+    ("INSERT INTO sou_i (id, n) SELECT 110, '1.5' UNION ALL SELECT 111, null", "42804"),
+    ("INSERT INTO sou_i (id, w) SELECT 120, null UNION ALL SELECT null, null", "23502"),
+])
+def test_insert_select_set_operation_errors(so, sql, code):
+    so.exec_both("CREATE TABLE IF NOT EXISTS sou_i (id int PRIMARY KEY, w text, n numeric)")
+    so.both_error(sql, code)
