@@ -1378,8 +1378,12 @@ sql_expr *sql_analyze_expr(sql_ctx *c, PgQuery__Node *n)
 static int colname_strength(PgQuery__Node *n)
 {
 	int s;
-	if (n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST) {
-		s = colname_strength(n->type_cast->arg);
+	if (n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST ||
+	    n->node_case == PG_QUERY__NODE__NODE_CASE_EXPR) { /* "case": weak too */
+		PgQuery__Node *arg = n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST
+					     ? n->type_cast->arg
+					     : n->case_expr->defresult;
+		s = arg ? colname_strength(arg) : 0;
 		return s > 1 ? s : 1;
 	}
 	return strcmp(sql_colname(n), "?column?") ? 2 : 0;
@@ -1414,7 +1418,9 @@ const char *sql_colname(PgQuery__Node *n)
 		s = str_field(tn->names[tn->n_names - 1]);
 		return s ? s : "?column?";
 	}
-	case PG_QUERY__NODE__NODE_CASE_EXPR:
+	case PG_QUERY__NODE__NODE_CASE_EXPR: /* its ELSE's name when that is strong */
+		if (n->case_expr->defresult && colname_strength(n->case_expr->defresult) > 1)
+			return sql_colname(n->case_expr->defresult);
 		return "case";
 	case PG_QUERY__NODE__NODE_A_ARRAY_EXPR:
 		return "array";
