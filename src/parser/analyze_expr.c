@@ -576,6 +576,13 @@ int sql_unify_compare(sql_ctx *c, const char *op, sql_expr **l, sql_expr **r, in
 int sql_set_keys_numeric(sql_ctx *c, const char *op, sql_expr **x, sql_expr **y, int loc)
 {
 	int eq = !strcmp(op, "=") || !strcmp(op, "<>");
+	if (eq && (*x)->type == MT_NUMERIC_ARRAY && (*y)->type == MT_NUMERIC_ARRAY) {
+		/* {1.0} = {1.00}: both spelled alike (storage/sqlfn_array.c) */
+		*x = sql_make_call(c, "mur_array_num_norm", MT_NUMERIC_ARRAY, loc, 1, *x);
+		*y = *x ? sql_make_call(c, "mur_array_num_norm", MT_NUMERIC_ARRAY, loc, 1, *y)
+			: NULL;
+		return *x && *y ? MUR_OK : MUR_ERR;
+	}
 	if ((*x)->type != MT_NUMERIC && (*y)->type != MT_NUMERIC)
 		return MUR_OK;
 	if (!mur_type_is_numeric((*x)->type) || !mur_type_is_numeric((*y)->type))

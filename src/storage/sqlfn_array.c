@@ -29,6 +29,9 @@
  *   mur_array_num_typmod(a, typmod)     a numeric[] stored into numeric(p,s)[]:
  *                                       each element rounded to the scale,
  *                                       22003 when one does not fit
+ *   mur_array_num_norm(a)               a numeric[] without trailing fraction
+ *                                       zeros in its elements ({1.0} → {1}):
+ *                                       the subquery sets' key (analyze_expr.c)
  *   collations mur_arr_num, mur_arr_float, mur_arr_text (array.h)
  *
  * Strictness follows PostgreSQL: the comparisons, subscripts and bounds
@@ -773,7 +776,26 @@ static void fn_num_typmod(sqlite3_context *cx, int argc, sqlite3_value **v)
 	stor_fn_result_buf(cx, &out);
 }
 
+static void fn_num_norm(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_buf out;
+	mur_error err;
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL)
+		return;
+	memset(&err, 0, sizeof err);
+	mur_buf_init(&out);
+	if (mur_arr_num_norm((const char *)sqlite3_value_text(v[0]),
+			     (size_t)sqlite3_value_bytes(v[0]), &out, &err) != MUR_OK) {
+		mur_buf_free(&out);
+		stor_fn_fail(cx, err.sqlstate[0] ? err.sqlstate : "XX000", "%s", err.message);
+		return;
+	}
+	stor_fn_result_buf(cx, &out);
+}
+
 static const stor_fn_def arrayfns[] = {
+	{"mur_array_num_norm", 1, 1, fn_num_norm},
 	{"mur_array_num_typmod", 2, 1, fn_num_typmod},
 	{"mur_array", -1, 1, fn_array},
 	{"mur_array_stack", -1, 1, fn_stack},

@@ -95,3 +95,20 @@ def test_set_operations_compare_by_value(db, sql):
 ])
 def test_equal_arrays_are_one_key_on_a_reference_table(db, sql):
     exact(db, sql)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT count(*) FROM nak_r WHERE arr IN (SELECT arr FROM nak_h)",
+    "SELECT count(*) FROM nak_g WHERE arr IN (SELECT arr FROM nak_r WHERE k < 3)",
+    "SELECT count(*) FROM nak_r WHERE arr NOT IN (SELECT arr FROM nak_h WHERE k = 1)",
+    "SELECT count(*) FROM nak_g WHERE arr = ANY (SELECT arr FROM nak_h WHERE k < 3)",
+    "SELECT count(*) FROM nak_g WHERE arr <> ALL (SELECT arr FROM nak_h WHERE k < 3)",
+    "SELECT k FROM nak_r r WHERE EXISTS (SELECT 1 FROM nak_g g WHERE g.arr = r.arr AND g.k <> r.k)"
+    " ORDER BY k",
+    "SELECT k, arr IN (SELECT arr FROM nak_h WHERE k = 3) FROM nak_r ORDER BY k",
+])
+def test_equal_arrays_match_a_subquery_set(db, sql):
+    """x IN (SELECT ...) of numeric[]: the set and x are spelled alike
+    (mur_array_num_norm) before they are compared by bytes; {1.0,2} was
+    not in a set holding {1,2.00}."""
+    exact(db, sql)
