@@ -26,6 +26,7 @@
  *   mur_array_sortkey(a, elem)          a as a collecting aggregate's sort key:
  *                                       a blob, elem's byte then a's text
  *                                       (sqlfn_agg.c compares it as arrays)
+ *   mur_num_sortkey(x)                  a numeric as the sort key of {x}
  *   mur_array_num_typmod(a, typmod)     a numeric[] stored into numeric(p,s)[]:
  *                                       each element rounded to the scale,
  *                                       22003 when one does not fit
@@ -713,6 +714,28 @@ static void fn_sortkey(sqlite3_context *cx, int argc, sqlite3_value **v)
 	mur_buf_free(&b);
 }
 
+/* mur_num_sortkey(x): a numeric as mur_array_sortkey's blob of the array
+ * {x}, so a collecting aggregate sorts and DISTINCTs it by value (1.0 and
+ * 1.00 equal, 9 before 10); NULL for NULL. */
+static void fn_num_sortkey(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_buf b;
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL)
+		return;
+	mur_buf_init(&b);
+	mur_buf_put_u8(&b, (uint8_t)MT_NUMERIC);
+	mur_buf_put_u8(&b, '{');
+	mur_buf_put(&b, sqlite3_value_text(v[0]), (size_t)sqlite3_value_bytes(v[0]));
+	mur_buf_put_u8(&b, '}');
+	if (!mur_buf_ok(&b)) {
+		mur_buf_free(&b);
+		return sqlite3_result_error_nomem(cx);
+	}
+	sqlite3_result_blob64(cx, b.data, b.len, SQLITE_TRANSIENT);
+	mur_buf_free(&b);
+}
+
 int stor_array_sortkey_cmp(const void *a, size_t la, const void *b, size_t lb)
 {
 	mur_arr x, y;
@@ -820,6 +843,7 @@ static const stor_fn_def arrayfns[] = {
 	{"mur_array_json", 1, 1, fn_json},
 	{"mur_array_elem", 2, 1, fn_elem},
 	{"mur_array_sortkey", 2, 1, fn_sortkey},
+	{"mur_num_sortkey", 1, 1, fn_num_sortkey},
 };
 
 int stor_register_array_functions(sqlite3 *db)

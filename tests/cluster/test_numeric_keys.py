@@ -112,3 +112,21 @@ def test_equal_arrays_match_a_subquery_set(db, sql):
     (mur_array_num_norm) before they are compared by bytes; {1.0,2} was
     not in a set holding {1,2.00}."""
     exact(db, sql)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT array_agg(x ORDER BY x) FROM (VALUES (10.0), (9.0), (9.00), (NULL), (-1)) v(x)",
+    "SELECT array_agg(x ORDER BY x DESC NULLS LAST) FROM (VALUES (10.0), (9.0), (NULL)) v(x)",
+    "SELECT array_agg(DISTINCT x ORDER BY x) FROM (VALUES (10.0), (9.0), (9.00)) v(x)",
+    "SELECT array_agg(DISTINCT x) FROM (VALUES (10.0), (9.0), (9.00), (NULL)) v(x)",
+    "SELECT string_agg(x::text, ',' ORDER BY x) FROM (VALUES (10.0), (9.5), (100)) v(x)",
+    "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM (VALUES (10.0), (9), (100), (2)) v(x)",
+    "SELECT mode() WITHIN GROUP (ORDER BY x) FROM (VALUES (1.0), (1.00), (2), (3)) v(x)",
+    "SELECT k % 2, array_agg(x ORDER BY x, k) FROM nak_s GROUP BY 1 ORDER BY 1",
+    "SELECT array_agg(k ORDER BY x DESC, k) FROM nak_s",
+])
+def test_collecting_aggregates_order_numeric_by_value(db, sql):
+    """array_agg / string_agg / percentile_disc / mode sort and DISTINCT a
+    numeric key by value (mur_num_sortkey: the array {x}), not by its
+    text's bytes: 10.0 sorted before 9.0, and 9.0 and 9.00 were two."""
+    db.both(sql)
