@@ -10,10 +10,11 @@
 set -e
 export PGSSLMODE=${PGSSLMODE:-disable} # as the PostgreSQL control: no TLS (bench/bench.py)
 BIN=$(readlink -f ${1:?murphy binary}); N=${2:-300}
-D=$(mktemp -d /tmp/fpt.XXXXXX); PORT=$(( 20000 + RANDOM % 20000 ))
-$BIN local start --dir $D/c --followers 3 --pg-port $PORT >/dev/null
-export PGPASSWORD=$(cat $D/c/password) # SCRAM: the cluster's password
+D=$(mktemp -d /tmp/fpt.XXXXXX)
 trap "$BIN local stop --dir $D/c >/dev/null 2>&1; rm -rf $D" EXIT
+source $(dirname $(readlink -f $0))/local_cluster.sh
+local_cluster_start $BIN $D/c # sets PORT
+export PGPASSWORD=$(cat $D/c/password) # SCRAM: the cluster's password
 pgbench -i -s 1 -h 127.0.0.1 -p $PORT -U murphy murphy >/dev/null 2>&1
 printf '\\set aid random(1, 100000)\nUPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;\n' >$D/auto.sql
 printf '\\set aid random(1, 100000)\nBEGIN;\nUPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;\nEND;\n' >$D/txn.sql

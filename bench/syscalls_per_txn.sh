@@ -11,10 +11,11 @@
 set -e
 export PGSSLMODE=${PGSSLMODE:-disable} # as the PostgreSQL control: no TLS (bench/bench.py)
 BIN=$(readlink -f ${1:?murphy binary}); S=${2:-8}; C=${3:-8}
-D=$(mktemp -d /tmp/spt.XXXXXX); PORT=$(( 20000 + RANDOM % 20000 ))
-$BIN local start --dir $D/c --followers 3 --pg-port $PORT >/dev/null
-export PGPASSWORD=$(cat $D/c/password) # SCRAM: the cluster's password
+D=$(mktemp -d /tmp/spt.XXXXXX)
 trap "$BIN local stop --dir $D/c >/dev/null 2>&1; rm -rf $D" EXIT
+source $(dirname $(readlink -f $0))/local_cluster.sh
+local_cluster_start $BIN $D/c # sets PORT
+export PGPASSWORD=$(cat $D/c/password) # SCRAM: the cluster's password
 PSQL="psql -X -A -t -h 127.0.0.1 -p $PORT -U murphy murphy"
 CALLS="read write writev readv sendmsg recvmsg epoll_wait epoll_ctl setsockopt fcntl pread64 pwrite64 fdatasync fsync clock_gettime futex"
 EV="raw_syscalls:sys_enter"

@@ -97,6 +97,10 @@ static inline const char *mur_arr_s(const mur_arr *a, int i)
  * common/numeric.h's): every element rounded to the scale, appended to out
  * as the array's text; 22003 when one does not fit, 22P02 malformed. */
 int mur_arr_num_typmod(const char *text, size_t len, int32_t typmod, mur_buf *out, mur_error *err);
+/* A numeric[]'s text with each element's trailing fraction zeros dropped
+ * ({1.0,2.50} → {1,2.5}): equal arrays spelled alike, for the subquery
+ * sets that compare by bytes (mur_array_num_norm). */
+int mur_arr_num_norm(const char *text, size_t len, mur_buf *out, mur_error *err);
 /* Write a as PostgreSQL prints it to out (nested braces by its shape). */
 void mur_arr_out(const mur_arr *a, mur_buf *out);
 /* Array input: text as an array of type t, every element parsed as its

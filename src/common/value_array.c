@@ -430,7 +430,23 @@ int mur_arr_cmp(mur_type elem, const mur_arr *a, const mur_arr *b)
 	return 0;
 }
 
+/* A numeric[]'s text with each element rounded to typmod (>= 0) or, for
+ * MUR_ARR_NUM_NORMALIZE, without trailing fraction zeros. */
+#define MUR_ARR_NUM_NORMALIZE (-2)
+
+static int num_each(const char *text, size_t len, int32_t typmod, mur_buf *out, mur_error *err);
+
 int mur_arr_num_typmod(const char *text, size_t len, int32_t typmod, mur_buf *out, mur_error *err)
+{
+	return num_each(text, len, typmod, out, err);
+}
+
+int mur_arr_num_norm(const char *text, size_t len, mur_buf *out, mur_error *err)
+{
+	return num_each(text, len, MUR_ARR_NUM_NORMALIZE, out, err);
+}
+
+static int num_each(const char *text, size_t len, int32_t typmod, mur_buf *out, mur_error *err)
 {
 	mur_arr a, r;
 	mur_buf one;
@@ -445,7 +461,9 @@ int mur_arr_num_typmod(const char *text, size_t len, int32_t typmod, mur_buf *ou
 		mur_buf_reset(&one);
 		if (!a.e[i].null &&
 		    (rc = mur_num_parse(&n, mur_arr_s(&a, i), a.e[i].len, err)) == MUR_OK &&
-		    (rc = mur_num_apply_typmod(&n, typmod, err)) == MUR_OK)
+		    (typmod == MUR_ARR_NUM_NORMALIZE
+			     ? (mur_num_normalize(&n), MUR_OK)
+			     : (rc = mur_num_apply_typmod(&n, typmod, err))) == MUR_OK)
 			mur_num_to_text(&n, &one);
 		if (rc == MUR_OK)
 			rc = mur_arr_push(&r, one.data ? one.data : "", one.len, a.e[i].null, err);

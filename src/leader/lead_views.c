@@ -1030,7 +1030,7 @@ static const char *activity_state(const lead_engine *e, const lead_session *s)
 	return s->txid ? "idle in transaction" : "idle";
 }
 
-/* pg_stat_activity and pg_stat_ssl: the open sessions (at most
+/* pg_stat_activity, pg_stat_ssl, pg_stat_gssapi: the open sessions (at most
  * PGW_CONNECTIONS_MAX). */
 static int activity(lead_engine *e, pgc_activity *acts, int max)
 {
@@ -1059,7 +1059,8 @@ int lead_local_materialize_views(lead_engine *e, const char *sql, mur_error *err
 	static pgc_activity acts[PGW_CONNECTIONS_MAX];
 	int began = 0;
 	if (strstr(sql, "pg_catalog.\"") || strstr(sql, "information_schema.\"")) {
-		int n = strstr(sql, "pg_stat_activity") || strstr(sql, "pg_stat_ssl")
+		int n = strstr(sql, "pg_stat_activity") || strstr(sql, "pg_stat_ssl") ||
+					strstr(sql, "pg_stat_gssapi")
 				? activity(e, acts, PGW_CONNECTIONS_MAX)
 				: 0;
 		if (pgc_materialize(e->mem, e->cat, &e->pgc, acts, n, sql, err) != MUR_OK)

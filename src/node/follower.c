@@ -104,6 +104,12 @@ typedef struct follower {
 	uint64_t arrivals;               /* tasks received: each task's arrival number */
 	uint64_t disk_bytes, disk_at_ms; /* stor_dir_bytes, and when measured (disk_bytes) */
 	struct follower_task *reads_head, *reads_tail; /* reads on the pool, in arrival order */
+	/* SPLIT steps on the pool, by the leader connection they came on: a
+	 * STATUS waits (parked) for those of older connections, whose files
+	 * it would otherwise list half installed (split_fence below) */
+	uint64_t split_gen;
+	int splits_cur, splits_old;
+	struct follower_task *status_parked;
 } follower;
 
 /* A pooled read's progress (follower_task.read_state), set by its thread. */
@@ -333,6 +339,49 @@ static void shuffle_done(void *arg, exec_result *res)
 	task_free(ft);
 }
 
+/* ---- the split fence --------------------------------------------------------
+ *
+ * A SPLIT step installs new files (replication/repl_split.c).  One that
+ * came on a connection since closed (the leader was killed, say, while
+ * this follower was stopped with the task unread) still runs; the new
+ * leader's STATUS must list what it installs, or the files it leaves are
+ * orphans no STATUS reports until the next reconnect.  So a STATUS that
+ * arrives while SPLIT steps of older connections run is parked until the
+ * last of them is done (all on the loop thread). */
+
+static void split_fence_roll(follower *f, uint64_t gen)
+{
+	if (gen == f->split_gen)
+		return;
+	f->splits_old += f->splits_cur;
+	f->splits_cur = 0;
+	f->split_gen = gen;
+}
+
+static void task_done(uv_work_t *w, int status);
+static void answer_busy(follower *f, uint64_t gen, uint64_t task_id);
+
+static void split_step_done(follower *f, uint64_t gen)
+{
+	follower_task *st = f->status_parked;
+	int rc;
+	if (gen == f->split_gen)
+		f->splits_cur--;
+	else
+		f->splits_old--;
+	if (f->splits_old > 0 || !st)
+		return;
+	f->status_parked = NULL;
+	rc = uv_queue_work(&f->loop, &st->work, task_work, task_done);
+	if (rc == 0) {
+		f->running++;
+		return;
+	}
+	MLOG(ERROR, "follower", "cannot queue a task: %s", uv_strerror(rc));
+	answer_busy(f, st->gen, st->task.id);
+	task_free(st);
+}
+
 static void task_done(uv_work_t *w, int status)
 {
 	follower_task *ft = w->data;
@@ -352,6 +401,8 @@ static void task_done(uv_work_t *w, int status)
 	f->running--;
 	if (!f->stopping)
 		clu_member_send_result(f->member, ft->gen, &ft->res, &err);
+	if (ft->task.kind == EXEC_TASK_SPLIT)
+		split_step_done(f, ft->gen);
 	task_free(ft);
 }
 
@@ -620,11 +671,24 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 		node_wbatch_add(f->wbatch, &ft->witem);
 		return 0;
 	}
+	if (ft->task.kind == EXEC_TASK_SPLIT || ft->task.kind == EXEC_TASK_STATUS)
+		split_fence_roll(f, gen);
+	if (ft->task.kind == EXEC_TASK_STATUS && f->splits_old > 0 && !f->status_parked) {
+		MLOG(INFO, "follower",
+		     "STATUS waits for %d split step(s) of an earlier leader connection",
+		     f->splits_old);
+		f->status_parked = ft; /* queued by split_step_done */
+		return 0;
+	}
+	if (ft->task.kind == EXEC_TASK_SPLIT)
+		f->splits_cur++;
 	if (is_read(&ft->task))
 		reads_add(f, ft);
 	rc = uv_queue_work(&f->loop, &ft->work, task_work, task_done);
 	if (rc != 0) {
 		MLOG(ERROR, "follower", "cannot queue a task: %s", uv_strerror(rc));
+		if (ft->task.kind == EXEC_TASK_SPLIT)
+			f->splits_cur--;
 		reads_remove(f, ft);
 		answer_busy(f, gen, ft->task.id);
 		exec_task_free_decoded(&ft->task);

@@ -952,5 +952,8 @@ int sql_outer_from_item(const sql_ctx *c, const char *name);
 /* The parse-tree conjunction of args[0..n) (analyze_ptree.c): args[0]
  * alone for one, NULL for none (or out of memory); args is kept. */
 PgQuery__Node *sql_pt_and_list(sql_ctx *c, PgQuery__Node **args, size_t n);
+/* SELECT * FROM (s) AS alias (analyze_ptree.c): a set operation where a
+ * plain SELECT must stand (INSERT ... SELECT ... UNION).  NULL on OOM. */
+PgQuery__SelectStmt *sql_pt_from_subselect(sql_ctx *c, PgQuery__SelectStmt *s, const char *alias);
 
 #endif

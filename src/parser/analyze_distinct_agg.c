@@ -50,53 +50,6 @@ int sql_leader_distinct_aggs(const PgQuery__SelectStmt *s)
 	return sql_tree_any(&s->having_clause->base, leader_agg, NULL);
 }
 
-static PgQuery__Node *node(sql_ctx *c, PgQuery__Node__NodeCase kind, void *msg)
-{
-	PgQuery__Node *n = sql_alloc(c, sizeof *n);
-	if (!n || !msg)
-		return NULL;
-	pg_query__node__init(n);
-	n->node_case = kind;
-	n->select_stmt = msg; /* the oneof's members share one pointer */
-	return n;
-}
-
-/* SELECT * FROM from WHERE where. */
-static PgQuery__Node *select_star(sql_ctx *c, PgQuery__Node *from, PgQuery__Node *where)
-{
-	PgQuery__SelectStmt *sel = sql_alloc(c, sizeof *sel);
-	PgQuery__ResTarget *rt = sql_alloc(c, sizeof *rt);
-	PgQuery__ColumnRef *cr = sql_alloc(c, sizeof *cr);
-	PgQuery__AStar *star = sql_alloc(c, sizeof *star);
-	PgQuery__Node **tl = sql_alloc(c, sizeof *tl), **fields = sql_alloc(c, sizeof *fields),
-		      **froms = sql_alloc(c, sizeof *froms);
-	if (!sel || !rt || !cr || !star || !tl || !fields || !froms)
-		return NULL;
-	pg_query__select_stmt__init(sel);
-	pg_query__res_target__init(rt);
-	pg_query__column_ref__init(cr);
-	pg_query__a__star__init(star);
-	if (!(fields[0] = node(c, PG_QUERY__NODE__NODE_A_STAR, star)))
-		return NULL;
-	cr->fields = fields;
-	cr->n_fields = 1;
-	cr->location = -1;
-	if (!(rt->val = node(c, PG_QUERY__NODE__NODE_COLUMN_REF, cr)))
-		return NULL;
-	rt->location = -1;
-	if (!(tl[0] = node(c, PG_QUERY__NODE__NODE_RES_TARGET, rt)))
-		return NULL;
-	froms[0] = from;
-	sel->op = PG_QUERY__SET_OPERATION__SETOP_NONE;
-	sel->limit_option = PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_DEFAULT;
-	sel->target_list = tl;
-	sel->n_target_list = 1;
-	sel->from_clause = froms;
-	sel->n_from_clause = 1;
-	sel->where_clause = where;
-	return node(c, PG_QUERY__NODE__NODE_SELECT_STMT, sel);
-}
-
 PgQuery__SelectStmt *sql_distinct_agg_rewrite(sql_ctx *c, PgQuery__SelectStmt *s)
 {
 	PgQuery__SelectStmt *out;
@@ -117,8 +70,8 @@ PgQuery__SelectStmt *sql_distinct_agg_rewrite(sql_ctx *c, PgQuery__SelectStmt *s
 	pg_query__alias__init(alias);
 	alias->aliasname = rv->alias && rv->alias->aliasname ? rv->alias->aliasname : rv->relname;
 	rs->alias = alias;
-	if (!(rs->subquery = select_star(c, s->from_clause[0], s->where_clause)) ||
-	    !(from[0] = node(c, PG_QUERY__NODE__NODE_RANGE_SUBSELECT, rs)))
+	if (!(rs->subquery = sql_pt_select_star(c, s->from_clause[0], s->where_clause)) ||
+	    !(from[0] = sql_pt_msg(c, PG_QUERY__NODE__NODE_RANGE_SUBSELECT, rs)))
 		return s;
 	out->from_clause = from;
 	out->where_clause = NULL;

@@ -576,6 +576,13 @@ int sql_unify_compare(sql_ctx *c, const char *op, sql_expr **l, sql_expr **r, in
 int sql_set_keys_numeric(sql_ctx *c, const char *op, sql_expr **x, sql_expr **y, int loc)
 {
 	int eq = !strcmp(op, "=") || !strcmp(op, "<>");
+	if (eq && (*x)->type == MT_NUMERIC_ARRAY && (*y)->type == MT_NUMERIC_ARRAY) {
+		/* {1.0} = {1.00}: both spelled alike (storage/sqlfn_array.c) */
+		*x = sql_make_call(c, "mur_array_num_norm", MT_NUMERIC_ARRAY, loc, 1, *x);
+		*y = *x ? sql_make_call(c, "mur_array_num_norm", MT_NUMERIC_ARRAY, loc, 1, *y)
+			: NULL;
+		return *x && *y ? MUR_OK : MUR_ERR;
+	}
 	if ((*x)->type != MT_NUMERIC && (*y)->type != MT_NUMERIC)
 		return MUR_OK;
 	if (!mur_type_is_numeric((*x)->type) || !mur_type_is_numeric((*y)->type))
@@ -1378,8 +1385,12 @@ sql_expr *sql_analyze_expr(sql_ctx *c, PgQuery__Node *n)
 static int colname_strength(PgQuery__Node *n)
 {
 	int s;
-	if (n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST) {
-		s = colname_strength(n->type_cast->arg);
+	if (n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST ||
+	    n->node_case == PG_QUERY__NODE__NODE_CASE_EXPR) { /* "case": weak too */
+		PgQuery__Node *arg = n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST
+					     ? n->type_cast->arg
+					     : n->case_expr->defresult;
+		s = arg ? colname_strength(arg) : 0;
 		return s > 1 ? s : 1;
 	}
 	return strcmp(sql_colname(n), "?column?") ? 2 : 0;
@@ -1414,7 +1425,9 @@ const char *sql_colname(PgQuery__Node *n)
 		s = str_field(tn->names[tn->n_names - 1]);
 		return s ? s : "?column?";
 	}
-	case PG_QUERY__NODE__NODE_CASE_EXPR:
+	case PG_QUERY__NODE__NODE_CASE_EXPR: /* its ELSE's name when that is strong */
+		if (n->case_expr->defresult && colname_strength(n->case_expr->defresult) > 1)
+			return sql_colname(n->case_expr->defresult);
 		return "case";
 	case PG_QUERY__NODE__NODE_A_ARRAY_EXPR:
 		return "array";

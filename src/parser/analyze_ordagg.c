@@ -18,9 +18,9 @@
  * value goes as a one-element array, NULL for a NULL x, for storage to pick
  * elements from).  array_agg(x) sends x as a one-element array; over
  * arrays x itself (SQL_AGG_OF_ARRAYS: the answer has one more dimension).
- * An array sort key goes as mur_array_sortkey(key, elem)
- * (SQL_AGG_ORDER_ARRAY(k)), so the sort compares arrays by value, not by
- * their text's bytes.  Refused: more than SQL_AGG_KEYS_MAX sort keys (0A000),
+ * An array sort key goes as mur_array_sortkey(key, elem), a numeric one as
+ * mur_num_sortkey(key) (the array {key}) (SQL_AGG_ORDER_ARRAY(k)), so the
+ * sort and DISTINCT compare them by value, not by their text's bytes.  Refused: more than SQL_AGG_KEYS_MAX sort keys (0A000),
  * DISTINCT with an ORDER BY other than the argument (42P10).
  */
 #include "parser/analyze.h"
@@ -63,6 +63,10 @@ static sql_expr *arg_of(sql_ctx *c, PgQuery__Node *n)
  * (SQL_AGG_ORDER_ARRAY); any other e as it is. */
 static sql_expr *array_key(sql_ctx *c, sql_expr *e, int *flags, int k)
 {
+	if (e->type == MT_NUMERIC) { /* as the array {e}: by value, 9 before 10 */
+		*flags |= SQL_AGG_ORDER_ARRAY(k);
+		return sql_make_call(c, "mur_num_sortkey", MT_BYTEA, e->loc, 1, e);
+	}
 	if (!mur_type_is_array(e->type))
 		return e;
 	*flags |= SQL_AGG_ORDER_ARRAY(k);
@@ -98,16 +102,9 @@ static int sort_keys(sql_ctx *c, PgQuery__FuncCall *f, const char *name, sql_exp
 			*flags |= SQL_AGG_ORDER_DESC(k);
 		if (nulls_first)
 			*flags |= SQL_AGG_ORDER_NULLS_FIRST(k);
-		if (mur_type_is_array(keys[k]->type)) { /* by value, not by its text's bytes */
-			*flags |= SQL_AGG_ORDER_ARRAY(k);
-			if (!(keys[k] =
-				      sql_make_call(c, "mur_array_sortkey", MT_BYTEA, keys[k]->loc,
-						    2, keys[k],
-						    sql_make_const_int(c,
-								       mur_type_elem(keys[k]->type),
-								       MT_INT4))))
-				return MUR_ERR;
-		}
+		/* by value, not by its text's bytes */
+		if (!(keys[k] = array_key(c, keys[k], flags, k)))
+			return MUR_ERR;
 	}
 	*nkeys = (int)f->n_agg_order;
 	return MUR_OK;

@@ -1,6 +1,7 @@
 /*
  * analyze_ptree.c — parse-tree pieces for the rewrites made before
- * analysis (analyze_rowcmp.c, analyze_outerkey.c, analyze_lateral.c):
+ * analysis (analyze_rowcmp.c, analyze_outerkey.c, analyze_lateral.c,
+ * analyze_distinct_agg.c's and INSERT ... UNION's SELECT * FROM (...)):
  * nodes built in the statement arena, initialized as protobuf-c messages
  * (the walkers read their descriptors), and a copy of a tree whose
  * column references a callback may replace.  The original tree (the parse
@@ -30,6 +31,70 @@ PgQuery__Node *sql_pt_string(sql_ctx *c, const char *s)
 	str->sval = (char *)s;
 	n->string = str;
 	return n;
+}
+
+PgQuery__Node *sql_pt_msg(sql_ctx *c, PgQuery__Node__NodeCase kind, void *msg)
+{
+	PgQuery__Node *n = sql_alloc(c, sizeof *n);
+	if (!n || !msg)
+		return NULL;
+	pg_query__node__init(n);
+	n->node_case = kind;
+	n->select_stmt = msg; /* the oneof's members share one pointer */
+	return n;
+}
+
+PgQuery__Node *sql_pt_select_star(sql_ctx *c, PgQuery__Node *from, PgQuery__Node *where)
+{
+	PgQuery__SelectStmt *sel = sql_alloc(c, sizeof *sel);
+	PgQuery__ResTarget *rt = sql_alloc(c, sizeof *rt);
+	PgQuery__ColumnRef *cr = sql_alloc(c, sizeof *cr);
+	PgQuery__AStar *star = sql_alloc(c, sizeof *star);
+	PgQuery__Node **tl = sql_alloc(c, sizeof *tl), **fields = sql_alloc(c, sizeof *fields),
+		      **froms = sql_alloc(c, sizeof *froms);
+	if (!sel || !rt || !cr || !star || !tl || !fields || !froms)
+		return NULL;
+	pg_query__select_stmt__init(sel);
+	pg_query__res_target__init(rt);
+	pg_query__column_ref__init(cr);
+	pg_query__a__star__init(star);
+	if (!(fields[0] = sql_pt_msg(c, PG_QUERY__NODE__NODE_A_STAR, star)))
+		return NULL;
+	cr->fields = fields;
+	cr->n_fields = 1;
+	cr->location = -1;
+	if (!(rt->val = sql_pt_msg(c, PG_QUERY__NODE__NODE_COLUMN_REF, cr)))
+		return NULL;
+	rt->location = -1;
+	if (!(tl[0] = sql_pt_msg(c, PG_QUERY__NODE__NODE_RES_TARGET, rt)))
+		return NULL;
+	froms[0] = from;
+	sel->op = PG_QUERY__SET_OPERATION__SETOP_NONE;
+	sel->limit_option = PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_DEFAULT;
+	sel->target_list = tl;
+	sel->n_target_list = 1;
+	sel->from_clause = froms;
+	sel->n_from_clause = 1;
+	sel->where_clause = where;
+	return sql_pt_msg(c, PG_QUERY__NODE__NODE_SELECT_STMT, sel);
+}
+
+PgQuery__SelectStmt *sql_pt_from_subselect(sql_ctx *c, PgQuery__SelectStmt *s, const char *alias)
+{
+	PgQuery__RangeSubselect *rs = sql_alloc(c, sizeof *rs);
+	PgQuery__Alias *al = sql_alloc(c, sizeof *al);
+	PgQuery__Node *from, *sel;
+	if (!rs || !al)
+		return NULL;
+	pg_query__range_subselect__init(rs);
+	pg_query__alias__init(al);
+	al->aliasname = (char *)alias;
+	rs->alias = al;
+	if (!(rs->subquery = sql_pt_msg(c, PG_QUERY__NODE__NODE_SELECT_STMT, s)) ||
+	    !(from = sql_pt_msg(c, PG_QUERY__NODE__NODE_RANGE_SUBSELECT, rs)) ||
+	    !(sel = sql_pt_select_star(c, from, NULL)))
+		return NULL;
+	return sel->select_stmt;
 }
 
 PgQuery__Node *sql_pt_op(sql_ctx *c, const char *op, PgQuery__Node *l, PgQuery__Node *r, int loc)

@@ -406,6 +406,15 @@ static int is_star(PgQuery__Node *n)
 		       PG_QUERY__NODE__NODE_A_STAR;
 }
 
+/* Target t as GROUP BY, ORDER BY or DISTINCT uses it: an untyped literal
+ * left unknown for later (targets_typed_later) is text from here on, as
+ * PostgreSQL's addTargetToSortList makes it.  NULL on error. */
+static sql_expr *sort_target(sql_ctx *c, sql_query *q, int t)
+{
+	sql_target *x = &q->targets[t];
+	return x->e->type == MT_UNKNOWN ? (x->e = sql_resolve_unknown(c, x->e)) : x->e;
+}
+
 static int analyze_targets(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 {
 	if (s->n_values_lists) /* the VALUES table's columns (analyze_values.c) */
@@ -436,6 +445,9 @@ static int analyze_targets(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 		q->targets[q->ntarget - 1].record = c->row_text_hit;
 		c->row_text_hit = 0;
 	}
+	for (int i = 0; q->distinct && i < q->ntarget; i++) /* SELECT DISTINCT NULL: text */
+		if (!sort_target(c, q, i))
+			return MUR_ERR;
 	return MUR_OK;
 }
 
@@ -497,12 +509,12 @@ sql_expr *sql_analyze_group_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 				"aggregate functions are not allowed in GROUP BY");
 			return NULL;
 		}
-		return q->targets[pos - 1].e;
+		return sort_target(c, q, pos - 1);
 	}
 	if (name && !name_in_from(q, name)) {
 		int t = target_by_name(c, q, name, n->column_ref->location);
 		if (t >= 0 && !sql_expr_has_agg(q->targets[t].e))
-			return q->targets[t].e;
+			return sort_target(c, q, t);
 	}
 	c->agg_ok = 0;
 	c->agg_where = "GROUP BY";
@@ -542,9 +554,9 @@ int sql_analyze_sort_item(sql_ctx *c, sql_query *q, PgQuery__SortBy *sb, sql_sor
 		return MUR_ERR;
 	}
 	if (t >= 0) {
-		out->e = q->targets[t].e;
+		out->e = sort_target(c, q, t);
 		out->target = t;
-		return MUR_OK;
+		return out->e ? MUR_OK : MUR_ERR;
 	}
 	c->agg_ok = 1;
 	out->e = sql_resolve_unknown(c, sql_analyze_expr(c, sb->node));

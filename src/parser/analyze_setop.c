@@ -2,9 +2,13 @@
  * analyze_setop.c — UNION / INTERSECT / EXCEPT [ALL]: a tree (sql_setop)
  * whose leaves are ROWS subs, one per branch, each planned as its own
  * distributed query; sql/plan_subq.c combines them on the leader.  Column
- * types are unified across the branches by PostgreSQL's rule (as for
- * CASE: sql_type_common), each branch cast where it differs; ORDER BY takes
- * output names and positions only, as in PostgreSQL.
+ * types follow PostgreSQL's transformSetOperationTree: a branch's untyped
+ * literals (NULL, 'x', $1) stay unknown (targets_typed_later), each set
+ * operation node takes the common type of its two inputs (as for CASE:
+ * sql_type_common) and resolves two unknowns as text, so `SELECT id FROM t
+ * UNION SELECT NULL` is integer while `SELECT 1 UNION (SELECT NULL UNION
+ * SELECT NULL)` is 42804; every branch is then cast to the top's type.
+ * ORDER BY takes output names and positions only, as in PostgreSQL.
  */
 #include "parser/analyze_subq_int.h"
 
@@ -24,6 +28,7 @@ static sql_setop *setop_tree(sql_ctx *c, PgQuery__SelectStmt *s)
 		sql_query *q;
 		if (sql_scope_enter(c, &sv, -1) != MUR_OK)
 			return NULL;
+		c->targets_typed_later = 1; /* setop_type types the unknowns */
 		q = sql_analyze_select(c, s);
 		sql_scope_leave(c, &sv);
 		n->kind = SQL_SETOP_LEAF;
@@ -53,24 +58,37 @@ static const char *setop_name(const sql_setop *n)
 						: "EXCEPT";
 }
 
-/* Column i's type across the leaves of n (PostgreSQL's rule for UNION,
- * as for CASE). */
-static int setop_type(sql_ctx *c, const sql_setop *n, int i, int ncols, mur_type *t)
+/* Column i's type as node n outputs it, *loc where its leftmost branch
+ * writes it: a branch's own (unknown for an untyped literal), a set
+ * operation's the common type of its inputs, text when both are unknown
+ * (PostgreSQL's select_common_type). */
+static int setop_type(sql_ctx *c, const sql_setop *n, int i, int ncols, mur_type *t, int *loc)
 {
-	sql_query *q;
-	if (n->kind != SQL_SETOP_LEAF)
-		return setop_type(c, n->l, i, ncols, t) == MUR_OK ? setop_type(c, n->r, i, ncols, t)
-								  : MUR_ERR;
-	q = c->subs[n->sub].q;
-	if (q->ntarget != ncols)
-		return sql_err(c, SQLSTATE_SYNTAX_ERROR, q->targets[0].loc,
-			       "each set operation query must have the same number of columns");
-	mur_type was = *t, next = sql_type_common(was, q->targets[i].e->type);
-	if (next == MT_UNKNOWN && was != MT_UNKNOWN && q->targets[i].e->type != MT_UNKNOWN)
-		return sql_err(c, SQLSTATE_DATATYPE_MISMATCH, q->targets[i].loc,
-			       "types %s and %s cannot be matched", sql_type_name(was),
-			       sql_type_name(q->targets[i].e->type));
-	*t = next;
+	mur_type lt, rt;
+	int rloc;
+	if (n->kind == SQL_SETOP_LEAF) {
+		sql_query *q = c->subs[n->sub].q;
+		const sql_expr *e;
+		if (q->ntarget != ncols)
+			return sql_err(c, SQLSTATE_SYNTAX_ERROR, q->targets[0].loc,
+				       "each set operation query must have the same number of "
+				       "columns");
+		e = q->targets[i].e;
+		*t = e->kind == SE_PARAM && e->type == MT_UNKNOWN ? c->param_types[e->param - 1]
+								  : e->type;
+		*loc = q->targets[i].loc;
+		return MUR_OK;
+	}
+	if (setop_type(c, n->l, i, ncols, &lt, loc) != MUR_OK ||
+	    setop_type(c, n->r, i, ncols, &rt, &rloc) != MUR_OK)
+		return MUR_ERR;
+	*t = sql_type_common(lt, rt);
+	if (*t == MT_UNKNOWN && lt != MT_UNKNOWN && rt != MT_UNKNOWN)
+		return sql_err(c, SQLSTATE_DATATYPE_MISMATCH, rloc,
+			       "%s types %s and %s cannot be matched", setop_name(n),
+			       sql_type_name(lt), sql_type_name(rt));
+	if (*t == MT_UNKNOWN)
+		*t = MT_TEXT;
 	return MUR_OK;
 }
 
@@ -131,11 +149,10 @@ static int setop_finish(sql_ctx *c, sql_setop *top, PgQuery__SelectStmt *s)
 	    !(top->sorts = sql_alloc(c, sizeof(sql_sort) * (s->n_sort_clause + 1))))
 		return MUR_ERR;
 	for (int i = 0; i < top->ntarget; i++) {
-		mur_type t = MT_UNKNOWN;
-		if (setop_type(c, top, i, top->ntarget, &t) != MUR_OK)
+		mur_type t;
+		int loc;
+		if (setop_type(c, top, i, top->ntarget, &t, &loc) != MUR_OK)
 			return MUR_ERR;
-		if (t == MT_UNKNOWN)
-			t = MT_TEXT;
 		if (setop_cast(c, top, i, t) != MUR_OK)
 			return MUR_ERR;
 		top->targets[i] = first->targets[i];

@@ -60,6 +60,10 @@ sql_expr *sql_scalar_semijoin(sql_ctx *c, PgQuery__SubLink *sl);
  * 0), tbl.col (col a String or A_Star node). */
 PgQuery__Node *sql_pt_node(sql_ctx *c, PgQuery__Node__NodeCase kind);
 PgQuery__Node *sql_pt_string(sql_ctx *c, const char *s);
+/* A Node holding msg as its kind (NULL when msg is NULL or on OOM). */
+PgQuery__Node *sql_pt_msg(sql_ctx *c, PgQuery__Node__NodeCase kind, void *msg);
+/* SELECT * FROM from WHERE where (where may be NULL), a SelectStmt node. */
+PgQuery__Node *sql_pt_select_star(sql_ctx *c, PgQuery__Node *from, PgQuery__Node *where);
 PgQuery__Node *sql_pt_op(sql_ctx *c, const char *op, PgQuery__Node *l, PgQuery__Node *r, int loc);
 PgQuery__Node *sql_pt_bool(sql_ctx *c, int and, PgQuery__Node *l, PgQuery__Node *r);
 PgQuery__Node *sql_pt_colref(sql_ctx *c, const char *tbl, PgQuery__Node *col);

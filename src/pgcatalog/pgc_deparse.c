@@ -287,32 +287,15 @@ static void range_subselect(pgc_dp *d, const PgQuery__RangeSubselect *rs)
 	scope_add(d, al ? al->aliasname : "", NULL, cols, ncols);
 }
 
-static void from_item(pgc_dp *d, const PgQuery__Node *n)
+void pgc_dp_from_item(pgc_dp *d, const PgQuery__Node *n)
 {
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_RANGE_VAR:
 		range_var(d, n->range_var);
 		return;
-	case PG_QUERY__NODE__NODE_JOIN_EXPR: {
-		const PgQuery__JoinExpr *j = n->join_expr;
-		if (j->jointype == PG_QUERY__JOIN_TYPE__JOIN_FULL ||
-		    j->jointype == PG_QUERY__JOIN_TYPE__JOIN_RIGHT || j->n_using_clause ||
-		    j->is_natural) {
-			pgc_dp_fail(d, "this join");
-			return;
-		}
-		pgc_dp_out(d, "(");
-		from_item(d, j->larg);
-		pgc_dp_out(d, j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT ? " LEFT JOIN "
-									    : " JOIN ");
-		from_item(d, j->rarg);
-		if (j->quals) {
-			pgc_dp_out(d, " ON ");
-			pgc_dp_expr(d, j->quals);
-		}
-		pgc_dp_out(d, ")");
+	case PG_QUERY__NODE__NODE_JOIN_EXPR:
+		pgc_dp_join(d, n->join_expr); /* pgc_join.c */
 		return;
-	}
 	case PG_QUERY__NODE__NODE_RANGE_SUBSELECT:
 		range_subselect(d, n->range_subselect);
 		return;
@@ -322,6 +305,14 @@ static void from_item(pgc_dp *d, const PgQuery__Node *n)
 	default:
 		pgc_dp_fail(d, "this FROM item");
 	}
+}
+
+int pgc_dp_scope_columns(const pgc_dp_scope *sc, pgc_column *out)
+{
+	if (sc->rel)
+		return pgc_rel_columns(sc->rel, out, PGC_COLUMNS_MAX);
+	memcpy(out, sc->cols, sizeof *out * (size_t)sc->ncols);
+	return sc->ncols;
 }
 
 /* ---- SELECT ---- */
@@ -377,7 +368,8 @@ static void result_column(pgc_dp *d, pgc_column *cols, int *ncols, const char *n
 }
 
 /* SELECT * / SELECT x.*: every column of this SELECT's FROM items (those
- * from scope index first on, at this level), qualified by their alias. */
+ * from scope index first on, at this level), qualified by their alias; a
+ * column a USING or NATURAL join merges once, unqualified (pgc_join.c). */
 static void star(pgc_dp *d, const PgQuery__ColumnRef *c, int first, pgc_column *cols, int *ncols)
 {
 	const char *qual = c->n_fields >= 2 ? pgc_dp_str(c->fields[c->n_fields - 2]) : NULL;
@@ -385,13 +377,16 @@ static void star(pgc_dp *d, const PgQuery__ColumnRef *c, int first, pgc_column *
 	for (int i = first; i < d->nscope; i++) {
 		const pgc_dp_scope *sc = &d->scope[i];
 		pgc_column rc[PGC_COLUMNS_MAX];
-		int nrc = sc->ncols;
+		int nrc;
 		if (sc->level != d->level || (qual && strcmp(sc->alias, qual) != 0))
 			continue;
-		if (sc->rel)
-			nrc = pgc_rel_columns(sc->rel, rc, PGC_COLUMNS_MAX);
+		if (!qual)
+			pgc_dp_star_merged(d, i, cols, ncols, &n);
+		nrc = pgc_dp_scope_columns(sc, rc);
 		for (int k = 0; k < nrc; k++) {
-			const pgc_column *col = sc->rel ? &rc[k] : &sc->cols[k];
+			const pgc_column *col = &rc[k];
+			if (!qual && pgc_dp_merged_away(d, i, col->name))
+				continue;
 			if (n++)
 				pgc_dp_out(d, ", ");
 			pgc_put_ident(d->b, sc->alias);
@@ -533,7 +528,7 @@ static void simple_select(pgc_dp *d, const PgQuery__SelectStmt *s, pgc_column *c
 	for (size_t i = 0; i < s->n_from_clause; i++) {
 		if (i)
 			pgc_dp_out(d, ", ");
-		from_item(d, s->from_clause[i]);
+		pgc_dp_from_item(d, s->from_clause[i]);
 	}
 	d->b = target;
 	pgc_dp_out(d, "SELECT ");

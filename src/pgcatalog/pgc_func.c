@@ -441,6 +441,16 @@ static void fn_seq_state(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 						     : NULL;
 	char msg[sizeof err.message + 16];
 	(void)argc;
+	if (!sq && !strcmp(err.sqlstate, SQLSTATE_WRONG_OBJECT_TYPE)) {
+		/* a table or view beside pg_catalog relations (it was 42809 "is
+		 * not a sequence") */
+		snprintf(msg, sizeof msg,
+			 "SQLSTATE:0A000:murphy does not support reading %s together with "
+			 "pg_catalog relations yet",
+			 name);
+		sqlite3_result_error(ctx, msg, -1);
+		return;
+	}
 	if (!sq) {
 		snprintf(msg, sizeof msg, "SQLSTATE:%s:%s",
 			 err.sqlstate[0] ? err.sqlstate : "42P01",

@@ -153,6 +153,21 @@ typedef struct pgc_dp_cte {
 	int ncols;
 } pgc_dp_cte;
 
+/* USING / NATURAL joins one query may hold, and the columns each merges
+ * (psql and drivers write one or two). */
+#define PGC_USING_MAX 16
+#define PGC_USING_COLS_MAX 8
+
+/* A join that merges columns (pgc_join.c): its left side's FROM items are
+ * scopes [first, mid), its right side's [mid, last); SELECT * shows each
+ * merged column once, before the others, as PostgreSQL does. */
+typedef struct pgc_dp_using {
+	int first, mid, last;
+	int ncols;
+	char cols[PGC_USING_COLS_MAX][PGC_NAME_MAX];
+	mur_type types[PGC_USING_COLS_MAX]; /* the left side's */
+} pgc_dp_using;
+
 typedef struct pgc_dp {
 	mur_buf *b;
 	mur_error *err;
@@ -166,6 +181,8 @@ typedef struct pgc_dp {
 	int srf_level;   /* the SELECT whose target list is being written (pgc_srf.c) */
 	char *srf_array; /* the array its set-returning functions expand (malloc'd), or NULL */
 	int ncolref;     /* column references written so far (pg_typeof's check) */
+	int nusing;
+	pgc_dp_using using[PGC_USING_MAX];
 } pgc_dp;
 
 /* Append s to the text. */
@@ -185,6 +202,25 @@ void pgc_dp_select(pgc_dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, in
 		   int first_as);
 /* " ORDER BY ..." of SortBy nodes (nothing when n is 0). */
 void pgc_dp_sort_list(pgc_dp *d, PgQuery__Node **items, size_t n);
+/* A FROM item (a relation, a join, a subquery, a function), adding its
+ * scopes. */
+void pgc_dp_from_item(pgc_dp *d, const PgQuery__Node *n);
+/* The columns a scope's relation or subquery gives, to out (room for
+ * PGC_COLUMNS_MAX); their count. */
+int pgc_dp_scope_columns(const pgc_dp_scope *sc, pgc_column *out);
+
+/* ---- joins (pgc_join.c) ---- */
+
+/* [LEFT | RIGHT | FULL] JOIN ... ON / USING (...), NATURAL, CROSS. */
+void pgc_dp_join(pgc_dp *d, const PgQuery__JoinExpr *j);
+/* SELECT * reaching scope i: first the columns the joins starting there
+ * merge (USING, NATURAL), unqualified, once each (one an enclosing join
+ * merges too is that join's), added to cols; *n counts the columns
+ * written (a comma before each but the first). */
+void pgc_dp_star_merged(pgc_dp *d, int i, pgc_column *cols, int *ncols, int *n);
+/* Is column name of scope i merged by a join around it (so SELECT * has
+ * shown it already)? */
+int pgc_dp_merged_away(const pgc_dp *d, int i, const char *name);
 
 /* ---- set-returning functions in a target list (pgc_srf.c) ---- */
 

@@ -665,24 +665,34 @@ static int emit_interval_agg(sql_emit *e, const sql_expr *x)
 	return 1;
 }
 
+/* An aggregate's argument; with DISTINCT, compared by its key collation
+ * ({1.0} and {1.00}, 1.0 and 1.00 are one value). */
+static void emit_agg_arg(sql_emit *e, const sql_expr *x)
+{
+	if (!x->distinct) {
+		sql_emit_expr(e, x->args[0]);
+		return;
+	}
+	mur_buf_printf(e->b, "DISTINCT ");
+	sql_emit_key(e, x->args[0]);
+}
+
 /* sum/min/max of a numeric and avg with a numeric result (numeric or
  * integer input) as storage/sqlfn_numeric.c's exact aggregates: SQLite's
  * own would add the TEXT as doubles.  1 when emitted. */
 static int emit_numeric_agg(sql_emit *e, const sql_expr *x)
 {
 	const char *fn = NULL;
-	const char *d = x->distinct ? "DISTINCT " : "";
 	if (x->nargs < 1 || SQL_AGG_IS_COLLECTING(x->agg))
 		return 0;
 	if (x->agg == SQL_AGG_AVG && x->type == MT_NUMERIC) {
-		mur_buf_printf(e->b, "mur_avg(%s(%s",
+		mur_buf_printf(e->b, "mur_avg(%s(",
 			       x->args[0]->type == MT_NUMERIC || x->args[0]->type == MT_INT8
 				       ? "mur_num_sum"
-				       : "sum",
-			       d);
-		sql_emit_expr(e, x->args[0]);
-		mur_buf_printf(e->b, "), count(%s", d);
-		sql_emit_expr(e, x->args[0]);
+				       : "sum");
+		emit_agg_arg(e, x);
+		mur_buf_printf(e->b, "), count(");
+		emit_agg_arg(e, x);
 		mur_buf_printf(e->b, "))");
 		return 1;
 	}
@@ -701,8 +711,8 @@ static int emit_numeric_agg(sql_emit *e, const sql_expr *x)
 				     : NULL;
 	if (!fn)
 		return 0;
-	mur_buf_printf(e->b, "%s(%s", fn, d);
-	sql_emit_expr(e, x->args[0]);
+	mur_buf_printf(e->b, "%s(", fn);
+	emit_agg_arg(e, x);
 	mur_buf_put_u8(e->b, ')');
 	return 1;
 }
@@ -753,11 +763,8 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 	}
 	if (x->agg == SQL_AGG_COUNT_STAR)
 		mur_buf_put_u8(e->b, '*');
-	else {
-		if (x->distinct)
-			mur_buf_printf(e->b, "DISTINCT ");
-		sql_emit_expr(e, x->args[0]);
-	}
+	else
+		emit_agg_arg(e, x);
 	mur_buf_put_u8(e->b, ')');
 }
 
@@ -839,7 +846,7 @@ static void emit_window(sql_emit *e, const sql_expr *x)
 	mur_buf_printf(e->b, ") OVER (");
 	for (int i = 0; i < w->npart; i++, n++) {
 		mur_buf_printf(e->b, i ? ", " : "PARTITION BY ");
-		sql_emit_expr(e, x->args[n]);
+		sql_emit_key(e, x->args[n]); /* {1.0} and {1.00}: one partition */
 	}
 	for (int i = 0; i < w->norder; i++, n++) {
 		mur_buf_printf(e->b, i ? ", " : w->npart ? " ORDER BY " : "ORDER BY ");
@@ -1083,6 +1090,16 @@ const char *sql_key_collate(mur_type t)
 	default:
 		return "";
 	}
+}
+
+void sql_emit_key(sql_emit *e, const sql_expr *x)
+{
+	const char *coll = sql_key_collate(x->type);
+	int paren = *coll && x->kind != SE_COLUMN; /* COLLATE binds tighter than + */
+	if (paren)
+		mur_buf_put_u8(e->b, '(');
+	sql_emit_expr(e, x);
+	mur_buf_printf(e->b, "%s%s", paren ? ")" : "", coll);
 }
 
 void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first)

@@ -487,6 +487,11 @@ static int insert_select(sql_ctx *c, const cat_table *t, insert_cols *ic, int im
 	sql_query *q;
 	sql_target *nt;
 	int remap[SQL_TARGETS_MAX];
+	/* SELECT ... UNION SELECT ...: as SELECT * FROM (it), its column types
+	 * its own (an untyped NULL of each branch too), as PostgreSQL's */
+	if (sel->op != PG_QUERY__SET_OPERATION__SETOP_NONE &&
+	    !(sel = sql_pt_from_subselect(c, sel, "*SELECT*")))
+		return MUR_ERR;
 	c->targets_typed_later = 1;
 	q = analyze_source(c, with, sel);
 	c->targets_typed_later = 0;

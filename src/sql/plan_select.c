@@ -528,15 +528,17 @@ void sql_emit_select(sql_emit *e)
 	for (int i = 0; i < q->ntarget; i++) {
 		if (i)
 			mur_buf_printf(b, ", ");
-		sql_emit_expr(e, q->targets[i].e);
+		if (q->distinct) /* {1.0} and {1.00} are one value, as in GROUP BY */
+			sql_emit_key(e, q->targets[i].e);
+		else
+			sql_emit_expr(e, q->targets[i].e);
 	}
 	sql_emit_from(e, q);
 	emit_where(e, "WHERE", q->where);
 	for (int i = 0; i < q->ngroup; i++) {
 		mur_buf_printf(b, i ? ", " : " GROUP BY ");
-		sql_emit_expr(e, q->group[i]);
 		/* 1.0 and 1.00 are one group, '1 day' and '24 hours' too */
-		mur_buf_printf(b, "%s", sql_key_collate(q->group[i]->type));
+		sql_emit_key(e, q->group[i]);
 	}
 	emit_where(e, "HAVING", q->having);
 	for (int i = 0; i < q->nsort; i++) {

@@ -122,6 +122,9 @@ int sql_join_preaggregate(sql_ctx *c, const sql_query *q, plan_select *ps, sql_e
  * table's rows are repartitioned by (NULL: none, broadcast only).  One
  * table repartitioned by a window's partition column is plan_window.c's. */
 int sql_plan_shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const int *keys);
+/* x as a key of DISTINCT, GROUP BY, PARTITION BY: followed by its key
+ * collation (sql_key_collate) when its values compare by value. */
+void sql_emit_key(sql_emit *e, const sql_expr *x);
 void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first);
 /* " COLLATE x" making SQLite's GROUP BY / DISTINCT / = of a column of type
  * t compare by value (numeric, interval, jsonb, bpchar: common/valkey.h),

@@ -26,9 +26,13 @@
  *   mur_array_sortkey(a, elem)          a as a collecting aggregate's sort key:
  *                                       a blob, elem's byte then a's text
  *                                       (sqlfn_agg.c compares it as arrays)
+ *   mur_num_sortkey(x)                  a numeric as the sort key of {x}
  *   mur_array_num_typmod(a, typmod)     a numeric[] stored into numeric(p,s)[]:
  *                                       each element rounded to the scale,
  *                                       22003 when one does not fit
+ *   mur_array_num_norm(a)               a numeric[] without trailing fraction
+ *                                       zeros in its elements ({1.0} → {1}):
+ *                                       the subquery sets' key (analyze_expr.c)
  *   collations mur_arr_num, mur_arr_float, mur_arr_text (array.h)
  *
  * Strictness follows PostgreSQL: the comparisons, subscripts and bounds
@@ -710,6 +714,28 @@ static void fn_sortkey(sqlite3_context *cx, int argc, sqlite3_value **v)
 	mur_buf_free(&b);
 }
 
+/* mur_num_sortkey(x): a numeric as mur_array_sortkey's blob of the array
+ * {x}, so a collecting aggregate sorts and DISTINCTs it by value (1.0 and
+ * 1.00 equal, 9 before 10); NULL for NULL. */
+static void fn_num_sortkey(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_buf b;
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL)
+		return;
+	mur_buf_init(&b);
+	mur_buf_put_u8(&b, (uint8_t)MT_NUMERIC);
+	mur_buf_put_u8(&b, '{');
+	mur_buf_put(&b, sqlite3_value_text(v[0]), (size_t)sqlite3_value_bytes(v[0]));
+	mur_buf_put_u8(&b, '}');
+	if (!mur_buf_ok(&b)) {
+		mur_buf_free(&b);
+		return sqlite3_result_error_nomem(cx);
+	}
+	sqlite3_result_blob64(cx, b.data, b.len, SQLITE_TRANSIENT);
+	mur_buf_free(&b);
+}
+
 int stor_array_sortkey_cmp(const void *a, size_t la, const void *b, size_t lb)
 {
 	mur_arr x, y;
@@ -773,7 +799,26 @@ static void fn_num_typmod(sqlite3_context *cx, int argc, sqlite3_value **v)
 	stor_fn_result_buf(cx, &out);
 }
 
+static void fn_num_norm(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_buf out;
+	mur_error err;
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL)
+		return;
+	memset(&err, 0, sizeof err);
+	mur_buf_init(&out);
+	if (mur_arr_num_norm((const char *)sqlite3_value_text(v[0]),
+			     (size_t)sqlite3_value_bytes(v[0]), &out, &err) != MUR_OK) {
+		mur_buf_free(&out);
+		stor_fn_fail(cx, err.sqlstate[0] ? err.sqlstate : "XX000", "%s", err.message);
+		return;
+	}
+	stor_fn_result_buf(cx, &out);
+}
+
 static const stor_fn_def arrayfns[] = {
+	{"mur_array_num_norm", 1, 1, fn_num_norm},
 	{"mur_array_num_typmod", 2, 1, fn_num_typmod},
 	{"mur_array", -1, 1, fn_array},
 	{"mur_array_stack", -1, 1, fn_stack},
@@ -798,6 +843,7 @@ static const stor_fn_def arrayfns[] = {
 	{"mur_array_json", 1, 1, fn_json},
 	{"mur_array_elem", 2, 1, fn_elem},
 	{"mur_array_sortkey", 2, 1, fn_sortkey},
+	{"mur_num_sortkey", 1, 1, fn_num_sortkey},
 };
 
 int stor_register_array_functions(sqlite3 *db)
