@@ -468,9 +468,12 @@ static void test_dir_eviction(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_open_reopen_lsn), cmocka_unit_test(test_bad_names),
-		cmocka_unit_test(test_stmt_cache),      cmocka_unit_test(test_shaped_statements),
-		cmocka_unit_test(test_error_mapping),   cmocka_unit_test(test_dupkey_values),
+		cmocka_unit_test(test_open_reopen_lsn),
+		cmocka_unit_test(test_bad_names),
+		cmocka_unit_test(test_stmt_cache),
+		cmocka_unit_test(test_shaped_statements),
+		cmocka_unit_test(test_error_mapping),
+		cmocka_unit_test(test_dupkey_values),
 		cmocka_unit_test(test_dir),
 		cmocka_unit_test(test_dir_eviction),
 	};
