@@ -1042,7 +1042,7 @@ static int stmt_plan_tree(lead_session *s, lead_stmt *st, sql_tree *tree, const 
 		rc = sql_prepare_opts(s->e->cat, st->sql, &opts, n, types, &p, err);
 	/* a failed plan that named a table another block holds waits too, then
 	 * plans again: PostgreSQL's analysis takes the table's lock first */
-	st->shape_blocked = rc == MUR_OK ? lead_ddltxn_blocked_by(s->e->cat, p)
+	st->shape_blocked = rc == MUR_OK ? lead_ddltxn_blocked_by(s->e->cat, e ? e->p : p)
 					 : cat_viewer_blocked_by(s->e->cat);
 	cat_set_viewer(s->e->cat, 0, 0);
 	if (rc != MUR_OK)
