@@ -579,29 +579,11 @@ static const char *insert_alias(const PgQuery__InsertStmt *s, const cat_table *t
 	return rv->alias && rv->alias->aliasname ? rv->alias->aliasname : t->name;
 }
 
-/* ON CONFLICT ON CONSTRAINT name: murphy's catalog names the primary key
- * alone (PostgreSQL's default name, t_pkey); its columns, else 0A000. */
-static int conflict_constraint(sql_ctx *c, const cat_table *t, const char *name, int loc,
-			       plan_insert *pi)
-{
-	char pk[CAT_NAME_MAX + 8];
-	snprintf(pk, sizeof pk, "%s_pkey", t->name);
-	for (int i = 0; !strcmp(name, pk) && i < t->ncols; i++)
-		if (t->cols[i].primary_key)
-			pi->conflict_cols[pi->nconflict++] = i;
-	if (pi->nconflict)
-		return MUR_OK;
-	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, loc,
-		"murphy knows only the primary key's constraint name (\"%s\") in ON CONFLICT ON "
-		"CONSTRAINT, not \"%s\"",
-		pk, name);
-	mur_error_hint(c->err, "Name the constraint's columns instead: ON CONFLICT (a, b).");
-	return MUR_ERR;
-}
-
 /*
- * The conflict target of ON CONFLICT DO UPDATE (pi->conflict_cols).  It
- * must hold the distribution column: uniqueness is enforced inside each
+ * The conflict target of ON CONFLICT (pi->conflict_cols): the arbiter
+ * PostgreSQL infers (plan_conflict.c: 42P10, 42704), for DO NOTHING too
+ * (which then forgets it: SQLite's DO NOTHING takes any conflict).  DO
+ * UPDATE's must hold the distribution column: uniqueness is enforced inside each
  * shard (plan_ddl.c), so the row that conflicts lives on the shard the new
  * row goes to, and SQLite's UPSERT there does the rest.  A table whose rows
  * are all in one shard (cat_table_single_shard) takes any target.
@@ -611,6 +593,9 @@ static int conflict_target(sql_ctx *c, const cat_table *t, PgQuery__OnConflictCl
 {
 	PgQuery__InferClause *inf = oc->infer;
 	int has_dist = cat_table_single_shard(t);
+	int update = oc->action != PG_QUERY__ON_CONFLICT_ACTION__ONCONFLICT_NOTHING;
+	if (!update && !inf)
+		return MUR_OK;
 	if (!inf || (!inf->n_index_elems && !(inf->conname && *inf->conname)))
 		return sql_err(c, SQLSTATE_SYNTAX_ERROR, oc->location,
 			       "ON CONFLICT DO UPDATE requires inference specification or "
@@ -620,7 +605,8 @@ static int conflict_target(sql_ctx *c, const cat_table *t, PgQuery__OnConflictCl
 			       "murphy does not support partial unique indexes (ON CONFLICT ... "
 			       "WHERE)");
 	if (inf->conname && *inf->conname &&
-	    conflict_constraint(c, t, inf->conname, inf->location, pi) != MUR_OK)
+	    sql_conflict_constraint(c, t, inf->conname, pi->conflict_cols, &pi->nconflict) !=
+		    MUR_OK)
 		return MUR_ERR;
 	for (size_t i = 0; i < inf->n_index_elems; i++) {
 		PgQuery__IndexElem *ie = inf->index_elems[i]->index_elem;
@@ -634,9 +620,14 @@ static int conflict_target(sql_ctx *c, const cat_table *t, PgQuery__OnConflictCl
 				       "column \"%s\" does not exist", ie->name);
 		pi->conflict_cols[pi->nconflict++] = col;
 	}
+	if (inf->n_index_elems &&
+	    sql_conflict_infer(c, t, pi->conflict_cols, pi->nconflict) != MUR_OK)
+		return MUR_ERR;
+	if (!update)
+		pi->nconflict = 0;
 	for (int i = 0; i < pi->nconflict; i++)
 		has_dist |= pi->conflict_cols[i] == t->dist_col;
-	if (has_dist)
+	if (has_dist || !update)
 		return MUR_OK;
 	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, inf->location,
 		"murphy cannot use an ON CONFLICT target without the distribution column \"%s\" "
@@ -691,11 +682,13 @@ int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 	if (insert_columns(c, pi->table, s, ic) != MUR_OK)
 		return MUR_ERR;
 	if (s->on_conflict_clause &&
+	    conflict_target(c, pi->table, s->on_conflict_clause, pi) != MUR_OK)
+		return MUR_ERR;
+	if (s->on_conflict_clause &&
 	    s->on_conflict_clause->action == PG_QUERY__ON_CONFLICT_ACTION__ONCONFLICT_NOTHING)
 		pi->on_conflict_nothing = 1;
 	else if (s->on_conflict_clause &&
-		 (conflict_target(c, pi->table, s->on_conflict_clause, pi) != MUR_OK ||
-		  sql_fkey_upsert(c, pi->table, s->on_conflict_clause) != MUR_OK))
+		 sql_fkey_upsert(c, pi->table, s->on_conflict_clause) != MUR_OK)
 		return MUR_ERR;
 	if (!s->n_cols && sel && sel->n_values_lists &&
 	    (int)sel->values_lists[0]->list->n_items < ic->n)

@@ -363,6 +363,16 @@ int sql_fkey_alter_drop(sql_ctx *c, const cat_table *t, PgQuery__AlterTableCmd *
 int sql_fkey_update(sql_ctx *c, plan *p, PgQuery__UpdateStmt *u);
 int sql_fkey_delete(sql_ctx *c, plan *p);
 int sql_fkey_upsert(sql_ctx *c, const cat_table *t, PgQuery__OnConflictClause *oc);
+
+/* ---- plan_conflict.c ---- */
+/* ON CONFLICT (cols): MUR_OK when cols[0..n) (t's column indexes) as a set
+ * are the primary key's or a unique index's columns; 42P10 otherwise. */
+int sql_conflict_infer(sql_ctx *c, const cat_table *t, const int *cols, int n);
+/* ON CONFLICT ON CONSTRAINT name: its columns to cols (room for
+ * CAT_COLUMNS_MAX), *ncols; 42704 when t has no such constraint, 42809
+ * when it has no index (CHECK, FOREIGN KEY). */
+int sql_conflict_constraint(sql_ctx *c, const cat_table *t, const char *name, int *cols,
+			    int *ncols);
 int sql_fkey_copy(sql_ctx *c, const cat_table *t);
 int sql_fkey_truncate(sql_ctx *c, const cat_table **tables, int n);
 /* 1 when t has a foreign key of its own. */
