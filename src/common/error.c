@@ -29,7 +29,7 @@ void mur_error_clear(mur_error *e)
 		return;
 	memcpy(e->sqlstate, SQLSTATE_SUCCESS, 6);
 	e->position = 0;
-	e->message[0] = e->detail[0] = e->hint[0] = '\0';
+	e->message[0] = e->detail[0] = e->hint[0] = e->context[0] = '\0';
 }
 
 int mur_error_setv(mur_error *e, const char *sqlstate, const char *fmt, va_list ap)
@@ -70,6 +70,16 @@ void mur_error_detail(mur_error *e, const char *fmt, ...)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(e->detail, sizeof e->detail, fmt, ap);
+	va_end(ap);
+}
+
+void mur_error_where(mur_error *e, const char *fmt, ...)
+{
+	va_list ap;
+	if (!e)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(e->context, sizeof e->context, fmt, ap);
 	va_end(ap);
 }
 

@@ -110,6 +110,8 @@ typedef struct mur_error {
 	char message[MUR_ERROR_MESSAGE_MAX]; /* primary message, no trailing period */
 	char detail[MUR_ERROR_DETAIL_MAX];   /* optional; empty when absent */
 	char hint[MUR_ERROR_DETAIL_MAX];     /* optional: what to do next */
+	char context[MUR_ERROR_DETAIL_MAX];  /* optional: PostgreSQL's CONTEXT ('W'), where it
+						happened ("COPY t, line 3"); the leader's own */
 } mur_error;
 
 /* Reset to "no error". */
@@ -128,6 +130,9 @@ int mur_error_set_pos(mur_error *e, const char *sqlstate, int position, const ch
 
 void mur_error_detail(mur_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mur_error_hint(mur_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* PostgreSQL's CONTEXT field (pgwire 'W'): where the error happened. */
+void mur_error_where(mur_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prefix the message with context: "while X: <old message>". */
 void mur_error_context(mur_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

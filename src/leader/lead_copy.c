@@ -360,8 +360,8 @@ static void batch_add(lead_copy *c, uint32_t shard)
 	if (!mur_buf_ok(b)) {
 		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY,
 			      "out of memory for a COPY batch of %zu bytes", b->len + c->row.len);
-		mur_error_context(&err, "COPY %s, line %llu", c->t->name,
-				  (unsigned long long)c->lineno);
+		mur_error_where(&err, "COPY %s, line %llu", c->t->name,
+				(unsigned long long)c->lineno);
 		copy_fail(c, &err);
 		return;
 	}
@@ -494,10 +494,27 @@ static int split_line(lead_copy *c, const char *p, size_t n, size_t *offs, size_
 	return MUR_OK;
 }
 
-/* Fail the COPY with err, in the context of the current line. */
-static void copy_fail_line(lead_copy *c, mur_error *err)
+/* PostgreSQL's CONTEXT of a COPY FROM error (copyfrom.c,
+ * CopyFromErrorCallback): "COPY t, line N[, column c][: "text"]", text
+ * (the line's, or the field's, NULL: none) cut to 100 bytes on a UTF-8
+ * boundary with "..." as limit_printout_length does. */
+static void copy_where(lead_copy *c, mur_error *err, const char *col, const char *text, size_t n)
 {
-	mur_error_context(err, "COPY %s, line %llu", c->t->name, (unsigned long long)c->lineno);
+	char quoted[MUR_ERROR_DETAIL_MAX / 2];
+	size_t cut = n > 100 ? 100 : n;
+	while (cut < n && cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
+		cut--; /* not inside a character */
+	snprintf(quoted, sizeof quoted, ": \"%.*s%s\"", (int)cut, text ? text : "",
+		 cut < n ? "..." : "");
+	mur_error_where(err, "COPY %s, line %llu%s%s%s", c->t->name, (unsigned long long)c->lineno,
+			col ? ", column " : "", col ? col : "", text ? quoted : "");
+}
+
+/* Fail the COPY with err, in the context of the current line (its text
+ * p[0..n) when PostgreSQL shows it, else NULL). */
+static void copy_fail_line(lead_copy *c, mur_error *err, const char *p, size_t n)
+{
+	copy_where(c, err, NULL, p, n);
 	copy_fail(c, err);
 }
 
@@ -533,18 +550,18 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 	if (c->pc->header && c->lineno == 1)
 		return;
 	if (mur_utf8_check(p, n, &err) != MUR_OK) {
-		copy_fail_line(c, &err);
+		copy_fail_line(c, &err, NULL, 0);
 		return;
 	}
 	rc = split_line(c, p, n, offs, lens, nulls, &nf);
 	if (rc == MUR_OK && !mur_buf_ok(&c->field)) {
 		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-		copy_fail_line(c, &err);
+		copy_fail_line(c, &err, NULL, 0);
 		return;
 	}
 	if (rc == MUR_OK && !c->pc->csv && memchr(p, '\\', n) &&
 	    fields_check_utf8(c, offs, lens, nulls, nf, &err) != MUR_OK) {
-		copy_fail_line(c, &err);
+		copy_fail_line(c, &err, p, n);
 		return;
 	}
 	if (rc != MUR_OK || nf != c->pc->ncols) {
@@ -552,9 +569,7 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 			      nf > c->pc->ncols ? "extra data after last expected column"
 						: "missing data for column \"%s\"",
 			      nf < c->pc->ncols ? t->cols[c->pc->cols[nf]].name : "");
-		mur_error_context(&err, "COPY %s, line %llu", t->name,
-				  (unsigned long long)c->lineno);
-		copy_fail(c, &err);
+		copy_fail_line(c, &err, p, n);
 		return;
 	}
 	for (int i = 0; i < t->ncols; i++)
@@ -570,8 +585,8 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 						     ? lead_session_tz(c->s)
 						     : NULL,
 					     &c->scratch[f], &vals[col], &err) != MUR_OK) {
-			mur_error_context(&err, "COPY %s, line %llu, column %s", t->name,
-					  (unsigned long long)c->lineno, t->cols[col].name);
+			copy_where(c, &err, t->cols[col].name,
+				   c->field.data ? c->field.data + offs[f] : "", lens[f]);
 			copy_fail(c, &err);
 			return;
 		}
@@ -580,7 +595,7 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 		pick_route(c);
 	if (c->keyless && !c->failed &&
 	    lead_rowid_for_shard(c->s->e, t, c->route, &vals[t->dist_col], &err) != MUR_OK) {
-		copy_fail_line(c, &err);
+		copy_fail_line(c, &err, NULL, 0);
 		return;
 	}
 	if (c->failed)
@@ -591,9 +606,7 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 	if ((c->pc->fill_seq && cat_seq_fill(c->s->e->cat, &c->s->seqs, t->ncols, c->pc->fill_seq,
 					     vals, &err) != MUR_OK) ||
 	    lead_encode_row(c->s->e, t, vals, &c->enc_scratch, &c->row, &shard, &err) != MUR_OK) {
-		mur_error_context(&err, "COPY %s, line %llu", t->name,
-				  (unsigned long long)c->lineno);
-		copy_fail(c, &err);
+		copy_fail_line(c, &err, p, n);
 		return;
 	}
 	assert(!c->keyless || shard == c->route); /* its id was drawn to hash there */

@@ -440,6 +440,8 @@ void pgw_put_error_fields(mur_buf *out, char type, const char *severity, const m
 		mur_buf_printf(out, "%d", e->position);
 		mur_buf_put_u8(out, 0);
 	}
+	if (e->context[0])
+		put_field(out, 'W', e->context, sizeof e->context);
 	mur_buf_put_u8(out, 0);
 	pgw_msg_end(out, off);
 }

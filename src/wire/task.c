@@ -485,6 +485,7 @@ static int decode_error(mur_rd *r, mur_error *e)
 	if (pos > (uint32_t)EXEC_TASK_SQL_BYTES_MAX)
 		return MUR_EPROTO;
 	e->position = (int)pos;
+	e->context[0] = '\0'; /* the leader's own: not sent */
 	if (get_text(r, e->message, sizeof e->message) ||
 	    get_text(r, e->detail, sizeof e->detail) || get_text(r, e->hint, sizeof e->hint))
 		return MUR_EPROTO;

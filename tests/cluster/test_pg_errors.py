@@ -4,6 +4,8 @@ Not just the SQLSTATE: the primary message, DETAIL and CONTEXT must be
 PostgreSQL's own (psycopg2's e.diag).  ON CONFLICT with a target that is
 no unique key (42P10) or names no constraint (42704, 42809).
 """
+import io
+
 import psycopg2
 import pytest
 
@@ -73,3 +75,32 @@ def test_on_conflict_matching_targets_still_work(db):
     db.both("INSERT INTO uk VALUES (1, 1, 1, 1) ON CONFLICT ON CONSTRAINT uk_pkey DO NOTHING")
     db.both("SELECT * FROM pk2 ORDER BY a, b")
     db.both("SELECT * FROM uk ORDER BY k")
+
+
+# ---- COPY FROM: PostgreSQL's CONTEXT field, not text in the message ----
+
+def copy_fields(conn, table, data):
+    cur = conn.cursor()
+    try:
+        cur.copy_expert("COPY %s FROM STDIN" % table, io.StringIO(data))
+    except psycopg2.Error as e:
+        d = e.diag
+        return (e.pgcode, d.message_primary, d.message_detail, d.context)
+    finally:
+        cur.close()
+    raise AssertionError("COPY did not fail: %r" % data)
+
+
+@pytest.mark.parametrize("data,state", [
+    ("1\t1\t1\t1\n2\tx\t1\t1\n", "22P02"),                  # column a: "x"
+    ("1\t1\t1\t1\n2\t2\n", "22P04"),                        # missing data for column "b"
+    ("1\t1\t1\t1\t5\n", "22P04"),                           # extra data after last column
+    ("1\t%s\t1\t1\n" % ("9" * 150), "22003"),               # out of range, value cut at 100
+    ("7\t1\t1\t1\n8\t1\t1\t1\n9\t2\t2\t2\t%s\n" % ("é" * 80), "22P04"),  # line cut at 100
+])
+def test_copy_error_context(db, data, state):
+    db.exec_both("DELETE FROM uk")
+    p = copy_fields(db.p, "uk", data)
+    assert p[0] == state, "test is wrong: PostgreSQL gives %r" % (p,)
+    m = copy_fields(db.m, "uk", data)
+    assert m == p, "\n  murphy:   %r\n  postgres: %r" % (m, p)
