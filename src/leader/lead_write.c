@@ -39,6 +39,7 @@
 
 #include "common/array.h"
 #include "common/bpchar.h"
+#include "common/failing_row.h"
 #include "common/utf8.h"
 
 #include <stdio.h>
@@ -123,6 +124,26 @@ static int fit_text(const cat_column *col, mur_value *v, mur_buf *padded, mur_er
 	return MUR_OK;
 }
 
+/* 23502 for t's column i of the row vals, with PostgreSQL's "Failing row
+ * contains (...)." DETAIL (the visible columns; timestamptz in UTC). */
+static int not_null_error(const cat_table *t, int i, const mur_value *vals, mur_error *err)
+{
+	mur_type types[CAT_COLUMNS_MAX];
+	mur_value row[CAT_COLUMNS_MAX];
+	int n = 0;
+	mur_error_set(err, SQLSTATE_NOT_NULL_VIOLATION,
+		      "null value in column \"%s\" of relation \"%s\" violates not-null "
+		      "constraint",
+		      t->cols[i].name, t->name);
+	for (int k = 0; k < t->ncols; k++)
+		if (!t->cols[k].hidden) {
+			types[n] = t->cols[k].type;
+			row[n++] = vals[k];
+		}
+	mur_failing_row(err, n, types, row, NULL);
+	return MUR_ERR;
+}
+
 /* lead_encode_row's columns, without the row limit. */
 static int encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, mur_buf *scratch,
 		      mur_buf *padded, mur_buf *out, uint32_t *shard, mur_error *err)
@@ -134,11 +155,7 @@ static int encode_row(lead_engine *e, const cat_table *t, const mur_value *vals,
 			v = mur_v_int((int64_t)next_rowid(e));
 		if (v.kind == MV_NULL) {
 			if (col->not_null)
-				return mur_error_set(err, SQLSTATE_NOT_NULL_VIOLATION,
-						     "null value in column \"%s\" of relation "
-						     "\"%s\" "
-						     "violates not-null constraint",
-						     col->name, t->name);
+				return not_null_error(t, i, vals, err);
 			cv = v;
 		} else {
 			mur_buf_reset(scratch);

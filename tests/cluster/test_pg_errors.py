@@ -104,3 +104,32 @@ def test_copy_error_context(db, data, state):
     assert p[0] == state, "test is wrong: PostgreSQL gives %r" % (p,)
     m = copy_fields(db.m, "uk", data)
     assert m == p, "\n  murphy:   %r\n  postgres: %r" % (m, p)
+
+
+# ---- 23502: "Failing row contains (...)." ----
+
+@pytest.fixture(scope="module")
+def nn(db):
+    db.exec_both("DROP TABLE IF EXISTS nn")
+    db.exec_both("CREATE TABLE nn (k int PRIMARY KEY, a text NOT NULL, b numeric, "
+                 "c boolean, d date, e text)")
+    return db
+
+
+@pytest.mark.parametrize("sql", [
+    "INSERT INTO nn VALUES (1, NULL, 2.50, true, '2024-01-02', 'x')",
+    "INSERT INTO nn (k, b) VALUES (2, 7)",
+    "INSERT INTO nn VALUES (3, 'ok', 1, false, NULL, NULL), (4, NULL, NULL, NULL, NULL, '%s')"
+    % ("y" * 90),
+    "INSERT INTO nn VALUES (5, NULL, 1, 't', '2024-02-29', 'é%s')" % ("é" * 70),
+])
+def test_not_null_failing_row(nn, sql):
+    same_error(nn, sql, "23502")
+
+
+def test_not_null_failing_row_copy(nn):
+    data = "10\tok\t1\tt\t2024-01-01\tz\n11\t\\N\t1.5\tf\t\\N\tw\n"
+    p = copy_fields(nn.p, "nn", data)
+    assert p[0] == "23502", "test is wrong: PostgreSQL gives %r" % (p,)
+    m = copy_fields(nn.m, "nn", data)
+    assert m == p, "\n  murphy:   %r\n  postgres: %r" % (m, p)

@@ -1,0 +1,56 @@
+/*
+ * failing_row.c — the "Failing row contains (...)." DETAIL (failing_row.h):
+ * the text of each value through mur_value_to_pgtext_fmt, as PostgreSQL's
+ * ExecBuildSlotValueDescription writes it.
+ */
+#include "common/failing_row.h"
+
+#include "common/buf.h"
+
+#include <string.h>
+
+#define FAILING_ROW_FIELD_BYTES_MAX 64 /* PostgreSQL's maxfieldlen */
+
+/* One value's text, cut to FAILING_ROW_FIELD_BYTES_MAX bytes with "...". */
+static void put_value(mur_buf *out, mur_type t, const mur_value *v, const mur_outfmt *f)
+{
+	mur_buf scratch, text;
+	mur_value cv;
+	mur_error ignored;
+	size_t n;
+	if (v->kind == MV_NULL) {
+		mur_buf_printf(out, "null");
+		return;
+	}
+	mur_buf_init(&scratch);
+	mur_buf_init(&text);
+	if (mur_value_coerce(t, v, &scratch, &cv, &ignored) != MUR_OK)
+		cv = *v;
+	mur_value_to_pgtext_fmt(t, &cv, f, &text);
+	n = text.len;
+	if (n > FAILING_ROW_FIELD_BYTES_MAX) {
+		n = FAILING_ROW_FIELD_BYTES_MAX;
+		while (n > 0 && ((unsigned char)text.data[n] & 0xC0) == 0x80)
+			n--; /* not inside a character */
+	}
+	mur_buf_put(out, text.data ? text.data : "", n);
+	if (n < text.len)
+		mur_buf_printf(out, "...");
+	mur_buf_free(&text);
+	mur_buf_free(&scratch);
+}
+
+void mur_failing_row(mur_error *err, int n, const mur_type *types, const mur_value *vals,
+		     const mur_outfmt *f)
+{
+	mur_buf b;
+	if (!err)
+		return;
+	mur_buf_init(&b);
+	for (int i = 0; i < n; i++) {
+		mur_buf_printf(&b, i ? ", " : "");
+		put_value(&b, types[i], &vals[i], f);
+	}
+	mur_error_detail(err, "Failing row contains (%s).", mur_buf_ok(&b) ? mur_buf_cstr(&b) : "");
+	mur_buf_free(&b);
+}
