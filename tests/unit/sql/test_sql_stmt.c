@@ -61,12 +61,12 @@ static void test_insert_errors(void **state)
 	E("INSERT INTO events (id, created_at) VALUES (1, 'yesterday-ish')", "22007");
 	E("INSERT INTO events (id, flag) VALUES (1, 3)", "42804");
 	E("INSERT INTO murphy.nodes VALUES ('x')", "0A000");
-	/* the conflict target must hold the distribution column (id) */
+	/* the conflict target must be a unique key (PostgreSQL's 42P10) */
 	E("INSERT INTO events (id) VALUES (1) ON CONFLICT (kind) DO UPDATE SET kind = 'x'",
-	  "0A000");
+	  "42P10");
 	E("INSERT INTO events (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET id = 2", "0A000");
 	E("INSERT INTO events (id) VALUES (1) ON CONFLICT ON CONSTRAINT x DO UPDATE SET kind = 'x'",
-	  "0A000");
+	  "42704");
 	E("INSERT INTO events (id) VALUES (1) ON CONFLICT DO UPDATE SET kind = 'x'", "42601");
 	/* the shard statement binds each routed row, not the statement's parameters */
 	E("INSERT INTO events (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET kind = $1", "0A000");
