@@ -227,3 +227,38 @@ def test_client_that_lost_its_commit_looks_its_txid_up(crashy, point, outcome, m
     checker.wait_consistent(crashy, conn, tables=["amb"], replicas=3, timeout=30)
     assert scalar(conn, "SELECT sum(v) FROM amb") == (7 * 20 if outcome else 0)
     conn.close()
+
+
+@pytest.mark.xfail(strict=True, reason="murphy.transaction_outcomes shows only the newest 1000 "
+                   "decisions (LEAD_OUTCOMES_SHOWN), even for a lookup by txid (issue 16 audit)")
+def test_an_older_commits_outcome_is_found_by_txid_after_a_thousand_more(cluster):
+    """docs/transactions.md ("A COMMIT whose answer was lost"): a multi-shard
+    transaction's row stays at least txn_outcomes_keep (a day), and no row
+    means it did not commit.  A lookup by txid must therefore find a
+    committed transaction's row after later commits too, not only while it
+    is among the newest 1000 decisions (at a few hundred commits a second,
+    a few seconds)."""
+    conn = connect(cluster, "older", autocommit=True)
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE old_out (id int PRIMARY KEY, v int NOT NULL) "
+                    "WITH (shards = %d)" % SHARDS)
+    a, b = ids_on_shards(conn, "old_out", 2).values()
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO old_out VALUES (%s, 0), (%s, 0)", (a, b))
+    blk = connect(cluster, "older-block")
+    txid = scalar(blk, "SELECT txid_current()")
+    with blk.cursor() as cur:
+        cur.execute("UPDATE old_out SET v = v + 1 WHERE id IN (%s, %s)", (a, b))
+    blk.commit()
+    q = "SELECT outcome FROM murphy.transaction_outcomes WHERE txid = %s"
+    assert scalar(conn, "SELECT count(*) FROM (%s) x" % q, (txid,)) == 1
+    with conn.cursor() as cur:  # 1000 later two-shard commits, each recorded
+        for _ in range(1000):
+            cur.execute("UPDATE old_out SET v = v + 1 WHERE id IN (%s, %s)", (a, b))
+    assert scalar(conn, "SELECT min(v) FROM old_out") == 1001
+    with conn.cursor() as cur:
+        cur.execute(q, (txid,))
+        got = cur.fetchall()
+    assert got == [("committed",)], "the lookup of a committed txid answers %s" % (got,)
+    blk.close()
+    conn.close()
