@@ -44,15 +44,6 @@
  * whose leader asked for it (exec_task.early: a primary's WRITE) with
  * everything but durability.  done() still answers every item after the
  * fsync, in the same order, so a placement's answers keep their order.
- *
- * Sync later: a batch every item of which was answered early (a block's
- * UPDATEs on their primaries: nobody waits for their durability at once —
- * their transaction's marker, which follows them in the WAL, does) is
- * not synced on the loop at once: the next batch's fsync covers it (its
- * items answered first), or the sync timer's after 2 ms, or the close.
- * Under pgbench's TPC-B the fsync of each primary's UPDATE no longer
- * blocks the loop while the previous holder's staging marker waits in
- * the socket (bench/results/2026-12-07-tpcbhold.md).
  */
 #ifndef FOLLOWER_WRITE_BATCH_H
 #define FOLLOWER_WRITE_BATCH_H
