@@ -27,6 +27,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/trace.h"
 #include "follower/task_run.h"
 #include "storage/fwal.h"
 
@@ -141,6 +142,7 @@ static void run_items(node_wbatch *b)
 	it = b->held.head;
 	b->queued.head = b->queued.tail = b->held.head = b->held.tail = NULL;
 	uint64_t cpu = mur_thread_cpu_us();
+	MUR_TRACE("wbrun", 0, 0);
 	stor_fwal_defer_begin();
 	for (; it; it = next) {
 		next = it->next;
@@ -159,10 +161,12 @@ static void run_items(node_wbatch *b)
 		uv_timer_start(&b->retry, retry_held, WRITE_BATCH_RETRY_MS, 0);
 	if (!ran.head)
 		return;
+	MUR_TRACE("wbran", 0, 0);
 	if (b->early)
 		b->early(b->arg, ran.head); /* committed, not yet durable */
 	mur_error err;
 	int rc = stor_fwal_ticket_wait(&t, &err); /* at once when already durable */
+	MUR_TRACE("wbsync", 0, 0);
 	answer(b, ran.head, rc, &err);
 }
 
@@ -202,6 +206,7 @@ node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn do
 
 void node_wbatch_add(node_wbatch *b, node_wb_item *it)
 {
+	MUR_TRACE("wbadd", 0, 0);
 	list_add(&b->queued, it);
 	if (!b->idle_on) {
 		b->idle_on = 1;

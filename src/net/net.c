@@ -55,6 +55,7 @@
 #include "net/net.h"
 
 #include "common/log.h"
+#include "common/trace.h"
 #include "net/net_tls.h"
 #include "net/netfault.h"
 
@@ -854,6 +855,7 @@ static int sock_write_block(net_conn *c, net_wreq *w, mur_error *err)
 	int rc;
 
 	w->conn = c;
+	MUR_TRACE("wr", total, 0);
 	if (c->sendq_frames == 0) {
 		/* Nothing queued: write now.  uv_write would also write at once,
 		 * but then re-arms the epoll watcher (one epoll_ctl per frame);
@@ -900,11 +902,16 @@ static int sock_write_block(net_conn *c, net_wreq *w, mur_error *err)
  * unreferenced (they never keep a loop alive) and closed with the loop's
  * last conn, so uv_loop_close finds nothing of ours. */
 
-static void turn_prepare_cb(uv_prepare_t *h) { ((net_turn *)h->data)->gathering = 1; }
+static void turn_prepare_cb(uv_prepare_t *h)
+{
+	MUR_TRACE("poll", 0, 0);
+	((net_turn *)h->data)->gathering = 1;
+}
 
 static void turn_check_cb(uv_check_t *h)
 {
 	net_turn *t = h->data;
+	MUR_TRACE("check", 0, 0);
 	t->gathering = 0;
 	net_flush_pending();
 }

@@ -56,6 +56,7 @@
 #include "pgwire/pgw_server.h"
 
 #include "common/log.h"
+#include "common/trace.h"
 #include "pgwire/pgw_codec.h"
 #include "pgwire/pgw_conn.h"
 #include "pgwire/pgw_tls.h"
@@ -294,6 +295,7 @@ static int client_write(pgw_client *cl, char *data, size_t len)
 	w->cl = cl;
 	w->data = data;
 	w->len = len;
+	MUR_TRACE("cout", (uintptr_t)cl, len);
 	if (cl->nwrites == 0) {
 		/* Nothing queued: write now without a request (uv_write would
 		 * re-arm the epoll watcher: one epoll_ctl per response). */
@@ -394,6 +396,7 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
 	pgw_client *cl = stream->data;
 	if (nread > 0) {
+		MUR_TRACE("cin", (uintptr_t)cl, (uint64_t)nread);
 		if (cl->idle_timer) /* the client spoke: its idle time starts again */
 			uv_timer_stop(cl->idle_timer);
 		if (cl->tls)

@@ -82,6 +82,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/trace.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -480,6 +481,7 @@ void repl_lock_marker_sent(repl_shard *rt, repl_txn *tx, uint64_t lsn, uint64_t 
 	if (rt && !tx->decided && tx->staging && rt->lock == tx && !rt->pend_txid &&
 	    (i = part_index(tx, rt->table_id, rt->shard)) >= 0) {
 		/* a staging marker: handed on, conditionally (below) */
+		MUR_TRACE("hand", tx->id, (uint64_t)rt->table_id << 32 | rt->shard);
 		rt->pend_txid = tx->id;
 		rt->pend_staged = 1;
 		tx->parts[i].handed = 1;
@@ -1043,6 +1045,7 @@ static void decided_go(repl_ctx *c, repl_txn *tx)
 static void staged_committed(repl_ctx *c, repl_txn *tx)
 {
 	tx->decided = 1;
+	MUR_TRACE("decided", tx->id, 0);
 	fault_point(c, "txn_after_decision");
 	tx->decided_us = mur_now_us();
 	record_outcome(c, tx);
@@ -1117,6 +1120,7 @@ static void staged_done(void *arg, repl_wop *op, int failed, const mur_error *er
 	repl_txn *tx = ref->tx;
 	(void)op;
 	(void)primary;
+	MUR_TRACE("sdone", tx->id, (uint64_t)ref->table_id << 32 | ref->shard);
 	if (ref->part >= 0)
 		tx->parts[ref->part].mark = failed ? MARK_FAILED : MARK_DONE;
 	if (failed) { /* tx aborts: nothing may follow it there any more */
@@ -1284,6 +1288,7 @@ static int txn_nwrote(repl_ctx *c, const repl_txn *tx)
 
 void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, void *arg)
 {
+	MUR_TRACE("commit", tx->id, 0);
 	assert(!tx->ending);
 	tx->ending = 1;
 	tx->committing = 1;
@@ -1326,6 +1331,7 @@ static void commit_start(repl_ctx *c, repl_txn *tx)
 {
 	int nwrote;
 	tx->commit_wait = 0;
+	MUR_TRACE("cstart", tx->id, 0);
 	if (tx->doomed) {
 		tx->failed = 1;
 		/* certain: no marker was sent, so nothing of tx is decided */

@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/trace.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -763,6 +764,7 @@ static void report_early(repl_wop *op)
 	    op->state != REPL_WOP_REPLICATING)
 		return;
 	op->early = 1;
+	MUR_TRACE("ans", repl_txn_id(op->facts.txn), (uint64_t)op->table_id << 32 | op->shard);
 	op_report(op);
 }
 
@@ -2229,6 +2231,9 @@ static void start_primary(repl_wop *op, int piped)
 		op_done(op);
 		return;
 	}
+	if (op->facts.txn)
+		MUR_TRACE(op->marker ? "msend" : "send", repl_txn_id(op->facts.txn),
+			  (uint64_t)op->table_id << 32 | op->shard);
 	if (op->parallel)
 		send_parallel(op, &task, primary, piped);
 	if (op->marker) /* may hand the lock on (a staging marker: conditionally) */
@@ -2596,9 +2601,12 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 		return;
 	}
 	unqueue(rt, op, before);
-	if (take)
+	if (take) {
 		wake_lock_waits(c, rt, mur_now_us()); /* the lock is held now */
-	if (op->lock_only) {                          /* the lock is held now: nothing to write */
+		MUR_TRACE("take", repl_txn_id(op->facts.txn), (uint64_t)t->id << 32 | shard);
+		MUR_TRACE("queued", repl_txn_id(op->facts.txn), op->queued_us);
+	}
+	if (op->lock_only) { /* the lock is held now: nothing to write */
 		op_report(op);
 		wop_set_state(op, REPL_WOP_DONE);
 		op_free(op);
