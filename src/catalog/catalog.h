@@ -548,10 +548,13 @@ int cat_decisions_sync(cat_decision_writer *w, mur_error *err);
 void cat_decisions_drop_unsynced(cat_decision_writer *w);
 /* 1 and outcome filled when txid's outcome is recorded; 0 otherwise. */
 int cat_txn_outcome_get(catalog *c, uint64_t txid, char *outcome, size_t n);
-/* Call fn for the newest `max` recorded outcomes (murphy.transaction_outcomes);
- * returns how many. */
 typedef void (*cat_txn_outcome_fn)(void *arg, uint64_t txid, const char *outcome,
 				   const char *participants, int64_t decided_ms);
+/* Call fn for txid's recorded outcome; 1 when there is one, else 0
+ * (murphy.transaction_outcomes' lookup by txid). */
+int cat_txn_outcome_row(catalog *c, uint64_t txid, cat_txn_outcome_fn fn, void *arg);
+/* Call fn for the newest `max` recorded outcomes, newest first (max < 0:
+ * all of them); returns how many. */
 int cat_txn_outcomes_each(catalog *c, int max, cat_txn_outcome_fn fn, void *arg);
 /* Call fn for up to `max` outcomes decided before before_ms that come
  * after (after_ms, after_txid) in (decided_ms, txid) order, in that order

@@ -1150,6 +1150,28 @@ int cat_txn_outcomes_delete(catalog *c, const uint64_t *txids, int n, mur_error 
 	return rc;
 }
 
+int cat_txn_outcome_row(catalog *c, uint64_t txid, cat_txn_outcome_fn fn, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int found = 0;
+	cat_decisions_flush(c); /* a decision still in the log is a row too */
+	if (!c->store ||
+	    sqlite3_prepare_v2(c->store,
+			       "SELECT txid, outcome, participants, decided_ms FROM txn_outcomes "
+			       "WHERE txid = ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)txid);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		fn(arg, (uint64_t)sqlite3_column_int64(st, 0),
+		   (const char *)sqlite3_column_text(st, 1),
+		   (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3));
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
 int cat_txn_outcomes_each(catalog *c, int max, cat_txn_outcome_fn fn, void *arg)
 {
 	sqlite3_stmt *st = NULL;

@@ -694,6 +694,11 @@ void lead_stats_record(lead_run *r);
 
 /* lead_local.c: the leader's in-memory SQLite */
 int lead_local_open(lead_engine *e, mur_error *err);
+/* murphy_transaction_outcomes on e->mem: a virtual table over the catalog's
+ * recorded outcomes (lead_outcomes_vt.c). */
+int lead_outcomes_vt_register(lead_engine *e);
+/* ms since the epoch as the murphy.* views print timestamps (UTC). */
+void lead_view_ts_text(int64_t ms, char *out, size_t n);
 /* Run sql with params over optional input rows (table r(c0..)); append
  * result rows to out.  *ncols_out gets the column count. */
 int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, int nparams,

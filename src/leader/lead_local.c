@@ -226,6 +226,10 @@ int lead_local_open(lead_engine *e, mur_error *err)
 		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
 				     "cannot open the leader's SQLite");
 	stor_register_functions(e->mem);
+	if (lead_outcomes_vt_register(e) != MUR_OK)
+		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+				     "cannot create murphy.transaction_outcomes in the leader's "
+				     "SQLite");
 	sqlite3_create_function(e->mem, "murphy_fault", 1, SQLITE_UTF8, e, fn_murphy_fault, NULL,
 				NULL);
 	sqlite3_create_function(e->mem, "murphy_txid_current", 0, SQLITE_UTF8, e, fn_txid_current,

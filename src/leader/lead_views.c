@@ -38,8 +38,9 @@
  *                      their copies), isolation — replication/repl_lock.c
  *   murphy.locks       table_name, shard, node (the shard's primary), txid (NULL: an
  *                      autocommit write waiting), granted, mode (exclusive, shared)
- *   murphy.transaction_outcomes txid, outcome, participants, decided_at: the newest
- *                      LEAD_OUTCOMES_SHOWN decisions recorded in the catalog
+ *   murphy.transaction_outcomes txid, outcome, participants, decided_at: every
+ *                      decision recorded in the catalog (a virtual table read at
+ *                      query time, lead_outcomes_vt.c; by txid through its key)
  *   murphy.shard_load  table_name, shard, node, role, period ('10s', '5min',
  *                      'total'), reads, writes, rows_read, rows_written, bytes_read,
  *                      bytes_written, cpu_ms: what each copy did (lead_load.c);
@@ -68,7 +69,7 @@
 
 static const char *const node_states[] = {"alive", "suspect", "dead", "returning"};
 
-static void ts_text(int64_t ms, char *out, size_t n)
+void lead_view_ts_text(int64_t ms, char *out, size_t n)
 {
 	time_t sec = (time_t)(ms / 1000);
 	struct tm tm;
@@ -110,7 +111,7 @@ static void bind_ts(sqlite3_stmt *st, int i, int64_t ms)
 		sqlite3_bind_null(st, i);
 		return;
 	}
-	ts_text(ms, ts, sizeof ts);
+	lead_view_ts_text(ms, ts, sizeof ts);
 	sqlite3_bind_text(st, i, ts, -1, SQLITE_TRANSIENT);
 }
 
@@ -656,8 +657,6 @@ static void fill_ready(lead_engine *e)
 /* murphy.transactions / murphy.locks: at most this many rows each (the
  * lock table itself has no bound but the sessions'). */
 #define LEAD_TXN_ROWS_MAX 4096
-/* murphy.transaction_outcomes: the newest decisions shown. */
-#define LEAD_OUTCOMES_SHOWN 1000
 
 const char *lead_txn_view_state(const repl_txn_info *ti)
 {
@@ -791,33 +790,10 @@ static void fill_transactions(lead_engine *e)
 	sqlite3_finalize(st);
 }
 
-static void outcome_row(void *arg, uint64_t txid, const char *outcome, const char *participants,
-			int64_t decided_ms)
-{
-	sqlite3_stmt *st = arg;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)txid);
-	bind_text(st, 2, outcome);
-	bind_text(st, 3, participants);
-	bind_ts(st, 4, decided_ms);
-	step(st);
-}
-
-static void outcome_unknown(void *arg, uint64_t txid)
-{
-	outcome_row(arg, txid, "unknown", NULL, 0);
-}
-
-/* The recorded outcomes, and "unknown" for each transaction a restart is
- * still resolving from its staging markers (replication/repl_staged.c). */
-static void fill_outcomes(lead_engine *e)
-{
-	sqlite3_stmt *st;
-	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_transaction_outcomes VALUES (?,?,?,?)", -1,
-			   &st, NULL);
-	cat_txn_outcomes_each(e->cat, LEAD_OUTCOMES_SHOWN, outcome_row, st);
-	repl_staged_unknown_each(e->repl, outcome_unknown, st);
-	sqlite3_finalize(st);
-}
+/* murphy.transaction_outcomes is a virtual table over the catalog
+ * (lead_outcomes_vt.c): nothing to copy; the entry stays for the 55000
+ * refusal while a restart rebuilds the rows. */
+static void fill_outcomes(lead_engine *e) { (void)e; }
 
 /* ---- murphy.shard_load, murphy.node_load (load/load.h, lead_load.c) ---- */
 
@@ -941,10 +917,7 @@ static const lead_view lead_views[] = {
 	 "CREATE TABLE murphy_locks(table_name, shard, node, txid, granted, mode);",
 	 fill_transactions},
 	{"murphy_locks", NULL, NULL, NULL}, /* filled with murphy_transactions */
-	{"murphy_transaction_outcomes", NULL,
-	 "DROP TABLE IF EXISTS murphy_transaction_outcomes;"
-	 "CREATE TABLE murphy_transaction_outcomes(txid, outcome, participants, decided_at);",
-	 fill_outcomes},
+	{"murphy_transaction_outcomes", NULL, "", fill_outcomes}, /* lead_outcomes_vt.c */
 	{"murphy_sequences", NULL,
 	 "DROP TABLE IF EXISTS murphy_sequences;"
 	 "CREATE TABLE murphy_sequences(name, data_type, start_value, min_value, max_value,"

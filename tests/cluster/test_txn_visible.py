@@ -229,8 +229,6 @@ def test_client_that_lost_its_commit_looks_its_txid_up(crashy, point, outcome, m
     conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason="murphy.transaction_outcomes shows only the newest 1000 "
-                   "decisions (LEAD_OUTCOMES_SHOWN), even for a lookup by txid (issue 16 audit)")
 def test_an_older_commits_outcome_is_found_by_txid_after_a_thousand_more(cluster):
     """docs/transactions.md ("A COMMIT whose answer was lost"): a multi-shard
     transaction's row stays at least txn_outcomes_keep (a day), and no row
@@ -260,5 +258,17 @@ def test_an_older_commits_outcome_is_found_by_txid_after_a_thousand_more(cluster
         cur.execute(q, (txid,))
         got = cur.fetchall()
     assert got == [("committed",)], "the lookup of a committed txid answers %s" % (got,)
+    # other forms of the same lookup: a scan (no = on txid), an IN list, a
+    # server-side parameter
+    assert scalar(conn, "SELECT outcome FROM murphy.transaction_outcomes "
+                        "WHERE txid::text = %s", (str(txid),)) == "committed"
+    assert scalar(conn, "SELECT outcome FROM murphy.transaction_outcomes "
+                        "WHERE txid IN (%s, 1)", (txid,)) == "committed"
+    with conn.cursor() as cur:
+        cur.execute("PREPARE fate(bigint) AS SELECT outcome FROM murphy.transaction_outcomes "
+                    "WHERE txid = $1")
+        cur.execute("EXECUTE fate(%s)", (txid,))
+        assert cur.fetchall() == [("committed",)]
+    assert scalar(conn, "SELECT count(*) >= 1001 FROM murphy.transaction_outcomes") is True
     blk.close()
     conn.close()
