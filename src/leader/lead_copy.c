@@ -697,6 +697,13 @@ void lead_copy_done(lead_session *s, int failed, const char *msg, pgw_done_cb do
 		mur_error_set(&err, SQLSTATE_QUERY_CANCELED, "COPY from stdin failed: %s",
 			      msg ? msg : "");
 		copy_fail(c, &err);
+		c->draining = 1;
+		if (c->inflight == 0)
+			copy_finish(c);
+		else /* a client gone (or CopyFail) while a batch waits for a lock:
+			their requests go now; the last answer finishes c */
+			repl_cancel_queued(s->e->repl, c, &err);
+		return;
 	} else if (c->line.len > 0 && !c->failed && !c->ended) {
 		parse_line(c, c->line.data, c->line.len);
 		c->line.len = 0;
