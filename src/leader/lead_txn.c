@@ -11,7 +11,10 @@
  * then releases them.  This file decides *when*:
  *
  *   BEGIN                 IDLE → ACTIVE (repl_txn_begin, a new txid)
- *   a statement fails     ACTIVE → FAILED (later statements: 25P02)
+ *   a statement fails     ACTIVE → FAILED (later statements: 25P02), its
+ *                         writes since the innermost savepoint undone and
+ *                         the locks taken since released first
+ *                         (lead_txn_undo_failed)
  *   COMMIT in ACTIVE      ACTIVE → COMMITTING → IDLE, "COMMIT"
  *   COMMIT in FAILED      FAILED → ABORTING → IDLE, "ROLLBACK" (as PostgreSQL)
  *   ROLLBACK              ACTIVE/FAILED → ABORTING → IDLE, answered once
