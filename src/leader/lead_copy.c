@@ -164,7 +164,20 @@ static int copy_txn(lead_copy *c, repl_txn **out)
 	return MUR_OK;
 }
 
+static void copy_answer_now(lead_copy *c);
+
+static void copy_undone(void *arg) { copy_answer_now(arg); }
+
+/* A block's COPY that failed is answered once the block's writes since
+ * its innermost savepoint are undone (lead_txn_undo_failed). */
 static void copy_answer(lead_copy *c)
+{
+	if (!c->failed || !c->done ||
+	    !lead_txn_undo_failed(c->s, c->block_txid, &c->err, copy_undone, c))
+		copy_answer_now(c);
+}
+
+static void copy_answer_now(lead_copy *c)
 {
 	pgw_result *res = pgw_result_new();
 	lead_session *s = c->s;
@@ -697,6 +710,13 @@ void lead_copy_done(lead_session *s, int failed, const char *msg, pgw_done_cb do
 		mur_error_set(&err, SQLSTATE_QUERY_CANCELED, "COPY from stdin failed: %s",
 			      msg ? msg : "");
 		copy_fail(c, &err);
+		c->draining = 1;
+		if (c->inflight == 0)
+			copy_finish(c);
+		else /* a client gone (or CopyFail) while a batch waits for a lock:
+			their requests go now; the last answer finishes c */
+			repl_cancel_queued(s->e->repl, c, &err);
+		return;
 	} else if (c->line.len > 0 && !c->failed && !c->ended) {
 		parse_line(c, c->line.data, c->line.len);
 		c->line.len = 0;
@@ -720,8 +740,13 @@ void lead_copy_abort(lead_session *s)
 	copy_fail(c, &err);
 	c->done = NULL;
 	c->draining = 1;
-	if (c->inflight == 0)
+	if (c->inflight == 0) {
 		copy_finish(c);
+		return;
+	}
+	/* its writes and lock requests still queued (a lock wait) go now, not
+	 * at their grant or lock_timeout; the last answer finishes c */
+	repl_cancel_queued(s->e->repl, c, &err);
 }
 
 /* Columns the COPY does not list get their DEFAULT, evaluated once per

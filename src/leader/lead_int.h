@@ -226,6 +226,8 @@ typedef struct lead_session {
 	repl_txn *tx;               /* its locks (ACTIVE, FAILED); NULL otherwise */
 	lead_savepoint *savepoints; /* the block's, oldest first */
 	int nsavepoints, capsavepoints;
+	int undoing;           /* failed statements' undos in flight (lead_txn_undo_failed) */
+	lead_run *undo_waiter; /* a ROLLBACK TO waiting for them */
 	int nsettings;
 	lead_setting settings[LEAD_SETTINGS_MAX];
 	/* the open block's settings (lead_setscope.c): what a rollback
@@ -416,6 +418,8 @@ struct lead_run {
 	void (*on_cancel)(lead_run *r, const mur_error *err);
 	lead_run *snext, *sprev; /* the session's live runs (s->runs) */
 	uint64_t block_txid;     /* the session's block when the run started (0: none) */
+	int failed_undone;       /* its block's writes since the innermost savepoint were
+				    undone after its error (lead_txn_undo_failed) */
 	int rows_locked;         /* SELECT … FOR UPDATE: its shards' locks were asked for */
 	repl_txn *itx;           /* the implicit transaction of a multi-shard autocommit write */
 	void (*txn_ended)(lead_run *r); /* set: called once itx committed (r->failed clear) or
@@ -1021,6 +1025,18 @@ void lead_txn_wait_facts(lead_session *s, repl_write_facts *facts);
  * it (commit, or abort when r failed) and return 1: lead_run_finish is
  * called again once it ended. */
 int lead_txn_end_implicit(lead_run *r);
+/* A statement of the open block block_txid failed (why): undo the block's
+ * writes since its innermost savepoint (or its start) on every copy and
+ * release the locks taken since, then call then(arg); 1 when so, 0 when
+ * there is nothing to do (not in an ACTIVE regular block: then is not
+ * called).  The error is answered after then, as PostgreSQL's abort of
+ * the (sub)transaction frees its locks before the client hears it. */
+int lead_txn_undo_failed(lead_session *s, uint64_t block_txid, const mur_error *why,
+			 void (*then)(void *arg), void *arg);
+/* pgwire answered an error the session did not run (a Parse's): the
+ * block FAILED, its undo started without waiting for it (a ROLLBACK TO
+ * waits for it). */
+void lead_txn_failed_unrun(lead_session *s);
 
 /* lead_setscope.c: SET inside a block is transactional (as PostgreSQL) */
 /* BEGIN (regular or implicit): remember the settings.  MUR_ERR: 53200. */

@@ -120,6 +120,8 @@ lead_run *lead_run_child(lead_run *parent, const plan *p,
 	return c;
 }
 
+static void run_refinish(void *arg) { lead_run_finish(arg); }
+
 void lead_run_finish(lead_run *r)
 {
 	if (lead_txn_end_implicit(r))
@@ -128,6 +130,11 @@ void lead_run_finish(lead_run *r)
 		pgw_result_free(r->res); /* the new run answers */
 		run_free(r);
 		return;
+	}
+	if (r->failed && !r->parent && !r->failed_undone) {
+		r->failed_undone = 1;
+		if (lead_txn_undo_failed(r->s, r->block_txid, &r->err, run_refinish, r))
+			return; /* called again once undone */
 	}
 	lead_stats_record(r);
 	pgw_result *res = r->res;

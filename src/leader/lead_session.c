@@ -1326,8 +1326,32 @@ int lead_session_reroute(lead_run *r)
 	return 1;
 }
 
+/* A statement that failed before it ran, answered once its block's
+ * writes since the innermost savepoint are undone (lead_txn_undo_failed). */
+typedef struct plan_fail {
+	lead_session *s;
+	mur_error err;
+	pgw_done_cb done;
+	void *arg;
+} plan_fail;
+
+static void plan_fail_answer(void *arg)
+{
+	plan_fail pf = *(plan_fail *)arg;
+	free(arg);
+	lead_session_ran(pf.s, NULL, 1, 0);
+	done_with_error(pf.done, pf.arg, &pf.err);
+}
+
 static void plan_failed(lead_session *s, const mur_error *err, pgw_done_cb done, void *arg)
 {
+	plan_fail *pf = malloc(sizeof *pf);
+	if (pf) {
+		*pf = (plan_fail){.s = s, .err = *err, .done = done, .arg = arg};
+		if (lead_txn_undo_failed(s, s->txid, err, plan_fail_answer, pf))
+			return;
+		free(pf);
+	}
 	lead_session_ran(s, NULL, 1, 0);
 	done_with_error(done, arg, err);
 }
@@ -1695,7 +1719,7 @@ static void op_portal_stream(void *esess) { ((lead_session *)esess)->portal_stre
 
 static char op_txn_status(void *esess) { return lead_txn_status(esess); }
 
-static void op_statement_failed(void *esess) { lead_txn_statement_failed(esess); }
+static void op_statement_failed(void *esess) { lead_txn_failed_unrun(esess); }
 
 const pgw_engine_ops lead_engine_ops = {
 	.auth_lookup = op_auth_lookup,

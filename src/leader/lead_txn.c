@@ -11,7 +11,10 @@
  * then releases them.  This file decides *when*:
  *
  *   BEGIN                 IDLE → ACTIVE (repl_txn_begin, a new txid)
- *   a statement fails     ACTIVE → FAILED (later statements: 25P02)
+ *   a statement fails     ACTIVE → FAILED (later statements: 25P02), its
+ *                         writes since the innermost savepoint undone and
+ *                         the locks taken since released first
+ *                         (lead_txn_undo_failed)
  *   COMMIT in ACTIVE      ACTIVE → COMMITTING → IDLE, "COMMIT"
  *   COMMIT in FAILED      FAILED → ABORTING → IDLE, "ROLLBACK" (as PostgreSQL)
  *   ROLLBACK              ACTIVE/FAILED → ABORTING → IDLE, answered once
@@ -571,6 +574,10 @@ void lead_txn_rollback_to(lead_run *r)
 	int i;
 	if (outside_block(r, "ROLLBACK TO SAVEPOINT"))
 		return;
+	if (s->undoing) { /* a failed statement's undo first (lead_txn_failed_unrun) */
+		s->undo_waiter = r;
+		return;
+	}
 	snprintf(r->res->tag, sizeof r->res->tag, "ROLLBACK");
 	if ((i = savepoint_find(r, r->p->u.savepoint.name)) < 0) {
 		lead_run_finish(r);
@@ -645,6 +652,65 @@ int lead_txn_for_write(lead_run *r, int nshards, repl_write_facts *facts)
 	}
 	*out = top->itx;
 	return MUR_OK;
+}
+
+/* ---- a failed statement's undo ---- */
+
+typedef struct failed_undo {
+	lead_session *s; /* a reference */
+	void (*then)(void *arg);
+	void *arg;
+	uint64_t txid;
+} failed_undo;
+
+static void failed_undone(void *arg, int failed, const mur_error *err)
+{
+	failed_undo fu = *(failed_undo *)arg;
+	lead_session *s = fu.s;
+	free(arg);
+	if (failed) /* a copy keeps the writes (DIVERGENT): ROLLBACK tries no more */
+		MLOG(WARN, "txn", "transaction %llu: undo after a failed statement: %s",
+		     (unsigned long long)fu.txid, err->message);
+	s->undoing--;
+	if (fu.then)
+		fu.then(fu.arg);
+	if (!s->undoing && s->undo_waiter) {
+		lead_run *r = s->undo_waiter;
+		s->undo_waiter = NULL;
+		lead_txn_rollback_to(r);
+	}
+	lead_session_unref(s);
+}
+
+int lead_txn_undo_failed(lead_session *s, uint64_t block_txid, const mur_error *why,
+			 void (*then)(void *arg), void *arg)
+{
+	failed_undo *fu;
+	if (!block_txid || s->implicit || s->txn != LEAD_TXN_ACTIVE || s->txid != block_txid ||
+	    !s->tx || !(fu = malloc(sizeof *fu)))
+		return 0; /* a Query's implicit block is undone whole at its end */
+	fu->s = s;
+	fu->then = then;
+	fu->arg = arg;
+	fu->txid = block_txid;
+	s->refs++;
+	s->undoing++;
+	repl_txn_undo_failed(s->e->repl, s->tx,
+			     s->nsavepoints ? s->savepoints[s->nsavepoints - 1].sp : NULL, why,
+			     failed_undone, fu);
+	return 1;
+}
+
+void lead_txn_failed_unrun(lead_session *s)
+{
+	mur_error why;
+	if (s->txn != LEAD_TXN_ACTIVE)
+		return; /* a run's error: undone before it was answered */
+	mur_error_set(&why, SQLSTATE_IN_FAILED_SQL_TRANSACTION,
+		      "current transaction is aborted, commands ignored until end of transaction "
+		      "block");
+	lead_txn_undo_failed(s, s->txid, &why, NULL, NULL);
+	lead_txn_statement_failed(s);
 }
 
 static void implicit_ended(void *arg, int failed, const mur_error *err)

@@ -632,6 +632,13 @@ void repl_savepoint_free(repl_savepoint *sp);
  * answered (failed: an undo failed, err says so).  tx stays open. */
 void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, const mur_error *why,
 			  repl_txn_cb cb, void *arg);
+/* A statement of tx's block failed: as repl_txn_rollback_to to sp (NULL:
+ * to tx's start), then the locks tx took since sp are released (as
+ * PostgreSQL's (sub)transaction abort frees them at the error, before
+ * the client's ROLLBACK).  tx stays open, holding the locks it held at
+ * sp. */
+void repl_txn_undo_failed(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, const mur_error *why,
+			  repl_txn_cb cb, void *arg);
 /* ---- cancel: a client's CancelRequest, statement_timeout, a lock wait ---- */
 
 /* Forget every parked read and statement whose resume argument is arg:

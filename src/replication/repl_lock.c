@@ -1529,6 +1529,8 @@ typedef struct txn_undo {
 	void (*done)(struct txn_undo *u);
 	repl_txn_cb cb; /* ROLLBACK TO's caller */
 	void *cb_arg;
+	int release_from; /* ROLLBACK TO: the parts from this one are released once
+			     undone (repl_txn_undo_failed); -1: none */
 } txn_undo;
 
 typedef struct part_undo {
@@ -1818,17 +1820,44 @@ void repl_savepoint_free(repl_savepoint *sp)
 
 static void rollback_to_undone(txn_undo *u)
 {
+	repl_txn *tx = u->tx;
+	/* a failed statement's undo (repl_txn_undo_failed): the locks taken
+	 * since the savepoint go too, unless tx ends meanwhile (its abort
+	 * releases them all) */
+	if (u->release_from >= 0 && !tx->ending && u->release_from <= tx->nparts) {
+		for (int i = u->release_from; i < tx->nparts; i++)
+			part_release(tx->c, tx, &tx->parts[i]);
+		tx->nparts = u->release_from;
+	}
 	if (u->cb)
 		u->cb(u->cb_arg, u->failed, &u->err);
 	free(u);
 }
 
+static void rollback_run(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, int release,
+			 const mur_error *why, repl_txn_cb cb, void *arg);
+
 void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, const mur_error *why,
 			  repl_txn_cb cb, void *arg)
 {
+	rollback_run(c, tx, sp, 0, why, cb, arg);
+}
+
+void repl_txn_undo_failed(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, const mur_error *why,
+			  repl_txn_cb cb, void *arg)
+{
+	rollback_run(c, tx, sp, 1, why, cb, arg);
+}
+
+/* ROLLBACK TO sp (NULL: the transaction's start); release: the locks
+ * taken since go too, once undone. */
+static void rollback_run(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, int release,
+			 const mur_error *why, repl_txn_cb cb, void *arg)
+{
 	txn_undo *u = calloc(1, sizeof *u);
+	int spn = sp ? sp->nparts : 0;
 	mur_error oom;
-	assert(!tx->ending && sp->nparts <= tx->nparts);
+	assert(!tx->ending && spn <= tx->nparts);
 	repl_cancel_txn_queued(c, tx, why);
 	if (!u) {
 		mur_error_set(&oom, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -1841,14 +1870,17 @@ void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, c
 	u->cb = cb;
 	u->cb_arg = arg;
 	u->pending = 1; /* held while queueing */
+	u->release_from = release ? spn : -1;
 	drop_kept(c, tx);
 	/* shards written before the savepoint go back to where they were
 	 * then, those first written after it to their base (their locks stay
-	 * held: releasing them early is allowed, not required) */
+	 * held at ROLLBACK TO: releasing them early is allowed, not required;
+	 * a failed statement's undo releases them, as PostgreSQL's
+	 * AbortSubTransaction does) */
 	for (int i = 0; i < tx->nparts; i++)
 		if (tx->parts[i].shared)
 			continue; /* wrote nothing (an upgrade since sp is exclusive) */
-		else if (i < sp->nparts)
+		else if (i < spn)
 			undo_part(c, u, i, sp->lsn[i], sp->entry[i], sp->at_base[i]);
 		else
 			undo_part(c, u, i, 0, 0, 1);
