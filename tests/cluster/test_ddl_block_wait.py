@@ -333,3 +333,69 @@ def test_a_statement_that_fails_to_plan_on_a_held_table_waits_too(sides):
             out.append(r.result())
         return out
     assert same_on_both(sides, scenario) == [False, "42703", False, [(None,), (None,)]]
+
+
+def copy_in(conn, table, rows):
+    """COPY table FROM STDIN of rows (tuples): its status, or the SQLSTATE."""
+    import io
+    data = "".join("\t".join(str(v) for v in r) + "\n" for r in rows)
+    with conn.cursor() as cur:
+        cur.copy_expert("COPY %s FROM STDIN" % table, io.StringIO(data))
+        return "COPY %d" % cur.rowcount
+
+
+@pytest.mark.parametrize("ddl", ["DROP TABLE {t}", "ALTER TABLE {t} ADD COLUMN c int",
+                                 "CREATE INDEX {t}_v ON {t} (v)"])
+def test_copy_into_a_held_table_waits_then_runs_on_the_outcome(sides, ddl):
+    """Before: murphy answered a COPY into a table another block dropped,
+    altered or indexed with 55P03 at once; PostgreSQL's COPY waits for the
+    table's lock (lock_timeout ends it), then runs against the outcome."""
+    def scenario(connect):
+        a = connect()
+        fresh(a, "cw")
+        out = []
+        for end in ("rollback", "commit"):
+            b = connect(block=True)
+            run(b, ddl.format(t="cw"))
+            c = connect()
+            run(c, "SET lock_timeout = '300ms'")
+            t0 = time.time()
+            out.append((code(lambda: copy_in(c, "cw", [(7, 70)])),
+                        0.25 < time.time() - t0 < 3))
+            w = later(lambda: copy_in(connect(), "cw", [(3, 30), (4, 40)]))
+            time.sleep(WAITING_S)
+            out.append(w.done())
+            getattr(b, end)()
+            out.append(w.result())
+            out.append(code(lambda: run(a, "SELECT id, v FROM cw ORDER BY id")))
+        return out
+    got = same_on_both(sides, scenario)
+    assert got[:4] == [("55P03", True), False, "COPY 2",
+                       [(1, 10), (2, 20), (3, 30), (4, 40)]]
+    assert got[4:6] == [("55P03", True), False]
+
+
+def test_create_table_of_a_name_another_block_dropped_is_refused_at_once(sides):
+    """PostgreSQL's CREATE TABLE checks the name without a lock: the table
+    another open block dropped still holds it, 42P07 at once (IF NOT EXISTS:
+    skipped at once), whether that block then commits or rolls back.
+    Before, murphy waited for that block, then created the table after its
+    COMMIT."""
+    def scenario(connect):
+        a = connect()
+        out = []
+        for end in ("rollback", "commit"):
+            fresh(a, "ct")
+            b = connect(block=True)
+            run(b, "DROP TABLE ct")
+            w = later(lambda: run(connect(), "CREATE TABLE ct (x text)"))
+            n = later(lambda: run(connect(), "CREATE TABLE IF NOT EXISTS ct (x text)"))
+            time.sleep(WAITING_S)
+            out.append((w.done(), n.done()))
+            getattr(b, end)()
+            out.append((w.result(), n.result()))
+            out.append(code(lambda: run(a, "SELECT * FROM ct")))
+        return out
+    assert same_on_both(sides, scenario) == [
+        (True, True), ("42P07", "CREATE TABLE"), [(1, 10), (2, 20)],
+        (True, True), ("42P07", "CREATE TABLE"), "42P01"]
