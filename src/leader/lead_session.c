@@ -1454,6 +1454,8 @@ static void shape_wait_end(shape_wait *w, const mur_error *err)
 	plan_job *j = w->j;
 	uv_timer_stop(&w->timer);
 	j->s->shape_waiting = 0;
+	j->s->e->ddl_queued -= j->s->ddl_queued != NULL;
+	j->s->ddl_queued = NULL;
 	if (j->s->tx)
 		repl_txn_wait_block(j->s->tx, 0);
 	if (err)
@@ -1467,17 +1469,27 @@ static void shape_wait_end(shape_wait *w, const mur_error *err)
 /* Wait (on) for open block `by` from now: the graph's arrow, the view. */
 static void shape_wait_for(lead_session *s, shape_wait *w, uint64_t by)
 {
+	const plan *p = w->j->st->p;
 	w->by = by;
 	s->shape_waiting = by;
+	if (!(p && (p->kind == PLAN_DROP_TABLE || p->kind == PLAN_CREATE_INDEX)))
+		p = NULL;
+	s->e->ddl_queued += (p != NULL) - (s->ddl_queued != NULL);
+	s->ddl_queued = p;
 	if (s->tx) /* in the graph at once: the holder's own searches follow it */
 		repl_txn_wait_block(s->tx, by);
 }
 
 /* What st waits for before it runs: a block holding a table it names
- * (its plan's), or a block holding a lock its DDL waits for; 0: none. */
-static uint64_t stmt_waits_for(lead_session *s, const lead_stmt *st)
+ * (its plan's), a block holding a lock its DDL waits for, or a block whose
+ * waiting DDL it queues behind (then st plans again once that DDL ran:
+ * shape_blocked); 0: none. */
+static uint64_t stmt_waits_for(lead_session *s, lead_stmt *st)
 {
-	return st->shape_blocked ? st->shape_blocked : lead_ddltxn_lock_holder(s, st->p);
+	uint64_t by = st->shape_blocked ? st->shape_blocked : lead_ddltxn_lock_holder(s, st->p);
+	if (!by && (by = lead_ddltxn_queued_ahead(s, st->p)) != 0)
+		st->shape_blocked = by;
+	return by;
 }
 
 static void shape_wait_poll(uv_timer_t *t)
@@ -1514,7 +1526,7 @@ static void shape_wait_poll(uv_timer_t *t)
 			return;
 		}
 	}
-	if (cat_block_shape_held(s->e->cat, w->by))
+	if (cat_block_shape_held(s->e->cat, w->by) || lead_ddltxn_queued(s->e, w->by))
 		return;
 	/* plan again once a hold ended (its outcome may change the plan) */
 	if ((st->shape_blocked || stmt_stale(s, st)) && stmt_plan(s, st, &err) != MUR_OK) {

@@ -399,3 +399,63 @@ def test_create_table_of_a_name_another_block_dropped_is_refused_at_once(sides):
     assert same_on_both(sides, scenario) == [
         (True, True), ("42P07", "CREATE TABLE"), [(1, 10), (2, 20)],
         (True, True), ("42P07", "CREATE TABLE"), "42P01"]
+
+
+@pytest.mark.parametrize("ddl", ["DROP TABLE qw", "CREATE UNIQUE INDEX qw_k ON qw (id, v)"])
+def test_a_waiting_ddl_is_not_overtaken_by_later_writers(sides, ddl):
+    """A DDL waiting for a block that wrote the table is queued first:
+    writers arriving after it wait behind its lock request (PostgreSQL's
+    lock queue), then run against its outcome.  Before, murphy let them run
+    at once (a stream of writers could starve the DDL).  A writer whose
+    block already holds the table goes on (it holds its lock already)."""
+    def scenario(connect):
+        a = connect()
+        fresh(a, "qw")
+        w = connect(block=True)
+        run(w, "UPDATE qw SET v = 11 WHERE id = 1")
+        b = connect(block=True)
+        d = later(lambda: run(b, ddl))
+        time.sleep(0.2)
+        late = later(lambda: run(connect(), "UPDATE qw SET v = 22 WHERE id = 2"))
+        time.sleep(WAITING_S)
+        waited = (d.done(), late.done())
+        more = run(w, "UPDATE qw SET v = 12 WHERE id = 1")  # w holds it already
+        w.commit()
+        got = d.result()
+        time.sleep(0.2)
+        still = late.done()  # now behind the DDL's block
+        b.commit()
+        return waited, more, got, still, late.result(), \
+            code(lambda: run(a, "SELECT v FROM qw ORDER BY id"))
+    seen = same_on_both(sides, scenario)
+    assert seen[:4] == ((False, False), "UPDATE 1", seen[2], False)
+    if ddl.startswith("DROP"):
+        assert seen[4:] == ("42P01", "42P01")
+    else:
+        assert seen[4:] == ("UPDATE 1", [(12,), (22,)])
+
+
+def test_a_writer_queued_behind_a_waiting_ddl_gives_up_by_lock_timeout(sides):
+    """The queued writer's wait ends by its lock_timeout (55P03); once the
+    DDL's own wait ends (its lock_timeout), later writers run at once."""
+    def scenario(connect):
+        a = connect()
+        fresh(a, "qt")
+        w = connect(block=True)
+        run(w, "UPDATE qt SET v = 11 WHERE id = 1")
+        b = connect(block=True)
+        run(b, "SET lock_timeout = '1s'")
+        d = later(lambda: run(b, "DROP TABLE qt"))
+        time.sleep(0.2)
+        c = connect()
+        run(c, "SET lock_timeout = '300ms'")
+        t0 = time.time()
+        queued = (code(lambda: run(c, "UPDATE qt SET v = 22 WHERE id = 2")),
+                  0.25 < time.time() - t0 < 0.9)
+        dropped = d.result()
+        after = run(c, "UPDATE qt SET v = 23 WHERE id = 2")
+        b.rollback()
+        w.commit()
+        return queued, dropped, after, run(a, "SELECT v FROM qt ORDER BY id")
+    assert same_on_both(sides, scenario) == (
+        ("55P03", True), "55P03", "UPDATE 1", [(11,), (23,)])
