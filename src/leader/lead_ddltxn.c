@@ -285,7 +285,7 @@ uint64_t lead_ddltxn_lock_holder(lead_session *s, const plan *p)
 }
 
 /* 1 when ddl (o's DROP TABLE / CREATE INDEX, waiting) locks a table that
- * p writes and that s's transaction holds no lock of yet. */
+ * p writes. */
 static int queued_on(lead_session *s, lead_session *o, const plan *ddl, const plan *p)
 {
 	const cat_table *t;
@@ -300,8 +300,7 @@ static int queued_on(lead_session *s, lead_session *o, const plan *ddl, const pl
 				    ? cat_table_lookup(s->e->cat, ddl->u.index.table->schema,
 						       ddl->u.index.table->name)
 				    : NULL;
-		queued = t && sql_plan_writes_table(p, t->id) &&
-			 !repl_table_held_by(s->e->repl, t, s->tx);
+		queued = t && sql_plan_writes_table(p, t->id);
 	}
 	cat_set_viewer(s->e->cat, 0, 0);
 	return queued;
@@ -309,7 +308,10 @@ static int queued_on(lead_session *s, lead_session *o, const plan *ddl, const pl
 
 uint64_t lead_ddltxn_queued_ahead(lead_session *s, const plan *p)
 {
-	if (!s->e->ddl_queued || !p ||
+	/* only a writer that holds nothing queues: no transaction waits for it,
+	 * so its wait closes no cycle (PostgreSQL lets a queued request that
+	 * would close one jump the queue instead of a 40P01) */
+	if (!s->e->ddl_queued || !p || (s->tx && repl_txn_nshards(s->tx)) || s->nddl ||
 	    (p->kind != PLAN_INSERT && p->kind != PLAN_MODIFY && p->kind != PLAN_COPY_FROM &&
 	     p->kind != PLAN_TRUNCATE)) /* the writers (a DDL waits on its own) */
 		return 0;
@@ -317,6 +319,12 @@ uint64_t lead_ddltxn_queued_ahead(lead_session *s, const plan *p)
 		if (o != s && o->ddl_queued && o->txid && queued_on(s, o, o->ddl_queued, p))
 			return o->txid;
 	return 0;
+}
+
+void lead_ddltxn_unqueue(lead_session *s)
+{
+	s->e->ddl_queued -= s->ddl_queued != NULL;
+	s->ddl_queued = NULL;
 }
 
 int lead_ddltxn_queued(const lead_engine *e, uint64_t txid)

@@ -826,10 +826,12 @@ void lead_ddltxn_index_hold(lead_run *r, const cat_table *t);
 uint64_t lead_ddltxn_lock_holder(lead_session *s, const plan *p);
 /* PostgreSQL's lock queue: the block of another session whose DROP TABLE
  * / CREATE INDEX waits (s->ddl_queued) on a table p writes, which p must
- * queue behind, unless s's transaction holds a lock of that table
- * already; 0: none. */
+ * queue behind when s holds no lock and no DDL hold yet; 0: none. */
 uint64_t lead_ddltxn_queued_ahead(lead_session *s, const plan *p);
-/* 1 while block txid's DDL statement still waits in that queue. */
+/* s's DDL is out of that queue: it ran, or its wait failed. */
+void lead_ddltxn_unqueue(lead_session *s);
+/* 1 while block txid's DDL statement is in that queue: it waits, or runs
+ * and has not taken its hold yet. */
 int lead_ddltxn_queued(const lead_engine *e, uint64_t txid);
 /* After a COPY's own plan with the catalog viewed by s (cat_set_viewer):
  * rc, or 55P03 (MUR_ERR, *p freed) when it names a table another open

@@ -1251,6 +1251,7 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 	}
 	r = lead_run_new(s, st->p, done, arg);
 	if (!r) {
+		lead_ddltxn_unqueue(s);
 		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		done_with_error(done, arg, &err);
 		return;
@@ -1454,8 +1455,8 @@ static void shape_wait_end(shape_wait *w, const mur_error *err)
 	plan_job *j = w->j;
 	uv_timer_stop(&w->timer);
 	j->s->shape_waiting = 0;
-	j->s->e->ddl_queued -= j->s->ddl_queued != NULL;
-	j->s->ddl_queued = NULL;
+	if (err) /* else it stays queued until it ran (took its hold): lead_session_ran */
+		lead_ddltxn_unqueue(j->s);
 	if (j->s->tx)
 		repl_txn_wait_block(j->s->tx, 0);
 	if (err)

@@ -502,8 +502,6 @@ int repl_txn_deadlocked(repl_ctx *c, const repl_txn *tx, mur_error *err);
  * TABLE / CREATE INDEX waits for it: leader/lead_ddltxn.c). */
 uint64_t repl_table_holder(repl_ctx *c, const cat_table *t, const repl_txn *except,
 			   int writers_only);
-/* 1 when tx holds the lock of a shard of t (either mode). */
-int repl_table_held_by(repl_ctx *c, const cat_table *t, const repl_txn *tx);
 /* Called once when a transaction has ended; failed: the outcome is not
  * the one asked for (err says why: an undo failed).  Not failed, err's
  * message (when not empty) is a notice for the client. */

@@ -241,16 +241,6 @@ static int sharer_index(const repl_shard *rt, const repl_txn *tx)
 
 static void sharer_remove(repl_shard *rt, int i) { rt->sharers[i] = rt->sharers[--rt->nsharers]; }
 
-int repl_table_held_by(repl_ctx *c, const cat_table *t, const repl_txn *tx)
-{
-	for (uint32_t sh = 0; tx && sh < t->nshards; sh++) {
-		const repl_shard *rt = repl_shard_find(c, t->id, sh);
-		if (rt && repl_lock_holds(rt, tx, 1))
-			return 1;
-	}
-	return 0;
-}
-
 int repl_lock_holds(const repl_shard *rt, const repl_txn *tx, int shared)
 {
 	return tx && (rt->lock == tx || (shared && sharer_index(rt, tx) >= 0));

@@ -459,3 +459,34 @@ def test_a_writer_queued_behind_a_waiting_ddl_gives_up_by_lock_timeout(sides):
         return queued, dropped, after, run(a, "SELECT v FROM qt ORDER BY id")
     assert same_on_both(sides, scenario) == (
         ("55P03", True), "55P03", "UPDATE 1", [(11,), (23,)])
+
+
+def test_a_writer_holding_a_lock_is_not_queued_behind_a_ddl(sides):
+    """x holds a row of qu, then writes qd while y's DROP TABLE qd waits for
+    h (who wrote qd); h then writes x's row.  Queued behind y, x would close
+    a cycle h -> x -> y -> h: PostgreSQL lets x's request jump the queue
+    (no 40P01), and murphy queues only writers that hold nothing (none of
+    them can close a cycle): x runs, h waits for x, nobody gets 40P01."""
+    def scenario(connect):
+        a = connect()
+        fresh(a, "qd")
+        fresh(a, "qu")
+        conns = {k: connect(block=True) for k in "xyh"}
+        run(conns["h"], "UPDATE qd SET v = 21 WHERE id = 2")
+        run(conns["x"], "UPDATE qu SET v = 11 WHERE id = 1")
+        waits = {"y": later(lambda: run(conns["y"], "DROP TABLE qd"))}
+        time.sleep(0.2)
+        waits["x"] = later(lambda: run(conns["x"], "UPDATE qd SET v = 0 WHERE id = 1"))
+        time.sleep(0.2)
+        waits["h"] = later(lambda: run(conns["h"], "UPDATE qu SET v = 12 WHERE id = 1"))
+        time.sleep(3)
+        seen = sorted((k, v.result()) for k, v in waits.items() if v.done())
+        for k, v in waits.items():
+            if not v.done():
+                conns[k].cancel()
+        for v in waits.values():
+            v.result()
+        for c in conns.values():
+            c.rollback()
+        return seen
+    assert same_on_both(sides, scenario) == [("x", "UPDATE 1")]
