@@ -702,11 +702,16 @@ static void leader_select_run(lead_run *r)
 		return;
 	r->e->local_session = r->s;
 	r->e->local_run = r;
+	/* pg_class as r's transaction sees it: a table another open block
+	 * dropped is still there, one it created not yet (PostgreSQL's
+	 * catalog rows change at the COMMIT); the block sees its own DDL */
+	cat_set_viewer(r->e->cat, 1, r->s->txid);
 	if (!r->failed && (lead_local_materialize_views(r->e, r->p->leader_sql, &err) != MUR_OK ||
 			   lead_subq_load(r, &err) != MUR_OK ||
 			   lead_local_query(r->e, r->p->leader_sql, r->params, r->nparams, NULL, 0,
 					    0, &r->rows, &r->nrows, &r->ncols, &err) != MUR_OK))
 		lead_run_fail(r, &err);
+	cat_set_viewer(r->e->cat, 0, 0);
 	lead_subq_unload(r);
 	r->e->local_session = NULL;
 	r->e->local_run = NULL;

@@ -490,3 +490,26 @@ def test_a_writer_holding_a_lock_is_not_queued_behind_a_ddl(sides):
             c.rollback()
         return seen
     assert same_on_both(sides, scenario) == [("x", "UPDATE 1")]
+
+
+def test_pg_class_shows_each_session_its_own_view_of_a_block_ddl(sides):
+    """PostgreSQL's catalog change is not visible before the COMMIT: others
+    still list a table an open block dropped, and not one it created; the
+    block itself sees its own changes.  Before, murphy's pg_class hid the
+    dropped table from everybody (and showed the new one to others)."""
+    def scenario(connect):
+        a = connect()
+        fresh(a, "pc1")
+        run(a, "DROP TABLE IF EXISTS pc2")
+        b = connect(block=True)
+        run(b, "DROP TABLE pc1")
+        run(b, "CREATE TABLE pc2 (x int)")
+        q = ("SELECT relname FROM pg_class WHERE relname IN ('pc1', 'pc2') "
+             "AND relkind = 'r' ORDER BY 1")
+        out = [run(a, q), run(b, q)]
+        b.commit()
+        out.append(run(a, q))
+        run(a, "DROP TABLE pc2")
+        return out
+    assert same_on_both(sides, scenario) == [
+        [("pc1",)], [("pc2",)], [("pc2",)]]
