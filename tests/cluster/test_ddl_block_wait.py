@@ -401,13 +401,19 @@ def test_create_table_of_a_name_another_block_dropped_is_refused_at_once(sides):
         (True, True), ("42P07", "CREATE TABLE"), "42P01"]
 
 
+@pytest.mark.parametrize("late", ["update", "copy"])
 @pytest.mark.parametrize("ddl", ["DROP TABLE qw", "CREATE UNIQUE INDEX qw_k ON qw (id, v)"])
-def test_a_waiting_ddl_is_not_overtaken_by_later_writers(sides, ddl):
+def test_a_waiting_ddl_is_not_overtaken_by_later_writers(sides, ddl, late):
     """A DDL waiting for a block that wrote the table is queued first:
-    writers arriving after it wait behind its lock request (PostgreSQL's
-    lock queue), then run against its outcome.  Before, murphy let them run
-    at once (a stream of writers could starve the DDL).  A writer whose
-    block already holds the table goes on (it holds its lock already)."""
+    writers arriving after it (an UPDATE, a COPY) wait behind its lock
+    request (PostgreSQL's lock queue), then run against its outcome.
+    Before, murphy let them run at once (a stream of writers could starve
+    the DDL).  A writer whose block already holds the table goes on."""
+    def write(conn):
+        if late == "copy":
+            return copy_in(conn, "qw", [(5, 50)])
+        return run(conn, "UPDATE qw SET v = 22 WHERE id = 2")
+
     def scenario(connect):
         a = connect()
         fresh(a, "qw")
@@ -416,23 +422,25 @@ def test_a_waiting_ddl_is_not_overtaken_by_later_writers(sides, ddl):
         b = connect(block=True)
         d = later(lambda: run(b, ddl))
         time.sleep(0.2)
-        late = later(lambda: run(connect(), "UPDATE qw SET v = 22 WHERE id = 2"))
+        lw = later(lambda: write(connect()))
         time.sleep(WAITING_S)
-        waited = (d.done(), late.done())
+        waited = (d.done(), lw.done())
         more = run(w, "UPDATE qw SET v = 12 WHERE id = 1")  # w holds it already
         w.commit()
         got = d.result()
         time.sleep(0.2)
-        still = late.done()  # now behind the DDL's block
+        still = lw.done()  # now behind the DDL's block
         b.commit()
-        return waited, more, got, still, late.result(), \
-            code(lambda: run(a, "SELECT v FROM qw ORDER BY id"))
+        return waited, more, got, still, lw.result(), \
+            code(lambda: run(a, "SELECT id, v FROM qw ORDER BY id"))
     seen = same_on_both(sides, scenario)
     assert seen[:4] == ((False, False), "UPDATE 1", seen[2], False)
     if ddl.startswith("DROP"):
         assert seen[4:] == ("42P01", "42P01")
+    elif late == "copy":
+        assert seen[4:] == ("COPY 1", [(1, 12), (2, 20), (5, 50)])
     else:
-        assert seen[4:] == ("UPDATE 1", [(12,), (22,)])
+        assert seen[4:] == ("UPDATE 1", [(1, 12), (2, 22)])
 
 
 def test_a_writer_queued_behind_a_waiting_ddl_gives_up_by_lock_timeout(sides):
