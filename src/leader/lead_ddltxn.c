@@ -31,6 +31,11 @@
  *                  naming the table wait for its end before they run
  *                  (lead_session.c, execute_or_wait)
  *
+ * A DROP TABLE / CREATE INDEX waiting for the blocks that hold its table's
+ * shard locks (lead_ddltxn_lock_holder) is queued (s->ddl_queued) until it
+ * ran: later writers that hold nothing wait behind it, as behind
+ * PostgreSQL's queued lock request (lead_ddltxn_queued_ahead).
+ *
  * At the block's end (lead_ddltxn_end, from lead_txn.c's block_ended,
  * after the block's writes were committed or undone and its locks freed):
  *
