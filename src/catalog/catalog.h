@@ -286,6 +286,10 @@ static inline int cat_table_is_range(const cat_table *t)
  * Returns NULL when absent.  The pointer stays valid until the table is
  * dropped. */
 const cat_table *cat_table_lookup(const catalog *c, const char *schema, const char *name);
+/* Whether a table (schema, name) is there, as cat_table_lookup sees it,
+ * without noting a block that holds it: a CREATE's name check takes no
+ * lock (PostgreSQL: 42P07 at once for a name another open block dropped). */
+int cat_table_name_taken(const catalog *c, const char *schema, const char *name);
 /* Transactional DDL (docs/transactions.md, "DDL in a block"): a table is
  * visible to transaction txid (0: none) unless txid's block dropped it,
  * or another open block created it and has not committed (a table another

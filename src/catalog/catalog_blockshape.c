@@ -218,6 +218,18 @@ void cat_block_shape_seen(const catalog *c, const cat_table *t)
 
 uint64_t cat_viewer_blocked_by(const catalog *c) { return c->shape_seen; }
 
+int cat_table_name_taken(const catalog *c, const char *schema, const char *name)
+{
+	catalog *w = (catalog *)c; /* the look-up's side notes are put back */
+	uint64_t shape = c->shape_seen, share = c->share_seen;
+	uint32_t share_table = c->share_seen_table;
+	int taken = cat_table_lookup(c, schema, name) != NULL;
+	w->shape_seen = shape;
+	w->share_seen = share;
+	w->share_seen_table = share_table;
+	return taken;
+}
+
 uint64_t cat_viewer_share_blocked(const catalog *c, uint32_t *table_id)
 {
 	*table_id = c->share_seen_table;

@@ -31,6 +31,11 @@
  *                  naming the table wait for its end before they run
  *                  (lead_session.c, execute_or_wait)
  *
+ * A DROP TABLE / CREATE INDEX waiting for the blocks that hold its table's
+ * shard locks (lead_ddltxn_lock_holder) is queued (s->ddl_queued) until it
+ * ran: later writers that hold nothing wait behind it, as behind
+ * PostgreSQL's queued lock request (lead_ddltxn_queued_ahead).
+ *
  * At the block's end (lead_ddltxn_end, from lead_txn.c's block_ended,
  * after the block's writes were committed or undone and its locks freed):
  *
@@ -282,6 +287,58 @@ uint64_t lead_ddltxn_lock_holder(lead_session *s, const plan *p)
 	}
 	cat_set_viewer(s->e->cat, 0, 0);
 	return by;
+}
+
+/* 1 when ddl (o's DROP TABLE / CREATE INDEX, waiting) locks a table that
+ * p writes. */
+static int queued_on(lead_session *s, lead_session *o, const plan *ddl, const plan *p)
+{
+	const cat_table *t;
+	int queued = 0, n = ddl->kind == PLAN_DROP_TABLE ? ddl->u.drop_table.ntables : 1;
+	cat_set_viewer(s->e->cat, 1, o->txid);
+	for (int i = 0; !queued && i < n; i++) {
+		if (ddl->kind == PLAN_DROP_TABLE)
+			t = cat_table_lookup(s->e->cat, ddl->u.drop_table.schemas[i],
+					     ddl->u.drop_table.names[i]);
+		else
+			t = ddl->u.index.table
+				    ? cat_table_lookup(s->e->cat, ddl->u.index.table->schema,
+						       ddl->u.index.table->name)
+				    : NULL;
+		queued = t && sql_plan_writes_table(p, t->id);
+	}
+	cat_set_viewer(s->e->cat, 0, 0);
+	return queued;
+}
+
+uint64_t lead_ddltxn_queued_ahead(lead_session *s, const plan *p)
+{
+	/* only a writer that holds nothing queues: no transaction waits for it,
+	 * so its wait closes no cycle (PostgreSQL lets a queued request that
+	 * would close one jump the queue instead of a 40P01) */
+	if (!s->e->ddl_queued || !p || (s->tx && repl_txn_nshards(s->tx)) || s->nddl ||
+	    (p->kind != PLAN_INSERT && p->kind != PLAN_MODIFY && p->kind != PLAN_COPY_FROM &&
+	     p->kind != PLAN_TRUNCATE)) /* the writers (a DDL waits on its own) */
+		return 0;
+	for (lead_session *o = s->e->sessions; o; o = o->next_open)
+		if (o != s && o->ddl_queued && o->txid && queued_on(s, o, o->ddl_queued, p))
+			return o->txid;
+	return 0;
+}
+
+void lead_ddltxn_unqueue(lead_session *s)
+{
+	s->e->ddl_queued -= s->ddl_queued != NULL;
+	s->ddl_queued = NULL;
+}
+
+int lead_ddltxn_queued(const lead_engine *e, uint64_t txid)
+{
+	for (const lead_session *o = e->ddl_queued ? e->sessions : NULL; txid && o;
+	     o = o->next_open)
+		if (o->ddl_queued && o->txid == txid)
+			return 1;
+	return 0;
 }
 
 void lead_ddltxn_index_hold(lead_run *r, const cat_table *t)

@@ -147,6 +147,7 @@ struct lead_engine {
 	struct lead_run *local_run;         /* that statement (set_config(),
 					       murphy.move_placement); NULL likewise */
 	struct lead_session *sessions;      /* open sessions, newest first (murphy.transactions) */
+	int ddl_queued;        /* sessions whose DDL waits before it runs (ddl_queued set) */
 	lead_transport net;    /* the transport as given; tr wraps it to count load (lead_load.c) */
 	load_store *copy_load; /* per-copy load rings (load/load.h); NULL: out of memory */
 	lead_node_load load[CAT_NODES_MAX]; /* by node id % CAT_NODES_MAX (lead_stale.c) */
@@ -223,6 +224,9 @@ typedef struct lead_session {
 	uint64_t txid;              /* the open block's transaction id (0 when IDLE) */
 	uint64_t shape_waiting;     /* the block whose ALTER a statement of it waits for
 				   (lead_session.c, execute_or_wait); 0: none */
+	const plan *ddl_queued;     /* its DROP TABLE / CREATE INDEX that waits before it
+				   runs: later writers of its tables queue behind it
+				   (lead_ddltxn_queued_ahead); NULL: none */
 	repl_txn *tx;               /* its locks (ACTIVE, FAILED); NULL otherwise */
 	lead_savepoint *savepoints; /* the block's, oldest first */
 	int nsavepoints, capsavepoints;
@@ -829,6 +833,15 @@ void lead_ddltxn_index_hold(lead_run *r, const cat_table *t);
  * before it runs, as behind PostgreSQL's table lock; 0: none (or another
  * kind of statement, or outside a block). */
 uint64_t lead_ddltxn_lock_holder(lead_session *s, const plan *p);
+/* PostgreSQL's lock queue: the block of another session whose DROP TABLE
+ * / CREATE INDEX waits (s->ddl_queued) on a table p writes, which p must
+ * queue behind when s holds no lock and no DDL hold yet; 0: none. */
+uint64_t lead_ddltxn_queued_ahead(lead_session *s, const plan *p);
+/* s's DDL is out of that queue: it ran, or its wait failed. */
+void lead_ddltxn_unqueue(lead_session *s);
+/* 1 while block txid's DDL statement is in that queue: it waits, or runs
+ * and has not taken its hold yet. */
+int lead_ddltxn_queued(const lead_engine *e, uint64_t txid);
 /* After a COPY's own plan with the catalog viewed by s (cat_set_viewer):
  * rc, or 55P03 (MUR_ERR, *p freed) when it names a table another open
  * block altered (cat_viewer_blocked_by) — a statement waits for such a

@@ -702,11 +702,16 @@ static void leader_select_run(lead_run *r)
 		return;
 	r->e->local_session = r->s;
 	r->e->local_run = r;
+	/* pg_class as r's transaction sees it: a table another open block
+	 * dropped is still there, one it created not yet (PostgreSQL's
+	 * catalog rows change at the COMMIT); the block sees its own DDL */
+	cat_set_viewer(r->e->cat, 1, r->s->txid);
 	if (!r->failed && (lead_local_materialize_views(r->e, r->p->leader_sql, &err) != MUR_OK ||
 			   lead_subq_load(r, &err) != MUR_OK ||
 			   lead_local_query(r->e, r->p->leader_sql, r->params, r->nparams, NULL, 0,
 					    0, &r->rows, &r->nrows, &r->ncols, &err) != MUR_OK))
 		lead_run_fail(r, &err);
+	cat_set_viewer(r->e->cat, 0, 0);
 	lead_subq_unload(r);
 	r->e->local_session = NULL;
 	r->e->local_run = NULL;
@@ -1251,6 +1256,7 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 	}
 	r = lead_run_new(s, st->p, done, arg);
 	if (!r) {
+		lead_ddltxn_unqueue(s);
 		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		done_with_error(done, arg, &err);
 		return;
@@ -1478,6 +1484,8 @@ static void shape_wait_end(shape_wait *w, const mur_error *err)
 	plan_job *j = w->j;
 	uv_timer_stop(&w->timer);
 	j->s->shape_waiting = 0;
+	if (err) /* else it stays queued until it ran (took its hold): lead_session_ran */
+		lead_ddltxn_unqueue(j->s);
 	if (j->s->tx)
 		repl_txn_wait_block(j->s->tx, 0);
 	if (err)
@@ -1491,17 +1499,27 @@ static void shape_wait_end(shape_wait *w, const mur_error *err)
 /* Wait (on) for open block `by` from now: the graph's arrow, the view. */
 static void shape_wait_for(lead_session *s, shape_wait *w, uint64_t by)
 {
+	const plan *p = w->j->st->p;
 	w->by = by;
 	s->shape_waiting = by;
+	if (!(p && (p->kind == PLAN_DROP_TABLE || p->kind == PLAN_CREATE_INDEX)))
+		p = NULL;
+	s->e->ddl_queued += (p != NULL) - (s->ddl_queued != NULL);
+	s->ddl_queued = p;
 	if (s->tx) /* in the graph at once: the holder's own searches follow it */
 		repl_txn_wait_block(s->tx, by);
 }
 
 /* What st waits for before it runs: a block holding a table it names
- * (its plan's), or a block holding a lock its DDL waits for; 0: none. */
-static uint64_t stmt_waits_for(lead_session *s, const lead_stmt *st)
+ * (its plan's), a block holding a lock its DDL waits for, or a block whose
+ * waiting DDL it queues behind (then st plans again once that DDL ran:
+ * shape_blocked); 0: none. */
+static uint64_t stmt_waits_for(lead_session *s, lead_stmt *st)
 {
-	return st->shape_blocked ? st->shape_blocked : lead_ddltxn_lock_holder(s, st->p);
+	uint64_t by = st->shape_blocked ? st->shape_blocked : lead_ddltxn_lock_holder(s, st->p);
+	if (!by && (by = lead_ddltxn_queued_ahead(s, st->p)) != 0)
+		st->shape_blocked = by;
+	return by;
 }
 
 static void shape_wait_poll(uv_timer_t *t)
@@ -1538,7 +1556,7 @@ static void shape_wait_poll(uv_timer_t *t)
 			return;
 		}
 	}
-	if (cat_block_shape_held(s->e->cat, w->by))
+	if (cat_block_shape_held(s->e->cat, w->by) || lead_ddltxn_queued(s->e, w->by))
 		return;
 	/* plan again once a hold ended (its outcome may change the plan) */
 	if ((st->shape_blocked || stmt_stale(s, st)) && stmt_plan(s, st, &err) != MUR_OK) {

@@ -108,6 +108,7 @@ void lead_session_ran(lead_session *s, const plan *p, int failed, uint64_t chang
 {
 	(void)p;
 	(void)changes;
+	lead_ddltxn_unqueue(s); /* its DDL ran: holds the table now, or failed */
 	if (failed)
 		lead_txn_statement_failed(s);
 }

@@ -880,7 +880,7 @@ static int create_checks(sql_ctx *c, PgQuery__CreateStmt *s, const char **schema
 			       "table name \"%s\" is too long", rv->relname);
 	if (!(*schema = sql_rv_create_schema(c, rv)))
 		return MUR_ERR;
-	if (c->cat && cat_table_lookup(c->cat, *schema, rv->relname) && !s->if_not_exists)
+	if (c->cat && cat_table_name_taken(c->cat, *schema, rv->relname) && !s->if_not_exists)
 		return sql_err(c, SQLSTATE_DUPLICATE_TABLE, rv->location,
 			       "relation \"%s\" already exists", rv->relname);
 	return MUR_OK;

@@ -333,3 +333,191 @@ def test_a_statement_that_fails_to_plan_on_a_held_table_waits_too(sides):
             out.append(r.result())
         return out
     assert same_on_both(sides, scenario) == [False, "42703", False, [(None,), (None,)]]
+
+
+def copy_in(conn, table, rows):
+    """COPY table FROM STDIN of rows (tuples): its status, or the SQLSTATE."""
+    import io
+    data = "".join("\t".join(str(v) for v in r) + "\n" for r in rows)
+    with conn.cursor() as cur:
+        cur.copy_expert("COPY %s FROM STDIN" % table, io.StringIO(data))
+        return "COPY %d" % cur.rowcount
+
+
+@pytest.mark.parametrize("ddl", ["DROP TABLE {t}", "ALTER TABLE {t} ADD COLUMN c int",
+                                 "CREATE INDEX {t}_v ON {t} (v)"])
+def test_copy_into_a_held_table_waits_then_runs_on_the_outcome(sides, ddl):
+    """Before: murphy answered a COPY into a table another block dropped,
+    altered or indexed with 55P03 at once; PostgreSQL's COPY waits for the
+    table's lock (lock_timeout ends it), then runs against the outcome."""
+    def scenario(connect):
+        a = connect()
+        fresh(a, "cw")
+        out = []
+        for end in ("rollback", "commit"):
+            b = connect(block=True)
+            run(b, ddl.format(t="cw"))
+            c = connect()
+            run(c, "SET lock_timeout = '300ms'")
+            t0 = time.time()
+            out.append((code(lambda: copy_in(c, "cw", [(7, 70)])),
+                        0.25 < time.time() - t0 < 3))
+            w = later(lambda: copy_in(connect(), "cw", [(3, 30), (4, 40)]))
+            time.sleep(WAITING_S)
+            out.append(w.done())
+            getattr(b, end)()
+            out.append(w.result())
+            out.append(code(lambda: run(a, "SELECT id, v FROM cw ORDER BY id")))
+        return out
+    got = same_on_both(sides, scenario)
+    assert got[:4] == [("55P03", True), False, "COPY 2",
+                       [(1, 10), (2, 20), (3, 30), (4, 40)]]
+    assert got[4:6] == [("55P03", True), False]
+
+
+def test_create_table_of_a_name_another_block_dropped_is_refused_at_once(sides):
+    """PostgreSQL's CREATE TABLE checks the name without a lock: the table
+    another open block dropped still holds it, 42P07 at once (IF NOT EXISTS:
+    skipped at once), whether that block then commits or rolls back.
+    Before, murphy waited for that block, then created the table after its
+    COMMIT."""
+    def scenario(connect):
+        a = connect()
+        out = []
+        for end in ("rollback", "commit"):
+            fresh(a, "ct")
+            b = connect(block=True)
+            run(b, "DROP TABLE ct")
+            w = later(lambda: run(connect(), "CREATE TABLE ct (x text)"))
+            n = later(lambda: run(connect(), "CREATE TABLE IF NOT EXISTS ct (x text)"))
+            time.sleep(WAITING_S)
+            out.append((w.done(), n.done()))
+            getattr(b, end)()
+            out.append((w.result(), n.result()))
+            out.append(code(lambda: run(a, "SELECT * FROM ct")))
+        return out
+    assert same_on_both(sides, scenario) == [
+        (True, True), ("42P07", "CREATE TABLE"), [(1, 10), (2, 20)],
+        (True, True), ("42P07", "CREATE TABLE"), "42P01"]
+
+
+@pytest.mark.parametrize("late", ["update", "copy"])
+@pytest.mark.parametrize("ddl", ["DROP TABLE qw", "CREATE UNIQUE INDEX qw_k ON qw (id, v)"])
+def test_a_waiting_ddl_is_not_overtaken_by_later_writers(sides, ddl, late):
+    """A DDL waiting for a block that wrote the table is queued first:
+    writers arriving after it (an UPDATE, a COPY) wait behind its lock
+    request (PostgreSQL's lock queue), then run against its outcome.
+    Before, murphy let them run at once (a stream of writers could starve
+    the DDL).  A writer whose block already holds the table goes on."""
+    def write(conn):
+        if late == "copy":
+            return copy_in(conn, "qw", [(5, 50)])
+        return run(conn, "UPDATE qw SET v = 22 WHERE id = 2")
+
+    def scenario(connect):
+        a = connect()
+        fresh(a, "qw")
+        w = connect(block=True)
+        run(w, "UPDATE qw SET v = 11 WHERE id = 1")
+        b = connect(block=True)
+        d = later(lambda: run(b, ddl))
+        time.sleep(0.2)
+        lw = later(lambda: write(connect()))
+        time.sleep(WAITING_S)
+        waited = (d.done(), lw.done())
+        more = run(w, "UPDATE qw SET v = 12 WHERE id = 1")  # w holds it already
+        w.commit()
+        got = d.result()
+        time.sleep(0.2)
+        still = lw.done()  # now behind the DDL's block
+        b.commit()
+        return waited, more, got, still, lw.result(), \
+            code(lambda: run(a, "SELECT id, v FROM qw ORDER BY id"))
+    seen = same_on_both(sides, scenario)
+    assert seen[:4] == ((False, False), "UPDATE 1", seen[2], False)
+    if ddl.startswith("DROP"):
+        assert seen[4:] == ("42P01", "42P01")
+    elif late == "copy":
+        assert seen[4:] == ("COPY 1", [(1, 12), (2, 20), (5, 50)])
+    else:
+        assert seen[4:] == ("UPDATE 1", [(1, 12), (2, 22)])
+
+
+def test_a_writer_queued_behind_a_waiting_ddl_gives_up_by_lock_timeout(sides):
+    """The queued writer's wait ends by its lock_timeout (55P03); once the
+    DDL's own wait ends (its lock_timeout), later writers run at once."""
+    def scenario(connect):
+        a = connect()
+        fresh(a, "qt")
+        w = connect(block=True)
+        run(w, "UPDATE qt SET v = 11 WHERE id = 1")
+        b = connect(block=True)
+        run(b, "SET lock_timeout = '1s'")
+        d = later(lambda: run(b, "DROP TABLE qt"))
+        time.sleep(0.2)
+        c = connect()
+        run(c, "SET lock_timeout = '300ms'")
+        t0 = time.time()
+        queued = (code(lambda: run(c, "UPDATE qt SET v = 22 WHERE id = 2")),
+                  0.25 < time.time() - t0 < 0.9)
+        dropped = d.result()
+        after = run(c, "UPDATE qt SET v = 23 WHERE id = 2")
+        b.rollback()
+        w.commit()
+        return queued, dropped, after, run(a, "SELECT v FROM qt ORDER BY id")
+    assert same_on_both(sides, scenario) == (
+        ("55P03", True), "55P03", "UPDATE 1", [(11,), (23,)])
+
+
+def test_a_writer_holding_a_lock_is_not_queued_behind_a_ddl(sides):
+    """x holds a row of qu, then writes qd while y's DROP TABLE qd waits for
+    h (who wrote qd); h then writes x's row.  Queued behind y, x would close
+    a cycle h -> x -> y -> h: PostgreSQL lets x's request jump the queue
+    (no 40P01), and murphy queues only writers that hold nothing (none of
+    them can close a cycle): x runs, h waits for x, nobody gets 40P01."""
+    def scenario(connect):
+        a = connect()
+        fresh(a, "qd")
+        fresh(a, "qu")
+        conns = {k: connect(block=True) for k in "xyh"}
+        run(conns["h"], "UPDATE qd SET v = 21 WHERE id = 2")
+        run(conns["x"], "UPDATE qu SET v = 11 WHERE id = 1")
+        waits = {"y": later(lambda: run(conns["y"], "DROP TABLE qd"))}
+        time.sleep(0.2)
+        waits["x"] = later(lambda: run(conns["x"], "UPDATE qd SET v = 0 WHERE id = 1"))
+        time.sleep(0.2)
+        waits["h"] = later(lambda: run(conns["h"], "UPDATE qu SET v = 12 WHERE id = 1"))
+        time.sleep(3)
+        seen = sorted((k, v.result()) for k, v in waits.items() if v.done())
+        for k, v in waits.items():
+            if not v.done():
+                conns[k].cancel()
+        for v in waits.values():
+            v.result()
+        for c in conns.values():
+            c.rollback()
+        return seen
+    assert same_on_both(sides, scenario) == [("x", "UPDATE 1")]
+
+
+def test_pg_class_shows_each_session_its_own_view_of_a_block_ddl(sides):
+    """PostgreSQL's catalog change is not visible before the COMMIT: others
+    still list a table an open block dropped, and not one it created; the
+    block itself sees its own changes.  Before, murphy's pg_class hid the
+    dropped table from everybody (and showed the new one to others)."""
+    def scenario(connect):
+        a = connect()
+        fresh(a, "pc1")
+        run(a, "DROP TABLE IF EXISTS pc2")
+        b = connect(block=True)
+        run(b, "DROP TABLE pc1")
+        run(b, "CREATE TABLE pc2 (x int)")
+        q = ("SELECT relname FROM pg_class WHERE relname IN ('pc1', 'pc2') "
+             "AND relkind = 'r' ORDER BY 1")
+        out = [run(a, q), run(b, q)]
+        b.commit()
+        out.append(run(a, q))
+        run(a, "DROP TABLE pc2")
+        return out
+    assert same_on_both(sides, scenario) == [
+        [("pc1",)], [("pc2",)], [("pc2",)]]
