@@ -221,3 +221,23 @@ def test_upsert_on_unique_index(db, cluster):
     db.both("INSERT INTO ui VALUES (61, 610, 'h')")
     db.both("SELECT * FROM ui ORDER BY id")
     wait_consistent(cluster, db.m, tables=["ui"])
+
+
+def test_an_error_every_copy_answers_marks_no_copy(db, cluster):
+    # chr(0) is 54000 in PostgreSQL; every copy evaluates it alike.  A
+    # 54000 (or XX000) is no data error of class 22/23/42: before, every
+    # replica that answered it was marked lagging, and the table's next
+    # write found too few current copies ("cannot write shard").
+    db.exec_both("DROP TABLE IF EXISTS ue")
+    db.exec_both("CREATE TABLE ue (id int PRIMARY KEY, k int, v text)")
+    db.exec_both("INSERT INTO ue VALUES (1, 10, 'a')")
+    for _ in range(3):
+        db.both_error("INSERT INTO ue VALUES (1, 0, 'x') ON CONFLICT (id) "
+                      "DO UPDATE SET v = chr(excluded.k)", "54000")
+    db.both("INSERT INTO ue VALUES (1, 65, 'x') ON CONFLICT (id) DO UPDATE SET v = chr(excluded.k)")
+    db.both("INSERT INTO ue VALUES (2, 66, 'y')")
+    db.both("SELECT * FROM ue ORDER BY id")
+    _, bad = db.murphy("SELECT node, shard, state FROM murphy.placements "
+                       "WHERE table_name = 'ue' AND state <> 'current'")
+    assert bad == []
+    wait_consistent(cluster, db.m, tables=["ue"])
