@@ -223,6 +223,26 @@ def test_upsert_on_unique_index(db, cluster):
     wait_consistent(cluster, db.m, tables=["ui"])
 
 
+def test_upsert_on_unique_index_of_a_reference_table(db, cluster):
+    # one shard: a unique index need not hold the key; (k) is no rowid
+    # column and SQLite matches it as is, (id, k) takes the guard
+    db.exec_both("DROP TABLE IF EXISTS ur")
+    for conn, extra in ((db.m, " WITH (distribution = 'reference')"), (db.p, "")):
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE ur (id int PRIMARY KEY, k int, v text)" + extra)
+    db.exec_both("CREATE UNIQUE INDEX ur_k ON ur (k)")
+    db.exec_both("CREATE UNIQUE INDEX ur_id_k ON ur (id, k)")
+    db.exec_both("INSERT INTO ur VALUES (1, 10, 'a'), (2, 20, 'b')")
+    db.both("INSERT INTO ur VALUES (3, 10, 'c') ON CONFLICT (k) DO UPDATE SET v = excluded.v "
+            "RETURNING *")
+    db.both("INSERT INTO ur VALUES (2, 20, 'd') ON CONFLICT (id, k) DO UPDATE SET v = 'by id, k'")
+    db.both_error("INSERT INTO ur VALUES (2, 21, 'e') ON CONFLICT (id, k) DO UPDATE SET v = 'n'",
+                  "23505")
+    db.both("INSERT INTO ur VALUES (4, 40, 'f')")
+    db.both("SELECT * FROM ur ORDER BY id")
+    wait_consistent(cluster, db.m, tables=["ur"])
+
+
 def test_an_error_every_copy_answers_marks_no_copy(db, cluster):
     # chr(0) is 54000 in PostgreSQL; every copy evaluates it alike.  A
     # 54000 (or XX000) is no data error of class 22/23/42: before, every
