@@ -104,7 +104,8 @@ struct repl_wop {
 	 * are in flight (see repl.h) */
 	int piped;       /* pipelinable: later row inserts may start behind it */
 	repl_wop *fnext; /* next op in flight on the shard */
-	uint32_t refusers[CAT_REPLICAS_MAX]; /* copies that refused it: not on top of its base */
+	uint32_t refusers[CAT_REPLICAS_MAX]; /* copies that refused it (not on top of its base)
+						or failed it (note_failure) */
 	int nrefusers;
 	int unknown; /* copies that may hold the entry without the leader
 				 * knowing: the task went out and no answer came back
@@ -1015,6 +1016,24 @@ static void note_refusal(repl_wop *op, cat_placement *p, uint32_t node_id, const
 	}
 }
 
+/* A copy ran op's statement and failed (no refusal, no lost answer, no
+ * I/O error): its SQLite transaction rolled back, so it holds nothing of
+ * op's entry, and lacks it exactly when op commits (mark_refusers; now,
+ * when op committed already).  When op fails instead, the error is the
+ * statement's — the copies answered what the primary did (a constraint,
+ * or SQLite refusing the statement, XX000) — and no copy is marked: the
+ * table's next write finds them all current (test_upsert.py). */
+static void note_failure(repl_wop *op, cat_placement *p, uint32_t node_id)
+{
+	add_missing(op, cat_node_name(op->c->cat, node_id));
+	if (op->state == REPL_WOP_COMMITTED) {
+		if (p->state == CAT_PL_CURRENT)
+			cat_placement_set_state(p, CAT_PL_LAGGING);
+	} else if (op->nrefusers < CAT_REPLICAS_MAX) {
+		op->refusers[op->nrefusers++] = node_id;
+	}
+}
+
 static void mark_refusers(repl_wop *op, cat_shard *s)
 {
 	for (int i = 0; i < op->nrefusers; i++) {
@@ -1401,11 +1420,10 @@ static void send_applies(repl_wop *op)
  * access rule violation: an undefined column, a type mismatch).  Nothing
  * else counts: 40003 (completion unknown) is the leader's own word on a
  * lost answer; 0A000 is raised by the planner, before any copy runs; 53
- * (out of memory, disk full), 54 (a value or nesting past SQLite's limits:
- * the same everywhere, but rare enough that treating it as the copy's own
- * failure, which marks the copy for repair, costs nothing), 55P03 (lock)
- * and 58 (I/O) depend on the copy.  A copy that fails otherwise lacks the
- * entry and is marked lagging. */
+ * (out of memory, disk full), 54 (a value or nesting past SQLite's limits),
+ * 55P03 (lock) and 58 (I/O) may depend on the copy.  (A copy of a parallel
+ * op that fails is marked only when the op commits without it:
+ * note_failure.) */
 static int sql_error(const mur_error *e)
 {
 	const char *c = e->sqlstate;
@@ -1496,15 +1514,12 @@ static void parallel_copy_done(void *arg, exec_result *res)
 		}
 	} else if (refused(res)) {
 		note_refusal(op, p, node_id, res);
-	} else if (p && !(res->failed && sql_error(&res->err)) && !(res->failed == 0)) {
+	} else if (p && (res->unsent || answer_lost(res) || io_failed(res))) {
 		cat_placement_set_state(p, io_failed(res) ? CAT_PL_DIVERGENT : CAT_PL_LAGGING);
 		op->unknown += answer_lost(res);
 		add_missing(op, cat_node_name(op->c->cat, node_id));
-	} else if (p && res->failed && sql_error(&res->err) && (op->primary_in || op->unsynced) &&
-		   !op->failed) {
-		/* the primary succeeded where this copy failed: it lacks the entry */
-		cat_placement_set_state(p, CAT_PL_LAGGING);
-		add_missing(op, cat_node_name(op->c->cat, node_id));
+	} else if (p && res->failed) {
+		note_failure(op, p, node_id);
 	}
 	parallel_check(op);
 }

@@ -639,6 +639,72 @@ static int conflict_target(sql_ctx *c, const cat_table *t, PgQuery__OnConflictCl
 	return MUR_ERR;
 }
 
+/* The column SQLite keeps as the rowid (the shard table's one-column
+ * INTEGER PRIMARY KEY), or -1.  SQLite 3.40 never matches an UPSERT
+ * target naming it to a unique index that holds it (the index records
+ * the column, the target resolves to the rowid): "ON CONFLICT clause does
+ * not match any PRIMARY KEY or UNIQUE constraint". */
+static int rowid_column(const cat_table *t)
+{
+	int col = -1, n = 0;
+	for (int i = 0; i < t->ncols; i++)
+		if (t->cols[i].primary_key)
+			col = i, n++;
+	return n == 1 && !strcmp(mur_type_sqlite_decl(t->cols[col].type), "INTEGER") ? col : -1;
+}
+
+/* A target that is a unique index holding the rowid column (rowid_column)
+ * conflicts only where the rowid does: ON CONFLICT (rowid column), and a
+ * guard in the WHERE, first, that the index's other columns are equal
+ * too; else the arbiter found no conflict and PostgreSQL's insert fails
+ * on the primary key (23505).  The guard is a CASE around the update's
+ * own WHERE, which SQLite cannot fold away when that WHERE is constant
+ * (an AND with false would skip it).  Emits the target; *guard: emit the
+ * guard. */
+static void conflict_columns(const cat_table *t, const plan_insert *pi, mur_buf *b, int *guard)
+{
+	int rc = rowid_column(t), others = 0, has = 0;
+	for (int i = 0; i < pi->nconflict; i++) {
+		has |= pi->conflict_cols[i] == rc;
+		others += pi->conflict_cols[i] != rc;
+	}
+	*guard = rc >= 0 && has && others;
+	mur_buf_printf(b, " ON CONFLICT (");
+	for (int i = 0; i < pi->nconflict; i++) {
+		if (*guard && pi->conflict_cols[i] != rc)
+			continue;
+		mur_buf_printf(b, i && !*guard ? ", " : "");
+		sql_emit_ident(b, t->cols[pi->conflict_cols[i]].name);
+		if (*guard)
+			break;
+	}
+	mur_buf_printf(b, ") DO UPDATE");
+}
+
+static void conflict_guard(const cat_table *t, const plan_insert *pi, const char *alias, mur_buf *b)
+{
+	int rc = rowid_column(t);
+	char msg[CAT_NAME_MAX + 64];
+	mur_buf_printf(b, " WHERE CASE WHEN mur_raise_if(NOT (1");
+	for (int i = 0; i < pi->nconflict; i++) {
+		const char *cn = t->cols[pi->conflict_cols[i]].name;
+		if (pi->conflict_cols[i] == rc)
+			continue;
+		mur_buf_printf(b, " AND coalesce(");
+		sql_emit_ident(b, alias);
+		mur_buf_put_u8(b, '.');
+		sql_emit_ident(b, cn);
+		mur_buf_printf(b, " = excluded.");
+		sql_emit_ident(b, cn);
+		mur_buf_printf(b, ", 0)");
+	}
+	snprintf(msg, sizeof msg, "duplicate key value violates unique constraint \"%s_pkey\"",
+		 t->name);
+	mur_buf_printf(b, "), '23505', ");
+	sql_emit_string(b, msg, strlen(msg));
+	mur_buf_printf(b, ") IS NULL THEN ");
+}
+
 /* " ON CONFLICT (cols) DO UPDATE SET ... [WHERE ...]": SET and WHERE see
  * the table (by its alias) and the proposed row as "excluded". */
 static int conflict_update(sql_ctx *c, PgQuery__InsertStmt *s, plan_insert *pi, mur_buf *b)
@@ -646,18 +712,27 @@ static int conflict_update(sql_ctx *c, PgQuery__InsertStmt *s, plan_insert *pi, 
 	PgQuery__OnConflictClause *oc = s->on_conflict_clause;
 	const cat_table *t = pi->table;
 	sql_query *q = sql_alloc(c, sizeof *q);
+	mur_buf w;
+	int guard, rc;
 	if (!q || sql_add_rte(c, q, t, insert_alias(s, t), s->relation->location) != MUR_OK ||
 	    sql_add_rte(c, q, t, "excluded", oc->location) != MUR_OK)
 		return MUR_ERR;
-	mur_buf_printf(b, " ON CONFLICT (");
-	for (int i = 0; i < pi->nconflict; i++) {
-		mur_buf_printf(b, i ? ", " : "");
-		sql_emit_ident(b, t->cols[pi->conflict_cols[i]].name);
-	}
-	mur_buf_printf(b, ") DO UPDATE");
+	conflict_columns(t, pi, b, &guard);
 	if (update_set(c, q, oc->n_target_list, oc->target_list, 0, NULL, b) != MUR_OK)
 		return MUR_ERR;
-	return oc->where_clause ? update_where(c, q, oc->where_clause, b) : MUR_OK;
+	if (!guard)
+		return oc->where_clause ? update_where(c, q, oc->where_clause, b) : MUR_OK;
+	conflict_guard(t, pi, insert_alias(s, t), b);
+	if (!oc->where_clause) {
+		mur_buf_printf(b, "1 END");
+		return MUR_OK;
+	}
+	mur_buf_init(&w);
+	rc = update_where(c, q, oc->where_clause, &w);
+	if (rc == MUR_OK) /* " WHERE expr" → "(expr) END" */
+		mur_buf_printf(b, "(%.*s) END", (int)w.len - 7, w.data + 7);
+	mur_buf_free(&w);
+	return rc;
 }
 
 int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)

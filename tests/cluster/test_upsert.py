@@ -14,6 +14,8 @@ changes once: the counts say so).
 import psycopg2
 import pytest
 
+from checker import wait_consistent
+
 KV_DDL = "CREATE TABLE kv (k int PRIMARY KEY, v text, n int NOT NULL, g int)"
 PAIR_DDL = "CREATE TABLE pair (a int, b int, v int, PRIMARY KEY (a, b))"
 
@@ -182,3 +184,80 @@ def test_update_from_refusals(db):
     err = murphy_error(db, "UPDATE acc SET bal = 1 FROM (SELECT id FROM adj) s "
                            "WHERE s.id = acc.id")
     assert err.pgcode == "0A000" and "UPDATE ... FROM" in str(err)
+
+
+# ---- ON CONFLICT on a UNIQUE INDEX (not the primary key) ----
+#
+# A unique index lives in every shard file, so SQLite's UPSERT sees it as
+# it sees the primary key.  Before, SQLite refused the target (XX000), and
+# the refusal, answered alike by every copy, marked copies not current: the
+# table's next write failed "cannot write shard".
+
+
+def test_upsert_on_unique_index(db, cluster):
+    for t in ("ui",):
+        db.exec_both("DROP TABLE IF EXISTS %s" % t)
+    db.exec_both("CREATE TABLE ui (id int PRIMARY KEY, k int, v text)")
+    db.exec_both("CREATE UNIQUE INDEX ui_id_k ON ui (id, k)")
+    db.exec_both("INSERT INTO ui VALUES " +
+                 ", ".join("(%d, %d, 'v%d')" % (i, i * 10, i) for i in range(1, 9)))
+    db.both("INSERT INTO ui VALUES (1, 10, 'a'), (2, 20, 'b'), (50, 500, 'c') "
+            "ON CONFLICT (id, k) DO UPDATE SET v = ui.v || '+' || excluded.v RETURNING *")
+    db.both("INSERT INTO ui VALUES (3, 30, 'd') ON CONFLICT (k, id) DO UPDATE SET v = 'r'")
+    db.both("INSERT INTO ui VALUES (4, 40, 'e') ON CONFLICT (id, k) DO NOTHING")
+    # the update's WHERE still decides, and sees the stored row
+    db.both("INSERT INTO ui AS t VALUES (5, 50, 'w'), (6, 60, 'w') ON CONFLICT (id, k) "
+            "DO UPDATE SET v = 'where' WHERE t.id = 5 OR t.id = 99 RETURNING *")
+    # no conflict on the index's key, one on the primary key: 23505 as in PostgreSQL
+    db.both_error("INSERT INTO ui VALUES (7, 71, 'x') ON CONFLICT (id, k) DO UPDATE SET v = 'n'",
+                  "23505")
+    db.both_error("INSERT INTO ui AS t VALUES (7, 71, 'x') ON CONFLICT (id, k) "
+                  "DO UPDATE SET v = 'n' WHERE false", "23505")
+    db.both("INSERT INTO ui VALUES (9, NULL, 'null k')")
+    db.both_error("INSERT INTO ui VALUES (9, NULL, 'x') ON CONFLICT (id, k) DO UPDATE SET v = 'n'",
+                  "23505")
+    # the table's next writes go on: every copy is still current
+    db.both("INSERT INTO ui VALUES (60, 600, 'f') ON CONFLICT (id) DO UPDATE SET v = 'g'")
+    db.both("INSERT INTO ui VALUES (61, 610, 'h')")
+    db.both("SELECT * FROM ui ORDER BY id")
+    wait_consistent(cluster, db.m, tables=["ui"])
+
+
+def test_upsert_on_unique_index_of_a_reference_table(db, cluster):
+    # one shard: a unique index need not hold the key; (k) is no rowid
+    # column and SQLite matches it as is, (id, k) takes the guard
+    db.exec_both("DROP TABLE IF EXISTS ur")
+    for conn, extra in ((db.m, " WITH (distribution = 'reference')"), (db.p, "")):
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE ur (id int PRIMARY KEY, k int, v text)" + extra)
+    db.exec_both("CREATE UNIQUE INDEX ur_k ON ur (k)")
+    db.exec_both("CREATE UNIQUE INDEX ur_id_k ON ur (id, k)")
+    db.exec_both("INSERT INTO ur VALUES (1, 10, 'a'), (2, 20, 'b')")
+    db.both("INSERT INTO ur VALUES (3, 10, 'c') ON CONFLICT (k) DO UPDATE SET v = excluded.v "
+            "RETURNING *")
+    db.both("INSERT INTO ur VALUES (2, 20, 'd') ON CONFLICT (id, k) DO UPDATE SET v = 'by id, k'")
+    db.both_error("INSERT INTO ur VALUES (2, 21, 'e') ON CONFLICT (id, k) DO UPDATE SET v = 'n'",
+                  "23505")
+    db.both("INSERT INTO ur VALUES (4, 40, 'f')")
+    db.both("SELECT * FROM ur ORDER BY id")
+    wait_consistent(cluster, db.m, tables=["ur"])
+
+
+def test_an_error_every_copy_answers_marks_no_copy(db, cluster):
+    # chr(0) is 54000 in PostgreSQL; every copy evaluates it alike.  A
+    # 54000 (or XX000) is no data error of class 22/23/42: before, every
+    # replica that answered it was marked lagging, and the table's next
+    # write found too few current copies ("cannot write shard").
+    db.exec_both("DROP TABLE IF EXISTS ue")
+    db.exec_both("CREATE TABLE ue (id int PRIMARY KEY, k int, v text)")
+    db.exec_both("INSERT INTO ue VALUES (1, 10, 'a')")
+    for _ in range(3):
+        db.both_error("INSERT INTO ue VALUES (1, 0, 'x') ON CONFLICT (id) "
+                      "DO UPDATE SET v = chr(excluded.k)", "54000")
+    db.both("INSERT INTO ue VALUES (1, 65, 'x') ON CONFLICT (id) DO UPDATE SET v = chr(excluded.k)")
+    db.both("INSERT INTO ue VALUES (2, 66, 'y')")
+    db.both("SELECT * FROM ue ORDER BY id")
+    _, bad = db.murphy("SELECT node, shard, state FROM murphy.placements "
+                       "WHERE table_name = 'ue' AND state <> 'current'")
+    assert bad == []
+    wait_consistent(cluster, db.m, tables=["ue"])
