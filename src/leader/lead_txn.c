@@ -618,6 +618,7 @@ void lead_txn_wait_facts(lead_session *s, repl_write_facts *facts)
 {
 	facts->lock_timeout_ms = setting_ms32(s, "lock_timeout");
 	facts->deadlock_timeout_ms = setting_ms32(s, "deadlock_timeout");
+	facts->serializable = lead_txn_serializable(s);
 }
 
 int lead_txn_for_write(lead_run *r, int nshards, repl_write_facts *facts)

@@ -278,6 +278,9 @@ typedef struct repl_write_facts {
 					 one); 0: REPL_DEADLOCK_TIMEOUT_MS */
 	int lock_shared;              /* repl_lock_shard only: take the lock shared (a read's:
 			    SERIALIZABLE, FOR SHARE) instead of exclusive */
+	int serializable;             /* txn runs SERIALIZABLE or REPEATABLE READ: an upgrade of its
+			     shared (read) lock that would close a cycle is a
+			     serialization failure, 40001, not a deadlock (40P01) */
 	int pipelined; /* a block's write (txn set): answered once the primary logged its
 			  entry, before the quorum holds it; the transaction's COMMIT
 			  waits for the quorum, and a write that misses it makes the

@@ -446,6 +446,9 @@ int repl_lock_txn_open(const repl_ctx *c, uint64_t txid);
 void repl_outcomes_destroy(repl_ctx *c);
 /* err: 40P01 for transaction txid. */
 void repl_lock_deadlock_error(mur_error *err, uint64_t txid);
+/* 40001: txid's read lock, upgraded for its write, closes a cycle with
+ * another reader of the shard (a SERIALIZABLE block's read/write conflict). */
+void repl_lock_serialization_error(mur_error *err, uint64_t txid);
 /* Once per tick: refuse (40P01) the queued ops of one transaction of each
  * cycle of waits. */
 void repl_lock_tick(repl_ctx *c);

@@ -1937,6 +1937,19 @@ void repl_lock_deadlock_error(mur_error *err, uint64_t txid)
 	mur_error_hint(err, "retry the transaction");
 }
 
+void repl_lock_serialization_error(mur_error *err, uint64_t txid)
+{
+	mur_error_set(err, SQLSTATE_T_R_SERIALIZATION_FAILURE,
+		      "could not serialize access due to read/write dependencies among "
+		      "transactions");
+	mur_error_detail(err,
+			 "transaction %llu read a shard that another transaction also read "
+			 "and now writes it: both writes cannot be serialized (murphy locks "
+			 "shards, not rows)",
+			 (unsigned long long)txid);
+	mur_error_hint(err, "The transaction might succeed if retried.");
+}
+
 int repl_lock_in_cycle(repl_ctx *c, const repl_txn *tx)
 {
 	wait_search ws = {.target = tx};

@@ -2699,10 +2699,18 @@ static int enqueue_txn_op(repl_ctx *c, cat_table *t, uint32_t shard, repl_wop *o
 	rt = op_rt(op);
 	if (op->facts.txn && op_waits(rt, op) && repl_lock_in_cycle(c, op->facts.txn)) {
 		repl_wop *before = NULL;
+		/* a read (shared) lock of a SERIALIZABLE block upgraded for its
+		 * write: the cycle is a read/write conflict, as PostgreSQL's SSI
+		 * reports it (40001); any other cycle is a deadlock (40P01) */
+		int upgrade = !op->facts.lock_shared && rt->lock != op->facts.txn &&
+			      repl_lock_holds(rt, op->facts.txn, 1);
 		for (repl_wop *x = rt->qhead; x != op; x = x->next)
 			before = x;
 		unqueue(rt, op, before);
-		repl_lock_deadlock_error(err, repl_txn_id(op->facts.txn));
+		if (upgrade && op->facts.serializable)
+			repl_lock_serialization_error(err, repl_txn_id(op->facts.txn));
+		else
+			repl_lock_deadlock_error(err, repl_txn_id(op->facts.txn));
 		return MUR_ERR;
 	}
 	start_next(c, t, shard);
@@ -2723,6 +2731,7 @@ int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_
 	op->facts.lock_timeout_ms = facts->lock_timeout_ms;
 	op->facts.deadlock_timeout_ms = facts->deadlock_timeout_ms;
 	op->facts.lock_shared = facts->lock_shared;
+	op->facts.serializable = facts->serializable;
 	op->txn_id = repl_txn_id(facts->txn);
 	op->cb = cb;
 	op->cb_arg = arg;

@@ -296,7 +296,9 @@ def test_read_then_write_upgrades_and_two_upgraders_deadlock(cluster):
     assert [r[1:] for r in locks_of(conn, "upg")] == [(True, "exclusive")]
     a.commit()
     # two readers of the shard, both then write: the second to ask waits
-    # for the first, which waits for it: one 40P01, at once
+    # for the first, which waits for it: a read/write conflict, one 40001
+    # at once (PostgreSQL's SSI answers 40001 here too: a serialization
+    # failure the client retries)
     a, b = serializable(cluster), serializable(cluster)
     va, vb = read_v(a, "upg"), read_v(b, "upg")
     assert va == vb == 1
@@ -307,13 +309,33 @@ def test_read_then_write_upgrades_and_two_upgraders_deadlock(cluster):
     started = time.time()
     with pytest.raises(psycopg2.Error) as e:
         b.cursor().execute("UPDATE upg SET v = %s WHERE id = 1", (vb + 1,))
-    assert e.value.pgcode == "40P01", e.value
+    assert e.value.pgcode == "40001", e.value
+    assert "could not serialize access" in str(e.value), e.value
     assert time.time() - started < 0.5
     b.rollback()
     t.join(5)
     assert "error" not in out, out
     a.commit()
     assert read_v(conn, "upg") == 2  # a's update, none of b's
+    for c in (a, b):
+        c.close()
+    # the same upgrade in READ COMMITTED (FOR SHARE, then UPDATE) is a
+    # deadlock, as in PostgreSQL: 40P01
+    a, b = (cluster.connect(autocommit=False) for _ in range(2))
+    va = read_v(a, "upg", suffix=" FOR SHARE")
+    vb = read_v(b, "upg", suffix=" FOR SHARE")
+    t, out = in_thread(lambda: a.cursor().execute("UPDATE upg SET v = %s WHERE id = 1",
+                                                  (va + 1,)))
+    time.sleep(0.3)
+    assert "at" not in out, out
+    with pytest.raises(psycopg2.Error) as e:
+        b.cursor().execute("UPDATE upg SET v = %s WHERE id = 1", (vb + 1,))
+    assert e.value.pgcode == "40P01", e.value
+    b.rollback()
+    t.join(5)
+    assert "error" not in out, out
+    a.commit()
+    assert read_v(conn, "upg") == 3  # a's second update, none of b's
     for c in (a, b, conn):
         c.close()
 
