@@ -1003,7 +1003,7 @@ static int update(exec_hashagg *h, group *g, const mur_value *vals)
 			st->v.i++;
 			continue;
 		}
-		int rc = MUR_OK, added, b;
+		int rc = MUR_OK, added = 0, b;
 		if (ag->col & EXEC_AGG_COL_EXPR) {
 			if ((rc = update_expr(h, ag, st, vals)) != MUR_OK) {
 				h->failed = 1;

@@ -57,8 +57,8 @@ static void default_name(const cat_table *d, const char *expr, char *out, size_t
 	else
 		snprintf(base, sizeof base, "%s_check", d->name);
 	snprintf(out, n, "%.*s", CAT_NAME_MAX - 1, base);
-	for (int k = 1; cat_check_index(d, out) >= 0 && k < 1000; k++)
-		snprintf(out, n, "%.*s%d", CAT_NAME_MAX - 5, base, k);
+	for (unsigned k = 1; cat_check_index(d, out) >= 0 && k < 1000; k++)
+		snprintf(out, n, "%.*s%u", CAT_NAME_MAX - 5, base, k % 1000);
 }
 
 /* The CHECK's expression as the statement wrote it, in parentheses: the
