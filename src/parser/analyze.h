@@ -26,6 +26,7 @@
 #include "common/error.h"
 #include "common/value.h"
 #include "parser/arena.h"
+#include "parser/pwalk.h"
 
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
@@ -903,10 +904,8 @@ int sql_analyze_from_cte(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv);
 /* WITH: its queries come into scope (sql_with_pop takes them out). */
 int sql_with_push(sql_ctx *c, PgQuery__WithClause *w, int *saved);
 void sql_with_pop(sql_ctx *c, int saved);
-/* Whether pred holds for m or any message under it (a parse tree walked
- * through its protobuf descriptors). */
-typedef int (*sql_tree_pred)(const ProtobufCMessage *m, const void *arg);
-int sql_tree_any(const ProtobufCMessage *m, sql_tree_pred pred, const void *arg);
+/* sql_tree_any (parser/pwalk.h): whether a predicate holds for a
+ * message or any message under it. */
 /* analyze_gather_where.c: the conjuncts of c->gather_where that read only
  * columns qualified by alias (no subquery, no volatile function), ANDed;
  * NULL when none. */

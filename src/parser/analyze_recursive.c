@@ -33,37 +33,6 @@
 #include <stdio.h>
 #include <string.h>
 
-int sql_tree_any(const ProtobufCMessage *m, sql_tree_pred pred, const void *arg)
-{
-	const ProtobufCMessageDescriptor *d;
-	if (!m || !m->descriptor) /* a message built here may be uninitialized */
-		return 0;
-	if (pred(m, arg))
-		return 1;
-	d = m->descriptor;
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		const char *base = (const char *)m;
-		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-			continue;
-		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-		    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
-			continue;
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(const size_t *)(base + f->quantifier_offset);
-			ProtobufCMessage *const *v = *(ProtobufCMessage *const *const *)(base +
-											 f->offset);
-			for (size_t j = 0; j < n; j++)
-				if (sql_tree_any(v[j], pred, arg))
-					return 1;
-		} else if (sql_tree_any(*(ProtobufCMessage *const *)(base + f->offset), pred,
-					arg)) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
 static int names_rel(const ProtobufCMessage *m, const void *name)
 {
 	const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
