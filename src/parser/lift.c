@@ -31,6 +31,7 @@
 #include "parser/analyze.h"
 #include "parser/parser.h"
 #include "parser/parser_int.h"
+#include "parser/pwalk.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -77,8 +78,6 @@ typedef struct lift_walk {
 	int bad; /* a slot's A_Const where a parameter may mean another thing */
 } lift_walk;
 
-static void walk(const ProtobufCMessage *m, int at, lift_walk *w);
-
 /* The place a child reached through field f of m has. */
 static int child_at(const ProtobufCMessage *m, int at, const ProtobufCFieldDescriptor *f)
 {
@@ -100,26 +99,6 @@ static int child_at(const ProtobufCMessage *m, int at, const ProtobufCFieldDescr
 	if (d == &pg_query__list__descriptor)
 		return at == AT_VALUES ? AT_OPERAND : AT_OTHER;
 	return AT_OTHER;
-}
-
-static void walk_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, int at,
-		       lift_walk *w)
-{
-	const char *base = (const char *)m;
-	if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-		return;
-	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-		size_t cnt = *(const size_t *)(base + f->quantifier_offset);
-		ProtobufCMessage *const *arr = *(ProtobufCMessage *const *const *)(base +
-										   f->offset);
-		for (size_t i = 0; i < cnt; i++)
-			walk(arr[i], at, w);
-		return;
-	}
-	if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-	    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
-		return;
-	walk(*(ProtobufCMessage *const *)(base + f->offset), at, w);
 }
 
 /* The slot whose literal an A_Const at loc holding v is (its digits, or
@@ -162,26 +141,24 @@ static void note_const(PgQuery__Node *node, int at, lift_walk *w)
 	w->negated[k] = (uint8_t)neg;
 }
 
-/* Every A_Const Node under m, depth first, with the place it sits. */
-static void walk(const ProtobufCMessage *m, int at, lift_walk *w)
+/* Every A_Const Node of the tree, with the place it sits: a message's
+ * place (its mark) comes from its parent's field, a Node is only a
+ * wrapper (its child has its place). */
+static sql_pt_next visit(const ProtobufCMessage *m, sql_pt_at *at, void *arg)
 {
-	if (!m || w->bad)
-		return;
-	const ProtobufCMessageDescriptor *d = m->descriptor;
-	if (d == &pg_query__node__descriptor) {
-		PgQuery__Node *node = (PgQuery__Node *)m;
-		const ProtobufCFieldDescriptor *f =
-			node->node_case
-				? protobuf_c_message_descriptor_get_field(d, node->node_case)
-				: NULL;
-		if (node->node_case == PG_QUERY__NODE__NODE_A_CONST && node->a_const)
-			note_const(node, at, w);
-		else if (f)
-			walk_field(m, f, at, w); /* a Node is only a wrapper: same place */
-		return;
-	}
-	for (unsigned i = 0; i < d->n_fields; i++)
-		walk_field(m, &d->fields[i], child_at(m, at, &d->fields[i]), w);
+	lift_walk *w = arg;
+	const sql_pt_at *up = at->up;
+	if (!up)
+		at->mark = AT_OTHER;
+	else if (up->m->descriptor == &pg_query__node__descriptor)
+		at->mark = up->mark;
+	else
+		at->mark = child_at(up->m, up->mark, at->field);
+	if (m->descriptor != &pg_query__a__const__descriptor || !up ||
+	    up->m->descriptor != &pg_query__node__descriptor)
+		return SQL_PT_INTO;
+	note_const((PgQuery__Node *)up->m, at->mark, w);
+	return w->bad ? SQL_PT_STOP : SQL_PT_SKIP;
 }
 
 /* 1 when the statement is of a kind whose literals are lifted. */
@@ -213,7 +190,7 @@ int sql_parse_lift(const char *sql, const sql_lift *l, sql_tree **tree, uint8_t 
 	r = sql_tree_result(*tree);
 	if (!liftable_kind(r) || !sql_pcache_scan(sql, &p) || p.nslots != l->n)
 		return SQL_LIFT_NONE;
-	walk(&r->base, AT_OTHER, &w);
+	sql_pt_walk(&r->base, visit, &w);
 	for (int k = 0; k < p.nslots && !w.bad; k++)
 		w.bad = w.slot[k] == NULL; /* an integer in no A_Const: float(24), a typmod */
 	if (w.bad)

@@ -38,6 +38,7 @@
  * most SQL_PCACHE_TEXT_MAX + SQL_PCACHE_PACKED_MAX bytes).
  */
 #include "parser/parser_int.h"
+#include "parser/pwalk.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -188,55 +189,22 @@ typedef struct aconst_list {
 	int n, overflow;
 } aconst_list;
 
-static void walk(const ProtobufCMessage *m, aconst_list *l);
-
-static void walk_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, aconst_list *l)
+/* Every A_Const under a tree, depth first (pwalk.h's order): an A_Const
+ * is noted and its value, a leaf, not walked. */
+static sql_pt_next note_aconst(const ProtobufCMessage *m, sql_pt_at *at, void *arg)
 {
-	const char *base = (const char *)m;
-	if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-		return;
-	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-		size_t cnt = *(const size_t *)(base + f->quantifier_offset);
-		ProtobufCMessage *const *arr = *(ProtobufCMessage *const *const *)(base +
-										   f->offset);
-		for (size_t i = 0; i < cnt; i++)
-			walk(arr[i], l);
-		return;
+	aconst_list *l = arg;
+	if (m->descriptor != &pg_query__a__const__descriptor)
+		return SQL_PT_INTO;
+	if (l->n == SQL_PCACHE_CONSTS_MAX) {
+		l->overflow = 1;
+		return SQL_PT_STOP;
 	}
-	if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-	    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
-		return;
-	walk(*(ProtobufCMessage *const *)(base + f->offset), l);
+	l->a[l->n++] = (PgQuery__AConst *)m;
+	return SQL_PT_SKIP;
 }
 
-/* Every A_Const under m, depth first.  A Node is a oneof of ~250 message
- * kinds: only its set one is followed. */
-static void walk(const ProtobufCMessage *m, aconst_list *l)
-{
-	if (!m || l->overflow)
-		return;
-	const ProtobufCMessageDescriptor *d = m->descriptor;
-	if (d == &pg_query__node__descriptor) {
-		const PgQuery__Node *node = (const PgQuery__Node *)m;
-		const ProtobufCFieldDescriptor *f =
-			node->node_case
-				? protobuf_c_message_descriptor_get_field(d, node->node_case)
-				: NULL;
-		if (f)
-			walk_field(m, f, l);
-		return;
-	}
-	if (d == &pg_query__a__const__descriptor) {
-		if (l->n == SQL_PCACHE_CONSTS_MAX) {
-			l->overflow = 1;
-			return;
-		}
-		l->a[l->n++] = (PgQuery__AConst *)m;
-		return; /* its value is a leaf */
-	}
-	for (unsigned i = 0; i < d->n_fields; i++)
-		walk_field(m, &d->fields[i], l);
-}
+static void walk(const ProtobufCMessage *m, aconst_list *l) { sql_pt_walk(m, note_aconst, l); }
 
 /* ---- lookup, patch, fill ---- */
 
