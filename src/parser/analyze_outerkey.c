@@ -223,52 +223,30 @@ static void resolve(okey *k, const PgQuery__ColumnRef *r)
 	k->refs[k->nrefs++] = r;
 }
 
-static void walk(okey *k, const ProtobufCMessage *m);
-
-static void walk_fields(okey *k, const ProtobufCMessage *m)
+/* The walk over the subquery (pwalk.h): names resolved, scopes pushed and
+ * popped around each SELECT's children; stops once unsure. */
+static sql_pt_next visit(const ProtobufCMessage *m, sql_pt_at *at, void *arg)
 {
+	okey *k = arg;
 	const ProtobufCMessageDescriptor *d = m->descriptor;
-	const char *base = (const char *)m;
-	for (unsigned i = 0; i < d->n_fields && !k->unsure; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-			continue;
-		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-		    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
-			continue;
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(const size_t *)(base + f->quantifier_offset);
-			ProtobufCMessage *const *v = *(ProtobufCMessage *const *const *)(base +
-											 f->offset);
-			for (size_t j = 0; j < n; j++)
-				walk(k, v[j]);
-		} else {
-			walk(k, *(ProtobufCMessage *const *)(base + f->offset));
-		}
-	}
-}
-
-static void walk(okey *k, const ProtobufCMessage *m)
-{
-	const ProtobufCMessageDescriptor *d;
-	if (!m || !m->descriptor || k->unsure)
-		return;
-	d = m->descriptor;
+	if (k->unsure)
+		return SQL_PT_STOP;
 	if (d == &pg_query__column_ref__descriptor) {
 		resolve(k, (const PgQuery__ColumnRef *)m);
+		return k->unsure ? SQL_PT_STOP : SQL_PT_SKIP;
 	} else if (d == &pg_query__select_stmt__descriptor) {
 		const PgQuery__SelectStmt *s = (const PgQuery__SelectStmt *)m;
 		if (k->nscopes == OKEY_SCOPES_MAX || s->with_clause) {
 			k->unsure = 1;
 			k->why = "it holds a WITH clause or nests too deep";
-			return;
+			return SQL_PT_STOP;
 		}
 		k->scopes[k->nscopes++] = s;
-		walk_fields(k, m);
+		sql_pt_walk_children(at, visit, k);
 		k->nscopes--;
 	} else if (d == &pg_query__join_expr__descriptor) {
 		int nrefs = k->nrefs;
-		walk_fields(k, m);
+		sql_pt_walk_children(at, visit, k);
 		if (k->nrefs > nrefs) { /* the copy joins in later than the join's ON reads */
 			k->unsure = 1;
 			k->why = "a JOIN's ON in its FROM names the query around it";
@@ -282,7 +260,7 @@ static void walk(okey *k, const ProtobufCMessage *m)
 		int nrefs = k->nrefs, level = k->nscopes - 1, mine = 0;
 		int before[OKEY_SCOPES_MAX];
 		memcpy(before, k->at_scope, sizeof before);
-		walk_fields(k, m);
+		sql_pt_walk_children(at, visit, k);
 		for (int s = 0; s <= level; s++) /* its scope's names or shallower ones */
 			mine += k->at_scope[s] - before[s];
 		/* names of the outer query alone (a nested subquery's own do not
@@ -293,8 +271,9 @@ static void walk(okey *k, const ProtobufCMessage *m)
 				 "of that query)";
 		}
 	} else {
-		walk_fields(k, m);
+		return SQL_PT_INTO;
 	}
+	return k->unsure ? SQL_PT_STOP : SQL_PT_SKIP;
 }
 
 /* ---- the copy ---- */
@@ -599,7 +578,7 @@ sql_expr *sql_outerkey_semijoin(sql_ctx *c, PgQuery__SubLink *sl, sql_sub_kind k
 		c->corr_why = s ? "it is a set operation (UNION, INTERSECT, EXCEPT)" : NULL;
 		return NULL;
 	}
-	walk(&k, &s->base);
+	sql_pt_walk(&s->base, visit, &k);
 	if (k.unsure || k.nrefs == 0 || (!after_keys && refs_all_keys(&k, s))) {
 		c->corr_why = k.unsure ? k.why : NULL;
 		return NULL; /* not correlated, unsure, or the key-set rewrite's */

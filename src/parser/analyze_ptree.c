@@ -194,37 +194,27 @@ static ProtobufCMessage *map_child(const pt_map *m, ProtobufCMessage *msg)
 static ProtobufCMessage *map_msg(const pt_map *m, const ProtobufCMessage *msg)
 {
 	const ProtobufCMessageDescriptor *d;
-	ProtobufCMessage *cp;
-	char *base;
+	const ProtobufCFieldDescriptor *f;
+	ProtobufCMessage *cp, **v;
+	unsigned i = 0;
+	size_t n;
 	if (!msg || !msg->descriptor)
 		return (ProtobufCMessage *)msg;
 	d = msg->descriptor;
 	if (!(cp = sql_alloc(m->c, d->sizeof_message)))
 		return NULL;
 	memcpy(cp, msg, d->sizeof_message);
-	base = (char *)cp;
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-			continue;
-		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-		    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
-			continue;
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t cnt = *(const size_t *)(base + f->quantifier_offset);
-			ProtobufCMessage **v = *(ProtobufCMessage ***)(base + f->offset), **nv;
-			if (!cnt)
-				continue;
-			if (!(nv = sql_alloc(m->c, cnt * sizeof *nv)))
+	while ((f = sql_pt_next_field(cp, &i, &v, &n)) != NULL) {
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) { /* the copy's own array */
+			ProtobufCMessage **nv = sql_alloc(m->c, n * sizeof *nv);
+			if (!nv)
 				return NULL;
-			for (size_t j = 0; j < cnt; j++)
+			for (size_t j = 0; j < n; j++)
 				if (!(nv[j] = map_child(m, v[j])) && v[j])
 					return NULL;
-			*(ProtobufCMessage ***)(base + f->offset) = nv;
-		} else {
-			ProtobufCMessage **p = (ProtobufCMessage **)(base + f->offset);
-			if (*p && !(*p = map_child(m, *p)))
-				return NULL;
+			*(ProtobufCMessage ***)((char *)cp + f->offset) = nv;
+		} else if (*v && !(*v = map_child(m, *v))) {
+			return NULL;
 		}
 	}
 	return cp;

@@ -101,43 +101,23 @@ typedef struct refs {
 	int t_refs, other_refs, unsure, sublinks;
 } refs;
 
-static void count_refs(const ProtobufCMessage *m, refs *r);
-
-static void count_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd, refs *r)
+static sql_pt_next count_ref(const ProtobufCMessage *m, sql_pt_at *at, void *arg)
 {
-	const char *base = (const char *)m + fd->offset;
-	if (fd->type != PROTOBUF_C_TYPE_MESSAGE)
-		return;
-	if ((fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-	    *(const uint32_t *)((const char *)m + fd->quantifier_offset) != fd->id)
-		return;
-	if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
-		size_t n = *(const size_t *)((const char *)m + fd->quantifier_offset);
-		ProtobufCMessage *const *items = *(ProtobufCMessage *const *const *)base;
-		for (size_t k = 0; k < n; k++)
-			count_refs(items[k], r);
-	} else {
-		count_refs(*(const ProtobufCMessage *const *)base, r);
-	}
-}
-
-static void count_refs(const ProtobufCMessage *m, refs *r)
-{
-	const ProtobufCMessageDescriptor *d;
-	if (!m)
-		return;
-	d = m->descriptor;
+	refs *r = arg;
+	const ProtobufCMessageDescriptor *d = m->descriptor;
 	if (d == &pg_query__column_ref__descriptor) {
 		int o = owner_of(r->f, (const PgQuery__ColumnRef *)m);
 		r->t_refs += o == r->f->t;
 		r->other_refs += o != r->f->t && o >= 0;
 		r->unsure += o == -2;
-		return;
+		return SQL_PT_SKIP;
 	}
 	r->sublinks += d == &pg_query__sub_link__descriptor;
-	for (unsigned i = 0; i < d->n_fields; i++)
-		count_field(m, &d->fields[i], r);
+	return SQL_PT_INTO;
 }
+
+/* Every column reference and subquery under m counted into r. */
+static void count_refs(const ProtobufCMessage *m, refs *r) { sql_pt_walk(m, count_ref, r); }
 
 static refs refs_in(const semi_from *f, const void *m)
 {
