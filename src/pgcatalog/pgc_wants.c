@@ -1,11 +1,12 @@
 /*
  * pgc_wants.c — which SELECTs are catalog queries (pgc_wants).
  *
- * A walk over every message of the parse tree, through protobuf-c's
- * descriptors (so no node kind is forgotten), looking for a catalog
+ * A walk over every message of the parse tree (parser/pwalk.h: through
+ * protobuf-c's descriptors, so no node kind is forgotten), looking for a catalog
  * relation, a function only pgcatalog answers, or a cast to an OID alias
  * type.  Everything else stays with the planner's own analysis.
  */
+#include "parser/pwalk.h"
 #include "pgcatalog/pgc_int.h"
 
 #include <string.h>
@@ -131,38 +132,17 @@ static int seq_call_by_name(const ProtobufCMessage *m)
 	return 1;
 }
 
-static int walk(const ProtobufCMessage *m, int depth)
+static sql_pt_next visit(const ProtobufCMessage *m, sql_pt_at *at, void *arg)
 {
-	const ProtobufCMessageDescriptor *desc;
-	if (!m || depth > PGC_WALK_DEPTH_MAX)
-		return 0;
+	if (at->depth > PGC_WALK_DEPTH_MAX)
+		return SQL_PT_SKIP;
 	if (message_wanted(m))
-		return 1;
-	if (seq_call_by_name(m))
-		return 0;
-	desc = m->descriptor;
-	for (unsigned i = 0; i < desc->n_fields; i++) {
-		const ProtobufCFieldDescriptor *fd = &desc->fields[i];
-		const char *base = (const char *)m + fd->offset;
-		if (fd->type != PROTOBUF_C_TYPE_MESSAGE)
-			continue;
-		/* a oneof (Node's kinds): only the member its case names is set */
-		if ((fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-		    *(const uint32_t *)((const char *)m + fd->quantifier_offset) != fd->id)
-			continue;
-		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(const size_t *)((const char *)m + fd->quantifier_offset);
-			ProtobufCMessage *const *items = *(ProtobufCMessage *const *const *)base;
-			for (size_t k = 0; k < n; k++)
-				if (walk(items[k], depth + 1))
-					return 1;
-		} else if (walk(*(const ProtobufCMessage *const *)base, depth + 1))
-			return 1;
-	}
-	return 0;
+		return SQL_PT_STOP;
+	return seq_call_by_name(m) ? SQL_PT_SKIP : SQL_PT_INTO;
 }
 
 int pgc_wants(const PgQuery__Node *stmt)
 {
-	return stmt && stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT && walk(&stmt->base, 0);
+	return stmt && stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT &&
+	       sql_pt_walk(&stmt->base, visit, NULL);
 }
