@@ -7,7 +7,7 @@
 # Example: a checkout of main at /tmp/base and this worktree:
 #   bench/parse_walk.sh /tmp/base . 5
 set -e
-A=$(readlink -f ${1:?tree A}); B=$(readlink -f ${2:?tree B}); R=${3:-5}; N=${4:-20000}
+A=$(readlink -f ${1:?tree A}); B=$(readlink -f ${2:?tree B}); R=${3:-5}; N=${4:-200}
 HERE=$(dirname $(readlink -f $0))
 OUT=$(mktemp -d /tmp/parse_walk.XXXXXX)
 trap 'rm -rf $OUT' EXIT
