@@ -28,7 +28,7 @@
  *        a negative entry: parsed every time, never looked at again.
  *
  * A_Const nodes are found by a walk of the unpacked tree in a fixed order
- * (depth first, fields in descriptor order), so the index a slot got at
+ * (pwalk.h: depth first, fields in descriptor order), so the index a slot got at
  * fill names the same node at every hit.
  *
  * The cache is per thread (_Thread_local: the loop thread parses; a
