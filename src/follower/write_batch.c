@@ -20,7 +20,17 @@
  * "Follower writes run on the loop thread").  A batch whose records are
  * already durable (or that logged none) is answered at once.
  *
- * Memory: node_wbatch is malloc'd by node_wbatch_new and freed once both
+ * Sync later: a batch all of whose items were answered early (a block's
+ * UPDATE or DELETE on its primary) is not synced at once: nobody waits
+ * for its durability then.  It stays `unsynced` until the next batch,
+ * whose fsync covers it (one WAL, records in order: its items are
+ * answered first), or the sync timer (WRITE_BATCH_SYNC_LATER_MS), or the
+ * close.  Under TPC-B the commit batches of other transactions come every
+ * few ms, so a primary's UPDATE costs no fsync of its own: fdatasyncs of
+ * the three followers 4.90 → 4.24 per transaction, their socket writes
+ * 12.8 → 11.5 (bench/results/2026-12-07-syscpu.md).
+ *
+ * Memory: node_wbatch is malloc'd by node_wbatch_new and freed once its three
  * handles are closed; items belong to the owner.
  */
 #include "follower/write_batch.h"
@@ -36,7 +46,8 @@
 
 #define WRITE_BATCH_TASK_BYTES_MAX (256 * 1024) /* larger writes run alone */
 #define WRITE_BATCH_RETRY_MS 1                  /* how often held items try their placement again */
-#define WRITE_BATCH_SYNC_LATER_MS 2 /* the longest a batch answered early waits for its fsync */
+#define WRITE_BATCH_SYNC_LATER_MS                                                                  \
+	10 /* the longest a batch answered early waits for its fsync:\n\t\t\t\t       above TPC-B's gap between commit batches (~2-5 ms) */
 
 typedef struct item_list {
 	node_wb_item *head, *tail;
@@ -128,15 +139,13 @@ static void answer(node_wbatch *b, node_wb_item *list, int rc, const mur_error *
 		b->done(b->arg, list);
 }
 
-/* Run every held, then every queued item, one after another, all on the
- * loop thread, answer early what the owner answers early, then make their
- * records durable (one fdatasync for all) and answer them.  An item whose
- * placement is locked, that the owner's wait holds, or behind one of
- * those, is held for the next try. */
 /* Did the leader ask every item of l for an early answer (a primary's
  * WRITE in a block), and did each run?  Nobody then waits for their
- * durability at once: their transaction's COMMIT marker, its next entry
- * on the shard (the copies get them with it) or sync_later does. */
+ * durability at once: their transaction's COMMIT marker does (it follows
+ * them in this follower's WAL, so its batch's fsync covers them); a write
+ * of the block that must wait for one's decision gets it from the copies
+ * at a majority quorum (they decide without the primary); else the sync
+ * timer's fsync. */
 static int all_early(const item_list *l)
 {
 	for (const node_wb_item *it = l->head; it; it = it->next)
@@ -161,6 +170,12 @@ static void sync_unsynced(node_wbatch *b)
 
 static void sync_due(uv_timer_t *h) { sync_unsynced(h->data); }
 
+/* Run every held, then every queued item, one after another, all on the
+ * loop thread, answer early what the owner answers early, then make their
+ * records durable (one fdatasync for all) and answer them
+ * (or leave that to the next batch: sync later).  An item whose
+ * placement is locked, that the owner's wait holds, or behind one of
+ * those, is held for the next try. */
 static void run_items(node_wbatch *b)
 {
 	item_list ran = {0}, held = {0};
