@@ -20,17 +20,7 @@
  * "Follower writes run on the loop thread").  A batch whose records are
  * already durable (or that logged none) is answered at once.
  *
- * Sync later: a batch all of whose items were answered early (a block's
- * UPDATE or DELETE on its primary) is not synced at once: nobody waits
- * for its durability then.  It stays `unsynced` until the next batch,
- * whose fsync covers it (one WAL, records in order: its items are
- * answered first), or the sync timer (WRITE_BATCH_SYNC_LATER_MS), or the
- * close.  Under TPC-B the commit batches of other transactions come every
- * few ms, so a primary's UPDATE costs no fsync of its own: fdatasyncs of
- * the three followers 4.90 → 4.24 per transaction, their socket writes
- * 12.8 → 11.5 (bench/results/2026-12-07-syscpu.md).
- *
- * Memory: node_wbatch is malloc'd by node_wbatch_new and freed once its three
+ * Memory: node_wbatch is malloc'd by node_wbatch_new and freed once both
  * handles are closed; items belong to the owner.
  */
 #include "follower/write_batch.h"
@@ -46,8 +36,6 @@
 
 #define WRITE_BATCH_TASK_BYTES_MAX (256 * 1024) /* larger writes run alone */
 #define WRITE_BATCH_RETRY_MS 1                  /* how often held items try their placement again */
-#define WRITE_BATCH_SYNC_LATER_MS                                                                  \
-	10 /* the longest a batch answered early waits for its fsync:\n\t\t\t\t       above TPC-B's gap between commit batches (~2-5 ms) */
 
 typedef struct item_list {
 	node_wb_item *head, *tail;
@@ -62,12 +50,9 @@ struct node_wbatch {
 	uv_idle_t idle; /* runs the queue at the loop's next turn */
 	int idle_on;
 	uv_timer_t retry; /* runs the queue again while items are held */
-	uv_timer_t sync;  /* syncs the unsynced batches (sync_later) */
-	int nhandles;     /* open handles: freed when all three are closed */
+	int nhandles;     /* open handles: freed when both are closed */
 	item_list queued;
-	item_list held;     /* their placement was locked; oldest first */
-	item_list unsynced; /* ran, answered early, not yet durable: sync_later */
-	stor_fwal_ticket unsynced_t;
+	item_list held; /* their placement was locked; oldest first */
 };
 
 static void list_add(item_list *l, node_wb_item *it)
@@ -139,41 +124,9 @@ static void answer(node_wbatch *b, node_wb_item *list, int rc, const mur_error *
 		b->done(b->arg, list);
 }
 
-/* Did the leader ask every item of l for an early answer (a primary's
- * WRITE in a block), and did each run?  Nobody then waits for their
- * durability at once: their transaction's COMMIT marker does (it follows
- * them in this follower's WAL, so its batch's fsync covers them); a write
- * of the block that must wait for one's decision gets it from the copies
- * at a majority quorum (they decide without the primary); else the sync
- * timer's fsync. */
-static int all_early(const item_list *l)
-{
-	for (const node_wb_item *it = l->head; it; it = it->next)
-		if (!it->task->early || it->task->kind != EXEC_TASK_WRITE || it->res->failed)
-			return 0;
-	return 1;
-}
-
-/* Make the unsynced batches durable and answer them (the sync timer, or
- * the close). */
-static void sync_unsynced(node_wbatch *b)
-{
-	node_wb_item *list = b->unsynced.head;
-	mur_error err;
-	int rc;
-	if (!list)
-		return;
-	b->unsynced.head = b->unsynced.tail = NULL;
-	rc = stor_fwal_ticket_wait(&b->unsynced_t, &err);
-	answer(b, list, rc, &err);
-}
-
-static void sync_due(uv_timer_t *h) { sync_unsynced(h->data); }
-
 /* Run every held, then every queued item, one after another, all on the
  * loop thread, answer early what the owner answers early, then make their
- * records durable (one fdatasync for all) and answer them
- * (or leave that to the next batch: sync later).  An item whose
+ * records durable (one fdatasync for all) and answer them.  An item whose
  * placement is locked, that the owner's wait holds, or behind one of
  * those, is held for the next try. */
 static void run_items(node_wbatch *b)
@@ -211,33 +164,8 @@ static void run_items(node_wbatch *b)
 	MUR_TRACE("wbran", 0, 0);
 	if (b->early)
 		b->early(b->arg, ran.head); /* committed, not yet durable */
-	if (b->early && t.w && all_early(&ran) && (!b->unsynced.head || b->unsynced_t.w == t.w)) {
-		/* sync later ("sync later" in write_batch.h): the next batch's
-		 * fsync, or the sync timer's, makes these durable too */
-		if (!b->unsynced.head)
-			uv_timer_start(&b->sync, sync_due, WRITE_BATCH_SYNC_LATER_MS, 0);
-		b->unsynced_t = t;
-		if (b->unsynced.tail)
-			b->unsynced.tail->next = ran.head;
-		else
-			b->unsynced.head = ran.head;
-		b->unsynced.tail = ran.tail;
-		return;
-	}
 	mur_error err;
-	int rc = MUR_OK;
-	if (b->unsynced.head) { /* answered first, in order: t covers them (one WAL) */
-		if (!t.w)
-			t = b->unsynced_t;
-		else if (t.w != b->unsynced_t.w)
-			rc = stor_fwal_ticket_wait(&b->unsynced_t, &err);
-		b->unsynced.tail->next = ran.head;
-		ran.head = b->unsynced.head;
-		b->unsynced.head = b->unsynced.tail = NULL;
-		uv_timer_stop(&b->sync);
-	}
-	if (rc == MUR_OK)
-		rc = stor_fwal_ticket_wait(&t, &err); /* at once when already durable */
+	int rc = stor_fwal_ticket_wait(&t, &err); /* at once when already durable */
 	MUR_TRACE("wbsync", 0, 0);
 	answer(b, ran.head, rc, &err);
 }
@@ -272,9 +200,7 @@ node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn do
 	b->idle.data = b;
 	uv_timer_init(loop, &b->retry);
 	b->retry.data = b;
-	uv_timer_init(loop, &b->sync);
-	b->sync.data = b;
-	b->nhandles = 3;
+	b->nhandles = 2;
 	return b;
 }
 
@@ -299,8 +225,6 @@ void node_wbatch_close(node_wbatch *b)
 {
 	if (!b)
 		return;
-	sync_unsynced(b);
 	uv_close((uv_handle_t *)&b->idle, closed);
 	uv_close((uv_handle_t *)&b->retry, closed);
-	uv_close((uv_handle_t *)&b->sync, closed);
 }

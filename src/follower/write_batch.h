@@ -44,12 +44,6 @@
  * whose leader asked for it (exec_task.early: a primary's WRITE) with
  * everything but durability.  done() still answers every item after the
  * fsync, in the same order, so a placement's answers keep their order.
- *
- * Sync later: a batch every item of which was answered early is not
- * synced at once (nobody waits for its durability then: its transaction's
- * marker, later in the same WAL, does); the next batch's fsync covers it
- * and its items are answered just before that batch's, or the sync timer
- * syncs it (write_batch.c).
  */
 #ifndef FOLLOWER_WRITE_BATCH_H
 #define FOLLOWER_WRITE_BATCH_H
