@@ -1,12 +1,14 @@
 /*
  * failing_row.c — the "Failing row contains (...)." DETAIL (failing_row.h):
  * the text of each value through mur_value_to_pgtext_fmt, as PostgreSQL's
- * ExecBuildSlotValueDescription writes it.
+ * ExecBuildSlotValueDescription writes it; and the row-types tag a shard
+ * statement carries so that the shard can write it.
  */
 #include "common/failing_row.h"
 
 #include "common/buf.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define FAILING_ROW_FIELD_BYTES_MAX 64 /* PostgreSQL's maxfieldlen */
@@ -53,4 +55,61 @@ void mur_failing_row(mur_error *err, int n, const mur_type *types, const mur_val
 	}
 	mur_error_detail(err, "Failing row contains (%s).", mur_buf_ok(&b) ? mur_buf_cstr(&b) : "");
 	mur_buf_free(&b);
+}
+
+void mur_failing_row_tag(mur_buf *b, int n, const mur_type *types, const unsigned char *hidden)
+{
+	mur_buf_printf(b, " " MUR_FAILING_ROW_TAG);
+	for (int i = 0; i < n; i++) {
+		mur_buf_printf(b, i ? "," : "");
+		if (hidden[i])
+			mur_buf_printf(b, "-");
+		else
+			mur_buf_printf(b, "%u", mur_type_oid(types[i]));
+	}
+	mur_buf_printf(b, "*/");
+}
+
+int mur_failing_row_tag_parse(const char *sql, mur_type *types, unsigned char *hidden, int max)
+{
+	const char *p = sql ? strstr(sql, MUR_FAILING_ROW_TAG) : NULL;
+	int n = 0;
+	if (!p)
+		return -1;
+	p += strlen(MUR_FAILING_ROW_TAG);
+	while (n < max) {
+		char *end = (char *)p;
+		hidden[n] = *p == '-';
+		if (hidden[n])
+			end++;
+		else if (*p >= '0' && *p <= '9')
+			types[n] = mur_type_from_oid((uint32_t)strtoul(p, &end, 10));
+		else
+			return -1;
+		n++;
+		if (end[0] == '*' && end[1] == '/')
+			return n;
+		if (*end != ',')
+			return -1;
+		p = end + 1;
+	}
+	return -1;
+}
+
+void mur_failing_row_shown(mur_error *err, int n, const mur_type *types,
+			   const unsigned char *hidden, const mur_value *vals, const mur_outfmt *f)
+{
+	mur_type *st = malloc(sizeof *st * (size_t)(n ? n : 1));
+	mur_value *sv = malloc(sizeof *sv * (size_t)(n ? n : 1));
+	int k = 0;
+	if (st && sv) {
+		for (int i = 0; i < n; i++)
+			if (!hidden[i]) {
+				st[k] = types[i];
+				sv[k++] = vals[i];
+			}
+		mur_failing_row(err, k, st, sv, f);
+	}
+	free(st);
+	free(sv);
 }

@@ -800,6 +800,7 @@ static int write_once(run_ctx *c, sqlite3_stmt *st)
 	if (rc != SQLITE_DONE) {
 		sqlite_fail(c, rc);
 		stor_dupkey_detail(c->mem ? c->mem : stor_handle(c->db), st, &c->res->err);
+		stor_failrow_detail(c->mem ? c->mem : stor_handle(c->db), st, &c->res->err);
 		return MUR_ERR;
 	}
 	c->res->changes += (uint64_t)sqlite3_changes64(stor_handle(c->db));

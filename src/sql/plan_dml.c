@@ -24,6 +24,7 @@
  */
 #include "sql/sqlInt.h"
 
+#include "common/failing_row.h"
 #include "common/ident.h"
 
 #include <math.h>
@@ -48,6 +49,20 @@ void sql_insert_shard_sql(const cat_table *t, const char *alias, mur_buf *b)
 	for (int i = 0; i < t->ncols; i++)
 		mur_buf_printf(b, "%s?%d", i ? ", " : "", i + 1);
 	mur_buf_put_u8(b, ')');
+}
+
+void sql_failing_row_tag(const cat_table *t, mur_buf *b)
+{
+	mur_type types[CAT_COLUMNS_MAX];
+	unsigned char hidden[CAT_COLUMNS_MAX];
+	int needed = t->nchecks > 0;
+	for (int i = 0; i < t->ncols; i++) {
+		types[i] = t->cols[i].type;
+		hidden[i] = (unsigned char)t->cols[i].hidden;
+		needed |= t->cols[i].not_null && !t->cols[i].hidden;
+	}
+	if (needed)
+		mur_failing_row_tag(b, t->ncols, types, hidden);
 }
 
 /* The table a statement writes, checked for privs (INSERT, UPDATE or
@@ -831,6 +846,7 @@ int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 		return MUR_ERR;
 	}
 	pi->nreturning = p->nout;
+	sql_failing_row_tag(pi->table, &b);
 	return (pi->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
 }
 
@@ -947,6 +963,8 @@ static int plan_modify_common(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, int is
 		return rc;
 	}
 	pm->nreturning = p->nout;
+	if (!is_delete)
+		sql_failing_row_tag(pm->table, &b);
 	return (pm->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
 }
 
@@ -1233,6 +1251,8 @@ returning:
 	}
 	pm->nreturning = p->nout;
 	pm->ncols = (uint32_t)base[q->nrte];
+	if (!pm->is_delete)
+		sql_failing_row_tag(pm->table, &b);
 	return (pm->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
 }
 

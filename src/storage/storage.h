@@ -128,6 +128,14 @@ int stor_map_sqlite_error(sqlite3 *db, int rc, mur_error *err);
  * it was when the values cannot be found; other SQLSTATEs are left alone. */
 void stor_dupkey_detail(sqlite3 *db, sqlite3_stmt *st, mur_error *err);
 
+/* A write's step on st failed with 23502 or 23514 (err): when st's SQL
+ * carries the row-types tag (common/failing_row.h), find the failing row
+ * (failrow.c: st runs again, reset with the same bindings, in a savepoint
+ * it undoes) and set err's DETAIL to PostgreSQL's "Failing row contains
+ * (...).".  Call it before anything else touches db; st is left reset;
+ * err stays as it was when the row cannot be found. */
+void stor_failrow_detail(sqlite3 *db, sqlite3_stmt *st, mur_error *err);
+
 /* Register on db every SQLite user function murphy's emitted SQL uses
  * (sqlfn.c: mur_div, mur_like, mur_cast, mur_date_trunc, ...).  Storage
  * calls it on each placement connection it opens; the leader on its

@@ -1,0 +1,156 @@
+/*
+ * failrow.c — the failing row of a NOT NULL or CHECK violation found in
+ * the shard, for PostgreSQL's DETAIL "Failing row contains (...)."
+ * (stor_failrow_detail).
+ *
+ * SQLite's NOT NULL error names the column, a CHECK trigger's RAISE a
+ * constant message: neither has the row, which is gone once the statement
+ * failed.  So, on that failure only, the same execution runs again inside
+ * a savepoint with two TEMP triggers on the table — BEFORE INSERT and
+ * BEFORE UPDATE, each handing every column of NEW to a function that keeps
+ * the latest row.  TEMP triggers fire before the table's own (the CHECK
+ * triggers), and NOT NULL is checked after every BEFORE trigger, so the
+ * last row noted is the one that failed; the re-run must fail the same
+ * way.  Everything is undone (ROLLBACK TO the savepoint), the triggers and
+ * the function dropped, as dupkey.c does for 23505.
+ *
+ * The values print by the column types the statement's tag names
+ * (common/failing_row.h: the shard knows storage classes, not types), a
+ * timestamptz in UTC.  No tag, a tag whose column count is not the
+ * table's, or a re-run that does not fail alike: no DETAIL, as before.
+ * The cost is paid only by statements that failed with 23502 or 23514.
+ */
+#include "storage/storage_int.h"
+
+#include "common/buf.h"
+#include "common/failing_row.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Columns a tag may name: PostgreSQL's MaxHeapAttributeNumber (murphy's
+ * catalog holds fewer). */
+#define STOR_FAILROW_COLS_MAX 1600
+
+typedef struct failrow_note {
+	mur_buf row; /* the latest NEW, mur_row encoded */
+	int calls;
+} failrow_note;
+
+static void fn_note(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	failrow_note *n = sqlite3_user_data(ctx);
+	mur_buf_reset(&n->row);
+	for (int i = 0; i < argc; i++) {
+		mur_value v = stor_fn_value(argv[i]);
+		mur_row_put_value(&n->row, &v);
+	}
+	n->calls++;
+	sqlite3_result_null(ctx);
+}
+
+/* The table in a 23502 / 23514 message: `... relation "t" violates ...`. */
+static int table_of(const char *msg, char *table, size_t sz)
+{
+	const char *p = strstr(msg, "relation \""), *end;
+	if (!p)
+		return 0;
+	p += 10;
+	end = strstr(p, "\" violates");
+	if (!end || (size_t)(end - p) >= sz || memchr(p, '"', (size_t)(end - p)))
+		return 0;
+	snprintf(table, sz, "%.*s", (int)(end - p), p);
+	return 1;
+}
+
+/* NEW."c1", NEW."c2", ... of every column of main.table into args;
+ * returns the column count (0: none, or a failure). */
+static int new_columns(sqlite3 *db, const char *table, mur_buf *args)
+{
+	sqlite3_stmt *q;
+	int n = 0;
+	if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info(?1, 'main')", -1, &q,
+			       NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(q, 1, table, -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(q, 0);
+		mur_buf_printf(args, "%sNEW.\"", n++ ? ", " : "");
+		for (; c && *c; c++) /* quoted: double any '"' */
+			mur_buf_printf(args, *c == '"' ? "\"\"" : "%c", *c);
+		mur_buf_printf(args, "\"");
+	}
+	sqlite3_finalize(q);
+	return mur_buf_ok(args) ? n : 0;
+}
+
+/* The noted row as the DETAIL, when it has the tag's n columns. */
+static void put_detail(const failrow_note *note, int n, const mur_type *types,
+		       const unsigned char *hidden, mur_error *err)
+{
+	mur_value *vals = calloc((size_t)n, sizeof *vals);
+	mur_rd rd;
+	int ok = vals != NULL;
+	mur_rd_init(&rd, note->row.data, note->row.len);
+	for (int i = 0; i < n && ok; i++)
+		ok = mur_row_get_value(&rd, &vals[i]) == MUR_OK;
+	if (ok)
+		mur_failing_row_shown(err, n, types, hidden, vals, NULL);
+	free(vals);
+}
+
+static void exec(sqlite3 *db, const char *sql) { sqlite3_exec(db, sql, NULL, NULL, NULL); }
+
+void stor_failrow_detail(sqlite3 *db, sqlite3_stmt *st, mur_error *err)
+{
+	mur_type types[STOR_FAILROW_COLS_MAX];
+	unsigned char hidden[STOR_FAILROW_COLS_MAX];
+	char table[256], msg[512];
+	failrow_note note = {.calls = 0};
+	mur_buf args, sql;
+	int n, ncols = 0, rc;
+	if (strcmp(err->sqlstate, SQLSTATE_NOT_NULL_VIOLATION) != 0 &&
+	    strcmp(err->sqlstate, SQLSTATE_CHECK_VIOLATION) != 0)
+		return;
+	n = mur_failing_row_tag_parse(sqlite3_sql(st), types, hidden, STOR_FAILROW_COLS_MAX);
+	if (n <= 0 || !table_of(err->message, table, sizeof table))
+		return;
+	snprintf(msg, sizeof msg, "%s", sqlite3_errmsg(db));
+	mur_buf_init(&args);
+	mur_buf_init(&sql);
+	mur_buf_init(&note.row);
+	sqlite3_reset(st); /* bindings stay */
+	if ((ncols = new_columns(db, table, &args)) != n)
+		goto free_bufs;
+	if (sqlite3_create_function(db, "mur_failrow_note", ncols, SQLITE_UTF8, &note, fn_note,
+				    NULL, NULL) != SQLITE_OK)
+		goto free_bufs;
+	exec(db, "SAVEPOINT mur_failrow");
+	for (int i = 0; i < 2; i++) {
+		mur_buf_reset(&sql);
+		mur_buf_printf(&sql,
+			       "CREATE TEMP TRIGGER mur_failrow_%s BEFORE %s ON main.\"%s\" "
+			       "BEGIN SELECT mur_failrow_note(%s); END",
+			       i ? "u" : "i", i ? "UPDATE" : "INSERT", table, mur_buf_cstr(&args));
+		if (!mur_buf_ok(&sql) ||
+		    sqlite3_exec(db, mur_buf_cstr(&sql), NULL, NULL, NULL) != SQLITE_OK)
+			goto undo;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE && note.calls > 0 && mur_buf_ok(&note.row) &&
+	    strcmp(sqlite3_errmsg(db), msg) == 0)
+		put_detail(&note, n, types, hidden, err);
+undo:
+	sqlite3_reset(st);
+	exec(db, "ROLLBACK TO mur_failrow");
+	exec(db, "RELEASE mur_failrow");
+	exec(db, "DROP TRIGGER IF EXISTS temp.mur_failrow_i");
+	exec(db, "DROP TRIGGER IF EXISTS temp.mur_failrow_u");
+	sqlite3_create_function(db, "mur_failrow_note", ncols, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+free_bufs:
+	mur_buf_free(&args);
+	mur_buf_free(&sql);
+	mur_buf_free(&note.row);
+}
