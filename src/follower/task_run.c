@@ -829,8 +829,8 @@ static int write_rows(run_ctx *c, sqlite3_stmt *st)
 			}
 		if (rc == MUR_OK)
 			rc = bind_all(c, st, v, t->ncols);
-		if (rc == MUR_OK)
-			rc = write_once(c, st);
+		if (rc == MUR_OK && (rc = write_once(c, st)) != MUR_OK)
+			c->res->err.row = (uint32_t)(r + 1); /* COPY's line (lead_copy.c) */
 		sqlite3_clear_bindings(st);
 	}
 	if (v != vals)
