@@ -8,11 +8,11 @@
  * failed.  So, on that failure only, the same execution runs again inside
  * a savepoint with two TEMP triggers on the table — BEFORE INSERT and
  * BEFORE UPDATE, each handing every column of NEW to a function that keeps
- * the latest row.  TEMP triggers fire before the table's own (the CHECK
- * triggers), and NOT NULL is checked after every BEFORE trigger, so the
- * last row noted is the one that failed; the re-run must fail the same
- * way.  Everything is undone (ROLLBACK TO the savepoint), the triggers and
- * the function dropped, as dupkey.c does for 23505.
+ * the latest row (rerun.c, stor_rerun_noting, as dupkey.c does for 23505).
+ * TEMP triggers fire before the table's own (the CHECK triggers), and NOT
+ * NULL is checked after every BEFORE trigger, so the last row noted is the
+ * one that failed; the re-run must fail the same way.  Everything is
+ * undone.
  *
  * The values print by the column types the statement's tag names
  * (common/failing_row.h: the shard knows storage classes, not types), a
@@ -100,16 +100,14 @@ static void put_detail(const failrow_note *note, int n, const mur_type *types,
 	free(vals);
 }
 
-static void exec(sqlite3 *db, const char *sql) { sqlite3_exec(db, sql, NULL, NULL, NULL); }
-
 void stor_failrow_detail(sqlite3 *db, sqlite3_stmt *st, mur_error *err)
 {
 	mur_type types[STOR_FAILROW_COLS_MAX];
 	unsigned char hidden[STOR_FAILROW_COLS_MAX];
 	char table[256], msg[512];
 	failrow_note note = {.calls = 0};
-	mur_buf args, sql;
-	int n, ncols = 0, rc;
+	mur_buf args;
+	int n;
 	if (strcmp(err->sqlstate, SQLSTATE_NOT_NULL_VIOLATION) != 0 &&
 	    strcmp(err->sqlstate, SQLSTATE_CHECK_VIOLATION) != 0)
 		return;
@@ -118,39 +116,13 @@ void stor_failrow_detail(sqlite3 *db, sqlite3_stmt *st, mur_error *err)
 		return;
 	snprintf(msg, sizeof msg, "%s", sqlite3_errmsg(db));
 	mur_buf_init(&args);
-	mur_buf_init(&sql);
 	mur_buf_init(&note.row);
 	sqlite3_reset(st); /* bindings stay */
-	if ((ncols = new_columns(db, table, &args)) != n)
-		goto free_bufs;
-	if (sqlite3_create_function(db, "mur_failrow_note", ncols, SQLITE_UTF8, &note, fn_note,
-				    NULL, NULL) != SQLITE_OK)
-		goto free_bufs;
-	exec(db, "SAVEPOINT mur_failrow");
-	for (int i = 0; i < 2; i++) {
-		mur_buf_reset(&sql);
-		mur_buf_printf(&sql,
-			       "CREATE TEMP TRIGGER mur_failrow_%s BEFORE %s ON main.\"%s\" "
-			       "BEGIN SELECT mur_failrow_note(%s); END",
-			       i ? "u" : "i", i ? "UPDATE" : "INSERT", table, mur_buf_cstr(&args));
-		if (!mur_buf_ok(&sql) ||
-		    sqlite3_exec(db, mur_buf_cstr(&sql), NULL, NULL, NULL) != SQLITE_OK)
-			goto undo;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		;
-	if (rc != SQLITE_DONE && note.calls > 0 && mur_buf_ok(&note.row) &&
-	    strcmp(sqlite3_errmsg(db), msg) == 0)
+	if (new_columns(db, table, &args) == n &&
+	    stor_rerun_noting(db, st, "mur_failrow", table, mur_buf_cstr(&args), n, fn_note, &note,
+			      msg) &&
+	    note.calls > 0 && mur_buf_ok(&note.row))
 		put_detail(&note, n, types, hidden, err);
-undo:
-	sqlite3_reset(st);
-	exec(db, "ROLLBACK TO mur_failrow");
-	exec(db, "RELEASE mur_failrow");
-	exec(db, "DROP TRIGGER IF EXISTS temp.mur_failrow_i");
-	exec(db, "DROP TRIGGER IF EXISTS temp.mur_failrow_u");
-	sqlite3_create_function(db, "mur_failrow_note", ncols, SQLITE_UTF8, NULL, NULL, NULL, NULL);
-free_bufs:
 	mur_buf_free(&args);
-	mur_buf_free(&sql);
 	mur_buf_free(&note.row);
 }
