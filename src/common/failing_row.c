@@ -57,20 +57,39 @@ void mur_failing_row(mur_error *err, int n, const mur_type *types, const mur_val
 	mur_buf_free(&b);
 }
 
-void mur_failing_row_tag(mur_buf *b, int n, const mur_type *types, const unsigned char *hidden)
+void mur_failing_row_tag(mur_buf *b, int n, const char *const *names, const mur_type *types)
 {
+	for (int i = 0; i < n; i++)
+		if (strstr(names[i], "*/"))
+			return;
 	mur_buf_printf(b, " " MUR_FAILING_ROW_TAG);
 	for (int i = 0; i < n; i++) {
-		mur_buf_printf(b, i ? "," : "");
-		if (hidden[i])
-			mur_buf_printf(b, "-");
-		else
-			mur_buf_printf(b, "%u", mur_type_oid(types[i]));
+		mur_buf_printf(b, "%s%u \"", i ? "," : "", mur_type_oid(types[i]));
+		for (const char *c = names[i]; *c; c++) /* quoted: double any '"' */
+			mur_buf_printf(b, *c == '"' ? "\"\"" : "%c", *c);
+		mur_buf_printf(b, "\"");
 	}
 	mur_buf_printf(b, "*/");
 }
 
-int mur_failing_row_tag_parse(const char *sql, mur_type *types, unsigned char *hidden, int max)
+/* One quoted name at p, copied to out as is; the byte after it, or NULL. */
+static const char *quoted_name(const char *p, mur_buf *out)
+{
+	const char *q = p + 1;
+	if (*p != '"')
+		return NULL;
+	for (;; q++) {
+		if (!*q)
+			return NULL;
+		if (*q == '"' && q[1] != '"')
+			break;
+		q += *q == '"'; /* a doubled quote */
+	}
+	mur_buf_put(out, p, (size_t)(q + 1 - p));
+	return q + 1;
+}
+
+int mur_failing_row_tag_parse(const char *sql, mur_type *types, int max, mur_buf *news)
 {
 	const char *p = sql ? strstr(sql, MUR_FAILING_ROW_TAG) : NULL;
 	int n = 0;
@@ -78,38 +97,19 @@ int mur_failing_row_tag_parse(const char *sql, mur_type *types, unsigned char *h
 		return -1;
 	p += strlen(MUR_FAILING_ROW_TAG);
 	while (n < max) {
-		char *end = (char *)p;
-		hidden[n] = *p == '-';
-		if (hidden[n])
-			end++;
-		else if (*p >= '0' && *p <= '9')
-			types[n] = mur_type_from_oid((uint32_t)strtoul(p, &end, 10));
-		else
+		char *end;
+		if (*p < '0' || *p > '9')
 			return -1;
-		n++;
-		if (end[0] == '*' && end[1] == '/')
-			return n;
-		if (*end != ',')
+		types[n] = mur_type_from_oid((uint32_t)strtoul(p, &end, 10));
+		if (*end != ' ')
 			return -1;
-		p = end + 1;
+		mur_buf_printf(news, "%sNEW.", n++ ? ", " : "");
+		if (!(p = quoted_name(end + 1, news)))
+			return -1;
+		if (p[0] == '*' && p[1] == '/')
+			return mur_buf_ok(news) ? n : -1;
+		if (*p++ != ',')
+			return -1;
 	}
 	return -1;
-}
-
-void mur_failing_row_shown(mur_error *err, int n, const mur_type *types,
-			   const unsigned char *hidden, const mur_value *vals, const mur_outfmt *f)
-{
-	mur_type *st = malloc(sizeof *st * (size_t)(n ? n : 1));
-	mur_value *sv = malloc(sizeof *sv * (size_t)(n ? n : 1));
-	int k = 0;
-	if (st && sv) {
-		for (int i = 0; i < n; i++)
-			if (!hidden[i]) {
-				st[k] = types[i];
-				sv[k++] = vals[i];
-			}
-		mur_failing_row(err, k, st, sv, f);
-	}
-	free(st);
-	free(sv);
 }

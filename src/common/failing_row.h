@@ -19,26 +19,25 @@ void mur_failing_row(mur_error *err, int n, const mur_type *types, const mur_val
 		     const mur_outfmt *f);
 
 /*
- * The row types of a write's shard statement.  A NOT NULL violation of an
+ * The row of a write's shard statement.  A NOT NULL violation of an
  * UPDATE and a CHECK violation are found in the shard by SQLite, which
  * knows each column's storage class but not its type (a boolean is stored
- * 0/1, a timestamptz as UTC text): the leader ends the statement with a
- * comment naming each column's type OID, in the shard table's column
- * order ('-' for a hidden column, which the DETAIL leaves out):
- * " /\*murphy:row_types 23,25,16,-*\/"; the shard that fails reads it
- * back (storage/failrow.c).
+ * 0/1, a timestamptz as UTC text), nor the table's column order (an ALTER
+ * COLUMN TYPE moves the column to the end of the shard's table): the
+ * leader ends the statement with a comment naming, in the table's order,
+ * each column PostgreSQL shows (not the hidden row id) with its type OID:
+ * " /\*murphy:row_types 23 "id",25 "t",16 "b"*\/"; the shard that fails
+ * reads it back (storage/failrow.c).
  */
 #define MUR_FAILING_ROW_TAG "/*murphy:row_types "
 
-/* Append the tag for n columns of types types (hidden[i]: leave out). */
-void mur_failing_row_tag(mur_buf *b, int n, const mur_type *types, const unsigned char *hidden);
+/* Append the tag for the n columns names[i] of types types[i]; nothing
+ * when a name holds "*" followed by "/" (it would end the comment). */
+void mur_failing_row_tag(mur_buf *b, int n, const char *const *names, const mur_type *types);
 
-/* The tag's columns in sql: types[0..n) and hidden[0..n); returns n, or
- * -1 when sql has no well-formed tag of at most max columns. */
-int mur_failing_row_tag_parse(const char *sql, mur_type *types, unsigned char *hidden, int max);
-
-/* mur_failing_row of vals[0..n) but the hidden columns. */
-void mur_failing_row_shown(mur_error *err, int n, const mur_type *types,
-			   const unsigned char *hidden, const mur_value *vals, const mur_outfmt *f);
+/* The tag in sql: types[0..n), and news gets `NEW."id", NEW."t", ...`;
+ * returns n, or -1 when sql has no well-formed tag of at most max
+ * columns. */
+int mur_failing_row_tag_parse(const char *sql, mur_type *types, int max, mur_buf *news);
 
 #endif

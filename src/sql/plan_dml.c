@@ -54,15 +54,16 @@ void sql_insert_shard_sql(const cat_table *t, const char *alias, mur_buf *b)
 void sql_failing_row_tag(const cat_table *t, mur_buf *b)
 {
 	mur_type types[CAT_COLUMNS_MAX];
-	unsigned char hidden[CAT_COLUMNS_MAX];
-	int needed = t->nchecks > 0;
-	for (int i = 0; i < t->ncols; i++) {
-		types[i] = t->cols[i].type;
-		hidden[i] = (unsigned char)t->cols[i].hidden;
-		needed |= t->cols[i].not_null && !t->cols[i].hidden;
-	}
+	const char *names[CAT_COLUMNS_MAX];
+	int needed = t->nchecks > 0, n = 0;
+	for (int i = 0; i < t->ncols; i++)
+		if (!t->cols[i].hidden) {
+			types[n] = t->cols[i].type;
+			names[n++] = t->cols[i].name;
+			needed |= t->cols[i].not_null;
+		}
 	if (needed)
-		mur_failing_row_tag(b, t->ncols, types, hidden);
+		mur_failing_row_tag(b, n, names, types);
 }
 
 /* The table a statement writes, checked for privs (INSERT, UPDATE or

@@ -14,10 +14,11 @@
  * one that failed; the re-run must fail the same way.  Everything is
  * undone.
  *
- * The values print by the column types the statement's tag names
- * (common/failing_row.h: the shard knows storage classes, not types), a
- * timestamptz in UTC.  No tag, a tag whose column count is not the
- * table's, or a re-run that does not fail alike: no DETAIL, as before.
+ * The columns noted, and the types they print by, are the ones the
+ * statement's tag names (common/failing_row.h: the shard knows storage
+ * classes, not types, and its table's column order may not be the
+ * catalog's), a timestamptz in UTC.  No tag, a tag naming a column the
+ * table lacks, or a re-run that does not fail alike: no DETAIL, as before.
  * The cost is paid only by statements that failed with 23502 or 23514.
  */
 #include "storage/storage_int.h"
@@ -64,30 +65,8 @@ static int table_of(const char *msg, char *table, size_t sz)
 	return 1;
 }
 
-/* NEW."c1", NEW."c2", ... of every column of main.table into args;
- * returns the column count (0: none, or a failure). */
-static int new_columns(sqlite3 *db, const char *table, mur_buf *args)
-{
-	sqlite3_stmt *q;
-	int n = 0;
-	if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info(?1, 'main')", -1, &q,
-			       NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_text(q, 1, table, -1, SQLITE_TRANSIENT);
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		const char *c = (const char *)sqlite3_column_text(q, 0);
-		mur_buf_printf(args, "%sNEW.\"", n++ ? ", " : "");
-		for (; c && *c; c++) /* quoted: double any '"' */
-			mur_buf_printf(args, *c == '"' ? "\"\"" : "%c", *c);
-		mur_buf_printf(args, "\"");
-	}
-	sqlite3_finalize(q);
-	return mur_buf_ok(args) ? n : 0;
-}
-
 /* The noted row as the DETAIL, when it has the tag's n columns. */
-static void put_detail(const failrow_note *note, int n, const mur_type *types,
-		       const unsigned char *hidden, mur_error *err)
+static void put_detail(const failrow_note *note, int n, const mur_type *types, mur_error *err)
 {
 	mur_value *vals = calloc((size_t)n, sizeof *vals);
 	mur_rd rd;
@@ -96,14 +75,13 @@ static void put_detail(const failrow_note *note, int n, const mur_type *types,
 	for (int i = 0; i < n && ok; i++)
 		ok = mur_row_get_value(&rd, &vals[i]) == MUR_OK;
 	if (ok)
-		mur_failing_row_shown(err, n, types, hidden, vals, NULL);
+		mur_failing_row(err, n, types, vals, NULL);
 	free(vals);
 }
 
 void stor_failrow_detail(sqlite3 *db, sqlite3_stmt *st, mur_error *err)
 {
 	mur_type types[STOR_FAILROW_COLS_MAX];
-	unsigned char hidden[STOR_FAILROW_COLS_MAX];
 	char table[256], msg[512];
 	failrow_note note = {.calls = 0};
 	mur_buf args;
@@ -111,18 +89,16 @@ void stor_failrow_detail(sqlite3 *db, sqlite3_stmt *st, mur_error *err)
 	if (strcmp(err->sqlstate, SQLSTATE_NOT_NULL_VIOLATION) != 0 &&
 	    strcmp(err->sqlstate, SQLSTATE_CHECK_VIOLATION) != 0)
 		return;
-	n = mur_failing_row_tag_parse(sqlite3_sql(st), types, hidden, STOR_FAILROW_COLS_MAX);
-	if (n <= 0 || !table_of(err->message, table, sizeof table))
-		return;
-	snprintf(msg, sizeof msg, "%s", sqlite3_errmsg(db));
 	mur_buf_init(&args);
 	mur_buf_init(&note.row);
+	n = mur_failing_row_tag_parse(sqlite3_sql(st), types, STOR_FAILROW_COLS_MAX, &args);
+	snprintf(msg, sizeof msg, "%s", sqlite3_errmsg(db));
 	sqlite3_reset(st); /* bindings stay */
-	if (new_columns(db, table, &args) == n &&
+	if (n > 0 && table_of(err->message, table, sizeof table) &&
 	    stor_rerun_noting(db, st, "mur_failrow", table, mur_buf_cstr(&args), n, fn_note, &note,
 			      msg) &&
 	    note.calls > 0 && mur_buf_ok(&note.row))
-		put_detail(&note, n, types, hidden, err);
+		put_detail(&note, n, types, err);
 	mur_buf_free(&args);
 	mur_buf_free(&note.row);
 }

@@ -90,6 +90,21 @@ def test_failing_row_keyless(db, sql, state):
     same(db, sql, state)
 
 
+def test_failing_row_after_alter(db):
+    # ALTER COLUMN TYPE rebuilds the column at the end of the shard's table
+    # (the old one kept aside): the row still prints in the table's order
+    db.exec_both("DROP TABLE IF EXISTS fra")
+    db.exec_both("CREATE TABLE fra (id int PRIMARY KEY, p int, n int CHECK (n > 0), "
+                 "t varchar(5) NOT NULL, f float8)")
+    db.exec_both("INSERT INTO fra VALUES (1, 1, 1, 'a', 1.5)")
+    db.exec_both("ALTER TABLE fra ALTER COLUMN n TYPE numeric")
+    same(db, "UPDATE fra SET n = -0.50 WHERE id = 1", "23514")
+    db.exec_both("ALTER TABLE fra DROP COLUMN p")
+    db.exec_both('ALTER TABLE fra RENAME COLUMN t TO "T x"')
+    same(db, 'UPDATE fra SET "T x" = NULL WHERE id = 1', "23502")
+    same(db, "INSERT INTO fra VALUES (2, 0, 'b')", "23514")
+
+
 @pytest.mark.parametrize("table", ["fr", "frr"])
 def test_failing_row_copy(db, table):
     data = ("20\t1\ta\tt\t\\N\t\\N\t1\t\\N\n"

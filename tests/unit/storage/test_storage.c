@@ -330,7 +330,7 @@ static int step_failrow(stor_db *db, const char *sql, mur_error *err)
 	return rc == SQLITE_DONE ? MUR_OK : MUR_ERR;
 }
 
-#define FAILROW_TAG " /*murphy:row_types 23,23,16*/"
+#define FAILROW_TAG " /*murphy:row_types 23 \"id\",23 \"n\",16 \"b\"*/"
 
 static void test_failrow_values(void **state)
 {
