@@ -60,7 +60,9 @@ struct lead_copy {
 	mur_value defaults[CAT_COLUMNS_MAX];
 	mur_buf *batches;
 	mur_linemap *lines; /* per shard: the lines of its batch's rows (a refused row's CONTEXT) */
-	const char *text;   /* the line being parsed (its CONTEXT text) */
+	struct copy_sent *sent; /* batches in flight (each one's callback argument) */
+	int cancelling;         /* in cancel_queued: the last answer does not finish c */
+	const char *text;       /* the line being parsed (its CONTEXT text) */
 	size_t text_len;
 	uint64_t *counts;
 	uint64_t rows;       /* rows parsed */
@@ -236,11 +238,24 @@ static void copy_resume(lead_copy *c)
 static void copy_where_at(lead_copy *c, mur_error *err, uint64_t line, const char *col,
 			  const char *text, size_t n);
 
-/* A batch in flight: the lines of its rows. */
+/* A batch in flight: the lines of its rows; in c->sent. */
 typedef struct copy_sent {
 	lead_copy *c;
 	mur_linemap lines;
+	struct copy_sent *prev, *next;
 } copy_sent;
+
+static void sent_free(copy_sent *sent)
+{
+	if (sent->prev)
+		sent->prev->next = sent->next;
+	else
+		sent->c->sent = sent->next;
+	if (sent->next)
+		sent->next->prev = sent->prev;
+	mur_linemap_free(&sent->lines);
+	free(sent);
+}
 
 /* The shard refused row err->row of the batch: PostgreSQL's CONTEXT at
  * its line, with the line's text for a CHECK (found as the line was read
@@ -271,9 +286,25 @@ static void copy_part_done(void *arg, repl_wop *op, int failed, const mur_error 
 		copy_fail_row(c, &sent->lines, err);
 	else
 		c->rows_acked += primary->changes;
-	mur_linemap_free(&sent->lines);
-	free(sent);
+	sent_free(sent);
 	copy_resume(c);
+	if (c->draining && c->inflight == 0 && !c->cancelling)
+		copy_finish(c);
+}
+
+/* Take back the lock requests (callback argument c) and the batches
+ * (each its own copy_sent) still queued (repl_cancel_queued); their
+ * answers come failed.  c may be gone on return (the last answer finishes
+ * it). */
+static void cancel_queued(lead_copy *c, const mur_error *err)
+{
+	c->cancelling = 1;
+	repl_cancel_queued(c->s->e->repl, c, err);
+	for (copy_sent *sent = c->sent, *next; sent; sent = next) {
+		next = sent->next; /* sent's own answer may free it, no other */
+		repl_cancel_queued(c->s->e->repl, sent, err);
+	}
+	c->cancelling = 0;
 	if (c->draining && c->inflight == 0)
 		copy_finish(c);
 }
@@ -294,6 +325,11 @@ static void flush_shard(lead_copy *c, uint32_t shard)
 	sent->c = c;
 	sent->lines = c->lines[shard]; /* moved: the shard's next batch starts empty */
 	mur_linemap_init(&c->lines[shard]);
+	sent->prev = NULL;
+	sent->next = c->sent;
+	if (c->sent)
+		c->sent->prev = sent;
+	c->sent = sent;
 	facts.lock_timeout_ms = c->waits.lock_timeout_ms;
 	facts.deadlock_timeout_ms = c->waits.deadlock_timeout_ms;
 	c->inflight++;
@@ -301,8 +337,7 @@ static void flush_shard(lead_copy *c, uint32_t shard)
 		       &c->batches[shard], c->counts[shard], (uint32_t)c->t->ncols, copy_part_done,
 		       sent, &err) != MUR_OK) {
 		c->inflight--;
-		mur_linemap_free(&sent->lines);
-		free(sent);
+		sent_free(sent);
 		copy_fail(c, &err);
 	}
 	if (c->batches[shard].cap > 2 * LEAD_COPY_BATCH_BYTES)
@@ -335,7 +370,7 @@ static void lock_answered(lead_copy *c)
 			flush_batches(c, c->draining);
 	}
 	copy_resume(c);
-	if (c->draining && c->inflight == 0)
+	if (c->draining && c->inflight == 0 && !c->cancelling)
 		copy_finish(c);
 }
 
@@ -775,7 +810,7 @@ void lead_copy_done(lead_session *s, int failed, const char *msg, pgw_done_cb do
 			copy_finish(c);
 		else /* a client gone (or CopyFail) while a batch waits for a lock:
 			their requests go now; the last answer finishes c */
-			repl_cancel_queued(s->e->repl, c, &err);
+			cancel_queued(c, &err);
 		return;
 	} else if (c->line.len > 0 && !c->failed && !c->ended) {
 		parse_line(c, c->line.data, c->line.len);
@@ -806,7 +841,7 @@ void lead_copy_abort(lead_session *s)
 	}
 	/* its writes and lock requests still queued (a lock wait) go now, not
 	 * at their grant or lock_timeout; the last answer finishes c */
-	repl_cancel_queued(s->e->repl, c, &err);
+	cancel_queued(c, &err);
 }
 
 /* Columns the COPY does not list get their DEFAULT, evaluated once per
