@@ -91,8 +91,11 @@ static const char *quoted_name(const char *p, mur_buf *out)
 
 int mur_failing_row_tag_parse(const char *sql, mur_type *types, int max, mur_buf *news)
 {
-	const char *p = sql ? strstr(sql, MUR_FAILING_ROW_TAG) : NULL;
+	const char *p = NULL;
 	int n = 0;
+	/* the last one: a string constant of the statement may hold the text */
+	for (const char *q = sql; q && (q = strstr(q, MUR_FAILING_ROW_TAG)); q++)
+		p = q;
 	if (!p)
 		return -1;
 	p += strlen(MUR_FAILING_ROW_TAG);

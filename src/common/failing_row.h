@@ -35,9 +35,10 @@ void mur_failing_row(mur_error *err, int n, const mur_type *types, const mur_val
  * when a name holds "*" followed by "/" (it would end the comment). */
 void mur_failing_row_tag(mur_buf *b, int n, const char *const *names, const mur_type *types);
 
-/* The tag in sql: types[0..n), and news gets `NEW."id", NEW."t", ...`;
- * returns n, or -1 when sql has no well-formed tag of at most max
- * columns. */
+/* The tag in sql (its last: the leader appends it after everything but a
+ * RETURNING of column names): types[0..n), and news gets `NEW."id",
+ * NEW."t", ...`; returns n, or -1 when sql has no well-formed tag of at
+ * most max columns. */
 int mur_failing_row_tag_parse(const char *sql, mur_type *types, int max, mur_buf *news);
 
 #endif

@@ -69,6 +69,8 @@ LONG = "é" * 40 + "z" * 10  # 90 bytes: cut at 64 on a character boundary
     ("UPDATE {t} SET num = NULL WHERE id = 1", "23502"),
     ("UPDATE {t} SET n = -5 WHERE id = 1", "23514"),
     ("UPDATE {t} SET n = 0, t = '%s' WHERE id = 2" % LONG, "23514"),
+    # a string that looks like murphy's row-types tag does not mislead the shard
+    ("UPDATE {t} SET n = -1, t = '/*murphy:row_types 23 \"zz\"*/' WHERE id = 2", "23514"),
     ("INSERT INTO {t} VALUES (3, 0, NULL, false, NULL, NULL, 0.1e2, NULL)", "23514"),
     ("INSERT INTO {t} (id, n) VALUES (3, 0)", "23514"),
     ("INSERT INTO {t} (id, n, t) VALUES (5, 1, 'a'), (6, 2, 'b'), (7, -7, 'c')", "23514"),

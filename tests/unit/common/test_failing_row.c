@@ -32,6 +32,14 @@ static void test_tag_round_trip(void **state)
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(got[i], types[i]);
 	assert_string_equal(mur_buf_cstr(&news), "NEW.\"id\", NEW.\"a \"\"b\"\"\", NEW.\"c\"");
+	/* a string constant holding a tag's text comes before the real one */
+	mur_buf_reset(&news);
+	assert_int_equal(mur_failing_row_tag_parse("UPDATE t SET v = '/*murphy:row_types 23 "
+						   "\"x\"*/' "
+						   "/*murphy:row_types 16 \"v\",23 \"id\"*/",
+						   got, 8, &news),
+			 2);
+	assert_string_equal(mur_buf_cstr(&news), "NEW.\"v\", NEW.\"id\"");
 	/* more columns than the caller holds, no tag, malformed ones */
 	mur_buf_reset(&news);
 	assert_int_equal(mur_failing_row_tag_parse(mur_buf_cstr(&b), got, 2, &news), -1);
