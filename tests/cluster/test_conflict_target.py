@@ -20,6 +20,9 @@ SETUP = [
     # a unique index holding the integer key (SQLite's rowid): the guarded target
     "CREATE TABLE ci (id int PRIMARY KEY, k int, v text)",
     "CREATE UNIQUE INDEX ci_id_k ON ci (id, k)",
+    # keyless with two unique keys: one shard, SQLite's hidden row id its key
+    "CREATE TABLE ck2 (a int UNIQUE, b text UNIQUE, c boolean)",
+    "INSERT INTO ck2 VALUES (1, 'x', true), (2, 'y', false)",
     "INSERT INTO cd VALUES (1, 1, 1, 'x'), (2, 2, 2, 'y'), (3, 3, 3, 'z')",
     "INSERT INTO cr VALUES (1, 'one', 'x'), (2, 'two', 'y')",
     "INSERT INTO ci VALUES (7, 70, 'a'), (8, NULL, 'b')",
@@ -28,7 +31,7 @@ SETUP = [
 
 @pytest.fixture(scope="module", autouse=True)
 def loaded(db):
-    for t in ("cd", "cr", "ci"):
+    for t in ("cd", "cr", "ci", "ck2"):
         db.exec_both("DROP TABLE IF EXISTS %s" % t)
     for sql in SETUP:
         if sql.startswith("CREATE TABLE cr"):
@@ -63,6 +66,7 @@ def same_tables(db):
     db.both("SELECT * FROM cd ORDER BY a, b")
     db.both("SELECT * FROM cr ORDER BY id")
     db.both("SELECT * FROM ci ORDER BY id")
+    db.both("SELECT * FROM ck2 ORDER BY a")
 
 
 @pytest.mark.parametrize("sql", [
@@ -82,6 +86,9 @@ def same_tables(db):
     # the unique index holding the key: no conflict on (id, k), one on the key
     "INSERT INTO ci VALUES (7, 71, 'x') ON CONFLICT (id, k) DO NOTHING",
     "INSERT INTO ci VALUES (8, NULL, 'x') ON CONFLICT (k, id) DO NOTHING",
+    "INSERT INTO ck2 VALUES (3, 'x', true) ON CONFLICT (a) DO NOTHING",
+    "INSERT INTO ck2 VALUES (1, 'z', true) ON CONFLICT ON CONSTRAINT ck2_b_key DO NOTHING",
+    "INSERT INTO ck2 VALUES (NULL, 'x', true) ON CONFLICT (a) DO NOTHING",
 ])
 def test_other_key_conflict_is_23505(db, sql):
     same(db, sql, "23505")
@@ -99,6 +106,8 @@ def test_other_key_conflict_is_23505(db, sql):
     "INSERT INTO ci VALUES (7, 70, 'x') ON CONFLICT (id, k) DO NOTHING",
     "INSERT INTO ci VALUES (9, 90, 'x'), (9, 90, 'y') ON CONFLICT (k, id) DO NOTHING RETURNING *",
     "INSERT INTO ci VALUES (7, 71, 'x') ON CONFLICT (id) DO NOTHING",
+    # both keys conflict: the target's conflict is the one handled
+    "INSERT INTO ck2 VALUES (1, 'x', true) ON CONFLICT (b) DO NOTHING",
 ])
 def test_target_conflicts_still_skip(db, sql):
     same(db, sql)
