@@ -13,22 +13,29 @@
 
 #define FAILING_ROW_FIELD_BYTES_MAX 64 /* PostgreSQL's maxfieldlen */
 
-/* One value's text, cut to FAILING_ROW_FIELD_BYTES_MAX bytes with "...". */
-static void put_value(mur_buf *out, mur_type t, const mur_value *v, const mur_outfmt *f)
+void mur_failing_row_text(mur_type t, const mur_value *v, const mur_outfmt *f, mur_buf *out)
 {
-	mur_buf scratch, text;
+	mur_buf scratch;
 	mur_value cv;
 	mur_error ignored;
-	size_t n;
 	if (v->kind == MV_NULL) {
 		mur_buf_printf(out, "null");
 		return;
 	}
 	mur_buf_init(&scratch);
-	mur_buf_init(&text);
 	if (mur_value_coerce(t, v, &scratch, &cv, &ignored) != MUR_OK)
 		cv = *v;
-	mur_value_to_pgtext_fmt(t, &cv, f, &text);
+	mur_value_to_pgtext_fmt(t, &cv, f, out);
+	mur_buf_free(&scratch);
+}
+
+/* One value's text, cut to FAILING_ROW_FIELD_BYTES_MAX bytes with "...". */
+static void put_value(mur_buf *out, mur_type t, const mur_value *v, const mur_outfmt *f)
+{
+	mur_buf text;
+	size_t n;
+	mur_buf_init(&text);
+	mur_failing_row_text(t, v, f, &text);
 	n = text.len;
 	if (n > FAILING_ROW_FIELD_BYTES_MAX) {
 		n = FAILING_ROW_FIELD_BYTES_MAX;
@@ -39,7 +46,6 @@ static void put_value(mur_buf *out, mur_type t, const mur_value *v, const mur_ou
 	if (n < text.len)
 		mur_buf_printf(out, "...");
 	mur_buf_free(&text);
-	mur_buf_free(&scratch);
 }
 
 void mur_failing_row(mur_error *err, int n, const mur_type *types, const mur_value *vals,
@@ -87,6 +93,31 @@ static const char *quoted_name(const char *p, mur_buf *out)
 	}
 	mur_buf_put(out, p, (size_t)(q + 1 - p));
 	return q + 1;
+}
+
+mur_type mur_failing_row_tag_type(const char *sql, const char *name, size_t len)
+{
+	mur_type types[MUR_FAILING_ROW_LOOKUP_MAX], t = MT_UNKNOWN;
+	mur_buf news, want;
+	int n;
+	mur_buf_init(&news);
+	mur_buf_init(&want);
+	mur_buf_printf(&want, "NEW.\"");
+	for (size_t i = 0; i < len; i++)
+		mur_buf_printf(&want, name[i] == '"' ? "\"\"" : "%c", name[i]);
+	mur_buf_printf(&want, "\"");
+	n = mur_failing_row_tag_parse(sql, types, MUR_FAILING_ROW_LOOKUP_MAX, &news);
+	for (int i = 0, at = 0; i < n && mur_buf_ok(&want); i++) { /* news: `NEW."a", NEW."b"` */
+		const char *p = mur_buf_cstr(&news) + at;
+		const char *end = strstr(p + 5, "\", NEW.");
+		size_t item = end ? (size_t)(end + 1 - p) : strlen(p);
+		if (item == want.len && !memcmp(p, want.data, item))
+			t = types[i];
+		at += (int)item + 2;
+	}
+	mur_buf_free(&news);
+	mur_buf_free(&want);
+	return t;
 }
 
 int mur_failing_row_tag_parse(const char *sql, mur_type *types, int max, mur_buf *news)

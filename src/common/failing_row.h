@@ -35,6 +35,16 @@ void mur_failing_row(mur_error *err, int n, const mur_type *types, const mur_val
  * when a name holds "*" followed by "/" (it would end the comment). */
 void mur_failing_row_tag(mur_buf *b, int n, const char *const *names, const mur_type *types);
 
+/* The type the tag in sql gives the column name[0..len) (MT_UNKNOWN: no
+ * tag, or not in it; a tag of more than MUR_FAILING_ROW_LOOKUP_MAX
+ * columns is not looked in). */
+#define MUR_FAILING_ROW_LOOKUP_MAX 1600
+mur_type mur_failing_row_tag_type(const char *sql, const char *name, size_t len);
+
+/* v's text as type t prints it (coerced first; as given when it does not
+ * coerce; "null" for NULL), appended to out. */
+void mur_failing_row_text(mur_type t, const mur_value *v, const mur_outfmt *f, mur_buf *out);
+
 /* The tag in sql (its last: the leader appends it after everything but a
  * RETURNING of column names): types[0..n), and news gets `NEW."id",
  * NEW."t", ...`; returns n, or -1 when sql has no well-formed tag of at
