@@ -29,6 +29,7 @@ void mur_error_clear(mur_error *e)
 		return;
 	memcpy(e->sqlstate, SQLSTATE_SUCCESS, 6);
 	e->position = 0;
+	e->row = 0;
 	e->message[0] = e->detail[0] = e->hint[0] = e->context[0] = '\0';
 }
 

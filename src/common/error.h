@@ -15,6 +15,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum mur_rc {
 	MUR_OK = 0,
@@ -112,6 +113,9 @@ typedef struct mur_error {
 	char hint[MUR_ERROR_DETAIL_MAX];     /* optional: what to do next */
 	char context[MUR_ERROR_DETAIL_MAX];  /* optional: PostgreSQL's CONTEXT ('W'), where it
 						happened ("COPY t, line 3"); the leader's own */
+	uint32_t row; /* a write task's rows: the 1-based row the shard refused (0: none, or
+			 not a row of them); the leader makes it COPY's line (lead_copy.c);
+			 never sent to a client */
 } mur_error;
 
 /* Reset to "no error". */

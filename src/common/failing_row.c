@@ -1,32 +1,41 @@
 /*
  * failing_row.c — the "Failing row contains (...)." DETAIL (failing_row.h):
  * the text of each value through mur_value_to_pgtext_fmt, as PostgreSQL's
- * ExecBuildSlotValueDescription writes it.
+ * ExecBuildSlotValueDescription writes it; and the row-types tag a shard
+ * statement carries so that the shard can write it.
  */
 #include "common/failing_row.h"
 
 #include "common/buf.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define FAILING_ROW_FIELD_BYTES_MAX 64 /* PostgreSQL's maxfieldlen */
 
-/* One value's text, cut to FAILING_ROW_FIELD_BYTES_MAX bytes with "...". */
-static void put_value(mur_buf *out, mur_type t, const mur_value *v, const mur_outfmt *f)
+void mur_failing_row_text(mur_type t, const mur_value *v, const mur_outfmt *f, mur_buf *out)
 {
-	mur_buf scratch, text;
+	mur_buf scratch;
 	mur_value cv;
 	mur_error ignored;
-	size_t n;
 	if (v->kind == MV_NULL) {
 		mur_buf_printf(out, "null");
 		return;
 	}
 	mur_buf_init(&scratch);
-	mur_buf_init(&text);
 	if (mur_value_coerce(t, v, &scratch, &cv, &ignored) != MUR_OK)
 		cv = *v;
-	mur_value_to_pgtext_fmt(t, &cv, f, &text);
+	mur_value_to_pgtext_fmt(t, &cv, f, out);
+	mur_buf_free(&scratch);
+}
+
+/* One value's text, cut to FAILING_ROW_FIELD_BYTES_MAX bytes with "...". */
+static void put_value(mur_buf *out, mur_type t, const mur_value *v, const mur_outfmt *f)
+{
+	mur_buf text;
+	size_t n;
+	mur_buf_init(&text);
+	mur_failing_row_text(t, v, f, &text);
 	n = text.len;
 	if (n > FAILING_ROW_FIELD_BYTES_MAX) {
 		n = FAILING_ROW_FIELD_BYTES_MAX;
@@ -37,7 +46,6 @@ static void put_value(mur_buf *out, mur_type t, const mur_value *v, const mur_ou
 	if (n < text.len)
 		mur_buf_printf(out, "...");
 	mur_buf_free(&text);
-	mur_buf_free(&scratch);
 }
 
 void mur_failing_row(mur_error *err, int n, const mur_type *types, const mur_value *vals,
@@ -53,4 +61,89 @@ void mur_failing_row(mur_error *err, int n, const mur_type *types, const mur_val
 	}
 	mur_error_detail(err, "Failing row contains (%s).", mur_buf_ok(&b) ? mur_buf_cstr(&b) : "");
 	mur_buf_free(&b);
+}
+
+void mur_failing_row_tag(mur_buf *b, int n, const char *const *names, const mur_type *types)
+{
+	for (int i = 0; i < n; i++)
+		if (strstr(names[i], "*/"))
+			return;
+	mur_buf_printf(b, " " MUR_FAILING_ROW_TAG);
+	for (int i = 0; i < n; i++) {
+		mur_buf_printf(b, "%s%u \"", i ? "," : "", mur_type_oid(types[i]));
+		for (const char *c = names[i]; *c; c++) /* quoted: double any '"' */
+			mur_buf_printf(b, *c == '"' ? "\"\"" : "%c", *c);
+		mur_buf_printf(b, "\"");
+	}
+	mur_buf_printf(b, "*/");
+}
+
+/* One quoted name at p, copied to out as is; the byte after it, or NULL. */
+static const char *quoted_name(const char *p, mur_buf *out)
+{
+	const char *q = p + 1;
+	if (*p != '"')
+		return NULL;
+	for (;; q++) {
+		if (!*q)
+			return NULL;
+		if (*q == '"' && q[1] != '"')
+			break;
+		q += *q == '"'; /* a doubled quote */
+	}
+	mur_buf_put(out, p, (size_t)(q + 1 - p));
+	return q + 1;
+}
+
+mur_type mur_failing_row_tag_type(const char *sql, const char *name, size_t len)
+{
+	mur_type types[MUR_FAILING_ROW_LOOKUP_MAX], t = MT_UNKNOWN;
+	mur_buf news, want;
+	int n;
+	mur_buf_init(&news);
+	mur_buf_init(&want);
+	mur_buf_printf(&want, "NEW.\"");
+	for (size_t i = 0; i < len; i++)
+		mur_buf_printf(&want, name[i] == '"' ? "\"\"" : "%c", name[i]);
+	mur_buf_printf(&want, "\"");
+	n = mur_failing_row_tag_parse(sql, types, MUR_FAILING_ROW_LOOKUP_MAX, &news);
+	for (int i = 0, at = 0; i < n && mur_buf_ok(&want); i++) { /* news: `NEW."a", NEW."b"` */
+		const char *p = mur_buf_cstr(&news) + at;
+		const char *end = strstr(p + 5, "\", NEW.");
+		size_t item = end ? (size_t)(end + 1 - p) : strlen(p);
+		if (item == want.len && !memcmp(p, want.data, item))
+			t = types[i];
+		at += (int)item + 2;
+	}
+	mur_buf_free(&news);
+	mur_buf_free(&want);
+	return t;
+}
+
+int mur_failing_row_tag_parse(const char *sql, mur_type *types, int max, mur_buf *news)
+{
+	const char *p = NULL;
+	int n = 0;
+	/* the last one: a string constant of the statement may hold the text */
+	for (const char *q = sql; q && (q = strstr(q, MUR_FAILING_ROW_TAG)); q++)
+		p = q;
+	if (!p)
+		return -1;
+	p += strlen(MUR_FAILING_ROW_TAG);
+	while (n < max) {
+		char *end;
+		if (*p < '0' || *p > '9')
+			return -1;
+		types[n] = mur_type_from_oid((uint32_t)strtoul(p, &end, 10));
+		if (*end != ' ')
+			return -1;
+		mur_buf_printf(news, "%sNEW.", n++ ? ", " : "");
+		if (!(p = quoted_name(end + 1, news)))
+			return -1;
+		if (p[0] == '*' && p[1] == '/')
+			return mur_buf_ok(news) ? n : -1;
+		if (*p++ != ',')
+			return -1;
+	}
+	return -1;
 }

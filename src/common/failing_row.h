@@ -8,6 +8,7 @@
 #ifndef COMMON_FAILING_ROW_H
 #define COMMON_FAILING_ROW_H
 
+#include "common/buf.h"
 #include "common/error.h"
 #include "common/value.h"
 
@@ -16,5 +17,38 @@
  * timestamptz in f's zone (NULL: UTC). */
 void mur_failing_row(mur_error *err, int n, const mur_type *types, const mur_value *vals,
 		     const mur_outfmt *f);
+
+/*
+ * The row of a write's shard statement.  A NOT NULL violation of an
+ * UPDATE and a CHECK violation are found in the shard by SQLite, which
+ * knows each column's storage class but not its type (a boolean is stored
+ * 0/1, a timestamptz as UTC text), nor the table's column order (an ALTER
+ * COLUMN TYPE moves the column to the end of the shard's table): the
+ * leader ends the statement with a comment naming, in the table's order,
+ * each column PostgreSQL shows (not the hidden row id) with its type OID:
+ * " /\*murphy:row_types 23 "id",25 "t",16 "b"*\/"; the shard that fails
+ * reads it back (storage/failrow.c).
+ */
+#define MUR_FAILING_ROW_TAG "/*murphy:row_types "
+
+/* Append the tag for the n columns names[i] of types types[i]; nothing
+ * when a name holds "*" followed by "/" (it would end the comment). */
+void mur_failing_row_tag(mur_buf *b, int n, const char *const *names, const mur_type *types);
+
+/* The type the tag in sql gives the column name[0..len) (MT_UNKNOWN: no
+ * tag, or not in it; a tag of more than MUR_FAILING_ROW_LOOKUP_MAX
+ * columns is not looked in). */
+#define MUR_FAILING_ROW_LOOKUP_MAX 1600
+mur_type mur_failing_row_tag_type(const char *sql, const char *name, size_t len);
+
+/* v's text as type t prints it (coerced first; as given when it does not
+ * coerce; "null" for NULL), appended to out. */
+void mur_failing_row_text(mur_type t, const mur_value *v, const mur_outfmt *f, mur_buf *out);
+
+/* The tag in sql (its last: the leader appends it after everything but a
+ * RETURNING of column names): types[0..n), and news gets `NEW."id",
+ * NEW."t", ...`; returns n, or -1 when sql has no well-formed tag of at
+ * most max columns. */
+int mur_failing_row_tag_parse(const char *sql, mur_type *types, int max, mur_buf *news);
 
 #endif

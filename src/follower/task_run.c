@@ -800,6 +800,7 @@ static int write_once(run_ctx *c, sqlite3_stmt *st)
 	if (rc != SQLITE_DONE) {
 		sqlite_fail(c, rc);
 		stor_dupkey_detail(c->mem ? c->mem : stor_handle(c->db), st, &c->res->err);
+		stor_failrow_detail(c->mem ? c->mem : stor_handle(c->db), st, &c->res->err);
 		return MUR_ERR;
 	}
 	c->res->changes += (uint64_t)sqlite3_changes64(stor_handle(c->db));
@@ -828,8 +829,8 @@ static int write_rows(run_ctx *c, sqlite3_stmt *st)
 			}
 		if (rc == MUR_OK)
 			rc = bind_all(c, st, v, t->ncols);
-		if (rc == MUR_OK)
-			rc = write_once(c, st);
+		if (rc == MUR_OK && (rc = write_once(c, st)) != MUR_OK)
+			c->res->err.row = (uint32_t)(r + 1); /* COPY's line (lead_copy.c) */
 		sqlite3_clear_bindings(st);
 	}
 	if (v != vals)

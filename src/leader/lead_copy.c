@@ -38,6 +38,7 @@
  */
 #include "leader/lead_int.h"
 
+#include "common/linemap.h"
 #include "common/utf8.h"
 
 #include <assert.h>
@@ -58,6 +59,11 @@ struct lead_copy {
 	mur_buf defaults_buf; /* evaluated DEFAULTs of columns COPY does not list */
 	mur_value defaults[CAT_COLUMNS_MAX];
 	mur_buf *batches;
+	mur_linemap *lines; /* per shard: the lines of its batch's rows (a refused row's CONTEXT) */
+	struct copy_sent *sent; /* batches in flight (each one's callback argument) */
+	int cancelling;         /* in cancel_queued: the last answer does not finish c */
+	const char *text;       /* the line being parsed (its CONTEXT text) */
+	size_t text_len;
 	uint64_t *counts;
 	uint64_t rows;       /* rows parsed */
 	uint64_t rows_acked; /* rows acknowledged by primaries */
@@ -105,7 +111,11 @@ static void copy_free(lead_copy *c)
 	if (c->batches)
 		for (uint32_t i = 0; i < c->t->nshards; i++)
 			mur_buf_free(&c->batches[i]);
+	if (c->lines)
+		for (uint32_t i = 0; i < c->t->nshards; i++)
+			mur_linemap_free(&c->lines[i]);
 	free(c->batches);
+	free(c->lines);
 	free(c->counts);
 	plan_free(c->p);
 	free(c);
@@ -225,18 +235,76 @@ static void copy_resume(lead_copy *c)
 	}
 }
 
+static void copy_where_at(lead_copy *c, mur_error *err, uint64_t line, const char *col,
+			  const char *text, size_t n);
+
+/* A batch in flight: the lines of its rows; in c->sent. */
+typedef struct copy_sent {
+	lead_copy *c;
+	mur_linemap lines;
+	struct copy_sent *prev, *next;
+} copy_sent;
+
+static void sent_free(copy_sent *sent)
+{
+	if (sent->prev)
+		sent->prev->next = sent->next;
+	else
+		sent->c->sent = sent->next;
+	if (sent->next)
+		sent->next->prev = sent->prev;
+	mur_linemap_free(&sent->lines);
+	free(sent);
+}
+
+/* The shard refused row err->row of the batch: PostgreSQL's CONTEXT at
+ * its line, with the line's text for a CHECK (found as the line was read
+ * there; a duplicate key, found at the batch's insert, has none). */
+static void copy_fail_row(lead_copy *c, const mur_linemap *lines, const mur_error *err)
+{
+	mur_error e = *err;
+	uint64_t line;
+	const char *text;
+	size_t n;
+	if (mur_linemap_get(lines, err->row, &line, &text, &n)) {
+		if (strcmp(err->sqlstate, SQLSTATE_CHECK_VIOLATION) != 0)
+			text = NULL;
+		copy_where_at(c, &e, line, NULL, text, n);
+	}
+	copy_fail(c, &e);
+}
+
 /* One batch (one shard's part) is decided. */
 static void copy_part_done(void *arg, repl_wop *op, int failed, const mur_error *err,
 			   const exec_result *primary)
 {
-	lead_copy *c = arg;
+	copy_sent *sent = arg;
+	lead_copy *c = sent->c;
 	(void)op;
 	c->inflight--;
 	if (failed)
-		copy_fail(c, err);
+		copy_fail_row(c, &sent->lines, err);
 	else
 		c->rows_acked += primary->changes;
+	sent_free(sent);
 	copy_resume(c);
+	if (c->draining && c->inflight == 0 && !c->cancelling)
+		copy_finish(c);
+}
+
+/* Take back the lock requests (callback argument c) and the batches
+ * (each its own copy_sent) still queued (repl_cancel_queued); their
+ * answers come failed.  c may be gone on return (the last answer finishes
+ * it). */
+static void cancel_queued(lead_copy *c, const mur_error *err)
+{
+	c->cancelling = 1;
+	repl_cancel_queued(c->s->e->repl, c, err);
+	for (copy_sent *sent = c->sent, *next; sent; sent = next) {
+		next = sent->next; /* sent's own answer may free it, no other */
+		repl_cancel_queued(c->s->e->repl, sent, err);
+	}
+	c->cancelling = 0;
 	if (c->draining && c->inflight == 0)
 		copy_finish(c);
 }
@@ -245,16 +313,31 @@ static void flush_shard(lead_copy *c, uint32_t shard)
 {
 	mur_error err;
 	repl_write_facts facts = {0}; /* COPY's INSERT is plain: no RETURNING, no ON CONFLICT */
+	copy_sent *sent;
 
 	if (c->counts[shard] == 0 || c->failed || copy_txn(c, &facts.txn) != MUR_OK)
 		return;
+	if (!(sent = malloc(sizeof *sent))) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		copy_fail(c, &err);
+		return;
+	}
+	sent->c = c;
+	sent->lines = c->lines[shard]; /* moved: the shard's next batch starts empty */
+	mur_linemap_init(&c->lines[shard]);
+	sent->prev = NULL;
+	sent->next = c->sent;
+	if (c->sent)
+		c->sent->prev = sent;
+	c->sent = sent;
 	facts.lock_timeout_ms = c->waits.lock_timeout_ms;
 	facts.deadlock_timeout_ms = c->waits.deadlock_timeout_ms;
 	c->inflight++;
 	if (repl_write(c->s->e->repl, c->t, shard, c->quorum, c->pc->shard_sql, &facts, NULL, 0,
 		       &c->batches[shard], c->counts[shard], (uint32_t)c->t->ncols, copy_part_done,
-		       c, &err) != MUR_OK) {
+		       sent, &err) != MUR_OK) {
 		c->inflight--;
+		sent_free(sent);
 		copy_fail(c, &err);
 	}
 	if (c->batches[shard].cap > 2 * LEAD_COPY_BATCH_BYTES)
@@ -287,7 +370,7 @@ static void lock_answered(lead_copy *c)
 			flush_batches(c, c->draining);
 	}
 	copy_resume(c);
-	if (c->draining && c->inflight == 0)
+	if (c->draining && c->inflight == 0 && !c->cancelling)
 		copy_finish(c);
 }
 
@@ -378,6 +461,8 @@ static void batch_add(lead_copy *c, uint32_t shard)
 		copy_fail(c, &err);
 		return;
 	}
+	mur_linemap_add(&c->lines[shard], c->lineno,
+			c->t->nchecks && !c->pc->binary ? c->text : NULL, c->text_len);
 	c->rows++;
 	c->counts[shard]++;
 	if (!batch_full(c, shard))
@@ -511,7 +596,8 @@ static int split_line(lead_copy *c, const char *p, size_t n, size_t *offs, size_
  * CopyFromErrorCallback): "COPY t, line N[, column c][: "text"]", text
  * (the line's, or the field's, NULL: none) cut to 100 bytes on a UTF-8
  * boundary with "..." as limit_printout_length does. */
-static void copy_where(lead_copy *c, mur_error *err, const char *col, const char *text, size_t n)
+static void copy_where_at(lead_copy *c, mur_error *err, uint64_t line, const char *col,
+			  const char *text, size_t n)
 {
 	char quoted[MUR_ERROR_DETAIL_MAX / 2];
 	size_t cut = n > 100 ? 100 : n;
@@ -519,8 +605,13 @@ static void copy_where(lead_copy *c, mur_error *err, const char *col, const char
 		cut--; /* not inside a character */
 	snprintf(quoted, sizeof quoted, ": \"%.*s%s\"", (int)cut, text ? text : "",
 		 cut < n ? "..." : "");
-	mur_error_where(err, "COPY %s, line %llu%s%s%s", c->t->name, (unsigned long long)c->lineno,
+	mur_error_where(err, "COPY %s, line %llu%s%s%s", c->t->name, (unsigned long long)line,
 			col ? ", column " : "", col ? col : "", text ? quoted : "");
+}
+
+static void copy_where(lead_copy *c, mur_error *err, const char *col, const char *text, size_t n)
+{
+	copy_where_at(c, err, c->lineno, col, text, n);
 }
 
 /* Fail the COPY with err, in the context of the current line (its text
@@ -554,6 +645,8 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 	int rc;
 
 	c->lineno++;
+	for (const char *nl = p; c->pc->csv && (nl = memchr(nl, '\n', (size_t)(p + n - nl))); nl++)
+		c->lineno++; /* a quoted newline: PostgreSQL counts the row's last line */
 	if (n > 0 && p[n - 1] == '\r')
 		n--;
 	if (!c->pc->csv && n == 2 && p[0] == '\\' && p[1] == '.') {
@@ -623,6 +716,8 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 		return;
 	}
 	assert(!c->keyless || shard == c->route); /* its id was drawn to hash there */
+	c->text = p;
+	c->text_len = n;
 	batch_add(c, shard);
 }
 
@@ -715,7 +810,7 @@ void lead_copy_done(lead_session *s, int failed, const char *msg, pgw_done_cb do
 			copy_finish(c);
 		else /* a client gone (or CopyFail) while a batch waits for a lock:
 			their requests go now; the last answer finishes c */
-			repl_cancel_queued(s->e->repl, c, &err);
+			cancel_queued(c, &err);
 		return;
 	} else if (c->line.len > 0 && !c->failed && !c->ended) {
 		parse_line(c, c->line.data, c->line.len);
@@ -746,7 +841,7 @@ void lead_copy_abort(lead_session *s)
 	}
 	/* its writes and lock requests still queued (a lock wait) go now, not
 	 * at their grant or lock_timeout; the last answer finishes c */
-	repl_cancel_queued(s->e->repl, c, &err);
+	cancel_queued(c, &err);
 }
 
 /* Columns the COPY does not list get their DEFAULT, evaluated once per
@@ -827,8 +922,9 @@ int lead_copy_start(lead_session *s, plan *p, pgw_result *res, mur_error *err)
 	c->pc = pc;
 	c->t = pc->table;
 	c->batches = calloc(c->t->nshards, sizeof *c->batches);
+	c->lines = calloc(c->t->nshards, sizeof *c->lines);
 	c->counts = calloc(c->t->nshards, sizeof *c->counts);
-	if (!c->batches || !c->counts) {
+	if (!c->batches || !c->lines || !c->counts) {
 		c->p = NULL;
 		copy_free(c);
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");

@@ -87,7 +87,7 @@ int sql_upsert_check_keys(const plan_insert *pi, const mur_buf *rows, uint64_t n
 	mur_rd rd;
 	size_t n = 0;
 	int rc = MUR_OK;
-	if (!pi->nconflict || nrows < 2)
+	if (!pi->nconflict || pi->on_conflict_nothing || nrows < 2)
 		return MUR_OK;
 	if (!(refs = malloc(sizeof *refs * nrows)))
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");

@@ -273,7 +273,8 @@ typedef struct plan_insert {
 	int on_conflict_nothing; /* ON CONFLICT DO NOTHING */
 	/* ON CONFLICT (conflict_cols) DO UPDATE (nconflict > 0): the target
 	 * holds the distribution column, so a row conflicts only on its own
-	 * shard; two source rows with one key are 21000 (lead_write.c) */
+	 * shard; two source rows with one key are 21000 (lead_write.c).
+	 * With on_conflict_nothing: DO NOTHING's target (0: none) */
 	int nconflict;
 	int conflict_cols[CAT_COLUMNS_MAX];
 	/* per table column: the sequence whose nextval the leader puts there

@@ -302,5 +302,6 @@ int sql_plan_copy(sql_ctx *c, PgQuery__CopyStmt *s, plan *p)
 		return MUR_ERR;
 	mur_buf_init(&b);
 	sql_insert_shard_sql(pc->table, NULL, &b);
+	sql_failing_row_tag(pc->table, &b);
 	return (pc->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
 }

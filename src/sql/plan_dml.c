@@ -24,6 +24,9 @@
  */
 #include "sql/sqlInt.h"
 
+#include "common/failing_row.h"
+#include "common/ident.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +49,21 @@ void sql_insert_shard_sql(const cat_table *t, const char *alias, mur_buf *b)
 	for (int i = 0; i < t->ncols; i++)
 		mur_buf_printf(b, "%s?%d", i ? ", " : "", i + 1);
 	mur_buf_put_u8(b, ')');
+}
+
+void sql_failing_row_tag(const cat_table *t, mur_buf *b)
+{
+	mur_type types[CAT_COLUMNS_MAX];
+	const char *names[CAT_COLUMNS_MAX];
+	int needed = t->nchecks > 0, n = 0;
+	for (int i = 0; i < t->ncols; i++)
+		if (!t->cols[i].hidden) {
+			types[n] = t->cols[i].type;
+			names[n++] = t->cols[i].name;
+			needed |= t->cols[i].not_null;
+		}
+	if (needed)
+		mur_failing_row_tag(b, n, names, types);
 }
 
 /* The table a statement writes, checked for privs (INSERT, UPDATE or
@@ -580,13 +598,17 @@ static const char *insert_alias(const PgQuery__InsertStmt *s, const cat_table *t
 }
 
 /*
- * The conflict target of ON CONFLICT (pi->conflict_cols): the arbiter
- * PostgreSQL infers (plan_conflict.c: 42P10, 42704), for DO NOTHING too
- * (which then forgets it: SQLite's DO NOTHING takes any conflict).  DO
- * UPDATE's must hold the distribution column: uniqueness is enforced inside each
- * shard (plan_ddl.c), so the row that conflicts lives on the shard the new
- * row goes to, and SQLite's UPSERT there does the rest.  A table whose rows
- * are all in one shard (cat_table_single_shard) takes any target.
+ * The conflict target of ON CONFLICT (pi->conflict_cols, each column once):
+ * the arbiter PostgreSQL infers (plan_conflict.c: 42P10, 42704), for DO
+ * NOTHING too, whose shard statement keeps it: SQLite's UPSERT with a
+ * target handles a conflict on that key only, and a conflict on another
+ * key fails as a plain INSERT's (23505 naming that key), as PostgreSQL's
+ * arbiter does.  DO NOTHING without a target takes any conflict.  DO
+ * UPDATE's target must hold the distribution column: uniqueness is
+ * enforced inside each shard (plan_ddl.c), so the row that conflicts lives
+ * on the shard the new row goes to, and SQLite's UPSERT there does the
+ * rest.  A table whose rows are all in one shard (cat_table_single_shard)
+ * takes any target.
  */
 static int conflict_target(sql_ctx *c, const cat_table *t, PgQuery__OnConflictClause *oc,
 			   plan_insert *pi)
@@ -618,13 +640,14 @@ static int conflict_target(sql_ctx *c, const cat_table *t, PgQuery__OnConflictCl
 		if (col < 0 || t->cols[col].hidden)
 			return sql_err(c, SQLSTATE_UNDEFINED_COLUMN, inf->location,
 				       "column \"%s\" does not exist", ie->name);
-		pi->conflict_cols[pi->nconflict++] = col;
+		for (int k = 0; k < pi->nconflict && col >= 0; k++)
+			col = pi->conflict_cols[k] == col ? -1 : col; /* (a, b, a) is (a, b) */
+		if (col >= 0)
+			pi->conflict_cols[pi->nconflict++] = col;
 	}
 	if (inf->n_index_elems &&
 	    sql_conflict_infer(c, t, pi->conflict_cols, pi->nconflict) != MUR_OK)
 		return MUR_ERR;
-	if (!update)
-		pi->nconflict = 0;
 	for (int i = 0; i < pi->nconflict; i++)
 		has_dist |= pi->conflict_cols[i] == t->dist_col;
 	if (has_dist || !update)
@@ -659,8 +682,8 @@ static int rowid_column(const cat_table *t)
  * too; else the arbiter found no conflict and PostgreSQL's insert fails
  * on the primary key (23505).  The guard is a CASE around the update's
  * own WHERE, which SQLite cannot fold away when that WHERE is constant
- * (an AND with false would skip it).  Emits the target; *guard: emit the
- * guard. */
+ * (an AND with false would skip it).  Emits " ON CONFLICT (target)";
+ * *guard: emit the guard. */
 static void conflict_columns(const cat_table *t, const plan_insert *pi, mur_buf *b, int *guard)
 {
 	int rc = rowid_column(t), others = 0, has = 0;
@@ -678,13 +701,14 @@ static void conflict_columns(const cat_table *t, const plan_insert *pi, mur_buf 
 		if (*guard)
 			break;
 	}
-	mur_buf_printf(b, ") DO UPDATE");
+	mur_buf_printf(b, ")");
 }
 
 static void conflict_guard(const cat_table *t, const plan_insert *pi, const char *alias, mur_buf *b)
 {
 	int rc = rowid_column(t);
 	char msg[CAT_NAME_MAX + 64];
+	const char *key;
 	mur_buf_printf(b, " WHERE CASE WHEN mur_raise_if(NOT (1");
 	for (int i = 0; i < pi->nconflict; i++) {
 		const char *cn = t->cols[pi->conflict_cols[i]].name;
@@ -702,7 +726,15 @@ static void conflict_guard(const cat_table *t, const plan_insert *pi, const char
 		 t->name);
 	mur_buf_printf(b, "), '23505', ");
 	sql_emit_string(b, msg, strlen(msg));
-	mur_buf_printf(b, ") IS NULL THEN ");
+	/* DETAIL as a plain INSERT's: "Key (id)=(7) already exists." */
+	key = t->cols[rc].name;
+	snprintf(msg, sizeof msg,
+		 mur_ident_needs_quotes(key, strlen(key)) ? "Key (\"%s\")=(" : "Key (%s)=(", key);
+	mur_buf_printf(b, ", ");
+	sql_emit_string(b, msg, strlen(msg));
+	mur_buf_printf(b, " || excluded.");
+	sql_emit_ident(b, key);
+	mur_buf_printf(b, " || ') already exists.') IS NULL THEN ");
 }
 
 /* " ON CONFLICT (cols) DO UPDATE SET ... [WHERE ...]": SET and WHERE see
@@ -718,6 +750,7 @@ static int conflict_update(sql_ctx *c, PgQuery__InsertStmt *s, plan_insert *pi, 
 	    sql_add_rte(c, q, t, "excluded", oc->location) != MUR_OK)
 		return MUR_ERR;
 	conflict_columns(t, pi, b, &guard);
+	mur_buf_printf(b, " DO UPDATE");
 	if (update_set(c, q, oc->n_target_list, oc->target_list, 0, NULL, b) != MUR_OK)
 		return MUR_ERR;
 	if (!guard)
@@ -733,6 +766,29 @@ static int conflict_update(sql_ctx *c, PgQuery__InsertStmt *s, plan_insert *pi, 
 		mur_buf_printf(b, "(%.*s) END", (int)w.len - 7, w.data + 7);
 	mur_buf_free(&w);
 	return rc;
+}
+
+/* " ON CONFLICT [(target)] DO NOTHING".  A target that needs the guard
+ * (conflict_columns) is a DO UPDATE whose WHERE, after the guard, is
+ * false: the stored row stays, as DO NOTHING's does. */
+static void conflict_nothing(PgQuery__InsertStmt *s, const plan_insert *pi, mur_buf *b)
+{
+	int guard;
+	if (!pi->nconflict) {
+		mur_buf_printf(b, " ON CONFLICT DO NOTHING");
+		return;
+	}
+	conflict_columns(pi->table, pi, b, &guard);
+	if (!guard) {
+		mur_buf_printf(b, " DO NOTHING");
+		return;
+	}
+	mur_buf_printf(b, " DO UPDATE SET ");
+	sql_emit_ident(b, pi->table->cols[rowid_column(pi->table)].name);
+	mur_buf_printf(b, " = excluded.");
+	sql_emit_ident(b, pi->table->cols[rowid_column(pi->table)].name);
+	conflict_guard(pi->table, pi, insert_alias(s, pi->table), b);
+	mur_buf_printf(b, "0 END");
 }
 
 int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
@@ -781,8 +837,8 @@ int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 	mur_buf_init(&b);
 	sql_insert_shard_sql(pi->table, pi->nconflict ? insert_alias(s, pi->table) : NULL, &b);
 	if (pi->on_conflict_nothing)
-		mur_buf_printf(&b, " ON CONFLICT DO NOTHING");
-	if (pi->nconflict && conflict_update(c, s, pi, &b) != MUR_OK) {
+		conflict_nothing(s, pi, &b);
+	else if (pi->nconflict && conflict_update(c, s, pi, &b) != MUR_OK) {
 		mur_buf_free(&b);
 		return MUR_ERR;
 	}
@@ -791,6 +847,7 @@ int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 		return MUR_ERR;
 	}
 	pi->nreturning = p->nout;
+	sql_failing_row_tag(pi->table, &b);
 	return (pi->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
 }
 
@@ -907,6 +964,8 @@ static int plan_modify_common(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, int is
 		return rc;
 	}
 	pm->nreturning = p->nout;
+	if (!is_delete)
+		sql_failing_row_tag(pm->table, &b);
 	return (pm->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
 }
 
@@ -1193,6 +1252,8 @@ returning:
 	}
 	pm->nreturning = p->nout;
 	pm->ncols = (uint32_t)base[q->nrte];
+	if (!pm->is_delete)
+		sql_failing_row_tag(pm->table, &b);
 	return (pm->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
 }
 

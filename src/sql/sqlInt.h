@@ -417,5 +417,9 @@ int sql_plan_analyze(sql_ctx *c, PgQuery__VacuumStmt *s, plan *p);
 int sql_plan_truncate(sql_ctx *c, PgQuery__TruncateStmt *s, plan *p);
 /* INSERT INTO main."t" [AS "alias"] (...) VALUES (?1...); alias NULL: none. */
 void sql_insert_shard_sql(const cat_table *t, const char *alias, mur_buf *b);
+/* Append the row-types tag (common/failing_row.h) of t to a write's shard
+ * statement b when t has a CHECK or a NOT NULL column: a shard that
+ * refuses a row prints it in the DETAIL (storage/failrow.c). */
+void sql_failing_row_tag(const cat_table *t, mur_buf *b);
 
 #endif

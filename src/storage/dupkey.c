@@ -9,24 +9,27 @@
  * execution runs again inside a savepoint with two TEMP triggers on the
  * table — BEFORE INSERT and BEFORE UPDATE, which fire for each row before
  * its constraints are checked — each handing NEW's key columns to a
- * function that keeps the latest.  The re-run fails at the same row (the
- * statement and its bindings are the same, and so is the data before it);
- * the last row noted is the duplicate.  Everything is undone (ROLLBACK TO
- * the savepoint), the triggers and the function are dropped; the write's
- * transaction is left as the failure left it.  An upsert's DO UPDATE is
+ * function that keeps the latest (rerun.c, stor_rerun_noting).  The
+ * re-run fails at the same row (the statement and its bindings are the
+ * same, and so is the data before it); the last row noted is the
+ * duplicate.  Everything is undone; the write's transaction is left as
+ * the failure left it.  An upsert's DO UPDATE is
  * an UPDATE of the row it met: its new values are noted the same way.
  *
- * Values print by how they are stored: integers and text as PostgreSQL
- * prints int and text, a float by its shortest round-trip form, a blob as
- * bytea's hex, NULL as "null".  A column whose stored form is not its
- * PostgreSQL text (a boolean is stored 0/1) prints stored.  When anything
+ * Values print by the type the statement's row-types tag gives their
+ * column (common/failing_row.h: a boolean stored 0/1 prints t/f, a
+ * timestamptz with its +00); a column the tag does not name (or no tag)
+ * prints by how it is stored: integers and text as PostgreSQL prints int
+ * and text, a float by its shortest round-trip form, a blob as bytea's
+ * hex, NULL as "null".  When anything
  * fails (no trigger can be made, the re-run does not fail the same way)
  * the DETAIL stays as it was: "Key (a, b) already exists.".  The cost is
  * paid only by statements that failed with 23505.
  */
-#include "storage/storage.h"
+#include "storage/storage_int.h"
 
 #include "common/buf.h"
+#include "common/failing_row.h"
 #include "common/value.h"
 
 #include <stdio.h>
@@ -38,11 +41,17 @@
 typedef struct dupkey_note {
 	mur_buf vals; /* "v1, v2": the latest row's key, as the DETAIL prints it */
 	int calls;
+	mur_type types[STOR_DUPKEY_COLS_MAX]; /* from the statement's tag; MT_UNKNOWN: none */
 } dupkey_note;
 
-static void put_value(sqlite3_value *v, mur_buf *b)
+static void put_value(sqlite3_value *v, mur_type t, mur_buf *b)
 {
 	mur_value mv;
+	if (t != MT_UNKNOWN && sqlite3_value_type(v) != SQLITE_NULL) {
+		mv = stor_fn_value(v);
+		mur_failing_row_text(t, &mv, NULL, b);
+		return;
+	}
 	switch (sqlite3_value_type(v)) {
 	case SQLITE_INTEGER:
 		mur_buf_printf(b, "%lld", (long long)sqlite3_value_int64(v));
@@ -70,16 +79,17 @@ static void fn_note(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	for (int i = 0; i < argc; i++) {
 		if (i)
 			mur_buf_printf(&n->vals, ", ");
-		put_value(argv[i], &n->vals);
+		put_value(argv[i], i < STOR_DUPKEY_COLS_MAX ? n->types[i] : MT_UNKNOWN, &n->vals);
 	}
 	n->calls++;
 	sqlite3_result_null(ctx);
 }
 
 /* "UNIQUE constraint failed: t.a, t.b" → table "t" and the trigger's
- * arguments NEW."a", NEW."b" (and the column list "a, b"); 0 when msg is
- * not such a message. */
-static int parse_key(const char *msg, char *table, size_t tsz, mur_buf *args, int *ncols)
+ * arguments NEW."a", NEW."b" (and each one's type in sql's row-types tag,
+ * common/failing_row.h); 0 when msg is not such a message. */
+static int parse_key(const char *msg, const char *sql, char *table, size_t tsz, mur_buf *args,
+		     mur_type *types, int *ncols)
 {
 	const char *p = strstr(msg, "failed: ");
 	*ncols = 0;
@@ -94,6 +104,7 @@ static int parse_key(const char *msg, char *table, size_t tsz, mur_buf *args, in
 			return 0;
 		if (*ncols == 0)
 			snprintf(table, tsz, "%.*s", (int)(dot - p), p);
+		types[*ncols] = mur_failing_row_tag_type(sql, dot + 1, (size_t)(end - dot - 1));
 		mur_buf_printf(args, "%sNEW.\"", *ncols ? ", " : "");
 		for (const char *c = dot + 1; c < end; c++) /* quoted: double any '"' */
 			mur_buf_printf(args, *c == '"' ? "\"\"" : "%c", *c);
@@ -104,15 +115,13 @@ static int parse_key(const char *msg, char *table, size_t tsz, mur_buf *args, in
 	return *ncols > 0 && strchr(table, '"') == NULL;
 }
 
-static void exec(sqlite3 *db, const char *sql) { sqlite3_exec(db, sql, NULL, NULL, NULL); }
-
 void stor_dupkey_detail(sqlite3 *db, sqlite3_stmt *st, mur_error *err)
 {
 	char table[256], msg[512], cols[MUR_ERROR_DETAIL_MAX];
 	const char *open, *close;
 	dupkey_note note = {.calls = 0};
-	mur_buf args, sql;
-	int ncols, rc;
+	mur_buf args;
+	int ncols;
 	if (strcmp(err->sqlstate, SQLSTATE_UNIQUE_VIOLATION) != 0)
 		return;
 	snprintf(msg, sizeof msg, "%s", sqlite3_errmsg(db));
@@ -123,40 +132,15 @@ void stor_dupkey_detail(sqlite3 *db, sqlite3_stmt *st, mur_error *err)
 		return;
 	snprintf(cols, sizeof cols, "%.*s", (int)(close - open - 5), open + 5);
 	mur_buf_init(&args);
-	mur_buf_init(&sql);
 	mur_buf_init(&note.vals);
 	sqlite3_reset(st); /* bindings stay */
-	if (!parse_key(msg, table, sizeof table, &args, &ncols) || !mur_buf_ok(&args))
-		goto free_bufs;
-	if (sqlite3_create_function(db, "mur_dupkey_note", ncols, SQLITE_UTF8, &note, fn_note, NULL,
-				    NULL) != SQLITE_OK)
-		goto free_bufs;
-	exec(db, "SAVEPOINT mur_dupkey");
-	for (int i = 0; i < 2; i++) {
-		mur_buf_reset(&sql);
-		mur_buf_printf(&sql,
-			       "CREATE TEMP TRIGGER mur_dupkey_%s BEFORE %s ON main.\"%s\" "
-			       "BEGIN SELECT mur_dupkey_note(%s); END",
-			       i ? "u" : "i", i ? "UPDATE" : "INSERT", table, mur_buf_cstr(&args));
-		if (!mur_buf_ok(&sql) ||
-		    sqlite3_exec(db, mur_buf_cstr(&sql), NULL, NULL, NULL) != SQLITE_OK)
-			goto undo;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		;
-	if ((rc & 0xff) == SQLITE_CONSTRAINT && note.calls > 0 && mur_buf_ok(&note.vals) &&
-	    strcmp(sqlite3_errmsg(db), msg) == 0)
+	if (parse_key(msg, sqlite3_sql(st), table, sizeof table, &args, note.types, &ncols) &&
+	    mur_buf_ok(&args) &&
+	    stor_rerun_noting(db, st, "mur_dupkey", table, mur_buf_cstr(&args), ncols, fn_note,
+			      &note, msg) &&
+	    note.calls > 0 && mur_buf_ok(&note.vals))
 		mur_error_detail(err, "Key (%s)=(%s) already exists.", cols,
 				 mur_buf_cstr(&note.vals));
-undo:
-	sqlite3_reset(st);
-	exec(db, "ROLLBACK TO mur_dupkey");
-	exec(db, "RELEASE mur_dupkey");
-	exec(db, "DROP TRIGGER IF EXISTS temp.mur_dupkey_i");
-	exec(db, "DROP TRIGGER IF EXISTS temp.mur_dupkey_u");
-	sqlite3_create_function(db, "mur_dupkey_note", ncols, SQLITE_UTF8, NULL, NULL, NULL, NULL);
-free_bufs:
 	mur_buf_free(&args);
-	mur_buf_free(&sql);
 	mur_buf_free(&note.vals);
 }

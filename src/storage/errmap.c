@@ -133,7 +133,7 @@ static int map_constraint(int ext, const char *msg, mur_error *err)
 	}
 }
 
-/* "SQLSTATE:ccccc:message[\nHINT:hint]" → 1 and err set. */
+/* "SQLSTATE:ccccc:message[\nDETAIL:detail][\nHINT:hint]" → 1 and err set. */
 static int map_prefixed(const char *msg, mur_error *err)
 {
 	if (strncmp(msg, "SQLSTATE:", 9) != 0 || strlen(msg) < 15 || msg[14] != ':')
@@ -147,12 +147,16 @@ static int map_prefixed(const char *msg, mur_error *err)
 	}
 	st[5] = '\0';
 	const char *hint = strstr(msg + 15, STOR_ERROR_HINT_SEP);
-	if (!hint) {
-		mur_error_set(err, st, "%s", msg + 15);
-		return 1;
-	}
-	mur_error_set(err, st, "%.*s", (int)(hint - (msg + 15)), msg + 15);
-	mur_error_hint(err, "%s", hint + strlen(STOR_ERROR_HINT_SEP));
+	const char *detail = strstr(msg + 15, STOR_ERROR_DETAIL_SEP);
+	const char *end = hint ? hint : msg + strlen(msg);
+	if (detail && detail > end)
+		detail = NULL;
+	mur_error_set(err, st, "%.*s", (int)((detail ? detail : end) - (msg + 15)), msg + 15);
+	if (detail)
+		mur_error_detail(err, "%.*s", (int)(end - detail - strlen(STOR_ERROR_DETAIL_SEP)),
+				 detail + strlen(STOR_ERROR_DETAIL_SEP));
+	if (hint)
+		mur_error_hint(err, "%s", hint + strlen(STOR_ERROR_HINT_SEP));
 	return 1;
 }
 

@@ -30,9 +30,11 @@
  *   mur_bpchar_key(x, n)         x without trailing spaces, padded to n
  *                                characters: a char(n) column's bytes for
  *                                a value equal to x (parser/analyze_bpchar.c)
- *   mur_raise_if(cond, state, msg)  fails with SQLSTATE state and msg when
- *                                cond is true, else NULL: a check inside a
- *                                DDL entry's SQL (sql/plan_alter_type.c)
+ *   mur_raise_if(cond, state, msg[, detail])  fails with SQLSTATE state,
+ *                                msg (and detail) when cond is true, else
+ *                                NULL: a check inside a DDL entry's SQL
+ *                                (sql/plan_alter_type.c), an upsert's guard
+ *                                (sql/plan_dml.c)
  *
  * A result longer than SQLite's string limit is 54000 "requested length
  * too large", as PostgreSQL says past its 1 GB.
@@ -556,16 +558,18 @@ static void fn_raise_if(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	const char *state = (const char *)sqlite3_value_text(v[1]);
 	const char *msg = (const char *)sqlite3_value_text(v[2]);
-	(void)argc;
+	const char *detail = argc > 3 ? (const char *)sqlite3_value_text(v[3]) : NULL;
 	if (sqlite3_value_type(v[0]) == SQLITE_NULL || !sqlite3_value_int64(v[0]))
 		return;
 	if (!state || strlen(state) != 5)
 		state = "XX000";
-	stor_fn_fail(cx, state, "%s", msg ? msg : "refused");
+	stor_fn_fail(cx, state, "%s%s%s", msg ? msg : "refused",
+		     detail ? STOR_ERROR_DETAIL_SEP : "", detail ? detail : "");
 }
 
 static const stor_fn_def text_fns[] = {
 	{"mur_raise_if", 3, 0, fn_raise_if},
+	{"mur_raise_if", 4, 0, fn_raise_if},
 	{"mur_varchar_fit", -1, 1, fn_varchar_fit},
 	{"mur_bpchar_key", 2, 1, fn_bpchar_key},
 	{"mur_substr", 2, 1, fn_substr},

@@ -111,12 +111,14 @@ void stor_rollback(stor_db *db);
  *   CHECK                      23514 new row violates check constraint "c"
  *   "SQLSTATE:ccccc:message"   ccccc, message (raised by murphy's SQL
  *                              functions, see stor_register_functions);
- *                              "…message\nHINT:hint" also sets the hint
+ *                              "…message\nDETAIL:detail" sets the detail,
+ *                              "…\nHINT:hint" the hint (after any detail)
  *   NOMEM 53200, FULL 53100, IOERR 58030, INTERRUPT 57014, TOOBIG 54000,
  *   CORRUPT/NOTADB XX001, BUSY/LOCKED 55P03, anything else XX000 with
  *   SQLite's message. */
 int stor_map_sqlite_error(sqlite3 *db, int rc, mur_error *err);
 #define STOR_ERROR_HINT_SEP "\nHINT:"
+#define STOR_ERROR_DETAIL_SEP "\nDETAIL:"
 
 /* A write's step on st failed and stor_map_sqlite_error made err 23505
  * from db's message: find the duplicate row's key values (dupkey.c: st
@@ -125,6 +127,14 @@ int stor_map_sqlite_error(sqlite3 *db, int rc, mur_error *err);
  * Call it before anything else touches db; st is left reset.  err stays as
  * it was when the values cannot be found; other SQLSTATEs are left alone. */
 void stor_dupkey_detail(sqlite3 *db, sqlite3_stmt *st, mur_error *err);
+
+/* A write's step on st failed with 23502 or 23514 (err): when st's SQL
+ * carries the row-types tag (common/failing_row.h), find the failing row
+ * (failrow.c: st runs again, reset with the same bindings, in a savepoint
+ * it undoes) and set err's DETAIL to PostgreSQL's "Failing row contains
+ * (...).".  Call it before anything else touches db; st is left reset;
+ * err stays as it was when the row cannot be found. */
+void stor_failrow_detail(sqlite3 *db, sqlite3_stmt *st, mur_error *err);
 
 /* Register on db every SQLite user function murphy's emitted SQL uses
  * (sqlfn.c: mur_div, mur_like, mur_cast, mur_date_trunc, ...).  Storage

@@ -297,6 +297,16 @@ void stor_num_trans(sqlite3_context *cx, int argc, sqlite3_value **v, stor_num_f
 /* An SQLite value as a murphy value (text and blobs point into SQLite's
  * memory: valid for the call). */
 mur_value stor_fn_value(sqlite3_value *v);
+
+/* rerun.c: run the failed write st again (reset, bindings kept) in a
+ * savepoint, with TEMP BEFORE INSERT / UPDATE triggers on main."table"
+ * calling note(args) (nargs of them, e.g. `NEW."a", NEW."b"`; arg is its
+ * user data) as the SQL function <name>_note; undo all of it.  1 when
+ * the re-run failed with SQLite's message msg, as the first run did (the
+ * last row noted is then the failing one); st is left reset. */
+typedef void (*stor_note_fn)(sqlite3_context *cx, int argc, sqlite3_value **argv);
+int stor_rerun_noting(sqlite3 *db, sqlite3_stmt *st, const char *name, const char *table,
+		      const char *args, int nargs, stor_note_fn note, void *arg, const char *msg);
 /* v as the function's result (text and blobs copied). */
 void stor_fn_result_value(sqlite3_context *cx, const mur_value *v);
 

@@ -21,7 +21,8 @@
  * A result:
  *
  *   u8 version | u64 task_id | u8 failed | u8 early
- *   [ | 5 bytes sqlstate | u32 position | 3 × (u32 len + text): message, detail, hint ]
+ *   [ | 5 bytes sqlstate | u32 position | u32 row (mur_error.row)
+ *     | 3 × (u32 len + text): message, detail, hint ]
  *   | u32 ncols | u64 nrows | u64 rows_len | rows bytes
  *   | u64 changes | u64 lsn | u64 elapsed_us | u64 entry_id | u64 blob_len | blob
  *   | u8 nattached | nattached × (u64 attached_lsn | u64 attached_entry_id)
@@ -436,6 +437,7 @@ void exec_result_encode(const exec_result *r, mur_buf *b)
 			memcpy(st, r->err.sqlstate, 5);
 		mur_buf_put(b, st, 5);
 		mur_buf_put_u32(b, (uint32_t)r->err.position);
+		mur_buf_put_u32(b, r->err.row);
 		put_text(b, r->err.message, MUR_ERROR_MESSAGE_MAX);
 		put_text(b, r->err.detail, MUR_ERROR_DETAIL_MAX);
 		put_text(b, r->err.hint, MUR_ERROR_DETAIL_MAX);
@@ -485,6 +487,7 @@ static int decode_error(mur_rd *r, mur_error *e)
 	if (pos > (uint32_t)EXEC_TASK_SQL_BYTES_MAX)
 		return MUR_EPROTO;
 	e->position = (int)pos;
+	e->row = mur_rd_u32(r);
 	e->context[0] = '\0'; /* the leader's own: not sent */
 	if (get_text(r, e->message, sizeof e->message) ||
 	    get_text(r, e->detail, sizeof e->detail) || get_text(r, e->hint, sizeof e->hint))

@@ -54,7 +54,7 @@
  * are shorter (CAT_NAME_MAX); this only bounds what the wire accepts. */
 #define EXEC_TASK_IDENT_MAX 256
 /* First byte of an encoded task or result; bumped on layout changes. */
-#define EXEC_WIRE_VERSION 18
+#define EXEC_WIRE_VERSION 19
 
 typedef enum exec_task_kind {
 	EXEC_TASK_QUERY = 1,

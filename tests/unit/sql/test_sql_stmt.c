@@ -20,7 +20,10 @@ static void test_insert(void **state)
 					   "\"kind\", \"created_at\", "
 					   "\"amount\", \"flag\") VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
 					   "ON CONFLICT DO NOTHING "
-					   "RETURNING \"id\", (\"kind\" || 'x')");
+					   "RETURNING \"id\", (\"kind\" || 'x')"
+					   " /*murphy:row_types 20 \"id\",23 \"user_id\",25 "
+					   "\"kind\",1114 \"created_at\",1700 "
+					   "\"amount\",16 \"flag\"*/"); /* NOT NULL id */
 	assert_int_equal(pi->on_conflict_nothing, 1);
 	assert_int_equal(pi->nreturning, 2);
 	assert_string_equal(p->out[1].name, "k");
@@ -89,7 +92,9 @@ static void test_update_from(void **state)
 			    "UPDATE main.\"events\" AS \"e\" SET \"kind\" = (?4 || \"e\".\"kind\") "
 			    "WHERE \"e\".\"id\" = ?1 AND ((?2 = \"e\".\"user_id\") AND (?3 = "
 			    "'CA')) "
-			    "RETURNING \"id\", ?3");
+			    "RETURNING \"id\", ?3 /*murphy:row_types 20 \"id\",23 \"user_id\",25 "
+			    "\"kind\",1114 \"created_at\",1700 "
+			    "\"amount\",16 \"flag\"*/");
 	plan_free(p);
 	p = P("DELETE FROM events USING users WHERE users.id = events.user_id");
 	assert_non_null(p->u.modify.source);
@@ -115,7 +120,9 @@ static void test_upsert(void **state)
 			    "\"created_at\", \"amount\", \"flag\") VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
 			    "ON CONFLICT (\"id\") DO UPDATE SET \"kind\" = (\"ev\".\"kind\" || "
 			    "\"excluded\".\"kind\") WHERE (\"excluded\".\"id\" > 0) RETURNING "
-			    "\"id\"");
+			    "\"id\" /*murphy:row_types 20 \"id\",23 \"user_id\",25 \"kind\",1114 "
+			    "\"created_at\",1700 "
+			    "\"amount\",16 \"flag\"*/");
 	plan_free(p);
 }
 
@@ -131,7 +138,8 @@ static void test_update_delete(void **state)
 	assert_string_equal(m->shard_sql,
 			    "UPDATE main.\"users\" SET \"state\" = NULL, \"name\" = "
 			    "mur_varchar_fit('bob', 20, 0) " /* varchar(20): 22001 past it */
-			    "WHERE (\"id\" = 3) RETURNING \"id\", \"state\", \"name\"");
+			    "WHERE (\"id\" = 3) RETURNING \"id\", \"state\", \"name\""
+			    " /*murphy:row_types 23 \"id\",25 \"state\",1043 \"name\"*/");
 	assert_int_equal(m->nreturning, 3);
 	plan_free(p);
 	p = P("DELETE FROM events WHERE kind = $1");
@@ -146,7 +154,10 @@ static void test_update_delete(void **state)
 	assert_int_equal(p->u.modify.prune.param, 1);
 	assert_string_equal(p->u.modify.shard_sql,
 			    "UPDATE main.\"events\" SET \"user_id\" = "
-			    "mur_int_chk((\"user_id\" + 1), 32) WHERE (\"id\" = ?1)");
+			    "mur_int_chk((\"user_id\" + 1), 32) WHERE (\"id\" = ?1)"
+			    " /*murphy:row_types 20 \"id\",23 \"user_id\",25 \"kind\",1114 "
+			    "\"created_at\",1700 "
+			    "\"amount\",16 \"flag\"*/");
 	plan_free(p);
 	mur_error e = E("UPDATE events SET id = 5", "0A000");
 	assert_int_equal(e.position, 19);

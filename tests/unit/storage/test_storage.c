@@ -311,6 +311,65 @@ static void test_dupkey_values(void **state)
 	stor_close(db);
 }
 
+/* A write whose step fails with 23502 or 23514 gets the failing row in
+ * its DETAIL (stor_failrow_detail), printed by the statement's row-types
+ * tag (a boolean stored 1 prints t); nothing of the re-run stays. */
+static int step_failrow(stor_db *db, const char *sql, mur_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+	if (stor_prepare(db, sql, &st, err) != MUR_OK)
+		return MUR_ERR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE) {
+		stor_map_sqlite_error(stor_handle(db), rc, err);
+		stor_failrow_detail(stor_handle(db), st, err);
+	}
+	stor_release(db, st);
+	return rc == SQLITE_DONE ? MUR_OK : MUR_ERR;
+}
+
+#define FAILROW_TAG " /*murphy:row_types 23 \"id\",23 \"n\",16 \"b\"*/"
+
+static void test_failrow_values(void **state)
+{
+	(void)state;
+	stor_db *db;
+	sqlite3_stmt *st;
+	char out[64];
+	mur_error err;
+	must(stor_open(tmpdir, "failrow.db", &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	must(step_sql(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, b INTEGER)",
+		      &err),
+	     &err);
+	must(step_sql(db,
+		      "CREATE TRIGGER ck BEFORE UPDATE ON t WHEN NEW.n < 0 BEGIN SELECT "
+		      "RAISE(ABORT, 'SQLSTATE:23514:new row for relation \"t\" violates check "
+		      "constraint \"t_n_check\"'); END",
+		      &err),
+	     &err);
+	must(step_sql(db, "INSERT INTO t VALUES (1, 1, 1), (2, 5, 0), (3, 3, NULL)", &err), &err);
+	assert_int_equal(step_failrow(db, "UPDATE t SET n = n - 4" FAILROW_TAG, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "23514");
+	assert_string_equal(err.detail, "Failing row contains (1, -3, t).");
+	assert_int_equal(step_failrow(db, "UPDATE t SET n = NULL WHERE id = 2" FAILROW_TAG, &err),
+			 MUR_ERR);
+	assert_string_equal(err.sqlstate, "23502");
+	assert_string_equal(err.detail, "Failing row contains (2, null, f).");
+	/* no tag: no DETAIL, as before */
+	assert_int_equal(step_failrow(db, "UPDATE t SET n = NULL WHERE id = 2", &err), MUR_ERR);
+	assert_string_equal(err.detail, "");
+	/* nothing of the failed statements, nor of their re-runs, stayed; no note runs */
+	must(step_sql(db, "UPDATE t SET n = n + 1" FAILROW_TAG, &err), &err);
+	must(stor_prepare(db, "SELECT n FROM t ORDER BY id", &st, &err), &err);
+	rows_text(db, st, out, sizeof out);
+	assert_string_equal(out, "1:2|\n1:6|\n1:4|\n");
+	stor_unlock(db);
+	stor_close(db);
+}
+
 static void test_error_mapping(void **state)
 {
 	(void)state;
@@ -468,13 +527,10 @@ static void test_dir_eviction(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_open_reopen_lsn),
-		cmocka_unit_test(test_bad_names),
-		cmocka_unit_test(test_stmt_cache),
-		cmocka_unit_test(test_shaped_statements),
-		cmocka_unit_test(test_error_mapping),
-		cmocka_unit_test(test_dupkey_values),
-		cmocka_unit_test(test_dir),
+		cmocka_unit_test(test_open_reopen_lsn), cmocka_unit_test(test_bad_names),
+		cmocka_unit_test(test_stmt_cache),      cmocka_unit_test(test_shaped_statements),
+		cmocka_unit_test(test_error_mapping),   cmocka_unit_test(test_dupkey_values),
+		cmocka_unit_test(test_failrow_values),  cmocka_unit_test(test_dir),
 		cmocka_unit_test(test_dir_eviction),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
