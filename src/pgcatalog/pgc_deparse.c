@@ -317,6 +317,28 @@ int pgc_dp_scope_columns(const pgc_dp_scope *sc, pgc_column *out)
 
 /* ---- SELECT ---- */
 
+/* CURRENT_TIMESTAMP's column name, ... (PostgreSQL's FigureColname). */
+static const char *sqlvalue_name(PgQuery__SQLValueFunctionOp op)
+{
+	static const char *const names[] = {NULL,
+					    "current_date",
+					    "current_time",
+					    "current_time",
+					    "current_timestamp",
+					    "current_timestamp",
+					    "localtime",
+					    "localtime",
+					    "localtimestamp",
+					    "localtimestamp",
+					    "current_role",
+					    "current_user",
+					    "user",
+					    "session_user",
+					    "current_catalog",
+					    "current_schema"}; /* by PgQuery__SQLValueFunctionOp */
+	return (size_t)op < sizeof names / sizeof names[0] ? names[op] : NULL;
+}
+
 /* The name PostgreSQL gives an unnamed result column. */
 static void column_name(const PgQuery__ResTarget *rt, char *out_name, size_t n)
 {
@@ -351,7 +373,7 @@ static void column_name(const PgQuery__ResTarget *rt, char *out_name, size_t n)
 		 v->sub_link->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK)
 		s = "exists";
 	else if (v->node_case == PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION)
-		s = "current_user";
+		s = sqlvalue_name(v->sqlvalue_function->op);
 	snprintf(out_name, n, "%s", s ? s : "?column?");
 }
 

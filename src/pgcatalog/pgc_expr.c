@@ -182,6 +182,26 @@ static mur_type pg_typeof(pgc_dp *d, const PgQuery__Node *arg)
 	return MT_INT8;
 }
 
+/* round(x[, n]) as PostgreSQL resolves it: numeric's (storage's
+ * mur_round, exact, half away from zero) for a numeric x, else double
+ * precision's round(float8), rint (half to even). */
+static mur_type round_call(pgc_dp *d, const PgQuery__FuncCall *f)
+{
+	pgc_dp_text x;
+	mur_type t;
+	pgc_dp_expr_apart(d, f->args[0], &x);
+	t = x.type == MT_NUMERIC || f->n_args == 2 ? MT_NUMERIC : MT_FLOAT8;
+	mur_buf_printf(d->b, "%s(%s", t == MT_NUMERIC ? "mur_round" : "mur_rint",
+		       mur_buf_cstr(&x.b));
+	pgc_dp_text_free(&x);
+	if (f->n_args == 2) {
+		pgc_dp_out(d, ", ");
+		pgc_dp_expr(d, f->args[1]);
+	}
+	pgc_dp_out(d, ")");
+	return t;
+}
+
 static mur_type func_call(pgc_dp *d, const PgQuery__FuncCall *f)
 {
 	const char *name = pgc_dp_last_name(f->funcname, f->n_funcname);
@@ -191,6 +211,10 @@ static mur_type func_call(pgc_dp *d, const PgQuery__FuncCall *f)
 		return pgc_srf_call(d, f, NULL);
 	if (name && !strcasecmp(name, "pg_typeof") && f->n_args == 1 && !f->over)
 		return pg_typeof(d, f->args[0]);
+	if (name && !fn && pgc_time_func(d, name, f, &first))
+		return first;
+	if (name && !strcasecmp(name, "round") && (f->n_args == 1 || f->n_args == 2) && !f->over)
+		return round_call(d, f);
 	if (!fn)
 		return pgc_dp_fail(d, name ? name : "this function");
 	pgc_dp_out(d, fn->sqlite);
@@ -300,6 +324,7 @@ static mur_type type_cast(pgc_dp *d, const PgQuery__TypeCast *tc)
 {
 	const char *ty = pgc_dp_last_name(tc->type_name->names, tc->type_name->n_names);
 	mur_type t;
+	pgc_dp_text x;
 	if (!ty)
 		return pgc_dp_fail(d, "this cast");
 	if (tc->type_name->n_array_bounds)
@@ -326,15 +351,14 @@ static mur_type type_cast(pgc_dp *d, const PgQuery__TypeCast *tc)
 		t = MT_TEXT;
 	if (t == MT_UNKNOWN)
 		return pgc_dp_fail(d, ty);
-	if (t == MT_BOOL) {
-		pgc_dp_out(d, "pgc_bool(");
-		pgc_dp_expr(d, tc->arg);
-		pgc_dp_out(d, ")");
-		return t;
-	}
-	mur_buf_printf(d->b, "CAST(");
-	pgc_dp_expr(d, tc->arg);
-	mur_buf_printf(d->b, " AS %s)", mur_type_sqlite_decl(t));
+	pgc_dp_expr_apart(d, tc->arg, &x);
+	if (d->failed || pgc_time_cast(d, &x, t, tc->type_name))
+		; /* written (or abandoned) */
+	else if (t == MT_BOOL)
+		mur_buf_printf(d->b, "pgc_bool(%s)", mur_buf_cstr(&x.b));
+	else
+		mur_buf_printf(d->b, "CAST(%s AS %s)", mur_buf_cstr(&x.b), mur_type_sqlite_decl(t));
+	pgc_dp_text_free(&x);
 	return t;
 }
 
@@ -397,6 +421,65 @@ static int is_comparison(const char *op)
 	return 0;
 }
 
+/* l op r (l NULL: a prefix operator), both written apart: a date/time
+ * operand goes to pgc_time.c, any other pair is SQLite's own operator. */
+static mur_type op_expr(pgc_dp *d, const char *op, pgc_dp_text *l, pgc_dp_text *r)
+{
+	mur_type t = MT_UNKNOWN;
+	if (d->failed)
+		return MT_TEXT;
+	if (l)
+		t = pgc_time_binop(d, op, l, r);
+	else if (!strcmp(op, "-"))
+		t = pgc_time_neg(d, r);
+	if (t != MT_UNKNOWN)
+		return t;
+	pgc_dp_out(d, "(");
+	if (l) {
+		pgc_dp_out(d, mur_buf_cstr(&l->b));
+		pgc_dp_out(d, " ");
+	}
+	pgc_dp_out(d, strcmp(op, "!=") ? op : "<>");
+	pgc_dp_out(d, " ");
+	if (l && l->type == MT_BOOL && is_string_const(r->node))
+		mur_buf_printf(d->b, "pgc_bool(%s)", mur_buf_cstr(&r->b)); /* indisprimary = 't' */
+	else
+		pgc_dp_out(d, mur_buf_cstr(&r->b));
+	pgc_dp_out(d, ")");
+	return is_comparison(op) ? MT_BOOL : !strcmp(op, "||") ? MT_TEXT : l ? l->type : r->type;
+}
+
+static mur_type a_expr_op(pgc_dp *d, const char *op, const PgQuery__AExpr *a)
+{
+	pgc_dp_text l, r;
+	mur_type t;
+	if (a->lexpr)
+		pgc_dp_expr_apart(d, a->lexpr, &l);
+	pgc_dp_expr_apart(d, a->rexpr, &r);
+	t = op_expr(d, op, a->lexpr ? &l : NULL, &r);
+	if (a->lexpr)
+		pgc_dp_text_free(&l);
+	pgc_dp_text_free(&r);
+	return t;
+}
+
+/* x [NOT] BETWEEN lo AND hi of dates, times or intervals: two comparisons
+ * (the bounds take x's type; an interval compares by its span). */
+static mur_type time_between(pgc_dp *d, int neg, pgc_dp_text *x, const PgQuery__List *l)
+{
+	pgc_dp_text lo, hi;
+	pgc_dp_expr_apart(d, l->items[0], &lo);
+	pgc_dp_expr_apart(d, l->items[1], &hi);
+	pgc_dp_out(d, neg ? "(NOT (" : "((");
+	op_expr(d, ">=", x, &lo);
+	pgc_dp_out(d, " AND ");
+	op_expr(d, "<=", x, &hi);
+	pgc_dp_out(d, "))");
+	pgc_dp_text_free(&lo);
+	pgc_dp_text_free(&hi);
+	return MT_BOOL;
+}
+
 static mur_type a_expr(pgc_dp *d, const PgQuery__AExpr *a)
 {
 	const char *op = pgc_dp_last_name(a->name, a->n_name);
@@ -407,32 +490,21 @@ static mur_type a_expr(pgc_dp *d, const PgQuery__AExpr *a)
 	case PG_QUERY__A__EXPR__KIND__AEXPR_OP:
 		if (regex_op(d, op, a))
 			return MT_BOOL;
-		pgc_dp_out(d, "(");
-		if (a->lexpr) {
-			lt = pgc_dp_expr(d, a->lexpr);
-			pgc_dp_out(d, " ");
-		}
-		pgc_dp_out(d, strcmp(op, "!=") ? op : "<>");
-		pgc_dp_out(d, " ");
-		if (!a->lexpr)
-			lt = pgc_dp_expr(d, a->rexpr);
-		else if (lt == MT_BOOL && is_string_const(a->rexpr)) {
-			pgc_dp_out(d, "pgc_bool("); /* indisprimary = 't' */
-			pgc_dp_expr(d, a->rexpr);
-			pgc_dp_out(d, ")");
-		} else
-			pgc_dp_expr(d, a->rexpr);
-		pgc_dp_out(d, ")");
-		return is_comparison(op) ? MT_BOOL : !strcmp(op, "||") ? MT_TEXT : lt;
+		return a_expr_op(d, op, a);
 	case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY:
 		return op_any(d, op, a);
-	case PG_QUERY__A__EXPR__KIND__AEXPR_IN:
-		pgc_dp_out(d, "(");
-		pgc_dp_expr(d, a->lexpr);
-		pgc_dp_out(d, op[0] == '=' ? " IN (" : " NOT IN (");
+	case PG_QUERY__A__EXPR__KIND__AEXPR_IN: {
+		pgc_dp_text x;
+		pgc_dp_expr_apart(d, a->lexpr, &x);
+		if (pgc_time_is(x.type))
+			pgc_dp_fail(d, "IN lists of dates, times or intervals in catalog queries");
+		mur_buf_printf(d->b, "(%s%s", mur_buf_cstr(&x.b),
+			       op[0] == '=' ? " IN (" : " NOT IN (");
+		pgc_dp_text_free(&x);
 		list_or_array(d, a->rexpr);
 		pgc_dp_out(d, "))");
 		return MT_BOOL;
+	}
 	case PG_QUERY__A__EXPR__KIND__AEXPR_LIKE:
 	case PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE:
 		/* storage's mur_like: case-sensitive, '\' escapes, as PostgreSQL */
@@ -463,10 +535,17 @@ static mur_type a_expr(pgc_dp *d, const PgQuery__AExpr *a)
 	case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN:
 	case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN: {
 		const PgQuery__List *l = a->rexpr->list;
-		pgc_dp_out(d, "(");
-		pgc_dp_expr(d, a->lexpr);
-		pgc_dp_out(d, a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN ? " BETWEEN "
-										: " NOT BETWEEN ");
+		int neg = a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN;
+		pgc_dp_text x;
+		pgc_dp_expr_apart(d, a->lexpr, &x);
+		if (pgc_time_is(x.type)) {
+			time_between(d, neg, &x, l);
+			pgc_dp_text_free(&x);
+			return MT_BOOL;
+		}
+		mur_buf_printf(d->b, "(%s%s", mur_buf_cstr(&x.b),
+			       neg ? " NOT BETWEEN " : " BETWEEN ");
+		pgc_dp_text_free(&x);
 		pgc_dp_expr(d, l->items[0]);
 		pgc_dp_out(d, " AND ");
 		pgc_dp_expr(d, l->items[1]);
@@ -575,7 +654,7 @@ static mur_type sql_value_function(pgc_dp *d, const PgQuery__SQLValueFunction *f
 		pgc_dp_out(d, "pgc_current_schema()");
 		return MT_TEXT;
 	default:
-		return pgc_dp_fail(d, "date and time functions in catalog queries");
+		return pgc_time_sqlvalue(d, f);
 	}
 }
 
@@ -593,6 +672,20 @@ static mur_type boolean_test(pgc_dp *d, const PgQuery__BooleanTest *t)
 	pgc_dp_out(d, tests[k]);
 	return MT_BOOL;
 }
+
+void pgc_dp_expr_apart(pgc_dp *d, const PgQuery__Node *n, pgc_dp_text *out)
+{
+	mur_buf *outer = d->b;
+	mur_buf_init(&out->b);
+	out->node = n;
+	d->b = &out->b;
+	out->type = pgc_dp_expr(d, n);
+	d->b = outer;
+	if (!mur_buf_ok(&out->b))
+		outer->oom = 1; /* pgc_translate reports out of memory */
+}
+
+void pgc_dp_text_free(pgc_dp_text *t) { mur_buf_free(&t->b); }
 
 mur_type pgc_dp_expr(pgc_dp *d, const PgQuery__Node *n)
 {
