@@ -27,6 +27,8 @@
  */
 #include "pgcatalog/pgc_int.h"
 
+#include "common/numeric.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,7 +502,8 @@ void pgc_dp_sort_list(pgc_dp *d, PgQuery__Node **items, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const PgQuery__SortBy *sb = items[i]->sort_by;
 		pgc_dp_out(d, i ? ", " : "ORDER BY ");
-		pgc_dp_expr(d, sb->node);
+		if (pgc_dp_expr(d, sb->node) == MT_NUMERIC) /* numeric text, by value */
+			pgc_dp_out(d, " COLLATE " MUR_NUM_COLLATION);
 		if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC)
 			pgc_dp_out(d, " DESC");
 		if (sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST)

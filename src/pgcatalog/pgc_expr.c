@@ -88,6 +88,7 @@ static const dp_func funcs[] = {
 	{"max", "max", MT_UNKNOWN},
 	{"min", "min", MT_UNKNOWN},
 	{"sum", "sum", MT_INT8},
+	{"abs", "mur_abs", MT_UNKNOWN}, /* storage's: numeric stays exact */
 	{"replace", "replace", MT_TEXT},
 	{"substr", "substr", MT_TEXT},
 	{"substring", "substr", MT_TEXT},
@@ -202,6 +203,21 @@ static mur_type round_call(pgc_dp *d, const PgQuery__FuncCall *f)
 	return t;
 }
 
+/* left(s, n): the first n characters; n < 0: all but the last -n. */
+static mur_type left_call(pgc_dp *d, const PgQuery__FuncCall *f)
+{
+	pgc_dp_text s, n;
+	pgc_dp_expr_apart(d, f->args[0], &s);
+	pgc_dp_expr_apart(d, f->args[1], &n);
+	mur_buf_printf(d->b,
+		       "substr(%s, 1, CASE WHEN %s >= 0 THEN %s ELSE max(length(%s) + %s, 0) END)",
+		       mur_buf_cstr(&s.b), mur_buf_cstr(&n.b), mur_buf_cstr(&n.b),
+		       mur_buf_cstr(&s.b), mur_buf_cstr(&n.b));
+	pgc_dp_text_free(&s);
+	pgc_dp_text_free(&n);
+	return MT_TEXT;
+}
+
 static mur_type func_call(pgc_dp *d, const PgQuery__FuncCall *f)
 {
 	const char *name = pgc_dp_last_name(f->funcname, f->n_funcname);
@@ -215,6 +231,8 @@ static mur_type func_call(pgc_dp *d, const PgQuery__FuncCall *f)
 		return first;
 	if (name && !strcasecmp(name, "round") && (f->n_args == 1 || f->n_args == 2) && !f->over)
 		return round_call(d, f);
+	if (name && !strcasecmp(name, "left") && f->n_args == 2 && !f->over)
+		return left_call(d, f);
 	if (!fn)
 		return pgc_dp_fail(d, name ? name : "this function");
 	pgc_dp_out(d, fn->sqlite);
@@ -412,7 +430,7 @@ static mur_type op_any(pgc_dp *d, const char *op, const PgQuery__AExpr *a)
 	return MT_BOOL;
 }
 
-static int is_comparison(const char *op)
+int pgc_dp_is_comparison(const char *op)
 {
 	static const char *const ops[] = {"=", "<>", "!=", "<", ">", "<=", ">="};
 	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
@@ -421,16 +439,66 @@ static int is_comparison(const char *op)
 	return 0;
 }
 
+/* l op r with a numeric side (TEXT here, as everywhere in murphy:
+ * common/numeric.h, which SQLite would compare by bytes, and after every
+ * number): storage's exact mur_num_cmp and arithmetic, as the emitter
+ * (sql/emit.c).  MT_UNKNOWN (nothing written) when neither side is
+ * numeric, or the other is a float (SQLite's float arithmetic is
+ * PostgreSQL's numeric → float8 then). */
+/* A constant written with a point (2.5): numeric in PostgreSQL, written
+ * here as a double, which keeps its digits as SQLite reads them back;
+ * quoted, mur_num_* read it exactly. */
+static int decimal_const(pgc_dp_text *x)
+{
+	const PgQuery__Node *n = x->node;
+	if (n->node_case != PG_QUERY__NODE__NODE_A_CONST || n->a_const->isnull ||
+	    n->a_const->val_case != PG_QUERY__A__CONST__VAL_FVAL)
+		return 0;
+	mur_buf_reset(&x->b);
+	pgc_put_string(&x->b, n->a_const->fval->fval);
+	return 1;
+}
+
+static mur_type numeric_op(pgc_dp *d, const char *op, pgc_dp_text *l, pgc_dp_text *r)
+{
+	static const char *const ops[][2] = {{"+", "mur_num_add"},
+					     {"-", "mur_num_sub"},
+					     {"*", "mur_num_mul"},
+					     {"/", "mur_num_div"}};
+	const char *L, *R;
+	if (l->type != MT_NUMERIC && r->type != MT_NUMERIC)
+		return MT_UNKNOWN;
+	if (decimal_const(l) || decimal_const(r)) /* 2.5 is numeric beside one */
+		l->type = r->type = MT_NUMERIC;
+	L = mur_buf_cstr(&l->b);
+	R = mur_buf_cstr(&r->b);
+	if (pgc_dp_is_comparison(op)) {
+		mur_buf_printf(d->b, "(mur_num_cmp(%s, %s) %s 0)", L, R,
+			       strcmp(op, "!=") ? op : "<>");
+		return MT_BOOL;
+	}
+	if (!mur_type_is_numeric(l->type) || !mur_type_is_numeric(r->type) ||
+	    l->type == MT_FLOAT8 || r->type == MT_FLOAT8)
+		return MT_UNKNOWN;
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+		if (!strcmp(op, ops[i][0])) {
+			mur_buf_printf(d->b, "%s(%s, %s)", ops[i][1], L, R);
+			return MT_NUMERIC;
+		}
+	return MT_UNKNOWN;
+}
+
 /* l op r (l NULL: a prefix operator), both written apart: a date/time
- * operand goes to pgc_time.c, any other pair is SQLite's own operator. */
+ * operand goes to pgc_time.c, a numeric one to numeric_op, any other pair
+ * is SQLite's own operator. */
 static mur_type op_expr(pgc_dp *d, const char *op, pgc_dp_text *l, pgc_dp_text *r)
 {
 	mur_type t = MT_UNKNOWN;
 	if (d->failed)
 		return MT_TEXT;
-	if (l)
-		t = pgc_time_binop(d, op, l, r);
-	else if (!strcmp(op, "-"))
+	if (l && (t = pgc_time_binop(d, op, l, r)) == MT_UNKNOWN)
+		t = numeric_op(d, op, l, r);
+	else if (!l && !strcmp(op, "-"))
 		t = pgc_time_neg(d, r);
 	if (t != MT_UNKNOWN)
 		return t;
@@ -446,7 +514,13 @@ static mur_type op_expr(pgc_dp *d, const char *op, pgc_dp_text *l, pgc_dp_text *
 	else
 		pgc_dp_out(d, mur_buf_cstr(&r->b));
 	pgc_dp_out(d, ")");
-	return is_comparison(op) ? MT_BOOL : !strcmp(op, "||") ? MT_TEXT : l ? l->type : r->type;
+	if (pgc_dp_is_comparison(op))
+		return MT_BOOL;
+	if (!strcmp(op, "||"))
+		return MT_TEXT;
+	return l && (l->type == MT_FLOAT8 || r->type == MT_FLOAT8) ? MT_FLOAT8
+	       : l                                                 ? l->type
+								   : r->type;
 }
 
 static mur_type a_expr_op(pgc_dp *d, const char *op, const PgQuery__AExpr *a)

@@ -218,6 +218,8 @@ typedef struct pgc_dp_text {
 } pgc_dp_text;
 void pgc_dp_expr_apart(pgc_dp *d, const PgQuery__Node *n, pgc_dp_text *out);
 void pgc_dp_text_free(pgc_dp_text *t);
+/* = <> != < > <= >= */
+int pgc_dp_is_comparison(const char *op);
 
 /* ---- date, time and interval (pgc_time.c) ---- */
 

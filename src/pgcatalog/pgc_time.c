@@ -32,6 +32,7 @@
  *                                         for epoch), mur_iv_extract / _part
  *   age(ts[, ts])                         mur_age of the wall-clock times
  *   date_trunc(f, ts[, zone])             mur_tz_trunc / mur_date_trunc
+ *   to_char(ts, fmt)                      mur_to_char (a tstz in the zone)
  *   casts                                 mur_tz_cast (with the zone),
  *                                         mur_cast (numeric → integer rounds)
  *
@@ -68,11 +69,15 @@ static const char *sval(const PgQuery__Node *n)
 		       : NULL;
 }
 
-/* A string constant or parameter: its type is the other operand's. */
-static int untyped(const pgc_dp_text *x)
+static int is_param(const pgc_dp_text *x)
 {
-	return sval(x->node) || x->node->node_case == PG_QUERY__NODE__NODE_PARAM_REF;
+	return x->node->node_case == PG_QUERY__NODE__NODE_PARAM_REF;
 }
+
+/* A string constant or parameter: its type is the other operand's.  (A
+ * simple query's integer literals come here as parameters too, bound as
+ * integers: sql/plan_cache.h.) */
+static int untyped(const pgc_dp_text *x) { return sval(x->node) || is_param(x); }
 
 /* x (stored timestamptz) as the wall-clock timestamp (or date) in the
  * session's zone, and back. */
@@ -113,10 +118,17 @@ static void cannot(pgc_dp *d, const char *what, mur_type a, mur_type b)
 
 void pgc_time_coerce(pgc_dp *d, pgc_dp_text *x, mur_type to)
 {
-	const char *s = sval(x->node), *text = mur_buf_cstr(&x->b);
+	const char *s = sval(x->node), *text;
 	mur_type from = x->type;
 	if (d->failed)
 		return;
+	if (is_param(x) && from != to) { /* read as text, whatever it was bound as */
+		char p[48];
+		snprintf(p, sizeof p, "CAST(%s AS TEXT)", mur_buf_cstr(&x->b));
+		mur_buf_reset(&x->b);
+		mur_buf_printf(&x->b, "%s", p);
+	}
+	text = mur_buf_cstr(&x->b);
 	if (from == to)
 		put(d, x);
 	else if (s && to == V)
@@ -134,15 +146,6 @@ void pgc_time_coerce(pgc_dp *d, pgc_dp_text *x, mur_type to)
 }
 
 /* ---- operators ---- */
-
-static int is_comparison(const char *op)
-{
-	static const char *const ops[] = {"=", "<>", "!=", "<", ">", "<=", ">="};
-	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-		if (!strcmp(op, ops[i]))
-			return 1;
-	return 0;
-}
 
 /* The type both sides of a comparison or a subtraction take. */
 static mur_type common(const pgc_dp_text *l, const pgc_dp_text *r)
@@ -218,7 +221,7 @@ mur_type pgc_time_binop(pgc_dp *d, const char *op, pgc_dp_text *l, pgc_dp_text *
 	char o = op[0] && !op[1] ? op[0] : 0;
 	if (!pgc_time_is(lt) && !pgc_time_is(rt))
 		return MT_UNKNOWN;
-	if (is_comparison(op))
+	if (pgc_dp_is_comparison(op))
 		return compare(d, op, l, r);
 	if (o == '-' && is_ts(lt) && (is_ts(rt) || untyped(r)) && !(lt == D && rt == D)) {
 		mur_type t = common(l, r);
@@ -241,9 +244,9 @@ mur_type pgc_time_binop(pgc_dp *d, const char *op, pgc_dp_text *l, pgc_dp_text *
 		mur_buf_printf(d->b, ", %d)", o == '+' ? 1 : -1);
 		return V;
 	}
-	if (lt == V && mur_type_is_numeric(rt) && (o == '*' || o == '/'))
+	if (lt == V && (mur_type_is_numeric(rt) || is_param(r)) && (o == '*' || o == '/'))
 		return scale(d, l, r, o == '/');
-	if (rt == V && mur_type_is_numeric(lt) && o == '*')
+	if (rt == V && (mur_type_is_numeric(lt) || is_param(l)) && o == '*')
 		return scale(d, r, l, 0);
 	return no_operator(d, op, lt, rt);
 }
@@ -343,6 +346,12 @@ static mur_type with_args(pgc_dp *d, const char *name, pgc_dp_text *a, int n)
 		return extract(d, !strcasecmp(name, "extract"), a);
 	if (!strcasecmp(name, "date_trunc") && (n == 2 || n == 3))
 		return date_trunc(d, a, n);
+	if (!strcasecmp(name, "to_char") && n == 2 && is_ts(a[0].type)) {
+		/* a timestamptz on the zone's wall clock (TZ: its abbreviation) */
+		mur_buf_printf(d->b, "mur_to_char(%s, %s, %s)", mur_buf_cstr(&a[0].b),
+			       mur_buf_cstr(&a[1].b), a[0].type == Z ? "pgc_timezone()" : "0");
+		return MT_TEXT;
+	}
 	if (!strncasecmp(name, "justify_", 8) && n == 1 && a[0].type == V) {
 		mur_buf_printf(d->b, "mur_iv_%s(%s)", name, mur_buf_cstr(&a[0].b));
 		return V;
@@ -363,8 +372,8 @@ static const char *clock_call(const char *name)
 int pgc_time_func(pgc_dp *d, const char *name, const PgQuery__FuncCall *f, mur_type *t)
 {
 	static const char *const with[] =
-		{"age",          "extract",       "date_part",       "date_trunc",
-		 "justify_days", "justify_hours", "justify_interval"};
+		{"age",          "extract",       "date_part",        "date_trunc",
+		 "justify_days", "justify_hours", "justify_interval", "to_char"};
 	pgc_dp_text a[3];
 	int n;
 	if (f->n_args == 0 && clock_call(name)) {
