@@ -10,6 +10,7 @@
 #include "pgcatalog/pgc_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -685,31 +686,86 @@ static mur_type sub_link(pgc_dp *d, const PgQuery__SubLink *s)
 	}
 }
 
-static mur_type case_expr(pgc_dp *d, const PgQuery__CaseExpr *c)
+/* Is n an untyped constant ('x', NULL), whose type is its neighbours'? */
+static int untyped_const(const PgQuery__Node *n)
+{
+	return n->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+	       (n->a_const->isnull || n->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL);
+}
+
+/* The type of results written apart (CASE's, COALESCE's): the first
+ * typed one's; result_out then reads an untyped constant beside a
+ * date/time type as one (pgc_time.c), as PostgreSQL resolves it. */
+static mur_type results(const pgc_dp_text *r, size_t n)
 {
 	mur_type t = MT_UNKNOWN;
+	for (size_t i = 0; i < n && t == MT_UNKNOWN; i++)
+		if (!untyped_const(r[i].node))
+			t = r[i].type;
+	return t == MT_UNKNOWN ? MT_TEXT : t;
+}
+
+static void result_out(pgc_dp *d, pgc_dp_text *r, mur_type t)
+{
+	if (pgc_time_is(t) && untyped_const(r->node) && !r->node->a_const->isnull)
+		pgc_time_coerce(d, r, t);
+	else
+		pgc_dp_out(d, mur_buf_cstr(&r->b));
+}
+
+static mur_type case_expr(pgc_dp *d, const PgQuery__CaseExpr *c)
+{
+	size_t n = c->n_args + (c->defresult ? 1 : 0);
+	pgc_dp_text *r = calloc(n ? n : 1, sizeof *r);
+	mur_type t;
+	if (!r)
+		return pgc_dp_fail(d, "a CASE this large (out of memory)");
+	for (size_t i = 0; i < c->n_args; i++)
+		pgc_dp_expr_apart(d, c->args[i]->case_when->result, &r[i]);
+	if (c->defresult)
+		pgc_dp_expr_apart(d, c->defresult, &r[n - 1]);
+	t = results(r, n);
 	pgc_dp_out(d, "(CASE");
 	if (c->arg) {
 		pgc_dp_out(d, " ");
 		pgc_dp_expr(d, c->arg);
 	}
 	for (size_t i = 0; i < c->n_args; i++) {
-		const PgQuery__CaseWhen *w = c->args[i]->case_when;
-		mur_type rt;
 		pgc_dp_out(d, " WHEN ");
-		pgc_dp_expr(d, w->expr);
+		pgc_dp_expr(d, c->args[i]->case_when->expr);
 		pgc_dp_out(d, " THEN ");
-		rt = pgc_dp_expr(d, w->result);
-		if (t == MT_UNKNOWN && !(w->result->node_case == PG_QUERY__NODE__NODE_A_CONST &&
-					 w->result->a_const->isnull))
-			t = rt;
+		result_out(d, &r[i], t);
 	}
 	if (c->defresult) {
 		pgc_dp_out(d, " ELSE ");
-		pgc_dp_expr(d, c->defresult);
+		result_out(d, &r[n - 1], t);
 	}
 	pgc_dp_out(d, " END)");
-	return t == MT_UNKNOWN ? MT_TEXT : t;
+	for (size_t i = 0; i < n; i++)
+		pgc_dp_text_free(&r[i]);
+	free(r);
+	return t;
+}
+
+static mur_type coalesce_expr(pgc_dp *d, const PgQuery__CoalesceExpr *c)
+{
+	pgc_dp_text *r = calloc(c->n_args ? c->n_args : 1, sizeof *r);
+	mur_type t;
+	if (!r)
+		return pgc_dp_fail(d, "a COALESCE this large (out of memory)");
+	for (size_t i = 0; i < c->n_args; i++)
+		pgc_dp_expr_apart(d, c->args[i], &r[i]);
+	t = results(r, c->n_args);
+	pgc_dp_out(d, "coalesce(");
+	for (size_t i = 0; i < c->n_args; i++) {
+		if (i)
+			pgc_dp_out(d, ", ");
+		result_out(d, &r[i], t);
+		pgc_dp_text_free(&r[i]);
+	}
+	pgc_dp_out(d, ")");
+	free(r);
+	return t;
 }
 
 static mur_type sql_value_function(pgc_dp *d, const PgQuery__SQLValueFunction *f)
@@ -796,13 +852,8 @@ mur_type pgc_dp_expr(pgc_dp *d, const PgQuery__Node *n)
 		return MT_BOOL;
 	case PG_QUERY__NODE__NODE_BOOLEAN_TEST:
 		return boolean_test(d, n->boolean_test);
-	case PG_QUERY__NODE__NODE_COALESCE_EXPR: {
-		mur_type t = MT_TEXT;
-		pgc_dp_out(d, "coalesce(");
-		args(d, n->coalesce_expr->args, n->coalesce_expr->n_args, &t);
-		pgc_dp_out(d, ")");
-		return t;
-	}
+	case PG_QUERY__NODE__NODE_COALESCE_EXPR:
+		return coalesce_expr(d, n->coalesce_expr);
 	case PG_QUERY__NODE__NODE_A_ARRAY_EXPR:
 		pgc_dp_out(d, "pgc_array(");
 		args(d, n->a_array_expr->elements, n->a_array_expr->n_elements, NULL);

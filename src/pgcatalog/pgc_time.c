@@ -32,7 +32,10 @@
  *                                         for epoch), mur_iv_extract / _part
  *   age(ts[, ts])                         mur_age of the wall-clock times
  *   date_trunc(f, ts[, zone])             mur_tz_trunc / mur_date_trunc
+ *   date_trunc(f, interval)               pgc_iv_trunc (below)
  *   to_char(ts, fmt)                      mur_to_char (a tstz in the zone)
+ *   x AT TIME ZONE z, timezone(z, x)      mur_tz_at / mur_at_tz
+ *   ::timestamp[tz](p), ::interval(p)     pgc_time_round (below)
  *   casts                                 mur_tz_cast (with the zone),
  *                                         mur_cast (numeric → integer rounds)
  *
@@ -46,6 +49,7 @@
 #include "common/clock.h"
 #include "common/interval.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -325,6 +329,11 @@ static mur_type extract(pgc_dp *d, int numeric, pgc_dp_text *a)
 
 static mur_type date_trunc(pgc_dp *d, pgc_dp_text *a, int n)
 {
+	if (a[1].type == V && n == 2) {
+		mur_buf_printf(d->b, "pgc_iv_trunc(%s, %s)", mur_buf_cstr(&a[0].b),
+			       mur_buf_cstr(&a[1].b));
+		return V;
+	}
 	if (a[1].type == TS && n == 2) {
 		mur_buf_printf(d->b, "mur_date_trunc(%s, %s)", mur_buf_cstr(&a[0].b),
 			       mur_buf_cstr(&a[1].b));
@@ -346,6 +355,14 @@ static mur_type with_args(pgc_dp *d, const char *name, pgc_dp_text *a, int n)
 		return extract(d, !strcasecmp(name, "extract"), a);
 	if (!strcasecmp(name, "date_trunc") && (n == 2 || n == 3))
 		return date_trunc(d, a, n);
+	if (!strcasecmp(name, "timezone") && n == 2 && a[0].type != V &&
+	    (is_ts(a[1].type) || untyped(&a[1]))) { /* x AT TIME ZONE zone */
+		int local = a[1].type == TS || a[1].type == D;
+		mur_buf_printf(d->b, "%s(", local ? "mur_at_tz" : "mur_tz_at");
+		pgc_time_coerce(d, &a[1], local ? TS : Z);
+		mur_buf_printf(d->b, ", %s)", mur_buf_cstr(&a[0].b));
+		return local ? Z : TS;
+	}
 	if (!strcasecmp(name, "to_char") && n == 2 && is_ts(a[0].type)) {
 		/* a timestamptz on the zone's wall clock (TZ: its abbreviation) */
 		mur_buf_printf(d->b, "mur_to_char(%s, %s, %s)", mur_buf_cstr(&a[0].b),
@@ -372,8 +389,8 @@ static const char *clock_call(const char *name)
 int pgc_time_func(pgc_dp *d, const char *name, const PgQuery__FuncCall *f, mur_type *t)
 {
 	static const char *const with[] =
-		{"age",          "extract",       "date_part",        "date_trunc",
-		 "justify_days", "justify_hours", "justify_interval", "to_char"};
+		{"age",           "extract",          "date_part", "date_trunc", "justify_days",
+		 "justify_hours", "justify_interval", "to_char",   "timezone"};
 	pgc_dp_text a[3];
 	int n;
 	if (f->n_args == 0 && clock_call(name)) {
@@ -419,15 +436,43 @@ mur_type pgc_time_sqlvalue(pgc_dp *d, const PgQuery__SQLValueFunction *f)
 
 /* ---- casts ---- */
 
+/* The precision p of timestamp(p), timestamptz(p), interval(p), as
+ * PostgreSQL caps it (6); -1 for an interval's fields (interval minute),
+ * which the emulation does not restrict values to. */
+#define PGC_INTERVAL_FULL_RANGE 0x7FFF /* PostgreSQL's INTERVAL_FULL_RANGE */
+static int precision(const PgQuery__TypeName *tn, mur_type to)
+{
+	const PgQuery__Node *last = tn->typmods[tn->n_typmods - 1];
+	int p;
+	if (last->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+	    last->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL)
+		return -1;
+	if (to == V &&
+	    (tn->n_typmods != 2 || tn->typmods[0]->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+	     tn->typmods[0]->a_const->ival->ival != PGC_INTERVAL_FULL_RANGE))
+		return -1;
+	if (to == D || tn->n_typmods > 2)
+		return -1;
+	p = last->a_const->ival->ival;
+	return p < 0 ? -1 : p > 6 ? 6 : p;
+}
+
 int pgc_time_cast(pgc_dp *d, pgc_dp_text *x, mur_type to, const PgQuery__TypeName *tn)
 {
 	mur_type from = x->type;
 	if (!pgc_time_is(to) && !pgc_time_is(from) &&
 	    !(from == MT_NUMERIC && mur_type_is_integer(to)))
 		return 0;
-	if (tn->n_typmods && pgc_time_is(to))
-		return pgc_dp_fail(d, "interval fields and time precisions in catalog queries"), 1;
-	if (pgc_time_is(to))
+	if (tn->n_typmods && pgc_time_is(to)) {
+		int p = precision(tn, to);
+		if (p < 0)
+			return pgc_dp_fail(d, "interval fields (interval '5' minute) in catalog "
+					      "queries"),
+			       1;
+		pgc_dp_out(d, "pgc_time_round(");
+		pgc_time_coerce(d, x, to);
+		mur_buf_printf(d->b, ", %d)", p);
+	} else if (pgc_time_is(to))
 		pgc_time_coerce(d, x, to);
 	else if (from == Z && mur_type_is_text(to))
 		tz_cast(d, mur_buf_cstr(&x->b), Z, to);
@@ -442,6 +487,16 @@ int pgc_time_cast(pgc_dp *d, pgc_dp_text *x, mur_type to, const PgQuery__TypeNam
 
 static const pgc_session_hooks *hooks_of(sqlite3_context *ctx) { return sqlite3_user_data(ctx); }
 
+/* us rounded to 10^-p s (p < 6), half away from zero, as PostgreSQL's
+ * AdjustTimestampForTypmod / AdjustIntervalForTypmod. */
+static int64_t round_us(int64_t us, int p)
+{
+	int64_t unit = 1;
+	for (; p < 6; p++)
+		unit *= 10;
+	return us >= 0 ? (us + unit / 2) / unit * unit : -((-us + unit / 2) / unit * unit);
+}
+
 /* pgc_now(which[, precision]): the session's clock (hooks.now_us), as
  * stored timestamptz text; precision p < 6 rounds to 10^-p s, half up, as
  * CURRENT_TIMESTAMP(p). */
@@ -454,17 +509,109 @@ static void fn_now(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	mur_error err;
 	if (!us)
 		us = mur_wall_us();
-	if (argc > 1 && sqlite3_value_int(argv[1]) >= 0 && sqlite3_value_int(argv[1]) < 6) {
-		int64_t unit = 1;
-		for (int p = sqlite3_value_int(argv[1]); p < 6; p++)
-			unit *= 10;
-		us = (us + unit / 2) / unit * unit;
-	}
+	if (argc > 1 && sqlite3_value_int(argv[1]) >= 0 && sqlite3_value_int(argv[1]) < 6)
+		us = round_us(us, sqlite3_value_int(argv[1]));
 	mur_buf_init(&b);
 	if (mur_ts_put(Z, us, &b, &out, &err) == MUR_OK)
 		sqlite3_result_text(ctx, out.s, (int)out.len, SQLITE_TRANSIENT);
 	else
 		sqlite3_result_error(ctx, "SQLSTATE:22008:timestamp out of range", -1);
+	mur_buf_free(&b);
+}
+
+/* pgc_time_round(x, p): a stored timestamp[tz] or interval rounded to p
+ * fractional digits of a second (the type told by the text's form). */
+static void fn_time_round(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *s = (const char *)sqlite3_value_text(argv[0]);
+	size_t len = (size_t)sqlite3_value_bytes(argv[0]);
+	int p = sqlite3_value_int(argv[1]);
+	int64_t us;
+	mur_interval iv;
+	mur_buf b;
+	mur_value out;
+	mur_error err;
+	(void)argc;
+	if (!s || sqlite3_value_type(argv[1]) == SQLITE_NULL)
+		return;
+	mur_buf_init(&b);
+	if (mur_ts_us(s, len, &us) == MUR_OK) {
+		if (mur_ts_put(Z, round_us(us, p), &b, &out, &err) == MUR_OK)
+			sqlite3_result_text(ctx, out.s, (int)out.len, SQLITE_TRANSIENT);
+		else
+			sqlite3_result_error(ctx, "SQLSTATE:22008:timestamp out of range", -1);
+	} else if (mur_iv_load(s, len, &iv) == MUR_OK) {
+		iv.us = round_us(iv.us, p);
+		mur_iv_store(&iv, &b);
+		sqlite3_result_text(ctx, mur_buf_cstr(&b), -1, SQLITE_TRANSIENT);
+	} else {
+		sqlite3_result_value(ctx, argv[0]); /* infinity */
+	}
+	mur_buf_free(&b);
+}
+
+/* pgc_iv_trunc(field, interval): date_trunc of an interval (interval_trunc):
+ * its fields below field zeroed, months split into years and months, the
+ * time into hours, minutes, seconds, as interval2tm. */
+static void fn_iv_trunc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	/* PostgreSQL's spellings of each unit (deltatktbl), by k */
+	static const char *const units[] = {" microseconds microsecond us usec usecs ",
+					    " milliseconds millisecond ms msec msecs ",
+					    " second seconds sec secs s ",
+					    " minute minutes min mins m ",
+					    " hour hours hr hrs h ",
+					    " day days d ",
+					    " month months mon mons ",
+					    " quarter qtr ",
+					    " year years yr yrs y ",
+					    " decade decades dec decs ",
+					    " century centuries cent c ",
+					    " millennium millennia millenniums mil mils "};
+	static const int64_t time_unit[] = {1, 1000, 1000000, 60000000, INT64_C(3600000000)};
+	static const int year_unit[] = {1, 10, 100, 1000};
+	const char *f = (const char *)sqlite3_value_text(argv[0]);
+	const char *s = (const char *)sqlite3_value_text(argv[1]);
+	char msg[160], word[40];
+	mur_interval iv;
+	mur_buf b;
+	int k = -1;
+	(void)argc;
+	if (!f || !s)
+		return;
+	snprintf(word, sizeof word, " %.30s ", f);
+	for (char *c = word; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	for (int i = 0; i < (int)(sizeof units / sizeof units[0]) && k < 0 && !strchr(f, ' '); i++)
+		if (strstr(units[i], word))
+			k = i;
+	if (k < 0 && !strncasecmp(f, "week", 4))
+		snprintf(msg, sizeof msg,
+			 "SQLSTATE:0A000:unit \"%.60s\" not supported for type interval", f);
+	else if (k < 0)
+		snprintf(msg, sizeof msg,
+			 "SQLSTATE:22023:unit \"%.60s\" not recognized for type interval", f);
+	if (k < 0) {
+		sqlite3_result_error(ctx, msg, -1);
+		return;
+	}
+	if (mur_iv_load(s, (size_t)sqlite3_value_bytes(argv[1]), &iv) != MUR_OK) {
+		sqlite3_result_error(ctx, "SQLSTATE:22007:invalid interval value", -1);
+		return;
+	}
+	if (k <= 4)
+		iv.us = iv.us / time_unit[k] * time_unit[k]; /* toward zero, as interval2tm */
+	else
+		iv.us = 0;
+	if (k >= 6)
+		iv.days = 0;
+	if (k == 7)
+		iv.months = iv.months / 12 * 12 + iv.months % 12 / 3 * 3;
+	if (k >= 8)
+		iv.months = iv.months / 12 / year_unit[k - 8] * year_unit[k - 8] * 12;
+	mur_buf_init(&b);
+	mur_iv_store(&iv, &b);
+	sqlite3_result_text(ctx, mur_buf_cstr(&b), -1, SQLITE_TRANSIENT);
 	mur_buf_free(&b);
 }
 
@@ -485,6 +632,12 @@ int pgc_time_register(sqlite3 *db, const pgc_session_hooks *hooks)
 		rc = sqlite3_create_function(db, "pgc_now", 2, SQLITE_UTF8, h, fn_now, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function(db, "pgc_timezone", 0, SQLITE_UTF8, h, fn_timezone,
+					     NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(db, "pgc_time_round", 2, SQLITE_UTF8, h, fn_time_round,
+					     NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(db, "pgc_iv_trunc", 2, SQLITE_UTF8, h, fn_iv_trunc,
 					     NULL, NULL);
 	return rc;
 }

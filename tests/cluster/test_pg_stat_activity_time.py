@@ -218,3 +218,32 @@ def test_errors_as_postgres(db):
     db.both_error("SELECT interval 'bogus'" + ME, "22007")
     db.both_error("SELECT now() - 5.5" + ME, "42883")
     db.both_error("SELECT query_start - 'x'" + ME, "22007")
+
+
+def test_durations_truncated_rounded_and_zoned(db):
+    """What monitoring queries do to make a duration readable: date_trunc
+    of an interval, ::interval(0), ::timestamptz(0), AT TIME ZONE, to_char,
+    left(query, n); an untyped literal in COALESCE / CASE takes the time
+    type.  Text output compared, fields and all."""
+    db.both("SELECT date_trunc('second', interval '1 year 14 mons 40 days 25:59:59.789')::text a, "
+            "date_trunc('minute', interval '-3 days -01:02:03.5')::text b, "
+            "date_trunc('hours', interval '1 day 25:59')::text c, "
+            "date_trunc('day', interval '3 mons 4 days 5:00')::text d, "
+            "date_trunc('month', interval '14 mons 4 days')::text e, "
+            "date_trunc('quarter', interval '17 mons')::text f, "
+            "date_trunc('decade', interval '127 years 3 mons')::text g, "
+            "date_trunc('milliseconds', interval '1.234567 s')::text h" + ME)
+    db.both("SELECT (interval '1.5 s')::interval(0)::text a, (interval '-1.5 s')::interval(0)::text b, "
+            "(interval '1.23456 s')::interval(2)::text c, "
+            "timestamptz '2026-01-01 00:00:00.5+00'::timestamptz(0) d, "
+            "date_trunc('second', now() - query_start) e, "
+            "timezone('UTC', timestamptz '2026-01-01 00:00:00+00') f, "
+            "timestamptz '2026-01-01 00:00:00+00' AT TIME ZONE 'America/New_York' g, "
+            "timestamp '2026-01-01 00:00:00' AT TIME ZONE 'Europe/Paris' h, "
+            "to_char(timestamptz '2026-03-08 12:00:00+00', 'YYYY-MM-DD HH24:MI TZ') i, "
+            "left(query, 6) j, left('abc', -1) k" + ME)
+    db.both("SELECT coalesce(CASE WHEN false THEN now() - xact_start END, '5 minutes') AS a, "
+            "coalesce(CASE WHEN false THEN xact_start END, '2020-01-01') AS b, "
+            "CASE WHEN false THEN now() ELSE '2021-01-01' END AS c" + ME)
+    db.both_error("SELECT date_trunc('week', now() - query_start)" + ME, "0A000")
+    db.both_error("SELECT date_trunc('bogus', now() - query_start)" + ME, "22023")
