@@ -1068,19 +1068,19 @@ static int activity(lead_engine *e, pgc_activity *acts, int max)
 	for (const lead_session *s = e->sessions; s && n < max; s = s->next_open) {
 		int ssl = s->ps && pgw_session_tls(s->ps, &tls);
 		const char *state = activity_state(e, s);
+		/* xact_start: NULL when idle outside a block or in a failed one,
+		 * as PostgreSQL's (an aborted transaction is over) */
+		int in_xact = !strcmp(state, "active") || !strcmp(state, "idle in transaction");
+		/* query: the running or latest statement (cut at
+		 * LEAD_QUERY_TEXT_MAX), as PostgreSQL's */
 		acts[n] = (pgc_activity){.pid = (int)s->pid,
 					 .user = s->user,
 					 .database = "murphy",
 					 .application_name = s->app,
 					 .state = state,
-					 /* the running or latest statement (cut at
-			   LEAD_QUERY_TEXT_MAX), as PostgreSQL's */
 					 .query = s->last_query,
 					 .backend_start_us = s->backend_start_us,
-					 /* NULL when idle outside a block, as PostgreSQL's */
-					 .xact_start_us = strcmp(state, "idle")
-								  ? lead_activity_now_us(s, 0)
-								  : 0,
+					 .xact_start_us = in_xact ? lead_activity_now_us(s, 0) : 0,
 					 .query_start_us = s->query_start_us,
 					 .state_change_us = s->state_change_us,
 					 .ssl = ssl,

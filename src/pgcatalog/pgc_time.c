@@ -164,12 +164,30 @@ static mur_type common(const pgc_dp_text *l, const pgc_dp_text *r)
 	return MT_UNKNOWN;
 }
 
+/* An operator murphy lacks: 0A000 for PostgreSQL's date arithmetic
+ * (date ± integer, date - date), 42883 as PostgreSQL's for the others. */
+static mur_type no_operator(pgc_dp *d, const char *op, mur_type lt, mur_type rt)
+{
+	char what[64];
+	if ((lt == D && (mur_type_is_integer(rt) || rt == D)) ||
+	    (rt == D && mur_type_is_integer(lt))) {
+		snprintf(what, sizeof what, "the operator %s between", op);
+		cannot(d, what, lt, rt);
+	} else if (!d->failed) {
+		mur_error_set(d->err, SQLSTATE_UNDEFINED_FUNCTION,
+			      "operator does not exist: %s %s %s", type_name(lt), op,
+			      type_name(rt));
+		d->failed = 1;
+	}
+	return V;
+}
+
 static mur_type compare(pgc_dp *d, const char *op, pgc_dp_text *l, pgc_dp_text *r)
 {
 	mur_type t = common(l, r);
 	const char *key = t == V ? "mur_iv_key(" : "(";
 	if (t == MT_UNKNOWN) {
-		cannot(d, "comparing", l->type, r->type);
+		no_operator(d, op, l->type, r->type);
 		return MT_BOOL;
 	}
 	pgc_dp_out(d, "(");
@@ -198,24 +216,6 @@ static mur_type scale(pgc_dp *d, pgc_dp_text *iv, pgc_dp_text *x, int divide)
 {
 	mur_buf_printf(d->b, "mur_iv_mul(%s, CAST(%s AS REAL), %d)", mur_buf_cstr(&iv->b),
 		       mur_buf_cstr(&x->b), divide);
-	return V;
-}
-
-/* An operator murphy lacks: 0A000 for PostgreSQL's date arithmetic
- * (date ± integer, date - date), 42883 as PostgreSQL's for the others. */
-static mur_type no_operator(pgc_dp *d, const char *op, mur_type lt, mur_type rt)
-{
-	char what[64];
-	if ((lt == D && (mur_type_is_integer(rt) || rt == D)) ||
-	    (rt == D && mur_type_is_integer(lt))) {
-		snprintf(what, sizeof what, "the operator %s between", op);
-		cannot(d, what, lt, rt);
-	} else if (!d->failed) {
-		mur_error_set(d->err, SQLSTATE_UNDEFINED_FUNCTION,
-			      "operator does not exist: %s %s %s", type_name(lt), op,
-			      type_name(rt));
-		d->failed = 1;
-	}
 	return V;
 }
 

@@ -157,13 +157,35 @@ def test_idle_in_transaction_for_more_than_n(db, pair):
                         "AND xact_start < now() - '1 second'::interval", (pid,))
              for conn, pid in zip((db.m, db.p), pids)]
     assert found[0] == found[1] == [(1,)]
+    # a failed statement: the block is aborted, xact_start NULL (it is over)
+    for other in others:
+        try:
+            rows(other, "SELECT 1/0")
+        except psycopg2.Error:
+            pass
+    got = [rows(conn, "SELECT state, xact_start IS NULL, query "
+                      "FROM pg_stat_activity WHERE pid = %s", (pid,))
+           for conn, pid in zip((db.m, db.p), pids)]
+    assert got[0] == got[1] == [("idle in transaction (aborted)", True, "SELECT 1/0")]
     # its end: idle, xact_start NULL again
     for other in others:
-        other.commit()
+        other.rollback()
+    time.sleep(0.1)  # PostgreSQL reports ClientRead once it waits for the client
     got = [rows(conn, "SELECT state, xact_start IS NULL, query_start IS NOT NULL, "
                       "wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,))
            for conn, pid in zip((db.m, db.p), pids)]
     assert got[0] == got[1] == [("idle", True, True, "Client")]
+    # BEGIN alone opens the transaction: idle in transaction from then
+    for other in others:
+        other.autocommit = True
+        other.cursor().execute("BEGIN")
+    time.sleep(0.2)
+    got = [rows(conn, "SELECT state, now() - xact_start > interval '0.1 s', query "
+                      "FROM pg_stat_activity WHERE pid = %s", (pid,))
+           for conn, pid in zip((db.m, db.p), pids)]
+    assert got[0] == got[1] == [("idle in transaction", True, "BEGIN")]
+    for other in others:
+        other.cursor().execute("ROLLBACK")
 
 
 def test_sessions_by_state_with_durations(db):
