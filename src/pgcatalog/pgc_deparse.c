@@ -497,13 +497,29 @@ static void target_list(pgc_dp *d, const PgQuery__SelectStmt *s, int first_scope
 	}
 }
 
-void pgc_dp_sort_list(pgc_dp *d, PgQuery__Node **items, size_t n)
+/* The type of result column name (ORDER BY names one first, as
+ * PostgreSQL), MT_UNKNOWN when none is. */
+static mur_type output_type(const PgQuery__Node *n, const pgc_column *cols, int ncols)
+{
+	const char *name = n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
+					   n->column_ref->n_fields == 1
+				   ? pgc_dp_str(n->column_ref->fields[0])
+				   : NULL;
+	for (int i = 0; name && i < ncols; i++)
+		if (!strcmp(cols[i].name, name))
+			return cols[i].type;
+	return MT_UNKNOWN;
+}
+
+void pgc_dp_sort_list(pgc_dp *d, PgQuery__Node **items, size_t n, const pgc_column *cols, int ncols)
 {
 	for (size_t i = 0; i < n; i++) {
 		const PgQuery__SortBy *sb = items[i]->sort_by;
+		mur_type t;
 		pgc_dp_out(d, i ? ", " : "ORDER BY ");
-		if (pgc_dp_expr(d, sb->node) == MT_NUMERIC) /* numeric text, by value */
-			pgc_dp_out(d, " COLLATE " MUR_NUM_COLLATION);
+		t = pgc_dp_expr(d, sb->node);
+		if (t == MT_NUMERIC || output_type(sb->node, cols, ncols) == MT_NUMERIC)
+			pgc_dp_out(d, " COLLATE " MUR_NUM_COLLATION); /* numeric text, by value */
 		if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC)
 			pgc_dp_out(d, " DESC");
 		if (sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST)
@@ -636,7 +652,7 @@ void pgc_dp_select(pgc_dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, in
 		simple_select(d, s, cols, ncols, first_as);
 	if (s->n_sort_clause)
 		pgc_dp_out(d, " ");
-	pgc_dp_sort_list(d, s->sort_clause, s->n_sort_clause);
+	pgc_dp_sort_list(d, s->sort_clause, s->n_sort_clause, cols, *ncols);
 	if (s->limit_count) {
 		pgc_dp_out(d, " LIMIT ");
 		pgc_dp_expr(d, s->limit_count);

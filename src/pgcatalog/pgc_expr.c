@@ -148,7 +148,7 @@ static void window(pgc_dp *d, const PgQuery__WindowDef *w)
 	}
 	if (w->n_partition_clause && w->n_order_clause)
 		pgc_dp_out(d, " ");
-	pgc_dp_sort_list(d, w->order_clause, w->n_order_clause);
+	pgc_dp_sort_list(d, w->order_clause, w->n_order_clause, NULL, 0);
 	pgc_dp_out(d, ")");
 }
 

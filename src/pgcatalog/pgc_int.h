@@ -200,8 +200,10 @@ mur_type pgc_dp_expr(pgc_dp *d, const PgQuery__Node *n);
  * its result columns to cols[0..*ncols). */
 void pgc_dp_select(pgc_dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, int *ncols,
 		   int first_as);
-/* " ORDER BY ..." of SortBy nodes (nothing when n is 0). */
-void pgc_dp_sort_list(pgc_dp *d, PgQuery__Node **items, size_t n);
+/* " ORDER BY ..." of SortBy nodes (nothing when n is 0); cols: the
+ * SELECT's result columns (a numeric one named sorts by value). */
+void pgc_dp_sort_list(pgc_dp *d, PgQuery__Node **items, size_t n, const pgc_column *cols,
+		      int ncols);
 /* A FROM item (a relation, a join, a subquery, a function), adding its
  * scopes. */
 void pgc_dp_from_item(pgc_dp *d, const PgQuery__Node *n);

@@ -269,3 +269,17 @@ def test_durations_truncated_rounded_and_zoned(db):
             "CASE WHEN false THEN now() ELSE '2021-01-01' END AS c" + ME)
     db.both_error("SELECT date_trunc('week', now() - query_start)" + ME, "0A000")
     db.both_error("SELECT date_trunc('bogus', now() - query_start)" + ME, "22023")
+
+
+def test_numeric_durations_compare_and_sort_by_value(db):
+    """extract() is numeric (text inside murphy): compared with a number,
+    computed on and sorted by value, not by its text ('10.000000' after
+    '9.000000')."""
+    sub = ("(SELECT interval '9 s' AS v" + ME + " UNION ALL SELECT interval '100 s'" + ME
+           + " UNION ALL SELECT interval '10.5 s'" + ME + ") s")
+    db.both("SELECT extract(epoch from v) AS secs FROM " + sub + " ORDER BY secs")
+    db.both("SELECT extract(epoch from v) AS secs FROM " + sub
+            + " ORDER BY extract(epoch from v) DESC")
+    db.both("SELECT extract(epoch from v) > 50 AS a, extract(epoch from v) * 2.5 AS b, "
+            "extract(epoch from v) / 4 AS c, extract(epoch from v) - 1 AS d FROM " + sub
+            + " ORDER BY 1, 2")
