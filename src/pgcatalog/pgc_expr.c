@@ -9,6 +9,8 @@
  */
 #include "pgcatalog/pgc_int.h"
 
+#include "common/numeric.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,11 +221,53 @@ static mur_type left_call(pgc_dp *d, const PgQuery__FuncCall *f)
 	return MT_TEXT;
 }
 
+/* avg: of an interval only (typed_agg); of anything else 0A000, as before. */
+static const dp_func avg_interval = {"avg", "avg", MT_INTERVAL};
+
+static int is_typed_agg(const dp_func *fn)
+{
+	return !strcmp(fn->pg, "max") || !strcmp(fn->pg, "min") || !strcmp(fn->pg, "sum") ||
+	       fn == &avg_interval;
+}
+
+/* max, min, sum, avg of one argument, by its type: a numeric (text here)
+ * by value (max(x COLLATE mur_numeric), storage's exact mur_num_sum), an
+ * interval by its span (its stored text orders so) and summed as one
+ * (mur_iv_sum; avg: that sum / count, as the emitter's); any other as
+ * SQLite's own.  Returns the result's type; MT_UNKNOWN when refused. */
+static mur_type typed_agg(pgc_dp *d, const PgQuery__FuncCall *f, const dp_func *fn)
+{
+	pgc_dp_text x;
+	const char *X, *distinct = f->agg_distinct ? "DISTINCT " : "";
+	mur_type t;
+	pgc_dp_expr_apart(d, f->args[0], &x);
+	X = mur_buf_cstr(&x.b);
+	t = x.type;
+	if (fn == &avg_interval && t != MT_INTERVAL) {
+		pgc_dp_fail(d, "avg of this in catalog queries");
+		t = MT_UNKNOWN;
+	} else if (fn == &avg_interval)
+		mur_buf_printf(d->b, "mur_iv_mul(mur_iv_sum(%s), count(%s), 1)", X, X);
+	else if (strcmp(fn->pg, "sum") && t == MT_NUMERIC)
+		mur_buf_printf(d->b, "%s(%s%s COLLATE " MUR_NUM_COLLATION ")", fn->sqlite, distinct,
+			       X);
+	else if (!strcmp(fn->pg, "sum") && (t == MT_NUMERIC || t == MT_INTERVAL))
+		mur_buf_printf(d->b, "%s(%s%s)", t == MT_NUMERIC ? "mur_num_sum" : "mur_iv_sum",
+			       distinct, X);
+	else {
+		mur_buf_printf(d->b, "%s(%s%s)", fn->sqlite, distinct, X);
+		if (fn->type != MT_UNKNOWN)
+			t = fn->type;
+	}
+	pgc_dp_text_free(&x);
+	return t;
+}
+
 static mur_type func_call(pgc_dp *d, const PgQuery__FuncCall *f)
 {
 	const char *name = pgc_dp_last_name(f->funcname, f->n_funcname);
 	const dp_func *fn = name ? func_find(name) : NULL;
-	mur_type first = MT_TEXT;
+	mur_type first = MT_TEXT, fn_type;
 	if (name && pgc_srf_is(name))
 		return pgc_srf_call(d, f, NULL);
 	if (name && !strcasecmp(name, "pg_typeof") && f->n_args == 1 && !f->over)
@@ -234,16 +278,25 @@ static mur_type func_call(pgc_dp *d, const PgQuery__FuncCall *f)
 		return round_call(d, f);
 	if (name && !strcasecmp(name, "left") && f->n_args == 2 && !f->over)
 		return left_call(d, f);
+	if (name && !strcasecmp(name, "avg") && f->n_args == 1 && !f->over && !f->agg_distinct)
+		fn = &avg_interval;
 	if (!fn)
 		return pgc_dp_fail(d, name ? name : "this function");
-	pgc_dp_out(d, fn->sqlite);
-	pgc_dp_out(d, "(");
-	if (f->agg_distinct)
-		pgc_dp_out(d, "DISTINCT ");
-	if (f->agg_star)
-		pgc_dp_out(d, "*");
-	args(d, f->args, f->n_args, &first);
-	pgc_dp_out(d, ")");
+	fn_type = fn->type;
+	if (f->n_args == 1 && !f->agg_star && !f->over && is_typed_agg(fn)) {
+		fn_type = first = typed_agg(d, f, fn);
+		if (first == MT_UNKNOWN)
+			return MT_TEXT; /* failed */
+	} else {
+		pgc_dp_out(d, fn->sqlite);
+		pgc_dp_out(d, "(");
+		if (f->agg_distinct)
+			pgc_dp_out(d, "DISTINCT ");
+		if (f->agg_star)
+			pgc_dp_out(d, "*");
+		args(d, f->args, f->n_args, &first);
+		pgc_dp_out(d, ")");
+	}
 	if (f->agg_filter) { /* SQLite's own aggregate FILTER clause */
 		pgc_dp_out(d, " FILTER (WHERE ");
 		pgc_dp_expr(d, f->agg_filter);
@@ -251,7 +304,7 @@ static mur_type func_call(pgc_dp *d, const PgQuery__FuncCall *f)
 	}
 	if (f->over)
 		window(d, f->over);
-	return fn->type == MT_UNKNOWN ? first : fn->type;
+	return fn_type == MT_UNKNOWN ? first : fn_type;
 }
 
 /* The OID of the catalog relation qual names (NULL: the innermost SELECT's

@@ -283,3 +283,15 @@ def test_numeric_durations_compare_and_sort_by_value(db):
     db.both("SELECT extract(epoch from v) > 50 AS a, extract(epoch from v) * 2.5 AS b, "
             "extract(epoch from v) / 4 AS c, extract(epoch from v) - 1 AS d FROM " + sub
             + " ORDER BY 1, 2")
+
+
+def test_aggregates_of_durations(db):
+    """max / min / sum / avg over durations and their epochs, by value."""
+    sub = ("(SELECT interval '9 s' AS v" + ME + " UNION ALL SELECT interval '100 s'" + ME
+           + " UNION ALL SELECT interval '1 day'" + ME + ") s")
+    db.both("SELECT max(extract(epoch from v)) AS a, min(extract(epoch from v)) AS b, "
+            "sum(extract(epoch from v)) AS c, max(v)::text AS d, min(v)::text AS e, "
+            "sum(v)::text AS f, avg(v)::text AS g, count(*) AS h FROM " + sub)
+    db.both("SELECT state, max(extract(epoch from now() - query_start)) >= 0 AS a, "
+            "avg(now() - backend_start) >= interval '0' AS b "
+            "FROM pg_stat_activity WHERE pid = pg_backend_pid() GROUP BY state")
