@@ -126,9 +126,9 @@ void pgc_time_coerce(pgc_dp *d, pgc_dp_text *x, mur_type to)
 	mur_type from = x->type;
 	if (d->failed)
 		return;
-	if (is_param(x) && from != to) { /* read as text, whatever it was bound as */
-		char p[48];
-		snprintf(p, sizeof p, "CAST(%s AS TEXT)", mur_buf_cstr(&x->b));
+	if (is_param(x) && from != to) { /* its text; a number is refused when it runs */
+		char p[64];
+		snprintf(p, sizeof p, "pgc_param_text(%s, %d)", mur_buf_cstr(&x->b), (int)to);
 		mur_buf_reset(&x->b);
 		mur_buf_printf(&x->b, "%s", p);
 	}
@@ -615,6 +615,25 @@ static void fn_iv_trunc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	mur_buf_free(&b);
 }
 
+/* pgc_param_text(p, type): a parameter read as a date/time type: its
+ * text; a number (a simple query's integer literal, lifted to a
+ * parameter: sql/plan_cache.h) is 42883, as PostgreSQL refuses
+ * `now() - query_start > 5`. */
+static void fn_param_text(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	char msg[160];
+	int t = sqlite3_value_type(argv[0]);
+	(void)argc;
+	if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) {
+		snprintf(msg, sizeof msg, "SQLSTATE:42883:operator does not exist: %s and %s",
+			 type_name((mur_type)sqlite3_value_int(argv[1])),
+			 t == SQLITE_INTEGER ? "integer" : "double precision");
+		sqlite3_result_error(ctx, msg, -1);
+		return;
+	}
+	sqlite3_result_value(ctx, argv[0]);
+}
+
 /* pgc_timezone(): the session's TimeZone ("UTC" when it has none). */
 static void fn_timezone(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -635,6 +654,9 @@ int pgc_time_register(sqlite3 *db, const pgc_session_hooks *hooks)
 					     NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function(db, "pgc_time_round", 2, SQLITE_UTF8, h, fn_time_round,
+					     NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(db, "pgc_param_text", 2, SQLITE_UTF8, h, fn_param_text,
 					     NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function(db, "pgc_iv_trunc", 2, SQLITE_UTF8, h, fn_iv_trunc,
