@@ -608,6 +608,24 @@ static mur_type time_between(pgc_dp *d, int neg, pgc_dp_text *x, const PgQuery__
 	return MT_BOOL;
 }
 
+/* x [NOT] IN (a, b, ...) of a date/time type: each item read as x's
+ * type (an interval compared by its span), as x = a OR x = b ...; frees x. */
+static mur_type time_in(pgc_dp *d, int neg, pgc_dp_text *x, const PgQuery__List *l)
+{
+	pgc_dp_out(d, neg ? "(NOT (" : "((");
+	for (size_t i = 0; i < l->n_items; i++) {
+		pgc_dp_text item;
+		pgc_dp_expr_apart(d, l->items[i], &item);
+		if (i)
+			pgc_dp_out(d, " OR ");
+		op_expr(d, "=", x, &item);
+		pgc_dp_text_free(&item);
+	}
+	pgc_dp_out(d, "))");
+	pgc_dp_text_free(x);
+	return MT_BOOL;
+}
+
 static mur_type a_expr(pgc_dp *d, const PgQuery__AExpr *a)
 {
 	const char *op = pgc_dp_last_name(a->name, a->n_name);
@@ -624,8 +642,10 @@ static mur_type a_expr(pgc_dp *d, const PgQuery__AExpr *a)
 	case PG_QUERY__A__EXPR__KIND__AEXPR_IN: {
 		pgc_dp_text x;
 		pgc_dp_expr_apart(d, a->lexpr, &x);
+		if (pgc_time_is(x.type) && a->rexpr->node_case == PG_QUERY__NODE__NODE_LIST)
+			return time_in(d, op[0] != '=', &x, a->rexpr->list);
 		if (pgc_time_is(x.type))
-			pgc_dp_fail(d, "IN lists of dates, times or intervals in catalog queries");
+			pgc_dp_fail(d, "this IN of dates, times or intervals in catalog queries");
 		mur_buf_printf(d->b, "(%s%s", mur_buf_cstr(&x.b),
 			       op[0] == '=' ? " IN (" : " NOT IN (");
 		pgc_dp_text_free(&x);

@@ -78,10 +78,15 @@ static int is_param(const pgc_dp_text *x)
 	return x->node->node_case == PG_QUERY__NODE__NODE_PARAM_REF;
 }
 
-/* A string constant or parameter: its type is the other operand's.  (A
+/* A string constant, NULL or parameter: its type is the other operand's.  (A
  * simple query's integer literals come here as parameters too, bound as
  * integers: sql/plan_cache.h.) */
-static int untyped(const pgc_dp_text *x) { return sval(x->node) || is_param(x); }
+static int untyped(const pgc_dp_text *x)
+{
+	const PgQuery__Node *n = x->node;
+	return sval(n) || is_param(x) ||
+	       (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->isnull);
+}
 
 /* x (stored timestamptz) as the wall-clock timestamp (or date) in the
  * session's zone, and back. */

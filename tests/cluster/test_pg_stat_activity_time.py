@@ -271,6 +271,10 @@ def test_durations_truncated_rounded_and_zoned(db):
     db.both("SELECT coalesce(CASE WHEN false THEN now() - xact_start END, '5 minutes') AS a, "
             "coalesce(CASE WHEN false THEN xact_start END, '2020-01-01') AS b, "
             "CASE WHEN false THEN now() ELSE '2021-01-01' END AS c" + ME)
+    db.both("SELECT interval '1 day' IN (interval '24 hours', '2 days') AS a, "
+            "now() - query_start NOT IN ('1 s', '2 s') AS b, xact_start = NULL AS n, "
+            "interval '1 s' IN (NULL, '1 s') AS m, "
+            "timestamptz '2026-01-01 00:00:00+00' IN ('2026-01-01 01:00:00+01') AS c" + ME)
     db.both_error("SELECT date_trunc('week', now() - query_start)" + ME, "0A000")
     db.both_error("SELECT date_trunc('bogus', now() - query_start)" + ME, "22023")
 
