@@ -157,6 +157,7 @@ static void stmt_finished(void *arg, pgw_result *res)
 	s->stmt_arg = NULL;
 	s->cancel_pending = 0;
 	s->stmt_deadline_ms = 0;
+	lead_activity_end(s); /* pg_stat_activity's state_change */
 	done(done_arg, res);
 }
 

@@ -265,6 +265,9 @@ typedef struct lead_session {
 	int superuser; /* its role is one (trust: also a user without a role) */
 	char app[64];
 	char tz0[256]; /* the startup's TimeZone, canonical ("": UTC): RESET's value */
+	/* pg_stat_activity's backend_start, query_start, state_change: µs of
+	 * the wall clock (lead_views.c, lead_activity_*) */
+	int64_t backend_start_us, query_start_us, state_change_us;
 	struct lead_session *next_open, *prev_open; /* e->sessions while open */
 	int in_query;            /* a multi-statement Query runs: IDLE statements open a block */
 	int implicit;            /* the block (ACTIVE, FAILED) is that Query's implicit one */
@@ -731,6 +734,15 @@ void lead_subq_free(lead_run *r);
 /* lead_views.c: (re)build the murphy.* views sql reads (it names them
  * murphy_<name>) as tables of the leader's memory database. */
 int lead_local_materialize_views(lead_engine *e, const char *sql, mur_error *err);
+/* pg_stat_activity's times of a session (lead_views.c): it connected, a
+ * statement begins (op_execute), its answer went out (stmt_finished); the
+ * clock catalog queries read (pgc_session_hooks.now_us): which 0 now(),
+ * the transaction's start (its block's, else the statement's), 1 the
+ * statement's start; 0 when no statement ran yet. */
+void lead_activity_connected(lead_session *s);
+void lead_activity_begin(lead_session *s);
+void lead_activity_end(lead_session *s);
+int64_t lead_activity_now_us(const lead_session *s, int which);
 /* murphy.transactions' state of a transaction from its facts:
  *   active      open, not waiting          waiting   open, a write queued behind a lock
  *   preparing   COMMIT: entries at quorum, the decision not yet recorded (several shards)

@@ -205,6 +205,12 @@ static const char *pgc_get(void *ctx, const char *name)
 	return e->local_session ? lead_session_get(e->local_session, name) : NULL;
 }
 
+static int64_t pgc_now_us(void *ctx, int which)
+{
+	lead_engine *e = ctx;
+	return e->local_session ? lead_activity_now_us(e->local_session, which) : 0;
+}
+
 /* set_config(name, value, is_local): SET [LOCAL] name = value, checked
  * and scoped as SET is (lead_session_apply_set). */
 static int pgc_set(void *ctx, const char *name, const char *value, int is_local, mur_error *err)
@@ -257,7 +263,8 @@ int lead_local_open(lead_engine *e, mur_error *err)
 				     .get = pgc_get,
 				     .set = pgc_set,
 				     .setting_at = lead_setting_name,
-				     .setting_internal = lead_setting_internal};
+				     .setting_internal = lead_setting_internal,
+				     .now_us = pgc_now_us};
 	return pgc_register(e->mem, &e->pgc, err);
 }
 

@@ -872,6 +872,7 @@ static void *op_session_open(void *engine, pgw_session *ps, const char *user, co
 	s->refs = 1;
 	s->plans = sql_plan_cache_create(); /* NULL: nothing is kept */
 	s->pid = ps ? pgw_session_pid(ps) : 0;
+	lead_activity_connected(s);
 	snprintf(s->user, sizeof s->user, "%s", user ? user : "");
 	s->superuser = role ? role->superuser : !e->auth_scram;
 	snprintf(s->app, sizeof s->app, "%s", ps ? pgw_session_application_name(ps) : "");
@@ -1689,6 +1690,7 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 	int stream = s->portal_stream, checked;
 
 	s->portal_stream = 0;            /* execute_planned takes it, whenever it runs */
+	lead_activity_begin(s);          /* pg_stat_activity's query_start */
 	lead_stmt_begin(s, &done, &arg); /* cancel, statement_timeout: lead_cancel.c */
 	if (lead_txn_implicit_start(s, st->p, &err) != MUR_OK) {
 		done_with_error(done, arg, &err);

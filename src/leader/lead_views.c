@@ -754,9 +754,12 @@ static void transaction_row(lead_engine *e, sqlite3_stmt *st, const repl_txn_inf
 	step(st);
 }
 
+/* repl_txn_list's rows (murphy.transactions, pg_stat_activity's waits) */
+static repl_txn_info txn_rows[LEAD_TXN_ROWS_MAX];
+
 static void fill_transactions(lead_engine *e)
 {
-	static repl_txn_info tx[LEAD_TXN_ROWS_MAX];
+	repl_txn_info *tx = txn_rows;
 	static repl_lock_info lk[LEAD_TXN_ROWS_MAX];
 	sqlite3_stmt *st;
 	int n = repl_txn_list(e->repl, tx, LEAD_TXN_ROWS_MAX);
@@ -1003,26 +1006,88 @@ static const char *activity_state(const lead_engine *e, const lead_session *s)
 	return s->txid ? "idle in transaction" : "idle";
 }
 
+void lead_activity_connected(lead_session *s)
+{
+	s->backend_start_us = s->state_change_us = mur_wall_us();
+}
+
+void lead_activity_begin(lead_session *s)
+{
+	s->query_start_us = s->state_change_us = mur_wall_us();
+}
+
+void lead_activity_end(lead_session *s) { s->state_change_us = mur_wall_us(); }
+
+/* A block's start is now() of its statements (lead_session_sql_options
+ * keeps it while the block is open); outside one, the statement's. */
+int64_t lead_activity_now_us(const lead_session *s, int which)
+{
+	if (which == 0 && s->txn != LEAD_TXN_IDLE && s->xact_now_us)
+		return s->xact_now_us;
+	return s->query_start_us;
+}
+
+/* Is one of s's transactions (its block's, an autocommit statement's)
+ * queued behind a lock?  rows: repl_txn_list's n. */
+static int waits_for_lock(const lead_session *s, const repl_txn_info *rows, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (!rows[i].waiting_for)
+			continue;
+		if (s->txid && rows[i].txid == s->txid)
+			return 1;
+		for (const lead_run *r = s->runs; r; r = r->snext)
+			if (r->itx && repl_txn_id(r->itx) == rows[i].txid)
+				return 1;
+	}
+	return 0;
+}
+
+/* pg_stat_activity's wait_event_type and wait_event, PostgreSQL's names:
+ * a lock on the rows another transaction wrote (murphy's shard lock) is
+ * its wait for that transaction's end; an ALTER's block, for the table's
+ * lock; an idle session waits for its client. */
+static void activity_wait(const lead_session *s, const char *state, int waits, pgc_activity *a)
+{
+	if (strncmp(state, "idle", 4) == 0)
+		a->wait_event_type = "Client", a->wait_event = "ClientRead";
+	else if (waits)
+		a->wait_event_type = "Lock", a->wait_event = "transactionid";
+	else if (s->shape_waiting)
+		a->wait_event_type = "Lock", a->wait_event = "relation";
+}
+
 /* pg_stat_activity, pg_stat_ssl, pg_stat_gssapi: the open sessions (at most
  * PGW_CONNECTIONS_MAX). */
 static int activity(lead_engine *e, pgc_activity *acts, int max)
 {
-	int n = 0;
+	int n = 0, ntx = repl_txn_list(e->repl, txn_rows, LEAD_TXN_ROWS_MAX);
 	pgw_tls_info tls;
+	if (ntx > LEAD_TXN_ROWS_MAX)
+		ntx = LEAD_TXN_ROWS_MAX;
 	for (const lead_session *s = e->sessions; s && n < max; s = s->next_open) {
 		int ssl = s->ps && pgw_session_tls(s->ps, &tls);
-		acts[n++] = (pgc_activity){.pid = (int)s->pid,
-					   .user = s->user,
-					   .database = "murphy",
-					   .application_name = s->app,
-					   .state = activity_state(e, s),
-					   /* the running or latest statement (cut at
-					      LEAD_QUERY_TEXT_MAX), as PostgreSQL's */
-					   .query = s->last_query,
-					   .ssl = ssl,
-					   .ssl_version = ssl ? tls.version : NULL,
-					   .ssl_cipher = ssl ? tls.cipher : NULL,
-					   .ssl_bits = ssl ? tls.bits : 0};
+		const char *state = activity_state(e, s);
+		/* xact_start: NULL when idle outside a block or in a failed one,
+		 * as PostgreSQL's (an aborted transaction is over) */
+		int in_xact = !strcmp(state, "active") || !strcmp(state, "idle in transaction");
+		/* query: the running or latest statement (cut at
+		 * LEAD_QUERY_TEXT_MAX), as PostgreSQL's */
+		acts[n] = (pgc_activity){.pid = (int)s->pid,
+					 .user = s->user,
+					 .database = "murphy",
+					 .application_name = s->app,
+					 .state = state,
+					 .query = s->last_query,
+					 .backend_start_us = s->backend_start_us,
+					 .xact_start_us = in_xact ? lead_activity_now_us(s, 0) : 0,
+					 .query_start_us = s->query_start_us,
+					 .state_change_us = s->state_change_us,
+					 .ssl = ssl,
+					 .ssl_version = ssl ? tls.version : NULL,
+					 .ssl_cipher = ssl ? tls.cipher : NULL,
+					 .ssl_bits = ssl ? tls.bits : 0};
+		activity_wait(s, state, waits_for_lock(s, txn_rows, ntx), &acts[n++]);
 	}
 	return n;
 }

@@ -27,6 +27,8 @@
  */
 #include "pgcatalog/pgc_int.h"
 
+#include "common/numeric.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +319,28 @@ int pgc_dp_scope_columns(const pgc_dp_scope *sc, pgc_column *out)
 
 /* ---- SELECT ---- */
 
+/* CURRENT_TIMESTAMP's column name, ... (PostgreSQL's FigureColname). */
+static const char *sqlvalue_name(PgQuery__SQLValueFunctionOp op)
+{
+	static const char *const names[] = {NULL,
+					    "current_date",
+					    "current_time",
+					    "current_time",
+					    "current_timestamp",
+					    "current_timestamp",
+					    "localtime",
+					    "localtime",
+					    "localtimestamp",
+					    "localtimestamp",
+					    "current_role",
+					    "current_user",
+					    "user",
+					    "session_user",
+					    "current_catalog",
+					    "current_schema"}; /* by PgQuery__SQLValueFunctionOp */
+	return (size_t)op < sizeof names / sizeof names[0] ? names[op] : NULL;
+}
+
 /* The name PostgreSQL gives an unnamed result column. */
 static void column_name(const PgQuery__ResTarget *rt, char *out_name, size_t n)
 {
@@ -351,7 +375,7 @@ static void column_name(const PgQuery__ResTarget *rt, char *out_name, size_t n)
 		 v->sub_link->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK)
 		s = "exists";
 	else if (v->node_case == PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION)
-		s = "current_user";
+		s = sqlvalue_name(v->sqlvalue_function->op);
 	snprintf(out_name, n, "%s", s ? s : "?column?");
 }
 
@@ -473,12 +497,29 @@ static void target_list(pgc_dp *d, const PgQuery__SelectStmt *s, int first_scope
 	}
 }
 
-void pgc_dp_sort_list(pgc_dp *d, PgQuery__Node **items, size_t n)
+/* The type of result column name (ORDER BY names one first, as
+ * PostgreSQL), MT_UNKNOWN when none is. */
+static mur_type output_type(const PgQuery__Node *n, const pgc_column *cols, int ncols)
+{
+	const char *name = n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
+					   n->column_ref->n_fields == 1
+				   ? pgc_dp_str(n->column_ref->fields[0])
+				   : NULL;
+	for (int i = 0; name && i < ncols; i++)
+		if (!strcmp(cols[i].name, name))
+			return cols[i].type;
+	return MT_UNKNOWN;
+}
+
+void pgc_dp_sort_list(pgc_dp *d, PgQuery__Node **items, size_t n, const pgc_column *cols, int ncols)
 {
 	for (size_t i = 0; i < n; i++) {
 		const PgQuery__SortBy *sb = items[i]->sort_by;
+		mur_type t;
 		pgc_dp_out(d, i ? ", " : "ORDER BY ");
-		pgc_dp_expr(d, sb->node);
+		t = pgc_dp_expr(d, sb->node);
+		if (t == MT_NUMERIC || output_type(sb->node, cols, ncols) == MT_NUMERIC)
+			pgc_dp_out(d, " COLLATE " MUR_NUM_COLLATION); /* numeric text, by value */
 		if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC)
 			pgc_dp_out(d, " DESC");
 		if (sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST)
@@ -611,7 +652,7 @@ void pgc_dp_select(pgc_dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, in
 		simple_select(d, s, cols, ncols, first_as);
 	if (s->n_sort_clause)
 		pgc_dp_out(d, " ");
-	pgc_dp_sort_list(d, s->sort_clause, s->n_sort_clause);
+	pgc_dp_sort_list(d, s->sort_clause, s->n_sort_clause, cols, *ncols);
 	if (s->limit_count) {
 		pgc_dp_out(d, " LIMIT ");
 		pgc_dp_expr(d, s->limit_count);

@@ -9,7 +9,10 @@
  */
 #include "pgcatalog/pgc_int.h"
 
+#include "common/numeric.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -88,6 +91,7 @@ static const dp_func funcs[] = {
 	{"max", "max", MT_UNKNOWN},
 	{"min", "min", MT_UNKNOWN},
 	{"sum", "sum", MT_INT8},
+	{"abs", "mur_abs", MT_UNKNOWN}, /* storage's: numeric stays exact */
 	{"replace", "replace", MT_TEXT},
 	{"substr", "substr", MT_TEXT},
 	{"substring", "substr", MT_TEXT},
@@ -146,7 +150,7 @@ static void window(pgc_dp *d, const PgQuery__WindowDef *w)
 	}
 	if (w->n_partition_clause && w->n_order_clause)
 		pgc_dp_out(d, " ");
-	pgc_dp_sort_list(d, w->order_clause, w->n_order_clause);
+	pgc_dp_sort_list(d, w->order_clause, w->n_order_clause, NULL, 0);
 	pgc_dp_out(d, ")");
 }
 
@@ -182,25 +186,117 @@ static mur_type pg_typeof(pgc_dp *d, const PgQuery__Node *arg)
 	return MT_INT8;
 }
 
+/* round(x[, n]) as PostgreSQL resolves it: numeric's (storage's
+ * mur_round, exact, half away from zero) for a numeric x, else double
+ * precision's round(float8), rint (half to even). */
+static mur_type round_call(pgc_dp *d, const PgQuery__FuncCall *f)
+{
+	pgc_dp_text x;
+	mur_type t;
+	pgc_dp_expr_apart(d, f->args[0], &x);
+	t = x.type == MT_NUMERIC || f->n_args == 2 ? MT_NUMERIC : MT_FLOAT8;
+	mur_buf_printf(d->b, "%s(%s", t == MT_NUMERIC ? "mur_round" : "mur_rint",
+		       mur_buf_cstr(&x.b));
+	pgc_dp_text_free(&x);
+	if (f->n_args == 2) {
+		pgc_dp_out(d, ", ");
+		pgc_dp_expr(d, f->args[1]);
+	}
+	pgc_dp_out(d, ")");
+	return t;
+}
+
+/* left(s, n): the first n characters; n < 0: all but the last -n. */
+static mur_type left_call(pgc_dp *d, const PgQuery__FuncCall *f)
+{
+	pgc_dp_text s, n;
+	pgc_dp_expr_apart(d, f->args[0], &s);
+	pgc_dp_expr_apart(d, f->args[1], &n);
+	mur_buf_printf(d->b,
+		       "substr(%s, 1, CASE WHEN %s >= 0 THEN %s ELSE max(length(%s) + %s, 0) END)",
+		       mur_buf_cstr(&s.b), mur_buf_cstr(&n.b), mur_buf_cstr(&n.b),
+		       mur_buf_cstr(&s.b), mur_buf_cstr(&n.b));
+	pgc_dp_text_free(&s);
+	pgc_dp_text_free(&n);
+	return MT_TEXT;
+}
+
+/* avg: of an interval only (typed_agg); of anything else 0A000, as before. */
+static const dp_func avg_interval = {"avg", "avg", MT_INTERVAL};
+
+static int is_typed_agg(const dp_func *fn)
+{
+	return !strcmp(fn->pg, "max") || !strcmp(fn->pg, "min") || !strcmp(fn->pg, "sum") ||
+	       fn == &avg_interval;
+}
+
+/* max, min, sum, avg of one argument, by its type: a numeric (text here)
+ * by value (max(x COLLATE mur_numeric), storage's exact mur_num_sum), an
+ * interval by its span (its stored text orders so) and summed as one
+ * (mur_iv_sum; avg: that sum / count, as the emitter's); any other as
+ * SQLite's own.  Returns the result's type; MT_UNKNOWN when refused. */
+static mur_type typed_agg(pgc_dp *d, const PgQuery__FuncCall *f, const dp_func *fn)
+{
+	pgc_dp_text x;
+	const char *X, *distinct = f->agg_distinct ? "DISTINCT " : "";
+	mur_type t;
+	pgc_dp_expr_apart(d, f->args[0], &x);
+	X = mur_buf_cstr(&x.b);
+	t = x.type;
+	if (fn == &avg_interval && t != MT_INTERVAL) {
+		pgc_dp_fail(d, "avg of this in catalog queries");
+		t = MT_UNKNOWN;
+	} else if (fn == &avg_interval)
+		mur_buf_printf(d->b, "mur_iv_mul(mur_iv_sum(%s), count(%s), 1)", X, X);
+	else if (strcmp(fn->pg, "sum") && t == MT_NUMERIC)
+		mur_buf_printf(d->b, "%s(%s%s COLLATE " MUR_NUM_COLLATION ")", fn->sqlite, distinct,
+			       X);
+	else if (!strcmp(fn->pg, "sum") && (t == MT_NUMERIC || t == MT_INTERVAL))
+		mur_buf_printf(d->b, "%s(%s%s)", t == MT_NUMERIC ? "mur_num_sum" : "mur_iv_sum",
+			       distinct, X);
+	else {
+		mur_buf_printf(d->b, "%s(%s%s)", fn->sqlite, distinct, X);
+		if (fn->type != MT_UNKNOWN)
+			t = fn->type;
+	}
+	pgc_dp_text_free(&x);
+	return t;
+}
+
 static mur_type func_call(pgc_dp *d, const PgQuery__FuncCall *f)
 {
 	const char *name = pgc_dp_last_name(f->funcname, f->n_funcname);
 	const dp_func *fn = name ? func_find(name) : NULL;
-	mur_type first = MT_TEXT;
+	mur_type first = MT_TEXT, fn_type;
 	if (name && pgc_srf_is(name))
 		return pgc_srf_call(d, f, NULL);
 	if (name && !strcasecmp(name, "pg_typeof") && f->n_args == 1 && !f->over)
 		return pg_typeof(d, f->args[0]);
+	if (name && !fn && pgc_time_func(d, name, f, &first))
+		return first;
+	if (name && !strcasecmp(name, "round") && (f->n_args == 1 || f->n_args == 2) && !f->over)
+		return round_call(d, f);
+	if (name && !strcasecmp(name, "left") && f->n_args == 2 && !f->over)
+		return left_call(d, f);
+	if (name && !strcasecmp(name, "avg") && f->n_args == 1 && !f->over && !f->agg_distinct)
+		fn = &avg_interval;
 	if (!fn)
 		return pgc_dp_fail(d, name ? name : "this function");
-	pgc_dp_out(d, fn->sqlite);
-	pgc_dp_out(d, "(");
-	if (f->agg_distinct)
-		pgc_dp_out(d, "DISTINCT ");
-	if (f->agg_star)
-		pgc_dp_out(d, "*");
-	args(d, f->args, f->n_args, &first);
-	pgc_dp_out(d, ")");
+	fn_type = fn->type;
+	if (f->n_args == 1 && !f->agg_star && !f->over && is_typed_agg(fn)) {
+		fn_type = first = typed_agg(d, f, fn);
+		if (first == MT_UNKNOWN)
+			return MT_TEXT; /* failed */
+	} else {
+		pgc_dp_out(d, fn->sqlite);
+		pgc_dp_out(d, "(");
+		if (f->agg_distinct)
+			pgc_dp_out(d, "DISTINCT ");
+		if (f->agg_star)
+			pgc_dp_out(d, "*");
+		args(d, f->args, f->n_args, &first);
+		pgc_dp_out(d, ")");
+	}
 	if (f->agg_filter) { /* SQLite's own aggregate FILTER clause */
 		pgc_dp_out(d, " FILTER (WHERE ");
 		pgc_dp_expr(d, f->agg_filter);
@@ -208,7 +304,7 @@ static mur_type func_call(pgc_dp *d, const PgQuery__FuncCall *f)
 	}
 	if (f->over)
 		window(d, f->over);
-	return fn->type == MT_UNKNOWN ? first : fn->type;
+	return fn_type == MT_UNKNOWN ? first : fn_type;
 }
 
 /* The OID of the catalog relation qual names (NULL: the innermost SELECT's
@@ -300,6 +396,7 @@ static mur_type type_cast(pgc_dp *d, const PgQuery__TypeCast *tc)
 {
 	const char *ty = pgc_dp_last_name(tc->type_name->names, tc->type_name->n_names);
 	mur_type t;
+	pgc_dp_text x;
 	if (!ty)
 		return pgc_dp_fail(d, "this cast");
 	if (tc->type_name->n_array_bounds)
@@ -326,15 +423,14 @@ static mur_type type_cast(pgc_dp *d, const PgQuery__TypeCast *tc)
 		t = MT_TEXT;
 	if (t == MT_UNKNOWN)
 		return pgc_dp_fail(d, ty);
-	if (t == MT_BOOL) {
-		pgc_dp_out(d, "pgc_bool(");
-		pgc_dp_expr(d, tc->arg);
-		pgc_dp_out(d, ")");
-		return t;
-	}
-	mur_buf_printf(d->b, "CAST(");
-	pgc_dp_expr(d, tc->arg);
-	mur_buf_printf(d->b, " AS %s)", mur_type_sqlite_decl(t));
+	pgc_dp_expr_apart(d, tc->arg, &x);
+	if (d->failed || pgc_time_cast(d, &x, t, tc->type_name))
+		; /* written (or abandoned) */
+	else if (t == MT_BOOL)
+		mur_buf_printf(d->b, "pgc_bool(%s)", mur_buf_cstr(&x.b));
+	else
+		mur_buf_printf(d->b, "CAST(%s AS %s)", mur_buf_cstr(&x.b), mur_type_sqlite_decl(t));
+	pgc_dp_text_free(&x);
 	return t;
 }
 
@@ -388,13 +484,146 @@ static mur_type op_any(pgc_dp *d, const char *op, const PgQuery__AExpr *a)
 	return MT_BOOL;
 }
 
-static int is_comparison(const char *op)
+int pgc_dp_is_comparison(const char *op)
 {
 	static const char *const ops[] = {"=", "<>", "!=", "<", ">", "<=", ">="};
 	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
 		if (!strcmp(op, ops[i]))
 			return 1;
 	return 0;
+}
+
+/* l op r with a numeric side (TEXT here, as everywhere in murphy:
+ * common/numeric.h, which SQLite would compare by bytes, and after every
+ * number): storage's exact mur_num_cmp and arithmetic, as the emitter
+ * (sql/emit.c).  MT_UNKNOWN (nothing written) when neither side is
+ * numeric, or the other is a float (SQLite's float arithmetic is
+ * PostgreSQL's numeric → float8 then). */
+/* A constant written with a point (2.5): numeric in PostgreSQL, written
+ * here as a double, which keeps its digits as SQLite reads them back;
+ * quoted, mur_num_* read it exactly. */
+static int decimal_const(pgc_dp_text *x)
+{
+	const PgQuery__Node *n = x->node;
+	if (n->node_case != PG_QUERY__NODE__NODE_A_CONST || n->a_const->isnull ||
+	    n->a_const->val_case != PG_QUERY__A__CONST__VAL_FVAL)
+		return 0;
+	mur_buf_reset(&x->b);
+	pgc_put_string(&x->b, n->a_const->fval->fval);
+	return 1;
+}
+
+static mur_type numeric_op(pgc_dp *d, const char *op, pgc_dp_text *l, pgc_dp_text *r)
+{
+	static const char *const ops[][2] = {{"+", "mur_num_add"},
+					     {"-", "mur_num_sub"},
+					     {"*", "mur_num_mul"},
+					     {"/", "mur_num_div"}};
+	const char *L, *R;
+	if (l->type != MT_NUMERIC && r->type != MT_NUMERIC)
+		return MT_UNKNOWN;
+	if (decimal_const(l) || decimal_const(r)) /* 2.5 is numeric beside one */
+		l->type = r->type = MT_NUMERIC;
+	L = mur_buf_cstr(&l->b);
+	R = mur_buf_cstr(&r->b);
+	if (pgc_dp_is_comparison(op)) {
+		mur_buf_printf(d->b, "(mur_num_cmp(%s, %s) %s 0)", L, R,
+			       strcmp(op, "!=") ? op : "<>");
+		return MT_BOOL;
+	}
+	if (!mur_type_is_numeric(l->type) || !mur_type_is_numeric(r->type) ||
+	    l->type == MT_FLOAT8 || r->type == MT_FLOAT8)
+		return MT_UNKNOWN;
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+		if (!strcmp(op, ops[i][0])) {
+			mur_buf_printf(d->b, "%s(%s, %s)", ops[i][1], L, R);
+			return MT_NUMERIC;
+		}
+	return MT_UNKNOWN;
+}
+
+/* l op r (l NULL: a prefix operator), both written apart: a date/time
+ * operand goes to pgc_time.c, a numeric one to numeric_op, any other pair
+ * is SQLite's own operator. */
+static mur_type op_expr(pgc_dp *d, const char *op, pgc_dp_text *l, pgc_dp_text *r)
+{
+	mur_type t = MT_UNKNOWN;
+	if (d->failed)
+		return MT_TEXT;
+	if (l && (t = pgc_time_binop(d, op, l, r)) == MT_UNKNOWN)
+		t = numeric_op(d, op, l, r);
+	else if (!l && !strcmp(op, "-"))
+		t = pgc_time_neg(d, r);
+	if (t != MT_UNKNOWN)
+		return t;
+	pgc_dp_out(d, "(");
+	if (l) {
+		pgc_dp_out(d, mur_buf_cstr(&l->b));
+		pgc_dp_out(d, " ");
+	}
+	pgc_dp_out(d, strcmp(op, "!=") ? op : "<>");
+	pgc_dp_out(d, " ");
+	if (l && l->type == MT_BOOL && is_string_const(r->node))
+		mur_buf_printf(d->b, "pgc_bool(%s)", mur_buf_cstr(&r->b)); /* indisprimary = 't' */
+	else
+		pgc_dp_out(d, mur_buf_cstr(&r->b));
+	pgc_dp_out(d, ")");
+	if (pgc_dp_is_comparison(op))
+		return MT_BOOL;
+	if (!strcmp(op, "||"))
+		return MT_TEXT;
+	return l && (l->type == MT_FLOAT8 || r->type == MT_FLOAT8) ? MT_FLOAT8
+	       : l                                                 ? l->type
+								   : r->type;
+}
+
+static mur_type a_expr_op(pgc_dp *d, const char *op, const PgQuery__AExpr *a)
+{
+	pgc_dp_text l, r;
+	mur_type t;
+	if (a->lexpr)
+		pgc_dp_expr_apart(d, a->lexpr, &l);
+	pgc_dp_expr_apart(d, a->rexpr, &r);
+	t = op_expr(d, op, a->lexpr ? &l : NULL, &r);
+	if (a->lexpr)
+		pgc_dp_text_free(&l);
+	pgc_dp_text_free(&r);
+	return t;
+}
+
+/* x [NOT] BETWEEN lo AND hi of dates, times or intervals: two comparisons
+ * (the bounds take x's type; an interval compares by its span). */
+static mur_type time_between(pgc_dp *d, int neg, pgc_dp_text *x, const PgQuery__List *l)
+{
+	pgc_dp_text lo, hi;
+	pgc_dp_expr_apart(d, l->items[0], &lo);
+	pgc_dp_expr_apart(d, l->items[1], &hi);
+	pgc_dp_out(d, neg ? "(NOT (" : "((");
+	op_expr(d, ">=", x, &lo);
+	pgc_dp_out(d, " AND ");
+	op_expr(d, "<=", x, &hi);
+	pgc_dp_out(d, "))");
+	pgc_dp_text_free(&lo);
+	pgc_dp_text_free(&hi);
+	return MT_BOOL;
+}
+
+/* x [NOT] IN (a, b, ...) of a date/time type: each item read as x's
+ * type (an interval compared by its span), as x = a OR x = b ...; frees x. */
+static mur_type time_in(pgc_dp *d, int neg, pgc_dp_text *x, const PgQuery__List *l)
+{
+	pgc_dp_out(d, neg ? "(NOT (" : "((");
+	for (size_t i = 0; i < l->n_items; i++) {
+		pgc_dp_text item;
+		pgc_dp_expr_apart(d, l->items[i], &item);
+		if (i)
+			pgc_dp_out(d, " OR ");
+		op_expr(d, "=", x, &item);
+		pgc_dp_text_free(&item);
+	}
+	pgc_dp_out(d, "))");
+	pgc_dp_text_free(x);
+	return MT_BOOL;
 }
 
 static mur_type a_expr(pgc_dp *d, const PgQuery__AExpr *a)
@@ -407,32 +636,23 @@ static mur_type a_expr(pgc_dp *d, const PgQuery__AExpr *a)
 	case PG_QUERY__A__EXPR__KIND__AEXPR_OP:
 		if (regex_op(d, op, a))
 			return MT_BOOL;
-		pgc_dp_out(d, "(");
-		if (a->lexpr) {
-			lt = pgc_dp_expr(d, a->lexpr);
-			pgc_dp_out(d, " ");
-		}
-		pgc_dp_out(d, strcmp(op, "!=") ? op : "<>");
-		pgc_dp_out(d, " ");
-		if (!a->lexpr)
-			lt = pgc_dp_expr(d, a->rexpr);
-		else if (lt == MT_BOOL && is_string_const(a->rexpr)) {
-			pgc_dp_out(d, "pgc_bool("); /* indisprimary = 't' */
-			pgc_dp_expr(d, a->rexpr);
-			pgc_dp_out(d, ")");
-		} else
-			pgc_dp_expr(d, a->rexpr);
-		pgc_dp_out(d, ")");
-		return is_comparison(op) ? MT_BOOL : !strcmp(op, "||") ? MT_TEXT : lt;
+		return a_expr_op(d, op, a);
 	case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY:
 		return op_any(d, op, a);
-	case PG_QUERY__A__EXPR__KIND__AEXPR_IN:
-		pgc_dp_out(d, "(");
-		pgc_dp_expr(d, a->lexpr);
-		pgc_dp_out(d, op[0] == '=' ? " IN (" : " NOT IN (");
+	case PG_QUERY__A__EXPR__KIND__AEXPR_IN: {
+		pgc_dp_text x;
+		pgc_dp_expr_apart(d, a->lexpr, &x);
+		if (pgc_time_is(x.type) && a->rexpr->node_case == PG_QUERY__NODE__NODE_LIST)
+			return time_in(d, op[0] != '=', &x, a->rexpr->list);
+		if (pgc_time_is(x.type))
+			pgc_dp_fail(d, "this IN of dates, times or intervals in catalog queries");
+		mur_buf_printf(d->b, "(%s%s", mur_buf_cstr(&x.b),
+			       op[0] == '=' ? " IN (" : " NOT IN (");
+		pgc_dp_text_free(&x);
 		list_or_array(d, a->rexpr);
 		pgc_dp_out(d, "))");
 		return MT_BOOL;
+	}
 	case PG_QUERY__A__EXPR__KIND__AEXPR_LIKE:
 	case PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE:
 		/* storage's mur_like: case-sensitive, '\' escapes, as PostgreSQL */
@@ -463,10 +683,17 @@ static mur_type a_expr(pgc_dp *d, const PgQuery__AExpr *a)
 	case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN:
 	case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN: {
 		const PgQuery__List *l = a->rexpr->list;
-		pgc_dp_out(d, "(");
-		pgc_dp_expr(d, a->lexpr);
-		pgc_dp_out(d, a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN ? " BETWEEN "
-										: " NOT BETWEEN ");
+		int neg = a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN;
+		pgc_dp_text x;
+		pgc_dp_expr_apart(d, a->lexpr, &x);
+		if (pgc_time_is(x.type)) {
+			time_between(d, neg, &x, l);
+			pgc_dp_text_free(&x);
+			return MT_BOOL;
+		}
+		mur_buf_printf(d->b, "(%s%s", mur_buf_cstr(&x.b),
+			       neg ? " NOT BETWEEN " : " BETWEEN ");
+		pgc_dp_text_free(&x);
 		pgc_dp_expr(d, l->items[0]);
 		pgc_dp_out(d, " AND ");
 		pgc_dp_expr(d, l->items[1]);
@@ -532,31 +759,86 @@ static mur_type sub_link(pgc_dp *d, const PgQuery__SubLink *s)
 	}
 }
 
-static mur_type case_expr(pgc_dp *d, const PgQuery__CaseExpr *c)
+/* Is n an untyped constant ('x', NULL), whose type is its neighbours'? */
+static int untyped_const(const PgQuery__Node *n)
+{
+	return n->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+	       (n->a_const->isnull || n->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL);
+}
+
+/* The type of results written apart (CASE's, COALESCE's): the first
+ * typed one's; result_out then reads an untyped constant beside a
+ * date/time type as one (pgc_time.c), as PostgreSQL resolves it. */
+static mur_type results(const pgc_dp_text *r, size_t n)
 {
 	mur_type t = MT_UNKNOWN;
+	for (size_t i = 0; i < n && t == MT_UNKNOWN; i++)
+		if (!untyped_const(r[i].node))
+			t = r[i].type;
+	return t == MT_UNKNOWN ? MT_TEXT : t;
+}
+
+static void result_out(pgc_dp *d, pgc_dp_text *r, mur_type t)
+{
+	if (pgc_time_is(t) && untyped_const(r->node) && !r->node->a_const->isnull)
+		pgc_time_coerce(d, r, t);
+	else
+		pgc_dp_out(d, mur_buf_cstr(&r->b));
+}
+
+static mur_type case_expr(pgc_dp *d, const PgQuery__CaseExpr *c)
+{
+	size_t n = c->n_args + (c->defresult ? 1 : 0);
+	pgc_dp_text *r = calloc(n ? n : 1, sizeof *r);
+	mur_type t;
+	if (!r)
+		return pgc_dp_fail(d, "a CASE this large (out of memory)");
+	for (size_t i = 0; i < c->n_args; i++)
+		pgc_dp_expr_apart(d, c->args[i]->case_when->result, &r[i]);
+	if (c->defresult)
+		pgc_dp_expr_apart(d, c->defresult, &r[n - 1]);
+	t = results(r, n);
 	pgc_dp_out(d, "(CASE");
 	if (c->arg) {
 		pgc_dp_out(d, " ");
 		pgc_dp_expr(d, c->arg);
 	}
 	for (size_t i = 0; i < c->n_args; i++) {
-		const PgQuery__CaseWhen *w = c->args[i]->case_when;
-		mur_type rt;
 		pgc_dp_out(d, " WHEN ");
-		pgc_dp_expr(d, w->expr);
+		pgc_dp_expr(d, c->args[i]->case_when->expr);
 		pgc_dp_out(d, " THEN ");
-		rt = pgc_dp_expr(d, w->result);
-		if (t == MT_UNKNOWN && !(w->result->node_case == PG_QUERY__NODE__NODE_A_CONST &&
-					 w->result->a_const->isnull))
-			t = rt;
+		result_out(d, &r[i], t);
 	}
 	if (c->defresult) {
 		pgc_dp_out(d, " ELSE ");
-		pgc_dp_expr(d, c->defresult);
+		result_out(d, &r[n - 1], t);
 	}
 	pgc_dp_out(d, " END)");
-	return t == MT_UNKNOWN ? MT_TEXT : t;
+	for (size_t i = 0; i < n; i++)
+		pgc_dp_text_free(&r[i]);
+	free(r);
+	return t;
+}
+
+static mur_type coalesce_expr(pgc_dp *d, const PgQuery__CoalesceExpr *c)
+{
+	pgc_dp_text *r = calloc(c->n_args ? c->n_args : 1, sizeof *r);
+	mur_type t;
+	if (!r)
+		return pgc_dp_fail(d, "a COALESCE this large (out of memory)");
+	for (size_t i = 0; i < c->n_args; i++)
+		pgc_dp_expr_apart(d, c->args[i], &r[i]);
+	t = results(r, c->n_args);
+	pgc_dp_out(d, "coalesce(");
+	for (size_t i = 0; i < c->n_args; i++) {
+		if (i)
+			pgc_dp_out(d, ", ");
+		result_out(d, &r[i], t);
+		pgc_dp_text_free(&r[i]);
+	}
+	pgc_dp_out(d, ")");
+	free(r);
+	return t;
 }
 
 static mur_type sql_value_function(pgc_dp *d, const PgQuery__SQLValueFunction *f)
@@ -575,7 +857,7 @@ static mur_type sql_value_function(pgc_dp *d, const PgQuery__SQLValueFunction *f
 		pgc_dp_out(d, "pgc_current_schema()");
 		return MT_TEXT;
 	default:
-		return pgc_dp_fail(d, "date and time functions in catalog queries");
+		return pgc_time_sqlvalue(d, f);
 	}
 }
 
@@ -593,6 +875,20 @@ static mur_type boolean_test(pgc_dp *d, const PgQuery__BooleanTest *t)
 	pgc_dp_out(d, tests[k]);
 	return MT_BOOL;
 }
+
+void pgc_dp_expr_apart(pgc_dp *d, const PgQuery__Node *n, pgc_dp_text *out)
+{
+	mur_buf *outer = d->b;
+	mur_buf_init(&out->b);
+	out->node = n;
+	d->b = &out->b;
+	out->type = pgc_dp_expr(d, n);
+	d->b = outer;
+	if (!mur_buf_ok(&out->b))
+		outer->oom = 1; /* pgc_translate reports out of memory */
+}
+
+void pgc_dp_text_free(pgc_dp_text *t) { mur_buf_free(&t->b); }
 
 mur_type pgc_dp_expr(pgc_dp *d, const PgQuery__Node *n)
 {
@@ -629,13 +925,8 @@ mur_type pgc_dp_expr(pgc_dp *d, const PgQuery__Node *n)
 		return MT_BOOL;
 	case PG_QUERY__NODE__NODE_BOOLEAN_TEST:
 		return boolean_test(d, n->boolean_test);
-	case PG_QUERY__NODE__NODE_COALESCE_EXPR: {
-		mur_type t = MT_TEXT;
-		pgc_dp_out(d, "coalesce(");
-		args(d, n->coalesce_expr->args, n->coalesce_expr->n_args, &t);
-		pgc_dp_out(d, ")");
-		return t;
-	}
+	case PG_QUERY__NODE__NODE_COALESCE_EXPR:
+		return coalesce_expr(d, n->coalesce_expr);
 	case PG_QUERY__NODE__NODE_A_ARRAY_EXPR:
 		pgc_dp_out(d, "pgc_array(");
 		args(d, n->a_array_expr->elements, n->a_array_expr->n_elements, NULL);

@@ -935,6 +935,8 @@ int pgc_register(sqlite3 *db, const pgc_session_hooks *hooks, mur_error *err)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function(db, "pgc_array_agg", 1, SQLITE_UTF8, h, NULL,
 					     array_agg_step, array_agg_final);
+	if (rc == SQLITE_OK)
+		rc = pgc_time_register(db, hooks);
 	if (rc != SQLITE_OK)
 		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
 				     "cannot set up the pg_catalog emulation: %s",

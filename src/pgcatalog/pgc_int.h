@@ -5,7 +5,7 @@
  * spec: "name letter,name letter,...", the letter the column's type:
  *   o oid (an integer)   i int4   s int2   f float8   b bool
  *   t text               a array (PostgreSQL's text form, '{x,y}')
- *   l int8
+ *   l int8               z timestamptz (stored text in UTC, common/value.h)
  * The deparser (pgc_deparse.c) reads the spec for its result types, the
  * builder (pgc_tables.c) for the SQLite tables' columns.
  */
@@ -200,14 +200,55 @@ mur_type pgc_dp_expr(pgc_dp *d, const PgQuery__Node *n);
  * its result columns to cols[0..*ncols). */
 void pgc_dp_select(pgc_dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, int *ncols,
 		   int first_as);
-/* " ORDER BY ..." of SortBy nodes (nothing when n is 0). */
-void pgc_dp_sort_list(pgc_dp *d, PgQuery__Node **items, size_t n);
+/* " ORDER BY ..." of SortBy nodes (nothing when n is 0); cols: the
+ * SELECT's result columns (a numeric one named sorts by value). */
+void pgc_dp_sort_list(pgc_dp *d, PgQuery__Node **items, size_t n, const pgc_column *cols,
+		      int ncols);
 /* A FROM item (a relation, a join, a subquery, a function), adding its
  * scopes. */
 void pgc_dp_from_item(pgc_dp *d, const PgQuery__Node *n);
 /* The columns a scope's relation or subquery gives, to out (room for
  * PGC_COLUMNS_MAX); their count. */
 int pgc_dp_scope_columns(const pgc_dp_scope *sc, pgc_column *out);
+
+/* An expression written apart, into its own buffer, so that its type is
+ * known before what goes around it is (pgc_dp_text_free frees it). */
+typedef struct pgc_dp_text {
+	mur_buf b;
+	mur_type type;
+	const PgQuery__Node *node;
+} pgc_dp_text;
+void pgc_dp_expr_apart(pgc_dp *d, const PgQuery__Node *n, pgc_dp_text *out);
+void pgc_dp_text_free(pgc_dp_text *t);
+/* = <> != < > <= >= */
+int pgc_dp_is_comparison(const char *op);
+
+/* ---- date, time and interval (pgc_time.c) ---- */
+
+/* timestamptz, timestamp, date or interval. */
+int pgc_time_is(mur_type t);
+/* now(), clock_timestamp(), age(), extract(), date_part(), date_trunc(),
+ * justify_*(): 1 when name is one of them (the call written, its type in
+ * *t), 0 when not. */
+int pgc_time_func(pgc_dp *d, const char *name, const PgQuery__FuncCall *f, mur_type *t);
+/* CURRENT_TIMESTAMP[(n)], LOCALTIMESTAMP, CURRENT_DATE; 0A000 for the
+ * others (CURRENT_TIME: murphy has no time type). */
+mur_type pgc_time_sqlvalue(pgc_dp *d, const PgQuery__SQLValueFunction *f);
+/* l op r when either is a date/time type (or a comparison names one):
+ * written, its type returned; MT_UNKNOWN (nothing written) when neither
+ * is. */
+mur_type pgc_time_binop(pgc_dp *d, const char *op, pgc_dp_text *l, pgc_dp_text *r);
+/* -x of an interval: written, MT_INTERVAL; MT_UNKNOWN when x is none. */
+mur_type pgc_time_neg(pgc_dp *d, pgc_dp_text *x);
+/* x written as type to: a string constant read as one (an interval now,
+ * a timestamptz in the session's zone when it runs), a value of another
+ * type cast. */
+void pgc_time_coerce(pgc_dp *d, pgc_dp_text *x, mur_type to);
+/* CAST(x AS to) when x or to is a date/time or numeric type: written, 1;
+ * 0 (nothing written) when neither is. */
+int pgc_time_cast(pgc_dp *d, pgc_dp_text *x, mur_type to, const PgQuery__TypeName *tn);
+/* The SQLite functions pgc_now(which[, precision]) and pgc_timezone(). */
+int pgc_time_register(sqlite3 *db, const pgc_session_hooks *hooks);
 
 /* ---- joins (pgc_join.c) ---- */
 

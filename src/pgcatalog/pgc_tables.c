@@ -85,7 +85,7 @@ static void row_begin(pgc_row *r)
 {
 	for (int i = 0; i < r->spec.n; i++) {
 		char l = r->spec.letter[i];
-		if (l == 't' || l == 'a' || !r->rel->zero_defaults)
+		if (l == 't' || l == 'a' || l == 'z' || !r->rel->zero_defaults)
 			sqlite3_bind_null(r->st, i + 1);
 		else
 			sqlite3_bind_int(r->st, i + 1, 0);
@@ -107,6 +107,19 @@ static void put_text(pgc_row *r, const char *col, const char *v)
 		sqlite3_bind_text(r->st, i + 1, v, -1, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_null(r->st, i + 1);
+}
+
+/* A timestamptz column: us (µs since 1970) as its stored text, 0 NULL. */
+static void put_ts(pgc_row *r, const char *col, int64_t us)
+{
+	mur_buf b;
+	mur_value v;
+	mur_error err;
+	mur_buf_init(&b);
+	put_text(r, col,
+		 us && mur_ts_put(MT_TIMESTAMPTZ, us, &b, &v, &err) == MUR_OK ? mur_buf_cstr(&b)
+									      : NULL);
+	mur_buf_free(&b);
 }
 
 static void row_end(pgc_row *r)
@@ -314,8 +327,8 @@ static void catalog_attributes(pgc_row *r)
 	static const struct {
 		char letter;
 		uint32_t type_oid;
-	} types[] = {{'o', 26}, {'i', 23}, {'s', 21},   {'f', 701},
-		     {'b', 16}, {'t', 25}, {'a', 1009}, {'l', 20}};
+	} types[] = {{'o', 26}, {'i', 23},   {'s', 21}, {'f', 701}, {'b', 16},
+		     {'t', 25}, {'a', 1009}, {'l', 20}, {'z', 1184}};
 	for (int i = 0; i < rel_count(); i++) {
 		const pgc_rel *c = rel_at(i);
 		pgc_spec spec;
@@ -879,6 +892,12 @@ static void fill_activity(pgc_fill_ctx *f, pgc_row *r)
 		put_text(r, "usename", a->user);
 		put_text(r, "application_name", a->application_name);
 		put_text(r, "state", a->state);
+		put_ts(r, "backend_start", a->backend_start_us);
+		put_ts(r, "xact_start", a->xact_start_us);
+		put_ts(r, "query_start", a->query_start_us);
+		put_ts(r, "state_change", a->state_change_us);
+		put_text(r, "wait_event_type", a->wait_event_type);
+		put_text(r, "wait_event", a->wait_event);
 		put_text(r, "query", a->query);
 		put_text(r, "backend_type", "client backend");
 		row_end(r);
@@ -1458,8 +1477,8 @@ static const pgc_rel rels[] = {
 	{PGC, "pg_inherits", "inhrelid o,inhparent o,inhseqno i,inhdetachpending b", NULL, 1},
 	{PGC, "pg_stat_activity",
 	 "datid o,datname t,pid i,leader_pid i,usesysid o,usename t,application_name t,"
-	 "client_addr t,client_hostname t,client_port i,backend_start t,xact_start t,"
-	 "query_start t,state_change t,wait_event_type t,wait_event t,state t,"
+	 "client_addr t,client_hostname t,client_port i,backend_start z,xact_start z,"
+	 "query_start z,state_change z,wait_event_type t,wait_event t,state t,"
 	 "backend_xid t,backend_xmin t,query_id i,query t,backend_type t",
 	 fill_activity, 1},
 	{PGC, "pg_stat_ssl",
@@ -1717,6 +1736,8 @@ mur_type pgc_letter_type(char letter)
 		return MT_FLOAT8;
 	case 'b':
 		return MT_BOOL;
+	case 'z':
+		return MT_TIMESTAMPTZ;
 	default:
 		return MT_TEXT;
 	}

@@ -117,6 +117,10 @@ typedef struct pgc_session_hooks {
 	const char *(*setting_at)(int i);
 	/* 1 when the setting cannot be changed (pg_settings.context internal) */
 	int (*setting_internal)(const char *name);
+	/* the running statement's clock (pgc_time.c), µs since 1970: which 0
+	 * its transaction's start (now()), 1 its own start
+	 * (statement_timestamp()); 0 when unknown (then the clock at the call) */
+	int64_t (*now_us)(void *ctx, int which);
 } pgc_session_hooks;
 
 /* Register the catalog functions on db and attach the pg_catalog and
@@ -132,7 +136,11 @@ typedef struct pgc_activity {
 	const char *application_name;
 	const char *state; /* "active", "idle", "idle in transaction" */
 	const char *query; /* the last statement, or "" */
-	int ssl;           /* pg_stat_ssl: the connection is TLS, with these */
+	/* backend_start, xact_start, query_start, state_change: µs since
+	 * 1970 (wall clock), 0 for NULL */
+	int64_t backend_start_us, xact_start_us, query_start_us, state_change_us;
+	const char *wait_event_type, *wait_event; /* NULL: not waiting */
+	int ssl; /* pg_stat_ssl: the connection is TLS, with these */
 	const char *ssl_version, *ssl_cipher;
 	int ssl_bits;
 } pgc_activity;

@@ -276,6 +276,59 @@ static void test_errors(void **state)
 	assert_string_equal(err.sqlstate, "0A000");
 }
 
+/* now() reads the session's clock (the hook), the same in every call;
+ * time arithmetic gives PostgreSQL's types, its values in stored form
+ * (UTC text, an interval's span key then its fields). */
+static int64_t fixed_now_us(void *ctx, int which)
+{
+	(void)ctx;
+	return which == 0 ? INT64_C(1796644800000000)  /* 2026-12-07 12:00:00 UTC */
+			  : INT64_C(1796644800500000); /* half a second later */
+}
+
+static const char *zone_get(void *ctx, const char *name)
+{
+	(void)ctx;
+	return strcmp(name, "timezone") ? NULL : "America/New_York";
+}
+
+static void test_time_arithmetic(void **state)
+{
+	char out[512];
+	pgc_column cols[PGC_COLUMNS_MAX];
+	int ncols;
+	mur_error err;
+	(void)state;
+	no_hooks.now_us = fixed_now_us;
+	no_hooks.get = zone_get;
+	assert_int_equal(run("SELECT now(), statement_timestamp(), now() - interval '1 day',"
+			     " now() - timestamptz '2026-12-06 12:00:00+00' > interval '23 hours',"
+			     " extract(epoch from interval '90 s'), current_date"
+			     " FROM pg_catalog.pg_am LIMIT 1",
+			     out, sizeof out, cols, &ncols, &err),
+			 MUR_OK);
+	assert_int_equal(ncols, 6);
+	assert_int_equal(cols[0].type, MT_TIMESTAMPTZ);
+	assert_int_equal(cols[2].type, MT_TIMESTAMPTZ);
+	assert_int_equal(cols[3].type, MT_BOOL);
+	assert_int_equal(cols[4].type, MT_NUMERIC);
+	assert_int_equal(cols[5].type, MT_DATE);
+	/* a day back on New York's wall clock; 24 hours > 23 hours */
+	assert_string_equal(out, "2026-12-07 12:00:00|2026-12-07 12:00:00.5|2026-12-06 12:00:00|1|"
+				 "90.000000|2026-12-07\n");
+	/* a bad interval is 22007 at once; an operator PostgreSQL lacks, 42883 */
+	assert_int_equal(run("SELECT interval 'soon' FROM pg_catalog.pg_am", out, sizeof out, cols,
+			     &ncols, &err),
+			 MUR_ERR);
+	assert_string_equal(err.sqlstate, "22007");
+	assert_int_equal(run("SELECT now() - 2.5 FROM pg_catalog.pg_am", out, sizeof out, cols,
+			     &ncols, &err),
+			 MUR_ERR);
+	assert_string_equal(err.sqlstate, "42883");
+	no_hooks.now_us = NULL;
+	no_hooks.get = NULL;
+}
+
 /* A table whose primary key is columns 1 and 3: (k1, k2). */
 static const cat_table *two_key_table(void)
 {
@@ -394,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_oids_agree),      cmocka_unit_test(test_regclass_alone),
 		cmocka_unit_test(test_errors),          cmocka_unit_test(test_pg_dump_queries),
 		cmocka_unit_test(test_target_list_srf), cmocka_unit_test(test_role_oids),
+		cmocka_unit_test(test_time_arithmetic),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
