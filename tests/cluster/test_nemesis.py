@@ -141,6 +141,11 @@ def test_bank_checker_finds_each_anomaly():
     assert kinds(ledger=good + [good[0]], balances=twice) == ["duplicate"]
     # the recorded decision and the ledger disagree about an unknown COMMIT
     assert kinds(outcomes={101: "committed"}) == ["outcome"]
+    # a failed COMMIT whose lookup says committed; a lookup still unknown
+    assert kinds(outcomes={**outcomes, 103: "committed"}) == ["outcome"]
+    assert kinds(outcomes={**outcomes, 104: bank.STILL_UNKNOWN}) == ["outcome"]
+    # asked: every transfer that reached COMMIT, not the one aborted before
+    assert sorted(bank.asked(transfers)) == [101, 103, 104]
     assert kinds(sums={0: {"f1": bank.TOTAL, "f2": bank.TOTAL - 1}}) == ["copies"]
     assert kinds(problems=["bank shard 0: f1 differs"]) == ["divergent"]
 
