@@ -17,7 +17,9 @@ The same cluster, nemesis (nemesis.py) and settling as the insert workload
               retryable ones; any other error or a lost connection too):
               the block never asked to commit, so it must not be there;
     failed    COMMIT answered an error that says it was not applied
-              (history.classify's definite classes, 40001, 40P01): not there;
+              (history.classify's definite classes, or class 40 but 40003:
+              docs/transactions.md, "What the client hears", a class-40 code
+              other than 40003 means rolled back, for certain): not there;
     unknown   COMMIT answered 40003, another error, or the connection broke
               during it (or the thread was still in it at the end): either
               way.
@@ -69,8 +71,10 @@ AMOUNT = (1, 9)
 RETRYABLE = ("40P01", "40001", "55P03")
 NO_FUNCTION = "42883"
 # COMMIT errors that say the transaction was rolled back (besides the
-# definite classes of history.classify).
-COMMIT_REFUSED = ("40001", "40P01")
+# definite classes of history.classify): class 40 (transaction rollback)
+# but 40003, statement_completion_unknown.
+COMMIT_REFUSED_CLASS = "40"
+AMBIGUOUS = "40003"
 READ_PAUSE_S = 0.01
 RECONNECT_PAUSE_S = 0.1
 # A tid is client * TID_BLOCK + attempt.
@@ -164,7 +168,8 @@ class Clients:
     def _outcome(self, t, state):
         if t.phase != "commit":
             return ABORTED
-        if state and (hist.classify(state) == hist.FAILED or state in COMMIT_REFUSED):
+        if state and (hist.classify(state) == hist.FAILED or (
+                state.startswith(COMMIT_REFUSED_CLASS) and state != AMBIGUOUS)):
             return FAILED
         return UNKNOWN
 
