@@ -73,6 +73,8 @@ typedef struct recover_action {
 	int exclusive;      /* holds the shard's write queue */
 	uint64_t asked_us;  /* CATCHUP: when the shard's write queue was asked for */
 	uint64_t heard_at;  /* STATUS: repl_heard's counter when it was sent */
+	int reask;          /* STATUS: its follower had answered one since it connected
+			       (asked again for some placements: tracked_copy) */
 } recover_action;
 
 /* ---- in-flight bookkeeping ---- */
@@ -379,8 +381,9 @@ static void txn_undo_done(repl_ctx *c, cat_table *t, cat_shard *s, cat_placement
 static void classify(repl_ctx *c, uint32_t table_id, cat_shard *s, cat_placement *p);
 static void decide_all(repl_ctx *c);
 static void send_status(repl_ctx *c, uint32_t node_id);
-static void forget_reports(repl_ctx *c, uint32_t node_id);
-static void report_absent(repl_ctx *c, uint32_t node_id);
+static void forget_reports(repl_ctx *c, uint32_t node_id, int reask);
+static void report_absent(repl_ctx *c, uint32_t node_id, int reask);
+static int tracked_file(repl_ctx *c, uint32_t node_id, const char *file);
 static void decide_all(repl_ctx *c);
 static void classify(repl_ctx *c, uint32_t table_id, cat_shard *s, cat_placement *p);
 
@@ -397,7 +400,7 @@ static void action_done(void *arg, exec_result *res)
 	case ACT_STATUS:
 		if (!res->failed) {
 			mur_rd rd;
-			forget_reports(c, a->node_id);
+			forget_reports(c, a->node_id, a->reask);
 			mur_rd_init(&rd, res->rows.data, res->rows.len);
 			for (uint64_t i = 0; i < res->nrows; i++) {
 				mur_value v[8];
@@ -408,6 +411,8 @@ static void action_done(void *arg, exec_result *res)
 				if (!ok || res->ncols < 3 || v[0].kind != MV_TEXT)
 					break;
 				snprintf(file, sizeof file, "%.*s", (int)v[0].len, v[0].s);
+				if (a->reask && tracked_file(c, a->node_id, file))
+					continue;
 				if (res->ncols >= 6 && v[5].kind == MV_INT && v[5].i > 0 &&
 				    txn_undo_start(c, a->node_id, file, (uint64_t)v[1].i,
 						   (uint64_t)v[2].i, (uint64_t)v[4].i,
@@ -417,7 +422,7 @@ static void action_done(void *arg, exec_result *res)
 					   a->heard_at);
 			}
 			c->status_known[a->node_id % CAT_NODES_MAX] = 1;
-			report_absent(c, a->node_id);
+			report_absent(c, a->node_id, a->reask);
 			repl_staged_rebuild_tick(c); /* list its copies' STAGED entries */
 			decide_all(c);
 			repl_resume_waiters(c);
@@ -724,10 +729,47 @@ static void classify(repl_ctx *c, uint32_t table_id, cat_shard *s, cat_placement
 	}
 }
 
-/* Call fn for every placement the catalog puts on node_id. */
+/* ---- a STATUS asked again (docs/replication.md, "Leader restart") ----
+ *
+ * A follower is asked for STATUS when it (re)connects, and asked again,
+ * still connected, when one of its placements must report anew: after a
+ * presumed abort's undo (txn_undo_done), or once a held transaction is
+ * resolved (repl_staged.c).  STATUS answers for every placement of the
+ * follower, and meanwhile its other placements take writes: a CURRENT
+ * copy of a decided shard may have logged an entry the leader has not
+ * decided yet (its quorum's other copies still to answer).  Read as the
+ * first report is, that copy would be ahead of the committed entry:
+ * DIVERGENT, undone under the write (an entry its answer may have counted
+ * toward the quorum), then refused the shard's next write as its primary
+ * ("placement … is at lsn N; this write is entry N+2", 55000 to a client:
+ * the bank nemesis after leader restarts).  Such a copy is *tracked*: the
+ * write path has moved it since it became CURRENT (each answer, catch-up
+ * and undo), in the order the follower applied them, so a re-ask leaves
+ * it alone — its row is skipped, its report kept, and it is not "absent".
+ * A first STATUS after a (re)connect reads every placement as before. */
+static int tracked_copy(const cat_shard *s, const cat_placement *p)
+{
+	return s->committed_known && p->state == CAT_PL_CURRENT;
+}
+
+/* Is file, as node_id lists it, a tracked copy (above)? */
+static int tracked_file(repl_ctx *c, uint32_t node_id, const char *file)
+{
+	uint32_t table_id, shard, gen;
+	const cat_table *t;
+	const cat_placement *p;
+	if (cat_placement_parse(file, &table_id, &shard, &gen) != MUR_OK ||
+	    !(t = cat_table_by_id(c->cat, table_id)) || shard >= t->nshards ||
+	    t->shards[shard].gen != gen || !(p = cat_placement_on(&t->shards[shard], node_id)))
+		return 0;
+	return tracked_copy(&t->shards[shard], p);
+}
+
+/* Call fn for every placement the catalog puts on node_id (but the
+ * tracked copies when skip_tracked). */
 typedef void (*node_placement_fn)(repl_ctx *c, cat_table *t, uint32_t sh, cat_placement *p);
 
-static void each_placement_on(repl_ctx *c, uint32_t node_id, node_placement_fn fn)
+static void each_placement_on(repl_ctx *c, uint32_t node_id, node_placement_fn fn, int skip_tracked)
 {
 	for (int i = 0; i < cat_table_count(c->cat); i++) {
 		cat_table *t = cat_table_by_id(c->cat, cat_table_at(c->cat, i)->id);
@@ -735,7 +777,7 @@ static void each_placement_on(repl_ctx *c, uint32_t node_id, node_placement_fn f
 			continue;
 		for (uint32_t sh = 0; sh < t->nshards; sh++) {
 			cat_placement *p = cat_placement_on(&t->shards[sh], node_id);
-			if (p)
+			if (p && !(skip_tracked && tracked_copy(&t->shards[sh], p)))
 				fn(c, t, sh, p);
 		}
 	}
@@ -748,9 +790,9 @@ static void forget_report(repl_ctx *c, cat_table *t, uint32_t sh, cat_placement 
 	p->reported = 0;
 }
 
-static void forget_reports(repl_ctx *c, uint32_t node_id)
+static void forget_reports(repl_ctx *c, uint32_t node_id, int reask)
 {
-	each_placement_on(c, node_id, forget_report);
+	each_placement_on(c, node_id, forget_report, reask);
 }
 
 /* A placement the catalog puts on node_id that its STATUS did not list has
@@ -770,9 +812,9 @@ static void absent_copy(repl_ctx *c, cat_table *t, uint32_t sh, cat_placement *p
 		cat_placement_set_state(p, CAT_PL_LAGGING);
 }
 
-static void report_absent(repl_ctx *c, uint32_t node_id)
+static void report_absent(repl_ctx *c, uint32_t node_id, int reask)
 {
-	each_placement_on(c, node_id, absent_copy);
+	each_placement_on(c, node_id, absent_copy, reask);
 }
 
 /* Its follower went away (suspect or disconnected): the copy stops serving
@@ -797,13 +839,16 @@ void repl_node_changed(repl_ctx *c, uint32_t node_id)
 		return;
 	if (!connected || n->state != CAT_NODE_ALIVE) {
 		c->status_known[node_id % CAT_NODES_MAX] = 0;
-		each_placement_on(c, node_id, copy_unreachable);
+		each_placement_on(c, node_id, copy_unreachable, 0);
 		repl_move_node_lost(c, node_id); /* a move to it aborts */
 		MLOG(INFO, "recover", "follower %s is %s: its placements stop serving", n->name,
 		     connected ? "suspect" : "disconnected");
 		return;
 	}
-	/* (re)connected and alive: ask what it holds (the tick retries) */
+	/* (re)connected and alive: ask what it holds (the tick retries); a
+	 * new connection whose old one's loss was not seen yet (a follower
+	 * restarted at once) reports every placement afresh too */
+	c->status_known[node_id % CAT_NODES_MAX] = 0;
 	c->status_wanted[node_id % CAT_NODES_MAX] = 1;
 	send_status(c, node_id);
 }
@@ -818,6 +863,7 @@ static void send_status(repl_ctx *c, uint32_t node_id)
 	if (!a)
 		return;
 	a->heard_at = c->heard_seq;
+	a->reask = c->status_known[node_id % CAT_NODES_MAX];
 	task_for(&task, EXEC_TASK_STATUS, NULL, 0);
 	if (send_action(c, a, &task) != MUR_OK) {
 		free(a);

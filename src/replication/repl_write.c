@@ -100,6 +100,7 @@ struct repl_wop {
 	repl_wop *members; /* linked through member_next, in queue order */
 	repl_wop *member_next;
 	int no_merge; /* run alone (retrying after its group hit a data error) */
+	int resent;   /* queued again once after its primary refused it (primary_refusal) */
 	/* pipelining: a row insert may start while the shard's previous ones
 	 * are in flight (see repl.h) */
 	int piped;       /* pipelinable: later row inserts may start behind it */
@@ -1870,6 +1871,46 @@ int repl_shard_drop_kept(repl_shard *rt, const repl_txn *tx)
 	return n;
 }
 
+/* The primary refused op, a shipped write: it was not at op's base (the
+ * WRITE names the LSN its entry must get; res->lsn: where it was), so it
+ * logged nothing.  The copy is marked (behind the committed entry:
+ * caught up; ahead of op's base: undone).  Alone in flight and not queued
+ * again before, op goes back to the head of its queue and starts again on
+ * a current primary (1): its client hears nothing of it.  Otherwise op
+ * fails with 08006 "not applied; retry" (0): the copy's LSN message is
+ * internal, and nothing was written. */
+static int primary_refusal(repl_wop *op, cat_shard *s, cat_placement *p, uint32_t node_id,
+			   const exec_result *res)
+{
+	repl_shard *rt = op_rt(op);
+	mur_error e2;
+	log_refusal(op, node_id, res);
+	if (p && s && res->lsn < s->committed_lsn)
+		cat_placement_set_state(p, CAT_PL_LAGGING);
+	else if (p && res->lsn > op->base)
+		cat_placement_set_state(p, CAT_PL_DIVERGENT);
+	if (s && rt && !op->resent && !op->early && !op->members && rt->fhead == op && !op->fnext &&
+	    op->state == REPL_WOP_PRIMARY) {
+		cat_table *t = cat_table_by_id(op->c->cat, op->table_id);
+		flight_remove(rt, op);
+		rt->busy--;
+		requeue(rt, op);
+		op->resent = 1;
+		ungate(op);
+		start_next(op->c, t, op->shard);
+		return 1;
+	}
+	mur_error_set(&e2, SQLSTATE_CONNECTION_FAILURE,
+		      "write to shard %u was not applied: the primary was not current; retry",
+		      op->shard);
+	mur_error_detail(&e2,
+			 "follower \"%s\" refused it: its copy was not where this leader "
+			 "recorded it (it is repaired); nothing was written",
+			 cat_node_name(op->c->cat, node_id));
+	op_fail(op, &e2);
+	return 0;
+}
+
 static void primary_done(void *arg, exec_result *res)
 {
 	uint32_t node_id;
@@ -1891,9 +1932,13 @@ static void primary_done(void *arg, exec_result *res)
 		return;
 	}
 	if (res->failed) {
+		if (refused(res) && primary_refusal(op, s, p, node_id, res))
+			return; /* queued again */
 		op->unknown += answer_lost(res) || io_failed(res);
-		if (p && (strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0 ||
-			  io_failed(res))) {
+		if (refused(res)) {
+			/* the copy's "is at lsn N" is no client's business */
+		} else if (p && (strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0 ||
+				 io_failed(res))) {
 			/* it may have committed the entry before it was lost */
 			cat_placement_set_state(p, CAT_PL_DIVERGENT);
 			mur_error e2 = res->err;

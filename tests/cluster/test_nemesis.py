@@ -141,6 +141,16 @@ def test_bank_checker_finds_each_anomaly():
     assert kinds(ledger=good + [good[0]], balances=twice) == ["duplicate"]
     # the recorded decision and the ledger disagree about an unknown COMMIT
     assert kinds(outcomes={101: "committed"}) == ["outcome"]
+    # a failed COMMIT whose lookup says committed; a lookup still unknown
+    assert kinds(outcomes={**outcomes, 103: "committed"}) == ["outcome"]
+    assert kinds(outcomes={**outcomes, 104: bank.STILL_UNKNOWN}) == ["outcome"]
+    # asked: every transfer that reached COMMIT, not the one aborted before
+    assert sorted(bank.asked(transfers)) == [101, 103, 104]
+    # a COMMIT answered with class 40 is a certain rollback, but 40003
+    committing = _transfer(5, 1, 2, 1, bank.UNKNOWN, 105)
+    assert [bank.Clients._outcome(None, committing, st)
+            for st in ("40000", "40001", "40P01", "40003", "08006", None)] == [
+        bank.FAILED, bank.FAILED, bank.FAILED, bank.UNKNOWN, bank.UNKNOWN, bank.UNKNOWN]
     assert kinds(sums={0: {"f1": bank.TOTAL, "f2": bank.TOTAL - 1}}) == ["copies"]
     assert kinds(problems=["bank shard 0: f1 differs"]) == ["divergent"]
 

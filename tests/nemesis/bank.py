@@ -17,14 +17,21 @@ The same cluster, nemesis (nemesis.py) and settling as the insert workload
               retryable ones; any other error or a lost connection too):
               the block never asked to commit, so it must not be there;
     failed    COMMIT answered an error that says it was not applied
-              (history.classify's definite classes, 40001, 40P01): not there;
+              (history.classify's definite classes, or class 40 but 40003:
+              docs/transactions.md, "What the client hears", a class-40 code
+              other than 40003 means rolled back, for certain): not there;
     unknown   COMMIT answered 40003, another error, or the connection broke
               during it (or the thread was still in it at the end): either
               way.
   Whatever the outcome, the recorded decision must agree with the ledger:
   a transfer writes BANK and LEDGER, so it is always a multi-shard commit
-  with a decision in txn_outcomes (read from the leader's catalog.db after
-  the run, every decision; murphy.transaction_outcomes, capped, otherwise).
+  whose decision the client can look up by its txid.  After the run the
+  checker does what such a client does: it asks murphy.transaction_outcomes
+  by txid (an IN list of OUTCOMES_PER_QUERY txids a query, through the
+  leader) for every transfer that reached COMMIT — acked, failed and
+  unknown alike — and checks each answer: "committed" iff the ledger holds
+  the transfer, no row iff it does not; a txid the leader still reports
+  "unknown" after the final read's deadline is an anomaly too.
 - READERS threads loop `SELECT sum(balance), count(*) FROM BANK`: every
   answer must be exactly (TOTAL, ACCOUNTS) (no partial transaction seen).
 
@@ -37,7 +44,6 @@ BANK shard (read from its file) sums the same, and the shards' sums add up
 to TOTAL.  Any violation prints the seed, the anomalies with the faults
 around them, and exits 1.
 """
-import os
 import random
 import sqlite3
 import threading
@@ -65,16 +71,20 @@ AMOUNT = (1, 9)
 RETRYABLE = ("40P01", "40001", "55P03")
 NO_FUNCTION = "42883"
 # COMMIT errors that say the transaction was rolled back (besides the
-# definite classes of history.classify).
-COMMIT_REFUSED = ("40001", "40P01")
+# definite classes of history.classify): class 40 (transaction rollback)
+# but 40003, statement_completion_unknown.
+COMMIT_REFUSED_CLASS = "40"
+AMBIGUOUS = "40003"
 READ_PAUSE_S = 0.01
 RECONNECT_PAUSE_S = 0.1
 # A tid is client * TID_BLOCK + attempt.
 TID_BLOCK = 10 ** 9
 ACKED, ABORTED, FAILED, UNKNOWN = "acked", "aborted", "failed", "unknown"
-# murphy.transaction_outcomes shows the newest this many decisions
-# (LEAD_OUTCOMES_SHOWN, src/leader/lead_views.c): fewer means it shows them all.
-OUTCOMES_SHOWN = 1000
+# Transfers' txids asked of murphy.transaction_outcomes in one query (an
+# IN list: the view reads each by its key, src/leader/lead_outcomes_vt.c).
+OUTCOMES_PER_QUERY = 200
+# What the view answers for a txid the restarted leader is still resolving.
+STILL_UNKNOWN = "unknown"
 # Anomalies shown per kind in the report.
 SHOWN = 10
 
@@ -158,7 +168,8 @@ class Clients:
     def _outcome(self, t, state):
         if t.phase != "commit":
             return ABORTED
-        if state and (hist.classify(state) == hist.FAILED or state in COMMIT_REFUSED):
+        if state and (hist.classify(state) == hist.FAILED or (
+                state.startswith(COMMIT_REFUSED_CLASS) and state != AMBIGUOUS)):
             return FAILED
         return UNKNOWN
 
@@ -237,8 +248,8 @@ def create_tables(cluster, replicas):
 
 
 def final_state(cluster, timeout):
-    """(balances {id: balance}, ledger rows [(tid, src, dst, amount)],
-    outcomes {txid: outcome}) read through the leader, retried."""
+    """(balances {id: balance}, ledger rows [(tid, src, dst, amount)]) read
+    through the leader, retried."""
     deadline = time.time() + timeout
     while True:
         try:
@@ -249,14 +260,43 @@ def final_state(cluster, timeout):
                     balances = dict(cur.fetchall())
                     cur.execute("SELECT tid, src, dst, amount FROM %s" % LEDGER)
                     ledger = cur.fetchall()
-                outcomes = {}
-                try:
-                    with conn.cursor() as cur:
-                        cur.execute("SELECT txid, outcome FROM murphy.transaction_outcomes")
-                        outcomes = dict(cur.fetchall())
-                except psycopg2.errors.UndefinedTable:
-                    pass  # a binary before transactions
-                return balances, ledger, outcomes
+                return balances, ledger
+            finally:
+                conn.close()
+        except psycopg2.Error:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def outcomes_by_txid(cluster, txids, timeout):
+    """{txid: outcome, or None for no row} of every txid, asked of
+    murphy.transaction_outcomes by txid through the leader, as a client
+    that lost its COMMIT's answer does (docs/transactions.md, "A COMMIT
+    whose answer was lost").  A txid the leader is still resolving
+    (STILL_UNKNOWN, or 55000 while the view is rebuilt) is asked again
+    until timeout; {} when the view does not exist (a binary before
+    transactions)."""
+    want = sorted(set(txids))
+    got = {}
+    deadline = time.time() + timeout
+    while True:
+        try:
+            conn = cluster.connect()
+            try:
+                with conn.cursor() as cur:
+                    pending = [x for x in want if x not in got or got[x] == STILL_UNKNOWN]
+                    for i in range(0, len(pending), OUTCOMES_PER_QUERY):
+                        chunk = tuple(pending[i:i + OUTCOMES_PER_QUERY])
+                        cur.execute("SELECT txid, outcome FROM murphy.transaction_outcomes "
+                                    "WHERE txid IN %s", (chunk,))
+                        rows = dict(cur.fetchall())
+                        got.update((x, rows.get(x)) for x in chunk)
+                if STILL_UNKNOWN not in got.values() or time.time() > deadline:
+                    return got
+                time.sleep(0.5)  # resolving: ask those again
+            except psycopg2.errors.UndefinedTable:
+                return {}  # a binary before transactions
             finally:
                 conn.close()
         except psycopg2.Error:
@@ -284,23 +324,15 @@ def _committed(outcome):
     return "commit" in str(outcome).lower()
 
 
-def catalog_outcomes(cluster):
-    """{txid: outcome} of every decision in the leader's catalog file
-    (txn_outcomes, read-only), or None when it cannot be read."""
-    path = os.path.join(cluster.dir, "leader", "catalog.db")
-    try:
-        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
-        try:
-            return dict(db.execute("SELECT txid, outcome FROM txn_outcomes"))
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return None
+def asked(transfers):
+    """The txids whose outcome the checker asks: every transfer that
+    reached COMMIT (an abort before it has nothing to look up)."""
+    return [t.txid for t in transfers if t.txid is not None and t.outcome != ABORTED]
 
 
-def check(transfers, reads, balances, ledger, outcomes, sums, problems, complete=None):
-    """[(kind, text)] of every violation; complete: outcomes holds every
-    decision (default: fewer than the view shows)."""
+def check(transfers, reads, balances, ledger, outcomes, sums, problems):
+    """[(kind, text)] of every violation; outcomes: {txid: outcome or None}
+    of the txids asked (a txid left out reads as no row)."""
     bad = []
     wrong = [r for r in reads if isinstance(r[3], tuple) and r[3] != (TOTAL, ACCOUNTS)]
     bad += [("read", "%s at t=%.2f-%.2f saw (sum, count) %s, want (%d, %d)" % (
@@ -317,7 +349,6 @@ def check(transfers, reads, balances, ledger, outcomes, sums, problems, complete
         expect[dst] += amount
     bad += [("balance", "account %d holds %s, the ledger says %d" % (i, balances.get(i), v))
             for i, v in sorted(expect.items()) if balances.get(i) != v]
-    all_shown = complete if complete is not None else len(outcomes) < OUTCOMES_SHOWN
     by_proc = defaultdict(list)
     for t in transfers:
         by_proc[t.proc].append(t)
@@ -335,12 +366,12 @@ def check(transfers, reads, balances, ledger, outcomes, sums, problems, complete
                         % (t, before(t))))
         elif t.outcome in (ABORTED, FAILED) and there:
             bad.append(("ghost", "%s transfer in the ledger: %s%s" % (t.outcome, t, before(t))))
-        elif t.txid is not None and t.outcome != ABORTED and (
-                all_shown or _committed(outcomes.get(t.txid))):
-            # a decision shown must match; no decision means aborted only
-            # while the view shows every decision of the run
-            decided = _committed(outcomes.get(t.txid))
-            if decided != there:
+        elif t.txid is not None and t.outcome != ABORTED:
+            # its lookup by txid: committed iff in the ledger, no row iff not
+            if outcomes.get(t.txid) == STILL_UNKNOWN:
+                bad.append(("outcome", "murphy.transaction_outcomes still says unknown "
+                            "after the run: %s%s" % (t, before(t))))
+            elif _committed(outcomes.get(t.txid)) != there:
                 bad.append(("outcome", "murphy.transaction_outcomes says %s, ledger %s: %s%s"
                             % (outcomes.get(t.txid, "nothing"), "has it" if there else
                                "does not", t, before(t))))
@@ -384,15 +415,15 @@ def report(history, clients, seen, outcomes, bad, header, extra):
     unknown = [t for t in tr if t.outcome == UNKNOWN]
     out.append("  unknown transfers in the ledger at the end: %d of %d" % (
         sum(1 for t in unknown if t.tid in seen), len(unknown)))
-    out.append("  decisions at the end (txn_outcomes in the leader's catalog.db, or the "
-               "view): %d%s" % (
-        len(outcomes), "" if len(outcomes) != OUTCOMES_SHOWN else
-        " (the view's limit: a transfer without one is not checked against it)"))
-    ours = {t.txid for t in tr}
-    others = sorted(x for x in outcomes if x not in ours)
-    if others:
-        out.append("    of them %d not a transfer's txid (the accounts' INSERT is one): %s" % (
-            len(others), ", ".join(map(str, others[:SHOWN]))))
+    looked = Counter("committed" if _committed(o) else "no row" if o is None else o
+                     for o in outcomes.values())
+    out.append("  outcomes asked by txid (murphy.transaction_outcomes) for the %d transfers "
+               "that reached COMMIT: %s; by outcome: %s" % (
+                   len(asked(tr)), ", ".join("%s %d" % kv for kv in sorted(looked.items())),
+                   ", ".join("%s %d/%d committed" % (
+                       o, sum(1 for t in tr if t.outcome == o and _committed(
+                           outcomes.get(t.txid))), sum(1 for t in tr if t.outcome == o))
+                       for o in (ACKED, FAILED, UNKNOWN))))
     ok = [r for r in clients.reads if isinstance(r[3], tuple)]
     errs = Counter(r[3] for r in clients.reads if not isinstance(r[3], tuple))
     lat = sorted(r[2] - r[1] for r in ok)
@@ -451,15 +482,12 @@ def run(args, out, settle, join_s, final_read_s, timers):
         hung = clients.finish(join_s)
         nemesis.heal_all()
         problems, settle_s = settle(cluster, replicas, args.settle)
-        balances, ledger, outcomes = final_state(cluster, final_read_s)
+        balances, ledger = final_state(cluster, final_read_s)
         sums = copy_sums(cluster)
-        every = catalog_outcomes(cluster)
-        if every is not None:
-            outcomes = every
         with clients.lock:
             transfers, reads = list(clients.transfers), list(clients.reads)
-        bad = check(transfers, reads, balances, ledger, outcomes, sums, problems,
-                    complete=every is not None)
+        outcomes = outcomes_by_txid(cluster, asked(transfers), final_read_s)
+        bad = check(transfers, reads, balances, ledger, outcomes, sums, problems)
         seen = {row[0] for row in ledger}
         extra = ["", "Recovery: settled in %.1f s%s; %d clients still in a statement after %d s"
                  % (settle_s, "" if not problems else " (NOT settled)", hung, join_s)]

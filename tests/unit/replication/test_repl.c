@@ -31,6 +31,12 @@
  *     on several threads) does not set the copy's LSN back;
  *   - a CURRENT copy the catalog puts behind the committed entry while no
  *     write is in flight is asked where it is (the tick's catch-up);
+ *   - a shipped write refused by its primary (its position was wrong) is
+ *     sent again once on a current primary, then fails 08006, never with
+ *     the copy's 55000;
+ *   - a STATUS asked again of a connected follower leaves its CURRENT
+ *     copies of decided shards alone: one listing an entry still in
+ *     flight is not divergent (repl_recover.c, "a STATUS asked again");
  *   - a failed marker is unknown (40003) only when copies it was sent to
  *     and that did not answer may make a restart keep it: any one for a
  *     commit marker, its write quorum for a staging marker; a copy whose
@@ -1392,6 +1398,102 @@ static void test_current_copy_behind_is_caught_up(void **state)
 	assert_int_equal(p->state, CAT_PL_CURRENT);
 }
 
+/* After a leader restart a follower is asked for STATUS again, still
+ * connected (a presumed abort's undo on one of its placements), while its
+ * other placements take writes.  A CURRENT copy of a decided shard that
+ * logged an entry not decided yet lists it: ahead of the committed entry,
+ * yet not divergent — the write path tracks it.  (Before, it went
+ * DIVERGENT, the tick undid it under the write, and the shard's next
+ * write, sent to it as primary, was refused: 55000 to the client.) */
+static void test_status_asked_again_leaves_a_written_copy_alone(void **state)
+{
+	cat_placement *p;
+	int st, n0;
+	(void)state;
+	for (int k = 0; k < 3; k++) { /* every follower reports since it connected */
+		uint32_t node = fx.t->shards[0].placements[k].node_id;
+		repl_node_changed(fx.c, node);
+		answer_status(nsends - 1, 0, 0);
+	}
+	n0 = nsends;
+	assert_int_equal(write_one(), MUR_OK);
+	answer(n0, 1, 1, NULL); /* the primary holds entry 1 durably; APPLYs out */
+	p = placement_of(n0);
+	assert_int_equal(p->applied_lsn, 1);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 0);  /* 1 of 2 */
+	fx.c->status_wanted[p->node_id % CAT_NODES_MAX] = 1; /* asked again */
+	repl_tick(fx.c);
+	st = nsends - 1;
+	assert_int_equal(sends[st].kind, EXEC_TASK_STATUS);
+	assert_int_equal(sends[st].node_id, p->node_id);
+	answer_status(st, 1, sends[n0].entry_id); /* it lists the undecided entry */
+	assert_int_equal(p->state, CAT_PL_CURRENT);
+	st = nsends;
+	repl_tick(fx.c);
+	for (int i = st; i < nsends; i++) /* nothing undoes it */
+		assert_false(sends[i].kind == EXEC_TASK_UNDO && sends[i].node_id == p->node_id);
+	answer(n0 + 1, 1, 0, NULL); /* a replica: 2 of 3, committed */
+	assert_int_equal(reported, 1);
+	assert_false(report_failed);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
+	assert_int_equal(p->state, CAT_PL_CURRENT);
+	assert_int_equal(p->applied_lsn, 1);
+}
+
+/* Send i refused: the copy is at lsn, not just below the entry the task
+ * names (55000, task_run.c). */
+static void answer_refused(int i, uint64_t lsn)
+{
+	exec_result res;
+	assert_false(sends[i].answered);
+	exec_result_init(&res);
+	mur_error_set(&res.err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+		      "placement t_s0.db is at lsn %llu; this write is entry %llu",
+		      (unsigned long long)lsn, (unsigned long long)sends[i].lsn);
+	res.failed = 1;
+	res.lsn = lsn;
+	sends[i].answered = 1;
+	sends[i].cb(sends[i].arg, &res);
+	exec_result_free(&res);
+}
+
+/* A primary whose position the leader had wrong refuses a shipped write
+ * (nothing logged): the write starts again, once, on a current primary
+ * and its client hears only the outcome; refused again, the client hears
+ * 08006 "not applied; retry", never the copy's 55000 LSN message. */
+static void test_write_refused_by_its_primary_is_sent_again(void **state)
+{
+	uint32_t first;
+	(void)state;
+	assert_int_equal(write_one(), MUR_OK);
+	first = sends[0].node_id;
+	answer_refused(0, 4); /* it holds entries the shard never committed */
+	assert_int_equal(reported, 0);
+	assert_int_equal(placement_of(0)->state, CAT_PL_DIVERGENT);
+	assert_int_equal(nsends, 2);
+	assert_int_equal(sends[1].kind, EXEC_TASK_WRITE);
+	assert_int_not_equal(sends[1].node_id, first);
+	answer(1, 1, 1, NULL); /* the new primary logs entry 1; APPLYs out */
+	for (int i = 2; i < nsends; i++)
+		if (sends[i].kind == EXEC_TASK_APPLY && sends[i].node_id != first)
+			answer(i, 1, 0, NULL);
+	assert_int_equal(reported, 1);
+	assert_false(report_failed);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
+
+	reported = 0;
+	cat_placement_set_state(placement_of(0), CAT_PL_CURRENT); /* repaired: at 1 */
+	placement_of(0)->applied_lsn = 1;
+	assert_int_equal(write_one(), MUR_OK);
+	answer_refused(nsends - 1, 0); /* behind: caught up */
+	assert_int_equal(reported, 0);
+	assert_int_equal(sends[nsends - 1].kind, EXEC_TASK_WRITE);
+	answer_refused(nsends - 1, 0); /* once is enough */
+	assert_int_equal(reported, 1);
+	assert_true(report_failed);
+	assert_string_equal(report_sqlstate, SQLSTATE_CONNECTION_FAILURE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1442,6 +1544,10 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_stale_status_does_not_set_the_lsn_back, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_status_asked_again_leaves_a_written_copy_alone,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_refused_by_its_primary_is_sent_again,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_current_copy_behind_is_caught_up, setup,
 						teardown),
 	};
