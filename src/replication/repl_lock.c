@@ -961,12 +961,16 @@ static void lazy_markers(repl_ctx *c)
  * pipeline (repl_write.c, lock_can_pipeline: the WRITE names the LSN after
  * it, copies refuse what does not follow their log), and its base there is
  * the staging entry, conditional (part.cond).  Reads of the shard wait
- * (repl_lock_gates: pend_txid) and, once the staging marker is done while
- * tx is undecided, so does every op but recovery's (op_waits): nothing but
- * the next holder's ops started while it was in flight follows it.  The
- * next holder's COMMIT waits for tx's decision (behind_staged), so it
- * commits only after tx did and never stages before tx is decided: a
- * restart that finds it staged everywhere finds tx committed too.
+ * (repl_lock_gates: pend_txid), and so do autocommit writes (op_waits).
+ * The next holder's COMMIT stages at once (pipelined staging: stage_early;
+ * its staging marker goes behind tx's, marker_can_pipeline), naming tx in
+ * its participant blob ("d=tx@t:s"), and hands the shard on only once tx
+ * is committed (handoff_late: one pending staging marker per shard); its
+ * *decision* waits for tx's (staged_all: dep_wait, behind_staged), so it
+ * commits only after tx did, and a restart that finds it staged
+ * everywhere commits it only if it commits tx (repl_staged.c).  A
+ * one-shard holder, a recorded decision, or a holder behind an aborting
+ * tx still waits for tx's decision before its COMMIT starts.
  *  - tx committed: each such shard's holder's base is settled, the shard
  *    goes on (handoff_settle); no marker goes there: the holder's entry
  *    closes tx on the copies, else the tick's lazy marker does;
@@ -975,12 +979,15 @@ static void lazy_markers(repl_ctx *c)
  *    until tx's undo, to tx's base, has taken the holder's entries back
  *    with tx's; then the holder's base is tx's (handoff_abort,
  *    handoff_settle from part_undone);
+ *    A holder whose staging markers are out already is undone after tx's
+ *    undo (dep_check from handoff_settle), with tx's certainty
+ *    (dep_certain); the holders behind it on its other shards cascade;
  *  - the leader dies: a copy holding tx's staging marker with the holder's
- *    entries after it reports the holder open; it has no row and is not
- *    staged (its COMMIT waited for tx): presumed abort, undone to its first
- *    entry, which leaves tx's staging marker newest, and tx is decided by
- *    its staging markers as any (repl_staged.c; a copy answers "staged"
- *    for tx whatever follows its staging marker: stor_log_txn_state). */
+ *    entries after it reports the holder open; not staged everywhere, or
+ *    staged but tx not committed: aborted, undone to its first entry,
+ *    which leaves tx's staging marker newest, and tx is decided by its
+ *    staging markers as any (repl_staged.c; a copy answers "staged" for
+ *    tx whatever follows its staging marker: stor_log_txn_state). */
 
 /* tx's staging marker on part i's shard, handed on, is settled: tx is
  * committed (committed 1), or tx's undo there is done.  The holder's base
