@@ -372,9 +372,14 @@ static int staged_deps_outcome(repl_ctx *c, repl_staged *r)
 			continue;
 		}
 		if (!(x = staged_find(c, d->txid))) {
-			if (!(x = staged_new(c, d->txid)) ||
-			    !staged_shard_get(c, x, d->table_id, d->shard)) {
+			if (!(x = staged_new(c, d->txid))) {
 				out = REPL_STAGED_WAIT; /* out of room: asked again next tick */
+				continue;
+			}
+			if (!staged_shard_get(c, x, d->table_id, d->shard)) {
+				c->staged = x->next; /* staged_new put it first */
+				staged_free(x);
+				out = REPL_STAGED_WAIT; /* nobody to ask yet: never a guess */
 				continue;
 			}
 			MLOG(INFO, "recover",
