@@ -1207,15 +1207,20 @@ static void staged_committed(repl_ctx *c, repl_txn *tx)
 static void staged_abort(repl_ctx *c, repl_txn *tx)
 {
 	mur_error why = tx->err;
+	/* doomed with every staging marker held: by a pipelined write, or by
+	 * the transaction whose staging marker it followed (pipelined staging) */
+	int by_doom = tx->doomed && !mur_error_is_set(&why);
 	tx->failed = 1;
 	if (tx->stage_certain || tx->dep_certain) {
 		mur_error_set(&tx->err, SQLSTATE_TRANSACTION_ROLLBACK,
 			      "COMMIT failed, transaction %llu rolled back: %s",
 			      (unsigned long long)tx->id,
-			      tx->doomed && !mur_error_is_set(&why) ? tx->doom_err.message
-								    : why.message);
-		mur_error_detail(&tx->err, "a staging marker failed with SQLSTATE %s",
-				 why.sqlstate);
+			      by_doom ? tx->doom_err.message : why.message);
+		if (by_doom)
+			mur_error_detail(&tx->err, "%s", tx->doom_err.message);
+		else
+			mur_error_detail(&tx->err, "a staging marker failed with SQLSTATE %s",
+					 why.sqlstate);
 		mur_error_hint(&tx->err, "nothing of the transaction remains; retry it");
 	} else {
 		mur_error_set(&tx->err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
@@ -1225,7 +1230,7 @@ static void staged_abort(repl_ctx *c, repl_txn *tx)
 		mur_error_detail(&tx->err,
 				 "this leader undoes the transaction; only a leader restart "
 				 "before those copies return could keep it. %s",
-				 why.message);
+				 by_doom ? tx->doom_err.message : why.message);
 		mur_error_hint(&tx->err, "check whether the transaction's changes are there "
 					 "before retrying it");
 	}
