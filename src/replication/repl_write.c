@@ -2343,8 +2343,8 @@ static int marker_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop
 	int n = 0;
 	if (rt->busy >= c->write_pipeline)
 		return 0;
-	if (m && (m->txn_id == op->txn_id || m->primary_refused))
-		m = NULL;
+	if (m && (!m->staged || m->txn_id == op->txn_id || m->primary_refused))
+		m = NULL; /* a decided transaction's commit marker: wait for it, as before */
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
 		if (x->state != REPL_WOP_COMMITTED && x != m && !rides_marker(m, x) &&
 		    (x->facts.txn != op->facts.txn || x->failed || x->marker ||
