@@ -110,7 +110,8 @@ struct repl_ctx {
 	uint64_t (*time_id)(uint64_t *next);
 	uint64_t entry_next; /* shard log entry ids (time_id's counter) */
 	int write_pipeline;
-	int fault_points;                            /* repl_config.fault_points */
+	int fault_points;     /* repl_config.fault_points */
+	int stage_hold_spent; /* a "_once" stage fault point held its transaction */
 	void (*wake_at)(void *ctx, uint64_t due_us); /* repl_config.wake_at */
 	void *wake_ctx;
 	repl_decide_fn decide; /* repl_set_decide; NULL: decisions recorded inline */

@@ -118,13 +118,29 @@ typedef struct repl_txn_part {
 	int shared;                    /* 1: tx holds the shard's lock shared (wrote nothing) */
 	uint64_t base_lsn, base_entry; /* the shard's committed entry before tx's first */
 	int mark;                      /* MARK_*: its commit marker */
-	int cond;   /* base is a pending marker's entry (or, the marker failed, the
+	int cond;       /* base is a pending marker's entry (or, the marker failed, the
 		     entry before it): it moves when that marker holds, or when the
 		     transaction of a pending staging marker is decided */
-	int handed; /* parallel commits: the lock went on when the staging marker was
+	int handed;     /* parallel commits: the lock went on when the staging marker was
 		       sent (repl_lock_marker_sent); stage_lsn, stage_entry: its entry */
+	int stage_sent; /* its staging marker was sent behind another transaction's
+			   undecided one (pipelined staging): the lock goes on once
+			   that one is committed (handoff_late) */
 	uint64_t stage_lsn, stage_entry;
 } repl_txn_part;
+
+/* Undecided transactions one staging marker may name as followed
+ * (pipelined staging): more, and the COMMIT waits for their decisions as
+ * before it existed. */
+#define REPL_STAGE_DEPS_MAX 8
+
+/* A transaction whose staging marker a staging transaction followed on
+ * one of its shards while it was undecided (repl_staged.c asks that shard
+ * about it after a restart). */
+typedef struct repl_txn_dep {
+	uint64_t txid;
+	uint32_t table_id, shard;
+} repl_txn_dep;
 
 struct repl_txn {
 	repl_ctx *c;
@@ -154,9 +170,17 @@ struct repl_txn {
 				   (repl_txn_set_batch) */
 	int staging;            /* commit: its staging markers are out (parallel commits) */
 	int staged_ok;          /* commit: decided by its staging markers */
-	int stage_certain;      /* staging: a marker failed for certain (not 40003): no
+	int dep_wait;           /* staging: every staging marker is decided, but a shard
+				   still follows another transaction's undecided staging
+				   marker: decided once that one is (behind_staged) */
+	int dep_certain;        /* a transaction it followed aborted for certain: so
+				   does it (staged_abort answers 40000) */
+	repl_txn_dep deps[REPL_STAGE_DEPS_MAX]; /* staging: the undecided transactions
+						   its staging markers name */
+	int ndeps;
+	int stage_certain; /* staging: a marker failed for certain (not 40003): no
 				   quorum of that shard holds it, and none will */
-	int doomed;             /* a pipelined write missed its quorum: COMMIT rolls back */
+	int doomed;        /* a pipelined write missed its quorum: COMMIT rolls back */
 	mur_error doom_err;
 	mur_error err;
 	repl_txn_cb cb;
@@ -490,6 +514,15 @@ void repl_lock_marker_sent(repl_shard *rt, repl_txn *tx, uint64_t lsn, uint64_t 
 		rt->lock = NULL;
 		return;
 	}
+	if (rt && !tx->decided && tx->staging && rt->lock == tx &&
+	    (i = part_index(tx, rt->table_id, rt->shard)) >= 0) {
+		/* behind another's undecided staging marker (pipelined staging):
+		 * handed on once that one is committed (handoff_late) */
+		tx->parts[i].stage_sent = 1;
+		tx->parts[i].stage_lsn = lsn;
+		tx->parts[i].stage_entry = entry;
+		return;
+	}
 	if (!rt || !tx->decided)
 		return; /* one shard: the marker is the decision (file top) */
 	assert(!rt->pend_txid || rt->pend_txid == tx->id); /* nobody else's starts */
@@ -715,12 +748,20 @@ static void send_markers(repl_ctx *c, repl_txn *tx)
  * that landed with the rest). */
 
 /* The participant list a staging marker carries: "q=<quorum>;t:s,t:s,…"
- * (every shard tx wrote, none left out).  0 when it does not fit in n
- * bytes: tx commits the way of a recorded decision. */
+ * (every shard tx wrote, none left out), with "d=X@t:s/…;" after the
+ * quorum when tx follows undecided staging markers (pipelined staging:
+ * tx is committed only if each such X is; t:s the shard where tx followed
+ * it).  0 when it does not fit in n bytes: tx commits the way of a
+ * recorded decision. */
 static int staged_parts(repl_ctx *c, const repl_txn *tx, char *out, size_t n)
 {
 	size_t len = (size_t)snprintf(out, n, "q=%d;", (int)tx->q);
 	int first = 1;
+	for (int i = 0; i < tx->ndeps && len < n; i++)
+		len += (size_t)snprintf(out + len, n - len, "%s%llu@%u:%u%s",
+					i ? "/" : "d=", (unsigned long long)tx->deps[i].txid,
+					tx->deps[i].table_id, tx->deps[i].shard,
+					i + 1 == tx->ndeps ? ";" : "");
 	for (int i = 0; i < tx->nparts && len < n; i++) {
 		if (!part_wrote(c, &tx->parts[i]))
 			continue;
@@ -920,12 +961,16 @@ static void lazy_markers(repl_ctx *c)
  * pipeline (repl_write.c, lock_can_pipeline: the WRITE names the LSN after
  * it, copies refuse what does not follow their log), and its base there is
  * the staging entry, conditional (part.cond).  Reads of the shard wait
- * (repl_lock_gates: pend_txid) and, once the staging marker is done while
- * tx is undecided, so does every op but recovery's (op_waits): nothing but
- * the next holder's ops started while it was in flight follows it.  The
- * next holder's COMMIT waits for tx's decision (behind_staged), so it
- * commits only after tx did and never stages before tx is decided: a
- * restart that finds it staged everywhere finds tx committed too.
+ * (repl_lock_gates: pend_txid), and so do autocommit writes (op_waits).
+ * The next holder's COMMIT stages at once (pipelined staging: stage_early;
+ * its staging marker goes behind tx's, marker_can_pipeline), naming tx in
+ * its participant blob ("d=tx@t:s"), and hands the shard on only once tx
+ * is committed (handoff_late: one pending staging marker per shard); its
+ * *decision* waits for tx's (staged_all: dep_wait, behind_staged), so it
+ * commits only after tx did, and a restart that finds it staged
+ * everywhere commits it only if it commits tx (repl_staged.c).  A
+ * one-shard holder, a recorded decision, or a holder behind an aborting
+ * tx still waits for tx's decision before its COMMIT starts.
  *  - tx committed: each such shard's holder's base is settled, the shard
  *    goes on (handoff_settle); no marker goes there: the holder's entry
  *    closes tx on the copies, else the tick's lazy marker does;
@@ -934,26 +979,34 @@ static void lazy_markers(repl_ctx *c)
  *    until tx's undo, to tx's base, has taken the holder's entries back
  *    with tx's; then the holder's base is tx's (handoff_abort,
  *    handoff_settle from part_undone);
+ *    A holder whose staging markers are out already is undone after tx's
+ *    undo (dep_check from handoff_settle), with tx's certainty
+ *    (dep_certain); the holders behind it on its other shards cascade;
  *  - the leader dies: a copy holding tx's staging marker with the holder's
- *    entries after it reports the holder open; it has no row and is not
- *    staged (its COMMIT waited for tx): presumed abort, undone to its first
- *    entry, which leaves tx's staging marker newest, and tx is decided by
- *    its staging markers as any (repl_staged.c; a copy answers "staged"
- *    for tx whatever follows its staging marker: stor_log_txn_state). */
+ *    entries after it reports the holder open; not staged everywhere, or
+ *    staged but tx not committed: aborted, undone to its first entry,
+ *    which leaves tx's staging marker newest, and tx is decided by its
+ *    staging markers as any (repl_staged.c; a copy answers "staged" for
+ *    tx whatever follows its staging marker: stor_log_txn_state). */
 
 /* tx's staging marker on part i's shard, handed on, is settled: tx is
  * committed (committed 1), or tx's undo there is done.  The holder's base
  * is no longer conditional (tx's base after an abort). */
+static void handoff_late(repl_ctx *c, repl_shard *rt);
+static void dep_check(repl_ctx *c, uint64_t txid);
+
 static void handoff_settle(repl_ctx *c, repl_txn *tx, int i, int committed)
 {
 	const repl_txn_part *pt = &tx->parts[i];
 	repl_shard *rt = repl_shard_find(c, pt->table_id, pt->shard);
 	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+	uint64_t holder;
 	int j;
 	if (!rt || rt->pend_txid != tx->id || !rt->pend_staged)
 		return;
 	rt->pend_txid = 0;
 	rt->pend_staged = 0;
+	holder = rt->lock ? rt->lock->id : 0;
 	if (rt->lock && (j = part_index(rt->lock, pt->table_id, pt->shard)) >= 0) {
 		if (!committed) {
 			rt->lock->parts[j].base_lsn = pt->base_lsn;
@@ -965,15 +1018,46 @@ static void handoff_settle(repl_ctx *c, repl_txn *tx, int i, int committed)
 		if ((j = part_index(rt->sharers[k], pt->table_id, pt->shard)) >= 0)
 			rt->sharers[k]->parts[j].cond = 0; /* base read again at an upgrade */
 	repl_resume_readers(rt);
-	if (!committed)
-		return; /* part_undone goes on: repl_exclusive_done */
+	if (!committed) {
+		/* the holder's staging markers (pipelined) may all be decided: it
+		 * aborts now, its undo behind tx's (part_undone goes on:
+		 * repl_exclusive_done) */
+		dep_check(c, holder);
+		return;
+	}
 	repl_outcome_marker_at(c, tx->id, pt->table_id, pt->shard, pt->stage_lsn + 1);
 	repl_lock_lazy_marker(c, pt->table_id, pt->shard, tx->id, pt->stage_lsn);
+	handoff_late(c, rt); /* the holder's staging marker is out: it hands on now */
 	if (t && pt->shard < t->nshards)
 		repl_kick(c, t, pt->shard);
 	rt = repl_shard_find(c, pt->table_id, pt->shard);
 	if (rt && rt->lock)
 		repl_lock_shard_settled(c, rt); /* its COMMIT may wait for tx */
+	dep_check(c, holder);                   /* its staging markers may wait for tx only */
+}
+
+/* tx's staging marker on rt's shard will not commit (tx aborts): nothing
+ * starts there until tx's undo is done, and the holder behind it is
+ * doomed.  A holder that staged already (pipelined staging) aborts with
+ * tx's certainty: a restart commits it only if it commits tx. */
+static void handoff_doom(repl_ctx *c, const repl_txn *tx, repl_shard *rt)
+{
+	const cat_table *t = cat_table_by_id(c->cat, rt->table_id);
+	repl_txn *h;
+	mur_error err;
+	rt->pend_staged = 2;
+	h = rt->lock;
+	if (!h || h == tx)
+		return;
+	if (tx->stage_certain || tx->dep_certain)
+		h->dep_certain = 1; /* staged_abort's: final when handoff_abort runs */
+	mur_error_set(&err, SQLSTATE_TRANSACTION_ROLLBACK,
+		      "transaction %llu, whose staging marker on shard %u of \"%s\" "
+		      "transaction %llu's writes there followed, was rolled back",
+		      (unsigned long long)tx->id, rt->shard, t ? t->name : "?",
+		      (unsigned long long)h->id);
+	repl_txn_doom(h, &err);
+	repl_cancel_txn_queued(c, h, &err);
 }
 
 /* tx aborts: on each shard it handed on, the holder is doomed and nothing
@@ -983,28 +1067,14 @@ static void handoff_abort(repl_ctx *c, repl_txn *tx)
 	for (int i = 0; i < tx->nparts; i++) {
 		const repl_txn_part *pt = &tx->parts[i];
 		repl_shard *rt = pt->handed ? repl_shard_find(c, pt->table_id, pt->shard) : NULL;
-		const cat_table *t = cat_table_by_id(c->cat, pt->table_id);
-		repl_txn *h;
-		mur_error err;
-		if (!rt || rt->pend_txid != tx->id || !rt->pend_staged)
-			continue;
-		rt->pend_staged = 2;
-		h = rt->lock;
-		if (!h || h == tx)
-			continue;
-		mur_error_set(&err, SQLSTATE_TRANSACTION_ROLLBACK,
-			      "transaction %llu, whose staging marker on shard %u of \"%s\" "
-			      "transaction %llu's writes there followed, was rolled back",
-			      (unsigned long long)tx->id, pt->shard, t ? t->name : "?",
-			      (unsigned long long)h->id);
-		repl_txn_doom(h, &err);
-		repl_cancel_txn_queued(c, h, &err);
+		if (rt && rt->pend_txid == tx->id && rt->pend_staged)
+			handoff_doom(c, tx, rt);
 	}
 }
 
 /* 1 while a shard tx holds exclusive follows the staging marker of another
- * transaction not yet decided: tx's COMMIT waits for that decision (a
- * shared holder read nothing of it: its reads waited, repl_lock_gates). */
+ * transaction not yet decided: tx is decided only after it (a shared
+ * holder read nothing of it: its reads waited, repl_lock_gates). */
 static int behind_staged(repl_ctx *c, const repl_txn *tx)
 {
 	for (int i = 0; i < tx->nparts; i++) {
@@ -1014,6 +1084,73 @@ static int behind_staged(repl_ctx *c, const repl_txn *tx)
 			return 1;
 	}
 	return 0;
+}
+
+/* Pipelined staging (docs/decisions.md, "The next holder behind a staging
+ * marker"): may tx's COMMIT send its staging markers while it follows
+ * other transactions' undecided ones?  When it commits by staging markers
+ * at all (several shards, parallel, the list fits), is not doomed, and
+ * each one it follows is still going (not aborting: pend_staged 1).  Its
+ * decision then waits for theirs (staged_all: dep_wait), and its staging
+ * markers name them (tx->deps), so that a restart commits it only if it
+ * commits them (repl_staged.c).  Fills tx->deps. */
+static int stage_early(repl_ctx *c, repl_txn *tx)
+{
+	tx->ndeps = 0;
+	if (!tx->parallel || tx->doomed || txn_nwrote(c, tx) < 2)
+		return 0;
+	for (int i = 0; i < tx->nparts; i++) {
+		const repl_shard *rt = repl_shard_find(c, tx->parts[i].table_id,
+						       tx->parts[i].shard);
+		int known = 0;
+		if (!rt || tx->parts[i].shared || !rt->pend_staged || rt->pend_txid == tx->id)
+			continue;
+		if (rt->pend_staged != 1)
+			return 0; /* it aborts: tx is doomed, and waits for its undo */
+		for (int k = 0; k < tx->ndeps; k++)
+			known |= tx->deps[k].txid == rt->pend_txid;
+		if (known)
+			continue;
+		if (tx->ndeps == REPL_STAGE_DEPS_MAX)
+			return 0;
+		tx->deps[tx->ndeps++] = (repl_txn_dep){rt->pend_txid, rt->table_id, rt->shard};
+	}
+	return staged_fits(c, tx);
+}
+
+/* The holder of rt, whose staging marker went out behind another's that
+ * was just committed, hands rt on now (as repl_lock_marker_sent does at
+ * the send when nobody's is ahead): its base there was the other's
+ * staging entry, and its staging marker (in flight or at its quorum) is
+ * what the next holder follows. */
+static void handoff_late(repl_ctx *c, repl_shard *rt)
+{
+	repl_txn *h = rt->lock;
+	int i = h ? part_index(h, rt->table_id, rt->shard) : -1;
+	(void)c;
+	if (i < 0 || !h->parts[i].stage_sent || h->parts[i].handed || h->decided || !h->staging ||
+	    h->doomed || h->parts[i].mark == MARK_FAILED || rt->pend_txid)
+		return;
+	MUR_TRACE("hand", h->id, (uint64_t)rt->table_id << 32 | rt->shard);
+	h->parts[i].handed = 1;
+	rt->pend_txid = h->id;
+	rt->pend_staged = 1;
+	rt->lock = NULL;
+}
+
+static void staged_all(repl_txn *tx);
+
+/* Transaction txid (still open here) waits with its staging markers
+ * decided for those it followed (dep_wait): once none is undecided it is
+ * decided, or aborted if one of them aborted (it is doomed then). */
+static void dep_check(repl_ctx *c, uint64_t txid)
+{
+	repl_txn *tx = NULL;
+	for (repl_txn *x = c->txns; txid && x && !tx; x = x->next)
+		if (x->id == txid)
+			tx = x;
+	if (tx && tx->dep_wait && !behind_staged(c, tx))
+		staged_all(tx);
 }
 
 /* A decided tx goes on: a staged one's client hears COMMIT now — tx is
@@ -1070,15 +1207,20 @@ static void staged_committed(repl_ctx *c, repl_txn *tx)
 static void staged_abort(repl_ctx *c, repl_txn *tx)
 {
 	mur_error why = tx->err;
+	/* doomed with every staging marker held: by a pipelined write, or by
+	 * the transaction whose staging marker it followed (pipelined staging) */
+	int by_doom = tx->doomed && !mur_error_is_set(&why);
 	tx->failed = 1;
-	if (tx->stage_certain) {
+	if (tx->stage_certain || tx->dep_certain) {
 		mur_error_set(&tx->err, SQLSTATE_TRANSACTION_ROLLBACK,
 			      "COMMIT failed, transaction %llu rolled back: %s",
 			      (unsigned long long)tx->id,
-			      tx->doomed && !mur_error_is_set(&why) ? tx->doom_err.message
-								    : why.message);
-		mur_error_detail(&tx->err, "a staging marker failed with SQLSTATE %s",
-				 why.sqlstate);
+			      by_doom ? tx->doom_err.message : why.message);
+		if (by_doom)
+			mur_error_detail(&tx->err, "%s", tx->doom_err.message);
+		else
+			mur_error_detail(&tx->err, "a staging marker failed with SQLSTATE %s",
+					 why.sqlstate);
 		mur_error_hint(&tx->err, "nothing of the transaction remains; retry it");
 	} else {
 		mur_error_set(&tx->err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
@@ -1088,7 +1230,7 @@ static void staged_abort(repl_ctx *c, repl_txn *tx)
 		mur_error_detail(&tx->err,
 				 "this leader undoes the transaction; only a leader restart "
 				 "before those copies return could keep it. %s",
-				 why.message);
+				 by_doom ? tx->doom_err.message : why.message);
 		mur_error_hint(&tx->err, "check whether the transaction's changes are there "
 					 "before retrying it");
 	}
@@ -1100,6 +1242,14 @@ static void staged_all(repl_txn *tx)
 {
 	repl_ctx *c = tx->c;
 	int failed = tx->marks_failed;
+	if (behind_staged(c, tx)) {
+		/* pipelined staging: a shard still follows another's undecided
+		 * staging marker; decided after it (dep_check), and undone after
+		 * its undo if it aborts */
+		tx->dep_wait = 1;
+		return;
+	}
+	tx->dep_wait = 0;
 	tx->staging = 0;
 	tx->marks_ok = tx->marks_failed = 0;
 	for (int i = 0; i < tx->nparts; i++)
@@ -1126,7 +1276,8 @@ static void staged_done(void *arg, repl_wop *op, int failed, const mur_error *er
 	if (failed) { /* tx aborts: nothing may follow it there any more */
 		repl_shard *rt = repl_shard_find(tx->c, ref->table_id, ref->shard);
 		if (rt && rt->pend_txid == tx->id && rt->pend_staged)
-			rt->pend_staged = 2;
+			handoff_doom(tx->c, tx, rt); /* before its staging marker (pipelined)
+							is queued again behind this one */
 	}
 	free(ref);
 	if (failed) {
@@ -1188,14 +1339,28 @@ static void stage_one(repl_ctx *c, repl_txn *tx, int i, const char *parts)
  * participant staged, the others never asked.  txn_stage_hold_send and
  * txn_stage_hold_fail send the first and keep the others back for
  * MURPHY_FAULT_HOLD_MS; then the tick sends them, or fails them as never
- * sent (stage_release): tx undecided meanwhile, its first shard handed on. */
+ * sent (stage_release): tx undecided meanwhile, its first shard handed on.
+ * Their "_once" forms hold only the first transaction that stages (the
+ * next ones stage behind it: pipelined staging). */
 static int send_staged(repl_ctx *c, repl_txn *tx)
 {
 	char parts[REPL_STAGED_BYTES_MAX];
 	int only_one = fault_armed(c, "txn_after_one_staged");
-	int hold = fault_armed(c, "txn_stage_hold_send")   ? STAGE_HOLD_SEND
-		   : fault_armed(c, "txn_stage_hold_fail") ? STAGE_HOLD_FAIL
-							   : 0;
+	int once = !c->stage_hold_spent && (fault_armed(c, "txn_stage_hold_send_once") ||
+					    fault_armed(c, "txn_stage_hold_fail_once"));
+	int hold = fault_armed(c, "txn_stage_hold_send") ||
+				   (once && fault_armed(c, "txn_stage_hold_send_once"))
+			   ? STAGE_HOLD_SEND
+		   : fault_armed(c, "txn_stage_hold_fail") || once ? STAGE_HOLD_FAIL
+								   : 0;
+	const char *point = hold == STAGE_HOLD_SEND ? "txn_stage_hold_send" : "txn_stage_hold_fail";
+	if (once) {
+		c->stage_hold_spent = 1; /* the next staging transaction goes at once */
+		point = hold == STAGE_HOLD_SEND ? "txn_stage_hold_send_once"
+						: "txn_stage_hold_fail_once";
+	}
+	if (!behind_staged(c, tx))
+		tx->ndeps = 0; /* else stage_early named them (repl_txn_commit) */
 	if (!staged_parts(c, tx, parts, sizeof parts))
 		return 0;
 	tx->staging = 1;
@@ -1204,9 +1369,7 @@ static int send_staged(repl_ctx *c, repl_txn *tx)
 	for (int i = 0; i < tx->nparts; i++)
 		if (part_wrote(c, &tx->parts[i]) && !((only_one || hold) && tx->mark_pending > 1))
 			stage_one(c, tx, i, parts);
-	if (hold &&
-	    fault_hold(c, hold == STAGE_HOLD_SEND ? "txn_stage_hold_send" : "txn_stage_hold_fail",
-		       tx)) {
+	if (hold && fault_hold(c, point, tx)) {
 		tx->stage_hold = hold; /* the hold keeps mark_pending up */
 		return 1;
 	}
@@ -1302,7 +1465,7 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, v
 		if (rt)
 			repl_shard_flush_deferred(rt);
 	}
-	if (behind_staged(c, tx) ||
+	if ((behind_staged(c, tx) && !stage_early(c, tx)) ||
 	    (txn_busy(c, tx) && (tx->doomed || (txn_nwrote(c, tx) > 1 && !staged_fits(c, tx))))) {
 		/* doomed: undone once its writes in flight are decided.  Several
 		 * shards, not by parallel commits (or too many for a staging
@@ -1321,7 +1484,8 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, v
 void repl_lock_shard_settled(repl_ctx *c, repl_shard *rt)
 {
 	repl_txn *tx = rt->lock;
-	if (tx && tx->commit_wait && !txn_busy(c, tx) && !behind_staged(c, tx))
+	if (tx && tx->commit_wait && !txn_busy(c, tx) &&
+	    (!behind_staged(c, tx) || stage_early(c, tx)))
 		commit_start(c, tx);
 }
 
@@ -2013,10 +2177,22 @@ void repl_lock_due(repl_ctx *c)
 	}
 }
 
+/* repl_lock_tick: a transaction waiting for those it followed whose
+ * decision no hand-off reported (a safety net: handoff_settle does). */
+static void dep_waits(repl_ctx *c)
+{
+	for (repl_txn *tx = c->txns; tx; tx = tx->next)
+		if (tx->dep_wait && !behind_staged(c, tx)) {
+			staged_all(tx);
+			return; /* tx may be freed: the list changed */
+		}
+}
+
 void repl_lock_tick(repl_ctx *c)
 {
 	repl_lock_due(c); /* without a wake_at hook this is the only look */
 	release_held(c);
+	dep_waits(c);
 	retry_markers(c);
 	lazy_markers(c);
 }

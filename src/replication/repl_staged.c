@@ -46,6 +46,17 @@
  * abort's undo (txn_undo_start), which asks staged_hold again and hears
  * "aborted".
  *
+ * Pipelined staging (repl_lock.c, stage_early): a staging marker sent
+ * while its transaction followed other transactions' undecided staging
+ * markers names them ("d=X@t:s/…;", t:s the shard where it followed X).
+ * Staged at quorum everywhere, it is committed only once each X is
+ * (X's row, or X resolved here the same way: asked on that shard, then on
+ * X's participants, recursively); if one X is aborted, so is it (its held
+ * copies are undone to its first entry, which leaves X's staging marker
+ * newest on the shard they share: X is then undone the same way).  A copy
+ * holding its commit marker still says committed: a leader sends that
+ * only once it is decided, after every X.
+ *
  * A transaction no copy holds open any more, whose row a machine crash
  * lost, is found by the restart's listing of the copies' STAGED entries
  * (repl_staged_rebuild.c) and resolved here the same way, with nothing
@@ -89,12 +100,25 @@ typedef struct staged_held {
 	uint32_t table_id, shard, node_id;
 } staged_held;
 
+/* A transaction whose undecided staging marker this one followed. */
+typedef struct staged_dep {
+	uint64_t txid;
+	uint32_t table_id, shard; /* where it followed it */
+} staged_dep;
+
+/* Transactions one staging marker names as followed (repl_lock.c's
+ * REPL_STAGE_DEPS_MAX; a longer list is not read: its copies stay held). */
+#define REPL_STAGED_DEPS_MAX 8
+
 struct repl_staged {
 	uint64_t txid;
 	int outcome;     /* OUT_* */
 	int parts_known; /* a copy answered staged: shards[] holds every participant */
 	int rebuilt;     /* found by the restart's listing (repl_staged_rebuild.c) */
 	repl_quorum q;   /* the participants' write quorum (the marker's) */
+	staged_dep deps[REPL_STAGED_DEPS_MAX]; /* the marker's "d=": committed only if
+						  each of these is */
+	int ndeps;
 	staged_shard *shards;
 	int nshards, capshards;
 	staged_held *held;
@@ -173,7 +197,25 @@ static staged_shard *staged_shard_get(repl_ctx *c, repl_staged *r, uint32_t tabl
 	return ss;
 }
 
-/* Read "q=N;t:s,t:s,…" (repl_lock.c, staged_parts) into r's participants. */
+/* Read "d=X@t:s/X@t:s" (the text between "d=" and ';') into r's deps. */
+static int staged_parse_deps(repl_staged *r, char *d)
+{
+	char *save = NULL;
+	r->ndeps = 0;
+	for (char *tok = strtok_r(d, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		unsigned long long txid;
+		unsigned tid, sh;
+		if (r->ndeps == REPL_STAGED_DEPS_MAX ||
+		    sscanf(tok, "%llu@%u:%u", &txid, &tid, &sh) != 3 || !txid)
+			return MUR_ERR;
+		r->deps[r->ndeps++] = (staged_dep){txid, tid, sh};
+	}
+	return MUR_OK;
+}
+
+/* Read "q=N;[d=X@t:s/…;]t:s,t:s,…" (repl_lock.c, staged_parts) into r's
+ * participants (and the transactions it followed: pipelined staging; a
+ * marker written before it has no "d="). */
 static int staged_parse(repl_ctx *c, repl_staged *r, const char *s, size_t len)
 {
 	char buf[REPL_STAGED_BYTES_MAX + 1];
@@ -186,6 +228,15 @@ static int staged_parse(repl_ctx *c, repl_staged *r, const char *s, size_t len)
 	if (sscanf(buf, "q=%d;", &q) != 1 || q < REPL_QUORUM_ONE || q > REPL_QUORUM_ALL ||
 	    !(p = strchr(buf, ';')))
 		return MUR_ERR;
+	if (strncmp(p + 1, "d=", 2) == 0) {
+		char *end = strchr(p + 3, ';');
+		if (!end)
+			return MUR_ERR;
+		*end = '\0';
+		if (staged_parse_deps(r, p + 3) != MUR_OK)
+			return MUR_ERR;
+		p = end;
+	}
 	r->q = (repl_quorum)q;
 	for (char *tok = strtok_r(p + 1, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		unsigned tid, sh;
@@ -291,12 +342,73 @@ static void staged_release(repl_ctx *c, repl_staged *r)
 	r->nheld = 0;
 }
 
+static void staged_ask_all(repl_ctx *c, repl_staged *r);
+static void staged_settle(repl_ctx *c, repl_staged *r);
+
+/* 1 when a copy of r's shards holds r's commit marker. */
+static int staged_marker_seen(const repl_staged *r)
+{
+	for (int i = 0; i < r->nshards; i++)
+		for (int k = 0; k < r->shards[i].ncopies; k++)
+			if (r->shards[i].copies[k].answer == EXEC_TXN_COMMITTED)
+				return 1;
+	return 0;
+}
+
+/* The outcome of the transactions r's staging marker followed: committed
+ * when each is (its row, or resolved here), aborted when one is, else
+ * waiting.  One not being resolved yet is started here, nothing held:
+ * asked on the shard where r followed it, then on its participants. */
+static int staged_deps_outcome(repl_ctx *c, repl_staged *r)
+{
+	int out = REPL_STAGED_COMMITTED;
+	for (int i = 0; i < r->ndeps; i++) {
+		const staged_dep *d = &r->deps[i];
+		char o[32];
+		repl_staged *x;
+		if (cat_txn_outcome_get(c->cat, d->txid, o, sizeof o)) {
+			if (strcmp(o, "committed") != 0)
+				return REPL_STAGED_ABORTED;
+			continue;
+		}
+		if (!(x = staged_find(c, d->txid))) {
+			if (!(x = staged_new(c, d->txid))) {
+				out = REPL_STAGED_WAIT; /* out of room: asked again next tick */
+				continue;
+			}
+			if (!staged_shard_get(c, x, d->table_id, d->shard)) {
+				c->staged = x->next; /* staged_new put it first */
+				staged_free(x);
+				out = REPL_STAGED_WAIT; /* nobody to ask yet: never a guess */
+				continue;
+			}
+			MLOG(INFO, "recover",
+			     "transaction %llu followed transaction %llu's undecided staging "
+			     "marker: asking about it first",
+			     (unsigned long long)r->txid, (unsigned long long)d->txid);
+			staged_ask_all(c, x);
+			staged_settle(c, x);
+		}
+		if (x->outcome == REPL_STAGED_ABORTED)
+			return REPL_STAGED_ABORTED;
+		if (x->outcome != REPL_STAGED_COMMITTED)
+			out = REPL_STAGED_WAIT;
+	}
+	return out;
+}
+
 /* Decide r if its answers allow it; committed: its row first. */
 static void staged_settle(repl_ctx *c, repl_staged *r)
 {
-	int out;
+	int out, by_dep = 0;
 	if (r->outcome != REPL_STAGED_WAIT || (out = staged_outcome(c, r)) == REPL_STAGED_WAIT)
 		return;
+	if (out == REPL_STAGED_COMMITTED && r->ndeps && !staged_marker_seen(r)) {
+		out = staged_deps_outcome(c, r);
+		if (out == REPL_STAGED_WAIT || r->outcome != REPL_STAGED_WAIT)
+			return; /* waiting; or decided meanwhile (a settle it started) */
+		by_dep = out == REPL_STAGED_ABORTED;
+	}
 	if (out == REPL_STAGED_COMMITTED) {
 		char parts[sizeof((cat_decision *)0)->participants];
 		mur_error err;
@@ -313,11 +425,15 @@ static void staged_settle(repl_ctx *c, repl_staged *r)
 	r->outcome = out;
 	MLOG(INFO, "recover", "transaction %llu: %s by its staging markers (%d shards asked)",
 	     (unsigned long long)r->txid,
-	     out == REPL_STAGED_COMMITTED
-		     ? "committed (staged at quorum on every participant)"
-		     : "aborted (a participant's staging marker is not at its quorum)",
+	     out == REPL_STAGED_COMMITTED ? "committed (staged at quorum on every participant)"
+	     : by_dep ? "aborted (a transaction whose undecided staging marker it "
+			"followed is aborted)"
+		      : "aborted (a participant's staging marker is not at its quorum)",
 	     r->nshards);
 	staged_release(c, r);
+	for (repl_staged *o = c->staged; o; o = o->next)
+		if (o != r && o->outcome == REPL_STAGED_WAIT && o->ndeps)
+			staged_settle(c, o); /* it may have followed r */
 }
 
 static void staged_answer(void *arg, exec_result *res);

@@ -2374,15 +2374,24 @@ static repl_wop *group(repl_shard *rt, repl_wop *op, size_t max_bytes)
  * the marker after those entries (it must log it on top of them or
  * refuse it), and it is decided after them, in LSN order.  If one of them
  * fails, the marker goes back to the queue with the ops behind it and the
- * transaction is doomed: it is not sent again (start_primary). */
+ * transaction is doomed: it is not sent again (start_primary).
+ *
+ * A staging marker may also go behind another transaction's undecided
+ * staging marker in flight (m, the shard's pending one) and m's entries
+ * riding it (pipelined staging: repl_lock.c, stage_early): the copies log
+ * it after m or refuse it, and if m fails, m's transaction aborts, which
+ * dooms op's (handoff_doom) before op is queued again. */
 static int marker_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop *op,
 			       const cat_placement *p)
 {
+	const repl_wop *m = op->staged ? pending_out(rt) : NULL;
 	int n = 0;
 	if (rt->busy >= c->write_pipeline)
 		return 0;
+	if (m && (!m->staged || m->txn_id == op->txn_id || m->primary_refused))
+		m = NULL; /* a decided transaction's commit marker: wait for it, as before */
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
-		if (x->state != REPL_WOP_COMMITTED &&
+		if (x->state != REPL_WOP_COMMITTED && x != m && !rides_marker(m, x) &&
 		    (x->facts.txn != op->facts.txn || x->failed || x->marker ||
 		     x->state != REPL_WOP_REPLICATING))
 			return 0;
@@ -2557,6 +2566,9 @@ static int op_waits(const repl_shard *rt, const repl_wop *x)
 		return 0; /* a recovery op: not a transaction's */
 	if (is_pending_marker(rt, x))
 		return 0; /* its transaction is decided: the marker needs no lock */
+	if (x->marker && x->staged && rt->pend_staged == 2 && x->txn_id != rt->pend_txid)
+		return 1; /* pipelined behind another's staging marker that failed: its
+			     transaction is doomed; it fails once that one's undo is done */
 	if (x->marker && x->staged)
 		return 0; /* queued by its lock's holder; queued again behind a failed
 			     entry of its transaction after the lock was handed on (the

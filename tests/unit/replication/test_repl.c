@@ -56,7 +56,7 @@
 #include <string.h>
 #include <time.h>
 
-#define SENT_MAX 32
+#define SENT_MAX 48
 
 typedef struct sent {
 	uint32_t node_id;
@@ -66,7 +66,8 @@ typedef struct sent {
 	repl_task_cb cb;
 	void *arg;
 	int answered;
-	int early; /* the task asked for an early answer */
+	int early;     /* the task asked for an early answer */
+	char blob[64]; /* its blob's start (a staging marker's participants) */
 } sent;
 
 static sent sends[SENT_MAX];
@@ -87,6 +88,9 @@ static int fake_send(void *ctx, uint32_t node_id, exec_task *task, repl_task_cb 
 				 .cb = cb,
 				 .arg = arg,
 				 .early = task->early};
+	if (task->blob && task->blob_len)
+		snprintf(sends[nsends - 1].blob, sizeof sends[nsends - 1].blob, "%.*s",
+			 (int)task->blob_len, (const char *)task->blob);
 	return MUR_OK;
 }
 
@@ -456,19 +460,21 @@ static void on_commit(void *arg, int failed, const mur_error *err)
 }
 
 /* A second table of one shard on the same three followers. */
-static cat_table *second_table(void)
+static cat_table *named_table(const char *name)
 {
 	static cat_table def;
 	const cat_table *out;
 	mur_error err;
 	def = *fx.t;
 	def.id = 0;
-	snprintf(def.name, sizeof def.name, "t2");
+	snprintf(def.name, sizeof def.name, "%s", name);
 	assert_int_equal(cat_create_table(fx.cat, &def, &out, &err), MUR_OK);
 	cat_table *t2 = cat_table_by_id(fx.cat, out->id);
 	t2->shards[0].committed_known = 1;
 	return t2;
 }
+
+static cat_table *second_table(void) { return named_table("t2"); }
 
 /* A pipelined UPDATE of tx on shard 0 of t. */
 static int txn_update(cat_table *t, repl_txn *tx)
@@ -791,6 +797,107 @@ static void test_staged_abort_dooms_the_next_holder(void **state)
 	assert_int_equal(fx.t->shards[0].committed_lsn, 0);
 	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
 	assert_int_equal(repl_table_busy(fx.c, t2), 0);
+}
+
+/* Pipelined staging: A (t, t2) hands t to B at its staging marker; B
+ * writes t and t3 and COMMITs while A's t2 staging marker is unanswered:
+ * B's staging markers go out at once (on t after A's, naming A in their
+ * blob), and B is not answered while A is undecided.  Returns B's first
+ * staging send. */
+static int b_stages_behind_a(cat_table *t2, cat_table *t3, repl_txn *a, repl_txn *b)
+{
+	char dep[64];
+	int b_write = -1, from;
+	repl_txn_set_parallel(a, 1);
+	repl_txn_set_parallel(b, 1);
+	assert_int_equal(txn_update(fx.t, a), MUR_OK);
+	write_commits(0, 1);
+	assert_int_equal(txn_update(t2, a), MUR_OK);
+	write_commits(3, 1);
+	assert_int_equal(txn_update(fx.t, b), MUR_OK);
+	repl_txn_commit(fx.c, a, REPL_QUORUM_MAJORITY, on_commit, NULL);
+	assert_int_equal(nsends, 13);
+	for (int i = 6; i < 13; i++)
+		if (sends[i].entry_kind == EXEC_ENTRY_DATA)
+			b_write = i;
+	assert_int_equal(b_write, 9);
+	for (int i = 6; i < 9; i++) /* t's STAGED entry of A holds; t2's is out */
+		answer(i, 2, 0, NULL);
+	answer_early(b_write, 3);
+	answer(13, 3, 0, NULL);
+	answer(14, 3, 0, NULL);
+	answer(b_write, 3, 0, NULL);
+	assert_int_equal(txn_update(t3, b), MUR_OK);
+	write_commits(15, 1);
+	from = nsends;
+	repl_txn_commit(fx.c, b, REPL_QUORUM_MAJORITY, on_b_commit, NULL);
+	/* B's staging markers at once, A undecided (before: none, B's COMMIT
+	 * waited for A's decision) */
+	assert_int_equal(nsends, from + 6);
+	snprintf(dep, sizeof dep, "d=60@%u:0;", fx.t->id);
+	for (int i = from; i < nsends; i++) {
+		assert_int_equal(sends[i].entry_kind, EXEC_ENTRY_STAGED);
+		assert_non_null(strstr(sends[i].blob, dep));
+		/* t's after B's entry (3) there, behind A's STAGED entry (2); t3's
+		 * after B's entry (1) */
+		assert_int_equal(sends[i].lsn, i < from + 3 ? 4 : 2);
+	}
+	for (int i = from; i < nsends; i++)
+		answer(i, sends[i].lsn, 0, NULL);
+	assert_int_equal(commits_heard, 0); /* B's decision waits for A's */
+	return from;
+}
+
+/* ... then A's t2 staging marker holds: A is committed, then B. */
+static void test_pipelined_staging_commits_after_the_one_followed(void **state)
+{
+	mur_error err;
+	cat_table *t2 = second_table(), *t3 = named_table("t3");
+	repl_txn *a = repl_txn_begin(fx.c, 60, &err), *b = repl_txn_begin(fx.c, 61, &err);
+	(void)state;
+	commits_heard = 0;
+	b_stages_behind_a(t2, t3, a, b);
+	for (int i = 10; i < 13; i++)
+		answer(i, 2, 0, NULL);
+	assert_int_equal(commits_heard, 2);
+	assert_false(commit_failed);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 4); /* B's STAGED entry */
+	assert_int_equal(t3->shards[0].committed_lsn, 2);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+	assert_int_equal(repl_table_busy(fx.c, t3), 0);
+}
+
+/* ... then A's t2 staging marker is refused: A aborts, B (staged at quorum
+ * on t and t3) is undone after A's undo of t (which takes B's entries and
+ * staging marker there) and fails 40000 naming A. */
+static void test_pipelined_staging_aborts_with_the_one_followed(void **state)
+{
+	mur_error err;
+	cat_table *t2 = second_table(), *t3 = named_table("t3");
+	repl_txn *a = repl_txn_begin(fx.c, 60, &err), *b = repl_txn_begin(fx.c, 61, &err);
+	int guard = 0;
+	(void)state;
+	commits_heard = 0;
+	b_stages_behind_a(t2, t3, a, b);
+	for (int i = 10; i < 13; i++)
+		answer(i, 0, 0, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE);
+	for (int more = 1; more && guard++ < 8;) { /* the undos, as they come */
+		more = 0;
+		for (int i = 0; i < nsends; i++)
+			if (sends[i].kind == EXEC_TASK_UNDO && !sends[i].answered) {
+				assert_int_equal(sends[i].lsn, 0);
+				answer(i, 0, 0, NULL);
+				more = 1;
+			}
+	}
+	assert_int_equal(commits_heard, 2);
+	assert_string_equal(b_commit_err.sqlstate, SQLSTATE_TRANSACTION_ROLLBACK);
+	assert_non_null(strstr(b_commit_err.detail, "transaction 60, whose staging marker"));
+	assert_int_equal(fx.t->shards[0].committed_lsn, 0);
+	assert_int_equal(t2->shards[0].committed_lsn, 0);
+	assert_int_equal(t3->shards[0].committed_lsn, 0);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+	assert_int_equal(repl_table_busy(fx.c, t3), 0);
 }
 
 /* Recovery's rule for a staged transaction (repl_staged.c): committed
@@ -1526,6 +1633,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_staged_commit_sends_no_marker, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_pipelined_staging_commits_after_the_one_followed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipelined_staging_aborts_with_the_one_followed,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_staged_abort_dooms_the_next_holder, setup,
 						teardown),
 		cmocka_unit_test(test_staged_decide),
