@@ -114,6 +114,20 @@ class Murphy:
         """{node: ticks} of the leader and each follower (every thread)."""
         return {n: stat_ticks(p) for n, p in self.pids.items()}
 
+    def switches(self):
+        """{node: context switches} of each node, every thread (hops between threads and
+        processes: each one waits for a CPU on a loaded machine, where CPU time does not show)."""
+        out = {}
+        for n, p in self.pids.items():
+            out[n] = 0
+            for t in os.listdir("/proc/%d/task" % p):
+                try:
+                    with open("/proc/%d/task/%s/status" % (p, t)) as f:
+                        out[n] += sum(int(l.split()[1]) for l in f if "ctxt_switches" in l)
+                except OSError:
+                    pass
+        return out
+
 
 class Postgres(Murphy):
     def __init__(self):
@@ -144,6 +158,9 @@ class Postgres(Murphy):
             except (OSError, ValueError, IndexError):
                 pass  # it exited meanwhile: its time is in the postmaster's cutime now
         return {"all": total}
+
+    def switches(self):
+        return {}
 
 
 def copy_text(first_id, rows, seed=42):
@@ -230,6 +247,7 @@ def run_workload(systems, workload, args, tmp):
             p.start()
         time.sleep(2)  # connected, first batch generated
         before = {s.label: s.cpu() for s in systems}
+        cs0 = {s.label: s.switches() for s in systems}
         go.set()
         got = {}
         for _ in procs:
@@ -237,7 +255,9 @@ def run_workload(systems, workload, args, tmp):
             got[port] = (done, busy)
         for p in procs:
             p.join()
+        time.sleep(1)
         after = {s.label: s.cpu() for s in systems}
+        cs1 = {s.label: s.switches() for s in systems}
         for s in systems:
             done, busy = got[s.port]
             res[s.label] = (done, done / busy, before[s.label], after[s.label])
@@ -249,12 +269,15 @@ def run_workload(systems, workload, args, tmp):
             c.close()
     else:
         before = {s.label: s.cpu() for s in systems}
+        cs0 = {s.label: s.switches() for s in systems}
         outs = {s.label: os.path.join(tmp, "pgbench-%s.out" % s.label) for s in systems}
         procs = [pgbench_start(s, workload == "prepared", args.seconds, outs[s.label])
                  for s in systems]
         for p in procs:
             p.wait()
+        time.sleep(1)  # PostgreSQL's backends exited and reaped: their time is in its cutime
         after = {s.label: s.cpu() for s in systems}
+        cs1 = {s.label: s.switches() for s in systems}
         for s in systems:
             n, tps = pgbench_result(s, outs[s.label])
             res[s.label] = (n, tps, before[s.label], after[s.label])
@@ -262,7 +285,8 @@ def run_workload(systems, workload, args, tmp):
     for label, (n, rate, b, a) in res.items():
         # CPU per operation in ms; COPY: per 1000 rows
         unit = 1000.0 / n if workload != "copy" else 1000.0 * 1000 / n
-        out[label] = (n, rate, {k: (a[k] - b[k]) * unit / HZ for k in a})
+        sw = {k: (cs1[label][k] - cs0[label][k]) * unit / 1000.0 for k in cs1[label]}
+        out[label] = (n, rate, {k: (a[k] - b[k]) * unit / HZ for k in a}, sw)
     return out
 
 
@@ -357,7 +381,7 @@ def report(args, workloads, rows, load_avg):
         def cell(k):
             if k not in r:
                 return "—"
-            n, rt, c = r[k]
+            n, rt, c = r[k][:3]
             return "%.0f %s, %.4f %s" % (rt, rate[w], sum(c.values()), unit[w])
         L.append("| %d | %s | %s | %s | %s | %s | %.3f | %.3f |" % (
             p, w, order.split("/")[0], cell("old"), cell("new"), cell("postgres"),
@@ -370,6 +394,14 @@ def report(args, workloads, rows, load_avg):
         L.append("- %s: " % w + ", ".join(
             "%s %.4f → %.4f" % (n, median([r["old"][2][n] for r in rs]), median([r["new"][2][n] for r in rs]))
             for n in NODES) + " (%s)" % unit[w])
+    L.append("")
+    L.append("Context switches per op by node, every thread (median over pairs, old → new):")
+    L.append("")
+    for w in workloads:
+        rs = [r for (_, ww, _, r) in rows if ww == w]
+        L.append("- %s: " % w + ", ".join(
+            "%s %.2f → %.2f" % (n, median([r["old"][3][n] for r in rs]), median([r["new"][3][n] for r in rs]))
+            for n in NODES) + " (per %s)" % ("SELECT" if w != "copy" else "1000 rows"))
     return "\n".join(L) + "\n"
 
 

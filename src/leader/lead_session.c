@@ -210,6 +210,12 @@ static const char *const known_settings[] = {"application_name",
 					     "murphy.move_max_mbps",
 					     NULL};
 
+/* qsort order of default_setting's rows: by name. */
+static int default_row_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const char *const *const *)a)[0], (*(const char *const *const *)b)[0]);
+}
+
 static const char *default_setting(const char *name)
 {
 	static const char *const defaults[][2] = {
@@ -265,9 +271,30 @@ static const char *default_setting(const char *name)
 		{"murphy.move_max_mbps", "0"},                      /* replication/repl_move.c */
 		{"max_connections", LEAD_STR(PGW_CONNECTIONS_MAX)}, /* the clients pgwire takes */
 	};
-	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
-		if (strcmp(defaults[i][0], name) == 0)
-			return defaults[i][1];
+	enum { NDEFAULTS = sizeof defaults / sizeof defaults[0] };
+	/* Looked up several times per statement (the planner's options, the
+	 * read's consistency, the parameters reported at ReadyForQuery): by
+	 * binary search over the rows sorted by name once, on the leader's
+	 * one thread (filled, then published), not ~50 strcmp a lookup. */
+	static const char *const *sorted[NDEFAULTS];
+	static int nsorted;
+	size_t lo = 0, hi = NDEFAULTS;
+	if (!nsorted) {
+		for (int i = 0; i < NDEFAULTS; i++)
+			sorted[i] = defaults[i];
+		qsort(sorted, NDEFAULTS, sizeof sorted[0], default_row_cmp);
+		nsorted = NDEFAULTS;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, sorted[mid][0]);
+		if (c == 0)
+			return sorted[mid][1];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return pgc_guc_constant(name); /* PostgreSQL's read-only ones (pgc_guc.c) */
 }
 
