@@ -517,6 +517,7 @@ void lead_session_set(lead_session *s, const char *name, const char *value)
 	}
 	snprintf(s->settings[i].name, sizeof s->settings[i].name, "%s", name);
 	snprintf(s->settings[i].value, sizeof s->settings[i].value, "%s", value ? value : "");
+	s->settings_gen++;
 }
 
 static void show_row(lead_run *r, const char *name, const char *value)
