@@ -510,6 +510,12 @@ void lead_session_set(lead_session *s, const char *name, const char *value)
 	for (i = 0; i < s->nsettings; i++)
 		if (strcmp(s->settings[i].name, name) == 0)
 			break;
+	/* unchanged (murphy.last_read_staleness is set after every read, most
+	 * often to the "0" it had): the generation stays, so ReadyForQuery
+	 * skips its lookups */
+	if (i < s->nsettings &&
+	    strncmp(s->settings[i].value, value ? value : "", sizeof s->settings[i].value - 1) == 0)
+		return;
 	if (i == s->nsettings) {
 		if (s->nsettings >= LEAD_SETTINGS_MAX)
 			return;
