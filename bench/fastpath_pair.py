@@ -9,7 +9,8 @@ does for TPC-B, this script runs the same workload on two clusters (one
 per binary, 3 followers each) AT THE SAME TIME, so both see the same
 machine load, and measures each cluster's CPU per operation (leader +
 followers, utime + stime from /proc/PID/stat), which moves much less with
-the load than throughput does.
+the load than throughput does, and context switches per operation (every
+thread's, /proc/PID/task/*/status: hops that cost waiting, not CPU).
 
 Each pair runs, on both clusters at once:
   select   pgbench -n -S -c 8 -j 2 -T SECONDS (simple protocol)
