@@ -415,19 +415,37 @@ void cat_placement_file(const cat_table *t, uint32_t shard, char *out, size_t ou
 		snprintf(out, outsz, "t%u_s%u.db", t->id, shard);
 }
 
+/* The digits at *p as a uint32 (no sign, no blank), *p moved past them;
+ * 0 when there are none or too many. */
+static int placement_number(const char **p, unsigned *out)
+{
+	uint64_t v = 0;
+	const char *q = *p;
+	if (*q < '0' || *q > '9')
+		return 0;
+	for (; *q >= '0' && *q <= '9'; q++)
+		if ((v = v * 10 + (uint64_t)(*q - '0')) > UINT32_MAX)
+			return 0;
+	*out = (unsigned)v;
+	*p = q;
+	return 1;
+}
+
+/* By hand, not sscanf: the leader parses the file of every task it sends
+ * (its load accounting, lead_load.c), a point SELECT's included. */
 int cat_placement_parse(const char *file, uint32_t *table_id, uint32_t *shard, uint32_t *gen)
 {
 	unsigned tid, sh, g = 0;
-	int n = 0;
-	if (sscanf(file, "t%u_s%u%n", &tid, &sh, &n) != 2 || n == 0)
+	const char *p = file;
+	if (*p++ != 't' || !placement_number(&p, &tid) || *p++ != '_' || *p++ != 's' ||
+	    !placement_number(&p, &sh))
 		return MUR_ERR;
-	if (file[n] == 'g') {
-		int m = 0;
-		if (sscanf(file + n + 1, "%u%n", &g, &m) != 1 || g == 0)
+	if (*p == 'g') {
+		p++;
+		if (!placement_number(&p, &g) || g == 0)
 			return MUR_ERR;
-		n += 1 + m;
 	}
-	if (strcmp(file + n, ".db") != 0)
+	if (strcmp(p, ".db") != 0)
 		return MUR_ERR;
 	*table_id = tid;
 	*shard = sh;

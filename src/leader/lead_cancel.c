@@ -352,6 +352,8 @@ uint64_t lead_session_ms(lead_session *s, const char *name)
 	const char *v = lead_session_get(s, name);
 	double ms;
 	mur_error err;
+	if (v && v[0] == '0' && !v[1])
+		return 0; /* the default of most, asked at every statement: no strtod */
 	if (!v || ms_parse(name, v, &ms, &err) != MUR_OK)
 		return 0; /* stored values were checked by SET */
 	return (uint64_t)ms;

@@ -234,6 +234,10 @@ typedef struct lead_session {
 	lead_run *undo_waiter; /* a ROLLBACK TO waiting for them */
 	int nsettings;
 	lead_setting settings[LEAD_SETTINGS_MAX];
+	/* bumped by every change of settings[] (lead_session_set, and
+	 * lead_setscope.c's restore and forget): lead_setscope_report looks
+	 * the reportable values up again only when it moved */
+	unsigned settings_gen, reported_gen;
 	/* the open block's settings (lead_setscope.c): what a rollback
 	 * brings back, and what a COMMIT keeps (the SET LOCALs undone) */
 	lead_settings_snap *set_before, *set_commit;

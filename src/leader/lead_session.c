@@ -210,6 +210,12 @@ static const char *const known_settings[] = {"application_name",
 					     "murphy.move_max_mbps",
 					     NULL};
 
+/* qsort order of default_setting's rows: by name. */
+static int default_row_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const char *const *const *)a)[0], (*(const char *const *const *)b)[0]);
+}
+
 static const char *default_setting(const char *name)
 {
 	static const char *const defaults[][2] = {
@@ -265,9 +271,30 @@ static const char *default_setting(const char *name)
 		{"murphy.move_max_mbps", "0"},                      /* replication/repl_move.c */
 		{"max_connections", LEAD_STR(PGW_CONNECTIONS_MAX)}, /* the clients pgwire takes */
 	};
-	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
-		if (strcmp(defaults[i][0], name) == 0)
-			return defaults[i][1];
+	enum { NDEFAULTS = sizeof defaults / sizeof defaults[0] };
+	/* Looked up several times per statement (the planner's options, the
+	 * read's consistency, the parameters reported at ReadyForQuery): by
+	 * binary search over the rows sorted by name once, on the leader's
+	 * one thread (filled, then published), not ~50 strcmp a lookup. */
+	static const char *const *sorted[NDEFAULTS];
+	static int nsorted;
+	size_t lo = 0, hi = NDEFAULTS;
+	if (!nsorted) {
+		for (int i = 0; i < NDEFAULTS; i++)
+			sorted[i] = defaults[i];
+		qsort(sorted, NDEFAULTS, sizeof sorted[0], default_row_cmp);
+		nsorted = NDEFAULTS;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, sorted[mid][0]);
+		if (c == 0)
+			return sorted[mid][1];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return pgc_guc_constant(name); /* PostgreSQL's read-only ones (pgc_guc.c) */
 }
 
@@ -483,6 +510,12 @@ void lead_session_set(lead_session *s, const char *name, const char *value)
 	for (i = 0; i < s->nsettings; i++)
 		if (strcmp(s->settings[i].name, name) == 0)
 			break;
+	/* unchanged (murphy.last_read_staleness is set after every read, most
+	 * often to the "0" it had): the generation stays, so ReadyForQuery
+	 * skips its lookups */
+	if (i < s->nsettings &&
+	    strncmp(s->settings[i].value, value ? value : "", sizeof s->settings[i].value - 1) == 0)
+		return;
 	if (i == s->nsettings) {
 		if (s->nsettings >= LEAD_SETTINGS_MAX)
 			return;
@@ -490,6 +523,7 @@ void lead_session_set(lead_session *s, const char *name, const char *value)
 	}
 	snprintf(s->settings[i].name, sizeof s->settings[i].name, "%s", name);
 	snprintf(s->settings[i].value, sizeof s->settings[i].value, "%s", value ? value : "");
+	s->settings_gen++;
 }
 
 static void show_row(lead_run *r, const char *name, const char *value)

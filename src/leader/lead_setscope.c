@@ -108,6 +108,7 @@ static void restore(lead_session *s, const lead_settings_snap *sp)
 	s->nsettings = sp->n;
 	if (sp->n)
 		memcpy(s->settings, sp->v, (size_t)sp->n * sizeof *sp->v);
+	s->settings_gen++;
 	lead_client_settings_apply(s);
 }
 
@@ -143,6 +144,7 @@ static void forget(lead_session *s, const char *name)
 	for (int i = 0; i < s->nsettings; i++)
 		if (strcmp(s->settings[i].name, name) == 0) {
 			s->settings[i] = s->settings[--s->nsettings];
+			s->settings_gen++;
 			return;
 		}
 }
@@ -202,11 +204,18 @@ void lead_setscope_reported_init(lead_session *s)
 		const char *v = reported_value(s, i);
 		snprintf(s->reported[i], sizeof s->reported[i], "%s", v ? v : "");
 	}
+	s->reported_gen = s->settings_gen;
 }
 
 void lead_setscope_report(void *esess, pgw_param_cb put, void *arg)
 {
 	lead_session *s = esess;
+	/* Only settings[] changes what reported_value answers once the session
+	 * is open (its defaults are the startup's and the engine's constants):
+	 * most statements change none, so most ReadyForQuery skip 8 lookups. */
+	if (s->reported_gen == s->settings_gen)
+		return;
+	s->reported_gen = s->settings_gen;
 	for (int i = 0; i < LEAD_REPORTED; i++) {
 		const char *v = reported_value(s, i);
 		if (!v || strncmp(v, s->reported[i], sizeof s->reported[i] - 1) == 0)

@@ -670,6 +670,11 @@ static void test_range_split_durable(void **state)
 	assert_string_equal(file, "t1_s1.db");
 	assert_int_equal(cat_placement_parse("t1_s2g.db", &tid, &sh, &gen), MUR_ERR);
 	assert_int_equal(cat_placement_parse("t1_s2.dbx", &tid, &sh, &gen), MUR_ERR);
+	assert_int_equal(cat_placement_parse("t1_s2g0.db", &tid, &sh, &gen), MUR_ERR);
+	assert_int_equal(cat_placement_parse("t-1_s2.db", &tid, &sh, &gen), MUR_ERR);
+	assert_int_equal(cat_placement_parse("t4294967296_s2.db", &tid, &sh, &gen), MUR_ERR);
+	assert_int_equal(cat_placement_parse("t4294967295_s7g12.db", &tid, &sh, &gen), MUR_OK);
+	assert_true(tid == 4294967295u && sh == 7 && gen == 12);
 	assert_false(cat_tables_colocated(t, u)); /* q was not split */
 	assert_int_equal(cat_shard_split(c, ids + 1, 1, 0, &at, 5, rows_hi, &err), MUR_OK);
 	assert_true(cat_tables_colocated(t, u));
