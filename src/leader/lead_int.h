@@ -47,6 +47,7 @@
 #include "replication/repl.h"
 #include "sql/plan.h"
 #include "sql/sql.h"
+#include "storage/stmt_cache.h"
 
 #include <sqlite3.h>
 #include <uv.h>
@@ -117,8 +118,9 @@ typedef struct lead_node_load {
 struct lead_engine {
 	catalog *cat;
 	lead_transport tr;
-	repl_ctx *repl;        /* replication: writes, read gates, recovery (replication/repl.h) */
-	sqlite3 *mem;          /* leader-side evaluation: VALUES, final SQL, murphy.* views */
+	repl_ctx *repl; /* replication: writes, read gates, recovery (replication/repl.h) */
+	sqlite3 *mem;   /* leader-side evaluation: VALUES, final SQL, murphy.* views */
+	stor_stmt_cache mem_stmts; /* mem's statements kept for reuse (lead_local.c) */
 	pgc_session_hooks pgc; /* the running session, for pg_catalog's functions (lead_local.c) */
 	uint64_t rowid_next;   /* hidden row ids: (start time in ms << 20) + counter */
 	uint64_t shuffle_next; /* repartition shuffle ids, same scheme (entry ids: repl_ctx) */
@@ -713,6 +715,7 @@ int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, i
 		     const mur_buf *in_rows, uint64_t in_nrows, uint32_t in_ncols, mur_buf *out,
 		     uint64_t *nrows_out, uint32_t *ncols_out, mur_error *err);
 int lead_local_fail(lead_engine *e, int rc, mur_error *err); /* SQLite error → err */
+void lead_local_close(lead_engine *e); /* the kept statements finalized, mem closed */
 /* (Re)create table `table`(c0..c{ncols-1}) in the leader's SQLite (no
  * affinity: values keep their class) holding rows (mur_row encoding). */
 int lead_local_load(lead_engine *e, const char *table, const mur_buf *rows, uint64_t nrows,
