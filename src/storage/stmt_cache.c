@@ -10,6 +10,8 @@
  *      clearing busy), so it holds no read transaction and no values.
  *   3. Replacement picks a free entry, else the least recently used one
  *      that is not busy; when all are busy the statement is not kept.
+ *   4. At most one entry per text: a text whose entry is busy is prepared
+ *      uncached.
  */
 #include "storage/stmt_cache.h"
 
@@ -29,6 +31,7 @@ static uint32_t sql_hash(const char *s, size_t *len)
 int stor_stmt_cache_get(stor_stmt_cache *c, sqlite3 *db, const char *sql, sqlite3_stmt **out)
 {
 	stor_cached_stmt *victim = NULL;
+	int in_use = 0; /* the text's entry is busy: prepare one uncached */
 	size_t len;
 	uint32_t hash = sql_hash(sql, &len);
 	sqlite3_stmt *st = NULL;
@@ -36,8 +39,9 @@ int stor_stmt_cache_get(stor_stmt_cache *c, sqlite3 *db, const char *sql, sqlite
 	*out = NULL;
 	for (int i = 0; i < STOR_STMT_CACHE_ENTRIES; i++) {
 		stor_cached_stmt *e = &c->ent[i];
-		if (e->sql && !e->busy && e->hash == hash && e->len == len &&
-		    memcmp(e->sql, sql, len) == 0) {
+		if (e->sql && e->hash == hash && e->len == len && memcmp(e->sql, sql, len) == 0) {
+			if ((in_use = e->busy))
+				continue;
 			e->busy = 1;
 			e->used = ++c->clock;
 			c->hits++;
@@ -48,8 +52,8 @@ int stor_stmt_cache_get(stor_stmt_cache *c, sqlite3 *db, const char *sql, sqlite
 			victim = e;
 	}
 	c->misses++;
-	if (len > STOR_STMT_CACHE_SQL_MAX)
-		victim = NULL;
+	if (len > STOR_STMT_CACHE_SQL_MAX || in_use)
+		victim = NULL; /* one entry per text (invariant 4) */
 	rc = sqlite3_prepare_v3(db, sql, (int)len + 1, victim ? SQLITE_PREPARE_PERSISTENT : 0, &st,
 				NULL);
 	if (rc != SQLITE_OK || !st)
