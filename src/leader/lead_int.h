@@ -118,9 +118,8 @@ typedef struct lead_node_load {
 struct lead_engine {
 	catalog *cat;
 	lead_transport tr;
-	repl_ctx *repl; /* replication: writes, read gates, recovery (replication/repl.h) */
-	sqlite3 *mem;   /* leader-side evaluation: VALUES, final SQL, murphy.* views */
-	stor_stmt_cache mem_stmts; /* mem's statements kept for reuse (lead_local.c) */
+	repl_ctx *repl;        /* replication: writes, read gates, recovery (replication/repl.h) */
+	sqlite3 *mem;          /* leader-side evaluation: VALUES, final SQL, murphy.* views */
 	pgc_session_hooks pgc; /* the running session, for pg_catalog's functions (lead_local.c) */
 	uint64_t rowid_next;   /* hidden row ids: (start time in ms << 20) + counter */
 	uint64_t shuffle_next; /* repartition shuffle ids, same scheme (entry ids: repl_ctx) */
@@ -154,6 +153,8 @@ struct lead_engine {
 	load_store *copy_load; /* per-copy load rings (load/load.h); NULL: out of memory */
 	lead_node_load load[CAT_NODES_MAX]; /* by node id % CAT_NODES_MAX (lead_stale.c) */
 	uint32_t read_turn;                 /* reads that took turns among equal copies */
+	/* mem's prepared statements kept for reuse (lead_local.c) */
+	stor_stmt_cache mem_stmts;
 };
 
 typedef struct lead_setting {
