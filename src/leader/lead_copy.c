@@ -865,7 +865,9 @@ static int copy_eval_defaults(lead_copy *c, mur_error *err)
 	for (int i = 0; i < t->ncols; i++)
 		if (!listed[i] && t->cols[i].default_sql &&
 		    !(c->pc->fill_seq && c->pc->fill_seq[i])) { /* filled per row */
-			mur_buf_printf(&sql, "%s(%s)", n ? ", " : "", t->cols[i].default_sql);
+			mur_buf_printf(&sql, "%s(", n ? ", " : "");
+			sql_default_now_sql(&sql, t->cols[i].default_sql, c->s->xact_now_us);
+			mur_buf_printf(&sql, ")");
 			idx[n++] = i;
 		}
 	if (n == 0) {

@@ -634,6 +634,9 @@ int sql_is_seq_func(const char *name);
 sql_expr *sql_analyze_seq_func(sql_ctx *c, PgQuery__FuncCall *f, const char *name);
 sql_expr *sql_analyze_serial_sequence(sql_ctx *c, PgQuery__FuncCall *f);
 sql_expr *sql_analyze_sqlvalue(sql_ctx *c, PgQuery__SQLValueFunction *f);
+/* now(): the transaction's start (c->xact_now_us: a constant, or the plan
+ * cache's parameter c->now_param); without one, mur_xact_now(). */
+sql_expr *sql_analyze_xact_now(sql_ctx *c, int loc);
 int sql_agg_kind(const char *name);        /* sql_aggfn, 0 when name is none */
 mur_type sql_agg_type(int fn, mur_type t); /* MT_UNKNOWN: no such aggregate */
 /* agg(x) FILTER (WHERE cond) → agg(CASE WHEN cond THEN x END) (*fn, *arg) */

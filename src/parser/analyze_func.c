@@ -299,7 +299,7 @@ static sql_expr *time_const(sql_ctx *c, int64_t us, int loc)
 	return e;
 }
 
-static sql_expr *xact_now(sql_ctx *c, int loc)
+sql_expr *sql_analyze_xact_now(sql_ctx *c, int loc)
 {
 	if (c->now_param > 0 && c->xact_now_us) { /* bound to xact_now_us at each run */
 		sql_expr *e = sql_expr_new(c, SE_PARAM, MT_TIMESTAMPTZ, loc);
@@ -308,7 +308,9 @@ static sql_expr *xact_now(sql_ctx *c, int loc)
 			e->param = c->now_param;
 		return e;
 	}
-	c->used_xact_now |= c->xact_now_us != 0;
+	if (!c->xact_now_us) /* DDL: a DEFAULT binds it per statement (sql/default_now.c) */
+		return sql_make_call(c, "mur_xact_now", MT_TIMESTAMPTZ, loc, 0);
+	c->used_xact_now = 1;
 	return time_const(c, c->xact_now_us, loc);
 }
 
@@ -327,7 +329,7 @@ static int try_def(sql_ctx *c, const fn_def *d, sql_expr **args, int n, int loc,
 	if (n < d->minargs || n > d->maxargs)
 		return 0;
 	if (!strcmp(d->sqlite, "mur_xact_now"))
-		return *out = xact_now(c, loc), 1;
+		return *out = sql_analyze_xact_now(c, loc), 1;
 	if (!strcmp(d->sqlite, "mur_stmt_now"))
 		return *out = stmt_now(c, loc), 1;
 	for (int i = 0; i < n; i++) {
@@ -1021,7 +1023,7 @@ sql_expr *sql_analyze_sqlvalue(sql_ctx *c, PgQuery__SQLValueFunction *f)
 		return sql_tz_clock(c, MT_DATE, f->location);
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP:
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP_N:
-		return xact_now(c, f->location);
+		return sql_analyze_xact_now(c, f->location);
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP:
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP_N:
 		return sql_tz_clock(c, MT_TIMESTAMP, f->location);

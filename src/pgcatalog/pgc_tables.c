@@ -444,7 +444,7 @@ static void put_default(const pgc_fill_ctx *f, pgc_row *r, const char *col, cons
 		quoted ^= *p == '\'';
 		if (!quoted && strncmp(p, "mur_", 4) == 0 &&
 		    (p == sql || !isalnum((unsigned char)p[-1])))
-			p += 4;
+			p += strncmp(p, "mur_xact_now(", 13) ? 4 : 9; /* now() */
 		mur_buf_put(&b, p, 1);
 	}
 	put_text(r, col, mur_buf_cstr(&b));

@@ -103,7 +103,7 @@ static sql_expr *default_value(sql_ctx *c, const cat_column *col)
 		return e;
 	}
 	e = sql_expr_new(c, SE_RAW, col->type, -1);
-	if (e && !(e->op = sql_strdup(c, col->default_sql)))
+	if (e && !(e->op = sql_default_bind_now(c, col->default_sql, -1)))
 		return NULL;
 	return e;
 }

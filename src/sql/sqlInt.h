@@ -277,6 +277,9 @@ const char *sql_default_sequence(const cat_column *col, char *out, size_t n);
 int sql_nextval_default(sql_ctx *c, cat_column *col, const sql_expr *e);
 /* 1 when col's default calls a sequence function (evaluated per row). */
 int sql_default_volatile(const cat_column *col);
+/* default_now.c: a default's mur_xact_now() bound to the transaction's
+ * start (a copy of the text when it has none or c has no start; NULL on OOM). */
+const char *sql_default_bind_now(sql_ctx *c, const char *sql, int loc);
 /* plan_dml.c: per column of t not listed[], the sequence the leader fills
  * it from row by row (arena array, t->ncols entries), or NULL when there
  * is none (or on error: 0A000 for a sequence call it cannot fill, c->err). */

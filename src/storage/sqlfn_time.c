@@ -811,6 +811,7 @@ static void fn_to_char(sqlite3_context *cx, int argc, sqlite3_value **v)
 
 static const stor_fn_def time_fns[] = {
 	{"mur_now", 0, 0, fn_now},
+	{"mur_xact_now", 0, 0, fn_now}, /* unbound: sql/default_now.c */
 	{"mur_current_date", 0, 0, fn_current_date},
 	{"mur_date_trunc", 2, 1, fn_date_trunc},
 	{"mur_extract", 2, 1, fn_extract},

@@ -9,6 +9,9 @@ the statement means changes between two uses of one text — a column's
 default, TimeZone, the transaction (now()), a sequence, an error or a
 statement_timeout interrupt in the previous use, the catalog views'
 contents."""
+import contextlib
+import io
+
 import psycopg2
 import pytest
 
@@ -38,15 +41,59 @@ def test_now_same_in_a_block_new_in_the_next(db):
     db.both("SELECT id, v FROM ls_t ORDER BY id")
 
 
-@pytest.mark.xfail(strict=True, reason="a DEFAULT now() reads the clock, not the transaction's "
-                   "start (as in murphy-s22, without this cache): not lead_local.c's")
 def test_now_default_same_in_a_block(db):
-    for block in ((11, 12), (13, 14)):
-        db.both("BEGIN")
-        for i in block:
-            db.both("INSERT INTO ls_t (id, v) VALUES (%d, %d * 2)" % (i, i))
-        db.both("COMMIT")
-    db.both("SELECT count(DISTINCT ts) FROM ls_t WHERE id > 10")
+    # a column's DEFAULT now() is the transaction's start (sql/default_now.c)
+    for ids in ((11, 12), (13, 14)):
+        with block(db):
+            for i in ids:
+                db.both("INSERT INTO ls_t (id, v) VALUES (%d, %d * 2)" % (i, i))
+    db.both("SELECT count(DISTINCT ts) FROM ls_t WHERE id BETWEEN 11 AND 14")
+    db.both("SELECT a.id, b.id, a.ts = b.ts FROM ls_t a, ls_t b "
+            "WHERE a.id < b.id AND a.id BETWEEN 11 AND 14 AND b.id <= 14 ORDER BY 1, 2")
+
+
+@contextlib.contextmanager
+def block(db):
+    """BEGIN ... COMMIT on both; ROLLBACK when the test fails inside (the
+    next test's statements run outside an aborted block)."""
+    db.both("BEGIN")
+    try:
+        yield
+    except BaseException:
+        for conn in (db.m, db.p):
+            with conn.cursor() as cur:
+                cur.execute("ROLLBACK")
+        raise
+    db.both("COMMIT")
+
+
+def copy_both(db, sql, payload):
+    for conn in (db.m, db.p):
+        with conn.cursor() as cur:
+            cur.copy_expert(sql, io.StringIO(payload))
+
+
+def test_now_default_in_copy_in_a_block(db):
+    # COPY fills the default once per statement, with the block's start
+    for ids in ((21, 22, 23), (24, 25, 26)):
+        with block(db):
+            db.both("INSERT INTO ls_t (id, v) VALUES (%d, 0)" % ids[0])
+            copy_both(db, "COPY ls_t (id, v) FROM STDIN", "%d\t1\n%d\t2\n" % ids[1:])
+            db.both("SELECT count(*) FROM ls_t WHERE ts = now() AND id BETWEEN %d AND %d"
+                    % (ids[0], ids[2]))
+    db.both("SELECT count(DISTINCT ts) FROM ls_t WHERE id BETWEEN 21 AND 26")
+    db.both("SELECT a.id, b.id, a.ts = b.ts FROM ls_t a, ls_t b "
+            "WHERE a.id < b.id AND a.id BETWEEN 21 AND 26 AND b.id <= 26 ORDER BY 1, 2")
+
+
+def test_now_default_in_update_set_default_in_a_block(db):
+    db.both("INSERT INTO ls_t (id, v, ts) VALUES (32, 0, '2000-01-01'), (33, 0, '2000-01-01')")
+    with block(db):
+        db.both("INSERT INTO ls_t (id, v) VALUES (31, 0)")
+        db.both("UPDATE ls_t SET ts = DEFAULT WHERE id = 32")
+        db.both("UPDATE ls_t SET v = 1, ts = DEFAULT WHERE id = 33")
+        db.both("SELECT id FROM ls_t WHERE ts = now() AND id BETWEEN 31 AND 33 ORDER BY id")
+    db.both("SELECT count(DISTINCT ts) FROM ls_t WHERE id BETWEEN 31 AND 33")
 
 
 def test_default_changed_by_alter_between_two_inserts(db):

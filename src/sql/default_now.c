@@ -1,0 +1,86 @@
+/*
+ * default_now.c — a column's DEFAULT now() is the transaction's start.
+ *
+ * PostgreSQL evaluates now(), transaction_timestamp() and CURRENT_TIMESTAMP
+ * as the start of the transaction, also inside a column's DEFAULT: two
+ * INSERTs (or an INSERT and a COPY, or UPDATE ... SET c = DEFAULT) in one
+ * BEGIN ... COMMIT block fill the same time.  CREATE TABLE stores a
+ * default as the SQLite text its emitter wrote (cat_column.default_sql),
+ * where those calls are mur_xact_now() (parser/analyze_func.c: without a
+ * transaction's time, as in DDL) and clock_timestamp() is mur_now().  A
+ * statement that fills the default binds each unquoted mur_xact_now() to
+ * the transaction's start before the leader's SQLite evaluates it:
+ *
+ *   sql_default_bind_now: INSERT / UPDATE planning (plan_dml.c), the
+ *     parser's now() expression (a constant, or the plan cache's now
+ *     parameter $n+1, so the kept plan stays right in the next block);
+ *   sql_default_now_sql: COPY (leader/lead_copy.c), a literal of the
+ *     session's transaction start.
+ *
+ * mur_xact_now() evaluated unbound (a CHECK, a view, a default stored in
+ * an older catalog as mur_now()) reads the clock, as before
+ * (storage/sqlfn_time.c).
+ */
+#include "sql/sqlInt.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define NOW_CALL "mur_xact_now()"
+
+/* out: sql with each unquoted mur_xact_now() replaced by repl. */
+static void substitute(mur_buf *out, const char *sql, const char *repl)
+{
+	size_t len = strlen(NOW_CALL);
+	int quoted = 0;
+	for (const char *p = sql; *p; p++) {
+		quoted ^= *p == '\'';
+		if (!quoted && strncmp(p, NOW_CALL, len) == 0 &&
+		    (p == sql || (p[-1] != '_' && !(p[-1] >= 'a' && p[-1] <= 'z')))) {
+			mur_buf_printf(out, "(%s)", repl);
+			p += len - 1;
+			continue;
+		}
+		mur_buf_put(out, p, 1);
+	}
+}
+
+const char *sql_default_bind_now(sql_ctx *c, const char *sql, int loc)
+{
+	mur_buf now, b;
+	sql_emit em = {&now, NULL, 0};
+	sql_expr *e;
+	if (!c->xact_now_us || !strstr(sql, NOW_CALL))
+		return sql_strdup(c, sql);
+	if (!(e = sql_analyze_xact_now(c, loc)))
+		return NULL;
+	mur_buf_init(&now);
+	sql_emit_expr(&em, e);
+	mur_buf_init(&b);
+	substitute(&b, sql, mur_buf_cstr(&now));
+	mur_buf_free(&now);
+	return sql_buf_finish(c, &b);
+}
+
+void sql_default_now_sql(mur_buf *out, const char *sql, int64_t us)
+{
+	char lit[48];
+	time_t sec = (time_t)(us / 1000000);
+	struct tm tm;
+	int n;
+	if (!us || !strstr(sql, NOW_CALL)) {
+		mur_buf_printf(out, "%s", sql);
+		return;
+	}
+	gmtime_r(&sec, &tm);
+	n = snprintf(lit, sizeof lit, "'%04d-%02d-%02d %02d:%02d:%02d.%06lld", tm.tm_year + 1900,
+		     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		     (long long)(us % 1000000));
+	while (lit[n - 1] == '0') /* storage/sqlfn_time.c's canonical text */
+		lit[--n] = '\0';
+	if (lit[n - 1] == '.')
+		lit[--n] = '\0';
+	snprintf(lit + n, sizeof lit - (size_t)n, "'");
+	substitute(out, sql, lit);
+}
