@@ -296,7 +296,7 @@ static void test_leader_select(void **state)
 {
 	plan *p = P("SELECT 1, 'a' || 'b', now()");
 	assert_int_equal(p->kind, PLAN_LEADER_SELECT);
-	assert_string_equal(p->leader_sql, "SELECT 1, ('a' || 'b'), mur_now()");
+	assert_string_equal(p->leader_sql, "SELECT 1, ('a' || 'b'), mur_xact_now()");
 	assert_string_equal(p->out[0].name, "?column?");
 	assert_int_equal(p->out[0].type, MT_INT4);
 	assert_int_equal(p->out[1].type, MT_TEXT);

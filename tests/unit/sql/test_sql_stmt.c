@@ -225,6 +225,23 @@ static void test_key_list_too_long(void **state)
 	plan_free(p);
 }
 
+/* COPY's defaults: unquoted mur_xact_now() bound to the transaction's
+ * start (canonical text), a string and mur_now() (clock_timestamp) kept. */
+static void test_default_now_sql(void **state)
+{
+	mur_buf b;
+	(void)state;
+	mur_buf_init(&b);
+	sql_default_now_sql(&b, "mur_tz_cast(mur_xact_now(), 'mur_xact_now()', mur_now())",
+			    1796664896500000LL);
+	assert_string_equal(mur_buf_cstr(&b), "mur_tz_cast(('2026-12-07 17:34:56.5'), "
+					      "'mur_xact_now()', mur_now())");
+	mur_buf_reset(&b);
+	sql_default_now_sql(&b, "mur_xact_now()", 0);
+	assert_string_equal(mur_buf_cstr(&b), "mur_xact_now()");
+	mur_buf_free(&b);
+}
+
 static void test_create_table(void **state)
 {
 	plan *p = P("CREATE TABLE IF NOT EXISTS t (a int8, b text NOT NULL DEFAULT 'x', "
@@ -241,7 +258,7 @@ static void test_create_table(void **state)
 	assert_int_equal(ct->def->cols[0].primary_key, 1);
 	assert_int_equal(ct->def->cols[0].not_null, 1);
 	assert_string_equal(ct->def->cols[1].default_sql, "'x'");
-	assert_string_equal(ct->def->cols[2].default_sql, "mur_now()");
+	assert_string_equal(ct->def->cols[2].default_sql, "mur_xact_now()");
 	assert_int_equal(ct->def->cols[3].type, MT_NUMERIC);
 	assert_string_equal(ct->shard_ddl,
 			    "CREATE TABLE IF NOT EXISTS main.\"t\" (\"a\" INTEGER "
@@ -847,6 +864,7 @@ int main(void)
 		cmocka_unit_test(test_update_delete),
 		cmocka_unit_test(test_key_lists),
 		cmocka_unit_test(test_key_list_too_long),
+		cmocka_unit_test(test_default_now_sql),
 		cmocka_unit_test(test_create_table),
 		cmocka_unit_test(test_create_table_id_column),
 		cmocka_unit_test(test_create_table_errors),
