@@ -84,6 +84,9 @@ def test_now_default_in_copy_in_a_block(db):
     db.both("SELECT count(DISTINCT ts) FROM ls_t WHERE id BETWEEN 21 AND 26")
     db.both("SELECT a.id, b.id, a.ts = b.ts FROM ls_t a, ls_t b "
             "WHERE a.id < b.id AND a.id BETWEEN 21 AND 26 AND b.id <= 26 ORDER BY 1, 2")
+    copy_both(db, "COPY ls_t (id, v) FROM STDIN", "27\t3\n")  # outside: its own start
+    db.both("SELECT ts > (SELECT max(ts) FROM ls_t WHERE id BETWEEN 21 AND 26), "
+            "ts <= now() FROM ls_t WHERE id = 27")
 
 
 def test_now_default_in_update_set_default_in_a_block(db):
