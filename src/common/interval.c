@@ -8,7 +8,10 @@
  * (negates everything); a number without a unit is seconds.  Fractions
  * spill downward as DecodeInterval's AdjustFractDays / AdjustFractSeconds
  * do ('1.5 months' = 1 mon 15 days).  Fields add up in 64-bit and
- * 128-bit integers; only the result is range checked.
+ * 128-bit integers; only the result is range checked (a sum past int64
+ * is flagged on the way: 22015, never a wrapped, undefined sum).  The
+ * arithmetic checks each step the same way (__builtin_*_overflow, or
+ * int64 sums of int32 fields) and answers 22008 as PostgreSQL does.
  */
 #include "common/interval.h"
 
