@@ -264,7 +264,8 @@ static pair_set *pair_build(const void *blob, size_t len)
 	size_t nslots = 8;
 	if (!s || !(s->bytes = malloc(len ? len : 1)))
 		return pair_free(s), NULL;
-	memcpy(s->bytes, blob, len);
+	if (len) /* as set_build's */
+		memcpy(s->bytes, blob, len);
 	if (pair_decode(s, len) != MUR_OK)
 		return pair_free(s), NULL;
 	while (nslots < 2 * s->n)
