@@ -8,7 +8,10 @@
  * (negates everything); a number without a unit is seconds.  Fractions
  * spill downward as DecodeInterval's AdjustFractDays / AdjustFractSeconds
  * do ('1.5 months' = 1 mon 15 days).  Fields add up in 64-bit and
- * 128-bit integers; only the result is range checked.
+ * 128-bit integers; only the result is range checked (a sum past int64
+ * is flagged on the way: 22015, never a wrapped, undefined sum).  The
+ * arithmetic checks each step the same way (__builtin_*_overflow, or
+ * int64 sums of int32 fields) and answers 22008 as PostgreSQL does.
  */
 #include "common/interval.h"
 
@@ -26,7 +29,8 @@
 
 typedef struct iv_acc {
 	int64_t months, days;
-	double us; /* exact for any |us| below 2^53 (285 years of µs) */
+	double us;    /* exact for any |us| below 2^53 (285 years of µs) */
+	int overflow; /* a field left int64 (then out of range; UB unchecked) */
 } iv_acc;
 
 static int bad_syntax(mur_error *err, const char *text, size_t len)
@@ -34,6 +38,15 @@ static int bad_syntax(mur_error *err, const char *text, size_t len)
 	return mur_error_set(err, SQLSTATE_INVALID_DATETIME_FORMAT,
 			     "invalid input syntax for type interval: \"%.*s\"",
 			     len > 200 ? 200 : (int)len, text);
+}
+
+/* *f += whole * mult + extra, or a->overflow when that leaves int64. */
+static void add_field(iv_acc *a, int64_t *f, double whole, int64_t mult, int64_t extra)
+{
+	int64_t p;
+	if (!(fabs(whole) < 0x1p63) || __builtin_mul_overflow((int64_t)whole, mult, &p) ||
+	    __builtin_add_overflow(p, extra, &p) || __builtin_add_overflow(*f, p, f))
+		a->overflow = 1;
 }
 
 /* AdjustFractSeconds / AdjustFractDays. */
@@ -45,7 +58,7 @@ static void frac_secs(iv_acc *a, double frac, double scale)
 static void frac_days(iv_acc *a, double frac, int scale)
 {
 	double d = frac * scale;
-	a->days += (int64_t)d;
+	add_field(a, &a->days, trunc(d), 1, 0);
 	frac_secs(a, d - (double)(int64_t)d, IV_SECS_PER_DAY);
 }
 
@@ -53,7 +66,6 @@ static void frac_days(iv_acc *a, double frac, int scale)
 static int apply_unit(iv_acc *a, double v, const char *u, size_t n)
 {
 	double whole = trunc(v), frac = v - whole;
-	int64_t w = (int64_t)whole;
 #define U(s) (n == sizeof s - 1 && !memcmp(u, s, n))
 	if (U("microsecond") || U("microseconds") || U("us") || U("usec") || U("usecs") ||
 	    U("microsecon"))
@@ -64,23 +76,23 @@ static int apply_unit(iv_acc *a, double v, const char *u, size_t n)
 	else if (U("second") || U("seconds") || U("s") || U("sec") || U("secs"))
 		a->us += v * (double)IV_USEC_PER_SEC;
 	else if (U("minute") || U("minutes") || U("m") || U("min") || U("mins"))
-		a->us += (double)w * 60 * IV_USEC_PER_SEC, frac_secs(a, frac, 60);
+		a->us += whole * 60 * IV_USEC_PER_SEC, frac_secs(a, frac, 60);
 	else if (U("hour") || U("hours") || U("h") || U("hr") || U("hrs"))
-		a->us += (double)w * 3600 * IV_USEC_PER_SEC, frac_secs(a, frac, 3600);
+		a->us += whole * 3600 * IV_USEC_PER_SEC, frac_secs(a, frac, 3600);
 	else if (U("day") || U("days") || U("d"))
-		a->days += w, frac_secs(a, frac, IV_SECS_PER_DAY);
+		add_field(a, &a->days, whole, 1, 0), frac_secs(a, frac, IV_SECS_PER_DAY);
 	else if (U("week") || U("weeks") || U("w"))
-		a->days += w * 7, frac_days(a, frac, 7);
+		add_field(a, &a->days, whole, 7, 0), frac_days(a, frac, 7);
 	else if (U("month") || U("months") || U("mon") || U("mons"))
-		a->months += w, frac_days(a, frac, MUR_IV_DAYS_PER_MONTH);
+		add_field(a, &a->months, whole, 1, 0), frac_days(a, frac, MUR_IV_DAYS_PER_MONTH);
 	else if (U("year") || U("years") || U("y") || U("yr") || U("yrs"))
-		a->months += w * 12 + (int64_t)rint(frac * 12);
+		add_field(a, &a->months, whole, 12, (int64_t)rint(frac * 12));
 	else if (U("decade") || U("decades") || U("dec") || U("decs"))
-		a->months += w * 120 + (int64_t)rint(frac * 120);
+		add_field(a, &a->months, whole, 120, (int64_t)rint(frac * 120));
 	else if (U("century") || U("centuries") || U("c") || U("cent"))
-		a->months += w * 1200 + (int64_t)rint(frac * 1200);
+		add_field(a, &a->months, whole, 1200, (int64_t)rint(frac * 1200));
 	else if (U("millennium") || U("millennia") || U("mil") || U("mils"))
-		a->months += w * 12000 + (int64_t)rint(frac * 12000);
+		add_field(a, &a->months, whole, 12000, (int64_t)rint(frac * 12000));
 	else
 		return -1;
 #undef U
@@ -224,7 +236,9 @@ static int parse_words(const char *s, size_t n, iv_acc *a)
 		}
 		any = 1;
 	}
-	if (ago) {
+	if (ago && (a->months == INT64_MIN || a->days == INT64_MIN)) {
+		a->overflow = 1;
+	} else if (ago) {
 		a->months = -a->months;
 		a->days = -a->days;
 		a->us = -a->us;
@@ -236,7 +250,7 @@ int mur_iv_parse(const char *text, size_t len, mur_interval *iv, mur_error *err)
 {
 	char s[IV_TEXT_MAX];
 	size_t n = 0, b = 0, e = len;
-	iv_acc a = {0, 0, 0};
+	iv_acc a = {0, 0, 0, 0};
 	while (b < e && isspace((unsigned char)text[b]))
 		b++;
 	while (e > b && isspace((unsigned char)text[e - 1]))
@@ -250,8 +264,8 @@ int mur_iv_parse(const char *text, size_t len, mur_interval *iv, mur_error *err)
 	if (rc == -1)
 		return bad_syntax(err, text, len);
 	double us = rint(a.us);
-	if (rc == -2 || a.months < INT32_MIN || a.months > INT32_MAX || a.days < INT32_MIN ||
-	    a.days > INT32_MAX || !(fabs(us) < 0x1p63))
+	if (rc == -2 || a.overflow || a.months < INT32_MIN || a.months > INT32_MAX ||
+	    a.days < INT32_MIN || a.days > INT32_MAX || !(fabs(us) < 0x1p63))
 		return mur_error_set(err, SQLSTATE_INTERVAL_FIELD_OVERFLOW,
 				     "interval field value out of range: \"%.*s\"",
 				     len > 200 ? 200 : (int)len, text);
@@ -344,7 +358,8 @@ int mur_iv_add(const mur_interval *a, const mur_interval *b, int sign, mur_inter
 	int64_t d = (int64_t)a->days + sign * (int64_t)b->days;
 	int64_t us;
 	if (m < INT32_MIN || m > INT32_MAX || d < INT32_MIN || d > INT32_MAX ||
-	    __builtin_add_overflow(a->us, sign * b->us, &us))
+	    (sign < 0 ? __builtin_sub_overflow(a->us, b->us, &us)
+		      : __builtin_add_overflow(a->us, b->us, &us)))
 		return out_of_range(err);
 	out->months = (int32_t)m;
 	out->days = (int32_t)d;
@@ -382,17 +397,38 @@ int mur_iv_mul(const mur_interval *a, double factor, int divide, mur_interval *o
 	return MUR_OK;
 }
 
-/* interval_justify_hours / _days / _interval, step for step. */
-void mur_iv_justify(mur_interval *iv, int what)
+/* iv's field += v, MUR_ERR when the sum leaves int32 (PostgreSQL's
+ * pg_add_s32_overflow; unchecked it is UB). */
+static int add_s32(int32_t *field, int64_t v)
+{
+	int64_t sum = (int64_t)*field + v;
+	if (sum < INT32_MIN || sum > INT32_MAX)
+		return MUR_ERR;
+	*field = (int32_t)sum;
+	return MUR_OK;
+}
+
+/* interval_justify_hours / _days / _interval, step for step (PostgreSQL
+ * 15.18's, with its overflow checks). */
+int mur_iv_justify(mur_interval *iv, int what)
 {
 	int time_sign = iv->us > 0 ? 1 : iv->us < 0 ? -1 : 0;
+	if (what == 'i' && ((iv->days > 0 && iv->us > 0) || (iv->days < 0 && iv->us < 0))) {
+		/* pre-justify days, as PostgreSQL, so adding the whole days of us
+		 * below cannot overflow; the answer is the same */
+		if (add_s32(&iv->months, iv->days / MUR_IV_DAYS_PER_MONTH) != MUR_OK)
+			return MUR_ERR;
+		iv->days %= MUR_IV_DAYS_PER_MONTH;
+	}
 	if (what != 'd') {
-		iv->days += (int32_t)(iv->us / MUR_IV_USEC_PER_DAY);
+		if (add_s32(&iv->days, iv->us / MUR_IV_USEC_PER_DAY) != MUR_OK)
+			return MUR_ERR;
 		iv->us %= MUR_IV_USEC_PER_DAY;
 		time_sign = iv->us > 0 ? 1 : iv->us < 0 ? -1 : 0;
 	}
 	if (what != 'h') {
-		iv->months += iv->days / MUR_IV_DAYS_PER_MONTH;
+		if (add_s32(&iv->months, iv->days / MUR_IV_DAYS_PER_MONTH) != MUR_OK)
+			return MUR_ERR;
 		iv->days %= MUR_IV_DAYS_PER_MONTH;
 		int ts = what == 'i' ? time_sign : 0;
 		if (iv->months > 0 && (iv->days < 0 || (iv->days == 0 && ts < 0))) {
@@ -412,6 +448,7 @@ void mur_iv_justify(mur_interval *iv, int what)
 			iv->days++;
 		}
 	}
+	return MUR_OK;
 }
 
 static int days_in_month(int64_t y, int m)
@@ -421,7 +458,7 @@ static int days_in_month(int64_t y, int m)
 	return m == 2 && leap ? 29 : dm[m - 1];
 }
 
-int64_t mur_iv_add_to_us(int64_t us, const mur_interval *iv, int sign)
+int mur_iv_add_to_us(int64_t us, const mur_interval *iv, int sign, int64_t *out)
 {
 	int64_t days = us / MUR_IV_USEC_PER_DAY, rem, y;
 	int m, d;
@@ -438,7 +475,13 @@ int64_t mur_iv_add_to_us(int64_t us, const mur_interval *iv, int sign)
 		days = mur_days_from_civil(y, m, d);
 	}
 	days += sign * (int64_t)iv->days;
-	return days * MUR_IV_USEC_PER_DAY + rem + sign * iv->us;
+	/* checked: a year past ±292277 wraps int64 µs (UB) before any range check */
+	if (__builtin_mul_overflow(days, MUR_IV_USEC_PER_DAY, out) ||
+	    __builtin_add_overflow(*out, rem, out) ||
+	    (sign < 0 ? __builtin_sub_overflow(*out, iv->us, out)
+		      : __builtin_add_overflow(*out, iv->us, out)))
+		return MUR_ERR;
+	return MUR_OK;
 }
 
 int mur_iv_ts_to_us(const char *s, size_t len, int64_t *us)

@@ -65,12 +65,14 @@ int mur_iv_add(const mur_interval *a, const mur_interval *b, int sign, mur_inter
 	       mur_error *err);
 /* interval_mul (factor) and interval_div (1 / factor, 22012 on 0). */
 int mur_iv_mul(const mur_interval *a, double factor, int divide, mur_interval *out, mur_error *err);
-/* justify_hours (what = 'h'), justify_days ('d'), justify_interval ('i'). */
-void mur_iv_justify(mur_interval *iv, int what);
+/* justify_hours (what = 'h'), justify_days ('d'), justify_interval ('i');
+ * MUR_ERR when a field leaves int32 (the caller's 22008). */
+int mur_iv_justify(mur_interval *iv, int what);
 
-/* µs since 1970-01-01 plus sign * iv (timestamp_pl_interval: months first,
- * the day clamped to the month's last, then days, then time). */
-int64_t mur_iv_add_to_us(int64_t us, const mur_interval *iv, int sign);
+/* *out = µs since 1970-01-01 plus sign * iv (timestamp_pl_interval: months
+ * first, the day clamped to the month's last, then days, then time);
+ * MUR_ERR when that overflows int64 µs (the caller's 22008). */
+int mur_iv_add_to_us(int64_t us, const mur_interval *iv, int sign, int64_t *out);
 
 /* age(t1, t2) (timestamp_age): the field-wise difference of two instants
  * given as µs since 1970-01-01, borrowing from the next larger field (a

@@ -524,7 +524,8 @@ static void parse(net_conn *c, const char *p, size_t n)
 			conn_fail(c, "out of memory for a frame of %zu bytes", c->payload_len);
 			return;
 		}
-		memcpy(c->frame + c->payload_got, p, k);
+		if (k) /* an empty payload has no frame buffer yet: no memcpy to NULL */
+			memcpy(c->frame + c->payload_got, p, k);
 		c->payload_got += k;
 		p += k;
 		n -= k;

@@ -47,7 +47,8 @@ int sql_leader_distinct_aggs(const PgQuery__SelectStmt *s)
 	for (size_t i = 0; i < s->n_sort_clause; i++)
 		if (sql_tree_any(&s->sort_clause[i]->base, leader_agg, NULL))
 			return 1;
-	return sql_tree_any(&s->having_clause->base, leader_agg, NULL);
+	/* no &NULL->base: member access through a null pointer is UB */
+	return s->having_clause && sql_tree_any(&s->having_clause->base, leader_agg, NULL);
 }
 
 PgQuery__SelectStmt *sql_distinct_agg_rewrite(sql_ctx *c, PgQuery__SelectStmt *s)

@@ -262,7 +262,8 @@ int stor_log_txn_state(stor_db *db, uint64_t txn_id, stor_txn_state *state, char
 		if (*state == STOR_TXN_STAGED) {
 			if (n >= parts_max)
 				n = parts_max - 1;
-			memcpy(parts, sqlite3_column_blob(st, 1), n);
+			if (n) /* an empty blob is NULL: no memcpy from it */
+				memcpy(parts, sqlite3_column_blob(st, 1), n);
 			parts[n] = '\0';
 		}
 	}

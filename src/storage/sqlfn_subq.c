@@ -78,7 +78,8 @@ static subq_set *set_build(const void *blob, size_t len)
 	mur_value v;
 	if (!s || !(s->bytes = malloc(len ? len : 1)))
 		return set_free(s), NULL;
-	memcpy(s->bytes, blob, len);
+	if (len) /* an empty blob may be NULL: memcpy from NULL is UB even for 0 */
+		memcpy(s->bytes, blob, len);
 	mur_rd_init(&rd, s->bytes, len);
 	while (mur_rd_left(&rd) > 0) {
 		if (mur_row_get_value(&rd, &v) != MUR_OK)
@@ -263,7 +264,8 @@ static pair_set *pair_build(const void *blob, size_t len)
 	size_t nslots = 8;
 	if (!s || !(s->bytes = malloc(len ? len : 1)))
 		return pair_free(s), NULL;
-	memcpy(s->bytes, blob, len);
+	if (len) /* as set_build's */
+		memcpy(s->bytes, blob, len);
 	if (pair_decode(s, len) != MUR_OK)
 		return pair_free(s), NULL;
 	while (nslots < 2 * s->n)

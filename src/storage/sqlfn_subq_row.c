@@ -126,7 +126,8 @@ static row_set *rows_build(const void *blob, size_t len, int ncols)
 	if (!s || !(s->bytes = malloc(len ? len : 1)))
 		return rows_free(s), NULL;
 	s->ncols = ncols;
-	memcpy(s->bytes, blob, len);
+	if (len) /* an empty blob may be NULL: memcpy from NULL is UB even for 0 */
+		memcpy(s->bytes, blob, len);
 	if (rows_decode(s, len) != MUR_OK)
 		return rows_free(s), NULL;
 	while (nslots < 2 * s->n)

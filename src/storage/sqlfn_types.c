@@ -199,7 +199,8 @@ static void fn_ts_pl_iv(sqlite3_context *cx, int argc, sqlite3_value **v)
 	if (!ts_arg(v, 0, &us))
 		return ts_out_of_range(cx);
 	mur_buf_init(&b);
-	if (mur_iv_us_to_ts(mur_iv_add_to_us(us, &iv, sqlite3_value_int(v[2])), &b) != MUR_OK)
+	if (mur_iv_add_to_us(us, &iv, sqlite3_value_int(v[2]), &us) != MUR_OK ||
+	    mur_iv_us_to_ts(us, &b) != MUR_OK)
 		ts_out_of_range(cx);
 	else
 		sqlite3_result_text(cx, b.data, (int)b.len, SQLITE_TRANSIENT);
@@ -234,7 +235,7 @@ static void fn_ts_mi(sqlite3_context *cx, int argc, sqlite3_value **v)
 	if (!ts_arg(v, 0, &a) || !ts_arg(v, 1, &b))
 		return ts_out_of_range(cx);
 	mur_interval iv = {0, 0, a - b};
-	mur_iv_justify(&iv, 'h');
+	(void)mur_iv_justify(&iv, 'h'); /* days = 0: a year 1-9999 span fits */
 	result_iv(cx, &iv);
 }
 
@@ -243,7 +244,8 @@ static void justify(sqlite3_context *cx, sqlite3_value **v, int what)
 	mur_interval iv;
 	if (!iv_arg(v, 0, &iv))
 		return;
-	mur_iv_justify(&iv, what);
+	if (mur_iv_justify(&iv, what) != MUR_OK)
+		return stor_fn_fail(cx, SQLSTATE_DATETIME_FIELD_OVERFLOW, "interval out of range");
 	result_iv(cx, &iv);
 }
 

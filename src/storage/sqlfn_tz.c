@@ -98,27 +98,32 @@ static void fn_at_tz(sqlite3_context *cx, int argc, sqlite3_value **v) { at_zone
 
 static void fn_tz_at(sqlite3_context *cx, int argc, sqlite3_value **v) { at_zone(cx, argc, v, 0); }
 
-/* One calendar step (months or days) of iv on z's wall clock. */
-static int64_t wall_step(const mur_tz *z, int64_t us, const mur_interval *step, int sign)
+/* One calendar step (months or days) of iv on z's wall clock; MUR_ERR
+ * when the µs overflow int64. */
+static int wall_step(const mur_tz *z, int64_t *us, const mur_interval *step, int sign)
 {
-	int64_t sec = us / 1000000 - (us % 1000000 < 0);
-	int64_t local = us + (int64_t)mur_tz_at(z, sec, NULL) * 1000000;
-	local = mur_iv_add_to_us(local, step, sign);
+	int64_t sec = *us / 1000000 - (*us % 1000000 < 0), local;
+	if (__builtin_add_overflow(*us, (int64_t)mur_tz_at(z, sec, NULL) * 1000000, &local) ||
+	    mur_iv_add_to_us(local, step, sign, &local) != MUR_OK)
+		return MUR_ERR;
 	sec = local / 1000000 - (local % 1000000 < 0);
-	return local - (int64_t)mur_tz_local(z, sec) * 1000000;
+	if (__builtin_sub_overflow(local, (int64_t)mur_tz_local(z, sec) * 1000000, us))
+		return MUR_ERR;
+	return MUR_OK;
 }
 
-/* us + sign * iv, months and days on z's wall clock (NULL: UTC's), then
- * the time part on the instant (timestamptz_pl_interval). */
-static int64_t tz_add(const mur_tz *z, int64_t us, const mur_interval *iv, int sign)
+/* *us += sign * iv, months and days on z's wall clock (NULL: UTC's), then
+ * the time part on the instant (timestamptz_pl_interval); MUR_ERR (the
+ * caller's 22008) when that overflows int64 µs. */
+static int tz_add(const mur_tz *z, int64_t *us, const mur_interval *iv, int sign)
 {
 	if (!z)
-		return mur_iv_add_to_us(us, iv, sign);
-	if (iv->months)
-		us = wall_step(z, us, &(mur_interval){iv->months, 0, 0}, sign);
-	if (iv->days)
-		us = wall_step(z, us, &(mur_interval){0, iv->days, 0}, sign);
-	return us + sign * iv->us;
+		return mur_iv_add_to_us(*us, iv, sign, us);
+	if (iv->months && wall_step(z, us, &(mur_interval){iv->months, 0, 0}, sign) != MUR_OK)
+		return MUR_ERR;
+	if (iv->days && wall_step(z, us, &(mur_interval){0, iv->days, 0}, sign) != MUR_OK)
+		return MUR_ERR;
+	return mur_iv_add_to_us(*us, &(mur_interval){0, 0, iv->us}, sign, us); /* checked */
 }
 
 static void fn_tz_pl_iv(sqlite3_context *cx, int argc, sqlite3_value **v)
@@ -140,7 +145,8 @@ static void fn_tz_pl_iv(sqlite3_context *cx, int argc, sqlite3_value **v)
 			&iv) != MUR_OK)
 		return stor_fn_fail(cx, SQLSTATE_INVALID_TEXT_REPRESENTATION,
 				    "invalid interval value");
-	us = tz_add(z, us, &iv, sign);
+	if (tz_add(z, &us, &iv, sign) != MUR_OK)
+		return stor_fn_fail(cx, SQLSTATE_DATETIME_FIELD_OVERFLOW, "timestamp out of range");
 	mur_buf_init(&b);
 	if (mur_ts_put(MT_TIMESTAMPTZ, us, &b, &out, &err) == MUR_OK)
 		stor_fn_result_value(cx, &out);
@@ -164,7 +170,9 @@ static int series_json(const mur_tz *z, int64_t at, int64_t stop, const mur_inte
 		if (rc == MUR_OK)
 			mur_buf_printf(json, "%s\"%.*s\"", json->len > 1 ? "," : "", (int)out.len,
 				       out.s);
-		at = tz_add(z, at, iv, 1);
+		if (rc == MUR_OK && tz_add(z, &at, iv, 1) != MUR_OK)
+			rc = mur_error_set(err, SQLSTATE_DATETIME_FIELD_OVERFLOW,
+					   "timestamp out of range");
 	}
 	mur_buf_free(&scratch);
 	return rc;

@@ -104,8 +104,44 @@ static void test_mul_spills_and_justify(void **state)
 	assert_int_equal(mur_iv_mul(&iv, 0, 1, &r, &err), MUR_ERR);
 	assert_string_equal(err.sqlstate, "22012");
 	iv = parse("1 mon -1 hour");
-	mur_iv_justify(&iv, 'i');
+	assert_int_equal(mur_iv_justify(&iv, 'i'), MUR_OK);
 	assert_out(&iv, "29 days 23:00:00");
+}
+
+/* Past int32 days or months: 22008 as PostgreSQL 15.18, not a wrapped
+ * (undefined) sum; justify_interval pre-justifies days first, so this one
+ * fits. */
+static void test_justify_overflow(void **state)
+{
+	mur_interval iv = parse("2147483647 days 24 hours");
+	(void)state;
+	assert_int_equal(mur_iv_justify(&iv, 'h'), MUR_ERR);
+	iv = parse("2147483647 months 30 days");
+	assert_int_equal(mur_iv_justify(&iv, 'd'), MUR_ERR);
+	iv = parse("2147483647 days 24 hours");
+	assert_int_equal(mur_iv_justify(&iv, 'i'), MUR_OK);
+	assert_out(&iv, "5965232 years 4 mons 8 days");
+}
+
+/* Fields past int64 while parsing: 22015, as PostgreSQL (was a wrapped,
+ * undefined product or an out-of-range double to int64 conversion). */
+static void test_parse_overflow(void **state)
+{
+	static const char *const bad[] = {
+		"100000000000000000000 years",
+		"100000000000000000 millennia",
+		"9000000000000000000 days 9000000000000000000 days",
+	};
+	mur_interval iv;
+	mur_error err;
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(mur_iv_parse(bad[i], strlen(bad[i]), &iv, &err), MUR_ERR);
+		assert_string_equal(err.sqlstate, "22015");
+	}
+	iv = (mur_interval){0, 0, INT64_MIN}; /* '-9223372036854775807 us' - '1 us' */
+	assert_int_equal(mur_iv_add(&(mur_interval){0, 1, 0}, &iv, -1, &iv, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "22008");
 }
 
 static void test_timestamp_plus_interval(void **state)
@@ -116,10 +152,16 @@ static void test_timestamp_plus_interval(void **state)
 	(void)state;
 	assert_int_equal(mur_iv_ts_to_us("2024-01-31 10:00:00.5", 21, &us), MUR_OK);
 	mur_buf_init(&b);
-	assert_int_equal(mur_iv_us_to_ts(mur_iv_add_to_us(us, &iv, 1), &b), MUR_OK);
+	assert_int_equal(mur_iv_add_to_us(us, &iv, 1, &us), MUR_OK);
+	assert_int_equal(mur_iv_us_to_ts(us, &b), MUR_OK);
 	mur_buf_put_u8(&b, 0);
 	assert_string_equal(b.data, "2024-02-29 10:00:00.5");
 	mur_buf_free(&b);
+	/* past int64 µs: MUR_ERR (the caller's 22008), not a wrapped sum */
+	iv = parse("1000000 years");
+	assert_int_equal(mur_iv_add_to_us(us, &iv, -1, &us), MUR_ERR);
+	iv = (mur_interval){0, 0, INT64_MIN};
+	assert_int_equal(mur_iv_add_to_us(0, &iv, -1, &us), MUR_ERR);
 }
 
 int main(void)
@@ -130,6 +172,8 @@ int main(void)
 		cmocka_unit_test(test_stored_form_orders_by_span),
 		cmocka_unit_test(test_mul_spills_and_justify),
 		cmocka_unit_test(test_timestamp_plus_interval),
+		cmocka_unit_test(test_justify_overflow),
+		cmocka_unit_test(test_parse_overflow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
