@@ -264,7 +264,7 @@ int repl_read_bound(const repl_ctx *c, const cat_table *t, uint32_t shard, uint6
 		return *bound > 0;
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
 		n++;
-	if (n != rt->busy || rt->txn_undos || rt->recommit_txid || rt->pend_txid)
+	if (n != rt->busy || rt->txn_undos || rt->nrecommit || rt->pend_txid)
 		return 0; /* an exclusive op (catch-up, undo), a restart's transaction, or a
 			     pending marker (the holder's base is not decided) */
 	if (rt->lock)
