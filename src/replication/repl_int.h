@@ -77,7 +77,7 @@ typedef struct repl_shard {
 	repl_txn **sharers;   /* those holding it shared (none while lock is set) */
 	int nsharers, capsharers;
 	int txn_undos; /* copies being undone past a presumed-aborted transaction
-			   (repl_recover.c): not decided meanwhile */
+			  (repl_recover.c): not decided meanwhile */
 	/* restart: the copies that reported a transaction open that the catalog
 	 * records committed, each with its own (copies at different positions
 	 * may hold different ones); the one the copy chosen as newest holds
