@@ -38,7 +38,7 @@ from test_leader_crash import kill_leader
 from test_txn_atomic import ids_on_copies, scalar
 from test_txn_crash import setup_table
 from test_txn_pcommit import outcome_of, staged_on_copies
-from txn_hold import HOLD_MS, commit_started, start_leader_at, wait_held
+from txn_hold import HOLD_MS, commit_started, finished, start_leader_at, wait_held
 # importable from here as they were before txn_hold.py (other test files
 # import this one's helpers)
 from test_txn_crash import mode_connect  # noqa: F401
@@ -131,12 +131,9 @@ def test_next_holder_stages_early_and_commits_after_the_one_it_followed(pc):
     table = "ps_ok"
     (a_id, b_id, c_id), txid, x, x_commit, ytxid, y, y_commit = \
         y_stages_behind_undecided_x(pc, table, "txn_stage_hold_send_once")
-    x_commit.join(30)
-    y_commit.join(30)
-    assert x_commit.outcome == ("ok", None), x_commit.outcome
-    assert y_commit.outcome == ("ok", None), y_commit.outcome
-    x.close()
-    y.close()
+    xo, yo = finished(30, x, x_commit, y, y_commit)
+    assert xo == ("ok", None), xo
+    assert yo == ("ok", None), yo
     conn = pc.connect()
     checker.wait_consistent(pc, conn, tables=[table], replicas=3, timeout=40)
     assert outcome_of(conn, txid) == "committed"
@@ -152,17 +149,14 @@ def test_staged_next_holder_aborts_when_the_one_it_followed_fails(pc):
     table = "ps_fail"
     _ids, txid, x, x_commit, ytxid, y, y_commit = \
         y_stages_behind_undecided_x(pc, table, "txn_stage_hold_fail_once")
-    x_commit.join(30)
-    y_commit.join(30)
-    assert x_commit.outcome and x_commit.outcome[0] == "error", x_commit.outcome
-    assert x_commit.outcome[1].pgcode == "40000", str(x_commit.outcome[1])
-    assert y_commit.outcome and y_commit.outcome[0] == "error", y_commit.outcome
-    e = y_commit.outcome[1]
+    xo, yo = finished(30, x, x_commit, y, y_commit)
+    assert xo and xo[0] == "error", xo
+    assert xo[1].pgcode == "40000", str(xo[1])
+    assert yo and yo[0] == "error", yo
+    e = yo[1]
     # certain: X failed for certain, and Y is committed only with X
     assert e.pgcode == "40000", (e.pgcode, str(e))
     assert "transaction %d, whose staging marker" % txid in str(e), str(e)
-    x.close()
-    y.close()
     conn = pc.connect()
     nothing_of_either(pc, conn, table, txid, ytxid)
     conn.close()
@@ -173,12 +167,9 @@ def test_leader_killed_with_the_next_holder_staged_behind_an_undecided_one(pc):
     _ids, txid, x, x_commit, ytxid, y, y_commit = \
         y_stages_behind_undecided_x(pc, table, "txn_stage_hold_fail_once")
     kill_leader(pc)  # Y staged at quorum on both its shards; B never got X's
-    x_commit.join(10)
-    y_commit.join(10)
-    assert x_commit.outcome and x_commit.outcome[0] == "error", x_commit.outcome
-    assert y_commit.outcome and y_commit.outcome[0] == "error", y_commit.outcome
-    x.close()
-    y.close()
+    xo, yo = finished(10, x, x_commit, y, y_commit)
+    assert xo and xo[0] == "error", xo
+    assert yo and yo[0] == "error", yo
     pc.start()
     conn = pc.connect()
     nothing_of_either(pc, conn, table, txid, ytxid)

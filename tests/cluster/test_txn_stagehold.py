@@ -32,7 +32,11 @@ from test_leader_crash import kill_leader
 from test_txn_atomic import ids_on_copies, scalar, two_shard_ids
 from test_txn_crash import setup_table
 from test_txn_pcommit import outcome_of, pc_connect
-from txn_hold import HOLD_MS, Call, commit_started, nothing_of_either, start_leader_at, wait_held
+from txn_hold import (HOLD_MS, Call, commit_started, finished, nothing_of_either, start_leader_at,
+                      wait_held)
+# importable from here as it was before txn_hold.py (other test files
+# import this one's helpers)
+from txn_hold import wait_log  # noqa: F401
 
 SUSPECT_MS = 8000
 DEAD_MS = 60000
@@ -78,18 +82,15 @@ def test_next_holder_doomed_when_the_staged_transaction_it_followed_aborts(sc):
     table = "sh_fail"
     a_id, b_id, txid, x, x_commit, ytxid, y, y_commit = y_behind_undecided_x(
         sc, table, "txn_stage_hold_fail")
-    x_commit.join(30)
-    y_commit.join(30)
-    assert x_commit.outcome and x_commit.outcome[0] == "error", x_commit.outcome
-    assert x_commit.outcome[1].pgcode == "40000", str(x_commit.outcome[1])
-    assert y_commit.outcome and y_commit.outcome[0] == "error", y_commit.outcome
-    e = y_commit.outcome[1]
+    xo, yo = finished(30, x, x_commit, y, y_commit)
+    assert xo and xo[0] == "error", xo
+    assert xo[1].pgcode == "40000", str(xo[1])
+    assert yo and yo[0] == "error", yo
+    e = yo[1]
     assert e.pgcode == "40000", (e.pgcode, str(e))
     # doomed for the staging marker it followed, not for a write of its own
     assert "transaction %d, whose staging marker" % txid in str(e.diag.message_detail), \
         (str(e), e.diag.message_detail)
-    x.close()
-    y.close()
     conn = sc.connect()
     nothing_of_either(sc, conn, table, txid, ytxid)
     conn.close()
@@ -99,12 +100,9 @@ def test_next_holder_commits_after_the_staged_transaction_it_followed(sc):
     table = "sh_ok"
     a_id, b_id, txid, x, x_commit, ytxid, y, y_commit = y_behind_undecided_x(
         sc, table, "txn_stage_hold_send")
-    x_commit.join(30)
-    y_commit.join(30)
-    assert x_commit.outcome == ("ok", None), x_commit.outcome
-    assert y_commit.outcome == ("ok", None), y_commit.outcome
-    x.close()
-    y.close()
+    xo, yo = finished(30, x, x_commit, y, y_commit)
+    assert xo == ("ok", None), xo
+    assert yo == ("ok", None), yo
     conn = sc.connect()
     checker.wait_consistent(sc, conn, tables=[table], replicas=3, timeout=40)
     assert outcome_of(conn, txid) == "committed"
@@ -120,13 +118,10 @@ def test_leader_killed_while_the_next_holder_waits_for_an_undecided_staged_one(s
     a_id, b_id, txid, x, x_commit, ytxid, y, y_commit = y_behind_undecided_x(
         sc, table, "txn_stage_hold_fail")
     kill_leader(sc)  # before the hold ends: B never got X's staging marker
-    x_commit.join(10)
-    y_commit.join(10)
+    xo, yo = finished(10, x, x_commit, y, y_commit)
     # neither heard COMMIT: connection lost, never a success
-    assert x_commit.outcome and x_commit.outcome[0] == "error", x_commit.outcome
-    assert y_commit.outcome and y_commit.outcome[0] == "error", y_commit.outcome
-    x.close()
-    y.close()
+    assert xo and xo[0] == "error", xo
+    assert yo and yo[0] == "error", yo
     sc.start()
     conn = sc.connect()
     nothing_of_either(sc, conn, table, txid, ytxid)

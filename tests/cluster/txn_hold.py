@@ -6,8 +6,9 @@ A leader started by start_leader_at runs with MURPHY_FAULT_POINT=point
 COMMIT after its first shard's staging marker is sent, for HOLD_MS);
 commit_started runs a parallel-commits block and starts its COMMIT in a
 Call (a thread that keeps the outcome), wait_held waits for the leader's
-log to say the point holds it, and nothing_of_either checks that two such
-transactions left nothing on any copy.
+log to say the point holds it, finished waits for two such COMMITs (X's,
+and Y's behind it) and nothing_of_either checks that they left nothing on
+any copy.
 """
 import os
 import threading
@@ -79,6 +80,16 @@ def commit_started(cluster, table, v, ids):
     commit = Call(conn.commit)
     commit.start()
     return txid, conn, commit
+
+
+def finished(timeout, x, x_commit, y, y_commit):
+    """Waits up to timeout s for each of the two COMMIT Calls (X's, then
+    Y's), closes both connections; returns (X's outcome, Y's outcome)."""
+    x_commit.join(timeout)
+    y_commit.join(timeout)
+    x.close()
+    y.close()
+    return x_commit.outcome, y_commit.outcome
 
 
 def nothing_of_either(cluster, conn, table, txid, ytxid, y_outcome=False):
