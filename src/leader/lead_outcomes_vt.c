@@ -162,6 +162,8 @@ static int vt_filter(sqlite3_vtab_cursor *c, int plan, const char *idx, int argc
 		want = cat_txn_outcomes_each(e->cat, -1, add_row, cur);
 	}
 	repl_staged_unknown_each(e->repl, add_unknown, cur);
+	if (cur->only_set && cur->n == 0 && want == 0) /* none recorded: lead_outcome_ask.c */
+		lead_outcome_oneshard(e, cur->only, add_row, cur);
 	if (cur->n < want) {
 		sqlite3_free(c->pVtab->zErrMsg);
 		c->pVtab->zErrMsg = sqlite3_mprintf("out of memory reading the recorded outcomes");
