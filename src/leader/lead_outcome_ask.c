@@ -20,6 +20,10 @@
  * (the run parks meanwhile, at most REPL_RECONCILE_WAIT_MS; a shard still
  * undecided then makes the verdict `unknown`).
  *
+ * A copy on a suspect or dead follower is not asked (it counts as not
+ * answering: its shard's verdict is `unknown`); one that stops answering
+ * while asked fails when its follower is suspected.
+ *
  * Nothing of this runs on a commit's path: a commit only stores its end
  * in the ring (repl_lock.c, txn_finish).  At most LEAD_OUTCOME_ASK_MAX
  * txids are asked per statement; more read `unknown` (not asked).
@@ -169,15 +173,18 @@ static void ask_copies(lead_run *r, const char *sql)
 			continue;
 		for (uint32_t s = 0; s < t->nshards; s++)
 			for (int k = 0; k < t->shards[s].nplacements; k++) {
+				uint32_t node = t->shards[s].placements[k].node_id;
+				const cat_node *n = cat_node_by_id(r->e->cat, node);
 				exec_task task;
+				if (!n || n->state == CAT_NODE_SUSPECT || n->state == CAT_NODE_DEAD)
+					continue; /* would not answer soon: not answered */
 				memset(&task, 0, sizeof task);
 				task.kind = EXEC_TASK_QUERY;
 				task.nplacements = 1;
 				cat_placement_file(t, s, task.placements[0],
 						   sizeof task.placements[0]);
 				task.sql = sql;
-				if (lead_run_send(r, t->shards[s].placements[k].node_id, s, 1,
-						  &task) == MUR_OK)
+				if (lead_run_send(r, node, s, 1, &task) == MUR_OK)
 					r->tasks[r->ntasks - 1].table_id = t->id;
 			}
 	}
