@@ -82,9 +82,10 @@ void lead_outcome_oneshard(lead_engine *e, uint64_t txid, cat_txn_outcome_fn fn,
 		fn(arg, txid, "committed", parts, end.ended_ms);
 		return;
 	}
-	if (!r || repl_txn_is_open(e->repl, txid))
+	if (repl_txn_is_open(e->repl, txid))
 		return; /* still going: murphy.transactions shows it */
-	if (!r->oask && !(r->oask = calloc(1, sizeof *r->oask))) {
+	if (!r || (!r->oask && !(r->oask = calloc(1, sizeof *r->oask)))) {
+		/* no statement run to ask the copies for (or out of memory) */
 		fn(arg, txid, "unknown", NULL, 0);
 		return;
 	}
