@@ -220,7 +220,7 @@ void repl_staged_unknown_each(repl_ctx *c, void (*fn)(void *arg, uint64_t txid),
  * COMMIT, a ROLLBACK): repl_txn_ends.c.  repl_txn_ended: 1 and *out when
  * txid ended on this leader process among the newest REPL_TXN_ENDS_MAX
  * (committed, or certainly aborted), else 0. */
-/* 65,536 ends of 40 bytes: 2.6 MB, allocated at the first end; at a few
+/* 65,536 ends of 32 bytes: 2 MiB, allocated at the first end; at a few
  * hundred commits a second, minutes of them (older ones: the logs). */
 #define REPL_TXN_ENDS_MAX 65536
 typedef struct repl_ended {
