@@ -134,6 +134,7 @@ struct repl_ctx {
 	struct repl_outcome_trim *otrim; /* repl_outcome.c; NULL until first used */
 	struct repl_srebuild *srebuild;  /* repl_staged_rebuild.c: the restart's listing */
 	repl_commit_report last_commit;  /* repl_lock.c: the newest finished commit */
+	struct repl_txn_ends *ends;      /* repl_txn_ends.c; NULL until the first end */
 	repl_shard **shards;             /* hash table of runtime states, nbuckets chains */
 	uint32_t nbuckets, nshards;
 	int spread_pending;               /* primary moves queued, not yet run (repl_spread.c) */
@@ -145,6 +146,13 @@ struct repl_ctx {
 	uint32_t refusals_logged;         /* second: lines in this window, and those */
 	uint32_t refusals_unlogged;       /* left out since the last line */
 };
+
+/* repl_txn_ends.c: txid ended on this leader (repl_lock.c, txn_finish):
+ * committed (the first shard its marker holds on, how many), or certainly
+ * aborted; repl_txn_ends_destroy frees the ring. */
+void repl_txn_ends_note(repl_ctx *c, uint64_t txid, int committed, uint32_t table_id,
+			uint32_t shard, int nshards);
+void repl_txn_ends_destroy(repl_ctx *c);
 
 /* repl_ctx.c: the per-shard runtime table.  repl_shard_get creates the
  * state on first use (NULL when out of memory); repl_shard_find never

@@ -420,12 +420,31 @@ int repl_txn_commit_report(const repl_ctx *c, uint64_t txid, repl_commit_report 
 	return 1;
 }
 
+/* tx's end, for a client that lost its answer (repl_txn_ends.c): kept
+ * in memory unless the client hears it as unknown (40003) or its outcome
+ * is recorded (decided: several shards, txn_outcomes has the row). */
+static void note_end(repl_ctx *c, const repl_txn *tx)
+{
+	int held = 0, first = -1;
+	if (tx->decided ||
+	    (!tx->committing && !strcmp(tx->err.sqlstate, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN)))
+		return;
+	for (int i = 0; tx->committing && i < tx->nparts; i++)
+		if (tx->parts[i].mark == MARK_DONE || tx->parts[i].handed) {
+			held++;
+			first = first < 0 ? i : first;
+		}
+	repl_txn_ends_note(c, tx->id, tx->committing, first >= 0 ? tx->parts[first].table_id : 0,
+			   first >= 0 ? tx->parts[first].shard : 0, held);
+}
+
 /* tx has ended: release its locks, call back, free it. */
 static void txn_finish(repl_txn *tx)
 {
 	repl_ctx *c = tx->c;
 	if (tx->committing)
 		commit_report(c, tx);
+	note_end(c, tx);
 	txn_unlink(c, tx);
 	for (int i = 0; i < tx->nparts; i++)
 		part_release(c, tx, &tx->parts[i]);
