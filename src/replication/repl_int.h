@@ -42,6 +42,7 @@
  * its last entry's id instead (an upper bound: ids are wall time at the
  * entry's start). */
 #define REPL_RING 256
+#define REPL_PEND_CHAIN_MAX 4 /* staging markers pending behind the oldest */
 
 typedef struct repl_staged repl_staged; /* repl_staged.c */
 
@@ -98,6 +99,13 @@ typedef struct repl_shard {
 			       pend_txid is 0), 2 once it is aborting (nothing follows it
 			       until its undo here is done); 0: a commit marker
 			       (repl_lock.c, "hand-off at the staging marker") */
+	uint64_t pend_chain[REPL_PEND_CHAIN_MAX]; /* pipelined staging, chained: the
+						     staging markers sent behind
+						     pend_txid's, oldest first, each
+						     transaction's decision after the
+						     one ahead (repl_lock.c,
+						     "chain") */
+	int npend_chain;
 	uint64_t ring_lsn[REPL_RING];
 	uint64_t ring_entry[REPL_RING];
 	uint64_t ring_decided_us[REPL_RING]; /* mur_now_us when decided; 0: before this

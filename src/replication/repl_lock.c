@@ -517,10 +517,17 @@ void repl_lock_marker_sent(repl_shard *rt, repl_txn *tx, uint64_t lsn, uint64_t 
 	if (rt && !tx->decided && tx->staging && rt->lock == tx &&
 	    (i = part_index(tx, rt->table_id, rt->shard)) >= 0) {
 		/* behind another's undecided staging marker (pipelined staging):
-		 * handed on once that one is committed (handoff_late) */
+		 * chained and handed on now while the chain has room, else
+		 * once the one ahead is committed (handoff_late) */
 		tx->parts[i].stage_sent = 1;
 		tx->parts[i].stage_lsn = lsn;
 		tx->parts[i].stage_entry = entry;
+		if (rt->pend_staged == 1 && rt->npend_chain < REPL_PEND_CHAIN_MAX) {
+			MUR_TRACE("hand", tx->id, (uint64_t)rt->table_id << 32 | rt->shard);
+			rt->pend_chain[rt->npend_chain++] = tx->id;
+			tx->parts[i].handed = 1;
+			rt->lock = NULL;
+		}
 		return;
 	}
 	if (!rt || !tx->decided)
@@ -995,6 +1002,87 @@ static void lazy_markers(repl_ctx *c)
 static void handoff_late(repl_ctx *c, repl_shard *rt);
 static void dep_check(repl_ctx *c, uint64_t txid);
 
+static repl_txn *txn_find(repl_ctx *c, uint64_t txid)
+{
+	for (repl_txn *x = c->txns; txid && x; x = x->next)
+		if (x->id == txid)
+			return x;
+	return NULL;
+}
+
+/* ---- chain (pipelined staging, chained: bench/results/
+ * 2026-12-07-pipechain.md; a prototype) ----
+ *
+ * A holder Y whose staging marker goes out behind X's undecided one hands
+ * the shard on at once too (repl_lock_marker_sent): the shard keeps X as
+ * pend_txid and Y in pend_chain (up to REPL_PEND_CHAIN_MAX, oldest first),
+ * and the next holder Z follows Y's staging marker (repl_write.c,
+ * pending_out: the newest; rides_chain), its base conditional on the
+ * whole chain, its staging markers naming every transaction chained
+ * ahead (stage_early: "d=X@…/Y@…").  Each is decided only as the chain's
+ * oldest (behind_staged: pend_txid is not it), so in chain order:
+ *  - X committed: X leaves the chain, Y is the oldest and may be decided
+ *    (chain_pop, dep_check); Z's base stays conditional (on Y);
+ *  - X aborts: every one chained behind X and the holder are doomed
+ *    (chain_doom, 40000 naming X), X's undo to its base takes their
+ *    entries; then Y is the oldest, aborting (pend_staged 2), its base
+ *    there X's: it is undone after X (its undo takes nothing there more),
+ *    and so on down the chain; Z's base is then X's;
+ *  - a chained Y's own staging marker fails: those behind it are doomed
+ *    (chain_doom) at once; Y is undone once it is the oldest. */
+
+/* tx (its staging marker on rt pending, or rt's holder) is doomed by
+ * cause's abort: every transaction chained behind pos and the holder. */
+static void chain_doom(repl_ctx *c, const repl_txn *cause, repl_shard *rt, int pos)
+{
+	const cat_table *t = cat_table_by_id(c->cat, rt->table_id);
+	mur_error err;
+	mur_error_set(&err, SQLSTATE_TRANSACTION_ROLLBACK,
+		      "transaction %llu, whose staging marker on shard %u of \"%s\" this "
+		      "transaction's writes there followed, was rolled back",
+		      (unsigned long long)cause->id, rt->shard, t ? t->name : "?");
+	for (int k = pos; k <= rt->npend_chain; k++) {
+		repl_txn *h = k < rt->npend_chain ? txn_find(c, rt->pend_chain[k]) : rt->lock;
+		if (!h || h == cause)
+			continue;
+		if (cause->stage_certain || cause->dep_certain)
+			h->dep_certain = 1;
+		repl_txn_doom(h, &err);
+		repl_cancel_txn_queued(c, h, &err);
+	}
+}
+
+/* tx, the oldest pending on rt (part i), is settled there and others are
+ * chained behind it: the next is the oldest now.  After tx's abort its
+ * base there is tx's (tx's undo took its entries) and the shard stays
+ * aborting (pend_staged 2) until its own undo. */
+static void chain_pop(repl_ctx *c, repl_txn *tx, int i, repl_shard *rt, int committed)
+{
+	const repl_txn_part *pt = &tx->parts[i];
+	repl_txn *next = txn_find(c, rt->pend_chain[0]);
+	int j;
+	rt->pend_txid = rt->pend_chain[0];
+	memmove(rt->pend_chain, rt->pend_chain + 1,
+		(size_t)(rt->npend_chain - 1) * sizeof rt->pend_chain[0]);
+	rt->npend_chain--;
+	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+	uint64_t oldest = rt->pend_chain[0];
+	if (!committed && next && (j = part_index(next, pt->table_id, pt->shard)) >= 0) {
+		next->parts[j].base_lsn = pt->base_lsn;
+		next->parts[j].base_entry = pt->base_entry;
+		next->parts[j].cond = 0;
+	}
+	if (committed) {
+		repl_outcome_marker_at(c, tx->id, pt->table_id, pt->shard, pt->stage_lsn + 1);
+		repl_lock_lazy_marker(c, pt->table_id, pt->shard, tx->id, pt->stage_lsn);
+		handoff_late(c, rt); /* a holder kept back by a full chain: room now */
+		if (t && pt->shard < t->nshards)
+			repl_kick(c, t, pt->shard);
+	}
+	dep_check(c, oldest); /* decided (or undone) now if its markers are (rt may
+				 have moved: repl_kick) */
+}
+
 static void handoff_settle(repl_ctx *c, repl_txn *tx, int i, int committed)
 {
 	const repl_txn_part *pt = &tx->parts[i];
@@ -1004,6 +1092,10 @@ static void handoff_settle(repl_ctx *c, repl_txn *tx, int i, int committed)
 	int j;
 	if (!rt || rt->pend_txid != tx->id || !rt->pend_staged)
 		return;
+	if (rt->npend_chain) {
+		chain_pop(c, tx, i, rt, committed);
+		return;
+	}
 	rt->pend_txid = 0;
 	rt->pend_staged = 0;
 	holder = rt->lock ? rt->lock->id : 0;
@@ -1046,6 +1138,10 @@ static void handoff_doom(repl_ctx *c, const repl_txn *tx, repl_shard *rt)
 	repl_txn *h;
 	mur_error err;
 	rt->pend_staged = 2;
+	if (rt->npend_chain && rt->pend_txid == tx->id) {
+		chain_doom(c, tx, rt, 0);
+		return;
+	}
 	h = rt->lock;
 	if (!h || h == tx)
 		return;
@@ -1107,13 +1203,17 @@ static int stage_early(repl_ctx *c, repl_txn *tx)
 			continue;
 		if (rt->pend_staged != 1)
 			return 0; /* it aborts: tx is doomed, and waits for its undo */
-		for (int k = 0; k < tx->ndeps; k++)
-			known |= tx->deps[k].txid == rt->pend_txid;
-		if (known)
-			continue;
-		if (tx->ndeps == REPL_STAGE_DEPS_MAX)
-			return 0;
-		tx->deps[tx->ndeps++] = (repl_txn_dep){rt->pend_txid, rt->table_id, rt->shard};
+		for (int q = -1; q < rt->npend_chain; q++) { /* the chain: all named */
+			uint64_t id = q < 0 ? rt->pend_txid : rt->pend_chain[q];
+			known = 0;
+			for (int k = 0; k < tx->ndeps; k++)
+				known |= tx->deps[k].txid == id;
+			if (known)
+				continue;
+			if (tx->ndeps == REPL_STAGE_DEPS_MAX)
+				return 0;
+			tx->deps[tx->ndeps++] = (repl_txn_dep){id, rt->table_id, rt->shard};
+		}
 	}
 	return staged_fits(c, tx);
 }
@@ -1129,10 +1229,16 @@ static void handoff_late(repl_ctx *c, repl_shard *rt)
 	int i = h ? part_index(h, rt->table_id, rt->shard) : -1;
 	(void)c;
 	if (i < 0 || !h->parts[i].stage_sent || h->parts[i].handed || h->decided || !h->staging ||
-	    h->doomed || h->parts[i].mark == MARK_FAILED || rt->pend_txid)
+	    h->doomed || h->parts[i].mark == MARK_FAILED ||
+	    (rt->pend_txid && (rt->pend_staged != 1 || rt->npend_chain == REPL_PEND_CHAIN_MAX)))
 		return;
 	MUR_TRACE("hand", h->id, (uint64_t)rt->table_id << 32 | rt->shard);
 	h->parts[i].handed = 1;
+	rt->lock = NULL;
+	if (rt->pend_txid) {
+		rt->pend_chain[rt->npend_chain++] = h->id;
+		return;
+	}
 	rt->pend_txid = h->id;
 	rt->pend_staged = 1;
 	rt->lock = NULL;
@@ -1278,6 +1384,9 @@ static void staged_done(void *arg, repl_wop *op, int failed, const mur_error *er
 		if (rt && rt->pend_txid == tx->id && rt->pend_staged)
 			handoff_doom(tx->c, tx, rt); /* before its staging marker (pipelined)
 							is queued again behind this one */
+		for (int k = 0; rt && rt->pend_txid != tx->id && k < rt->npend_chain; k++)
+			if (rt->pend_chain[k] == tx->id)
+				chain_doom(tx->c, tx, rt, k + 1); /* chained: those behind */
 	}
 	free(ref);
 	if (failed) {

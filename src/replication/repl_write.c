@@ -508,12 +508,26 @@ int repl_shard_settled(const repl_shard *rt)
  * at the staging marker"). */
 static const repl_wop *pending_out(const repl_shard *rt)
 {
+	/* chained (repl_lock.c, "chain"): the newest staging marker pending */
+	uint64_t txid = rt->npend_chain ? rt->pend_chain[rt->npend_chain - 1] : rt->pend_txid;
 	for (const repl_wop *x = rt->pend_txid ? rt->fhead : NULL; x; x = x->fnext)
 		if (x->marker && (x->staged != NULL) == (rt->pend_staged != 0) &&
-		    rt->pend_staged != 2 && x->txn_id == rt->pend_txid && !x->failed &&
-		    !wop_abandoned(x))
+		    rt->pend_staged != 2 && x->txn_id == txid && !x->failed && !wop_abandoned(x))
 			return x;
 	return NULL;
+}
+
+/* 1 when txid's staging marker is pending on rt: the oldest or chained. */
+static int in_chain(const repl_shard *rt, uint64_t txid)
+{
+	if (!txid || !rt->pend_staged)
+		return 0;
+	if (txid == rt->pend_txid)
+		return 1;
+	for (int i = 0; i < rt->npend_chain; i++)
+		if (rt->pend_chain[i] == txid)
+			return 1;
+	return 0;
 }
 
 /* 1 when x is the pending marker of rt (queued again after it failed, or
@@ -536,6 +550,22 @@ static int rides_marker(const repl_wop *m, const repl_wop *x)
 	       !x->failed && !x->marker && x->state == REPL_WOP_REPLICATING;
 }
 
+/* rides_marker along a chain of pending staging markers (repl_lock.c,
+ * "chain"; m is the newest): x is an older one's staging marker in flight,
+ * or an entry riding it.  m cannot reach its quorum without x, and if x
+ * fails its transaction aborts, which dooms every one chained behind it
+ * and the holder (handoff_doom, chain_doom). */
+static int rides_chain(const repl_shard *rt, const repl_wop *m, const repl_wop *x)
+{
+	if (rides_marker(m, x))
+		return 1;
+	if (!m || !m->staged || x == m || !in_chain(rt, x->txn_id) || x->failed || wop_abandoned(x))
+		return 0;
+	if (x->marker)
+		return x->staged && x->state != REPL_WOP_COMMITTED;
+	return x->early && x->state == REPL_WOP_REPLICATING;
+}
+
 int repl_shard_behind_marker(const repl_shard *rt, uint64_t *lsn, uint64_t *entry)
 {
 	const repl_wop *m = pending_out(rt);
@@ -543,7 +573,7 @@ int repl_shard_behind_marker(const repl_shard *rt, uint64_t *lsn, uint64_t *entr
 	if (!m)
 		return 0;
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
-		if (x != m && x->state != REPL_WOP_COMMITTED && !rides_marker(m, x))
+		if (x != m && x->state != REPL_WOP_COMMITTED && !rides_chain(rt, m, x))
 			return 0;
 	if (n != rt->busy)
 		return 0;
@@ -2391,7 +2421,7 @@ static int marker_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop
 	if (m && (!m->staged || m->txn_id == op->txn_id || m->primary_refused))
 		m = NULL; /* a decided transaction's commit marker: wait for it, as before */
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
-		if (x->state != REPL_WOP_COMMITTED && x != m && !rides_marker(m, x) &&
+		if (x->state != REPL_WOP_COMMITTED && x != m && !rides_chain(rt, m, x) &&
 		    (x->facts.txn != op->facts.txn || x->failed || x->marker ||
 		     x->state != REPL_WOP_REPLICATING))
 			return 0;
@@ -2430,7 +2460,7 @@ static int lock_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop *
 			     of their write batches' order: it would reach them before the
 			     marker and be refused; it waits for the marker's quorum */
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
-		if (x != m && !rides_marker(m, x) &&
+		if (x != m && !rides_chain(rt, m, x) &&
 		    (x->state != REPL_WOP_COMMITTED || x->unsynced ||
 		     (x->parallel && (!x->primary_in || x->primary_refused))))
 			return 0;
