@@ -1002,6 +1002,33 @@ static void lazy_markers(repl_ctx *c)
 static void handoff_late(repl_ctx *c, repl_shard *rt);
 static void dep_check(repl_ctx *c, uint64_t txid);
 
+/* Every transaction waiting for those it followed (dep_wait) that no
+ * longer follows an undecided staging marker is decided now.  A chain
+ * settles one transaction at a time, and a transaction chained on several
+ * shards may become the oldest on its last one by another's settling than
+ * the one dep_check looked at: the prototype sweeps (one pass per settle,
+ * not nested). */
+static void staged_all(repl_txn *tx);
+static int behind_staged(repl_ctx *c, const repl_txn *tx);
+static void dep_sweep(repl_ctx *c)
+{
+	static int running;
+	int again = 1;
+	if (running)
+		return;
+	running = 1;
+	while (again) {
+		again = 0;
+		for (repl_txn *tx = c->txns; tx; tx = tx->next)
+			if (tx->dep_wait && !behind_staged(c, tx)) {
+				staged_all(tx);
+				again = 1;
+				break; /* tx may be freed: the list changed */
+			}
+	}
+	running = 0;
+}
+
 static repl_txn *txn_find(repl_ctx *c, uint64_t txid)
 {
 	for (repl_txn *x = c->txns; txid && x; x = x->next)
@@ -1081,6 +1108,7 @@ static void chain_pop(repl_ctx *c, repl_txn *tx, int i, repl_shard *rt, int comm
 	}
 	dep_check(c, oldest); /* decided (or undone) now if its markers are (rt may
 				 have moved: repl_kick) */
+	dep_sweep(c);
 }
 
 static void handoff_settle(repl_ctx *c, repl_txn *tx, int i, int committed)
@@ -1126,6 +1154,7 @@ static void handoff_settle(repl_ctx *c, repl_txn *tx, int i, int committed)
 	if (rt && rt->lock)
 		repl_lock_shard_settled(c, rt); /* its COMMIT may wait for tx */
 	dep_check(c, holder);                   /* its staging markers may wait for tx only */
+	dep_sweep(c);
 }
 
 /* tx's staging marker on rt's shard will not commit (tx aborts): nothing
