@@ -1012,11 +1012,10 @@ static void staged_all(repl_txn *tx);
 static int behind_staged(repl_ctx *c, const repl_txn *tx);
 static void dep_sweep(repl_ctx *c)
 {
-	static int running;
 	int again = 1;
-	if (running)
+	if (c->dep_sweeping)
 		return;
-	running = 1;
+	c->dep_sweeping = 1;
 	while (again) {
 		again = 0;
 		for (repl_txn *tx = c->txns; tx; tx = tx->next)
@@ -1026,7 +1025,7 @@ static void dep_sweep(repl_ctx *c)
 				break; /* tx may be freed: the list changed */
 			}
 	}
-	running = 0;
+	c->dep_sweeping = 0;
 }
 
 static repl_txn *txn_find(repl_ctx *c, uint64_t txid)

@@ -1,0 +1,115 @@
+"""A chain of pending staging markers (prototype, branch pipechain;
+bench/results/2026-12-07-pipechain.md): a next holder Y whose staging
+marker goes out behind another X's undecided one hands the shard on at
+once too, so a third holder Z writes behind Y's staging marker, and
+stages, while X is still undecided; each is decided in chain order.
+
+Set up as test_txn_pipestage.py (X updates a then b, held by a "_once"
+stage fault point after A's staging marker is sent; Y updates a and c and
+COMMITs, its staging markers at quorum on A and C).  Then Z updates a and
+c (behind Y's staging markers) and COMMITs: its UPDATE of a is answered
+and its staging markers reach their quorum while X is held — the base
+binary and main with pipestage keep A's lock with Y until X's decision,
+so Z's UPDATE of a waits there.  Then:
+
+- the hold ends, B's marker is sent: X, Y and Z commit (Z's values);
+- B's marker fails: X 40000, Y and Z 40000 naming the staging marker
+  they followed; nothing of any of them on any copy;
+- the leader is killed -9 with Y and Z staged everywhere and X not: the
+  restart aborts X, then Y and Z (their staging markers name X, Z's Y
+  too): nothing of any of them on any copy.
+"""
+import time
+
+import pytest
+
+import checker
+from conftest import owned_cluster, timer_args
+from test_leader_crash import kill_leader
+from test_txn_atomic import ids_on_copies, scalar
+from test_txn_pcommit import outcome_of, pc_connect, staged_on_copies
+from test_txn_pipestage import nothing_of_either, wait_staged, y_stages_behind_undecided_x
+from test_txn_stagehold import HOLD_MS, Call
+
+SUSPECT_MS = 8000
+DEAD_MS = 60000
+
+
+@pytest.fixture
+def pc(request):
+    yield from owned_cluster(request, 3, timer_args(SUSPECT_MS, DEAD_MS))
+
+
+def z_stages_behind_y(pc, table, point):
+    """X held, Y staged behind X on A; Z's writes of a and c answered and
+    its staging markers at quorum while X is still undecided."""
+    t0 = time.time()
+    ids, txid, x, x_commit, ytxid, y, y_commit = y_stages_behind_undecided_x(pc, table, point)
+    a_id, _b_id, c_id = ids
+    z = pc_connect(pc)
+    ztxid = scalar(z, "SELECT txid_current()")
+    upd = Call(lambda: z.cursor().execute(
+        "UPDATE %s SET v = 9 WHERE id = %d; UPDATE %s SET v = 9 WHERE id = %d"
+        % (table, a_id, table, c_id)))
+    upd.start()
+    upd.join(max(0.1, HOLD_MS / 1000 - (time.time() - t0) - 1))
+    assert upd.outcome == ("ok", None), "Z's UPDATE of a waited for X: %r" % (upd.outcome,)
+    z_commit = Call(z.commit)
+    z_commit.start()
+    wait_staged(pc, table, ztxid, 2, timeout=max(0.1, HOLD_MS / 1000 - (time.time() - t0) - 0.3))
+    assert x_commit.outcome is None, x_commit.outcome  # X still undecided
+    assert y_commit.outcome is None and z_commit.outcome is None
+    return ids, (txid, x, x_commit), (ytxid, y, y_commit), (ztxid, z, z_commit)
+
+
+def test_a_chain_of_three_commits_in_order(pc):
+    table = "pc_ok"
+    (a_id, b_id, c_id), xs, ys, zs = z_stages_behind_y(pc, table, "txn_stage_hold_send_once")
+    for _id, conn, call in (xs, ys, zs):
+        call.join(30)
+        assert call.outcome == ("ok", None), call.outcome
+        conn.close()
+    conn = pc.connect()
+    checker.wait_consistent(pc, conn, tables=[table], replicas=3, timeout=40)
+    for txid, _c, _call in (xs, ys, zs):
+        assert outcome_of(conn, txid) == "committed"
+    for rid, v in ((a_id, 9), (b_id, 7), (c_id, 9)):
+        assert scalar(conn, "SELECT v FROM %s WHERE id = %d" % (table, rid)) == v
+        got = ids_on_copies(pc, conn, table, "id = %d AND v = %d" % (rid, v))
+        assert sum(len(ids) for ids in got.values()) == 3, (rid, got)
+    conn.close()
+
+
+def test_the_chain_aborts_behind_a_failed_first(pc):
+    table = "pc_fail"
+    _ids, xs, ys, zs = z_stages_behind_y(pc, table, "txn_stage_hold_fail_once")
+    for _id, conn, call in (xs, ys, zs):
+        call.join(30)
+        assert call.outcome and call.outcome[0] == "error", call.outcome
+        assert call.outcome[1].pgcode == "40000", str(call.outcome[1])
+        conn.close()
+    for _id, _conn, call in (ys, zs):
+        assert "whose staging marker on shard" in str(call.outcome[1]), str(call.outcome[1])
+    conn = pc.connect()
+    nothing_of_either(pc, conn, table, xs[0], ys[0])
+    assert outcome_of(conn, zs[0]) is None
+    assert all(got == [] for got in ids_on_copies(pc, conn, table, "v = 9").values())
+    assert staged_on_copies(pc, conn, table, zs[0]) == {}, "an entry of Z was kept"
+    conn.close()
+
+
+def test_leader_killed_with_the_chain_staged_behind_an_undecided_first(pc):
+    table = "pc_kill"
+    _ids, xs, ys, zs = z_stages_behind_y(pc, table, "txn_stage_hold_fail_once")
+    kill_leader(pc)  # Y and Z staged at quorum on their shards; B never got X's
+    for _id, conn, call in (xs, ys, zs):
+        call.join(10)
+        assert call.outcome and call.outcome[0] == "error", call.outcome
+        conn.close()
+    pc.start()
+    conn = pc.connect()
+    nothing_of_either(pc, conn, table, xs[0], ys[0])
+    assert outcome_of(conn, zs[0]) is None
+    assert all(got == [] for got in ids_on_copies(pc, conn, table, "v = 9").values())
+    assert staged_on_copies(pc, conn, table, zs[0]) == {}, "an entry of Z was kept"
+    conn.close()
