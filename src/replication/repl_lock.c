@@ -971,8 +971,9 @@ static void lazy_markers(repl_ctx *c)
  * (repl_lock_gates: pend_txid), and so do autocommit writes (op_waits).
  * The next holder's COMMIT stages at once (pipelined staging: stage_early;
  * its staging marker goes behind tx's, marker_can_pipeline), naming tx in
- * its participant blob ("d=tx@t:s"), and hands the shard on only once tx
- * is committed (handoff_late: one pending staging marker per shard); its
+ * its participant blob ("d=tx@t:s"), and hands the shard on at its send
+ * too (chained behind tx: "chain" below; handoff_late once the chain has
+ * room); its
  * *decision* waits for tx's (staged_all: dep_wait, behind_staged), so it
  * commits only after tx did, and a restart that finds it staged
  * everywhere commits it only if it commits tx (repl_staged.c).  A
