@@ -120,7 +120,6 @@ struct repl_ctx {
 	int write_pipeline;
 	int fault_points;     /* repl_config.fault_points */
 	int stage_hold_spent; /* a "_once" stage fault point held its transaction */
-	int dep_sweeping;     /* repl_lock.c, dep_sweep: running (not nested) */
 	void (*wake_at)(void *ctx, uint64_t due_us); /* repl_config.wake_at */
 	void *wake_ctx;
 	repl_decide_fn decide; /* repl_set_decide; NULL: decisions recorded inline */

@@ -1003,32 +1003,6 @@ static void lazy_markers(repl_ctx *c)
 static void handoff_late(repl_ctx *c, repl_shard *rt);
 static void dep_check(repl_ctx *c, uint64_t txid);
 
-/* Every transaction waiting for those it followed (dep_wait) that no
- * longer follows an undecided staging marker is decided now.  A chain
- * settles one transaction at a time, and a transaction chained on several
- * shards may become the oldest on its last one by another's settling than
- * the one dep_check looked at: the prototype sweeps (one pass per settle,
- * not nested). */
-static void staged_all(repl_txn *tx);
-static int behind_staged(repl_ctx *c, const repl_txn *tx);
-static void dep_sweep(repl_ctx *c)
-{
-	int again = 1;
-	if (c->dep_sweeping)
-		return;
-	c->dep_sweeping = 1;
-	while (again) {
-		again = 0;
-		for (repl_txn *tx = c->txns; tx; tx = tx->next)
-			if (tx->dep_wait && !behind_staged(c, tx)) {
-				staged_all(tx);
-				again = 1;
-				break; /* tx may be freed: the list changed */
-			}
-	}
-	c->dep_sweeping = 0;
-}
-
 static repl_txn *txn_find(repl_ctx *c, uint64_t txid)
 {
 	for (repl_txn *x = c->txns; txid && x; x = x->next)
@@ -1086,14 +1060,14 @@ static void chain_doom(repl_ctx *c, const repl_txn *cause, repl_shard *rt, int p
 static void chain_pop(repl_ctx *c, repl_txn *tx, int i, repl_shard *rt, int committed)
 {
 	const repl_txn_part *pt = &tx->parts[i];
-	repl_txn *next = txn_find(c, rt->pend_chain[0]);
+	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+	uint64_t oldest = rt->pend_chain[0]; /* the oldest now */
+	repl_txn *next = txn_find(c, oldest);
 	int j;
-	rt->pend_txid = rt->pend_chain[0];
+	rt->pend_txid = oldest;
 	memmove(rt->pend_chain, rt->pend_chain + 1,
 		(size_t)(rt->npend_chain - 1) * sizeof rt->pend_chain[0]);
 	rt->npend_chain--;
-	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
-	uint64_t oldest = rt->pend_chain[0];
 	if (!committed && next && (j = part_index(next, pt->table_id, pt->shard)) >= 0) {
 		next->parts[j].base_lsn = pt->base_lsn;
 		next->parts[j].base_entry = pt->base_entry;
@@ -1108,7 +1082,6 @@ static void chain_pop(repl_ctx *c, repl_txn *tx, int i, repl_shard *rt, int comm
 	}
 	dep_check(c, oldest); /* decided (or undone) now if its markers are (rt may
 				 have moved: repl_kick) */
-	dep_sweep(c);
 }
 
 static void handoff_settle(repl_ctx *c, repl_txn *tx, int i, int committed)
@@ -1154,7 +1127,6 @@ static void handoff_settle(repl_ctx *c, repl_txn *tx, int i, int committed)
 	if (rt && rt->lock)
 		repl_lock_shard_settled(c, rt); /* its COMMIT may wait for tx */
 	dep_check(c, holder);                   /* its staging markers may wait for tx only */
-	dep_sweep(c);
 }
 
 /* tx's staging marker on rt's shard will not commit (tx aborts): nothing
