@@ -77,13 +77,15 @@ typedef struct repl_shard {
 	repl_txn *lock;       /* the transaction holding the shard's lock exclusive, or NULL */
 	repl_txn **sharers;   /* those holding it shared (none while lock is set) */
 	int nsharers, capsharers;
-	int txn_undos;          /* copies being undone past a presumed-aborted transaction
-			   (repl_recover.c): not decided meanwhile */
-	uint64_t recommit_txid; /* a copy reported this transaction open and the catalog
-				   records it committed: its marker is appended once the
-				   shard is decided (repl_recover.c) */
-	uint32_t recommit_nodes[CAT_REPLICAS_MAX]; /* the copies that reported it open */
-	int nrecommit;
+	int txn_undos; /* copies being undone past a presumed-aborted transaction
+			  (repl_recover.c): not decided meanwhile */
+	/* restart: the copies that reported a transaction open that the catalog
+	 * records committed, each with its own (copies at different positions
+	 * may hold different ones); the one the copy chosen as newest holds
+	 * gets its marker once the shard is decided (repl_recover.c) */
+	uint64_t recommit_txids[CAT_REPLICAS_MAX];
+	uint32_t recommit_nodes[CAT_REPLICAS_MAX];
+	int nrecommit;        /* 0: none */
 	uint64_t staged_txid; /* parallel commits: a committed transaction whose STAGED
 				 entry here (staged_lsn, decided at staged_ms, mur_now_ms)
 				 no marker followed; the next entry closes it on the
@@ -449,6 +451,9 @@ void repl_lock_destroy(repl_ctx *c);
 /* Append the commit marker of transaction txid, recorded committed in the
  * catalog, on shard `shard` of t (a restarted leader found it open there). */
 void repl_txn_recommit(repl_ctx *c, cat_table *t, uint32_t shard, uint64_t txid);
+/* 1 when a copy of rt's shard reported txid open, committed, and the shard
+ * is not decided yet (repl_recover.c) */
+int repl_recommit_pending(const repl_shard *rt, uint64_t txid);
 /* 1 when transaction txid is open on this leader. */
 int repl_lock_txn_open(const repl_ctx *c, uint64_t txid);
 /* repl_outcome.c */

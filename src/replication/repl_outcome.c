@@ -138,7 +138,7 @@ static int part_unsettled_here(repl_ctx *c, uint64_t txid, const uint32_t *pt)
 	const repl_shard *rt = repl_shard_find(c, pt[0], pt[1]);
 	if (!s)
 		return 0;
-	return !s->committed_known || (rt && rt->recommit_txid == txid);
+	return !s->committed_known || repl_recommit_pending(rt, txid);
 }
 
 static outcome_bound *bound_find(struct repl_outcome_trim *tr, uint64_t txid)

@@ -374,6 +374,32 @@ static void switch_in(repl_ctx *c, cat_table *t, uint32_t sh, repl_rebuild *rb)
 
 static void status_row(repl_ctx *c, uint32_t node_id, const char *file, uint64_t lsn,
 		       uint64_t entry_id, uint64_t heard_at);
+/* Copy node_id holds txn_id open, recorded committed.  Each copy keeps its
+ * own: a lagging copy that missed an older transaction's marker reports
+ * that one, the newest copies the one after it (a single slot per shard
+ * let the older replace the newer: no marker for the newest copy's, and
+ * the shard's next write refused, 25000 to clients). */
+static void recommit_note(repl_shard *rt, uint32_t node_id, uint64_t txn_id)
+{
+	int i = 0;
+	while (i < rt->nrecommit && rt->recommit_nodes[i] != node_id)
+		i++;
+	if (i == CAT_REPLICAS_MAX)
+		return;
+	rt->recommit_nodes[i] = node_id;
+	rt->recommit_txids[i] = txn_id;
+	if (i == rt->nrecommit)
+		rt->nrecommit++;
+}
+
+int repl_recommit_pending(const repl_shard *rt, uint64_t txid)
+{
+	for (int i = 0; rt && i < rt->nrecommit; i++)
+		if (rt->recommit_txids[i] == txid)
+			return 1;
+	return 0;
+}
+
 static int txn_undo_start(repl_ctx *c, uint32_t node_id, const char *file, uint64_t lsn,
 			  uint64_t entry_id, uint64_t txn_id, uint64_t txn_lsn);
 static void txn_undo_done(repl_ctx *c, cat_table *t, cat_shard *s, cat_placement *p,
@@ -625,11 +651,7 @@ static int txn_undo_start(repl_ctx *c, uint32_t node_id, const char *file, uint6
 		 * once the shard is decided (if the copy chosen holds them open) */
 		if ((rt = repl_shard_get(c, table_id, shard)) &&
 		    !t->shards[shard].committed_known) {
-			if (rt->recommit_txid != txn_id)
-				rt->nrecommit = 0;
-			rt->recommit_txid = txn_id;
-			if (rt->nrecommit < CAT_REPLICAS_MAX)
-				rt->recommit_nodes[rt->nrecommit++] = node_id;
+			recommit_note(rt, node_id, txn_id);
 		} else if (rt && lsn == t->shards[shard].committed_lsn) {
 			/* decided, and the copy holds txn_id open at the committed
 			 * entry (a parallel commit's STAGED entry no marker
@@ -1095,19 +1117,21 @@ static cat_placement *newest_copy(repl_ctx *c, cat_shard *s)
 }
 
 /* The copy the shard's committed entry was taken from holds a transaction
- * open that the catalog records committed: append its marker. */
+ * open that the catalog records committed: append its marker (that copy's
+ * transaction, whatever the others hold: a copy behind gets the markers
+ * it lacks by catching up). */
 static void recommit_if_open(repl_ctx *c, cat_table *t, uint32_t sh, const cat_placement *w)
 {
 	repl_shard *rt = repl_shard_find(c, t->id, sh);
-	int open_there = 0;
-	if (!rt || !rt->recommit_txid)
+	uint64_t txid = 0;
+	if (!rt)
 		return;
 	for (int i = 0; i < rt->nrecommit; i++)
-		open_there |= rt->recommit_nodes[i] == w->node_id;
-	if (open_there)
-		repl_txn_recommit(c, t, sh, rt->recommit_txid);
-	rt->recommit_txid = 0;
+		if (rt->recommit_nodes[i] == w->node_id)
+			txid = rt->recommit_txids[i];
 	rt->nrecommit = 0;
+	if (txid)
+		repl_txn_recommit(c, t, sh, txid);
 }
 
 static void decide_committed(repl_ctx *c, cat_table *t, uint32_t sh)

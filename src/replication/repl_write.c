@@ -264,7 +264,7 @@ int repl_read_bound(const repl_ctx *c, const cat_table *t, uint32_t shard, uint6
 		return *bound > 0;
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
 		n++;
-	if (n != rt->busy || rt->txn_undos || rt->recommit_txid || rt->pend_txid)
+	if (n != rt->busy || rt->txn_undos || rt->nrecommit || rt->pend_txid)
 		return 0; /* an exclusive op (catch-up, undo), a restart's transaction, or a
 			     pending marker (the holder's base is not decided) */
 	if (rt->lock)
@@ -1025,6 +1025,28 @@ static void log_refusal(repl_wop *op, uint32_t node_id, const exec_result *res)
 	c->refusals_unlogged = 0;
 }
 
+/* What op's client hears of a copy's failed answer.  A copy that refused
+ * the entry because another transaction is open in its log (25000,
+ * EXEC_SQLSTATE_TXN_ORDER: the shard's order broken, a leader bug, e.g. a
+ * committed transaction's marker missing after a restart) wrote nothing:
+ * its message is internal, so the client hears 08006 "not applied; retry"
+ * naming the follower, and the refusal is logged.  Anything else as the
+ * copy said it. */
+static const mur_error *client_error(repl_wop *op, uint32_t node_id, const exec_result *res,
+				     mur_error *e2)
+{
+	if (strcmp(res->err.sqlstate, EXEC_SQLSTATE_TXN_ORDER) != 0)
+		return &res->err;
+	log_refusal(op, node_id, res);
+	mur_error_set(e2, SQLSTATE_CONNECTION_FAILURE,
+		      "write to shard %u was not applied: its copy holds another transaction "
+		      "open; retry",
+		      op->shard);
+	mur_error_detail(e2, "follower \"%s\" refused it; nothing was written",
+			 cat_node_name(op->c->cat, node_id));
+	return e2;
+}
+
 /* A copy refused op: ahead of the shard, its history differs; behind, it
  * lacks an entry before op's.  Which entry, and whether that one was
  * committed, is known when op is decided: the copy missed a committed
@@ -1641,7 +1663,8 @@ static void parallel_primary_done(repl_wop *op, cat_shard *s, cat_placement *p, 
 				cat_placement_set_state(
 					p, CAT_PL_DIVERGENT); /* it may have committed the entry */
 		}
-		op_fail(op, &res->err);
+		mur_error e2;
+		op_fail(op, client_error(op, node_id, res, &e2));
 		parallel_check(op);
 		return;
 	}
@@ -1977,7 +2000,8 @@ static void primary_done(void *arg, exec_result *res)
 					      "checked when it returns");
 			op_fail(op, &e2);
 		} else {
-			op_fail(op, &res->err);
+			mur_error e2;
+			op_fail(op, client_error(op, node_id, res, &e2));
 		}
 		wop_set_state(op, REPL_WOP_DONE); /* the primary did not log it: nothing to undo */
 		if (s)

@@ -34,6 +34,9 @@
  *   - a shipped write refused by its primary (its position was wrong) is
  *     sent again once on a current primary, then fails 08006, never with
  *     the copy's 55000;
+ *   - a write its primary refuses because another transaction is open in
+ *     its log (25000: the shard order broken) fails 08006 "not applied;
+ *     retry", never with the copy's 25000;
  *   - a STATUS asked again of a connected follower leaves its CURRENT
  *     copies of decided shards alone: one listing an entry still in
  *     flight is not divergent (repl_recover.c, "a STATUS asked again");
@@ -1601,6 +1604,20 @@ static void test_write_refused_by_its_primary_is_sent_again(void **state)
 	assert_string_equal(report_sqlstate, SQLSTATE_CONNECTION_FAILURE);
 }
 
+/* A primary that holds another transaction open (a restart left a
+ * committed one without its marker) refuses the write with 25000
+ * (storage/replog.c): nothing was logged, and the client hears 08006
+ * "not applied; retry", not the follower's internal message. */
+static void test_write_refused_for_an_open_transaction_is_08006(void **state)
+{
+	(void)state;
+	assert_int_equal(write_one(), MUR_OK);
+	answer(0, 0, 0, EXEC_SQLSTATE_TXN_ORDER);
+	assert_int_equal(reported, 1);
+	assert_true(report_failed);
+	assert_string_equal(report_sqlstate, SQLSTATE_CONNECTION_FAILURE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1661,6 +1678,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_current_copy_behind_is_caught_up, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_write_refused_for_an_open_transaction_is_08006,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
