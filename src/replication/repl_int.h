@@ -122,6 +122,8 @@ struct repl_ctx {
 	int write_pipeline;
 	int fault_points;     /* repl_config.fault_points */
 	int stage_hold_spent; /* a "_once" stage fault point held its transaction */
+	int chain_fail_spent; /* txn_stage_fail_chained chose its marker (repl_lock.c) */
+	int chain_undo_spent; /* txn_chain_undo_hold held its transaction (repl_lock.c) */
 	void (*wake_at)(void *ctx, uint64_t due_us); /* repl_config.wake_at */
 	void *wake_ctx;
 	repl_decide_fn decide; /* repl_set_decide; NULL: decisions recorded inline */
@@ -440,8 +442,10 @@ uint64_t repl_lock_base(const repl_shard *rt);
  * transaction's marker is its decision, and keeps the lock.  Also called
  * for a staging marker: tx (undecided, parallel commits) hands its lock
  * on at once, the next holder conditional on tx's outcome (repl_lock.c,
- * "hand-off at the staging marker"). */
-void repl_lock_marker_sent(repl_shard *rt, repl_txn *tx, uint64_t lsn, uint64_t entry);
+ * "hand-off at the staging marker").  Returns 1 when the fault point
+ * txn_stage_fail_chained (tests) chose this chained staging marker to fail
+ * late (repl_write.c, fault_fail_due), else 0. */
+int repl_lock_marker_sent(repl_shard *rt, repl_txn *tx, uint64_t lsn, uint64_t entry);
 /* 1 when tx waits (a queued op held back), through the transactions it
  * waits for, for itself: a cycle of waits. */
 int repl_lock_in_cycle(repl_ctx *c, const repl_txn *tx);

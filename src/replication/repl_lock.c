@@ -152,28 +152,30 @@ struct repl_txn {
 	repl_quorum q;    /* commit: the markers' write quorum */
 	int mark_pending; /* commit: markers in flight (+1 while sending) */
 	int marks_ok, marks_failed;
-	int retrying;           /* committed on some shards: the others' markers are
+	int retrying;               /* committed on some shards: the others' markers are
 				sent again each tick until they hold */
-	int decided;            /* commit: the outcome is recorded durably (several shards):
+	int decided;                /* commit: the outcome is recorded durably (several shards):
 				it is committed whatever happens to the markers */
-	int failed;             /* abort: an undo failed (a copy keeps tx's entries) */
-	uint64_t held_until_ms; /* commit: a hold fault point keeps the markers back
+	int failed;                 /* abort: an undo failed (a copy keeps tx's entries) */
+	uint64_t held_until_ms;     /* commit: a hold fault point keeps the markers back
 				   until then (mur_now_ms; 0: none; tests) */
-	int stage_hold;         /* commit: a stage fault point keeps every staging marker
+	int stage_hold;             /* commit: a stage fault point keeps every staging marker
 				   but the first back until held_until_ms, then sends
 				   them (STAGE_HOLD_SEND) or fails them (STAGE_HOLD_FAIL) */
-	int commit_wait;        /* commit: waits for its pipelined writes in flight */
-	int parallel;           /* commit by staging markers (repl_txn_set_parallel) */
-	int recorded;           /* commit by a recorded decision even on one shard
+	int commit_wait;            /* commit: waits for its pipelined writes in flight */
+	int parallel;               /* commit by staging markers (repl_txn_set_parallel) */
+	int recorded;               /* commit by a recorded decision even on one shard
 				   (repl_txn_set_recorded) */
-	int batch;              /* its block writes' APPLYs wait for its COMMIT
+	int batch;                  /* its block writes' APPLYs wait for its COMMIT
 				   (repl_txn_set_batch) */
-	int staging;            /* commit: its staging markers are out (parallel commits) */
-	int staged_ok;          /* commit: decided by its staging markers */
-	int dep_wait;           /* staging: every staging marker is decided, but a shard
+	int staging;                /* commit: its staging markers are out (parallel commits) */
+	int staged_ok;              /* commit: decided by its staging markers */
+	int dep_wait;               /* staging: every staging marker is decided, but a shard
 				   still follows another transaction's undecided staging
 				   marker: decided once that one is (behind_staged) */
-	int dep_certain;        /* a transaction it followed aborted for certain: so
+	uint64_t dep_held_until_ms; /* txn_chain_undo_hold (tests): its decision waits
+				       until then (mur_now_ms; 0: none) */
+	int dep_certain;            /* a transaction it followed aborted for certain: so
 				   does it (staged_abort answers 40000) */
 	repl_txn_dep deps[REPL_STAGE_DEPS_MAX]; /* staging: the undecided transactions
 						   its staging markers name */
@@ -484,6 +486,26 @@ static int fault_hold(const repl_ctx *c, const char *name, repl_txn *tx)
 	return 1;
 }
 
+/* MURPHY_FAULT_POINT=txn_stage_fail_chained (tests): the first staging
+ * transaction X is held as by txn_stage_hold_send_once (send_staged), and
+ * the first staging marker chained behind another's (Y's, on X's shard)
+ * fails: repl_write.c keeps it undecided until a staging marker of a third
+ * transaction Z, chained behind it, is logged by every copy it went to,
+ * then fails it (08006, certain) as a quorum missed late would, its
+ * copies undone with Z's entries behind it.  Returns 1 for that marker
+ * (once per leader). */
+static int fault_fail_chained(repl_ctx *c, const repl_txn *tx, const repl_shard *rt)
+{
+	if (c->chain_fail_spent || !fault_armed(c, "txn_stage_fail_chained"))
+		return 0;
+	c->chain_fail_spent = 1;
+	MLOG(WARN, "txn",
+	     "fault point txn_stage_fail_chained reached: the staging marker of transaction "
+	     "%llu on shard %u, chained behind transaction %llu's, will fail",
+	     (unsigned long long)tx->id, rt->shard, (unsigned long long)rt->pend_txid);
+	return 1;
+}
+
 static int part_index(const repl_txn *tx, uint32_t table_id, uint32_t shard)
 {
 	for (int i = 0; i < tx->nparts; i++)
@@ -499,7 +521,7 @@ uint64_t repl_lock_base(const repl_shard *rt)
 	return rt->lock->parts[i].base_lsn;
 }
 
-void repl_lock_marker_sent(repl_shard *rt, repl_txn *tx, uint64_t lsn, uint64_t entry)
+int repl_lock_marker_sent(repl_shard *rt, repl_txn *tx, uint64_t lsn, uint64_t entry)
 {
 	int i;
 	if (rt && !tx->decided && tx->staging && rt->lock == tx && !rt->pend_txid &&
@@ -512,7 +534,7 @@ void repl_lock_marker_sent(repl_shard *rt, repl_txn *tx, uint64_t lsn, uint64_t 
 		tx->parts[i].stage_lsn = lsn;
 		tx->parts[i].stage_entry = entry;
 		rt->lock = NULL;
-		return;
+		return 0;
 	}
 	if (rt && !tx->decided && tx->staging && rt->lock == tx &&
 	    (i = part_index(tx, rt->table_id, rt->shard)) >= 0) {
@@ -527,15 +549,17 @@ void repl_lock_marker_sent(repl_shard *rt, repl_txn *tx, uint64_t lsn, uint64_t 
 			rt->pend_chain[rt->npend_chain++] = tx->id;
 			tx->parts[i].handed = 1;
 			rt->lock = NULL;
+			return fault_fail_chained(tx->c, tx, rt);
 		}
-		return;
+		return 0;
 	}
 	if (!rt || !tx->decided)
-		return; /* one shard: the marker is the decision (file top) */
+		return 0; /* one shard: the marker is the decision (file top) */
 	assert(!rt->pend_txid || rt->pend_txid == tx->id); /* nobody else's starts */
 	rt->pend_txid = tx->id;
 	if (rt->lock == tx)
 		rt->lock = NULL; /* handed on: start_next gives it to the next waiter */
+	return 0;
 }
 
 /* tx's pending marker on (table_id, shard) is decided: held (failed 0)
@@ -1011,6 +1035,28 @@ static repl_txn *txn_find(repl_ctx *c, uint64_t txid)
 	return NULL;
 }
 
+/* MURPHY_FAULT_POINT=txn_chain_undo_hold (tests): the first staging
+ * transaction X is held as by txn_stage_hold_fail_once (send_staged), so
+ * it aborts; once X's undo on a shard is done, the one chained behind it
+ * there (Y, the oldest now, doomed) is held MURPHY_FAULT_HOLD_MS before it
+ * is decided (undone): a test loses a copy between the two undos.  Once
+ * per leader; dep_check and the tick's dep_waits go on with it after. */
+static void fault_undo_hold(repl_ctx *c, repl_txn *tx)
+{
+	const char *ms_env = getenv("MURPHY_FAULT_HOLD_MS");
+	uint64_t ms = ms_env ? strtoull(ms_env, NULL, 10) : REPL_FAULT_HOLD_MS_DEFAULT;
+	if (c->chain_undo_spent || !fault_armed(c, "txn_chain_undo_hold"))
+		return;
+	c->chain_undo_spent = 1;
+	if (ms > REPL_FAULT_HOLD_MS_MAX)
+		ms = REPL_FAULT_HOLD_MS_MAX;
+	MLOG(WARN, "txn",
+	     "fault point txn_chain_undo_hold reached: transaction %llu, chained, held for "
+	     "%llu ms before its undo",
+	     (unsigned long long)tx->id, (unsigned long long)ms);
+	tx->dep_held_until_ms = mur_now_ms() + (ms ? ms : 1);
+}
+
 /* ---- chain (pipelined staging, chained: bench/results/
  * 2026-12-07-pipechain.md; a prototype) ----
  *
@@ -1080,6 +1126,8 @@ static void chain_pop(repl_ctx *c, repl_txn *tx, int i, repl_shard *rt, int comm
 		if (t && pt->shard < t->nshards)
 			repl_kick(c, t, pt->shard);
 	}
+	if (!committed && next)
+		fault_undo_hold(c, next);
 	dep_check(c, oldest); /* decided (or undone) now if its markers are (rt may
 				 have moved: repl_kick) */
 }
@@ -1247,6 +1295,12 @@ static void handoff_late(repl_ctx *c, repl_shard *rt)
 
 static void staged_all(repl_txn *tx);
 
+/* 1 while the fault point txn_chain_undo_hold holds tx (fault_undo_hold). */
+static int dep_held(const repl_txn *tx)
+{
+	return tx->dep_held_until_ms && mur_now_ms() < tx->dep_held_until_ms;
+}
+
 /* Transaction txid (still open here) waits with its staging markers
  * decided for those it followed (dep_wait): once none is undecided it is
  * decided, or aborted if one of them aborted (it is doomed then). */
@@ -1256,7 +1310,7 @@ static void dep_check(repl_ctx *c, uint64_t txid)
 	for (repl_txn *x = c->txns; txid && x && !tx; x = x->next)
 		if (x->id == txid)
 			tx = x;
-	if (tx && tx->dep_wait && !behind_staged(c, tx))
+	if (tx && tx->dep_wait && !behind_staged(c, tx) && !dep_held(tx))
 		staged_all(tx);
 }
 
@@ -1370,6 +1424,35 @@ static void staged_all(repl_txn *tx)
 	staged_committed(c, tx);
 }
 
+/* A staging marker of tx failed: tx will abort.  On every shard it handed
+ * on, those behind it are doomed at once (40000 naming tx), before a
+ * staging marker of theirs queued again behind the failed one can be sent,
+ * and nothing new follows it: the shard stops taking newcomers
+ * (pend_staged 2) until tx's undo there is done — as the oldest
+ * (handoff_doom), or chained, once those ahead are decided and tx is the
+ * oldest (chain_pop).  A newcomer that followed the chain meanwhile would
+ * be doomed by tx's abort, or (tx's staging entry undone under it) its
+ * entry refused by the copies. */
+static void stage_failed_doom(repl_ctx *c, const repl_txn *tx)
+{
+	for (int i = 0; i < tx->nparts; i++) {
+		const repl_txn_part *pt = &tx->parts[i];
+		repl_shard *rt = pt->handed ? repl_shard_find(c, pt->table_id, pt->shard) : NULL;
+		if (!rt || !rt->pend_staged)
+			continue;
+		if (rt->pend_txid == tx->id) {
+			handoff_doom(c, tx, rt);
+			continue;
+		}
+		for (int k = 0; k < rt->npend_chain; k++)
+			if (rt->pend_chain[k] == tx->id) {
+				rt->pend_staged = 2;
+				chain_doom(c, tx, rt, k + 1); /* chained: those behind */
+				break;
+			}
+	}
+}
+
 static void staged_done(void *arg, repl_wop *op, int failed, const mur_error *err,
 			const exec_result *primary)
 {
@@ -1380,15 +1463,8 @@ static void staged_done(void *arg, repl_wop *op, int failed, const mur_error *er
 	MUR_TRACE("sdone", tx->id, (uint64_t)ref->table_id << 32 | ref->shard);
 	if (ref->part >= 0)
 		tx->parts[ref->part].mark = failed ? MARK_FAILED : MARK_DONE;
-	if (failed) { /* tx aborts: nothing may follow it there any more */
-		repl_shard *rt = repl_shard_find(tx->c, ref->table_id, ref->shard);
-		if (rt && rt->pend_txid == tx->id && rt->pend_staged)
-			handoff_doom(tx->c, tx, rt); /* before its staging marker (pipelined)
-							is queued again behind this one */
-		for (int k = 0; rt && rt->pend_txid != tx->id && k < rt->npend_chain; k++)
-			if (rt->pend_chain[k] == tx->id)
-				chain_doom(tx->c, tx, rt, k + 1); /* chained: those behind */
-	}
+	if (failed) /* tx aborts: nothing may follow it any more */
+		stage_failed_doom(tx->c, tx);
 	free(ref);
 	if (failed) {
 		tx->marks_failed++;
@@ -1456,18 +1532,24 @@ static int send_staged(repl_ctx *c, repl_txn *tx)
 {
 	char parts[REPL_STAGED_BYTES_MAX];
 	int only_one = fault_armed(c, "txn_after_one_staged");
-	int once = !c->stage_hold_spent && (fault_armed(c, "txn_stage_hold_send_once") ||
-					    fault_armed(c, "txn_stage_hold_fail_once"));
+	/* the chain's points hold X as _send_once (fail_chained) or _fail_once */
+	int chained = fault_armed(c, "txn_stage_fail_chained");
+	int undo_hold = fault_armed(c, "txn_chain_undo_hold");
+	int once = !c->stage_hold_spent &&
+		   (fault_armed(c, "txn_stage_hold_send_once") ||
+		    fault_armed(c, "txn_stage_hold_fail_once") || chained || undo_hold);
 	int hold = fault_armed(c, "txn_stage_hold_send") ||
-				   (once && fault_armed(c, "txn_stage_hold_send_once"))
+				   (once && (fault_armed(c, "txn_stage_hold_send_once") || chained))
 			   ? STAGE_HOLD_SEND
 		   : fault_armed(c, "txn_stage_hold_fail") || once ? STAGE_HOLD_FAIL
 								   : 0;
 	const char *point = hold == STAGE_HOLD_SEND ? "txn_stage_hold_send" : "txn_stage_hold_fail";
 	if (once) {
 		c->stage_hold_spent = 1; /* the next staging transaction goes at once */
-		point = hold == STAGE_HOLD_SEND ? "txn_stage_hold_send_once"
-						: "txn_stage_hold_fail_once";
+		point = chained                   ? "txn_stage_fail_chained"
+			: undo_hold               ? "txn_chain_undo_hold"
+			: hold == STAGE_HOLD_SEND ? "txn_stage_hold_send_once"
+						  : "txn_stage_hold_fail_once";
 	}
 	if (!behind_staged(c, tx))
 		tx->ndeps = 0; /* else stage_early named them (repl_txn_commit) */
@@ -2292,7 +2374,7 @@ void repl_lock_due(repl_ctx *c)
 static void dep_waits(repl_ctx *c)
 {
 	for (repl_txn *tx = c->txns; tx; tx = tx->next)
-		if (tx->dep_wait && !behind_staged(c, tx)) {
+		if (tx->dep_wait && !behind_staged(c, tx) && !dep_held(tx)) {
 			staged_all(tx);
 			return; /* tx may be freed: the list changed */
 		}

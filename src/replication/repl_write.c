@@ -66,6 +66,8 @@ struct repl_wop {
 	repl_wop_state state;
 	int reported;
 	int early;      /* a pipelined write answered at REPLICATING, before its quorum */
+	int fault_fail; /* a staging marker the fault point txn_stage_fail_chained fails
+			   late (fault_fail_due) */
 	int unsynced;   /* the primary answered early (logged entry lsn, not yet durable):
 			 its durable answer is one of `pending` (a row insert's: the
 			 one primary_in waits for), and only it counts */
@@ -1336,6 +1338,34 @@ static void undo_done(void *arg, exec_result *res)
 
 /* Decide as soon as the outcome is certain (and every op ahead of it in
  * the shard's pipeline is committed). */
+/* The fault point txn_stage_fail_chained (repl_lock.c, fault_fail_chained)
+ * holds op, a chained staging marker, undecided until a staging marker of
+ * another transaction behind it is logged by every copy it went to
+ * (returns 0 meanwhile); then op fails as a quorum missed late: the ops
+ * behind it go back to the queue and its copies are undone with their
+ * entries (parallel_check: drain_followers, start_undo), certain (08006).
+ * Returns 1 when op failed (the caller must not touch it again). */
+static int fault_fail_due(repl_wop *op)
+{
+	const repl_wop *z = op->fnext;
+	mur_error err;
+	while (z && !(z->marker && z->staged && z->txn_id != op->txn_id))
+		z = z->fnext;
+	if (!z || z->pending > 0 || !z->primary_in || op->pending > 0 || !op->primary_in)
+		return 0;
+	op->fault_fail = 0;
+	MLOG(WARN, "txn",
+	     "fault point txn_stage_fail_chained: the staging marker of transaction %llu on "
+	     "shard %u failed (transaction %llu's behind it)",
+	     (unsigned long long)op->txn_id, op->shard, (unsigned long long)z->txn_id);
+	mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+		      "fault point txn_stage_fail_chained: the staging marker on shard %u failed",
+		      op->shard);
+	op_fail(op, &err);
+	parallel_check(op);
+	return 1;
+}
+
 static void check_decision(repl_wop *op)
 {
 	cat_table *t;
@@ -1349,6 +1379,10 @@ static void check_decision(repl_wop *op)
 	ahead = wop_undecided(op) ? open_ahead(op) : NULL;
 	if (ahead) {
 		recheck(ahead);
+		return;
+	}
+	if (op->fault_fail && wop_undecided(op) && !op->failed) {
+		fault_fail_due(op); /* tests: held undecided, or failed now */
 		return;
 	}
 	if (wop_undecided(op) && op->acks >= op->required) {
@@ -2351,7 +2385,8 @@ static void start_primary(repl_wop *op, int piped)
 	if (op->parallel)
 		send_parallel(op, &task, primary, piped);
 	if (op->marker) /* may hand the lock on (a staging marker: conditionally) */
-		repl_lock_marker_sent(op_rt(op), op->facts.txn, op->base + 1, op->entry_id);
+		op->fault_fail = repl_lock_marker_sent(op_rt(op), op->facts.txn, op->base + 1,
+						       op->entry_id);
 }
 
 /* Plain row inserts (no RETURNING, no ON CONFLICT: every row is inserted

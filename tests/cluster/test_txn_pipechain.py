@@ -27,9 +27,11 @@ import checker
 from conftest import owned_cluster, timer_args
 from test_leader_crash import kill_leader
 from test_txn_atomic import ids_on_copies, scalar
+from test_txn_crash import setup_table
 from test_txn_pcommit import outcome_of, pc_connect, staged_on_copies
-from test_txn_pipestage import nothing_of_either, wait_staged, y_stages_behind_undecided_x
-from test_txn_stagehold import HOLD_MS, Call
+from test_txn_pipestage import (nothing_of_either, three_shard_ids, wait_staged,
+                                y_stages_behind_undecided_x)
+from test_txn_stagehold import HOLD_MS, Call, start_leader_at, wait_log
 
 SUSPECT_MS = 8000
 DEAD_MS = 60000
@@ -112,4 +114,86 @@ def test_leader_killed_with_the_chain_staged_behind_an_undecided_first(pc):
     assert outcome_of(conn, zs[0]) is None
     assert all(got == [] for got in ids_on_copies(pc, conn, table, "v = 9").values())
     assert staged_on_copies(pc, conn, table, zs[0]) == {}, "an entry of Z was kept"
+    conn.close()
+
+
+def test_a_chained_marker_fails_the_first_commits_and_a_newcomer_waits(pc):
+    """X ← Y ← Z on A; Y's staging marker there fails (fault point
+    txn_stage_fail_chained, after Z's staging marker is logged behind it),
+    X commits: Y and Z 40000, nothing of them on any copy; W, a newcomer
+    writing a and c after Y's failure while X is still undecided, does not
+    chain behind the failed Y (it would be doomed with it): it waits, then
+    commits, and its values are on every copy."""
+    table = "pc_midfail"
+    point = "txn_stage_fail_chained"
+    setup_table(pc, table)
+    conn = pc.connect()
+    a_id, b_id, c_id = three_shard_ids(conn, table)
+    conn.close()
+    start_leader_at(pc, point)
+    x = pc_connect(pc)
+    xtxid = scalar(x, "SELECT txid_current()")
+    with x.cursor() as cur:  # A first: its staging marker is the one sent
+        cur.execute("UPDATE %s SET v = 7 WHERE id = %d" % (table, a_id))
+        cur.execute("UPDATE %s SET v = 7 WHERE id = %d" % (table, b_id))
+    x_commit = Call(x.commit)
+    x_commit.start()
+    wait_log(pc, "fault point %s reached: transaction %d held" % (point, xtxid))
+    t0 = time.time()
+    calls = {}
+    for name, v in (("y", 8), ("z", 9)):
+        conn = pc_connect(pc)
+        txid = scalar(conn, "SELECT txid_current()")
+        upd = Call(lambda conn=conn, v=v: conn.cursor().execute(
+            "UPDATE %s SET v = %d WHERE id = %d; UPDATE %s SET v = %d WHERE id = %d"
+            % (table, v, a_id, table, v, c_id)))
+        upd.start()
+        upd.join(2)
+        assert upd.outcome == ("ok", None), (name, upd.outcome)
+        commit = Call(conn.commit)
+        commit.start()
+        calls[name] = (txid, conn, commit)
+        if name == "y":
+            wait_log(pc, "the staging marker of transaction %d on shard" % txid)
+    ytxid, ztxid = calls["y"][0], calls["z"][0]
+    wait_log(pc, "txn_stage_fail_chained: the staging marker of transaction %d" % ytxid)
+    assert x_commit.outcome is None, x_commit.outcome  # X still undecided
+    assert time.time() - t0 < HOLD_MS / 1000 - 0.5, "too slow: X's hold may be over"
+    w = pc_connect(pc)
+    wtxid = scalar(w, "SELECT txid_current()")
+
+    def w_run():
+        with w.cursor() as cur:
+            cur.execute("UPDATE %s SET v = 5 WHERE id = %d" % (table, a_id))
+            cur.execute("UPDATE %s SET v = 5 WHERE id = %d" % (table, c_id))
+        w.commit()
+    w_call = Call(w_run)
+    w_call.start()
+    x_commit.join(30)
+    assert x_commit.outcome == ("ok", None), x_commit.outcome
+    for name in ("y", "z"):
+        _txid, conn, call = calls[name]
+        call.join(30)
+        assert call.outcome and call.outcome[0] == "error", (name, call.outcome)
+        assert call.outcome[1].pgcode == "40000", (name, str(call.outcome[1]))
+        conn.close()
+    assert "whose staging marker on shard" in str(calls["z"][2].outcome[1])
+    w_call.join(30)
+    assert w_call.outcome == ("ok", None), w_call.outcome
+    w.close()
+    x.close()
+    conn = pc.connect()
+    checker.wait_consistent(pc, conn, tables=[table], replicas=3, timeout=40)
+    assert outcome_of(conn, xtxid) == "committed"
+    assert outcome_of(conn, ytxid) is None and outcome_of(conn, ztxid) is None
+    for rid, v in ((a_id, 5), (b_id, 7), (c_id, 5)):
+        assert scalar(conn, "SELECT v FROM %s WHERE id = %d" % (table, rid)) == v
+        got = ids_on_copies(pc, conn, table, "id = %d AND v = %d" % (rid, v))
+        assert sum(len(ids) for ids in got.values()) == 3, (rid, got)
+    for v in (8, 9):
+        got = ids_on_copies(pc, conn, table, "v = %d" % v)
+        assert all(ids == [] for ids in got.values()), (v, got)
+    for txid in (ytxid, ztxid):
+        assert staged_on_copies(pc, conn, table, txid) == {}, "an entry of %d was kept" % txid
+    assert staged_on_copies(pc, conn, table, wtxid).get(0), "W's entries are not there"
     conn.close()
