@@ -19,6 +19,7 @@ so Z's UPDATE of a waits there.  Then:
   restart aborts X, then Y and Z (their staging markers name X, Z's Y
   too): nothing of any of them on any copy.
 """
+import sqlite3
 import time
 
 import pytest
@@ -32,6 +33,7 @@ from test_txn_pcommit import outcome_of, pc_connect, staged_on_copies
 from test_txn_pipestage import (nothing_of_either, three_shard_ids, wait_staged,
                                 y_stages_behind_undecided_x)
 from test_txn_stagehold import HOLD_MS, Call, start_leader_at, wait_log
+from test_txn_truth import wait_disconnected
 
 SUSPECT_MS = 8000
 DEAD_MS = 60000
@@ -196,4 +198,61 @@ def test_a_chained_marker_fails_the_first_commits_and_a_newcomer_waits(pc):
     for txid in (ytxid, ztxid):
         assert staged_on_copies(pc, conn, table, txid) == {}, "an entry of %d was kept" % txid
     assert staged_on_copies(pc, conn, table, wtxid).get(0), "W's entries are not there"
+    conn.close()
+
+
+def entries_on(cluster, table, nodes, txids, values):
+    """{node: (rows with v in values, log entries of txids)} over the copies
+    of table on nodes, read from their files as they are."""
+    out = {}
+    for (t, _shard, node), (path, _lsn, _rows, _digest) in \
+            checker.placement_files(cluster).items():
+        if t != table or node not in nodes:
+            continue
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+        try:
+            rows = db.execute('SELECT count(*) FROM "%s" WHERE v IN (%s)'
+                              % (table, ",".join(str(v) for v in values))).fetchone()[0]
+            logs = db.execute("SELECT count(*) FROM _murphy_log WHERE txn_id IN (%s)"
+                              % ",".join(str(t) for t in txids)).fetchone()[0]
+        finally:
+            db.close()
+        got = out.get(node, (0, 0))
+        out[node] = (got[0] + rows, got[1] + logs)
+    return out
+
+
+def test_a_copy_lost_between_the_first_ones_undo_and_the_chained_ones(pc):
+    """X ← Y chained on A (Y writes a and c); X's staging marker on B fails
+    (txn_chain_undo_hold holds X as txn_stage_hold_fail_once): X's undo
+    takes Y's entries on A; then Y, the oldest there now, is held before
+    its own undo (the fault point), f2 is killed -9, and Y is undone on
+    the two copies left.  Nothing of X or Y on f1 and f3; f2, started
+    again, catches up to the same content."""
+    table = "pc_undolost"
+    point = "txn_chain_undo_hold"
+    _ids, xtxid, x, x_commit, ytxid, y, y_commit = \
+        y_stages_behind_undecided_x(pc, table, point)
+    wait_log(pc, "fault point %s reached: transaction %d, chained" % (point, ytxid))
+    x_commit.join(30)  # X's client hears once X's undo is done everywhere
+    assert x_commit.outcome and x_commit.outcome[1].pgcode == "40000", x_commit.outcome
+    assert y_commit.outcome is None, y_commit.outcome  # Y held before its undo
+    x.close()
+    pc.kill9("f2")
+    wait_disconnected(pc, ["f2"])
+    y_commit.join(30)
+    assert y_commit.outcome and y_commit.outcome[0] == "error", y_commit.outcome
+    assert y_commit.outcome[1].pgcode == "40000", str(y_commit.outcome[1])
+    y.close()
+    left = entries_on(pc, table, ("f1", "f3"), (xtxid, ytxid), (7, 8))
+    assert set(left) == {"f1", "f3"}, left
+    assert all(got == (0, 0) for got in left.values()), left
+    pc.start()
+    conn = pc.connect()
+    checker.wait_consistent(pc, conn, tables=[table], replicas=3, timeout=40)
+    every = entries_on(pc, table, ("f1", "f2", "f3"), (xtxid, ytxid), (7, 8))
+    assert set(every) == {"f1", "f2", "f3"}, every
+    assert all(got == (0, 0) for got in every.values()), every
+    assert outcome_of(conn, xtxid) is None and outcome_of(conn, ytxid) is None
+    assert scalar(conn, "SELECT count(*) FROM %s WHERE v = 0" % table) == 20
     conn.close()
