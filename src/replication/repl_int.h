@@ -98,9 +98,10 @@ typedef struct repl_shard {
 			       "pending marker"); 0: none */
 	int pend_staged;    /* pend_txid's marker is its staging marker (parallel commits),
 			       sent while it is undecided: 1 until it is decided (then
-			       pend_txid is 0), 2 once it is aborting (nothing follows it
-			       until its undo here is done); 0: a commit marker
-			       (repl_lock.c, "hand-off at the staging marker") */
+			       pend_txid is 0), 2 once it or one chained behind it aborts
+			       (no newcomer follows until the undos here are done); 0: a
+			       commit marker (repl_lock.c, "hand-off at the staging
+			       marker") */
 	uint64_t pend_chain[REPL_PEND_CHAIN_MAX]; /* pipelined staging, chained: the
 						     staging markers sent behind
 						     pend_txid's, oldest first, each

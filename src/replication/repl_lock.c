@@ -986,40 +986,49 @@ static void lazy_markers(repl_ctx *c)
  * behind a staging marker") ----
  *
  * A parallel commit hands each shard's lock on as its staging marker there
- * is *sent* (repl_lock_marker_sent: rt->pend_txid, pend_staged 1), before
- * tx is decided, so the hot shard's next holder does not wait for the
- * staging round.  Its ops follow the staging marker in the shard's
- * pipeline (repl_write.c, lock_can_pipeline: the WRITE names the LSN after
- * it, copies refuse what does not follow their log), and its base there is
- * the staging entry, conditional (part.cond).  Reads of the shard wait
- * (repl_lock_gates: pend_txid), and so do autocommit writes (op_waits).
- * The next holder's COMMIT stages at once (pipelined staging: stage_early;
- * its staging marker goes behind tx's, marker_can_pipeline), naming tx in
- * its participant blob ("d=tx@t:s"), and hands the shard on at its send
- * too (chained behind tx: "chain" below; handoff_late once the chain has
- * room); its
- * *decision* waits for tx's (staged_all: dep_wait, behind_staged), so it
- * commits only after tx did, and a restart that finds it staged
- * everywhere commits it only if it commits tx (repl_staged.c).  A
- * one-shard holder, a recorded decision, or a holder behind an aborting
- * tx still waits for tx's decision before its COMMIT starts.
- *  - tx committed: each such shard's holder's base is settled, the shard
- *    goes on (handoff_settle); no marker goes there: the holder's entry
- *    closes tx on the copies, else the tick's lazy marker does;
- *  - tx aborted: each such shard's holder is doomed (its COMMIT fails
- *    40000) and its queued ops fail; nothing starts there (pend_staged 2)
- *    until tx's undo, to tx's base, has taken the holder's entries back
- *    with tx's; then the holder's base is tx's (handoff_abort,
- *    handoff_settle from part_undone);
- *    A holder whose staging markers are out already is undone after tx's
- *    undo (dep_check from handoff_settle), with tx's certainty
- *    (dep_certain); the holders behind it on its other shards cascade;
- *  - the leader dies: a copy holding tx's staging marker with the holder's
- *    entries after it reports the holder open; not staged everywhere, or
- *    staged but tx not committed: aborted, undone to its first entry,
- *    which leaves tx's staging marker newest, and tx is decided by its
- *    staging markers as any (repl_staged.c; a copy answers "staged" for
- *    tx whatever follows its staging marker: stor_log_txn_state). */
+ * is *sent* (repl_lock_marker_sent), before tx is decided, so the hot
+ * shard's next holder does not wait for the staging round.  The shard
+ * keeps the undecided staging markers sent on it, oldest first: the oldest
+ * as rt->pend_txid (pend_staged 1), every one sent behind it in
+ * rt->pend_chain (up to REPL_PEND_CHAIN_MAX; "chain" below).  The next
+ * holder's ops follow the newest in the shard's pipeline (repl_write.c,
+ * pending_out, rides_chain, lock_can_pipeline: the WRITE names the LSN
+ * after it, copies refuse what does not follow their log), and its base
+ * there is that staging entry, conditional (part.cond) on every one
+ * pending.  Reads of the shard wait (repl_lock_gates: pend_txid), and so
+ * do autocommit writes (op_waits).  The holder's COMMIT stages at once
+ * (pipelined staging: stage_early; its staging marker goes behind the
+ * newest, marker_can_pipeline), naming every pending one in its
+ * participant blob ("d=X@t:s/Y@t:s"), and hands the shard on at its send
+ * too: it joins the chain (handoff_late once the chain has room).  Its
+ * *decision* waits until it is the oldest on every shard it holds
+ * (staged_all: dep_wait, behind_staged), so the chain is decided in order,
+ * and a restart that finds it staged everywhere commits it only if it
+ * commits every one it names (repl_staged.c).  A one-shard holder, a
+ * recorded decision, or a holder behind an aborting one still waits for
+ * the decisions before its COMMIT starts.
+ *  - the oldest committed: the next is the oldest (chain_pop, dep_check),
+ *    or, none chained, the holder's base is settled and the shard goes on
+ *    (handoff_settle); no marker goes there: the next entry closes it on
+ *    the copies, else the tick's lazy marker does;
+ *  - one aborts (a staging marker failed, or doomed by the one ahead):
+ *    every one chained behind it and the holder are doomed at once
+ *    (handoff_doom, chain_doom: 40000 naming it) and their queued ops
+ *    fail; the shard takes no newcomer (pend_staged 2) until the undos are
+ *    done; each is undone once it is the oldest, to its base (the first
+ *    one's undo takes the entries of all behind it), and the next one's
+ *    base becomes that base (chain_pop, handoff_settle from part_undone),
+ *    with its certainty (dep_certain); the holders behind them on their
+ *    other shards cascade;
+ *  - the leader dies: a copy holding a staging marker with entries of
+ *    later ones after it reports the newest open; not staged everywhere,
+ *    or staged but one it names not committed: aborted, undone to its
+ *    first entry, which leaves the one ahead newest, decided in turn by
+ *    its staging markers (repl_staged.c; a copy answers "staged" for a
+ *    transaction whatever follows its staging marker: stor_log_txn_state);
+ *  - the copies keep each one's entries while it may be undone: the open
+ *    one's, and every transaction's whose staging marker is less than a
+ *    second old (storage/replog.c, trim). */
 
 /* tx's staging marker on part i's shard, handed on, is settled: tx is
  * committed (committed 1), or tx's undo there is done.  The holder's base
@@ -1058,7 +1067,7 @@ static void fault_undo_hold(repl_ctx *c, repl_txn *tx)
 }
 
 /* ---- chain (pipelined staging, chained: bench/results/
- * 2026-12-07-pipechain.md; a prototype) ----
+ * 2026-12-07-pipechain.md) ----
  *
  * A holder Y whose staging marker goes out behind X's undecided one hands
  * the shard on at once too (repl_lock_marker_sent): the shard keeps X as
@@ -1075,8 +1084,14 @@ static void fault_undo_hold(repl_ctx *c, repl_txn *tx)
  *    entries; then Y is the oldest, aborting (pend_staged 2), its base
  *    there X's: it is undone after X (its undo takes nothing there more),
  *    and so on down the chain; Z's base is then X's;
- *  - a chained Y's own staging marker fails: those behind it are doomed
- *    (chain_doom) at once; Y is undone once it is the oldest. */
+ *  - a chained Y's own staging marker fails: those behind it and the
+ *    holder are doomed at once, and the shard takes no newcomer from then
+ *    on (stage_failed_doom: pend_staged 2; a newcomer following Z would be
+ *    doomed with Y, and one taking the lock on the drained flight would
+ *    follow Y's entry, which the copies still hold open: refused); the
+ *    copies undid Y's staging marker with Z's entries (repl_write.c,
+ *    drain_followers); X is decided as before; Y, then Z, are undone once
+ *    each is the oldest, and the newcomers go on after the last undo. */
 
 /* tx (its staging marker on rt pending, or rt's holder) is doomed by
  * cause's abort: every transaction chained behind pos and the holder. */

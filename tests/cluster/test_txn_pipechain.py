@@ -1,4 +1,4 @@
-"""A chain of pending staging markers (prototype, branch pipechain;
+"""A chain of pending staging markers (branch pipechain, landed by chain;
 bench/results/2026-12-07-pipechain.md): a next holder Y whose staging
 marker goes out behind another X's undecided one hands the shard on at
 once too, so a third holder Z writes behind Y's staging marker, and
@@ -17,7 +17,13 @@ so Z's UPDATE of a waits there.  Then:
   they followed; nothing of any of them on any copy;
 - the leader is killed -9 with Y and Z staged everywhere and X not: the
   restart aborts X, then Y and Z (their staging markers name X, Z's Y
-  too): nothing of any of them on any copy.
+  too): nothing of any of them on any copy;
+- Y's own staging marker on A fails after Z's is logged behind it
+  (txn_stage_fail_chained), X commits: Y and Z 40000, nothing of them on
+  any copy, and a newcomer W after Y's failure waits and commits;
+- a copy is killed -9 between X's undo and the chained Y's
+  (txn_chain_undo_hold): nothing of X or Y on the others, and the copy,
+  back, comes to the same content.
 """
 import sqlite3
 import time
