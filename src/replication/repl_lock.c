@@ -466,20 +466,24 @@ static void fault_point(const repl_ctx *c, const char *name)
 #define REPL_FAULT_HOLD_MS_DEFAULT 3000
 #define REPL_FAULT_HOLD_MS_MAX 60000
 
+/* MURPHY_FAULT_HOLD_MS, at most REPL_FAULT_HOLD_MS_MAX. */
+static uint64_t fault_hold_ms(void)
+{
+	const char *ms_env = getenv("MURPHY_FAULT_HOLD_MS");
+	uint64_t ms = ms_env ? strtoull(ms_env, NULL, 10) : REPL_FAULT_HOLD_MS_DEFAULT;
+	return ms > REPL_FAULT_HOLD_MS_MAX ? REPL_FAULT_HOLD_MS_MAX : ms;
+}
+
 /* A hold fault point: armed, tx's commit stops here for
  * MURPHY_FAULT_HOLD_MS (default REPL_FAULT_HOLD_MS_DEFAULT) and the tick
  * goes on with it (release_held), so a test can kill a follower or the
  * client while the leader is at this step.  Returns 1 when it holds. */
 static int fault_hold(const repl_ctx *c, const char *name, repl_txn *tx)
 {
-	const char *ms_env;
-	uint64_t ms = REPL_FAULT_HOLD_MS_DEFAULT;
+	uint64_t ms;
 	if (!fault_armed(c, name))
 		return 0;
-	if ((ms_env = getenv("MURPHY_FAULT_HOLD_MS")))
-		ms = strtoull(ms_env, NULL, 10);
-	if (ms > REPL_FAULT_HOLD_MS_MAX)
-		ms = REPL_FAULT_HOLD_MS_MAX;
+	ms = fault_hold_ms();
 	MLOG(WARN, "txn", "fault point %s reached: transaction %llu held for %llu ms", name,
 	     (unsigned long long)tx->id, (unsigned long long)ms);
 	tx->held_until_ms = mur_now_ms() + (ms ? ms : 1);
@@ -1052,13 +1056,11 @@ static repl_txn *txn_find(repl_ctx *c, uint64_t txid)
  * per leader; dep_check and the tick's dep_waits go on with it after. */
 static void fault_undo_hold(repl_ctx *c, repl_txn *tx)
 {
-	const char *ms_env = getenv("MURPHY_FAULT_HOLD_MS");
-	uint64_t ms = ms_env ? strtoull(ms_env, NULL, 10) : REPL_FAULT_HOLD_MS_DEFAULT;
+	uint64_t ms;
 	if (c->chain_undo_spent || !fault_armed(c, "txn_chain_undo_hold"))
 		return;
 	c->chain_undo_spent = 1;
-	if (ms > REPL_FAULT_HOLD_MS_MAX)
-		ms = REPL_FAULT_HOLD_MS_MAX;
+	ms = fault_hold_ms();
 	MLOG(WARN, "txn",
 	     "fault point txn_chain_undo_hold reached: transaction %llu, chained, held for "
 	     "%llu ms before its undo",
