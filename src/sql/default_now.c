@@ -1,9 +1,10 @@
 /*
  * default_now.c — a column's DEFAULT now() is the transaction's start.
  *
- * PostgreSQL evaluates now(), transaction_timestamp() and CURRENT_TIMESTAMP
- * as the start of the transaction, also inside a column's DEFAULT: two
- * INSERTs (or an INSERT and a COPY, or UPDATE ... SET c = DEFAULT) in one
+ * PostgreSQL evaluates now(), transaction_timestamp(), CURRENT_TIMESTAMP,
+ * CURRENT_DATE and LOCALTIMESTAMP (the last two on the zone's wall clock:
+ * parser/analyze_tz.c) as the start of the transaction, also inside a
+ * column's DEFAULT: two INSERTs (or an INSERT and a COPY, or UPDATE ... SET c = DEFAULT) in one
  * BEGIN ... COMMIT block fill the same time.  CREATE TABLE stores a
  * default as the SQLite text its emitter wrote (cat_column.default_sql),
  * where those calls are mur_xact_now() (parser/analyze_func.c: without a
