@@ -144,11 +144,14 @@ int sql_tz_func(sql_ctx *c, const char *name, sql_expr **args, int n, int loc, s
 /* The transaction's start on the zone's wall clock, as PostgreSQL's
  * CURRENT_DATE and LOCALTIMESTAMP (now() cast): the same in every row and
  * statement of a block, a column's DEFAULT included (sql/default_now.c
- * binds the mur_xact_now() a DDL stores). */
+ * binds the mur_xact_now() and mur_session_zone() a DDL stores). */
 sql_expr *sql_tz_clock(sql_ctx *c, mur_type t, int loc)
 {
-	sql_expr *now = sql_analyze_xact_now(c, loc);
-	sql_expr *zone = c->tz ? zone_const(c) : sql_make_const_text(c, "UTC");
+	sql_expr *now = sql_analyze_xact_now(c, loc), *zone;
+	if (!c->xact_now_us) /* DDL: the zone of the session filling a DEFAULT */
+		zone = sql_make_call(c, "mur_session_zone", MT_TEXT, loc, 0);
+	else
+		zone = c->tz ? zone_const(c) : sql_make_const_text(c, "UTC");
 	return now && zone ? sql_make_call(c, "mur_tz_cast", t, loc, 4, now,
 					   sql_make_const_int(c, MT_TIMESTAMPTZ, MT_INT4),
 					   sql_make_const_int(c, t, MT_INT4), zone)
