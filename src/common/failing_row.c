@@ -1,13 +1,16 @@
 /*
  * failing_row.c — the "Failing row contains (...)." DETAIL (failing_row.h):
  * the text of each value through mur_value_to_pgtext_fmt, as PostgreSQL's
- * ExecBuildSlotValueDescription writes it; and the row-types tag a shard
+ * ExecBuildSlotValueDescription writes it (a timestamptz marked where the
+ * session is not known, mur_failing_row_localize writing it in the
+ * session's zone at the leader's edge); and the row-types tag a shard
  * statement carries so that the shard can write it.
  */
 #include "common/failing_row.h"
 
 #include "common/buf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +28,38 @@ void mur_failing_row_text(mur_type t, const mur_value *v, const mur_outfmt *f, m
 	mur_buf_init(&scratch);
 	if (mur_value_coerce(t, v, &scratch, &cv, &ignored) != MUR_OK)
 		cv = *v;
-	mur_value_to_pgtext_fmt(t, &cv, f, out);
+	if (!f && t == MT_TIMESTAMPTZ && cv.kind == MV_TEXT) { /* for the leader to localize */
+		mur_buf_put_u8(out, (uint8_t)MUR_FAILING_ROW_TZ_OPEN);
+		mur_buf_put(out, cv.s, cv.len);
+		mur_buf_put_u8(out, (uint8_t)MUR_FAILING_ROW_TZ_CLOSE);
+	} else {
+		mur_value_to_pgtext_fmt(t, &cv, f, out);
+	}
 	mur_buf_free(&scratch);
+}
+
+void mur_failing_row_localize(mur_error *err, const mur_outfmt *f)
+{
+	const mur_outfmt utc = {.tz = NULL, .bytea_escape = 0};
+	const char *p = err->detail, *open, *close;
+	mur_buf b;
+	if (!strchr(p, MUR_FAILING_ROW_TZ_OPEN))
+		return;
+	mur_buf_init(&b);
+	while ((open = strchr(p, MUR_FAILING_ROW_TZ_OPEN))) {
+		mur_buf_put(&b, p, (size_t)(open - p));
+		if (!(close = strchr(open + 1, MUR_FAILING_ROW_TZ_CLOSE))) {
+			p = open + strlen(open); /* cut off: drop the rest */
+			break;
+		}
+		mur_value v = mur_v_text(open + 1, (size_t)(close - open - 1));
+		mur_failing_row_text(MT_TIMESTAMPTZ, &v, f ? f : &utc, &b);
+		p = close + 1;
+	}
+	mur_buf_printf(&b, "%s", p);
+	if (mur_buf_ok(&b))
+		snprintf(err->detail, sizeof err->detail, "%s", mur_buf_cstr(&b));
+	mur_buf_free(&b);
 }
 
 /* One value's text, cut to FAILING_ROW_FIELD_BYTES_MAX bytes with "...". */

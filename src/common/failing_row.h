@@ -14,7 +14,7 @@
 
 /* Set err's detail to the row vals[0..n) of types types[0..n) (each value
  * coerced to its type first; one that does not coerce prints as given);
- * timestamptz in f's zone (NULL: UTC). */
+ * timestamptz in f's zone (NULL: marked, below). */
 void mur_failing_row(mur_error *err, int n, const mur_type *types, const mur_value *vals,
 		     const mur_outfmt *f);
 
@@ -42,8 +42,27 @@ void mur_failing_row_tag(mur_buf *b, int n, const char *const *names, const mur_
 mur_type mur_failing_row_tag_type(const char *sql, const char *name, size_t len);
 
 /* v's text as type t prints it (coerced first; as given when it does not
- * coerce; "null" for NULL), appended to out. */
+ * coerce; "null" for NULL), appended to out.  f NULL (a shard, or the
+ * leader where it has no session at hand): a timestamptz is its stored
+ * UTC text between MUR_FAILING_ROW_TZ_OPEN and _CLOSE, bytes no UTF-8
+ * text holds, which mur_failing_row_localize rewrites. */
 void mur_failing_row_text(mur_type t, const mur_value *v, const mur_outfmt *f, mur_buf *out);
+
+/*
+ * A timestamptz in a DETAIL prints in the session's TimeZone, as
+ * PostgreSQL's does; the shard that writes "Failing row contains (...)"
+ * or "Key (...)=(...) already exists" does not know the session, so it
+ * marks the value and the leader's pgwire edge, the one place every
+ * ERROR passes (pgw_engine_ops.localize_error), writes it in the zone:
+ * nothing is sent or computed for it on a statement that does not fail.
+ */
+#define MUR_FAILING_ROW_TZ_OPEN '\xff'
+#define MUR_FAILING_ROW_TZ_CLOSE '\xfe'
+
+/* err's detail with each marked timestamptz in f's zone (a mark without
+ * its close, as a DETAIL cut at MUR_ERROR_DETAIL_MAX, is dropped);
+ * nothing when the detail holds no mark. */
+void mur_failing_row_localize(mur_error *err, const mur_outfmt *f);
 
 /* The tag in sql (its last: the leader appends it after everything but a
  * RETURNING of column names): types[0..n), and news gets `NEW."id",

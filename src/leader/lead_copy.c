@@ -866,7 +866,8 @@ static int copy_eval_defaults(lead_copy *c, mur_error *err)
 		if (!listed[i] && t->cols[i].default_sql &&
 		    !(c->pc->fill_seq && c->pc->fill_seq[i])) { /* filled per row */
 			mur_buf_printf(&sql, "%s(", n ? ", " : "");
-			sql_default_now_sql(&sql, t->cols[i].default_sql, c->s->xact_now_us);
+			sql_default_now_sql(&sql, t->cols[i].default_sql, c->s->xact_now_us,
+					    mur_tz_name(lead_session_tz(c->s)));
 			mur_buf_printf(&sql, ")");
 			idx[n++] = i;
 		}

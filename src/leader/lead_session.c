@@ -28,6 +28,7 @@
 #include "leader/lead_int.h"
 
 #include "common/clock.h"
+#include "common/failing_row.h"
 #include "common/log.h"
 #include "pgcatalog/pgcatalog.h"
 #include "pgwire/pgw_server.h"
@@ -1777,6 +1778,13 @@ static char op_txn_status(void *esess) { return lead_txn_status(esess); }
 
 static void op_statement_failed(void *esess) { lead_txn_failed_unrun(esess); }
 
+static void op_localize_error(void *esess, mur_error *err)
+{
+	mur_outfmt f;
+	lead_session_outfmt(esess, &f);
+	mur_failing_row_localize(err, &f);
+}
+
 const pgw_engine_ops lead_engine_ops = {
 	.auth_lookup = op_auth_lookup,
 	.session_open = op_session_open,
@@ -1796,6 +1804,7 @@ const pgw_engine_ops lead_engine_ops = {
 	.portal_close = lead_stream_close,
 	.txn_status = op_txn_status,
 	.statement_failed = op_statement_failed,
+	.localize_error = op_localize_error,
 	.cancel = lead_session_cancel_request,
 	.idle_in_txn_timeout_ms = lead_idle_timeout_ms,
 	.idle_session_timeout_ms = lead_idle_session_timeout_ms,

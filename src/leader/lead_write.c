@@ -125,7 +125,8 @@ static int fit_text(const cat_column *col, mur_value *v, mur_buf *padded, mur_er
 }
 
 /* 23502 for t's column i of the row vals, with PostgreSQL's "Failing row
- * contains (...)." DETAIL (the visible columns; timestamptz in UTC). */
+ * contains (...)." DETAIL (the visible columns; timestamptz marked, written in the session's zone
+ * by pgwire's localize_error: common/failing_row.h). */
 static int not_null_error(const cat_table *t, int i, const mur_value *vals, mur_error *err)
 {
 	mur_type types[CAT_COLUMNS_MAX];

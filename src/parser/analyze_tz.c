@@ -15,7 +15,7 @@
  *   extract / date_part of a tstz    of the wall-clock time (epoch stays
  *                                    the instant's)
  *   to_char(tstz, fmt)               mur_to_char with the zone's name
- *   current_date, localtimestamp     the zone's wall clock
+ *   current_date, localtimestamp     the transaction start on the zone's wall clock
  *   age(tstz[, tstz])                of the wall-clock times
  *   x AT TIME ZONE z, timezone(z, x) mur_at_tz / mur_tz_at, any session zone
  *
@@ -141,16 +141,21 @@ int sql_tz_func(sql_ctx *c, const char *name, sql_expr **args, int n, int loc, s
 	return 0;
 }
 
+/* The transaction's start on the zone's wall clock, as PostgreSQL's
+ * CURRENT_DATE and LOCALTIMESTAMP (now() cast): the same in every row and
+ * statement of a block, a column's DEFAULT included (sql/default_now.c
+ * binds the mur_xact_now() and mur_session_zone() a DDL stores). */
 sql_expr *sql_tz_clock(sql_ctx *c, mur_type t, int loc)
 {
-	sql_expr *now = sql_make_call(c, "mur_now", MT_TIMESTAMPTZ, loc, 0);
-	if (!c->tz)
-		return t == MT_DATE ? sql_make_call(c, "mur_current_date", MT_DATE, loc, 0)
-				    : (now ? (now->type = t, now) : NULL);
-	return now ? sql_make_call(c, "mur_tz_cast", t, loc, 4, now,
-				   sql_make_const_int(c, MT_TIMESTAMPTZ, MT_INT4),
-				   sql_make_const_int(c, t, MT_INT4), zone_const(c))
-		   : NULL;
+	sql_expr *now = sql_analyze_xact_now(c, loc), *zone;
+	if (!c->xact_now_us) /* DDL: the zone of the session filling a DEFAULT */
+		zone = sql_make_call(c, "mur_session_zone", MT_TEXT, loc, 0);
+	else
+		zone = c->tz ? zone_const(c) : sql_make_const_text(c, "UTC");
+	return now && zone ? sql_make_call(c, "mur_tz_cast", t, loc, 4, now,
+					   sql_make_const_int(c, MT_TIMESTAMPTZ, MT_INT4),
+					   sql_make_const_int(c, t, MT_INT4), zone)
+			   : NULL;
 }
 
 const char *sql_tz_name(const sql_ctx *c) { return c->tz ? mur_tz_name(c->tz) : NULL; }

@@ -20,7 +20,10 @@
  *                                         in every row and call
  *   statement_timestamp()                 pgc_now(1): the statement's start
  *   clock_timestamp()                     mur_now(): the clock at each call
- *   LOCALTIMESTAMP, CURRENT_DATE          now() on the zone's wall clock
+ *   LOCALTIMESTAMP[(p)], CURRENT_DATE     now() on the zone's wall clock
+ *   date ± integer, date - date           mur_date_add, mur_date_diff
+ *   interval 'x' minute (fields)          read now, as DecodeInterval and
+ *                                         AdjustIntervalForTypmod
  *   ts - ts                               mur_ts_mi (justify_hours, as PG 15)
  *   tstz ± interval, interval + tstz      mur_tz_pl_iv(ts, iv, ±1, zone)
  *   timestamp/date ± interval             mur_ts_pl_iv (a date as timestamp)
@@ -169,16 +172,10 @@ static mur_type common(const pgc_dp_text *l, const pgc_dp_text *r)
 	return MT_UNKNOWN;
 }
 
-/* An operator murphy lacks: 0A000 for PostgreSQL's date arithmetic
- * (date ± integer, date - date), 42883 as PostgreSQL's for the others. */
+/* An operator murphy lacks: 42883 as PostgreSQL's. */
 static mur_type no_operator(pgc_dp *d, const char *op, mur_type lt, mur_type rt)
 {
-	char what[64];
-	if ((lt == D && (mur_type_is_integer(rt) || rt == D)) ||
-	    (rt == D && mur_type_is_integer(lt))) {
-		snprintf(what, sizeof what, "the operator %s between", op);
-		cannot(d, what, lt, rt);
-	} else if (!d->failed) {
+	if (!d->failed) {
 		mur_error_set(d->err, SQLSTATE_UNDEFINED_FUNCTION,
 			      "operator does not exist: %s %s %s", type_name(lt), op,
 			      type_name(rt));
@@ -217,6 +214,22 @@ static mur_type ts_plus(pgc_dp *d, pgc_dp_text *ts, pgc_dp_text *iv, int sign)
 	return t;
 }
 
+/* date ± integer (and date - date, above): storage's functions
+ * (sqlfn_time.c), as the planner emits them (parser/analyze_expr.c,
+ * date_arith).  A parameter b (a simple query's integer literal, lifted:
+ * sql/plan_cache.h) must be an integer when it runs (pgc_param_int). */
+static mur_type date_op(pgc_dp *d, const char *fmt, pgc_dp_text *a, pgc_dp_text *b, mur_type t)
+{
+	char p[64];
+	if (is_param(b)) {
+		snprintf(p, sizeof p, "pgc_param_int(%s)", mur_buf_cstr(&b->b));
+		mur_buf_reset(&b->b);
+		mur_buf_printf(&b->b, "%s", p);
+	}
+	mur_buf_printf(d->b, fmt, mur_buf_cstr(&a->b), mur_buf_cstr(&b->b));
+	return t;
+}
+
 static mur_type scale(pgc_dp *d, pgc_dp_text *iv, pgc_dp_text *x, int divide)
 {
 	mur_buf_printf(d->b, "mur_iv_mul(%s, CAST(%s AS REAL), %d)", mur_buf_cstr(&iv->b),
@@ -232,6 +245,19 @@ mur_type pgc_time_binop(pgc_dp *d, const char *op, pgc_dp_text *l, pgc_dp_text *
 		return MT_UNKNOWN;
 	if (pgc_dp_is_comparison(op))
 		return compare(d, op, l, r);
+	if (o == '-' && lt == D && (rt == D || sval(r->node))) { /* days, integer */
+		pgc_dp_out(d, "mur_date_diff(");
+		put(d, l);
+		pgc_dp_out(d, ", ");
+		pgc_time_coerce(d, r, D);
+		pgc_dp_out(d, ")");
+		return MT_INT4;
+	}
+	if (lt == D && (mur_type_is_integer(rt) || is_param(r)) && (o == '+' || o == '-'))
+		return date_op(d, o == '+' ? "mur_date_add(%s, %s)" : "mur_date_add(%s, -(%s))", l,
+			       r, D);
+	if ((mur_type_is_integer(lt) || is_param(l)) && rt == D && o == '+')
+		return date_op(d, "mur_date_add(%s, %s)", r, l, D);
 	if (o == '-' && is_ts(lt) && (is_ts(rt) || untyped(r)) && !(lt == D && rt == D)) {
 		mur_type t = common(l, r);
 		pgc_dp_out(d, "mur_ts_mi(");
@@ -430,12 +456,18 @@ mur_type pgc_time_sqlvalue(pgc_dp *d, const PgQuery__SQLValueFunction *f)
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP:
 		tz_cast(d, "pgc_now(0)", Z, TS);
 		return TS;
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP_N: {
+		char now[32];
+		snprintf(now, sizeof now, "pgc_now(0, %d)", (int)f->typmod);
+		tz_cast(d, now, Z, TS); /* rounding the instant rounds the wall clock */
+		return TS;
+	}
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_DATE:
 		tz_cast(d, "pgc_now(0)", Z, D);
 		return D;
 	default:
-		return pgc_dp_fail(d, "CURRENT_TIME, LOCALTIME and LOCALTIMESTAMP(n) in catalog "
-				      "queries (murphy has no time type)");
+		return pgc_dp_fail(d, "CURRENT_TIME and LOCALTIME in catalog queries (murphy has "
+				      "no time type)");
 	}
 }
 
@@ -462,17 +494,108 @@ static int precision(const PgQuery__TypeName *tn, mur_type to)
 	return p < 0 ? -1 : p > 6 ? 6 : p;
 }
 
+/* us rounded to 10^-p s (p < 6), half away from zero, as PostgreSQL's
+ * AdjustTimestampForTypmod / AdjustIntervalForTypmod. */
+static int64_t round_us(int64_t us, int p)
+{
+	int64_t unit = 1;
+	for (; p < 6; p++)
+		unit *= 10;
+	return us >= 0 ? (us + unit / 2) / unit * unit : -((-us + unit / 2) / unit * unit);
+}
+
+/* PostgreSQL's INTERVAL_MASK(YEAR | MONTH | DAY | HOUR | MINUTE | SECOND)
+ * bits (utils/datetime.h), as libpg_query gives them in the typmod. */
+enum {
+	IV_MONTH = 1 << 1,
+	IV_YEAR = 1 << 2,
+	IV_DAY = 1 << 3,
+	IV_HOUR = 1 << 10,
+	IV_MINUTE = 1 << 11,
+	IV_SECOND = 1 << 12
+};
+
+static int bare_number(const char *s)
+{
+	int digits = 0;
+	while (isspace((unsigned char)*s))
+		s++;
+	s += *s == '+' || *s == '-';
+	for (; isdigit((unsigned char)*s) || *s == '.'; s++)
+		digits += *s != '.';
+	while (isspace((unsigned char)*s))
+		s++;
+	return digits > 0 && !*s;
+}
+
+/* interval 'text' fields [(p)] of a constant (interval '5' minute,
+ * interval '1 day 2:03:04' hour to minute): a bare number counts the
+ * smallest field (DecodeInterval), the fields below it are dropped and
+ * the seconds rounded to p digits (AdjustIntervalForTypmod); the stored
+ * constant, read now.  0: not fields (interval(p): precision below). */
+static int interval_fields(pgc_dp *d, const char *text, const PgQuery__TypeName *tn)
+{
+	const PgQuery__Node *m = tn->typmods[0], *pn = tn->n_typmods == 2 ? tn->typmods[1] : NULL;
+	static const char *const units[] = {"year", "month", "day", "hour", "minute", "second"};
+	static const int64_t time_unit[] = {INT64_C(3600000000), 60000000}; /* hour, minute */
+	mur_interval iv;
+	mur_buf b;
+	int mask, p = 6, rc, small;
+	if (m->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+	    m->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL ||
+	    (mask = m->a_const->ival->ival) == PGC_INTERVAL_FULL_RANGE || tn->n_typmods > 2)
+		return 0;
+	if (pn && pn->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+	    pn->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL)
+		p = pn->a_const->ival->ival < 0 ? 0 : pn->a_const->ival->ival;
+	/* the smallest field: year 0, month 1, day 2, hour 3, minute 4, second 5 */
+	small = mask & IV_SECOND   ? 5
+		: mask & IV_MINUTE ? 4
+		: mask & IV_HOUR   ? 3
+		: mask & IV_DAY    ? 2
+		: mask & IV_MONTH  ? 1
+				   : 0;
+	if (mask == (IV_MINUTE | IV_SECOND) && strchr(text, ':') && /* mm:ss, not hh:mm */
+	    !strchr(strchr(text, ':') + 1, ':'))
+		return pgc_dp_fail(d, "interval 'mm:ss' minute to second in catalog queries"), 1;
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "%s %s", text, bare_number(text) ? units[small] : "");
+	rc = mur_buf_ok(&b) ? mur_iv_parse(mur_buf_cstr(&b), b.len, &iv, d->err) : MUR_ERR;
+	mur_buf_free(&b);
+	if (rc != MUR_OK) {
+		d->failed = 1;
+		return 1;
+	}
+	if (small == 0)
+		iv.months = iv.months / 12 * 12;
+	if (small <= 1)
+		iv.days = 0;
+	if (small <= 2)
+		iv.us = 0;
+	else if (small < 5)
+		iv.us = iv.us / time_unit[small - 3] * time_unit[small - 3];
+	else
+		iv.us = round_us(iv.us, p > 6 ? 6 : p);
+	mur_buf_init(&b);
+	mur_iv_store(&iv, &b);
+	pgc_put_string(d->b, mur_buf_cstr(&b));
+	mur_buf_free(&b);
+	return 1;
+}
+
 int pgc_time_cast(pgc_dp *d, pgc_dp_text *x, mur_type to, const PgQuery__TypeName *tn)
 {
 	mur_type from = x->type;
 	if (!pgc_time_is(to) && !pgc_time_is(from) &&
 	    !(from == MT_NUMERIC && mur_type_is_integer(to)))
 		return 0;
+	if (tn->n_typmods && to == V && sval(x->node) && interval_fields(d, sval(x->node), tn))
+		return 1;
 	if (tn->n_typmods && pgc_time_is(to)) {
 		int p = precision(tn, to);
 		if (p < 0)
-			return pgc_dp_fail(d, "interval fields (interval '5' minute) in catalog "
-					      "queries"),
+			return pgc_dp_fail(d, "interval fields of a value not constant "
+					      "(x::interval minute) in catalog queries"),
 			       1;
 		pgc_dp_out(d, "pgc_time_round(");
 		pgc_time_coerce(d, x, to);
@@ -491,16 +614,6 @@ int pgc_time_cast(pgc_dp *d, pgc_dp_text *x, mur_type to, const PgQuery__TypeNam
 /* ---- the SQLite functions ---- */
 
 static const pgc_session_hooks *hooks_of(sqlite3_context *ctx) { return sqlite3_user_data(ctx); }
-
-/* us rounded to 10^-p s (p < 6), half away from zero, as PostgreSQL's
- * AdjustTimestampForTypmod / AdjustIntervalForTypmod. */
-static int64_t round_us(int64_t us, int p)
-{
-	int64_t unit = 1;
-	for (; p < 6; p++)
-		unit *= 10;
-	return us >= 0 ? (us + unit / 2) / unit * unit : -((-us + unit / 2) / unit * unit);
-}
 
 /* pgc_now(which[, precision]): the session's clock (hooks.now_us), as
  * stored timestamptz text; precision p < 6 rounds to 10^-p s, half up, as
@@ -639,6 +752,20 @@ static void fn_param_text(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_value(ctx, argv[0]);
 }
 
+/* pgc_param_int(p): a parameter beside a date (date + $1): an integer
+ * (a simple query's lifted literal); anything else is PostgreSQL's 42725
+ * for date ± unknown (integer, interval and time all fit). */
+static void fn_param_int(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_INTEGER ||
+	    sqlite3_value_type(argv[0]) == SQLITE_NULL)
+		sqlite3_result_value(ctx, argv[0]);
+	else
+		sqlite3_result_error(ctx, "SQLSTATE:42725:operator is not unique: date + unknown",
+				     -1);
+}
+
 /* pgc_timezone(): the session's TimeZone ("UTC" when it has none). */
 static void fn_timezone(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -662,6 +789,9 @@ int pgc_time_register(sqlite3 *db, const pgc_session_hooks *hooks)
 					     NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function(db, "pgc_param_text", 2, SQLITE_UTF8, h, fn_param_text,
+					     NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(db, "pgc_param_int", 1, SQLITE_UTF8, h, fn_param_int,
 					     NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function(db, "pgc_iv_trunc", 2, SQLITE_UTF8, h, fn_iv_trunc,

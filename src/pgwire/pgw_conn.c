@@ -509,9 +509,20 @@ void pgw_conn_fatalf(pgw_conn *c, const char *sqlstate, const char *fmt, ...)
 	pgw_conn_fatal(c, &e);
 }
 
+void pgw_conn_put_error(pgw_conn *c, const mur_error *err)
+{
+	mur_error local;
+	if (c->esess && c->ops->localize_error) {
+		local = *err;
+		c->ops->localize_error(c->esess, &local);
+		err = &local;
+	}
+	pgw_put_error(&c->out, "ERROR", err);
+}
+
 void pgw_conn_fail(pgw_conn *c, const mur_error *err)
 {
-	pgw_put_error(&c->out, "ERROR", err);
+	pgw_conn_put_error(c, err);
 	if (c->esess && c->ops->statement_failed)
 		c->ops->statement_failed(c->esess);
 	if (c->extended) {

@@ -178,6 +178,8 @@ struct pgw_session {
 void pgw_conn_fatal(pgw_conn *c, const mur_error *err);
 void pgw_conn_fatalf(pgw_conn *c, const char *sqlstate, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* An ErrorResponse (ERROR), through the engine's localize_error. */
+void pgw_conn_put_error(pgw_conn *c, const mur_error *err);
 /* An ERROR: ErrorResponse, statement_failed(); in the extended protocol
  * go to SKIP, in a simple query end it with ReadyForQuery. */
 void pgw_conn_fail(pgw_conn *c, const mur_error *err);

@@ -249,6 +249,10 @@ typedef struct pgw_engine_ops {
 	/* Called when a statement failed inside an extended-protocol batch or a
 	 * simple query, so the engine can mark an open transaction failed. */
 	void (*statement_failed)(void *esess);
+	/* Optional.  An ERROR about to be sent: the engine may rewrite what
+	 * depends on the session's settings (a timestamptz in its DETAIL in
+	 * the session's TimeZone: common/failing_row.h). */
+	void (*localize_error)(void *esess, mur_error *err);
 
 	/* Optional.  A CancelRequest with this session's key arrived while a
 	 * callback is pending (execute, copy_done or prepare_finish): end the

@@ -74,7 +74,7 @@ void pgw_simple_on_query_end(pgw_conn *c, pgw_result *r)
 	if (r->kind == PGW_RESULT_ERROR) {
 		if (!mur_error_is_set(&r->err))
 			mur_error_set(&r->err, SQLSTATE_INTERNAL_ERROR, "the query could not end");
-		pgw_put_error(&c->out, "ERROR", &r->err);
+		pgw_conn_put_error(c, &r->err);
 	}
 	pgw_result_free(r);
 	simple_ready(c);

@@ -1,9 +1,10 @@
 /*
  * default_now.c — a column's DEFAULT now() is the transaction's start.
  *
- * PostgreSQL evaluates now(), transaction_timestamp() and CURRENT_TIMESTAMP
- * as the start of the transaction, also inside a column's DEFAULT: two
- * INSERTs (or an INSERT and a COPY, or UPDATE ... SET c = DEFAULT) in one
+ * PostgreSQL evaluates now(), transaction_timestamp(), CURRENT_TIMESTAMP,
+ * CURRENT_DATE and LOCALTIMESTAMP (the last two on the zone's wall clock:
+ * parser/analyze_tz.c) as the start of the transaction, also inside a
+ * column's DEFAULT: two INSERTs (or an INSERT and a COPY, or UPDATE ... SET c = DEFAULT) in one
  * BEGIN ... COMMIT block fill the same time.  CREATE TABLE stores a
  * default as the SQLite text its emitter wrote (cat_column.default_sql),
  * where those calls are mur_xact_now() (parser/analyze_func.c: without a
@@ -17,37 +18,58 @@
  *   sql_default_now_sql: COPY (leader/lead_copy.c), a literal of the
  *     session's transaction start.
  *
+ * CURRENT_DATE and LOCALTIMESTAMP store the zone as mur_session_zone(),
+ * bound beside mur_xact_now() to the session's zone (a literal): the
+ * wall clock of the session that fills the default, as PostgreSQL's, not
+ * of the one that made the table.
+ *
  * mur_xact_now() evaluated unbound (a CHECK, a view, a default stored in
  * an older catalog as mur_now()) reads the clock, as before
  * (storage/sqlfn_time.c).
  */
 #include "sql/sqlInt.h"
 
+#include "common/tz.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #define NOW_CALL "mur_xact_now()"
+#define ZONE_CALL "mur_session_zone()"
 
-/* out: sql with each unquoted mur_xact_now() replaced by repl. */
-static void substitute(mur_buf *out, const char *sql, const char *repl)
+/* out: sql with each unquoted call (NOW_CALL or ZONE_CALL) replaced by
+ * its repl (NULL: left as is). */
+static void substitute(mur_buf *out, const char *sql, const char *now, const char *zone)
 {
-	size_t len = strlen(NOW_CALL);
+	const char *calls[2] = {NOW_CALL, ZONE_CALL}, *repl[2] = {now, zone};
 	int quoted = 0;
 	for (const char *p = sql; *p; p++) {
+		int k = -1;
 		quoted ^= *p == '\'';
-		if (!quoted && strncmp(p, NOW_CALL, len) == 0 &&
-		    (p == sql || (p[-1] != '_' && !(p[-1] >= 'a' && p[-1] <= 'z')))) {
-			mur_buf_printf(out, "(%s)", repl);
-			p += len - 1;
+		for (int i = 0; i < 2 && !quoted && k < 0; i++)
+			if (repl[i] && strncmp(p, calls[i], strlen(calls[i])) == 0 &&
+			    (p == sql || (p[-1] != '_' && !(p[-1] >= 'a' && p[-1] <= 'z'))))
+				k = i;
+		if (k >= 0) {
+			mur_buf_printf(out, "(%s)", repl[k]);
+			p += strlen(calls[k]) - 1;
 			continue;
 		}
 		mur_buf_put(out, p, 1);
 	}
 }
 
+/* zone as an SQL string literal in lit (zone names hold no quote). */
+static const char *zone_lit(char *lit, size_t sz, const char *zone)
+{
+	snprintf(lit, sz, "'%s'", zone && !strchr(zone, '\'') ? zone : "UTC");
+	return lit;
+}
+
 const char *sql_default_bind_now(sql_ctx *c, const char *sql, int loc)
 {
+	char zone[MUR_TZ_NAME_MAX + 3];
 	mur_buf now, b;
 	sql_emit em = {&now, NULL, 0};
 	sql_expr *e;
@@ -58,14 +80,14 @@ const char *sql_default_bind_now(sql_ctx *c, const char *sql, int loc)
 	mur_buf_init(&now);
 	sql_emit_expr(&em, e);
 	mur_buf_init(&b);
-	substitute(&b, sql, mur_buf_cstr(&now));
+	substitute(&b, sql, mur_buf_cstr(&now), zone_lit(zone, sizeof zone, sql_tz_name(c)));
 	mur_buf_free(&now);
 	return sql_buf_finish(c, &b);
 }
 
-void sql_default_now_sql(mur_buf *out, const char *sql, int64_t us)
+void sql_default_now_sql(mur_buf *out, const char *sql, int64_t us, const char *zone)
 {
-	char lit[48];
+	char lit[48], zlit[MUR_TZ_NAME_MAX + 3];
 	time_t sec = (time_t)(us / 1000000);
 	struct tm tm;
 	int n;
@@ -82,5 +104,5 @@ void sql_default_now_sql(mur_buf *out, const char *sql, int64_t us)
 	if (lit[n - 1] == '.')
 		lit[--n] = '\0';
 	snprintf(lit + n, sizeof lit - (size_t)n, "'");
-	substitute(out, sql, lit);
+	substitute(out, sql, lit, zone_lit(zlit, sizeof zlit, zone));
 }

@@ -88,9 +88,10 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const 
  * out (reset first); MUR_OK, MUR_ENOMEM, or MUR_ERR when ps is not
  * batched. */
 /* out: a default's SQLite text with mur_xact_now() bound to the
- * transaction's start us (microseconds; 0: unbound), for COPY
+ * transaction's start us (microseconds; 0: unbound) and
+ * mur_session_zone() to the session's zone (NULL: UTC), for COPY
  * (sql/default_now.c). */
-void sql_default_now_sql(mur_buf *out, const char *sql, int64_t us);
+void sql_default_now_sql(mur_buf *out, const char *sql, int64_t us, const char *zone);
 int sql_batch_sql(const plan_select *ps, const mur_value *last, uint32_t limit, mur_buf *out);
 
 /* `x IN (uncorrelated subquery)` on a key column is emitted with a seek

@@ -18,7 +18,7 @@
  *
  * Values print by the type the statement's row-types tag gives their
  * column (common/failing_row.h: a boolean stored 0/1 prints t/f, a
- * timestamptz with its +00); a column the tag does not name (or no tag)
+ * timestamptz marked, for the leader to print in the session's zone); a column the tag does not name (or no tag)
  * prints by how it is stored: integers and text as PostgreSQL prints int
  * and text, a float by its shortest round-trip form, a blob as bytea's
  * hex, NULL as "null".  When anything

@@ -17,7 +17,8 @@
  * The columns noted, and the types they print by, are the ones the
  * statement's tag names (common/failing_row.h: the shard knows storage
  * classes, not types, and its table's column order may not be the
- * catalog's), a timestamptz in UTC.  No tag, a tag naming a column the
+ * catalog's), a timestamptz marked for the leader to print in the session's
+ * zone (failing_row.h).  No tag, a tag naming a column the
  * table lacks, or a re-run that does not fail alike: no DETAIL, as before.
  * The cost is paid only by statements that failed with 23502 or 23514.
  */

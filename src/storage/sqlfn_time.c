@@ -102,6 +102,14 @@ static void fn_current_date(sqlite3_context *cx, int argc, sqlite3_value **v)
 	result_ts(cx, &t, 0);
 }
 
+/* mur_session_zone() unbound (sql/default_now.c binds it in a DEFAULT):
+ * the zone a shard knows, UTC. */
+static void fn_session_zone(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	(void)argc, (void)v;
+	sqlite3_result_text(cx, "UTC", -1, SQLITE_STATIC);
+}
+
 static void lower_field(sqlite3_value *v, char *out, size_t n)
 {
 	const char *s = (const char *)sqlite3_value_text(v);
@@ -813,6 +821,7 @@ static const stor_fn_def time_fns[] = {
 	{"mur_now", 0, 0, fn_now},
 	{"mur_xact_now", 0, 0, fn_now}, /* unbound: sql/default_now.c */
 	{"mur_current_date", 0, 0, fn_current_date},
+	{"mur_session_zone", 0, 0, fn_session_zone}, /* unbound: sql/default_now.c */
 	{"mur_date_trunc", 2, 1, fn_date_trunc},
 	{"mur_extract", 2, 1, fn_extract},
 	{"mur_extract_num", 2, 1, fn_extract_num},

@@ -12,6 +12,7 @@
 
 #include "common/failing_row.h"
 #include "common/linemap.h"
+#include "common/tz.h"
 
 #include <string.h>
 
@@ -69,8 +70,35 @@ static void test_row_by_types(void **state)
 	(void)state;
 	mur_error_set(&err, "23514", "new row violates check constraint");
 	mur_failing_row(&err, 4, types, vals, NULL);
+	assert_string_equal(err.detail, "Failing row contains (1, t, null, \xff"
+					"2024-01-02 03:04:05\xfe)."); /* marked */
+	mur_failing_row_localize(&err, NULL);
 	assert_string_equal(err.detail,
 			    "Failing row contains (1, t, null, 2024-01-02 03:04:05+00).");
+}
+
+/* The leader writes a marked timestamptz in the session's zone; a mark cut
+ * off (a DETAIL at its size limit) is dropped with what follows it. */
+static void test_localize(void **state)
+{
+	mur_outfmt f = {.tz = mur_tz_get("America/New_York", NULL), .bytea_escape = 0};
+	mur_error err;
+	(void)state;
+	assert_non_null(f.tz);
+	mur_error_set(&err, "23505", "duplicate key value violates unique constraint");
+	mur_error_detail(&err, "Key (a, b)=(\xff"
+			       "2024-01-02 03:04:05.5\xfe, \xff"
+			       "2024-07-01 00:00:00\xfe) already exists.");
+	mur_failing_row_localize(&err, &f);
+	assert_string_equal(err.detail, "Key (a, b)=(2024-01-01 22:04:05.5-05, 2024-06-30 "
+					"20:00:00-04) already exists.");
+	mur_error_detail(&err, "Failing row contains (x, \xff"
+			       "2024-01-02 03:0");
+	mur_failing_row_localize(&err, &f);
+	assert_string_equal(err.detail, "Failing row contains (x, ");
+	mur_error_detail(&err, "no mark");
+	mur_failing_row_localize(&err, &f);
+	assert_string_equal(err.detail, "no mark");
 }
 
 static void test_linemap(void **state)
@@ -106,6 +134,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tag_round_trip),
 		cmocka_unit_test(test_row_by_types),
+		cmocka_unit_test(test_localize),
 		cmocka_unit_test(test_linemap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -226,18 +226,25 @@ static void test_key_list_too_long(void **state)
 }
 
 /* COPY's defaults: unquoted mur_xact_now() bound to the transaction's
- * start (canonical text), a string and mur_now() (clock_timestamp) kept. */
+ * start (canonical text) and mur_session_zone() to the zone, a string and
+ * mur_now() (clock_timestamp) kept. */
 static void test_default_now_sql(void **state)
 {
 	mur_buf b;
 	(void)state;
 	mur_buf_init(&b);
-	sql_default_now_sql(&b, "mur_tz_cast(mur_xact_now(), 'mur_xact_now()', mur_now())",
-			    1796664896500000LL);
+	sql_default_now_sql(&b,
+			    "mur_tz_cast(mur_xact_now(), 'mur_xact_now()', mur_now(), "
+			    "mur_session_zone())",
+			    1796664896500000LL, "Asia/Tokyo");
 	assert_string_equal(mur_buf_cstr(&b), "mur_tz_cast(('2026-12-07 17:34:56.5'), "
-					      "'mur_xact_now()', mur_now())");
+					      "'mur_xact_now()', mur_now(), ('Asia/Tokyo'))");
 	mur_buf_reset(&b);
-	sql_default_now_sql(&b, "mur_xact_now()", 0);
+	sql_default_now_sql(&b, "mur_tz_cast(mur_xact_now(), mur_session_zone())", 1, NULL);
+	assert_string_equal(mur_buf_cstr(&b), "mur_tz_cast(('1970-01-01 00:00:00.000001'), "
+					      "('UTC'))");
+	mur_buf_reset(&b);
+	sql_default_now_sql(&b, "mur_xact_now()", 0, NULL);
 	assert_string_equal(mur_buf_cstr(&b), "mur_xact_now()");
 	mur_buf_free(&b);
 }
