@@ -24,6 +24,12 @@
  * prepare time: session settings reach SQLite in the text (the zone of
  * TimeZone, sqlfn_tz.c) or are read when a function runs (current_setting,
  * the session's sequences, now() as a bound parameter or a literal).
+ * SQLite re-prepares it in its first sqlite3_step, so its shape is read
+ * after that step: one text (a set operation's `SELECT * FROM
+ * main."murphy__sub0" UNION ALL ...`) reads tables lead_local_load makes
+ * anew for each query, one or two columns wide, and the column count of
+ * before the step was the previous use's (XX000 "no such column: s.c1",
+ * docs/plan_cache.md).
  */
 #include "leader/lead_int.h"
 #include "common/clock.h"
@@ -397,9 +403,12 @@ int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, i
 	nbind = sqlite3_bind_parameter_count(st);
 	for (int i = 0; i < nbind && i < nparams; i++)
 		exec_sql_bind_value(st, i + 1, &params[i]);
-	ncols = sqlite3_column_count(st);
 	sqlite3_progress_handler(e->mem, LEAD_LOCAL_CHECK_OPS, local_past_deadline, e);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	rc = sqlite3_step(st);
+	/* the shape after the first step: a kept statement SQLite re-prepared
+	 * there may have other columns than before it (stmt_cache.h) */
+	ncols = sqlite3_column_count(st);
+	for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
 		for (int c = 0; c < ncols; c++) {
 			mur_value v = exec_sql_column_value(st, c);
 			mur_row_put_value(out, &v);

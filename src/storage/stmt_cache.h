@@ -19,6 +19,12 @@
  * schema change.  What SQLite cannot see — a value the caller folded into
  * a statement at prepare time — is the caller's to clear
  * (stor_stmt_cache_clear).
+ *
+ * SQLite re-prepares in sqlite3_step (the schema cookie is checked when the
+ * statement opens its read): until the first step a kept statement still
+ * describes what it was, so read its shape (sqlite3_column_count, names,
+ * decltypes) after the first step: `SELECT * FROM t` kept when t had one
+ * column reports one column before and two after the step once t has two.
  */
 #ifndef MUR_STORAGE_STMT_CACHE_H
 #define MUR_STORAGE_STMT_CACHE_H

@@ -4,7 +4,7 @@
  * statement, reset with its bindings cleared; a statement in use is not
  * handed out twice; the least recently used one is replaced; a failed one
  * is dropped; a kept one follows a schema change and a redefined function
- * (SQLite re-prepares it); long texts are not kept; clear finalizes.
+ * (SQLite re-prepares it, its shape after the first step); long texts are not kept; clear finalizes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -142,6 +142,32 @@ static void test_schema_change_and_function_followed(void **state)
 	stor_stmt_cache_put(&cache, st, 1);
 }
 
+/* `SELECT *` kept over a table recreated wider: the statement describes
+ * the old table until its first step re-prepares it (stmt_cache.h), so a
+ * caller reads its shape after that step (lead_local_query). */
+static void test_shape_follows_after_the_first_step(void **state)
+{
+	(void)state;
+	sqlite3_exec(db, "CREATE TABLE w(c0); INSERT INTO w VALUES (1)", NULL, NULL, NULL);
+	sqlite3_stmt *st = get("SELECT * FROM w");
+	assert_int_equal(sqlite3_column_count(st), 1);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	stor_stmt_cache_put(&cache, st, 0);
+	sqlite3_exec(db, "DROP TABLE w; CREATE TABLE w(c0, c1); INSERT INTO w VALUES (1, 2)", NULL,
+		     NULL, NULL);
+	st = get("SELECT * FROM w");
+	assert_int_equal(sqlite3_column_count(st), 1); /* the kept statement's, stale */
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_count(st), 2); /* re-prepared by the step */
+	assert_int_equal(sqlite3_column_int(st, 1), 2);
+	stor_stmt_cache_put(&cache, st, 0);
+	sqlite3_exec(db, "DROP TABLE w; CREATE TABLE w(c0)", NULL, NULL, NULL);
+	st = get("SELECT * FROM w");
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE); /* no row: re-prepared all the same */
+	assert_int_equal(sqlite3_column_count(st), 1);
+	stor_stmt_cache_put(&cache, st, 0);
+}
+
 static void fn_one(sqlite3_context *cx, int argc, sqlite3_value **argv)
 {
 	(void)argc, (void)argv;
@@ -198,6 +224,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_least_recently_used_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_statement_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_change_and_function_followed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_shape_follows_after_the_first_step, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_function_redefined_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_text_not_kept_and_errors, setup,
