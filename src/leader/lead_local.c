@@ -27,8 +27,8 @@
  * SQLite re-prepares it in its first sqlite3_step, so its shape is read
  * after that step: one text (a set operation's `SELECT * FROM
  * main."murphy__sub0" UNION ALL ...`) reads tables lead_local_load makes
- * anew for each query, one or two columns wide, and the column count of
- * before the step was the previous use's (XX000 "no such column: s.c1",
+ * anew for each query, one or two columns wide, and a column count read
+ * before that step was the previous use's (XX000 "no such column: s.c1",
  * docs/plan_cache.md).
  */
 #include "leader/lead_int.h"
