@@ -47,6 +47,7 @@
 #include "replication/repl.h"
 #include "sql/plan.h"
 #include "sql/sql.h"
+#include "storage/stmt_cache.h"
 
 #include <sqlite3.h>
 #include <uv.h>
@@ -152,6 +153,8 @@ struct lead_engine {
 	load_store *copy_load; /* per-copy load rings (load/load.h); NULL: out of memory */
 	lead_node_load load[CAT_NODES_MAX]; /* by node id % CAT_NODES_MAX (lead_stale.c) */
 	uint32_t read_turn;                 /* reads that took turns among equal copies */
+	/* mem's prepared statements kept for reuse (lead_local.c) */
+	stor_stmt_cache mem_stmts;
 };
 
 typedef struct lead_setting {
@@ -722,6 +725,7 @@ int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, i
 		     const mur_buf *in_rows, uint64_t in_nrows, uint32_t in_ncols, mur_buf *out,
 		     uint64_t *nrows_out, uint32_t *ncols_out, mur_error *err);
 int lead_local_fail(lead_engine *e, int rc, mur_error *err); /* SQLite error → err */
+void lead_local_close(lead_engine *e); /* the kept statements finalized, mem closed */
 /* (Re)create table `table`(c0..c{ncols-1}) in the leader's SQLite (no
  * affinity: values keep their class) holding rows (mur_row encoding). */
 int lead_local_load(lead_engine *e, const char *table, const mur_buf *rows, uint64_t nrows,

@@ -12,6 +12,24 @@
  * (stor_register_functions), so the leader and the followers agree.
  * Everything runs on the loop thread; the inputs are bounded by what the
  * followers return.
+ *
+ * Statements are kept for reuse (storage/stmt_cache.h, keyed by the SQL
+ * text; lead_local_query): TPC-B's history INSERT runs the same values_sql
+ * at every transaction (a kept plan's, its values as parameters), and
+ * preparing it was ~6 % of the leader's CPU.  A kept statement is reset
+ * with its bindings cleared after each use, success or not, and dropped
+ * after an error.  It stays right without more invalidation because
+ * SQLite re-prepares it when the schema it reads or the functions
+ * registered change, and because nothing the leader emits is folded at
+ * prepare time: session settings reach SQLite in the text (the zone of
+ * TimeZone, sqlfn_tz.c) or are read when a function runs (current_setting,
+ * the session's sequences, now() as a bound parameter or a literal).
+ * SQLite re-prepares it in its first sqlite3_step, so its shape is read
+ * after that step: one text (a set operation's `SELECT * FROM
+ * main."murphy__sub0" UNION ALL ...`) reads tables lead_local_load makes
+ * anew for each query, one or two columns wide, and a column count read
+ * before that step was the previous use's (XX000 "no such column: s.c1",
+ * docs/plan_cache.md).
  */
 #include "leader/lead_int.h"
 #include "common/clock.h"
@@ -341,19 +359,43 @@ static int local_past_deadline(void *arg)
 	       mur_now_ms() >= e->local_session->stmt_deadline_ms;
 }
 
+void lead_local_close(lead_engine *e)
+{
+	stor_stmt_cache_clear(&e->mem_stmts);
+	sqlite3_close(e->mem);
+}
+
+/* sql's statement: kept in e->mem_stmts unless it reads table r, which
+ * every such query creates anew (a schema change: a kept statement naming
+ * r would be re-prepared by SQLite at each use anyway). */
+static int local_prepare(lead_engine *e, const char *sql, int reads_r, sqlite3_stmt **st)
+{
+	if (reads_r)
+		return sqlite3_prepare_v2(e->mem, sql, -1, st, NULL);
+	return stor_stmt_cache_get(&e->mem_stmts, e->mem, sql, st);
+}
+
+static void local_release(lead_engine *e, sqlite3_stmt *st, int reads_r, int failed)
+{
+	if (reads_r)
+		sqlite3_finalize(st);
+	else
+		stor_stmt_cache_put(&e->mem_stmts, st, failed);
+}
+
 int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, int nparams,
 		     const mur_buf *in_rows, uint64_t in_nrows, uint32_t in_ncols, mur_buf *out,
 		     uint64_t *nrows_out, uint32_t *ncols_out, mur_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc, ncols, nbind;
+	int rc, ncols, nbind, reads_r = in_rows != NULL;
 	uint64_t n = 0;
 
 	/* r reads in_rows where they are (storage/rowtab.c), until dropped below */
 	if (in_rows && stor_rowtab_create(e->mem, "r", in_rows->data ? in_rows->data : "",
 					  in_rows->len, in_nrows, in_ncols, err) != MUR_OK)
 		return MUR_ERR;
-	rc = sqlite3_prepare_v2(e->mem, sql, -1, &st, NULL);
+	rc = local_prepare(e, sql, reads_r, &st);
 	if (rc != SQLITE_OK) {
 		sqlite_fail(e, rc, err);
 		goto err_drop_r;
@@ -361,9 +403,12 @@ int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, i
 	nbind = sqlite3_bind_parameter_count(st);
 	for (int i = 0; i < nbind && i < nparams; i++)
 		exec_sql_bind_value(st, i + 1, &params[i]);
-	ncols = sqlite3_column_count(st);
 	sqlite3_progress_handler(e->mem, LEAD_LOCAL_CHECK_OPS, local_past_deadline, e);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	rc = sqlite3_step(st);
+	/* the shape after the first step: a kept statement SQLite re-prepared
+	 * there may have other columns than before it (stmt_cache.h) */
+	ncols = sqlite3_column_count(st);
+	for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
 		for (int c = 0; c < ncols; c++) {
 			mur_value v = exec_sql_column_value(st, c);
 			mur_row_put_value(out, &v);
@@ -374,15 +419,15 @@ int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, i
 	if (rc == SQLITE_INTERRUPT && local_past_deadline(e)) {
 		mur_error_set(err, SQLSTATE_QUERY_CANCELED,
 			      "canceling statement due to statement timeout");
-		sqlite3_finalize(st);
+		local_release(e, st, reads_r, 1);
 		goto err_drop_r;
 	}
 	if (rc != SQLITE_DONE) {
 		sqlite_fail(e, rc, err);
-		sqlite3_finalize(st);
+		local_release(e, st, reads_r, 1);
 		goto err_drop_r;
 	}
-	sqlite3_finalize(st);
+	local_release(e, st, reads_r, 0);
 	if (in_rows)
 		sqlite3_exec(e->mem, "DROP TABLE IF EXISTS r", NULL, NULL, NULL);
 	if (!mur_buf_ok(out))

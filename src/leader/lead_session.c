@@ -83,7 +83,7 @@ void lead_engine_destroy(lead_engine *e)
 	lead_signal_close(e);
 	repl_destroy(e->repl);
 	lead_decider_destroy(e->decider);
-	sqlite3_close(e->mem);
+	lead_local_close(e);
 	load_destroy(e->copy_load);
 	free(e);
 }

@@ -173,3 +173,35 @@ def test_catalog_view_text_sees_each_change(db):
     db.exec_both("DROP TABLE ls_v1")
     db.both(q)
     db.exec_both("DROP TABLE ls_v2")
+
+
+# A set operation runs on the leader as one text for any width (sql/plan_subq.c:
+# SELECT * FROM (SELECT * FROM main."murphy__sub0" UNION ALL SELECT * FROM ...)) over
+# tables made anew for each query, one or several columns wide: the kept statement is
+# re-prepared by its first step, and its column count is the one after that step.
+WIDTHS = [
+    "SELECT id FROM ls_so UNION ALL SELECT null",
+    "SELECT * FROM (SELECT id, w FROM ls_so UNION ALL SELECT null, null) s ORDER BY 1, 2",
+    "SELECT * FROM (SELECT id FROM ls_so UNION ALL SELECT null) s ORDER BY 1",
+    "WITH x AS (SELECT id, w FROM ls_so UNION ALL SELECT null, null) SELECT * FROM x "
+    "ORDER BY 1, 2",
+    "SELECT count(*) FROM (SELECT id, w FROM ls_so WHERE id < 0 "
+    "UNION ALL SELECT id, w FROM ls_so WHERE id < 0) s",
+    "SELECT * FROM (SELECT id, w, v FROM ls_so UNION ALL SELECT null, null, null) s "
+    "ORDER BY 1, 2, 3",
+    "SELECT * FROM (SELECT id FROM ls_so UNION ALL SELECT null) s ORDER BY 1",
+]
+
+
+def test_set_operation_text_over_tables_of_other_widths(db):
+    db.exec_both("DROP TABLE IF EXISTS ls_so")
+    db.exec_both("CREATE TABLE ls_so (id int PRIMARY KEY, w text, v int)")
+    db.exec_both("INSERT INTO ls_so VALUES (1, 'a', 10), (2, NULL, 20), (3, 'c', NULL)")
+    for sql in WIDTHS + WIDTHS[::-1]:
+        db.both(sql)
+    with block(db):
+        db.exec_both("INSERT INTO ls_so VALUES (4, 'd', 40)")
+        db.both("INSERT INTO ls_so SELECT id + 10, w, v FROM ls_so UNION ALL "
+                "SELECT 100, null, null")
+        db.both(WIDTHS[1])
+    db.both("SELECT id, w, v FROM ls_so ORDER BY id")
