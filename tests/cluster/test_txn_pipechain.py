@@ -34,11 +34,9 @@ import checker
 from conftest import owned_cluster, timer_args
 from test_leader_crash import kill_leader
 from test_txn_atomic import ids_on_copies, scalar
-from test_txn_crash import setup_table
 from test_txn_pcommit import outcome_of, pc_connect, staged_on_copies
-from test_txn_pipestage import (nothing_of_either, three_shard_ids, wait_staged,
-                                y_stages_behind_undecided_x)
-from test_txn_stagehold import HOLD_MS, Call, start_leader_at, wait_log
+from test_txn_pipestage import nothing_of_either, wait_staged, x_held, y_stages_behind_undecided_x
+from txn_hold import HOLD_MS, Call, wait_log
 from test_txn_truth import wait_disconnected
 
 SUSPECT_MS = 8000
@@ -133,20 +131,7 @@ def test_a_chained_marker_fails_the_first_commits_and_a_newcomer_waits(pc):
     chain behind the failed Y (it would be doomed with it): it waits, then
     commits, and its values are on every copy."""
     table = "pc_midfail"
-    point = "txn_stage_fail_chained"
-    setup_table(pc, table)
-    conn = pc.connect()
-    a_id, b_id, c_id = three_shard_ids(conn, table)
-    conn.close()
-    start_leader_at(pc, point)
-    x = pc_connect(pc)
-    xtxid = scalar(x, "SELECT txid_current()")
-    with x.cursor() as cur:  # A first: its staging marker is the one sent
-        cur.execute("UPDATE %s SET v = 7 WHERE id = %d" % (table, a_id))
-        cur.execute("UPDATE %s SET v = 7 WHERE id = %d" % (table, b_id))
-    x_commit = Call(x.commit)
-    x_commit.start()
-    wait_log(pc, "fault point %s reached: transaction %d held" % (point, xtxid))
+    (a_id, b_id, c_id), xtxid, x, x_commit = x_held(pc, table, "txn_stage_fail_chained")
     t0 = time.time()
     calls = {}
     for name, v in (("y", 8), ("z", 9)):
