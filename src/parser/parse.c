@@ -234,7 +234,9 @@ static int parse_tree_scanned(const char *sql, sql_tree **tree, mur_error *err);
 
 /* The tree split_one parsed, for the sql_parse of its statement that comes
  * next on this thread (the session prepares what it split at once): the
- * statement's text (malloc'd) and its tree, or NULLs. */
+ * statement's text (malloc'd) and its tree, or NULLs.  Kept only by a
+ * thread whose exit frees it (sql_pcache_thread_watch: parse_cache.c's key
+ * destructor calls sql_split_thread_exit). */
 static _Thread_local struct {
 	char *sql;
 	sql_tree *tree;
@@ -247,6 +249,8 @@ static void split_kept_clear(void)
 	split_kept.sql = NULL;
 	split_kept.tree = NULL;
 }
+
+void sql_split_thread_exit(void) { split_kept_clear(); }
 
 /* A text whose only ';' (depth.c's scan) end it is one statement, or none:
  * libpg_query's split would parse it only to find that out, and sql_parse
@@ -277,7 +281,8 @@ static int split_one(const char *sql, size_t total, int *n, char ***stmts, mur_e
 	piece[1] = raw && raw->stmt_len ? (size_t)raw->stmt_len : total;
 	*rc = split_copy(sql, piece, raw ? 1 : 0, n, stmts, err);
 	split_kept_clear();
-	if (*rc == MUR_OK && *n == 1 && (split_kept.sql = strdup((*stmts)[0])) != NULL)
+	if (*rc == MUR_OK && *n == 1 && sql_pcache_thread_watch() == 0 &&
+	    (split_kept.sql = strdup((*stmts)[0])) != NULL)
 		split_kept.tree = t;
 	else
 		sql_tree_free(t);

@@ -40,7 +40,9 @@
  * pthread key whose destructor (pcache_thread_exit) frees it, so a thread
  * that parses and ends (a pool thread, a test's thread) leaves nothing
  * behind.  A thread whose table cannot be registered with the key does
- * not cache.
+ * not cache.  The same destructor frees the tree sql_split keeps for the
+ * thread's next sql_parse (parse.c, which registers the thread with
+ * sql_pcache_thread_watch before it keeps one).
  */
 #include "parser/parser_int.h"
 #include "parser/pwalk.h"
@@ -222,10 +224,11 @@ static pthread_once_t pcache_key_once = PTHREAD_ONCE_INIT;
 static int pcache_key_err; /* pthread_key_create's answer */
 
 /* The key's destructor, at the exit of a thread that made a table: frees
- * its entries and the table itself. */
+ * the tree sql_split kept (parse.c), its entries and the table itself. */
 static void pcache_thread_exit(void *arg)
 {
 	pcache_entry **t = arg;
+	sql_split_thread_exit();
 	for (int i = 0; i < SQL_PCACHE_ENTRIES; i++)
 		entry_free(t[i]);
 	free(t);
@@ -253,6 +256,8 @@ static pcache_entry **pcache_table(void)
 	}
 	return pcache = t;
 }
+
+int sql_pcache_thread_watch(void) { return pcache_table() ? 0 : -1; }
 
 /* The SQL_PCACHE_WAYS entries a key of this hash may sit in; NULL when
  * there is no table. */

@@ -81,5 +81,14 @@ void sql_pcache_put(const sql_pcache_probe *p, const uint8_t *packed, size_t len
 		    const PgQuery__ParseResult *r);
 /* Trees this thread took from the cache (tests). */
 uint64_t sql_pcache_hits(void);
+/* 0 when this thread's exit frees what the parser keeps for it (its cache
+ * table, made now if need be, is the value of the pthread key whose
+ * destructor also calls sql_split_thread_exit); -1 when it cannot be
+ * registered (keep nothing past the call). */
+int sql_pcache_thread_watch(void);
+
+/* parse.c: frees the tree sql_split kept for this thread's next sql_parse
+ * (parse_cache.c's key destructor calls it at the thread's exit). */
+void sql_split_thread_exit(void);
 
 #endif

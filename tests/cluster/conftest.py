@@ -138,6 +138,23 @@ def fault(conn, command):
         cur.execute("SELECT murphy.fault(%s)", (command,))
 
 
+def leader_log(cluster):
+    """The whole of the leader's log (murphy.log) as it is now."""
+    with open(os.path.join(cluster.dir, "leader", "murphy.log"), errors="replace") as f:
+        return f.read()
+
+
+def wait_log(cluster, text, timeout=15):
+    """Until the leader's log holds text; AssertionError after timeout
+    seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if text in leader_log(cluster):
+            return
+        time.sleep(0.02)
+    raise AssertionError("the leader never logged %r" % text)
+
+
 def connect_when_up(cluster, timeout=30):
     """A connection to cluster's leader as soon as it listens (it may be
     starting, after a kill); raises the last OperationalError after

@@ -15,8 +15,8 @@ import psycopg2
 import pytest
 
 from checker import placement_files, wait_consistent
-from conftest import owned_cluster, timer_args
-from test_alter_crash import connect_retry, leader_dies_in_alter
+from conftest import connect_when_up, owned_cluster, timer_args
+from test_alter_crash import leader_dies_in_alter
 
 
 def run(conn, sql, params=None):
@@ -224,7 +224,7 @@ def test_follower_killed_mid_alter_type(cc):
     assert not th.is_alive()
     print("ALTER with f2 killed:", out)
     cc.start()  # f2 again: catch-up brings (or undoes) the DDL entry
-    conn = connect_retry(cc)
+    conn = connect_when_up(cc)
     ty = one_shape(cc, conn, "fk", "a")
     assert ty == ("numeric" if out.get("ok") else ty)
     if ty == "integer":  # failed: try again, now with every follower up

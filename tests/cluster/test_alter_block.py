@@ -27,8 +27,8 @@ import psycopg2
 import pytest
 
 from checker import copy_columns, placement_files, wait_consistent
-from conftest import owned_cluster, timer_args
-from test_alter_crash import catalog_columns, connect_retry, leader_dies_in_alter
+from conftest import connect_when_up, owned_cluster, timer_args
+from test_alter_crash import catalog_columns, leader_dies_in_alter
 from test_leader_crash import kill_leader
 from test_txn_truth import wait_disconnected
 
@@ -357,7 +357,7 @@ def test_disconnect_and_leader_kill_before_commit_leave_the_old_shape(cc):
     run(blk, "UPDATE dc SET c = 4 WHERE id < 5")
     kill_leader(cc)
     cc.start()
-    conn = connect_retry(cc)
+    conn = connect_when_up(cc)
     conn.autocommit = True
     wait_consistent(cc, conn, tables=["dc"], replicas=3, timeout=40)
     assert catalog_columns(conn, "dc") == ["id", "a", "b"]
@@ -398,7 +398,7 @@ def test_follower_killed_holding_a_copy(cc):
     run(blk, "UPDATE fk SET c = 7 WHERE id = 3")
     blk.commit()  # at the write quorum of the two copies left
     cc.start()
-    conn = connect_retry(cc)
+    conn = connect_when_up(cc)
     conn.autocommit = True
     wait_consistent(cc, conn, tables=["fk"], replicas=3, timeout=40)
     assert catalog_columns(conn, "fk") == ["id", "a", "b", "c"]

@@ -14,13 +14,12 @@ copy, and the catalog says that shape.
   (catalog/catalog_alter.c) and every copy has it.
 """
 import os
-import time
 
 import psycopg2
 import pytest
 
 from checker import copy_columns, wait_consistent
-from conftest import owned_cluster, timer_args
+from conftest import connect_when_up, owned_cluster, timer_args
 from test_leader_crash import kill_leader
 from test_txn_truth import wait_disconnected
 
@@ -56,17 +55,6 @@ def make(conn, table, n=40, shards=4):
         % (table, n))
 
 
-def connect_retry(cl, timeout=30):
-    deadline = time.time() + timeout
-    while True:
-        try:
-            return cl.connect()
-        except psycopg2.Error:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.2)
-
-
 def test_follower_down_during_alter_catches_up_in_order(cc):
     conn = cc.connect()
     make(conn, "fd")
@@ -80,7 +68,7 @@ def test_follower_down_during_alter_catches_up_in_order(cc):
     run(conn, "ALTER TABLE fd DROP COLUMN a")
     run(conn, "UPDATE fd SET c = c + 1 WHERE id % 2 = 0")
     cc.start()  # f2 again: its copies catch up from a peer's log
-    conn = connect_retry(cc)
+    conn = connect_when_up(cc)
     wait_consistent(cc, conn, tables=["fd"], replicas=3, timeout=40)
     copies = copy_columns(cc, "fd")
     assert {n for (_, n) in copies} == {"f1", "f2", "f3"}
@@ -118,13 +106,13 @@ def leader_dies_in_alter(cl, point, table, sql):
         cl.start()
     finally:
         del os.environ["MURPHY_FAULT_POINT"]
-    conn = connect_retry(cl)
+    conn = connect_when_up(cl)
     with pytest.raises(psycopg2.Error):
         run(conn, sql)
     assert "fault point %s reached" % point in cl.logs(), "the leader died elsewhere"
     kill_leader(cl)  # already gone: waits for the pid
     cl.start()
-    conn = connect_retry(cl)
+    conn = connect_when_up(cl)
     wait_consistent(cl, conn, tables=[table], replicas=3, timeout=40)
     return conn
 

@@ -18,7 +18,7 @@ import psycopg2
 import pytest
 
 import checker
-from conftest import owned_cluster, timer_args
+from conftest import owned_cluster, timer_args, wait_log
 from test_leader_crash import kill_leader
 from test_txn_atomic import ids_on_copies, nothing_anywhere, rows, scalar, two_shard_ids
 
@@ -136,14 +136,7 @@ def with_fault_point(cluster, name):
 
 def wait_fault_reached(cluster, point, timeout=15):
     """Until the leader's log says it died at `point`."""
-    path = os.path.join(cluster.dir, "leader", "murphy.log")
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with open(path, errors="replace") as f:
-            if "fault point %s reached" % point in f.read():
-                return
-        time.sleep(0.1)
-    raise AssertionError("the leader never reached fault point %s" % point)
+    wait_log(cluster, "fault point %s reached" % point, timeout)
 
 
 def two_shard_commit_dies_at(cluster, table, point, mode="off"):

@@ -24,8 +24,8 @@ import psycopg2
 import pytest
 
 import checker
+import txn_hold
 from conftest import owned_cluster, timer_args
-from test_leader_crash import kill_leader
 from test_txn_atomic import scalar, two_shard_ids
 from test_txn_crash import MODES, check_outcome, mode_connect, setup_table
 
@@ -41,27 +41,13 @@ def hc(request):
 
 
 def start_leader_holding(cluster):
-    kill_leader(cluster)
-    os.environ["MURPHY_FAULT_POINT"] = POINT
-    os.environ["MURPHY_FAULT_HOLD_MS"] = str(HOLD_MS)
-    try:
-        cluster.start()
-    finally:
-        del os.environ["MURPHY_FAULT_POINT"]
-        del os.environ["MURPHY_FAULT_HOLD_MS"]
+    """The leader started again with POINT armed for HOLD_MS."""
+    txn_hold.start_leader_at(cluster, POINT, HOLD_MS)
 
 
-def wait_held(cluster, txid, timeout=15):
-    """Until the leader says the commit of txid is held at the fault point."""
-    want = "fault point %s reached: transaction %d held" % (POINT, txid)
-    path = os.path.join(cluster.dir, "leader", "murphy.log")
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with open(path, errors="replace") as f:
-            if want in f.read():
-                return
-        time.sleep(0.05)
-    raise AssertionError("the commit of %d was never held at %s" % (txid, POINT))
+def wait_held(cluster, txid):
+    """Until the leader says the commit of txid is held at POINT."""
+    txn_hold.wait_held(cluster, POINT, txid)
 
 
 def primary_node(conn, table, id_):

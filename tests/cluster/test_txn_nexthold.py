@@ -23,17 +23,17 @@ marker: the same step is test_txn_stagehold.py's.
 """
 import os
 import signal
-import threading
 import time
 
 import psycopg2
 import pytest
 
 import checker
-from conftest import owned_cluster, timer_args
+from conftest import leader_log, owned_cluster, timer_args, wait_log
 from test_txn_atomic import ids_on_copies, scalar, two_shard_ids
 from test_txn_crash import mode_connect, setup_table
 from test_txn_crash_hold import outcome_of, primary_node, start_leader_holding, wait_held
+from txn_hold import Call
 
 # the stopped copies must not be suspected while the test holds them (a
 # suspect copy is not waited for: the marker would fail at once, unsent)
@@ -44,36 +44,6 @@ DEAD_MS = 60000
 @pytest.fixture
 def nc(request):
     yield from owned_cluster(request, 3, timer_args(SUSPECT_MS, DEAD_MS))
-
-
-def log_has(cluster, text):
-    with open(os.path.join(cluster.dir, "leader", "murphy.log"), errors="replace") as f:
-        return text in f.read()
-
-
-def wait_log(cluster, text, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if log_has(cluster, text):
-            return
-        time.sleep(0.02)
-    raise AssertionError("the leader never logged %r" % text)
-
-
-class Client(threading.Thread):
-    """Runs one call on a connection in a thread; keeps the outcome."""
-
-    def __init__(self, fn):
-        super().__init__(daemon=True)
-        self.fn = fn
-        self.outcome = None
-
-    def run(self):
-        try:
-            self.fn()
-            self.outcome = ("ok", None)
-        except psycopg2.Error as e:
-            self.outcome = ("error", e)
 
 
 def a_out_b_behind(nc, table):
@@ -93,12 +63,12 @@ def a_out_b_behind(nc, table):
     txid = scalar(a, "SELECT txid_current()")
     with a.cursor() as cur:
         cur.execute("UPDATE %s SET v = 7 WHERE id IN (%d, %d)" % (table, a_id, b_id))
-    a_commit = Client(a.commit)
+    a_commit = Call(a.commit)
     a_commit.start()
     wait_held(nc, txid)
     b = nc.connect(autocommit=False)
     scalar(b, "SELECT txid_current()")
-    b_update = Client(lambda: b.cursor().execute(
+    b_update = Call(lambda: b.cursor().execute(
         "UPDATE %s SET v = 8 WHERE id = %d" % (table, a_id)))
     b_update.start()
     time.sleep(0.3)
@@ -108,8 +78,8 @@ def a_out_b_behind(nc, table):
     # A's markers are sent to them when the hold ends and stay out
     for n in others:
         os.kill(nc.pid(n), signal.SIGSTOP)
-    assert not log_has(nc, "fault point: transaction %d goes on" % txid)
-    wait_log(nc, "fault point: transaction %d goes on" % txid)
+    assert "fault point: transaction %d goes on" % txid not in leader_log(nc)
+    wait_log(nc, "fault point: transaction %d goes on" % txid, timeout=10)
     return a_id, b_id, txid, a, a_commit, b, b_update, others
 
 
@@ -179,7 +149,7 @@ def test_next_holder_commits_after_the_marker_it_followed(nc):
 def next_holder_commits(nc, table, a_id, b_id, txid, a, a_commit, b, b_update, others):
     b_update.join(5)
     assert b_update.outcome == ("ok", None), b_update.outcome  # base: waits for A's lock
-    b_commit = Client(b.commit)
+    b_commit = Call(b.commit)
     b_commit.start()
     time.sleep(0.3)
     assert b_commit.outcome is None, b_commit.outcome  # B's COMMIT waits for A's marker

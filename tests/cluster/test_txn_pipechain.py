@@ -34,12 +34,10 @@ import checker
 from conftest import owned_cluster, timer_args
 from test_leader_crash import kill_leader
 from test_txn_atomic import ids_on_copies, scalar
-from test_txn_crash import setup_table
 from test_txn_pcommit import outcome_of, pc_connect, staged_on_copies
-from test_txn_pipestage import (nothing_of_either, three_shard_ids, wait_staged,
-                                y_stages_behind_undecided_x)
-from test_txn_stagehold import HOLD_MS, Call, start_leader_at, wait_log
+from test_txn_pipestage import nothing_of_either, wait_staged, x_held, y_stages_behind_undecided_x
 from test_txn_truth import wait_disconnected
+from txn_hold import HOLD_MS, Call, wait_log
 
 SUSPECT_MS = 8000
 DEAD_MS = 60000
@@ -72,6 +70,18 @@ def z_stages_behind_y(pc, table, point):
     return ids, (txid, x, x_commit), (ytxid, y, y_commit), (ztxid, z, z_commit)
 
 
+def nothing_of_the_chain(pc, table, txid, ytxid, ztxid):
+    """Nothing of X, Y (test_txn_pipestage.nothing_of_either) or Z (v = 9)
+    on any copy, none of them with an outcome recorded, no entry of Z
+    kept."""
+    conn = pc.connect()
+    nothing_of_either(pc, conn, table, txid, ytxid)
+    assert outcome_of(conn, ztxid) is None
+    assert all(got == [] for got in ids_on_copies(pc, conn, table, "v = 9").values())
+    assert staged_on_copies(pc, conn, table, ztxid) == {}, "an entry of Z was kept"
+    conn.close()
+
+
 def test_a_chain_of_three_commits_in_order(pc):
     table = "pc_ok"
     (a_id, b_id, c_id), xs, ys, zs = z_stages_behind_y(pc, table, "txn_stage_hold_send_once")
@@ -100,12 +110,7 @@ def test_the_chain_aborts_behind_a_failed_first(pc):
         conn.close()
     for _id, _conn, call in (ys, zs):
         assert "whose staging marker on shard" in str(call.outcome[1]), str(call.outcome[1])
-    conn = pc.connect()
-    nothing_of_either(pc, conn, table, xs[0], ys[0])
-    assert outcome_of(conn, zs[0]) is None
-    assert all(got == [] for got in ids_on_copies(pc, conn, table, "v = 9").values())
-    assert staged_on_copies(pc, conn, table, zs[0]) == {}, "an entry of Z was kept"
-    conn.close()
+    nothing_of_the_chain(pc, table, xs[0], ys[0], zs[0])
 
 
 def test_leader_killed_with_the_chain_staged_behind_an_undecided_first(pc):
@@ -117,12 +122,7 @@ def test_leader_killed_with_the_chain_staged_behind_an_undecided_first(pc):
         assert call.outcome and call.outcome[0] == "error", call.outcome
         conn.close()
     pc.start()
-    conn = pc.connect()
-    nothing_of_either(pc, conn, table, xs[0], ys[0])
-    assert outcome_of(conn, zs[0]) is None
-    assert all(got == [] for got in ids_on_copies(pc, conn, table, "v = 9").values())
-    assert staged_on_copies(pc, conn, table, zs[0]) == {}, "an entry of Z was kept"
-    conn.close()
+    nothing_of_the_chain(pc, table, xs[0], ys[0], zs[0])
 
 
 def test_a_chained_marker_fails_the_first_commits_and_a_newcomer_waits(pc):
@@ -133,20 +133,7 @@ def test_a_chained_marker_fails_the_first_commits_and_a_newcomer_waits(pc):
     chain behind the failed Y (it would be doomed with it): it waits, then
     commits, and its values are on every copy."""
     table = "pc_midfail"
-    point = "txn_stage_fail_chained"
-    setup_table(pc, table)
-    conn = pc.connect()
-    a_id, b_id, c_id = three_shard_ids(conn, table)
-    conn.close()
-    start_leader_at(pc, point)
-    x = pc_connect(pc)
-    xtxid = scalar(x, "SELECT txid_current()")
-    with x.cursor() as cur:  # A first: its staging marker is the one sent
-        cur.execute("UPDATE %s SET v = 7 WHERE id = %d" % (table, a_id))
-        cur.execute("UPDATE %s SET v = 7 WHERE id = %d" % (table, b_id))
-    x_commit = Call(x.commit)
-    x_commit.start()
-    wait_log(pc, "fault point %s reached: transaction %d held" % (point, xtxid))
+    (a_id, b_id, c_id), xtxid, x, x_commit = x_held(pc, table, "txn_stage_fail_chained")
     t0 = time.time()
     calls = {}
     for name, v in (("y", 8), ("z", 9)):

@@ -39,11 +39,6 @@ from test_txn_atomic import ids_on_copies, scalar
 from test_txn_crash import setup_table
 from test_txn_pcommit import outcome_of, staged_on_copies
 from txn_hold import HOLD_MS, commit_started, finished, start_leader_at, wait_held
-# importable from here as they were before txn_hold.py (other test files
-# import this one's helpers)
-from test_txn_crash import mode_connect  # noqa: F401
-from test_txn_pcommit import pc_connect  # noqa: F401
-from txn_hold import Call, wait_log  # noqa: F401
 
 SUSPECT_MS = 8000
 DEAD_MS = 60000
@@ -100,19 +95,28 @@ def wait_staged(cluster, table, txid, nshards, copies=2, timeout=10):
     raise AssertionError("transaction %d staged on %r only" % (txid, got))
 
 
-def y_stages_behind_undecided_x(pc, table, point):
-    """X (a, b) held by `point` with A's staging marker sent; Y (a, c)
-    answered and COMMITting, its staging markers on A and C at their
-    quorum while X is undecided.  Returns (ids, X's txid, X's conn, X's
-    COMMIT, Y's txid, Y's conn, Y's COMMIT)."""
+def x_held(pc, table, point):
+    """table's rows a, b, c on three shards; X (v = 7 in a, then b)
+    COMMITting, held by `point` (the leader started again with it) with A's
+    staging marker sent.  Returns ((a, b, c), X's txid, X's conn, X's
+    COMMIT)."""
     setup_table(pc, table)
     conn = pc.connect()
-    a_id, b_id, c_id = three_shard_ids(conn, table)
+    ids = three_shard_ids(conn, table)
     conn.close()
     start_leader_at(pc, point)
     # A first: its staging marker is the one sent
-    txid, x, x_commit = commit_started(pc, table, 7, (a_id, b_id))
+    txid, x, x_commit = commit_started(pc, table, 7, ids[:2])
     wait_held(pc, point, txid)
+    return ids, txid, x, x_commit
+
+
+def y_stages_behind_undecided_x(pc, table, point):
+    """X (a, b) held by `point` with A's staging marker sent (x_held); Y
+    (a, c) answered and COMMITting, its staging markers on A and C at their
+    quorum while X is undecided.  Returns (ids, X's txid, X's conn, X's
+    COMMIT, Y's txid, Y's conn, Y's COMMIT)."""
+    (a_id, b_id, c_id), txid, x, x_commit = x_held(pc, table, point)
     t0 = time.time()
     ytxid, y, y_commit = commit_started(pc, table, 8, (a_id, c_id))  # a: behind X
     # Y's staging markers at quorum on A and C while X is held (undecided)
@@ -181,13 +185,8 @@ def test_leader_killed_with_the_next_holder_staged_behind_an_undecided_one(pc):
 
 def test_leader_killed_with_the_one_followed_decided_and_a_staging_marker_held(pc):
     table = "ps_kill2"
-    setup_table(pc, table)
-    conn = pc.connect()
-    a_id, b_id, c_id = three_shard_ids(conn, table)
-    conn.close()
-    start_leader_at(pc, "txn_stage_hold_send")  # every staging transaction held
-    txid, x, x_commit = commit_started(pc, table, 7, (a_id, b_id))
-    wait_held(pc, "txn_stage_hold_send", txid)
+    # every staging transaction held
+    (a_id, b_id, c_id), txid, x, x_commit = x_held(pc, table, "txn_stage_hold_send")
     time.sleep(1.5)  # Y's hold ends a tick or more after X's
     ytxid, y, y_commit = commit_started(pc, table, 8, (a_id, c_id))  # a: behind X
     wait_held(pc, "txn_stage_hold_send", ytxid)

@@ -34,9 +34,6 @@ from test_txn_crash import setup_table
 from test_txn_pcommit import outcome_of, pc_connect
 from txn_hold import (HOLD_MS, Call, commit_started, finished, nothing_of_either, start_leader_at,
                       wait_held)
-# importable from here as it was before txn_hold.py (other test files
-# import this one's helpers)
-from txn_hold import wait_log  # noqa: F401
 
 SUSPECT_MS = 8000
 DEAD_MS = 60000

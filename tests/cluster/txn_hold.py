@@ -1,22 +1,25 @@
 """Transactions whose COMMIT a leader fault point holds: the harness of the
-staging tests (test_txn_stagehold.py, test_txn_pipestage.py).
+staging tests (test_txn_stagehold.py, test_txn_pipestage.py,
+test_txn_pipechain.py) and of the crash table's held commits
+(test_txn_crash_hold.py, test_txn_nexthold.py).
 
 A leader started by start_leader_at runs with MURPHY_FAULT_POINT=point
 (txn_stage_hold_send, txn_stage_hold_fail and their "_once" forms hold a
-COMMIT after its first shard's staging marker is sent, for HOLD_MS);
+COMMIT after its first shard's staging marker is sent, for HOLD_MS;
+txn_hold_after_decision holds one after its decision is recorded);
 commit_started runs a parallel-commits block and starts its COMMIT in a
 Call (a thread that keeps the outcome), wait_held waits for the leader's
-log to say the point holds it, finished waits for two such COMMITs (X's,
-and Y's behind it) and nothing_of_either checks that they left nothing on
-any copy.
+log to say the point holds it (conftest.wait_log), finished waits for two
+such COMMITs (X's, and Y's behind it) and nothing_of_either checks that
+they left nothing on any copy.
 """
 import os
 import threading
-import time
 
 import psycopg2
 
 import checker
+from conftest import wait_log
 from test_leader_crash import kill_leader
 from test_txn_atomic import ids_on_copies, scalar
 from test_txn_crash import mode_connect
@@ -41,26 +44,17 @@ class Call(threading.Thread):
             self.outcome = ("error", e)
 
 
-def start_leader_at(cluster, point):
+def start_leader_at(cluster, point, hold_ms=HOLD_MS):
+    """The leader started again (killed -9 first) with fault point `point`
+    armed, holding for hold_ms."""
     kill_leader(cluster)
     os.environ["MURPHY_FAULT_POINT"] = point
-    os.environ["MURPHY_FAULT_HOLD_MS"] = str(HOLD_MS)
+    os.environ["MURPHY_FAULT_HOLD_MS"] = str(hold_ms)
     try:
         cluster.start()
     finally:
         del os.environ["MURPHY_FAULT_POINT"]
         del os.environ["MURPHY_FAULT_HOLD_MS"]
-
-
-def wait_log(cluster, text, timeout=15):
-    path = os.path.join(cluster.dir, "leader", "murphy.log")
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with open(path, errors="replace") as f:
-            if text in f.read():
-                return
-        time.sleep(0.02)
-    raise AssertionError("the leader never logged %r" % text)
 
 
 def wait_held(cluster, point, txid):
