@@ -39,6 +39,7 @@
 #include "leader/lead_int.h"
 
 #include "common/linemap.h"
+#include "common/trace.h"
 #include "common/utf8.h"
 
 #include <assert.h>
@@ -139,6 +140,7 @@ static void copy_finish(lead_copy *c)
 {
 	repl_txn *tx = c->own_tx;
 	c->own_tx = NULL;
+	MUR_TRACE("cpyacked", tx ? repl_txn_id(tx) : 0, c->rows);
 	if (!tx) {
 		copy_answer(c);
 		return;
@@ -150,6 +152,10 @@ static void copy_finish(lead_copy *c)
 				      "COPY stored a different row count");
 		repl_txn_abort(c->s->e->repl, tx, &err, copy_tx_ended, c);
 	} else {
+		/* over several shards: by staging markers, as an autocommit
+		 * statement (lead_txn_end_implicit), unless the session asks for
+		 * the recorded decision */
+		repl_txn_set_parallel(tx, lead_session_parallel_commits(c->s));
 		repl_txn_commit(c->s->e->repl, tx, c->quorum, copy_tx_ended, c);
 	}
 }
@@ -191,6 +197,7 @@ static void copy_answer_now(lead_copy *c)
 {
 	pgw_result *res = pgw_result_new();
 	lead_session *s = c->s;
+	MUR_TRACE("cpyans", 0, c->rows);
 	if (!c->failed && c->rows_acked != c->rows) {
 		/* every batch was acknowledged, yet the primaries stored a
 		 * different count: never answer "COPY n" for rows not stored */
@@ -801,6 +808,7 @@ void lead_copy_done(lead_session *s, int failed, const char *msg, pgw_done_cb do
 	}
 	c->done = done;
 	c->done_arg = arg;
+	MUR_TRACE("cpydone", c->own_tx ? repl_txn_id(c->own_tx) : 0, c->rows);
 	if (failed) {
 		mur_error_set(&err, SQLSTATE_QUERY_CANCELED, "COPY from stdin failed: %s",
 			      msg ? msg : "");
