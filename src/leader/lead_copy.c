@@ -316,6 +316,22 @@ static void cancel_queued(lead_copy *c, const mur_error *err)
 		copy_finish(c);
 }
 
+/* Is shard's batch a pipelined write (repl.h, "Pipelined writes")?  An
+ * autocommit COPY's small batch: it is answered at its primary's early
+ * answer (logged, not yet durable), so the COPY's end commits at once and
+ * its staging markers follow the batches in flight on every shard
+ * (repl_write.c, marker_can_pipeline): each copy logs its batch and its
+ * staging marker in LSN order, in the same write batch when they arrive
+ * together, and a batch that then misses its quorum dooms the COPY's
+ * transaction (COMMIT fails, every shard undone).  A row a shard refuses
+ * fails the batch at its primary, before any early answer: the COPY is
+ * undone as before.  A block's COPY keeps its batches answered at their
+ * quorum (its COMMIT comes later anyway). */
+static int copy_pipelined(const lead_copy *c, uint32_t shard)
+{
+	return c->own_tx && c->batches[shard].len <= LEAD_COPY_EARLY_BYTES;
+}
+
 static void flush_shard(lead_copy *c, uint32_t shard)
 {
 	mur_error err;
@@ -339,6 +355,7 @@ static void flush_shard(lead_copy *c, uint32_t shard)
 	c->sent = sent;
 	facts.lock_timeout_ms = c->waits.lock_timeout_ms;
 	facts.deadlock_timeout_ms = c->waits.deadlock_timeout_ms;
+	facts.pipelined = copy_pipelined(c, shard);
 	c->inflight++;
 	if (repl_write(c->s->e->repl, c->t, shard, c->quorum, c->pc->shard_sql, &facts, NULL, 0,
 		       &c->batches[shard], c->counts[shard], (uint32_t)c->t->ncols, copy_part_done,

@@ -1,0 +1,116 @@
+"""The commit of an autocommit COPY over several shards (docs/transactions.md,
+"An autocommit COPY's commit"; leader/lead_copy.c).
+
+An autocommit COPY is its own transaction: all rows or none.  Over several
+shards it commits by staging markers (parallel commits, as an autocommit
+statement), sent behind its small batches once their primaries answered
+early; `SET murphy.parallel_commits = off` keeps the recorded decision.
+Each crash test kills the leader at one step of the COPY's commit and
+checks, on every copy's file, that the COPY is there whole or not at all.
+"""
+import io
+import sqlite3
+
+import psycopg2
+import pytest
+
+import checker
+from test_leader_crash import kill_leader
+from test_txn_atomic import ids_on_copies, nothing_anywhere, scalar
+from test_txn_crash import cc, mode_connect, with_fault_point  # noqa: F401
+
+ROWS = 1000  # small: every batch goes at the COPY's end, each under LEAD_COPY_EARLY_BYTES
+
+
+def make_table(conn, name):
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE %s (id int PRIMARY KEY, v int NOT NULL) "
+                    "WITH (shards = 4, replicas = 3)" % name)
+
+
+def copy_rows(conn, table, lo, n, v=1):
+    data = "".join("%d\t%d\n" % (i, v) for i in range(lo, lo + n))
+    with conn.cursor() as cur:
+        cur.copy_expert("COPY %s FROM STDIN" % table, io.StringIO(data))
+
+
+def log_kinds(cluster, conn, table):
+    """{kind: entries} over every copy of table's shard logs (0 data, 1 commit
+    marker, 2 staging marker), once the copies agree."""
+    checker.wait_consistent(cluster, conn, tables=[table])
+    kinds = {}
+    for (t, _shard, _node), (path, _lsn, _rows, _digest) in \
+            checker.placement_files(cluster).items():
+        if t != table:
+            continue
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+        try:
+            for kind, n in db.execute("SELECT kind, count(*) FROM _murphy_log GROUP BY kind"):
+                kinds[kind] = kinds.get(kind, 0) + n
+        finally:
+            db.close()
+    return kinds
+
+
+@pytest.mark.parametrize("mode", ("on", "off"))
+def test_autocommit_copy_commits_by_staging_markers(cluster, mode):
+    """Parallel commits on (the default): the COPY's commit is a staging
+    marker on each of its 4 shards, on each of their 3 copies (no commit
+    marker on its path); off: the recorded decision's commit markers."""
+    conn = mode_connect(cluster, mode, autocommit=True)
+    make_table(conn, "cc_" + mode)
+    copy_rows(conn, "cc_" + mode, 1, ROWS)
+    assert scalar(conn, "SELECT count(*) FROM cc_%s" % mode) == ROWS
+    kinds = log_kinds(cluster, conn, "cc_" + mode)
+    if mode == "on":
+        assert kinds.get(2) == 4 * 3, kinds
+    else:
+        assert kinds.get(2) is None and kinds.get(1) == 4 * 3, kinds
+    conn.close()
+
+
+def test_copy_failing_on_its_last_row_leaves_nothing_small(cluster):
+    """A small COPY whose last row is a duplicate key on one shard: its other
+    batches were answered early (pipelined), yet nothing of it stays."""
+    conn = cluster.connect()
+    make_table(conn, "cc_dup")
+    copy_rows(conn, "cc_dup", 5000, 1)
+    data = "".join("%d\t1\n" % i for i in range(1, ROWS + 1)) + "5000\t1\n"
+    with conn.cursor() as cur:
+        with pytest.raises(psycopg2.Error) as e:
+            cur.copy_expert("COPY cc_dup FROM STDIN", io.StringIO(data))
+    assert e.value.pgcode == "23505", e.value
+    assert scalar(conn, "SELECT count(*) FROM cc_dup") == 1
+    nothing_anywhere(cluster, conn, "cc_dup", "id < 5000")
+    copy_rows(conn, "cc_dup", 1, ROWS)  # the shards take the same rows again
+    assert scalar(conn, "SELECT count(*) FROM cc_dup") == ROWS + 1
+    conn.close()
+
+
+@pytest.mark.parametrize("point, committed", [
+    ("txn_after_prepare", False),      # nothing staged: presumed abort
+    ("txn_after_one_staged", False),   # one shard staged, the others never sent
+    ("txn_after_first_staged", None),  # all sent, one at its quorum: whole either way
+    ("txn_after_decision", True),      # every staging marker at its quorum
+])
+def test_leader_killed_during_a_copy_commit_leaves_it_whole(cc, point, committed):
+    conn = cc.connect()
+    make_table(conn, "cc_crash")
+    conn.close()
+    with_fault_point(cc, point)
+    conn = cc.connect()
+    with pytest.raises(psycopg2.OperationalError):
+        copy_rows(conn, "cc_crash", 1, ROWS)  # the leader dies in the COPY's commit
+    conn.close()
+    assert "fault point %s reached" % point in cc.logs(), "the leader died elsewhere"
+    kill_leader(cc)  # already gone: this only waits for the pid to vanish
+    cc.start()
+    conn = cc.connect()
+    checker.wait_consistent(cc, conn, tables=["cc_crash"], replicas=3, timeout=30)
+    n = scalar(conn, "SELECT count(*) FROM cc_crash")
+    assert n in ((ROWS,) if committed else (0,) if committed is False else (0, ROWS)), n
+    copies = ids_on_copies(cc, conn, "cc_crash", "true")
+    assert sum(len(ids) for ids in copies.values()) == 3 * n, copies  # every copy agrees
+    copy_rows(conn, "cc_crash", ROWS + 1, 10)  # the shards take writes again
+    assert scalar(conn, "SELECT count(*) FROM cc_crash") == n + 10
+    conn.close()
