@@ -15,6 +15,7 @@ import psycopg2
 import pytest
 
 import checker
+from conftest import fault
 from test_leader_crash import kill_leader
 from test_txn_atomic import ids_on_copies, nothing_anywhere, scalar
 from test_txn_crash import cc, mode_connect, with_fault_point  # noqa: F401
@@ -113,4 +114,28 @@ def test_leader_killed_during_a_copy_commit_leaves_it_whole(cc, point, committed
     assert sum(len(ids) for ids in copies.values()) == 3 * n, copies  # every copy agrees
     copy_rows(conn, "cc_crash", ROWS + 1, 10)  # the shards take writes again
     assert scalar(conn, "SELECT count(*) FROM cc_crash") == n + 10
+    conn.close()
+
+
+def test_copy_batch_missing_its_quorum_after_its_early_answer_leaves_nothing(cc):
+    """f1's fsyncs fail and the write quorum is every copy: each batch's
+    primary answers early (logged, not durable), the COPY's staging markers
+    follow, then every batch misses its quorum (f1 holds none durably).
+    The COPY's transaction is doomed: the COPY fails and no copy keeps a
+    row of it."""
+    conn = cc.connect()
+    make_table(conn, "cc_fsync")
+    fault(conn, "fsync f1 fail")
+    with conn.cursor() as cur:
+        cur.execute("SET murphy.write_quorum = 'all'")
+    with pytest.raises(psycopg2.Error) as e:
+        copy_rows(conn, "cc_fsync", 1, ROWS)
+    assert e.value.pgcode in ("40000", "40003", "08006", "58030"), (e.value.pgcode, str(e.value))
+    assert "a pipelined write failed" in cc.logs(), "no batch was answered early"
+    with conn.cursor() as cur:
+        cur.execute("SET murphy.write_quorum = 'majority'")
+    assert scalar(conn, "SELECT count(*) FROM cc_fsync") == 0
+    nothing_anywhere(cc, conn, "cc_fsync", "true")
+    copy_rows(conn, "cc_fsync", 1, ROWS)  # f1 syncs with synchronous=FULL now: the rows go in
+    assert scalar(conn, "SELECT count(*) FROM cc_fsync") == ROWS
     conn.close()
