@@ -10,11 +10,15 @@ trace (common/trace.h; leader/lead_copy.c's cpydone / cpyacked / cpyans,
 repl_lock.c's commit / decided) each COPY is split into:
 
   rows      the client's CopyData until its CopyDone reaches the leader
-            (client wall time minus the two below)
+            (client wall time minus `end`)
+  end       CopyDone → the answer (cpydone → cpyans), and for the COPYs
+            whose commit waited for their batches (no cpycommit):
   batches   CopyDone → every batch decided (cpydone → cpyacked: the
             batches' quorum round; a 1,000-row COPY sends them at CopyDone)
   commit    every batch decided → the answer (cpyacked → cpyans: the
             COPY's own transaction's commit)
+A COPY whose commit went with its last batches (cpycommit: lead_copy.c,
+commit_at_end) has no cpyacked: its batches and commit are one round.
 
 and counts, per COPY, the leader's sends of entries and markers
 (send / msend: the rounds' frames) and each follower's write batches
@@ -95,17 +99,22 @@ def main():
     finally:
         m.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    phases = {"wall": [], "rows": [], "batches": [], "commit": []}
+    phases = {"wall": [], "rows": [], "end": [], "batches": [], "commit": []}
+    at_end = []
     counts = {k: [] for k in ("send", "msend", "f1 wbsync", "f2 wbsync", "f3 wbsync")}
     for i, (t0, t1) in enumerate(marks[10:], 10):
         lead = [e for e in tr["leader"] if t0 <= e[0] <= t1]
-        at = {e[1]: e[0] for e in lead if e[1] in ("cpydone", "cpyacked", "cpyans")}
+        at = {e[1]: e[0] for e in lead
+              if e[1] in ("cpydone", "cpyacked", "cpyans", "cpycommit")}
         phases["wall"].append(walls[i])
-        if len(at) < 3:
+        if "cpydone" not in at or "cpyans" not in at:
             continue  # a build without these events: wall time only
-        phases["batches"].append(at["cpyacked"] - at["cpydone"])
-        phases["commit"].append(at["cpyans"] - at["cpyacked"])
+        phases["end"].append(at["cpyans"] - at["cpydone"])
         phases["rows"].append(walls[i] - (at["cpyans"] - at["cpydone"]))
+        at_end.append("cpycommit" in at)
+        if "cpyacked" in at:
+            phases["batches"].append(at["cpyacked"] - at["cpydone"])
+            phases["commit"].append(at["cpyans"] - at["cpyacked"])
         counts["send"].append(sum(e[1] == "send" for e in lead))
         counts["msend"].append(sum(e[1] == "msend" for e in lead))
         for f in ("f1", "f2", "f3"):
@@ -120,6 +129,9 @@ def main():
         print("  %-8s %8.2f ms  (p25 %.2f, p75 %.2f)" % (
             k, statistics.median(v) / 1000, statistics.quantiles(v, n=4)[0] / 1000,
             statistics.quantiles(v, n=4)[2] / 1000))
+    if at_end:
+        print("  committed with their last batches (cpycommit): %d of %d COPYs"
+              % (sum(at_end), len(at_end)))
     for k, v in counts.items():
         if v:
             print("  %-10s %5.1f per COPY" % (k, statistics.median(v)))

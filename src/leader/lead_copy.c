@@ -39,6 +39,7 @@
 #include "leader/lead_int.h"
 
 #include "common/linemap.h"
+#include "common/log.h"
 #include "common/trace.h"
 #include "common/utf8.h"
 
@@ -86,6 +87,11 @@ struct lead_copy {
 	uint32_t route_from;    /* keyless: where the next pick starts looking */
 	int locking;            /* lock requests not answered yet (+1 while asking) */
 	int locked_all;         /* keyed, autocommit: holds every shard's lock */
+	int large;              /* a batch of more than LEAD_COPY_EARLY_BYTES was sent */
+	int committing;         /* own_tx's commit went with the last batches (commit_at_end) */
+	int tx_pending;         /* committing: its answer is not in yet */
+	int tx_failed;          /* committing: it failed with tx_err */
+	mur_error tx_err;
 	pgw_done_cb done;
 	void *done_arg;
 };
@@ -123,14 +129,41 @@ static void copy_free(lead_copy *c)
 }
 
 static void copy_answer(lead_copy *c);
+static void copy_finish(lead_copy *c);
 
 static void copy_tx_ended(void *arg, int failed, const mur_error *err)
 {
 	lead_copy *c = arg;
+	if (c->committing) { /* commit_at_end: answered once its batches are too */
+		c->tx_pending = 0;
+		if (failed) {
+			c->tx_failed = 1;
+			c->tx_err = *err;
+		}
+		if (c->inflight == 0 && !c->cancelling)
+			copy_finish(c);
+		return;
+	}
 	if (failed) {
 		c->failed = 0;
 		copy_fail(c, err);
 	}
+	copy_answer(c);
+}
+
+/* Every batch is decided, and the commit that went with the last ones
+ * (commit_at_end) is too: answer.  A batch's own error (a row a shard
+ * refused, with its CONTEXT) is the COPY's: it doomed the transaction,
+ * whose COMMIT then failed for it. */
+static void copy_finish_committed(lead_copy *c)
+{
+	if (c->tx_pending)
+		return;
+	if (c->tx_failed)
+		copy_fail(c, &c->tx_err); /* kept only when no batch failed first */
+	else if (c->failed)
+		MLOG(ERROR, "copy", "COPY into %s: committed, yet a batch failed: %s", c->t->name,
+		     c->err.message);
 	copy_answer(c);
 }
 
@@ -139,6 +172,10 @@ static void copy_tx_ended(void *arg, int failed, const mur_error *err)
 static void copy_finish(lead_copy *c)
 {
 	repl_txn *tx = c->own_tx;
+	if (c->committing) {
+		copy_finish_committed(c);
+		return;
+	}
 	c->own_tx = NULL;
 	MUR_TRACE("cpyacked", tx ? repl_txn_id(tx) : 0, c->rows);
 	if (!tx) {
@@ -316,22 +353,6 @@ static void cancel_queued(lead_copy *c, const mur_error *err)
 		copy_finish(c);
 }
 
-/* Is shard's batch a pipelined write (repl.h, "Pipelined writes")?  An
- * autocommit COPY's small batch: it is answered at its primary's early
- * answer (logged, not yet durable), so the COPY's end commits at once and
- * its staging markers follow the batches in flight on every shard
- * (repl_write.c, marker_can_pipeline): each copy logs its batch and its
- * staging marker in LSN order, in the same write batch when they arrive
- * together, and a batch that then misses its quorum dooms the COPY's
- * transaction (COMMIT fails, every shard undone).  A row a shard refuses
- * fails the batch at its primary, before any early answer: the COPY is
- * undone as before.  A block's COPY keeps its batches answered at their
- * quorum (its COMMIT comes later anyway). */
-static int copy_pipelined(const lead_copy *c, uint32_t shard)
-{
-	return c->own_tx && c->batches[shard].len <= LEAD_COPY_EARLY_BYTES;
-}
-
 static void flush_shard(lead_copy *c, uint32_t shard)
 {
 	mur_error err;
@@ -355,7 +376,8 @@ static void flush_shard(lead_copy *c, uint32_t shard)
 	c->sent = sent;
 	facts.lock_timeout_ms = c->waits.lock_timeout_ms;
 	facts.deadlock_timeout_ms = c->waits.deadlock_timeout_ms;
-	facts.pipelined = copy_pipelined(c, shard);
+	if (c->batches[shard].len > LEAD_COPY_EARLY_BYTES)
+		c->large = 1;
 	c->inflight++;
 	if (repl_write(c->s->e->repl, c->t, shard, c->quorum, c->pc->shard_sql, &facts, NULL, 0,
 		       &c->batches[shard], c->counts[shard], (uint32_t)c->t->ncols, copy_part_done,
@@ -810,6 +832,29 @@ int lead_copy_data(lead_session *s, const char *data, size_t len)
 	return 0;
 }
 
+/* The COPY's end, its last batches just sent: an autocommit COPY whose
+ * batches are all small and started (each holds its shard's lock: none
+ * waits in a queue) commits now, in the same loop turn, so that its
+ * staging markers (one shard: its marker) go to each copy with its
+ * batches, in one frame, logged in one write batch with one fsync
+ * (repl_write.c, sent_with) — the commit adds no round of its own.  A
+ * batch that then fails dooms the transaction: its COMMIT fails and
+ * every shard is undone (the batch's error is the COPY's).  Otherwise the
+ * commit waits until every batch is decided (copy_finish). */
+static void commit_at_end(lead_copy *c)
+{
+	repl_txn *tx = c->own_tx;
+	if (!tx || c->failed || c->large || c->locking || c->inflight == 0 ||
+	    repl_txn_table_queued(c->s->e->repl, c->t, tx))
+		return;
+	c->own_tx = NULL;
+	c->committing = 1;
+	c->tx_pending = 1;
+	MUR_TRACE("cpycommit", repl_txn_id(tx), c->rows);
+	repl_txn_set_parallel(tx, lead_session_parallel_commits(c->s));
+	repl_txn_commit(c->s->e->repl, tx, c->quorum, copy_tx_ended, c);
+}
+
 void lead_copy_done(lead_session *s, int failed, const char *msg, pgw_done_cb done, void *arg)
 {
 	lead_copy *c = s->copy;
@@ -844,6 +889,7 @@ void lead_copy_done(lead_session *s, int failed, const char *msg, pgw_done_cb do
 	c->draining = 1;
 	if (!c->locking || c->keyless) /* else: when the locks are held (lock_answered) */
 		flush_batches(c, 1);
+	commit_at_end(c);
 	if (c->inflight == 0)
 		copy_finish(c);
 }

@@ -308,6 +308,10 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
  * the queue (40001, nothing written: it was routed by the old bounds);
  * the statement may be planned and run again (repl_split.c). */
 int repl_wop_split_moved(const repl_wop *op);
+/* 1 when a write of tx waits in the queue of a shard of t (not started:
+ * it holds no lock there for it yet): an autocommit COPY commits at its
+ * end only when none does (leader/lead_copy.c). */
+int repl_txn_table_queued(repl_ctx *c, const cat_table *t, const repl_txn *tx);
 
 /* 1 when a write or recovery op is queued or running on any shard of t, or
  * a read waits for one.  Entries a block holds back for its COMMIT

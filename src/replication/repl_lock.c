@@ -646,13 +646,16 @@ static void send_marker(repl_ctx *c, repl_txn *tx, int i)
 }
 
 /* 1 when tx wrote entries on part pt's shard, decided or pipelined and in
- * flight (a part only locked by SELECT … FOR UPDATE, or whose writes
- * changed no row, has none). */
+ * flight, or sent with no answer yet (an autocommit COPY's batch at its
+ * commit: repl_shard_sent; only the lock's holder writes) (a part only
+ * locked by SELECT … FOR UPDATE, or whose writes changed no row, has
+ * none). */
 static int part_wrote(repl_ctx *c, const repl_txn_part *pt)
 {
 	const cat_table *t = cat_table_by_id(c->cat, pt->table_id);
 	return t && pt->shard < t->nshards &&
-	       repl_shard_tip(c, pt->table_id, &t->shards[pt->shard], NULL) > pt->base_lsn;
+	       (repl_shard_tip(c, pt->table_id, &t->shards[pt->shard], NULL) > pt->base_lsn ||
+		repl_shard_sent(c, pt->table_id, pt->shard));
 }
 
 /* The participants of tx as txn_outcomes keeps them ("table:shard,…";

@@ -770,6 +770,16 @@ static void report_early(repl_wop *op)
 	op_report(op);
 }
 
+/* 1 when a marker of op's transaction is in flight behind op (sent with
+ * it: sent_with). */
+static int marker_follows(const repl_wop *op)
+{
+	for (const repl_wop *x = op->fnext; op->facts.txn && x; x = x->fnext)
+		if (x->marker && x->facts.txn == op->facts.txn)
+			return 1;
+	return 0;
+}
+
 /* op will not commit: keep the first error; an op in flight waits in
  * FAILING for its answers. */
 static void op_fail(repl_wop *op, const mur_error *err)
@@ -777,7 +787,9 @@ static void op_fail(repl_wop *op, const mur_error *err)
 	if (!op->failed) {
 		op->failed = 1;
 		op->err = *err;
-		if (op->early) /* its client heard success: its transaction must not commit */
+		/* its client heard success, or its transaction's marker went
+		 * behind it: the transaction must not commit */
+		if (op->early || marker_follows(op))
 			repl_txn_doom(op->facts.txn, err);
 	}
 	op->deferred = 0; /* its replicas need not get it: the undo reaches its holders */
@@ -2391,6 +2403,35 @@ static repl_wop *group(repl_shard *rt, repl_wop *op, size_t max_bytes)
 	return g;
 }
 
+/* 1 when x is a transaction's small row insert sent to every copy at once
+ * (its entry is base + 1 on each), no answer in yet: an autocommit COPY's
+ * batch, whose commit (staging) marker goes out with it, in the same loop
+ * turn (leader/lead_copy.c, copy_commit_at_end), so that each copy logs
+ * both in one write batch, with one fsync.  A copy runs a write batch's
+ * items of one placement in the order they arrived (small: not on a pool
+ * thread), and logs the marker only on top of x; if x fails, its
+ * transaction is doomed (op_fail, marker_follows) and the marker, queued
+ * again behind it, fails: the transaction is undone. */
+static int sent_unanswered(const repl_wop *x)
+{
+	return x->parallel && x->facts.txn && x->state == REPL_WOP_PRIMARY && !x->failed &&
+	       !x->marker;
+}
+
+static int sent_with(const repl_wop *x)
+{
+	return sent_unanswered(x) && !x->members && x->rows.len <= REPL_PIPELINE_BYTES_MAX;
+}
+
+int repl_shard_sent(const repl_ctx *c, uint32_t table_id, uint32_t shard)
+{
+	const repl_shard *rt = repl_shard_find(c, table_id, shard);
+	for (const repl_wop *x = rt ? rt->fhead : NULL; x; x = x->fnext)
+		if (sent_unanswered(x))
+			return 1;
+	return 0;
+}
+
 /* May the commit marker op of a one-shard transaction start behind the
  * transaction's pipelined writes in flight (repl_txn_commit sends it
  * then)?  When every op in flight is the transaction's, logged on the
@@ -2417,7 +2458,7 @@ static int marker_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
 		if (x->state != REPL_WOP_COMMITTED && x != m && !rides_marker(m, x) &&
 		    (x->facts.txn != op->facts.txn || x->failed || x->marker ||
-		     x->state != REPL_WOP_REPLICATING))
+		     (x->state != REPL_WOP_REPLICATING && !sent_with(x))))
 			return 0;
 	return n == rt->busy && p && p->state == CAT_PL_CURRENT && repl_connected(c, p->node_id);
 }
@@ -3129,6 +3170,17 @@ int repl_cancel_txn_queued(repl_ctx *c, const repl_txn *tx, const mur_error *err
 		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next)
 			cancel_on(rt, tx, err, &taken);
 	return cancel_report(taken);
+}
+
+int repl_txn_table_queued(repl_ctx *c, const cat_table *t, const repl_txn *tx)
+{
+	for (uint32_t sh = 0; sh < t->nshards; sh++) {
+		const repl_shard *rt = repl_shard_find(c, t->id, sh);
+		for (const repl_wop *x = rt ? rt->qhead : NULL; x; x = x->next)
+			if (x->facts.txn == tx)
+				return 1;
+	}
+	return 0;
 }
 
 int repl_table_busy(repl_ctx *c, const cat_table *t)

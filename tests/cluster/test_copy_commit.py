@@ -3,8 +3,9 @@
 
 An autocommit COPY is its own transaction: all rows or none.  Over several
 shards it commits by staging markers (parallel commits, as an autocommit
-statement), sent behind its small batches once their primaries answered
-early; `SET murphy.parallel_commits = off` keeps the recorded decision.
+statement), sent with its last batches when they are small (one frame to
+each copy, one write batch and fsync there); `SET murphy.parallel_commits =
+off` keeps the recorded decision.
 Each crash test kills the leader at one step of the COPY's commit and
 checks, on every copy's file, that the COPY is there whole or not at all.
 """
@@ -70,9 +71,12 @@ def test_autocommit_copy_commits_by_staging_markers(cluster, mode):
     conn.close()
 
 
-def test_copy_failing_on_its_last_row_leaves_nothing_small(cluster):
-    """A small COPY whose last row is a duplicate key on one shard: its other
-    batches were answered early (pipelined), yet nothing of it stays."""
+def test_copy_failing_on_its_last_row_leaves_nothing_small(cc):
+    """A small COPY whose last row is a duplicate key on one shard: its
+    commit went out with its batches (the failed batch dooms it: the
+    leader logs so), yet nothing of it stays, and the COPY's error is the
+    row's."""
+    cluster = cc
     conn = cluster.connect()
     make_table(conn, "cc_dup")
     copy_rows(conn, "cc_dup", 5000, 1)
@@ -81,6 +85,7 @@ def test_copy_failing_on_its_last_row_leaves_nothing_small(cluster):
         with pytest.raises(psycopg2.Error) as e:
             cur.copy_expert("COPY cc_dup FROM STDIN", io.StringIO(data))
     assert e.value.pgcode == "23505", e.value
+    assert "a pipelined write failed" in cluster.logs(), "the commit waited for the batches"
     assert scalar(conn, "SELECT count(*) FROM cc_dup") == 1
     nothing_anywhere(cluster, conn, "cc_dup", "id < 5000")
     copy_rows(conn, "cc_dup", 1, ROWS)  # the shards take the same rows again
@@ -117,12 +122,11 @@ def test_leader_killed_during_a_copy_commit_leaves_it_whole(cc, point, committed
     conn.close()
 
 
-def test_copy_batch_missing_its_quorum_after_its_early_answer_leaves_nothing(cc):
-    """f1's fsyncs fail and the write quorum is every copy: each batch's
-    primary answers early (logged, not durable), the COPY's staging markers
-    follow, then every batch misses its quorum (f1 holds none durably).
-    The COPY's transaction is doomed: the COPY fails and no copy keeps a
-    row of it."""
+def test_copy_batches_missing_their_quorum_after_the_commit_went_leave_nothing(cc):
+    """f1's fsyncs fail and the write quorum is every copy: the COPY's
+    staging markers go out with its batches, then every batch misses its
+    quorum (f1 holds none durably).  The COPY's transaction is doomed: the
+    COPY fails and no copy keeps a row of it."""
     conn = cc.connect()
     make_table(conn, "cc_fsync")
     fault(conn, "fsync f1 fail")
@@ -131,7 +135,7 @@ def test_copy_batch_missing_its_quorum_after_its_early_answer_leaves_nothing(cc)
     with pytest.raises(psycopg2.Error) as e:
         copy_rows(conn, "cc_fsync", 1, ROWS)
     assert e.value.pgcode in ("40000", "40003", "08006", "58030"), (e.value.pgcode, str(e.value))
-    assert "a pipelined write failed" in cc.logs(), "no batch was answered early"
+    assert "a pipelined write failed" in cc.logs(), "the commit waited for the batches"
     with conn.cursor() as cur:
         cur.execute("SET murphy.write_quorum = 'majority'")
     assert scalar(conn, "SELECT count(*) FROM cc_fsync") == 0
