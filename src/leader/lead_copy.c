@@ -130,6 +130,7 @@ static void copy_free(lead_copy *c)
 
 static void copy_answer(lead_copy *c);
 static void copy_finish(lead_copy *c);
+static void commit_at_end(lead_copy *c);
 
 static void copy_tx_ended(void *arg, int failed, const mur_error *err)
 {
@@ -332,6 +333,8 @@ static void copy_part_done(void *arg, repl_wop *op, int failed, const mur_error 
 		c->rows_acked += primary->changes;
 	sent_free(sent);
 	copy_resume(c);
+	if (c->draining && !c->cancelling)
+		commit_at_end(c); /* a batch queued at the end may have started since */
 	if (c->draining && c->inflight == 0 && !c->cancelling)
 		copy_finish(c);
 }
@@ -832,9 +835,10 @@ int lead_copy_data(lead_session *s, const char *data, size_t len)
 	return 0;
 }
 
-/* The COPY's end, its last batches just sent: an autocommit COPY whose
- * batches are all small and started (each holds its shard's lock: none
- * waits in a queue) commits now, in the same loop turn, so that its
+/* The COPY's end, its last batches just sent (or, when one waited in a
+ * queue then, a batch answered since): an autocommit COPY whose batches
+ * are all small and started (each holds its shard's lock: none waits in
+ * a queue) commits now, in the same loop turn, so that its
  * staging markers (one shard: its marker) go to each copy with its
  * batches, in one frame, logged in one write batch with one fsync
  * (repl_write.c, sent_with) — the commit adds no round of its own.  A
