@@ -91,6 +91,7 @@ struct lead_copy {
 	int committing;         /* own_tx's commit went with the last batches (commit_at_end) */
 	int tx_pending;         /* committing: its answer is not in yet */
 	int tx_failed;          /* committing: it failed with tx_err */
+	int batch_failed;       /* a batch failed (not the client: lead_copy_abort) */
 	mur_error tx_err;
 	pgw_done_cb done;
 	void *done_arg;
@@ -162,7 +163,7 @@ static void copy_finish_committed(lead_copy *c)
 		return;
 	if (c->tx_failed)
 		copy_fail(c, &c->tx_err); /* kept only when no batch failed first */
-	else if (c->failed)
+	else if (c->batch_failed) /* it doomed the transaction: never committed */
 		MLOG(ERROR, "copy", "COPY into %s: committed, yet a batch failed: %s", c->t->name,
 		     c->err.message);
 	copy_answer(c);
@@ -327,6 +328,7 @@ static void copy_part_done(void *arg, repl_wop *op, int failed, const mur_error 
 	lead_copy *c = sent->c;
 	(void)op;
 	c->inflight--;
+	c->batch_failed |= failed;
 	if (failed)
 		copy_fail_row(c, &sent->lines, err);
 	else
