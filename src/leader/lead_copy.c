@@ -163,7 +163,7 @@ static void copy_finish_committed(lead_copy *c)
 		return;
 	if (c->tx_failed)
 		copy_fail(c, &c->tx_err); /* kept only when no batch failed first */
-	else if (c->batch_failed) /* it doomed the transaction: never committed */
+	else if (c->batch_failed)         /* it doomed the transaction: never committed */
 		MLOG(ERROR, "copy", "COPY into %s: committed, yet a batch failed: %s", c->t->name,
 		     c->err.message);
 	copy_answer(c);
