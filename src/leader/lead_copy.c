@@ -17,8 +17,15 @@
  *
  * A COPY is one statement: all rows or none.  Its batches belong to the
  * session's block, or (autocommit) to the COPY's own transaction
- * (lead_txn.c, replication/repl.h "transactions"), committed once every
- * batch is at its quorum and undone on every shard when one fails.
+ * (lead_txn.c, replication/repl.h "transactions"), undone on every shard
+ * when one fails.  That transaction commits like an autocommit statement
+ * over several shards (parallel commits unless the session turns them
+ * off), and when every batch is small (LEAD_COPY_EARLY_BYTES) and has
+ * started, at once, with its last batches (commit_at_end): its staging
+ * markers go to each copy in the same frame as its batch, and a batch
+ * that fails then dooms it (docs/transactions.md, "An autocommit COPY's
+ * commit").  Otherwise it commits once every batch is at its quorum
+ * (copy_finish).
  *
  * Concurrent COPYs (docs/transactions.md, "Concurrent COPYs"):
  *   keyed, autocommit  all its shard locks at once: a COPY that ends before
