@@ -2403,15 +2403,19 @@ static repl_wop *group(repl_shard *rt, repl_wop *op, size_t max_bytes)
 	return g;
 }
 
-/* 1 when x is a transaction's small row insert sent to every copy at once
- * (its entry is base + 1 on each), no answer in yet: an autocommit COPY's
- * batch, whose commit (staging) marker goes out with it, in the same loop
- * turn (leader/lead_copy.c, copy_commit_at_end), so that each copy logs
- * both in one write batch, with one fsync.  A copy runs a write batch's
- * items of one placement in the order they arrived (small: not on a pool
- * thread), and logs the marker only on top of x; if x fails, its
- * transaction is doomed (op_fail, marker_follows) and the marker, queued
- * again behind it, fails: the transaction is undone. */
+/* sent_unanswered: x is a transaction's row insert sent to every copy at
+ * once (its entry is base + 1 on each), no answer in yet.  It wrote the
+ * shard for its transaction's commit (repl_shard_sent, part_wrote in
+ * repl_lock.c), though the tip does not count it yet.
+ *
+ * sent_with: such an insert that is small, not a group: an autocommit
+ * COPY's batch, whose commit (staging) marker goes out with it, in the
+ * same loop turn (leader/lead_copy.c, commit_at_end), so that each copy
+ * logs both in one write batch, with one fsync.  A copy runs a write
+ * batch's items of one placement in the order they arrived (small: not
+ * on a pool thread), and logs the marker only on top of x; if x fails,
+ * its transaction is doomed (op_fail, marker_follows) and the marker,
+ * queued again behind it, fails: the transaction is undone. */
 static int sent_unanswered(const repl_wop *x)
 {
 	return x->parallel && x->facts.txn && x->state == REPL_WOP_PRIMARY && !x->failed &&
