@@ -858,7 +858,7 @@ static void commit_at_end(lead_copy *c)
 {
 	repl_txn *tx = c->own_tx;
 	if (!tx || c->failed || c->large || c->locking || c->inflight == 0 ||
-	    repl_txn_table_queued(c->s->e->repl, c->t, tx))
+	    !repl_txn_table_ready(c->s->e->repl, c->t, tx))
 		return;
 	c->own_tx = NULL;
 	c->committing = 1;

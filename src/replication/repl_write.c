@@ -770,16 +770,6 @@ static void report_early(repl_wop *op)
 	op_report(op);
 }
 
-/* 1 when a marker of op's transaction is in flight behind op (sent with
- * it: sent_with). */
-static int marker_follows(const repl_wop *op)
-{
-	for (const repl_wop *x = op->fnext; op->facts.txn && x; x = x->fnext)
-		if (x->marker && x->facts.txn == op->facts.txn)
-			return 1;
-	return 0;
-}
-
 /* op will not commit: keep the first error; an op in flight waits in
  * FAILING for its answers. */
 static void op_fail(repl_wop *op, const mur_error *err)
@@ -787,9 +777,10 @@ static void op_fail(repl_wop *op, const mur_error *err)
 	if (!op->failed) {
 		op->failed = 1;
 		op->err = *err;
-		/* its client heard success, or its transaction's marker went
-		 * behind it: the transaction must not commit */
-		if (op->early || marker_follows(op))
+		/* its client heard success, or its transaction's COMMIT began
+		 * while it was in flight (an autocommit COPY's, with its batches:
+		 * sent_with): the transaction must not commit */
+		if (op->early || (op->facts.txn && repl_txn_committing(op->facts.txn)))
 			repl_txn_doom(op->facts.txn, err);
 	}
 	op->deferred = 0; /* its replicas need not get it: the undo reaches its holders */
@@ -2414,7 +2405,7 @@ static repl_wop *group(repl_shard *rt, repl_wop *op, size_t max_bytes)
  * logs both in one write batch, with one fsync.  A copy runs a write
  * batch's items of one placement in the order they arrived (small: not
  * on a pool thread), and logs the marker only on top of x; if x fails,
- * its transaction is doomed (op_fail, marker_follows) and the marker,
+ * its transaction is doomed (op_fail: its COMMIT began) and the marker,
  * queued again behind it, fails: the transaction is undone. */
 static int sent_unanswered(const repl_wop *x)
 {
@@ -3176,15 +3167,18 @@ int repl_cancel_txn_queued(repl_ctx *c, const repl_txn *tx, const mur_error *err
 	return cancel_report(taken);
 }
 
-int repl_txn_table_queued(repl_ctx *c, const cat_table *t, const repl_txn *tx)
+int repl_txn_table_ready(repl_ctx *c, const cat_table *t, const repl_txn *tx)
 {
 	for (uint32_t sh = 0; sh < t->nshards; sh++) {
 		const repl_shard *rt = repl_shard_find(c, t->id, sh);
 		for (const repl_wop *x = rt ? rt->qhead : NULL; x; x = x->next)
 			if (x->facts.txn == tx)
-				return 1;
+				return 0;
+		for (const repl_wop *x = rt ? rt->fhead : NULL; x; x = x->fnext)
+			if (x->facts.txn == tx && (x->failed || wop_abandoned(x)))
+				return 0;
 	}
-	return 0;
+	return 1;
 }
 
 int repl_table_busy(repl_ctx *c, const cat_table *t)

@@ -11,6 +11,7 @@ checks, on every copy's file, that the COPY is there whole or not at all.
 """
 import io
 import sqlite3
+import threading
 
 import psycopg2
 import pytest
@@ -142,4 +143,47 @@ def test_copy_batches_missing_their_quorum_after_the_commit_went_leave_nothing(c
     nothing_anywhere(cc, conn, "cc_fsync", "true")
     copy_rows(conn, "cc_fsync", 1, ROWS)  # f1 syncs with synchronous=FULL now: the rows go in
     assert scalar(conn, "SELECT count(*) FROM cc_fsync") == ROWS
+    conn.close()
+
+
+@pytest.mark.parametrize("mode", ("on", "off"))
+def test_concurrent_small_copies_one_failing_leave_nothing_of_it(cluster, mode):
+    """Two clients COPY small batches into one table at once; every third
+    COPY of the first ends on a duplicate key.  A failed COPY leaves no row
+    on any shard (its commit, sent with its batches, is doomed by the
+    failed one, also when that one failed before the commit began), and
+    the other client's COPYs all commit: a COPY's locks are not handed on
+    while a batch of it may still fail."""
+    conn = mode_connect(cluster, mode, autocommit=True)
+    table = "cc_two_" + mode
+    make_table(conn, table)
+    copy_rows(conn, table, 1, 1)
+    errors = {"a": [], "b": []}
+
+    def worker(name, base, dup):
+        c = mode_connect(cluster, mode, autocommit=True)
+        for k in range(30):
+            data = "".join("%d\t1\n" % i for i in range(base + k * 1000, base + k * 1000 + 300))
+            if dup and k % 3 == 0:
+                data += "1\t1\n"
+            try:
+                with c.cursor() as cur:
+                    cur.copy_expert("COPY %s FROM STDIN" % table, io.StringIO(data))
+            except psycopg2.Error as e:
+                errors[name].append((k, e.pgcode))
+        c.close()
+
+    threads = [threading.Thread(target=worker, args=("a", 10**6, True)),
+               threading.Thread(target=worker, args=("b", 10**8, False))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors["b"] == [], errors["b"]
+    assert sorted(errors["a"]) == [(k, "23505") for k in range(0, 30, 3)], errors["a"]
+    failed = " OR ".join("id BETWEEN %d AND %d" % (10**6 + k * 1000, 10**6 + k * 1000 + 299)
+                         for k in range(0, 30, 3))
+    assert scalar(conn, "SELECT count(*) FROM %s WHERE %s" % (table, failed)) == 0
+    assert scalar(conn, "SELECT count(*) FROM %s" % table) == 1 + 20 * 300 + 30 * 300
+    nothing_anywhere(cluster, conn, table, failed)
     conn.close()
