@@ -3,13 +3,17 @@
 per transaction, its socket reads and writes by peer, the node-protocol
 frames in them by type (TASK by task kind, RESULT early or final), the
 pgwire messages written to clients, and how many events each epoll_wait
-returned.
+returned; the bytes read and written by peer ("nodes": every to-* and
+from-* link together); with FRAMES_COUNT=TEXT in the
+environment, how often TEXT occurs in each link's data (e.g. a statement
+tag: bench/results/2026-12-07-rowtag.md).
 
     frames_per_txn.py STRACE_FILE FDMAP_FILE TRANSACTIONS
 
 FDMAP_FILE: "fd label" lines (label: client, to-f1, from-f2, ...); other
 fds (files, eventfds) are counted apart, not parsed."""
 import collections
+import os
 import re
 import sys
 
@@ -43,6 +47,7 @@ def label(t, p):
 def main():
     fdmap = dict(line.split() for line in open(sys.argv[2]) if line.strip())
     ntx = int(sys.argv[3])
+    text = os.environ.get("FRAMES_COUNT", "").encode()
     calls, msgs = collections.Counter(), collections.Counter()
     for line in open(sys.argv[1], errors="replace"):
         m = EPOLL.search(line)
@@ -66,6 +71,11 @@ def main():
             continue
         calls["%s %s" % (name, peer)] += 1
         b = bytes(int(x, 16) for x in data.split("\\x")[1:])[:ret]
+        calls["bytes %s %s" % (name, peer)] += ret
+        if peer != "client":
+            calls["bytes %s nodes" % name] += ret
+        if text:
+            calls["%r in %s %s" % (text.decode(), name, peer)] += b.count(text)
         if peer == "client":  # pgwire: the server's messages (type byte, u32 length)
             i = 0
             while name == "write" and i + 5 <= len(b):

@@ -463,6 +463,8 @@ struct lead_run {
 				   written (repl_wop_split_moved) */
 	int reroutes;           /* times its statement ran again after a split */
 	struct lead_fkey *fk;   /* its foreign key checks (lead_fkey.c); NULL: none */
+	struct lead_outcome_ask *oask; /* txids it asks the shard logs about
+					  (lead_outcome_ask.c); NULL: none */
 };
 
 /* lead_fkey.c: foreign keys.  lead_fkey_insert: the INSERT's source rows
@@ -745,6 +747,16 @@ void lead_subq_free(lead_run *r);
 /* lead_views.c: (re)build the murphy.* views sql reads (it names them
  * murphy_<name>) as tables of the leader's memory database. */
 int lead_local_materialize_views(lead_engine *e, const char *sql, mur_error *err);
+/* lead_outcome_ask.c: murphy.transaction_outcomes for a txid with no
+ * recorded row.  lead_outcome_oneshard: fn(arg, …) with this leader's
+ * memory of its end, or the copies' verdict once asked; else the txid is
+ * noted for e->local_run and nothing is called.  lead_outcome_ask_start:
+ * 1 when r noted txids and the copies are being asked (cont runs the
+ * statement again), 0: go on.  lead_outcome_ask_free: run_free. */
+typedef struct lead_outcome_ask lead_outcome_ask;
+void lead_outcome_oneshard(lead_engine *e, uint64_t txid, cat_txn_outcome_fn fn, void *arg);
+int lead_outcome_ask_start(lead_run *r, lead_run_next cont);
+void lead_outcome_ask_free(lead_run *r);
 /* pg_stat_activity's times of a session (lead_views.c): it connected, a
  * statement begins (op_execute), its answer went out (stmt_finished); the
  * clock catalog queries read (pgc_session_hooks.now_us): which 0 now(),

@@ -11,7 +11,10 @@
  * only has to return a superset.  Transactions a restart is still resolving
  * from their staging markers (repl_staged_unknown_each) are rows with
  * outcome `unknown`.  While that resolution has not listed every copy the
- * view is refused with 55000 before it is read (lead_views.c).
+ * view is refused with 55000 before it is read (lead_views.c).  A lookup
+ * by txid that finds none of those asks lead_outcome_ask.c, which answers
+ * a one-shard transaction's fate (no recorded decision) from this
+ * leader's memory or the shard logs; a scan lists recorded decisions only.
  *
  *   xBestIndex -> plan 1 (txid = ?) | plan 0 (scan)
  *   xFilter    -> rows gathered into the cursor (catalog rows, then unknowns)
@@ -162,6 +165,8 @@ static int vt_filter(sqlite3_vtab_cursor *c, int plan, const char *idx, int argc
 		want = cat_txn_outcomes_each(e->cat, -1, add_row, cur);
 	}
 	repl_staged_unknown_each(e->repl, add_unknown, cur);
+	if (cur->only_set && cur->n == 0 && want == 0) /* none recorded: lead_outcome_ask.c */
+		lead_outcome_oneshard(e, cur->only, add_row, cur);
 	if (cur->n < want) {
 		sqlite3_free(c->pVtab->zErrMsg);
 		c->pVtab->zErrMsg = sqlite3_mprintf("out of memory reading the recorded outcomes");

@@ -81,6 +81,7 @@ static void run_free(lead_run *r)
 	lead_shuffle_free(r);
 	lead_subq_free(r);
 	lead_fkey_free(r);
+	lead_outcome_ask_free(r);
 	for (int i = 0; i < r->ntasks; i++)
 		exec_result_free(&r->tasks[i].res);
 	free(r->tasks);

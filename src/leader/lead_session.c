@@ -749,6 +749,8 @@ static void leader_select_run(lead_run *r)
 	lead_subq_unload(r);
 	r->e->local_session = NULL;
 	r->e->local_run = NULL;
+	if (lead_outcome_ask_start(r, leader_select_run)) /* txids the shard logs answer */
+		return;
 	if (lead_move_park(r))
 		return;
 	if (!r->failed && !r->parent &&

@@ -40,7 +40,8 @@
  *                      autocommit write waiting), granted, mode (exclusive, shared)
  *   murphy.transaction_outcomes txid, outcome, participants, decided_at: every
  *                      decision recorded in the catalog (a virtual table read at
- *                      query time, lead_outcomes_vt.c; by txid through its key)
+ *                      query time, lead_outcomes_vt.c; by txid through its key,
+ *                      and by txid a one-shard transaction's: lead_outcome_ask.c)
  *   murphy.shard_load  table_name, shard, node, role, period ('10s', '5min',
  *                      'total'), reads, writes, rows_read, rows_written, bytes_read,
  *                      bytes_written, cpu_ms: what each copy did (lead_load.c);

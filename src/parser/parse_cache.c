@@ -35,13 +35,19 @@
  * statement long enough to be parsed on a pool thread is above
  * SQL_PCACHE_TEXT_MAX), set-associative by the key's hash.  Memory: entries are malloc'd
  * here and live as long as the thread (at most SQL_PCACHE_ENTRIES of at
- * most SQL_PCACHE_TEXT_MAX + SQL_PCACHE_PACKED_MAX bytes).
+ * most SQL_PCACHE_TEXT_MAX + SQL_PCACHE_PACKED_MAX bytes).  The table and
+ * its entries are freed when the thread exits: the table is the value of a
+ * pthread key whose destructor (pcache_thread_exit) frees it, so a thread
+ * that parses and ends (a pool thread, a test's thread) leaves nothing
+ * behind.  A thread whose table cannot be registered with the key does
+ * not cache.
  */
 #include "parser/parser_int.h"
 #include "parser/pwalk.h"
 
 #include <assert.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -208,14 +214,52 @@ static void walk(const ProtobufCMessage *m, aconst_list *l) { sql_pt_walk(m, not
 
 /* ---- lookup, patch, fill ---- */
 
+static void entry_free(pcache_entry *e);
+
+/* The key whose value is this thread's table; its destructor frees it. */
+static pthread_key_t pcache_key;
+static pthread_once_t pcache_key_once = PTHREAD_ONCE_INIT;
+static int pcache_key_err; /* pthread_key_create's answer */
+
+/* The key's destructor, at the exit of a thread that made a table: frees
+ * its entries and the table itself. */
+static void pcache_thread_exit(void *arg)
+{
+	pcache_entry **t = arg;
+	for (int i = 0; i < SQL_PCACHE_ENTRIES; i++)
+		entry_free(t[i]);
+	free(t);
+	if (pcache == t)
+		pcache = NULL; /* a later destructor that parses makes a new one */
+}
+
+static void pcache_key_make(void)
+{
+	pcache_key_err = pthread_key_create(&pcache_key, pcache_thread_exit);
+}
+
+/* This thread's table, made (and registered for its exit) on first use;
+ * NULL when it cannot be allocated or registered (nothing is cached). */
+static pcache_entry **pcache_table(void)
+{
+	if (pcache)
+		return pcache;
+	if (pthread_once(&pcache_key_once, pcache_key_make) != 0 || pcache_key_err != 0)
+		return NULL;
+	pcache_entry **t = calloc(SQL_PCACHE_ENTRIES, sizeof *t);
+	if (t && pthread_setspecific(pcache_key, t) != 0) {
+		free(t);
+		t = NULL;
+	}
+	return pcache = t;
+}
+
 /* The SQL_PCACHE_WAYS entries a key of this hash may sit in; NULL when
- * the table cannot be allocated. */
+ * there is no table. */
 static pcache_entry **set_of(uint64_t hash)
 {
-	if (!pcache)
-		pcache = calloc(SQL_PCACHE_ENTRIES, sizeof *pcache);
-	return pcache ? &pcache[hash % (SQL_PCACHE_ENTRIES / SQL_PCACHE_WAYS) * SQL_PCACHE_WAYS]
-		      : NULL;
+	pcache_entry **t = pcache_table();
+	return t ? &t[hash % (SQL_PCACHE_ENTRIES / SQL_PCACHE_WAYS) * SQL_PCACHE_WAYS] : NULL;
 }
 
 static int entry_matches(const pcache_entry *e, const sql_pcache_probe *p);

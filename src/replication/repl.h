@@ -216,6 +216,39 @@ int repl_outcomes_rebuilding(repl_ctx *c);
  * markers and still undecided: its outcome is unknown for now. */
 void repl_staged_unknown_each(repl_ctx *c, void (*fn)(void *arg, uint64_t txid), void *arg);
 
+/* The fate of a transaction that recorded no outcome row (a one-shard
+ * COMMIT, a ROLLBACK): repl_txn_ends.c.  repl_txn_ended: 1 and *out when
+ * txid ended on this leader process among the newest REPL_TXN_ENDS_MAX
+ * (committed, or certainly aborted), else 0. */
+/* 65,536 ends of 32 bytes: 2 MiB, allocated at the first end; at a few
+ * hundred commits a second, minutes of them (older ones: the logs). */
+#define REPL_TXN_ENDS_MAX 65536
+typedef struct repl_ended {
+	uint64_t txid; /* 0: a free slot */
+	int committed;
+	uint32_t table_id, shard; /* committed: the first shard its marker holds on */
+	int nshards;              /* committed: shards its markers hold on (0: wrote none) */
+	int64_t ended_ms;         /* mur_wall_ms */
+} repl_ended;
+int repl_txn_ended(const repl_ctx *c, uint64_t txid, repl_ended *out);
+/* 1 while txid is open (or ending) on this leader. */
+int repl_txn_is_open(const repl_ctx *c, uint64_t txid);
+/* What one copy's log holds of one txid (leader/lead_outcome_ask.c reads
+ * it from every copy of every shard). */
+typedef struct repl_log_seen {
+	uint32_t table_id, shard, node_id;
+	int answered;        /* 0: no answer (its follower down, the query failed) */
+	uint64_t first_lsn;  /* the log's oldest entry (0: an empty log) */
+	uint64_t position;   /* the copy's position (newest entry, or its undo's target) */
+	uint64_t commit_lsn; /* the txid's commit marker (0: none) */
+	int staged, data;    /* a staging marker of it; data entries of it */
+} repl_log_seen;
+/* "committed" (parts: the shards whose marker counts, "table:shard,…"),
+ * "aborted", "unknown", or NULL while txid is open on this leader; the
+ * rules are repl_txn_ends.c's.  seen: n answers, one per copy asked. */
+const char *repl_log_verdict(repl_ctx *c, uint64_t txid, const repl_log_seen *seen, int n,
+			     char *parts, size_t cap);
+
 /* ---- quorum ---- */
 
 typedef enum repl_quorum {

@@ -71,6 +71,7 @@ void repl_destroy(repl_ctx *c)
 	repl_lock_destroy(c);
 	repl_staged_destroy(c);
 	repl_outcomes_destroy(c);
+	repl_txn_ends_destroy(c);
 	repl_moves_destroy(c);
 	repl_rebalance_destroy(c);
 	repl_autosplit_destroy(c);

@@ -42,6 +42,7 @@
  * its last entry's id instead (an upper bound: ids are wall time at the
  * entry's start). */
 #define REPL_RING 256
+#define REPL_PEND_CHAIN_MAX 4 /* staging markers pending behind the oldest */
 
 typedef struct repl_staged repl_staged; /* repl_staged.c */
 
@@ -97,9 +98,17 @@ typedef struct repl_shard {
 			       "pending marker"); 0: none */
 	int pend_staged;    /* pend_txid's marker is its staging marker (parallel commits),
 			       sent while it is undecided: 1 until it is decided (then
-			       pend_txid is 0), 2 once it is aborting (nothing follows it
-			       until its undo here is done); 0: a commit marker
-			       (repl_lock.c, "hand-off at the staging marker") */
+			       pend_txid is 0), 2 once it or one chained behind it aborts
+			       (no newcomer follows until the undos here are done); 0: a
+			       commit marker (repl_lock.c, "hand-off at the staging
+			       marker") */
+	uint64_t pend_chain[REPL_PEND_CHAIN_MAX]; /* pipelined staging, chained: the
+						     staging markers sent behind
+						     pend_txid's, oldest first, each
+						     transaction's decision after the
+						     one ahead (repl_lock.c,
+						     "chain") */
+	int npend_chain;
 	uint64_t ring_lsn[REPL_RING];
 	uint64_t ring_entry[REPL_RING];
 	uint64_t ring_decided_us[REPL_RING]; /* mur_now_us when decided; 0: before this
@@ -114,6 +123,8 @@ struct repl_ctx {
 	int write_pipeline;
 	int fault_points;     /* repl_config.fault_points */
 	int stage_hold_spent; /* a "_once" stage fault point held its transaction */
+	int chain_fail_spent; /* txn_stage_fail_chained chose its marker (repl_lock.c) */
+	int chain_undo_spent; /* txn_chain_undo_hold held its transaction (repl_lock.c) */
 	void (*wake_at)(void *ctx, uint64_t due_us); /* repl_config.wake_at */
 	void *wake_ctx;
 	repl_decide_fn decide; /* repl_set_decide; NULL: decisions recorded inline */
@@ -134,6 +145,7 @@ struct repl_ctx {
 	struct repl_outcome_trim *otrim; /* repl_outcome.c; NULL until first used */
 	struct repl_srebuild *srebuild;  /* repl_staged_rebuild.c: the restart's listing */
 	repl_commit_report last_commit;  /* repl_lock.c: the newest finished commit */
+	struct repl_txn_ends *ends;      /* repl_txn_ends.c; NULL until the first end */
 	repl_shard **shards;             /* hash table of runtime states, nbuckets chains */
 	uint32_t nbuckets, nshards;
 	int spread_pending;               /* primary moves queued, not yet run (repl_spread.c) */
@@ -145,6 +157,13 @@ struct repl_ctx {
 	uint32_t refusals_logged;         /* second: lines in this window, and those */
 	uint32_t refusals_unlogged;       /* left out since the last line */
 };
+
+/* repl_txn_ends.c: txid ended on this leader (repl_lock.c, txn_finish):
+ * committed (the first shard its marker holds on, how many), or certainly
+ * aborted; repl_txn_ends_destroy frees the ring. */
+void repl_txn_ends_note(repl_ctx *c, uint64_t txid, int committed, uint32_t table_id,
+			uint32_t shard, int nshards);
+void repl_txn_ends_destroy(repl_ctx *c);
 
 /* repl_ctx.c: the per-shard runtime table.  repl_shard_get creates the
  * state on first use (NULL when out of memory); repl_shard_find never
@@ -436,8 +455,10 @@ uint64_t repl_lock_base(const repl_shard *rt);
  * transaction's marker is its decision, and keeps the lock.  Also called
  * for a staging marker: tx (undecided, parallel commits) hands its lock
  * on at once, the next holder conditional on tx's outcome (repl_lock.c,
- * "hand-off at the staging marker"). */
-void repl_lock_marker_sent(repl_shard *rt, repl_txn *tx, uint64_t lsn, uint64_t entry);
+ * "hand-off at the staging marker").  Returns 1 when the fault point
+ * txn_stage_fail_chained (tests) chose this chained staging marker to fail
+ * late (repl_write.c, fault_fail_due), else 0. */
+int repl_lock_marker_sent(repl_shard *rt, repl_txn *tx, uint64_t lsn, uint64_t entry);
 /* 1 when tx waits (a queued op held back), through the transactions it
  * waits for, for itself: a cycle of waits. */
 int repl_lock_in_cycle(repl_ctx *c, const repl_txn *tx);

@@ -152,28 +152,30 @@ struct repl_txn {
 	repl_quorum q;    /* commit: the markers' write quorum */
 	int mark_pending; /* commit: markers in flight (+1 while sending) */
 	int marks_ok, marks_failed;
-	int retrying;           /* committed on some shards: the others' markers are
+	int retrying;               /* committed on some shards: the others' markers are
 				sent again each tick until they hold */
-	int decided;            /* commit: the outcome is recorded durably (several shards):
+	int decided;                /* commit: the outcome is recorded durably (several shards):
 				it is committed whatever happens to the markers */
-	int failed;             /* abort: an undo failed (a copy keeps tx's entries) */
-	uint64_t held_until_ms; /* commit: a hold fault point keeps the markers back
+	int failed;                 /* abort: an undo failed (a copy keeps tx's entries) */
+	uint64_t held_until_ms;     /* commit: a hold fault point keeps the markers back
 				   until then (mur_now_ms; 0: none; tests) */
-	int stage_hold;         /* commit: a stage fault point keeps every staging marker
+	int stage_hold;             /* commit: a stage fault point keeps every staging marker
 				   but the first back until held_until_ms, then sends
 				   them (STAGE_HOLD_SEND) or fails them (STAGE_HOLD_FAIL) */
-	int commit_wait;        /* commit: waits for its pipelined writes in flight */
-	int parallel;           /* commit by staging markers (repl_txn_set_parallel) */
-	int recorded;           /* commit by a recorded decision even on one shard
+	int commit_wait;            /* commit: waits for its pipelined writes in flight */
+	int parallel;               /* commit by staging markers (repl_txn_set_parallel) */
+	int recorded;               /* commit by a recorded decision even on one shard
 				   (repl_txn_set_recorded) */
-	int batch;              /* its block writes' APPLYs wait for its COMMIT
+	int batch;                  /* its block writes' APPLYs wait for its COMMIT
 				   (repl_txn_set_batch) */
-	int staging;            /* commit: its staging markers are out (parallel commits) */
-	int staged_ok;          /* commit: decided by its staging markers */
-	int dep_wait;           /* staging: every staging marker is decided, but a shard
+	int staging;                /* commit: its staging markers are out (parallel commits) */
+	int staged_ok;              /* commit: decided by its staging markers */
+	int dep_wait;               /* staging: every staging marker is decided, but a shard
 				   still follows another transaction's undecided staging
 				   marker: decided once that one is (behind_staged) */
-	int dep_certain;        /* a transaction it followed aborted for certain: so
+	uint64_t dep_held_until_ms; /* txn_chain_undo_hold (tests): its decision waits
+				       until then (mur_now_ms; 0: none) */
+	int dep_certain;            /* a transaction it followed aborted for certain: so
 				   does it (staged_abort answers 40000) */
 	repl_txn_dep deps[REPL_STAGE_DEPS_MAX]; /* staging: the undecided transactions
 						   its staging markers name */
@@ -421,12 +423,31 @@ int repl_txn_commit_report(const repl_ctx *c, uint64_t txid, repl_commit_report 
 	return 1;
 }
 
+/* tx's end, for a client that lost its answer (repl_txn_ends.c): kept
+ * in memory unless the client hears it as unknown (40003) or its outcome
+ * is recorded (decided: several shards, txn_outcomes has the row). */
+static void note_end(repl_ctx *c, const repl_txn *tx)
+{
+	int held = 0, first = -1;
+	if (tx->decided ||
+	    (!tx->committing && !strcmp(tx->err.sqlstate, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN)))
+		return;
+	for (int i = 0; tx->committing && i < tx->nparts; i++)
+		if (tx->parts[i].mark == MARK_DONE || tx->parts[i].handed) {
+			held++;
+			first = first < 0 ? i : first;
+		}
+	repl_txn_ends_note(c, tx->id, tx->committing, first >= 0 ? tx->parts[first].table_id : 0,
+			   first >= 0 ? tx->parts[first].shard : 0, held);
+}
+
 /* tx has ended: release its locks, call back, free it. */
 static void txn_finish(repl_txn *tx)
 {
 	repl_ctx *c = tx->c;
 	if (tx->committing)
 		commit_report(c, tx);
+	note_end(c, tx);
 	txn_unlink(c, tx);
 	for (int i = 0; i < tx->nparts; i++)
 		part_release(c, tx, &tx->parts[i]);
@@ -465,23 +486,47 @@ static void fault_point(const repl_ctx *c, const char *name)
 #define REPL_FAULT_HOLD_MS_DEFAULT 3000
 #define REPL_FAULT_HOLD_MS_MAX 60000
 
+/* MURPHY_FAULT_HOLD_MS, at most REPL_FAULT_HOLD_MS_MAX. */
+static uint64_t fault_hold_ms(void)
+{
+	const char *ms_env = getenv("MURPHY_FAULT_HOLD_MS");
+	uint64_t ms = ms_env ? strtoull(ms_env, NULL, 10) : REPL_FAULT_HOLD_MS_DEFAULT;
+	return ms > REPL_FAULT_HOLD_MS_MAX ? REPL_FAULT_HOLD_MS_MAX : ms;
+}
+
 /* A hold fault point: armed, tx's commit stops here for
  * MURPHY_FAULT_HOLD_MS (default REPL_FAULT_HOLD_MS_DEFAULT) and the tick
  * goes on with it (release_held), so a test can kill a follower or the
  * client while the leader is at this step.  Returns 1 when it holds. */
 static int fault_hold(const repl_ctx *c, const char *name, repl_txn *tx)
 {
-	const char *ms_env;
-	uint64_t ms = REPL_FAULT_HOLD_MS_DEFAULT;
+	uint64_t ms;
 	if (!fault_armed(c, name))
 		return 0;
-	if ((ms_env = getenv("MURPHY_FAULT_HOLD_MS")))
-		ms = strtoull(ms_env, NULL, 10);
-	if (ms > REPL_FAULT_HOLD_MS_MAX)
-		ms = REPL_FAULT_HOLD_MS_MAX;
+	ms = fault_hold_ms();
 	MLOG(WARN, "txn", "fault point %s reached: transaction %llu held for %llu ms", name,
 	     (unsigned long long)tx->id, (unsigned long long)ms);
 	tx->held_until_ms = mur_now_ms() + (ms ? ms : 1);
+	return 1;
+}
+
+/* MURPHY_FAULT_POINT=txn_stage_fail_chained (tests): the first staging
+ * transaction X is held as by txn_stage_hold_send_once (send_staged), and
+ * the first staging marker chained behind another's (Y's, on X's shard)
+ * fails: repl_write.c keeps it undecided until a staging marker of a third
+ * transaction Z, chained behind it, is logged by every copy it went to,
+ * then fails it (08006, certain) as a quorum missed late would, its
+ * copies undone with Z's entries behind it.  Returns 1 for that marker
+ * (once per leader). */
+static int fault_fail_chained(repl_ctx *c, const repl_txn *tx, const repl_shard *rt)
+{
+	if (c->chain_fail_spent || !fault_armed(c, "txn_stage_fail_chained"))
+		return 0;
+	c->chain_fail_spent = 1;
+	MLOG(WARN, "txn",
+	     "fault point txn_stage_fail_chained reached: the staging marker of transaction "
+	     "%llu on shard %u, chained behind transaction %llu's, will fail",
+	     (unsigned long long)tx->id, rt->shard, (unsigned long long)rt->pend_txid);
 	return 1;
 }
 
@@ -514,11 +559,11 @@ static int txn_unanswered(const repl_txn *tx)
 	return 0;
 }
 
-void repl_lock_marker_sent(repl_shard *rt, repl_txn *tx, uint64_t lsn, uint64_t entry)
+int repl_lock_marker_sent(repl_shard *rt, repl_txn *tx, uint64_t lsn, uint64_t entry)
 {
 	int i;
 	if (rt && !tx->decided && tx->staging && txn_unanswered(tx))
-		return; /* handed on at the decision (above) */
+		return 0; /* handed on at the decision (above) */
 	if (rt && !tx->decided && tx->staging && rt->lock == tx && !rt->pend_txid &&
 	    (i = part_index(tx, rt->table_id, rt->shard)) >= 0) {
 		/* a staging marker: handed on, conditionally (below) */
@@ -529,23 +574,32 @@ void repl_lock_marker_sent(repl_shard *rt, repl_txn *tx, uint64_t lsn, uint64_t 
 		tx->parts[i].stage_lsn = lsn;
 		tx->parts[i].stage_entry = entry;
 		rt->lock = NULL;
-		return;
+		return 0;
 	}
 	if (rt && !tx->decided && tx->staging && rt->lock == tx &&
 	    (i = part_index(tx, rt->table_id, rt->shard)) >= 0) {
 		/* behind another's undecided staging marker (pipelined staging):
-		 * handed on once that one is committed (handoff_late) */
+		 * chained and handed on now while the chain has room, else
+		 * once the one ahead is committed (handoff_late) */
 		tx->parts[i].stage_sent = 1;
 		tx->parts[i].stage_lsn = lsn;
 		tx->parts[i].stage_entry = entry;
-		return;
+		if (rt->pend_staged == 1 && rt->npend_chain < REPL_PEND_CHAIN_MAX) {
+			MUR_TRACE("hand", tx->id, (uint64_t)rt->table_id << 32 | rt->shard);
+			rt->pend_chain[rt->npend_chain++] = tx->id;
+			tx->parts[i].handed = 1;
+			rt->lock = NULL;
+			return fault_fail_chained(tx->c, tx, rt);
+		}
+		return 0;
 	}
 	if (!rt || !tx->decided)
-		return; /* one shard: the marker is the decision (file top) */
+		return 0; /* one shard: the marker is the decision (file top) */
 	assert(!rt->pend_txid || rt->pend_txid == tx->id); /* nobody else's starts */
 	rt->pend_txid = tx->id;
 	if (rt->lock == tx)
 		rt->lock = NULL; /* handed on: start_next gives it to the next waiter */
+	return 0;
 }
 
 /* tx's pending marker on (table_id, shard) is decided: held (failed 0)
@@ -975,45 +1029,164 @@ static void lazy_markers(repl_ctx *c)
  * behind a staging marker") ----
  *
  * A parallel commit hands each shard's lock on as its staging marker there
- * is *sent* (repl_lock_marker_sent: rt->pend_txid, pend_staged 1), before
- * tx is decided, so the hot shard's next holder does not wait for the
- * staging round.  Its ops follow the staging marker in the shard's
- * pipeline (repl_write.c, lock_can_pipeline: the WRITE names the LSN after
- * it, copies refuse what does not follow their log), and its base there is
- * the staging entry, conditional (part.cond).  Reads of the shard wait
- * (repl_lock_gates: pend_txid), and so do autocommit writes (op_waits).
- * The next holder's COMMIT stages at once (pipelined staging: stage_early;
- * its staging marker goes behind tx's, marker_can_pipeline), naming tx in
- * its participant blob ("d=tx@t:s"), and hands the shard on only once tx
- * is committed (handoff_late: one pending staging marker per shard); its
- * *decision* waits for tx's (staged_all: dep_wait, behind_staged), so it
- * commits only after tx did, and a restart that finds it staged
- * everywhere commits it only if it commits tx (repl_staged.c).  A
- * one-shard holder, a recorded decision, or a holder behind an aborting
- * tx still waits for tx's decision before its COMMIT starts.
- *  - tx committed: each such shard's holder's base is settled, the shard
- *    goes on (handoff_settle); no marker goes there: the holder's entry
- *    closes tx on the copies, else the tick's lazy marker does;
- *  - tx aborted: each such shard's holder is doomed (its COMMIT fails
- *    40000) and its queued ops fail; nothing starts there (pend_staged 2)
- *    until tx's undo, to tx's base, has taken the holder's entries back
- *    with tx's; then the holder's base is tx's (handoff_abort,
- *    handoff_settle from part_undone);
- *    A holder whose staging markers are out already is undone after tx's
- *    undo (dep_check from handoff_settle), with tx's certainty
- *    (dep_certain); the holders behind it on its other shards cascade;
- *  - the leader dies: a copy holding tx's staging marker with the holder's
- *    entries after it reports the holder open; not staged everywhere, or
- *    staged but tx not committed: aborted, undone to its first entry,
- *    which leaves tx's staging marker newest, and tx is decided by its
- *    staging markers as any (repl_staged.c; a copy answers "staged" for
- *    tx whatever follows its staging marker: stor_log_txn_state). */
+ * is *sent* (repl_lock_marker_sent), before tx is decided, so the hot
+ * shard's next holder does not wait for the staging round.  The shard
+ * keeps the undecided staging markers sent on it, oldest first: the oldest
+ * as rt->pend_txid (pend_staged 1), every one sent behind it in
+ * rt->pend_chain (up to REPL_PEND_CHAIN_MAX; "chain" below).  The next
+ * holder's ops follow the newest in the shard's pipeline (repl_write.c,
+ * pending_out, rides_chain, lock_can_pipeline: the WRITE names the LSN
+ * after it, copies refuse what does not follow their log), and its base
+ * there is that staging entry, conditional (part.cond) on every one
+ * pending.  Reads of the shard wait (repl_lock_gates: pend_txid), and so
+ * do autocommit writes (op_waits).  The holder's COMMIT stages at once
+ * (pipelined staging: stage_early; its staging marker goes behind the
+ * newest, marker_can_pipeline), naming every pending one in its
+ * participant blob ("d=X@t:s/Y@t:s"), and hands the shard on at its send
+ * too: it joins the chain (handoff_late once the chain has room).  Its
+ * *decision* waits until it is the oldest on every shard it holds
+ * (staged_all: dep_wait, behind_staged), so the chain is decided in order,
+ * and a restart that finds it staged everywhere commits it only if it
+ * commits every one it names (repl_staged.c).  A one-shard holder, a
+ * recorded decision, or a holder behind an aborting one still waits for
+ * the decisions before its COMMIT starts.
+ *  - the oldest committed: the next is the oldest (chain_pop, dep_check),
+ *    or, none chained, the holder's base is settled and the shard goes on
+ *    (handoff_settle); no marker goes there: the next entry closes it on
+ *    the copies, else the tick's lazy marker does;
+ *  - one aborts (a staging marker failed, or doomed by the one ahead):
+ *    every one chained behind it and the holder are doomed at once
+ *    (handoff_doom, chain_doom: 40000 naming it) and their queued ops
+ *    fail; the shard takes no newcomer (pend_staged 2) until the undos are
+ *    done; each is undone once it is the oldest, to its base (the first
+ *    one's undo takes the entries of all behind it), and the next one's
+ *    base becomes that base (chain_pop, handoff_settle from part_undone),
+ *    with its certainty (dep_certain); the holders behind them on their
+ *    other shards cascade;
+ *  - the leader dies: a copy holding a staging marker with entries of
+ *    later ones after it reports the newest open; not staged everywhere,
+ *    or staged but one it names not committed: aborted, undone to its
+ *    first entry, which leaves the one ahead newest, decided in turn by
+ *    its staging markers (repl_staged.c; a copy answers "staged" for a
+ *    transaction whatever follows its staging marker: stor_log_txn_state);
+ *  - the copies keep each one's entries while it may be undone: the open
+ *    one's, and every transaction's whose staging marker is less than a
+ *    second old (storage/replog.c, trim). */
 
 /* tx's staging marker on part i's shard, handed on, is settled: tx is
  * committed (committed 1), or tx's undo there is done.  The holder's base
  * is no longer conditional (tx's base after an abort). */
 static void handoff_late(repl_ctx *c, repl_shard *rt);
 static void dep_check(repl_ctx *c, uint64_t txid);
+
+static repl_txn *txn_find(repl_ctx *c, uint64_t txid)
+{
+	for (repl_txn *x = c->txns; txid && x; x = x->next)
+		if (x->id == txid)
+			return x;
+	return NULL;
+}
+
+/* MURPHY_FAULT_POINT=txn_chain_undo_hold (tests): the first staging
+ * transaction X is held as by txn_stage_hold_fail_once (send_staged), so
+ * it aborts; once X's undo on a shard is done, the one chained behind it
+ * there (Y, the oldest now, doomed) is held MURPHY_FAULT_HOLD_MS before it
+ * is decided (undone): a test loses a copy between the two undos.  Once
+ * per leader; dep_check and the tick's dep_waits go on with it after. */
+static void fault_undo_hold(repl_ctx *c, repl_txn *tx)
+{
+	uint64_t ms;
+	if (c->chain_undo_spent || !fault_armed(c, "txn_chain_undo_hold"))
+		return;
+	c->chain_undo_spent = 1;
+	ms = fault_hold_ms();
+	MLOG(WARN, "txn",
+	     "fault point txn_chain_undo_hold reached: transaction %llu, chained, held for "
+	     "%llu ms before its undo",
+	     (unsigned long long)tx->id, (unsigned long long)ms);
+	tx->dep_held_until_ms = mur_now_ms() + (ms ? ms : 1);
+}
+
+/* ---- chain (pipelined staging, chained: bench/results/
+ * 2026-12-07-pipechain.md) ----
+ *
+ * A holder Y whose staging marker goes out behind X's undecided one hands
+ * the shard on at once too (repl_lock_marker_sent): the shard keeps X as
+ * pend_txid and Y in pend_chain (up to REPL_PEND_CHAIN_MAX, oldest first),
+ * and the next holder Z follows Y's staging marker (repl_write.c,
+ * pending_out: the newest; rides_chain), its base conditional on the
+ * whole chain, its staging markers naming every transaction chained
+ * ahead (stage_early: "d=X@…/Y@…").  Each is decided only as the chain's
+ * oldest (behind_staged: pend_txid is not it), so in chain order:
+ *  - X committed: X leaves the chain, Y is the oldest and may be decided
+ *    (chain_pop, dep_check); Z's base stays conditional (on Y);
+ *  - X aborts: every one chained behind X and the holder are doomed
+ *    (chain_doom, 40000 naming X), X's undo to its base takes their
+ *    entries; then Y is the oldest, aborting (pend_staged 2), its base
+ *    there X's: it is undone after X (its undo takes nothing there more),
+ *    and so on down the chain; Z's base is then X's;
+ *  - a chained Y's own staging marker fails: those behind it and the
+ *    holder are doomed at once, and the shard takes no newcomer from then
+ *    on (stage_failed_doom: pend_staged 2; a newcomer following Z would be
+ *    doomed with Y, and one taking the lock on the drained flight would
+ *    follow Y's entry, which the copies still hold open: refused); the
+ *    copies undid Y's staging marker with Z's entries (repl_write.c,
+ *    drain_followers); X is decided as before; Y, then Z, are undone once
+ *    each is the oldest, and the newcomers go on after the last undo. */
+
+/* tx (its staging marker on rt pending, or rt's holder) is doomed by
+ * cause's abort: every transaction chained behind pos and the holder. */
+static void chain_doom(repl_ctx *c, const repl_txn *cause, repl_shard *rt, int pos)
+{
+	const cat_table *t = cat_table_by_id(c->cat, rt->table_id);
+	mur_error err;
+	mur_error_set(&err, SQLSTATE_TRANSACTION_ROLLBACK,
+		      "transaction %llu, whose staging marker on shard %u of \"%s\" this "
+		      "transaction's writes there followed, was rolled back",
+		      (unsigned long long)cause->id, rt->shard, t ? t->name : "?");
+	for (int k = pos; k <= rt->npend_chain; k++) {
+		repl_txn *h = k < rt->npend_chain ? txn_find(c, rt->pend_chain[k]) : rt->lock;
+		if (!h || h == cause)
+			continue;
+		if (cause->stage_certain || cause->dep_certain)
+			h->dep_certain = 1;
+		repl_txn_doom(h, &err);
+		repl_cancel_txn_queued(c, h, &err);
+	}
+}
+
+/* tx, the oldest pending on rt (part i), is settled there and others are
+ * chained behind it: the next is the oldest now.  After tx's abort its
+ * base there is tx's (tx's undo took its entries) and the shard stays
+ * aborting (pend_staged 2) until its own undo. */
+static void chain_pop(repl_ctx *c, repl_txn *tx, int i, repl_shard *rt, int committed)
+{
+	const repl_txn_part *pt = &tx->parts[i];
+	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+	uint64_t oldest = rt->pend_chain[0]; /* the oldest now */
+	repl_txn *next = txn_find(c, oldest);
+	int j;
+	rt->pend_txid = oldest;
+	memmove(rt->pend_chain, rt->pend_chain + 1,
+		(size_t)(rt->npend_chain - 1) * sizeof rt->pend_chain[0]);
+	rt->npend_chain--;
+	if (!committed && next && (j = part_index(next, pt->table_id, pt->shard)) >= 0) {
+		next->parts[j].base_lsn = pt->base_lsn;
+		next->parts[j].base_entry = pt->base_entry;
+		next->parts[j].cond = 0;
+	}
+	if (committed) {
+		repl_outcome_marker_at(c, tx->id, pt->table_id, pt->shard, pt->stage_lsn + 1);
+		repl_lock_lazy_marker(c, pt->table_id, pt->shard, tx->id, pt->stage_lsn);
+		handoff_late(c, rt); /* a holder kept back by a full chain: room now */
+		if (t && pt->shard < t->nshards)
+			repl_kick(c, t, pt->shard);
+	}
+	if (!committed && next)
+		fault_undo_hold(c, next);
+	dep_check(c, oldest); /* decided (or undone) now if its markers are (rt may
+				 have moved: repl_kick) */
+}
 
 static void handoff_settle(repl_ctx *c, repl_txn *tx, int i, int committed)
 {
@@ -1024,6 +1197,10 @@ static void handoff_settle(repl_ctx *c, repl_txn *tx, int i, int committed)
 	int j;
 	if (!rt || rt->pend_txid != tx->id || !rt->pend_staged)
 		return;
+	if (rt->npend_chain) {
+		chain_pop(c, tx, i, rt, committed);
+		return;
+	}
 	rt->pend_txid = 0;
 	rt->pend_staged = 0;
 	holder = rt->lock ? rt->lock->id : 0;
@@ -1066,6 +1243,10 @@ static void handoff_doom(repl_ctx *c, const repl_txn *tx, repl_shard *rt)
 	repl_txn *h;
 	mur_error err;
 	rt->pend_staged = 2;
+	if (rt->npend_chain && rt->pend_txid == tx->id) {
+		chain_doom(c, tx, rt, 0);
+		return;
+	}
 	h = rt->lock;
 	if (!h || h == tx)
 		return;
@@ -1127,13 +1308,17 @@ static int stage_early(repl_ctx *c, repl_txn *tx)
 			continue;
 		if (rt->pend_staged != 1)
 			return 0; /* it aborts: tx is doomed, and waits for its undo */
-		for (int k = 0; k < tx->ndeps; k++)
-			known |= tx->deps[k].txid == rt->pend_txid;
-		if (known)
-			continue;
-		if (tx->ndeps == REPL_STAGE_DEPS_MAX)
-			return 0;
-		tx->deps[tx->ndeps++] = (repl_txn_dep){rt->pend_txid, rt->table_id, rt->shard};
+		for (int q = -1; q < rt->npend_chain; q++) { /* the chain: all named */
+			uint64_t id = q < 0 ? rt->pend_txid : rt->pend_chain[q];
+			known = 0;
+			for (int k = 0; k < tx->ndeps; k++)
+				known |= tx->deps[k].txid == id;
+			if (known)
+				continue;
+			if (tx->ndeps == REPL_STAGE_DEPS_MAX)
+				return 0;
+			tx->deps[tx->ndeps++] = (repl_txn_dep){id, rt->table_id, rt->shard};
+		}
 	}
 	return staged_fits(c, tx);
 }
@@ -1149,16 +1334,28 @@ static void handoff_late(repl_ctx *c, repl_shard *rt)
 	int i = h ? part_index(h, rt->table_id, rt->shard) : -1;
 	(void)c;
 	if (i < 0 || !h->parts[i].stage_sent || h->parts[i].handed || h->decided || !h->staging ||
-	    h->doomed || h->parts[i].mark == MARK_FAILED || rt->pend_txid)
+	    h->doomed || h->parts[i].mark == MARK_FAILED ||
+	    (rt->pend_txid && (rt->pend_staged != 1 || rt->npend_chain == REPL_PEND_CHAIN_MAX)))
 		return;
 	MUR_TRACE("hand", h->id, (uint64_t)rt->table_id << 32 | rt->shard);
 	h->parts[i].handed = 1;
+	rt->lock = NULL;
+	if (rt->pend_txid) {
+		rt->pend_chain[rt->npend_chain++] = h->id;
+		return;
+	}
 	rt->pend_txid = h->id;
 	rt->pend_staged = 1;
 	rt->lock = NULL;
 }
 
 static void staged_all(repl_txn *tx);
+
+/* 1 while the fault point txn_chain_undo_hold holds tx (fault_undo_hold). */
+static int dep_held(const repl_txn *tx)
+{
+	return tx->dep_held_until_ms && mur_now_ms() < tx->dep_held_until_ms;
+}
 
 /* Transaction txid (still open here) waits with its staging markers
  * decided for those it followed (dep_wait): once none is undecided it is
@@ -1169,7 +1366,7 @@ static void dep_check(repl_ctx *c, uint64_t txid)
 	for (repl_txn *x = c->txns; txid && x && !tx; x = x->next)
 		if (x->id == txid)
 			tx = x;
-	if (tx && tx->dep_wait && !behind_staged(c, tx))
+	if (tx && tx->dep_wait && !behind_staged(c, tx) && !dep_held(tx))
 		staged_all(tx);
 }
 
@@ -1283,6 +1480,35 @@ static void staged_all(repl_txn *tx)
 	staged_committed(c, tx);
 }
 
+/* A staging marker of tx failed: tx will abort.  On every shard it handed
+ * on, those behind it are doomed at once (40000 naming tx), before a
+ * staging marker of theirs queued again behind the failed one can be sent,
+ * and nothing new follows it: the shard stops taking newcomers
+ * (pend_staged 2) until tx's undo there is done — as the oldest
+ * (handoff_doom), or chained, once those ahead are decided and tx is the
+ * oldest (chain_pop).  A newcomer that followed the chain meanwhile would
+ * be doomed by tx's abort, or (tx's staging entry undone under it) its
+ * entry refused by the copies. */
+static void stage_failed_doom(repl_ctx *c, const repl_txn *tx)
+{
+	for (int i = 0; i < tx->nparts; i++) {
+		const repl_txn_part *pt = &tx->parts[i];
+		repl_shard *rt = pt->handed ? repl_shard_find(c, pt->table_id, pt->shard) : NULL;
+		if (!rt || !rt->pend_staged)
+			continue;
+		if (rt->pend_txid == tx->id) {
+			handoff_doom(c, tx, rt);
+			continue;
+		}
+		for (int k = 0; k < rt->npend_chain; k++)
+			if (rt->pend_chain[k] == tx->id) {
+				rt->pend_staged = 2;
+				chain_doom(c, tx, rt, k + 1); /* chained: those behind */
+				break;
+			}
+	}
+}
+
 static void staged_done(void *arg, repl_wop *op, int failed, const mur_error *err,
 			const exec_result *primary)
 {
@@ -1293,12 +1519,8 @@ static void staged_done(void *arg, repl_wop *op, int failed, const mur_error *er
 	MUR_TRACE("sdone", tx->id, (uint64_t)ref->table_id << 32 | ref->shard);
 	if (ref->part >= 0)
 		tx->parts[ref->part].mark = failed ? MARK_FAILED : MARK_DONE;
-	if (failed) { /* tx aborts: nothing may follow it there any more */
-		repl_shard *rt = repl_shard_find(tx->c, ref->table_id, ref->shard);
-		if (rt && rt->pend_txid == tx->id && rt->pend_staged)
-			handoff_doom(tx->c, tx, rt); /* before its staging marker (pipelined)
-							is queued again behind this one */
-	}
+	if (failed) /* tx aborts: nothing may follow it any more */
+		stage_failed_doom(tx->c, tx);
 	free(ref);
 	if (failed) {
 		tx->marks_failed++;
@@ -1366,18 +1588,24 @@ static int send_staged(repl_ctx *c, repl_txn *tx)
 {
 	char parts[REPL_STAGED_BYTES_MAX];
 	int only_one = fault_armed(c, "txn_after_one_staged");
-	int once = !c->stage_hold_spent && (fault_armed(c, "txn_stage_hold_send_once") ||
-					    fault_armed(c, "txn_stage_hold_fail_once"));
+	/* the chain's points hold X as _send_once (fail_chained) or _fail_once */
+	int chained = fault_armed(c, "txn_stage_fail_chained");
+	int undo_hold = fault_armed(c, "txn_chain_undo_hold");
+	int once = !c->stage_hold_spent &&
+		   (fault_armed(c, "txn_stage_hold_send_once") ||
+		    fault_armed(c, "txn_stage_hold_fail_once") || chained || undo_hold);
 	int hold = fault_armed(c, "txn_stage_hold_send") ||
-				   (once && fault_armed(c, "txn_stage_hold_send_once"))
+				   (once && (fault_armed(c, "txn_stage_hold_send_once") || chained))
 			   ? STAGE_HOLD_SEND
 		   : fault_armed(c, "txn_stage_hold_fail") || once ? STAGE_HOLD_FAIL
 								   : 0;
 	const char *point = hold == STAGE_HOLD_SEND ? "txn_stage_hold_send" : "txn_stage_hold_fail";
 	if (once) {
 		c->stage_hold_spent = 1; /* the next staging transaction goes at once */
-		point = hold == STAGE_HOLD_SEND ? "txn_stage_hold_send_once"
-						: "txn_stage_hold_fail_once";
+		point = chained                   ? "txn_stage_fail_chained"
+			: undo_hold               ? "txn_chain_undo_hold"
+			: hold == STAGE_HOLD_SEND ? "txn_stage_hold_send_once"
+						  : "txn_stage_hold_fail_once";
 	}
 	if (!behind_staged(c, tx))
 		tx->ndeps = 0; /* else stage_early named them (repl_txn_commit) */
@@ -2202,7 +2430,7 @@ void repl_lock_due(repl_ctx *c)
 static void dep_waits(repl_ctx *c)
 {
 	for (repl_txn *tx = c->txns; tx; tx = tx->next)
-		if (tx->dep_wait && !behind_staged(c, tx)) {
+		if (tx->dep_wait && !behind_staged(c, tx) && !dep_held(tx)) {
 			staged_all(tx);
 			return; /* tx may be freed: the list changed */
 		}

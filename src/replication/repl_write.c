@@ -66,6 +66,8 @@ struct repl_wop {
 	repl_wop_state state;
 	int reported;
 	int early;      /* a pipelined write answered at REPLICATING, before its quorum */
+	int fault_fail; /* a staging marker the fault point txn_stage_fail_chained fails
+			   late (fault_fail_due) */
 	int unsynced;   /* the primary answered early (logged entry lsn, not yet durable):
 			 its durable answer is one of `pending` (a row insert's: the
 			 one primary_in waits for), and only it counts */
@@ -508,12 +510,26 @@ int repl_shard_settled(const repl_shard *rt)
  * at the staging marker"). */
 static const repl_wop *pending_out(const repl_shard *rt)
 {
+	/* chained (repl_lock.c, "chain"): the newest staging marker pending */
+	uint64_t txid = rt->npend_chain ? rt->pend_chain[rt->npend_chain - 1] : rt->pend_txid;
 	for (const repl_wop *x = rt->pend_txid ? rt->fhead : NULL; x; x = x->fnext)
 		if (x->marker && (x->staged != NULL) == (rt->pend_staged != 0) &&
-		    rt->pend_staged != 2 && x->txn_id == rt->pend_txid && !x->failed &&
-		    !wop_abandoned(x))
+		    rt->pend_staged != 2 && x->txn_id == txid && !x->failed && !wop_abandoned(x))
 			return x;
 	return NULL;
+}
+
+/* 1 when txid's staging marker is pending on rt: the oldest or chained. */
+static int in_chain(const repl_shard *rt, uint64_t txid)
+{
+	if (!txid || !rt->pend_staged)
+		return 0;
+	if (txid == rt->pend_txid)
+		return 1;
+	for (int i = 0; i < rt->npend_chain; i++)
+		if (rt->pend_chain[i] == txid)
+			return 1;
+	return 0;
 }
 
 /* 1 when x is the pending marker of rt (queued again after it failed, or
@@ -536,6 +552,22 @@ static int rides_marker(const repl_wop *m, const repl_wop *x)
 	       !x->failed && !x->marker && x->state == REPL_WOP_REPLICATING;
 }
 
+/* rides_marker along a chain of pending staging markers (repl_lock.c,
+ * "chain"; m is the newest): x is an older one's staging marker in flight,
+ * or an entry riding it.  m cannot reach its quorum without x, and if x
+ * fails its transaction aborts, which dooms every one chained behind it
+ * and the holder (handoff_doom, chain_doom). */
+static int rides_chain(const repl_shard *rt, const repl_wop *m, const repl_wop *x)
+{
+	if (rides_marker(m, x))
+		return 1;
+	if (!m || !m->staged || x == m || !in_chain(rt, x->txn_id) || x->failed || wop_abandoned(x))
+		return 0;
+	if (x->marker)
+		return x->staged && x->state != REPL_WOP_COMMITTED;
+	return x->early && x->state == REPL_WOP_REPLICATING;
+}
+
 int repl_shard_behind_marker(const repl_shard *rt, uint64_t *lsn, uint64_t *entry)
 {
 	const repl_wop *m = pending_out(rt);
@@ -543,7 +575,7 @@ int repl_shard_behind_marker(const repl_shard *rt, uint64_t *lsn, uint64_t *entr
 	if (!m)
 		return 0;
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
-		if (x != m && x->state != REPL_WOP_COMMITTED && !rides_marker(m, x))
+		if (x != m && x->state != REPL_WOP_COMMITTED && !rides_chain(rt, m, x))
 			return 0;
 	if (n != rt->busy)
 		return 0;
@@ -1309,6 +1341,34 @@ static void undo_done(void *arg, exec_result *res)
 
 /* Decide as soon as the outcome is certain (and every op ahead of it in
  * the shard's pipeline is committed). */
+/* The fault point txn_stage_fail_chained (repl_lock.c, fault_fail_chained)
+ * holds op, a chained staging marker, undecided until a staging marker of
+ * another transaction behind it is logged by every copy it went to
+ * (returns 0 meanwhile); then op fails as a quorum missed late: the ops
+ * behind it go back to the queue and its copies are undone with their
+ * entries (parallel_check: drain_followers, start_undo), certain (08006).
+ * Returns 1 when op failed (the caller must not touch it again). */
+static int fault_fail_due(repl_wop *op)
+{
+	const repl_wop *z = op->fnext;
+	mur_error err;
+	while (z && !(z->marker && z->staged && z->txn_id != op->txn_id))
+		z = z->fnext;
+	if (!z || z->pending > 0 || !z->primary_in || op->pending > 0 || !op->primary_in)
+		return 0;
+	op->fault_fail = 0;
+	MLOG(WARN, "txn",
+	     "fault point txn_stage_fail_chained: the staging marker of transaction %llu on "
+	     "shard %u failed (transaction %llu's behind it)",
+	     (unsigned long long)op->txn_id, op->shard, (unsigned long long)z->txn_id);
+	mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+		      "fault point txn_stage_fail_chained: the staging marker on shard %u failed",
+		      op->shard);
+	op_fail(op, &err);
+	parallel_check(op);
+	return 1;
+}
+
 static void check_decision(repl_wop *op)
 {
 	cat_table *t;
@@ -1322,6 +1382,10 @@ static void check_decision(repl_wop *op)
 	ahead = wop_undecided(op) ? open_ahead(op) : NULL;
 	if (ahead) {
 		recheck(ahead);
+		return;
+	}
+	if (op->fault_fail && wop_undecided(op) && !op->failed) {
+		fault_fail_due(op); /* tests: held undecided, or failed now */
 		return;
 	}
 	if (wop_undecided(op) && op->acks >= op->required) {
@@ -2324,7 +2388,8 @@ static void start_primary(repl_wop *op, int piped)
 	if (op->parallel)
 		send_parallel(op, &task, primary, piped);
 	if (op->marker) /* may hand the lock on (a staging marker: conditionally) */
-		repl_lock_marker_sent(op_rt(op), op->facts.txn, op->base + 1, op->entry_id);
+		op->fault_fail = repl_lock_marker_sent(op_rt(op), op->facts.txn, op->base + 1,
+						       op->entry_id);
 }
 
 /* Plain row inserts (no RETURNING, no ON CONFLICT: every row is inserted
@@ -2451,7 +2516,7 @@ static int marker_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop
 	if (m && (!m->staged || m->txn_id == op->txn_id || m->primary_refused))
 		m = NULL; /* a decided transaction's commit marker: wait for it, as before */
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
-		if (x->state != REPL_WOP_COMMITTED && x != m && !rides_marker(m, x) &&
+		if (x->state != REPL_WOP_COMMITTED && x != m && !rides_chain(rt, m, x) &&
 		    (x->facts.txn != op->facts.txn || x->failed || x->marker ||
 		     (x->state != REPL_WOP_REPLICATING && !sent_with(x))))
 			return 0;
@@ -2490,7 +2555,7 @@ static int lock_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop *
 			     of their write batches' order: it would reach them before the
 			     marker and be refused; it waits for the marker's quorum */
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
-		if (x != m && !rides_marker(m, x) &&
+		if (x != m && !rides_chain(rt, m, x) &&
 		    (x->state != REPL_WOP_COMMITTED || x->unsynced ||
 		     (x->parallel && (!x->primary_in || x->primary_refused))))
 			return 0;

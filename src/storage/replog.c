@@ -350,7 +350,8 @@ static int next_entry(stor_db *db, uint64_t lsn, stor_log_cache *c, mur_error *e
 						     : stor_map_sqlite_error(db->db, rc, err);
 }
 
-/* A STAGED entry put at lsn now: remembered in its time bucket. */
+/* A STAGED entry put now, its transaction's first entry at lsn:
+ * remembered in its time bucket. */
 static void staged_hold_note(stor_db *db, uint64_t lsn)
 {
 	uint64_t b = mur_now_ms() / STOR_STAGED_HOLD_BUCKET_MS + 1;
@@ -361,8 +362,8 @@ static void staged_hold_note(stor_db *db, uint64_t lsn)
 	}
 }
 
-/* The oldest STAGED entry put in the last STOR_STAGED_HOLD_BUCKETS
- * buckets; 0: none. */
+/* The first entry of the oldest transaction whose STAGED entry was put in
+ * the last STOR_STAGED_HOLD_BUCKETS buckets; 0: none. */
 static uint64_t staged_hold_floor(const stor_db *db)
 {
 	uint64_t b = mur_now_ms() / STOR_STAGED_HOLD_BUCKET_MS + 1, floor = 0;
@@ -376,7 +377,9 @@ static uint64_t staged_hold_floor(const stor_db *db)
 /* Drop the oldest entries while the log holds more than STOR_LOG_KEEP
  * entries or its bytes exceed STOR_LOG_BYTES_MAX; never entry `newest`,
  * nor an entry of the open transaction (its undo needs them), nor a
- * STAGED entry put in the last second (staged_hold_floor). */
+ * STAGED entry put in the last second or an entry of its transaction
+ * (staged_hold_floor: closed by the next one's entry, it may still be
+ * undecided on the leader, a chain of them too, and undone to its base). */
 static int trim(stor_db *db, uint64_t newest, stor_log_cache *c, mur_error *err)
 {
 	uint64_t hold = staged_hold_floor(db);
@@ -501,8 +504,8 @@ static int log_put(stor_db *db, uint64_t lsn, const stor_entry *e, mur_error *er
 	if (rc != SQLITE_DONE)
 		return stor_map_sqlite_error(db->db, rc, err);
 	c.bytes += len;
-	if (e->kind == STOR_ENTRY_STAGED)
-		staged_hold_note(db, lsn);
+	if (e->kind == STOR_ENTRY_STAGED) /* with its transaction's entries (its undo) */
+		staged_hold_note(db, c.open_txn == e->txn_id && c.open_lsn ? c.open_lsn : lsn);
 	if (!c.first) {
 		c.first = lsn;
 		c.first_len = len;

@@ -61,9 +61,12 @@
  * and so is every entry of the open transaction: its undo needs them);
  * older entries are trimmed in the transaction that appends a new one.
  * A STAGED entry is kept at least a second after it was put whatever the
- * retention (STOR_STAGED_HOLD_*, storage_int.h): a leader whose machine
- * crashed before it synced the transaction's outcome row (~50 ms after the
- * decision) rebuilds the row from it (stor_log_staged_list).
+ * retention (STOR_STAGED_HOLD_*, storage_int.h), and so are its
+ * transaction's entries: a leader whose machine crashed before it synced
+ * the transaction's outcome row (~50 ms after the decision) rebuilds the
+ * row from it (stor_log_staged_list), and a transaction closed by the next
+ * one's entry (or a chain of them) may still abort and be undone to its
+ * base.
  *
  * Entry encoding on the wire (stor_log_read → stor_apply_entries), one
  * after the other, big-endian (mur_buf; stor_entry_put / stor_entry_get):

@@ -69,7 +69,8 @@ struct stor_db {
 	uint64_t log_bytes_max; /* retention: STOR_LOG_BYTES_MAX unless set */
 	struct {
 		uint64_t bucket; /* mur_now_ms / STOR_STAGED_HOLD_BUCKET_MS; 0: none */
-		uint64_t lsn;    /* the oldest STAGED entry put in that bucket */
+		uint64_t lsn;    /* the first entry of the oldest transaction whose
+				    STAGED entry was put in that bucket */
 	} staged_hold[STOR_STAGED_HOLD_BUCKETS]; /* replog.c, trim: kept a while */
 	int in_txn;
 	int split_half;      /* a split's half copy (stor_split_finish): an entry's change

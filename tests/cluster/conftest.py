@@ -138,6 +138,30 @@ def fault(conn, command):
         cur.execute("SELECT murphy.fault(%s)", (command,))
 
 
+def connect_when_up(cluster, timeout=30):
+    """A connection to cluster's leader as soon as it listens (it may be
+    starting, after a kill); raises the last OperationalError after
+    timeout seconds."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            return cluster.connect()
+        except psycopg2.OperationalError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def start_in_background(cluster):
+    """Starts cluster again after its leader was killed (`murphy local
+    start`, which returns once the leader has decided its shards, ~2 s) in
+    a thread, and connects as soon as the leader listens, before that.
+    Returns (the thread: join it, the connection)."""
+    starter = threading.Thread(target=cluster.start)
+    starter.start()
+    return starter, connect_when_up(cluster)
+
+
 def _require_binary():
     if not os.access(MURPHY, os.X_OK):
         pytest.fail("%s is missing: run `make` first" % MURPHY)

@@ -30,7 +30,7 @@ import psycopg2
 import pytest
 
 import checker
-from conftest import owned_cluster, timer_args
+from conftest import connect_when_up, owned_cluster, start_in_background, timer_args
 from test_leader_crash import kill_leader
 
 SUSPECT_MS = 1000
@@ -50,17 +50,6 @@ def scalar(conn, sql):
     with conn.cursor() as cur:
         cur.execute(sql)
         return cur.fetchone()[0]
-
-
-def connect_when_up(cluster, timeout=30):
-    deadline = time.time() + timeout
-    while True:
-        try:
-            return cluster.connect()
-        except psycopg2.OperationalError:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def test_writes_after_restart_are_not_refused_by_a_copy_undone_under_them(cc):
@@ -88,13 +77,11 @@ def test_writes_after_restart_are_not_refused_by_a_copy_undone_under_them(cc):
     except psycopg2.Error:
         pass
     # `murphy local start` returns once the leader is ready (its shards
-    # decided, ~2 s): the writers and the delay start as soon as it listens
-    starter = threading.Thread(target=cc.start)
-    starter.start()
-    # the other copies answer late, so that a write to a shard whose
-    # primary is `holder` stays undecided (logged there, not yet at its
-    # quorum) a while: the window the holder's second STATUS lands in
-    conn = connect_when_up(cc)
+    # decided, ~2 s): the writers and the delay start as soon as it
+    # listens.  The other copies answer late, so that a write to a shard
+    # whose primary is `holder` stays undecided (logged there, not yet at
+    # its quorum) a while: the window the holder's second STATUS lands in
+    starter, conn = start_in_background(cc)
     with conn.cursor() as cur:
         for node in ("f1", "f2", "f3"):
             if node != holder:

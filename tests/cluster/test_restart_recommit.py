@@ -27,7 +27,7 @@ import psycopg2
 import pytest
 
 import checker
-from conftest import owned_cluster, timer_args
+from conftest import owned_cluster, start_in_background, timer_args
 from test_leader_crash import kill_leader
 from test_txn_atomic import scalar, two_shard_ids
 from test_txn_crash import mode_connect, setup_table
@@ -66,17 +66,6 @@ def held_commit(cluster, sql):
     return txid, th, heard
 
 
-def connect_when_up(cluster, timeout=30):
-    deadline = time.time() + timeout
-    while True:
-        try:
-            return cluster.connect()
-        except psycopg2.OperationalError:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.05)
-
-
 def test_newest_copys_committed_transaction_gets_its_marker(rc):
     table = "rc"
     setup_table(rc, table)
@@ -101,9 +90,7 @@ def test_newest_copys_committed_transaction_gets_its_marker(rc):
             rc, "UPDATE %s SET v = 2 WHERE id IN (%d, %d)" % (table, a_id, b_id))
         kill_leader(rc)
         th.join(30)
-        starter = threading.Thread(target=rc.start)
-        starter.start()
-        conn = connect_when_up(rc)
+        starter, conn = start_in_background(rc)
         time.sleep(0.3)  # the other copies report first
     finally:
         os.kill(lag_pid, signal.SIGCONT)

@@ -32,12 +32,18 @@ import time
 import pytest
 
 import checker
+import txn_hold
 from conftest import owned_cluster, timer_args
 from test_leader_crash import kill_leader
 from test_txn_atomic import ids_on_copies, scalar
-from test_txn_crash import mode_connect, setup_table
-from test_txn_pcommit import outcome_of, pc_connect, staged_on_copies
-from test_txn_stagehold import HOLD_MS, Call, start_leader_at, wait_log
+from test_txn_crash import setup_table
+from test_txn_pcommit import outcome_of, staged_on_copies
+from txn_hold import HOLD_MS, commit_started, finished, start_leader_at, wait_held
+# importable from here as they were before txn_hold.py (other test files
+# import this one's helpers)
+from test_txn_crash import mode_connect  # noqa: F401
+from test_txn_pcommit import pc_connect  # noqa: F401
+from txn_hold import Call, wait_log  # noqa: F401
 
 SUSPECT_MS = 8000
 DEAD_MS = 60000
@@ -104,22 +110,11 @@ def y_stages_behind_undecided_x(pc, table, point):
     a_id, b_id, c_id = three_shard_ids(conn, table)
     conn.close()
     start_leader_at(pc, point)
-    x = pc_connect(pc)
-    txid = scalar(x, "SELECT txid_current()")
-    with x.cursor() as cur:  # A first: its staging marker is the one sent
-        cur.execute("UPDATE %s SET v = 7 WHERE id = %d" % (table, a_id))
-        cur.execute("UPDATE %s SET v = 7 WHERE id = %d" % (table, b_id))
-    x_commit = Call(x.commit)
-    x_commit.start()
-    wait_log(pc, "fault point %s reached: transaction %d held" % (point, txid))
+    # A first: its staging marker is the one sent
+    txid, x, x_commit = commit_started(pc, table, 7, (a_id, b_id))
+    wait_held(pc, point, txid)
     t0 = time.time()
-    y = pc_connect(pc)
-    ytxid = scalar(y, "SELECT txid_current()")
-    with y.cursor() as cur:
-        cur.execute("UPDATE %s SET v = 8 WHERE id = %d" % (table, a_id))  # behind X
-        cur.execute("UPDATE %s SET v = 8 WHERE id = %d" % (table, c_id))
-    y_commit = Call(y.commit)
-    y_commit.start()
+    ytxid, y, y_commit = commit_started(pc, table, 8, (a_id, c_id))  # a: behind X
     # Y's staging markers at quorum on A and C while X is held (undecided)
     wait_staged(pc, table, ytxid, 2, timeout=HOLD_MS / 1000 - (time.time() - t0) - 0.5)
     assert x_commit.outcome is None, x_commit.outcome
@@ -128,31 +123,17 @@ def y_stages_behind_undecided_x(pc, table, point):
 
 
 def nothing_of_either(pc, conn, table, txid, ytxid):
-    checker.wait_consistent(pc, conn, tables=[table], replicas=3, timeout=40)
-    assert outcome_of(conn, txid) is None
-    assert outcome_of(conn, ytxid) is None
-    for v in (7, 8):
-        copies = ids_on_copies(pc, conn, table, "v = %d" % v)
-        assert all(got == [] for got in copies.values()), (v, copies)
-    assert staged_on_copies(pc, conn, table, txid) == {}, "an entry of X was kept"
-    assert staged_on_copies(pc, conn, table, ytxid) == {}, "an entry of Y was kept"
-    w = mode_connect(pc, "off", autocommit=True)  # every shard takes writes again
-    with w.cursor() as cur:
-        cur.execute("UPDATE %s SET v = v + 1" % table)
-    w.close()
-    assert scalar(conn, "SELECT sum(v) FROM %s" % table) == 20
+    """txn_hold.nothing_of_either, Y's outcome unrecorded too."""
+    txn_hold.nothing_of_either(pc, conn, table, txid, ytxid, y_outcome=True)
 
 
 def test_next_holder_stages_early_and_commits_after_the_one_it_followed(pc):
     table = "ps_ok"
     (a_id, b_id, c_id), txid, x, x_commit, ytxid, y, y_commit = \
         y_stages_behind_undecided_x(pc, table, "txn_stage_hold_send_once")
-    x_commit.join(30)
-    y_commit.join(30)
-    assert x_commit.outcome == ("ok", None), x_commit.outcome
-    assert y_commit.outcome == ("ok", None), y_commit.outcome
-    x.close()
-    y.close()
+    xo, yo = finished(30, x, x_commit, y, y_commit)
+    assert xo == ("ok", None), xo
+    assert yo == ("ok", None), yo
     conn = pc.connect()
     checker.wait_consistent(pc, conn, tables=[table], replicas=3, timeout=40)
     assert outcome_of(conn, txid) == "committed"
@@ -168,17 +149,14 @@ def test_staged_next_holder_aborts_when_the_one_it_followed_fails(pc):
     table = "ps_fail"
     _ids, txid, x, x_commit, ytxid, y, y_commit = \
         y_stages_behind_undecided_x(pc, table, "txn_stage_hold_fail_once")
-    x_commit.join(30)
-    y_commit.join(30)
-    assert x_commit.outcome and x_commit.outcome[0] == "error", x_commit.outcome
-    assert x_commit.outcome[1].pgcode == "40000", str(x_commit.outcome[1])
-    assert y_commit.outcome and y_commit.outcome[0] == "error", y_commit.outcome
-    e = y_commit.outcome[1]
+    xo, yo = finished(30, x, x_commit, y, y_commit)
+    assert xo and xo[0] == "error", xo
+    assert xo[1].pgcode == "40000", str(xo[1])
+    assert yo and yo[0] == "error", yo
+    e = yo[1]
     # certain: X failed for certain, and Y is committed only with X
     assert e.pgcode == "40000", (e.pgcode, str(e))
     assert "transaction %d, whose staging marker" % txid in str(e), str(e)
-    x.close()
-    y.close()
     conn = pc.connect()
     nothing_of_either(pc, conn, table, txid, ytxid)
     conn.close()
@@ -189,12 +167,9 @@ def test_leader_killed_with_the_next_holder_staged_behind_an_undecided_one(pc):
     _ids, txid, x, x_commit, ytxid, y, y_commit = \
         y_stages_behind_undecided_x(pc, table, "txn_stage_hold_fail_once")
     kill_leader(pc)  # Y staged at quorum on both its shards; B never got X's
-    x_commit.join(10)
-    y_commit.join(10)
-    assert x_commit.outcome and x_commit.outcome[0] == "error", x_commit.outcome
-    assert y_commit.outcome and y_commit.outcome[0] == "error", y_commit.outcome
-    x.close()
-    y.close()
+    xo, yo = finished(10, x, x_commit, y, y_commit)
+    assert xo and xo[0] == "error", xo
+    assert yo and yo[0] == "error", yo
     pc.start()
     conn = pc.connect()
     nothing_of_either(pc, conn, table, txid, ytxid)
@@ -211,23 +186,11 @@ def test_leader_killed_with_the_one_followed_decided_and_a_staging_marker_held(p
     a_id, b_id, c_id = three_shard_ids(conn, table)
     conn.close()
     start_leader_at(pc, "txn_stage_hold_send")  # every staging transaction held
-    x = pc_connect(pc)
-    txid = scalar(x, "SELECT txid_current()")
-    with x.cursor() as cur:
-        cur.execute("UPDATE %s SET v = 7 WHERE id = %d" % (table, a_id))
-        cur.execute("UPDATE %s SET v = 7 WHERE id = %d" % (table, b_id))
-    x_commit = Call(x.commit)
-    x_commit.start()
-    wait_log(pc, "fault point txn_stage_hold_send reached: transaction %d held" % txid)
+    txid, x, x_commit = commit_started(pc, table, 7, (a_id, b_id))
+    wait_held(pc, "txn_stage_hold_send", txid)
     time.sleep(1.5)  # Y's hold ends a tick or more after X's
-    y = pc_connect(pc)
-    ytxid = scalar(y, "SELECT txid_current()")
-    with y.cursor() as cur:
-        cur.execute("UPDATE %s SET v = 8 WHERE id = %d" % (table, a_id))  # behind X
-        cur.execute("UPDATE %s SET v = 8 WHERE id = %d" % (table, c_id))
-    y_commit = Call(y.commit)
-    y_commit.start()
-    wait_log(pc, "fault point txn_stage_hold_send reached: transaction %d held" % ytxid)
+    ytxid, y, y_commit = commit_started(pc, table, 8, (a_id, c_id))  # a: behind X
+    wait_held(pc, "txn_stage_hold_send", ytxid)
     assert x_commit.outcome is None, x_commit.outcome  # Y staged on A before X decided
     x_commit.join(HOLD_MS / 1000 + 3)
     assert x_commit.outcome == ("ok", None), x_commit.outcome

@@ -22,66 +22,29 @@ undecided while Y updates row a:
 Each fails on the base binary (no such fault point: X commits at once,
 and Y's UPDATE then finds nothing to wait behind).
 """
-import os
-import threading
 import time
 
-import psycopg2
 import pytest
 
 import checker
 from conftest import owned_cluster, timer_args
 from test_leader_crash import kill_leader
 from test_txn_atomic import ids_on_copies, scalar, two_shard_ids
-from test_txn_crash import mode_connect, setup_table
-from test_txn_pcommit import outcome_of, pc_connect, staged_on_copies
+from test_txn_crash import setup_table
+from test_txn_pcommit import outcome_of, pc_connect
+from txn_hold import (HOLD_MS, Call, commit_started, finished, nothing_of_either, start_leader_at,
+                      wait_held)
+# importable from here as it was before txn_hold.py (other test files
+# import this one's helpers)
+from txn_hold import wait_log  # noqa: F401
 
 SUSPECT_MS = 8000
 DEAD_MS = 60000
-HOLD_MS = 4000
 
 
 @pytest.fixture
 def sc(request):
     yield from owned_cluster(request, 3, timer_args(SUSPECT_MS, DEAD_MS))
-
-
-class Call(threading.Thread):
-    """Runs one call in a thread; keeps its outcome (None while it runs)."""
-
-    def __init__(self, fn):
-        super().__init__(daemon=True)
-        self.fn = fn
-        self.outcome = None
-
-    def run(self):
-        try:
-            self.fn()
-            self.outcome = ("ok", None)
-        except psycopg2.Error as e:
-            self.outcome = ("error", e)
-
-
-def start_leader_at(cluster, point):
-    kill_leader(cluster)
-    os.environ["MURPHY_FAULT_POINT"] = point
-    os.environ["MURPHY_FAULT_HOLD_MS"] = str(HOLD_MS)
-    try:
-        cluster.start()
-    finally:
-        del os.environ["MURPHY_FAULT_POINT"]
-        del os.environ["MURPHY_FAULT_HOLD_MS"]
-
-
-def wait_log(cluster, text, timeout=15):
-    path = os.path.join(cluster.dir, "leader", "murphy.log")
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with open(path, errors="replace") as f:
-            if text in f.read():
-                return
-        time.sleep(0.02)
-    raise AssertionError("the leader never logged %r" % text)
 
 
 def y_behind_undecided_x(sc, table, point):
@@ -94,14 +57,9 @@ def y_behind_undecided_x(sc, table, point):
     a_id, b_id = two_shard_ids(conn, table)
     conn.close()
     start_leader_at(sc, point)
-    x = pc_connect(sc)
-    txid = scalar(x, "SELECT txid_current()")
-    with x.cursor() as cur:  # A first: its part (and staging marker) comes first
-        cur.execute("UPDATE %s SET v = 7 WHERE id = %d" % (table, a_id))
-        cur.execute("UPDATE %s SET v = 7 WHERE id = %d" % (table, b_id))
-    x_commit = Call(x.commit)
-    x_commit.start()
-    wait_log(sc, "fault point %s reached: transaction %d held" % (point, txid))
+    # A first: its part (and staging marker) comes first
+    txid, x, x_commit = commit_started(sc, table, 7, (a_id, b_id))
+    wait_held(sc, point, txid)
     y = pc_connect(sc)
     ytxid = scalar(y, "SELECT txid_current()")
     y_update = Call(lambda: y.cursor().execute(
@@ -120,40 +78,19 @@ def y_behind_undecided_x(sc, table, point):
     return a_id, b_id, txid, x, x_commit, ytxid, y, y_commit
 
 
-def nothing_of_either(sc, conn, table, txid, ytxid):
-    checker.wait_consistent(sc, conn, tables=[table], replicas=3, timeout=40)
-    assert outcome_of(conn, txid) is None
-    for v in (7, 8):
-        copies = ids_on_copies(sc, conn, table, "v = %d" % v)
-        assert all(got == [] for got in copies.values()), (v, copies)
-    assert staged_on_copies(sc, conn, table, txid) == {}, "an entry of X was kept"
-    assert staged_on_copies(sc, conn, table, ytxid) == {}, "an entry of Y was kept"
-    # the shards take writes again (by a recorded decision: the leader may
-    # still be armed with the stage fault point, which holds every staged
-    # commit)
-    w = mode_connect(sc, "off", autocommit=True)
-    with w.cursor() as cur:
-        cur.execute("UPDATE %s SET v = v + 1" % table)
-    w.close()
-    assert scalar(conn, "SELECT sum(v) FROM %s" % table) == 20
-
-
 def test_next_holder_doomed_when_the_staged_transaction_it_followed_aborts(sc):
     table = "sh_fail"
     a_id, b_id, txid, x, x_commit, ytxid, y, y_commit = y_behind_undecided_x(
         sc, table, "txn_stage_hold_fail")
-    x_commit.join(30)
-    y_commit.join(30)
-    assert x_commit.outcome and x_commit.outcome[0] == "error", x_commit.outcome
-    assert x_commit.outcome[1].pgcode == "40000", str(x_commit.outcome[1])
-    assert y_commit.outcome and y_commit.outcome[0] == "error", y_commit.outcome
-    e = y_commit.outcome[1]
+    xo, yo = finished(30, x, x_commit, y, y_commit)
+    assert xo and xo[0] == "error", xo
+    assert xo[1].pgcode == "40000", str(xo[1])
+    assert yo and yo[0] == "error", yo
+    e = yo[1]
     assert e.pgcode == "40000", (e.pgcode, str(e))
     # doomed for the staging marker it followed, not for a write of its own
     assert "transaction %d, whose staging marker" % txid in str(e.diag.message_detail), \
         (str(e), e.diag.message_detail)
-    x.close()
-    y.close()
     conn = sc.connect()
     nothing_of_either(sc, conn, table, txid, ytxid)
     conn.close()
@@ -163,12 +100,9 @@ def test_next_holder_commits_after_the_staged_transaction_it_followed(sc):
     table = "sh_ok"
     a_id, b_id, txid, x, x_commit, ytxid, y, y_commit = y_behind_undecided_x(
         sc, table, "txn_stage_hold_send")
-    x_commit.join(30)
-    y_commit.join(30)
-    assert x_commit.outcome == ("ok", None), x_commit.outcome
-    assert y_commit.outcome == ("ok", None), y_commit.outcome
-    x.close()
-    y.close()
+    xo, yo = finished(30, x, x_commit, y, y_commit)
+    assert xo == ("ok", None), xo
+    assert yo == ("ok", None), yo
     conn = sc.connect()
     checker.wait_consistent(sc, conn, tables=[table], replicas=3, timeout=40)
     assert outcome_of(conn, txid) == "committed"
@@ -184,13 +118,10 @@ def test_leader_killed_while_the_next_holder_waits_for_an_undecided_staged_one(s
     a_id, b_id, txid, x, x_commit, ytxid, y, y_commit = y_behind_undecided_x(
         sc, table, "txn_stage_hold_fail")
     kill_leader(sc)  # before the hold ends: B never got X's staging marker
-    x_commit.join(10)
-    y_commit.join(10)
+    xo, yo = finished(10, x, x_commit, y, y_commit)
     # neither heard COMMIT: connection lost, never a success
-    assert x_commit.outcome and x_commit.outcome[0] == "error", x_commit.outcome
-    assert y_commit.outcome and y_commit.outcome[0] == "error", y_commit.outcome
-    x.close()
-    y.close()
+    assert xo and xo[0] == "error", xo
+    assert yo and yo[0] == "error", yo
     sc.start()
     conn = sc.connect()
     nothing_of_either(sc, conn, table, txid, ytxid)

@@ -76,11 +76,14 @@ typedef struct sent {
 static sent sends[SENT_MAX];
 static int nsends;
 static uint64_t next_task_id = 1;
+static int links_closed; /* teardown: every link is down */
 
 static int fake_send(void *ctx, uint32_t node_id, exec_task *task, repl_task_cb cb, void *arg,
 		     mur_error *err)
 {
-	(void)ctx, (void)err;
+	(void)ctx;
+	if (links_closed)
+		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "fake link closed");
 	assert_true(nsends < SENT_MAX);
 	task->id = next_task_id++;
 	sends[nsends++] = (sent){.node_id = node_id,
@@ -100,7 +103,7 @@ static int fake_send(void *ctx, uint32_t node_id, exec_task *task, repl_task_cb 
 static int fake_connected(void *ctx, uint32_t node_id)
 {
 	(void)ctx, (void)node_id;
-	return 1;
+	return !links_closed;
 }
 
 static uint64_t fake_time_id(uint64_t *next) { return ++*next; }
@@ -201,6 +204,7 @@ static int setup(void **state)
 			   .write_pipeline = 8};
 	(void)state;
 	nsends = 0;
+	links_closed = 0;
 	resumed = reported = report_failed = 0;
 	fx.cat = cat_open(NULL, &err);
 	assert_non_null(fx.cat);
@@ -230,9 +234,16 @@ static int setup(void **state)
 	return 0;
 }
 
+/* As the real transport does when its links close, every send a test left
+ * unanswered fails (unsent), so that what each one's callback owns is
+ * freed before the context is (make asan). */
 static int teardown(void **state)
 {
 	(void)state;
+	links_closed = 1;
+	for (int i = 0; i < nsends; i++)
+		if (!sends[i].answered)
+			answer_link_lost(i, 1);
 	repl_destroy(fx.c);
 	cat_close(fx.cat);
 	return 0;

@@ -2050,6 +2050,43 @@ static void test_txn_trim_keeps_open(void **state)
 	stor_dir_set_log_retention(prim, 0, 0);
 }
 
+/* A chain of five pending staging markers (pipelined staging, chained:
+ * src/replication/repl_lock.c, "chain"): each transaction's data entry
+ * then its STAGED entry, each closed on the copy by the next one's entry,
+ * all still undecided on the leader.  Retention 2 would trim every entry
+ * but the newest two; the first one's abort undoes the shard to its base
+ * (lsn 1), so its data entry and every later one must still be there (the
+ * hold keeps a STAGED entry of the last second with its transaction's
+ * entries).  Before, the hold kept only the STAGED entries: the first
+ * one's data entry (lsn 2) was trimmed and the undo failed 55000
+ * "entries trimmed". */
+static void test_txn_trim_keeps_a_chain_of_staged(void **state)
+{
+	(void)state;
+	exec_result w, r;
+	reset_dirs();
+	stor_dir_set_log_retention(prim, 2, 0);
+	insert1(1, "a", 141, &w);
+	exec_result_free(&w);
+	for (int k = 0; k < 5; k++) {
+		uint64_t txn = TXN_X + 0x10 + (uint64_t)k, lsn = 2 + 2 * (uint64_t)k;
+		assert_int_equal(insert_txn(prim, (int64_t)lsn, "c", 142 + 2 * (uint64_t)k, txn,
+					    &w),
+				 MUR_OK);
+		exec_result_free(&w);
+		assert_int_equal(staged_write(prim, lsn + 1, 143 + 2 * (uint64_t)k, txn, PARTS_XY,
+					      &w),
+				 MUR_OK);
+		exec_result_free(&w);
+	}
+	assert_int_equal(log_first_of(prim), 2); /* the first one's data entry on */
+	if (undo_task(prim, 1, &r) != MUR_OK)
+		fail_msg("the chain's undo to its base: %s", r.err.message);
+	exec_result_free(&r);
+	assert_int_equal(lsn_of(prim, NULL), 1);
+	stor_dir_set_log_retention(prim, 0, 0);
+}
+
 /* A placement file made before transactions (_murphy_log without txn_id
  * and kind) is upgraded when opened: its entries read as autocommit data,
  * undo still inverts them, transactions work on it. */
@@ -2250,6 +2287,7 @@ int main(void)
 		cmocka_unit_test(test_txn_undo),
 		cmocka_unit_test(test_txn_catch_up),
 		cmocka_unit_test(test_txn_trim_keeps_open),
+		cmocka_unit_test(test_txn_trim_keeps_a_chain_of_staged),
 		cmocka_unit_test(test_txn_old_file_upgrade),
 		cmocka_unit_test(test_txn_staged_marker),
 		cmocka_unit_test(test_txn_staged_undo_and_catch_up),
