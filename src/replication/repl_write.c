@@ -811,8 +811,11 @@ static void op_fail(repl_wop *op, const mur_error *err)
 		op->err = *err;
 		/* its client heard success, or its transaction's COMMIT began
 		 * while it was in flight (an autocommit COPY's, with its batches:
-		 * sent_with): the transaction must not commit */
-		if (op->early || (op->facts.txn && repl_txn_committing(op->facts.txn)))
+		 * sent_with): the transaction must not commit.  Not a marker: a
+		 * decided transaction's is retried, a staging marker's failure
+		 * aborts its transaction by itself (repl_lock.c) */
+		if (op->early ||
+		    (op->facts.txn && !op->marker && repl_txn_committing(op->facts.txn)))
 			repl_txn_doom(op->facts.txn, err);
 	}
 	op->deferred = 0; /* its replicas need not get it: the undo reaches its holders */
