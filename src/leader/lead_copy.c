@@ -17,8 +17,15 @@
  *
  * A COPY is one statement: all rows or none.  Its batches belong to the
  * session's block, or (autocommit) to the COPY's own transaction
- * (lead_txn.c, replication/repl.h "transactions"), committed once every
- * batch is at its quorum and undone on every shard when one fails.
+ * (lead_txn.c, replication/repl.h "transactions"), undone on every shard
+ * when one fails.  That transaction commits like an autocommit statement
+ * over several shards (parallel commits unless the session turns them
+ * off), and when every batch is small (LEAD_COPY_EARLY_BYTES) and has
+ * started, at once, with its last batches (commit_at_end): its staging
+ * markers go to each copy in the same frame as its batch, and a batch
+ * that fails then dooms it (docs/transactions.md, "An autocommit COPY's
+ * commit").  Otherwise it commits once every batch is at its quorum
+ * (copy_finish).
  *
  * Concurrent COPYs (docs/transactions.md, "Concurrent COPYs"):
  *   keyed, autocommit  all its shard locks at once: a COPY that ends before
@@ -39,6 +46,8 @@
 #include "leader/lead_int.h"
 
 #include "common/linemap.h"
+#include "common/log.h"
+#include "common/trace.h"
 #include "common/utf8.h"
 
 #include <assert.h>
@@ -85,6 +94,12 @@ struct lead_copy {
 	uint32_t route_from;    /* keyless: where the next pick starts looking */
 	int locking;            /* lock requests not answered yet (+1 while asking) */
 	int locked_all;         /* keyed, autocommit: holds every shard's lock */
+	int large;              /* a batch of more than LEAD_COPY_EARLY_BYTES was sent */
+	int committing;         /* own_tx's commit went with the last batches (commit_at_end) */
+	int tx_pending;         /* committing: its answer is not in yet */
+	int tx_failed;          /* committing: it failed with tx_err */
+	int batch_failed;       /* a batch failed (not the client: lead_copy_abort) */
+	mur_error tx_err;
 	pgw_done_cb done;
 	void *done_arg;
 };
@@ -122,14 +137,42 @@ static void copy_free(lead_copy *c)
 }
 
 static void copy_answer(lead_copy *c);
+static void copy_finish(lead_copy *c);
+static void commit_at_end(lead_copy *c);
 
 static void copy_tx_ended(void *arg, int failed, const mur_error *err)
 {
 	lead_copy *c = arg;
+	if (c->committing) { /* commit_at_end: answered once its batches are too */
+		c->tx_pending = 0;
+		if (failed) {
+			c->tx_failed = 1;
+			c->tx_err = *err;
+		}
+		if (c->inflight == 0 && !c->cancelling)
+			copy_finish(c);
+		return;
+	}
 	if (failed) {
 		c->failed = 0;
 		copy_fail(c, err);
 	}
+	copy_answer(c);
+}
+
+/* Every batch is decided, and the commit that went with the last ones
+ * (commit_at_end) is too: answer.  A batch's own error (a row a shard
+ * refused, with its CONTEXT) is the COPY's: it doomed the transaction,
+ * whose COMMIT then failed for it. */
+static void copy_finish_committed(lead_copy *c)
+{
+	if (c->tx_pending)
+		return;
+	if (c->tx_failed)
+		copy_fail(c, &c->tx_err); /* kept only when no batch failed first */
+	else if (c->batch_failed)         /* it doomed the transaction: never committed */
+		MLOG(ERROR, "copy", "COPY into %s: committed, yet a batch failed: %s", c->t->name,
+		     c->err.message);
 	copy_answer(c);
 }
 
@@ -138,7 +181,12 @@ static void copy_tx_ended(void *arg, int failed, const mur_error *err)
 static void copy_finish(lead_copy *c)
 {
 	repl_txn *tx = c->own_tx;
+	if (c->committing) {
+		copy_finish_committed(c);
+		return;
+	}
 	c->own_tx = NULL;
+	MUR_TRACE("cpyacked", tx ? repl_txn_id(tx) : 0, c->rows);
 	if (!tx) {
 		copy_answer(c);
 		return;
@@ -150,6 +198,10 @@ static void copy_finish(lead_copy *c)
 				      "COPY stored a different row count");
 		repl_txn_abort(c->s->e->repl, tx, &err, copy_tx_ended, c);
 	} else {
+		/* over several shards: by staging markers, as an autocommit
+		 * statement (lead_txn_end_implicit), unless the session asks for
+		 * the recorded decision */
+		repl_txn_set_parallel(tx, lead_session_parallel_commits(c->s));
 		repl_txn_commit(c->s->e->repl, tx, c->quorum, copy_tx_ended, c);
 	}
 }
@@ -191,6 +243,7 @@ static void copy_answer_now(lead_copy *c)
 {
 	pgw_result *res = pgw_result_new();
 	lead_session *s = c->s;
+	MUR_TRACE("cpyans", 0, c->rows);
 	if (!c->failed && c->rows_acked != c->rows) {
 		/* every batch was acknowledged, yet the primaries stored a
 		 * different count: never answer "COPY n" for rows not stored */
@@ -282,12 +335,15 @@ static void copy_part_done(void *arg, repl_wop *op, int failed, const mur_error 
 	lead_copy *c = sent->c;
 	(void)op;
 	c->inflight--;
+	c->batch_failed |= failed;
 	if (failed)
 		copy_fail_row(c, &sent->lines, err);
 	else
 		c->rows_acked += primary->changes;
 	sent_free(sent);
 	copy_resume(c);
+	if (c->draining && !c->cancelling)
+		commit_at_end(c); /* a batch queued at the end may have started since */
 	if (c->draining && c->inflight == 0 && !c->cancelling)
 		copy_finish(c);
 }
@@ -332,6 +388,8 @@ static void flush_shard(lead_copy *c, uint32_t shard)
 	c->sent = sent;
 	facts.lock_timeout_ms = c->waits.lock_timeout_ms;
 	facts.deadlock_timeout_ms = c->waits.deadlock_timeout_ms;
+	if (c->batches[shard].len > LEAD_COPY_EARLY_BYTES)
+		c->large = 1;
 	c->inflight++;
 	if (repl_write(c->s->e->repl, c->t, shard, c->quorum, c->pc->shard_sql, &facts, NULL, 0,
 		       &c->batches[shard], c->counts[shard], (uint32_t)c->t->ncols, copy_part_done,
@@ -786,6 +844,30 @@ int lead_copy_data(lead_session *s, const char *data, size_t len)
 	return 0;
 }
 
+/* The COPY's end, its last batches just sent (or, when one waited in a
+ * queue then, a batch answered since): an autocommit COPY whose batches
+ * are all small and started (each holds its shard's lock: none waits in
+ * a queue) commits now, in the same loop turn, so that its
+ * staging markers (one shard: its marker) go to each copy with its
+ * batches, in one frame, logged in one write batch with one fsync
+ * (repl_write.c, sent_with) — the commit adds no round of its own.  A
+ * batch that then fails dooms the transaction: its COMMIT fails and
+ * every shard is undone (the batch's error is the COPY's).  Otherwise the
+ * commit waits until every batch is decided (copy_finish). */
+static void commit_at_end(lead_copy *c)
+{
+	repl_txn *tx = c->own_tx;
+	if (!tx || c->failed || c->large || c->locking || c->inflight == 0 ||
+	    !repl_txn_table_ready(c->s->e->repl, c->t, tx))
+		return;
+	c->own_tx = NULL;
+	c->committing = 1;
+	c->tx_pending = 1;
+	MUR_TRACE("cpycommit", repl_txn_id(tx), c->rows);
+	repl_txn_set_parallel(tx, lead_session_parallel_commits(c->s));
+	repl_txn_commit(c->s->e->repl, tx, c->quorum, copy_tx_ended, c);
+}
+
 void lead_copy_done(lead_session *s, int failed, const char *msg, pgw_done_cb done, void *arg)
 {
 	lead_copy *c = s->copy;
@@ -801,6 +883,7 @@ void lead_copy_done(lead_session *s, int failed, const char *msg, pgw_done_cb do
 	}
 	c->done = done;
 	c->done_arg = arg;
+	MUR_TRACE("cpydone", c->own_tx ? repl_txn_id(c->own_tx) : 0, c->rows);
 	if (failed) {
 		mur_error_set(&err, SQLSTATE_QUERY_CANCELED, "COPY from stdin failed: %s",
 			      msg ? msg : "");
@@ -819,6 +902,7 @@ void lead_copy_done(lead_session *s, int failed, const char *msg, pgw_done_cb do
 	c->draining = 1;
 	if (!c->locking || c->keyless) /* else: when the locks are held (lock_answered) */
 		flush_batches(c, 1);
+	commit_at_end(c);
 	if (c->inflight == 0)
 		copy_finish(c);
 }

@@ -72,6 +72,13 @@
  * ordinary rows (under ~200 bytes) still fill up by row count. */
 #define LEAD_COPY_BATCH_BYTES ((size_t)4 << 20)
 #define LEAD_COPY_INFLIGHT_MAX 24 /* COPY batches in flight before pgwire stops reading */
+/* An autocommit COPY whose batches are all at most this many bytes
+ * commits with its last batches, its staging markers in the same frames
+ * (lead_copy.c, commit_at_end).  A larger batch runs on the copies' thread
+ * pools, out of their write batches' order, where a marker could overtake
+ * it: such a COPY commits once every batch is decided.  The bound of
+ * replication's REPL_PIPELINE_BYTES_MAX (repl_write.c, sent_with). */
+#define LEAD_COPY_EARLY_BYTES ((size_t)128 * 1024)
 /* Row ids drawn at most for one row of a routed batch until one hashes to
  * its shard (about nshards on even hash ranges). */
 #define LEAD_ROWID_TRIES_MAX 65536

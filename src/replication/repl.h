@@ -341,6 +341,12 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
  * the queue (40001, nothing written: it was routed by the old bounds);
  * the statement may be planned and run again (repl_split.c). */
 int repl_wop_split_moved(const repl_wop *op);
+/* 1 when every write of tx on the shards of t has started (none waits in
+ * a queue: it holds its shard's lock) and none in flight has failed: an
+ * autocommit COPY commits with its batches in flight only then
+ * (leader/lead_copy.c, commit_at_end).  A write of tx that fails once
+ * its COMMIT has begun dooms it (repl_txn_committing). */
+int repl_txn_table_ready(repl_ctx *c, const cat_table *t, const repl_txn *tx);
 
 /* 1 when a write or recovery op is queued or running on any shard of t, or
  * a read waits for one.  Entries a block holds back for its COMMIT
@@ -567,6 +573,10 @@ void repl_txn_set_recorded(repl_txn *tx);
  * makes them durable with one fsync (murphy.replica_batch;
  * docs/transactions.md, "Replica batches").  Set at BEGIN. */
 void repl_txn_set_batch(repl_txn *tx, int on);
+/* 1 once repl_txn_commit ran for tx: a write of tx still in flight that
+ * fails dooms it (repl_write.c, op_fail), so that it cannot commit
+ * without that write. */
+int repl_txn_committing(const repl_txn *tx);
 /* Abort tx: its queued writes fail (their callbacks run with 40P01 or
  * 25P02-like errors: err), then each shard it holds is undone to its base
  * once the shard's ops in flight are done, then its locks are released and

@@ -386,6 +386,10 @@ int repl_shard_blockers(const repl_shard *rt, const repl_txn *tx, const repl_txn
 void repl_lock_lazy_marker(repl_ctx *c, uint32_t table_id, uint32_t shard, uint64_t txid,
 			   uint64_t lsn);
 uint64_t repl_shard_tip(const repl_ctx *c, uint32_t table_id, const cat_shard *s, uint64_t *entry);
+/* 1 when a transaction's row insert is in flight on the shard, sent to its
+ * copies with no answer yet, that its marker may go with (repl_write.c,
+ * sent_with): it wrote the shard, though the tip does not show it yet. */
+int repl_shard_sent(const repl_ctx *c, uint32_t table_id, uint32_t shard);
 /* 1 when every op in flight on rt is committed (at its quorum; some
  * answers may still be out) and no exclusive op runs. */
 int repl_shard_settled(const repl_shard *rt);

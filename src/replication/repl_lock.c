@@ -215,6 +215,7 @@ void repl_txn_set_parallel(repl_txn *tx, int on) { tx->parallel = on; }
 void repl_txn_set_recorded(repl_txn *tx) { tx->recorded = 1; }
 void repl_txn_set_batch(repl_txn *tx, int on) { tx->batch = on; }
 int repl_txn_batches(const repl_txn *tx) { return tx && tx->batch; }
+int repl_txn_committing(const repl_txn *tx) { return tx->ending && tx->committing; }
 
 int repl_lock_txn_open(const repl_ctx *c, uint64_t txid)
 {
@@ -544,9 +545,25 @@ uint64_t repl_lock_base(const repl_shard *rt)
 	return rt->lock->parts[i].base_lsn;
 }
 
+/* 1 while a row insert of tx is in flight on one of its shards with no
+ * answer yet (an autocommit COPY that commits with its batches:
+ * repl_shard_sent).  Its staging markers do not hand its locks on: the
+ * insert may still fail (a duplicate key) and doom tx, which would doom
+ * the next holder behind them — a COPY beside another's COPY that failed
+ * on a bad row would fail too.  Its locks go on at its decision. */
+static int txn_unanswered(const repl_txn *tx)
+{
+	for (int i = 0; i < tx->nparts; i++)
+		if (repl_shard_sent(tx->c, tx->parts[i].table_id, tx->parts[i].shard))
+			return 1;
+	return 0;
+}
+
 int repl_lock_marker_sent(repl_shard *rt, repl_txn *tx, uint64_t lsn, uint64_t entry)
 {
 	int i;
+	if (rt && !tx->decided && tx->staging && txn_unanswered(tx))
+		return 0; /* handed on at the decision (above) */
 	if (rt && !tx->decided && tx->staging && rt->lock == tx && !rt->pend_txid &&
 	    (i = part_index(tx, rt->table_id, rt->shard)) >= 0) {
 		/* a staging marker: handed on, conditionally (below) */
@@ -700,13 +717,16 @@ static void send_marker(repl_ctx *c, repl_txn *tx, int i)
 }
 
 /* 1 when tx wrote entries on part pt's shard, decided or pipelined and in
- * flight (a part only locked by SELECT … FOR UPDATE, or whose writes
- * changed no row, has none). */
+ * flight, or sent with no answer yet (an autocommit COPY's batch at its
+ * commit: repl_shard_sent; only the lock's holder writes) (a part only
+ * locked by SELECT … FOR UPDATE, or whose writes changed no row, has
+ * none). */
 static int part_wrote(repl_ctx *c, const repl_txn_part *pt)
 {
 	const cat_table *t = cat_table_by_id(c->cat, pt->table_id);
 	return t && pt->shard < t->nshards &&
-	       repl_shard_tip(c, pt->table_id, &t->shards[pt->shard], NULL) > pt->base_lsn;
+	       (repl_shard_tip(c, pt->table_id, &t->shards[pt->shard], NULL) > pt->base_lsn ||
+		repl_shard_sent(c, pt->table_id, pt->shard));
 }
 
 /* The participants of tx as txn_outcomes keeps them ("table:shard,…";

@@ -809,7 +809,13 @@ static void op_fail(repl_wop *op, const mur_error *err)
 	if (!op->failed) {
 		op->failed = 1;
 		op->err = *err;
-		if (op->early) /* its client heard success: its transaction must not commit */
+		/* its client heard success, or its transaction's COMMIT began
+		 * while it was in flight (an autocommit COPY's, with its batches:
+		 * sent_with): the transaction must not commit.  Not a marker: a
+		 * decided transaction's is retried, a staging marker's failure
+		 * aborts its transaction by itself (repl_lock.c) */
+		if (op->early ||
+		    (op->facts.txn && !op->marker && repl_txn_committing(op->facts.txn)))
 			repl_txn_doom(op->facts.txn, err);
 	}
 	op->deferred = 0; /* its replicas need not get it: the undo reaches its holders */
@@ -2456,6 +2462,39 @@ static repl_wop *group(repl_shard *rt, repl_wop *op, size_t max_bytes)
 	return g;
 }
 
+/* sent_unanswered: x is a transaction's row insert sent to every copy at
+ * once (its entry is base + 1 on each), no answer in yet.  It wrote the
+ * shard for its transaction's commit (repl_shard_sent, part_wrote in
+ * repl_lock.c), though the tip does not count it yet.
+ *
+ * sent_with: such an insert that is small, not a group: an autocommit
+ * COPY's batch, whose commit (staging) marker goes out with it, in the
+ * same loop turn (leader/lead_copy.c, commit_at_end), so that each copy
+ * logs both in one write batch, with one fsync.  A copy runs a write
+ * batch's items of one placement in the order they arrived (small: not
+ * on a pool thread), and logs the marker only on top of x; if x fails,
+ * its transaction is doomed (op_fail: its COMMIT began) and the marker,
+ * queued again behind it, fails: the transaction is undone. */
+static int sent_unanswered(const repl_wop *x)
+{
+	return x->parallel && x->facts.txn && x->state == REPL_WOP_PRIMARY && !x->failed &&
+	       !x->marker;
+}
+
+static int sent_with(const repl_wop *x)
+{
+	return sent_unanswered(x) && !x->members && x->rows.len <= REPL_PIPELINE_BYTES_MAX;
+}
+
+int repl_shard_sent(const repl_ctx *c, uint32_t table_id, uint32_t shard)
+{
+	const repl_shard *rt = repl_shard_find(c, table_id, shard);
+	for (const repl_wop *x = rt ? rt->fhead : NULL; x; x = x->fnext)
+		if (sent_unanswered(x))
+			return 1;
+	return 0;
+}
+
 /* May the commit marker op of a one-shard transaction start behind the
  * transaction's pipelined writes in flight (repl_txn_commit sends it
  * then)?  When every op in flight is the transaction's, logged on the
@@ -2482,7 +2521,7 @@ static int marker_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
 		if (x->state != REPL_WOP_COMMITTED && x != m && !rides_chain(rt, m, x) &&
 		    (x->facts.txn != op->facts.txn || x->failed || x->marker ||
-		     x->state != REPL_WOP_REPLICATING))
+		     (x->state != REPL_WOP_REPLICATING && !sent_with(x))))
 			return 0;
 	return n == rt->busy && p && p->state == CAT_PL_CURRENT && repl_connected(c, p->node_id);
 }
@@ -3194,6 +3233,20 @@ int repl_cancel_txn_queued(repl_ctx *c, const repl_txn *tx, const mur_error *err
 		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next)
 			cancel_on(rt, tx, err, &taken);
 	return cancel_report(taken);
+}
+
+int repl_txn_table_ready(repl_ctx *c, const cat_table *t, const repl_txn *tx)
+{
+	for (uint32_t sh = 0; sh < t->nshards; sh++) {
+		const repl_shard *rt = repl_shard_find(c, t->id, sh);
+		for (const repl_wop *x = rt ? rt->qhead : NULL; x; x = x->next)
+			if (x->facts.txn == tx)
+				return 0;
+		for (const repl_wop *x = rt ? rt->fhead : NULL; x; x = x->fnext)
+			if (x->facts.txn == tx && (x->failed || wop_abandoned(x)))
+				return 0;
+	}
+	return 1;
 }
 
 int repl_table_busy(repl_ctx *c, const cat_table *t)
