@@ -28,6 +28,7 @@
 #include "leader/lead_int.h"
 
 #include "common/clock.h"
+#include "common/datestyle.h"
 #include "common/failing_row.h"
 #include "common/log.h"
 #include "pgcatalog/pgcatalog.h"
@@ -599,6 +600,9 @@ int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err)
 	}
 	if (check_move_rate(ps, err) != MUR_OK || check_word_setting(ps, err) != MUR_OK ||
 	    check_timezone(ps, tzname, sizeof tzname, err) != MUR_OK ||
+	    (!strcmp(ps->name, "datestyle") && !ps->is_default && /* tzname: the canonical */
+	     mur_datestyle_parse(ps->value, lead_session_get(s, "datestyle"), tzname, sizeof tzname,
+				 err) != MUR_OK) ||
 	    lead_stale_set_check(ps, err) != MUR_OK)
 		return MUR_ERR;
 	was = lead_session_get(s, ps->name);
