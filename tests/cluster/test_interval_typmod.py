@@ -70,3 +70,13 @@ def test_interval_column_typmod_refused(db, ddl):
             cur.execute(ddl)
     assert e.value.pgcode == "0A000", e.value
     assert "interval" in str(e.value)
+
+
+def test_interval_precision_not_shared_by_cached_plans(db):
+    # the parse cache and the plan cache key by the text but its integer
+    # literals: a typmod's digits must not be taken for one
+    for p in (3, 1, 5, 0, 3):
+        db.both("SELECT interval '2.1234567' second(%d) AS a, "
+                "'1.987654 s'::interval(%d) AS b" % (p, p))
+    for n in (5, 7):
+        db.both("SELECT interval '%d' minute AS a, interval '%d' hour AS b" % (n, n))
