@@ -10,7 +10,9 @@
  * style is refused (0A000) rather than shown and ignored.  The order
  * part is taken: murphy reads only year-first dates ('2024-02-01'), which
  * no order changes, and refuses the ambiguous ones ('1/2/2024', 22007)
- * whatever the order.
+ * whatever the order.  The startup packet's DateStyle (libpq's
+ * PGDATESTYLE) is read the same way, over 'ISO, MDY'
+ * (leader/lead_session.c).
  */
 #include "common/datestyle.h"
 

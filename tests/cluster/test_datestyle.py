@@ -11,6 +11,7 @@
 On murphy-s23 'German' was taken and ignored (dates still ISO) and SHOW
 printed the value as written.
 """
+import os
 import subprocess
 
 import pytest
@@ -64,3 +65,29 @@ def test_datestyle_psycopg2_and_psql(db):
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["SET", "ISO,", "DMY", "2024-03-01"], (out.stdout, out.stderr)
+
+
+def _psql(conn, datestyle, *cmds):
+    i = conn.info
+    args = ["psql", "-X", "-At", "-h", i.host, "-p", str(i.port), "-U", i.user, "-d", i.dbname]
+    for c in cmds:
+        args += ["-c", c]
+    return subprocess.run(args, env=dict(os.environ, PGDATESTYLE=datestyle),
+                          capture_output=True, text=True, timeout=30)
+
+
+@pytest.mark.parametrize("ds", ["ISO, DMY", "iso", "YMD", "European"])
+def test_datestyle_at_startup(db, ds):
+    # libpq sends PGDATESTYLE in the startup packet; RESET returns to it
+    cmds = ("SHOW DateStyle", "SET DateStyle = 'ISO, MDY'", "RESET DateStyle",
+            "SHOW DateStyle", "SELECT date '2024-03-01'")
+    m, p = _psql(db.m, ds, *cmds), _psql(db.p, ds, *cmds)
+    assert m.returncode == p.returncode == 0, (m.stderr, p.stderr)
+    assert m.stdout == p.stdout
+
+
+@pytest.mark.parametrize("ds", ["German", "SQL, DMY"])
+def test_datestyle_at_startup_not_written_refused(db, ds):
+    m = _psql(db.m, ds, "SELECT date '2024-03-01'")
+    assert m.returncode != 0 and "DateStyle" in m.stderr, (m.stdout, m.stderr)
+    assert _psql(db.p, ds, "SELECT date '2024-03-01'").stdout.strip() != "2024-03-01"
