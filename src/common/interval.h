@@ -86,4 +86,27 @@ int mur_iv_ts_to_us(const char *s, size_t len, int64_t *us);
  * (nothing appended) outside years 1..9999. */
 int mur_iv_us_to_ts(int64_t us, mur_buf *out);
 
+/* PostgreSQL's interval typmod (common/interval_typmod.c):
+ * INTERVAL_TYPMOD(precision, range), range of INTERVAL_MASK bits. */
+#define MUR_IV_MONTH (1 << 1)
+#define MUR_IV_YEAR (1 << 2)
+#define MUR_IV_DAY (1 << 3)
+#define MUR_IV_HOUR (1 << 10)
+#define MUR_IV_MINUTE (1 << 11)
+#define MUR_IV_SECOND (1 << 12)
+#define MUR_IV_FULL_RANGE 0x7FFF
+#define MUR_IV_FULL_PRECISION 0xFFFF
+#define MUR_IV_TYPMOD(precision, range) ((int32_t)(((range) << 16) | (precision)))
+#define MUR_IV_TYPMOD_RANGE(t) (((t) >> 16) & 0x7FFF)
+#define MUR_IV_TYPMOD_PRECISION(t) ((t)&0xFFFF)
+/* A range PostgreSQL's grammar makes and a precision 0..6 or none. */
+int mur_iv_typmod_ok(int range, int precision);
+/* interval_in with a typmod (a literal: a trailing bare number counts the
+ * smallest field), then mur_iv_adjust; typmod -1 is mur_iv_parse. */
+int mur_iv_parse_typmod(const char *text, size_t len, int32_t typmod, mur_interval *iv,
+			mur_error *err);
+/* AdjustIntervalForTypmod: the fields below the range's smallest dropped,
+ * the seconds rounded to the precision; nothing for typmod -1. */
+void mur_iv_adjust(mur_interval *iv, int32_t typmod);
+
 #endif

@@ -36,6 +36,7 @@
 #include "leader/lead_int.h"
 
 #include "catalog/catalog_fkey.h"
+#include "common/failing_row.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,7 +168,9 @@ static void fail_23503(lead_run *r, const fk_item *it)
 	mur_buf v;
 	mur_error err;
 	mur_buf_init(&v);
-	mur_value_to_pgtext(col->type, &it->v, &v);
+	/* a timestamptz marked, written in the session's zone by pgwire's
+	 * localize_error (common/failing_row.h) */
+	mur_failing_row_text(col->type, &it->v, NULL, &v);
 	mur_buf_put_u8(&v, 0);
 	if (r->fk->deleting) {
 		mur_error_set(&err, "23503",

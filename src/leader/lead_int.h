@@ -279,6 +279,7 @@ typedef struct lead_session {
 	int superuser; /* its role is one (trust: also a user without a role) */
 	char app[64];
 	char tz0[256]; /* the startup's TimeZone, canonical ("": UTC): RESET's value */
+	char ds0[32];  /* the startup's DateStyle, canonical ("": ISO, MDY): RESET's */
 	/* pg_stat_activity's backend_start, query_start, state_change: µs of
 	 * the wall clock (lead_views.c, lead_activity_*) */
 	int64_t backend_start_us, query_start_us, state_change_us;

@@ -28,6 +28,7 @@
 #include "leader/lead_int.h"
 
 #include "common/clock.h"
+#include "common/datestyle.h"
 #include "common/failing_row.h"
 #include "common/log.h"
 #include "pgcatalog/pgcatalog.h"
@@ -492,6 +493,8 @@ static const char *session_default(lead_session *s, const char *name)
 		return s->user; /* as PostgreSQL's SHOW and current_setting */
 	if (strcmp(name, "timezone") == 0 && s->tz0[0])
 		return s->tz0;
+	if (strcmp(name, "datestyle") == 0 && s->ds0[0])
+		return s->ds0;
 	if (strcmp(name, "ssl") == 0) /* PostgreSQL's is on when it has a certificate */
 		return s->e->tls ? "on" : "off";
 	return v ? v : default_setting(name);
@@ -599,6 +602,9 @@ int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err)
 	}
 	if (check_move_rate(ps, err) != MUR_OK || check_word_setting(ps, err) != MUR_OK ||
 	    check_timezone(ps, tzname, sizeof tzname, err) != MUR_OK ||
+	    (!strcmp(ps->name, "datestyle") && !ps->is_default && /* tzname: the canonical */
+	     mur_datestyle_parse(ps->value, lead_session_get(s, "datestyle"), tzname, sizeof tzname,
+				 err) != MUR_OK) ||
 	    lead_stale_set_check(ps, err) != MUR_OK)
 		return MUR_ERR;
 	was = lead_session_get(s, ps->name);
@@ -922,6 +928,14 @@ static void *op_session_open(void *engine, pgw_session *ps, const char *user, co
 		}
 		snprintf(s->tz0, sizeof s->tz0, "%s", mur_tz_name(z));
 		lead_session_set(s, "timezone", s->tz0); /* reported before the first RFQ */
+	}
+	if (ps && pgw_session_datestyle(ps)[0]) { /* FATAL, as PostgreSQL's bad value */
+		if (mur_datestyle_parse(pgw_session_datestyle(ps), NULL, s->ds0, sizeof s->ds0,
+					err) != MUR_OK) {
+			free(s);
+			return NULL;
+		}
+		lead_session_set(s, "datestyle", s->ds0); /* reported before the first RFQ */
 	}
 	if (!s->superuser) /* reported before the first ReadyForQuery */
 		lead_session_set(s, "is_superuser", "off");

@@ -595,6 +595,9 @@ sql_expr *sql_make_const_int(sql_ctx *c, int64_t v, mur_type t);
  * - timestamp; NULL with no error set when PostgreSQL has no such operator. */
 sql_expr *sql_interval_arith(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int loc);
 sql_expr *sql_interval_neg(sql_ctx *c, sql_expr *iv, int loc);
+/* x::interval fields [(p)] (typmod as common/interval.h's MUR_IV_TYPMOD):
+ * a literal read with the fields now, anything else adjusted at run time. */
+sql_expr *sql_interval_typmod(sql_ctx *c, sql_expr *a, int32_t typmod, int loc);
 /* The type an unknown literal takes beside a date/time or interval operand. */
 mur_type sql_interval_partner(const char *op, mur_type other);
 /* Two intervals compared: both replaced by their span keys. */

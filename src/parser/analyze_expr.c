@@ -1184,6 +1184,8 @@ static sql_expr *analyze_typecast(sql_ctx *c, PgQuery__TypeCast *tc)
 	}
 	if (a->kind == SE_CALL && !strcmp(a->op, "mur_pg_typeof")) /* regtype → text: its */
 		a = sql_make_call(c, "ltrim", MT_TEXT, tc->location, 1, a); /* own column type */
+	if (t == MT_INTERVAL && typmod >= 0) /* interval '5' minute */
+		return sql_interval_typmod(c, a, typmod, tc->location);
 	a = sql_make_cast(c, a, t, tc->location);
 	if (a && t == MT_NUMERIC && typmod >= 0)
 		return sql_numeric_typmod(c, a, typmod, tc->location);

@@ -16,11 +16,17 @@
  *   = < > ... between intervals      their span keys (mur_iv_key), so
  *                                    '1 day' = '24 hours' as in PostgreSQL
  *
+ *   x::interval fields [(p)]         a literal read with the typmod here
+ *                                    (interval '5' minute: 5 minutes),
+ *                                    anything else mur_iv_typmod(x, t)
+ *                                    (common/interval_typmod.c)
+ *
  * analyze_expr.c calls in here when an operand is an interval (or for
  * timestamp - timestamp); NULL without an error set means "no such
  * operator", which it reports.
  */
 #include "parser/analyze.h"
+#include "common/interval.h"
 
 #include <string.h>
 
@@ -95,4 +101,39 @@ int sql_interval_compare_keys(sql_ctx *c, sql_expr **l, sql_expr **r, int loc)
 	*l = sql_make_call(c, "mur_iv_key", MT_TEXT, loc, 1, *l);
 	*r = *l ? sql_make_call(c, "mur_iv_key", MT_TEXT, loc, 1, *r) : NULL;
 	return *r ? MUR_OK : MUR_ERR;
+}
+
+sql_expr *sql_interval_typmod(sql_ctx *c, sql_expr *a, int32_t typmod, int loc)
+{
+	if (a->kind == SE_CONST && a->val.kind == MV_NULL)
+		return sql_make_cast(c, a, MT_INTERVAL, loc);
+	if (a->kind == SE_CONST && a->type == MT_UNKNOWN && a->val.kind == MV_TEXT) {
+		mur_interval iv;
+		mur_buf b;
+		char *p = NULL;
+		if (mur_iv_parse_typmod(a->val.s, a->val.len, typmod, &iv, c->err) != MUR_OK) {
+			if (c->err)
+				c->err->position = sql_pos(c, loc);
+			return NULL;
+		}
+		mur_buf_init(&b);
+		mur_iv_store(&iv, &b);
+		if (mur_buf_ok(&b))
+			p = sql_arena_strndup(c->arena, mur_buf_cstr(&b), b.len);
+		mur_buf_free(&b);
+		if (!p)
+			return NULL;
+		a = sql_make_const_text(c, p);
+		a = a ? sql_make_cast(c, a, MT_INTERVAL, loc) : NULL;
+		if (a)
+			a->typmod = typmod;
+		return a;
+	}
+	if (!(a = sql_make_cast(c, a, MT_INTERVAL, loc)))
+		return NULL;
+	a = sql_make_call(c, "mur_iv_typmod", MT_INTERVAL, loc, 2, a,
+			  sql_make_const_int(c, typmod, MT_INT4));
+	if (a)
+		a->typmod = typmod;
+	return a;
 }

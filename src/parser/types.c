@@ -9,6 +9,7 @@
  * implicitly, except date with timestamp (both D).
  */
 #include "parser/analyze.h"
+#include "common/interval.h"
 #include "common/numeric.h"
 
 #include <string.h>
@@ -205,6 +206,28 @@ static int numeric_typmod(sql_ctx *c, const PgQuery__TypeName *tn, int32_t *typm
 	return MUR_OK;
 }
 
+/* interval fields [(p)] / interval(p): PostgreSQL's intervaltypmodin
+ * checks, then interval.h's MUR_IV_TYPMOD. */
+static int interval_typmod(sql_ctx *c, const PgQuery__TypeName *tn, int32_t *typmod)
+{
+	int range = 0, p = MUR_IV_FULL_PRECISION;
+	if (tn->n_typmods > 2 || !typmod_int(tn->typmods[0], &range) ||
+	    (tn->n_typmods == 2 && !typmod_int(tn->typmods[1], &p)))
+		return sql_err(c, SQLSTATE_INVALID_PARAMETER_VALUE, tn->location,
+			       "invalid INTERVAL type modifier");
+	if (tn->n_typmods == 2 && p < 0)
+		return sql_err(c, SQLSTATE_INVALID_PARAMETER_VALUE, tn->location,
+			       "INTERVAL(%d) precision must not be negative", p);
+	if (tn->n_typmods == 2 && p > 6)
+		p = 6; /* PostgreSQL warns and reduces it */
+	if (!mur_iv_typmod_ok(range, p))
+		return sql_err(c, SQLSTATE_INVALID_PARAMETER_VALUE, tn->location,
+			       "invalid INTERVAL type modifier");
+	if (typmod)
+		*typmod = MUR_IV_TYPMOD(p, range);
+	return MUR_OK;
+}
+
 mur_type sql_type_from_typename(sql_ctx *c, const PgQuery__TypeName *tn, int32_t *typmod)
 {
 	const char *name = typename_last(tn);
@@ -249,6 +272,8 @@ mur_type sql_type_from_typename(sql_ctx *c, const PgQuery__TypeName *tn, int32_t
 		}
 	}
 	if (t == MT_NUMERIC && tn->n_typmods > 0 && numeric_typmod(c, tn, typmod) != MUR_OK)
+		return MT_UNKNOWN;
+	if (t == MT_INTERVAL && tn->n_typmods > 0 && interval_typmod(c, tn, typmod) != MUR_OK)
 		return MT_UNKNOWN;
 	return t;
 }

@@ -119,6 +119,8 @@ static void startup_option(pgw_startup *out, const char *name, const char *value
 		out->application_name = value;
 	else if (strcasecmp(name, "timezone") == 0)
 		out->timezone = value;
+	else if (strcasecmp(name, "datestyle") == 0)
+		out->datestyle = value;
 	else if (strncmp(name, "_pq_.", 5) == 0 && out->noptions < PGW_STARTUP_OPTIONS_MAX)
 		out->options[out->noptions++] = name;
 }

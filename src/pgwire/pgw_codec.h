@@ -125,8 +125,9 @@ typedef struct pgw_startup {
 	const char *user;
 	const char *database;
 	const char *application_name;
-	const char *timezone; /* TimeZone, any case: libpq's PGTZ, pgjdbc's JVM zone */
-	int noptions;         /* unrecognised "_pq_." options */
+	const char *timezone;  /* TimeZone, any case: libpq's PGTZ, pgjdbc's JVM zone */
+	const char *datestyle; /* DateStyle, any case: libpq's PGDATESTYLE, pgjdbc's ISO */
+	int noptions;          /* unrecognised "_pq_." options */
 	const char *options[PGW_STARTUP_OPTIONS_MAX];
 } pgw_startup;
 int pgw_startup_decode(const char *body, size_t len, pgw_startup *out, mur_error *err);

@@ -263,6 +263,8 @@ const char *pgw_session_application_name(const pgw_session *ps) { return ps->app
 
 const char *pgw_session_timezone(const pgw_session *ps) { return ps->tz; }
 
+const char *pgw_session_datestyle(const pgw_session *ps) { return ps->datestyle; }
+
 void pgw_session_resume_read(pgw_session *ps)
 {
 	pgw_conn *c = ps;
@@ -633,6 +635,7 @@ static void conn_startup_v3(pgw_conn *c, const pgw_frame *f)
 	snprintf(c->db, sizeof c->db, "%s", st.database && st.database[0] ? st.database : st.user);
 	snprintf(c->app, sizeof c->app, "%s", st.application_name ? st.application_name : "");
 	snprintf(c->tz, sizeof c->tz, "%s", st.timezone ? st.timezone : "");
+	snprintf(c->datestyle, sizeof c->datestyle, "%s", st.datestyle ? st.datestyle : "");
 	/* 3.x with x > 0, or "_pq_." options: say what we speak (3.0), first. */
 	if ((f->code & 0xffff) > 0 || st.noptions > 0)
 		pgw_put_negotiate_version(&c->out, 0, st.noptions, st.options);

@@ -168,6 +168,7 @@ struct pgw_session {
 	uint32_t pid, key;                    /* BackendKeyData; key random (pgw_conn.c) */
 	char app[PGW_APPLICATION_NAME_BYTES]; /* the StartupMessage's application_name */
 	char tz[PGW_TIMEZONE_BYTES];          /* and its TimeZone ("": none) */
+	char datestyle[64];                   /* and its DateStyle ("": none) */
 	int key_ok;                           /* 0: no random key could be made: never cancelled */
 
 	pgw_keepalive keepalive; /* the engine's last pgw_session_set_keepalive */

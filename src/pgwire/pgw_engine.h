@@ -320,6 +320,8 @@ uint32_t pgw_session_pid(const pgw_session *ps);
 const char *pgw_session_application_name(const pgw_session *ps);
 /* The TimeZone of the StartupMessage ("" when none was given). */
 const char *pgw_session_timezone(const pgw_session *ps);
+/* The DateStyle of the StartupMessage, as sent ("" when none was given). */
+const char *pgw_session_datestyle(const pgw_session *ps);
 /* What pg_stat_ssl shows of a TLS connection (OpenSSL's static strings). */
 typedef struct pgw_tls_info {
 	const char *version; /* "TLSv1.3" */

@@ -544,6 +544,9 @@ int sql_alter_column_type(sql_ctx *c, plan_alter *pa, PgQuery__RangeVar *rv,
 		return refused(c, "ALTER COLUMN TYPE ... COLLATE", NULL);
 	if ((to = sql_type_from_typename(c, cd->type_name, &typmod)) == MT_UNKNOWN)
 		return MUR_ERR;
+	if (to == MT_INTERVAL && typmod >= 0)
+		return refused(c, "interval fields or precision in a column type",
+			       "interval hour to minute and interval(p) are not applied on write");
 	if (sql_alter_view_reading(c, t, cmd->name)) {
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			"cannot alter type of a column used by a view or rule");

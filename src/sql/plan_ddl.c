@@ -302,6 +302,10 @@ static int column_def(sql_ctx *c, table_build *tb, PgQuery__ColumnDef *cd)
 	} else if ((col->type = sql_type_from_typename(c, cd->type_name, &col->typmod)) ==
 		   MT_UNKNOWN) {
 		return MUR_ERR;
+	} else if (col->type == MT_INTERVAL && col->typmod >= 0) { /* not applied on write */
+		return unsupported(c, cd->type_name->location,
+				   "interval fields or precision in a column type "
+				   "(interval hour to minute, interval(p))");
 	}
 	col->not_null |= cd->is_not_null;
 	if (cd->raw_default && column_default(c, col, cd->raw_default) != MUR_OK)

@@ -395,6 +395,18 @@ static void fn_iv_neg(sqlite3_context *cx, int argc, sqlite3_value **v)
 	result_iv(cx, &r);
 }
 
+/* mur_iv_typmod(iv, typmod): x::interval hour to minute of a value
+ * (AdjustIntervalForTypmod, common/interval_typmod.c). */
+static void fn_iv_typmod(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_interval a;
+	(void)argc;
+	if (!iv_arg(v, 0, &a))
+		return;
+	mur_iv_adjust(&a, (int32_t)sqlite3_value_int(v[1]));
+	result_iv(cx, &a);
+}
+
 /* ---- bytea ---- */
 
 /* Base64 line length of encode(…, 'base64') (PostgreSQL's pg_base64_encode). */
@@ -634,6 +646,7 @@ static const stor_fn_def type_fns[] = {
 	{"mur_iv_part", 2, 1, fn_iv_part},
 	{"mur_iv_extract", 2, 1, fn_iv_extract},
 	{"mur_iv_neg", 1, 1, fn_iv_neg},
+	{"mur_iv_typmod", 2, 1, fn_iv_typmod},
 	{"mur_age", 1, 0, fn_age},
 	{"mur_age", 2, 1, fn_age},
 	{"mur_bytea_cat", 2, 1, fn_bytea_cat},
