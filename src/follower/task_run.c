@@ -591,15 +591,17 @@ static int query_agg(run_ctx *c, sqlite3_stmt *st)
 	uint64_t n = 0, seen = 0;
 	int adaptive = adaptive_distinct(c, ncols);
 	mur_buf batch;
-	if (exec_hashagg_validate(&c->t->agg, (uint32_t)ncols, &c->res->err) != MUR_OK)
-		return fail(c, MUR_ERR);
-	if (only_sketch(&c->t->agg))
+	mur_error stale = {0};
+	/* a kept statement's count before its first step may be the old
+	 * width (query_plain): judged again after that step */
+	int valid = exec_hashagg_validate(&c->t->agg, (uint32_t)ncols, &stale) == MUR_OK;
+	if (valid && only_sketch(&c->t->agg))
 		return query_sketch(c, st);
-	if (!adaptive && ((rc = query_pages(c, ncols, 1, &paged)) != MUR_OK || paged))
+	if (valid && !adaptive && ((rc = query_pages(c, ncols, 1, &paged)) != MUR_OK || paged))
 		return rc;
 	rc = sqlite3_step(st);
 	/* the shape after the first step (query_plain) */
-	if (sqlite3_column_count(st) != ncols) {
+	if (!valid || sqlite3_column_count(st) != ncols) {
 		ncols = sqlite3_column_count(st);
 		adaptive = adaptive_distinct(c, ncols);
 		if (exec_hashagg_validate(&c->t->agg, (uint32_t)ncols, &c->res->err) != MUR_OK)
