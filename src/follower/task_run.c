@@ -297,10 +297,15 @@ static int query_pages(run_ctx *c, int ncols, int agg, int *done);
 static int query_plain(run_ctx *c, sqlite3_stmt *st)
 {
 	int ncols = sqlite3_column_count(st), rc, paged;
+	/* the pages path reads the text against the current schema */
 	if ((rc = query_pages(c, ncols, 0, &paged)) != MUR_OK || paged)
 		return rc;
+	rc = sqlite3_step(st);
+	/* the shape after the first step: a kept statement SQLite re-prepared
+	 * there may have other columns than before it (stmt_cache.h) */
+	ncols = sqlite3_column_count(st);
 	c->res->ncols = (uint32_t)ncols;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
 		exec_sql_put_row(st, ncols, &c->res->rows);
 		c->res->nrows++;
 		if (check_size(c, &c->res->rows) != MUR_OK)
@@ -586,12 +591,22 @@ static int query_agg(run_ctx *c, sqlite3_stmt *st)
 	uint64_t n = 0, seen = 0;
 	int adaptive = adaptive_distinct(c, ncols);
 	mur_buf batch;
-	if (exec_hashagg_validate(&c->t->agg, (uint32_t)ncols, &c->res->err) != MUR_OK)
-		return fail(c, MUR_ERR);
-	if (only_sketch(&c->t->agg))
+	mur_error stale = {0};
+	/* a kept statement's count before its first step may be the old
+	 * width (query_plain): judged again after that step */
+	int valid = exec_hashagg_validate(&c->t->agg, (uint32_t)ncols, &stale) == MUR_OK;
+	if (valid && only_sketch(&c->t->agg))
 		return query_sketch(c, st);
-	if (!adaptive && ((rc = query_pages(c, ncols, 1, &paged)) != MUR_OK || paged))
+	if (valid && !adaptive && ((rc = query_pages(c, ncols, 1, &paged)) != MUR_OK || paged))
 		return rc;
+	rc = sqlite3_step(st);
+	/* the shape after the first step (query_plain) */
+	if (!valid || sqlite3_column_count(st) != ncols) {
+		ncols = sqlite3_column_count(st);
+		adaptive = adaptive_distinct(c, ncols);
+		if (exec_hashagg_validate(&c->t->agg, (uint32_t)ncols, &c->res->err) != MUR_OK)
+			return fail(c, MUR_ERR);
+	}
 	exec_hashagg *h = exec_hashagg_create(&c->t->agg, (uint32_t)ncols);
 	if (!h) {
 		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -599,7 +614,7 @@ static int query_agg(run_ctx *c, sqlite3_stmt *st)
 	}
 	mur_value *vals = adaptive ? NULL : malloc(sizeof *vals * (size_t)(ncols ? ncols : 1));
 	mur_buf_init(&batch);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
 		if (vals && exec_hashagg_groups(h) <= RUN_AGG_DIRECT_GROUPS_MAX) {
 			for (int i = 0; i < ncols; i++)
 				vals[i] = exec_sql_column_value(st, i);
@@ -790,8 +805,11 @@ done:
 /* Step one execution of st; RETURNING rows go to the result. */
 static int write_once(run_ctx *c, sqlite3_stmt *st)
 {
-	int rc, ncols = sqlite3_column_count(st);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	int rc = sqlite3_step(st);
+	/* RETURNING's shape after the first step (query_plain) */
+	int ncols = sqlite3_column_count(st);
+	c->res->ncols = (uint32_t)ncols;
+	for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
 		exec_sql_put_row(st, ncols, &c->res->rows);
 		c->res->nrows++;
 		if (check_size(c, &c->res->rows) != MUR_OK)

@@ -86,7 +86,10 @@ void stor_unlock(stor_db *db);
 
 /* A prepared statement for sql, from the cache when possible.  sql must be
  * one statement (trailing whitespace and ';' allowed).  Give it back with
- * stor_release (which resets it and clears its bindings).  Under the lock. */
+ * stor_release (which resets it and clears its bindings).  Under the lock.
+ * A kept statement is re-prepared by SQLite inside its first step when the
+ * schema changed: read its shape (column count, names) after that step
+ * (stmt_cache.h). */
 int stor_prepare(stor_db *db, const char *sql, sqlite3_stmt **out, mur_error *err);
 /* stor_prepare for a text with its literals inline and no parameters (the
  * leader's write or point read): prepared once per shape — the text with

@@ -916,16 +916,93 @@ static void test_read_bound_attached(void **state)
 	exec_result_free(&res);
 }
 
+/* A run of one text, its result's width. */
+static uint32_t run_width(exec_task_kind kind, const char *sql)
+{
+	tb b;
+	exec_result res;
+	tb_init(&b, kind, sql, "w_s0.db", NULL);
+	run_ok(&b, &res);
+	uint32_t n = res.ncols;
+	if (res.nrows) {
+		mur_value *v = values(&res); /* the rows are as wide as said */
+		free(v);
+	}
+	exec_result_free(&res);
+	return n;
+}
+
+/* The placement's kept statement (storage/db.c) for a text whose table
+ * got a column between two runs: SQLite re-prepares it inside the first
+ * step, so the width is read after it (task_run.c, stmt_cache.h). */
+static void test_kept_statement_shape_after_alter(void **state)
+{
+	(void)state;
+	const char *q = "SELECT * FROM main.\"w\" ORDER BY 1";
+	const char *ret = "UPDATE main.\"w\" SET a = a + 1 RETURNING *";
+	run_width(EXEC_TASK_DDL, "CREATE TABLE main.\"w\" (a INTEGER PRIMARY KEY)");
+	run_width(EXEC_TASK_WRITE, "INSERT INTO main.\"w\" VALUES (1)");
+	assert_int_equal(run_width(EXEC_TASK_QUERY, q), 1);
+	assert_int_equal(run_width(EXEC_TASK_WRITE, ret), 1);
+	run_width(EXEC_TASK_DDL, "ALTER TABLE main.\"w\" ADD COLUMN b TEXT DEFAULT 'x'");
+	assert_int_equal(run_width(EXEC_TASK_QUERY, q), 2);
+	assert_int_equal(run_width(EXEC_TASK_WRITE, ret), 2);
+	run_width(EXEC_TASK_DDL, "ALTER TABLE main.\"w\" DROP COLUMN b");
+	assert_int_equal(run_width(EXEC_TASK_QUERY, q), 1);
+	assert_int_equal(run_width(EXEC_TASK_WRITE, ret), 1);
+}
+
+/* count(col) over a kept `SELECT *`: the aggregate is judged against
+ * the width after the first step. */
+static int64_t count_col(const char *sql, uint32_t col, exec_agg_fn fn)
+{
+	tb b;
+	exec_result res;
+	tb_init(&b, EXEC_TASK_QUERY, sql, "w_s0.db", NULL);
+	b.t.has_agg = 1;
+	b.t.agg.naggs = 1;
+	b.t.agg.aggs[0] = (exec_agg){(uint8_t)fn, col};
+	run_ok(&b, &res);
+	assert_int_equal(res.ncols, 1);
+	assert_int_equal(res.nrows, 1);
+	mur_value *v = values(&res);
+	int64_t n = v[0].i;
+	free(v);
+	exec_result_free(&res);
+	return n;
+}
+
+static void test_kept_statement_agg_after_alter(void **state)
+{
+	(void)state;
+	const char *q = "SELECT * FROM main.\"g\"";
+	run_width(EXEC_TASK_DDL, "CREATE TABLE main.\"g\" (a INTEGER PRIMARY KEY)");
+	run_width(EXEC_TASK_WRITE, "INSERT INTO main.\"g\" VALUES (1)");
+	assert_int_equal(count_col(q, 0, EXEC_AGG_COUNT_STAR), 1);
+	run_width(EXEC_TASK_DDL, "ALTER TABLE main.\"g\" ADD COLUMN c TEXT DEFAULT 'y'");
+	assert_int_equal(count_col(q, 1, EXEC_AGG_COUNT), 1); /* c, the new column */
+	run_width(EXEC_TASK_DDL, "ALTER TABLE main.\"g\" DROP COLUMN c");
+	assert_int_equal(count_col(q, 0, EXEC_AGG_COUNT), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_query_cancel_flag),   cmocka_unit_test(test_ddl_write_query),
-		cmocka_unit_test(test_query_agg),           cmocka_unit_test(test_query_agg_many),
-		cmocka_unit_test(test_query_sketch),        cmocka_unit_test(test_query_agg_pages),
-		cmocka_unit_test(test_query_plain_pages),   cmocka_unit_test(test_attach_join),
-		cmocka_unit_test(test_failing_write),       cmocka_unit_test(test_drop),
-		cmocka_unit_test(test_fenced_write),        cmocka_unit_test(test_read_bound),
+		cmocka_unit_test(test_query_cancel_flag),
+		cmocka_unit_test(test_ddl_write_query),
+		cmocka_unit_test(test_query_agg),
+		cmocka_unit_test(test_query_agg_many),
+		cmocka_unit_test(test_query_sketch),
+		cmocka_unit_test(test_query_agg_pages),
+		cmocka_unit_test(test_query_plain_pages),
+		cmocka_unit_test(test_attach_join),
+		cmocka_unit_test(test_failing_write),
+		cmocka_unit_test(test_drop),
+		cmocka_unit_test(test_fenced_write),
+		cmocka_unit_test(test_read_bound),
 		cmocka_unit_test(test_read_bound_attached),
+		cmocka_unit_test(test_kept_statement_shape_after_alter),
+		cmocka_unit_test(test_kept_statement_agg_after_alter),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
