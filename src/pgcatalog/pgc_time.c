@@ -22,8 +22,10 @@
  *   clock_timestamp()                     mur_now(): the clock at each call
  *   LOCALTIMESTAMP[(p)], CURRENT_DATE     now() on the zone's wall clock
  *   date ± integer, date - date           mur_date_add, mur_date_diff
- *   interval 'x' minute (fields)          read now, as DecodeInterval and
- *                                         AdjustIntervalForTypmod
+ *   interval 'x' minute, interval(p) 'x'  read now with the typmod, as table
+ *                                         queries: mur_iv_parse_typmod
+ *                                         (common/interval_typmod.c)
+ *   x::interval minute, x::interval(p)    mur_iv_typmod (mur_iv_adjust)
  *   ts - ts                               mur_ts_mi (justify_hours, as PG 15)
  *   tstz ± interval, interval + tstz      mur_tz_pl_iv(ts, iv, ±1, zone)
  *   timestamp/date ± interval             mur_ts_pl_iv (a date as timestamp)
@@ -38,7 +40,7 @@
  *   date_trunc(f, interval)               pgc_iv_trunc (below)
  *   to_char(ts, fmt)                      mur_to_char (a tstz in the zone)
  *   x AT TIME ZONE z, timezone(z, x)      mur_tz_at / mur_at_tz
- *   ::timestamp[tz](p), ::interval(p)     pgc_time_round (below)
+ *   ::timestamp[tz](p)                    pgc_time_round (below)
  *   casts                                 mur_tz_cast (with the zone),
  *                                         mur_cast (numeric → integer rounds)
  *
@@ -103,12 +105,14 @@ static void cast(pgc_dp *d, const char *x, mur_type from, mur_type to)
 	mur_buf_printf(d->b, "mur_cast(%s, %d, %d)", x, (int)from, (int)to);
 }
 
-/* An interval constant: its stored form, read now (22007 / 22015). */
-static void interval_const(pgc_dp *d, const char *text)
+/* An interval constant: its stored form, read now (22007 / 22015) with
+ * its typmod (-1: none; interval '1:30' minute to second) as table queries
+ * read it: common/interval_typmod.c's mur_iv_parse_typmod. */
+static void interval_const(pgc_dp *d, const char *text, int32_t typmod)
 {
 	mur_interval iv;
 	mur_buf b;
-	if (mur_iv_parse(text, strlen(text), &iv, d->err) != MUR_OK) {
+	if (mur_iv_parse_typmod(text, strlen(text), typmod, &iv, d->err) != MUR_OK) {
 		d->failed = 1;
 		return;
 	}
@@ -144,7 +148,7 @@ void pgc_time_coerce(pgc_dp *d, pgc_dp_text *x, mur_type to)
 	if (from == to)
 		put(d, x);
 	else if (s && to == V)
-		interval_const(d, s);
+		interval_const(d, s, -1);
 	else if ((untyped(x) || mur_type_is_text(from)) && to == Z)
 		tz_cast(d, text, MT_TEXT, Z);
 	else if (untyped(x) || mur_type_is_text(from))
@@ -473,20 +477,14 @@ mur_type pgc_time_sqlvalue(pgc_dp *d, const PgQuery__SQLValueFunction *f)
 
 /* ---- casts ---- */
 
-/* The precision p of timestamp(p), timestamptz(p), interval(p), as
- * PostgreSQL caps it (6); -1 for an interval's fields (interval minute),
- * which the emulation does not restrict values to. */
-#define PGC_INTERVAL_FULL_RANGE 0x7FFF /* PostgreSQL's INTERVAL_FULL_RANGE */
+/* The precision p of timestamp(p), timestamptz(p), as PostgreSQL caps it
+ * (6); -1 for what is not one.  An interval's typmod: interval_typmod. */
 static int precision(const PgQuery__TypeName *tn, mur_type to)
 {
 	const PgQuery__Node *last = tn->typmods[tn->n_typmods - 1];
 	int p;
 	if (last->node_case != PG_QUERY__NODE__NODE_A_CONST ||
 	    last->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL)
-		return -1;
-	if (to == V &&
-	    (tn->n_typmods != 2 || tn->typmods[0]->node_case != PG_QUERY__NODE__NODE_A_CONST ||
-	     tn->typmods[0]->a_const->ival->ival != PGC_INTERVAL_FULL_RANGE))
 		return -1;
 	if (to == D || tn->n_typmods > 2)
 		return -1;
@@ -495,7 +493,7 @@ static int precision(const PgQuery__TypeName *tn, mur_type to)
 }
 
 /* us rounded to 10^-p s (p < 6), half away from zero, as PostgreSQL's
- * AdjustTimestampForTypmod / AdjustIntervalForTypmod. */
+ * AdjustTimestampForTypmod. */
 static int64_t round_us(int64_t us, int p)
 {
 	int64_t unit = 1;
@@ -504,83 +502,30 @@ static int64_t round_us(int64_t us, int p)
 	return us >= 0 ? (us + unit / 2) / unit * unit : -((-us + unit / 2) / unit * unit);
 }
 
-/* PostgreSQL's INTERVAL_MASK(YEAR | MONTH | DAY | HOUR | MINUTE | SECOND)
- * bits (utils/datetime.h), as libpg_query gives them in the typmod. */
-enum {
-	IV_MONTH = 1 << 1,
-	IV_YEAR = 1 << 2,
-	IV_DAY = 1 << 3,
-	IV_HOUR = 1 << 10,
-	IV_MINUTE = 1 << 11,
-	IV_SECOND = 1 << 12
-};
-
-static int bare_number(const char *s)
+/* The typmod of interval fields [(p)] / interval(p), with PostgreSQL's
+ * intervaltypmodin checks (as parser/types.c): MUR_OK with *typmod
+ * (common/interval.h's MUR_IV_TYPMOD), else the error set. */
+static int interval_typmod(pgc_dp *d, const PgQuery__TypeName *tn, int32_t *typmod)
 {
-	int digits = 0;
-	while (isspace((unsigned char)*s))
-		s++;
-	s += *s == '+' || *s == '-';
-	for (; isdigit((unsigned char)*s) || *s == '.'; s++)
-		digits += *s != '.';
-	while (isspace((unsigned char)*s))
-		s++;
-	return digits > 0 && !*s;
-}
-
-/* interval 'text' fields [(p)] of a constant (interval '5' minute,
- * interval '1 day 2:03:04' hour to minute): a bare number counts the
- * smallest field (DecodeInterval), the fields below it are dropped and
- * the seconds rounded to p digits (AdjustIntervalForTypmod); the stored
- * constant, read now.  0: not fields (interval(p): precision below). */
-static int interval_fields(pgc_dp *d, const char *text, const PgQuery__TypeName *tn)
-{
+	int range = 0, p = MUR_IV_FULL_PRECISION;
 	const PgQuery__Node *m = tn->typmods[0], *pn = tn->n_typmods == 2 ? tn->typmods[1] : NULL;
-	static const char *const units[] = {"year", "month", "day", "hour", "minute", "second"};
-	static const int64_t time_unit[] = {INT64_C(3600000000), 60000000}; /* hour, minute */
-	mur_interval iv;
-	mur_buf b;
-	int mask, p = 6, rc, small;
-	if (m->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+	if (tn->n_typmods > 2 || m->node_case != PG_QUERY__NODE__NODE_A_CONST ||
 	    m->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL ||
-	    (mask = m->a_const->ival->ival) == PGC_INTERVAL_FULL_RANGE || tn->n_typmods > 2)
-		return 0;
-	if (pn && pn->node_case == PG_QUERY__NODE__NODE_A_CONST &&
-	    pn->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL)
-		p = pn->a_const->ival->ival < 0 ? 0 : pn->a_const->ival->ival;
-	/* the smallest field: year 0, month 1, day 2, hour 3, minute 4, second 5 */
-	small = mask & IV_SECOND   ? 5
-		: mask & IV_MINUTE ? 4
-		: mask & IV_HOUR   ? 3
-		: mask & IV_DAY    ? 2
-		: mask & IV_MONTH  ? 1
-				   : 0;
-	if (mask == (IV_MINUTE | IV_SECOND) && strchr(text, ':') && /* mm:ss, not hh:mm */
-	    !strchr(strchr(text, ':') + 1, ':'))
-		return pgc_dp_fail(d, "interval 'mm:ss' minute to second in catalog queries"), 1;
-	mur_buf_init(&b);
-	mur_buf_printf(&b, "%s %s", text, bare_number(text) ? units[small] : "");
-	rc = mur_buf_ok(&b) ? mur_iv_parse(mur_buf_cstr(&b), b.len, &iv, d->err) : MUR_ERR;
-	mur_buf_free(&b);
-	if (rc != MUR_OK) {
-		d->failed = 1;
-		return 1;
-	}
-	if (small == 0)
-		iv.months = iv.months / 12 * 12;
-	if (small <= 1)
-		iv.days = 0;
-	if (small <= 2)
-		iv.us = 0;
-	else if (small < 5)
-		iv.us = iv.us / time_unit[small - 3] * time_unit[small - 3];
-	else
-		iv.us = round_us(iv.us, p > 6 ? 6 : p);
-	mur_buf_init(&b);
-	mur_iv_store(&iv, &b);
-	pgc_put_string(d->b, mur_buf_cstr(&b));
-	mur_buf_free(&b);
-	return 1;
+	    (pn && (pn->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+		    pn->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL)))
+		return mur_error_set(d->err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "invalid INTERVAL type modifier");
+	range = m->a_const->ival->ival;
+	if (pn && (p = pn->a_const->ival->ival) < 0)
+		return mur_error_set(d->err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "INTERVAL(%d) precision must not be negative", p);
+	if (pn && p > 6)
+		p = 6; /* PostgreSQL warns and reduces it */
+	if (!mur_iv_typmod_ok(range, p))
+		return mur_error_set(d->err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "invalid INTERVAL type modifier");
+	*typmod = MUR_IV_TYPMOD(p, range);
+	return MUR_OK;
 }
 
 int pgc_time_cast(pgc_dp *d, pgc_dp_text *x, mur_type to, const PgQuery__TypeName *tn)
@@ -589,13 +534,24 @@ int pgc_time_cast(pgc_dp *d, pgc_dp_text *x, mur_type to, const PgQuery__TypeNam
 	if (!pgc_time_is(to) && !pgc_time_is(from) &&
 	    !(from == MT_NUMERIC && mur_type_is_integer(to)))
 		return 0;
-	if (tn->n_typmods && to == V && sval(x->node) && interval_fields(d, sval(x->node), tn))
+	if (tn->n_typmods && to == V) { /* read with the typmod, or adjusted to it */
+		int32_t typmod = -1;
+		if (interval_typmod(d, tn, &typmod) != MUR_OK)
+			d->failed = 1;
+		else if (sval(x->node))
+			interval_const(d, sval(x->node), typmod);
+		else {
+			pgc_dp_out(d, "mur_iv_typmod(");
+			pgc_time_coerce(d, x, V);
+			mur_buf_printf(d->b, ", %d)", (int)typmod);
+		}
 		return 1;
+	}
 	if (tn->n_typmods && pgc_time_is(to)) {
 		int p = precision(tn, to);
 		if (p < 0)
-			return pgc_dp_fail(d, "interval fields of a value not constant "
-					      "(x::interval minute) in catalog queries"),
+			return pgc_dp_fail(d, "this type modifier of a date or timestamp "
+					      "in catalog queries"),
 			       1;
 		pgc_dp_out(d, "pgc_time_round(");
 		pgc_time_coerce(d, x, to);
@@ -637,15 +593,14 @@ static void fn_now(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	mur_buf_free(&b);
 }
 
-/* pgc_time_round(x, p): a stored timestamp[tz] or interval rounded to p
- * fractional digits of a second (the type told by the text's form). */
+/* pgc_time_round(x, p): a stored timestamp[tz] rounded to p
+ * fractional digits of a second (infinity as it is). */
 static void fn_time_round(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	const char *s = (const char *)sqlite3_value_text(argv[0]);
 	size_t len = (size_t)sqlite3_value_bytes(argv[0]);
 	int p = sqlite3_value_int(argv[1]);
 	int64_t us;
-	mur_interval iv;
 	mur_buf b;
 	mur_value out;
 	mur_error err;
@@ -658,10 +613,6 @@ static void fn_time_round(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			sqlite3_result_text(ctx, out.s, (int)out.len, SQLITE_TRANSIENT);
 		else
 			sqlite3_result_error(ctx, "SQLSTATE:22008:timestamp out of range", -1);
-	} else if (mur_iv_load(s, len, &iv) == MUR_OK) {
-		iv.us = round_us(iv.us, p);
-		mur_iv_store(&iv, &b);
-		sqlite3_result_text(ctx, mur_buf_cstr(&b), -1, SQLITE_TRANSIENT);
 	} else {
 		sqlite3_result_value(ctx, argv[0]); /* infinity */
 	}

@@ -80,3 +80,35 @@ def test_interval_precision_not_shared_by_cached_plans(db):
                 "'1.987654 s'::interval(%d) AS b" % (p, p))
     for n in (5, 7):
         db.both("SELECT interval '%d' minute AS a, interval '%d' hour AS b" % (n, n))
+
+
+# Catalog queries read interval fields with the same code as table queries
+# (pgcatalog/pgc_time.c calls common/interval_typmod.c).  On main before
+# that (76ae85e7) 'a:b' minute to second and the fields of a value not
+# constant were 0A000 there, and interval '1 day 5' hour was 1 day: 7 of
+# these 13 tests failed; the others guard what pgc_time.c's copy did.
+ME = " FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+CATALOG_EXPRS = [
+    "interval '1:30' minute to second", "interval '-1:30.5' minute to second",
+    "interval '1 day 5' hour", "interval '1:30' hour to minute",
+    "('1 day 2:03:04.5'::text)::interval hour to minute",
+    "('17'::text)::interval minute", "(interval '1 year 2 mons 3 days 04:05:06.789')::interval day",
+    "('3.14159 s'::text)::interval(1)", "interval(2) '1.23456 seconds'",
+    "interval(7) '1.2345678 seconds'", "interval '1 day 2:03:04.56789' minute to second(7)",
+]
+
+
+@pytest.mark.parametrize("expr", CATALOG_EXPRS)
+def test_interval_fields_in_catalog_queries(db, expr):
+    db.both("SELECT %s AS a, (%s)::text AS b" % (expr, expr) + ME)
+
+
+def test_interval_fields_catalog_and_table_agree(db, ivt):
+    for expr in ("interval '1:30' minute to second", "interval '1 day 5' hour"):
+        table = db.murphy("SELECT (%s)::text AS a FROM ivt WHERE id = 1" % expr)
+        catalog = db.murphy("SELECT (%s)::text AS a" % expr + ME)
+        assert table == catalog, (expr, table, catalog)
+
+
+def test_interval_typmod_errors_in_catalog_queries(db):
+    db.both_error("SELECT interval 'abc' minute" + ME, "22007")
