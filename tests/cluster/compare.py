@@ -8,8 +8,10 @@ numeric is a double.  Row order matters only when the statement has an
 ORDER BY (or ordered=True); otherwise both sides are sorted first.
 Errors must carry the same SQLSTATE on both sides.
 """
+import contextlib
 import datetime
 import decimal
+import io
 import math
 import re
 
@@ -182,3 +184,25 @@ class Compare:
             return [d.name for d in cur.description], cur.fetchall()
         finally:
             cur.close()
+
+
+@contextlib.contextmanager
+def block(db):
+    """BEGIN ... COMMIT on both; ROLLBACK when the test fails inside (the
+    next test's statements run outside an aborted block)."""
+    db.both("BEGIN")
+    try:
+        yield
+    except BaseException:
+        for conn in (db.m, db.p):
+            with conn.cursor() as cur:
+                cur.execute("ROLLBACK")
+        raise
+    db.both("COMMIT")
+
+
+def copy_both(db, sql, payload):
+    """The same COPY ... FROM STDIN with one payload on both."""
+    for conn in (db.m, db.p):
+        with conn.cursor() as cur:
+            cur.copy_expert(sql, io.StringIO(payload))

@@ -14,11 +14,11 @@ On murphy-s23 LOCALTIMESTAMP read the clock at each row and a DEFAULT
 kept the zone of its CREATE TABLE: 6 of the 8 tests fail there.
 CURRENT_TIME and LOCALTIME are 0A000 (murphy has no time type).
 """
-import contextlib
-import io
 import time
 
 import pytest
+
+from compare import block, copy_both
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -31,23 +31,6 @@ def loaded(db):
     return db
 
 
-@contextlib.contextmanager
-def block(db):
-    db.both("BEGIN")
-    try:
-        yield
-    except BaseException:
-        for conn in (db.m, db.p):
-            with conn.cursor() as cur:
-                cur.execute("ROLLBACK")
-        raise
-    db.both("COMMIT")
-
-
-def copy_both(db, sql, payload):
-    for conn in (db.m, db.p):
-        with conn.cursor() as cur:
-            cur.copy_expert(sql, io.StringIO(payload))
 
 
 # every row written in the block holds the block's start

@@ -9,11 +9,11 @@ the statement means changes between two uses of one text — a column's
 default, TimeZone, the transaction (now()), a sequence, an error or a
 statement_timeout interrupt in the previous use, the catalog views'
 contents."""
-import contextlib
-import io
 
 import psycopg2
 import pytest
+
+from compare import block, copy_both
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -30,9 +30,9 @@ def tables(db):
 def test_now_same_in_a_block_new_in_the_next(db):
     # one INSERT text (its id a parameter of the kept plan, now() its last), four
     # uses in two blocks
-    for block in ((1, 2), (3, 4)):
+    for ids in ((1, 2), (3, 4)):
         db.both("BEGIN")
-        for i in block:
+        for i in ids:
             db.both("INSERT INTO ls_t (id, v, ts) VALUES (%d, %d * 2, now())" % (i, i))
         db.both("COMMIT")
     db.both("SELECT count(DISTINCT ts) FROM ls_t")
@@ -52,25 +52,6 @@ def test_now_default_same_in_a_block(db):
             "WHERE a.id < b.id AND a.id BETWEEN 11 AND 14 AND b.id <= 14 ORDER BY 1, 2")
 
 
-@contextlib.contextmanager
-def block(db):
-    """BEGIN ... COMMIT on both; ROLLBACK when the test fails inside (the
-    next test's statements run outside an aborted block)."""
-    db.both("BEGIN")
-    try:
-        yield
-    except BaseException:
-        for conn in (db.m, db.p):
-            with conn.cursor() as cur:
-                cur.execute("ROLLBACK")
-        raise
-    db.both("COMMIT")
-
-
-def copy_both(db, sql, payload):
-    for conn in (db.m, db.p):
-        with conn.cursor() as cur:
-            cur.copy_expert(sql, io.StringIO(payload))
 
 
 def test_now_default_in_copy_in_a_block(db):
