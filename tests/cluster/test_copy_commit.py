@@ -10,7 +10,6 @@ Each crash test kills the leader at one step of the COPY's commit and
 checks, on every copy's file, that the COPY is there whole or not at all.
 """
 import io
-import sqlite3
 import threading
 
 import psycopg2
@@ -21,6 +20,7 @@ from conftest import fault
 from test_leader_crash import kill_leader
 from test_txn_atomic import ids_on_copies, nothing_anywhere, scalar
 from test_txn_crash import cc, mode_connect, with_fault_point  # noqa: F401
+from test_txn_pcommit import staged_on_copies
 
 ROWS = 1000  # small: every batch goes at the COPY's end, each under LEAD_COPY_EARLY_BYTES
 
@@ -40,19 +40,7 @@ def copy_rows(conn, table, lo, n, v=1):
 def log_kinds(cluster, conn, table):
     """{kind: entries} over every copy of table's shard logs (0 data, 1 commit
     marker, 2 staging marker), once the copies agree."""
-    checker.wait_consistent(cluster, conn, tables=[table])
-    kinds = {}
-    for (t, _shard, _node), (path, _lsn, _rows, _digest) in \
-            checker.placement_files(cluster).items():
-        if t != table:
-            continue
-        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
-        try:
-            for kind, n in db.execute("SELECT kind, count(*) FROM _murphy_log GROUP BY kind"):
-                kinds[kind] = kinds.get(kind, 0) + n
-        finally:
-            db.close()
-    return kinds
+    return staged_on_copies(cluster, conn, table)
 
 
 @pytest.mark.parametrize("mode", ("on", "off"))

@@ -38,9 +38,10 @@ def outcome_of(conn, txid):
     return row[0] if row else None
 
 
-def staged_on_copies(cluster, conn, table, txid):
-    """{kind: entries of txid} over every copy of table's shard logs (0
-    data, 1 commit marker, 2 staging marker), once the copies agree."""
+def staged_on_copies(cluster, conn, table, txid=None):
+    """{kind: entries of txid (of every transaction: None)} over every copy
+    of table's shard logs (0 data, 1 commit marker, 2 staging marker), once
+    the copies agree."""
     checker.wait_consistent(cluster, conn, tables=[table])
     kinds = {}
     for (t, _shard, _node), (path, _lsn, _rows, _digest) in \
@@ -50,7 +51,8 @@ def staged_on_copies(cluster, conn, table, txid):
         db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
         try:
             for kind, n in db.execute("SELECT kind, count(*) FROM _murphy_log "
-                                      "WHERE txn_id = ? GROUP BY kind", (txid,)):
+                                      "WHERE ?1 IS NULL OR txn_id = ?1 GROUP BY kind",
+                                      (txid,)):
                 kinds[kind] = kinds.get(kind, 0) + n
         finally:
             db.close()
