@@ -274,6 +274,8 @@ typedef struct sql_star_col {
 	char name[CAT_NAME_MAX];
 	sql_expr *e;
 	int rte;
+	const char *qual; /* the FROM item's name in q (a view's or rte's alias); NULL for
+			     a merged column, which its bare name reads */
 } sql_star_col;
 
 /* An analyzed SELECT. */
@@ -514,6 +516,9 @@ typedef struct sql_ctx {
 	int cte_base;
 	uint32_t *deps;
 	int ndeps;
+	/* while CREATE VIEW analyzes its query: the columns each `*` of its
+	 * text stood for (analyze_view_star.c); NULL otherwise */
+	struct sql_view_stars *stars;
 } sql_ctx;
 
 /* ---- parse.c: errors with positions, arena allocation ---- */
@@ -904,6 +909,50 @@ int sql_analyze_from_view(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, const
 int sql_view_dep(sql_ctx *c, uint32_t id);
 /* The view trees of c freed (end of planning). */
 void sql_view_trees_free(sql_ctx *c);
+
+/* ---- analyze_view_star.c: CREATE VIEW fixes the columns of its `*` ---- */
+#define SQL_VIEW_STARS_MAX 64 /* `*` items of one view's text recorded */
+typedef struct sql_star_name {
+	const char *qual; /* the FROM item's name, NULL: the bare name reads it */
+	const char *name;
+} sql_star_name;
+typedef struct sql_view_star {
+	int loc; /* the ColumnRef's location in sql_view_stars.text */
+	int n;   /* what it stood for at its last analysis: cols[0..n) */
+	sql_star_name *cols;
+} sql_view_star;
+typedef struct sql_view_stars {
+	const char *text; /* the CREATE VIEW statement's c->sql: only its stars count */
+	int n;
+	sql_view_star star[SQL_VIEW_STARS_MAX];
+} sql_view_stars;
+/* expand_star begins the `*` at loc: the index to record its columns
+ * under (sql_view_star_col), -1 when nothing is recorded (no CREATE VIEW,
+ * a view's own text, a node the planner built), -2 on error. */
+int sql_view_star_begin(sql_ctx *c, int loc);
+/* One more column of star at (a no-op for at < 0): qual.name. */
+int sql_view_star_col(sql_ctx *c, int at, const char *qual, const char *name);
+/* The locations of the `*` / `t.*` items of every select list under
+ * select, in walk order (at most max; -1 past it); *unrecorded: the first
+ * one s did not record outside a sublink's query (EXISTS (SELECT * ...)),
+ * -1 when none. */
+int sql_view_star_locs(const PgQuery__Node *select, const sql_view_stars *s, int *locs, int max,
+		       int *unrecorded);
+/* The offset just past the `*` of the ColumnRef at text + loc (`*`,
+ * `t.*`, `"s"."t" . *`), -1 when anything else (a comment) stands there. */
+int sql_star_span_end(const char *text, int loc);
+/* name as quote_ident writes it. */
+void sql_ident_put(mur_buf *b, const char *name);
+/* text[off..end) onto out with each `*` at locs (ascending, offsets in
+ * text) that s recorded replaced by its columns ("t.a, t.b");
+ * MUR_ERR when a star's text is not a plain `t.*`. */
+int sql_view_star_rewrite(const char *text, int off, int end, const int *locs, int nlocs,
+			  const sql_view_stars *s, mur_buf *out);
+/* view_sql (s->text from off on; select its parse) with the stars s
+ * recorded expanded, in the arena (view_sql itself when none was); NULL +
+ * error. */
+char *sql_view_star_text(sql_ctx *c, const sql_view_stars *s, const PgQuery__Node *select,
+			 const char *view_sql, int off);
 /* FROM name when name is a WITH query in scope: 1 with the rte added, 0
  * when it is none, -1 on error. */
 int sql_analyze_from_cte(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv);

@@ -341,27 +341,41 @@ static int add_target(sql_ctx *c, sql_query *q, sql_expr *e, const char *name, i
 	return MUR_OK;
 }
 
+/* One column of a `*`: a target, and what CREATE VIEW writes for it
+ * (analyze_view_star.c; rec < 0: nothing recorded). */
+static int star_target(sql_ctx *c, sql_query *q, sql_expr *e, const char *qual, const char *name,
+		       int loc, int rec)
+{
+	if (add_target(c, q, e, name, loc) != MUR_OK)
+		return MUR_ERR;
+	return sql_view_star_col(c, rec, qual, name);
+}
+
 static int expand_star(sql_ctx *c, sql_query *q, PgQuery__ColumnRef *r)
 {
 	const char *only = NULL;
-	int found = 0;
+	int found = 0, rec, loc = r->location;
 	if (r->n_fields == 2 && r->fields[0]->node_case == PG_QUERY__NODE__NODE_STRING)
 		only = r->fields[0]->string->sval;
 	if (q->nrte == 0)
 		return sql_err(c, SQLSTATE_SYNTAX_ERROR, r->location,
 			       "SELECT * with no tables specified is not valid");
+	if ((rec = sql_view_star_begin(c, r->location)) < -1)
+		return MUR_ERR;
 	if (!only && q->star) { /* the order a JOIN ... USING fixed */
 		if (sql_using_star(c, q) != MUR_OK)
 			return MUR_ERR;
 		for (int i = 0; i < q->nstar; i++)
-			if (add_target(c, q, q->star[i].e, q->star[i].name, r->location) != MUR_OK)
+			if (star_target(c, q, q->star[i].e, q->star[i].qual, q->star[i].name, loc,
+					rec) != MUR_OK)
 				return MUR_ERR;
 		return MUR_OK;
 	}
 	if (only && (found = sql_view_find(q, only)) >= 0 && q->views[found].first_rte < 0) {
 		const sql_view *w = &q->views[found]; /* JOIN ... USING (c) AS only */
 		for (int k = 0; k < w->ncols; k++)
-			if (add_target(c, q, w->cols[k].e, w->cols[k].name, r->location) != MUR_OK)
+			if (star_target(c, q, w->cols[k].e, only, w->cols[k].name, loc, rec) !=
+			    MUR_OK)
 				return MUR_ERR;
 		return MUR_OK;
 	}
@@ -372,8 +386,8 @@ static int expand_star(sql_ctx *c, sql_query *q, PgQuery__ColumnRef *r)
 		if (v >= 0 && (!only || !strcmp(only, q->views[v].alias))) {
 			found = 1;
 			for (int k = 0; k < q->views[v].ncols; k++)
-				if (add_target(c, q, q->views[v].cols[k].e,
-					       q->views[v].cols[k].name, r->location) != MUR_OK)
+				if (star_target(c, q, q->views[v].cols[k].e, q->views[v].alias,
+						q->views[v].cols[k].name, loc, rec) != MUR_OK)
 					return MUR_ERR;
 		}
 		if (q->rtes[i].merged || (only && strcmp(only, q->rtes[i].alias)))
@@ -389,7 +403,8 @@ static int expand_star(sql_ctx *c, sql_query *q, PgQuery__ColumnRef *r)
 			e->rte = i;
 			e->col = k;
 			e->typmod = t->cols[k].typmod;
-			if (add_target(c, q, e, t->cols[k].name, r->location) != MUR_OK)
+			if (star_target(c, q, e, q->rtes[i].alias, t->cols[k].name, loc, rec) !=
+			    MUR_OK)
 				return MUR_ERR;
 		}
 	}

@@ -23,7 +23,8 @@
 
 #define STAR_MAX (SQL_RTES_MAX * CAT_COLUMNS_MAX) /* every column of every table */
 
-static int star_add(sql_ctx *c, sql_query *q, const char *name, sql_expr *e, int rte)
+static int star_add(sql_ctx *c, sql_query *q, const char *name, sql_expr *e, int rte,
+		    const char *qual)
 {
 	if (q->nstar >= STAR_MAX)
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
@@ -32,6 +33,7 @@ static int star_add(sql_ctx *c, sql_query *q, const char *name, sql_expr *e, int
 	snprintf(s->name, sizeof s->name, "%s", name);
 	s->e = e;
 	s->rte = rte;
+	s->qual = qual;
 	return MUR_OK;
 }
 
@@ -54,8 +56,8 @@ static int star_rte(sql_ctx *c, sql_query *q, int i)
 	int v = sql_view_at(q, i);
 	if (v >= 0)
 		for (int k = 0; k < q->views[v].ncols; k++)
-			if (star_add(c, q, q->views[v].cols[k].name, q->views[v].cols[k].e, i) !=
-			    MUR_OK)
+			if (star_add(c, q, q->views[v].cols[k].name, q->views[v].cols[k].e, i,
+				     q->views[v].alias) != MUR_OK)
 				return MUR_ERR;
 	if (q->rtes[i].merged)
 		return MUR_OK;
@@ -64,7 +66,7 @@ static int star_rte(sql_ctx *c, sql_query *q, int i)
 		if (t->cols[k].hidden)
 			continue;
 		if (!(e = table_column(c, q, i, k)) ||
-		    star_add(c, q, t->cols[k].name, e, i) != MUR_OK)
+		    star_add(c, q, t->cols[k].name, e, i, q->rtes[i].alias) != MUR_OK)
 			return MUR_ERR;
 	}
 	return MUR_OK;
@@ -239,16 +241,16 @@ int sql_analyze_using(sql_ctx *c, sql_query *q, int first, int right, PgQuery__J
 	q->nstar = 0;
 	for (int i = 0; i < s.nleft; i++)
 		if (old[i].rte < first &&
-		    star_add(c, q, old[i].name, old[i].e, old[i].rte) != MUR_OK)
+		    star_add(c, q, old[i].name, old[i].e, old[i].rte, old[i].qual) != MUR_OK)
 			return MUR_ERR;
 	for (int k = 0; k < n; k++) {
 		sql_expr *m = merge_one(c, q, &s, names[k], taken);
-		if (!m || star_add(c, q, names[k], m, first) != MUR_OK)
+		if (!m || star_add(c, q, names[k], m, first, NULL) != MUR_OK)
 			return MUR_ERR;
 	}
 	for (int i = 0; i < s.n; i++)
 		if ((i >= s.nleft || old[i].rte >= first) && !taken[i] &&
-		    star_add(c, q, old[i].name, old[i].e, old[i].rte) != MUR_OK)
+		    star_add(c, q, old[i].name, old[i].e, old[i].rte, old[i].qual) != MUR_OK)
 			return MUR_ERR;
 	if (!q->rtes[r].on)
 		q->rtes[r].on = sql_make_const_int(c, 1, MT_BOOL); /* NATURAL with nothing shared */

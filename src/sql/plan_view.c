@@ -42,8 +42,8 @@ static int view_name_check(sql_ctx *c, const PgQuery__RangeVar *rv)
 }
 
 /* The SELECT's text: after the first AS of the statement, without the
- * trailing semicolons and spaces. */
-static char *view_text(sql_ctx *c)
+ * trailing semicolons and spaces; *off: where it starts in c->sql. */
+static char *view_text(sql_ctx *c, int *off)
 {
 	const char *t = sql_text_after(c, 0, PG_QUERY__TOKEN__AS);
 	size_t n;
@@ -51,6 +51,7 @@ static char *view_text(sql_ctx *c)
 	if (!t)
 		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "CREATE VIEW needs AS SELECT"), NULL;
 	n = strlen(t);
+	*off = (int)(strlen(c->sql) - n);
 	while (n && (t[n - 1] == ';' || t[n - 1] == ' ' || t[n - 1] == '\n' || t[n - 1] == '\t' ||
 		     t[n - 1] == '\r'))
 		n--;
@@ -88,33 +89,106 @@ static int view_columns(sql_ctx *c, PgQuery__ViewStmt *s, const plan *q, cat_vie
 	return MUR_OK;
 }
 
-/* Plan the SELECT as a query would be, recording what it reads. */
-static int plan_query(sql_ctx *c, PgQuery__ViewStmt *s, plan_view *pv)
+static int star_refused(sql_ctx *c, const char *why)
+{
+	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+		"murphy cannot name the columns of this view's `*` yet");
+	mur_error_detail(c->err, "%s", why);
+	mur_error_hint(c->err, "Name the columns in the view's select list.");
+	return MUR_ERR;
+}
+
+/* text, the view's query with its `*` expanded, planned again: it must
+ * answer q's columns (names, types), else the expansion was wrong. */
+static int same_columns(sql_ctx *c, const plan *q, const char *text)
+{
+	const char *sql = c->sql;
+	sql_tree *tree = NULL;
+	PgQuery__ParseResult *r;
+	plan *q2 = sql_plan_new(c, PLAN_EMPTY, "");
+	int rc;
+	if (!q2 || c->nview_trees >= SQL_VIEW_TREES_MAX)
+		return q2 ? star_refused(c, "too many views") : MUR_ERR;
+	if (sql_parse(text, &tree, c->err) != MUR_OK)
+		return star_refused(c, c->err->message);
+	c->view_trees[c->nview_trees++] = tree; /* freed with the statement's */
+	r = sql_tree_result(tree);
+	if (r->n_stmts != 1 || r->stmts[0]->stmt->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+		return star_refused(c, "its text is no longer one SELECT");
+	c->sql = text;
+	c->nsubs = 0; /* the first plan's subqueries are not this one's */
+	rc = sql_plan_select(c, r->stmts[0]->stmt->select_stmt, q2);
+	c->sql = sql;
+	if (rc != MUR_OK) {
+		char why[sizeof c->err->message];
+		snprintf(why, sizeof why, "%s", c->err->message);
+		mur_error_clear(c->err);
+		return star_refused(c, why);
+	}
+	if (q2->nout != q->nout)
+		return star_refused(c, "the expanded query answers other columns");
+	for (int i = 0; i < q->nout; i++)
+		if (strcmp(q->out[i].name, q2->out[i].name) || q->out[i].type != q2->out[i].type ||
+		    q->out[i].typmod != q2->out[i].typmod)
+			return star_refused(c, "the expanded query answers other columns");
+	return MUR_OK;
+}
+
+/* pv->def.sql (at off in c->sql) with the columns of its `*` named
+ * (parser/analyze_view_star.c), as PostgreSQL fixes them at CREATE. */
+static int fix_stars(sql_ctx *c, const sql_view_stars *stars, PgQuery__ViewStmt *s, const plan *q,
+		     plan_view *pv, int off)
+{
+	char *text = sql_view_star_text(c, stars, s->query, pv->def.sql, off);
+	if (!text)
+		return MUR_ERR;
+	if (text == pv->def.sql)
+		return MUR_OK;
+	if (strlen(text) >= CAT_VIEW_SQL_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
+			       "a view's query with its `*` expanded may be at most %d bytes",
+			       CAT_VIEW_SQL_MAX - 1);
+	if (same_columns(c, q, text) != MUR_OK)
+		return MUR_ERR;
+	pv->def.sql = text;
+	return MUR_OK;
+}
+
+/* Plan the SELECT as a query would be, recording what it reads and what
+ * its `*` stand for. */
+static int plan_query(sql_ctx *c, PgQuery__ViewStmt *s, plan_view *pv, int off)
 {
 	plan *q = sql_plan_new(c, PLAN_EMPTY, "");
 	uint32_t *deps = sql_alloc(c, sizeof *deps * CAT_VIEW_DEPS_MAX);
+	sql_view_stars *stars = sql_alloc(c, sizeof *stars);
 	int rc;
-	if (!q || !deps)
+	if (!q || !deps || !stars)
 		return MUR_ERR;
 	c->deps = deps;
 	c->ndeps = 0;
+	stars->text = c->sql;
+	c->stars = stars;
 	if (!(c->search_path = sql_view_search_path(c, pv->def.schema)))
 		return MUR_ERR;
 	rc = sql_plan_select(c, s->query->select_stmt, q);
 	c->deps = NULL;
+	c->stars = NULL;
 	if (rc != MUR_OK)
 		return MUR_ERR;
 	if (*c->nparams > 0)
 		return sql_err(c, "42P02", -1, "there is no parameter $1");
 	memcpy(pv->def.deps, deps, sizeof *deps * (size_t)c->ndeps);
 	pv->def.ndeps = c->ndeps;
-	return view_columns(c, s, q, &pv->def);
+	if (view_columns(c, s, q, &pv->def) != MUR_OK)
+		return MUR_ERR;
+	return fix_stars(c, stars, s, q, pv, off);
 }
 
 int sql_plan_create_view(sql_ctx *c, PgQuery__ViewStmt *s, plan *p)
 {
 	plan_view *pv = &p->u.view;
 	const char *schema;
+	int off;
 	p->kind = PLAN_VIEW;
 	p->tag = "CREATE VIEW";
 	if (view_name_check(c, s->view) != MUR_OK)
@@ -131,9 +205,9 @@ int sql_plan_create_view(sql_ctx *c, PgQuery__ViewStmt *s, plan *p)
 		return MUR_ERR;
 	snprintf(pv->def.name, sizeof pv->def.name, "%s", s->view->relname);
 	snprintf(pv->def.schema, sizeof pv->def.schema, "%s", schema);
-	if (!(pv->def.sql = view_text(c)))
+	if (!(pv->def.sql = view_text(c, &off)))
 		return MUR_ERR;
-	return plan_query(c, s, pv);
+	return plan_query(c, s, pv, off);
 }
 
 int sql_plan_drop_view(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
