@@ -296,13 +296,33 @@ int cat_view_create(catalog *c, const cat_view *def, int replace, mur_error *err
 
 /* ---- DROP VIEW and dependencies ---- */
 
+static int reads(const cat_view *v, uint32_t id)
+{
+	for (int k = 0; k < v->ndeps; k++)
+		if (v->deps[k] == id)
+			return 1;
+	return 0;
+}
+
 const cat_view *cat_view_dependent(const catalog *c, uint32_t id)
 {
 	for (int i = 0; i < c->nviews; i++)
-		for (int k = 0; k < c->views[i]->ndeps; k++)
-			if (c->views[i]->deps[k] == id)
-				return c->views[i];
+		if (reads(c->views[i], id))
+			return c->views[i];
 	return NULL;
+}
+
+void cat_view_readers_detail(const catalog *c, int i, uint8_t *seen, char *out, size_t n)
+{
+	for (int k = 0; k < c->nviews; k++) {
+		size_t len = strlen(out);
+		if (seen[k] || !reads(c->views[k], c->views[i]->id))
+			continue;
+		seen[k] = 1;
+		snprintf(out + len, n - len, "\nview %s depends on view %s", c->views[k]->name,
+			 c->views[i]->name);
+		cat_view_readers_detail(c, k, seen, out, n);
+	}
 }
 
 int cat_view_check_dependents(const catalog *c, uint32_t id, const char *kind, const char *name,

@@ -910,6 +910,11 @@ int sql_view_dep(sql_ctx *c, uint32_t id);
 /* The view trees of c freed (end of planning). */
 void sql_view_trees_free(sql_ctx *c);
 
+/* view_uses.c: 1 when the view text sql may read column col of table
+ * schema.table (every column it names, `*` or a whole row; a text that
+ * does not parse), 0 when it does not read it. */
+int sql_view_uses_column(const char *sql, const char *schema, const char *table, const char *col);
+
 /* ---- analyze_view_star.c: CREATE VIEW fixes the columns of its `*` ---- */
 #define SQL_VIEW_STARS_MAX 64 /* `*` items of one view's text recorded */
 typedef struct sql_star_name {

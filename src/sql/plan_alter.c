@@ -279,27 +279,11 @@ static void drop_sql(mur_buf *b, const cat_table *t, int ci, const char *side)
 	sql_emit_ident(b, side);
 }
 
-/* A view reading table t, and (col not NULL) whose text may name column
- * col: it names it, or reads "*".  Views keep their SELECT's text, so
- * they name tables and columns by name (catalog/catalog_view.c). */
-static const cat_view *view_reading(sql_ctx *c, const cat_table *t, const char *col)
-{
-	for (int i = 0; c->cat && i < cat_view_count(c->cat); i++) {
-		const cat_view *v = cat_view_at(c->cat, i);
-		int reads = 0;
-		for (int k = 0; k < v->ndeps; k++)
-			reads |= v->deps[k] == t->id;
-		if (reads && (!col || strcasestr(v->sql, col) || strchr(v->sql, '*')))
-			return v;
-	}
-	return NULL;
-}
-
 /* RENAME of a table or column a view reads: the view's text would name
  * what is gone. */
 static int rename_refused(sql_ctx *c, const cat_table *t, const char *col)
 {
-	const cat_view *v = view_reading(c, t, col);
+	const cat_view *v = sql_alter_view_reading(c, t, col);
 	if (!v)
 		return MUR_OK;
 	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
@@ -350,16 +334,10 @@ static int drop_column(sql_ctx *c, plan_alter *pa, PgQuery__AlterTableCmd *cmd)
 			       d->name);
 	if (drop_refused(c, d, ci) != MUR_OK || name_ok(c, cmd->name) != MUR_OK)
 		return MUR_ERR;
-	if (view_reading(c, pa->table, cmd->name)) {
-		sql_err(c, "2BP01", -1,
-			"cannot drop column %s of table %s because other objects depend on it",
-			cmd->name, d->name);
-		mur_error_detail(c->err, "view %s depends on column %s of table %s",
-				 view_reading(c, pa->table, cmd->name)->name, cmd->name, d->name);
-		mur_error_hint(c->err, "Drop the view first (murphy's DROP COLUMN ... CASCADE "
-				       "does not drop views).");
+	if (sql_alter_drop_column_views(c, pa->table, cmd->name,
+					cmd->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE) !=
+	    MUR_OK)
 		return MUR_ERR;
-	}
 	if (d->ncols - 1 == 0 || (d->ncols == 2 && d->cols[1 - ci].hidden))
 		return unsupported(c, -1, "dropping a table's last column", NULL);
 	side_table(d, cmd->name, side, sizeof side);
@@ -747,10 +725,6 @@ int sql_alter_column_of(sql_ctx *c, cat_table *d, const char *name, int *ci)
 	return column_of(c, d, name, ci);
 }
 int sql_alter_name_ok(sql_ctx *c, const char *name) { return name_ok(c, name); }
-const cat_view *sql_alter_view_reading(sql_ctx *c, const cat_table *t, const char *col)
-{
-	return view_reading(c, t, col);
-}
 void sql_alter_null_trigger(mur_buf *b, const cat_table *t, const char *cn, const char *op,
 			    const char *msg)
 {

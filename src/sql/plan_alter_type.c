@@ -547,13 +547,8 @@ int sql_alter_column_type(sql_ctx *c, plan_alter *pa, PgQuery__RangeVar *rv,
 	if (to == MT_INTERVAL && typmod >= 0)
 		return refused(c, "interval fields or precision in a column type",
 			       "interval hour to minute and interval(p) are not applied on write");
-	if (sql_alter_view_reading(c, t, cmd->name)) {
-		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-			"cannot alter type of a column used by a view or rule");
-		mur_error_detail(c->err, "view %s depends on column \"%s\"",
-				 sql_alter_view_reading(c, t, cmd->name)->name, cmd->name);
+	if (sql_alter_type_views(c, t, cmd->name) != MUR_OK)
 		return MUR_ERR;
-	}
 	kind = cd->raw_default ? CHANGE_RECREATE : change_kind_of(&t->cols[ci], to, typmod);
 	if (kind == CHANGE_RECREATE && same_column(t->cols[ci].type, to))
 		kind = CHANGE_IN_PLACE;

@@ -297,6 +297,13 @@ int sql_ddl_set_default(sql_ctx *c, cat_column *col, PgQuery__Node *raw);
  * MUR_EAGAIN (nothing set) for an action it does not know. */
 int sql_plan_alter_shape(sql_ctx *c, const cat_table *t, PgQuery__RangeVar *rv,
 			 PgQuery__AlterTableCmd *cmd, plan *p);
+/* plan_alter_views.c: the first view reading t (col not NULL: and using
+ * column col), or NULL; DROP COLUMN col of t refused while a view uses
+ * it (2BP01 as PostgreSQL's; with CASCADE 0A000); ALTER COLUMN col TYPE
+ * refused likewise (0A000 as PostgreSQL's). */
+const cat_view *sql_alter_view_reading(sql_ctx *c, const cat_table *t, const char *col);
+int sql_alter_drop_column_views(sql_ctx *c, const cat_table *t, const char *col, int cascade);
+int sql_alter_type_views(sql_ctx *c, const cat_table *t, const char *col);
 /* plan_alter_type.c: ALTER COLUMN c TYPE T [USING e] and DROP NOT NULL into
  * pa (PLAN_ALTER set up by sql_plan_alter_shape). */
 int sql_alter_column_type(sql_ctx *c, plan_alter *pa, PgQuery__RangeVar *rv,
@@ -304,13 +311,12 @@ int sql_alter_column_type(sql_ctx *c, plan_alter *pa, PgQuery__RangeVar *rv,
 int sql_alter_drop_not_null(sql_ctx *c, plan_alter *pa, PgQuery__AlterTableCmd *cmd);
 /* plan_alter.c's pieces plan_alter_type.c shares: the columns that
  * identify a shard row; a fresh side table's name; column `name` of d
- * (42703); a name the DDL entry's text can carry (42602); a view reading
- * t (and naming col); NOT NULL triggers (create with msg / drop). */
+ * (42703); a name the DDL entry's text can carry (42602); NOT NULL
+ * triggers (create with msg / drop). */
 int sql_alter_row_key(const cat_table *t, int *cols);
 void sql_alter_side_table(const cat_table *t, const char *col, char *out, size_t n);
 int sql_alter_column_of(sql_ctx *c, cat_table *d, const char *name, int *ci);
 int sql_alter_name_ok(sql_ctx *c, const char *name);
-const cat_view *sql_alter_view_reading(sql_ctx *c, const cat_table *t, const char *col);
 void sql_alter_null_trigger(mur_buf *b, const cat_table *t, const char *cn, const char *op,
 			    const char *msg);
 void sql_alter_drop_trigger(mur_buf *b, const cat_table *t, const char *cn, const char *op);
