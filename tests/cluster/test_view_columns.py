@@ -1,0 +1,196 @@
+"""A view's columns are fixed when it is created, as PostgreSQL's.
+
+PostgreSQL expands a view's `*` and `t.*` at CREATE VIEW: a column added to
+the table later is not the view's, and pg_get_viewdef prints the list.  It
+records which columns the view reads: dropping one is 2BP01, retyping one
+0A000, while the others stay droppable and alterable.  murphy-s24 kept the
+text with `*` and expanded it at each read (the view suddenly answered the
+new column), and refused to drop or retype any column of a table a `*` view
+read.  Compared with PostgreSQL 15 (the ``db`` fixture): answers, column
+names, SQLSTATEs, and the messages, DETAILs and HINTs of the refusals.
+"""
+import re
+
+import psycopg2
+import pytest
+
+from compare import run
+
+
+def diag(conn, sql):
+    """(SQLSTATE, message, detail, hint) of sql's error; None when it ran."""
+    out = run(conn, sql)
+    if out.error is None:
+        return None
+    d = out.error.diag
+    return (out.error.pgcode, d.message_primary, d.message_detail, d.message_hint)
+
+
+def same_error(db, sql, sqlstate):
+    m, p = diag(db.m, sql), diag(db.p, sql)
+    assert p is not None and p[0] == sqlstate, ("test is wrong", sql, p)
+    assert m == p, (sql, m, p)
+
+
+def murphy_error(db, sql):
+    out = run(db.m, sql)
+    assert out.error is not None, (sql, out)
+    return out.error
+
+
+def viewdef(conn, name):
+    """pg_get_viewdef's text with PostgreSQL's layout flattened."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_get_viewdef(%s::regclass)", (name,))
+        text = cur.fetchone()[0]
+    return re.sub(r"\s+", " ", text).strip().rstrip(";")
+
+
+@pytest.fixture(scope="module")
+def vc(db):
+    db.exec_both("CREATE TABLE vc_t (a int PRIMARY KEY, b text)")
+    db.exec_both("CREATE TABLE vc_u (a int PRIMARY KEY, d int)")
+    db.exec_both("INSERT INTO vc_t VALUES (1, 'x'), (2, 'y'), (3, NULL)")
+    db.exec_both("INSERT INTO vc_u VALUES (1, 10), (3, 30), (4, 40)")
+    return db
+
+
+STAR_VIEWS = [
+    ("vc_star", "SELECT * FROM vc_t"),
+    ("vc_qstar", "SELECT vc_t.* FROM vc_t"),
+    ("vc_alias", "SELECT x.*, x.a + 1 AS next FROM vc_t x WHERE x.a > 1"),
+    ("vc_sub", "SELECT * FROM (SELECT * FROM vc_t WHERE a < 3) s"),
+    ("vc_with", "WITH w AS (SELECT * FROM vc_t) SELECT * FROM w"),
+    ("vc_using", "SELECT * FROM vc_t JOIN vc_u USING (a)"),
+    ("vc_natural", "SELECT * FROM vc_t NATURAL JOIN vc_u"),
+    ("vc_join_on", "SELECT vc_t.*, vc_u.d FROM vc_t LEFT JOIN vc_u ON vc_u.a = vc_t.a"),
+    ("vc_union", "SELECT * FROM vc_t UNION ALL SELECT * FROM vc_t"),
+    ("vc_view_of_view", "SELECT * FROM vc_star"),
+    ("vc_distinct", "SELECT DISTINCT * FROM vc_t"),
+]
+
+
+def test_added_column_is_not_seen_through_a_star(vc):
+    db = vc
+    for name, sql in STAR_VIEWS:
+        db.exec_both("CREATE VIEW %s AS %s" % (name, sql))
+    db.exec_both("ALTER TABLE vc_t ADD COLUMN c int DEFAULT 7")
+    db.exec_both("ALTER TABLE vc_u ADD COLUMN e int DEFAULT 8")
+    for name, _ in STAR_VIEWS:
+        db.both("SELECT * FROM %s" % name)
+    # a view created after the ADD sees the new column, as PostgreSQL's
+    db.exec_both("CREATE VIEW vc_after AS SELECT * FROM vc_t")
+    db.both("SELECT * FROM vc_after")
+
+
+def test_viewdef_shows_the_expanded_list(vc, pgconn):
+    """pg_get_viewdef, pg_views and information_schema.views: the text
+    names the columns; flattened, PostgreSQL's deparse of these views is
+    murphy's text word for word."""
+    db = vc
+    db.exec_both("CREATE TABLE vc_q (\"Odd\" int, \"select\" int, plain int)")
+    for name, sql in (("vc_def1", "SELECT * FROM vc_q"), ("vc_def2", "SELECT vc_q.* FROM vc_q"),
+                      ("vc_def3", "SELECT * FROM vc_def1")):
+        db.exec_both("CREATE VIEW %s AS %s" % (name, sql))
+        assert viewdef(db.m, name) == viewdef(pgconn, name), name
+    assert viewdef(db.m, "vc_def1") == 'SELECT vc_q."Odd", vc_q."select", vc_q.plain FROM vc_q'
+    m = db.m.cursor()
+    m.execute("SELECT definition FROM pg_views WHERE viewname = 'vc_def3'")
+    assert m.fetchone()[0] == 'SELECT vc_def1."Odd", vc_def1."select", vc_def1.plain FROM vc_def1'
+    m.execute("SELECT view_definition FROM information_schema.views WHERE table_name = 'vc_def2'")
+    assert "*" not in m.fetchone()[0]
+    # a view without `*` keeps its text as written
+    db.exec_both("CREATE VIEW vc_def4 AS SELECT plain AS p FROM vc_q WHERE plain > 0")
+    assert viewdef(db.m, "vc_def4") == "SELECT plain AS p FROM vc_q WHERE plain > 0"
+    # CREATE OR REPLACE names them too
+    db.exec_both("CREATE OR REPLACE VIEW vc_def4 AS SELECT plain AS p, q.* FROM vc_q q")
+    assert viewdef(db.m, "vc_def4") == \
+        'SELECT plain AS p, q."Odd", q."select", q.plain FROM vc_q q'
+    db.exec_both("ALTER TABLE vc_q ADD COLUMN later int")
+    db.both("SELECT * FROM vc_def4")
+    db.both("SELECT * FROM vc_def3")
+
+
+def test_drop_of_a_used_column_is_2bp01_as_postgres(vc):
+    db = vc
+    db.exec_both("CREATE TABLE vc_d (id int PRIMARY KEY, k int, used int, spare int)")
+    db.exec_both("INSERT INTO vc_d VALUES (1, 2, 3, 4)")
+    db.exec_both("CREATE VIEW vc_d1 AS SELECT k, used FROM vc_d")
+    db.exec_both("CREATE VIEW vc_d2 AS SELECT * FROM vc_d1 WHERE used > 0")
+    db.exec_both("CREATE VIEW vc_d3 AS SELECT used FROM vc_d2")
+    db.exec_both("CREATE VIEW vc_d4 AS SELECT d.used + 1 AS u1 FROM vc_d d")
+    # message, DETAIL (every view, then the views reading them) and HINT
+    same_error(db, "ALTER TABLE vc_d DROP COLUMN used", "2BP01")
+    same_error(db, "ALTER TABLE vc_d DROP COLUMN k", "2BP01")
+    # a column no view reads goes, and the views answer as before
+    db.exec_both("ALTER TABLE vc_d DROP COLUMN spare")
+    db.both("SELECT * FROM vc_d3")
+    db.both("SELECT * FROM vc_d4")
+
+
+def test_drop_of_a_column_added_after_a_star_view(vc):
+    db = vc
+    db.exec_both("CREATE TABLE vc_s (k int PRIMARY KEY, v int)")
+    db.exec_both("INSERT INTO vc_s VALUES (1, 10), (2, 20)")
+    db.exec_both("CREATE VIEW vc_s1 AS SELECT * FROM vc_s")
+    db.exec_both("ALTER TABLE vc_s ADD COLUMN extra int")
+    db.exec_both("ALTER TABLE vc_s ALTER COLUMN extra TYPE bigint")
+    db.exec_both("ALTER TABLE vc_s DROP COLUMN extra")
+    db.both("SELECT * FROM vc_s1 ORDER BY k")
+    same_error(db, "ALTER TABLE vc_s DROP COLUMN v", "2BP01")
+    # a view over a join reads the other table's columns it names, no more
+    db.exec_both("CREATE TABLE vc_s2 (id int PRIMARY KEY, k int, w int, unused int)")
+    db.exec_both("CREATE VIEW vc_s3 AS SELECT s.*, s2.w FROM vc_s s JOIN vc_s2 s2 USING (k)")
+    db.exec_both("ALTER TABLE vc_s2 DROP COLUMN unused")
+    same_error(db, "ALTER TABLE vc_s2 DROP COLUMN w", "2BP01")
+    same_error(db, "ALTER TABLE vc_s2 DROP COLUMN k", "2BP01")
+    db.both("SELECT * FROM vc_s3")
+
+
+def test_alter_type_of_a_used_column_is_0a000_as_postgres(vc):
+    db = vc
+    db.exec_both("CREATE TABLE vc_ty (k int PRIMARY KEY, n int, free int)")
+    db.exec_both("CREATE VIEW vc_ty1 AS SELECT * FROM vc_ty")
+    db.exec_both("CREATE VIEW vc_ty2 AS SELECT k FROM vc_ty")
+    same_error(db, "ALTER TABLE vc_ty ALTER COLUMN n TYPE bigint", "0A000")
+    db.exec_both("ALTER TABLE vc_ty ADD COLUMN later int")
+    db.exec_both("ALTER TABLE vc_ty ALTER COLUMN later TYPE bigint")
+    db.exec_both("DROP VIEW vc_ty1")
+    db.exec_both("ALTER TABLE vc_ty ALTER COLUMN free TYPE bigint")
+    same_error(db, "ALTER TABLE vc_ty ALTER COLUMN k TYPE bigint", "0A000")
+
+
+def test_join_star_with_a_shared_name_is_42701(vc):
+    """Guard (murphy-s24 answers it too): PostgreSQL refuses the view whose
+    `*` over a join gives two columns one name."""
+    db = vc
+    db.both_error("CREATE VIEW vc_dup AS SELECT * FROM vc_t JOIN vc_u ON vc_t.a = vc_u.a",
+                  "42701")
+    db.both_error("CREATE VIEW vc_dup AS SELECT x.*, y.* FROM vc_t x, vc_t y", "42701")
+    db.exec_both("CREATE VIEW vc_dup AS SELECT x.*, y.b AS b2 FROM vc_t x JOIN vc_t y "
+                 "ON x.a = y.a")
+    db.both("SELECT * FROM vc_dup")
+
+
+def test_what_murphy_refuses_says_so(vc):
+    """PostgreSQL drops the views (CASCADE) or renames inside them; murphy
+    refuses with 0A000 naming what it does not do, and keeps everything."""
+    db = vc
+    db.exec_both("CREATE TABLE vc_r (k int PRIMARY KEY, v int, w int)")
+    db.exec_both("CREATE VIEW vc_r1 AS SELECT * FROM vc_r")
+    db.exec_both("CREATE VIEW vc_r2 AS SELECT k FROM vc_r")
+    e = murphy_error(db, "ALTER TABLE vc_r DROP COLUMN v CASCADE")
+    assert e.pgcode == "0A000" and "CASCADE" in str(e), e
+    assert "view vc_r1 depends on column v of table vc_r" in e.diag.message_detail, e
+    e = murphy_error(db, "ALTER TABLE vc_r RENAME COLUMN v TO v2")
+    assert e.pgcode == "0A000" and "vc_r1" in str(e), e
+    db.m.cursor().execute("SELECT * FROM vc_r1")
+    # a column no view uses may be renamed: the views do not name it
+    db.exec_both("ALTER TABLE vc_r ADD COLUMN x int")
+    db.exec_both("ALTER TABLE vc_r RENAME COLUMN x TO y")
+    db.exec_both("ALTER TABLE vc_r DROP COLUMN y CASCADE")
+    db.both("SELECT * FROM vc_r1")
+    # a `*` murphy rewrites before it reads it (LATERAL): refused at CREATE
+    e = murphy_error(db, "CREATE VIEW vc_lat AS SELECT * FROM vc_r, "
+                         "LATERAL (SELECT vc_u.d FROM vc_u WHERE vc_u.a = vc_r.k) l")
+    assert e.pgcode == "0A000" and "`*`" in str(e), e
