@@ -919,7 +919,7 @@ int sql_view_uses_column(const char *sql, const char *schema, const char *table,
 #define SQL_VIEW_STARS_MAX 64 /* `*` items of one view's text recorded */
 typedef struct sql_star_name {
 	const char *qual; /* the FROM item's name, NULL: the bare name reads it */
-	const char *name;
+	const char *name; /* NULL: qual.* (sql_view_star_col) */
 } sql_star_name;
 typedef struct sql_view_star {
 	int loc; /* the ColumnRef's location in sql_view_stars.text */
@@ -935,7 +935,9 @@ typedef struct sql_view_stars {
  * under (sql_view_star_col), -1 when nothing is recorded (no CREATE VIEW,
  * a view's own text, a node the planner built), -2 on error. */
 int sql_view_star_begin(sql_ctx *c, int loc);
-/* One more column of star at (a no-op for at < 0): qual.name. */
+/* One more column of star at (a no-op for at < 0): qual.name; name NULL:
+ * every column of qual (qual.*, which a rewrite of the query, LATERAL's,
+ * reads as such: the text is planned again and it is named then). */
 int sql_view_star_col(sql_ctx *c, int at, const char *qual, const char *name);
 /* The locations of the `*` / `t.*` items of every select list under
  * select, in walk order (at most max; -1 past it); *unrecorded: the first

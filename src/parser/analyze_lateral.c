@@ -256,23 +256,26 @@ static int outer_targets(lateral *l, PgQuery__SelectStmt *out)
 			   r->fields[r->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR;
 		const char *tbl = r && r->n_fields == 2 ? sql_node_str(r->fields[0]) : NULL;
 		PgQuery__Node *v;
-		if (star && n + l->s->n_from_clause + (size_t)l->ncols > cap)
+		/* CREATE VIEW: what this `*` stands for (analyze_view_star.c) */
+		int rec = star && (!tbl || !strcmp(tbl, l->alias))
+				  ? sql_view_star_begin(l->c, r->location)
+				  : -1;
+		if (rec < -1 || (star && n + l->s->n_from_clause + (size_t)l->ncols > cap))
 			return 0;
 		for (size_t j = 0; star && !tbl && j < l->s->n_from_clause; j++) {
-			if ((int)j == l->at) {
-				for (int k = 0; k < l->ncols; k++)
-					if (!(tl[n++] = res_target(l->c, l->exprs[k], l->names[k])))
-						return 0;
-			} else if (!(tl[n++] = res_target(l->c,
-							  star_of(l->c,
-								  rv_name(l->s->from_clause[j])),
-							  NULL))) {
+			const char *name = (int)j == l->at ? NULL : rv_name(l->s->from_clause[j]);
+			if (name && (!(tl[n++] = res_target(l->c, star_of(l->c, name), NULL)) ||
+				     sql_view_star_col(l->c, rec, name, NULL) != MUR_OK))
 				return 0;
-			}
+			for (int k = 0; !name && k < l->ncols; k++)
+				if (!(tl[n++] = res_target(l->c, l->exprs[k], l->names[k])) ||
+				    sql_view_star_col(l->c, rec, l->alias, l->names[k]) != MUR_OK)
+					return 0;
 		}
 		if (star && tbl && !strcmp(tbl, l->alias)) {
 			for (int k = 0; k < l->ncols; k++)
-				if (!(tl[n++] = res_target(l->c, l->exprs[k], l->names[k])))
+				if (!(tl[n++] = res_target(l->c, l->exprs[k], l->names[k])) ||
+				    sql_view_star_col(l->c, rec, l->alias, l->names[k]) != MUR_OK)
 					return 0;
 		} else if (star && tbl) {
 			tl[n++] = l->s->target_list[i];

@@ -843,11 +843,20 @@ static int targets(topn *t, PgQuery__SelectStmt *out)
 		int star = r &&
 			   r->fields[r->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR;
 		const char *tbl = star && r->n_fields == 2 ? sql_node_str(r->fields[0]) : NULL;
+		/* CREATE VIEW: what this `*` stands for (analyze_view_star.c) */
+		int rec = star && (!tbl || !strcmp(tbl, t->alias))
+				  ? sql_view_star_begin(t->c, r->location)
+				  : -1;
+		if (rec < -1)
+			return 0;
 		if (star && (!tbl || !strcmp(tbl, t->alias))) {
 			for (size_t j = 0; !tbl && j < s->n_from_clause; j++) {
 				PgQuery__Node *f = s->from_clause[j];
 				if (f->node_case == PG_QUERY__NODE__NODE_JOIN_EXPR)
 					f = f->join_expr->larg;
+				if (((int)j != t->at || t->join) &&
+				    sql_view_star_col(t->c, rec, rv_name(f), NULL) != MUR_OK)
+					return 0;
 				if ((int)j != t->at || t->join) {
 					PgQuery__Node *a = sql_pt_node(t->c,
 								       PG_QUERY__NODE__NODE_A_STAR);
@@ -868,14 +877,17 @@ static int targets(topn *t, PgQuery__SelectStmt *out)
 							      t->c,
 							      map_counted(t, col(t->c, t->alias,
 										 t->names[k])),
-							      t->names[k], rt->location)))
+							      t->names[k], rt->location)) ||
+						    sql_view_star_col(t->c, rec, t->alias,
+								      t->names[k]) != MUR_OK)
 							return 0;
 			}
 			for (int k = 0; tbl && k < t->ncols; k++)
 				if (!(tl[n++] = res_target(t->c,
 							   map_counted(t, col(t->c, t->alias,
 									      t->names[k])),
-							   t->names[k], rt->location)))
+							   t->names[k], rt->location)) ||
+				    sql_view_star_col(t->c, rec, t->alias, t->names[k]) != MUR_OK)
 					return 0;
 		} else if (star) {
 			tl[n++] = s->target_list[i];

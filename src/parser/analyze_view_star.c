@@ -22,6 +22,13 @@
  * keeps its text.  plan_view.c plans the new text again and checks it
  * answers the same columns.
  *
+ * A rewrite that flattens a LATERAL subquery into the query around it
+ * (analyze_lateral.c, analyze_lateral_topn.c) reads `*` itself, as the
+ * other FROM items' `t.*` and the subquery's columns: it records that
+ * (a NULL name is `t.*`), and the next plan of the new text names the
+ * `t.*`.  A select-list `*` outside a sublink that nothing recorded is
+ * refused (0A000): the text would not say what the view reads.
+ *
  * Stars are found by location: only a ColumnRef of a select list of the
  * parsed text counts (sql_view_star_locs); nodes the planner builds carry
  * location -1 and are never recorded.
@@ -66,8 +73,8 @@ int sql_view_star_col(sql_ctx *c, int at, const char *qual, const char *name)
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, st->loc,
 			       "target lists can have at most %d entries", SQL_TARGETS_MAX);
 	st->cols[st->n].qual = qual ? sql_strdup(c, qual) : NULL;
-	st->cols[st->n].name = sql_strdup(c, name);
-	if ((qual && !st->cols[st->n].qual) || !st->cols[st->n].name)
+	st->cols[st->n].name = name ? sql_strdup(c, name) : NULL;
+	if ((qual && !st->cols[st->n].qual) || (name && !st->cols[st->n].name))
 		return MUR_ERR;
 	st->n++;
 	return MUR_OK;
@@ -186,7 +193,10 @@ static void star_list(mur_buf *b, const sql_view_star *st)
 			sql_ident_put(b, st->cols[k].qual);
 			mur_buf_put_u8(b, '.');
 		}
-		sql_ident_put(b, st->cols[k].name);
+		if (st->cols[k].name)
+			sql_ident_put(b, st->cols[k].name);
+		else
+			mur_buf_put_u8(b, '*'); /* qual.*: named by the next round */
 	}
 }
 

@@ -24,6 +24,7 @@
 
 #define SQL_VIEW_DROP_MAX 16               /* names per DROP VIEW, as DROP TABLE's */
 #define SQLSTATE_WRONG_OBJECT_TYPE "42809" /* wrong_object_type */
+#define SQL_VIEW_STAR_ROUNDS 3             /* plans of a view's text naming its `*` (LATERAL: 2) */
 
 static int unsupported(sql_ctx *c, const char *what)
 {
@@ -98,26 +99,33 @@ static int star_refused(sql_ctx *c, const char *why)
 	return MUR_ERR;
 }
 
-/* text, the view's query with its `*` expanded, planned again: it must
- * answer q's columns (names, types), else the expansion was wrong. */
-static int same_columns(sql_ctx *c, const plan *q, const char *text)
+/* text, the view's query with its `*` expanded, planned again (its own
+ * `*` recorded in *stars, its tree in *tree): it must answer q's columns
+ * (names, types), else the expansion was wrong. */
+static int replan(sql_ctx *c, const plan *q, const char *text, const PgQuery__Node **tree,
+		  sql_view_stars **stars)
 {
 	const char *sql = c->sql;
-	sql_tree *tree = NULL;
+	sql_tree *t = NULL;
 	PgQuery__ParseResult *r;
 	plan *q2 = sql_plan_new(c, PLAN_EMPTY, "");
 	int rc;
-	if (!q2 || c->nview_trees >= SQL_VIEW_TREES_MAX)
-		return q2 ? star_refused(c, "too many views") : MUR_ERR;
-	if (sql_parse(text, &tree, c->err) != MUR_OK)
+	if (!q2 || !(*stars = sql_alloc(c, sizeof **stars)))
+		return MUR_ERR;
+	if (c->nview_trees >= SQL_VIEW_TREES_MAX)
+		return star_refused(c, "too many views");
+	if (sql_parse(text, &t, c->err) != MUR_OK)
 		return star_refused(c, c->err->message);
-	c->view_trees[c->nview_trees++] = tree; /* freed with the statement's */
-	r = sql_tree_result(tree);
+	c->view_trees[c->nview_trees++] = t; /* freed with the statement's */
+	r = sql_tree_result(t);
 	if (r->n_stmts != 1 || r->stmts[0]->stmt->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
 		return star_refused(c, "its text is no longer one SELECT");
-	c->sql = text;
+	*tree = r->stmts[0]->stmt;
+	(*stars)->text = c->sql = text;
+	c->stars = *stars;
 	c->nsubs = 0; /* the first plan's subqueries are not this one's */
 	rc = sql_plan_select(c, r->stmts[0]->stmt->select_stmt, q2);
+	c->stars = NULL;
 	c->sql = sql;
 	if (rc != MUR_OK) {
 		char why[sizeof c->err->message];
@@ -134,23 +142,35 @@ static int same_columns(sql_ctx *c, const plan *q, const char *text)
 	return MUR_OK;
 }
 
-/* pv->def.sql (at off in c->sql) with the columns of its `*` named
- * (parser/analyze_view_star.c), as PostgreSQL fixes them at CREATE. */
-static int fix_stars(sql_ctx *c, const sql_view_stars *stars, PgQuery__ViewStmt *s, const plan *q,
+/* pv->def.sql (at off in c->sql, s->query its tree, stars what its `*`
+ * stood for) with the columns of its `*` named (parser/analyze_view_star.c),
+ * as PostgreSQL fixes them at CREATE.  Each new text is planned again:
+ * it must answer the same columns, and a `*` a rewrite left as `t.*`
+ * (LATERAL) is named by that plan, up to SQL_VIEW_STAR_ROUNDS times. */
+static int fix_stars(sql_ctx *c, sql_view_stars *stars, PgQuery__ViewStmt *s, const plan *q,
 		     plan_view *pv, int off)
 {
-	char *text = sql_view_star_text(c, stars, s->query, pv->def.sql, off);
-	if (!text)
-		return MUR_ERR;
-	if (text == pv->def.sql)
-		return MUR_OK;
-	if (strlen(text) >= CAT_VIEW_SQL_MAX)
-		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
-			       "a view's query with its `*` expanded may be at most %d bytes",
-			       CAT_VIEW_SQL_MAX - 1);
-	if (same_columns(c, q, text) != MUR_OK)
-		return MUR_ERR;
-	pv->def.sql = text;
+	const PgQuery__Node *tree = s->query;
+	const char *text = pv->def.sql;
+	for (int round = 0;; round++) {
+		char *next = sql_view_star_text(c, stars, tree, text, off);
+		if (!next)
+			return MUR_ERR;
+		if (next == text)
+			break;
+		if (strlen(next) >= CAT_VIEW_SQL_MAX)
+			return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
+				       "a view's query with its `*` expanded may be at most %d "
+				       "bytes",
+				       CAT_VIEW_SQL_MAX - 1);
+		if (round == SQL_VIEW_STAR_ROUNDS)
+			return star_refused(c, "its `*` are still not named");
+		if (replan(c, q, next, &tree, &stars) != MUR_OK)
+			return MUR_ERR;
+		text = next;
+		off = 0;
+	}
+	pv->def.sql = (char *)text;
 	return MUR_OK;
 }
 
