@@ -44,8 +44,8 @@ int sql_view_star_begin(sql_ctx *c, int loc)
 {
 	sql_view_stars *s = c->stars;
 	int i;
-	if (!s || loc < 0 || c->sql != s->text)
-		return -1;
+	if (!s || loc < 0 || c->sql != s->text || sql_star_span_end(c->sql, loc) < 0)
+		return -1; /* not a `*` of the text (a node built with another's location) */
 	for (i = 0; i < s->n && s->star[i].loc != loc; i++)
 		;
 	if (i == s->n) {
