@@ -104,12 +104,25 @@ sql_expr *sql_view_column(const sql_query *q, const char *tbl, const char *col, 
 	return found;
 }
 
+/* A RIGHT or FULL JOIN in sq: its join_right null-extends every table
+ * before it, which merged into another query would be that query's too
+ * (and merge_view does not carry it: the join read as a LEFT JOIN lost the
+ * right side's unmatched rows). */
+static int right_join(const sql_query *sq)
+{
+	for (int i = 0; i < sq->nrte; i++)
+		if (sq->rtes[i].join_right)
+			return 1;
+	return 0;
+}
+
 /* A plain per-shard query: tables (no gathered rows), no aggregate,
- * DISTINCT, ORDER BY, LIMIT or row locks, and room for its tables. */
+ * DISTINCT, ORDER BY, LIMIT, row locks or RIGHT / FULL JOIN, and room
+ * for its tables. */
 static int mergeable(const sql_ctx *c, const sql_query *q, const sql_query *sq)
 {
 	return sq && !c->no_merge && !sq->is_virtual && sq->nrte > 0 && !sq->has_agg &&
-	       !sq->unnest && /* its json_each join stays with its own FROM */
+	       !right_join(sq) && !sq->unnest && /* its json_each join stays with its own FROM */
 	       !sq->distinct && !sq->nsort && !sq->limit && !sq->offset && !sq->locks_rows &&
 	       !sq->nwindow && /* a WHERE over its results must see them computed first */
 	       q->nrte + sq->nrte <= SQL_RTES_MAX && q->nview < SQL_RTES_MAX;

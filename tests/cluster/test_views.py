@@ -231,3 +231,28 @@ def test_views_survive_a_leader_restart():
         conn.close()
     finally:
         c.cleanup()
+
+
+def test_view_over_right_and_full_join_keeps_unmatched_rows(vdb):
+    """A subquery in FROM (a view) whose FROM has a RIGHT or FULL JOIN was
+    merged into the query reading it as a LEFT JOIN: the right side's
+    unmatched rows were lost, silently (murphy-s24).  It is read as a
+    gathered subquery now (analyze_from_subq.c: not mergeable)."""
+    db = vdb
+    db.exec_both("CREATE TABLE fj_l (a int PRIMARY KEY, b text)")
+    db.exec_both("CREATE TABLE fj_r (a int PRIMARY KEY, d int)")
+    db.exec_both("CREATE TABLE fj_w (a int PRIMARY KEY, z int)")
+    db.exec_both("INSERT INTO fj_l VALUES (1, 'x'), (2, 'y'), (3, NULL)")
+    db.exec_both("INSERT INTO fj_r VALUES (1, 10), (3, 30), (4, 40)")
+    db.exec_both("INSERT INTO fj_w VALUES (1, 100), (4, 400), (5, 500)")
+    db.exec_both("CREATE VIEW fj_full AS SELECT * FROM fj_l FULL JOIN fj_r USING (a)")
+    db.exec_both("CREATE VIEW fj_right AS SELECT fj_l.b, fj_r.a, fj_r.d FROM fj_l "
+                 "RIGHT JOIN fj_r ON fj_l.a = fj_r.a")
+    db.both("SELECT * FROM fj_full")
+    db.both("SELECT * FROM fj_full WHERE a = 4")
+    db.both("SELECT count(*) FROM fj_full")
+    db.both("SELECT * FROM fj_right")
+    db.both("SELECT * FROM (SELECT fj_l.a AS la, fj_r.d FROM fj_l FULL JOIN fj_r "
+            "ON fj_l.a = fj_r.a) s")
+    db.both("SELECT w.a, w.z, v.b, v.d FROM fj_w w JOIN fj_right v ON v.a = w.a")
+    db.both("SELECT w.a, v.b, v.d FROM fj_w w LEFT JOIN fj_full v ON v.a = w.a")
