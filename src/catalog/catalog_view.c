@@ -328,12 +328,23 @@ void cat_view_readers_detail(const catalog *c, int i, uint8_t *seen, char *out, 
 int cat_view_check_dependents(const catalog *c, uint32_t id, const char *kind, const char *name,
 			      mur_error *err)
 {
-	const cat_view *d = cat_view_dependent(c, id);
-	if (!d)
+	uint8_t seen[CAT_VIEWS_MAX] = {0};
+	char detail[MUR_ERROR_DETAIL_MAX] = "";
+	if (!cat_view_dependent(c, id))
 		return MUR_OK;
+	for (int i = 0; i < c->nviews; i++) { /* PostgreSQL's DETAIL: every view, then
+						 the views reading it */
+		size_t len = strlen(detail);
+		if (seen[i] || !reads(c->views[i], id))
+			continue;
+		seen[i] = 1;
+		snprintf(detail + len, sizeof detail - len, "%sview %s depends on %s %s",
+			 len ? "\n" : "", c->views[i]->name, kind, name);
+		cat_view_readers_detail(c, i, seen, detail, sizeof detail);
+	}
 	mur_error_set(err, SQLSTATE_DEPENDENT_OBJECTS,
 		      "cannot drop %s %s because other objects depend on it", kind, name);
-	mur_error_detail(err, "view %s depends on %s %s", d->name, kind, name);
+	mur_error_detail(err, "%s", detail);
 	mur_error_hint(err, "Use DROP ... CASCADE to drop the dependent objects too.");
 	return MUR_ERR;
 }
