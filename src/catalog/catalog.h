@@ -797,11 +797,12 @@ int cat_view_drop(catalog *c, const char *schema, const char *name, int cascade,
 /* The views that read relation id, dropped (recursively): a table's
  * DROP ... CASCADE. */
 int cat_view_drop_dependents(catalog *c, uint32_t id, mur_error *err);
-/* PostgreSQL's DETAIL lines for the views reading cat_view_at(c, i),
- * then the views reading those, depth first: "\nview w depends on view
- * v" appended to out (n bytes, truncated), each view once (seen[k] set
- * for cat_view_at(c, k) when written; CAT_VIEWS_MAX entries). */
-void cat_view_readers_detail(const catalog *c, int i, uint8_t *seen, char *out, size_t n);
+/* The views reading cat_view_at(c, i), then the views reading those,
+ * depth first, each once (seen[k] set for cat_view_at(c, k) when found;
+ * CAT_VIEWS_MAX entries): their indexes appended to out[*n ..] and the
+ * index of the view each reads to via[*n ..] (CAT_VIEWS_MAX entries each:
+ * a view is found once).  PostgreSQL lists a drop's dependents so. */
+void cat_view_readers(const catalog *c, int i, uint8_t *seen, int *out, int *via, int *n);
 /* 2BP01 as PostgreSQL's DROP TABLE when a view reads table t. */
 int cat_view_check_dependents(const catalog *c, uint32_t id, const char *kind, const char *name,
 			      mur_error *err);

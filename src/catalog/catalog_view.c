@@ -312,16 +312,15 @@ const cat_view *cat_view_dependent(const catalog *c, uint32_t id)
 	return NULL;
 }
 
-void cat_view_readers_detail(const catalog *c, int i, uint8_t *seen, char *out, size_t n)
+void cat_view_readers(const catalog *c, int i, uint8_t *seen, int *out, int *via, int *n)
 {
 	for (int k = 0; k < c->nviews; k++) {
-		size_t len = strlen(out);
 		if (seen[k] || !reads(c->views[k], c->views[i]->id))
 			continue;
 		seen[k] = 1;
-		snprintf(out + len, n - len, "\nview %s depends on view %s", c->views[k]->name,
-			 c->views[i]->name);
-		cat_view_readers_detail(c, k, seen, out, n);
+		out[*n] = k;
+		via[(*n)++] = i;
+		cat_view_readers(c, k, seen, out, via, n);
 	}
 }
 
@@ -329,18 +328,27 @@ int cat_view_check_dependents(const catalog *c, uint32_t id, const char *kind, c
 			      mur_error *err)
 {
 	uint8_t seen[CAT_VIEWS_MAX] = {0};
+	int found[CAT_VIEWS_MAX], via[CAT_VIEWS_MAX], n = 0;
 	char detail[MUR_ERROR_DETAIL_MAX] = "";
 	if (!cat_view_dependent(c, id))
 		return MUR_OK;
-	for (int i = 0; i < c->nviews; i++) { /* PostgreSQL's DETAIL: every view, then
-						 the views reading it */
-		size_t len = strlen(detail);
+	for (int i = 0; i < c->nviews; i++) { /* PostgreSQL's DETAIL: every view reading
+						 it, then the views reading that one */
 		if (seen[i] || !reads(c->views[i], id))
 			continue;
 		seen[i] = 1;
-		snprintf(detail + len, sizeof detail - len, "%sview %s depends on %s %s",
-			 len ? "\n" : "", c->views[i]->name, kind, name);
-		cat_view_readers_detail(c, i, seen, detail, sizeof detail);
+		found[n] = i;
+		via[n++] = -1;
+		cat_view_readers(c, i, seen, found, via, &n);
+	}
+	for (int k = 0; k < n; k++) {
+		size_t len = strlen(detail);
+		if (via[k] < 0)
+			snprintf(detail + len, sizeof detail - len, "%sview %s depends on %s %s",
+				 k ? "\n" : "", c->views[found[k]]->name, kind, name);
+		else
+			snprintf(detail + len, sizeof detail - len, "\nview %s depends on view %s",
+				 c->views[found[k]]->name, c->views[via[k]]->name);
 	}
 	mur_error_set(err, SQLSTATE_DEPENDENT_OBJECTS,
 		      "cannot drop %s %s because other objects depend on it", kind, name);

@@ -608,6 +608,26 @@ void lead_schema_run(lead_run *r)
 	lead_run_wait(r, schema_tables_dropped);
 }
 
+/* DROP COLUMN ... CASCADE: the views that used the column go, with the
+ * views reading them (sql/plan_alter_views.c), and PostgreSQL's NOTICE.
+ * After the column: a view created meanwhile that uses it fails when read,
+ * it answers nothing wrong. */
+static void alter_drop_views(lead_run *r)
+{
+	const plan_alter *pa = &r->p->u.alter;
+	mur_error err;
+	for (int i = 0; i < pa->ndrop_views && !r->failed; i++) {
+		const cat_view *v = cat_view_by_id(r->e->cat, pa->drop_views[i]);
+		if (v && cat_view_drop(r->e->cat, v->schema, v->name, 1, &err) != MUR_OK)
+			lead_run_fail(r, &err);
+	}
+	if (r->failed || !pa->cascade_notice)
+		return;
+	pgw_result_add_notice(r->res, "%s", pa->cascade_notice);
+	if (pa->cascade_detail && r->res->nnotices > 0)
+		mur_error_detail(&r->res->notices[r->res->nnotices - 1], "%s", pa->cascade_detail);
+}
+
 /* The transaction of the shards' DDL entries ended: the catalog takes the
  * shape if it committed, else forgets the intent. */
 static void alter_ended(lead_run *r)
@@ -620,6 +640,8 @@ static void alter_ended(lead_run *r)
 	}
 	if (cat_table_reshape(r->e->cat, pa->table->id, pa->def, &err) != MUR_OK)
 		lead_run_fail(r, &err); /* the intent stays: the next open applies it */
+	else
+		alter_drop_views(r);
 }
 
 static void alter_done(lead_run *r)
@@ -652,6 +674,15 @@ void lead_alter_start(lead_run *r)
 	mur_error err;
 	if (lead_ddltxn_refused(r))
 		return;
+	if (pa->ndrop_views && lead_ddltxn_in_block(r)) { /* views are dropped at once */
+		mur_error_set(&err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+			      "murphy does not support DROP COLUMN ... CASCADE of a column a view "
+			      "uses inside a transaction block yet");
+		mur_error_hint(&err, "Run it outside the block, or drop the views first.");
+		lead_run_fail(r, &err);
+		lead_run_finish(r);
+		return;
+	}
 	if (pa->fkey_add || pa->fkey_drop) {
 		lead_fkey_alter(r); /* the catalog only */
 		return;

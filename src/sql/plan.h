@@ -333,6 +333,13 @@ typedef struct plan_alter {
 	struct cat_fkey *fkey_add;
 	const char *validate_sql;
 	uint32_t fkey_drop;
+	/* DROP COLUMN ... CASCADE of a column views use (sql/plan_alter_views.c):
+	 * the ids of those views, dropped with the views reading them once the
+	 * column is (leader/lead_ddl.c), and PostgreSQL's NOTICE (and DETAIL,
+	 * NULL when none) saying so */
+	uint32_t *drop_views;
+	int ndrop_views;
+	const char *cascade_notice, *cascade_detail;
 } plan_alter;
 
 typedef struct plan_create_table {

@@ -334,7 +334,7 @@ static int drop_column(sql_ctx *c, plan_alter *pa, PgQuery__AlterTableCmd *cmd)
 			       d->name);
 	if (drop_refused(c, d, ci) != MUR_OK || name_ok(c, cmd->name) != MUR_OK)
 		return MUR_ERR;
-	if (sql_alter_drop_column_views(c, pa->table, cmd->name,
+	if (sql_alter_drop_column_views(c, pa, cmd->name,
 					cmd->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE) !=
 	    MUR_OK)
 		return MUR_ERR;

@@ -9,8 +9,9 @@
  *
  *   DROP COLUMN c     c used by a view: 2BP01 with PostgreSQL's message,
  *                     DETAIL (each view using c, then the views reading
- *                     those) and HINT; with CASCADE (PostgreSQL drops the
- *                     views): 0A000, not built.
+ *                     those) and HINT; with CASCADE those views are
+ *                     dropped once the column is (plan_alter.drop_views:
+ *                     leader/lead_ddl.c), with PostgreSQL's NOTICE.
  *   ALTER c TYPE      c used by a view: 0A000 "cannot alter type of a
  *                     column used by a view or rule", PostgreSQL's.
  *   RENAME c / table  used by a view: 0A000 (PostgreSQL renames inside the
@@ -43,42 +44,84 @@ const cat_view *sql_alter_view_reading(sql_ctx *c, const cat_table *t, const cha
 	return NULL;
 }
 
-/* PostgreSQL's DETAIL: each view using col, the views reading it after
- * it, depth first, each once. */
-static void drop_detail(sql_ctx *c, const cat_table *t, const char *col, char *out, size_t n)
+/* The views using col (via -1), each followed by the views reading it,
+ * depth first, each once: the order PostgreSQL lists them in. */
+typedef struct view_deps {
+	int idx[CAT_VIEWS_MAX], via[CAT_VIEWS_MAX], n;
+} view_deps;
+
+static view_deps *using_views(sql_ctx *c, const cat_table *t, const char *col)
 {
 	uint8_t seen[CAT_VIEWS_MAX] = {0};
-	out[0] = '\0';
-	for (int i = 0; i < cat_view_count(c->cat) && i < CAT_VIEWS_MAX; i++) {
-		const cat_view *v = cat_view_at(c->cat, i);
-		size_t len = strlen(out);
-		if (seen[i] || !view_reads(v, t, col))
+	view_deps *d = sql_alloc(c, sizeof *d);
+	for (int i = 0; d && i < cat_view_count(c->cat) && i < CAT_VIEWS_MAX; i++) {
+		if (seen[i] || !view_reads(cat_view_at(c->cat, i), t, col))
 			continue;
 		seen[i] = 1;
-		snprintf(out + len, n - len, "%sview %s depends on column %s of table %s",
-			 len ? "\n" : "", v->name, col, t->name);
-		cat_view_readers_detail(c->cat, i, seen, out, n);
+		d->idx[d->n] = i;
+		d->via[d->n++] = -1;
+		cat_view_readers(c->cat, i, seen, d->idx, d->via, &d->n);
+	}
+	return d;
+}
+
+static const char *view_name(sql_ctx *c, int i) { return cat_view_at(c->cat, i)->name; }
+
+/* 2BP01's DETAIL: "view v depends on column c of table t", "view w
+ * depends on view v". */
+static void depends_detail(sql_ctx *c, const view_deps *d, const cat_table *t, const char *col,
+			   char *out, size_t n)
+{
+	out[0] = '\0';
+	for (int k = 0; k < d->n; k++) {
+		size_t len = strlen(out);
+		if (d->via[k] < 0)
+			snprintf(out + len, n - len, "%sview %s depends on column %s of table %s",
+				 k ? "\n" : "", view_name(c, d->idx[k]), col, t->name);
+		else
+			snprintf(out + len, n - len, "\nview %s depends on view %s",
+				 view_name(c, d->idx[k]), view_name(c, d->via[k]));
 	}
 }
 
-int sql_alter_drop_column_views(sql_ctx *c, const cat_table *t, const char *col, int cascade)
+/* CASCADE: the views to drop after the column (those using it: the catalog
+ * drops the views reading them with them) and PostgreSQL's NOTICE. */
+static int cascade_plan(sql_ctx *c, plan_alter *pa, const view_deps *d)
 {
-	char detail[MUR_ERROR_MESSAGE_MAX];
-	if (!sql_alter_view_reading(c, t, col))
-		return MUR_OK;
-	drop_detail(c, t, col, detail, sizeof detail);
-	if (cascade) {
-		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-			"murphy does not support DROP COLUMN ... CASCADE of a column a view uses "
-			"yet");
-		mur_error_detail(c->err, "%s", detail);
-		mur_error_hint(c->err, "Drop those views first (PostgreSQL's CASCADE would drop "
-				       "them), then the column.");
+	char detail[MUR_ERROR_DETAIL_MAX] = "";
+	if (!(pa->drop_views = sql_alloc(c, sizeof *pa->drop_views * (size_t)d->n)))
 		return MUR_ERR;
+	for (int k = 0; k < d->n; k++) {
+		size_t len = strlen(detail);
+		snprintf(detail + len, sizeof detail - len, "%sdrop cascades to view %s",
+			 k ? "\n" : "", view_name(c, d->idx[k]));
+		if (d->via[k] < 0)
+			pa->drop_views[pa->ndrop_views++] = cat_view_at(c->cat, d->idx[k])->id;
 	}
+	if (d->n == 1) {
+		pa->cascade_notice = sql_strdup(c, detail);
+		return pa->cascade_notice ? MUR_OK : MUR_ERR;
+	}
+	pa->cascade_detail = sql_strdup(c, detail);
+	snprintf(detail, sizeof detail, "drop cascades to %d other objects", d->n);
+	pa->cascade_notice = sql_strdup(c, detail);
+	return pa->cascade_notice && pa->cascade_detail ? MUR_OK : MUR_ERR;
+}
+
+int sql_alter_drop_column_views(sql_ctx *c, plan_alter *pa, const char *col, int cascade)
+{
+	char detail[MUR_ERROR_DETAIL_MAX];
+	const view_deps *d;
+	if (!sql_alter_view_reading(c, pa->table, col))
+		return MUR_OK;
+	if (!(d = using_views(c, pa->table, col)))
+		return MUR_ERR;
+	if (cascade)
+		return cascade_plan(c, pa, d);
+	depends_detail(c, d, pa->table, col, detail, sizeof detail);
 	sql_err(c, SQLSTATE_DEPENDENT_OBJECTS, -1,
 		"cannot drop column %s of table %s because other objects depend on it", col,
-		t->name);
+		pa->table->name);
 	mur_error_detail(c->err, "%s", detail);
 	mur_error_hint(c->err, "Use DROP ... CASCADE to drop the dependent objects too.");
 	return MUR_ERR;

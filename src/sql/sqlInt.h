@@ -298,11 +298,12 @@ int sql_ddl_set_default(sql_ctx *c, cat_column *col, PgQuery__Node *raw);
 int sql_plan_alter_shape(sql_ctx *c, const cat_table *t, PgQuery__RangeVar *rv,
 			 PgQuery__AlterTableCmd *cmd, plan *p);
 /* plan_alter_views.c: the first view reading t (col not NULL: and using
- * column col), or NULL; DROP COLUMN col of t refused while a view uses
- * it (2BP01 as PostgreSQL's; with CASCADE 0A000); ALTER COLUMN col TYPE
- * refused likewise (0A000 as PostgreSQL's). */
+ * column col), or NULL; DROP COLUMN col of pa->table refused while a view
+ * uses it (2BP01 as PostgreSQL's), with CASCADE those views to drop
+ * (pa->drop_views); ALTER COLUMN col TYPE refused likewise (0A000 as
+ * PostgreSQL's). */
 const cat_view *sql_alter_view_reading(sql_ctx *c, const cat_table *t, const char *col);
-int sql_alter_drop_column_views(sql_ctx *c, const cat_table *t, const char *col, int cascade);
+int sql_alter_drop_column_views(sql_ctx *c, plan_alter *pa, const char *col, int cascade);
 int sql_alter_type_views(sql_ctx *c, const cat_table *t, const char *col);
 /* plan_alter_type.c: ALTER COLUMN c TYPE T [USING e] and DROP NOT NULL into
  * pa (PLAN_ALTER set up by sql_plan_alter_shape). */
