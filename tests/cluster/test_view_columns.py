@@ -255,3 +255,15 @@ def test_star_over_lateral(vc):
         "WHERE m.a = vc_l.a) l"
     same_error(db, "ALTER TABLE vc_l DROP COLUMN b", "2BP01")
     db.exec_both("ALTER TABLE vc_l DROP COLUMN c")
+
+
+def test_drop_table_detail_lists_every_view(vc):
+    """DROP TABLE / DROP VIEW's 2BP01 DETAIL names every view reading it
+    and the views reading those, as PostgreSQL's (murphy-s24: the first)."""
+    db = vc
+    db.exec_both("CREATE TABLE vc_dt (id int PRIMARY KEY, a int)")
+    db.exec_both("CREATE VIEW vc_dt1 AS SELECT a FROM vc_dt")
+    db.exec_both("CREATE VIEW vc_dt2 AS SELECT * FROM vc_dt1")
+    db.exec_both("CREATE VIEW vc_dt3 AS SELECT id FROM vc_dt")
+    same_error(db, "DROP TABLE vc_dt", "2BP01")
+    same_error(db, "DROP VIEW vc_dt1", "2BP01")
