@@ -9,6 +9,7 @@
  * keyword (none is that long).
  */
 #include "common/ident.h"
+#include "common/buf.h"
 
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
@@ -46,4 +47,23 @@ int mur_ident_needs_quotes(const char *s, size_t n)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 			return 1;
 	return is_reserved_keyword(s, n);
+}
+
+void mur_ident_put_quoted(mur_buf *b, const char *name)
+{
+	mur_buf_put_u8(b, '"');
+	for (const char *p = name; *p; p++) {
+		if (*p == '"')
+			mur_buf_put_u8(b, '"');
+		mur_buf_put_u8(b, (uint8_t)*p);
+	}
+	mur_buf_put_u8(b, '"');
+}
+
+void mur_ident_put(mur_buf *b, const char *name)
+{
+	if (mur_ident_needs_quotes(name, strlen(name)))
+		mur_ident_put_quoted(b, name);
+	else
+		mur_buf_put(b, name, strlen(name));
 }

@@ -12,4 +12,10 @@
  * int, left ...), as quote_identifier decides. */
 int mur_ident_needs_quotes(const char *s, size_t n);
 
+struct mur_buf;
+/* name in double quotes onto b, a '"' in it doubled (SQL's quoted
+ * identifier); mur_ident_put: quoted only when quote_ident would. */
+void mur_ident_put_quoted(struct mur_buf *b, const char *name);
+void mur_ident_put(struct mur_buf *b, const char *name);
+
 #endif

@@ -948,8 +948,6 @@ int sql_view_star_locs(const PgQuery__Node *select, const sql_view_stars *s, int
 /* The offset just past the `*` of the ColumnRef at text + loc (`*`,
  * `t.*`, `"s"."t" . *`), -1 when anything else (a comment) stands there. */
 int sql_star_span_end(const char *text, int loc);
-/* name as quote_ident writes it. */
-void sql_ident_put(mur_buf *b, const char *name);
 /* text[off..end) onto out with each `*` at locs (ascending, offsets in
  * text) that s recorded replaced by its columns ("t.a, t.b");
  * MUR_ERR when a star's text is not a plain `t.*`. */

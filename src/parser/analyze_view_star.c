@@ -169,32 +169,17 @@ int sql_star_span_end(const char *text, int loc)
 	return *p == '*' ? (int)(p - text) + 1 : -1;
 }
 
-void sql_ident_put(mur_buf *b, const char *name)
-{
-	if (!mur_ident_needs_quotes(name, strlen(name))) {
-		mur_buf_put(b, name, strlen(name));
-		return;
-	}
-	mur_buf_put_u8(b, '"');
-	for (const char *p = name; *p; p++) {
-		if (*p == '"')
-			mur_buf_put_u8(b, '"');
-		mur_buf_put_u8(b, (uint8_t)*p);
-	}
-	mur_buf_put_u8(b, '"');
-}
-
 static void star_list(mur_buf *b, const sql_view_star *st)
 {
 	for (int k = 0; k < st->n; k++) {
 		if (k)
 			mur_buf_printf(b, ", ");
 		if (st->cols[k].qual) {
-			sql_ident_put(b, st->cols[k].qual);
+			mur_ident_put(b, st->cols[k].qual);
 			mur_buf_put_u8(b, '.');
 		}
 		if (st->cols[k].name)
-			sql_ident_put(b, st->cols[k].name);
+			mur_ident_put(b, st->cols[k].name);
 		else
 			mur_buf_put_u8(b, '*'); /* qual.*: named by the next round */
 	}

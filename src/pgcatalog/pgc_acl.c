@@ -17,6 +17,8 @@
  */
 #include "pgcatalog/pgc_int.h"
 
+#include "common/ident.h"
+
 #include <string.h>
 
 typedef struct acl_ctx {
@@ -33,17 +35,10 @@ static void acl_name(mur_buf *b, const char *name)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		      (*p >= '0' && *p <= '9') || *p == '_'))
 			plain = 0;
-	if (plain) {
+	if (plain)
 		mur_buf_printf(b, "%s", name);
-		return;
-	}
-	mur_buf_put_u8(b, '"');
-	for (const char *p = name; *p; p++) {
-		if (*p == '"')
-			mur_buf_put_u8(b, '"');
-		mur_buf_put_u8(b, (uint8_t)*p);
-	}
-	mur_buf_put_u8(b, '"');
+	else
+		mur_ident_put_quoted(b, name);
 }
 
 /* One element of the array's text: quoted when it holds a character

@@ -70,6 +70,7 @@
 
 #include "common/array.h"
 #include "common/bpchar.h"
+#include "common/ident.h"
 #include "common/interval.h"
 #include "common/json.h"
 #include "common/numeric.h"
@@ -80,16 +81,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sql_emit_ident(mur_buf *b, const char *name)
-{
-	mur_buf_put_u8(b, '"');
-	for (const char *p = name; *p; p++) {
-		if (*p == '"')
-			mur_buf_put_u8(b, '"');
-		mur_buf_put_u8(b, (uint8_t)*p);
-	}
-	mur_buf_put_u8(b, '"');
-}
+void sql_emit_ident(mur_buf *b, const char *name) { mur_ident_put_quoted(b, name); }
 
 void sql_emit_string(mur_buf *b, const char *s, size_t n)
 {

@@ -38,6 +38,12 @@ def murphy_error(db, sql):
     return out.error
 
 
+def setup(db, *statements):
+    """Statements that must succeed on both sides."""
+    for sql in statements:
+        db.exec_both(sql)
+
+
 def viewdef(conn, name):
     """pg_get_viewdef's text with PostgreSQL's layout flattened."""
     with conn.cursor() as cur:
@@ -70,14 +76,18 @@ STAR_VIEWS = [
 ]
 
 
+def views_keep_their_columns(db, views, *alters):
+    """Create views, run alters (adding columns), read the views on both."""
+    setup(db, *["CREATE VIEW %s AS %s" % v for v in views])
+    setup(db, *alters)
+    for name, _ in views:
+        db.both("SELECT * FROM %s" % name)
+
+
 def test_added_column_is_not_seen_through_a_star(vc):
     db = vc
-    for name, sql in STAR_VIEWS:
-        db.exec_both("CREATE VIEW %s AS %s" % (name, sql))
-    db.exec_both("ALTER TABLE vc_t ADD COLUMN c int DEFAULT 7")
-    db.exec_both("ALTER TABLE vc_u ADD COLUMN e int DEFAULT 8")
-    for name, _ in STAR_VIEWS:
-        db.both("SELECT * FROM %s" % name)
+    views_keep_their_columns(db, STAR_VIEWS, "ALTER TABLE vc_t ADD COLUMN c int DEFAULT 7",
+                             "ALTER TABLE vc_u ADD COLUMN e int DEFAULT 8")
     # a view created after the ADD sees the new column, as PostgreSQL's
     db.exec_both("CREATE VIEW vc_after AS SELECT * FROM vc_t")
     db.both("SELECT * FROM vc_after")
@@ -113,12 +123,12 @@ def test_viewdef_shows_the_expanded_list(vc, pgconn):
 
 def test_drop_of_a_used_column_is_2bp01_as_postgres(vc):
     db = vc
-    db.exec_both("CREATE TABLE vc_d (id int PRIMARY KEY, k int, used int, spare int)")
-    db.exec_both("INSERT INTO vc_d VALUES (1, 2, 3, 4)")
-    db.exec_both("CREATE VIEW vc_d1 AS SELECT k, used FROM vc_d")
-    db.exec_both("CREATE VIEW vc_d2 AS SELECT * FROM vc_d1 WHERE used > 0")
-    db.exec_both("CREATE VIEW vc_d3 AS SELECT used FROM vc_d2")
-    db.exec_both("CREATE VIEW vc_d4 AS SELECT d.used + 1 AS u1 FROM vc_d d")
+    setup(db, "CREATE TABLE vc_d (id int PRIMARY KEY, k int, used int, spare int)",
+          "INSERT INTO vc_d VALUES (1, 2, 3, 4)",
+          "CREATE VIEW vc_d1 AS SELECT k, used FROM vc_d",
+          "CREATE VIEW vc_d2 AS SELECT * FROM vc_d1 WHERE used > 0",
+          "CREATE VIEW vc_d3 AS SELECT used FROM vc_d2",
+          "CREATE VIEW vc_d4 AS SELECT d.used + 1 AS u1 FROM vc_d d")
     # message, DETAIL (every view, then the views reading them) and HINT
     same_error(db, "ALTER TABLE vc_d DROP COLUMN used", "2BP01")
     same_error(db, "ALTER TABLE vc_d DROP COLUMN k", "2BP01")
@@ -130,18 +140,18 @@ def test_drop_of_a_used_column_is_2bp01_as_postgres(vc):
 
 def test_drop_of_a_column_added_after_a_star_view(vc):
     db = vc
-    db.exec_both("CREATE TABLE vc_s (k int PRIMARY KEY, v int)")
-    db.exec_both("INSERT INTO vc_s VALUES (1, 10), (2, 20)")
-    db.exec_both("CREATE VIEW vc_s1 AS SELECT * FROM vc_s")
-    db.exec_both("ALTER TABLE vc_s ADD COLUMN extra int")
-    db.exec_both("ALTER TABLE vc_s ALTER COLUMN extra TYPE bigint")
-    db.exec_both("ALTER TABLE vc_s DROP COLUMN extra")
+    setup(db, "CREATE TABLE vc_s (k int PRIMARY KEY, v int)",
+          "INSERT INTO vc_s VALUES (1, 10), (2, 20)",
+          "CREATE VIEW vc_s1 AS SELECT * FROM vc_s",
+          "ALTER TABLE vc_s ADD COLUMN extra int",
+          "ALTER TABLE vc_s ALTER COLUMN extra TYPE bigint",
+          "ALTER TABLE vc_s DROP COLUMN extra")
     db.both("SELECT * FROM vc_s1 ORDER BY k")
     same_error(db, "ALTER TABLE vc_s DROP COLUMN v", "2BP01")
     # a view over a join reads the other table's columns it names, no more
-    db.exec_both("CREATE TABLE vc_s2 (id int PRIMARY KEY, k int, w int, unused int)")
-    db.exec_both("CREATE VIEW vc_s3 AS SELECT s.*, s2.w FROM vc_s s JOIN vc_s2 s2 USING (k)")
-    db.exec_both("ALTER TABLE vc_s2 DROP COLUMN unused")
+    setup(db, "CREATE TABLE vc_s2 (id int PRIMARY KEY, k int, w int, unused int)",
+          "CREATE VIEW vc_s3 AS SELECT s.*, s2.w FROM vc_s s JOIN vc_s2 s2 USING (k)",
+          "ALTER TABLE vc_s2 DROP COLUMN unused")
     same_error(db, "ALTER TABLE vc_s2 DROP COLUMN w", "2BP01")
     same_error(db, "ALTER TABLE vc_s2 DROP COLUMN k", "2BP01")
     db.both("SELECT * FROM vc_s3")
@@ -183,13 +193,13 @@ def test_drop_column_cascade_drops_the_views_as_postgres(vc):
     """DROP COLUMN ... CASCADE drops the views using the column and the
     views reading them, with PostgreSQL's NOTICE (and DETAIL)."""
     db = vc
-    db.exec_both("CREATE TABLE vc_c (id int PRIMARY KEY, a int, b int, keep int)")
-    db.exec_both("INSERT INTO vc_c VALUES (1, 2, 3, 4)")
-    db.exec_both("CREATE VIEW vc_c1 AS SELECT a FROM vc_c")
-    db.exec_both("CREATE VIEW vc_c2 AS SELECT * FROM vc_c1")
-    db.exec_both("CREATE VIEW vc_c3 AS SELECT a + 1 AS a1 FROM vc_c2")
-    db.exec_both("CREATE VIEW vc_c4 AS SELECT b FROM vc_c")
-    db.exec_both("CREATE VIEW vc_c5 AS SELECT id, keep FROM vc_c")
+    setup(db, "CREATE TABLE vc_c (id int PRIMARY KEY, a int, b int, keep int)",
+          "INSERT INTO vc_c VALUES (1, 2, 3, 4)",
+          "CREATE VIEW vc_c1 AS SELECT a FROM vc_c",
+          "CREATE VIEW vc_c2 AS SELECT * FROM vc_c1",
+          "CREATE VIEW vc_c3 AS SELECT a + 1 AS a1 FROM vc_c2",
+          "CREATE VIEW vc_c4 AS SELECT b FROM vc_c",
+          "CREATE VIEW vc_c5 AS SELECT id, keep FROM vc_c")
     for sql in ("ALTER TABLE vc_c DROP COLUMN b CASCADE",
                 "ALTER TABLE vc_c DROP COLUMN a CASCADE"):
         assert notices_of(db.m, sql) == notices_of(db.p, sql), sql
@@ -240,16 +250,12 @@ def test_star_over_lateral(vc):
     reading `*` (analyze_lateral.c, analyze_lateral_topn.c): the rewrite
     says what the `*` stood for, and the view's columns are fixed too."""
     db = vc
-    db.exec_both("CREATE TABLE vc_l (a int PRIMARY KEY, b int)")
-    db.exec_both("CREATE TABLE vc_m (id int PRIMARY KEY, a int, d int)")
-    db.exec_both("INSERT INTO vc_l VALUES (1, 2), (3, 4), (5, 6)")
-    db.exec_both("INSERT INTO vc_m VALUES (1, 1, 10), (2, 1, 11), (3, 3, 30)")
-    for name, sql in LATERAL_VIEWS:
-        db.exec_both("CREATE VIEW %s AS %s" % (name, sql))
-    db.exec_both("ALTER TABLE vc_l ADD COLUMN c int")
-    db.exec_both("ALTER TABLE vc_m ADD COLUMN e int")
-    for name, _ in LATERAL_VIEWS:
-        db.both("SELECT * FROM %s" % name)
+    setup(db, "CREATE TABLE vc_l (a int PRIMARY KEY, b int)",
+          "CREATE TABLE vc_m (id int PRIMARY KEY, a int, d int)",
+          "INSERT INTO vc_l VALUES (1, 2), (3, 4), (5, 6)",
+          "INSERT INTO vc_m VALUES (1, 1, 10), (2, 1, 11), (3, 3, 30)")
+    views_keep_their_columns(db, LATERAL_VIEWS, "ALTER TABLE vc_l ADD COLUMN c int",
+                             "ALTER TABLE vc_m ADD COLUMN e int")
     assert viewdef(db.m, "vc_lat1") == \
         "SELECT vc_l.a, vc_l.b, l.d FROM vc_l, LATERAL (SELECT m.d FROM vc_m m " \
         "WHERE m.a = vc_l.a) l"

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "common/ident.h"
 #include "parser/analyze.h"
 #include "parser/parser.h"
 
@@ -37,7 +38,7 @@ static const char *quoted(const char *name)
 	static char out[128];
 	mur_buf b;
 	mur_buf_init(&b);
-	sql_ident_put(&b, name);
+	mur_ident_put(&b, name);
 	snprintf(out, sizeof out, "%s", mur_buf_cstr(&b));
 	mur_buf_free(&b);
 	return out;
