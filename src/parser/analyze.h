@@ -941,8 +941,9 @@ int sql_view_star_begin(sql_ctx *c, int loc);
 int sql_view_star_col(sql_ctx *c, int at, const char *qual, const char *name);
 /* The locations of the `*` / `t.*` items of every select list under
  * select, in walk order (at most max; -1 past it); *unrecorded: the first
- * one s did not record outside a sublink's query (EXISTS (SELECT * ...)),
- * -1 when none. */
+ * one s did not record whose columns are read (not in a sublink's query,
+ * EXISTS (SELECT * ...), nor in a WITH query no FROM names), -1 when
+ * none. */
 int sql_view_star_locs(const PgQuery__Node *select, const sql_view_stars *s, int *locs, int max,
 		       int *unrecorded);
 /* The offset just past the `*` of the ColumnRef at text + loc (`*`,

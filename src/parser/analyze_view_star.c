@@ -17,17 +17,18 @@
  * again (analyze_select.c reads FROM twice when a merge fails) records
  * again: the last one stands.  sql_view_star_text then writes the view's
  * text with each recorded `*` replaced by "q.a, q.b" (names quoted as
- * quote_ident would, as pg_get_viewdef prints them).  A `*` that no
- * analysis expanded (EXISTS (SELECT * ...), whose columns nobody reads)
- * keeps its text.  plan_view.c plans the new text again and checks it
- * answers the same columns.
+ * quote_ident would, as pg_get_viewdef prints them).  plan_view.c plans
+ * the new text again and checks it answers the same columns.
  *
  * A rewrite that flattens a LATERAL subquery into the query around it
  * (analyze_lateral.c, analyze_lateral_topn.c) reads `*` itself, as the
  * other FROM items' `t.*` and the subquery's columns: it records that
  * (a NULL name is `t.*`), and the next plan of the new text names the
  * `t.*`.  A select-list `*` outside a sublink that nothing recorded is
- * refused (0A000): the text would not say what the view reads.
+ * refused (0A000): the text would not say what the view reads.  One in
+ * a query whose columns nobody reads keeps its text: a sublink's
+ * (EXISTS (SELECT * ...)) when no analysis expanded it, a WITH query's
+ * that no FROM names (murphy never analyzes it).
  *
  * Stars are found by location: only a ColumnRef of a select list of the
  * parsed text counts (sql_view_star_locs); nodes the planner builds carry
@@ -93,15 +94,31 @@ static const sql_view_star *recorded(const sql_view_stars *s, int loc)
 typedef struct star_locs {
 	int *locs;
 	int n, max;
-	int outside; /* a star outside a sublink's query was found (its loc), -1: none */
+	int outside; /* a star of a query the view reads nothing recorded (its loc), -1: none */
 	const sql_view_stars *s;
+	const ProtobufCMessage *root;
 } star_locs;
 
-static int in_sublink(const sql_pt_at *at)
+static int names_relation(const ProtobufCMessage *m, const void *arg)
 {
-	for (; at; at = at->up)
+	const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
+	return m->descriptor == &pg_query__range_var__descriptor &&
+	       !(rv->schemaname && *rv->schemaname) && rv->relname && !strcmp(rv->relname, arg);
+}
+
+/* 1 when nothing reads the columns of the select list at: a sublink's
+ * query (EXISTS (SELECT * ...): PostgreSQL expands it, nobody reads it),
+ * or a WITH query no FROM names. */
+static int not_read(const star_locs *l, const sql_pt_at *at)
+{
+	for (; at; at = at->up) {
+		const PgQuery__CommonTableExpr *cte = (const PgQuery__CommonTableExpr *)at->m;
 		if (at->m->descriptor == &pg_query__sub_link__descriptor)
 			return 1;
+		if (at->m->descriptor == &pg_query__common_table_expr__descriptor &&
+		    !sql_tree_any(l->root, names_relation, cte->ctename))
+			return 1;
+	}
 	return 0;
 }
 
@@ -127,7 +144,7 @@ static sql_pt_next star_visit(const ProtobufCMessage *m, sql_pt_at *at, void *ar
 		if (l->n >= l->max)
 			return SQL_PT_STOP;
 		l->locs[l->n++] = rt->val->column_ref->location;
-		if (l->outside < 0 && !in_sublink(at) && l->s &&
+		if (l->outside < 0 && l->s && !not_read(l, at) &&
 		    !recorded(l->s, rt->val->column_ref->location))
 			l->outside = rt->val->column_ref->location;
 	}
@@ -137,7 +154,7 @@ static sql_pt_next star_visit(const ProtobufCMessage *m, sql_pt_at *at, void *ar
 int sql_view_star_locs(const PgQuery__Node *select, const sql_view_stars *s, int *locs, int max,
 		       int *unrecorded)
 {
-	star_locs l = {.locs = locs, .max = max, .outside = -1, .s = s};
+	star_locs l = {.locs = locs, .max = max, .outside = -1, .s = s, .root = &select->base};
 	int stopped = sql_pt_walk(&select->base, star_visit, &l);
 	if (unrecorded)
 		*unrecorded = l.outside;
@@ -220,12 +237,13 @@ char *sql_view_star_text(sql_ctx *c, const sql_view_stars *s, const PgQuery__Nod
 			       (int)(sizeof locs / sizeof locs[0])),
 		       NULL;
 	if (unrecorded >= 0) {
-		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, unrecorded,
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, s->text == c->sql ? unrecorded : -1,
 			"murphy cannot name the columns of this view's `*` yet");
 		mur_error_detail(c->err,
-				 "PostgreSQL fixes the columns a view's `*` stands for "
-				 "when the view is created; murphy rewrote the query around "
-				 "this one (as it does LATERAL) and cannot tell which.");
+				 "PostgreSQL fixes the columns a view's `*` stands for when the "
+				 "view is created; murphy did not expand this one while planning "
+				 "the view (a WITH query the view does not read, or a query "
+				 "murphy rewrote first), so it cannot name them.");
 		mur_error_hint(c->err, "Name the columns in the view's select list.");
 		return NULL;
 	}

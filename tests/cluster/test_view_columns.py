@@ -73,6 +73,9 @@ STAR_VIEWS = [
     ("vc_union", "SELECT * FROM vc_t UNION ALL SELECT * FROM vc_t"),
     ("vc_view_of_view", "SELECT * FROM vc_star"),
     ("vc_distinct", "SELECT DISTINCT * FROM vc_t"),
+    ("vc_exists", "SELECT * FROM vc_t WHERE EXISTS (SELECT * FROM vc_u WHERE vc_u.a = vc_t.a)"),
+    ("vc_unread", "WITH w AS (SELECT * FROM vc_t), w2 AS (SELECT * FROM w) SELECT * FROM w"),
+    ("vc_renamed", "SELECT * FROM vc_t AS x (p)"),
 ]
 
 

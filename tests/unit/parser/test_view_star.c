@@ -108,6 +108,34 @@ static void test_star_locs(void **state)
 	sql_tree_free(tree);
 }
 
+/* *unrecorded for sql when nothing was recorded. */
+static int first_unrecorded(const char *sql)
+{
+	sql_tree *tree = NULL;
+	mur_error err;
+	int locs[8], unrecorded;
+	sql_view_stars none = {.n = 0};
+	mur_error_clear(&err);
+	assert_int_equal(sql_parse(sql, &tree, &err), MUR_OK);
+	assert_true(sql_view_star_locs(sql_tree_result(tree)->stmts[0]->stmt, &none, locs, 8,
+				       &unrecorded) >= 0);
+	sql_tree_free(tree);
+	return unrecorded;
+}
+
+static void test_unread_stars(void **state)
+{
+	const char *chain = "WITH w AS (SELECT * FROM t), v AS (SELECT * FROM w) SELECT a FROM w";
+	(void)state;
+	/* a WITH query no FROM names, a sublink's query: nobody reads them */
+	assert_int_equal(first_unrecorded("WITH w AS (SELECT * FROM t) SELECT 1"), -1);
+	assert_int_equal(first_unrecorded(chain), (int)(strchr(chain, '*') - chain));
+	assert_int_equal(first_unrecorded("SELECT 1 WHERE EXISTS (SELECT * FROM t)"), -1);
+	assert_int_equal(first_unrecorded("SELECT * FROM t"), 7);
+	/* a FROM naming it with a schema is another relation */
+	assert_int_equal(first_unrecorded("WITH w AS (SELECT * FROM t) SELECT 1 FROM s.w"), -1);
+}
+
 static void test_view_uses_column(void **state)
 {
 	(void)state;
@@ -146,6 +174,7 @@ int main(void)
 		cmocka_unit_test(test_ident_quoted_as_quote_ident),
 		cmocka_unit_test(test_rewrite),
 		cmocka_unit_test(test_star_locs),
+		cmocka_unit_test(test_unread_stars),
 		cmocka_unit_test(test_view_uses_column),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
