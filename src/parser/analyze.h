@@ -519,6 +519,9 @@ typedef struct sql_ctx {
 	/* while CREATE VIEW analyzes its query: the columns each `*` of its
 	 * text stood for (analyze_view_star.c); NULL otherwise */
 	struct sql_view_stars *stars;
+	/* the view being expanded, whose column count the one from_nested
+	 * analyzing its query checks (analyze_view.c); NULL otherwise */
+	const cat_view *view_checked;
 } sql_ctx;
 
 /* ---- parse.c: errors with positions, arena allocation ---- */
@@ -909,6 +912,9 @@ int sql_analyze_from_view(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, const
 int sql_view_dep(sql_ctx *c, uint32_t id);
 /* The view trees of c freed (end of planning). */
 void sql_view_trees_free(sql_ctx *c);
+/* 0A000: view v's query answers now columns, not the ones it was created
+ * with (a view whose stored text reads `*`: analyze_view.c). */
+int sql_view_drifted(sql_ctx *c, const cat_view *v, int now);
 
 /* view_uses.c: 1 when the view text sql may read column col of table
  * schema.table (every column it names, `*` or a whole row; a text that

@@ -239,11 +239,15 @@ static int from_nested(sql_ctx *c, sql_query *q, PgQuery__Node *n, PgQuery__Node
 	sql_query *sq;
 	sql_setop *so;
 	cat_table *t;
+	const cat_view *view = c->view_checked;
 	int k;
 	if (rows && *rows)
 		return sql_add_rte(c, q, *rows, alias, loc);
+	c->view_checked = NULL; /* the view's own query, not one inside it */
 	if (sql_analyze_nested(c, n, &sq, &so, loc) != MUR_OK)
 		return MUR_ERR;
+	if (view && (sq ? sq->ntarget : so->ntarget) != view->ncols)
+		return sql_view_drifted(c, view, sq ? sq->ntarget : so->ntarget);
 	if (mergeable(c, q, sq))
 		return merge_view(c, q, sq, alias, colnames, ncolnames, loc);
 	if ((k = sql_sub_add(c, SQL_SUB_ROWS, sq, so, loc)) < 0 ||

@@ -20,6 +20,14 @@
  * CREATE VIEW records what its query reads (sql_view_dep): every table
  * looked up (sql_lookup_table_for) and every view expanded.
  *
+ * A view created before CREATE VIEW named the columns of its `*`
+ * (analyze_view_star.c) still expands `*` when it is read: when a table
+ * has gained columns since, its query answers more columns than the view
+ * was created with, and reading it is an error (sql_view_drifted,
+ * checked by analyze_from_subq.c's from_nested) instead of answering
+ * columns the view does not have.  (Its tables cannot lose or retype a
+ * column: a `*` uses every one, plan_alter_views.c.)
+ *
  * Names without a schema in a view's text resolve with the search path
  * "<the view's schema>, public" (sql_view_search_path), when it is created
  * and whenever it is read, whatever the reader's search_path: the text
@@ -122,11 +130,13 @@ int sql_analyze_from_view(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, const
 	c->sql = v->sql;
 	c->cte_base = c->nctes;
 	c->view_depth++;
-	c->superuser = 1; /* the view's tables are read as its owner: a superuser, who alone
+	c->view_checked = v; /* from_nested checks its columns (sql_view_drifted) */
+	c->superuser = 1;    /* the view's tables are read as its owner: a superuser, who alone
 			     creates views */
 	if (!(c->search_path = sql_view_search_path(c, v->schema)))
 		return MUR_ERR;
 	rc = sql_analyze_from_subselect(c, q, &rs);
+	c->view_checked = NULL;
 	c->search_path = path;
 	c->superuser = superuser;
 	c->view_depth--;
@@ -135,6 +145,19 @@ int sql_analyze_from_view(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, const
 	if (rc != MUR_OK)
 		c->err->position = 0; /* it was inside the view's text */
 	return rc;
+}
+
+int sql_view_drifted(sql_ctx *c, const cat_view *v, int now)
+{
+	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+		"view \"%s\" now answers %d columns, but %d when it was created", v->name, now,
+		v->ncols);
+	mur_error_detail(c->err, "Its text reads `*`, which murphy expands when the view is read: "
+				 "the view was created before murphy named the columns of a "
+				 "view's `*` at CREATE VIEW, and its tables have changed since.");
+	mur_error_hint(c->err, "Create the view again (DROP VIEW, CREATE VIEW): its columns are "
+			       "then fixed as PostgreSQL's.");
+	return MUR_ERR;
 }
 
 const char *sql_view_search_path(sql_ctx *c, const char *schema)

@@ -9,12 +9,15 @@ new column), and refused to drop or retype any column of a table a `*` view
 read.  Compared with PostgreSQL 15 (the ``db`` fixture): answers, column
 names, SQLSTATEs, and the messages, DETAILs and HINTs of the refusals.
 """
+import os
 import re
+import sqlite3
 
 import psycopg2
 import pytest
 
 from compare import run
+from conftest import started_cluster
 
 
 def diag(conn, sql):
@@ -276,3 +279,46 @@ def test_drop_table_detail_lists_every_view(vc):
     db.exec_both("CREATE VIEW vc_dt3 AS SELECT id FROM vc_dt")
     same_error(db, "DROP TABLE vc_dt", "2BP01")
     same_error(db, "DROP VIEW vc_dt1", "2BP01")
+
+
+def test_a_view_stored_with_its_star_is_not_read_with_new_columns():
+    """A view created before CREATE VIEW named its `*` (murphy-s24 and
+    earlier) keeps its text: it still expands `*` when read.  Once its table
+    gained a column, reading it is 0A000 saying so, not an answer with a
+    column the view does not have (murphy-s24 answered it).  Such a view is
+    made here by writing its old text into the stopped leader's catalog."""
+    c = started_cluster(1)
+    try:
+        conn = c.connect()
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE old_t (k int PRIMARY KEY, v int) WITH (replicas = 1)")
+            cur.execute("INSERT INTO old_t VALUES (1, 10)")
+            cur.execute("CREATE VIEW old_v AS SELECT * FROM old_t")
+            cur.execute("CREATE VIEW old_w AS SELECT * FROM old_v")
+        conn.close()
+        c.stop()
+        store = sqlite3.connect(os.path.join(c.dir, "leader", "catalog.db"))
+        store.execute("UPDATE views SET sql = 'SELECT * FROM old_t' WHERE name = 'old_v'")
+        store.commit()
+        store.close()
+        c.start()
+        conn = c.connect()
+        with conn.cursor() as cur:
+            cur.execute("SELECT * FROM old_w")
+            assert cur.fetchall() == [(1, 10)]
+            # every column of a table a `*` view reads counts as used
+            with pytest.raises(psycopg2.Error) as e:
+                cur.execute("ALTER TABLE old_t DROP COLUMN v")
+            assert e.value.pgcode == "2BP01", e.value
+            cur.execute("ALTER TABLE old_t ADD COLUMN extra int")
+            for view in ("old_v", "old_w"):
+                with pytest.raises(psycopg2.Error) as e:
+                    cur.execute("SELECT * FROM %s" % view)
+                assert e.value.pgcode == "0A000" and "old_v" in str(e.value), e.value
+            cur.execute("DROP VIEW old_v CASCADE")
+            cur.execute("CREATE VIEW old_v AS SELECT * FROM old_t")
+            cur.execute("SELECT * FROM old_v")
+            assert cur.fetchall() == [(1, 10, None)]
+        conn.close()
+    finally:
+        c.cleanup()
