@@ -797,12 +797,14 @@ int cat_view_drop(catalog *c, const char *schema, const char *name, int cascade,
 /* The views that read relation id, dropped (recursively): a table's
  * DROP ... CASCADE. */
 int cat_view_drop_dependents(catalog *c, uint32_t id, mur_error *err);
-/* The views reading cat_view_at(c, i), then the views reading those,
- * depth first, each once (seen[k] set for cat_view_at(c, k) when found;
- * CAT_VIEWS_MAX entries): their indexes appended to out[*n ..] and the
- * index of the view each reads to via[*n ..] (CAT_VIEWS_MAX entries each:
- * a view is found once).  PostgreSQL lists a drop's dependents so. */
-void cat_view_readers(const catalog *c, int i, uint8_t *seen, int *out, int *via, int *n);
+/* What a drop reaches, listed as PostgreSQL lists it (dependency.c's
+ * findDependentObjects, then reportDependentObjects): from the views
+ * first[0..nfirst) (indexes for cat_view_at) that read the dropped object
+ * itself, each view's readers visited newest (highest id) first, a view
+ * after its readers, each once, the list reversed.  Fills out[k] (an
+ * index) and via[k] (the index of the view it was reached from, -1 for one
+ * of first), CAT_VIEWS_MAX entries each; returns how many. */
+int cat_view_drop_order(const catalog *c, const int *first, int nfirst, int *out, int *via);
 /* 2BP01 as PostgreSQL's DROP TABLE when a view reads table t. */
 int cat_view_check_dependents(const catalog *c, uint32_t id, const char *kind, const char *name,
 			      mur_error *err);

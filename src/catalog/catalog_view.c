@@ -312,35 +312,76 @@ const cat_view *cat_view_dependent(const catalog *c, uint32_t id)
 	return NULL;
 }
 
-void cat_view_readers(const catalog *c, int i, uint8_t *seen, int *out, int *via, int *n)
+typedef struct drop_order {
+	uint8_t seen[CAT_VIEWS_MAX];
+	int *out, *via, n;
+} drop_order;
+
+/* The unseen view among candidates (those reading id, or first[]) with the
+ * highest id below `below`, or -1. */
+static int newest_below(const catalog *c, const drop_order *d, uint32_t id, const int *first,
+			int nfirst, uint32_t below)
 {
-	for (int k = 0; k < c->nviews; k++) {
-		if (seen[k] || !reads(c->views[k], c->views[i]->id))
+	int best = -1;
+	for (int k = 0; k < (first ? nfirst : c->nviews); k++) {
+		int i = first ? first[k] : k;
+		if (d->seen[i] || c->views[i]->id >= below || (!first && !reads(c->views[i], id)))
 			continue;
-		seen[k] = 1;
-		out[*n] = k;
-		via[(*n)++] = i;
-		cat_view_readers(c, k, seen, out, via, n);
+		if (best < 0 || c->views[i]->id > c->views[best]->id)
+			best = i;
 	}
+	return best;
+}
+
+static void drop_visit(const catalog *c, drop_order *d, int i, int via)
+{
+	uint32_t below = UINT32_MAX;
+	int next;
+	d->seen[i] = 1;
+	while ((next = newest_below(c, d, c->views[i]->id, NULL, 0, below)) >= 0) {
+		below = c->views[next]->id;
+		drop_visit(c, d, next, i);
+	}
+	d->out[d->n] = i;
+	d->via[d->n++] = via;
+}
+
+int cat_view_drop_order(const catalog *c, const int *first, int nfirst, int *out, int *via)
+{
+	drop_order *d = calloc(1, sizeof *d);
+	uint32_t below = UINT32_MAX;
+	int next, n;
+	if (!d)
+		return 0;
+	d->out = out;
+	d->via = via;
+	while ((next = newest_below(c, d, 0, first, nfirst, below)) >= 0) {
+		below = c->views[next]->id;
+		drop_visit(c, d, next, -1);
+	}
+	for (int k = 0; k < d->n / 2; k++) { /* reported in reverse */
+		int o = out[k], v = via[k];
+		out[k] = out[d->n - 1 - k];
+		via[k] = via[d->n - 1 - k];
+		out[d->n - 1 - k] = o;
+		via[d->n - 1 - k] = v;
+	}
+	n = d->n;
+	free(d);
+	return n;
 }
 
 int cat_view_check_dependents(const catalog *c, uint32_t id, const char *kind, const char *name,
 			      mur_error *err)
 {
-	uint8_t seen[CAT_VIEWS_MAX] = {0};
-	int found[CAT_VIEWS_MAX], via[CAT_VIEWS_MAX], n = 0;
+	int first[CAT_VIEWS_MAX], found[CAT_VIEWS_MAX], via[CAT_VIEWS_MAX], nfirst = 0, n;
 	char detail[MUR_ERROR_DETAIL_MAX] = "";
 	if (!cat_view_dependent(c, id))
 		return MUR_OK;
-	for (int i = 0; i < c->nviews; i++) { /* PostgreSQL's DETAIL: every view reading
-						 it, then the views reading that one */
-		if (seen[i] || !reads(c->views[i], id))
-			continue;
-		seen[i] = 1;
-		found[n] = i;
-		via[n++] = -1;
-		cat_view_readers(c, i, seen, found, via, &n);
-	}
+	for (int i = 0; i < c->nviews; i++)
+		if (reads(c->views[i], id))
+			first[nfirst++] = i;
+	n = cat_view_drop_order(c, first, nfirst, found, via); /* PostgreSQL's DETAIL */
 	for (int k = 0; k < n; k++) {
 		size_t len = strlen(detail);
 		if (via[k] < 0)

@@ -18,7 +18,9 @@
  * while it plans.
  *
  * CREATE VIEW records what its query reads (sql_view_dep): every table
- * looked up (sql_lookup_table_for) and every view expanded.
+ * looked up (sql_lookup_table_for) and every view expanded, by its own
+ * text (not what the views it reads read: those are theirs, as
+ * PostgreSQL's dependencies, so a drop lists "view w depends on view v").
  *
  * A view created before CREATE VIEW named the columns of its `*`
  * (analyze_view_star.c) still expands `*` when it is read: when a table
@@ -46,7 +48,7 @@
 
 int sql_view_dep(sql_ctx *c, uint32_t id)
 {
-	if (!c->deps)
+	if (!c->deps || c->view_depth > 0) /* what a view it reads reads: that view's */
 		return MUR_OK;
 	for (int i = 0; i < c->ndeps; i++)
 		if (c->deps[i] == id)

@@ -44,24 +44,22 @@ const cat_view *sql_alter_view_reading(sql_ctx *c, const cat_table *t, const cha
 	return NULL;
 }
 
-/* The views using col (via -1), each followed by the views reading it,
- * depth first, each once: the order PostgreSQL lists them in. */
+/* The views using col (via -1) and the views reading them, in the order
+ * PostgreSQL lists them (cat_view_drop_order). */
 typedef struct view_deps {
 	int idx[CAT_VIEWS_MAX], via[CAT_VIEWS_MAX], n;
 } view_deps;
 
 static view_deps *using_views(sql_ctx *c, const cat_table *t, const char *col)
 {
-	uint8_t seen[CAT_VIEWS_MAX] = {0};
 	view_deps *d = sql_alloc(c, sizeof *d);
-	for (int i = 0; d && i < cat_view_count(c->cat) && i < CAT_VIEWS_MAX; i++) {
-		if (seen[i] || !view_reads(cat_view_at(c->cat, i), t, col))
-			continue;
-		seen[i] = 1;
-		d->idx[d->n] = i;
-		d->via[d->n++] = -1;
-		cat_view_readers(c->cat, i, seen, d->idx, d->via, &d->n);
-	}
+	int first[CAT_VIEWS_MAX], nfirst = 0;
+	if (!d)
+		return NULL;
+	for (int i = 0; i < cat_view_count(c->cat) && i < CAT_VIEWS_MAX; i++)
+		if (view_reads(cat_view_at(c->cat, i), t, col))
+			first[nfirst++] = i;
+	d->n = cat_view_drop_order(c->cat, first, nfirst, d->idx, d->via);
 	return d;
 }
 

@@ -270,15 +270,24 @@ def test_star_over_lateral(vc):
 
 
 def test_drop_table_detail_lists_every_view(vc):
-    """DROP TABLE / DROP VIEW's 2BP01 DETAIL names every view reading it
-    and the views reading those, as PostgreSQL's (murphy-s24: the first)."""
+    """DROP TABLE / DROP VIEW / DROP COLUMN's 2BP01 DETAIL and CASCADE's
+    NOTICE name every view reached, in PostgreSQL's order (views reading
+    views reading two of them, a view reading the table and a view; murphy-s24
+    named the first view only)."""
     db = vc
-    db.exec_both("CREATE TABLE vc_dt (id int PRIMARY KEY, a int)")
-    db.exec_both("CREATE VIEW vc_dt1 AS SELECT a FROM vc_dt")
-    db.exec_both("CREATE VIEW vc_dt2 AS SELECT * FROM vc_dt1")
-    db.exec_both("CREATE VIEW vc_dt3 AS SELECT id FROM vc_dt")
-    same_error(db, "DROP TABLE vc_dt", "2BP01")
-    same_error(db, "DROP VIEW vc_dt1", "2BP01")
+    setup(db, "CREATE TABLE vc_dt (a int, b int)",
+          "CREATE VIEW vc_dt1 AS SELECT a FROM vc_dt",
+          "CREATE VIEW vc_dt2 AS SELECT b, a FROM vc_dt",
+          "CREATE VIEW vc_dt3 AS SELECT * FROM vc_dt1",
+          "CREATE VIEW vc_dt4 AS SELECT vc_dt3.a, vc_dt2.b FROM vc_dt3, vc_dt2",
+          "CREATE VIEW vc_dt5 AS SELECT vc_dt1.a FROM vc_dt1, vc_dt2",
+          "CREATE VIEW vc_dt6 AS SELECT vc_dt5.a FROM vc_dt5, vc_dt3, vc_dt")
+    for sql in ("DROP TABLE vc_dt", "DROP VIEW vc_dt1", "DROP VIEW vc_dt2",
+                "ALTER TABLE vc_dt DROP COLUMN a", "ALTER TABLE vc_dt DROP COLUMN b"):
+        same_error(db, sql, "2BP01")
+    sql = "ALTER TABLE vc_dt DROP COLUMN a CASCADE"
+    assert notices_of(db.m, sql) == notices_of(db.p, sql)
+    db.both("SELECT * FROM vc_dt")
 
 
 def test_a_view_stored_with_its_star_is_not_read_with_new_columns():
