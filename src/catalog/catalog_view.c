@@ -240,13 +240,32 @@ static int name_taken(const catalog *c, const cat_view *def, mur_error *err)
 	return MUR_OK;
 }
 
+/* 1 when relation id is target or a view reading it, through the views'
+ * deps (each holds what its own text reads); seen: CAT_VIEWS_MAX flags. */
+static int reaches(const catalog *c, uint32_t id, uint32_t target, uint8_t *seen)
+{
+	int i;
+	if (id == target)
+		return 1;
+	for (i = 0; i < c->nviews && c->views[i]->id != id; i++)
+		;
+	if (i == c->nviews || seen[i])
+		return 0;
+	seen[i] = 1;
+	for (int k = 0; k < c->views[i]->ndeps; k++)
+		if (reaches(c, c->views[i]->deps[k], target, seen))
+			return 1;
+	return 0;
+}
+
 static int view_replace(catalog *c, int i, const cat_view *def, mur_error *err)
 {
+	uint8_t seen[CAT_VIEWS_MAX] = {0};
 	cat_view *v;
 	if (replace_check(c->views[i], def, err) != MUR_OK)
 		return MUR_ERR;
 	for (int k = 0; k < def->ndeps; k++)
-		if (def->deps[k] == c->views[i]->id)
+		if (reaches(c, def->deps[k], c->views[i]->id, seen))
 			return mur_error_set(err, "42P17",
 					     "infinite recursion detected in rules for relation "
 					     "\"%s\"",

@@ -331,3 +331,24 @@ def test_a_view_stored_with_its_star_is_not_read_with_new_columns():
         conn.close()
     finally:
         c.cleanup()
+
+
+def test_replace_closing_a_cycle_through_views_is_refused(cluster):
+    """Guard (murphy-s24 refuses it too): a view records only what its own
+    text reads now, so OR REPLACE follows the views' records to find a
+    cycle; PostgreSQL takes it and fails when the view is read (42P17)."""
+    conn = cluster.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE VIEW vc_cy1 AS SELECT 1 AS x")
+        cur.execute("CREATE VIEW vc_cy2 AS SELECT x FROM vc_cy1")
+        cur.execute("CREATE VIEW vc_cy3 AS SELECT x FROM vc_cy2")
+        for sql in ("CREATE OR REPLACE VIEW vc_cy1 AS SELECT x FROM vc_cy3",
+                    "CREATE OR REPLACE VIEW vc_cy1 AS SELECT x FROM vc_cy1"):
+            with pytest.raises(psycopg2.Error) as e:
+                cur.execute(sql)
+            assert e.value.pgcode == "42P17", (sql, e.value)
+        cur.execute("CREATE OR REPLACE VIEW vc_cy1 AS SELECT 2 AS x")
+        cur.execute("SELECT * FROM vc_cy3")
+        assert cur.fetchall() == [(2,)]
+        cur.execute("DROP VIEW vc_cy1 CASCADE")
+    conn.close()
