@@ -274,8 +274,8 @@ typedef struct sql_star_col {
 	char name[CAT_NAME_MAX];
 	sql_expr *e;
 	int rte;
-	const char *qual; /* the FROM item's name in q (a view's or rte's alias); NULL for
-			     a merged column, which its bare name reads */
+	const char *qual; /* the FROM item's name in q (a view's or rte's alias) that reads
+			     it; NULL for a FULL JOIN's merged column, read by its bare name */
 } sql_star_col;
 
 /* An analyzed SELECT. */

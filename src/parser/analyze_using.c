@@ -141,9 +141,12 @@ static unsigned rtes_from(const sql_query *q, int first)
 }
 
 /* One merged column: its ON condition, its sql_using, its expression;
- * taken[] marks the two entries it replaces. */
+ * taken[] marks the two entries it replaces; *qual: the FROM item's name
+ * that reads it as a column of its own (the left one, the right one for a
+ * RIGHT JOIN; NULL for a FULL JOIN's COALESCE, read by its bare name), as
+ * pg_get_viewdef prints it. */
 static sql_expr *merge_one(sql_ctx *c, sql_query *q, const sides *s, const char *name,
-			   uint8_t *taken)
+			   uint8_t *taken, const char **qual)
 {
 	sql_rte *rr = &q->rtes[q->nrte - 1];
 	int li = side_column(c, s, 0, name), ri = li < 0 ? -1 : side_column(c, s, 1, name);
@@ -155,9 +158,9 @@ static sql_expr *merge_one(sql_ctx *c, sql_query *q, const sides *s, const char 
 	if (!(eq = sql_make_compare(c, "=", l, re, -1)) || !(rr->on = sql_and(c, rr->on, eq)))
 		return NULL;
 	if (rr->join_left && rr->join_right)
-		m = sql_make_coalesce2(c, l, re, -1);
+		m = sql_make_coalesce2(c, l, re, -1), *qual = NULL;
 	else
-		m = rr->join_right ? re : l;
+		m = rr->join_right ? re : l, *qual = s->v[rr->join_right ? ri : li].qual;
 	if (!m)
 		return NULL;
 	taken[li] = taken[ri] = 1;
@@ -244,8 +247,9 @@ int sql_analyze_using(sql_ctx *c, sql_query *q, int first, int right, PgQuery__J
 		    star_add(c, q, old[i].name, old[i].e, old[i].rte, old[i].qual) != MUR_OK)
 			return MUR_ERR;
 	for (int k = 0; k < n; k++) {
-		sql_expr *m = merge_one(c, q, &s, names[k], taken);
-		if (!m || star_add(c, q, names[k], m, first, NULL) != MUR_OK)
+		const char *qual;
+		sql_expr *m = merge_one(c, q, &s, names[k], taken, &qual);
+		if (!m || star_add(c, q, names[k], m, first, qual) != MUR_OK)
 			return MUR_ERR;
 	}
 	for (int i = 0; i < s.n; i++)

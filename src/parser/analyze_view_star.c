@@ -12,8 +12,9 @@
  * set and expand_star (analyze_select.c) records, for each select-list
  * `*` of the statement's own text (not of a view it reads, whose text is
  * c->sql then), the columns it stood for as the name scope saw them: a
- * qualifier (the FROM item's alias, or NULL for a column JOIN ... USING
- * merged, which its bare name reads) and a name.  An analysis that runs
+ * qualifier (the FROM item's alias: for a column JOIN ... USING merged,
+ * the side it reads, NULL for a FULL JOIN's, which its bare name reads)
+ * and a name.  An analysis that runs
  * again (analyze_select.c reads FROM twice when a merge fails) records
  * again: the last one stands.  sql_view_star_text then writes the view's
  * text with each recorded `*` replaced by "q.a, q.b" (names quoted as

@@ -115,6 +115,16 @@ def test_viewdef_shows_the_expanded_list(vc, pgconn):
     assert m.fetchone()[0] == 'SELECT vc_def1."Odd", vc_def1."select", vc_def1.plain FROM vc_def1'
     m.execute("SELECT view_definition FROM information_schema.views WHERE table_name = 'vc_def2'")
     assert "*" not in m.fetchone()[0]
+    # a column JOIN ... USING merged is read from the side PostgreSQL names
+    setup(db, "CREATE TABLE vc_j1 (a int PRIMARY KEY, b int)",
+          "CREATE TABLE vc_j2 (a int PRIMARY KEY, d int)",
+          "CREATE VIEW vc_def5 AS SELECT * FROM vc_j1 JOIN vc_j2 USING (a), vc_q",
+          "CREATE VIEW vc_def6 AS SELECT * FROM vc_j1 RIGHT JOIN vc_j2 USING (a)")
+    assert viewdef(db.m, "vc_def5") == \
+        'SELECT vc_j1.a, vc_j1.b, vc_j2.d, vc_q."Odd", vc_q."select", vc_q.plain ' \
+        'FROM vc_j1 JOIN vc_j2 USING (a), vc_q'
+    assert viewdef(db.m, "vc_def6") == \
+        "SELECT vc_j2.a, vc_j1.b, vc_j2.d FROM vc_j1 RIGHT JOIN vc_j2 USING (a)"
     # a view without `*` keeps its text as written
     db.exec_both("CREATE VIEW vc_def4 AS SELECT plain AS p FROM vc_q WHERE plain > 0")
     assert viewdef(db.m, "vc_def4") == "SELECT plain AS p FROM vc_q WHERE plain > 0"
