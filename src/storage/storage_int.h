@@ -23,6 +23,10 @@ static inline uint32_t stor_str_hash(const char *s)
 	return h;
 }
 
+/* Hint slots of the statement cache (db.c, cache_find), by hash. */
+#define STOR_STMT_HINTS 64
+_Static_assert(STOR_STMT_CACHE_MAX <= 256, "stor_db.stmt_hint holds a uint8_t index");
+
 typedef struct stor_stmt {
 	char *sql;     /* malloc'd key; NULL = free entry */
 	uint32_t hash; /* stor_str_hash(sql) */
@@ -110,6 +114,7 @@ struct stor_db {
 	uint64_t excl_retry_ms;
 	uint64_t excl_used_ms;
 	stor_stmt stmts[STOR_STMT_CACHE_MAX];
+	uint8_t stmt_hint[STOR_STMT_HINTS]; /* db.c: stmts' index last found per hash */
 	uint64_t clock;
 	/* colscan.c: the position a scan last found every WAL frame
 	 * checkpointed at (valid: scan_clean), and when (mur_now_us) a scan
