@@ -35,6 +35,9 @@
  * error and no rows.  With the follower WAL on (storage/fwal.h) a
  * captured entry is durable once its record's group fsync returned, which
  * happens before the task answers; DDL commits with synchronous=FULL.
+ * In a write batch (exec_task_run_in) a WRITE's or APPLY's transaction is
+ * a savepoint of its placement's batch transaction, which keeps the
+ * placement locked until exec_wtxns_end commits it (storage/batch_txn.c).
  * A WRITE of entry kind COMMIT runs no SQL: its transaction appends the
  * commit marker as the next entry (same LSN check).  APPLY / UNDO /
  * STATUS are thin wrappers over the shard log (storage/replog.h), which
