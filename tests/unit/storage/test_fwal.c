@@ -178,19 +178,26 @@ static void write_marker(stor_dir *d, const char *file, uint64_t entry_id, uint6
 	write_kind_marker(d, file, entry_id, txn, NULL);
 }
 
-static int64_t count_rows(stor_dir *d, const char *file, uint64_t *lsn)
+/* Rows of db's table t (db locked by the caller). */
+static int64_t rows_held(stor_db *db)
 {
-	stor_db *db;
 	sqlite3_stmt *st;
-	mur_error err;
-	must(stor_dir_get(d, file, 0, &db, &err), &err);
-	must(stor_lock(db, &err), &err);
 	assert_int_equal(sqlite3_prepare_v2(stor_handle(db), "SELECT count(*) FROM t", -1, &st,
 					    NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	int64_t n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
+	return n;
+}
+
+static int64_t count_rows(stor_dir *d, const char *file, uint64_t *lsn)
+{
+	stor_db *db;
+	mur_error err;
+	must(stor_dir_get(d, file, 0, &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	int64_t n = rows_held(db);
 	*lsn = stor_lsn(db);
 	stor_unlock(db);
 	stor_dir_put(d, db);
@@ -771,24 +778,9 @@ static int batch_write_row(stor_db *db, int64_t id, int commit, mur_error *err)
 		sqlite3_free(cs);
 		return MUR_OK;
 	}
-	must(stor_fwal_prepare_commit(db, 1, len, err), err);
-	must(stor_commit(db, err), err);
-	e.lsn = lsn;
-	rc = stor_fwal_log_entry(db, &e, err);
+	rc = commit_logged_rc(db, &e, lsn, err);
 	sqlite3_free(cs);
 	return rc;
-}
-
-static int64_t rows_held(stor_db *db)
-{
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(stor_handle(db), "SELECT count(*) FROM t", -1, &st,
-					    NULL),
-			 SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int64_t n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
 }
 
 static void test_entries_commit_once_at_batch_end(void **state)
