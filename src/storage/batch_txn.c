@@ -134,6 +134,9 @@ void stor_batch_rollback(stor_db *db)
 		lose(db); /* SQLite rolled it all back */
 		return;
 	}
+	if (!db->in_txn) /* no transaction in progress (a caller's second
+			    stor_rollback after a failed stor_commit): nothing */
+		return;
 	if (!db->batch.nested) { /* the first: the transaction held nothing else */
 		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
 		item_forget(db);
