@@ -43,8 +43,6 @@
  */
 #include "storage/storage_int.h"
 
-#include <string.h>
-
 #define BATCH_SAVEPOINT "SAVEPOINT stor_batch"
 #define BATCH_RELEASE "RELEASE stor_batch"
 #define BATCH_ROLLBACK_TO "ROLLBACK TO stor_batch"
