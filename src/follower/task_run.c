@@ -1305,9 +1305,6 @@ static int run_split(run_ctx *c)
 
 #define CPU_UNMEASURED UINT64_MAX /* finish's cpu_start: the caller measures */
 
-/* A failed task leaves nothing partial: no rows, no changes.  start: when
- * it began (mur_now_us); its CPU time is the thread's since cpu_start
- * (mur_thread_cpu_us), or left 0 when cpu_start is CPU_UNMEASURED. */
 /* A failed task's result: no rows, no changes, no position. */
 static void result_failed(exec_result *res)
 {
@@ -1323,6 +1320,9 @@ static void result_failed(exec_result *res)
 		mur_error_set(&res->err, SQLSTATE_INTERNAL_ERROR, "shard task failed");
 }
 
+/* A failed task leaves nothing partial: no rows, no changes.  start: when
+ * it began (mur_now_us); its CPU time is the thread's since cpu_start
+ * (mur_thread_cpu_us), or left 0 when cpu_start is CPU_UNMEASURED. */
 static int finish(exec_result *res, int rc, uint64_t start, uint64_t cpu_start)
 {
 	if (rc != MUR_OK)
