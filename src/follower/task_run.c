@@ -35,6 +35,9 @@
  * error and no rows.  With the follower WAL on (storage/fwal.h) a
  * captured entry is durable once its record's group fsync returned, which
  * happens before the task answers; DDL commits with synchronous=FULL.
+ * In a write batch (exec_task_run_in) a WRITE's or APPLY's transaction is
+ * a savepoint of its placement's batch transaction, which keeps the
+ * placement locked until exec_wtxns_end commits it (storage/batch_txn.c).
  * A WRITE of entry kind COMMIT runs no SQL: its transaction appends the
  * commit marker as the next entry (same LSN check).  APPLY / UNDO /
  * STATUS are thin wrappers over the shard log (storage/replog.h), which
@@ -95,6 +98,8 @@ typedef struct run_ctx {
 	stor_db *shared[EXEC_TASK_PLACEMENTS_MAX]; /* all placements, while others are attached */
 	int held[EXEC_TASK_PLACEMENTS_MAX]; /* shared[i]'s lock taken by attached_bound_check */
 	int try_lock;                       /* exec_task_run_try: MUR_EAGAIN instead of waiting */
+	exec_wtxns *wtxns;        /* exec_task_run_in: a write batch's open transactions */
+	int in_wtxns;             /* db is one of them: its lock stays held at close_main */
 	atomic_int *locked;       /* exec_task_run_ordered: set once a QUERY holds main's lock */
 	const atomic_int *cancel; /* exec_task_run_ordered: 1 stops a QUERY (QUERY_CANCEL) */
 } run_ctx;
@@ -190,8 +195,45 @@ static int fenced(const exec_task *t)
 
 /* ---- placements ------------------------------------------------------- */
 
+/* Main's open transaction in c->wtxns, if any (its lock is held). */
+static stor_db *wtxns_find(const run_ctx *c)
+{
+	for (int i = 0; c->wtxns && i < c->wtxns->n; i++)
+		if (strcmp(stor_file(c->wtxns->db[i]), c->t->placements[0]) == 0)
+			return c->wtxns->db[i];
+	return NULL;
+}
+
+/* Main, just locked, keeps its transaction open in c->wtxns (when there
+ * is room). */
+static void wtxns_add(run_ctx *c)
+{
+	exec_wtxns *x = c->wtxns;
+	if (!x || x->n == EXEC_WTXNS_MAX)
+		return;
+	stor_batch_begin(c->db);
+	x->db[x->n++] = c->db;
+	c->in_wtxns = 1;
+}
+
+static int refuse_fenced(run_ctx *c)
+{
+	mur_error_set(&c->res->err, "55000",
+		      "task %llu is from before the leader gave up on this follower; not run",
+		      (unsigned long long)c->t->id);
+	return fail(c, MUR_ERR);
+}
+
 static int open_main(run_ctx *c, int create)
 {
+	if ((c->db = wtxns_find(c)) != NULL) {
+		if (!fenced(c->t)) {
+			c->in_wtxns = 1;
+			return MUR_OK;
+		}
+		c->db = NULL;
+		return refuse_fenced(c);
+	}
 	if (stor_dir_get(c->dir, c->t->placements[0], create, &c->db, &c->res->err) != MUR_OK)
 		return fail(c, MUR_ERR);
 	if (c->try_lock) {
@@ -210,12 +252,9 @@ static int open_main(run_ctx *c, int create)
 		stor_unlock(c->db);
 		stor_dir_put(c->dir, c->db);
 		c->db = NULL;
-		mur_error_set(&c->res->err, "55000",
-			      "task %llu is from before the leader gave up on this follower; not "
-			      "run",
-			      (unsigned long long)c->t->id);
-		return fail(c, MUR_ERR);
+		return refuse_fenced(c);
 	}
+	wtxns_add(c);
 	return MUR_OK;
 }
 
@@ -234,6 +273,10 @@ static void close_main(run_ctx *c)
 	if (!c->db)
 		return;
 	detach_all(c);
+	if (c->in_wtxns) { /* exec_wtxns_end commits and releases it */
+		c->db = NULL;
+		return;
+	}
 	stor_unlock(c->db);
 	stor_dir_put(c->dir, c->db);
 	c->db = NULL;
@@ -1262,23 +1305,28 @@ static int run_split(run_ctx *c)
 
 #define CPU_UNMEASURED UINT64_MAX /* finish's cpu_start: the caller measures */
 
+/* A failed task's result: no rows, no changes, no position. */
+static void result_failed(exec_result *res)
+{
+	res->failed = 1;
+	mur_buf_reset(&res->rows);
+	res->nrows = res->ncols = 0;
+	/* a refused pipelined write says where the placement is */
+	if (strcmp(res->err.sqlstate, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE) != 0)
+		res->lsn = 0;
+	res->changes = res->entry_id = 0;
+	mur_buf_reset(&res->blob);
+	if (!mur_error_is_set(&res->err))
+		mur_error_set(&res->err, SQLSTATE_INTERNAL_ERROR, "shard task failed");
+}
+
 /* A failed task leaves nothing partial: no rows, no changes.  start: when
  * it began (mur_now_us); its CPU time is the thread's since cpu_start
  * (mur_thread_cpu_us), or left 0 when cpu_start is CPU_UNMEASURED. */
 static int finish(exec_result *res, int rc, uint64_t start, uint64_t cpu_start)
 {
-	if (rc != MUR_OK) {
-		res->failed = 1;
-		mur_buf_reset(&res->rows);
-		res->nrows = res->ncols = 0;
-		/* a refused pipelined write says where the placement is */
-		if (strcmp(res->err.sqlstate, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE) != 0)
-			res->lsn = 0;
-		res->changes = res->entry_id = 0;
-		mur_buf_reset(&res->blob);
-		if (!mur_error_is_set(&res->err))
-			mur_error_set(&res->err, SQLSTATE_INTERNAL_ERROR, "shard task failed");
-	}
+	if (rc != MUR_OK)
+		result_failed(res);
 	res->elapsed_us = mur_now_us() - start;
 	if (cpu_start != CPU_UNMEASURED)
 		res->cpu_us = mur_thread_cpu_us() - cpu_start;
@@ -1350,15 +1398,18 @@ int exec_task_run_ordered(stor_dir *dir, const exec_task *t, exec_result *res, a
 	return finish(res, run_kind(&c), start, cpu);
 }
 
-static int run_try(stor_dir *dir, const exec_task *t, exec_result *res, int measure_cpu)
+static int run_try(stor_dir *dir, exec_wtxns *x, const exec_task *t, exec_result *res,
+		   int measure_cpu)
 {
+	int write = t->kind == EXEC_TASK_WRITE || t->kind == EXEC_TASK_APPLY;
 	run_ctx c = {.dir = dir,
 		     .t = t,
 		     .res = res,
 		     .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
+		     .wtxns = write ? x : NULL,
 		     .try_lock = 1};
 	int quick_query = t->kind == EXEC_TASK_QUERY && t->quick && t->nplacements == 1;
-	if (!quick_query && t->kind != EXEC_TASK_WRITE && t->kind != EXEC_TASK_APPLY)
+	if (!quick_query && !write)
 		return MUR_EAGAIN;
 	uint64_t start = mur_now_us(), cpu = measure_cpu ? mur_thread_cpu_us() : CPU_UNMEASURED;
 	res->task_id = t->id;
@@ -1368,12 +1419,31 @@ static int run_try(stor_dir *dir, const exec_task *t, exec_result *res, int meas
 
 int exec_task_run_try(stor_dir *dir, const exec_task *t, exec_result *res)
 {
-	return run_try(dir, t, res, 1);
+	return run_try(dir, NULL, t, res, 1);
 }
 
-int exec_task_run_try_batched(stor_dir *dir, const exec_task *t, exec_result *res)
+int exec_task_run_in(stor_dir *dir, exec_wtxns *x, const exec_task *t, exec_result *res)
 {
-	return run_try(dir, t, res, 0);
+	return run_try(dir, x, t, res, 0);
+}
+
+void exec_wtxns_end(stor_dir *dir, exec_wtxns *x,
+		    void (*failed)(void *arg, const char *file, const mur_error *err), void *arg)
+{
+	for (int i = 0; i < x->n; i++) {
+		mur_error err;
+		if (stor_batch_end(x->db[i], &err) != MUR_OK)
+			failed(arg, stor_file(x->db[i]), &err);
+		stor_unlock(x->db[i]);
+		stor_dir_put(dir, x->db[i]);
+	}
+	x->n = 0;
+}
+
+void exec_result_undone(exec_result *res, const mur_error *err)
+{
+	res->err = *err;
+	result_failed(res);
 }
 
 int exec_task_run_on(sqlite3 *db, const exec_task *t, exec_result *res)

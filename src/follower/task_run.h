@@ -82,11 +82,35 @@ int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,
  * exec_task_run. */
 int exec_task_run_try(stor_dir *dir, const exec_task *t, exec_result *res);
 
-/* exec_task_run_try that leaves res->cpu_us 0: the caller runs several
+/* A write batch's placements whose SQLite transaction stays open from
+ * one of its WRITEs / APPLYs to the next (storage.h, stor_batch_begin):
+ * their locks and references are held until exec_wtxns_end.  Zero it
+ * before the batch. */
+#define EXEC_WTXNS_MAX 32 /* more placements in a batch: the rest commit one by one */
+typedef struct exec_wtxns {
+	int n;
+	stor_db *db[EXEC_WTXNS_MAX];
+} exec_wtxns;
+
+/* exec_task_run_try for a write batch (follower/write_batch.c): a WRITE
+ * or APPLY joins x's open transaction on its placement, or opens one
+ * there (when x has room), so that its commit waits for exec_wtxns_end;
+ * its answer must too.  res->cpu_us is left 0: the caller runs several
  * tasks back to back on its thread, reads the thread's CPU time once
- * around all of them and shares it out (follower/write_batch.c), instead
- * of the two system calls per task that exec_task_run_try pays. */
-int exec_task_run_try_batched(stor_dir *dir, const exec_task *t, exec_result *res);
+ * around all of them and shares it out, instead of the two system calls
+ * per task that exec_task_run_try pays. */
+int exec_task_run_in(stor_dir *dir, exec_wtxns *x, const exec_task *t, exec_result *res);
+
+/* Commit each of x's transactions and release its placement; for each
+ * whose COMMIT failed (or that SQLite rolled back meanwhile) every write
+ * of that placement run through x is undone: failed(arg, file, err) then
+ * says so (exec_result_undone each of them).  x is empty afterwards. */
+void exec_wtxns_end(stor_dir *dir, exec_wtxns *x,
+		    void (*failed)(void *arg, const char *file, const mur_error *err), void *arg);
+
+/* A result that succeeded, of a write since undone: failed with err, as
+ * a failed task's (no rows, no changes, no position). */
+void exec_result_undone(exec_result *res, const mur_error *err);
 
 /* Run t->sql (with t->params, through t->agg when has_agg) over db, a
  * database the caller made (the owner of a repartitioned join: its

@@ -124,16 +124,28 @@ static void answer(node_wbatch *b, node_wb_item *list, int rc, const mur_error *
 		b->done(b->arg, list);
 }
 
+/* exec_wtxns_end: the transaction on `file` was rolled back; its items
+ * that ran fail. */
+static void undone(void *arg, const char *file, const mur_error *err)
+{
+	const item_list *ran = arg;
+	for (node_wb_item *it = ran->head; it; it = it->next)
+		if (!it->res->failed && strcmp(it->task->placements[0], file) == 0)
+			exec_result_undone(it->res, err);
+}
+
 /* Run every held, then every queued item, one after another, all on the
- * loop thread, answer early what the owner answers early, then make their
- * records durable (one fdatasync for all) and answer them.  An item whose
- * placement is locked, that the owner's wait holds, or behind one of
- * those, is held for the next try. */
+ * loop thread (a placement's items in one SQLite transaction, committed
+ * once all ran: exec_wtxns), answer early what the owner answers early,
+ * then make their records durable (one fdatasync for all) and answer
+ * them.  An item whose placement is locked, that the owner's wait holds,
+ * or behind one of those, is held for the next try. */
 static void run_items(node_wbatch *b)
 {
 	item_list ran = {0}, held = {0};
 	node_wb_item *it, *next;
 	stor_fwal_ticket t;
+	exec_wtxns x = {0};
 
 	if (b->held.tail)
 		b->held.tail->next = b->queued.head;
@@ -148,11 +160,12 @@ static void run_items(node_wbatch *b)
 		next = it->next;
 		if ((held.head && placement_held(&held, it)) || (b->wait && b->wait(b->arg, it)))
 			list_add(&held, it);
-		else if (exec_task_run_try_batched(b->stor, it->task, it->res) == MUR_EAGAIN)
+		else if (exec_task_run_in(b->stor, &x, it->task, it->res) == MUR_EAGAIN)
 			list_add(&held, it);
 		else
 			list_add(&ran, it);
 	}
+	exec_wtxns_end(b->stor, &x, undone, &ran); /* their records join the batch's */
 	stor_fwal_defer_take(&t);
 	if (ran.head)
 		share_cpu(&ran, mur_thread_cpu_us() - cpu);

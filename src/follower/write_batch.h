@@ -11,8 +11,8 @@
  *                                 in this one is queued)──► RUN on the loop
  *                          ┌────► held ──┐            thread: held items first,
  *                          │             │            then queued, one after
- *                          │    (1 ms, or the         another, each in its own
- *                          │     next turn)           transaction (exec_task_run_try)
+ *                          │    (1 ms, or the         another, a placement's in one
+ *                          │     next turn)           transaction (exec_task_run_in)
  *                          │                            │                    │
  *                          └──── placement locked, a read that ◄┘        ran (or failed)
  *                                came first not yet locked on it,            ▼
@@ -23,6 +23,12 @@
  *                                                                   (stor_fwal_ticket_wait),
  *                                                                   then done(): the owner
  *                                                                   answers each, in order
+ *
+ * A placement's items of one batch share one SQLite transaction, each in a
+ * savepoint, committed after the last item ran and before early() (one
+ * commit and one WAL write per placement, not per item: storage/
+ * batch_txn.c); an item that fails is undone alone, and if the COMMIT
+ * fails every item of that placement fails.
  *
  * Items of one placement run in the order they arrived: the leader sends
  * a shard's row inserts without waiting for the previous one's answers

@@ -821,6 +821,23 @@ int stor_fwal_prepare_commit(stor_db *db, int logged, size_t cs_len, mur_error *
 	return MUR_OK;
 }
 
+/* A record of db's open batch transaction, kept in db->batch.recs until
+ * its COMMIT: u8 type | u8 fixed_len | fixed | u32 len | changeset. */
+static int queue_record(stor_db *db, int type, const unsigned char *fixed, size_t fixed_len,
+			const void *cs, size_t len, mur_error *err)
+{
+	mur_buf *b = &db->batch.recs;
+	mur_buf_put_u8(b, (uint8_t)type);
+	mur_buf_put_u8(b, (uint8_t)fixed_len);
+	mur_buf_put(b, fixed, fixed_len);
+	mur_buf_put_u32(b, (uint32_t)len);
+	if (len)
+		mur_buf_put(b, cs, len);
+	if (!mur_buf_ok(b))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	return MUR_OK;
+}
+
 int stor_fwal_log_entry(stor_db *db, const stor_entry *e, mur_error *err)
 {
 	unsigned char fixed[FWAL_ENTRY_TXN_FIXED_BYTES];
@@ -831,13 +848,34 @@ int stor_fwal_log_entry(stor_db *db, const stor_entry *e, mur_error *err)
 	assert(e->lsn == db->lsn); /* appended under its lock, after its commit */
 	put_u64(fixed, e->lsn);
 	put_u64(fixed + 8, e->entry_id);
-	if (e->txn_id == 0 && e->kind == STOR_ENTRY_DATA) /* autocommit: the short record */
-		return fwal_append(db->fwal, STOR_FWAL_ENTRY, db->file, fixed, 16, e->cs, e->len,
-				   err);
-	put_u64(fixed + 16, e->txn_id);
-	fixed[24] = e->kind;
-	return fwal_append(db->fwal, STOR_FWAL_ENTRY_TXN, db->file, fixed, sizeof fixed, e->cs,
-			   e->len, err);
+	int type = STOR_FWAL_ENTRY; /* autocommit: the short record */
+	size_t fixed_len = 16;
+	if (e->txn_id != 0 || e->kind != STOR_ENTRY_DATA) {
+		put_u64(fixed + 16, e->txn_id);
+		fixed[24] = e->kind;
+		type = STOR_FWAL_ENTRY_TXN;
+		fixed_len = sizeof fixed;
+	}
+	if (db->batch.open) /* appended after the batch's COMMIT (batch_txn.c) */
+		return queue_record(db, type, fixed, fixed_len, e->cs, e->len, err);
+	return fwal_append(db->fwal, type, db->file, fixed, fixed_len, e->cs, e->len, err);
+}
+
+int stor_fwal_log_queued(stor_db *db, mur_error *err)
+{
+	mur_rd rd;
+	int rc = MUR_OK;
+	mur_rd_init(&rd, db->batch.recs.data, db->batch.recs.len);
+	while (rc == MUR_OK && mur_rd_left(&rd) > 0) {
+		uint8_t type = mur_rd_u8(&rd), fixed_len = mur_rd_u8(&rd);
+		const unsigned char *fixed = (const unsigned char *)mur_rd_bytes(&rd, fixed_len);
+		uint32_t len = mur_rd_u32(&rd);
+		const void *cs = mur_rd_bytes(&rd, len);
+		assert(mur_rd_ok(&rd) && db->fwal);
+		rc = fwal_append(db->fwal, type, db->file, fixed, fixed_len, cs, len, err);
+	}
+	mur_buf_reset(&db->batch.recs);
+	return rc;
 }
 
 int stor_fwal_log_undo(stor_db *db, uint64_t target, mur_error *err)

@@ -632,12 +632,25 @@ static int count_ops(const void *cs, size_t len, int64_t *nops)
 
 /* The columns of the table an op names, as pragma_table_info lists them
  * (db->apply_tab: read once, while the schema stays at schema_version). */
+/* SQL texts built for the table's ops, by op and the columns whose new
+ * and old values the op carries (tables of at most 64 columns): a
+ * replica's UPDATEs of one table repeat a shape, and formatting its text
+ * again for each op was a percent of a follower's CPU under TPC-B. */
+#define APPLY_SQL_KEPT 8
+typedef struct apply_sql_kept {
+	int op;
+	uint64_t new_cols, old_cols;
+	char *sql; /* sqlite3_malloc'd; NULL: a free slot */
+} apply_sql_kept;
+
 typedef struct stor_apply_tab {
 	char *name; /* malloc'd */
 	int ncol;
 	char **cols;       /* ncol malloc'd names */
 	unsigned char *pk; /* ncol flags: part of the primary key */
 	int64_t schema_version;
+	apply_sql_kept kept[APPLY_SQL_KEPT]; /* replaced round robin */
+	int kept_next;
 } apply_tab;
 
 void stor_apply_tab_free(stor_db *db)
@@ -647,6 +660,8 @@ void stor_apply_tab_free(stor_db *db)
 		return;
 	for (int i = 0; i < t->ncol; i++)
 		free(t->cols[i]);
+	for (int i = 0; i < APPLY_SQL_KEPT; i++)
+		sqlite3_free(t->kept[i].sql);
 	free(t->cols);
 	free(t->pk);
 	free(t->name);
@@ -704,8 +719,8 @@ static int apply_tab_load(stor_db *db, const char *table, int ncol, int64_t vers
 
 /* The columns of table for an op of ncol columns with key flags pk: NULL
  * when the table's columns or key do not match the op's (or on error). */
-static const apply_tab *apply_tab_get(stor_db *db, const char *table, int ncol,
-				      const unsigned char *pk, int64_t version)
+static apply_tab *apply_tab_get(stor_db *db, const char *table, int ncol, const unsigned char *pk,
+				int64_t version)
 {
 	apply_tab *t = db->apply_tab;
 	if (!t || t->schema_version != version || strcmp(t->name, table) != 0 || t->ncol != ncol) {
@@ -752,21 +767,50 @@ static char *apply_sql(const apply_tab *t, int op, sqlite3_changeset_iter *it)
 	return sqlite3_str_finish(q);
 }
 
+/* apply_sql's text for the op, kept in t (not to be freed); NULL on
+ * error.  The text depends only on the op and on which columns have a new
+ * and an old value. */
+static const char *apply_sql_kept_get(apply_tab *t, int op, sqlite3_changeset_iter *it)
+{
+	uint64_t new_cols = 0, old_cols = 0;
+	sqlite3_value *v;
+	if (t->ncol > 64) /* no key for it: built each time, kept in the last slot */
+		goto build;
+	for (int i = 0; i < t->ncol; i++) {
+		if (op == SQLITE_UPDATE && sqlite3changeset_new(it, i, &v) == SQLITE_OK && v)
+			new_cols |= (uint64_t)1 << i;
+		if (op != SQLITE_INSERT && sqlite3changeset_old(it, i, &v) == SQLITE_OK && v)
+			old_cols |= (uint64_t)1 << i;
+	}
+	for (int i = 0; i < APPLY_SQL_KEPT; i++) {
+		const apply_sql_kept *k = &t->kept[i];
+		if (k->sql && k->op == op && k->new_cols == new_cols && k->old_cols == old_cols)
+			return k->sql;
+	}
+build:;
+	apply_sql_kept *k = &t->kept[t->ncol > 64 ? APPLY_SQL_KEPT - 1 : t->kept_next];
+	if (t->ncol <= 64)
+		t->kept_next = (t->kept_next + 1) % APPLY_SQL_KEPT;
+	sqlite3_free(k->sql);
+	*k = (apply_sql_kept){.op = op, .new_cols = new_cols, .old_cols = old_cols};
+	if (!(k->sql = apply_sql(t, op, it)))
+		return NULL;
+	if (t->ncol > 64)
+		k->op = -1; /* never matched */
+	return k->sql;
+}
+
 /* Bind the op's values as apply_sql numbered them and step: 0 when it
  * changed exactly one row. */
-static int apply_op(stor_db *db, const apply_tab *t, int op, sqlite3_changeset_iter *it)
+static int apply_op(stor_db *db, apply_tab *t, int op, sqlite3_changeset_iter *it)
 {
 	sqlite3_stmt *st;
 	sqlite3_value *v;
 	mur_error err;
-	char *sql = apply_sql(t, op, it);
+	const char *sql = apply_sql_kept_get(t, op, it);
+	if (!sql || stor_prepare(db, sql, &st, &err) != MUR_OK)
+		return -1;
 	int rc;
-	if (!sql)
-		return -1;
-	rc = stor_prepare(db, sql, &st, &err);
-	sqlite3_free(sql);
-	if (rc != MUR_OK)
-		return -1;
 	for (int i = 0; i < t->ncol; i++) {
 		if (op != SQLITE_DELETE && sqlite3changeset_new(it, i, &v) == SQLITE_OK && v)
 			sqlite3_bind_value(st, 2 * i + 1, v);
@@ -795,7 +839,7 @@ static int apply_kept(stor_db *db, const void *cs, size_t len)
 		it = NULL;
 	}
 	while (ok && (rc = sqlite3changeset_next(it)) == SQLITE_ROW) {
-		const apply_tab *t;
+		apply_tab *t;
 		const char *table;
 		unsigned char *pk;
 		int ncol, npk, op, indirect;

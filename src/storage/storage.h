@@ -74,6 +74,7 @@ void stor_close(stor_db *db);
 uint64_t stor_lsn(stor_db *db);
 /* Full path of the file ("dir/file"); valid while db is open. */
 const char *stor_path(const stor_db *db);
+const char *stor_file(const stor_db *db); /* the placement's name */
 /* The SQLite connection (use under stor_lock). */
 sqlite3 *stor_handle(stor_db *db);
 
@@ -104,6 +105,21 @@ void stor_release(stor_db *db, sqlite3_stmt *st);
 int stor_begin(stor_db *db, mur_error *err);
 int stor_commit(stor_db *db, mur_error *err);
 void stor_rollback(stor_db *db);
+
+/* A write batch's transactions on db in one SQLite transaction
+ * (batch_txn.c): after stor_batch_begin, each stor_begin … stor_commit /
+ * stor_rollback is a savepoint of one transaction (the first opens it)
+ * that stor_batch_end commits.  Each still moves the position (stor_lsn)
+ * at its stor_commit and is undone alone by its stor_rollback; its
+ * follower WAL record is appended at stor_batch_end, after the COMMIT.
+ * MUR_ERR (58030 and the like) when that COMMIT failed or SQLite rolled
+ * the transaction back meanwhile: every transaction committed since
+ * stor_batch_begin is undone (stor_lsn back to before them), and the
+ * stor_begins that came after the loss failed.  Under lock, held from
+ * begin to end (the entries are not committed meanwhile), outside any
+ * transaction. */
+void stor_batch_begin(stor_db *db);
+int stor_batch_end(stor_db *db, mur_error *err);
 
 /* Turn SQLite result code rc, just returned by a call on db (NULL: no
  * connection), into err.  Always returns MUR_ERR.

@@ -23,6 +23,10 @@ static inline uint32_t stor_str_hash(const char *s)
 	return h;
 }
 
+/* Hint slots of the statement cache (db.c, cache_find), by hash. */
+#define STOR_STMT_HINTS 64
+_Static_assert(STOR_STMT_CACHE_MAX <= 256, "stor_db.stmt_hint holds a uint8_t index");
+
 typedef struct stor_stmt {
 	char *sql;     /* malloc'd key; NULL = free entry */
 	uint32_t hash; /* stor_str_hash(sql) */
@@ -50,6 +54,22 @@ typedef struct stor_log_cache {
  * syncs within ~50 ms (replog.h, "Retention"). */
 #define STOR_STAGED_HOLD_BUCKETS 5
 #define STOR_STAGED_HOLD_BUCKET_MS 250
+
+/* A write batch's shared SQLite transaction on one placement
+ * (batch_txn.c). */
+typedef struct stor_batch {
+	int on;                 /* between stor_batch_begin and stor_batch_end */
+	int open;               /* the shared SQLite transaction is open */
+	int nested;             /* the transaction in progress is a savepoint of it */
+	int lost;               /* it was rolled back (by SQLite, or its COMMIT failed):
+		       the transactions it held are undone */
+	int strict;             /* one of its transactions is not logged in the follower
+		       WAL: fdatasync the -wal file after COMMIT */
+	uint64_t lsn, entry_id; /* the committed position before it */
+	stor_log_cache logc;    /* and the log cache */
+	mur_buf recs;           /* follower WAL records of its transactions,
+				   appended after its COMMIT (fwal.c) */
+} stor_batch;
 
 struct stor_db {
 	sqlite3 *db; /* NULL once closed (dropped) */
@@ -84,6 +104,7 @@ struct stor_db {
 	struct stor_fwal *fwal;
 	int fwal_log;
 	int strict;
+	stor_batch batch; /* batch_txn.c */
 	/* Exclusive locking (db.c, "Locking"): the connection runs
 	 * locking_mode=EXCLUSIVE (excl), is kept out of it while shared > 0
 	 * (a snapshot reads the file) or until excl_retry_ms (another
@@ -93,6 +114,7 @@ struct stor_db {
 	uint64_t excl_retry_ms;
 	uint64_t excl_used_ms;
 	stor_stmt stmts[STOR_STMT_CACHE_MAX];
+	uint8_t stmt_hint[STOR_STMT_HINTS]; /* db.c: stmts' index last found per hash */
 	uint64_t clock;
 	/* colscan.c: the position a scan last found every WAL frame
 	 * checkpointed at (valid: scan_clean), and when (mur_now_us) a scan
@@ -137,6 +159,26 @@ void stor_rowcap_tab_free(stor_db *db);
 /* db.c: run sql (no parameters) through the statement cache, to its end:
  * BEGIN, COMMIT, SAVEPOINT… parsed once per placement. */
 int stor_run_cached(stor_db *db, const char *sql, mur_error *err);
+
+/* db.c: make the open transaction's position and log cache the
+ * committed ones (after COMMIT, or a batch's savepoint RELEASE). */
+void stor_publish_pending(stor_db *db);
+/* db.c: the fdatasync of the -wal file a strict transaction needs after
+ * COMMIT (db->strict, cleared); MUR_OK when not strict. */
+int stor_end_strict(stor_db *db, mur_error *err);
+
+/* batch_txn.c: stor_begin / stor_commit / stor_rollback while db's batch
+ * transaction is open (db->batch.open): a savepoint of it, its RELEASE,
+ * its ROLLBACK TO (the whole transaction when the one rolled back was
+ * its first). */
+int stor_batch_savepoint(stor_db *db, mur_error *err);
+int stor_batch_release(stor_db *db, mur_error *err);
+void stor_batch_rollback(stor_db *db);
+/* batch_txn.c: stor_begin just opened db's batch transaction. */
+void stor_batch_opened(stor_db *db);
+/* fwal.c: append the records queued while db's batch transaction was
+ * open (stor_fwal_log_entry), after its COMMIT; under lock. */
+int stor_fwal_log_queued(stor_db *db, mur_error *err);
 
 /* walbuf.c: the VFS's name (stor_walbuf_vfs, storage.h).  Counters for
  * tests: xWrite calls on WAL files, and the writes that reached the

@@ -314,12 +314,14 @@ static int decode_task(mur_rd *r, exec_task *t, const char **why)
 	s = mur_rd_lstr(r, &n);
 	if (!s || n > EXEC_SHUFFLE_TO_BYTES_MAX || memchr(s, '\0', n))
 		return task_bad(why, "shuffle targets");
-	t->shuffle_to = s; /* NUL-terminated below: copied into shuffle_to_buf */
-	if (n >= sizeof t->shuffle_to_buf)
-		return task_bad(why, "shuffle targets");
-	memcpy(t->shuffle_to_buf, s, n);
-	t->shuffle_to_buf[n] = '\0';
-	t->shuffle_to = t->shuffle_to_buf;
+	t->shuffle_to = ""; /* a non-empty one is copied to be NUL-terminated */
+	if (n > 0) {
+		if (!(t->shuffle_to_buf = malloc((size_t)n + 1)))
+			return MUR_ENOMEM;
+		memcpy(t->shuffle_to_buf, s, n);
+		t->shuffle_to_buf[n] = '\0';
+		t->shuffle_to = t->shuffle_to_buf;
+	}
 	t->shuffle_stream = mur_rd_u32(r);
 	t->shuffle_ddl = mur_rd_cstr(r);
 	t->shuffle_load = mur_rd_cstr(r);
@@ -403,6 +405,9 @@ void exec_task_free_decoded(exec_task *t)
 	free(t->params);
 	t->params = NULL;
 	t->nparams = 0;
+	free(t->shuffle_to_buf);
+	t->shuffle_to_buf = NULL;
+	t->shuffle_to = "";
 }
 
 void exec_result_init(exec_result *r)

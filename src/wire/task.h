@@ -362,7 +362,9 @@ typedef struct exec_task {
 	uint32_t shuffle_merge;     /* RECV join: 1 + the stream whose rows (key, counts...)
 				       its senders counted by key: the owner adds them up by
 				       key (shuffle_keys: column 0) before loading; 0: none */
-	char shuffle_to_buf[EXEC_SHUFFLE_TO_BYTES_MAX + 1]; /* decoded shuffle_to lives here */
+	char *shuffle_to_buf;       /* a decoded non-empty shuffle_to lives here (malloc'd, freed by
+				 exec_task_free_decoded): inline, its 4 KiB were zeroed for
+				 every task */
 	/* QUERY: the planner's word that sql reads column scan_column of every
 	 * row of table scan_table of placements[0] and nothing else (no filter,
 	 * no join): the follower may read the column from the table's pages
@@ -418,7 +420,7 @@ typedef struct exec_result {
 /* Encode a task into b (appends). */
 void exec_task_encode(const exec_task *t, mur_buf *b);
 /* Decode from p/len.  Pointers in *t point into p (which must outlive *t),
- * except params, which is malloc'd: free with exec_task_free_decoded().
+ * except params and shuffle_to_buf, which are malloc'd: free with exec_task_free_decoded().
  * Returns MUR_OK, MUR_EPROTO (malformed: nothing to free) or MUR_ENOMEM. */
 int exec_task_decode(const char *p, size_t len, exec_task *t);
 /* The same, and on MUR_EPROTO: *id is the task's id when the frame is long

@@ -21,7 +21,10 @@
  *   - a batch reads its thread's CPU clock (a system call) once before
  *     and once after its items, not twice per item, and shares that time
  *     out: every item that ran gets a part, the parts add up to at most
- *     what the whole run took.
+ *     what the whole run took;
+ *   - a batch's items of one placement commit together, one SQLite
+ *     commit (one WAL write) per placement, each still its own entry: one
+ *     that fails is undone alone and the next takes its LSN.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,6 +37,7 @@
 #include "follower/write_batch.h"
 #include "storage/fwal.h"
 #include "storage/storage.h"
+#include "storage/storage_int.h" /* stor_walbuf_stats */
 #include "test_loop.h"
 
 #include <stdio.h>
@@ -384,6 +388,84 @@ static void test_batch_reads_the_cpu_clock_once(void **state)
 	assert_true(sum <= cpu);
 }
 
+/* Rows of file's table t and entries of its log, under its lock. */
+static void count_rows(const char *file, int64_t *rows, int64_t *entries)
+{
+	stor_db *db;
+	mur_error err;
+	sqlite3_stmt *st;
+	assert_int_equal(stor_dir_get(dir, file, 0, &db, &err), MUR_OK);
+	assert_int_equal(stor_lock(db, &err), MUR_OK);
+	assert_int_equal(sqlite3_prepare_v2(stor_handle(db),
+					    "SELECT (SELECT count(*) FROM t),"
+					    " (SELECT count(*) FROM _murphy_log)",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	*rows = sqlite3_column_int64(st, 0);
+	*entries = sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	stor_unlock(db);
+	stor_dir_put(dir, db);
+}
+
+#define COMMIT_ITEMS 6
+
+/* Six writes to two placements in one batch, one of them failing (a
+ * duplicate key): two SQLite commits, not five; each write is its own
+ * entry at the LSN it was sent for, the failed one undone alone. */
+static void test_batch_commits_each_placement_once(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	node_wbatch *b;
+	item it[COMMIT_ITEMS];
+	uint64_t asked0, made0, asked1, made1;
+	int64_t rows, entries;
+
+	ddl("t6_s0.db");
+	ddl("t6_s1.db");
+	reset_counts();
+	item_init(&it[0], "t6_s0.db", 1, 1);
+	item_init(&it[1], "t6_s1.db", 4, 1);
+	item_init(&it[2], "t6_s0.db", 2, 2);
+	item_init(&it[3], "t6_s0.db", 1, 3); /* id 1 again: 23505 */
+	item_init(&it[4], "t6_s1.db", 5, 2);
+	item_init(&it[5], "t6_s0.db", 3, 3); /* the failed one's LSN */
+	uv_loop_init(&loop);
+	b = node_wbatch_new(&loop, dir, batch_done, batch_early, NULL, NULL);
+	assert_non_null(b);
+	stor_walbuf_stats(&asked0, &made0);
+	for (int i = 0; i < COMMIT_ITEMS; i++)
+		node_wbatch_add(b, &it[i].wb);
+	while (norder < COMMIT_ITEMS && uv_run(&loop, UV_RUN_ONCE))
+		;
+	stor_walbuf_stats(&asked1, &made1);
+	node_wbatch_close(b);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+
+	assert_int_equal(ncalls, 1);
+	assert_int_equal(made1 - made0, 2); /* one commit per placement */
+	uint64_t lsn[COMMIT_ITEMS] = {1, 1, 2, 0, 2, 3};
+	for (int i = 0; i < COMMIT_ITEMS; i++) {
+		if (i == 3) {
+			assert_true(it[i].res.failed);
+			assert_string_equal(it[i].res.err.sqlstate, "23505");
+		} else if (it[i].res.failed) {
+			fail_msg("item %d: %s", it[i].id, it[i].res.err.message);
+		}
+		assert_int_equal(it[i].res.lsn, lsn[i]);
+		exec_result_free(&it[i].res);
+	}
+	count_rows("t6_s0.db", &rows, &entries);
+	assert_int_equal(rows, 3);
+	assert_int_equal(entries, 3);
+	count_rows("t6_s1.db", &rows, &entries);
+	assert_int_equal(rows, 2);
+	assert_int_equal(entries, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_locked_placement_keeps_its_order),
 		cmocka_unit_test(test_batch_syncs_on_the_loop_after_its_early_answers),
 		cmocka_unit_test(test_batch_reads_the_cpu_clock_once),
+		cmocka_unit_test(test_batch_commits_each_placement_once),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -12,7 +12,9 @@
  *
  * Also the exclusive locking placements behind the follower WAL run with
  * (db.c, "Locking"): held while writes flow, given up when idle, for a
- * snapshot, or when another connection has the file open.
+ * snapshot, or when another connection has the file open; and a write
+ * batch's entries of one placement in one SQLite transaction, their
+ * records appended after its COMMIT (batch_txn.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +25,7 @@
 #include "common/clock.h"
 #include "storage/fwal.h"
 #include "storage/replog.h"
+#include "storage/storage_int.h" /* stor_walbuf_stats */
 #include "test_loop.h"
 
 #include <dirent.h>
@@ -175,19 +178,26 @@ static void write_marker(stor_dir *d, const char *file, uint64_t entry_id, uint6
 	write_kind_marker(d, file, entry_id, txn, NULL);
 }
 
-static int64_t count_rows(stor_dir *d, const char *file, uint64_t *lsn)
+/* Rows of db's table t (db locked by the caller). */
+static int64_t rows_held(stor_db *db)
 {
-	stor_db *db;
 	sqlite3_stmt *st;
-	mur_error err;
-	must(stor_dir_get(d, file, 0, &db, &err), &err);
-	must(stor_lock(db, &err), &err);
 	assert_int_equal(sqlite3_prepare_v2(stor_handle(db), "SELECT count(*) FROM t", -1, &st,
 					    NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	int64_t n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
+	return n;
+}
+
+static int64_t count_rows(stor_dir *d, const char *file, uint64_t *lsn)
+{
+	stor_db *db;
+	mur_error err;
+	must(stor_dir_get(d, file, 0, &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	int64_t n = rows_held(db);
 	*lsn = stor_lsn(db);
 	stor_unlock(db);
 	stor_dir_put(d, db);
@@ -721,6 +731,143 @@ static void test_exclusive_locking(void **state)
 	stor_dir_close(d);
 }
 
+/* ---- a write batch's entries in one SQLite transaction (batch_txn.c) ----
+ *
+ * Each entry moves the position at its stor_commit and one rolled back is
+ * undone alone; nothing is committed, and no record appended, before
+ * stor_batch_end; then one COMMIT and the records of the entries that
+ * committed: a crash copy recovers exactly them.  When SQLite rolls the
+ * whole transaction back by itself, every entry of it is undone: the
+ * position goes back, later stor_begins fail 58030, stor_batch_end
+ * reports 58030, no record is appended, and the placement takes the next
+ * write at the old position. */
+
+/* create_placement's file, returned locked. */
+static stor_db *locked_placement(stor_dir *d, const char *file)
+{
+	stor_db *db;
+	mur_error err;
+	create_placement(d, file);
+	must(stor_dir_get(d, file, 0, &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	return db;
+}
+
+/* A primary's captured insert of row id as the next entry, in its own
+ * transaction (task_run.c's order: begin, capture, append, prepare,
+ * commit, record); commit = 0 rolls it back instead. */
+static int batch_write_row(stor_db *db, int64_t id, int commit, mur_error *err)
+{
+	sqlite3_session *s;
+	void *cs;
+	size_t len;
+	uint64_t lsn;
+	char sql[64];
+	int rc = stor_begin(db, err);
+	if (rc != MUR_OK)
+		return rc;
+	must(stor_capture_begin(db, &s, err), err);
+	snprintf(sql, sizeof sql, "INSERT INTO t VALUES (%lld, 1)", (long long)id);
+	assert_int_equal(sqlite3_exec(stor_handle(db), sql, NULL, NULL, NULL), SQLITE_OK);
+	must(stor_capture_take(db, s, &cs, &len, err), err);
+	stor_entry e = {.entry_id = 100 + (uint64_t)id, .cs = cs, .len = len};
+	must(stor_log_append(db, &e, &lsn, err), err);
+	stor_capture_end(s);
+	if (!commit) {
+		stor_rollback(db);
+		sqlite3_free(cs);
+		return MUR_OK;
+	}
+	rc = commit_logged_rc(db, &e, lsn, err);
+	sqlite3_free(cs);
+	return rc;
+}
+
+static void test_entries_commit_once_at_batch_end(void **state)
+{
+	(void)state;
+	stor_dir *d = open_dir("once", 1, NULL), *c;
+	stor_db *db = locked_placement(d, "p.db");
+	stor_fwal_ticket t;
+	uint64_t asked0, made0, asked1, made1;
+	mur_error err;
+
+	must(batch_write_row(db, 10, 1, &err), &err); /* entry 1, and the WAL's header */
+	stor_walbuf_stats(&asked0, &made0);
+	stor_fwal_defer_begin();
+	stor_batch_begin(db);
+	must(batch_write_row(db, 1, 1, &err), &err);
+	assert_int_equal(stor_lsn(db), 2);
+	must(batch_write_row(db, 2, 0, &err), &err); /* rolled back alone */
+	assert_int_equal(stor_lsn(db), 2);
+	must(batch_write_row(db, 3, 1, &err), &err); /* takes lsn 3 */
+	assert_int_equal(stor_lsn(db), 3);
+	stor_rollback(db); /* outside any: nothing to undo */
+	assert_int_equal(rows_held(db), 3);
+	/* not committed yet, nothing in the follower WAL */
+	stor_walbuf_stats(&asked1, &made1);
+	assert_int_equal(made1 - made0, 0);
+	stor_fwal_defer_take(&t);
+	assert_null(t.w);
+	stor_fwal_defer_begin();
+	must(stor_batch_end(db, &err), &err);
+	stor_walbuf_stats(&asked1, &made1);
+	assert_int_equal(made1 - made0, 1); /* one commit */
+	stor_fwal_defer_take(&t);
+	assert_non_null(t.w);
+	must(stor_fwal_ticket_wait(&t, &err), &err);
+	assert_int_equal(stor_lsn(db), 3);
+	stor_unlock(db);
+	stor_dir_put(d, db);
+
+	/* the crash loses the SQLite commits; the WAL's records bring back
+	 * entries 1 to 3 (rows 10, 1 and 3), nothing of row 2 */
+	c = crash_copy(d);
+	must(stor_fwal_recover(c, NULL, &err), &err);
+	must(stor_dir_get(c, "p.db", 0, &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	assert_int_equal(stor_lsn(db), 3);
+	assert_int_equal(rows_held(db), 3);
+	stor_unlock(db);
+	stor_dir_put(c, db);
+	stor_dir_close(c);
+	stor_dir_close(d);
+}
+
+static void test_lost_transaction_undoes_every_entry(void **state)
+{
+	(void)state;
+	stor_dir *d = open_dir("lost", 1, NULL);
+	stor_db *db = locked_placement(d, "p.db");
+	stor_fwal_ticket t;
+	mur_error err;
+
+	stor_fwal_defer_begin();
+	stor_batch_begin(db);
+	must(batch_write_row(db, 1, 1, &err), &err);
+	must(batch_write_row(db, 2, 1, &err), &err);
+	assert_int_equal(stor_lsn(db), 2);
+	/* as SQLite does after an I/O error or a full disk in a statement */
+	assert_int_equal(sqlite3_exec(stor_handle(db), "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(batch_write_row(db, 3, 1, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "58030");
+	assert_int_equal(stor_lsn(db), 0);
+	assert_int_equal(stor_batch_end(db, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "58030");
+	stor_fwal_defer_take(&t);
+	assert_null(t.w); /* no record of the entries undone */
+	assert_int_equal(stor_lsn(db), 0);
+	assert_int_equal(rows_held(db), 0);
+
+	/* the placement goes on from where it was */
+	must(batch_write_row(db, 4, 1, &err), &err);
+	assert_int_equal(stor_lsn(db), 1);
+	assert_int_equal(rows_held(db), 1);
+	stor_unlock(db);
+	stor_dir_put(d, db);
+	stor_dir_close(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -732,6 +879,8 @@ int main(void)
 		cmocka_unit_test(test_fault_slows_and_fails_syncs),
 		cmocka_unit_test(test_off_and_gap),
 		cmocka_unit_test(test_exclusive_locking),
+		cmocka_unit_test(test_entries_commit_once_at_batch_end),
+		cmocka_unit_test(test_lost_transaction_undoes_every_entry),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
