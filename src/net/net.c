@@ -18,7 +18,9 @@
  * empty (TCP_NODELAY is on).  Between net_conn_cork and net_conn_uncork,
  * and while the loop runs its I/O callbacks ("Loop turn" below), frames
  * are appended to one block instead, written as one at the uncork or at
- * the end of the loop's poll phase (the same turn).  The queue is
+ * the end of the loop's poll phase (the same turn); a block written whole
+ * is kept for the conn's next one (NET_CORK_KEEP_MAX), so a burst is not
+ * copied again at each doubling of a block grown afresh.  The queue is
  * accounted in bytes and frames and bounded (NET_SENDQ_*).
  *
  * Handles: a conn owns a uv_tcp_t and a uv_timer_t (read timeout); it is
