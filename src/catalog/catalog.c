@@ -797,11 +797,19 @@ void cat_node_set_disk_bytes(catalog *c, uint32_t node_id, uint64_t bytes)
 		n->disk_bytes = bytes;
 }
 
+/* A write's every task and answer looks its table up (~100 times per
+ * small COPY, scanning past the murphy.* tables): the last one found is
+ * tried first. */
 static cat_table *table_by_id(catalog *c, uint32_t id)
 {
+	int h = c->table_hint;
+	if (h < c->ntables && c->tables[h]->id == id)
+		return c->tables[h];
 	for (int i = 0; i < c->ntables; i++)
-		if (c->tables[i]->id == id)
+		if (c->tables[i]->id == id) {
+			c->table_hint = i;
 			return c->tables[i];
+		}
 	return NULL;
 }
 

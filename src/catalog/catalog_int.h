@@ -16,6 +16,7 @@
 struct catalog {
 	int ntables;
 	cat_table *tables[CAT_TABLES_MAX]; /* the murphy.* virtual tables count toward the cap */
+	int table_hint; /* tables[] index of the table last found by id (a guess: checked) */
 	int nnodes;
 	cat_node *nodes[CAT_NODES_MAX];
 	uint32_t next_table_id;

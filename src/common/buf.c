@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <endian.h>
 #include <string.h>
 
 void mur_buf_init(mur_buf *b) { memset(b, 0, sizeof *b); }
@@ -80,10 +81,12 @@ void mur_buf_put_u32(mur_buf *b, uint32_t v)
 	mur_buf_put(b, x, 4);
 }
 
+/* One put of 8 bytes, not two of 4: a COPY row's values and every task's
+ * header go through here. */
 void mur_buf_put_u64(mur_buf *b, uint64_t v)
 {
-	mur_buf_put_u32(b, (uint32_t)(v >> 32));
-	mur_buf_put_u32(b, (uint32_t)v);
+	uint64_t x = htobe64(v);
+	mur_buf_put(b, &x, 8);
 }
 
 void mur_buf_put_i64(mur_buf *b, int64_t v) { mur_buf_put_u64(b, (uint64_t)v); }

@@ -105,7 +105,10 @@ void mur_failing_row_tag(mur_buf *b, int n, const char *const *names, const mur_
 	for (int i = 0; i < n; i++) {
 		mur_buf_printf(b, "%s%u \"", i ? "," : "", mur_type_oid(types[i]));
 		for (const char *c = names[i]; *c; c++) /* quoted: double any '"' */
-			mur_buf_printf(b, *c == '"' ? "\"\"" : "%c", *c);
+			if (*c == '"')
+				mur_buf_put(b, "\"\"", 2);
+			else
+				mur_buf_put_u8(b, (uint8_t)*c);
 		mur_buf_printf(b, "\"");
 	}
 	mur_buf_printf(b, "*/");

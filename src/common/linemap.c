@@ -4,6 +4,7 @@
  */
 #include "common/linemap.h"
 
+#include <endian.h>
 #include <string.h>
 
 void mur_linemap_init(mur_linemap *m)
@@ -21,8 +22,13 @@ void mur_linemap_free(mur_linemap *m)
 void mur_linemap_add(mur_linemap *m, uint64_t line, const char *text, size_t n)
 {
 	size_t keep = text ? (n < MUR_LINEMAP_TEXT_MAX ? n : MUR_LINEMAP_TEXT_MAX) : 0;
-	mur_buf_put_u64(&m->b, line);
-	mur_buf_put_u32(&m->b, text ? (uint32_t)keep : UINT32_MAX);
+	uint32_t len = text ? (uint32_t)keep : UINT32_MAX;
+	uint64_t be_line = htobe64(line);
+	uint32_t be_len = htobe32(len);
+	char rec[12]; /* u64 line, u32 length, as mur_buf_put_u64/u32: one put per row */
+	memcpy(rec, &be_line, 8);
+	memcpy(rec + 8, &be_len, 4);
+	mur_buf_put(&m->b, rec, sizeof rec);
 	if (keep)
 		mur_buf_put(&m->b, text, keep);
 	m->rows++;

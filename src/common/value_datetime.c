@@ -141,6 +141,9 @@ static int parse_special_datetime(mur_type t, const char *p, size_t n, const cha
 				  const mur_tz *tz, mur_buf *scratch, mur_value *out,
 				  mur_error *err, int *rc)
 {
+	if (n == 0 || isdigit((unsigned char)p[0]))
+		return 0; /* a date (every special input starts with a letter or a sign):
+			     not the clock read below, per value of a COPY */
 	if ((n == 8 && strncasecmp(p, "infinity", 8) == 0) ||
 	    (n == 9 && strncasecmp(p, "+infinity", 9) == 0)) {
 		value_copy_out(scratch, MV_TEXT, "infinity", 8, out);

@@ -697,6 +697,7 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 	size_t offs[FIELDS_MAX], lens[FIELDS_MAX];
 	int nulls[FIELDS_MAX], nf = 0;
 	mur_value vals[CAT_COLUMNS_MAX];
+	uint8_t parsed[CAT_COLUMNS_MAX]; /* vals[i] read for its column's type (ncols set) */
 	mur_error err;
 	uint32_t shard = 0;
 	const cat_table *t = c->t;
@@ -736,8 +737,10 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 		copy_fail_line(c, &err, p, n);
 		return;
 	}
-	for (int i = 0; i < t->ncols; i++)
+	for (int i = 0; i < t->ncols; i++) {
 		vals[i] = c->defaults[i];
+		parsed[i] = 0;
+	}
 	for (int f = 0; f < nf; f++) {
 		int col = c->pc->cols[f];
 		if (nulls[f])
@@ -754,6 +757,7 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 			copy_fail(c, &err);
 			return;
 		}
+		parsed[col] = 1;
 	}
 	if (c->keyless && c->route == ROUTE_NONE)
 		pick_route(c);
@@ -769,7 +773,8 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 	mur_buf_reset(&c->row);
 	if ((c->pc->fill_seq && cat_seq_fill(c->s->e->cat, &c->s->seqs, t->ncols, c->pc->fill_seq,
 					     vals, &err) != MUR_OK) ||
-	    lead_encode_row(c->s->e, t, vals, &c->enc_scratch, &c->row, &shard, &err) != MUR_OK) {
+	    lead_encode_row(c->s->e, t, vals, parsed, &c->enc_scratch, &c->row, &shard, &err) !=
+		    MUR_OK) {
 		copy_fail_line(c, &err, p, n);
 		return;
 	}

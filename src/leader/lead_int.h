@@ -806,9 +806,13 @@ int lead_rowid_for_shard(lead_engine *e, const cat_table *t, uint32_t shard, mur
 /* Coerce and check one row (t->ncols values in table order: NOT NULL,
  * varchar(n)), fill the hidden row id, and append its mur_row encoding to
  * out; *shard gets the shard its distribution value hashes to.  scratch is
- * reused per column. */
-int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, mur_buf *scratch,
-		    mur_buf *out, uint32_t *shard, mur_error *err);
+ * reused per column.  parsed (NULL: none): parsed[i] set when vals[i] is
+ * mur_value_from_pgtext_tz's answer for column i's own type (COPY's
+ * fields), which a date or timestamp column keeps as it is: its text is
+ * what coercing it would write (read again, the same text). */
+int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals,
+		    const uint8_t *parsed, mur_buf *scratch, mur_buf *out, uint32_t *shard,
+		    mur_error *err);
 /* Every placement of the given shards must be connected before a write
  * (fails the run with a clear error otherwise). */
 int lead_check_writable(lead_run *r, const cat_table *t, const uint32_t *shards, int n);

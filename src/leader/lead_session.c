@@ -1323,14 +1323,25 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 		return;
 	}
 	if (st->p->kind == PLAN_COPY_FROM) {
-		/* the COPY owns a fresh plan: the statement may be freed meanwhile */
+		/* the COPY owns its plan (the statement may be freed meanwhile):
+		 * the statement's own, taken (current: checked by execute; run
+		 * again, it plans again), or a fresh one when the plan is the
+		 * session cache's.  r->p stays valid until lead_run_finish below:
+		 * the COPY frees it only once its rows are in, a later turn. */
 		plan *p = NULL;
-		int rc;
+		int rc = MUR_OK, taken = !st->cached;
 		if (lead_txn_write_refused(r)) /* a READ ONLY block */
 			return;
-		rc = stmt_fresh_plan(s, st, &p, &err);
+		if (taken) {
+			p = st->p;
+			st->p = NULL;
+		} else {
+			rc = stmt_fresh_plan(s, st, &p, &err);
+		}
 		if (rc != MUR_OK || lead_copy_start(s, p, r->res, &err) != MUR_OK) {
-			if (p)
+			if (taken)
+				st->p = p; /* back to the statement: r->p is it */
+			else if (p)
 				plan_free(p);
 			lead_run_fail(r, &err);
 		}

@@ -18,7 +18,9 @@
  * empty (TCP_NODELAY is on).  Between net_conn_cork and net_conn_uncork,
  * and while the loop runs its I/O callbacks ("Loop turn" below), frames
  * are appended to one block instead, written as one at the uncork or at
- * the end of the loop's poll phase (the same turn).  The queue is
+ * the end of the loop's poll phase (the same turn); a block written whole
+ * is kept for the conn's next one (NET_CORK_KEEP_MAX), so a burst is not
+ * copied again at each doubling of a block grown afresh.  The queue is
  * accounted in bytes and frames and bounded (NET_SENDQ_*).
  *
  * Handles: a conn owns a uv_tcp_t and a uv_timer_t (read timeout); it is
@@ -77,6 +79,11 @@
  * write costs little next to copying the bytes into the block (the receiver
  * reads 64 KiB at a time, NET_READ_CHUNK). */
 #define NET_TURN_BLOCK_MAX (64 * 1024)
+/* A cork block written whole is kept (one per conn) for the conn's next
+ * cork or turn, up to this capacity: a burst of frames (a COPY's batches
+ * to a follower, ~50 KiB a statement) is copied into the block once, not
+ * again at every doubling of a block grown from 4 KiB each turn. */
+#define NET_CORK_KEEP_MAX (2 * NET_TURN_BLOCK_MAX)
 /* Plaintext bytes encrypted before their ciphertext is written (node TLS). */
 #define NET_TLS_SLICE ((size_t)1024 * 1024)
 
@@ -134,6 +141,7 @@ struct net_conn {
 	int corked;
 	struct net_wreq *cork_w;
 	size_t cork_cap;
+	struct net_wreq *cork_spare;    /* a cork block written whole, for the next (cap set) */
 	struct net_turn *turn;          /* this loop thread's, or NULL */
 	struct net_conn *tprev, *tnext; /* on turn->pending */
 	int tpending;                   /* cork_w waits for the turn's end */
@@ -182,6 +190,7 @@ typedef struct net_wreq {
 	size_t len;
 	char *payload;
 	size_t payload_len;
+	size_t cap; /* a cork block: bytes data[] holds (0: another block) */
 	char data[];
 } net_wreq;
 
@@ -278,6 +287,7 @@ static void conn_close_cb(uv_handle_t *h)
 	turn_leave(c);
 	net_tls_free(c->tls);
 	free(c->cork_w);
+	free(c->cork_spare);
 	free(c->frame);
 	free(c);
 }
@@ -716,10 +726,17 @@ static void put_header(char *h, uint8_t type, size_t len)
 	h[4] = (char)type;
 }
 
-/* Append one frame to the cork block (grown geometrically). */
+/* Append one frame to the cork block (the conn's kept one when it has
+ * none, grown geometrically). */
 static int cork_append(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err)
 {
 	size_t used = c->cork_w ? c->cork_w->len : 0, need = used + NET_HEADER_SIZE + len;
+	if (!c->cork_w && c->cork_spare) {
+		c->cork_w = c->cork_spare;
+		c->cork_spare = NULL;
+		c->cork_w->len = 0;
+		c->cork_cap = c->cork_w->cap;
+	}
 	if (need > c->cork_cap) {
 		size_t cap = c->cork_cap ? c->cork_cap : 4096;
 		net_wreq *w;
@@ -735,7 +752,7 @@ static int cork_append(net_conn *c, uint8_t type, const void *payload, size_t le
 			w->payload_len = 0;
 		}
 		c->cork_w = w;
-		c->cork_cap = cap;
+		c->cork_cap = w->cap = cap;
 	}
 	put_header(c->cork_w->data + used, type, len);
 	if (len)
@@ -794,6 +811,7 @@ static int raw_send(net_conn *c, uint8_t type, const void *payload, size_t len, 
 	w->len = total;
 	w->payload = NULL;
 	w->payload_len = 0;
+	w->cap = 0;
 	put_header(w->data, type, len);
 	if (len)
 		memcpy(w->data + NET_HEADER_SIZE, payload, len);
@@ -813,6 +831,7 @@ static int raw_send_take(net_conn *c, uint8_t type, char *payload, size_t len, m
 	w->len = NET_HEADER_SIZE + len;
 	w->payload = payload;
 	w->payload_len = len;
+	w->cap = 0;
 	put_header(w->data, type, len);
 	return write_block(c, w, err);
 }
@@ -835,6 +854,17 @@ static void wreq_free(net_wreq *w)
 {
 	free(w->payload);
 	free(w);
+}
+
+/* w is written (or encrypted) whole: a cork block is kept for c's next
+ * one (NET_CORK_KEEP_MAX), any other freed. */
+static void wreq_done(net_conn *c, net_wreq *w)
+{
+	if (w->cap && w->cap <= NET_CORK_KEEP_MAX && !c->cork_spare && !w->payload) {
+		c->cork_spare = w;
+		return;
+	}
+	wreq_free(w);
 }
 
 /* Write w (w->len bytes of whole frames; taken) now, or queue the rest;
@@ -863,7 +893,7 @@ static int sock_write_block(net_conn *c, net_wreq *w, mur_error *err)
 		 * uv_try_write does not. */
 		int n = uv_try_write((uv_stream_t *)&c->tcp, b, nb);
 		if (n == (int)total) {
-			wreq_free(w);
+			wreq_done(c, w);
 			return MUR_OK;
 		}
 		if (n > 0)
@@ -1281,6 +1311,7 @@ static int tls_flush(net_conn *c, mur_error *err)
 	w->len = net_tls_take(c->tls, w->data, n);
 	w->payload = NULL;
 	w->payload_len = 0;
+	w->cap = 0;
 	return sock_write_block(c, w, err);
 }
 
@@ -1325,7 +1356,7 @@ static int tls_write_block(net_conn *c, net_wreq *w, mur_error *err)
 				return rc;
 			}
 		}
-	wreq_free(w);
+	wreq_done(c, w);
 	return tls_flush(c, err);
 }
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "common/tz.h"
 #include "common/value.h"
 
 #include <math.h>
@@ -444,6 +445,65 @@ static void co_bad(mur_type t, mur_value in, const char *sqlstate, const char *m
 	mur_buf_free(&scratch);
 }
 
+/* A guard of lead_write.c's keeps_parsed: a COPY's date or timestamp field,
+ * read for its column's type (in any session TimeZone), is what coercing
+ * that text to the type writes, byte for byte — so the COPY's encoding
+ * keeps it instead of reading it a second time. */
+static void test_datetime_text_is_its_coercion(void **state)
+{
+	static const char *const ins[] = {"2024-03-05 12:34:56",
+					  "2024-3-5 1:2:3.5",
+					  "2024-03-05T12:34:56.123456",
+					  "20240305",
+					  "2024-03-05 12:34:56+05:30",
+					  "2024-03-05 12:34:56 Europe/Paris",
+					  "1999-12-31 23:59:59.999999",
+					  "0001-01-01 00:00:00",
+					  "9999-12-31 23:59:59",
+					  "infinity",
+					  "-infinity",
+					  "epoch",
+					  "today",
+					  "tomorrow",
+					  "now",
+					  "2024-02-29",
+					  " 2024-03-05 ",
+					  "2024-03-05 12:34:56Z",
+					  "2024-10-27 02:30:00",
+					  "2024-03-31 02:30:00"};
+	static const char *const zones[] = {"UTC", "Europe/Paris", "America/St_Johns",
+					    "Asia/Kolkata"};
+	static const mur_type types[] = {MT_DATE, MT_TIMESTAMP, MT_TIMESTAMPTZ};
+	int checked = 0;
+	(void)state;
+	for (size_t z = 0; z < sizeof zones / sizeof *zones; z++) {
+		mur_error e;
+		const mur_tz *tz = mur_tz_get(zones[z], &e);
+		assert_non_null(tz);
+		for (size_t k = 0; k < sizeof types / sizeof *types; k++)
+			for (size_t i = 0; i < sizeof ins / sizeof *ins; i++) {
+				mur_buf s1, s2;
+				mur_value v1, v2;
+				mur_buf_init(&s1);
+				mur_buf_init(&s2);
+				if (mur_value_from_pgtext_tz(types[k], ins[i], strlen(ins[i]), tz,
+							     &s1, &v1, &e) == MUR_OK) {
+					assert_int_equal(v1.kind, MV_TEXT);
+					assert_int_equal(mur_value_coerce(types[k], &v1, &s2, &v2,
+									  &e),
+							 MUR_OK);
+					assert_int_equal(v2.kind, MV_TEXT);
+					assert_int_equal(v1.len, v2.len);
+					assert_memory_equal(v1.s, v2.s, v1.len);
+					checked++;
+				}
+				mur_buf_free(&s1);
+				mur_buf_free(&s2);
+			}
+	}
+	assert_true(checked > 200);
+}
+
 static void test_coerce(void **state)
 {
 	(void)state;
@@ -589,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_bytea_text_in),
 		cmocka_unit_test(test_scratch_growth),
 		cmocka_unit_test(test_coerce),
+		cmocka_unit_test(test_datetime_text_is_its_coercion),
 		cmocka_unit_test(test_cmp_hash),
 		cmocka_unit_test(test_row_encoding),
 		cmocka_unit_test(test_float_roundtrip_random),
