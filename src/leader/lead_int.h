@@ -169,6 +169,19 @@ typedef struct lead_setting {
 	char value[256];
 } lead_setting;
 
+/* lead_setmemo.c's slots per session: a TPC-B transaction reads ~12
+ * distinct settings. */
+#define LEAD_SETTING_MEMOS 32
+
+/* One name's value as lead_session_lookup found it (lead_setmemo.c). */
+typedef struct lead_setting_memo {
+	char name[48];
+	const char *value;
+	unsigned gen; /* the session's settings_gen it was found at */
+	int used, has_ms;
+	uint64_t ms; /* value in ms (lead_session_ms), once has_ms */
+} lead_setting_memo;
+
 typedef struct lead_copy lead_copy;
 typedef struct lead_copyto lead_copyto;
 typedef struct lead_stream lead_stream;
@@ -248,6 +261,7 @@ typedef struct lead_session {
 	 * lead_setscope.c's restore and forget): lead_setscope_report looks
 	 * the reportable values up again only when it moved */
 	unsigned settings_gen, reported_gen;
+	lead_setting_memo memo[LEAD_SETTING_MEMOS]; /* lead_setmemo.c */
 	/* the open block's settings (lead_setscope.c): what a rollback
 	 * brings back, and what a COMMIT keeps (the SET LOCALs undone) */
 	lead_settings_snap *set_before, *set_commit;
@@ -988,8 +1002,8 @@ int lead_decide(void *ctx, const cat_decision *dec, repl_decided_cb done, void *
  * out gets it as SHOW prints it ("2s", "1500ms", "0").  MUR_OK, or 22023. */
 int lead_setting_ms_check(const char *name, const char *value, char *out, size_t outsz,
 			  mur_error *err);
-/* A time setting of the session in ms (0: off). */
-uint64_t lead_session_ms(lead_session *s, const char *name);
+/* A time setting's stored text (v, NULL: unset) in ms (0: off). */
+uint64_t lead_setting_text_ms(const char *name, const char *v);
 /* 1 when name is a time setting lead_setting_ms_check knows. */
 int lead_setting_is_ms(const char *name);
 
@@ -1114,7 +1128,14 @@ void lead_setscope_report(void *esess, pgw_param_cb put, void *arg);
 
 /* lead_session.c */
 void lead_session_set(lead_session *s, const char *name, const char *value);
+/* name's value in s: its SET, else its default (NULL: none); not memoized. */
+const char *lead_session_lookup(lead_session *s, const char *name);
+
+/* lead_setmemo.c: lead_session_lookup's answer, memoized per name until
+ * the session's settings change; and a time setting of the session in ms
+ * (0: off). */
 const char *lead_session_get(lead_session *s, const char *name);
+uint64_t lead_session_ms(lead_session *s, const char *name);
 /* SET / RESET / set_config() of r's session: MUR_OK, or MUR_ERR with err
  * (42704 unknown name, 22023 bad value). */
 int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err);

@@ -500,7 +500,7 @@ static const char *session_default(lead_session *s, const char *name)
 	return v ? v : default_setting(name);
 }
 
-const char *lead_session_get(lead_session *s, const char *name)
+const char *lead_session_lookup(lead_session *s, const char *name)
 {
 	for (int i = 0; i < s->nsettings; i++)
 		if (strcmp(s->settings[i].name, name) == 0)
