@@ -1270,13 +1270,21 @@ static int lift_params(const lead_session *s, const lead_stmt *st, int *nparams,
 	static _Thread_local const char *v[SQL_LIFT_MAX + 1];
 	static _Thread_local int32_t len[SQL_LIFT_MAX + 1];
 	static _Thread_local char now[SQL_NOW_PARAM_TEXT];
+	/* now's text is of this µs: a block's statements share their
+	 * transaction's (gmtime and snprintf once, not per statement) */
+	static _Thread_local int64_t now_us;
+	static _Thread_local int now_set;
 	if (st->lift_n > SQL_LIFT_MAX)
 		return MUR_ERR;
 	for (int k = 0; k < st->lift_n; k++) {
 		v[k] = st->lift_text[k];
 		len[k] = (int32_t)strlen(st->lift_text[k]);
 	}
-	sql_cached_now_param(s->xact_now_us, now);
+	if (!now_set || now_us != s->xact_now_us) {
+		sql_cached_now_param(s->xact_now_us, now);
+		now_us = s->xact_now_us;
+		now_set = 1;
+	}
 	v[st->lift_n] = now;
 	len[st->lift_n] = (int32_t)strlen(now);
 	*nparams = st->lift_n + 1;
