@@ -325,9 +325,7 @@ typedef struct lead_stmt {
 				     until it ends, then plans again (lead_session.c) */
 	sql_options opts;  /* the session's settings when planned: re-plan when they change */
 	int given_nparams; /* parameter types the client gave at Parse */
-	uint32_t given_oids[PLAN_PARAMS_MAX];
 	int nparams;
-	uint32_t param_oids[PLAN_PARAMS_MAX];
 	int ncols;
 	pgw_column *cols;
 	/* planned from the session's plan cache: the entry (a reference) whose
@@ -336,6 +334,11 @@ typedef struct lead_stmt {
 	int lift_n;
 	char lift_text[SQL_LIFT_MAX][12];
 	int checked; /* its kept plan found current by prepare(): execute() runs it */
+	/* Last, and not zeroed (op_prepare zeroes what precedes them: 8 KB a
+	 * statement otherwise): only their first given_nparams / nparams
+	 * entries are ever read, each written before. */
+	uint32_t given_oids[PLAN_PARAMS_MAX];
+	uint32_t param_oids[PLAN_PARAMS_MAX];
 } lead_stmt;
 
 /* Per-task bookkeeping for EXPLAIN ANALYZE and merging. */

@@ -39,6 +39,7 @@
 #define LEAD_STR_(x) #x
 #define LEAD_STR(x) LEAD_STR_(x)
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1178,8 +1179,10 @@ static void *op_prepare(void *esess, const char *sql, int nparams, const uint32_
 	const sql_lift *lift = sql == s->split_stmt && nparams == 0 && strlen(sql) == s->lift.len
 				       ? &s->lift
 				       : NULL;
-	lead_stmt *st = calloc(1, sizeof *st);
+	lead_stmt *st = malloc(sizeof *st);
 	s->split_stmt = NULL;
+	if (st)
+		memset(st, 0, offsetof(lead_stmt, given_oids)); /* the oids: lead_int.h */
 	if (!st || !(st->sql = strdup(sql))) {
 		free(st);
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
