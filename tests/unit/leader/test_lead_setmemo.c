@@ -3,8 +3,8 @@
  * (src/leader/lead_setmemo.c) answer as the settings are now: after SET,
  * ROLLBACK, COMMIT and RESET, in text and in ms; a name in a buffer reused
  * for another name; murphy.plan_cache_hits, which moves without a SET; and
- * a block that SETs nothing leaves the settings' generation (the memo's
- * validity) where it was.
+ * a block that SETs nothing, or a read that shows no staleness, leaves the
+ * settings' generation (the memo's validity) where it was.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -105,6 +105,29 @@ static void test_block_without_set_keeps_the_generation(void **state)
 	lf_free(fx);
 }
 
+/* A read that shows no staleness leaves murphy.last_read_staleness at the
+ * "0" it shows already: no entry added (which the end of a block would
+ * take away again), the generation stays.  The fake followers do not run
+ * queries (they answer 0A000): a failed read reports "0" too. */
+static void test_read_without_staleness_keeps_the_generation(void **state)
+{
+	(void)state;
+	lf_fixture *fx = lf_new(3);
+	lead_session *s = lf_session(fx);
+	unsigned gen;
+	lf_query *q;
+	lf_ok(fx, "CREATE TABLE t (id int PRIMARY KEY, v text) WITH (shards = 1, replicas = 3)");
+	run(fx, s, (const char *const[]){"BEGIN", "COMMIT", NULL});
+	gen = s->settings_gen;
+	q = lf_exec(fx, s, "SELECT v FROM t WHERE id = 1");
+	lf_settle(fx);
+	assert_true(lf_done(q));
+	assert_string_equal(lf_sqlstate(q), "0A000");
+	assert_string_equal(lead_session_get(s, "murphy.last_read_staleness"), "0");
+	assert_int_equal(s->settings_gen, gen);
+	lf_free(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -112,6 +135,7 @@ int main(void)
 		cmocka_unit_test(test_memo_checks_the_name_text),
 		cmocka_unit_test(test_plan_cache_hits_moves_without_set),
 		cmocka_unit_test(test_block_without_set_keeps_the_generation),
+		cmocka_unit_test(test_read_without_staleness_keeps_the_generation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
