@@ -46,6 +46,7 @@
 #include "pgcatalog/pgcatalog.h"
 #include "replication/repl.h"
 #include "sql/plan.h"
+#include "sql/plan_cache.h"
 #include "sql/sql.h"
 #include "storage/stmt_cache.h"
 
@@ -312,6 +313,10 @@ typedef struct lead_session {
 	sql_lift lift;
 	uint64_t plan_hits; /* statements that ran a kept plan: murphy.plan_cache_hits */
 	char plan_hits_text[24];
+	/* now()'s parameter of a kept plan (lead_session.c, lift_params): the
+	 * text of xact_now_us when it was now_text_us ("": none yet) */
+	char now_text[SQL_NOW_PARAM_TEXT];
+	int64_t now_text_us;
 } lead_session;
 
 typedef struct lead_session lead_session;

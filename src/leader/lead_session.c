@@ -1267,29 +1267,25 @@ static int stmt_fresh_plan(lead_session *s, const lead_stmt *st, plan **p, mur_e
 /* The parameters a plan from the cache takes (text format): the
  * statement's literals, then now() (the transaction's start, as a plan
  * made now would hold it: lead_session_sql_options). */
-static int lift_params(const lead_session *s, const lead_stmt *st, int *nparams,
+static int lift_params(lead_session *s, const lead_stmt *st, int *nparams,
 		       const char *const **values, const int32_t **lengths)
 {
 	static _Thread_local const char *v[SQL_LIFT_MAX + 1];
 	static _Thread_local int32_t len[SQL_LIFT_MAX + 1];
-	static _Thread_local char now[SQL_NOW_PARAM_TEXT];
-	/* now's text is of this µs: a block's statements share their
-	 * transaction's (gmtime and snprintf once, not per statement) */
-	static _Thread_local int64_t now_us;
-	static _Thread_local int now_set;
 	if (st->lift_n > SQL_LIFT_MAX)
 		return MUR_ERR;
 	for (int k = 0; k < st->lift_n; k++) {
 		v[k] = st->lift_text[k];
 		len[k] = (int32_t)strlen(st->lift_text[k]);
 	}
-	if (!now_set || now_us != s->xact_now_us) {
-		sql_cached_now_param(s->xact_now_us, now);
-		now_us = s->xact_now_us;
-		now_set = 1;
+	/* the session's now() text is of its transaction's start: a block's
+	 * statements share it (gmtime and snprintf once, not per statement) */
+	if (!s->now_text[0] || s->now_text_us != s->xact_now_us) {
+		sql_cached_now_param(s->xact_now_us, s->now_text);
+		s->now_text_us = s->xact_now_us;
 	}
-	v[st->lift_n] = now;
-	len[st->lift_n] = (int32_t)strlen(now);
+	v[st->lift_n] = s->now_text;
+	len[st->lift_n] = (int32_t)strlen(s->now_text);
 	*nparams = st->lift_n + 1;
 	*values = v;
 	*lengths = len;
