@@ -170,12 +170,14 @@ typedef struct lead_setting {
 	char value[256];
 } lead_setting;
 
-/* lead_setmemo.c's slots per session: a TPC-B transaction reads ~12
- * distinct settings. */
-#define LEAD_SETTING_MEMOS 32
+/* lead_setmemo.c's slots per session (a TPC-B transaction reads ~15
+ * distinct settings), and those a name may take. */
+#define LEAD_SETTING_MEMOS 64
+#define LEAD_SETTING_MEMO_PROBES 4
 
 /* One name's value as lead_session_lookup found it (lead_setmemo.c). */
 typedef struct lead_setting_memo {
+	const char *key; /* the name's address when memoized */
 	char name[48];
 	const char *value;
 	unsigned gen; /* the session's settings_gen it was found at */

@@ -17,8 +17,8 @@
  *      static defaults, the session's and engine's startup buffers) stay
  *      valid and unchanged until then.
  *   2. A hit is checked against the name's text, not only its address (the
- *      slot's key: callers pass literals, but a name may live in a buffer
- *      reused for another).
+ *      entry's key and what picks its slots: callers pass literals, but a
+ *      name may live in a buffer reused for another).
  *   3. Names whose value moves without a SET are never memoized
  *      (murphy.plan_cache_hits: the session's count, session_default), nor
  *      names too long for a slot.
@@ -31,19 +31,31 @@
 static const char *const unmemoized[] = {"murphy.plan_cache_hits"};
 
 /* s's entry for name, its value looked up when not current; NULL when the
- * name is not memoized. */
+ * name is not memoized.  An entry is one of LEAD_SETTING_MEMO_PROBES slots
+ * from the one the name's address picks: two hot names on one slot took
+ * turns evicting each other. */
 static lead_setting_memo *memo_of(lead_session *s, const char *name)
 {
 	uintptr_t a = (uintptr_t)name;
-	lead_setting_memo *m = &s->memo[((a >> 3) ^ (a >> 9)) % LEAD_SETTING_MEMOS];
+	unsigned h = (unsigned)((a >> 3) ^ (a >> 11));
+	lead_setting_memo *m, *free_slot = NULL;
 	size_t len;
-	if (m->used && m->gen == s->settings_gen && strcmp(m->name, name) == 0)
-		return m;
+	for (int i = 0; i < LEAD_SETTING_MEMO_PROBES; i++) {
+		m = &s->memo[(h + (unsigned)i) % LEAD_SETTING_MEMOS];
+		if (!m->used || m->gen != s->settings_gen) {
+			if (!free_slot)
+				free_slot = m;
+		} else if (m->key == name && strcmp(m->name, name) == 0) {
+			return m;
+		}
+	}
 	if ((len = strlen(name)) >= sizeof m->name)
 		return NULL;
 	for (size_t i = 0; i < sizeof unmemoized / sizeof unmemoized[0]; i++)
 		if (strcmp(unmemoized[i], name) == 0)
 			return NULL;
+	m = free_slot ? free_slot : &s->memo[h % LEAD_SETTING_MEMOS]; /* all in use: the first */
+	m->key = name;
 	memcpy(m->name, name, len + 1);
 	m->value = lead_session_lookup(s, name);
 	m->gen = s->settings_gen;
