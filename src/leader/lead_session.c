@@ -1040,7 +1040,7 @@ static void stmt_describe_fill(lead_stmt *st)
 {
 	const plan *p = st->p;
 	st->nparams = st->cached ? 0 : p->nparams; /* a kept plan's are not the client's */
-	for (int i = 0; i < p->nparams && i < PLAN_PARAMS_MAX; i++)
+	for (int i = 0; i < st->nparams && i < PLAN_PARAMS_MAX; i++)
 		st->param_oids[i] = mur_type_oid(
 			p->param_types[i] == MT_UNKNOWN ? MT_TEXT : p->param_types[i]);
 	free(st->cols);
