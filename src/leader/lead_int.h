@@ -744,6 +744,12 @@ void lead_shuffle_totals_of(const lead_run *r, lead_shuffle_totals *out);
 /* lead_stats.c: murphy.query_stats (shown by lead_views.c) */
 void lead_stats_record(lead_run *r);
 
+/* lead_values.c: when sql is a VALUES of parameters and NULLs only
+ * ("VALUES (?1, ?2, NULL)"), its rows appended to out as lead_local_query
+ * would give them, *nrows and *ncols set: 1; else 0, out as it was. */
+int lead_values_direct(const char *sql, const mur_value *params, int nparams, mur_buf *out,
+		       uint64_t *nrows, uint32_t *ncols);
+
 /* lead_local.c: the leader's in-memory SQLite */
 int lead_local_open(lead_engine *e, mur_error *err);
 /* murphy_transaction_outcomes on e->mem: a virtual table over the catalog's
