@@ -13,10 +13,16 @@
  * (catalog_store.c) and its sequences; beyond this many the rest are prepared each time. */
 #define CAT_STORE_STMTS_MAX 32
 
+/* Slots of table_by_id's memo (catalog.c): a power of two. */
+#define CAT_TABLE_MEMO 256
+
 struct catalog {
 	int ntables;
 	cat_table *tables[CAT_TABLES_MAX]; /* the murphy.* virtual tables count toward the cap */
-	int table_hint; /* tables[] index of the table last found by id (a guess: checked) */
+	/* table_by_id's memo: table id % CAT_TABLE_MEMO → its index in tables[]
+	 * when last found; a hint, checked against tables[] at every use (an
+	 * add, drop or replace of a table needs no update) */
+	uint16_t table_memo[CAT_TABLE_MEMO];
 	int nnodes;
 	cat_node *nodes[CAT_NODES_MAX];
 	uint32_t next_table_id;

@@ -28,7 +28,13 @@ typedef struct clu_pending {
 	uint64_t deadline_ms; /* loop clock; 0 = no timeout */
 	uint64_t sent_mark;   /* its TASK frame's net_conn_sent_mark */
 	struct clu_pending *prev, *next;
+	struct clu_pending *hnext; /* its link's by_id bucket, as a chain */
 } clu_pending;
+
+/* A link's pending tasks by id (route.c): buckets, a power of two; tasks
+ * are numbered one after the other, so ~CLU_PENDING_TASKS_MAX / this many
+ * at most share one. */
+#define CLU_PENDING_BUCKETS 64
 
 typedef struct clu_node clu_node;
 
@@ -39,6 +45,10 @@ typedef struct clu_link {
 	net_handshake hs;     /* the CHALLENGE's nonce and the HELLO's (wire/node_auth.h) */
 	clu_pending *pending; /* doubly linked, newest first */
 	size_t npending;
+	/* the same tasks by task_id % CLU_PENDING_BUCKETS: an answer finds its
+	 * task without walking the list (~9 tasks pending per follower under
+	 * TPC-B, a cache miss each: 0.8 % of the leader's CPU) */
+	clu_pending *by_id[CLU_PENDING_BUCKETS];
 	struct clu_link *prev, *next;
 } clu_link;
 

@@ -21,9 +21,12 @@
  * checked on the failure detector's tick, so a timeout fires up to one
  * tick (<= 250 ms) late; REBUILD and CATCHUP have none.
  *
- * Lookup of a RESULT is a linear scan of its link's list: a follower has
- * a handful of tasks in flight (one per shard a statement touches times
- * the sessions using it), bounded by CLU_PENDING_TASKS_MAX.
+ * A RESULT finds its entry through the link's buckets by task id
+ * (by_id, CLU_PENDING_BUCKETS of them): a follower has a handful of tasks
+ * in flight (one per shard a statement touches times the sessions using
+ * it), bounded by CLU_PENDING_TASKS_MAX; walking the list for each answer
+ * was a cache miss per entry.  The list keeps the order (newest first)
+ * the link's loss and the deadline check go through.
  */
 #include "cluster/cluster_int.h"
 #include "cluster/fault.h"
@@ -34,8 +37,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+static clu_pending **bucket_of(clu_link *k, uint64_t task_id)
+{
+	return &k->by_id[task_id % CLU_PENDING_BUCKETS];
+}
+
+/* p becomes the newest of k's pending tasks. */
+static void pending_link(clu_link *k, clu_pending *p)
+{
+	clu_pending **b = bucket_of(k, p->task_id);
+	p->prev = NULL;
+	p->next = k->pending;
+	if (k->pending)
+		k->pending->prev = p;
+	k->pending = p;
+	p->hnext = *b;
+	*b = p;
+	k->npending++;
+}
+
+/* The pending task task_id of k, or NULL. */
+static clu_pending *pending_find(clu_link *k, uint64_t task_id)
+{
+	clu_pending *p = *bucket_of(k, task_id);
+	while (p && p->task_id != task_id)
+		p = p->hnext;
+	return p;
+}
+
 static void pending_unlink(clu_link *k, clu_pending *p)
 {
+	clu_pending **b = bucket_of(k, p->task_id);
+	while (*b != p) {
+		assert(*b); /* a pending task is on its bucket's chain */
+		b = &(*b)->hnext;
+	}
+	*b = p->hnext;
 	if (p->prev)
 		p->prev->next = p->next;
 	else
@@ -80,10 +117,7 @@ void clu_route_result(clu_link *k, const char *payload, size_t len)
 		net_conn_close(k->conn, "malformed RESULT");
 		return;
 	}
-	for (p = k->pending; p; p = p->next)
-		if (p->task_id == res.task_id)
-			break;
-	if (!p) {
+	if (!(p = pending_find(k, res.task_id))) {
 		MLOG(WARN, "cluster", "follower %s answered task %llu, which is not pending",
 		     k->node->name, (unsigned long long)res.task_id);
 		exec_result_free(&res);
@@ -203,11 +237,7 @@ int clu_send_task(clu_leader *l, uint32_t node_id, exec_task *task, clu_task_cb 
 		p->deadline_ms = uv_now(l->loop) + l->task_timeout_ms;
 	p->cb = cb;
 	p->arg = arg;
-	p->next = k->pending;
-	if (k->pending)
-		k->pending->prev = p;
-	k->pending = p;
-	k->npending++;
+	pending_link(k, p);
 	return MUR_OK;
 
 free_pending:

@@ -28,7 +28,8 @@ void mur_buf_reset(mur_buf *b)
 
 int mur_buf_ok(const mur_buf *b) { return !b->oom; }
 
-int mur_buf_reserve(mur_buf *b, size_t extra)
+/* mur_buf_reserve when the room is not there (or oom): grow. */
+static int buf_grow(mur_buf *b, size_t extra)
 {
 	size_t need, cap;
 	char *p;
@@ -50,6 +51,19 @@ int mur_buf_reserve(mur_buf *b, size_t extra)
 	return MUR_OK;
 }
 
+/* The room there already (the common case: an encoder's fields, one
+ * after the other) is decided inline: every field put went through a call
+ * of the whole reserve. */
+static inline int buf_room(const mur_buf *b, size_t extra)
+{
+	return !b->oom && b->len + extra < b->cap; /* and 1 for mur_buf_cstr's NUL */
+}
+
+int mur_buf_reserve(mur_buf *b, size_t extra)
+{
+	return buf_room(b, extra) ? MUR_OK : buf_grow(b, extra);
+}
+
 char *mur_buf_steal(mur_buf *b, size_t *len)
 {
 	char *p = b->data;
@@ -61,7 +75,7 @@ char *mur_buf_steal(mur_buf *b, size_t *len)
 
 void mur_buf_put(mur_buf *b, const void *p, size_t n)
 {
-	if (n == 0 || mur_buf_reserve(b, n) != MUR_OK)
+	if (n == 0 || (!buf_room(b, n) && buf_grow(b, n) != MUR_OK))
 		return;
 	memcpy(b->data + b->len, p, n);
 	b->len += n;

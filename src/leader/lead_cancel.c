@@ -347,9 +347,8 @@ int lead_setting_ms_check(const char *name, const char *value, char *out, size_t
 	return MUR_OK;
 }
 
-uint64_t lead_session_ms(lead_session *s, const char *name)
+uint64_t lead_setting_text_ms(const char *name, const char *v)
 {
-	const char *v = lead_session_get(s, name);
 	double ms;
 	mur_error err;
 	if (v && v[0] == '0' && !v[1])

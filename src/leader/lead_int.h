@@ -46,6 +46,7 @@
 #include "pgcatalog/pgcatalog.h"
 #include "replication/repl.h"
 #include "sql/plan.h"
+#include "sql/plan_cache.h"
 #include "sql/sql.h"
 #include "storage/stmt_cache.h"
 
@@ -169,6 +170,21 @@ typedef struct lead_setting {
 	char value[256];
 } lead_setting;
 
+/* lead_setmemo.c's slots per session (a TPC-B transaction reads ~15
+ * distinct settings), and those a name may take. */
+#define LEAD_SETTING_MEMOS 64
+#define LEAD_SETTING_MEMO_PROBES 4
+
+/* One name's value as lead_session_lookup found it (lead_setmemo.c). */
+typedef struct lead_setting_memo {
+	const char *key; /* the name's address when memoized */
+	char name[48];
+	const char *value;
+	unsigned gen; /* the session's settings_gen it was found at */
+	int used, has_ms;
+	uint64_t ms; /* value in ms (lead_session_ms), once has_ms */
+} lead_setting_memo;
+
 typedef struct lead_copy lead_copy;
 typedef struct lead_copyto lead_copyto;
 typedef struct lead_stream lead_stream;
@@ -248,6 +264,7 @@ typedef struct lead_session {
 	 * lead_setscope.c's restore and forget): lead_setscope_report looks
 	 * the reportable values up again only when it moved */
 	unsigned settings_gen, reported_gen;
+	lead_setting_memo memo[LEAD_SETTING_MEMOS]; /* lead_setmemo.c */
 	/* the open block's settings (lead_setscope.c): what a rollback
 	 * brings back, and what a COMMIT keeps (the SET LOCALs undone) */
 	lead_settings_snap *set_before, *set_commit;
@@ -298,6 +315,10 @@ typedef struct lead_session {
 	sql_lift lift;
 	uint64_t plan_hits; /* statements that ran a kept plan: murphy.plan_cache_hits */
 	char plan_hits_text[24];
+	/* now()'s parameter of a kept plan (lead_session.c, lift_params): the
+	 * text of xact_now_us when it was now_text_us ("": none yet) */
+	char now_text[SQL_NOW_PARAM_TEXT];
+	int64_t now_text_us;
 } lead_session;
 
 typedef struct lead_session lead_session;
@@ -311,9 +332,7 @@ typedef struct lead_stmt {
 				     until it ends, then plans again (lead_session.c) */
 	sql_options opts;  /* the session's settings when planned: re-plan when they change */
 	int given_nparams; /* parameter types the client gave at Parse */
-	uint32_t given_oids[PLAN_PARAMS_MAX];
 	int nparams;
-	uint32_t param_oids[PLAN_PARAMS_MAX];
 	int ncols;
 	pgw_column *cols;
 	/* planned from the session's plan cache: the entry (a reference) whose
@@ -322,6 +341,11 @@ typedef struct lead_stmt {
 	int lift_n;
 	char lift_text[SQL_LIFT_MAX][12];
 	int checked; /* its kept plan found current by prepare(): execute() runs it */
+	/* Last, and not zeroed (op_prepare zeroes what precedes them: 8 KB a
+	 * statement otherwise): only their first given_nparams / nparams
+	 * entries are ever read, each written before. */
+	uint32_t given_oids[PLAN_PARAMS_MAX];
+	uint32_t param_oids[PLAN_PARAMS_MAX];
 } lead_stmt;
 
 /* Per-task bookkeeping for EXPLAIN ANALYZE and merging. */
@@ -720,6 +744,12 @@ void lead_shuffle_totals_of(const lead_run *r, lead_shuffle_totals *out);
 /* lead_stats.c: murphy.query_stats (shown by lead_views.c) */
 void lead_stats_record(lead_run *r);
 
+/* lead_values.c: when sql is a VALUES of parameters and NULLs only
+ * ("VALUES (?1, ?2, NULL)"), its rows appended to out as lead_local_query
+ * would give them, *nrows and *ncols set: 1; else 0, out as it was. */
+int lead_values_direct(const char *sql, const mur_value *params, int nparams, mur_buf *out,
+		       uint64_t *nrows, uint32_t *ncols);
+
 /* lead_local.c: the leader's in-memory SQLite */
 int lead_local_open(lead_engine *e, mur_error *err);
 /* murphy_transaction_outcomes on e->mem: a virtual table over the catalog's
@@ -992,8 +1022,8 @@ int lead_decide(void *ctx, const cat_decision *dec, repl_decided_cb done, void *
  * out gets it as SHOW prints it ("2s", "1500ms", "0").  MUR_OK, or 22023. */
 int lead_setting_ms_check(const char *name, const char *value, char *out, size_t outsz,
 			  mur_error *err);
-/* A time setting of the session in ms (0: off). */
-uint64_t lead_session_ms(lead_session *s, const char *name);
+/* A time setting's stored text (v, NULL: unset) in ms (0: off). */
+uint64_t lead_setting_text_ms(const char *name, const char *v);
 /* 1 when name is a time setting lead_setting_ms_check knows. */
 int lead_setting_is_ms(const char *name);
 
@@ -1118,7 +1148,14 @@ void lead_setscope_report(void *esess, pgw_param_cb put, void *arg);
 
 /* lead_session.c */
 void lead_session_set(lead_session *s, const char *name, const char *value);
+/* name's value in s: its SET, else its default (NULL: none); not memoized. */
+const char *lead_session_lookup(lead_session *s, const char *name);
+
+/* lead_setmemo.c: lead_session_lookup's answer, memoized per name until
+ * the session's settings change; and a time setting of the session in ms
+ * (0: off). */
 const char *lead_session_get(lead_session *s, const char *name);
+uint64_t lead_session_ms(lead_session *s, const char *name);
 /* SET / RESET / set_config() of r's session: MUR_OK, or MUR_ERR with err
  * (42704 unknown name, 22023 bad value). */
 int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err);

@@ -39,6 +39,7 @@
 #define LEAD_STR_(x) #x
 #define LEAD_STR(x) LEAD_STR_(x)
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,7 +501,7 @@ static const char *session_default(lead_session *s, const char *name)
 	return v ? v : default_setting(name);
 }
 
-const char *lead_session_get(lead_session *s, const char *name)
+const char *lead_session_lookup(lead_session *s, const char *name)
 {
 	for (int i = 0; i < s->nsettings; i++)
 		if (strcmp(s->settings[i].name, name) == 0)
@@ -1039,7 +1040,7 @@ static void stmt_describe_fill(lead_stmt *st)
 {
 	const plan *p = st->p;
 	st->nparams = st->cached ? 0 : p->nparams; /* a kept plan's are not the client's */
-	for (int i = 0; i < p->nparams && i < PLAN_PARAMS_MAX; i++)
+	for (int i = 0; i < st->nparams && i < PLAN_PARAMS_MAX; i++)
 		st->param_oids[i] = mur_type_oid(
 			p->param_types[i] == MT_UNKNOWN ? MT_TEXT : p->param_types[i]);
 	free(st->cols);
@@ -1178,8 +1179,10 @@ static void *op_prepare(void *esess, const char *sql, int nparams, const uint32_
 	const sql_lift *lift = sql == s->split_stmt && nparams == 0 && strlen(sql) == s->lift.len
 				       ? &s->lift
 				       : NULL;
-	lead_stmt *st = calloc(1, sizeof *st);
+	lead_stmt *st = malloc(sizeof *st);
 	s->split_stmt = NULL;
+	if (st)
+		memset(st, 0, offsetof(lead_stmt, given_oids)); /* the oids: lead_int.h */
 	if (!st || !(st->sql = strdup(sql))) {
 		free(st);
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -1264,21 +1267,25 @@ static int stmt_fresh_plan(lead_session *s, const lead_stmt *st, plan **p, mur_e
 /* The parameters a plan from the cache takes (text format): the
  * statement's literals, then now() (the transaction's start, as a plan
  * made now would hold it: lead_session_sql_options). */
-static int lift_params(const lead_session *s, const lead_stmt *st, int *nparams,
+static int lift_params(lead_session *s, const lead_stmt *st, int *nparams,
 		       const char *const **values, const int32_t **lengths)
 {
 	static _Thread_local const char *v[SQL_LIFT_MAX + 1];
 	static _Thread_local int32_t len[SQL_LIFT_MAX + 1];
-	static _Thread_local char now[SQL_NOW_PARAM_TEXT];
 	if (st->lift_n > SQL_LIFT_MAX)
 		return MUR_ERR;
 	for (int k = 0; k < st->lift_n; k++) {
 		v[k] = st->lift_text[k];
 		len[k] = (int32_t)strlen(st->lift_text[k]);
 	}
-	sql_cached_now_param(s->xact_now_us, now);
-	v[st->lift_n] = now;
-	len[st->lift_n] = (int32_t)strlen(now);
+	/* the session's now() text is of its transaction's start: a block's
+	 * statements share it (gmtime and snprintf once, not per statement) */
+	if (!s->now_text[0] || s->now_text_us != s->xact_now_us) {
+		sql_cached_now_param(s->xact_now_us, s->now_text);
+		s->now_text_us = s->xact_now_us;
+	}
+	v[st->lift_n] = s->now_text;
+	len[st->lift_n] = (int32_t)strlen(s->now_text);
 	*nparams = st->lift_n + 1;
 	*values = v;
 	*lengths = len;

@@ -102,9 +102,15 @@ static void snap_put(lead_settings_snap *sp, const char *name, const char *value
 	snprintf(x->value, sizeof x->value, "%s", value);
 }
 
-/* The session's settings become sp's; the connection's keepalive too. */
+/* The session's settings become sp's; the connection's keepalive too.
+ * When they are sp's already (byte for byte: copies of each other, as
+ * after most blocks, which SET nothing), nothing changes: the generation
+ * stays, so lead_setmemo.c's memo and ReadyForQuery's report stay good. */
 static void restore(lead_session *s, const lead_settings_snap *sp)
 {
+	if (s->nsettings == sp->n &&
+	    (!sp->n || memcmp(s->settings, sp->v, (size_t)sp->n * sizeof *sp->v) == 0))
+		return;
 	s->nsettings = sp->n;
 	if (sp->n)
 		memcpy(s->settings, sp->v, (size_t)sp->n * sizeof *sp->v);

@@ -186,7 +186,8 @@ static void warn_no_backend(lead_engine *e, int64_t pid)
 	if (!res || res->nnotices >= PGW_NOTICES_MAX)
 		return;
 	pgw_result_add_notice(res, "PID %lld is not a PostgreSQL backend process", (long long)pid);
-	memcpy(res->notices[res->nnotices - 1].sqlstate, SQLSTATE_WARNING, 6);
+	if (res->nnotices > 0) /* 0: dropped (out of memory) */
+		memcpy(res->notices[res->nnotices - 1].sqlstate, SQLSTATE_WARNING, 6);
 }
 
 /* PostgreSQL's pg_signal_backend: the answer for pid, or -1 after failing

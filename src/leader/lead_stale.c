@@ -798,9 +798,15 @@ void lead_stale_report(lead_run *r)
 	mur_buf b;
 	if (r->parent)
 		return;
+	const char *was = lead_session_get(r->s, "murphy.last_read_staleness");
 	if (!r->failed && sr->n > 0)
 		snprintf(worst, sizeof worst, "%llums", (unsigned long long)sr->worst_ms);
-	lead_session_set(r->s, "murphy.last_read_staleness", worst);
+	/* the "0" it shows already (its default, most often): no entry is
+	 * added, which a block's end would take away again, changing the
+	 * session's settings (and their generation: lead_setmemo.c) twice per
+	 * transaction with a read */
+	if (!was || strcmp(was, worst) != 0)
+		lead_session_set(r->s, "murphy.last_read_staleness", worst);
 	if (!r->failed && sr->nmissing > 0)
 		warn_missing(r);
 	if (r->failed || sr->n == 0)

@@ -487,8 +487,11 @@ void lead_insert_start(lead_run *r)
 		return;
 	}
 	r->e->local_session = r->s; /* its nextval defaults: catalog_seq.c */
-	if (pi->values_sql && lead_local_query(r->e, pi->values_sql, r->params, r->nparams, NULL, 0,
-					       0, &r->rows, &r->nrows, &r->ncols, &err) != MUR_OK)
+	if (pi->values_sql &&       /* parameters and NULLs only: no SQLite (lead_values.c) */
+	    !lead_values_direct(pi->values_sql, r->params, r->nparams, &r->rows, &r->nrows,
+				&r->ncols) &&
+	    lead_local_query(r->e, pi->values_sql, r->params, r->nparams, NULL, 0, 0, &r->rows,
+			     &r->nrows, &r->ncols, &err) != MUR_OK)
 		lead_run_fail(r, &err);
 	r->e->local_session = NULL;
 	insert_route(r);

@@ -47,6 +47,7 @@ void pgw_result_free(pgw_result *r)
 	pgw_portal_op_free(r->portal);
 	free(r->cols);
 	free(r->copy_oids);
+	free(r->notices);
 	mur_buf_free(&r->rows);
 	free(r);
 }
@@ -104,6 +105,8 @@ void pgw_result_add_notice(pgw_result *r, const char *fmt, ...)
 	mur_error *n;
 	if (r->nnotices >= PGW_NOTICES_MAX)
 		return; /* bounded: later notices are dropped */
+	if (!r->notices && !(r->notices = malloc(PGW_NOTICES_MAX * sizeof *r->notices)))
+		return; /* out of memory: dropped too */
 	n = &r->notices[r->nnotices++];
 	va_start(ap, fmt);
 	mur_error_setv(n, SQLSTATE_SUCCESS, fmt, ap);

@@ -45,6 +45,7 @@
 
 #include "common/log.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,13 @@ typedef struct outcome_bound {
 	} parts[REPL_OUTCOME_PARTS_MAX];
 } outcome_bound;
 
+/* Buckets of the ring's index by txid: a power of two, at least the ring's
+ * size, so chains stay about one entry long. */
+#define REPL_OUTCOME_BUCKETS 1024
+_Static_assert(REPL_OUTCOME_BUCKETS >= REPL_OUTCOMES_TRIM_BATCH &&
+		       (REPL_OUTCOME_BUCKETS & (REPL_OUTCOME_BUCKETS - 1)) == 0,
+	       "the index has a bucket per ring entry at least, a power of two");
+
 struct repl_outcome_trim {
 	int64_t keep_ms;
 	int64_t after_ms;    /* the scan's cursor: (decided_ms, txid) of the last row read */
@@ -73,6 +81,14 @@ struct repl_outcome_trim {
 	int64_t excess;      /* rows over REPL_OUTCOMES_ROWS_MAX at the pass's start */
 	outcome_bound ring[REPL_OUTCOMES_TRIM_BATCH];
 	int ring_next;
+	/* The ring's entries in use (txid != 0) chained by bucket of their
+	 * txid: head[bucket] and next[entry] are ring indexes + 1 (0: end).
+	 * An entry is linked when it takes a txid and unlinked when it drops
+	 * it (reused for another, or trimmed): a marker reaching its quorum
+	 * found its entry by scanning all 1000 of ~1 KB, one cache miss each,
+	 * at every commit of a multi-shard transaction. */
+	uint16_t head[REPL_OUTCOME_BUCKETS];
+	uint16_t next[REPL_OUTCOMES_TRIM_BATCH];
 };
 
 /* One scan's state. */
@@ -141,23 +157,51 @@ static int part_unsettled_here(repl_ctx *c, uint64_t txid, const uint32_t *pt)
 	return !s->committed_known || repl_recommit_pending(rt, txid);
 }
 
+static uint16_t *bucket_of(struct repl_outcome_trim *tr, uint64_t txid)
+{
+	/* Fibonacci hashing: the top bits of txid times 2^64 / phi */
+	return &tr->head[(txid * 0x9E3779B97F4A7C15ull) >> 54];
+}
+_Static_assert(REPL_OUTCOME_BUCKETS == 1u << (64 - 54), "bucket_of's shift");
+
 static outcome_bound *bound_find(struct repl_outcome_trim *tr, uint64_t txid)
 {
-	for (int i = 0; i < REPL_OUTCOMES_TRIM_BATCH; i++)
-		if (tr->ring[i].txid == txid)
-			return &tr->ring[i];
+	for (uint16_t i = *bucket_of(tr, txid); i; i = tr->next[i - 1])
+		if (tr->ring[i - 1].txid == txid)
+			return &tr->ring[i - 1];
 	return NULL;
+}
+
+/* Ring entry b gives up its txid: unlinked from its chain, free. */
+static void bound_drop(struct repl_outcome_trim *tr, outcome_bound *b)
+{
+	uint16_t self = (uint16_t)(b - tr->ring + 1), *link;
+	if (!b->txid)
+		return;
+	for (link = bucket_of(tr, b->txid); *link && *link != self; link = &tr->next[*link - 1])
+		;
+	assert(*link == self); /* a txid's entry is on its bucket's chain */
+	if (*link)
+		*link = tr->next[self - 1];
+	b->txid = 0;
 }
 
 /* txid's ring entry, made (taking the oldest's place) when missing. */
 static outcome_bound *bound_get(struct repl_outcome_trim *tr, uint64_t txid)
 {
 	outcome_bound *b = bound_find(tr, txid);
+	uint16_t *bucket;
 	if (b)
 		return b;
 	b = &tr->ring[tr->ring_next];
 	tr->ring_next = (tr->ring_next + 1) % REPL_OUTCOMES_TRIM_BATCH;
+	bound_drop(tr, b);
 	b->txid = txid;
+	if (txid) { /* 0 is no transaction's: the entry stays free */
+		bucket = bucket_of(tr, txid);
+		tr->next[b - tr->ring] = *bucket;
+		*bucket = (uint16_t)(b - tr->ring + 1);
+	}
 	b->nparts = 0;
 	return b;
 }
@@ -267,7 +311,7 @@ void repl_outcomes_trim(repl_ctx *c, int64_t now_ms)
 		for (int i = 0; i < sc->ngone; i++) {
 			outcome_bound *b = bound_find(tr, sc->gone[i]);
 			if (b)
-				b->txid = 0;
+				bound_drop(tr, b);
 		}
 		MLOG(DEBUG, "txn", "trimmed %d recorded decisions", sc->ngone);
 	} else if (sc->ngone) {

@@ -78,9 +78,12 @@ static int rows_valid(const char *p, size_t len, uint64_t nrows, uint32_t ncols)
 	return mur_rd_left(&r) == 0;
 }
 
-/* Room for a task's fixed fields, placement names and parameters' headers
- * beyond its SQL, rows and blob (more only costs a regrowth). */
-#define EXEC_TASK_ENCODE_SLACK_BYTES 4096
+/* Room for a task's fixed fields, placement names and parameters beyond
+ * its SQL, rows and blob (more only costs a regrowth).  A TPC-B write's
+ * task is ~450 bytes: with its ~200 bytes of SQL it fits 1 KB, which
+ * malloc serves from its per-thread cache; 4096 made every task an 8 KB
+ * buffer from the heap's large bins (12 a transaction on the leader). */
+#define EXEC_TASK_ENCODE_SLACK_BYTES 512
 
 /* keys: u32 num | u32 iv | u32 jsonb | u32 bpchar (exec_key_cols). */
 static void put_keys(mur_buf *b, const exec_key_cols *k)

@@ -346,9 +346,11 @@ const char *lf_sqlstate(const lf_query *q) { return q->sqlstate; }
 const char *lf_tag(const lf_query *q) { return q->tag; }
 const char *lf_message(const lf_query *q) { return q->err.message; }
 
-lf_query *lf_ok(lf_fixture *fx, const char *sql)
+lf_query *lf_ok(lf_fixture *fx, const char *sql) { return lf_ok_in(fx, NULL, sql); }
+
+lf_query *lf_ok_in(lf_fixture *fx, void *session, const char *sql)
 {
-	lf_query *q = lf_exec(fx, NULL, sql);
+	lf_query *q = lf_exec(fx, session, sql);
 	lf_settle(fx);
 	if (!q->done || q->sqlstate[0])
 		lf_die("%s: %s %s", sql, q->done ? q->sqlstate : "not done", q->err.message);

@@ -147,8 +147,10 @@ int lf_done(const lf_query *q);
 const char *lf_sqlstate(const lf_query *q);
 const char *lf_tag(const lf_query *q);
 const char *lf_message(const lf_query *q);
-/* lf_exec, lf_settle, and check it succeeded; returns the query. */
+/* lf_exec, lf_settle, and check it succeeded; returns the query.  lf_ok_in:
+ * in session (NULL: the default one). */
 lf_query *lf_ok(lf_fixture *fx, const char *sql);
+lf_query *lf_ok_in(lf_fixture *fx, void *session, const char *sql);
 
 /* ---- tasks ---- */
 

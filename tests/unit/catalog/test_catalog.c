@@ -88,6 +88,50 @@ static void test_placement_and_colocation(void **state)
 	cat_close(c);
 }
 
+/* cat_table_by_id finds each table by its id, before and after others
+ * are dropped (the tables after them move down) and added again: ids
+ * beyond the memo's 256 slots share slots (catalog.c's table_by_id; a
+ * guard of its memo). */
+static void test_table_by_id_after_drops(void **state)
+{
+	(void)state;
+	mur_error err;
+	catalog *c = cat_open(NULL, &err);
+	uint32_t ids[300];
+	char name[16];
+	assert_non_null(c);
+	assert_int_equal(cat_upsert_node(c, "f1", "127.0.0.1:1", CAT_NODE_FOLLOWER, NULL, &err), 0);
+	for (int i = 0; i < 300; i++) {
+		const cat_table *t;
+		snprintf(name, sizeof name, "t%d", i);
+		cat_table d = make_def(name, 1, 1);
+		assert_int_equal(cat_create_table(c, &d, &t, &err), 0);
+		ids[i] = t->id;
+	}
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(cat_table_by_id(c, ids[i])->id, ids[i]);
+	for (int i = 0; i < 300; i += 3) {
+		snprintf(name, sizeof name, "t%d", i);
+		assert_int_equal(cat_drop_table(c, name, &err), 0);
+	}
+	for (int i = 0; i < 300; i++) {
+		const cat_table *t = cat_table_by_id(c, ids[i]);
+		snprintf(name, sizeof name, "t%d", i);
+		if (i % 3 == 0)
+			assert_null(t);
+		else
+			assert_string_equal(t->name, name);
+	}
+	snprintf(name, sizeof name, "t%d", 0);
+	cat_table d = make_def(name, 1, 1);
+	const cat_table *again;
+	assert_int_equal(cat_create_table(c, &d, &again, &err), 0);
+	assert_ptr_equal(cat_table_by_id(c, again->id), again);
+	assert_null(cat_table_by_id(c, ids[0]));
+	assert_string_equal(cat_table_by_id(c, ids[299])->name, "t299");
+	cat_close(c);
+}
+
 static void test_durable_reopen(void **state)
 {
 	char dir[] = "/tmp/murphy_cat_XXXXXX", path[256];
@@ -709,6 +753,7 @@ int main(void)
 		cmocka_unit_test(test_range_durable_and_upgrade),
 		cmocka_unit_test(test_range_split_durable),
 		cmocka_unit_test(test_stats_durable_and_upgrade),
+		cmocka_unit_test(test_table_by_id_after_drops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

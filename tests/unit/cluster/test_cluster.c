@@ -449,6 +449,37 @@ static void test_task_round_trip(void **state)
 		assert_int_equal(o[i].calls, 1);
 }
 
+/* Many tasks in flight on one link (more than its buckets by id: several
+ * share each): every answer reaches its own task's callback, once, and a
+ * drop afterwards calls none again (route.c's by_id; a guard). */
+static void test_many_pending_answered_by_id(void **state)
+{
+	enum { N = 300 };
+	static task_out o[N];
+	static exec_task t[N];
+	fake f;
+	mur_error err;
+	uint32_t id = fake_join(&f, "f1");
+
+	memset(o, 0, sizeof o);
+	f.answer = 1;
+	for (int i = 0; i < N; i++) {
+		t[i] = make_task(i % 2 ? "SELECT 1" : "SELECT 22");
+		assert_int_equal(clu_send_task(T.l, id, &t[i], task_cb, &o[i], &err), MUR_OK);
+	}
+	for (int i = 0; i < N; i++) {
+		run_until(task_done, &o[i]);
+		assert_int_equal(o[i].calls, 1);
+		assert_false(o[i].res.failed);
+		assert_int_equal(o[i].res.task_id, t[i].id);
+		exec_result_free(&o[i].res);
+	}
+	fake_drop(&f);
+	run_for(20);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(o[i].calls, 1);
+}
+
 static void test_not_connected(void **state)
 {
 	fake f;
@@ -548,6 +579,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_task_on_rejoin_follows_welcome, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_many_pending_answered_by_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_task_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_connected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop_fails_pending, setup, teardown),

@@ -23,13 +23,8 @@
  * succeed. */
 static void run(lf_fixture *fx, void *s, const char *const *sqls)
 {
-	for (int i = 0; sqls[i]; i++) {
-		lf_query *q = lf_exec(fx, s, sqls[i]);
-		lf_settle(fx);
-		assert_true(lf_done(q));
-		if (strcmp(lf_sqlstate(q), "") != 0)
-			fail_msg("%s: %s %s", sqls[i], lf_sqlstate(q), lf_message(q));
-	}
+	for (int i = 0; sqls[i]; i++)
+		lf_ok_in(fx, s, sqls[i]);
 }
 
 static const char *get(void *s, const char *name) { return lead_session_get(s, name); }

@@ -986,6 +986,46 @@ static void test_recorded_decision_trimmed_only_when_no_copy_needs_it(void **sta
 	lf_free(fx);
 }
 
+/* The markers' LSNs the trim remembers (repl_outcome.c's ring of the
+ * 1000 newest, found by txid through its index): a transaction whose
+ * marker is remembered past every copy is not settled; once 1000 newer
+ * ones took its place, its bound is the shard's committed LSN and it is.
+ * Txids far apart and close together, the ring wrapped three times; a
+ * guard of the index (passes on the ring scanned entry by entry too). */
+static void test_outcome_marker_ring_remembers_the_newest(void **state)
+{
+	(void)state;
+	lf_fixture *fx = lf_new(3);
+	repl_ctx *repl = lf_engine(fx)->repl;
+	const uint64_t far = UINT64_MAX / 4; /* past every copy */
+	char part[32];
+	lf_ok(fx, "CREATE TABLE t (id int PRIMARY KEY, v text) WITH (shards = 2, replicas = 3)");
+	lf_ok(fx, "INSERT INTO t VALUES (1, 'a'), (2, 'a')");
+	lf_settle(fx);
+	snprintf(part, sizeof part, "%u:1", cat_table_lookup(lf_catalog(fx), NULL, "t")->id);
+	/* txid k: 1,000,000 + k * 1031 for even k, k for odd k */
+#define RING_TXID(k) ((k) % 2 ? (uint64_t)(k) : 1000000 + (uint64_t)(k)*1031)
+	for (int k = 1; k <= 3000; k++)
+		repl_outcome_marker_at(repl, RING_TXID(k),
+				       cat_table_lookup(lf_catalog(fx), NULL, "t")->id, 1, far);
+	for (int k = 2001; k <= 3000; k++) /* remembered: not settled */
+		assert_false(repl_outcome_settled(repl, RING_TXID(k), part));
+	/* gone from the ring: settled at the committed LSN, each taking the
+	 * place of the oldest (2001, 2002, 2003, then 2004) */
+	assert_true(repl_outcome_settled(repl, RING_TXID(2000), part));
+	assert_true(repl_outcome_settled(repl, RING_TXID(17), part));
+	assert_true(repl_outcome_settled(repl, RING_TXID(2001), part));
+	assert_true(repl_outcome_settled(repl, RING_TXID(2002), part));
+	assert_false(repl_outcome_settled(repl, RING_TXID(2005), part));
+	assert_false(repl_outcome_settled(repl, RING_TXID(3000), part));
+	/* a marker again for one remembered: kept as first told */
+	repl_outcome_marker_at(repl, RING_TXID(2999),
+			       cat_table_lookup(lf_catalog(fx), NULL, "t")->id, 1, 1);
+	assert_false(repl_outcome_settled(repl, RING_TXID(2999), part));
+#undef RING_TXID
+	lf_free(fx);
+}
+
 static void query_ended(void *arg, pgw_result *res)
 {
 	*(int *)arg = res && res->kind != PGW_RESULT_ERROR ? 1 : -1;
@@ -1055,6 +1095,7 @@ int main(void)
 		cmocka_unit_test(test_session_state_machine),
 		cmocka_unit_test(test_view_state_follows_the_commit),
 		cmocka_unit_test(test_recorded_decision_trimmed_only_when_no_copy_needs_it),
+		cmocka_unit_test(test_outcome_marker_ring_remembers_the_newest),
 		cmocka_unit_test(test_multi_statement_query_is_one_block),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
