@@ -396,14 +396,16 @@ static int key_undecided(const cat_table *t, const repl_shard *rt, const mur_val
  * the shard (reserve) is parked there once: with an entry of arg already
  * there, or when arg reserved it already, the entry is kept (the earlier
  * mark wins).  MUR_ERR + err when out of memory. */
-static int park_reader(repl_shard *rt, uint64_t since_us, int reserve, repl_resume_fn resume,
-		       void *arg, mur_error *err)
+static int park_reader(repl_shard *rt, uint64_t since_us, int reserve, uint64_t holder,
+		       repl_resume_fn resume, void *arg, mur_error *err)
 {
 	for (int i = 0; i < rt->nreaders; i++)
 		if (rt->readers[i].arg == arg && (reserve || rt->readers[i].reserve)) {
 			if (since_us < rt->readers[i].since_us)
 				rt->readers[i].since_us = since_us;
 			rt->readers[i].reserve = 1;
+			if (holder)
+				rt->readers[i].holder = holder;
 			return MUR_OK;
 		}
 	if (rt->nreaders == rt->capreaders) {
@@ -418,7 +420,8 @@ static int park_reader(repl_shard *rt, uint64_t since_us, int reserve, repl_resu
 						    .arg = arg,
 						    .since_us = since_us,
 						    .pass = rt->resume_pass,
-						    .reserve = reserve};
+						    .reserve = reserve,
+						    .holder = holder};
 	return MUR_OK;
 }
 
@@ -471,28 +474,105 @@ uint64_t repl_read_lsn(repl_ctx *c, const cat_table *t, uint32_t shard)
 							  : s->committed_lsn;
 }
 
+static const repl_wop *pending_out(const repl_shard *rt);
+static int rides_chain(const repl_shard *rt, const repl_wop *m, const repl_wop *x);
+
+enum { HOLDER_WAITS = 0, HOLDER_READS = 1, HOLDER_READS_AFTER_CHAIN = 2 };
+
+/* Does p, the primary, hold every entry of rt up to tip?  Its applied_lsn
+ * says so, or the op at tip was sent to it and it answered early (it
+ * logged tip, on top of all before it: copies log in LSN order).  The
+ * first alone may lag: a durable answer to an older entry (a staging
+ * marker it synced) that comes after the early answer to a newer one
+ * sets applied_lsn back to the older (hold). */
+static int primary_at_tip(const repl_shard *rt, const cat_placement *p, uint64_t tip)
+{
+	if (p->applied_lsn >= tip)
+		return 1;
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
+		if (x->lsn == tip && x->early && !x->failed && !x->parallel &&
+		    x->state == REPL_WOP_REPLICATING && rt->pipe_primary == p->node_id)
+			return 1;
+	return 0;
+}
+
 /* May the lock holder read its shard while its pipelined writes are in
- * flight?  Yes when every op in flight is a logged write of the holder
- * that has not failed (answered early, or committed) and the primary, the
- * copy repl_read_node picks first, holds them all. */
+ * flight?  HOLDER_READS when every op in flight is a logged write of the
+ * holder that has not failed (answered early, or committed) and the
+ * primary, the copy repl_read_node picks first, holds them all.
+ * HOLDER_READS_AFTER_CHAIN when the only others are the staging markers
+ * of other transactions it follows (pending_out) and their entries riding
+ * them (rides_chain), not yet committed here: it may read once they are
+ * (resume_holder_reads), none of which needs its own kept entries sent
+ * (a marker rides on its own transaction's entries only).  Else
+ * HOLDER_WAITS: it waits for the entries' decision. */
 static int holder_reads(repl_ctx *c, const cat_table *t, const repl_shard *rt)
 {
 	const cat_shard *s = &t->shards[rt->shard];
+	const repl_wop *m = pending_out(rt);
 	uint64_t tip = repl_shard_tip(c, t->id, s, NULL);
-	int n = 0;
-	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
-		if (x->state != REPL_WOP_COMMITTED && (x->facts.txn != rt->lock || x->failed ||
-						       !x->early || (x->blind && !x->primary_in)))
-			return 0; /* a blind insert: on the primary once it answered */
-	if (n != rt->busy)        /* an exclusive op (catch-up, undo) runs: wait for it */
-		return 0;
+	int n = 0, ahead = 0;
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++) {
+		if (x->state == REPL_WOP_COMMITTED)
+			continue;
+		if (x->facts.txn != rt->lock && m && m->txn_id != repl_txn_id(rt->lock) &&
+		    (x == m || rides_chain(rt, m, x))) {
+			ahead = 1; /* a staging marker it follows, or an entry riding one */
+			continue;
+		}
+		if (x->facts.txn != rt->lock || x->failed || !x->early ||
+		    (x->blind && !x->primary_in))
+			return HOLDER_WAITS; /* a blind insert: on the primary once it answered */
+	}
+	if (n != rt->busy) /* an exclusive op (catch-up, undo) runs: wait for it */
+		return HOLDER_WAITS;
 	for (int k = 0; k < s->nplacements; k++) {
 		const cat_placement *p = &s->placements[k];
 		if (p->role == CAT_PRIMARY)
-			return p->state == CAT_PL_CURRENT && p->applied_lsn >= tip &&
-			       repl_connected(c, p->node_id);
+			return p->state == CAT_PL_CURRENT && primary_at_tip(rt, p, tip) &&
+					       repl_connected(c, p->node_id)
+				       ? (ahead ? HOLDER_READS_AFTER_CHAIN : HOLDER_READS)
+				       : HOLDER_WAITS;
 	}
-	return 0;
+	return HOLDER_WAITS;
+}
+
+/* Resume the holder's reads parked behind the staging markers it followed
+ * (repl_read_gated_txn) once it may read: an op ahead was committed. */
+static void resume_holder_reads(repl_ctx *c, const cat_table *t, repl_shard *rt)
+{
+	uint64_t id = rt->lock ? repl_txn_id(rt->lock) : 0, pass;
+	int any = 0;
+	for (int i = 0; id && i < rt->nreaders; i++)
+		any |= rt->readers[i].holder == id;
+	if (!any)
+		return;
+	switch (holder_reads(c, t, rt)) {
+	case HOLDER_READS:
+		break;
+	case HOLDER_READS_AFTER_CHAIN:
+		return; /* another op ahead: its decision looks again */
+	default:
+		/* it waits for its own entries' decision after all (the
+		 * primary moved, say): send them, the gate lifts with it */
+		repl_shard_flush_deferred(rt);
+		return;
+	}
+	pass = ++rt->resume_pass;
+	for (;;) { /* as repl_resume_readers, those reads only */
+		repl_waiter w;
+		int i = 0;
+		while (i < rt->nreaders &&
+		       (rt->readers[i].pass == pass || rt->readers[i].holder != id))
+			i++;
+		if (i == rt->nreaders)
+			return;
+		w = rt->readers[i];
+		memmove(&rt->readers[i], &rt->readers[i + 1],
+			(size_t)(rt->nreaders - i - 1) * sizeof *rt->readers);
+		rt->nreaders--;
+		w.resume(w.arg);
+	}
 }
 
 int repl_shard_settled(const repl_shard *rt)
@@ -594,15 +674,22 @@ int repl_read_gated_txn(repl_ctx *c, const cat_table *t, uint32_t shard, const m
 		return 0;
 	if (only_decided_marker(rt))
 		return 0; /* a committed transaction's marker: it changes no rows */
-	if (tx && rt->lock == tx && holder_reads(c, t, rt))
-		return 0; /* it reads its own pipelined writes on the primary */
-	if (tx && rt->lock == tx)
+	if (tx && rt->lock == tx) {
+		int how = holder_reads(c, t, rt);
+		if (how == HOLDER_READS)
+			return 0; /* it reads its own pipelined writes on the primary */
+		if (how == HOLDER_READS_AFTER_CHAIN) /* its kept entries stay kept */
+			return park_reader(rt, mur_now_us(), 0, repl_txn_id(tx), resume, arg,
+					   err) == MUR_OK
+				       ? 1
+				       : -1;
 		repl_shard_flush_deferred(rt); /* it waits for their decision: send them */
+	}
 	/* another transaction's entries are undecided until it ends, whatever
 	 * keys they hold */
 	if (!repl_lock_gates(rt, tx) && key && t->dist_col >= 0 && !key_undecided(t, rt, key))
 		return 0;
-	return park_reader(rt, mur_now_us(), 0, resume, arg, err) == MUR_OK ? 1 : -1;
+	return park_reader(rt, mur_now_us(), 0, 0, resume, arg, err) == MUR_OK ? 1 : -1;
 }
 
 int repl_read_reserve(repl_ctx *c, const cat_table *t, uint32_t shard, uint64_t since_us,
@@ -613,7 +700,7 @@ int repl_read_reserve(repl_ctx *c, const cat_table *t, uint32_t shard, uint64_t 
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		return -1;
 	}
-	return park_reader(rt, since_us, 1, resume, arg, err) == MUR_OK ? 1 : -1;
+	return park_reader(rt, since_us, 1, 0, resume, arg, err) == MUR_OK ? 1 : -1;
 }
 
 /* Lift the gate of op's shard once no write in flight is undecided, and
@@ -1401,6 +1488,8 @@ static void check_decision(repl_wop *op)
 			repl_committed(op->c, op->table_id, s, op->lsn, op->entry_id);
 			mark_refusers(op, s);
 			ungate(op);
+			if (rt && rt->lock && rt->nreaders)
+				resume_holder_reads(c, t, rt);
 		}
 		op_report(op);
 		if (op->fnext)
