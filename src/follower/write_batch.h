@@ -44,6 +44,13 @@
  * whose leader asked for it (exec_task.early: a primary's WRITE) with
  * everything but durability.  done() still answers every item after the
  * fsync, in the same order, so a placement's answers keep their order.
+ *
+ * Sync later: a batch every item of which is a transaction's WRITE
+ * answered early is not synced at once (nobody waits for its durability
+ * then: the replicas decide the entry, and its transaction's marker comes
+ * to this follower later, in the same WAL); the next batch's fsync covers
+ * it and its items are answered just before that batch's, or the sync
+ * timer syncs it (write_batch.c).
  */
 #ifndef FOLLOWER_WRITE_BATCH_H
 #define FOLLOWER_WRITE_BATCH_H

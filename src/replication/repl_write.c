@@ -2668,6 +2668,30 @@ static int blind_can_follow(const repl_shard *rt, const repl_wop *op)
 	return n == rt->busy; /* else an exclusive op (catch-up, undo) runs */
 }
 
+/* May op, a write of the shard's lock holder, start behind the holder's
+ * own shipped writes in flight?  When each is decided (at its quorum, not
+ * failed) and the primary holds them all: what is out of them is slower
+ * copies' answers, or the primary's durable one, which a primary that
+ * answered early gives with its next write batch's fsync
+ * (follower/write_batch.c, "Sync later"; the copies decided the entry
+ * without it).  The primary runs op on top of them, the copies get its
+ * APPLYs after theirs; the entries are committed, so nothing undoes them
+ * under op. */
+static int holder_can_follow(repl_ctx *c, const cat_shard *s, const repl_shard *rt,
+			     const repl_wop *op, const cat_placement *p)
+{
+	int n = 0;
+	if (!op->facts.txn || op->facts.txn != rt->lock || op->exclusive || op->marker ||
+	    op->parallel || rt->busy >= c->write_pipeline)
+		return 0;
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
+		if (x->facts.txn != op->facts.txn || x->state != REPL_WOP_COMMITTED || x->failed ||
+		    x->parallel || x->marker || x->lsn > s->committed_lsn)
+			return 0;
+	return n == rt->busy && p && p->role == CAT_PRIMARY && p->state == CAT_PL_CURRENT &&
+	       repl_connected(c, p->node_id);
+}
+
 /* 1 when a blind insert of rt is kept (on no copy yet). */
 static int has_kept_blind(const repl_shard *rt)
 {
@@ -2686,7 +2710,7 @@ static int can_pipeline(repl_ctx *c, cat_shard *s, const repl_shard *rt, const r
 	const cat_placement *p = cat_placement_on(s, rt->pipe_primary);
 	if (op->marker)
 		return marker_can_pipeline(c, rt, op, p);
-	if (lock_can_pipeline(c, rt, op, p))
+	if (lock_can_pipeline(c, rt, op, p) || holder_can_follow(c, s, rt, op, p))
 		return 1;
 	if (blind_insert(op) && op->facts.txn == rt->lock && rt->busy < c->write_pipeline)
 		return blind_can_follow(rt, op);
