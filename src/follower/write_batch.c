@@ -27,7 +27,9 @@
  * transaction's marker; the marker reaches this follower too, in a later
  * batch whose fsync covers it: one WAL, records in order).  Its items wait
  * in `unsynced` and are answered just before the next batch's, or the
- * sync timer (WRITE_BATCH_SYNC_LATER_MS) syncs them, or the close.  An
+ * sync timer (WRITE_BATCH_SYNC_LATER_MS) syncs them, or the close, or the
+ * leader's SYNC (node_wbatch_sync_soon: at the loop's next turn, with the
+ * items read in this one: one fsync), when it waits for one.  An
  * autocommit write is synced at once: the shard's next write waits for
  * its primary's durable answer.
  *
@@ -70,6 +72,7 @@ struct node_wbatch {
 	item_list held;              /* their placement was locked; oldest first */
 	item_list unsynced;          /* ran, answered early, not yet durable (sync later) */
 	stor_fwal_ticket unsynced_t; /* their records */
+	int sync_soon;               /* node_wbatch_sync_soon: sync them at the next run */
 };
 
 static void list_add(item_list *l, node_wb_item *it)
@@ -206,12 +209,20 @@ static void run_items(node_wbatch *b)
 	b->held = held;
 	if (held.head)
 		uv_timer_start(&b->retry, retry_held, WRITE_BATCH_RETRY_MS, 0);
-	if (!ran.head)
+	int soon = b->sync_soon;
+	b->sync_soon = 0;
+	if (!ran.head) {
+		if (soon) {
+			uv_timer_stop(&b->sync);
+			sync_unsynced(b);
+		}
 		return;
+	}
 	MUR_TRACE("wbran", 0, 0);
 	if (b->early)
 		b->early(b->arg, ran.head); /* committed, not yet durable */
-	if (b->early && t.w && all_early(&ran) && (!b->unsynced.head || b->unsynced_t.w == t.w)) {
+	if (b->early && t.w && !soon && all_early(&ran) &&
+	    (!b->unsynced.head || b->unsynced_t.w == t.w)) {
 		if (!b->unsynced.head)
 			uv_timer_start(&b->sync, sync_due, WRITE_BATCH_SYNC_LATER_MS, 0);
 		b->unsynced_t = t; /* covers the earlier ones: one WAL, in order */
@@ -274,6 +285,17 @@ node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn do
 	b->sync.data = b;
 	b->nhandles = 3;
 	return b;
+}
+
+void node_wbatch_sync_soon(node_wbatch *b)
+{
+	if (!b || !b->unsynced.head)
+		return;
+	b->sync_soon = 1; /* with the items read in this turn, if any */
+	if (!b->idle_on) {
+		b->idle_on = 1;
+		uv_idle_start(&b->idle, run_queued);
+	}
 }
 
 void node_wbatch_add(node_wbatch *b, node_wb_item *it)

@@ -91,6 +91,10 @@ node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn do
  * APPLY.  (With the follower WAL off each commits with its own fsync.) */
 int node_wbatch_takes(const exec_task *t);
 void node_wbatch_add(node_wbatch *b, node_wb_item *it);
+/* The leader waits for a durable answer the batches left unsynced ("Sync
+ * later" above): sync them at the loop's next turn, with any items
+ * queued by then (one fsync).  No-op when none is (or b is NULL). */
+void node_wbatch_sync_soon(node_wbatch *b);
 /* Close the handle (b is freed by its close callback). */
 void node_wbatch_close(node_wbatch *b);
 

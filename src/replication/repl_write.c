@@ -72,6 +72,7 @@ struct repl_wop {
 			 its durable answer is one of `pending` (a row insert's: the
 			 one primary_in waits for), and only it counts */
 	int early_kept; /* `primary` holds the primary's early answer (rows, changeset) */
+	int sync_asked; /* its primary was sent a SYNC for its durable answer (ask_sync) */
 	int deferred;   /* its APPLYs wait for its transaction's COMMIT (replica batches):
 			 the replicas get them in one frame with the marker */
 	int blind;      /* a blind insert (blind_insert): REPL_BLIND_KEPT, answered and
@@ -1254,7 +1255,7 @@ static void op_reset(repl_wop *op)
 	op->acks = op->pending = op->undo_pending = op->nholders = op->nrefusers = 0;
 	op->unknown = unknown;
 	op->failed = op->primary_in = op->primary_refused = op->noop = op->unsynced = 0;
-	op->early_kept = op->deferred = op->blind = 0;
+	op->early_kept = op->deferred = op->blind = op->sync_asked = 0;
 	op->missing[0] = '\0';
 	memset(&op->err, 0, sizeof op->err);
 	op->fnext = op->next = NULL;
@@ -2853,6 +2854,37 @@ static void unqueue(repl_shard *rt, repl_wop *op, repl_wop *before)
 	op->next = NULL;
 }
 
+static void sync_answered(void *arg, exec_result *res)
+{
+	(void)arg;
+	(void)res; /* the entries' durable answers follow its fsync */
+}
+
+/* Something queued on rt waits for the ops in flight to be done (an undo,
+ * the next op behind them): ask their primary to sync the entries it
+ * answered early and left unsynced (follower/write_batch.h, "Sync
+ * later"), once per op, so that their durable answers come now, not at
+ * the follower's sync timer. */
+static void ask_sync(repl_ctx *c, const cat_table *t, repl_shard *rt)
+{
+	exec_task task;
+	mur_error err;
+	int want = 0;
+	for (repl_wop *x = rt->fhead; x; x = x->fnext)
+		if (x->unsynced && !x->sync_asked && !x->failed) {
+			x->sync_asked = 1;
+			want = 1;
+		}
+	if (!want || !repl_connected(c, rt->pipe_primary))
+		return;
+	memset(&task, 0, sizeof task);
+	task.kind = EXEC_TASK_SYNC;
+	task.nplacements = 1;
+	cat_placement_file(t, rt->shard, task.placements[0], sizeof task.placements[0]);
+	task.sql = "";
+	(void)c->tr.send(c->tr.ctx, rt->pipe_primary, &task, sync_answered, NULL, &err);
+}
+
 static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 {
 	cat_shard *s = &t->shards[shard];
@@ -2864,8 +2896,10 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 	if (rt->busy && !can_pipeline(c, s, rt, op)) {
 		/* op waits for the ops in flight: one that waits for its
 		 * transaction's COMMIT to reach its replicas would never be done
-		 * (the holder's next write on the shard, an undo, a catch-up) */
+		 * (the holder's next write on the shard, an undo, a catch-up);
+		 * one that waits for its primary's durable answer, for a SYNC */
 		repl_shard_flush_deferred(rt);
+		ask_sync(c, t, rt);
 		return;
 	}
 	if (!op->exclusive && repl_shard_reconciling(c, s) &&
