@@ -2897,9 +2897,14 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 		/* op waits for the ops in flight: one that waits for its
 		 * transaction's COMMIT to reach its replicas would never be done
 		 * (the holder's next write on the shard, an undo, a catch-up);
-		 * one that waits for its primary's durable answer, for a SYNC */
+		 * one that waits for its primary's durable answer, for a SYNC
+		 * (not the holder's next write: it starts once they are decided,
+		 * holder_can_follow, and a SYNC would only make it wait behind
+		 * the primary's fsync) */
 		repl_shard_flush_deferred(rt);
-		ask_sync(c, t, rt);
+		if (!(op->facts.txn && op->facts.txn == rt->lock && !op->exclusive && !op->marker &&
+		      !op->parallel))
+			ask_sync(c, t, rt);
 		return;
 	}
 	if (!op->exclusive && repl_shard_reconciling(c, s) &&
