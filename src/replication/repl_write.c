@@ -2863,15 +2863,16 @@ static void sync_answered(void *arg, exec_result *res)
 /* Something queued on rt waits for the ops in flight to be done (an undo,
  * the next op behind them): ask their primary to sync the entries it
  * answered early and left unsynced (follower/write_batch.h, "Sync
- * later"), once per op, so that their durable answers come now, not at
- * the follower's sync timer. */
+ * later": a transaction's entries only; an autocommit one is synced at
+ * once), once per op, so that their durable answers come now, not at the
+ * follower's sync timer. */
 static void ask_sync(repl_ctx *c, const cat_table *t, repl_shard *rt)
 {
 	exec_task task;
 	mur_error err;
 	int want = 0;
 	for (repl_wop *x = rt->fhead; x; x = x->fnext)
-		if (x->unsynced && !x->sync_asked && !x->failed) {
+		if (x->unsynced && x->txn_id && !x->sync_asked && !x->failed) {
 			x->sync_asked = 1;
 			want = 1;
 		}

@@ -7,10 +7,10 @@ slowed with the fault `fsync NODE MS`, its replicas' are not, so a
 statement that waits for the primary's fsync is slow:
 
 - a block's read of the row it wrote, on the primary, and its second
-  write of that row do not wait for the primary's fsync (on murphy-s24 both
-  waited for it: the primary synced the UPDATE's batch at once, on its loop
-  thread, and the second write waited for its durable answer); COMMIT
-  commits on every copy;
+  write of that row do not wait for the primary's fsync (on murphy-s24 the
+  read waited 1.5 s: the primary synced the UPDATE's batch at once, on its
+  loop thread; and the second write waited for the primary's durable
+  answer to the first); COMMIT commits on every copy;
 - a ROLLBACK after such a write undoes it on every copy (the undo waits for
   the primary's durable answer: the leader asks for it with a SYNC), and the
   row takes the next write as before.
