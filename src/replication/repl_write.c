@@ -2865,14 +2865,18 @@ static void sync_answered(void *arg, exec_result *res)
  * answered early and left unsynced (follower/write_batch.h, "Sync
  * later": a transaction's entries only; an autocommit one is synced at
  * once), once per op, so that their durable answers come now, not at the
- * follower's sync timer. */
-static void ask_sync(repl_ctx *c, const cat_table *t, repl_shard *rt)
+ * follower's sync timer.  For the holder's next write (holder_next) only
+ * those whose quorum needs the primary (write_quorum 'all', one or two
+ * copies): the others are decided by their replicas, and it starts then
+ * (holder_can_follow); a SYNC would make it wait behind that fsync. */
+static void ask_sync(repl_ctx *c, const cat_table *t, repl_shard *rt, int holder_next)
 {
 	exec_task task;
 	mur_error err;
-	int want = 0;
+	int want = 0, copies = t->shards[rt->shard].nplacements;
 	for (repl_wop *x = rt->fhead; x; x = x->fnext)
-		if (x->unsynced && x->txn_id && !x->sync_asked && !x->failed) {
+		if (x->unsynced && x->txn_id && !x->sync_asked && !x->failed &&
+		    (!holder_next || x->required >= copies)) {
 			x->sync_asked = 1;
 			want = 1;
 		}
@@ -2898,14 +2902,11 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 		/* op waits for the ops in flight: one that waits for its
 		 * transaction's COMMIT to reach its replicas would never be done
 		 * (the holder's next write on the shard, an undo, a catch-up);
-		 * one that waits for its primary's durable answer, for a SYNC
-		 * (not the holder's next write: it starts once they are decided,
-		 * holder_can_follow, and a SYNC would only make it wait behind
-		 * the primary's fsync) */
+		 * one that waits for its primary's durable answer, for a SYNC */
 		repl_shard_flush_deferred(rt);
-		if (!(op->facts.txn && op->facts.txn == rt->lock && !op->exclusive && !op->marker &&
-		      !op->parallel))
-			ask_sync(c, t, rt);
+		ask_sync(c, t, rt,
+			 op->facts.txn && op->facts.txn == rt->lock && !op->exclusive &&
+				 !op->marker && !op->parallel);
 		return;
 	}
 	if (!op->exclusive && repl_shard_reconciling(c, s) &&

@@ -1678,6 +1678,41 @@ static void test_holder_write_follows_its_decided_entry_undo_asks_sync(void **st
 	answer_undos(0);
 }
 
+/* Under write_quorum 'all' an entry's quorum needs its primary's durable
+ * answer: the holder's next write behind it asks the primary for a SYNC
+ * (it would otherwise wait for the follower's sync timer), and starts once
+ * that answer is in. */
+static void test_holder_write_under_quorum_all_asks_sync(void **state)
+{
+	mur_error err;
+	repl_txn *tx = repl_txn_begin(fx.c, 45, &err);
+	repl_write_facts facts = {.txn = tx, .pipelined = 1};
+	int sync = -1;
+	(void)state;
+	assert_non_null(tx);
+	for (int k = 0; k < 2; k++) { /* the second once the first is answered (early) */
+		assert_int_equal(repl_write(fx.c, fx.t, 0, REPL_QUORUM_ALL,
+					    "UPDATE main.\"t\" SET id = id", &facts, NULL, 0, NULL,
+					    0, 0, on_write, NULL, &err),
+				 MUR_OK);
+		if (k == 0)
+			answer_early(0, 1); /* its APPLYs: sends 1 and 2 */
+	}
+	answer(1, 1, 0, NULL);
+	answer(2, 1, 0, NULL); /* both replicas: not the quorum 'all' */
+	for (int i = 0; i < nsends; i++)
+		if (sends[i].kind == EXEC_TASK_SYNC)
+			sync = i;
+	assert_true(sync >= 0);
+	assert_int_equal(sends[sync].node_id, sends[0].node_id);
+	answer(sync, 0, 0, NULL);
+	int before = nsends;
+	answer(0, 1, 0, NULL); /* durable: decided, the second write starts */
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
+	assert_int_equal(nsends, before + 1);
+	assert_int_equal(sends[before].kind, EXEC_TASK_WRITE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1687,6 +1722,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_holder_write_follows_its_decided_entry_undo_asks_sync, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(test_holder_write_under_quorum_all_asks_sync, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_lock_waits_for_the_primary_durable_answer,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_then_fsync_fails, setup, teardown),
