@@ -13,7 +13,10 @@ statement that waits for the primary's fsync is slow:
   answer to the first); COMMIT commits on every copy;
 - a ROLLBACK after such a write undoes it on every copy (the undo waits for
   the primary's durable answer: the leader asks for it with a SYNC), and the
-  row takes the next write as before.
+  row takes the next write as before;
+- under write_quorum 'all' (the primary's durable answer is part of every
+  quorum) a block's writes of one row, one behind the other, commit on
+  every copy (the next write asks for that answer with a SYNC).
 """
 import time
 
@@ -61,4 +64,22 @@ def test_rollback_after_an_unsynced_block_write_undoes_it_everywhere(fc):
             cur.execute("UPDATE sr SET v = v + 1 WHERE id = 1")  # the next write goes on
     assert scalar(conn, "SELECT v FROM sr WHERE id = 1") == 20
     assert v_everywhere(fc, conn, "sr") == {20}
+    conn.close()
+
+
+def test_block_writes_of_one_row_under_quorum_all_commit_everywhere(fc):
+    conn = fc.connect()
+    one_shard_table(conn, "sa")
+    with conn.cursor() as cur:
+        cur.execute("SET murphy.write_quorum = 'all'")
+        for i in range(10):
+            cur.execute("BEGIN")
+            t0 = time.monotonic()
+            for _ in range(3):
+                cur.execute("UPDATE sa SET v = v + 1 WHERE id = 1")
+            cur.execute("COMMIT")
+            took = time.monotonic() - t0
+            assert took < 5, "the block took %.3f s" % took
+    assert scalar(conn, "SELECT v FROM sa WHERE id = 1") == 30
+    assert v_everywhere(fc, conn, "sa") == {30}
     conn.close()
