@@ -20,7 +20,7 @@ import sys
 MSG = {1: "HELLO", 2: "WELCOME", 4: "HEARTBEAT", 5: "TASK", 6: "RESULT", 14: "PEER_ACK",
        16: "SHUFFLE_DATA", 17: "SHUFFLE_ACK"}
 KIND = {1: "QUERY", 2: "WRITE", 5: "APPLY", 6: "UNDO", 7: "STATUS", 9: "CATCHUP",
-        15: "TXN_STATE"}
+        15: "TXN_STATE", 18: "SYNC"}
 IO = re.compile(r'\b(read|write)\((\d+), "((?:\\x[0-9a-f]{2})*)"(?:\.\.\.)?, \d+\) = (-?\d+)')
 EPOLL = re.compile(r'\bepoll_wait\(\d+, .*\) = (\d+)')
 OTHER = re.compile(r'\b(futex|fdatasync|pwrite64|pread64|writev|readv|sendmsg|recvmsg)\(')

@@ -20,8 +20,21 @@
  * "Follower writes run on the loop thread").  A batch whose records are
  * already durable (or that logged none) is answered at once.
  *
- * Memory: node_wbatch is malloc'd by node_wbatch_new and freed once both
- * handles are closed; items belong to the owner.
+ * Sync later: a batch every item of which is a transaction's WRITE that
+ * was answered early (a block's UPDATE or DELETE on its primary) is not
+ * synced at once: nobody waits for its durability then (the leader
+ * decides the entry with the replicas, which get it with the
+ * transaction's marker; the marker reaches this follower too, in a later
+ * batch whose fsync covers it: one WAL, records in order).  Its items wait
+ * in `unsynced` and are answered just before the next batch's, or the
+ * sync timer (WRITE_BATCH_SYNC_LATER_MS) syncs them, or the close, or the
+ * leader's SYNC (node_wbatch_sync_soon: at the loop's next turn, with the
+ * items read in this one: one fsync), when it waits for one.  An
+ * autocommit write is synced at once: the shard's next write waits for
+ * its primary's durable answer.
+ *
+ * Memory: node_wbatch is malloc'd by node_wbatch_new and freed once its
+ * three handles are closed; items belong to the owner.
  */
 #include "follower/write_batch.h"
 
@@ -36,6 +49,9 @@
 
 #define WRITE_BATCH_TASK_BYTES_MAX (256 * 1024) /* larger writes run alone */
 #define WRITE_BATCH_RETRY_MS 1                  /* how often held items try their placement again */
+/* the longest a batch answered early waits for its fsync: above TPC-B's
+ * gap between two batches of one follower under load (~1-5 ms) */
+#define WRITE_BATCH_SYNC_LATER_MS 10
 
 typedef struct item_list {
 	node_wb_item *head, *tail;
@@ -50,9 +66,13 @@ struct node_wbatch {
 	uv_idle_t idle; /* runs the queue at the loop's next turn */
 	int idle_on;
 	uv_timer_t retry; /* runs the queue again while items are held */
-	int nhandles;     /* open handles: freed when both are closed */
+	uv_timer_t sync;  /* syncs `unsynced` when no batch came meanwhile */
+	int nhandles;     /* open handles: freed when all three are closed */
 	item_list queued;
-	item_list held; /* their placement was locked; oldest first */
+	item_list held;              /* their placement was locked; oldest first */
+	item_list unsynced;          /* ran, answered early, not yet durable (sync later) */
+	stor_fwal_ticket unsynced_t; /* their records */
+	int sync_soon;               /* node_wbatch_sync_soon: sync them at the next run */
 };
 
 static void list_add(item_list *l, node_wb_item *it)
@@ -134,12 +154,42 @@ static void undone(void *arg, const char *file, const mur_error *err)
 			exec_result_undone(it->res, err);
 }
 
+/* Is every item of l a transaction's WRITE the leader asked an early
+ * answer of (a primary's, in a block), that ran?  Then nobody waits for
+ * their durability now ("Sync later" above). */
+static int all_early(const item_list *l)
+{
+	for (const node_wb_item *it = l->head; it; it = it->next)
+		if (!it->task->early || it->task->kind != EXEC_TASK_WRITE || !it->task->txn_id ||
+		    it->res->failed)
+			return 0;
+	return 1;
+}
+
+/* Make the unsynced items durable and answer them (the sync timer, the
+ * close). */
+static void sync_unsynced(node_wbatch *b)
+{
+	node_wb_item *list = b->unsynced.head;
+	mur_error err;
+	int rc;
+	if (!list)
+		return;
+	b->unsynced.head = b->unsynced.tail = NULL;
+	rc = stor_fwal_ticket_wait(&b->unsynced_t, &err);
+	MUR_TRACE("wbsync", 0, 0);
+	answer(b, list, rc, &err);
+}
+
+static void sync_due(uv_timer_t *h) { sync_unsynced(h->data); }
+
 /* Run every held, then every queued item, one after another, all on the
  * loop thread (a placement's items in one SQLite transaction, committed
  * once all ran: exec_wtxns), answer early what the owner answers early,
- * then make their records durable (one fdatasync for all) and answer
- * them.  An item whose placement is locked, that the owner's wait holds,
- * or behind one of those, is held for the next try. */
+ * then make their records durable (one fdatasync for all, covering the
+ * unsynced ones before them) and answer them — or leave them unsynced
+ * ("Sync later" above).  An item whose placement is locked, that the
+ * owner's wait holds, or behind one of those, is held for the next try. */
 static void run_items(node_wbatch *b)
 {
 	item_list ran = {0}, held = {0};
@@ -172,13 +222,44 @@ static void run_items(node_wbatch *b)
 	b->held = held;
 	if (held.head)
 		uv_timer_start(&b->retry, retry_held, WRITE_BATCH_RETRY_MS, 0);
-	if (!ran.head)
+	int soon = b->sync_soon;
+	b->sync_soon = 0;
+	if (!ran.head) {
+		if (soon) {
+			uv_timer_stop(&b->sync);
+			sync_unsynced(b);
+		}
 		return;
+	}
 	MUR_TRACE("wbran", 0, 0);
 	if (b->early)
 		b->early(b->arg, ran.head); /* committed, not yet durable */
+	if (b->early && t.w && !soon && all_early(&ran) &&
+	    (!b->unsynced.head || b->unsynced_t.w == t.w)) {
+		if (!b->unsynced.head)
+			uv_timer_start(&b->sync, sync_due, WRITE_BATCH_SYNC_LATER_MS, 0);
+		b->unsynced_t = t; /* covers the earlier ones: one WAL, in order */
+		if (b->unsynced.tail)
+			b->unsynced.tail->next = ran.head;
+		else
+			b->unsynced.head = ran.head;
+		b->unsynced.tail = ran.tail;
+		return;
+	}
 	mur_error err;
-	int rc = stor_fwal_ticket_wait(&t, &err); /* at once when already durable */
+	int rc = MUR_OK;
+	if (b->unsynced.head) { /* answered first, in order */
+		if (!t.w)
+			t = b->unsynced_t;
+		else if (t.w != b->unsynced_t.w) /* the WAL was replaced meanwhile */
+			rc = stor_fwal_ticket_wait(&b->unsynced_t, &err);
+		b->unsynced.tail->next = ran.head;
+		ran.head = b->unsynced.head;
+		b->unsynced.head = b->unsynced.tail = NULL;
+		uv_timer_stop(&b->sync);
+	}
+	if (rc == MUR_OK)
+		rc = stor_fwal_ticket_wait(&t, &err); /* at once when already durable */
 	MUR_TRACE("wbsync", 0, 0);
 	answer(b, ran.head, rc, &err);
 }
@@ -213,8 +294,21 @@ node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn do
 	b->idle.data = b;
 	uv_timer_init(loop, &b->retry);
 	b->retry.data = b;
-	b->nhandles = 2;
+	uv_timer_init(loop, &b->sync);
+	b->sync.data = b;
+	b->nhandles = 3;
 	return b;
+}
+
+void node_wbatch_sync_soon(node_wbatch *b)
+{
+	if (!b || !b->unsynced.head)
+		return;
+	b->sync_soon = 1; /* with the items read in this turn, if any */
+	if (!b->idle_on) {
+		b->idle_on = 1;
+		uv_idle_start(&b->idle, run_queued);
+	}
 }
 
 void node_wbatch_add(node_wbatch *b, node_wb_item *it)
@@ -238,6 +332,8 @@ void node_wbatch_close(node_wbatch *b)
 {
 	if (!b)
 		return;
+	sync_unsynced(b);
 	uv_close((uv_handle_t *)&b->idle, closed);
 	uv_close((uv_handle_t *)&b->retry, closed);
+	uv_close((uv_handle_t *)&b->sync, closed);
 }

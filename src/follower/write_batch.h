@@ -50,6 +50,13 @@
  * whose leader asked for it (exec_task.early: a primary's WRITE) with
  * everything but durability.  done() still answers every item after the
  * fsync, in the same order, so a placement's answers keep their order.
+ *
+ * Sync later: a batch every item of which is a transaction's WRITE
+ * answered early is not synced at once (nobody waits for its durability
+ * then: the replicas decide the entry, and its transaction's marker comes
+ * to this follower later, in the same WAL); the next batch's fsync covers
+ * it and its items are answered just before that batch's, or the sync
+ * timer syncs it (write_batch.c).
  */
 #ifndef FOLLOWER_WRITE_BATCH_H
 #define FOLLOWER_WRITE_BATCH_H
@@ -90,6 +97,10 @@ node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn do
  * APPLY.  (With the follower WAL off each commits with its own fsync.) */
 int node_wbatch_takes(const exec_task *t);
 void node_wbatch_add(node_wbatch *b, node_wb_item *it);
+/* The leader waits for a durable answer the batches left unsynced ("Sync
+ * later" above): sync them at the loop's next turn, with any items
+ * queued by then (one fsync).  No-op when none is (or b is NULL). */
+void node_wbatch_sync_soon(node_wbatch *b);
 /* Close the handle (b is freed by its close callback). */
 void node_wbatch_close(node_wbatch *b);
 

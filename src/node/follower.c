@@ -19,6 +19,8 @@
  *                     (at most every 200 ms) and ends with the RESULT; one
  *                     job per placement file at a time (55006 otherwise)
  *   FAULT             node_fault_apply on the loop thread (follower/fault.h)
+ *   SYNC              on the loop thread: the write batches answered early
+ *                     and left unsynced sync at the next turn; answers at once
  *   QUERY_CANCEL      on the loop thread: sets the cancel flag of the read
  *                     (QUERY or SHUFFLE_SEND) in `reads` with that id (its SQLite query stops at its
  *                     next progress check: task_run.h), answers at once
@@ -567,6 +569,20 @@ static void run_query_cancel(follower *f, uint64_t gen, const exec_task *t)
 	exec_result_free(&res);
 }
 
+/* SYNC: the write batches left unsynced are synced at the loop's next
+ * turn (follower/write_batch.h, "Sync later"); answered at once (their
+ * own answers follow the fsync). */
+static void run_sync(follower *f, uint64_t gen, const exec_task *t)
+{
+	exec_result res;
+	mur_error err;
+	node_wbatch_sync_soon(f->wbatch);
+	exec_result_init(&res);
+	res.task_id = t->id;
+	clu_member_send_result(f->member, gen, &res, &err);
+	exec_result_free(&res);
+}
+
 /* FAULT runs on the loop thread: it changes this process (net faults,
  * signals), not a placement. */
 static void run_fault(follower *f, uint64_t gen, const exec_task *t)
@@ -637,9 +653,11 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 	}
 	if (f->stopping || f->running >= FOLLOWER_TASKS_MAX || ft->task.kind == EXEC_TASK_REBUILD ||
 	    ft->task.kind == EXEC_TASK_CATCHUP || ft->task.kind == EXEC_TASK_FAULT ||
-	    ft->task.kind == EXEC_TASK_QUERY_CANCEL) {
+	    ft->task.kind == EXEC_TASK_QUERY_CANCEL || ft->task.kind == EXEC_TASK_SYNC) {
 		if (ft->task.kind == EXEC_TASK_QUERY_CANCEL)
 			run_query_cancel(f, gen, &ft->task); /* even when busy: it frees a thread */
+		else if (ft->task.kind == EXEC_TASK_SYNC)
+			run_sync(f, gen, &ft->task); /* even when busy: it answers writes */
 		else if (f->stopping || f->running >= FOLLOWER_TASKS_MAX)
 			answer_busy(f, gen, ft->task.id);
 		else if (ft->task.kind == EXEC_TASK_FAULT)

@@ -58,6 +58,10 @@ typedef struct repl_waiter {
 			      a transaction's first lock queued later does not pass it */
 	uint64_t pass;     /* a read: repl_shard.resume_pass when it parked */
 	int reserve;       /* a read reserving the shard (repl_read_reserve): parked once */
+	uint64_t holder;   /* a read of the shard's lock holder (this id) parked behind the
+			      staging markers it followed, its kept entries still kept:
+			      resumed once the primary may serve it (repl_write.c,
+			      holder_reads; 0: not one) */
 } repl_waiter;
 
 typedef struct repl_shard {

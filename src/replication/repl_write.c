@@ -72,6 +72,7 @@ struct repl_wop {
 			 its durable answer is one of `pending` (a row insert's: the
 			 one primary_in waits for), and only it counts */
 	int early_kept; /* `primary` holds the primary's early answer (rows, changeset) */
+	int sync_asked; /* its primary was sent a SYNC for its durable answer (ask_sync) */
 	int deferred;   /* its APPLYs wait for its transaction's COMMIT (replica batches):
 			 the replicas get them in one frame with the marker */
 	int blind;      /* a blind insert (blind_insert): REPL_BLIND_KEPT, answered and
@@ -396,14 +397,16 @@ static int key_undecided(const cat_table *t, const repl_shard *rt, const mur_val
  * the shard (reserve) is parked there once: with an entry of arg already
  * there, or when arg reserved it already, the entry is kept (the earlier
  * mark wins).  MUR_ERR + err when out of memory. */
-static int park_reader(repl_shard *rt, uint64_t since_us, int reserve, repl_resume_fn resume,
-		       void *arg, mur_error *err)
+static int park_reader(repl_shard *rt, uint64_t since_us, int reserve, uint64_t holder,
+		       repl_resume_fn resume, void *arg, mur_error *err)
 {
 	for (int i = 0; i < rt->nreaders; i++)
 		if (rt->readers[i].arg == arg && (reserve || rt->readers[i].reserve)) {
 			if (since_us < rt->readers[i].since_us)
 				rt->readers[i].since_us = since_us;
 			rt->readers[i].reserve = 1;
+			if (holder)
+				rt->readers[i].holder = holder;
 			return MUR_OK;
 		}
 	if (rt->nreaders == rt->capreaders) {
@@ -418,7 +421,8 @@ static int park_reader(repl_shard *rt, uint64_t since_us, int reserve, repl_resu
 						    .arg = arg,
 						    .since_us = since_us,
 						    .pass = rt->resume_pass,
-						    .reserve = reserve};
+						    .reserve = reserve,
+						    .holder = holder};
 	return MUR_OK;
 }
 
@@ -471,28 +475,105 @@ uint64_t repl_read_lsn(repl_ctx *c, const cat_table *t, uint32_t shard)
 							  : s->committed_lsn;
 }
 
+static const repl_wop *pending_out(const repl_shard *rt);
+static int rides_chain(const repl_shard *rt, const repl_wop *m, const repl_wop *x);
+
+enum { HOLDER_WAITS = 0, HOLDER_READS = 1, HOLDER_READS_AFTER_CHAIN = 2 };
+
+/* Does p, the primary, hold every entry of rt up to tip?  Its applied_lsn
+ * says so, or the op at tip was sent to it and it answered early (it
+ * logged tip, on top of all before it: copies log in LSN order).  The
+ * first alone may lag: a durable answer to an older entry (a staging
+ * marker it synced) that comes after the early answer to a newer one
+ * sets applied_lsn back to the older (hold). */
+static int primary_at_tip(const repl_shard *rt, const cat_placement *p, uint64_t tip)
+{
+	if (p->applied_lsn >= tip)
+		return 1;
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
+		if (x->lsn == tip && x->early && !x->failed && !x->parallel &&
+		    x->state == REPL_WOP_REPLICATING && rt->pipe_primary == p->node_id)
+			return 1;
+	return 0;
+}
+
 /* May the lock holder read its shard while its pipelined writes are in
- * flight?  Yes when every op in flight is a logged write of the holder
- * that has not failed (answered early, or committed) and the primary, the
- * copy repl_read_node picks first, holds them all. */
+ * flight?  HOLDER_READS when every op in flight is a logged write of the
+ * holder that has not failed (answered early, or committed) and the
+ * primary, the copy repl_read_node picks first, holds them all.
+ * HOLDER_READS_AFTER_CHAIN when the only others are the staging markers
+ * of other transactions it follows (pending_out) and their entries riding
+ * them (rides_chain), not yet committed here: it may read once they are
+ * (resume_holder_reads), none of which needs its own kept entries sent
+ * (a marker rides on its own transaction's entries only).  Else
+ * HOLDER_WAITS: it waits for the entries' decision. */
 static int holder_reads(repl_ctx *c, const cat_table *t, const repl_shard *rt)
 {
 	const cat_shard *s = &t->shards[rt->shard];
+	const repl_wop *m = pending_out(rt);
 	uint64_t tip = repl_shard_tip(c, t->id, s, NULL);
-	int n = 0;
-	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
-		if (x->state != REPL_WOP_COMMITTED && (x->facts.txn != rt->lock || x->failed ||
-						       !x->early || (x->blind && !x->primary_in)))
-			return 0; /* a blind insert: on the primary once it answered */
-	if (n != rt->busy)        /* an exclusive op (catch-up, undo) runs: wait for it */
-		return 0;
+	int n = 0, ahead = 0;
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++) {
+		if (x->state == REPL_WOP_COMMITTED)
+			continue;
+		if (x->facts.txn != rt->lock && m && m->txn_id != repl_txn_id(rt->lock) &&
+		    (x == m || rides_chain(rt, m, x))) {
+			ahead = 1; /* a staging marker it follows, or an entry riding one */
+			continue;
+		}
+		if (x->facts.txn != rt->lock || x->failed || !x->early ||
+		    (x->blind && !x->primary_in))
+			return HOLDER_WAITS; /* a blind insert: on the primary once it answered */
+	}
+	if (n != rt->busy) /* an exclusive op (catch-up, undo) runs: wait for it */
+		return HOLDER_WAITS;
 	for (int k = 0; k < s->nplacements; k++) {
 		const cat_placement *p = &s->placements[k];
 		if (p->role == CAT_PRIMARY)
-			return p->state == CAT_PL_CURRENT && p->applied_lsn >= tip &&
-			       repl_connected(c, p->node_id);
+			return p->state == CAT_PL_CURRENT && primary_at_tip(rt, p, tip) &&
+					       repl_connected(c, p->node_id)
+				       ? (ahead ? HOLDER_READS_AFTER_CHAIN : HOLDER_READS)
+				       : HOLDER_WAITS;
 	}
-	return 0;
+	return HOLDER_WAITS;
+}
+
+/* Resume the holder's reads parked behind the staging markers it followed
+ * (repl_read_gated_txn) once it may read: an op ahead was committed. */
+static void resume_holder_reads(repl_ctx *c, const cat_table *t, repl_shard *rt)
+{
+	uint64_t id = rt->lock ? repl_txn_id(rt->lock) : 0, pass;
+	int any = 0;
+	for (int i = 0; id && i < rt->nreaders; i++)
+		any |= rt->readers[i].holder == id;
+	if (!any)
+		return;
+	switch (holder_reads(c, t, rt)) {
+	case HOLDER_READS:
+		break;
+	case HOLDER_READS_AFTER_CHAIN:
+		return; /* another op ahead: its decision looks again */
+	default:
+		/* it waits for its own entries' decision after all (the
+		 * primary moved, say): send them, the gate lifts with it */
+		repl_shard_flush_deferred(rt);
+		return;
+	}
+	pass = ++rt->resume_pass;
+	for (;;) { /* as repl_resume_readers, those reads only */
+		repl_waiter w;
+		int i = 0;
+		while (i < rt->nreaders &&
+		       (rt->readers[i].pass == pass || rt->readers[i].holder != id))
+			i++;
+		if (i == rt->nreaders)
+			return;
+		w = rt->readers[i];
+		memmove(&rt->readers[i], &rt->readers[i + 1],
+			(size_t)(rt->nreaders - i - 1) * sizeof *rt->readers);
+		rt->nreaders--;
+		w.resume(w.arg);
+	}
 }
 
 int repl_shard_settled(const repl_shard *rt)
@@ -594,15 +675,22 @@ int repl_read_gated_txn(repl_ctx *c, const cat_table *t, uint32_t shard, const m
 		return 0;
 	if (only_decided_marker(rt))
 		return 0; /* a committed transaction's marker: it changes no rows */
-	if (tx && rt->lock == tx && holder_reads(c, t, rt))
-		return 0; /* it reads its own pipelined writes on the primary */
-	if (tx && rt->lock == tx)
+	if (tx && rt->lock == tx) {
+		int how = holder_reads(c, t, rt);
+		if (how == HOLDER_READS)
+			return 0; /* it reads its own pipelined writes on the primary */
+		if (how == HOLDER_READS_AFTER_CHAIN) /* its kept entries stay kept */
+			return park_reader(rt, mur_now_us(), 0, repl_txn_id(tx), resume, arg,
+					   err) == MUR_OK
+				       ? 1
+				       : -1;
 		repl_shard_flush_deferred(rt); /* it waits for their decision: send them */
+	}
 	/* another transaction's entries are undecided until it ends, whatever
 	 * keys they hold */
 	if (!repl_lock_gates(rt, tx) && key && t->dist_col >= 0 && !key_undecided(t, rt, key))
 		return 0;
-	return park_reader(rt, mur_now_us(), 0, resume, arg, err) == MUR_OK ? 1 : -1;
+	return park_reader(rt, mur_now_us(), 0, 0, resume, arg, err) == MUR_OK ? 1 : -1;
 }
 
 int repl_read_reserve(repl_ctx *c, const cat_table *t, uint32_t shard, uint64_t since_us,
@@ -613,7 +701,7 @@ int repl_read_reserve(repl_ctx *c, const cat_table *t, uint32_t shard, uint64_t 
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		return -1;
 	}
-	return park_reader(rt, since_us, 1, resume, arg, err) == MUR_OK ? 1 : -1;
+	return park_reader(rt, since_us, 1, 0, resume, arg, err) == MUR_OK ? 1 : -1;
 }
 
 /* Lift the gate of op's shard once no write in flight is undecided, and
@@ -1167,7 +1255,7 @@ static void op_reset(repl_wop *op)
 	op->acks = op->pending = op->undo_pending = op->nholders = op->nrefusers = 0;
 	op->unknown = unknown;
 	op->failed = op->primary_in = op->primary_refused = op->noop = op->unsynced = 0;
-	op->early_kept = op->deferred = op->blind = 0;
+	op->early_kept = op->deferred = op->blind = op->sync_asked = 0;
 	op->missing[0] = '\0';
 	memset(&op->err, 0, sizeof op->err);
 	op->fnext = op->next = NULL;
@@ -1401,6 +1489,8 @@ static void check_decision(repl_wop *op)
 			repl_committed(op->c, op->table_id, s, op->lsn, op->entry_id);
 			mark_refusers(op, s);
 			ungate(op);
+			if (rt && rt->lock && rt->nreaders)
+				resume_holder_reads(c, t, rt);
 		}
 		op_report(op);
 		if (op->fnext)
@@ -2581,6 +2671,30 @@ static int blind_can_follow(const repl_shard *rt, const repl_wop *op)
 	return n == rt->busy; /* else an exclusive op (catch-up, undo) runs */
 }
 
+/* May op, a write of the shard's lock holder, start behind the holder's
+ * own shipped writes in flight?  When each is decided (at its quorum, not
+ * failed) and the primary holds them all: what is out of them is slower
+ * copies' answers, or the primary's durable one, which a primary that
+ * answered early gives with its next write batch's fsync
+ * (follower/write_batch.c, "Sync later"; the copies decided the entry
+ * without it).  The primary runs op on top of them, the copies get its
+ * APPLYs after theirs; the entries are committed, so nothing undoes them
+ * under op. */
+static int holder_can_follow(repl_ctx *c, const cat_shard *s, const repl_shard *rt,
+			     const repl_wop *op, const cat_placement *p)
+{
+	int n = 0;
+	if (!op->facts.txn || op->facts.txn != rt->lock || op->exclusive || op->marker ||
+	    op->parallel || rt->busy >= c->write_pipeline)
+		return 0;
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
+		if (x->facts.txn != op->facts.txn || x->state != REPL_WOP_COMMITTED || x->failed ||
+		    x->parallel || x->marker || x->lsn > s->committed_lsn)
+			return 0;
+	return n == rt->busy && p && p->role == CAT_PRIMARY && p->state == CAT_PL_CURRENT &&
+	       repl_connected(c, p->node_id);
+}
+
 /* 1 when a blind insert of rt is kept (on no copy yet). */
 static int has_kept_blind(const repl_shard *rt)
 {
@@ -2599,7 +2713,7 @@ static int can_pipeline(repl_ctx *c, cat_shard *s, const repl_shard *rt, const r
 	const cat_placement *p = cat_placement_on(s, rt->pipe_primary);
 	if (op->marker)
 		return marker_can_pipeline(c, rt, op, p);
-	if (lock_can_pipeline(c, rt, op, p))
+	if (lock_can_pipeline(c, rt, op, p) || holder_can_follow(c, s, rt, op, p))
 		return 1;
 	if (blind_insert(op) && op->facts.txn == rt->lock && rt->busy < c->write_pipeline)
 		return blind_can_follow(rt, op);
@@ -2742,6 +2856,42 @@ static void unqueue(repl_shard *rt, repl_wop *op, repl_wop *before)
 	op->next = NULL;
 }
 
+static void sync_answered(void *arg, exec_result *res)
+{
+	(void)arg;
+	(void)res; /* the entries' durable answers follow its fsync */
+}
+
+/* Something queued on rt waits for the ops in flight to be done (an undo,
+ * the next op behind them): ask their primary to sync the entries it
+ * answered early and left unsynced (follower/write_batch.h, "Sync
+ * later": a transaction's entries only; an autocommit one is synced at
+ * once), once per op, so that their durable answers come now, not at the
+ * follower's sync timer.  For the holder's next write (holder_next) only
+ * those whose quorum needs the primary (write_quorum 'all', one or two
+ * copies): the others are decided by their replicas, and it starts then
+ * (holder_can_follow); a SYNC would make it wait behind that fsync. */
+static void ask_sync(repl_ctx *c, const cat_table *t, repl_shard *rt, int holder_next)
+{
+	exec_task task;
+	mur_error err;
+	int want = 0, copies = t->shards[rt->shard].nplacements;
+	for (repl_wop *x = rt->fhead; x; x = x->fnext)
+		if (x->unsynced && x->txn_id && !x->sync_asked && !x->failed &&
+		    (!holder_next || x->required >= copies)) {
+			x->sync_asked = 1;
+			want = 1;
+		}
+	if (!want || !repl_connected(c, rt->pipe_primary))
+		return;
+	memset(&task, 0, sizeof task);
+	task.kind = EXEC_TASK_SYNC;
+	task.nplacements = 1;
+	cat_placement_file(t, rt->shard, task.placements[0], sizeof task.placements[0]);
+	task.sql = "";
+	(void)c->tr.send(c->tr.ctx, rt->pipe_primary, &task, sync_answered, NULL, &err);
+}
+
 static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 {
 	cat_shard *s = &t->shards[shard];
@@ -2753,8 +2903,12 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 	if (rt->busy && !can_pipeline(c, s, rt, op)) {
 		/* op waits for the ops in flight: one that waits for its
 		 * transaction's COMMIT to reach its replicas would never be done
-		 * (the holder's next write on the shard, an undo, a catch-up) */
+		 * (the holder's next write on the shard, an undo, a catch-up);
+		 * one that waits for its primary's durable answer, for a SYNC */
 		repl_shard_flush_deferred(rt);
+		ask_sync(c, t, rt,
+			 op->facts.txn && op->facts.txn == rt->lock && !op->exclusive &&
+				 !op->marker && !op->parallel);
 		return;
 	}
 	if (!op->exclusive && repl_shard_reconciling(c, s) &&

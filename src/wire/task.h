@@ -119,7 +119,13 @@ typedef enum exec_task_kind {
 					(follower/shuffle_keep.c); fewer: the statement is
 					done and the owner dropped it.  A SHUFFLE_CANCEL of a
 					kept shuffle drops it */
-	EXEC_TASK_KIND_MAX = 17,
+	EXEC_TASK_SYNC = 18,           /* make the follower's write batches answered early and
+					left unsynced (follower/write_batch.h, "Sync later")
+					durable now: the leader waits for the primary's durable
+					answer to an entry of placements[0] (an undo, the
+					next op behind it).  Answered at once, before that
+					fsync: the entries' own answers follow it */
+	EXEC_TASK_KIND_MAX = 18,
 } exec_task_kind;
 
 #define EXEC_SPLIT_DISCARD UINT64_MAX /* EXEC_TASK_SPLIT's lsn: drop the prepared halves */

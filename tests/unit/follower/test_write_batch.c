@@ -18,6 +18,10 @@
  *     queued meanwhile runs only once the one before is durable and
  *     answered (no pool thread, no thread wakeup); a failed fsync fails
  *     its batch 58030;
+ *   - a batch all of whose items are a transaction's WRITEs answered
+ *     early is not synced at once: the next batch's fsync (or the sync
+ *     timer's) covers it, and its items are answered first, once durable;
+ *     an autocommit write answered early is synced at once;
  *   - a batch reads its thread's CPU clock (a system call) once before
  *     and once after its items, not twice per item, and shares that time
  *     out: every item that ran gets a part, the parts add up to at most
@@ -348,6 +352,86 @@ static void test_batch_syncs_on_the_loop_after_its_early_answers(void **state)
 	stor_fwal_stop(dir);
 }
 
+/* Sync later: a batch all of whose items are a transaction's WRITEs
+ * answered early (a block's UPDATE on its primary) is not fsynced at
+ * once: the next batch's fsync makes it durable too, and its items are
+ * answered first; alone, the sync timer syncs it.  An autocommit write
+ * answered early is synced at once (the shard's next write waits for its
+ * primary's durable answer).  No item is answered (finally) before its
+ * record is durable. */
+static void test_early_batch_syncs_with_the_next_one(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	node_wbatch *wb;
+	item a, b, c, d;
+	stor_fwal_stats st0, st;
+	mur_error err;
+
+	ddl("t7_s0.db");
+	ddl("t7_s1.db");
+	assert_int_equal(stor_fwal_start(dir, NULL, NULL, &err), MUR_OK);
+	reset_counts();
+	item_init(&a, "t7_s0.db", 1, 1);
+	a.t.early = 1; /* a primary's WRITE in a block */
+	a.t.txn_id = 7;
+	item_init(&b, "t7_s1.db", 2, 1); /* not answered early: synced at once */
+	uv_loop_init(&loop);
+	wb = node_wbatch_new(&loop, dir, batch_done, batch_early, NULL, NULL);
+	assert_non_null(wb);
+	stor_fwal_get_stats(dir, &st0);
+	node_wbatch_add(wb, &a.wb);
+	while (necalls < 1 && uv_run(&loop, UV_RUN_ONCE))
+		;
+	stor_fwal_get_stats(dir, &st);
+	assert_int_equal(st.groups, st0.groups); /* no fsync yet */
+	assert_int_equal(norder, 0);             /* nor a final answer */
+	node_wbatch_add(wb, &b.wb);
+	while (norder < 2 && uv_run(&loop, UV_RUN_ONCE))
+		;
+	stor_fwal_get_stats(dir, &st);
+	assert_int_equal(st.groups, st0.groups + 1); /* one fsync for both */
+	assert_int_equal(order[0], 1);
+	assert_int_equal(order[1], 2);
+	assert_true(durable_at_done[0] >= st0.records + 2);
+	assert_true(durable_at_done[1] >= st0.records + 2);
+
+	/* alone: the timer syncs it */
+	item_init(&c, "t7_s0.db", 3, 2);
+	c.t.early = 1;
+	c.t.txn_id = 7;
+	uint64_t t0 = now_ms();
+	node_wbatch_add(wb, &c.wb);
+	while (norder < 3 && uv_run(&loop, UV_RUN_ONCE))
+		;
+	assert_true(now_ms() - t0 < 1000);
+	stor_fwal_get_stats(dir, &st);
+	assert_int_equal(st.groups, st0.groups + 2);
+	assert_int_equal(order[2], 3);
+	assert_true(durable_at_done[2] >= st0.records + 3);
+
+	/* an autocommit write answered early: synced at once, in its batch */
+	item_init(&d, "t7_s1.db", 4, 2);
+	d.t.early = 1;
+	node_wbatch_add(wb, &d.wb);
+	while (necalls < 4 && uv_run(&loop, UV_RUN_ONCE))
+		;
+	stor_fwal_get_stats(dir, &st);
+	assert_int_equal(st.groups, st0.groups + 3);
+	assert_int_equal(norder, 4);
+	assert_int_equal(order[3], 4);
+	node_wbatch_close(wb);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	for (int i = 0; i < 4; i++) {
+		item *it = i == 0 ? &a : i == 1 ? &b : i == 2 ? &c : &d;
+		if (it->res.failed)
+			fail_msg("item %d: %s", it->id, it->res.err.message);
+		exec_result_free(&it->res);
+	}
+	stor_fwal_stop(dir);
+}
+
 #define CPU_ITEMS 6
 
 static void test_batch_reads_the_cpu_clock_once(void **state)
@@ -474,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_batch_syncs_on_the_loop_after_its_early_answers),
 		cmocka_unit_test(test_batch_reads_the_cpu_clock_once),
 		cmocka_unit_test(test_batch_commits_each_placement_once),
+		cmocka_unit_test(test_early_batch_syncs_with_the_next_one),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1629,12 +1629,101 @@ static void test_write_refused_for_an_open_transaction_is_08006(void **state)
 	assert_string_equal(report_sqlstate, SQLSTATE_CONNECTION_FAILURE);
 }
 
+/* The holder's next write on a shard starts once its entry ahead is
+ * decided, the primary's durable answer still out (a primary leaves a
+ * batch it answered early unsynced until its next one: follower/
+ * write_batch.c, "Sync later"; holder_can_follow), with no SYNC (it would
+ * make the write wait behind that fsync).  An abort's undo, which waits
+ * for every answer, asks the primary for one SYNC, then undoes every copy
+ * once the durable answers are in. */
+static void test_holder_write_follows_its_decided_entry_undo_asks_sync(void **state)
+{
+	mur_error err;
+	repl_txn *tx = repl_txn_begin(fx.c, 44, &err);
+	int nsync = 0, undos = 0;
+	(void)state;
+	assert_non_null(tx);
+	assert_int_equal(txn_update(fx.t, tx), MUR_OK);
+	answer_early(0, 1);
+	answer(1, 1, 0, NULL);
+	answer(2, 1, 0, NULL); /* decided by the replicas; the primary has not synced */
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
+	assert_int_equal(txn_update(fx.t, tx), MUR_OK);
+	assert_int_equal(nsends, 4); /* it started: on main it waited for send 0's answer */
+	assert_int_equal(sends[3].kind, EXEC_TASK_WRITE);
+	assert_int_equal(sends[3].node_id, sends[0].node_id);
+	answer_early(3, 2);
+	answer(4, 2, 0, NULL);
+	answer(5, 2, 0, NULL);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 2);
+	for (int i = 0; i < nsends; i++)
+		assert_int_not_equal(sends[i].kind, EXEC_TASK_SYNC);
+	mur_error_set(&err, SQLSTATE_TRANSACTION_ROLLBACK, "rollback");
+	repl_txn_abort(fx.c, tx, &err, NULL, NULL);
+	for (int i = 0; i < nsends; i++)
+		if (sends[i].kind == EXEC_TASK_SYNC) {
+			nsync++;
+			assert_int_equal(sends[i].node_id, sends[0].node_id);
+			answer(i, 0, 0, NULL);
+		}
+	assert_int_equal(nsync, 1);
+	for (int i = 0; i < nsends; i++)
+		undos += sends[i].kind == EXEC_TASK_UNDO;
+	assert_int_equal(undos, 0); /* the durable answers are still out */
+	answer(0, 1, 0, NULL);
+	answer(3, 2, 0, NULL);
+	for (int i = 0; i < nsends; i++)
+		undos += sends[i].kind == EXEC_TASK_UNDO;
+	assert_int_equal(undos, 3); /* every copy is past the base */
+	answer_undos(0);
+}
+
+/* Under write_quorum 'all' an entry's quorum needs its primary's durable
+ * answer: the holder's next write behind it asks the primary for a SYNC
+ * (it would otherwise wait for the follower's sync timer), and starts once
+ * that answer is in. */
+static void test_holder_write_under_quorum_all_asks_sync(void **state)
+{
+	mur_error err;
+	repl_txn *tx = repl_txn_begin(fx.c, 45, &err);
+	repl_write_facts facts = {.txn = tx, .pipelined = 1};
+	int sync = -1;
+	(void)state;
+	assert_non_null(tx);
+	for (int k = 0; k < 2; k++) { /* the second once the first is answered (early) */
+		assert_int_equal(repl_write(fx.c, fx.t, 0, REPL_QUORUM_ALL,
+					    "UPDATE main.\"t\" SET id = id", &facts, NULL, 0, NULL,
+					    0, 0, on_write, NULL, &err),
+				 MUR_OK);
+		if (k == 0)
+			answer_early(0, 1); /* its APPLYs: sends 1 and 2 */
+	}
+	answer(1, 1, 0, NULL);
+	answer(2, 1, 0, NULL); /* both replicas: not the quorum 'all' */
+	for (int i = 0; i < nsends; i++)
+		if (sends[i].kind == EXEC_TASK_SYNC)
+			sync = i;
+	assert_true(sync >= 0);
+	assert_int_equal(sends[sync].node_id, sends[0].node_id);
+	answer(sync, 0, 0, NULL);
+	int before = nsends;
+	answer(0, 1, 0, NULL); /* durable: decided, the second write starts */
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
+	assert_int_equal(nsends, before + 1);
+	assert_int_equal(sends[before].kind, EXEC_TASK_WRITE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_gate_lifts_at_quorum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_undo_when_quorum_impossible, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_answer_ships_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_holder_write_follows_its_decided_entry_undo_asks_sync, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_holder_write_under_quorum_all_asks_sync, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_lock_waits_for_the_primary_durable_answer,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_then_fsync_fails, setup, teardown),
