@@ -538,11 +538,34 @@ static int holder_reads(repl_ctx *c, const cat_table *t, const repl_shard *rt)
 	return HOLDER_WAITS;
 }
 
+/* Resume the reads parked on rt (holder != 0: only that holder's), one
+ * at a time from the live array: a resumed read may unpark another (a read
+ * parked on several shards is on several arrays) or park here again
+ * (stamped with this pass: not resumed twice). */
+static void resume_parked(repl_shard *rt, uint64_t holder)
+{
+	uint64_t pass = ++rt->resume_pass;
+	for (;;) {
+		repl_waiter w;
+		int i = 0;
+		while (i < rt->nreaders &&
+		       (rt->readers[i].pass == pass || (holder && rt->readers[i].holder != holder)))
+			i++;
+		if (i == rt->nreaders)
+			return;
+		w = rt->readers[i];
+		memmove(&rt->readers[i], &rt->readers[i + 1],
+			(size_t)(rt->nreaders - i - 1) * sizeof *rt->readers);
+		rt->nreaders--;
+		w.resume(w.arg);
+	}
+}
+
 /* Resume the holder's reads parked behind the staging markers it followed
  * (repl_read_gated_txn) once it may read: an op ahead was committed. */
 static void resume_holder_reads(repl_ctx *c, const cat_table *t, repl_shard *rt)
 {
-	uint64_t id = rt->lock ? repl_txn_id(rt->lock) : 0, pass;
+	uint64_t id = rt->lock ? repl_txn_id(rt->lock) : 0;
 	int any = 0;
 	for (int i = 0; id && i < rt->nreaders; i++)
 		any |= rt->readers[i].holder == id;
@@ -559,21 +582,7 @@ static void resume_holder_reads(repl_ctx *c, const cat_table *t, repl_shard *rt)
 		repl_shard_flush_deferred(rt);
 		return;
 	}
-	pass = ++rt->resume_pass;
-	for (;;) { /* as repl_resume_readers, those reads only */
-		repl_waiter w;
-		int i = 0;
-		while (i < rt->nreaders &&
-		       (rt->readers[i].pass == pass || rt->readers[i].holder != id))
-			i++;
-		if (i == rt->nreaders)
-			return;
-		w = rt->readers[i];
-		memmove(&rt->readers[i], &rt->readers[i + 1],
-			(size_t)(rt->nreaders - i - 1) * sizeof *rt->readers);
-		rt->nreaders--;
-		w.resume(w.arg);
-	}
+	resume_parked(rt, id);
 }
 
 int repl_shard_settled(const repl_shard *rt)
@@ -720,26 +729,9 @@ static void ungate(repl_wop *op)
 
 void repl_resume_readers(repl_shard *rt)
 {
-	uint64_t pass;
 	if (rt->gated)
 		return;
-	pass = ++rt->resume_pass;
-	/* one at a time from the live array: a resumed read may unpark
-	 * another (a read parked on several shards is on several arrays) or
-	 * park here again (stamped with this pass: not resumed twice) */
-	for (;;) {
-		repl_waiter w;
-		int i = 0;
-		while (i < rt->nreaders && rt->readers[i].pass == pass)
-			i++;
-		if (i == rt->nreaders)
-			return;
-		w = rt->readers[i];
-		memmove(&rt->readers[i], &rt->readers[i + 1],
-			(size_t)(rt->nreaders - i - 1) * sizeof *rt->readers);
-		rt->nreaders--;
-		w.resume(w.arg);
-	}
+	resume_parked(rt, 0);
 }
 
 /* ---- op lifecycle ---- */
