@@ -535,53 +535,61 @@ static void split_name(const char *in, char *schema, char *name, size_t n)
 		lower_name(nm, name, n);
 }
 
+/* The oid of the relation s names (a number: itself), as regclass reads
+ * it; 0 when none has that name. */
+static int64_t regclass_oid(sqlite3_context *ctx, const char *s)
+{
+	char schema[CAT_NAME_MAX], name[CAT_NAME_MAX];
+	const char *sch;
+	const cat_table *t;
+	const cat_view *v;
+	const cat_sequence *q;
+	if (isdigit((unsigned char)s[0]))
+		return strtoll(s, NULL, 10);
+	split_name(s, schema, name, sizeof name);
+	sch = schema[0] ? schema : NULL;
+	t = cat_of(ctx) ? cat_table_lookup(cat_of(ctx), sch, name) : NULL;
+	if (t && pgc_table_shown(cat_of(ctx), t))
+		return pgc_table_oid(t);
+	v = cat_of(ctx) && (!sch || !strcmp(schema, "public"))
+		    ? cat_view_lookup(cat_of(ctx), NULL, name)
+		    : NULL;
+	if (v)
+		return pgc_view_oid(v);
+	q = cat_of(ctx) ? cat_seq_lookup_in(cat_of(ctx), sch, name) : NULL;
+	if (q)
+		return pgc_seq_oid(q);
+	if (cat_of(ctx)) { /* an index of schema (else the first of the name) */
+		const cat_index *x = cat_index_lookup(cat_of(ctx), sch, name);
+		if (x && pgc_index_table(cat_of(ctx), x))
+			return pgc_index_oid(x);
+	}
+	if (!sch || !strcmp(schema, "pg_catalog") || !strcmp(schema, "information_schema")) {
+		const pgc_rel *r = pgc_rel_find(sch ? schema : "pg_catalog", name);
+		if (r)
+			return pgc_rel_oid(r);
+	}
+	return 0;
+}
+
+static void relation_missing(sqlite3_context *ctx, const char *s)
+{
+	char msg[256];
+	snprintf(msg, sizeof msg, "SQLSTATE:42P01:relation \"%s\" does not exist", s);
+	sqlite3_result_error(ctx, msg, -1);
+}
+
 static void fn_regclass_in(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	const char *s = arg_text(argv, 0);
-	char schema[CAT_NAME_MAX], name[CAT_NAME_MAX], msg[256];
-	const cat_table *t;
+	int64_t oid;
 	(void)argc;
-	if (!s) {
+	if (!s)
 		sqlite3_result_null(ctx);
-		return;
-	}
-	if (isdigit((unsigned char)s[0])) {
-		sqlite3_result_int64(ctx, strtoll(s, NULL, 10));
-		return;
-	}
-	split_name(s, schema, name, sizeof name);
-	t = cat_of(ctx) ? cat_table_lookup(cat_of(ctx), schema[0] ? schema : NULL, name) : NULL;
-	if (t && pgc_table_shown(cat_of(ctx), t)) {
-		sqlite3_result_int64(ctx, pgc_table_oid(t));
-		return;
-	}
-	if (cat_of(ctx) && (!schema[0] || !strcmp(schema, "public")) &&
-	    cat_view_lookup(cat_of(ctx), NULL, name)) {
-		sqlite3_result_int64(ctx, pgc_view_oid(cat_view_lookup(cat_of(ctx), NULL, name)));
-		return;
-	}
-	if (cat_of(ctx) && cat_seq_lookup_in(cat_of(ctx), schema[0] ? schema : NULL, name)) {
-		sqlite3_result_int64(ctx, pgc_seq_oid(cat_seq_lookup_in(cat_of(ctx),
-									schema[0] ? schema : NULL,
-									name)));
-		return;
-	}
-	if (cat_of(ctx)) { /* an index of schema (else the first of the name) */
-		const cat_index *x = cat_index_lookup(cat_of(ctx), schema[0] ? schema : NULL, name);
-		if (x && pgc_index_table(cat_of(ctx), x)) {
-			sqlite3_result_int64(ctx, pgc_index_oid(x));
-			return;
-		}
-	}
-	if (!schema[0] || !strcmp(schema, "pg_catalog") || !strcmp(schema, "information_schema")) {
-		const pgc_rel *r = pgc_rel_find(schema[0] ? schema : "pg_catalog", name);
-		if (r) {
-			sqlite3_result_int64(ctx, pgc_rel_oid(r));
-			return;
-		}
-	}
-	snprintf(msg, sizeof msg, "SQLSTATE:42P01:relation \"%s\" does not exist", s);
-	sqlite3_result_error(ctx, msg, -1);
+	else if ((oid = regclass_oid(ctx, s)) != 0 || isdigit((unsigned char)s[0]))
+		sqlite3_result_int64(ctx, oid);
+	else
+		relation_missing(ctx, s);
 }
 
 static void fn_regclass_out(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -856,12 +864,23 @@ static void fn_table_is_visible(sqlite3_context *ctx, int argc, sqlite3_value **
 }
 
 /* pg_get_viewdef(oid [, pretty]): the view's SELECT as it was written
- * (PostgreSQL prints its own deparse); NULL for anything else. */
+ * (PostgreSQL prints its own deparse); NULL for anything else.  A name
+ * (pg_get_viewdef(text), which PostgreSQL picks for a quoted literal) is
+ * read as regclass reads it: 42P01 when no relation has it. */
 static void fn_get_viewdef(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	const cat_view *v = argc > 0 ? pgc_view_by_oid(cat_of(ctx),
-						       (uint32_t)sqlite3_value_int64(argv[0]))
-				     : NULL;
+	const cat_view *v = NULL;
+	if (argc > 0 && sqlite3_value_type(argv[0]) == SQLITE_TEXT) {
+		const char *s = arg_text(argv, 0);
+		int64_t oid = regclass_oid(ctx, s);
+		if (!oid) {
+			relation_missing(ctx, s);
+			return;
+		}
+		v = pgc_view_by_oid(cat_of(ctx), (uint32_t)oid);
+	} else if (argc > 0) {
+		v = pgc_view_by_oid(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]));
+	}
 	if (v)
 		sqlite3_result_text(ctx, v->sql, -1, SQLITE_TRANSIENT);
 	else

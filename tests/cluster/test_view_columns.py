@@ -362,3 +362,17 @@ def test_replace_closing_a_cycle_through_views_is_refused(cluster):
         assert cur.fetchall() == [(2,)]
         cur.execute("DROP VIEW vc_cy1 CASCADE")
     conn.close()
+
+
+def test_viewdef_by_name_as_postgres(vc):
+    """pg_get_viewdef('name') (a quoted literal: PostgreSQL's text variant)
+    reads the name as regclass does: the view's text (the same as by oid; murphy
+    keeps a view's text as written, PostgreSQL prints its deparse), NULL for a
+    table, 42P01 for no relation (murphy-s24 answered NULL for every name)."""
+    db = vc
+    db.exec_both("CREATE VIEW vc_byname AS SELECT a, b FROM vc_t WHERE a > 1")
+    by_name = db.murphy("SELECT pg_get_viewdef('vc_byname')")[1][0][0]
+    assert by_name is not None
+    assert re.sub(r"\s+", " ", by_name).strip().rstrip(";") == viewdef(db.m, "vc_byname")
+    db.both("SELECT pg_get_viewdef('vc_t') IS NULL")
+    db.both_error("SELECT pg_get_viewdef('vc_no_such_relation')", "42P01")
