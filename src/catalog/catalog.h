@@ -788,6 +788,9 @@ int cat_table_insert_cannot_fail(const catalog *c, const cat_table *t);
  * new columns do not start with the old ones (same names and types).
  * 54000 past CAT_VIEWS_MAX. */
 int cat_view_create(catalog *c, const cat_view *def, int replace, mur_error *err);
+/* View id's text replaced by sql (copied), durably: a rename of what it
+ * reads (sql/plan_alter_views.c).  42P01 when no view has id. */
+int cat_view_set_sql(catalog *c, uint32_t id, const char *sql, mur_error *err);
 /* The first view that reads relation id, or NULL. */
 const cat_view *cat_view_dependent(const catalog *c, uint32_t id);
 /* DROP VIEW schema.name (schema NULL: public): 42P01 when absent; 2BP01 (PostgreSQL's message, detail and

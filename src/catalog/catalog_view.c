@@ -313,6 +313,29 @@ int cat_view_create(catalog *c, const cat_view *def, int replace, mur_error *err
 	return MUR_OK;
 }
 
+int cat_view_set_sql(catalog *c, uint32_t id, const char *sql, mur_error *err)
+{
+	cat_view *v = NULL, next;
+	char *copy;
+	for (int i = 0; i < c->nviews && !v; i++)
+		if (c->views[i]->id == id)
+			v = c->views[i];
+	if (!v)
+		return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "view %u does not exist", id);
+	if (!(copy = strdup(sql)))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	next = *v;
+	next.sql = copy;
+	if (store_put(c, &next, err) != MUR_OK) {
+		free(copy);
+		return MUR_ERR;
+	}
+	free(v->sql);
+	v->sql = copy;
+	c->version++;
+	return MUR_OK;
+}
+
 /* ---- DROP VIEW and dependencies ---- */
 
 static int reads(const cat_view *v, uint32_t id)

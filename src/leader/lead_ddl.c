@@ -642,6 +642,11 @@ static void alter_ended(lead_run *r)
 		lead_run_fail(r, &err); /* the intent stays: the next open applies it */
 	else
 		alter_drop_views(r);
+	for (int i = 0; i < pa->nrename_views && !r->failed; i++) /* they name the new name */
+		if (cat_view_by_id(r->e->cat, pa->rename_views[i]) &&
+		    cat_view_set_sql(r->e->cat, pa->rename_views[i], pa->rename_sql[i], &err) !=
+			    MUR_OK)
+			lead_run_fail(r, &err);
 }
 
 static void alter_done(lead_run *r)
@@ -674,11 +679,18 @@ void lead_alter_start(lead_run *r)
 	mur_error err;
 	if (lead_ddltxn_refused(r))
 		return;
-	if (pa->ndrop_views && lead_ddltxn_in_block(r)) { /* views are dropped at once */
+	if ((pa->ndrop_views || pa->nrename_views) && lead_ddltxn_in_block(r)) {
+		/* views are dropped or rewritten at once */
 		mur_error_set(&err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-			      "murphy does not support DROP COLUMN ... CASCADE of a column a view "
-			      "uses inside a transaction block yet");
-		mur_error_hint(&err, "Run it outside the block, or drop the views first.");
+			      pa->ndrop_views ? "murphy does not support DROP COLUMN ... CASCADE "
+						"of a column "
+						"a view uses inside a transaction block yet"
+					      : "murphy does not support RENAME of a table or "
+						"column a view "
+						"names inside a transaction block yet");
+		mur_error_hint(&err, pa->ndrop_views
+					     ? "Run it outside the block, or drop the views first."
+					     : "Run it outside the block.");
 		lead_run_fail(r, &err);
 		lead_run_finish(r);
 		return;

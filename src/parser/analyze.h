@@ -519,6 +519,10 @@ typedef struct sql_ctx {
 	/* while CREATE VIEW analyzes its query: the columns each `*` of its
 	 * text stood for (analyze_view_star.c); NULL otherwise */
 	struct sql_view_stars *stars;
+	/* while ALTER ... RENAME plans a view's text: what each column
+	 * reference and FROM name of that text resolved to (view_rename.c);
+	 * NULL otherwise */
+	struct sql_view_refs *refs;
 	/* the view being expanded, whose column count the one from_nested
 	 * analyzing its query checks (analyze_view.c); NULL otherwise */
 	const cat_view *view_checked;
@@ -920,6 +924,41 @@ int sql_view_drifted(sql_ctx *c, const cat_view *v, int now);
  * schema.table (every column it names, `*` or a whole row; a text that
  * does not parse), 0 when it does not read it. */
 int sql_view_uses_column(const char *sql, const char *schema, const char *table, const char *col);
+
+/* ---- view_rename.c: a rename followed into the views' texts ---- */
+#define SQL_VIEW_REFS_MAX 1024 /* references of one view's text recorded */
+typedef struct sql_view_ref {
+	int loc;           /* the ColumnRef's / RangeVar's location in sql_view_refs.text */
+	uint32_t table_id; /* the catalog table it resolved to; 0: none (a subquery's column) */
+	int col;           /* its column index; -1: the RangeVar naming the table */
+	const char *alias; /* the FROM item's name it was read through (columns) */
+} sql_view_ref;
+typedef struct sql_view_refs {
+	const char *text; /* the view's text: only its references count */
+	int n;
+	int overflow; /* more than SQL_VIEW_REFS_MAX: nothing is rewritten */
+	sql_view_ref ref[SQL_VIEW_REFS_MAX];
+} sql_view_refs;
+/* While c->refs records c->refs->text: the reference at loc read column
+ * col (-1: the FROM name) of table t through alias; t NULL (or a
+ * subquery's rows): something that is no catalog table's column.  A no-op
+ * otherwise. */
+void sql_view_ref_note(sql_ctx *c, int loc, const cat_table *t, int col, const char *alias);
+/* What a rename changes: table t's column col to `to`, or (col NULL)
+ * the table's name to `to`. */
+typedef struct sql_rename {
+	const cat_table *t;
+	const char *col, *to;
+} sql_rename;
+/* The view text (select its parse, refs what planning it recorded) with
+ * rn followed: the references to the renamed column or table name the
+ * new name, a select-list item named by the old column keeps that name
+ * (`c AS a`, as pg_get_viewdef prints it).  text itself when nothing
+ * changes; NULL with *why set when the text reads the renamed thing in a
+ * way not rewritten here (a reference nothing resolved, `*`, NATURAL,
+ * USING, a name the new one would capture); NULL with c->err on error. */
+char *sql_view_renamed_text(sql_ctx *c, const char *text, const PgQuery__Node *select,
+			    const sql_view_refs *refs, const sql_rename *rn, const char **why);
 
 /* ---- analyze_view_star.c: CREATE VIEW fixes the columns of its `*` ---- */
 #define SQL_VIEW_STARS_MAX 64 /* `*` items of one view's text recorded */

@@ -90,6 +90,7 @@ const cat_table *sql_lookup_table_for(sql_ctx *c, PgQuery__RangeVar *rv, unsigne
 	}
 	if (t && t->kind != CAT_TABLE_VIRTUAL && sql_view_dep(c, t->id) != MUR_OK)
 		return NULL;
+	sql_view_ref_note(c, rv->location, t, -1, NULL);
 	return t;
 }
 

@@ -340,6 +340,12 @@ typedef struct plan_alter {
 	uint32_t *drop_views;
 	int ndrop_views;
 	const char *cascade_notice, *cascade_detail;
+	/* RENAME [COLUMN] of what views name (sql/plan_alter_views.c): each
+	 * view's id and its text naming the new name, stored with the rename
+	 * (leader/lead_ddl.c) */
+	uint32_t *rename_views;
+	const char **rename_sql;
+	int nrename_views;
 } plan_alter;
 
 typedef struct plan_create_table {

@@ -279,20 +279,6 @@ static void drop_sql(mur_buf *b, const cat_table *t, int ci, const char *side)
 	sql_emit_ident(b, side);
 }
 
-/* RENAME of a table or column a view reads: the view's text would name
- * what is gone. */
-static int rename_refused(sql_ctx *c, const cat_table *t, const char *col)
-{
-	const cat_view *v = sql_alter_view_reading(c, t, col);
-	if (!v)
-		return MUR_OK;
-	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-		"murphy cannot rename %s \"%s\": view \"%s\" reads it by name",
-		col ? "column" : "table", col ? col : t->name, v->name);
-	mur_error_hint(c->err, "Drop the view, rename, and create the view again.");
-	return MUR_ERR;
-}
-
 static void trigger_save(mur_buf *b, const cat_table *t, const char *name, const char *side,
 			 int legacy);
 static void trigger_restore(mur_buf *b, const char *side);
@@ -755,12 +741,13 @@ static int rename_column(sql_ctx *c, plan_alter *pa, PgQuery__RenameStmt *s)
 	cat_table *d = pa->def;
 	int ci;
 	mur_buf b;
-	if (column_of(c, d, s->subname, &ci) != MUR_OK || name_ok(c, s->newname) != MUR_OK ||
-	    rename_refused(c, pa->table, s->subname) != MUR_OK)
+	if (column_of(c, d, s->subname, &ci) != MUR_OK || name_ok(c, s->newname) != MUR_OK)
 		return MUR_ERR;
 	if (cat_column_index(d, s->newname) >= 0)
 		return sql_err(c, "42701", -1, "column \"%s\" of relation \"%s\" already exists",
 			       s->newname, d->name);
+	if (sql_alter_rename_views(c, pa, s->subname, s->newname) != MUR_OK)
+		return MUR_ERR;
 	if (strlen(s->newname) >= CAT_NAME_MAX)
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
 			       "column name \"%s\" is too long", s->newname);
@@ -791,10 +778,10 @@ static int rename_table(sql_ctx *c, plan_alter *pa, PgQuery__RenameStmt *s)
 	if (c->cat && (cat_table_lookup(c->cat, pa->table->schema, s->newname) ||
 		       cat_view_lookup(c->cat, pa->table->schema, s->newname)))
 		return sql_err(c, "42P07", -1, "relation \"%s\" already exists", s->newname);
-	if (rename_refused(c, pa->table, NULL) != MUR_OK)
-		return MUR_ERR;
 	if (strlen(s->newname) >= CAT_NAME_MAX || !strncmp(s->newname, "_murphy", 7))
 		return sql_err(c, "42602", -1, "invalid table name \"%s\"", s->newname);
+	if (sql_alter_rename_views(c, pa, NULL, s->newname) != MUR_OK)
+		return MUR_ERR;
 	snprintf(d->name, sizeof d->name, "%s", s->newname);
 	mur_buf_init(&b);
 	alter_prefix(&b, pa->table->name);

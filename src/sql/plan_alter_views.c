@@ -135,3 +135,112 @@ int sql_alter_type_views(sql_ctx *c, const cat_table *t, const char *col)
 	mur_error_detail(c->err, "rule _RETURN on view %s depends on column \"%s\"", v->name, col);
 	return MUR_ERR;
 }
+
+/* ---- RENAME followed into the views (parser/view_rename.c) ---- */
+
+/* 1 when a relation v reads besides t has a column named name: a bare
+ * name of the renamed column could then read it. */
+static int other_has_column(sql_ctx *c, const cat_view *v, const cat_table *t, const char *name)
+{
+	for (int k = 0; k < v->ndeps; k++) {
+		const cat_table *o = v->deps[k] == t->id
+					     ? NULL
+					     : cat_table_by_id((catalog *)c->cat, v->deps[k]);
+		const cat_view *ov = cat_view_by_id(c->cat, v->deps[k]);
+		if (o && cat_column_index(o, name) >= 0)
+			return 1;
+		for (int i = 0; ov && i < ov->ncols; i++)
+			if (!strcmp(ov->cols[i].name, name))
+				return 1;
+	}
+	return 0;
+}
+
+/* v's text planned again as its readers plan it (its schema's path),
+ * recording what each of its names resolved to; its tree in *tree.  A
+ * text that no longer plans: *why. */
+static int plan_recording(sql_ctx *c, const cat_view *v, sql_view_refs *refs,
+			  const PgQuery__Node **tree, const char **why)
+{
+	const char *sql = c->sql, *path = c->search_path;
+	sql_tree *t = NULL;
+	PgQuery__ParseResult *r;
+	plan *q = sql_plan_new(c, PLAN_EMPTY, "");
+	int rc;
+	*why = NULL;
+	if (!q)
+		return MUR_ERR;
+	if (c->nview_trees >= SQL_VIEW_TREES_MAX)
+		return *why = "too many views", MUR_OK;
+	if (sql_parse(v->sql, &t, c->err) != MUR_OK)
+		return MUR_ERR;
+	c->view_trees[c->nview_trees++] = t; /* freed with the statement's */
+	r = sql_tree_result(t);
+	if (r->n_stmts != 1 || r->stmts[0]->stmt->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+		return *why = "its text is not one SELECT", MUR_OK;
+	*tree = r->stmts[0]->stmt;
+	refs->text = c->sql = v->sql;
+	c->refs = refs;
+	c->nsubs = 0;
+	if ((c->search_path = sql_view_search_path(c, v->schema)))
+		rc = sql_plan_select(c, r->stmts[0]->stmt->select_stmt, q);
+	else
+		rc = MUR_ERR;
+	c->refs = NULL;
+	c->sql = sql;
+	c->search_path = path;
+	if (rc != MUR_OK) {
+		mur_error_clear(c->err);
+		*why = "its query no longer plans";
+	}
+	return MUR_OK;
+}
+
+static int rename_refused(sql_ctx *c, const cat_table *t, const char *col, const cat_view *v,
+			  const char *why)
+{
+	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+		"murphy cannot rename %s \"%s\": view \"%s\" reads it in a way murphy does not "
+		"rewrite yet",
+		col ? "column" : "table", col ? col : t->name, v->name);
+	mur_error_detail(c->err, "%s.", why);
+	mur_error_hint(c->err, "Drop the view, rename, and create the view again.");
+	return MUR_ERR;
+}
+
+int sql_alter_rename_views(sql_ctx *c, plan_alter *pa, const char *col, const char *to)
+{
+	const cat_table *t = pa->table;
+	sql_rename rn = {t, col, to};
+	int n = c->cat ? cat_view_count(c->cat) : 0;
+	for (int i = 0; i < n; i++) {
+		const cat_view *v = cat_view_at(c->cat, i);
+		sql_view_refs *refs;
+		const PgQuery__Node *tree = NULL;
+		const char *why = NULL;
+		char *text;
+		if (!view_reads(v, t, col))
+			continue;
+		if (!pa->rename_views &&
+		    (!(pa->rename_views = sql_alloc(c, sizeof *pa->rename_views * (size_t)n)) ||
+		     !(pa->rename_sql = sql_alloc(c, sizeof *pa->rename_sql * (size_t)n))))
+			return MUR_ERR;
+		if (!(refs = sql_alloc(c, sizeof *refs)) ||
+		    plan_recording(c, v, refs, &tree, &why) != MUR_OK)
+			return MUR_ERR;
+		if (!why && col && other_has_column(c, v, t, to))
+			why = "another relation it reads has a column of the new name";
+		if (!why && !(text = sql_view_renamed_text(c, v->sql, tree, refs, &rn, &why)) &&
+		    !why)
+			return MUR_ERR;
+		if (why)
+			return rename_refused(c, t, col, v, why);
+		if (text == v->sql)
+			continue;
+		if (strlen(text) >= CAT_VIEW_SQL_MAX)
+			return rename_refused(c, t, col, v, "its text would be too long");
+		pa->rename_views[pa->nrename_views] = v->id;
+		pa->rename_sql[pa->nrename_views++] = text;
+	}
+	return MUR_OK;
+}

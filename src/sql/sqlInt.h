@@ -305,6 +305,10 @@ int sql_plan_alter_shape(sql_ctx *c, const cat_table *t, PgQuery__RangeVar *rv,
 const cat_view *sql_alter_view_reading(sql_ctx *c, const cat_table *t, const char *col);
 int sql_alter_drop_column_views(sql_ctx *c, plan_alter *pa, const char *col, int cascade);
 int sql_alter_type_views(sql_ctx *c, const cat_table *t, const char *col);
+/* RENAME of table pa->table's column col (NULL: of the table) to `to`:
+ * the new text of every view naming it in pa->rename_views / rename_sql
+ * (parser/view_rename.c); 0A000 when one reads it in a way not rewritten. */
+int sql_alter_rename_views(sql_ctx *c, plan_alter *pa, const char *col, const char *to);
 /* plan_alter_type.c: ALTER COLUMN c TYPE T [USING e] and DROP NOT NULL into
  * pa (PLAN_ALTER set up by sql_plan_alter_shape). */
 int sql_alter_column_type(sql_ctx *c, plan_alter *pa, PgQuery__RangeVar *rv,
