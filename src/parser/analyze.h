@@ -930,7 +930,8 @@ int sql_view_uses_column(const char *sql, const char *schema, const char *table,
 typedef struct sql_view_ref {
 	int loc;           /* the ColumnRef's / RangeVar's location in sql_view_refs.text */
 	uint32_t table_id; /* the catalog table it resolved to; 0: none (a subquery's column) */
-	int col;           /* its column index; -1: the RangeVar naming the table */
+	int col;           /* its column index; -1: the RangeVar naming the table; -2: a
+			      select-list item's name (ORDER BY a) */
 	const char *alias; /* the FROM item's name it was read through (columns) */
 } sql_view_ref;
 typedef struct sql_view_refs {
@@ -940,7 +941,7 @@ typedef struct sql_view_refs {
 	sql_view_ref ref[SQL_VIEW_REFS_MAX];
 } sql_view_refs;
 /* While c->refs records c->refs->text: the reference at loc read column
- * col (-1: the FROM name) of table t through alias; t NULL (or a
+ * col (-1: the FROM name, -2: an output's name) of table t through alias; t NULL (or a
  * subquery's rows): something that is no catalog table's column.  A no-op
  * otherwise. */
 void sql_view_ref_note(sql_ctx *c, int loc, const cat_table *t, int col, const char *alias);

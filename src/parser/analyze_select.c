@@ -529,8 +529,11 @@ sql_expr *sql_analyze_group_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 	}
 	if (name && !name_in_from(q, name)) {
 		int t = target_by_name(c, q, name, n->column_ref->location);
-		if (t >= 0 && !sql_expr_has_agg(q->targets[t].e))
+		if (t >= 0 && !sql_expr_has_agg(q->targets[t].e)) {
+			sql_view_ref_note(c, n->column_ref->location, NULL, -2,
+					  NULL); /* an output */
 			return sort_target(c, q, t);
+		}
 	}
 	c->agg_ok = 0;
 	c->agg_where = "GROUP BY";
@@ -570,6 +573,8 @@ int sql_analyze_sort_item(sql_ctx *c, sql_query *q, PgQuery__SortBy *sb, sql_sor
 		return MUR_ERR;
 	}
 	if (t >= 0) {
+		if (name) /* an output's name: not a table's column */
+			sql_view_ref_note(c, sb->node->column_ref->location, NULL, -2, NULL);
 		out->e = sort_target(c, q, t);
 		out->target = t;
 		return out->e ? MUR_OK : MUR_ERR;

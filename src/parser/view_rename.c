@@ -132,7 +132,7 @@ typedef struct renamer {
 static const sql_view_ref *ref_at(const renamer *r, int loc, int want_col)
 {
 	for (int i = 0; i < r->refs->n; i++)
-		if (r->refs->ref[i].loc == loc && (r->refs->ref[i].col >= 0) == want_col)
+		if (r->refs->ref[i].loc == loc && (r->refs->ref[i].col != -1) == want_col)
 			return &r->refs->ref[i];
 	return NULL;
 }
@@ -259,7 +259,8 @@ static sql_pt_next join(renamer *r, const PgQuery__JoinExpr *j)
 
 /* Any word of the text spelling the new name could be captured by it,
  * but a qualified reference's column name (`s.a` reads s's a whatever
- * else is named a) and an alias drop_alias removes. */
+ * else is named a), an ORDER BY naming an output (the outputs keep their
+ * names) and an alias drop_alias removes. */
 static int spelled(const renamer *r, const char *s) { return s && !strcmp(s, r->rn->to); }
 
 static sql_pt_next spells(const ProtobufCMessage *m, sql_pt_at *at, void *arg)
@@ -272,6 +273,9 @@ static sql_pt_next spells(const ProtobufCMessage *m, sql_pt_at *at, void *arg)
 			return SQL_PT_INTO;
 	if (m->descriptor == &pg_query__column_ref__descriptor) {
 		const PgQuery__ColumnRef *cr = (const PgQuery__ColumnRef *)m;
+		const sql_view_ref *ref = ref_at(r, cr->location, 1);
+		if (ref && ref->col == -2)
+			return SQL_PT_SKIP; /* an output's name: the outputs keep theirs */
 		for (size_t k = 0; k < cr->n_fields; k++)
 			if ((k + 1 < cr->n_fields || cr->n_fields == 1) &&
 			    spelled(r, str_of(cr->fields[k])))

@@ -52,6 +52,13 @@ def test_rename_column_under_views(vr):
         ("vr_agg", "SELECT b, sum(a) AS s, count(*) AS n FROM vr_t GROUP BY b"),
         ("vr_sub", "SELECT s.a FROM (SELECT a FROM vr_t WHERE a > 10) s"),
         ("vr_vv", "SELECT a, b FROM vr_plain"),
+        ("vr_ord", "SELECT a FROM vr_t ORDER BY a DESC"),
+        ("vr_exists", "SELECT k FROM vr_s WHERE EXISTS (SELECT 1 FROM vr_t "
+                      "WHERE vr_t.k = vr_s.k AND vr_t.a > 5)"),
+        ("vr_union", "SELECT a, b FROM vr_t UNION ALL SELECT x, 'z' FROM vr_s"),
+        ("vr_with", "WITH w AS (SELECT k, a FROM vr_t) SELECT w.a FROM w WHERE w.k > 1"),
+        ("vr_win", "SELECT k, sum(a) OVER (ORDER BY a) AS s FROM vr_t"),
+        ("vr_cols", "SELECT x.p FROM vr_t AS x (q, p)"),
     ]
     for name, sql in views:
         db.exec_both("CREATE VIEW %s AS %s" % (name, sql))
@@ -63,6 +70,8 @@ def test_rename_column_under_views(vr):
     assert murphy_viewdef(db, "vr_star") == "SELECT vr_t.k, vr_t.c AS a, vr_t.b FROM vr_t"
     assert murphy_viewdef(db, "vr_plain") == "SELECT c AS a, b FROM vr_t WHERE c > 5"
     assert murphy_viewdef(db, "vr_vv") == "SELECT a, b FROM vr_plain"  # untouched
+    assert murphy_viewdef(db, "vr_ord") == "SELECT c AS a FROM vr_t ORDER BY a DESC"
+    assert murphy_viewdef(db, "vr_cols") == "SELECT x.p FROM vr_t AS x (q, p)"  # by position
     m = db.m.cursor()
     m.execute("SELECT view_definition FROM information_schema.views "
               "WHERE table_name = 'vr_qual'")
