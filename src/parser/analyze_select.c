@@ -625,22 +625,73 @@ sql_expr *sql_analyze_limit(sql_ctx *c, PgQuery__Node *n, const char *what)
 
 /* ---- grouping check ---- */
 
-static int check_grouped(sql_ctx *c, const sql_query *q, const sql_expr *e)
+/* 1 when q groups by every column of the primary key of rte's table, a
+ * catalog table read as itself: each group is then one row of it, and
+ * PostgreSQL lets its other columns be read ungrouped (functionally
+ * dependent on the key; check_functional_grouping).  Not through a view
+ * or a subquery (merged: its columns are the subquery's), nor for a
+ * UNIQUE that is not the primary key, nor under GROUPING SETS: as
+ * PostgreSQL. */
+static int key_grouped(const sql_query *q, int rte)
+{
+	const sql_rte *r = &q->rtes[rte];
+	int nkey = 0;
+	if (q->ngsets || r->merged || !r->table || r->table->kind == CAT_TABLE_VIRTUAL)
+		return 0;
+	for (int col = 0; col < r->table->ncols; col++) {
+		int grouped = 0;
+		if (!r->table->cols[col].primary_key)
+			continue;
+		nkey++;
+		for (int i = 0; i < q->ngroup && !grouped; i++)
+			grouped = q->group[i]->kind == SE_COLUMN && q->group[i]->rte == rte &&
+				  q->group[i]->col == col;
+		if (!grouped)
+			return 0;
+	}
+	return nkey > 0;
+}
+
+/* 42803 naming e's column as PostgreSQL does: a merged subquery's or
+ * view's by its name there (v.a), at the select-list item reading it (loc;
+ * e's own location is in the subquery's text), else the table's. */
+static int not_grouped(sql_ctx *c, const sql_query *q, const sql_expr *e, int loc)
+{
+	const sql_rte *r = &q->rtes[e->rte];
+	const char *rel = r->alias, *col = r->table->cols[e->col].name;
+	for (int v = 0; r->merged && v < q->nview; v++)
+		for (int k = 0; k < q->views[v].ncols; k++)
+			if (sql_expr_equal(q->views[v].cols[k].e, e)) {
+				rel = q->views[v].alias;
+				col = q->views[v].cols[k].name;
+				v = q->nview - 1;
+				break;
+			}
+	return sql_err(c, SQLSTATE_GROUPING_ERROR, r->merged && loc >= 0 ? loc : e->loc,
+		       "column \"%s.%s\" must appear in the GROUP BY clause or be used in an "
+		       "aggregate function",
+		       rel, col);
+}
+
+/* e is grouped, an aggregate, or made of such; loc: the select-list item
+ * it is in (-1: none). */
+static int check_grouped(sql_ctx *c, sql_query *q, const sql_expr *e, int loc)
 {
 	if (!e || e->kind == SE_AGG)
 		return MUR_OK;
 	for (int i = 0; i < q->ngroup; i++)
 		if (sql_expr_equal(q->group[i], e))
 			return MUR_OK;
-	if (e->kind == SE_COLUMN) {
-		const sql_rte *r = &q->rtes[e->rte];
-		return sql_err(c, SQLSTATE_GROUPING_ERROR, e->loc,
-			       "column \"%s.%s\" must appear in the GROUP BY clause or be used in "
-			       "an aggregate function",
-			       r->alias, r->table->cols[e->col].name);
+	if (e->kind == SE_COLUMN && key_grouped(q, e->rte) && q->ngroup < SQL_GROUP_MAX) {
+		/* grouped by it too: one value per group, and every strategy
+		 * downstream reads it as a key */
+		q->group[q->ngroup++] = (sql_expr *)e;
+		return MUR_OK;
 	}
+	if (e->kind == SE_COLUMN)
+		return not_grouped(c, q, e, loc);
 	for (int i = 0; i < e->nargs; i++)
-		if (check_grouped(c, q, e->args[i]) != MUR_OK)
+		if (check_grouped(c, q, e->args[i], loc) != MUR_OK)
 			return MUR_ERR;
 	return MUR_OK;
 }
@@ -650,12 +701,12 @@ static int check_grouping(sql_ctx *c, sql_query *q)
 	if (!q->has_agg)
 		return MUR_OK;
 	for (int i = 0; i < q->ntarget; i++)
-		if (check_grouped(c, q, q->targets[i].e) != MUR_OK)
+		if (check_grouped(c, q, q->targets[i].e, q->targets[i].loc) != MUR_OK)
 			return MUR_ERR;
 	for (int i = 0; i < q->nsort; i++)
-		if (check_grouped(c, q, q->sorts[i].e) != MUR_OK)
+		if (check_grouped(c, q, q->sorts[i].e, -1) != MUR_OK)
 			return MUR_ERR;
-	return check_grouped(c, q, q->having);
+	return check_grouped(c, q, q->having, -1);
 }
 
 static int analyze_where(sql_ctx *c, sql_query *q, PgQuery__Node *w)
