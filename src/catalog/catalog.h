@@ -788,6 +788,10 @@ int cat_table_insert_cannot_fail(const catalog *c, const cat_table *t);
  * new columns do not start with the old ones (same names and types).
  * 54000 past CAT_VIEWS_MAX. */
 int cat_view_create(catalog *c, const cat_view *def, int replace, mur_error *err);
+/* ALTER VIEW ... RENAME: view def->id takes def's name and column names
+ * (its text, deps and types stay), durably.  42P07 when another relation
+ * has the name, 42P01 when no view has the id. */
+int cat_view_rename(catalog *c, const cat_view *def, mur_error *err);
 /* View id's text replaced by sql (copied), durably: a rename of what it
  * reads (sql/plan_alter_views.c).  42P01 when no view has id. */
 int cat_view_set_sql(catalog *c, uint32_t id, const char *sql, mur_error *err);

@@ -336,6 +336,39 @@ int cat_view_set_sql(catalog *c, uint32_t id, const char *sql, mur_error *err)
 	return MUR_OK;
 }
 
+int cat_view_rename(catalog *c, const cat_view *def, mur_error *err)
+{
+	int i = -1;
+	cat_view *v;
+	for (int k = 0; k < c->nviews; k++)
+		if (c->views[k]->id == def->id)
+			i = k;
+	if (i < 0)
+		return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "view %u does not exist",
+				     def->id);
+	if (strcmp(def->name, c->views[i]->name) &&
+	    (name_taken(c, def, err) != MUR_OK || find(c, def->schema, def->name) >= 0))
+		return mur_error_is_set(err)
+			       ? MUR_ERR
+			       : mur_error_set(err, SQLSTATE_DUPLICATE_TABLE,
+					       "relation \"%s\" already exists", def->name);
+	if (def->ncols != c->views[i]->ncols)
+		return mur_error_set(err, SQLSTATE_INVALID_TABLE_DEFINITION,
+				     "view \"%s\" changed meanwhile", def->name);
+	if (!(v = view_copy(c->views[i])))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	memcpy(v->name, def->name, sizeof v->name);
+	memcpy(v->cols, def->cols, (size_t)def->ncols * sizeof *v->cols);
+	if (store_put(c, v, err) != MUR_OK) {
+		view_free(v);
+		return MUR_ERR;
+	}
+	view_free(c->views[i]);
+	c->views[i] = v;
+	c->version++;
+	return MUR_OK;
+}
+
 /* ---- DROP VIEW and dependencies ---- */
 
 static int reads(const cat_view *v, uint32_t id)

@@ -504,12 +504,23 @@ void lead_sequence_run(lead_run *r)
 	lead_run_finish(r);
 }
 
-/* CREATE [OR REPLACE] VIEW / DROP VIEW: the catalog only (sql/plan_view.c). */
+/* CREATE [OR REPLACE] VIEW / DROP VIEW / ALTER VIEW ... RENAME: the
+ * catalog only (sql/plan_view.c, sql/plan_view_rename.c). */
 void lead_view_run(lead_run *r)
 {
 	const plan_view *pv = &r->p->u.view;
 	mur_error err;
 	snprintf(r->res->tag, sizeof r->res->tag, "%s", r->p->tag);
+	if (pv->rename) { /* ALTER VIEW ... RENAME: the view, then its readers' texts */
+		if (pv->noop_notice)
+			pgw_result_add_notice(r->res, "%s", pv->noop_notice);
+		else if (cat_view_rename(r->e->cat, &pv->def, &err) != MUR_OK)
+			lead_run_fail(r, &err);
+		else
+			lead_views_renamed(r, &pv->renamed);
+		lead_run_finish(r);
+		return;
+	}
 	if (!pv->drop && cat_view_create(r->e->cat, &pv->def, pv->replace, &err) != MUR_OK)
 		lead_run_fail(r, &err);
 	for (int i = 0; pv->drop && i < pv->nnames && !r->failed; i++)
@@ -608,6 +619,15 @@ void lead_schema_run(lead_run *r)
 	lead_run_wait(r, schema_tables_dropped);
 }
 
+void lead_views_renamed(lead_run *r, const sql_view_texts *vt)
+{
+	mur_error err;
+	for (int i = 0; i < vt->n && !r->failed; i++) /* they name the new name */
+		if (cat_view_by_id(r->e->cat, vt->ids[i]) &&
+		    cat_view_set_sql(r->e->cat, vt->ids[i], vt->sql[i], &err) != MUR_OK)
+			lead_run_fail(r, &err);
+}
+
 /* DROP COLUMN ... CASCADE: the views that used the column go, with the
  * views reading them (sql/plan_alter_views.c), and PostgreSQL's NOTICE.
  * After the column: a view created meanwhile that uses it fails when read,
@@ -642,11 +662,7 @@ static void alter_ended(lead_run *r)
 		lead_run_fail(r, &err); /* the intent stays: the next open applies it */
 	else
 		alter_drop_views(r);
-	for (int i = 0; i < pa->nrename_views && !r->failed; i++) /* they name the new name */
-		if (cat_view_by_id(r->e->cat, pa->rename_views[i]) &&
-		    cat_view_set_sql(r->e->cat, pa->rename_views[i], pa->rename_sql[i], &err) !=
-			    MUR_OK)
-			lead_run_fail(r, &err);
+	lead_views_renamed(r, &pa->renamed);
 }
 
 static void alter_done(lead_run *r)
@@ -679,7 +695,7 @@ void lead_alter_start(lead_run *r)
 	mur_error err;
 	if (lead_ddltxn_refused(r))
 		return;
-	if ((pa->ndrop_views || pa->nrename_views) && lead_ddltxn_in_block(r)) {
+	if ((pa->ndrop_views || pa->renamed.n) && lead_ddltxn_in_block(r)) {
 		/* views are dropped or rewritten at once */
 		mur_error_set(&err, SQLSTATE_FEATURE_NOT_SUPPORTED,
 			      pa->ndrop_views ? "murphy does not support DROP COLUMN ... CASCADE "

@@ -880,6 +880,8 @@ int lead_ddltxn_in_block(const lead_run *r);
 /* CREATE / DROP SEQUENCE: the catalog's (lead_ddl.c). */
 void lead_sequence_run(lead_run *r);
 void lead_view_run(lead_run *r);
+/* A RENAME's views (sql_view_texts) take their new texts (lead_ddl.c). */
+void lead_views_renamed(lead_run *r, const sql_view_texts *vt);
 void lead_schema_run(lead_run *r);
 /* 1 (r failed, 25P02) when r's block ended while it ran: undo its DDL. */
 int lead_ddltxn_check_block(lead_run *r);

@@ -230,6 +230,7 @@ typedef struct sql_rte {
 	 * a parameter, read there as mur_subq_rows(?param, ncols); it takes
 	 * no table slot.  NULL otherwise. */
 	const struct sql_sub *ship;
+	uint32_t view_id; /* the catalog view read as this gathered subquery (0: none) */
 } sql_rte;
 
 typedef struct sql_target {
@@ -256,6 +257,7 @@ typedef struct sql_view {
 	int join;      /* a join's alias ((a JOIN b) AS x): FOR UPDATE OF x is 0A000 */
 	int ncols;
 	sql_target *cols;
+	uint32_t view_id; /* the catalog view merged here (0: a subquery, a join) */
 } sql_view;
 
 /* A column merged by JOIN ... USING / NATURAL JOIN (analyze_using.c): an
@@ -945,11 +947,23 @@ typedef struct sql_view_refs {
  * subquery's rows): something that is no catalog table's column.  A no-op
  * otherwise. */
 void sql_view_ref_note(sql_ctx *c, int loc, const cat_table *t, int col, const char *alias);
-/* What a rename changes: table t's column col to `to`, or (col NULL)
- * the table's name to `to`. */
+/* The same for column col of FROM item rte (a table, or a view read as
+ * a gathered subquery: its view_id), and for relation id (a table's or a
+ * view's, 0: none). */
+void sql_view_ref_note_rte(sql_ctx *c, int loc, const sql_rte *rte, int col);
+void sql_view_ref_note_id(sql_ctx *c, int loc, uint32_t id, int col, const char *alias);
+/* A merged view's or subquery's column name read at loc (tbl NULL: a bare
+ * name): noted as column k of the catalog view it is (sql_view.view_id),
+ * else as nothing's. */
+void sql_view_ref_note_merged(sql_ctx *c, int loc, const sql_query *q, const char *tbl,
+			      const char *col);
+/* What a rename changes: relation id's (a table's or a view's, named
+ * name) column col (named col_name) to `to`, or (col -1) its name. */
 typedef struct sql_rename {
-	const cat_table *t;
-	const char *col, *to;
+	uint32_t id;
+	const char *name;
+	int col;
+	const char *col_name, *to;
 } sql_rename;
 /* The view text (select its parse, refs what planning it recorded) with
  * rn followed: the references to the renamed column or table name the

@@ -432,7 +432,7 @@ static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc, int r
 		return NULL;
 	}
 	if (found_rte < 0 && view)
-		return sql_view_ref_note(c, loc, NULL, 0, NULL), view;
+		return sql_view_ref_note_merged(c, loc, c->q, NULL, name), view;
 	if (found_rte < 0 && c->q) { /* a FROM entry's name standing for its row */
 		int r = find_rte(c, name);
 		if (r >= 0 && c->q->rtes[r].series && c->q->rtes[r].table->ncols == 1)
@@ -463,8 +463,7 @@ static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc, int r
 				name);
 		return NULL;
 	}
-	sql_view_ref_note(c, loc, c->q->rtes[found_rte].table, found_col,
-			  c->q->rtes[found_rte].alias);
+	sql_view_ref_note_rte(c, loc, &c->q->rtes[found_rte], found_col);
 	return column_expr(c, found_rte, found_col, loc);
 }
 
@@ -510,7 +509,7 @@ static sql_expr *analyze_colref(sql_ctx *c, PgQuery__ColumnRef *r)
 			return sql_err(c, SQLSTATE_AMBIGUOUS_COLUMN, r->location,
 				       "column reference \"%s\" is ambiguous", col),
 			       NULL;
-		sql_view_ref_note(c, r->location, NULL, 0, NULL); /* a subquery's column */
+		sql_view_ref_note_merged(c, r->location, c->q, tbl, col);
 		return v;
 	}
 	if (rte < 0 && sql_check_outer_column(c, tbl, col, r->location) != MUR_OK)
@@ -530,7 +529,7 @@ static sql_expr *analyze_colref(sql_ctx *c, PgQuery__ColumnRef *r)
 			tbl, col);
 		return NULL;
 	}
-	sql_view_ref_note(c, r->location, c->q->rtes[rte].table, ci, c->q->rtes[rte].alias);
+	sql_view_ref_note_rte(c, r->location, &c->q->rtes[rte], ci);
 	return column_expr(c, rte, ci, r->location);
 }
 

@@ -117,9 +117,10 @@ int sql_analyze_from_view(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, const
 {
 	PgQuery__RangeSubselect rs = {0};
 	const char *sql = c->sql, *path = c->search_path;
-	int cte_base = c->cte_base, superuser = c->superuser, rc;
+	int cte_base = c->cte_base, superuser = c->superuser, rc, nview, nrte;
 	if (sql_view_dep(c, v->id) != MUR_OK || sql_schema_denied(c, v->schema, rv->location))
 		return MUR_ERR;
+	sql_view_ref_note_id(c, rv->location, v->id, -1, NULL); /* an ALTER ... RENAME's */
 	if (c->user && !cat_allowed_id(c->cat, c->user, c->superuser, v->id, CAT_PRIV_SELECT))
 		return sql_err(c, SQLSTATE_INSUFFICIENT_PRIVILEGE, rv->location,
 			       "permission denied for view %s", v->name);
@@ -137,7 +138,15 @@ int sql_analyze_from_view(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, const
 			     creates views */
 	if (!(c->search_path = sql_view_search_path(c, v->schema)))
 		return MUR_ERR;
+	nview = q->nview;
+	nrte = q->nrte;
 	rc = sql_analyze_from_subselect(c, q, &rs);
+	for (int i = nview; rc == MUR_OK && i < q->nview; i++) /* merged: its names */
+		if (!strcmp(q->views[i].alias, rs.alias->aliasname))
+			q->views[i].view_id = v->id;
+	for (int i = nrte; rc == MUR_OK && i < q->nrte; i++) /* gathered: its rows */
+		if (!q->rtes[i].merged && !strcmp(q->rtes[i].alias, rs.alias->aliasname))
+			q->rtes[i].view_id = v->id;
 	c->view_checked = NULL;
 	c->search_path = path;
 	c->superuser = superuser;

@@ -44,8 +44,21 @@
 
 void sql_view_ref_note(sql_ctx *c, int loc, const cat_table *t, int col, const char *alias)
 {
+	sql_view_ref_note_id(c, loc, t && t->kind != CAT_TABLE_VIRTUAL ? t->id : 0, col, alias);
+}
+
+void sql_view_ref_note_rte(sql_ctx *c, int loc, const sql_rte *rte, int col)
+{
+	sql_view_ref_note_id(c, loc,
+			     rte->view_id                                          ? rte->view_id
+			     : rte->table && rte->table->kind != CAT_TABLE_VIRTUAL ? rte->table->id
+										   : 0,
+			     col, rte->alias);
+}
+
+void sql_view_ref_note_id(sql_ctx *c, int loc, uint32_t id, int col, const char *alias)
+{
 	sql_view_refs *r = c->refs;
-	uint32_t id = t && t->kind != CAT_TABLE_VIRTUAL ? t->id : 0;
 	if (!r || loc < 0 || c->sql != r->text)
 		return;
 	for (int i = 0; i < r->n; i++)
@@ -188,7 +201,7 @@ static sql_pt_next drop_alias(renamer *r, const PgQuery__ResTarget *rt, int end)
 
 static sql_pt_next column_ref(renamer *r, const PgQuery__ColumnRef *cr, const sql_pt_at *at)
 {
-	const cat_table *t = r->rn->t;
+	const sql_rename *rn = r->rn;
 	int n = (int)cr->n_fields;
 	span sp[3];
 	const sql_view_ref *ref;
@@ -196,28 +209,28 @@ static sql_pt_next column_ref(renamer *r, const PgQuery__ColumnRef *cr, const sq
 	const char *last = n ? str_of(cr->fields[n - 1]) : NULL;
 	if (!last)
 		return refuse(r, "it reads `*`");
-	if (!r->rn->col) { /* RENAME TO: t.x read through the table's name */
+	if (rn->col < 0) { /* RENAME TO: t.x read through the relation's name */
 		const char *q = n >= 2 ? str_of(cr->fields[n - 2]) : NULL;
-		if (n == 1 && !strcmp(last, t->name) && !ref_at(r, cr->location, 1))
-			return refuse(r, "it reads the table's row by its name");
-		if (!q || strcmp(q, t->name))
+		if (n == 1 && !strcmp(last, rn->name) && !ref_at(r, cr->location, 1))
+			return refuse(r, "it reads the relation's row by its name");
+		if (!q || strcmp(q, rn->name))
 			return SQL_PT_INTO;
 		if (n > 2)
 			return refuse(r, "it names a column with its table's schema");
 		if (!(ref = ref_at(r, cr->location, 1)))
 			return refuse(r, "murphy could not tell what one of its names reads");
-		if (ref->table_id != t->id || !ref->alias || strcmp(ref->alias, t->name))
+		if (ref->table_id != rn->id || !ref->alias || strcmp(ref->alias, rn->name))
 			return SQL_PT_INTO;
 		if (lex_names(r->text, cr->location, sp, 2) != 2)
 			return refuse(r, "a comment stands inside a name it reads");
 		return add_edit(r, sp[0].start, sp[0].end, r->rn->to, 0);
 	}
-	if (strcmp(last, r->rn->col))
+	if (strcmp(last, rn->col_name))
 		return SQL_PT_INTO;
 	if (!(ref = ref_at(r, cr->location, 1)))
 		return refuse(r, "murphy could not tell what one of its names reads");
-	if (ref->table_id != t->id || strcmp(t->cols[ref->col].name, r->rn->col))
-		return SQL_PT_INTO; /* another table's column of that name */
+	if (ref->table_id != rn->id || ref->col != rn->col)
+		return SQL_PT_INTO; /* another relation's column of that name */
 	if (n > 3 || lex_names(r->text, cr->location, sp, n) != n)
 		return refuse(r, "a comment stands inside a name it reads");
 	if (add_edit(r, sp[n - 1].start, sp[n - 1].end, r->rn->to, 0) != SQL_PT_INTO)
@@ -225,7 +238,7 @@ static sql_pt_next column_ref(renamer *r, const PgQuery__ColumnRef *cr, const sq
 	if (!(rt = select_target(at)))
 		return SQL_PT_INTO;
 	if (!rt->name || !*rt->name)
-		return add_edit(r, sp[n - 1].end, sp[n - 1].end, r->rn->col, 1);
+		return add_edit(r, sp[n - 1].end, sp[n - 1].end, rn->col_name, 1);
 	return strcmp(rt->name, r->rn->to) ? SQL_PT_INTO : drop_alias(r, rt, sp[n - 1].end);
 }
 
@@ -234,11 +247,11 @@ static sql_pt_next range_var(renamer *r, const PgQuery__RangeVar *rv)
 	int n = 1 + (rv->schemaname && *rv->schemaname) + (rv->catalogname && *rv->catalogname);
 	span sp[3];
 	const sql_view_ref *ref;
-	if (r->rn->col || !rv->relname || strcmp(rv->relname, r->rn->t->name))
+	if (r->rn->col >= 0 || !rv->relname || strcmp(rv->relname, r->rn->name))
 		return SQL_PT_INTO;
 	if (!(ref = ref_at(r, rv->location, 0)))
 		return refuse(r, "murphy could not tell what one of its names reads");
-	if (ref->table_id != r->rn->t->id)
+	if (ref->table_id != r->rn->id)
 		return SQL_PT_INTO;
 	if (lex_names(r->text, rv->location, sp, n) != n)
 		return refuse(r, "a comment stands inside a name it reads");
@@ -247,12 +260,13 @@ static sql_pt_next range_var(renamer *r, const PgQuery__RangeVar *rv)
 
 static sql_pt_next join(renamer *r, const PgQuery__JoinExpr *j)
 {
-	if (!r->rn->col)
+	if (r->rn->col < 0)
 		return SQL_PT_INTO;
 	if (j->is_natural)
 		return refuse(r, "it reads a NATURAL JOIN");
 	for (size_t i = 0; i < j->n_using_clause; i++)
-		if (str_of(j->using_clause[i]) && !strcmp(str_of(j->using_clause[i]), r->rn->col))
+		if (str_of(j->using_clause[i]) &&
+		    !strcmp(str_of(j->using_clause[i]), r->rn->col_name))
 			return refuse(r, "it joins USING the renamed column");
 	return SQL_PT_INTO;
 }
@@ -355,4 +369,20 @@ char *sql_view_renamed_text(sql_ctx *c, const char *text, const PgQuery__Node *s
 	out = sql_strdup(c, (const char *)b.data);
 	mur_buf_free(&b);
 	return out;
+}
+
+void sql_view_ref_note_merged(sql_ctx *c, int loc, const sql_query *q, const char *tbl,
+			      const char *col)
+{
+	for (int v = 0; c->refs && q && v < q->nview; v++) {
+		const sql_view *w = &q->views[v];
+		if ((tbl && strcmp(w->alias, tbl)) || (!tbl && w->first_rte < 0))
+			continue;
+		for (int k = 0; k < w->ncols; k++)
+			if (!strcmp(w->cols[k].name, col)) {
+				sql_view_ref_note_id(c, loc, w->view_id, w->view_id ? k : 0,
+						     w->alias);
+				return;
+			}
+	}
 }

@@ -318,6 +318,14 @@ typedef struct plan_truncate {
 	int restart_identity; /* RESTART IDENTITY: their owned sequences start again */
 } plan_truncate;
 
+/* A RENAME followed into the views that name it (sql/plan_alter_views.c):
+ * each view's id and its text naming the new name, stored with the rename. */
+typedef struct sql_view_texts {
+	uint32_t *ids;
+	const char **sql;
+	int n;
+} sql_view_texts;
+
 /* ALTER TABLE ADD / DROP / RENAME COLUMN, RENAME TO, ALTER COLUMN SET /
  * DROP DEFAULT, SET NOT NULL (sql/plan_alter.c). */
 typedef struct plan_alter {
@@ -340,12 +348,8 @@ typedef struct plan_alter {
 	uint32_t *drop_views;
 	int ndrop_views;
 	const char *cascade_notice, *cascade_detail;
-	/* RENAME [COLUMN] of what views name (sql/plan_alter_views.c): each
-	 * view's id and its text naming the new name, stored with the rename
-	 * (leader/lead_ddl.c) */
-	uint32_t *rename_views;
-	const char **rename_sql;
-	int nrename_views;
+	/* RENAME [COLUMN] of what views name: their new texts (leader/lead_ddl.c) */
+	sql_view_texts renamed;
 } plan_alter;
 
 typedef struct plan_create_table {
@@ -470,6 +474,14 @@ typedef struct plan_view {
 	int nnames;
 	char (*names)[CAT_NAME_MAX];
 	char (*schemas)[CAT_NAME_MAX]; /* DROP: each name's schema */
+	/* ALTER VIEW ... RENAME (sql/plan_view_rename.c): def is the view as
+	 * it will be (its id, new name or column name: rename_col, -1 for
+	 * none), renamed the readers' new texts; noop_notice: IF EXISTS of
+	 * none (nothing else is set) */
+	int rename;
+	int rename_col;
+	sql_view_texts renamed;
+	const char *noop_notice;
 } plan_view;
 
 /* CREATE SCHEMA (names[0]), DROP SCHEMA (names) or ALTER TABLE ... SET

@@ -809,6 +809,13 @@ int sql_plan_rename(sql_ctx *c, PgQuery__RenameStmt *s, plan *p)
 {
 	plan_alter *pa = &p->u.alter;
 	const cat_table *t;
+	if (s->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_VIEW ||
+	    (s->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN &&
+	     s->relation_type == PG_QUERY__OBJECT_TYPE__OBJECT_VIEW) ||
+	    ((s->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ||
+	      s->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN) &&
+	     sql_rename_view_target(c, s)))
+		return sql_plan_rename_view(c, s, p); /* plan_view_rename.c */
 	memset(pa, 0, sizeof *pa);
 	p->kind = PLAN_ALTER;
 	p->tag = "ALTER TABLE";

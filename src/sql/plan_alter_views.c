@@ -138,15 +138,15 @@ int sql_alter_type_views(sql_ctx *c, const cat_table *t, const char *col)
 
 /* ---- RENAME followed into the views (parser/view_rename.c) ---- */
 
-/* 1 when a relation v reads besides t has a column named name: a bare
- * name of the renamed column could then read it. */
-static int other_has_column(sql_ctx *c, const cat_view *v, const cat_table *t, const char *name)
+/* 1 when a relation v reads besides relation id has a column named name:
+ * a bare name of the renamed column could then read it. */
+static int other_has_column(sql_ctx *c, const cat_view *v, uint32_t id, const char *name)
 {
 	for (int k = 0; k < v->ndeps; k++) {
-		const cat_table *o = v->deps[k] == t->id
+		const cat_table *o = v->deps[k] == id
 					     ? NULL
 					     : cat_table_by_id((catalog *)c->cat, v->deps[k]);
-		const cat_view *ov = cat_view_by_id(c->cat, v->deps[k]);
+		const cat_view *ov = v->deps[k] == id ? NULL : cat_view_by_id(c->cat, v->deps[k]);
 		if (o && cat_column_index(o, name) >= 0)
 			return 1;
 		for (int i = 0; ov && i < ov->ncols; i++)
@@ -196,22 +196,20 @@ static int plan_recording(sql_ctx *c, const cat_view *v, sql_view_refs *refs,
 	return MUR_OK;
 }
 
-static int rename_refused(sql_ctx *c, const cat_table *t, const char *col, const cat_view *v,
+static int rename_refused(sql_ctx *c, const sql_rename *rn, const char *kind, const cat_view *v,
 			  const char *why)
 {
 	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 		"murphy cannot rename %s \"%s\": view \"%s\" reads it in a way murphy does not "
 		"rewrite yet",
-		col ? "column" : "table", col ? col : t->name, v->name);
+		rn->col >= 0 ? "column" : kind, rn->col >= 0 ? rn->col_name : rn->name, v->name);
 	mur_error_detail(c->err, "%s.", why);
 	mur_error_hint(c->err, "Drop the view, rename, and create the view again.");
 	return MUR_ERR;
 }
 
-int sql_alter_rename_views(sql_ctx *c, plan_alter *pa, const char *col, const char *to)
+int sql_rename_in_views(sql_ctx *c, const sql_rename *rn, const char *kind, sql_view_texts *out)
 {
-	const cat_table *t = pa->table;
-	sql_rename rn = {t, col, to};
 	int n = c->cat ? cat_view_count(c->cat) : 0;
 	for (int i = 0; i < n; i++) {
 		const cat_view *v = cat_view_at(c->cat, i);
@@ -219,28 +217,37 @@ int sql_alter_rename_views(sql_ctx *c, plan_alter *pa, const char *col, const ch
 		const PgQuery__Node *tree = NULL;
 		const char *why = NULL;
 		char *text;
-		if (!view_reads(v, t, col))
+		int reads = 0;
+		for (int k = 0; k < v->ndeps; k++)
+			reads |= v->deps[k] == rn->id;
+		if (!reads)
 			continue;
-		if (!pa->rename_views &&
-		    (!(pa->rename_views = sql_alloc(c, sizeof *pa->rename_views * (size_t)n)) ||
-		     !(pa->rename_sql = sql_alloc(c, sizeof *pa->rename_sql * (size_t)n))))
+		if (!out->ids && (!(out->ids = sql_alloc(c, sizeof *out->ids * (size_t)n)) ||
+				  !(out->sql = sql_alloc(c, sizeof *out->sql * (size_t)n))))
 			return MUR_ERR;
 		if (!(refs = sql_alloc(c, sizeof *refs)) ||
 		    plan_recording(c, v, refs, &tree, &why) != MUR_OK)
 			return MUR_ERR;
-		if (!why && col && other_has_column(c, v, t, to))
+		if (!why && rn->col >= 0 && other_has_column(c, v, rn->id, rn->to))
 			why = "another relation it reads has a column of the new name";
-		if (!why && !(text = sql_view_renamed_text(c, v->sql, tree, refs, &rn, &why)) &&
+		if (!why && !(text = sql_view_renamed_text(c, v->sql, tree, refs, rn, &why)) &&
 		    !why)
 			return MUR_ERR;
 		if (why)
-			return rename_refused(c, t, col, v, why);
+			return rename_refused(c, rn, kind, v, why);
 		if (text == v->sql)
 			continue;
 		if (strlen(text) >= CAT_VIEW_SQL_MAX)
-			return rename_refused(c, t, col, v, "its text would be too long");
-		pa->rename_views[pa->nrename_views] = v->id;
-		pa->rename_sql[pa->nrename_views++] = text;
+			return rename_refused(c, rn, kind, v, "its text would be too long");
+		out->ids[out->n] = v->id;
+		out->sql[out->n++] = text;
 	}
 	return MUR_OK;
+}
+
+int sql_alter_rename_views(sql_ctx *c, plan_alter *pa, const char *col, const char *to)
+{
+	sql_rename rn = {pa->table->id, pa->table->name,
+			 col ? cat_column_index(pa->table, col) : -1, col, to};
+	return sql_rename_in_views(c, &rn, "table", &pa->renamed);
 }

@@ -306,9 +306,15 @@ const cat_view *sql_alter_view_reading(sql_ctx *c, const cat_table *t, const cha
 int sql_alter_drop_column_views(sql_ctx *c, plan_alter *pa, const char *col, int cascade);
 int sql_alter_type_views(sql_ctx *c, const cat_table *t, const char *col);
 /* RENAME of table pa->table's column col (NULL: of the table) to `to`:
- * the new text of every view naming it in pa->rename_views / rename_sql
+ * the new text of every view naming it in pa->renamed
  * (parser/view_rename.c); 0A000 when one reads it in a way not rewritten. */
 int sql_alter_rename_views(sql_ctx *c, plan_alter *pa, const char *col, const char *to);
+/* ALTER VIEW ... RENAME (plan_view_rename.c); the view a RENAME names
+ * (NULL: none). */
+int sql_plan_rename_view(sql_ctx *c, PgQuery__RenameStmt *s, plan *p);
+const cat_view *sql_rename_view_target(sql_ctx *c, const PgQuery__RenameStmt *s);
+/* The same for any relation (kind: "table", "view" in the refusal). */
+int sql_rename_in_views(sql_ctx *c, const sql_rename *rn, const char *kind, sql_view_texts *out);
 /* plan_alter_type.c: ALTER COLUMN c TYPE T [USING e] and DROP NOT NULL into
  * pa (PLAN_ALTER set up by sql_plan_alter_shape). */
 int sql_alter_column_type(sql_ctx *c, plan_alter *pa, PgQuery__RangeVar *rv,

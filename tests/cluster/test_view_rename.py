@@ -141,6 +141,42 @@ def test_what_is_not_rewritten_is_refused_and_kept(vr, cluster):
     db.both("SELECT * FROM vr_n3")
 
 
+def diag(conn, sql):
+    out = run(conn, sql)
+    if out.error is None:
+        return None
+    return (out.error.pgcode, out.error.diag.message_primary)
+
+
+def test_alter_view_rename_as_postgres(vr):
+    """ALTER VIEW v RENAME TO / RENAME COLUMN (and ALTER TABLE v RENAME,
+    which PostgreSQL takes for a view): the views reading v follow; the
+    errors are PostgreSQL's."""
+    db = vr
+    db.exec_both("CREATE TABLE av_t (k int PRIMARY KEY, a int)")
+    db.exec_both("INSERT INTO av_t VALUES (1, 2), (3, 4)")
+    db.exec_both("CREATE VIEW av_v AS SELECT k, a FROM av_t")
+    db.exec_both("CREATE VIEW av_w AS SELECT av_v.a FROM av_v")
+    db.exec_both("CREATE VIEW av_x AS SELECT a, count(*) AS n FROM av_v GROUP BY a")
+    for sql in ("ALTER VIEW av_t RENAME TO av_t2", "ALTER VIEW av_v RENAME COLUMN zz TO yy",
+                "ALTER VIEW av_v RENAME COLUMN a TO k", "ALTER VIEW av_v RENAME TO av_t",
+                "ALTER VIEW nope RENAME TO x"):
+        m, p = diag(db.m, sql), diag(db.p, sql)
+        assert p is not None and m == p, (sql, m, p)
+    db.exec_both("ALTER VIEW IF EXISTS nope RENAME TO x")
+    db.exec_both("ALTER VIEW av_v RENAME COLUMN a TO aa")
+    db.both("SELECT * FROM av_v ORDER BY k")
+    assert murphy_viewdef(db, "av_w") == viewdef(db.p, "av_w") == \
+        "SELECT av_v.aa AS a FROM av_v"
+    db.exec_both("ALTER TABLE av_v RENAME TO av_v2")
+    db.exec_both("ALTER TABLE av_v2 RENAME COLUMN k TO kk")
+    assert murphy_viewdef(db, "av_w") == viewdef(db.p, "av_w")
+    for name in ("av_v2", "av_w", "av_x"):
+        db.both("SELECT * FROM %s ORDER BY 1" % name)
+    db.both_error("SELECT * FROM av_v", "42P01")
+    db.both_error("DROP VIEW av_v2", "2BP01")
+
+
 def test_rename_survives_a_leader_restart(vr, cluster):
     """Last in the file: the module's murphy connection dies with the leader."""
     db = vr
@@ -149,8 +185,11 @@ def test_rename_survives_a_leader_restart(vr, cluster):
     db.exec_both("CREATE VIEW vr_d1 AS SELECT v FROM vr_d")
     db.exec_both("ALTER TABLE vr_d RENAME COLUMN v TO w")
     db.exec_both("ALTER TABLE vr_d RENAME TO vr_d2")
+    db.exec_both("CREATE VIEW vr_d3 AS SELECT vr_d1.v FROM vr_d1")
+    db.exec_both("ALTER VIEW vr_d1 RENAME COLUMN v TO vv")
     before = murphy_viewdef(db, "vr_d1")
     assert before == "SELECT w AS v FROM vr_d2"
+    assert murphy_viewdef(db, "vr_d3") == "SELECT vr_d1.vv AS v FROM vr_d1"
     cluster.kill9("leader")
     cluster.start()
     import conftest
@@ -159,5 +198,7 @@ def test_rename_survives_a_leader_restart(vr, cluster):
         cur.execute("SELECT pg_get_viewdef('vr_d1'::regclass)")
         assert cur.fetchone()[0] == before
         cur.execute("SELECT * FROM vr_d1")
+        assert [d[0] for d in cur.description] == ["vv"] and cur.fetchall() == [(7,)]
+        cur.execute("SELECT * FROM vr_d3")
         assert [d[0] for d in cur.description] == ["v"] and cur.fetchall() == [(7,)]
     conn.close()
