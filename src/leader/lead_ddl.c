@@ -622,10 +622,16 @@ void lead_schema_run(lead_run *r)
 void lead_views_renamed(lead_run *r, const sql_view_texts *vt)
 {
 	mur_error err;
-	for (int i = 0; i < vt->n && !r->failed; i++) /* they name the new name */
-		if (cat_view_by_id(r->e->cat, vt->ids[i]) &&
-		    cat_view_set_sql(r->e->cat, vt->ids[i], vt->sql[i], &err) != MUR_OK)
+	for (int i = 0; i < vt->n && !r->failed; i++) { /* they name the new name */
+		const cat_view *v = cat_view_by_id(r->e->cat, vt->ids[i]);
+		if (v && strcmp(v->sql, vt->was[i]))
+			MLOG(WARN, "leader",
+			     "view %s was replaced while a rename was planned: its text keeps the "
+			     "names it was written with",
+			     v->name);
+		else if (v && cat_view_set_sql(r->e->cat, vt->ids[i], vt->sql[i], &err) != MUR_OK)
 			lead_run_fail(r, &err);
+	}
 }
 
 /* DROP COLUMN ... CASCADE: the views that used the column go, with the

@@ -323,6 +323,7 @@ typedef struct plan_truncate {
 typedef struct sql_view_texts {
 	uint32_t *ids;
 	const char **sql;
+	const char **was; /* the text each was planned from: one replaced since keeps its own */
 	int n;
 } sql_view_texts;
 

@@ -223,7 +223,8 @@ int sql_rename_in_views(sql_ctx *c, const sql_rename *rn, const char *kind, sql_
 		if (!reads)
 			continue;
 		if (!out->ids && (!(out->ids = sql_alloc(c, sizeof *out->ids * (size_t)n)) ||
-				  !(out->sql = sql_alloc(c, sizeof *out->sql * (size_t)n))))
+				  !(out->sql = sql_alloc(c, sizeof *out->sql * (size_t)n)) ||
+				  !(out->was = sql_alloc(c, sizeof *out->was * (size_t)n))))
 			return MUR_ERR;
 		if (!(refs = sql_alloc(c, sizeof *refs)) ||
 		    plan_recording(c, v, refs, &tree, &why) != MUR_OK)
@@ -240,6 +241,8 @@ int sql_rename_in_views(sql_ctx *c, const sql_rename *rn, const char *kind, sql_
 		if (strlen(text) >= CAT_VIEW_SQL_MAX)
 			return rename_refused(c, rn, kind, v, "its text would be too long");
 		out->ids[out->n] = v->id;
+		if (!(out->was[out->n] = sql_strdup(c, v->sql)))
+			return MUR_ERR;
 		out->sql[out->n++] = text;
 	}
 	return MUR_OK;
