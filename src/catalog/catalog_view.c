@@ -258,6 +258,28 @@ static int reaches(const catalog *c, uint32_t id, uint32_t target, uint8_t *seen
 	return 0;
 }
 
+/* The index of view id in c->views, -1 when none. */
+static int index_of(const catalog *c, uint32_t id)
+{
+	for (int k = 0; k < c->nviews; k++)
+		if (c->views[k]->id == id)
+			return k;
+	return -1;
+}
+
+/* v (malloc'd) stored in place of view i, durably; freed on error. */
+static int install(catalog *c, int i, cat_view *v, mur_error *err)
+{
+	if (store_put(c, v, err) != MUR_OK) {
+		view_free(v);
+		return MUR_ERR;
+	}
+	view_free(c->views[i]);
+	c->views[i] = v;
+	c->version++;
+	return MUR_OK;
+}
+
 static int view_replace(catalog *c, int i, const cat_view *def, mur_error *err)
 {
 	uint8_t seen[CAT_VIEWS_MAX] = {0};
@@ -273,14 +295,7 @@ static int view_replace(catalog *c, int i, const cat_view *def, mur_error *err)
 	if (!(v = view_copy(def)))
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	v->id = c->views[i]->id;
-	if (store_put(c, v, err) != MUR_OK) {
-		view_free(v);
-		return MUR_ERR;
-	}
-	view_free(c->views[i]);
-	c->views[i] = v;
-	c->version++;
-	return MUR_OK;
+	return install(c, i, v, err);
 }
 
 int cat_view_create(catalog *c, const cat_view *def, int replace, mur_error *err)
@@ -315,34 +330,22 @@ int cat_view_create(catalog *c, const cat_view *def, int replace, mur_error *err
 
 int cat_view_set_sql(catalog *c, uint32_t id, const char *sql, mur_error *err)
 {
-	cat_view *v = NULL, next;
-	char *copy;
-	for (int i = 0; i < c->nviews && !v; i++)
-		if (c->views[i]->id == id)
-			v = c->views[i];
-	if (!v)
+	cat_view def = {0};
+	int i = index_of(c, id);
+	if (i < 0)
 		return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "view %u does not exist", id);
-	if (!(copy = strdup(sql)))
+	def = *c->views[i];
+	def.sql = (char *)sql;
+	cat_view *v = view_copy(&def);
+	if (!v)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-	next = *v;
-	next.sql = copy;
-	if (store_put(c, &next, err) != MUR_OK) {
-		free(copy);
-		return MUR_ERR;
-	}
-	free(v->sql);
-	v->sql = copy;
-	c->version++;
-	return MUR_OK;
+	return install(c, i, v, err);
 }
 
 int cat_view_rename(catalog *c, const cat_view *def, mur_error *err)
 {
-	int i = -1;
+	int i = index_of(c, def->id);
 	cat_view *v;
-	for (int k = 0; k < c->nviews; k++)
-		if (c->views[k]->id == def->id)
-			i = k;
 	if (i < 0)
 		return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "view %u does not exist",
 				     def->id);
@@ -359,14 +362,7 @@ int cat_view_rename(catalog *c, const cat_view *def, mur_error *err)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	memcpy(v->name, def->name, sizeof v->name);
 	memcpy(v->cols, def->cols, (size_t)def->ncols * sizeof *v->cols);
-	if (store_put(c, v, err) != MUR_OK) {
-		view_free(v);
-		return MUR_ERR;
-	}
-	view_free(c->views[i]);
-	c->views[i] = v;
-	c->version++;
-	return MUR_OK;
+	return install(c, i, v, err);
 }
 
 /* ---- DROP VIEW and dependencies ---- */

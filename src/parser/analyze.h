@@ -958,10 +958,10 @@ void sql_view_ref_note_id(sql_ctx *c, int loc, uint32_t id, int col, const char 
 void sql_view_ref_note_merged(sql_ctx *c, int loc, const sql_query *q, const char *tbl,
 			      const char *col);
 /* What a rename changes: relation id's (a table's or a view's, named
- * name) column col (named col_name) to `to`, or (col -1) its name. */
+ * schema.name) column col (named col_name) to `to`, or (col -1) its name. */
 typedef struct sql_rename {
 	uint32_t id;
-	const char *name;
+	const char *schema, *name;
 	int col;
 	const char *col_name, *to;
 } sql_rename;

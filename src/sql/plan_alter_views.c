@@ -231,6 +231,11 @@ int sql_rename_in_views(sql_ctx *c, const sql_rename *rn, const char *kind, sql_
 			return MUR_ERR;
 		if (!why && rn->col >= 0 && other_has_column(c, v, rn->id, rn->to))
 			why = "another relation it reads has a column of the new name";
+		if (!why && rn->col < 0 && strcmp(v->schema, rn->schema) &&
+		    (cat_table_lookup(c->cat, v->schema, rn->to) ||
+		     cat_view_lookup(c->cat, v->schema, rn->to)))
+			why = "its own schema has a relation of the new name, which its text would "
+			      "read";
 		if (!why && !(text = sql_view_renamed_text(c, v->sql, tree, refs, rn, &why)) &&
 		    !why)
 			return MUR_ERR;
@@ -250,7 +255,11 @@ int sql_rename_in_views(sql_ctx *c, const sql_rename *rn, const char *kind, sql_
 
 int sql_alter_rename_views(sql_ctx *c, plan_alter *pa, const char *col, const char *to)
 {
-	sql_rename rn = {pa->table->id, pa->table->name,
-			 col ? cat_column_index(pa->table, col) : -1, col, to};
+	sql_rename rn = {pa->table->id,
+			 pa->table->schema,
+			 pa->table->name,
+			 col ? cat_column_index(pa->table, col) : -1,
+			 col,
+			 to};
 	return sql_rename_in_views(c, &rn, "table", &pa->renamed);
 }

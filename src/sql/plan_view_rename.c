@@ -51,13 +51,15 @@ static int rename_column(sql_ctx *c, PgQuery__RenameStmt *s, const cat_view *v, 
 			       "column name \"%s\" is too long", s->newname);
 	pv->rename_col = col;
 	snprintf(pv->def.cols[col].name, sizeof pv->def.cols[col].name, "%s", s->newname);
-	return sql_rename_in_views(c, &(sql_rename){v->id, v->name, col, s->subname, s->newname},
+	return sql_rename_in_views(c,
+				   &(sql_rename){v->id, v->schema, v->name, col, s->subname,
+						 s->newname},
 				   "view", &pv->renamed);
 }
 
 static int rename_view(sql_ctx *c, PgQuery__RenameStmt *s, const cat_view *v, plan_view *pv)
 {
-	sql_rename rn = {v->id, v->name, -1, NULL, s->newname};
+	sql_rename rn = {v->id, v->schema, v->name, -1, NULL, s->newname};
 	if (cat_table_lookup(c->cat, v->schema, s->newname) ||
 	    cat_view_lookup(c->cat, v->schema, s->newname) ||
 	    (!strcmp(v->schema, "public") && cat_seq_lookup(c->cat, s->newname)))

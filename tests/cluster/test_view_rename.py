@@ -9,19 +9,10 @@ Compared with PostgreSQL 15 (the ``db`` fixture): answers, column names,
 and, for views whose text PostgreSQL's deparse prints word for word (their
 `*` expanded at CREATE), pg_get_viewdef.
 """
-import re
-
 import pytest
 
 from compare import run
-
-
-def viewdef(conn, name):
-    """pg_get_viewdef's text with PostgreSQL's layout flattened."""
-    with conn.cursor() as cur:
-        cur.execute("SELECT pg_get_viewdef(%s::regclass)", (name,))
-        text = cur.fetchone()[0]
-    return re.sub(r"\s+", " ", text).strip().rstrip(";")
+from test_view_columns import viewdef
 
 
 def murphy_viewdef(db, name):
@@ -130,6 +121,14 @@ def test_what_is_not_rewritten_is_refused_and_kept(vr, cluster):
     assert out.error is not None and out.error.pgcode == "0A000", out
     db.both("SELECT * FROM vr_n1")
     db.both("SELECT * FROM vr_n3")
+    # a view of another schema reads vr_n by its bare name: a relation of
+    # the new name in the view's schema would be read instead
+    db.exec_both("CREATE SCHEMA vr_sch")
+    db.exec_both("CREATE TABLE vr_sch.vr_nn (k int PRIMARY KEY)")
+    db.exec_both("CREATE VIEW vr_sch.vr_n4 AS SELECT k FROM vr_n2")
+    out = run(db.m, "ALTER TABLE vr_n2 RENAME TO vr_nn")
+    assert out.error is not None and out.error.pgcode == "0A000", out
+    assert "vr_n4" in str(out.error), out.error
     # inside a transaction block: 0A000, the block's other work rolled back with it
     conn = cluster.connect(autocommit=False)
     cur = conn.cursor()
