@@ -142,12 +142,21 @@ typedef struct renamer {
 	const char *why;
 } renamer;
 
+/* What the reference at loc resolved to (want_col: a column, else a FROM
+ * name); NULL when nothing recorded it, or two analyses of it disagreed
+ * (the text is then not rewritten). */
 static const sql_view_ref *ref_at(const renamer *r, int loc, int want_col)
 {
-	for (int i = 0; i < r->refs->n; i++)
-		if (r->refs->ref[i].loc == loc && (r->refs->ref[i].col != -1) == want_col)
-			return &r->refs->ref[i];
-	return NULL;
+	const sql_view_ref *found = NULL;
+	for (int i = 0; i < r->refs->n; i++) {
+		const sql_view_ref *x = &r->refs->ref[i];
+		if (x->loc != loc || (x->col != -1) != want_col)
+			continue;
+		if (found && (found->table_id != x->table_id || found->col != x->col))
+			return NULL;
+		found = x;
+	}
+	return found;
 }
 
 static const char *str_of(const PgQuery__Node *n)
