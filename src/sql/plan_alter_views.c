@@ -14,8 +14,13 @@
  *                     leader/lead_ddl.c), with PostgreSQL's NOTICE.
  *   ALTER c TYPE      c used by a view: 0A000 "cannot alter type of a
  *                     column used by a view or rule", PostgreSQL's.
- *   RENAME c / table  used by a view: 0A000 (PostgreSQL renames inside the
- *                     view; murphy's text would name what is gone).
+ *   RENAME c / table  (and ALTER VIEW's RENAME: sql/plan_view_rename.c)
+ *                     the texts of the views naming it are rewritten to
+ *                     name the new name (sql_rename_in_views, each text
+ *                     planned again recording what its names read:
+ *                     parser/view_rename.c), stored with the rename
+ *                     (leader/lead_ddl.c); 0A000 naming the view when its
+ *                     text reads it in a way not rewritten.
  *
  * Columns no view uses stay droppable and alterable.  Which columns a
  * view's text uses: parser/view_uses.c (it may answer "used" for a column
