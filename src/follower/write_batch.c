@@ -67,12 +67,16 @@ struct node_wbatch {
 	int idle_on;
 	uv_timer_t retry; /* runs the queue again while items are held */
 	uv_timer_t sync;  /* syncs `unsynced` when no batch came meanwhile */
-	int nhandles;     /* open handles: freed when all three are closed */
+	uv_poll_t ring;   /* the follower WAL's io_uring: a group ended */
+	int ring_on;      /* ring polled: groups sync asynchronously */
+	int nhandles;     /* open handles: freed when all are closed */
 	item_list queued;
 	item_list held;              /* their placement was locked; oldest first */
 	item_list unsynced;          /* ran, answered early, not yet durable (sync later) */
 	stor_fwal_ticket unsynced_t; /* their records */
 	int sync_soon;               /* node_wbatch_sync_soon: sync them at the next run */
+	item_list waiting;           /* ran, their group in the ring (ring_on): answered in order */
+	stor_fwal *waiting_w;        /* the WAL of their wal_upto */
 };
 
 static void list_add(item_list *l, node_wb_item *it)
@@ -166,19 +170,94 @@ static int all_early(const item_list *l)
 	return 1;
 }
 
-/* Make the unsynced items durable and answer them (the sync timer, the
- * close). */
-static void sync_unsynced(node_wbatch *b)
+/* Answer the waiting items whose records are durable, in order, and
+ * start the group the others need (at most one in the ring: the next
+ * starts when it ended), or fail them when the WAL failed. */
+static void drain(node_wbatch *b)
 {
-	node_wb_item *list = b->unsynced.head;
+	while (b->waiting.head) {
+		stor_fwal_ticket t = {b->waiting_w, b->waiting.tail->wal_upto};
+		uint64_t durable;
+		mur_error err;
+		int rc = stor_fwal_ticket_start(&t, &durable, &err);
+		node_wb_item *head = b->waiting.head, *last = NULL;
+		for (node_wb_item *it = head; it && it->wal_upto <= durable; it = it->next)
+			last = it;
+		if (last) {
+			b->waiting.head = last->next;
+			if (!last->next)
+				b->waiting.tail = NULL;
+			last->next = NULL;
+			MUR_TRACE("wbsync", 0, 0);
+			answer(b, head, MUR_OK, NULL);
+		}
+		if (rc == MUR_EAGAIN)
+			return;
+		if (rc != MUR_OK && b->waiting.head) {
+			head = b->waiting.head;
+			b->waiting.head = b->waiting.tail = NULL;
+			answer(b, head, rc, &err);
+		}
+	}
+}
+
+/* Wait until every waiting item is durable and answer them (the close). */
+static void flush_waiting(node_wbatch *b)
+{
+	node_wb_item *list = b->waiting.head;
 	mur_error err;
-	int rc;
 	if (!list)
 		return;
-	b->unsynced.head = b->unsynced.tail = NULL;
-	rc = stor_fwal_ticket_wait(&b->unsynced_t, &err);
+	stor_fwal_ticket t = {b->waiting_w, b->waiting.tail->wal_upto};
+	b->waiting.head = b->waiting.tail = NULL;
+	int rc = stor_fwal_ticket_wait(&t, &err);
 	MUR_TRACE("wbsync", 0, 0);
 	answer(b, list, rc, &err);
+}
+
+/* Items that ran (l), to be answered once t's records are durable and
+ * after the items that ran before them: with the ring, queue them and
+ * start their group without waiting; without it, wait here. */
+static void settle(node_wbatch *b, item_list l, stor_fwal_ticket t)
+{
+	mur_error err;
+	if (!b->ring_on) {
+		int rc = stor_fwal_ticket_wait(&t, &err); /* at once when already durable */
+		MUR_TRACE("wbsync", 0, 0);
+		answer(b, l.head, rc, &err);
+		return;
+	}
+	if (t.w && b->waiting.head && t.w != b->waiting_w)
+		flush_waiting(b); /* the WAL was replaced meanwhile */
+	for (node_wb_item *it = l.head; it; it = it->next)
+		it->wal_upto = t.w ? t.upto : 0;
+	if (t.w)
+		b->waiting_w = t.w;
+	if (b->waiting.tail)
+		b->waiting.tail->next = l.head;
+	else
+		b->waiting.head = l.head;
+	b->waiting.tail = l.tail;
+	drain(b);
+}
+
+/* Make the unsynced items durable and answer them (the sync timer, the
+ * close, a SYNC with no batch to run). */
+static void sync_unsynced(node_wbatch *b)
+{
+	item_list l = b->unsynced;
+	if (!l.head)
+		return;
+	b->unsynced.head = b->unsynced.tail = NULL;
+	settle(b, l, b->unsynced_t);
+}
+
+static void ring_ready(uv_poll_t *h, int status, int events)
+{
+	node_wbatch *b = h->data;
+	(void)status, (void)events;
+	stor_fwal_async_reap(b->stor);
+	drain(b);
 }
 
 static void sync_due(uv_timer_t *h) { sync_unsynced(h->data); }
@@ -246,22 +325,19 @@ static void run_items(node_wbatch *b)
 		b->unsynced.tail = ran.tail;
 		return;
 	}
-	mur_error err;
-	int rc = MUR_OK;
 	if (b->unsynced.head) { /* answered first, in order */
-		if (!t.w)
-			t = b->unsynced_t;
-		else if (t.w != b->unsynced_t.w) /* the WAL was replaced meanwhile */
-			rc = stor_fwal_ticket_wait(&b->unsynced_t, &err);
-		b->unsynced.tail->next = ran.head;
-		ran.head = b->unsynced.head;
-		b->unsynced.head = b->unsynced.tail = NULL;
 		uv_timer_stop(&b->sync);
+		if (t.w && t.w != b->unsynced_t.w) { /* the WAL was replaced meanwhile */
+			sync_unsynced(b);
+		} else {
+			if (!t.w)
+				t = b->unsynced_t;
+			b->unsynced.tail->next = ran.head;
+			ran.head = b->unsynced.head;
+			b->unsynced.head = b->unsynced.tail = NULL;
+		}
 	}
-	if (rc == MUR_OK)
-		rc = stor_fwal_ticket_wait(&t, &err); /* at once when already durable */
-	MUR_TRACE("wbsync", 0, 0);
-	answer(b, ran.head, rc, &err);
+	settle(b, ran, t);
 }
 
 static void run_queued(uv_idle_t *h)
@@ -297,6 +373,13 @@ node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn do
 	uv_timer_init(loop, &b->sync);
 	b->sync.data = b;
 	b->nhandles = 3;
+	int fd = stor_fwal_async_fd(stor);
+	if (fd >= 0 && uv_poll_init(loop, &b->ring, fd) == 0) {
+		b->nhandles++;
+		b->ring.data = b;
+		b->ring_on = uv_poll_start(&b->ring, UV_READABLE, ring_ready) == 0;
+		uv_unref((uv_handle_t *)&b->ring); /* what waits in it is answered at close */
+	}
 	return b;
 }
 
@@ -333,6 +416,9 @@ void node_wbatch_close(node_wbatch *b)
 	if (!b)
 		return;
 	sync_unsynced(b);
+	flush_waiting(b);
+	if (b->nhandles == 4)
+		uv_close((uv_handle_t *)&b->ring, closed);
 	uv_close((uv_handle_t *)&b->idle, closed);
 	uv_close((uv_handle_t *)&b->retry, closed);
 	uv_close((uv_handle_t *)&b->sync, closed);

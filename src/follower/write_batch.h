@@ -70,6 +70,7 @@ typedef struct node_wb_item {
 	const exec_task *task;
 	exec_result *res;
 	struct node_wb_item *next;
+	uint64_t wal_upto; /* write_batch.c's: its batch's last follower WAL record */
 } node_wb_item;
 
 /* Called on the loop thread with the items that ran, once durable, in

@@ -24,6 +24,7 @@
 #include "common/clock.h"
 #include "common/crc32.h"
 #include "common/log.h"
+#include "storage/fwal_ring.h"
 #include "storage/replog.h"
 #include "storage/storage_int.h"
 
@@ -66,6 +67,17 @@ struct stor_fwal {
 	stor_fwal_stats window; /* since the last summary line */
 	uint64_t window_start_ms;
 
+	/* The asynchronous group (fwal_ring.h; stor_fwal_ticket_start): */
+	fwal_ring *ring;       /* NULL: every group syncs synchronously */
+	int async;             /* syncing is that group's, in the ring */
+	int reaping;           /* a thread waits in the ring for its end */
+	int async_waiter;      /* the poller waits for it: wake it when another thread ends it */
+	int async_failed;      /* a link of the chain failed (or a fault failed it) */
+	uint64_t async_seq;    /* the group's number in the ring's tags */
+	uint64_t async_before; /* durable when it began */
+	uint64_t async_upto;   /* appended when it began: durable when it ends well */
+	size_t async_n;        /* its bytes */
+
 	pthread_mutex_t rot_mu; /* one rotation at a time (thread, tests) */
 	pthread_t thread;
 	int thread_started;
@@ -93,11 +105,16 @@ static uint64_t get_u64(const unsigned char *p)
 	return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
 }
 
-int stor_fwal_env_enabled(void)
+/* 1 unless the variable is set to 0/off/false. */
+static int env_on(const char *name)
 {
-	const char *v = getenv("MURPHY_GROUP_COMMIT");
+	const char *v = getenv(name);
 	return !v || !(strcmp(v, "0") == 0 || strcmp(v, "off") == 0 || strcmp(v, "false") == 0);
 }
+
+int stor_fwal_env_enabled(void) { return env_on("MURPHY_GROUP_COMMIT"); }
+
+int stor_fwal_env_uring(void) { return env_on("MURPHY_FWAL_URING"); }
 
 /* ---- files --------------------------------------------------------------- */
 
@@ -633,6 +650,8 @@ static int sync_group(int fd, const char *buf, size_t n)
 	return write_all(fd, buf, n) == 0 && fdatasync(fd) == 0 ? 0 : -1;
 }
 
+static void group_end(stor_fwal *w, int ok, int e, uint64_t before, uint64_t upto, size_t n);
+
 /* Under mu with !syncing: write and fdatasync everything pending as one
  * group; returns with mu held. */
 static void lead_group(stor_fwal *w)
@@ -650,6 +669,13 @@ static void lead_group(stor_fwal *w)
 	int ok = sync_group(fd, buf, n) == 0;
 	int e = errno;
 	pthread_mutex_lock(&w->mu);
+	group_end(w, ok, e, before, upto, n);
+}
+
+/* Under mu: the group (before, upto] of n bytes ended (ok, or errno e):
+ * move durable or break the WAL, wake the waiters. */
+static void group_end(stor_fwal *w, int ok, int e, uint64_t before, uint64_t upto, size_t n)
+{
 	assert(w->syncing == 1 && w->durable == before && upto <= w->appended);
 	if (ok) {
 		uint64_t k = upto - before;
@@ -674,6 +700,94 @@ static void lead_group(stor_fwal *w)
 	pthread_cond_broadcast(&w->done_cv);
 }
 
+/* ---- the asynchronous group (io_uring: fwal_ring.h) ----------------------- */
+
+/* Under mu with !syncing, a ring and records pending: submit their write
+ * and fdatasync as one group and return without waiting (the group ends
+ * in async_cqe).  -1, nothing changed, when the ring refuses it. */
+static int start_async(stor_fwal *w)
+{
+	char *buf = w->pending;
+	size_t n = w->pending_len, cap = w->pending_cap;
+	uint64_t seq = w->async_seq + 1;
+	int fail = atomic_load(&fault_sync_fail);
+	int rc = fail ? fwal_ring_submit_nop(w->ring, seq) /* ends the group as failed */
+		      : fwal_ring_submit_group(w->ring, w->fd, buf, n,
+					       atomic_load(&fault_sync_delay_ms), seq);
+	if (rc < 0) {
+		MLOG(WARN, "fwal", "io_uring submit: %s (this group syncs on the thread)",
+		     strerror(-rc));
+		return -1;
+	}
+	if (fail)
+		atomic_store(&fault_sync_fail, 0);
+	assert(!w->syncing && w->durable < w->appended);
+	w->syncing = 1, w->async = 1, w->async_failed = fail ? EIO : 0;
+	w->async_seq = seq;
+	w->async_before = w->durable, w->async_upto = w->appended, w->async_n = n;
+	w->pending = w->writing, w->pending_cap = w->writing_cap, w->pending_len = 0;
+	w->writing = buf, w->writing_cap = cap;
+	w->stats.async_groups++;
+	return 0;
+}
+
+/* Under mu, by the one thread reading the ring: a completion.  Only a
+ * failed link, the FSYNC and the fault's NOP concern the group. */
+static void async_cqe(stor_fwal *w, uint64_t tag, int32_t res)
+{
+	int kind = FWAL_RING_KIND(tag);
+	if (!w->async || FWAL_RING_SEQ(tag) != w->async_seq || kind == FWAL_RING_TIMEOUT)
+		return;                /* a wake-up NOP, or the fault's delay */
+	if (kind == FWAL_RING_WRITE) { /* posted only when it failed or was short */
+		if (!w->async_failed)
+			w->async_failed = res < 0 ? -res : EIO;
+		return;
+	}
+	int e = w->async_failed ? w->async_failed : res < 0 ? -res : 0;
+	w->async = 0;
+	group_end(w, e == 0 && kind == FWAL_RING_FSYNC, e ? e : EIO, w->async_before, w->async_upto,
+		  w->async_n);
+}
+
+/* Under mu with async and !reaping: wait in the ring until the group ends
+ * (another thread than the poller needs it: a pool thread's append, the
+ * rotation, the close); returns with mu held.  Wakes the poller, which
+ * may wait for that group too, with a NOP. */
+static void reap_blocking(stor_fwal *w)
+{
+	w->reaping = 1;
+	while (w->async) {
+		uint64_t tag;
+		int32_t res;
+		pthread_mutex_unlock(&w->mu);
+		int k = fwal_ring_next(w->ring, 1, &tag, &res);
+		pthread_mutex_lock(&w->mu);
+		if (k < 0) { /* the ring itself failed: the group's outcome is unknown */
+			w->async = 0;
+			group_end(w, 0, -k, w->async_before, w->async_upto, w->async_n);
+		} else if (k == 1) {
+			async_cqe(w, tag, res);
+		}
+	}
+	w->reaping = 0;
+	if (w->async_waiter) {
+		w->async_waiter = 0;
+		(void)fwal_ring_submit_nop(w->ring, 0);
+	}
+	pthread_cond_broadcast(&w->done_cv);
+}
+
+/* Under mu: wait until no group is syncing. */
+static void wait_idle(stor_fwal *w)
+{
+	while (w->syncing) {
+		if (w->async && !w->reaping)
+			reap_blocking(w);
+		else
+			pthread_cond_wait(&w->done_cv, &w->mu);
+	}
+}
+
 /* This thread's deferred batch (stor_fwal_defer_begin): the WAL and the
  * last record it appended there, to wait for at defer_end. */
 static __thread struct {
@@ -687,7 +801,9 @@ static void wait_durable(stor_fwal *w, uint64_t my)
 {
 	assert(my <= w->appended);
 	while (w->durable < my && !w->broken) {
-		if (w->syncing)
+		if (w->async && !w->reaping)
+			reap_blocking(w);
+		else if (w->syncing)
 			pthread_cond_wait(&w->done_cv, &w->mu);
 		else
 			lead_group(w);
@@ -785,6 +901,61 @@ int stor_fwal_ticket_wait(const stor_fwal_ticket *t, mur_error *err)
 				   "could not make entries durable: the follower WAL failed");
 	pthread_mutex_unlock(&w->mu);
 	return rc;
+}
+
+int stor_fwal_ticket_start(const stor_fwal_ticket *t, uint64_t *durable, mur_error *err)
+{
+	stor_fwal *w = t->w;
+	int rc;
+	if (!w) {
+		*durable = t->upto;
+		return MUR_OK;
+	}
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		if (w->durable >= t->upto) {
+			rc = MUR_OK;
+			break;
+		}
+		if (w->broken) {
+			rc = mur_error_set(err, SQLSTATE_IO_ERROR,
+					   "could not make entries durable: the follower WAL "
+					   "failed");
+			break;
+		}
+		if (w->async) { /* its completion, or the reaper's NOP, wakes the poller */
+			w->async_waiter = 1;
+			rc = MUR_EAGAIN;
+			break;
+		}
+		if (w->syncing) /* another thread's synchronous group */
+			pthread_cond_wait(&w->done_cv, &w->mu);
+		else if (!w->ring || start_async(w) != 0)
+			lead_group(w);
+	}
+	*durable = w->durable;
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+int stor_fwal_async_fd(stor_dir *d)
+{
+	stor_fwal *w = stor_dir_fwal(d);
+	return w && w->ring ? fwal_ring_fd(w->ring) : -1;
+}
+
+void stor_fwal_async_reap(stor_dir *d)
+{
+	stor_fwal *w = stor_dir_fwal(d);
+	uint64_t tag;
+	int32_t res;
+	if (!w || !w->ring)
+		return;
+	pthread_mutex_lock(&w->mu);
+	if (!w->reaping) /* else that thread reads the ring, and wakes us after */
+		while (fwal_ring_next(w->ring, 0, &tag, &res) == 1)
+			async_cqe(w, tag, res);
+	pthread_mutex_unlock(&w->mu);
 }
 
 int stor_fwal_defer_end(mur_error *err)
@@ -948,8 +1119,7 @@ static int rotate_locked(stor_fwal *w, mur_error *err)
 			return MUR_ERR;
 		}
 		pthread_mutex_lock(&w->mu);
-		while (w->syncing)
-			pthread_cond_wait(&w->done_cv, &w->mu);
+		wait_idle(w);
 		int old = w->fd;
 		assert(!w->syncing && w->gen + 1 == next && w->old_lo <= next);
 		w->fd = fd;
@@ -1036,6 +1206,7 @@ static void *ckpt_main(void *arg)
 
 static void fwal_free(stor_fwal *w)
 {
+	fwal_ring_close(w->ring);
 	if (w->fd >= 0)
 		close(w->fd);
 	pthread_cond_destroy(&w->done_cv);
@@ -1101,6 +1272,12 @@ int stor_fwal_start(stor_dir *d, const stor_fwal_opts *opts, stor_fwal_recovery 
 		fwal_free(w);
 		return MUR_ERR;
 	}
+	if (stor_fwal_env_uring()) {
+		w->ring = fwal_ring_open();
+		if (!w->ring)
+			MLOG(INFO, "fwal", "io_uring unavailable (%s): groups sync on the thread",
+			     strerror(errno));
+	}
 	if (pthread_create(&w->thread, NULL, ckpt_main, w) != 0) {
 		fwal_free(w);
 		return mur_error_set(err, SQLSTATE_INSUFFICIENT_RESOURCES,
@@ -1108,8 +1285,9 @@ int stor_fwal_start(stor_dir *d, const stor_fwal_opts *opts, stor_fwal_recovery 
 	}
 	w->thread_started = 1;
 	stor_dir_attach_fwal(d, w);
-	MLOG(INFO, "fwal", "group commit on: %s (rotate at %" PRIu64 " KiB or every %u ms)", path,
-	     w->rotate_bytes >> 10, w->rotate_ms);
+	MLOG(INFO, "fwal",
+	     "group commit on: %s (rotate at %" PRIu64 " KiB or every %u ms, %s fsync)", path,
+	     w->rotate_bytes >> 10, w->rotate_ms, w->ring ? "io_uring" : "synchronous");
 	return MUR_OK;
 }
 
@@ -1120,6 +1298,7 @@ void stor_fwal_stop(stor_dir *d)
 		return;
 	stor_dir_attach_fwal(d, NULL);
 	pthread_mutex_lock(&w->mu);
+	wait_idle(w); /* an asynchronous group still owns fd and `writing` */
 	w->stopping = 1;
 	pthread_cond_signal(&w->ckpt_cv);
 	pthread_mutex_unlock(&w->mu);

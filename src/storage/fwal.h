@@ -135,7 +135,8 @@ typedef struct stor_fwal_stats {
 	uint64_t groups;    /* = fdatasyncs of the WAL */
 	uint64_t group_max; /* records in the largest group */
 	uint64_t bytes;
-	uint64_t rotations; /* old generations checkpointed and removed */
+	uint64_t rotations;    /* old generations checkpointed and removed */
+	uint64_t async_groups; /* of groups: submitted to the io_uring */
 } stor_fwal_stats;
 
 typedef struct stor_fwal_recovery {
@@ -148,6 +149,10 @@ typedef struct stor_fwal_recovery {
 
 /* 1 unless MURPHY_GROUP_COMMIT is set to 0/off/false (on by default). */
 int stor_fwal_env_enabled(void);
+/* 1 unless MURPHY_FWAL_URING is set to 0/off/false: stor_fwal_start opens
+ * an io_uring for stor_fwal_ticket_start (falls back to synchronous
+ * groups when io_uring_setup fails: ENOSYS, EPERM). */
+int stor_fwal_env_uring(void);
 
 /* Recover (below), then open a new generation and attach the WAL to d:
  * placements switch to synchronous=NORMAL, the checkpointer thread starts.
@@ -211,6 +216,24 @@ void stor_fwal_defer_take(stor_fwal_ticket *t);
 /* Wait until t's records are durable, leading the group's write and
  * fdatasync when no other thread does; 58030 as defer_end.  Any thread. */
 int stor_fwal_ticket_wait(const stor_fwal_ticket *t, mur_error *err);
+/* The asynchronous group, for the follower's loop thread (write_batch.c):
+ * make t's records durable without waiting.  MUR_OK: they are; MUR_ERR
+ * (58030): the WAL failed; MUR_EAGAIN: a group covering what was appended
+ * is in the ring (submitted now, or before: at most one group syncs) and
+ * stor_fwal_async_fd becomes readable when it ends (call
+ * stor_fwal_async_reap, then this again: it starts the next group when
+ * t's records were appended after the one that ended).  *durable: the
+ * records durable so far (a waiter's earlier tickets at or below it are
+ * done).  Without a ring, or while another thread leads a synchronous
+ * group, it waits as stor_fwal_ticket_wait.  fwal.h's "Group commit"
+ * protocol is unchanged: the ring's group is led by no thread, and a
+ * thread that must wait for it (a pool thread's append, the rotation, the
+ * close) reads the ring itself and then wakes the poller. */
+int stor_fwal_ticket_start(const stor_fwal_ticket *t, uint64_t *durable, mur_error *err);
+/* The ring's fd (readable when a completion waits), -1 when none. */
+int stor_fwal_async_fd(stor_dir *d);
+/* Read the ring's completions without waiting (the poller's callback). */
+void stor_fwal_async_reap(stor_dir *d);
 /* Fault injection (the follower's FAULT "fsync …", tests only): from now
  * on every group's write + fdatasync of the WAL first sleeps delay_ms (0:
  * none; the thread leading the group sleeps, as a slow disk would keep
