@@ -170,10 +170,22 @@ static int all_early(const item_list *l)
 	return 1;
 }
 
+static void drain_items(node_wbatch *b);
+
 /* Answer the waiting items whose records are durable, in order, and
  * start the group the others need (at most one in the ring: the next
- * starts when it ended), or fail them when the WAL failed. */
+ * starts when it ended), or fail them when the WAL failed.  The ring's
+ * handle keeps the loop running while items wait in it. */
 static void drain(node_wbatch *b)
+{
+	drain_items(b);
+	if (b->waiting.head)
+		uv_ref((uv_handle_t *)&b->ring);
+	else
+		uv_unref((uv_handle_t *)&b->ring);
+}
+
+static void drain_items(node_wbatch *b)
 {
 	while (b->waiting.head) {
 		stor_fwal_ticket t = {b->waiting_w, b->waiting.tail->wal_upto};
@@ -378,7 +390,7 @@ node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn do
 		b->nhandles++;
 		b->ring.data = b;
 		b->ring_on = uv_poll_start(&b->ring, UV_READABLE, ring_ready) == 0;
-		uv_unref((uv_handle_t *)&b->ring); /* what waits in it is answered at close */
+		uv_unref((uv_handle_t *)&b->ring); /* ref'd while items wait in it */
 	}
 	return b;
 }

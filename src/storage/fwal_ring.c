@@ -143,51 +143,61 @@ static int submit(fwal_ring *r, unsigned k)
 	}
 }
 
-int fwal_ring_submit_group(fwal_ring *r, int fd, const void *buf, size_t n, uint32_t delay_ms,
-			   uint64_t seq)
+/* A TIMEOUT of delay_ms, linked to the next request. */
+static void put_delay(fwal_ring *r, uint32_t delay_ms, uint64_t seq)
 {
-	unsigned k = delay_ms ? 3 : 2;
+	r->delay.tv_sec = delay_ms / 1000;
+	r->delay.tv_nsec = (long long)(delay_ms % 1000) * 1000000LL;
+	struct io_uring_sqe *s = sqe_get(r);
+	s->opcode = IORING_OP_TIMEOUT;
+	s->fd = -1;
+	s->addr = (uint64_t)(uintptr_t)&r->delay;
+	s->len = 1;
+	s->timeout_flags = IORING_TIMEOUT_ETIME_SUCCESS; /* expiry continues the link */
+	s->flags = IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+	s->user_data = FWAL_RING_TAG(seq, FWAL_RING_TIMEOUT);
+}
+
+int fwal_ring_submit_group(fwal_ring *r, int fd, const void *buf, size_t n, int64_t off,
+			   uint32_t delay_ms, uint64_t seq)
+{
+	int sync = off < 0;
+	unsigned k = 1 + (delay_ms != 0) + sync;
 	if (n > 0x7fffffff)
 		return -EINVAL;
 	if (!room(r, k))
 		return -EBUSY;
-	struct io_uring_sqe *s;
-	if (delay_ms) {
-		r->delay.tv_sec = delay_ms / 1000;
-		r->delay.tv_nsec = (long long)(delay_ms % 1000) * 1000000LL;
-		s = sqe_get(r);
-		s->opcode = IORING_OP_TIMEOUT;
-		s->fd = -1;
-		s->addr = (uint64_t)(uintptr_t)&r->delay;
-		s->len = 1;
-		s->timeout_flags = IORING_TIMEOUT_ETIME_SUCCESS; /* expiry continues the link */
-		s->flags = IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
-		s->user_data = FWAL_RING_TAG(seq, FWAL_RING_TIMEOUT);
-	}
-	s = sqe_get(r);
+	if (delay_ms)
+		put_delay(r, delay_ms, seq);
+	struct io_uring_sqe *s = sqe_get(r);
 	s->opcode = IORING_OP_WRITE;
 	s->fd = fd;
 	s->addr = (uint64_t)(uintptr_t)buf;
 	s->len = (uint32_t)n;
-	s->off = (uint64_t)-1; /* the file position, moved as write() moves it */
-	s->flags = IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
-	s->user_data = FWAL_RING_TAG(seq, FWAL_RING_WRITE);
-	s = sqe_get(r);
-	s->opcode = IORING_OP_FSYNC;
-	s->fd = fd;
-	s->fsync_flags = IORING_FSYNC_DATASYNC;
-	s->user_data = FWAL_RING_TAG(seq, FWAL_RING_FSYNC);
+	s->off = sync ? (uint64_t)-1 : (uint64_t)off; /* -1: the file position, moved */
+	s->user_data = FWAL_RING_TAG(seq, sync ? FWAL_RING_WRITE : FWAL_RING_END);
+	if (sync) {
+		s->flags = IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+		s = sqe_get(r);
+		s->opcode = IORING_OP_FSYNC;
+		s->fd = fd;
+		s->fsync_flags = IORING_FSYNC_DATASYNC;
+		s->user_data = FWAL_RING_TAG(seq, FWAL_RING_END);
+	}
 	return submit(r, k);
 }
 
-int fwal_ring_submit_nop(fwal_ring *r, uint64_t seq)
+int fwal_ring_submit_nop(fwal_ring *r, uint32_t delay_ms, uint64_t seq)
 {
-	if (!room(r, 1))
+	unsigned k = 1 + (delay_ms != 0);
+	if (!room(r, k))
 		return -EBUSY;
+	if (delay_ms)
+		put_delay(r, delay_ms, seq);
 	struct io_uring_sqe *s = sqe_get(r);
 	s->opcode = IORING_OP_NOP;
 	s->user_data = FWAL_RING_TAG(seq, FWAL_RING_NOP);
-	return submit(r, 1);
+	return submit(r, k);
 }
 
 int fwal_ring_next(fwal_ring *r, int wait, uint64_t *tag, int32_t *res)

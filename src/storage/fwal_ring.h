@@ -11,11 +11,17 @@
  *     [TIMEOUT delay (a test's slowed fsync)] ─link─► WRITE group bytes
  *        (at the file position, as write() does) ─link─► FSYNC DATASYNC
  *
+ * or, when the WAL file is open O_DIRECT|O_DSYNC (fwal.c, "Direct
+ * writes"), [TIMEOUT] ─link─► WRITE at its offset, which is durable when it
+ * completes: no FSYNC, and no kernel worker thread either (the FSYNC always
+ * runs on one of io_uring's workers: three more context switches a group)
+ *
  * in one io_uring_enter and goes on; the kernel runs the fsync on its own
  * worker and posts a completion, which makes the ring's fd readable (the
  * loop polls it).  Successful TIMEOUT and WRITE post nothing
- * (IOSQE_CQE_SKIP_SUCCESS): the FSYNC's completion ends the group; a failed
- * link before it posts its own and the FSYNC completes -ECANCELED.
+ * (IOSQE_CQE_SKIP_SUCCESS) unless last: the last request's completion ends
+ * the group; a failed link before it posts its own and the last completes
+ * -ECANCELED.
  *
  * Not thread-safe: the caller serializes submissions (fwal's mutex) and
  * completions (one reaper at a time).
@@ -29,8 +35,9 @@
 typedef struct fwal_ring fwal_ring;
 
 /* Completion tags: the low byte says which request, the rest is the
- * caller's group number. */
-enum { FWAL_RING_TIMEOUT = 1, FWAL_RING_WRITE = 2, FWAL_RING_FSYNC = 3, FWAL_RING_NOP = 4 };
+ * caller's group number.  END is the chain's last request (the FSYNC, or
+ * the WRITE itself when the file is O_DIRECT|O_DSYNC): the group's end. */
+enum { FWAL_RING_TIMEOUT = 1, FWAL_RING_WRITE = 2, FWAL_RING_END = 3, FWAL_RING_NOP = 4 };
 #define FWAL_RING_TAG(seq, kind) ((uint64_t)(seq) << 8 | (uint64_t)(kind))
 #define FWAL_RING_KIND(tag) ((int)((tag)&0xff))
 #define FWAL_RING_SEQ(tag) ((tag) >> 8)
@@ -41,12 +48,15 @@ void fwal_ring_close(fwal_ring *r);
 /* Readable when a completion waits. */
 int fwal_ring_fd(const fwal_ring *r);
 /* Submit the chain above for n bytes of buf on fd (buf must stay until
- * the FSYNC's completion); delay_ms 0: no TIMEOUT.  0, or -errno with
- * nothing submitted. */
-int fwal_ring_submit_group(fwal_ring *r, int fd, const void *buf, size_t n, uint32_t delay_ms,
-			   uint64_t seq);
-/* A no-op whose completion makes the fd readable (wakes the poller). */
-int fwal_ring_submit_nop(fwal_ring *r, uint64_t seq);
+ * the END's completion); delay_ms 0: no TIMEOUT.  off -1: at the file
+ * position, then the FSYNC; otherwise at off and no FSYNC (fd is
+ * O_DIRECT|O_DSYNC: the WRITE's completion means durable).  0, or -errno
+ * with nothing submitted. */
+int fwal_ring_submit_group(fwal_ring *r, int fd, const void *buf, size_t n, int64_t off,
+			   uint32_t delay_ms, uint64_t seq);
+/* A no-op whose completion makes the fd readable (wakes the poller);
+ * delay_ms > 0: after a TIMEOUT, linked (a test's slowed, failing fsync). */
+int fwal_ring_submit_nop(fwal_ring *r, uint32_t delay_ms, uint64_t seq);
 /* The next completion: 1 with *tag and *res (-errno or a byte count), 0
  * when none is there (wait 0) — wait 1 blocks until one is. */
 int fwal_ring_next(fwal_ring *r, int wait, uint64_t *tag, int32_t *res);
