@@ -4,21 +4,27 @@
  *
  * Invariants (loop thread only): queued and held items have not run; an
  * item that ran is answered (finally) only after its records are durable
- * (its batch's stor_fwal_ticket_wait returned), early (early()) only after
+ * (the follower WAL's durable count reached its wal_upto, or its batch's
+ * stor_fwal_ticket_wait returned), early (early()) only after
  * every item of its batch ran; items are answered in the order they ran;
  * items of one placement run in the order they arrived (the leader
  * pipelines a shard's writes: entry n+1 may arrive while n waits for its
  * placement's lock).
  *
- * Every batch's fsync runs on the loop thread, a batch with early answers
- * too (they leave in one socket write before it): the frames that arrive
- * meanwhile wait in the socket and form the next batch.  A pool thread
- * for the fsync of a batch with early answers (so that the transaction's
- * next statement, a read or its COMMIT's marker need not wait behind it)
- * cost two thread wakeups and an eventfd round per batch: measured, more
- * CPU per TPC-B transaction than the overlap saved (docs/decisions.md,
- * "Follower writes run on the loop thread").  A batch whose records are
- * already durable (or that logged none) is answered at once.
+ * Every batch's group is submitted to the follower WAL's io_uring after
+ * its early answers left (stor_fwal_ticket_start), and its items wait in
+ * `waiting` with the number of their last record (wal_upto); the loop goes
+ * on running the next batches.  When the ring's fd is readable (the
+ * group's completion), drain() answers the waiting items now durable, in
+ * order, and starts the next group for the rest (one in the ring at a
+ * time).  A pool thread for the fsync (so that the transaction's next
+ * statement, a read or its COMMIT's marker need not wait behind it) cost
+ * two thread wakeups and an eventfd round per batch: measured, more CPU
+ * per TPC-B transaction than the overlap saved (docs/decisions.md,
+ * "Follower writes run on the loop thread"); the ring costs none.
+ * Without a ring the fsync runs here, on the loop thread (settle()).  A
+ * batch whose records are already durable (or that logged none) is
+ * answered at once when nothing waits before it.
  *
  * Sync later: a batch every item of which is a transaction's WRITE that
  * was answered early (a block's UPDATE or DELETE on its primary) is not
@@ -34,7 +40,8 @@
  * its primary's durable answer.
  *
  * Memory: node_wbatch is malloc'd by node_wbatch_new and freed once its
- * three handles are closed; items belong to the owner.
+ * handles (three, four with the ring's poll) are closed; items belong to
+ * the owner.
  */
 #include "follower/write_batch.h"
 

@@ -51,6 +51,24 @@
  *   Records appended while a leader syncs form the next group: with N
  *   concurrent writers one fsync covers up to N records.
  *
+ *   The follower's loop does not lead a group on its thread: it submits
+ *   the group's write to an io_uring (fwal_ring.h; stor_fwal_ticket_start)
+ *   with syncing = 1 and no thread owning it, goes on running batches, and
+ *   ends the group when the ring's completion comes (the ring's fd is in
+ *   its epoll).  A thread that must wait for that group meanwhile (a pool
+ *   thread's append, the rotation, the close) reads the ring itself, ends
+ *   it, and wakes the loop with a no-op.  Without a ring
+ *   (MURPHY_FWAL_URING=0, io_uring_setup refused) the loop leads groups as
+ *   above.
+ *
+ *   Direct writes: a generation file is opened O_DIRECT|O_DSYNC when the
+ *   file system allows it (MURPHY_FWAL_DIRECT=0: not).  A group is then
+ *   written in whole 4 KiB blocks from the block holding the previous
+ *   group's end (its bytes rewritten, zeros after the records) and is
+ *   durable when that write returns: no fdatasync, so in the ring no kernel
+ *   worker thread either.  Records stay contiguous; the zeros read as the
+ *   clean end (fwal.c, "direct writes").
+ *
  * Truncation (the checkpointer thread, every STOR_FWAL_ROTATE_MS or when a
  * generation passes STOR_FWAL_ROTATE_BYTES):
  *
@@ -78,7 +96,9 @@
  *
  * Errors: a failed write or fdatasync marks the WAL broken (an fsync error
  * cannot be retried safely): the waiting tasks fail with 58030 and later
- * transactions fall back to synchronous=FULL.
+ * transactions fall back to synchronous=FULL.  Records appended while the
+ * failed group was in the ring (the loop's next batches) are never made
+ * durable: their tasks fail 58030 too.
  *
  * Threading: everything here is thread-safe; stor_fwal_start/stop and
  * stor_fwal_recover must run while no task uses the directory.
