@@ -51,6 +51,7 @@
 #include "follower/task_run.h"
 #include "storage/fwal.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,6 +213,7 @@ static void drain_items(node_wbatch *b)
 		}
 		if (rc == MUR_EAGAIN)
 			return;
+		assert(rc != MUR_OK || !b->waiting.head); /* durable covers the last */
 		if (rc != MUR_OK && b->waiting.head) {
 			head = b->waiting.head;
 			b->waiting.head = b->waiting.tail = NULL;
@@ -248,8 +250,11 @@ static void settle(node_wbatch *b, item_list l, stor_fwal_ticket t)
 	}
 	if (t.w && b->waiting.head && t.w != b->waiting_w)
 		flush_waiting(b); /* the WAL was replaced meanwhile */
+	/* a batch that logged nothing waits for the records before it: the
+	 * waiting items' wal_upto never decreases (drain() answers a prefix) */
+	uint64_t upto = t.w ? t.upto : b->waiting.tail ? b->waiting.tail->wal_upto : 0;
 	for (node_wb_item *it = l.head; it; it = it->next)
-		it->wal_upto = t.w ? t.upto : 0;
+		it->wal_upto = upto;
 	if (t.w)
 		b->waiting_w = t.w;
 	if (b->waiting.tail)

@@ -385,6 +385,40 @@ static void test_batch_syncs_on_the_loop_without_the_ring(void **state)
 	two_groups(0, "t8_s0.db", "t8_s1.db");
 }
 
+/* A batch that logged nothing (its one write refused: off its LSN) while
+ * an earlier batch's group is in the ring waits behind that one and is
+ * answered after it, once the group ended (it once spun the loop: its
+ * items' record number, 0, was below the earlier ones'). */
+static void test_batch_without_records_waits_behind_a_group_in_flight(void **state)
+{
+	(void)state;
+	item a, b;
+	uint64_t a_early_ms, b_early_ms;
+	mur_error err;
+
+	ddl("t10_s0.db");
+	ddl("t10_s1.db");
+	assert_int_equal(stor_fwal_start(dir, NULL, NULL, &err), MUR_OK);
+	reset_counts();
+	item_init(&a, "t10_s0.db", 1, 1);
+	item_init(&b, "t10_s1.db", 2, 5); /* refused: no record */
+	stor_fwal_fault(SLOW_FSYNC_MS, 0);
+	run_two_groups(&a, &b, &a_early_ms, &b_early_ms);
+	stor_fwal_fault(0, 0);
+	assert_true(b_early_ms < SLOW_FSYNC_MS); /* ran while a's group was in flight */
+	assert_int_equal(norder, 2);
+	assert_int_equal(order[0], 1);
+	assert_int_equal(order[1], 2);
+	assert_true(durable_at_done[1] >= 1); /* after a's group */
+	if (a.res.failed)
+		fail_msg("item 1: %s", a.res.err.message);
+	assert_true(b.res.failed);
+	assert_string_equal(b.res.err.sqlstate, "55000");
+	exec_result_free(&a.res);
+	exec_result_free(&b.res);
+	stor_fwal_stop(dir);
+}
+
 /* Sync later: a batch all of whose items are a transaction's WRITEs
  * answered early (a block's UPDATE on its primary) is not fsynced at
  * once: the next batch's fsync makes it durable too, and its items are
@@ -641,6 +675,7 @@ int main(void)
 		cmocka_unit_test(test_locked_placement_keeps_its_order),
 		cmocka_unit_test(test_batch_group_in_the_ring_lets_the_next_batch_run),
 		cmocka_unit_test(test_batch_syncs_on_the_loop_without_the_ring),
+		cmocka_unit_test(test_batch_without_records_waits_behind_a_group_in_flight),
 		cmocka_unit_test(test_batch_reads_the_cpu_clock_once),
 		cmocka_unit_test(test_batch_commits_each_placement_once),
 		cmocka_unit_test(test_early_batch_syncs_with_the_next_one),
