@@ -387,8 +387,9 @@ static void test_batch_syncs_on_the_loop_without_the_ring(void **state)
 
 /* A batch that logged nothing (its one write refused: off its LSN) while
  * an earlier batch's group is in the ring waits behind that one and is
- * answered after it, once the group ended (it once spun the loop: its
- * items' record number, 0, was below the earlier ones'). */
+ * answered after it, once the group ended (it once spun the loop until
+ * the rotation thread ended the group: its items' record number, 0, was
+ * below the earlier ones'). */
 static void test_batch_without_records_waits_behind_a_group_in_flight(void **state)
 {
 	(void)state;
@@ -403,8 +404,12 @@ static void test_batch_without_records_waits_behind_a_group_in_flight(void **sta
 	item_init(&a, "t10_s0.db", 1, 1);
 	item_init(&b, "t10_s1.db", 2, 5); /* refused: no record */
 	stor_fwal_fault(SLOW_FSYNC_MS, 0);
+	uint64_t t0 = now_ms();
 	run_two_groups(&a, &b, &a_early_ms, &b_early_ms);
 	stor_fwal_fault(0, 0);
+	/* answered when a's group ended, not when the WAL's rotation (5 s)
+	 * ended it while the loop spun */
+	assert_true(now_ms() - t0 < 2000);
 	assert_true(b_early_ms < SLOW_FSYNC_MS); /* ran while a's group was in flight */
 	assert_int_equal(norder, 2);
 	assert_int_equal(order[0], 1);
