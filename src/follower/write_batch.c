@@ -286,49 +286,6 @@ static void ring_ready(uv_poll_t *h, int status, int events)
 
 static void sync_due(uv_timer_t *h) { sync_unsynced(h->data); }
 
-/* Will the owner answer it early (a primary's WRITE the leader asked an
- * early answer of)? */
-static int answers_early(const node_wb_item *it)
-{
-	return it->task->early && it->task->kind == EXEC_TASK_WRITE;
-}
-
-/* The first pass of a batch (items from `it` on, in arrival order): run
- * the writes answered early that no other item of their placement
- * precedes here, commit them and show them to early() at once — the
- * branch UPDATE's answer then leaves before the batch's APPLYs and
- * markers of other placements run.  A placement's items keep their order:
- * an item stays for the second pass, and so does every later one of its
- * placement, when it is not such a write.  Returns the items left, in
- * order; those that ran are in *first (committed and shown to early()),
- * or, when no item is left, in *ran (not yet committed), those held in
- * *held. */
-static node_wb_item *run_early_first(node_wbatch *b, node_wb_item *it, exec_wtxns *x,
-				     item_list *first, item_list *held, item_list *ran)
-{
-	item_list rest = {0};
-	node_wb_item *next;
-	for (; it; it = next) {
-		next = it->next;
-		if (!answers_early(it) || placement_held(&rest, it) || placement_held(held, it))
-			list_add(&rest, it);
-		else if ((b->wait && b->wait(b->arg, it)) ||
-			 exec_task_run_in(b->stor, x, it->task, it->res) == MUR_EAGAIN)
-			list_add(held, it);
-		else
-			list_add(first, it);
-	}
-	if (first->head && rest.head) {
-		exec_wtxns_end(b->stor, x, undone, first);
-		MUR_TRACE("wbran", 0, 0);
-		b->early(b->arg, first->head);
-	} else if (first->head) { /* nothing else: they commit and answer with the batch */
-		*ran = *first;
-		*first = (item_list){0};
-	}
-	return rest.head;
-}
-
 /* Run every held, then every queued item, one after another, all on the
  * loop thread (a placement's items in one SQLite transaction, committed
  * once all ran: exec_wtxns), answer early what the owner answers early,
@@ -338,7 +295,7 @@ static node_wb_item *run_early_first(node_wbatch *b, node_wb_item *it, exec_wtxn
  * owner's wait holds, or behind one of those, is held for the next try. */
 static void run_items(node_wbatch *b)
 {
-	item_list ran = {0}, held = {0}, first = {0};
+	item_list ran = {0}, held = {0};
 	node_wb_item *it, *next;
 	stor_fwal_ticket t;
 	exec_wtxns x = {0};
@@ -352,8 +309,6 @@ static void run_items(node_wbatch *b)
 	uint64_t cpu = mur_thread_cpu_us();
 	MUR_TRACE("wbrun", 0, 0);
 	stor_fwal_defer_begin();
-	if (b->early) /* the early answers first */
-		it = run_early_first(b, it, &x, &first, &held, &ran);
 	for (; it; it = next) {
 		next = it->next;
 		if ((held.head && placement_held(&held, it)) || (b->wait && b->wait(b->arg, it)))
@@ -365,13 +320,6 @@ static void run_items(node_wbatch *b)
 	}
 	exec_wtxns_end(b->stor, &x, undone, &ran); /* their records join the batch's */
 	stor_fwal_defer_take(&t);
-	node_wb_item *rest = ran.head; /* not yet shown to early() */
-	if (first.head) {              /* ran first, answered first */
-		first.tail->next = ran.head;
-		if (!ran.head)
-			ran.tail = first.tail;
-		ran.head = first.head;
-	}
 	if (ran.head)
 		share_cpu(&ran, mur_thread_cpu_us() - cpu);
 	b->held = held;
@@ -387,8 +335,8 @@ static void run_items(node_wbatch *b)
 		return;
 	}
 	MUR_TRACE("wbran", 0, 0);
-	if (b->early && rest)
-		b->early(b->arg, rest); /* committed, not yet durable */
+	if (b->early)
+		b->early(b->arg, ran.head); /* committed, not yet durable */
 	if (b->early && t.w && !soon && all_early(&ran) &&
 	    (!b->unsynced.head || b->unsynced_t.w == t.w)) {
 		if (!b->unsynced.head)

@@ -504,57 +504,6 @@ static void test_early_batch_syncs_with_the_next_one(void **state)
 	stor_fwal_stop(dir);
 }
 
-/* A batch runs the writes answered early that no item of their
- * placement precedes first, and shows them to early() before its other
- * items run; a placement's items keep their order (an early write behind
- * another item of its placement waits for the second pass). */
-static void test_early_writes_run_and_answer_first(void **state)
-{
-	(void)state;
-	uv_loop_t loop;
-	node_wbatch *wb;
-	item a1, a2, b1;
-	mur_error err;
-
-	ddl("t9_s0.db");
-	ddl("t9_s1.db");
-	assert_int_equal(stor_fwal_start(dir, NULL, NULL, &err), MUR_OK);
-	reset_counts();
-	item_init(&a1, "t9_s0.db", 1, 1); /* a plain write (an APPLY's place) */
-	item_init(&a2, "t9_s0.db", 2, 2); /* early, but behind a1 on its placement */
-	a2.t.early = 1;
-	a2.t.txn_id = 9;
-	item_init(&b1, "t9_s1.db", 3, 1); /* early, first of its placement */
-	b1.t.early = 1;
-	b1.t.txn_id = 9;
-	uv_loop_init(&loop);
-	wb = node_wbatch_new(&loop, dir, batch_done, batch_early, NULL, NULL);
-	assert_non_null(wb);
-	node_wbatch_add(wb, &a1.wb);
-	node_wbatch_add(wb, &a2.wb);
-	node_wbatch_add(wb, &b1.wb);
-	while (norder < 3 && uv_run(&loop, UV_RUN_ONCE))
-		;
-	assert_int_equal(necalls, 2); /* b1 alone first, then the rest */
-	int want[3] = {3, 1, 2};
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(eorder[i], want[i]);
-		assert_int_equal(order[i], want[i]);
-	}
-	node_wbatch_close(wb);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	assert_int_equal(uv_loop_close(&loop), 0);
-	uint64_t lsn[3] = {1, 2, 1};
-	for (int i = 0; i < 3; i++) {
-		item *it = i == 0 ? &a1 : i == 1 ? &a2 : &b1;
-		if (it->res.failed)
-			fail_msg("item %d: %s", it->id, it->res.err.message);
-		assert_int_equal(it->res.lsn, lsn[i]);
-		exec_result_free(&it->res);
-	}
-	stor_fwal_stop(dir);
-}
-
 #define CPU_ITEMS 6
 
 static void test_batch_reads_the_cpu_clock_once(void **state)
@@ -684,7 +633,6 @@ int main(void)
 		cmocka_unit_test(test_batch_reads_the_cpu_clock_once),
 		cmocka_unit_test(test_batch_commits_each_placement_once),
 		cmocka_unit_test(test_early_batch_syncs_with_the_next_one),
-		cmocka_unit_test(test_early_writes_run_and_answer_first),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
