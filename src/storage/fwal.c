@@ -713,15 +713,31 @@ static int pwrite_all(int fd, const char *p, size_t n, uint64_t off)
 }
 
 /* A new generation's fd, made O_DIRECT|O_DSYNC when the file system
- * allows it (*dio 1; fd is then closed), else fd itself (*dio 0). */
+ * allows it (*dio 1; fd is then closed), else fd itself (*dio 0).  Some
+ * file systems accept the open and refuse the writes (EINVAL): the first
+ * block, zeros, is written once to find out. */
 static int gen_fd_direct(int fd, const char *path, int *dio)
 {
+	void *zeros;
 	*dio = 0;
 	if (!env_on("MURPHY_FWAL_DIRECT"))
 		return fd;
 	int d = open(path, O_WRONLY | O_DIRECT | O_DSYNC | O_CLOEXEC);
 	if (d < 0)
 		return fd;
+	if (posix_memalign(&zeros, FWAL_BLOCK, FWAL_BLOCK) != 0) {
+		close(d);
+		return fd;
+	}
+	memset(zeros, 0, FWAL_BLOCK);
+	int ok = pwrite_all(d, zeros, FWAL_BLOCK, 0) == 0;
+	free(zeros);
+	if (!ok) {
+		MLOG(INFO, "fwal", "%s: O_DIRECT writes refused (%s): write + fdatasync", path,
+		     strerror(errno));
+		close(d);
+		return fd;
+	}
 	close(fd);
 	*dio = 1;
 	return d;

@@ -12,7 +12,8 @@
  *   - a failed fsync fails the ticket (58030) and breaks the WAL;
  *   - a thread that must wait for the group (a pool thread's append, the
  *     rotation) reads the ring itself, and the poller is woken after;
- *   - MURPHY_FWAL_URING=0: no ring, start waits as ticket_wait does.
+ *   - MURPHY_FWAL_URING=0: no ring, start waits as ticket_wait does;
+ *   - MURPHY_FWAL_DIRECT=0: the ring's group is WRITE + FSYNC.
  *
  * Rows are written as the primary's path of task_run.c does (capture,
  * stor_log_append, prepare, COMMIT, the WAL record) between
@@ -299,6 +300,32 @@ static void test_fallback_without_the_ring(void **state)
 	unsetenv("MURPHY_FWAL_URING");
 }
 
+/* MURPHY_FWAL_DIRECT=0 (or a file system refusing O_DIRECT): the ring's
+ * group is the buffered WRITE linked to an FSYNC, at the file position. */
+static void test_ring_without_direct_writes(void **state)
+{
+	(void)state;
+	setenv("MURPHY_FWAL_DIRECT", "0", 1);
+	stor_dir *d = open_dir("buffered");
+	unsetenv("MURPHY_FWAL_DIRECT");
+	stor_fwal_ticket t1, t2;
+	uint64_t durable;
+	mur_error err;
+	batch_row(d, 1, &t1);
+	assert_int_equal(stor_fwal_ticket_start(&t1, &durable, &err), MUR_EAGAIN);
+	must(poll_start(d, &t1, &durable, &err), &err);
+	batch_row(d, 2, &t2);
+	assert_int_equal(stor_fwal_ticket_start(&t2, &durable, &err), MUR_EAGAIN);
+	must(poll_start(d, &t2, &durable, &err), &err);
+	assert_int_equal(async_groups(d), 2);
+	stor_fwal_stats s;
+	must(stor_fwal_rotate(d, &err), &err); /* reads the old file back: both records */
+	stor_fwal_get_stats(d, &s);
+	assert_int_equal(s.records, 2);
+	assert_int_equal(s.rotations, 1);
+	stor_dir_close(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_failed_group),
 		cmocka_unit_test(test_other_thread_reads_the_ring),
 		cmocka_unit_test(test_fallback_without_the_ring),
+		cmocka_unit_test(test_ring_without_direct_writes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
