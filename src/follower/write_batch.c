@@ -4,21 +4,27 @@
  *
  * Invariants (loop thread only): queued and held items have not run; an
  * item that ran is answered (finally) only after its records are durable
- * (its batch's stor_fwal_ticket_wait returned), early (early()) only after
+ * (the follower WAL's durable count reached its wal_upto, or its batch's
+ * stor_fwal_ticket_wait returned), early (early()) only after
  * every item of its batch ran; items are answered in the order they ran;
  * items of one placement run in the order they arrived (the leader
  * pipelines a shard's writes: entry n+1 may arrive while n waits for its
  * placement's lock).
  *
- * Every batch's fsync runs on the loop thread, a batch with early answers
- * too (they leave in one socket write before it): the frames that arrive
- * meanwhile wait in the socket and form the next batch.  A pool thread
- * for the fsync of a batch with early answers (so that the transaction's
- * next statement, a read or its COMMIT's marker need not wait behind it)
- * cost two thread wakeups and an eventfd round per batch: measured, more
- * CPU per TPC-B transaction than the overlap saved (docs/decisions.md,
- * "Follower writes run on the loop thread").  A batch whose records are
- * already durable (or that logged none) is answered at once.
+ * Every batch's group is submitted to the follower WAL's io_uring after
+ * its early answers left (stor_fwal_ticket_start), and its items wait in
+ * `waiting` with the number of their last record (wal_upto); the loop goes
+ * on running the next batches.  When the ring's fd is readable (the
+ * group's completion), drain() answers the waiting items now durable, in
+ * order, and starts the next group for the rest (one in the ring at a
+ * time).  A pool thread for the fsync (so that the transaction's next
+ * statement, a read or its COMMIT's marker need not wait behind it) cost
+ * two thread wakeups and an eventfd round per batch: measured, more CPU
+ * per TPC-B transaction than the overlap saved (docs/decisions.md,
+ * "Follower writes run on the loop thread"); the ring costs none.
+ * Without a ring the fsync runs here, on the loop thread (settle()).  A
+ * batch whose records are already durable (or that logged none) is
+ * answered at once when nothing waits before it.
  *
  * Sync later: a batch every item of which is a transaction's WRITE that
  * was answered early (a block's UPDATE or DELETE on its primary) is not
@@ -34,7 +40,8 @@
  * its primary's durable answer.
  *
  * Memory: node_wbatch is malloc'd by node_wbatch_new and freed once its
- * three handles are closed; items belong to the owner.
+ * handles (three, four with the ring's poll) are closed; items belong to
+ * the owner.
  */
 #include "follower/write_batch.h"
 
@@ -44,6 +51,7 @@
 #include "follower/task_run.h"
 #include "storage/fwal.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,12 +75,16 @@ struct node_wbatch {
 	int idle_on;
 	uv_timer_t retry; /* runs the queue again while items are held */
 	uv_timer_t sync;  /* syncs `unsynced` when no batch came meanwhile */
-	int nhandles;     /* open handles: freed when all three are closed */
+	uv_poll_t ring;   /* the follower WAL's io_uring: a group ended */
+	int ring_on;      /* ring polled: groups sync asynchronously */
+	int nhandles;     /* open handles: freed when all are closed */
 	item_list queued;
 	item_list held;              /* their placement was locked; oldest first */
 	item_list unsynced;          /* ran, answered early, not yet durable (sync later) */
 	stor_fwal_ticket unsynced_t; /* their records */
 	int sync_soon;               /* node_wbatch_sync_soon: sync them at the next run */
+	item_list waiting;           /* ran, their group in the ring (ring_on): answered in order */
+	stor_fwal *waiting_w;        /* the WAL of their wal_upto */
 };
 
 static void list_add(item_list *l, node_wb_item *it)
@@ -166,19 +178,110 @@ static int all_early(const item_list *l)
 	return 1;
 }
 
-/* Make the unsynced items durable and answer them (the sync timer, the
- * close). */
-static void sync_unsynced(node_wbatch *b)
+static void drain_items(node_wbatch *b);
+
+/* Answer the waiting items whose records are durable, in order, and
+ * start the group the others need (at most one in the ring: the next
+ * starts when it ended), or fail them when the WAL failed.  The ring's
+ * handle keeps the loop running while items wait in it. */
+static void drain(node_wbatch *b)
 {
-	node_wb_item *list = b->unsynced.head;
+	drain_items(b);
+	if (b->waiting.head)
+		uv_ref((uv_handle_t *)&b->ring);
+	else
+		uv_unref((uv_handle_t *)&b->ring);
+}
+
+static void drain_items(node_wbatch *b)
+{
+	while (b->waiting.head) {
+		stor_fwal_ticket t = {b->waiting_w, b->waiting.tail->wal_upto};
+		uint64_t durable;
+		mur_error err;
+		int rc = stor_fwal_ticket_start(&t, &durable, &err);
+		node_wb_item *head = b->waiting.head, *last = NULL;
+		for (node_wb_item *it = head; it && it->wal_upto <= durable; it = it->next)
+			last = it;
+		if (last) {
+			b->waiting.head = last->next;
+			if (!last->next)
+				b->waiting.tail = NULL;
+			last->next = NULL;
+			MUR_TRACE("wbsync", 0, 0);
+			answer(b, head, MUR_OK, NULL);
+		}
+		if (rc == MUR_EAGAIN)
+			return;
+		assert(rc != MUR_OK || !b->waiting.head); /* durable covers the last */
+		if (rc != MUR_OK && b->waiting.head) {
+			head = b->waiting.head;
+			b->waiting.head = b->waiting.tail = NULL;
+			answer(b, head, rc, &err);
+		}
+	}
+}
+
+/* Wait until every waiting item is durable and answer them (the close). */
+static void flush_waiting(node_wbatch *b)
+{
+	node_wb_item *list = b->waiting.head;
 	mur_error err;
-	int rc;
 	if (!list)
 		return;
-	b->unsynced.head = b->unsynced.tail = NULL;
-	rc = stor_fwal_ticket_wait(&b->unsynced_t, &err);
+	stor_fwal_ticket t = {b->waiting_w, b->waiting.tail->wal_upto};
+	b->waiting.head = b->waiting.tail = NULL;
+	int rc = stor_fwal_ticket_wait(&t, &err);
 	MUR_TRACE("wbsync", 0, 0);
 	answer(b, list, rc, &err);
+}
+
+/* Items that ran (l), to be answered once t's records are durable and
+ * after the items that ran before them: with the ring, queue them and
+ * start their group without waiting; without it, wait here. */
+static void settle(node_wbatch *b, item_list l, stor_fwal_ticket t)
+{
+	mur_error err;
+	if (!b->ring_on) {
+		int rc = stor_fwal_ticket_wait(&t, &err); /* at once when already durable */
+		MUR_TRACE("wbsync", 0, 0);
+		answer(b, l.head, rc, &err);
+		return;
+	}
+	if (t.w && b->waiting.head && t.w != b->waiting_w)
+		flush_waiting(b); /* the WAL was replaced meanwhile */
+	/* a batch that logged nothing waits for the records before it: the
+	 * waiting items' wal_upto never decreases (drain() answers a prefix) */
+	uint64_t upto = t.w ? t.upto : b->waiting.tail ? b->waiting.tail->wal_upto : 0;
+	for (node_wb_item *it = l.head; it; it = it->next)
+		it->wal_upto = upto;
+	if (t.w)
+		b->waiting_w = t.w;
+	if (b->waiting.tail)
+		b->waiting.tail->next = l.head;
+	else
+		b->waiting.head = l.head;
+	b->waiting.tail = l.tail;
+	drain(b);
+}
+
+/* Make the unsynced items durable and answer them (the sync timer, the
+ * close, a SYNC with no batch to run). */
+static void sync_unsynced(node_wbatch *b)
+{
+	item_list l = b->unsynced;
+	if (!l.head)
+		return;
+	b->unsynced.head = b->unsynced.tail = NULL;
+	settle(b, l, b->unsynced_t);
+}
+
+static void ring_ready(uv_poll_t *h, int status, int events)
+{
+	node_wbatch *b = h->data;
+	(void)status, (void)events;
+	stor_fwal_async_reap(b->stor);
+	drain(b);
 }
 
 static void sync_due(uv_timer_t *h) { sync_unsynced(h->data); }
@@ -246,22 +349,19 @@ static void run_items(node_wbatch *b)
 		b->unsynced.tail = ran.tail;
 		return;
 	}
-	mur_error err;
-	int rc = MUR_OK;
 	if (b->unsynced.head) { /* answered first, in order */
-		if (!t.w)
-			t = b->unsynced_t;
-		else if (t.w != b->unsynced_t.w) /* the WAL was replaced meanwhile */
-			rc = stor_fwal_ticket_wait(&b->unsynced_t, &err);
-		b->unsynced.tail->next = ran.head;
-		ran.head = b->unsynced.head;
-		b->unsynced.head = b->unsynced.tail = NULL;
 		uv_timer_stop(&b->sync);
+		if (t.w && t.w != b->unsynced_t.w) { /* the WAL was replaced meanwhile */
+			sync_unsynced(b);
+		} else {
+			if (!t.w)
+				t = b->unsynced_t;
+			b->unsynced.tail->next = ran.head;
+			ran.head = b->unsynced.head;
+			b->unsynced.head = b->unsynced.tail = NULL;
+		}
 	}
-	if (rc == MUR_OK)
-		rc = stor_fwal_ticket_wait(&t, &err); /* at once when already durable */
-	MUR_TRACE("wbsync", 0, 0);
-	answer(b, ran.head, rc, &err);
+	settle(b, ran, t);
 }
 
 static void run_queued(uv_idle_t *h)
@@ -297,6 +397,13 @@ node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn do
 	uv_timer_init(loop, &b->sync);
 	b->sync.data = b;
 	b->nhandles = 3;
+	int fd = stor_fwal_async_fd(stor);
+	if (fd >= 0 && uv_poll_init(loop, &b->ring, fd) == 0) {
+		b->nhandles++;
+		b->ring.data = b;
+		b->ring_on = uv_poll_start(&b->ring, UV_READABLE, ring_ready) == 0;
+		uv_unref((uv_handle_t *)&b->ring); /* ref'd while items wait in it */
+	}
 	return b;
 }
 
@@ -333,6 +440,9 @@ void node_wbatch_close(node_wbatch *b)
 	if (!b)
 		return;
 	sync_unsynced(b);
+	flush_waiting(b);
+	if (b->nhandles == 4)
+		uv_close((uv_handle_t *)&b->ring, closed);
 	uv_close((uv_handle_t *)&b->idle, closed);
 	uv_close((uv_handle_t *)&b->retry, closed);
 	uv_close((uv_handle_t *)&b->sync, closed);

@@ -16,12 +16,14 @@
  *                          │                            │                    │
  *                          └──── placement locked, a read that ◄┘        ran (or failed)
  *                                came first not yet locked on it,            ▼
- *                                or behind an item of its           early(), then one
- *                                placement that is                  fdatasync for all their
- *                                                                   WAL records, here on the
- *                                                                   loop thread
- *                                                                   (stor_fwal_ticket_wait),
- *                                                                   then done(): the owner
+ *                                or behind an item of its           early(), then one group
+ *                                placement that is                  write for all their WAL
+ *                                                                   records, submitted to the
+ *                                                                   WAL's io_uring; the loop
+ *                                                                   goes on (next batches);
+ *                                                                   at its completion
+ *                                                                   (the ring's fd polled)
+ *                                                                   done(): the owner
  *                                                                   answers each, in order
  *
  * A placement's items of one batch share one SQLite transaction, each in a
@@ -34,12 +36,16 @@
  * a shard's row inserts without waiting for the previous one's answers
  * (replication/repl.h), and each carries the LSN it must get.
  *
- * Writes that arrive during a batch or its fsync wait in the socket and
- * form the next batch, so batches grow with the load, as PostgreSQL's WAL
- * flush does with concurrent commits.  A batch that answered early syncs
- * on the loop too: a pool thread for its fsync (so that reads and the next
- * batches went on meanwhile) cost two thread wakeups per batch, more CPU
- * than the overlap saved (docs/decisions.md).
+ * Writes that arrive during a batch wait in the socket and form the next
+ * batch; those that arrive while a group is in the ring run at once, and
+ * their records wait for the next group (one group in the ring at a time:
+ * it takes every record appended so far), so groups grow with the load, as
+ * PostgreSQL's WAL flush does with concurrent commits.  No user thread and
+ * no thread wakeup: a pool thread for the fsync cost two per batch, more
+ * CPU than the overlap saved (docs/decisions.md); the ring's group is a
+ * direct write (storage/fwal.h) that no kernel worker runs either.  Without
+ * the ring (MURPHY_FWAL_URING=0, io_uring refused) the fsync runs on the
+ * loop thread and the next batch waits for it.
  * An item that ran is not answered before its record is durable, nor
  * before the items that ran before it; if the WAL fails, every item of the
  * group that committed fails with 58030.  (docs/decisions.md, "Follower
@@ -70,6 +76,7 @@ typedef struct node_wb_item {
 	const exec_task *task;
 	exec_result *res;
 	struct node_wb_item *next;
+	uint64_t wal_upto; /* write_batch.c's: its batch's last follower WAL record */
 } node_wb_item;
 
 /* Called on the loop thread with the items that ran, once durable, in

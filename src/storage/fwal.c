@@ -24,6 +24,7 @@
 #include "common/clock.h"
 #include "common/crc32.h"
 #include "common/log.h"
+#include "storage/fwal_ring.h"
 #include "storage/replog.h"
 #include "storage/storage_int.h"
 
@@ -66,6 +67,25 @@ struct stor_fwal {
 	stor_fwal_stats window; /* since the last summary line */
 	uint64_t window_start_ms;
 
+	/* The asynchronous group (fwal_ring.h; stor_fwal_ticket_start): */
+	fwal_ring *ring;       /* NULL: every group syncs synchronously */
+	int async;             /* syncing is that group's, in the ring */
+	int reaping;           /* a thread waits in the ring for its end */
+	int async_waiter;      /* the poller waits for it: wake it when another thread ends it */
+	int async_failed;      /* a link of the chain failed (or a fault failed it) */
+	uint64_t async_seq;    /* the group's number in the ring's tags */
+	uint64_t async_before; /* durable when it began */
+	uint64_t async_upto;   /* appended when it began: durable when it ends well */
+	size_t async_n;        /* its bytes */
+	size_t async_len;      /* direct: the write's length (its completion's result) */
+
+	/* Direct writes (below): the file is O_DIRECT|O_DSYNC */
+	int dio;
+	uint64_t tail_off; /* the block holding the end of what groups wrote */
+	size_t tail_len;   /* bytes of it written, kept at dbuf's start */
+	char *dbuf;        /* FWAL_BLOCK-aligned: a group's blocks */
+	size_t dbuf_cap;
+
 	pthread_mutex_t rot_mu; /* one rotation at a time (thread, tests) */
 	pthread_t thread;
 	int thread_started;
@@ -93,11 +113,16 @@ static uint64_t get_u64(const unsigned char *p)
 	return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
 }
 
-int stor_fwal_env_enabled(void)
+/* 1 unless the variable is set to 0/off/false. */
+static int env_on(const char *name)
 {
-	const char *v = getenv("MURPHY_GROUP_COMMIT");
+	const char *v = getenv(name);
 	return !v || !(strcmp(v, "0") == 0 || strcmp(v, "off") == 0 || strcmp(v, "false") == 0);
 }
+
+int stor_fwal_env_enabled(void) { return env_on("MURPHY_GROUP_COMMIT"); }
+
+int stor_fwal_env_uring(void) { return env_on("MURPHY_FWAL_URING"); }
 
 /* ---- files --------------------------------------------------------------- */
 
@@ -617,8 +642,110 @@ void stor_fwal_fault(uint32_t delay_ms, int fail_next)
 	atomic_store(&fault_sync_fail, fail_next ? 1 : 0);
 }
 
-/* write + fdatasync of one group, slowed or failed as a fault asks. */
-static int sync_group(int fd, const char *buf, size_t n)
+/* ---- direct writes ----------------------------------------------------------
+ *
+ * When the generation file opens O_DIRECT|O_DSYNC (w->dio; not on a file
+ * system that refuses it, nor with MURPHY_FWAL_DIRECT=0), a group is
+ * written as whole FWAL_BLOCK blocks from the block holding the end of the
+ * previous group: that block's bytes already written (kept at dbuf's
+ * start), the group's records, zeros to the block's end.  The write is
+ * durable when it returns (O_DSYNC; the blocks were written when the file
+ * was preallocated, so nothing of the inode changes: a FUA write, or one
+ * cache flush), so no fdatasync follows it — and through the io_uring no
+ * kernel worker thread runs it (an FSYNC always does: measured, 5.6-5.9
+ * context switches per group against 1.1, bench/results/2026-12-08-uring.md).
+ * Records stay contiguous in the file (the next group rewrites the partial
+ * block with the same bytes at its start: a torn write of it leaves each
+ * sector old or new, the same durable records either way) and the zeros
+ * after them read as the clean end, as the preallocated ones do.
+ */
+#define FWAL_BLOCK 4096
+
+/* The owner of the group (syncing): dbuf = the partial block's bytes, the
+ * n bytes of buf, zeros to a block boundary; *off, *len: the write.  -1 on
+ * ENOMEM. */
+static int dio_prepare(stor_fwal *w, const char *buf, size_t n, uint64_t *off, size_t *len)
+{
+	size_t need = w->tail_len + n;
+	size_t total = (need + FWAL_BLOCK - 1) & ~(size_t)(FWAL_BLOCK - 1);
+	if (total > w->dbuf_cap) {
+		size_t cap = w->dbuf_cap ? w->dbuf_cap : 65536;
+		void *nb;
+		while (cap < total)
+			cap *= 2;
+		if (posix_memalign(&nb, FWAL_BLOCK, cap) != 0) {
+			errno = ENOMEM;
+			return -1;
+		}
+		if (w->tail_len)
+			memcpy(nb, w->dbuf, w->tail_len);
+		free(w->dbuf);
+		w->dbuf = nb, w->dbuf_cap = cap;
+	}
+	memcpy(w->dbuf + w->tail_len, buf, n);
+	memset(w->dbuf + need, 0, total - need);
+	*off = w->tail_off, *len = total;
+	return 0;
+}
+
+/* The owner, after its group of n bytes was written: the new partial
+ * block's bytes move to dbuf's start. */
+static void dio_advance(stor_fwal *w, size_t n)
+{
+	uint64_t end = w->tail_off + w->tail_len + n;
+	uint64_t off = end & ~(uint64_t)(FWAL_BLOCK - 1);
+	size_t keep = (size_t)(end - off);
+	memmove(w->dbuf, w->dbuf + (off - w->tail_off), keep);
+	w->tail_off = off, w->tail_len = keep;
+}
+
+static int pwrite_all(int fd, const char *p, size_t n, uint64_t off)
+{
+	while (n > 0) {
+		ssize_t k = pwrite(fd, p, n, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k, n -= (size_t)k, off += (uint64_t)k;
+	}
+	return 0;
+}
+
+/* A new generation's fd, made O_DIRECT|O_DSYNC when the file system
+ * allows it (*dio 1; fd is then closed), else fd itself (*dio 0).  Some
+ * file systems accept the open and refuse the writes (EINVAL): the first
+ * block, zeros, is written once to find out. */
+static int gen_fd_direct(int fd, const char *path, int *dio)
+{
+	void *zeros;
+	*dio = 0;
+	if (!env_on("MURPHY_FWAL_DIRECT"))
+		return fd;
+	int d = open(path, O_WRONLY | O_DIRECT | O_DSYNC | O_CLOEXEC);
+	if (d < 0)
+		return fd;
+	if (posix_memalign(&zeros, FWAL_BLOCK, FWAL_BLOCK) != 0) {
+		close(d);
+		return fd;
+	}
+	memset(zeros, 0, FWAL_BLOCK);
+	int ok = pwrite_all(d, zeros, FWAL_BLOCK, 0) == 0;
+	free(zeros);
+	if (!ok) {
+		MLOG(INFO, "fwal", "%s: O_DIRECT writes refused (%s): write + fdatasync", path,
+		     strerror(errno));
+		close(d);
+		return fd;
+	}
+	close(fd);
+	*dio = 1;
+	return d;
+}
+
+/* The owner's write + fdatasync of one group (direct: the write alone),
+ * slowed or failed as a fault asks. */
+static int sync_group(stor_fwal *w, int fd, const char *buf, size_t n)
 {
 	uint32_t ms = atomic_load(&fault_sync_delay_ms);
 	if (ms) {
@@ -630,8 +757,18 @@ static int sync_group(int fd, const char *buf, size_t n)
 		errno = EIO;
 		return -1;
 	}
+	if (w->dio) {
+		uint64_t off;
+		size_t len;
+		return dio_prepare(w, buf, n, &off, &len) == 0 &&
+				       pwrite_all(fd, w->dbuf, len, off) == 0
+			       ? 0
+			       : -1;
+	}
 	return write_all(fd, buf, n) == 0 && fdatasync(fd) == 0 ? 0 : -1;
 }
+
+static void group_end(stor_fwal *w, int ok, int e, uint64_t before, uint64_t upto, size_t n);
 
 /* Under mu with !syncing: write and fdatasync everything pending as one
  * group; returns with mu held. */
@@ -647,12 +784,21 @@ static void lead_group(stor_fwal *w)
 	w->pending = w->writing, w->pending_cap = w->writing_cap, w->pending_len = 0;
 	w->writing = buf, w->writing_cap = cap;
 	pthread_mutex_unlock(&w->mu);
-	int ok = sync_group(fd, buf, n) == 0;
+	int ok = sync_group(w, fd, buf, n) == 0;
 	int e = errno;
 	pthread_mutex_lock(&w->mu);
+	group_end(w, ok, e, before, upto, n);
+}
+
+/* Under mu: the group (before, upto] of n bytes ended (ok, or errno e):
+ * move durable or break the WAL, wake the waiters. */
+static void group_end(stor_fwal *w, int ok, int e, uint64_t before, uint64_t upto, size_t n)
+{
 	assert(w->syncing == 1 && w->durable == before && upto <= w->appended);
 	if (ok) {
 		uint64_t k = upto - before;
+		if (w->dio)
+			dio_advance(w, n);
 		w->durable = upto;
 		w->stats.records += k, w->window.records += k;
 		w->stats.groups++, w->window.groups++;
@@ -674,6 +820,103 @@ static void lead_group(stor_fwal *w)
 	pthread_cond_broadcast(&w->done_cv);
 }
 
+/* ---- the asynchronous group (io_uring: fwal_ring.h) ----------------------- */
+
+/* Under mu with !syncing, a ring and records pending: submit their write
+ * and fdatasync as one group and return without waiting (the group ends
+ * in async_cqe).  -1, nothing changed, when the ring refuses it. */
+static int start_async(stor_fwal *w)
+{
+	char *buf = w->pending;
+	size_t n = w->pending_len, cap = w->pending_cap;
+	uint64_t seq = w->async_seq + 1, off = 0;
+	size_t len = n;
+	int fail = atomic_load(&fault_sync_fail), rc;
+	uint32_t ms = atomic_load(&fault_sync_delay_ms);
+	if (fail)
+		rc = fwal_ring_submit_nop(w->ring, ms, seq); /* ends the group as failed */
+	else if (!w->dio)
+		rc = fwal_ring_submit_group(w->ring, w->fd, buf, n, -1, ms, seq);
+	else if (dio_prepare(w, buf, n, &off, &len) != 0)
+		rc = -ENOMEM;
+	else
+		rc = fwal_ring_submit_group(w->ring, w->fd, w->dbuf, len, (int64_t)off, ms, seq);
+	if (rc < 0) {
+		MLOG(WARN, "fwal", "io_uring submit: %s (this group syncs on the thread)",
+		     strerror(-rc));
+		return -1;
+	}
+	if (fail)
+		atomic_store(&fault_sync_fail, 0);
+	assert(!w->syncing && w->durable < w->appended);
+	w->syncing = 1, w->async = 1, w->async_failed = fail ? EIO : 0;
+	w->async_seq = seq;
+	w->async_before = w->durable, w->async_upto = w->appended, w->async_n = n;
+	w->async_len = len;
+	w->pending = w->writing, w->pending_cap = w->writing_cap, w->pending_len = 0;
+	w->writing = buf, w->writing_cap = cap;
+	w->stats.async_groups++;
+	return 0;
+}
+
+/* Under mu, by the one thread reading the ring: a completion.  Only a
+ * failed link, the chain's END and the fault's NOP concern the group. */
+static void async_cqe(stor_fwal *w, uint64_t tag, int32_t res)
+{
+	int kind = FWAL_RING_KIND(tag);
+	if (!w->async || FWAL_RING_SEQ(tag) != w->async_seq || kind == FWAL_RING_TIMEOUT)
+		return;                /* a wake-up NOP, or the fault's delay */
+	if (kind == FWAL_RING_WRITE) { /* posted only when it failed or was short */
+		if (!w->async_failed)
+			w->async_failed = res < 0 ? -res : EIO;
+		return;
+	}
+	int e = w->async_failed ? w->async_failed : res < 0 ? -res : 0;
+	int ok = e == 0 && kind == FWAL_RING_END &&
+		 (w->dio ? (size_t)res == w->async_len : res == 0);
+	w->async = 0;
+	group_end(w, ok, e ? e : EIO, w->async_before, w->async_upto, w->async_n);
+}
+
+/* Under mu with async and !reaping: wait in the ring until the group ends
+ * (another thread than the poller needs it: a pool thread's append, the
+ * rotation, the close); returns with mu held.  Wakes the poller, which
+ * may wait for that group too, with a NOP. */
+static void reap_blocking(stor_fwal *w)
+{
+	w->reaping = 1;
+	while (w->async) {
+		uint64_t tag;
+		int32_t res;
+		pthread_mutex_unlock(&w->mu);
+		int k = fwal_ring_next(w->ring, 1, &tag, &res);
+		pthread_mutex_lock(&w->mu);
+		if (k < 0) { /* the ring itself failed: the group's outcome is unknown */
+			w->async = 0;
+			group_end(w, 0, -k, w->async_before, w->async_upto, w->async_n);
+		} else if (k == 1) {
+			async_cqe(w, tag, res);
+		}
+	}
+	w->reaping = 0;
+	if (w->async_waiter) {
+		w->async_waiter = 0;
+		(void)fwal_ring_submit_nop(w->ring, 0, 0);
+	}
+	pthread_cond_broadcast(&w->done_cv);
+}
+
+/* Under mu: wait until no group is syncing. */
+static void wait_idle(stor_fwal *w)
+{
+	while (w->syncing) {
+		if (w->async && !w->reaping)
+			reap_blocking(w);
+		else
+			pthread_cond_wait(&w->done_cv, &w->mu);
+	}
+}
+
 /* This thread's deferred batch (stor_fwal_defer_begin): the WAL and the
  * last record it appended there, to wait for at defer_end. */
 static __thread struct {
@@ -687,7 +930,9 @@ static void wait_durable(stor_fwal *w, uint64_t my)
 {
 	assert(my <= w->appended);
 	while (w->durable < my && !w->broken) {
-		if (w->syncing)
+		if (w->async && !w->reaping)
+			reap_blocking(w);
+		else if (w->syncing)
 			pthread_cond_wait(&w->done_cv, &w->mu);
 		else
 			lead_group(w);
@@ -785,6 +1030,61 @@ int stor_fwal_ticket_wait(const stor_fwal_ticket *t, mur_error *err)
 				   "could not make entries durable: the follower WAL failed");
 	pthread_mutex_unlock(&w->mu);
 	return rc;
+}
+
+int stor_fwal_ticket_start(const stor_fwal_ticket *t, uint64_t *durable, mur_error *err)
+{
+	stor_fwal *w = t->w;
+	int rc;
+	if (!w) {
+		*durable = t->upto;
+		return MUR_OK;
+	}
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		if (w->durable >= t->upto) {
+			rc = MUR_OK;
+			break;
+		}
+		if (w->broken) {
+			rc = mur_error_set(err, SQLSTATE_IO_ERROR,
+					   "could not make entries durable: the follower WAL "
+					   "failed");
+			break;
+		}
+		if (w->async) { /* its completion, or the reaper's NOP, wakes the poller */
+			w->async_waiter = 1;
+			rc = MUR_EAGAIN;
+			break;
+		}
+		if (w->syncing) /* another thread's synchronous group */
+			pthread_cond_wait(&w->done_cv, &w->mu);
+		else if (!w->ring || start_async(w) != 0)
+			lead_group(w);
+	}
+	*durable = w->durable;
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+int stor_fwal_async_fd(stor_dir *d)
+{
+	stor_fwal *w = stor_dir_fwal(d);
+	return w && w->ring ? fwal_ring_fd(w->ring) : -1;
+}
+
+void stor_fwal_async_reap(stor_dir *d)
+{
+	stor_fwal *w = stor_dir_fwal(d);
+	uint64_t tag;
+	int32_t res;
+	if (!w || !w->ring)
+		return;
+	pthread_mutex_lock(&w->mu);
+	if (!w->reaping) /* else that thread reads the ring, and wakes us after */
+		while (fwal_ring_next(w->ring, 0, &tag, &res) == 1)
+			async_cqe(w, tag, res);
+	pthread_mutex_unlock(&w->mu);
 }
 
 int stor_fwal_defer_end(mur_error *err)
@@ -939,20 +1239,21 @@ static int rotate_locked(stor_fwal *w, mur_error *err)
 		if (gen_path(w->dir, next, path, sizeof path) != 0)
 			return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
 					     "path too long");
-		int fd = create_gen_file(path);
+		int dio, fd = create_gen_file(path);
 		if (fd < 0)
 			return io_error(err, "create", path);
+		fd = gen_fd_direct(fd, path, &dio);
 		if (fsync_dir(w->dir, err) != MUR_OK) {
 			close(fd);
 			unlink(path);
 			return MUR_ERR;
 		}
 		pthread_mutex_lock(&w->mu);
-		while (w->syncing)
-			pthread_cond_wait(&w->done_cv, &w->mu);
+		wait_idle(w);
 		int old = w->fd;
 		assert(!w->syncing && w->gen + 1 == next && w->old_lo <= next);
 		w->fd = fd;
+		w->dio = dio, w->tail_off = 0, w->tail_len = 0;
 		w->gen = next;
 		w->file_bytes = 0;
 		w->rotate_asked = 0;
@@ -1036,6 +1337,7 @@ static void *ckpt_main(void *arg)
 
 static void fwal_free(stor_fwal *w)
 {
+	fwal_ring_close(w->ring);
 	if (w->fd >= 0)
 		close(w->fd);
 	pthread_cond_destroy(&w->done_cv);
@@ -1044,6 +1346,7 @@ static void fwal_free(stor_fwal *w)
 	pthread_mutex_destroy(&w->rot_mu);
 	free(w->pending);
 	free(w->writing);
+	free(w->dbuf);
 	free(w);
 }
 
@@ -1097,9 +1400,16 @@ int stor_fwal_start(stor_dir *d, const stor_fwal_opts *opts, stor_fwal_recovery 
 		fwal_free(w);
 		return MUR_ERR;
 	}
+	w->fd = gen_fd_direct(w->fd, path, &w->dio);
 	if (fsync_dir(d, err) != MUR_OK) {
 		fwal_free(w);
 		return MUR_ERR;
+	}
+	if (stor_fwal_env_uring()) {
+		w->ring = fwal_ring_open();
+		if (!w->ring)
+			MLOG(INFO, "fwal", "io_uring unavailable (%s): groups sync on the thread",
+			     strerror(errno));
 	}
 	if (pthread_create(&w->thread, NULL, ckpt_main, w) != 0) {
 		fwal_free(w);
@@ -1108,8 +1418,9 @@ int stor_fwal_start(stor_dir *d, const stor_fwal_opts *opts, stor_fwal_recovery 
 	}
 	w->thread_started = 1;
 	stor_dir_attach_fwal(d, w);
-	MLOG(INFO, "fwal", "group commit on: %s (rotate at %" PRIu64 " KiB or every %u ms)", path,
-	     w->rotate_bytes >> 10, w->rotate_ms);
+	MLOG(INFO, "fwal", "group commit on: %s (rotate at %" PRIu64 " KiB or every %u ms, %s %s)",
+	     path, w->rotate_bytes >> 10, w->rotate_ms, w->ring ? "io_uring" : "synchronous",
+	     w->dio ? "O_DIRECT|O_DSYNC writes" : "write + fdatasync");
 	return MUR_OK;
 }
 
@@ -1120,6 +1431,7 @@ void stor_fwal_stop(stor_dir *d)
 		return;
 	stor_dir_attach_fwal(d, NULL);
 	pthread_mutex_lock(&w->mu);
+	wait_idle(w); /* an asynchronous group still owns fd and `writing` */
 	w->stopping = 1;
 	pthread_cond_signal(&w->ckpt_cv);
 	pthread_mutex_unlock(&w->mu);

@@ -51,6 +51,24 @@
  *   Records appended while a leader syncs form the next group: with N
  *   concurrent writers one fsync covers up to N records.
  *
+ *   The follower's loop does not lead a group on its thread: it submits
+ *   the group's write to an io_uring (fwal_ring.h; stor_fwal_ticket_start)
+ *   with syncing = 1 and no thread owning it, goes on running batches, and
+ *   ends the group when the ring's completion comes (the ring's fd is in
+ *   its epoll).  A thread that must wait for that group meanwhile (a pool
+ *   thread's append, the rotation, the close) reads the ring itself, ends
+ *   it, and wakes the loop with a no-op.  Without a ring
+ *   (MURPHY_FWAL_URING=0, io_uring_setup refused) the loop leads groups as
+ *   above.
+ *
+ *   Direct writes: a generation file is opened O_DIRECT|O_DSYNC when the
+ *   file system allows it (MURPHY_FWAL_DIRECT=0: not).  A group is then
+ *   written in whole 4 KiB blocks from the block holding the previous
+ *   group's end (its bytes rewritten, zeros after the records) and is
+ *   durable when that write returns: no fdatasync, so in the ring no kernel
+ *   worker thread either.  Records stay contiguous; the zeros read as the
+ *   clean end (fwal.c, "direct writes").
+ *
  * Truncation (the checkpointer thread, every STOR_FWAL_ROTATE_MS or when a
  * generation passes STOR_FWAL_ROTATE_BYTES):
  *
@@ -78,7 +96,9 @@
  *
  * Errors: a failed write or fdatasync marks the WAL broken (an fsync error
  * cannot be retried safely): the waiting tasks fail with 58030 and later
- * transactions fall back to synchronous=FULL.
+ * transactions fall back to synchronous=FULL.  Records appended while the
+ * failed group was in the ring (the loop's next batches) are never made
+ * durable: their tasks fail 58030 too.
  *
  * Threading: everything here is thread-safe; stor_fwal_start/stop and
  * stor_fwal_recover must run while no task uses the directory.
@@ -135,7 +155,8 @@ typedef struct stor_fwal_stats {
 	uint64_t groups;    /* = fdatasyncs of the WAL */
 	uint64_t group_max; /* records in the largest group */
 	uint64_t bytes;
-	uint64_t rotations; /* old generations checkpointed and removed */
+	uint64_t rotations;    /* old generations checkpointed and removed */
+	uint64_t async_groups; /* of groups: submitted to the io_uring */
 } stor_fwal_stats;
 
 typedef struct stor_fwal_recovery {
@@ -148,6 +169,10 @@ typedef struct stor_fwal_recovery {
 
 /* 1 unless MURPHY_GROUP_COMMIT is set to 0/off/false (on by default). */
 int stor_fwal_env_enabled(void);
+/* 1 unless MURPHY_FWAL_URING is set to 0/off/false: stor_fwal_start opens
+ * an io_uring for stor_fwal_ticket_start (falls back to synchronous
+ * groups when io_uring_setup fails: ENOSYS, EPERM). */
+int stor_fwal_env_uring(void);
 
 /* Recover (below), then open a new generation and attach the WAL to d:
  * placements switch to synchronous=NORMAL, the checkpointer thread starts.
@@ -211,6 +236,24 @@ void stor_fwal_defer_take(stor_fwal_ticket *t);
 /* Wait until t's records are durable, leading the group's write and
  * fdatasync when no other thread does; 58030 as defer_end.  Any thread. */
 int stor_fwal_ticket_wait(const stor_fwal_ticket *t, mur_error *err);
+/* The asynchronous group, for the follower's loop thread (write_batch.c):
+ * make t's records durable without waiting.  MUR_OK: they are; MUR_ERR
+ * (58030): the WAL failed; MUR_EAGAIN: a group covering what was appended
+ * is in the ring (submitted now, or before: at most one group syncs) and
+ * stor_fwal_async_fd becomes readable when it ends (call
+ * stor_fwal_async_reap, then this again: it starts the next group when
+ * t's records were appended after the one that ended).  *durable: the
+ * records durable so far (a waiter's earlier tickets at or below it are
+ * done).  Without a ring, or while another thread leads a synchronous
+ * group, it waits as stor_fwal_ticket_wait.  fwal.h's "Group commit"
+ * protocol is unchanged: the ring's group is led by no thread, and a
+ * thread that must wait for it (a pool thread's append, the rotation, the
+ * close) reads the ring itself and then wakes the poller. */
+int stor_fwal_ticket_start(const stor_fwal_ticket *t, uint64_t *durable, mur_error *err);
+/* The ring's fd (readable when a completion waits), -1 when none. */
+int stor_fwal_async_fd(stor_dir *d);
+/* Read the ring's completions without waiting (the poller's callback). */
+void stor_fwal_async_reap(stor_dir *d);
 /* Fault injection (the follower's FAULT "fsync …", tests only): from now
  * on every group's write + fdatasync of the WAL first sleeps delay_ms (0:
  * none; the thread leading the group sleeps, as a slow disk would keep

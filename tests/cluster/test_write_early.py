@@ -11,9 +11,7 @@ fsync is slow and one that does not is fast:
 - a pipelined UPDATE in a block is answered before the primary's fsync
   ends, COMMIT still waits for a durable quorum, and a statement that fails
   on the primary (a constraint) is answered once, as an error;
-- a read after a pipelined UPDATE, on the same primary, sees it (the
-  primary syncs on its loop thread, so the read is served once that fsync
-  ends: docs/decisions.md, "Follower writes run on the loop thread");
+- a read after a pipelined UPDATE, on the same primary, sees it;
 - an autocommit UPDATE is decided by the replicas' fsyncs while the
   primary's is slow (one fsync latency, not two in series);
 - the primary killed (SIGKILL) between its two answers: nothing
@@ -136,10 +134,9 @@ def test_block_write_answered_before_the_primary_fsync_commit_waits_for_quorum(f
 
 def test_read_after_a_block_write_sees_it_on_the_primary(fc):
     """The next statement of the transaction, a read of the row it wrote,
-    goes to the primary and sees the write.  It is served once the write's
-    fsync ends: the primary syncs on its loop thread (a pool thread for
-    that fsync cost two thread wakeups per batch, more CPU per TPC-B
-    transaction than the overlap saved: docs/decisions.md)."""
+    goes to the primary and sees the write (its group's write may still be
+    in the follower WAL's io_uring: the loop goes on meanwhile;
+    docs/decisions.md, "Follower writes run on the loop thread")."""
     conn = fc.connect()
     primary, replicas = one_shard_table(conn, "ec")
     for node in [primary] + replicas:

@@ -13,11 +13,13 @@
  *     each gets the LSN it was sent for);
  *   - each batch that ran shows its items to early() (committed, before
  *     the fsync) before done() answers them, in the same order;
- *   - with the follower WAL on, every batch's fsync runs on the loop
- *     thread, after its early answers (they do not wait for it): a batch
- *     queued meanwhile runs only once the one before is durable and
- *     answered (no pool thread, no thread wakeup); a failed fsync fails
- *     its batch 58030;
+ *   - with the follower WAL on, every batch's group is submitted to the
+ *     WAL's io_uring after its early answers (they do not wait for it) and
+ *     the loop goes on: a batch queued meanwhile runs and is answered
+ *     early while it is in flight, final answers leave in order once
+ *     durable; without the ring the fsync runs on the loop thread and the
+ *     next batch waits for it (no pool thread, no thread wakeup either
+ *     way); a failed fsync fails its batch 58030;
  *   - a batch all of whose items are a transaction's WRITEs answered
  *     early is not synced at once: the next batch's fsync (or the sync
  *     timer's) covers it, and its items are answered first, once durable;
@@ -284,10 +286,7 @@ static void run_two_groups(item *a, item *b, uint64_t *a_early_ms, uint64_t *b_e
 		;
 	*a_early_ms = early_at_ms[0] - t0;
 	*b_early_ms = early_at_ms[1] - t0;
-	/* a's fsync ran on the loop, after a's early answer: a was answered
-	 * before b ran */
-	assert_int_equal(done_calls_at_early[0], 0);
-	assert_int_equal(done_calls_at_early[1], 1);
+	assert_int_equal(done_calls_at_early[0], 0); /* a's fsync after its early answer */
 	while (norder < 2 && uv_run(&loop, UV_RUN_ONCE))
 		;
 	node_wbatch_close(wb);
@@ -295,27 +294,39 @@ static void run_two_groups(item *a, item *b, uint64_t *a_early_ms, uint64_t *b_e
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
-/* A batch answered early syncs on the loop thread too, after its early
- * answers: the next batch waits for it (before, its fsync went to a pool
- * thread, two thread wakeups per batch, and the next batch ran meanwhile). */
-static void test_batch_syncs_on_the_loop_after_its_early_answers(void **state)
+/* A batch answered early syncs after its early answers.  With the follower
+ * WAL's io_uring (ring 1) its group is submitted and the loop goes on: the
+ * next batch runs and is answered early while the group is in flight, and
+ * the final answers still leave in order, each once its record is durable;
+ * a failed group fails its batch 58030, and the batch that ran meanwhile
+ * too (its record is in the broken WAL: not known durable).  Without the
+ * ring (MURPHY_FWAL_URING=0, or io_uring_setup failing) the group syncs
+ * on the loop thread: the next batch waits for it (before, its fsync went
+ * to a pool thread, two thread wakeups per batch). */
+static void two_groups(int ring, const char *p0, const char *p1)
 {
-	(void)state;
 	item a, b;
 	uint64_t a_early_ms, b_early_ms;
 	mur_error err;
 
-	ddl("t3_s0.db");
-	ddl("t3_s1.db");
+	if (!ring)
+		setenv("MURPHY_FWAL_URING", "0", 1);
 	assert_int_equal(stor_fwal_start(dir, NULL, NULL, &err), MUR_OK);
+	unsetenv("MURPHY_FWAL_URING");
 	reset_counts();
-	item_init(&a, "t3_s0.db", 1, 1);
-	item_init(&b, "t3_s1.db", 2, 1);
+	item_init(&a, p0, 1, 1);
+	item_init(&b, p1, 2, 1);
 	stor_fwal_fault(SLOW_FSYNC_MS, 0);
 	run_two_groups(&a, &b, &a_early_ms, &b_early_ms);
 	stor_fwal_fault(0, 0);
-	assert_true(a_early_ms < SLOW_FSYNC_MS);  /* early: before the fsync */
-	assert_true(b_early_ms >= SLOW_FSYNC_MS); /* the loop waited for a's */
+	assert_true(a_early_ms < SLOW_FSYNC_MS); /* early: before the fsync */
+	if (ring) {
+		assert_true(b_early_ms < SLOW_FSYNC_MS); /* ran while a's was in flight */
+		assert_int_equal(done_calls_at_early[1], 0);
+	} else {
+		assert_true(b_early_ms >= SLOW_FSYNC_MS); /* the loop waited for a's */
+		assert_int_equal(done_calls_at_early[1], 1);
+	}
 	/* answered in the order they ran, each once its record was durable */
 	assert_int_equal(norder, 2);
 	assert_int_equal(order[0], 1);
@@ -331,12 +342,14 @@ static void test_batch_syncs_on_the_loop_after_its_early_answers(void **state)
 		exec_result_free(&it->res);
 	}
 
-	/* a failed fsync fails a 58030 (not known durable); b runs after it,
-	 * with the WAL broken, so it commits with synchronous=FULL: durable
-	 * when it committed */
+	/* a failed fsync fails a 58030 (not known durable).  Without the ring
+	 * b runs after it, with the WAL broken, so it commits with
+	 * synchronous=FULL: durable when it committed.  With it, b ran while
+	 * a's group was in flight and logged its record in the WAL that broke:
+	 * 58030 too */
 	reset_counts();
-	item_init(&a, "t3_s0.db", 3, 2);
-	item_init(&b, "t3_s1.db", 4, 2);
+	item_init(&a, p0, 3, 2);
+	item_init(&b, p1, 4, 2);
 	stor_fwal_fault(SLOW_FSYNC_MS, 1);
 	run_two_groups(&a, &b, &a_early_ms, &b_early_ms);
 	stor_fwal_fault(0, 0);
@@ -345,8 +358,67 @@ static void test_batch_syncs_on_the_loop_after_its_early_answers(void **state)
 	assert_int_equal(order[1], 4);
 	assert_true(a.res.failed);
 	assert_string_equal(a.res.err.sqlstate, "58030");
-	if (b.res.failed)
+	if (ring) {
+		assert_true(b.res.failed);
+		assert_string_equal(b.res.err.sqlstate, "58030");
+	} else if (b.res.failed) {
 		fail_msg("item 4: %s", b.res.err.message);
+	}
+	exec_result_free(&a.res);
+	exec_result_free(&b.res);
+	stor_fwal_stop(dir);
+}
+
+static void test_batch_group_in_the_ring_lets_the_next_batch_run(void **state)
+{
+	(void)state;
+	ddl("t3_s0.db");
+	ddl("t3_s1.db");
+	two_groups(1, "t3_s0.db", "t3_s1.db");
+}
+
+static void test_batch_syncs_on_the_loop_without_the_ring(void **state)
+{
+	(void)state;
+	ddl("t8_s0.db");
+	ddl("t8_s1.db");
+	two_groups(0, "t8_s0.db", "t8_s1.db");
+}
+
+/* A batch that logged nothing (its one write refused: off its LSN) while
+ * an earlier batch's group is in the ring waits behind that one and is
+ * answered after it, once the group ended (it once spun the loop until
+ * the rotation thread ended the group: its items' record number, 0, was
+ * below the earlier ones'). */
+static void test_batch_without_records_waits_behind_a_group_in_flight(void **state)
+{
+	(void)state;
+	item a, b;
+	uint64_t a_early_ms, b_early_ms;
+	mur_error err;
+
+	ddl("t10_s0.db");
+	ddl("t10_s1.db");
+	assert_int_equal(stor_fwal_start(dir, NULL, NULL, &err), MUR_OK);
+	reset_counts();
+	item_init(&a, "t10_s0.db", 1, 1);
+	item_init(&b, "t10_s1.db", 2, 5); /* refused: no record */
+	stor_fwal_fault(SLOW_FSYNC_MS, 0);
+	uint64_t t0 = now_ms();
+	run_two_groups(&a, &b, &a_early_ms, &b_early_ms);
+	stor_fwal_fault(0, 0);
+	/* answered when a's group ended, not when the WAL's rotation (5 s)
+	 * ended it while the loop spun */
+	assert_true(now_ms() - t0 < 2000);
+	assert_true(b_early_ms < SLOW_FSYNC_MS); /* ran while a's group was in flight */
+	assert_int_equal(norder, 2);
+	assert_int_equal(order[0], 1);
+	assert_int_equal(order[1], 2);
+	assert_true(durable_at_done[1] >= 1); /* after a's group */
+	if (a.res.failed)
+		fail_msg("item 1: %s", a.res.err.message);
+	assert_true(b.res.failed);
+	assert_string_equal(b.res.err.sqlstate, "55000");
 	exec_result_free(&a.res);
 	exec_result_free(&b.res);
 	stor_fwal_stop(dir);
@@ -414,7 +486,7 @@ static void test_early_batch_syncs_with_the_next_one(void **state)
 	item_init(&d, "t7_s1.db", 4, 2);
 	d.t.early = 1;
 	node_wbatch_add(wb, &d.wb);
-	while (necalls < 4 && uv_run(&loop, UV_RUN_ONCE))
+	while (norder < 4 && uv_run(&loop, UV_RUN_ONCE)) /* its group may be in the ring */
 		;
 	stor_fwal_get_stats(dir, &st);
 	assert_int_equal(st.groups, st0.groups + 3);
@@ -555,7 +627,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_refused_off_its_lsn),
 		cmocka_unit_test(test_locked_placement_keeps_its_order),
-		cmocka_unit_test(test_batch_syncs_on_the_loop_after_its_early_answers),
+		cmocka_unit_test(test_batch_group_in_the_ring_lets_the_next_batch_run),
+		cmocka_unit_test(test_batch_syncs_on_the_loop_without_the_ring),
+		cmocka_unit_test(test_batch_without_records_waits_behind_a_group_in_flight),
 		cmocka_unit_test(test_batch_reads_the_cpu_clock_once),
 		cmocka_unit_test(test_batch_commits_each_placement_once),
 		cmocka_unit_test(test_early_batch_syncs_with_the_next_one),
