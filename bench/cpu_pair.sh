@@ -28,6 +28,12 @@ for i in 0 1; do
 	done
 	PGPASSWORD=$(cat ${D[$i]}/c/password) pgbench -i -s 1 -h 127.0.0.1 -p ${P[$i]} -U murphy murphy >/dev/null 2>&1
 done
+# WARMUP=SECONDS: pgbench runs on both clusters for that long before the measured run (a build
+# made with a small -DSTOR_LOG_KEEP reaches its full shard logs there: replog.h).
+if [ -n "$WARMUP" ]; then
+	for i in 0 1; do PGPASSWORD=$(cat ${D[$i]}/c/password) pgbench -c 8 -j 2 -T $WARMUP -h 127.0.0.1 -p ${P[$i]} -U murphy murphy >/dev/null 2>&1 & done
+	wait
+fi
 snap(){ for n in leader f1 f2 f3; do awk -v n=$n '{print n, $14, $15}' /proc/$(cat $1/c/$n/murphy.pid)/stat; done; }
 for i in 0 1; do snap ${D[$i]} > ${D[$i]}/before; done
 for i in 0 1; do PGPASSWORD=$(cat ${D[$i]}/c/password) pgbench -c 8 -j 2 -T $S $PGBENCH_ARGS "${SCRIPT[@]}" -h 127.0.0.1 -p ${P[$i]} -U murphy murphy > ${D[$i]}/pgb 2>&1 & done
