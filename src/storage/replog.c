@@ -413,8 +413,9 @@ static int trim(stor_db *db, uint64_t newest, stor_log_cache *c, mur_error *err)
 			 &st, err) != MUR_OK)
 		return MUR_ERR;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)c->first);
-	/* c->first goes; each step reads the next oldest (the log is contiguous
-	 * up to newest, which stays: a row follows every one that goes) */
+	/* c->first (the oldest row) goes; each step reads the next oldest
+	 * (newest stays, so a row follows every one that goes); the DELETE
+	 * below takes exactly the rows walked: none is older than c->first */
 	while (trimmable(c, newest, hold, keep, bytes_max)) {
 		c->bytes = c->bytes > c->first_len ? c->bytes - c->first_len : 0;
 		upto = c->first + 1;
@@ -422,7 +423,6 @@ static int trim(stor_db *db, uint64_t newest, stor_log_cache *c, mur_error *err)
 			c->first = c->first_len = 0;
 			break;
 		}
-		assert((uint64_t)sqlite3_column_int64(st, 0) == upto);
 		c->first = (uint64_t)sqlite3_column_int64(st, 0);
 		c->first_len = (uint64_t)sqlite3_column_int64(st, 1);
 	}
