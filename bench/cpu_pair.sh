@@ -28,11 +28,19 @@ for i in 0 1; do
 	done
 	PGPASSWORD=$(cat ${D[$i]}/c/password) pgbench -i -s 1 -h 127.0.0.1 -p ${P[$i]} -U murphy murphy >/dev/null 2>&1
 done
+# WARMUP=SECONDS: pgbench runs on both clusters for that long before the measured run (a build
+# made with a small -DSTOR_LOG_KEEP reaches its full shard logs there: replog.h).
+if [ -n "$WARMUP" ]; then
+	for i in 0 1; do PGPASSWORD=$(cat ${D[$i]}/c/password) pgbench -c 8 -j 2 -T $WARMUP -h 127.0.0.1 -p ${P[$i]} -U murphy murphy >/dev/null 2>&1 & done
+	wait
+fi
 snap(){ for n in leader f1 f2 f3; do awk -v n=$n '{print n, $14, $15}' /proc/$(cat $1/c/$n/murphy.pid)/stat; done; }
-for i in 0 1; do snap ${D[$i]} > ${D[$i]}/before; done
+# bytes each node wrote (write/pwrite/send: /proc/PID/io wchar), for IO=1
+wsnap(){ for n in leader f1 f2 f3; do echo $n $(awk '/^wchar/ {print $2}' /proc/$(cat $1/c/$n/murphy.pid)/io); done; }
+for i in 0 1; do snap ${D[$i]} > ${D[$i]}/before; wsnap ${D[$i]} > ${D[$i]}/wbefore; done
 for i in 0 1; do PGPASSWORD=$(cat ${D[$i]}/c/password) pgbench -c 8 -j 2 -T $S $PGBENCH_ARGS "${SCRIPT[@]}" -h 127.0.0.1 -p ${P[$i]} -U murphy murphy > ${D[$i]}/pgb 2>&1 & done
 wait
-for i in 0 1; do snap ${D[$i]} > ${D[$i]}/after; done
+for i in 0 1; do snap ${D[$i]} > ${D[$i]}/after; wsnap ${D[$i]} > ${D[$i]}/wafter; done
 for i in 0 1; do
 	n=$(sed -n 's/.*number of transactions actually processed: \([0-9]*\).*/\1/p' ${D[$i]}/pgb)
 	tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' ${D[$i]}/pgb)
@@ -40,4 +48,7 @@ for i in 0 1; do
 		{u = ($5 - $2) * 10; s = ($6 - $3) * 10; tu += u; ts += s
 		 printf "%s %-7s %.3f ms/txn  sys %.3f\n", b, $1, (u + s) / n, s / n}
 		END {printf "%s total   %.3f ms/txn  sys %.3f  tps %s  transactions %d\n", b, (tu + ts) / n, ts / n, tps, n}'
+	# IO=1: KiB written per transaction by each node (files and sockets: a load-independent count)
+	[ -n "$IO" ] && paste ${D[$i]}/wbefore ${D[$i]}/wafter | awk -v n=$n -v b=$(basename ${B[$i]}) '
+		{printf "%s %-7s %.2f KiB written/txn\n", b, $1, ($4 - $2) / 1024 / n}'
 done

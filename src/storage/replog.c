@@ -374,25 +374,64 @@ static uint64_t staged_hold_floor(const stor_db *db)
 	return floor;
 }
 
-/* Drop the oldest entries while the log holds more than STOR_LOG_KEEP
- * entries or its bytes exceed STOR_LOG_BYTES_MAX; never entry `newest`,
- * nor an entry of the open transaction (its undo needs them), nor a
- * STAGED entry put in the last second or an entry of its transaction
- * (staged_hold_floor: closed by the next one's entry, it may still be
- * undecided on the leader, a chain of them too, and undone to its base). */
+/* May entry c->first go: the log holds more than keep entries up to
+ * newest or more than bytes_max bytes, and c->first is not newest, nor of
+ * the open transaction, nor held (lsn >= hold, 0: none). */
+static int trimmable(const stor_log_cache *c, uint64_t newest, uint64_t hold, uint64_t keep,
+		     uint64_t bytes_max)
+{
+	return c->first && c->first < newest && (!c->open_lsn || c->first < c->open_lsn) &&
+	       (!hold || c->first < hold) && (newest - c->first + 1 > keep || c->bytes > bytes_max);
+}
+
+/* Drop the oldest entries once the log holds more than STOR_LOG_KEEP
+ * entries or its bytes exceed STOR_LOG_BYTES_MAX: down to 1/STOR_LOG_TRIM_SLACK
+ * below the bound, in one DELETE; never entry `newest`, nor an entry of
+ * the open transaction (its undo needs them), nor a STAGED entry put in
+ * the last second or an entry of its transaction (staged_hold_floor:
+ * closed by the next one's entry, it may still be undecided on the
+ * leader, a chain of them too, and undone to its base).
+ *
+ * In bulk because a full log trimmed one entry per entry cost every
+ * append a DELETE, a SELECT for the next oldest and the log's oldest
+ * leaf page in the commit's WAL frames (a third page beside the row's and
+ * the log's newest, a fourth when the leaf emptied onto the freelist);
+ * one DELETE every keep/64 entries frees whole leaves at once. */
 static int trim(stor_db *db, uint64_t newest, stor_log_cache *c, mur_error *err)
 {
-	uint64_t hold = staged_hold_floor(db);
-	while (c->first && c->first < newest && (!c->open_lsn || c->first < c->open_lsn) &&
-	       (!hold || c->first < hold) &&
-	       (newest - c->first + 1 > db->log_keep || c->bytes > db->log_bytes_max)) {
-		if (exec_ints(db, "DELETE FROM _murphy_log WHERE lsn = ?1", 1, (int64_t)c->first, 0,
-			      err) != MUR_OK)
-			return MUR_ERR;
+	uint64_t hold = staged_hold_floor(db), upto = 0;
+	uint64_t keep = db->log_keep, bytes_max = db->log_bytes_max;
+	sqlite3_stmt *st;
+	int rc = SQLITE_DONE;
+	if (!trimmable(c, newest, hold, keep, bytes_max))
+		return MUR_OK;
+	keep -= keep / STOR_LOG_TRIM_SLACK;
+	bytes_max -= bytes_max / STOR_LOG_TRIM_SLACK;
+	if (stor_prepare(db,
+			 "SELECT lsn, length(changeset) FROM _murphy_log WHERE lsn > ?1"
+			 " ORDER BY lsn",
+			 &st, err) != MUR_OK)
+		return MUR_ERR;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)c->first);
+	/* c->first (the oldest row) goes; each step reads the next oldest
+	 * (newest stays, so a row follows every one that goes); the DELETE
+	 * below takes exactly the rows walked: none is older than c->first */
+	while (trimmable(c, newest, hold, keep, bytes_max)) {
 		c->bytes = c->bytes > c->first_len ? c->bytes - c->first_len : 0;
-		if (next_entry(db, c->first, c, err) != MUR_OK)
-			return MUR_ERR;
+		upto = c->first + 1;
+		if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+			c->first = c->first_len = 0;
+			break;
+		}
+		c->first = (uint64_t)sqlite3_column_int64(st, 0);
+		c->first_len = (uint64_t)sqlite3_column_int64(st, 1);
 	}
+	stor_release(db, st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return stor_map_sqlite_error(db->db, rc, err);
+	if (upto && exec_ints(db, "DELETE FROM _murphy_log WHERE lsn < ?1", 1, (int64_t)upto, 0,
+			      err) != MUR_OK)
+		return MUR_ERR;
 	return MUR_OK;
 }
 

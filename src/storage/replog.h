@@ -59,7 +59,8 @@
  * Retention: the log keeps at most STOR_LOG_KEEP entries and
  * STOR_LOG_BYTES_MAX bytes of changesets (the newest entry is always kept,
  * and so is every entry of the open transaction: its undo needs them);
- * older entries are trimmed in the transaction that appends a new one.
+ * older entries are trimmed in the transaction that appends the one that
+ * passes a bound, down to 1/STOR_LOG_TRIM_SLACK below it.
  * A STAGED entry is kept at least a second after it was put whatever the
  * retention (STOR_STAGED_HOLD_*, storage_int.h), and so are its
  * transaction's entries: a leader whose machine crashed before it synced
@@ -113,8 +114,16 @@
 /* Entries kept per placement.  A replica further behind than this is
  * rebuilt from a snapshot instead of caught up; 100k entries cover minutes
  * of a busy shard's writes, long enough for a paused or briefly cut-off
- * follower to catch up from the log. */
+ * follower to catch up from the log.  (A build may set it smaller to
+ * measure a full log's appends in a short benchmark:
+ * make CFLAGS="-O2 -g -DSTOR_LOG_KEEP=1024".) */
+#ifndef STOR_LOG_KEEP
 #define STOR_LOG_KEEP 100000
+#endif
+/* A full log is trimmed 1/STOR_LOG_TRIM_SLACK below its bounds at once
+ * (replog.c, trim): 1,562 entries at the default, one DELETE where each
+ * append deleted one; bounds under 64 entries are kept exactly. */
+#define STOR_LOG_TRIM_SLACK 64
 /* Changeset bytes kept per placement (bulk loads make large entries; the
  * log must not double the file). */
 #define STOR_LOG_BYTES_MAX ((uint64_t)64 << 20)

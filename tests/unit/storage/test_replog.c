@@ -1180,6 +1180,41 @@ static void test_trim_and_undo_trimmed(void **state)
 	stor_dir_set_log_retention(prim, 0, 0);
 }
 
+/* A full log is trimmed in bulk, 1/STOR_LOG_TRIM_SLACK below its bound,
+ * not one entry per append (each such append deleted a row, read the next
+ * oldest and wrote the log's oldest leaf page to the WAL), and the log's
+ * bytes stay exact. */
+static void test_full_log_trims_in_bulk(void **state)
+{
+	(void)state;
+	exec_result w;
+	const int keep = 640; /* slack 640 / 64 = 10 entries */
+	reset_dirs();
+	stor_dir_set_log_retention(prim, keep, 0);
+	for (int i = 1; i <= keep; i++) {
+		insert1(i, "r", (uint64_t)(100 + i), &w);
+		exec_result_free(&w);
+	}
+	assert_log_exact(640, 1); /* at the bound: nothing trimmed */
+	insert1(641, "r", 741, &w);
+	exec_result_free(&w);
+	assert_log_exact(630, 12); /* past it: down to 630 at once (one entry: 640, 2) */
+	for (int i = 642; i <= 651; i++) {
+		insert1(i, "r", (uint64_t)(100 + i), &w);
+		exec_result_free(&w);
+	}
+	assert_log_exact(640, 12); /* nothing trimmed up to the bound again */
+	insert1(652, "r", 752, &w);
+	exec_result_free(&w);
+	assert_log_exact(630, 23);
+	/* a bound under STOR_LOG_TRIM_SLACK entries stays exact */
+	stor_dir_set_log_retention(prim, 40, 0);
+	insert1(653, "r", 753, &w);
+	exec_result_free(&w);
+	assert_log_exact(40, 614);
+	stor_dir_set_log_retention(prim, 0, 0);
+}
+
 /* Catch the replica up from its position to the primary's through
  * stor_log_read / stor_apply_entries, bytes_max per round. */
 static int catch_up(size_t bytes_max, int *rounds)
@@ -2330,6 +2365,7 @@ int main(void)
 		cmocka_unit_test(test_ddl_entry),
 		cmocka_unit_test(test_log_bytes_stay_exact),
 		cmocka_unit_test(test_trim_and_undo_trimmed),
+		cmocka_unit_test(test_full_log_trims_in_bulk),
 		cmocka_unit_test(test_catch_up),
 		cmocka_unit_test(test_abort_mid_apply),
 		cmocka_unit_test(test_snapshot_install),
