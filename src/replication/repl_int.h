@@ -175,6 +175,11 @@ void repl_txn_ends_destroy(repl_ctx *c);
 repl_shard *repl_shard_get(repl_ctx *c, uint32_t table_id, uint32_t shard);
 repl_shard *repl_shard_find(const repl_ctx *c, uint32_t table_id, uint32_t shard);
 int repl_connected(const repl_ctx *c, uint32_t node_id);
+/* *task zeroed, then a task of `kind` for shard's placement of t alone
+ * (t NULL: the follower's own status.db), sql "": what every one-placement
+ * task (a write, an apply, an undo, a sync, a probe) starts from; the
+ * caller sets the rest.  Nothing allocated. */
+void repl_shard_task(exec_task *task, exec_task_kind kind, const cat_table *t, uint32_t shard);
 /* An answer from p's follower just set p->applied_lsn (a write's, an
  * undo's, a catch-up's): stamp p, so that a STATUS asked before it, whose
  * answer a worker thread of the follower may have taken before that

@@ -2032,11 +2032,7 @@ static void undo_copy(repl_ctx *c, cat_table *t, part_undo *pu, cat_placement *p
 	exec_task task;
 	mur_error err;
 	undo_ref *ref = malloc(sizeof *ref);
-	memset(&task, 0, sizeof task);
-	task.kind = EXEC_TASK_UNDO;
-	task.nplacements = 1;
-	cat_placement_file(t, pt->shard, task.placements[0], sizeof task.placements[0]);
-	task.sql = "";
+	repl_shard_task(&task, EXEC_TASK_UNDO, t, pt->shard);
 	task.lsn = pu->lsn;
 	if (ref) {
 		ref->pu = pu;

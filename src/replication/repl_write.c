@@ -1341,11 +1341,7 @@ static void start_undo(repl_wop *op)
 		cat_table *t = cat_table_by_id(op->c->cat, op->table_id);
 		exec_task task;
 		wop_ref *ref = malloc(sizeof *ref);
-		memset(&task, 0, sizeof task);
-		task.kind = EXEC_TASK_UNDO;
-		task.nplacements = 1;
-		cat_placement_file(t, op->shard, task.placements[0], sizeof task.placements[0]);
-		task.sql = "";
+		repl_shard_task(&task, EXEC_TASK_UNDO, t, op->shard);
 		task.lsn = op->lsn - 1;
 		if (!ref)
 			continue;
@@ -1550,11 +1546,7 @@ static void send_applies(repl_wop *op)
 			add_missing(op, cat_node_name(op->c->cat, p->node_id));
 			continue;
 		}
-		memset(&task, 0, sizeof task);
-		task.kind = EXEC_TASK_APPLY;
-		task.nplacements = 1;
-		cat_placement_file(t, op->shard, task.placements[0], sizeof task.placements[0]);
-		task.sql = "";
+		repl_shard_task(&task, EXEC_TASK_APPLY, t, op->shard);
 		task.lsn = op->lsn;
 		task.entry_id = op->entry_id;
 		task.txn_id = op->txn_id;
@@ -2263,10 +2255,7 @@ static int count_members(repl_wop *op, const cat_shard *s, int *reachable)
 /* The WRITE of op (entry_id and base set) for its primary. */
 static void write_task(const repl_wop *op, const cat_table *t, exec_task *task)
 {
-	memset(task, 0, sizeof *task);
-	task->kind = EXEC_TASK_WRITE;
-	task->nplacements = 1;
-	cat_placement_file(t, op->shard, task->placements[0], sizeof task->placements[0]);
+	repl_shard_task(task, EXEC_TASK_WRITE, t, op->shard);
 	task->sql = op->sql;
 	task->nparams = op->nparams;
 	task->params = op->params;
@@ -2876,11 +2865,7 @@ static void ask_sync(repl_ctx *c, const cat_table *t, repl_shard *rt, int holder
 		}
 	if (!want || !repl_connected(c, rt->pipe_primary))
 		return;
-	memset(&task, 0, sizeof task);
-	task.kind = EXEC_TASK_SYNC;
-	task.nplacements = 1;
-	cat_placement_file(t, rt->shard, task.placements[0], sizeof task.placements[0]);
-	task.sql = "";
+	repl_shard_task(&task, EXEC_TASK_SYNC, t, rt->shard);
 	(void)c->tr.send(c->tr.ctx, rt->pipe_primary, &task, sync_answered, NULL, &err);
 }
 
