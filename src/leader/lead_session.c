@@ -30,6 +30,7 @@
 #include "common/clock.h"
 #include "common/datestyle.h"
 #include "common/failing_row.h"
+#include "common/fmt.h"
 #include "common/log.h"
 #include "pgcatalog/pgcatalog.h"
 #include "pgwire/pgw_server.h"
@@ -429,7 +430,7 @@ void lead_session_sql_options(lead_session *s, sql_options *out)
 	out->xact_now_us = s->xact_now_us;
 	cd = lead_session_get(s, "search_path");
 	out->search_path_given = cd != NULL;
-	snprintf(out->search_path, sizeof out->search_path, "%s", cd ? cd : "");
+	mur_strlcpy(out->search_path, cd ? cd : "", sizeof out->search_path);
 	cd = lead_session_get(s, "murphy.shuffle_strategy");
 	out->shuffle_strategy = !cd                          ? SQL_SHUFFLE_AUTO
 				: !strcmp(cd, "gather")      ? SQL_SHUFFLE_GATHER
@@ -1320,7 +1321,7 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 		done_with_error(done, arg, &err);
 		return;
 	}
-	snprintf(r->sql_text, sizeof r->sql_text, "%s", st->sql ? st->sql : "");
+	mur_strlcpy(r->sql_text, st->sql ? st->sql : "", sizeof r->sql_text);
 	memcpy(s->last_query, r->sql_text, sizeof s->last_query);
 	r->stmt = st;
 	if (st->cached && nparams == 0 && lift_params(s, st, &nparams, &values, &lengths) != MUR_OK)

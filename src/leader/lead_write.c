@@ -40,6 +40,7 @@
 #include "common/array.h"
 #include "common/bpchar.h"
 #include "common/failing_row.h"
+#include "common/fmt.h"
 #include "common/utf8.h"
 
 #include <stdio.h>
@@ -328,7 +329,11 @@ static void write_done(lead_run *r)
 				     r->ncols ? r->ncols : (uint32_t)nret, &err) != MUR_OK)
 			lead_run_fail(r, &err);
 	}
-	snprintf(r->res->tag, sizeof r->res->tag, "%s %llu", verb, (unsigned long long)r->changes);
+	mur_cat tag; /* "%s %llu" without stdio (common/fmt.h) */
+	mur_cat_init(&tag, r->res->tag, sizeof r->res->tag);
+	mur_cat_str(&tag, verb);
+	mur_cat_mem(&tag, " ", 1);
+	mur_cat_u64(&tag, r->changes);
 	lead_run_finish(r);
 }
 

@@ -81,6 +81,7 @@
 #include "replication/repl_int.h"
 
 #include "common/clock.h"
+#include "common/fmt.h"
 #include "common/log.h"
 #include "common/trace.h"
 
@@ -733,17 +734,20 @@ static int part_wrote(repl_ctx *c, const repl_txn_part *pt)
  * cut with ",…" past n bytes: repl_outcome.c never trims such a row). */
 static void decision_parts(repl_ctx *c, const repl_txn *tx, char *parts, size_t n)
 {
-	size_t len = 0;
-	parts[0] = '\0';
+	mur_cat out; /* snprintf's text without stdio (common/fmt.h): once per commit */
+	mur_cat_init(&out, parts, n);
 	for (int i = 0; i < tx->nparts; i++) {
 		if (!part_wrote(c, &tx->parts[i]))
 			continue;
-		if (len >= n - 32) {
-			snprintf(parts + len, n - len, ",…");
+		if (out.len >= n - 32) {
+			mur_cat_str(&out, ",…");
 			break;
 		}
-		len += (size_t)snprintf(parts + len, n - len, "%s%u:%u", len ? "," : "",
-					tx->parts[i].table_id, tx->parts[i].shard);
+		if (out.len)
+			mur_cat_mem(&out, ",", 1);
+		mur_cat_u64(&out, tx->parts[i].table_id);
+		mur_cat_mem(&out, ":", 1);
+		mur_cat_u64(&out, tx->parts[i].shard);
 	}
 }
 
@@ -829,21 +833,33 @@ static void send_markers(repl_ctx *c, repl_txn *tx)
  * recorded decision. */
 static int staged_parts(repl_ctx *c, const repl_txn *tx, char *out, size_t n)
 {
-	size_t len = (size_t)snprintf(out, n, "q=%d;", (int)tx->q);
+	mur_cat o; /* snprintf's text without stdio (common/fmt.h): twice per commit */
 	int first = 1;
-	for (int i = 0; i < tx->ndeps && len < n; i++)
-		len += (size_t)snprintf(out + len, n - len, "%s%llu@%u:%u%s",
-					i ? "/" : "d=", (unsigned long long)tx->deps[i].txid,
-					tx->deps[i].table_id, tx->deps[i].shard,
-					i + 1 == tx->ndeps ? ";" : "");
-	for (int i = 0; i < tx->nparts && len < n; i++) {
+	mur_cat_init(&o, out, n);
+	mur_cat_mem(&o, "q=", 2);
+	mur_cat_u64(&o, (uint64_t)tx->q);
+	mur_cat_mem(&o, ";", 1);
+	for (int i = 0; i < tx->ndeps && o.len < n; i++) {
+		mur_cat_str(&o, i ? "/" : "d=");
+		mur_cat_u64(&o, tx->deps[i].txid);
+		mur_cat_mem(&o, "@", 1);
+		mur_cat_u64(&o, tx->deps[i].table_id);
+		mur_cat_mem(&o, ":", 1);
+		mur_cat_u64(&o, tx->deps[i].shard);
+		if (i + 1 == tx->ndeps)
+			mur_cat_mem(&o, ";", 1);
+	}
+	for (int i = 0; i < tx->nparts && o.len < n; i++) {
 		if (!part_wrote(c, &tx->parts[i]))
 			continue;
-		len += (size_t)snprintf(out + len, n - len, "%s%u:%u", first ? "" : ",",
-					tx->parts[i].table_id, tx->parts[i].shard);
+		if (!first)
+			mur_cat_mem(&o, ",", 1);
+		mur_cat_u64(&o, tx->parts[i].table_id);
+		mur_cat_mem(&o, ":", 1);
+		mur_cat_u64(&o, tx->parts[i].shard);
 		first = 0;
 	}
-	return len < n;
+	return o.len < n;
 }
 
 /* Will tx commit by staging markers?  Asked for, and its list fits. */
