@@ -32,6 +32,7 @@ repl_ctx *repl_create(const repl_config *cfg, mur_error *err)
 	c->time_id = cfg->time_id;
 	repl_set_write_pipeline(c, cfg->write_pipeline);
 	c->fault_points = cfg->fault_points;
+	c->fault_want = cfg->fault_points ? getenv("MURPHY_FAULT_POINT") : NULL;
 	c->wake_at = cfg->wake_at;
 	c->wake_ctx = cfg->wake_ctx;
 	c->started_us = mur_now_us();

@@ -125,10 +125,14 @@ struct repl_ctx {
 	uint64_t (*time_id)(uint64_t *next);
 	uint64_t entry_next; /* shard log entry ids (time_id's counter) */
 	int write_pipeline;
-	int fault_points;     /* repl_config.fault_points */
-	int stage_hold_spent; /* a "_once" stage fault point held its transaction */
-	int chain_fail_spent; /* txn_stage_fail_chained chose its marker (repl_lock.c) */
-	int chain_undo_spent; /* txn_chain_undo_hold held its transaction (repl_lock.c) */
+	int fault_points;       /* repl_config.fault_points */
+	const char *fault_want; /* fault_points: $MURPHY_FAULT_POINT read once at repl_create
+				   (the process's environment, never set by murphy; NULL:
+				   none): getenv walked the environment at each of a
+				   commit's ~11 fault points */
+	int stage_hold_spent;   /* a "_once" stage fault point held its transaction */
+	int chain_fail_spent;   /* txn_stage_fail_chained chose its marker (repl_lock.c) */
+	int chain_undo_spent;   /* txn_chain_undo_hold held its transaction (repl_lock.c) */
 	void (*wake_at)(void *ctx, uint64_t due_us); /* repl_config.wake_at */
 	void *wake_ctx;
 	repl_decide_fn decide; /* repl_set_decide; NULL: decisions recorded inline */

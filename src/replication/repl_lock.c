@@ -470,8 +470,7 @@ typedef struct mark_ref {
  * dies right there, as kill -9 would (docs/transactions.md, crash table). */
 static int fault_armed(const repl_ctx *c, const char *name)
 {
-	const char *want;
-	return c->fault_points && (want = getenv("MURPHY_FAULT_POINT")) && strcmp(want, name) == 0;
+	return c->fault_want && strcmp(c->fault_want, name) == 0;
 }
 
 static void fault_point(const repl_ctx *c, const char *name)
