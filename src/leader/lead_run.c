@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/zalloc.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -35,7 +36,7 @@ int lead_run_park(lead_run *r) { return repl_park(r->e->repl, r->start_us, resum
 
 lead_run *lead_run_new(lead_session *s, const plan *p, pgw_done_cb done, void *arg)
 {
-	lead_run *r = calloc(1, sizeof *r);
+	lead_run *r = mur_calloc(1, sizeof *r);
 	if (!r)
 		return NULL;
 	r->s = s;
@@ -110,7 +111,7 @@ lead_run *lead_run_child(lead_run *parent, const plan *p,
 	c->block_txid = parent->block_txid;
 	c->analyze = parent->analyze;
 	if (parent->nparams) {
-		c->params = calloc((size_t)parent->nparams, sizeof *c->params);
+		c->params = mur_calloc((size_t)parent->nparams, sizeof *c->params);
 		if (!c->params) {
 			run_free(c);
 			return NULL;
@@ -430,8 +431,8 @@ int lead_bind_params(lead_run *r, int nvals, const char *const *values, const in
 	}
 	if (nvals == 0)
 		return MUR_OK;
-	r->params = calloc((size_t)nvals, sizeof *r->params);
-	offsets = calloc((size_t)nvals, sizeof *offsets);
+	r->params = mur_calloc((size_t)nvals, sizeof *r->params);
+	offsets = mur_calloc((size_t)nvals, sizeof *offsets);
 	if (!r->params || !offsets) {
 		free(offsets);
 		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");

@@ -32,6 +32,7 @@
 #include "common/failing_row.h"
 #include "common/fmt.h"
 #include "common/log.h"
+#include "common/zalloc.h"
 #include "pgcatalog/pgcatalog.h"
 #include "pgwire/pgw_server.h"
 #include "sql/plan_cache.h"
@@ -48,7 +49,7 @@
 
 lead_engine *lead_engine_create(catalog *cat, const lead_transport *tr, mur_error *err)
 {
-	lead_engine *e = calloc(1, sizeof *e);
+	lead_engine *e = mur_calloc(1, sizeof *e);
 	repl_config rc = {
 		.cat = cat,
 		.time_id = lead_time_id,
@@ -907,7 +908,7 @@ static void *op_session_open(void *engine, pgw_session *ps, const char *user, co
 			      "role \"%s\" is not permitted to log in", user);
 		return NULL;
 	}
-	if (!(s = calloc(1, sizeof *s))) {
+	if (!(s = mur_calloc(1, sizeof *s))) {
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		return NULL;
 	}
@@ -967,7 +968,7 @@ static int split_cached(lead_session *s, const char *sql, int *n, char ***stmts)
 	sql_cached *e = sql_plan_cache_find(s->plans, &s->lift);
 	int hit = e && e->p && e->catalog_version == cat_version(s->e->cat) && s->lift.len;
 	sql_cached_unref(e);
-	if (!hit || !(*stmts = calloc(1, sizeof **stmts)))
+	if (!hit || !(*stmts = mur_calloc(1, sizeof **stmts)))
 		return 0;
 	if (!((*stmts)[0] = strndup(sql, s->lift.len))) {
 		free(*stmts);
@@ -1048,7 +1049,7 @@ static void stmt_describe_fill(lead_stmt *st)
 	st->cols = NULL;
 	st->ncols = 0;
 	if (p->kind == PLAN_EXPLAIN || p->kind == PLAN_SHOW) {
-		st->cols = calloc(1, sizeof *st->cols);
+		st->cols = mur_calloc(1, sizeof *st->cols);
 		if (!st->cols)
 			return;
 		snprintf(st->cols[0].name, sizeof st->cols[0].name, "%s",
@@ -1471,9 +1472,9 @@ static int plan_job_keep_params(plan_job *j, int nparams, const char *const *val
 {
 	if (nparams == 0 && nformats == 0)
 		return MUR_OK;
-	j->values = calloc((size_t)nparams + 1, sizeof *j->values);
-	j->lengths = calloc((size_t)nparams + 1, sizeof *j->lengths);
-	j->formats = calloc((size_t)nformats + 1, sizeof *j->formats);
+	j->values = mur_calloc((size_t)nparams + 1, sizeof *j->values);
+	j->lengths = mur_calloc((size_t)nparams + 1, sizeof *j->lengths);
+	j->formats = mur_calloc((size_t)nformats + 1, sizeof *j->formats);
 	if (!j->values || !j->lengths || !j->formats)
 		return MUR_ENOMEM;
 	j->nparams = nparams;
@@ -1661,7 +1662,7 @@ static void execute_or_wait(lead_session *s, lead_stmt *st, int nparams, const c
 		plan_failed(s, &err, done, arg);
 		return;
 	}
-	if (!(w = calloc(1, sizeof *w)) || !(w->j = calloc(1, sizeof *w->j)) ||
+	if (!(w = mur_calloc(1, sizeof *w)) || !(w->j = mur_calloc(1, sizeof *w->j)) ||
 	    plan_job_keep_params(w->j, nparams, values, lengths, nformats, formats) != MUR_OK) {
 		if (w && w->j)
 			plan_job_free(w->j);
@@ -1721,7 +1722,7 @@ static int plan_job_start(lead_session *s, lead_stmt *st, int run, int nparams,
 			  const char *const *values, const int32_t *lengths, int nformats,
 			  const int16_t *formats, pgw_done_cb done, void *arg)
 {
-	plan_job *j = calloc(1, sizeof *j);
+	plan_job *j = mur_calloc(1, sizeof *j);
 	if (!j)
 		return MUR_ENOMEM;
 	j->s = s;

@@ -42,6 +42,7 @@
 #include "common/failing_row.h"
 #include "common/fmt.h"
 #include "common/utf8.h"
+#include "common/zalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -367,8 +368,8 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 		lead_run_fail(r, &err);
 		goto out;
 	}
-	batches = calloc(t->nshards, sizeof *batches);
-	counts = calloc(t->nshards, sizeof *counts);
+	batches = mur_calloc(t->nshards, sizeof *batches);
+	counts = mur_calloc(t->nshards, sizeof *counts);
 	if (!batches || !counts) {
 		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		lead_run_fail(r, &err);
@@ -509,8 +510,8 @@ static void modify_source_done(lead_run *r, lead_run *child)
 {
 	const plan_modify *pm = &r->p->u.modify;
 	uint32_t nsh = pm->table->nshards, shards[CAT_SHARDS_MAX];
-	mur_buf *batches = calloc(nsh, sizeof *batches);
-	uint64_t *counts = calloc(nsh, sizeof *counts);
+	mur_buf *batches = mur_calloc(nsh, sizeof *batches);
+	uint64_t *counts = mur_calloc(nsh, sizeof *counts);
 	repl_write_facts facts = {.returns_rows = pm->nreturning > 0,
 				  .may_skip_rows = 1,
 				  .is_delete = pm->is_delete};

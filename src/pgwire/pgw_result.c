@@ -9,6 +9,8 @@
  * done callback, and pgwire frees it with pgw_result_free.
  */
 #include "pgwire/pgw_codec.h"
+
+#include "common/zalloc.h"
 #include "pgwire/pgw_engine.h"
 
 #include <assert.h>
@@ -19,7 +21,7 @@
 
 pgw_result *pgw_result_new(void)
 {
-	pgw_result *r = calloc(1, sizeof *r);
+	pgw_result *r = mur_calloc(1, sizeof *r);
 	if (!r)
 		return NULL;
 	r->kind = PGW_RESULT_COMMAND;

@@ -84,6 +84,7 @@
 #include "common/fmt.h"
 #include "common/log.h"
 #include "common/trace.h"
+#include "common/zalloc.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -197,7 +198,7 @@ struct repl_txn {
 
 repl_txn *repl_txn_begin(repl_ctx *c, uint64_t txid, mur_error *err)
 {
-	repl_txn *tx = calloc(1, sizeof *tx);
+	repl_txn *tx = mur_calloc(1, sizeof *tx);
 	if (!tx) {
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		return NULL;
@@ -897,7 +898,7 @@ static void outcome_recorded(void *arg, int rc, const mur_error *why)
  * decision log's group of this loop turn; nothing waits for it. */
 static void record_outcome(repl_ctx *c, const repl_txn *tx)
 {
-	outcome_row *row = calloc(1, sizeof *row);
+	outcome_row *row = mur_calloc(1, sizeof *row);
 	mur_error why;
 	if (!row) {
 		MLOG(WARN, "txn",
@@ -2113,7 +2114,7 @@ static void undo_part(repl_ctx *c, txn_undo *u, int i, uint64_t lsn, uint64_t en
 	mur_error oom;
 	if (!t || pt->shard >= t->nshards)
 		return;
-	pu = calloc(1, sizeof *pu);
+	pu = mur_calloc(1, sizeof *pu);
 	if (pu) { /* the exclusive op may run at once, inside repl_exclusive */
 		*pu = (part_undo){.u = u,
 				  .part = i,
@@ -2168,7 +2169,7 @@ static void drop_kept(repl_ctx *c, const repl_txn *tx)
  * and tx->err (a failed commit's) are what cb hears unless an undo fails. */
 static void txn_abort_undo(repl_ctx *c, repl_txn *tx)
 {
-	txn_undo *u = calloc(1, sizeof *u);
+	txn_undo *u = mur_calloc(1, sizeof *u);
 	tx->committing = 0;
 	if (!u) { /* the locks are released; the copies keep the entries */
 		tx->failed = 1;
@@ -2202,13 +2203,13 @@ struct repl_savepoint {
 
 repl_savepoint *repl_txn_savepoint(repl_ctx *c, const repl_txn *tx)
 {
-	repl_savepoint *sp = calloc(1, sizeof *sp);
+	repl_savepoint *sp = mur_calloc(1, sizeof *sp);
 	if (!sp)
 		return NULL;
 	sp->nparts = tx->nparts;
-	sp->lsn = calloc((size_t)tx->nparts + 1, sizeof *sp->lsn);
-	sp->entry = calloc((size_t)tx->nparts + 1, sizeof *sp->entry);
-	sp->at_base = calloc((size_t)tx->nparts + 1, sizeof *sp->at_base);
+	sp->lsn = mur_calloc((size_t)tx->nparts + 1, sizeof *sp->lsn);
+	sp->entry = mur_calloc((size_t)tx->nparts + 1, sizeof *sp->entry);
+	sp->at_base = mur_calloc((size_t)tx->nparts + 1, sizeof *sp->at_base);
 	if (!sp->lsn || !sp->entry || !sp->at_base) {
 		repl_savepoint_free(sp);
 		return NULL;
@@ -2277,7 +2278,7 @@ void repl_txn_undo_failed(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, c
 static void rollback_run(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, int release,
 			 const mur_error *why, repl_txn_cb cb, void *arg)
 {
-	txn_undo *u = calloc(1, sizeof *u);
+	txn_undo *u = mur_calloc(1, sizeof *u);
 	int spn = sp ? sp->nparts : 0;
 	mur_error oom;
 	assert(!tx->ending && spn <= tx->nparts);

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/trace.h"
+#include "common/zalloc.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -2495,7 +2496,7 @@ static repl_wop *group(repl_shard *rt, repl_wop *op, size_t max_bytes)
 	    strcmp(rt->qhead->sql, op->sql) != 0 || rt->qhead->ncols != op->ncols ||
 	    rt->qhead->q != op->q || rt->qhead->facts.txn != op->facts.txn)
 		return op;
-	g = calloc(1, sizeof *g);
+	g = mur_calloc(1, sizeof *g);
 	if (!g || !(g->sql = strdup(op->sql))) {
 		free(g);
 		return op;
@@ -3039,7 +3040,7 @@ int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_
 		    repl_wop_cb cb, void *arg, mur_error *err)
 {
 	repl_wop *op;
-	if (!(op = calloc(1, sizeof *op)))
+	if (!(op = mur_calloc(1, sizeof *op)))
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	op->c = c;
 	op->table_id = t->id;
@@ -3072,7 +3073,7 @@ int repl_write_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quor
 int repl_write_staged(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, repl_txn *tx,
 		      const char *parts, repl_wop_cb cb, void *arg, mur_error *err)
 {
-	repl_wop *op = calloc(1, sizeof *op);
+	repl_wop *op = mur_calloc(1, sizeof *op);
 	if (!op || !(op->sql = strdup("")) || (parts && !(op->staged = strdup(parts)))) {
 		if (op)
 			free(op->sql);
@@ -3104,7 +3105,7 @@ int repl_write_staged(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quor
 
 int repl_exclusive(repl_ctx *c, cat_table *t, uint32_t shard, repl_excl_fn fn, void *arg)
 {
-	repl_wop *op = calloc(1, sizeof *op);
+	repl_wop *op = mur_calloc(1, sizeof *op);
 	if (!op)
 		return MUR_ENOMEM;
 	op->c = c;
@@ -3132,7 +3133,7 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
 	       const mur_buf *rows, uint64_t nrows, uint32_t ncols, repl_wop_cb cb, void *arg,
 	       mur_error *err)
 {
-	repl_wop *op = calloc(1, sizeof *op);
+	repl_wop *op = mur_calloc(1, sizeof *op);
 	size_t *offs = NULL;
 	if (!op)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -3160,8 +3161,8 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
 		op->parallel = !held_insert(op) || blind_insert(op);
 	}
 	if (nparams) {
-		op->params = calloc(nparams, sizeof *op->params);
-		offs = calloc(nparams, sizeof *offs);
+		op->params = mur_calloc(nparams, sizeof *op->params);
+		offs = mur_calloc(nparams, sizeof *offs);
 		if (!op->params || !offs)
 			goto oom;
 		op->nparams = nparams;
