@@ -22,8 +22,12 @@ static inline void *mur_calloc(size_t n, size_t size)
 	void *p;
 	if (size && n > SIZE_MAX / size)
 		return NULL;
-	if ((p = malloc(n * size)))
-		memset(p, 0, n * size);
+	if (!(p = malloc(n * size)))
+		return NULL;
+	/* GCC folds malloc then memset(0) back into calloc: the empty asm,
+	 * which may read *p, keeps them apart */
+	__asm__ volatile("" : : "r"(p) : "memory");
+	memset(p, 0, n * size);
 	return p;
 }
 
