@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/recycle.h"
 #include "common/zalloc.h"
 
 #include <assert.h>
@@ -34,9 +35,12 @@ static void resume_run(void *arg) { lead_run_start(arg); }
 
 int lead_run_park(lead_run *r) { return repl_park(r->e->repl, r->start_us, resume_run, r); }
 
+/* Freed runs (5 KiB) kept for the next statements (common/recycle.h). */
+static _Thread_local mur_recycler run_bin = {.size = sizeof(lead_run)};
+
 lead_run *lead_run_new(lead_session *s, const plan *p, pgw_done_cb done, void *arg)
 {
-	lead_run *r = mur_calloc(1, sizeof *r);
+	lead_run *r = mur_recycle_zalloc(&run_bin);
 	if (!r)
 		return NULL;
 	r->s = s;
@@ -95,7 +99,7 @@ static void run_free(lead_run *r)
 	if (r->own_plan)
 		plan_free(r->own_plan);
 	lead_session_unref(r->s);
-	free(r);
+	mur_recycle_free(&run_bin, r);
 }
 
 lead_run *lead_run_child(lead_run *parent, const plan *p,

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/trace.h"
+#include "common/recycle.h"
 #include "common/zalloc.h"
 
 #include <assert.h>
@@ -746,6 +747,9 @@ static uint8_t op_entry_kind(const repl_wop *op)
 				  : EXEC_ENTRY_DATA;
 }
 
+/* Freed write ops (5 KiB) kept for the next writes (common/recycle.h). */
+static _Thread_local mur_recycler wop_bin = {.size = sizeof(repl_wop)};
+
 static void op_free(repl_wop *op)
 {
 	repl_wop *m = op->members;
@@ -760,7 +764,7 @@ static void op_free(repl_wop *op)
 	mur_buf_free(&op->scratch);
 	mur_buf_free(&op->rows);
 	exec_result_free(&op->primary);
-	free(op);
+	mur_recycle_free(&wop_bin, op);
 }
 
 /* Keep the shard's row estimate (murphy.shards, the shuffle's cost
@@ -3040,7 +3044,7 @@ int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_
 		    repl_wop_cb cb, void *arg, mur_error *err)
 {
 	repl_wop *op;
-	if (!(op = mur_calloc(1, sizeof *op)))
+	if (!(op = mur_recycle_zalloc(&wop_bin)))
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	op->c = c;
 	op->table_id = t->id;
@@ -3073,7 +3077,7 @@ int repl_write_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quor
 int repl_write_staged(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, repl_txn *tx,
 		      const char *parts, repl_wop_cb cb, void *arg, mur_error *err)
 {
-	repl_wop *op = mur_calloc(1, sizeof *op);
+	repl_wop *op = mur_recycle_zalloc(&wop_bin);
 	if (!op || !(op->sql = strdup("")) || (parts && !(op->staged = strdup(parts)))) {
 		if (op)
 			free(op->sql);
@@ -3105,7 +3109,7 @@ int repl_write_staged(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quor
 
 int repl_exclusive(repl_ctx *c, cat_table *t, uint32_t shard, repl_excl_fn fn, void *arg)
 {
-	repl_wop *op = mur_calloc(1, sizeof *op);
+	repl_wop *op = mur_recycle_zalloc(&wop_bin);
 	if (!op)
 		return MUR_ENOMEM;
 	op->c = c;
@@ -3133,7 +3137,7 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
 	       const mur_buf *rows, uint64_t nrows, uint32_t ncols, repl_wop_cb cb, void *arg,
 	       mur_error *err)
 {
-	repl_wop *op = mur_calloc(1, sizeof *op);
+	repl_wop *op = mur_recycle_zalloc(&wop_bin);
 	size_t *offs = NULL;
 	if (!op)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
