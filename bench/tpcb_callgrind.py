@@ -64,7 +64,7 @@ def counts(out, ntxn):
         m = re.match(r"\s*([\d,]+) .*PROGRAM TOTALS", line)
         if m:
             total = int(m.group(1).replace(",", ""))
-        m = re.match(r"\s*([\d,]+) .*:__memset_\w+ ", line)
+        m = re.match(r"\s*([\d,]+) \([\s\d.]+%\)\s+\S*:__memset_\w+ \[", line)  # not "=>" calls
         if m:
             memset += int(m.group(1).replace(",", ""))
     # callgrind's call lines (calls=N) whose target (the cfn= before) is an allocator

@@ -20,6 +20,11 @@ void *mur_recycle_zalloc(mur_recycler *bin)
 	return mur_calloc(1, bin->size);
 }
 
+void *mur_recycle_alloc(mur_recycler *bin)
+{
+	return bin->n > 0 ? bin->kept[--bin->n] : malloc(bin->size);
+}
+
 void mur_recycle_free(mur_recycler *bin, void *p)
 {
 	if (!p)

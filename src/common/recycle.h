@@ -2,8 +2,9 @@
  * recycle.h — a few freed objects of one large type kept, per thread, for
  * that type's next allocation.
  *
- * The leader makes and frees several objects of 2-5 KiB per statement (a
- * lead_run, its pgw_result, a write op per shard written): above glibc's
+ * The leader makes and frees several objects of 2-9 KiB per statement (a
+ * lead_stmt, a lead_run, its pgw_result, a write op per shard written; a
+ * repl_txn per transaction): above glibc's
  * per-thread cache (1 KiB), each malloc takes _int_malloc's bins and may
  * first consolidate the fast bins, each free goes back through _int_free
  * (together ~5 % of the leader's CPU under TPC-B).  A bin keeps up to
@@ -33,7 +34,9 @@ typedef struct mur_recycler {
 /* A zeroed object of bin->size bytes (a kept one, else a new one); NULL
  * when out of memory. */
 void *mur_recycle_zalloc(mur_recycler *bin);
-/* p (from mur_recycle_zalloc of this bin, or malloc'd with its size) kept
+/* The same, not zeroed (as malloc's): for a caller that sets what it reads. */
+void *mur_recycle_alloc(mur_recycler *bin);
+/* p (from mur_recycle_zalloc or mur_recycle_alloc of this bin, or malloc'd with its size) kept
  * for the next allocation, or freed when the bin is full. */
 void mur_recycle_free(mur_recycler *bin, void *p);
 

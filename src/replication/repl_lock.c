@@ -83,6 +83,7 @@
 #include "common/clock.h"
 #include "common/fmt.h"
 #include "common/log.h"
+#include "common/recycle.h"
 #include "common/trace.h"
 #include "common/zalloc.h"
 
@@ -196,9 +197,12 @@ struct repl_txn {
 	repl_txn *next;                 /* c->txns */
 };
 
+/* Freed transactions (4.5 KiB) kept for the next ones (common/recycle.h). */
+static _Thread_local mur_recycler txn_bin = {.size = sizeof(repl_txn)};
+
 repl_txn *repl_txn_begin(repl_ctx *c, uint64_t txid, mur_error *err)
 {
-	repl_txn *tx = mur_calloc(1, sizeof *tx);
+	repl_txn *tx = mur_recycle_zalloc(&txn_bin);
 	if (!tx) {
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		return NULL;
@@ -456,7 +460,7 @@ static void txn_finish(repl_txn *tx)
 	if (tx->cb)
 		tx->cb(tx->cb_arg, tx->failed, &tx->err);
 	free(tx->parts);
-	free(tx);
+	mur_recycle_free(&txn_bin, tx);
 }
 
 /* ---- commit: a marker on every shard tx wrote ---- */

@@ -1,6 +1,6 @@
 /*
  * test_recycle.c — src/common/recycle.c: a kept object comes back zeroed
- * (as calloc's), the bin keeps at most MUR_RECYCLE_KEEP and frees the
+ * (as calloc's), an unzeroed take reuses one too, the bin keeps at most MUR_RECYCLE_KEEP and frees the
  * rest, NULL is ignored, and mur_calloc (zalloc.h) zeroes and refuses an
  * overflowing size.
  */
@@ -54,6 +54,19 @@ static void test_bin_keeps_at_most_its_limit(void **state)
 		free(mur_recycle_zalloc(&bin));
 }
 
+static void test_unzeroed_take_reuses_a_kept_one(void **state)
+{
+	(void)state;
+	static mur_recycler bin = {.size = sizeof(big)};
+	big *a = mur_recycle_alloc(&bin), *b;
+	assert_non_null(a);
+	mur_recycle_free(&bin, a);
+	b = mur_recycle_alloc(&bin);
+	assert_ptr_equal(a, b);
+	assert_int_equal(bin.n, 0);
+	free(b);
+}
+
 static void test_mur_calloc(void **state)
 {
 	(void)state;
@@ -70,6 +83,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kept_object_comes_back_zeroed),
 		cmocka_unit_test(test_bin_keeps_at_most_its_limit),
+		cmocka_unit_test(test_unzeroed_take_reuses_a_kept_one),
 		cmocka_unit_test(test_mur_calloc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
