@@ -29,7 +29,7 @@ void mur_recycle_free(mur_recycler *bin, void *p)
 {
 	if (!p)
 		return;
-	if (bin->n < MUR_RECYCLE_KEEP)
+	if (bin->n < MUR_RECYCLE_KEEP && !MUR_RECYCLE_SANITIZED)
 		bin->kept[bin->n++] = p;
 	else
 		free(p);

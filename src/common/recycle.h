@@ -15,7 +15,8 @@
  * in the initializer ({.size = sizeof(T)}), so no locking: an object freed
  * on another thread than the one that made it goes to that thread's bin.
  * Kept objects live until the process exits (at most MUR_RECYCLE_KEEP per
- * bin per thread).  mur_recycle_free(bin, NULL) does nothing; any object a
+ * bin per thread); under AddressSanitizer none is kept (a kept object
+ * would hide a use after free).  mur_recycle_free(bin, NULL) does nothing; any object a
  * bin hands out may be given to free() instead.
  */
 #ifndef MUR_COMMON_RECYCLE_H
@@ -24,6 +25,19 @@
 #include <stddef.h>
 
 #define MUR_RECYCLE_KEEP 16 /* per bin per thread: a few statements' worth */
+
+/* 1 under AddressSanitizer (make asan): every object is freed, a kept
+ * one would hide a use after free from it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MUR_RECYCLE_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MUR_RECYCLE_SANITIZED 1
+#endif
+#endif
+#ifndef MUR_RECYCLE_SANITIZED
+#define MUR_RECYCLE_SANITIZED 0
+#endif
 
 typedef struct mur_recycler {
 	size_t size; /* the type's size: every object of the bin is this large */

@@ -29,6 +29,8 @@ static void test_kept_object_comes_back_zeroed(void **state)
 		assert_int_equal(a->bytes[i], 0);
 	memset(a, 0x5a, sizeof *a);
 	mur_recycle_free(&bin, a);
+	if (MUR_RECYCLE_SANITIZED) /* make asan: nothing is kept */
+		skip();
 	assert_int_equal(bin.n, 1);
 	b = mur_recycle_zalloc(&bin);
 	assert_ptr_equal(a, b); /* the kept one */
@@ -45,6 +47,8 @@ static void test_bin_keeps_at_most_its_limit(void **state)
 	(void)state;
 	static mur_recycler bin = {.size = sizeof(big)};
 	big *p[MUR_RECYCLE_KEEP + 3];
+	if (MUR_RECYCLE_SANITIZED)
+		skip();
 	for (int i = 0; i < MUR_RECYCLE_KEEP + 3; i++)
 		assert_non_null(p[i] = mur_recycle_zalloc(&bin));
 	for (int i = 0; i < MUR_RECYCLE_KEEP + 3; i++)
@@ -60,6 +64,10 @@ static void test_unzeroed_take_reuses_a_kept_one(void **state)
 	static mur_recycler bin = {.size = sizeof(big)};
 	big *a = mur_recycle_alloc(&bin), *b;
 	assert_non_null(a);
+	if (MUR_RECYCLE_SANITIZED) {
+		free(a);
+		skip();
+	}
 	mur_recycle_free(&bin, a);
 	b = mur_recycle_alloc(&bin);
 	assert_ptr_equal(a, b);
