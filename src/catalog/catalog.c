@@ -19,6 +19,7 @@
 #include "catalog/catalog_int.h"
 #include "catalog/catalog_fkey.h"
 
+#include "common/fmt.h"
 #include "common/log.h"
 
 #include <assert.h>
@@ -409,10 +410,17 @@ uint32_t cat_shard_for_value(const cat_table *t, const mur_value *v)
 void cat_placement_file(const cat_table *t, uint32_t shard, char *out, size_t outsz)
 {
 	uint32_t gen = shard < t->nshards && t->shards ? t->shards[shard].gen : 0;
-	if (gen)
-		snprintf(out, outsz, "t%u_s%ug%u.db", t->id, shard, gen);
-	else
-		snprintf(out, outsz, "t%u_s%u.db", t->id, shard);
+	mur_cat c; /* "t%u_s%ug%u.db" without stdio: one per task the leader sends */
+	mur_cat_init(&c, out, outsz);
+	mur_cat_mem(&c, "t", 1);
+	mur_cat_u64(&c, t->id);
+	mur_cat_mem(&c, "_s", 2);
+	mur_cat_u64(&c, shard);
+	if (gen) {
+		mur_cat_mem(&c, "g", 1);
+		mur_cat_u64(&c, gen);
+	}
+	mur_cat_mem(&c, ".db", 3);
 }
 
 /* The digits at *p as a uint32 (no sign, no blank), *p moved past them;

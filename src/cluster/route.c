@@ -32,6 +32,7 @@
 #include "cluster/fault.h"
 
 #include "common/log.h"
+#include "common/zalloc.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -209,7 +210,7 @@ int clu_send_task(clu_leader *l, uint32_t node_id, exec_task *task, clu_task_cb 
 		return mur_error_set(err, SQLSTATE_INSUFFICIENT_RESOURCES,
 				     "too many tasks in flight on follower \"%s\" (limit %d)",
 				     n->name, CLU_PENDING_TASKS_MAX);
-	p = calloc(1, sizeof *p);
+	p = mur_calloc(1, sizeof *p);
 	if (!p)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	task->id = l->next_task_id++;

@@ -11,6 +11,8 @@
  */
 #include "leader/lead_int.h"
 
+#include "common/zalloc.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +24,7 @@ void lead_plan_columns(const plan *p, int *ncols, pgw_column **cols)
 	*cols = NULL;
 	if (p->nout <= 0)
 		return;
-	c = calloc((size_t)p->nout, sizeof *c);
+	c = mur_calloc((size_t)p->nout, sizeof *c);
 	if (!c) {
 		*ncols = 0;
 		return;

@@ -12,6 +12,8 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/recycle.h"
+#include "common/zalloc.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -33,9 +35,12 @@ static void resume_run(void *arg) { lead_run_start(arg); }
 
 int lead_run_park(lead_run *r) { return repl_park(r->e->repl, r->start_us, resume_run, r); }
 
+/* Freed runs (5 KiB) kept for the next statements (common/recycle.h). */
+static _Thread_local mur_recycler run_bin = {.size = sizeof(lead_run)};
+
 lead_run *lead_run_new(lead_session *s, const plan *p, pgw_done_cb done, void *arg)
 {
-	lead_run *r = calloc(1, sizeof *r);
+	lead_run *r = mur_recycle_zalloc(&run_bin);
 	if (!r)
 		return NULL;
 	r->s = s;
@@ -94,7 +99,7 @@ static void run_free(lead_run *r)
 	if (r->own_plan)
 		plan_free(r->own_plan);
 	lead_session_unref(r->s);
-	free(r);
+	mur_recycle_free(&run_bin, r);
 }
 
 lead_run *lead_run_child(lead_run *parent, const plan *p,
@@ -110,7 +115,7 @@ lead_run *lead_run_child(lead_run *parent, const plan *p,
 	c->block_txid = parent->block_txid;
 	c->analyze = parent->analyze;
 	if (parent->nparams) {
-		c->params = calloc((size_t)parent->nparams, sizeof *c->params);
+		c->params = mur_calloc((size_t)parent->nparams, sizeof *c->params);
 		if (!c->params) {
 			run_free(c);
 			return NULL;
@@ -430,8 +435,8 @@ int lead_bind_params(lead_run *r, int nvals, const char *const *values, const in
 	}
 	if (nvals == 0)
 		return MUR_OK;
-	r->params = calloc((size_t)nvals, sizeof *r->params);
-	offsets = calloc((size_t)nvals, sizeof *offsets);
+	r->params = mur_calloc((size_t)nvals, sizeof *r->params);
+	offsets = mur_calloc((size_t)nvals, sizeof *offsets);
 	if (!r->params || !offsets) {
 		free(offsets);
 		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");

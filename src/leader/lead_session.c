@@ -30,7 +30,10 @@
 #include "common/clock.h"
 #include "common/datestyle.h"
 #include "common/failing_row.h"
+#include "common/fmt.h"
 #include "common/log.h"
+#include "common/recycle.h"
+#include "common/zalloc.h"
 #include "pgcatalog/pgcatalog.h"
 #include "pgwire/pgw_server.h"
 #include "sql/plan_cache.h"
@@ -47,7 +50,7 @@
 
 lead_engine *lead_engine_create(catalog *cat, const lead_transport *tr, mur_error *err)
 {
-	lead_engine *e = calloc(1, sizeof *e);
+	lead_engine *e = mur_calloc(1, sizeof *e);
 	repl_config rc = {
 		.cat = cat,
 		.time_id = lead_time_id,
@@ -429,7 +432,7 @@ void lead_session_sql_options(lead_session *s, sql_options *out)
 	out->xact_now_us = s->xact_now_us;
 	cd = lead_session_get(s, "search_path");
 	out->search_path_given = cd != NULL;
-	snprintf(out->search_path, sizeof out->search_path, "%s", cd ? cd : "");
+	mur_strlcpy(out->search_path, cd ? cd : "", sizeof out->search_path);
 	cd = lead_session_get(s, "murphy.shuffle_strategy");
 	out->shuffle_strategy = !cd                          ? SQL_SHUFFLE_AUTO
 				: !strcmp(cd, "gather")      ? SQL_SHUFFLE_GATHER
@@ -906,7 +909,7 @@ static void *op_session_open(void *engine, pgw_session *ps, const char *user, co
 			      "role \"%s\" is not permitted to log in", user);
 		return NULL;
 	}
-	if (!(s = calloc(1, sizeof *s))) {
+	if (!(s = mur_calloc(1, sizeof *s))) {
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		return NULL;
 	}
@@ -966,7 +969,7 @@ static int split_cached(lead_session *s, const char *sql, int *n, char ***stmts)
 	sql_cached *e = sql_plan_cache_find(s->plans, &s->lift);
 	int hit = e && e->p && e->catalog_version == cat_version(s->e->cat) && s->lift.len;
 	sql_cached_unref(e);
-	if (!hit || !(*stmts = calloc(1, sizeof **stmts)))
+	if (!hit || !(*stmts = mur_calloc(1, sizeof **stmts)))
 		return 0;
 	if (!((*stmts)[0] = strndup(sql, s->lift.len))) {
 		free(*stmts);
@@ -1026,6 +1029,10 @@ static void stmt_drop_plan(lead_stmt *st)
 	st->p = NULL;
 }
 
+/* Freed statements (9 KiB, not zeroed: op_prepare sets what is read) kept
+ * for the next ones (common/recycle.h). */
+static _Thread_local mur_recycler stmt_bin = {.size = sizeof(lead_stmt)};
+
 static void stmt_free(lead_stmt *st)
 {
 	if (!st)
@@ -1033,7 +1040,7 @@ static void stmt_free(lead_stmt *st)
 	stmt_drop_plan(st);
 	free(st->cols);
 	free(st->sql);
-	free(st);
+	mur_recycle_free(&stmt_bin, st);
 }
 
 static void stmt_describe_fill(lead_stmt *st)
@@ -1047,7 +1054,7 @@ static void stmt_describe_fill(lead_stmt *st)
 	st->cols = NULL;
 	st->ncols = 0;
 	if (p->kind == PLAN_EXPLAIN || p->kind == PLAN_SHOW) {
-		st->cols = calloc(1, sizeof *st->cols);
+		st->cols = mur_calloc(1, sizeof *st->cols);
 		if (!st->cols)
 			return;
 		snprintf(st->cols[0].name, sizeof st->cols[0].name, "%s",
@@ -1179,7 +1186,7 @@ static void *op_prepare(void *esess, const char *sql, int nparams, const uint32_
 	const sql_lift *lift = sql == s->split_stmt && nparams == 0 && strlen(sql) == s->lift.len
 				       ? &s->lift
 				       : NULL;
-	lead_stmt *st = malloc(sizeof *st);
+	lead_stmt *st = mur_recycle_alloc(&stmt_bin);
 	s->split_stmt = NULL;
 	if (st)
 		memset(st, 0, offsetof(lead_stmt, given_oids)); /* the oids: lead_int.h */
@@ -1320,7 +1327,7 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 		done_with_error(done, arg, &err);
 		return;
 	}
-	snprintf(r->sql_text, sizeof r->sql_text, "%s", st->sql ? st->sql : "");
+	mur_strlcpy(r->sql_text, st->sql ? st->sql : "", sizeof r->sql_text);
 	memcpy(s->last_query, r->sql_text, sizeof s->last_query);
 	r->stmt = st;
 	if (st->cached && nparams == 0 && lift_params(s, st, &nparams, &values, &lengths) != MUR_OK)
@@ -1470,9 +1477,9 @@ static int plan_job_keep_params(plan_job *j, int nparams, const char *const *val
 {
 	if (nparams == 0 && nformats == 0)
 		return MUR_OK;
-	j->values = calloc((size_t)nparams + 1, sizeof *j->values);
-	j->lengths = calloc((size_t)nparams + 1, sizeof *j->lengths);
-	j->formats = calloc((size_t)nformats + 1, sizeof *j->formats);
+	j->values = mur_calloc((size_t)nparams + 1, sizeof *j->values);
+	j->lengths = mur_calloc((size_t)nparams + 1, sizeof *j->lengths);
+	j->formats = mur_calloc((size_t)nformats + 1, sizeof *j->formats);
 	if (!j->values || !j->lengths || !j->formats)
 		return MUR_ENOMEM;
 	j->nparams = nparams;
@@ -1660,7 +1667,7 @@ static void execute_or_wait(lead_session *s, lead_stmt *st, int nparams, const c
 		plan_failed(s, &err, done, arg);
 		return;
 	}
-	if (!(w = calloc(1, sizeof *w)) || !(w->j = calloc(1, sizeof *w->j)) ||
+	if (!(w = mur_calloc(1, sizeof *w)) || !(w->j = mur_calloc(1, sizeof *w->j)) ||
 	    plan_job_keep_params(w->j, nparams, values, lengths, nformats, formats) != MUR_OK) {
 		if (w && w->j)
 			plan_job_free(w->j);
@@ -1720,7 +1727,7 @@ static int plan_job_start(lead_session *s, lead_stmt *st, int run, int nparams,
 			  const char *const *values, const int32_t *lengths, int nformats,
 			  const int16_t *formats, pgw_done_cb done, void *arg)
 {
-	plan_job *j = calloc(1, sizeof *j);
+	plan_job *j = mur_calloc(1, sizeof *j);
 	if (!j)
 		return MUR_ENOMEM;
 	j->s = s;

@@ -31,6 +31,8 @@
  */
 #include "leader/lead_int.h"
 
+#include "common/zalloc.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +58,7 @@ static const char *const reportable[LEAD_REPORTED][2] = {
 
 static lead_settings_snap *snap_of(const lead_setting *v, int n)
 {
-	lead_settings_snap *sp = calloc(1, sizeof *sp);
+	lead_settings_snap *sp = mur_calloc(1, sizeof *sp);
 	if (!sp)
 		return NULL;
 	sp->n = n;

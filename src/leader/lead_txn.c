@@ -43,6 +43,7 @@
 #include "leader/lead_int.h"
 
 #include "common/log.h"
+#include "common/zalloc.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -210,7 +211,7 @@ static void block_end_start(lead_session *s, lead_run *r, pgw_done_cb done, void
 			    int abort, const char *tag)
 {
 	repl_txn *tx = s->tx;
-	block_end *be = calloc(1, sizeof *be);
+	block_end *be = mur_calloc(1, sizeof *be);
 	mur_error err;
 	if (!be) {
 		/* cannot wait for the end: the locks and entries stay until the

@@ -40,7 +40,9 @@
 #include "common/array.h"
 #include "common/bpchar.h"
 #include "common/failing_row.h"
+#include "common/fmt.h"
 #include "common/utf8.h"
+#include "common/zalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,7 +330,11 @@ static void write_done(lead_run *r)
 				     r->ncols ? r->ncols : (uint32_t)nret, &err) != MUR_OK)
 			lead_run_fail(r, &err);
 	}
-	snprintf(r->res->tag, sizeof r->res->tag, "%s %llu", verb, (unsigned long long)r->changes);
+	mur_cat tag; /* "%s %llu" without stdio (common/fmt.h) */
+	mur_cat_init(&tag, r->res->tag, sizeof r->res->tag);
+	mur_cat_str(&tag, verb);
+	mur_cat_mem(&tag, " ", 1);
+	mur_cat_u64(&tag, r->changes);
 	lead_run_finish(r);
 }
 
@@ -362,8 +368,8 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 		lead_run_fail(r, &err);
 		goto out;
 	}
-	batches = calloc(t->nshards, sizeof *batches);
-	counts = calloc(t->nshards, sizeof *counts);
+	batches = mur_calloc(t->nshards, sizeof *batches);
+	counts = mur_calloc(t->nshards, sizeof *counts);
 	if (!batches || !counts) {
 		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		lead_run_fail(r, &err);
@@ -504,8 +510,8 @@ static void modify_source_done(lead_run *r, lead_run *child)
 {
 	const plan_modify *pm = &r->p->u.modify;
 	uint32_t nsh = pm->table->nshards, shards[CAT_SHARDS_MAX];
-	mur_buf *batches = calloc(nsh, sizeof *batches);
-	uint64_t *counts = calloc(nsh, sizeof *counts);
+	mur_buf *batches = mur_calloc(nsh, sizeof *batches);
+	uint64_t *counts = mur_calloc(nsh, sizeof *counts);
 	repl_write_facts facts = {.returns_rows = pm->nreturning > 0,
 				  .may_skip_rows = 1,
 				  .is_delete = pm->is_delete};

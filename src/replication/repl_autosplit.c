@@ -415,10 +415,7 @@ static void probe_one(repl_ctx *c, struct repl_autosplit *as, cat_table *t, uint
 	mur_error err;
 	if (!primary || as->nprobes >= REPL_AUTOSPLIT_PROBES_MAX || !(tk = malloc(sizeof *tk)))
 		return;
-	memset(&task, 0, sizeof task);
-	task.kind = EXEC_TASK_QUERY;
-	task.nplacements = 1;
-	cat_placement_file(t, sh, task.placements[0], sizeof task.placements[0]);
+	repl_shard_task(&task, EXEC_TASK_QUERY, t, sh);
 	task.sql = REPL_PAGES_BYTES_SQL;
 	task.load_cpu_only = 1;
 	as->probes[as->nprobes] = (autosplit_probe){t->id, sh, t->shards[sh].gen, 0, 0};

@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,7 @@ repl_ctx *repl_create(const repl_config *cfg, mur_error *err)
 	c->time_id = cfg->time_id;
 	repl_set_write_pipeline(c, cfg->write_pipeline);
 	c->fault_points = cfg->fault_points;
+	c->fault_want = cfg->fault_points ? getenv("MURPHY_FAULT_POINT") : NULL;
 	c->wake_at = cfg->wake_at;
 	c->wake_ctx = cfg->wake_ctx;
 	c->started_us = mur_now_us();
@@ -91,6 +93,18 @@ void repl_set_decide(repl_ctx *c, repl_decide_fn fn, void *ctx)
 int repl_connected(const repl_ctx *c, uint32_t node_id)
 {
 	return c->tr.connected(c->tr.ctx, node_id);
+}
+
+void repl_shard_task(exec_task *task, exec_task_kind kind, const cat_table *t, uint32_t shard)
+{
+	memset(task, 0, sizeof *task);
+	task->kind = kind;
+	task->nplacements = 1;
+	if (t)
+		cat_placement_file(t, shard, task->placements[0], sizeof task->placements[0]);
+	else
+		snprintf(task->placements[0], sizeof task->placements[0], "status.db");
+	task->sql = "";
 }
 
 void repl_heard(repl_ctx *c, cat_placement *p) { p->heard = ++c->heard_seq; }

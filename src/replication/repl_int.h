@@ -125,10 +125,14 @@ struct repl_ctx {
 	uint64_t (*time_id)(uint64_t *next);
 	uint64_t entry_next; /* shard log entry ids (time_id's counter) */
 	int write_pipeline;
-	int fault_points;     /* repl_config.fault_points */
-	int stage_hold_spent; /* a "_once" stage fault point held its transaction */
-	int chain_fail_spent; /* txn_stage_fail_chained chose its marker (repl_lock.c) */
-	int chain_undo_spent; /* txn_chain_undo_hold held its transaction (repl_lock.c) */
+	int fault_points;       /* repl_config.fault_points */
+	const char *fault_want; /* fault_points: $MURPHY_FAULT_POINT read once at repl_create
+				   (the process's environment, never set by murphy; NULL:
+				   none): getenv walked the environment at each of a
+				   commit's ~11 fault points */
+	int stage_hold_spent;   /* a "_once" stage fault point held its transaction */
+	int chain_fail_spent;   /* txn_stage_fail_chained chose its marker (repl_lock.c) */
+	int chain_undo_spent;   /* txn_chain_undo_hold held its transaction (repl_lock.c) */
 	void (*wake_at)(void *ctx, uint64_t due_us); /* repl_config.wake_at */
 	void *wake_ctx;
 	repl_decide_fn decide; /* repl_set_decide; NULL: decisions recorded inline */
@@ -175,6 +179,11 @@ void repl_txn_ends_destroy(repl_ctx *c);
 repl_shard *repl_shard_get(repl_ctx *c, uint32_t table_id, uint32_t shard);
 repl_shard *repl_shard_find(const repl_ctx *c, uint32_t table_id, uint32_t shard);
 int repl_connected(const repl_ctx *c, uint32_t node_id);
+/* *task zeroed, then a task of `kind` for shard's placement of t alone
+ * (t NULL: the follower's own status.db), sql "": what every one-placement
+ * task (a write, an apply, an undo, a sync, a probe) starts from; the
+ * caller sets the rest.  Nothing allocated. */
+void repl_shard_task(exec_task *task, exec_task_kind kind, const cat_table *t, uint32_t shard);
 /* An answer from p's follower just set p->applied_lsn (a write's, an
  * undo's, a catch-up's): stamp p, so that a STATUS asked before it, whose
  * answer a worker thread of the follower may have taken before that

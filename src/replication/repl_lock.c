@@ -81,8 +81,11 @@
 #include "replication/repl_int.h"
 
 #include "common/clock.h"
+#include "common/fmt.h"
 #include "common/log.h"
+#include "common/recycle.h"
 #include "common/trace.h"
+#include "common/zalloc.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -194,9 +197,12 @@ struct repl_txn {
 	repl_txn *next;                 /* c->txns */
 };
 
+/* Freed transactions (4.5 KiB) kept for the next ones (common/recycle.h). */
+static _Thread_local mur_recycler txn_bin = {.size = sizeof(repl_txn)};
+
 repl_txn *repl_txn_begin(repl_ctx *c, uint64_t txid, mur_error *err)
 {
-	repl_txn *tx = calloc(1, sizeof *tx);
+	repl_txn *tx = mur_recycle_zalloc(&txn_bin);
 	if (!tx) {
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		return NULL;
@@ -454,7 +460,7 @@ static void txn_finish(repl_txn *tx)
 	if (tx->cb)
 		tx->cb(tx->cb_arg, tx->failed, &tx->err);
 	free(tx->parts);
-	free(tx);
+	mur_recycle_free(&txn_bin, tx);
 }
 
 /* ---- commit: a marker on every shard tx wrote ---- */
@@ -469,8 +475,7 @@ typedef struct mark_ref {
  * dies right there, as kill -9 would (docs/transactions.md, crash table). */
 static int fault_armed(const repl_ctx *c, const char *name)
 {
-	const char *want;
-	return c->fault_points && (want = getenv("MURPHY_FAULT_POINT")) && strcmp(want, name) == 0;
+	return c->fault_want && strcmp(c->fault_want, name) == 0;
 }
 
 static void fault_point(const repl_ctx *c, const char *name)
@@ -733,17 +738,20 @@ static int part_wrote(repl_ctx *c, const repl_txn_part *pt)
  * cut with ",…" past n bytes: repl_outcome.c never trims such a row). */
 static void decision_parts(repl_ctx *c, const repl_txn *tx, char *parts, size_t n)
 {
-	size_t len = 0;
-	parts[0] = '\0';
+	mur_cat out; /* snprintf's text without stdio (common/fmt.h): once per commit */
+	mur_cat_init(&out, parts, n);
 	for (int i = 0; i < tx->nparts; i++) {
 		if (!part_wrote(c, &tx->parts[i]))
 			continue;
-		if (len >= n - 32) {
-			snprintf(parts + len, n - len, ",…");
+		if (out.len >= n - 32) {
+			mur_cat_str(&out, ",…");
 			break;
 		}
-		len += (size_t)snprintf(parts + len, n - len, "%s%u:%u", len ? "," : "",
-					tx->parts[i].table_id, tx->parts[i].shard);
+		if (out.len)
+			mur_cat_mem(&out, ",", 1);
+		mur_cat_u64(&out, tx->parts[i].table_id);
+		mur_cat_mem(&out, ":", 1);
+		mur_cat_u64(&out, tx->parts[i].shard);
 	}
 }
 
@@ -829,21 +837,33 @@ static void send_markers(repl_ctx *c, repl_txn *tx)
  * recorded decision. */
 static int staged_parts(repl_ctx *c, const repl_txn *tx, char *out, size_t n)
 {
-	size_t len = (size_t)snprintf(out, n, "q=%d;", (int)tx->q);
+	mur_cat o; /* snprintf's text without stdio (common/fmt.h): twice per commit */
 	int first = 1;
-	for (int i = 0; i < tx->ndeps && len < n; i++)
-		len += (size_t)snprintf(out + len, n - len, "%s%llu@%u:%u%s",
-					i ? "/" : "d=", (unsigned long long)tx->deps[i].txid,
-					tx->deps[i].table_id, tx->deps[i].shard,
-					i + 1 == tx->ndeps ? ";" : "");
-	for (int i = 0; i < tx->nparts && len < n; i++) {
+	mur_cat_init(&o, out, n);
+	mur_cat_mem(&o, "q=", 2);
+	mur_cat_u64(&o, (uint64_t)tx->q);
+	mur_cat_mem(&o, ";", 1);
+	for (int i = 0; i < tx->ndeps && o.len < n; i++) {
+		mur_cat_str(&o, i ? "/" : "d=");
+		mur_cat_u64(&o, tx->deps[i].txid);
+		mur_cat_mem(&o, "@", 1);
+		mur_cat_u64(&o, tx->deps[i].table_id);
+		mur_cat_mem(&o, ":", 1);
+		mur_cat_u64(&o, tx->deps[i].shard);
+		if (i + 1 == tx->ndeps)
+			mur_cat_mem(&o, ";", 1);
+	}
+	for (int i = 0; i < tx->nparts && o.len < n; i++) {
 		if (!part_wrote(c, &tx->parts[i]))
 			continue;
-		len += (size_t)snprintf(out + len, n - len, "%s%u:%u", first ? "" : ",",
-					tx->parts[i].table_id, tx->parts[i].shard);
+		if (!first)
+			mur_cat_mem(&o, ",", 1);
+		mur_cat_u64(&o, tx->parts[i].table_id);
+		mur_cat_mem(&o, ":", 1);
+		mur_cat_u64(&o, tx->parts[i].shard);
 		first = 0;
 	}
-	return len < n;
+	return o.len < n;
 }
 
 /* Will tx commit by staging markers?  Asked for, and its list fits. */
@@ -882,7 +902,7 @@ static void outcome_recorded(void *arg, int rc, const mur_error *why)
  * decision log's group of this loop turn; nothing waits for it. */
 static void record_outcome(repl_ctx *c, const repl_txn *tx)
 {
-	outcome_row *row = calloc(1, sizeof *row);
+	outcome_row *row = mur_calloc(1, sizeof *row);
 	mur_error why;
 	if (!row) {
 		MLOG(WARN, "txn",
@@ -2032,11 +2052,7 @@ static void undo_copy(repl_ctx *c, cat_table *t, part_undo *pu, cat_placement *p
 	exec_task task;
 	mur_error err;
 	undo_ref *ref = malloc(sizeof *ref);
-	memset(&task, 0, sizeof task);
-	task.kind = EXEC_TASK_UNDO;
-	task.nplacements = 1;
-	cat_placement_file(t, pt->shard, task.placements[0], sizeof task.placements[0]);
-	task.sql = "";
+	repl_shard_task(&task, EXEC_TASK_UNDO, t, pt->shard);
 	task.lsn = pu->lsn;
 	if (ref) {
 		ref->pu = pu;
@@ -2102,7 +2118,7 @@ static void undo_part(repl_ctx *c, txn_undo *u, int i, uint64_t lsn, uint64_t en
 	mur_error oom;
 	if (!t || pt->shard >= t->nshards)
 		return;
-	pu = calloc(1, sizeof *pu);
+	pu = mur_calloc(1, sizeof *pu);
 	if (pu) { /* the exclusive op may run at once, inside repl_exclusive */
 		*pu = (part_undo){.u = u,
 				  .part = i,
@@ -2157,7 +2173,7 @@ static void drop_kept(repl_ctx *c, const repl_txn *tx)
  * and tx->err (a failed commit's) are what cb hears unless an undo fails. */
 static void txn_abort_undo(repl_ctx *c, repl_txn *tx)
 {
-	txn_undo *u = calloc(1, sizeof *u);
+	txn_undo *u = mur_calloc(1, sizeof *u);
 	tx->committing = 0;
 	if (!u) { /* the locks are released; the copies keep the entries */
 		tx->failed = 1;
@@ -2191,13 +2207,13 @@ struct repl_savepoint {
 
 repl_savepoint *repl_txn_savepoint(repl_ctx *c, const repl_txn *tx)
 {
-	repl_savepoint *sp = calloc(1, sizeof *sp);
+	repl_savepoint *sp = mur_calloc(1, sizeof *sp);
 	if (!sp)
 		return NULL;
 	sp->nparts = tx->nparts;
-	sp->lsn = calloc((size_t)tx->nparts + 1, sizeof *sp->lsn);
-	sp->entry = calloc((size_t)tx->nparts + 1, sizeof *sp->entry);
-	sp->at_base = calloc((size_t)tx->nparts + 1, sizeof *sp->at_base);
+	sp->lsn = mur_calloc((size_t)tx->nparts + 1, sizeof *sp->lsn);
+	sp->entry = mur_calloc((size_t)tx->nparts + 1, sizeof *sp->entry);
+	sp->at_base = mur_calloc((size_t)tx->nparts + 1, sizeof *sp->at_base);
 	if (!sp->lsn || !sp->entry || !sp->at_base) {
 		repl_savepoint_free(sp);
 		return NULL;
@@ -2266,7 +2282,7 @@ void repl_txn_undo_failed(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, c
 static void rollback_run(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, int release,
 			 const mur_error *why, repl_txn_cb cb, void *arg)
 {
-	txn_undo *u = calloc(1, sizeof *u);
+	txn_undo *u = mur_calloc(1, sizeof *u);
 	int spn = sp ? sp->nparts : 0;
 	mur_error oom;
 	assert(!tx->ending && spn <= tx->nparts);

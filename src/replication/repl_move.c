@@ -375,10 +375,7 @@ static int size_query(repl_ctx *c, repl_move *m, uint64_t group, mur_error *err)
 	uint32_t primary = repl_ensure_primary(c, t, m->shard);
 	size_req *q;
 	exec_task task;
-	memset(&task, 0, sizeof task);
-	task.kind = EXEC_TASK_QUERY;
-	task.nplacements = 1;
-	cat_placement_file(t, m->shard, task.placements[0], sizeof task.placements[0]);
+	repl_shard_task(&task, EXEC_TASK_QUERY, t, m->shard);
 	/* the pages in use: what the snapshot copies (free pages are not sent) */
 	task.sql = REPL_PAGES_BYTES_SQL;
 	if (!primary)

@@ -214,18 +214,6 @@ static recover_action *new_action(action_kind kind, const cat_table *t, uint32_t
 	return a;
 }
 
-static void task_for(exec_task *task, exec_task_kind kind, const cat_table *t, uint32_t shard)
-{
-	memset(task, 0, sizeof *task);
-	task->kind = kind;
-	task->nplacements = 1;
-	if (t)
-		cat_placement_file(t, shard, task->placements[0], sizeof task->placements[0]);
-	else
-		snprintf(task->placements[0], sizeof task->placements[0], "status.db");
-	task->sql = "";
-}
-
 static void set_peer(repl_ctx *c, exec_task *task, uint32_t source)
 {
 	const cat_node *n = cat_node_by_id(c->cat, source);
@@ -272,7 +260,7 @@ static void catchup_excl(repl_ctx *c, cat_table *t, uint32_t shard, void *arg)
 	}
 	a->source_id = primary;
 	a->exclusive = 1;
-	task_for(&task, EXEC_TASK_CATCHUP, t, shard);
+	repl_shard_task(&task, EXEC_TASK_CATCHUP, t, shard);
 	task.lsn = s->committed_lsn;
 	set_peer(c, &task, primary);
 	if (send_action(c, a, &task) != MUR_OK) {
@@ -315,7 +303,7 @@ static void start_rebuild(repl_ctx *c, cat_table *t, uint32_t shard, uint32_t ta
 	}
 	a->source_id = source;
 	a->replaces = replaces;
-	task_for(&task, EXEC_TASK_REBUILD, t, shard);
+	repl_shard_task(&task, EXEC_TASK_REBUILD, t, shard);
 	set_peer(c, &task, source);
 	task.fetch_max_bps = repl_move_rate_for(c, t->id, shard, target); /* a move's throttle */
 	if (send_action(c, a, &task) != MUR_OK) {
@@ -555,7 +543,7 @@ static int drop_file(repl_ctx *c, uint32_t node_id, uint32_t table_id, uint32_t 
 	if (!(a = new_action(ACT_DROP, NULL, shard, node_id)))
 		return 0;
 	a->table_id = table_id;
-	task_for(&task, EXEC_TASK_DROP, NULL, 0);
+	repl_shard_task(&task, EXEC_TASK_DROP, NULL, 0);
 	snprintf(task.placements[0], sizeof task.placements[0], "%s", file);
 	MLOG(INFO, "recover", "dropping %s on %s: not a placement in the catalog", file,
 	     cat_node_name(c->cat, node_id));
@@ -676,7 +664,7 @@ static int txn_undo_start(repl_ctx *c, uint32_t node_id, const char *file, uint6
 	    !(rt = repl_shard_get(c, table_id, shard)) ||
 	    !(a = new_action(ACT_TXN_UNDO, t, shard, node_id)))
 		return 0;
-	task_for(&task, EXEC_TASK_UNDO, t, shard);
+	repl_shard_task(&task, EXEC_TASK_UNDO, t, shard);
 	task.lsn = txn_lsn - 1;
 	if (send_action(c, a, &task) != MUR_OK) {
 		free(a);
@@ -886,7 +874,7 @@ static void send_status(repl_ctx *c, uint32_t node_id)
 		return;
 	a->heard_at = c->heard_seq;
 	a->reask = c->status_known[node_id % CAT_NODES_MAX];
-	task_for(&task, EXEC_TASK_STATUS, NULL, 0);
+	repl_shard_task(&task, EXEC_TASK_STATUS, NULL, 0);
 	if (send_action(c, a, &task) != MUR_OK) {
 		free(a);
 		return;
@@ -1045,7 +1033,7 @@ static void recover_placement(repl_ctx *c, cat_table *t, uint32_t sh, cat_placem
 		a = new_action(ACT_UNDO, t, sh, p->node_id);
 		if (!a)
 			return;
-		task_for(&task, EXEC_TASK_UNDO, t, sh);
+		repl_shard_task(&task, EXEC_TASK_UNDO, t, sh);
 		task.lsn = s->committed_lsn;
 		if (send_action(c, a, &task) == MUR_OK)
 			action_mark(c, t->id, sh, p->node_id);

@@ -677,10 +677,7 @@ static int size_query(repl_ctx *c, repl_split_job *j, int i, mur_error *err)
 		return mur_error_set(err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
 				     "shard %u of %s has no current copy", j->shard,
 				     t ? t->name : "a co-located table");
-	memset(&task, 0, sizeof task);
-	task.kind = EXEC_TASK_QUERY;
-	task.nplacements = 1;
-	cat_placement_file(t, j->shard, task.placements[0], sizeof task.placements[0]);
+	repl_shard_task(&task, EXEC_TASK_QUERY, t, j->shard);
 	if (i == 0)
 		snprintf(sql, sizeof sql,
 			 "SELECT (SELECT \"%s\" FROM main.\"%s\" ORDER BY \"%s\" LIMIT 1 OFFSET "

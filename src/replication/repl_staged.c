@@ -453,12 +453,7 @@ static void staged_ask_all(repl_ctx *c, repl_staged *r)
 			    !(a = malloc(sizeof *a)))
 				continue;
 			*a = (staged_ask){c, r->txid, ss->table_id, ss->shard, cp->node_id};
-			memset(&task, 0, sizeof task);
-			task.kind = EXEC_TASK_TXN_STATE;
-			task.nplacements = 1;
-			cat_placement_file(t, ss->shard, task.placements[0],
-					   sizeof task.placements[0]);
-			task.sql = "";
+			repl_shard_task(&task, EXEC_TASK_TXN_STATE, t, ss->shard);
 			task.txn_id = r->txid;
 			if (c->tr.send(c->tr.ctx, cp->node_id, &task, staged_answer, a, &err) !=
 			    MUR_OK) {

@@ -173,11 +173,7 @@ static void rb_list_node(repl_ctx *c, struct repl_srebuild *rb, const cat_node *
 				continue;
 			}
 			*a = (rb_ask){c, n->id};
-			memset(&task, 0, sizeof task);
-			task.kind = EXEC_TASK_TXN_STATE;
-			task.nplacements = 1;
-			cat_placement_file(t, sh, task.placements[0], sizeof task.placements[0]);
-			task.sql = "";
+			repl_shard_task(&task, EXEC_TASK_TXN_STATE, t, sh);
 			task.txn_id = 0; /* the list */
 			task.lsn = rb->min_txid;
 			task.entry_id = rb->max_txid;

@@ -14,6 +14,8 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/trace.h"
+#include "common/recycle.h"
+#include "common/zalloc.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -745,6 +747,9 @@ static uint8_t op_entry_kind(const repl_wop *op)
 				  : EXEC_ENTRY_DATA;
 }
 
+/* Freed write ops (5 KiB) kept for the next writes (common/recycle.h). */
+static _Thread_local mur_recycler wop_bin = {.size = sizeof(repl_wop)};
+
 static void op_free(repl_wop *op)
 {
 	repl_wop *m = op->members;
@@ -759,7 +764,7 @@ static void op_free(repl_wop *op)
 	mur_buf_free(&op->scratch);
 	mur_buf_free(&op->rows);
 	exec_result_free(&op->primary);
-	free(op);
+	mur_recycle_free(&wop_bin, op);
 }
 
 /* Keep the shard's row estimate (murphy.shards, the shuffle's cost
@@ -1341,11 +1346,7 @@ static void start_undo(repl_wop *op)
 		cat_table *t = cat_table_by_id(op->c->cat, op->table_id);
 		exec_task task;
 		wop_ref *ref = malloc(sizeof *ref);
-		memset(&task, 0, sizeof task);
-		task.kind = EXEC_TASK_UNDO;
-		task.nplacements = 1;
-		cat_placement_file(t, op->shard, task.placements[0], sizeof task.placements[0]);
-		task.sql = "";
+		repl_shard_task(&task, EXEC_TASK_UNDO, t, op->shard);
 		task.lsn = op->lsn - 1;
 		if (!ref)
 			continue;
@@ -1550,11 +1551,7 @@ static void send_applies(repl_wop *op)
 			add_missing(op, cat_node_name(op->c->cat, p->node_id));
 			continue;
 		}
-		memset(&task, 0, sizeof task);
-		task.kind = EXEC_TASK_APPLY;
-		task.nplacements = 1;
-		cat_placement_file(t, op->shard, task.placements[0], sizeof task.placements[0]);
-		task.sql = "";
+		repl_shard_task(&task, EXEC_TASK_APPLY, t, op->shard);
 		task.lsn = op->lsn;
 		task.entry_id = op->entry_id;
 		task.txn_id = op->txn_id;
@@ -2263,10 +2260,7 @@ static int count_members(repl_wop *op, const cat_shard *s, int *reachable)
 /* The WRITE of op (entry_id and base set) for its primary. */
 static void write_task(const repl_wop *op, const cat_table *t, exec_task *task)
 {
-	memset(task, 0, sizeof *task);
-	task->kind = EXEC_TASK_WRITE;
-	task->nplacements = 1;
-	cat_placement_file(t, op->shard, task->placements[0], sizeof task->placements[0]);
+	repl_shard_task(task, EXEC_TASK_WRITE, t, op->shard);
 	task->sql = op->sql;
 	task->nparams = op->nparams;
 	task->params = op->params;
@@ -2506,7 +2500,7 @@ static repl_wop *group(repl_shard *rt, repl_wop *op, size_t max_bytes)
 	    strcmp(rt->qhead->sql, op->sql) != 0 || rt->qhead->ncols != op->ncols ||
 	    rt->qhead->q != op->q || rt->qhead->facts.txn != op->facts.txn)
 		return op;
-	g = calloc(1, sizeof *g);
+	g = mur_calloc(1, sizeof *g);
 	if (!g || !(g->sql = strdup(op->sql))) {
 		free(g);
 		return op;
@@ -2876,11 +2870,7 @@ static void ask_sync(repl_ctx *c, const cat_table *t, repl_shard *rt, int holder
 		}
 	if (!want || !repl_connected(c, rt->pipe_primary))
 		return;
-	memset(&task, 0, sizeof task);
-	task.kind = EXEC_TASK_SYNC;
-	task.nplacements = 1;
-	cat_placement_file(t, rt->shard, task.placements[0], sizeof task.placements[0]);
-	task.sql = "";
+	repl_shard_task(&task, EXEC_TASK_SYNC, t, rt->shard);
 	(void)c->tr.send(c->tr.ctx, rt->pipe_primary, &task, sync_answered, NULL, &err);
 }
 
@@ -3054,7 +3044,7 @@ int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_
 		    repl_wop_cb cb, void *arg, mur_error *err)
 {
 	repl_wop *op;
-	if (!(op = calloc(1, sizeof *op)))
+	if (!(op = mur_recycle_zalloc(&wop_bin)))
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	op->c = c;
 	op->table_id = t->id;
@@ -3087,7 +3077,7 @@ int repl_write_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quor
 int repl_write_staged(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, repl_txn *tx,
 		      const char *parts, repl_wop_cb cb, void *arg, mur_error *err)
 {
-	repl_wop *op = calloc(1, sizeof *op);
+	repl_wop *op = mur_recycle_zalloc(&wop_bin);
 	if (!op || !(op->sql = strdup("")) || (parts && !(op->staged = strdup(parts)))) {
 		if (op)
 			free(op->sql);
@@ -3119,7 +3109,7 @@ int repl_write_staged(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quor
 
 int repl_exclusive(repl_ctx *c, cat_table *t, uint32_t shard, repl_excl_fn fn, void *arg)
 {
-	repl_wop *op = calloc(1, sizeof *op);
+	repl_wop *op = mur_recycle_zalloc(&wop_bin);
 	if (!op)
 		return MUR_ENOMEM;
 	op->c = c;
@@ -3147,7 +3137,7 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
 	       const mur_buf *rows, uint64_t nrows, uint32_t ncols, repl_wop_cb cb, void *arg,
 	       mur_error *err)
 {
-	repl_wop *op = calloc(1, sizeof *op);
+	repl_wop *op = mur_recycle_zalloc(&wop_bin);
 	size_t *offs = NULL;
 	if (!op)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -3175,8 +3165,8 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
 		op->parallel = !held_insert(op) || blind_insert(op);
 	}
 	if (nparams) {
-		op->params = calloc(nparams, sizeof *op->params);
-		offs = calloc(nparams, sizeof *offs);
+		op->params = mur_calloc(nparams, sizeof *op->params);
+		offs = mur_calloc(nparams, sizeof *offs);
 		if (!op->params || !offs)
 			goto oom;
 		op->nparams = nparams;
