@@ -45,10 +45,11 @@ from fastpath_pair import EVENTS, Murphy, copy_text  # noqa: E402
 WARMUP = 20
 
 
-def restart_under_callgrind(m, out, log):
-    """Stop m's leader and start it again with the same arguments under
-    callgrind, instrumentation off; returns the valgrind process."""
-    pid = m.pids["leader"]
+def restart_under_callgrind(m, out, log, node="leader"):
+    """Stop m's node (the leader unless named) and start it again with the
+    same arguments under callgrind, instrumentation off; returns the
+    valgrind process.  follower_callgrind.py and tpcb_callgrind.py use it."""
+    pid = m.pids[node]
     with open("/proc/%d/cmdline" % pid, "rb") as f:
         argv = [a.decode() for a in f.read().split(b"\0") if a]
     cwd = os.readlink("/proc/%d/cwd" % pid)

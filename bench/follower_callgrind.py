@@ -38,26 +38,10 @@ os.environ.setdefault("PGSSLMODE", "disable")
 
 import psycopg2  # noqa: E402
 
+from copy_callgrind import restart_under_callgrind  # noqa: E402
 from fastpath_pair import Murphy  # noqa: E402
 
 WARMUP = 200
-
-
-def restart_under_callgrind(m, node, out, log):
-    """Stop m's follower `node` and start it again with the same arguments
-    under callgrind, instrumentation off; returns the valgrind process."""
-    pid = m.pids[node]
-    with open("/proc/%d/cmdline" % pid, "rb") as f:
-        argv = [a.decode() for a in f.read().split(b"\0") if a]
-    cwd = os.readlink("/proc/%d/cwd" % pid)
-    os.kill(pid, signal.SIGTERM)
-    for _ in range(400):
-        if not os.path.exists("/proc/%d" % pid):
-            break
-        time.sleep(0.05)
-    return subprocess.Popen(["valgrind", "--tool=callgrind", "--instr-atstart=no",
-                             "--callgrind-out-file=" + out] + argv,
-                            stdout=log, stderr=log, cwd=cwd)
 
 
 def pgbench(m, password, args):
@@ -101,7 +85,7 @@ def main():
         password = os.environ["PGPASSWORD"]  # pgserver's murphy_auth set it for the cluster
         pgbench(m, password, ["-i", "-s", "1"])
         with open(out + ".log", "w") as log:
-            vg = restart_under_callgrind(m, args.node, out, log)
+            vg = restart_under_callgrind(m, out, log, args.node)
             time.sleep(8)  # valgrind starts, the follower reports and catches up
             per = max(1, args.warmup // args.clients)
             pgbench(m, password, ["-c", str(args.clients), "-j", "2", "-t", str(per)])
